@@ -1,0 +1,52 @@
+# coopgov: everything goes through this file so a fresh machine needs nothing by hand.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+PROTOS := $(shell find proto -name '*.proto')
+
+.PHONY: help venv proto run test test-unit test-worker test-deploy lint bench clean migrate
+
+help:
+	@echo "make run    set up and run the platform (api + worker per service)"
+	@echo "make test   run the whole test suite (unit, service, integration, reliability, e2e, deploy checks)"
+	@echo "make bench  run the benchmarks and write bench/results/*.json"
+
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q "grpcio-tools==1.85.1" "protobuf==7.36.2"
+	$(MAKE) --no-print-directory proto
+	$(PIP) install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Stubs are generated, never committed: gen/ is rebuilt whenever a .proto changes.
+gen/.stamp: $(PROTOS)
+	rm -rf gen && mkdir -p gen
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen $(PROTOS)
+	find gen -type d -exec touch {}/__init__.py \;
+	rm -f gen/__init__.py
+	touch gen/.stamp
+
+proto: gen/.stamp
+
+run: venv proto
+	$(PY) -m coop_platform.devrun
+
+migrate: venv proto
+	$(VENV)/bin/coop migrate
+
+test: venv proto
+	bash scripts/test.sh
+
+lint: venv
+	$(VENV)/bin/ruff check services tests bench
+
+bench: venv proto
+	$(PY) -m bench.run
+
+clean:
+	rm -rf gen $(VENV) .pytest_cache var

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Idempotently install the offline validation tools used by tests/deploy:
+#   kubectl  (renders kustomizations: `kubectl kustomize`)
+#   promtool (Debian package "prometheus": checks config, rules, rule unit tests)
+# Runs non-interactively; installing needs root. Prints one line per tool.
+# Exit status: 0 when every tool is available afterwards, 1 otherwise.
+set -u
+export DEBIAN_FRONTEND=noninteractive
+
+missing=0
+apt_updated=0
+
+apt_update_once() {
+    if [ "$apt_updated" -eq 0 ]; then
+        apt-get update -qq >/dev/null 2>&1 || true
+        apt_updated=1
+    fi
+}
+
+can_apt() {
+    command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]
+}
+
+# ensure <command> <apt package> <hint when apt cannot provide it>
+ensure() {
+    local cmd="$1" pkg="$2" hint="$3"
+    if command -v "$cmd" >/dev/null 2>&1; then
+        echo "$cmd: present ($(command -v "$cmd"))"
+        return 0
+    fi
+    if ! can_apt; then
+        echo "$cmd: MISSING (not root or no apt-get; install package '$pkg' yourself: $hint)"
+        missing=1
+        return 1
+    fi
+    apt_update_once
+    if ! apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+        echo "$cmd: MISSING (apt offers no '$pkg' package; $hint)"
+        missing=1
+        return 1
+    fi
+    if apt-get install -y -qq --no-install-recommends "$pkg" >/tmp/ensure_tools.$pkg.log 2>&1 \
+        && command -v "$cmd" >/dev/null 2>&1; then
+        echo "$cmd: installed via apt package '$pkg' ($(command -v "$cmd"))"
+        return 0
+    fi
+    echo "$cmd: MISSING (apt-get install $pkg failed, see /tmp/ensure_tools.$pkg.log; $hint)"
+    missing=1
+    return 1
+}
+
+ensure kubectl kubectl \
+    "add the Kubernetes apt repository (https://pkgs.k8s.io) or install the kubectl binary from https://kubernetes.io/docs/tasks/tools/"
+ensure promtool prometheus \
+    "download a Prometheus release from https://prometheus.io/download/ and put promtool on PATH"
+
+exit "$missing"

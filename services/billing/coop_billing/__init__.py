@@ -1,0 +1,1 @@
+"""Billing and contributions service: invoices, contributions, activity budgets, redistribution."""

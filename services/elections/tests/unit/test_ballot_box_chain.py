@@ -1,0 +1,235 @@
+"""Hash-chained ballot box: re-voting, publication, tamper detection, recount."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import random
+import re
+
+import pytest
+from coop_elections.domain.ballot_box import (
+    BallotBox,
+    PublishedBox,
+    build_chain,
+    entry_hash,
+    find_tracker,
+    genesis_hash,
+    new_tracker,
+    normalise_tracker,
+    recount,
+    verify_box,
+)
+from coop_elections.domain.canonical import canonical_json, sha256_hex
+from coop_elections.domain.counting import count_election
+from coop_elections.domain.errors import (
+    ChainBroken,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
+from coop_elections.domain.model import ElectionDefinition, Method, Question
+
+DEF = ElectionDefinition(
+    "ga-2026",
+    (
+        Question("board", Method.STV, ("ann", "bob", "cat", "dan"), 2),
+        Question("budget", Method.RESOLUTION),
+        Question("chair", Method.SCHULZE, ("ann", "bob", "cat"), 1),
+    ),
+    tie_break_seed="ga-2026-seed",
+)
+
+
+def _rng_bits(seed: int):
+    rng = random.Random(seed)
+    return rng.getrandbits
+
+
+def _filled_box(n: int = 60, seed: int = 1) -> BallotBox:
+    rng = random.Random(seed)
+    box = BallotBox(DEF, randbits=_rng_bits(seed))
+    for i in range(n):
+        content = {
+            "board": rng.sample(["ann", "bob", "cat", "dan"], rng.randint(0, 4)),
+            "budget": rng.choice(["yes", "no", "abstain"]),
+            "chair": rng.sample(["ann", "bob", "cat"], rng.randint(1, 3)),
+        }
+        box.cast(f"voter-{i}", content, weight=rng.choice([1, 1, 2]))
+    return box
+
+
+def test_tracker_is_twelve_base32_characters_in_groups_of_four() -> None:
+    tracker = new_tracker()
+    assert re.fullmatch(r"[A-Z2-7]{4}-[A-Z2-7]{4}-[A-Z2-7]{4}", tracker)
+
+
+def test_tracker_typed_by_a_human_is_normalised() -> None:
+    assert normalise_tracker(" k7qf 2mxa-p4zd ") == "K7QF-2MXA-P4ZD"
+    assert normalise_tracker("O0I1-B8AA-AAAA") == "OOII-BBAA-AAAA"
+    with pytest.raises(InvalidArgument):
+        normalise_tracker("TOO-SHORT")
+
+
+def test_entry_hash_is_sha256_over_the_canonical_entry() -> None:
+    content = {"budget": "yes", "board": ["ann"]}
+    expected = sha256_hex(
+        b'{"content":{"board":["ann"],"budget":"yes"},"prev":"p","tracker":"T","weight":2}'
+    )
+    assert entry_hash("T", 2, content, "p") == expected
+    assert canonical_json({"b": 1, "a": "é"}) == '{"a":"é","b":1}'.encode()
+
+
+def test_published_box_verifies_and_recount_equals_the_original_count() -> None:
+    box = _filled_box()
+    original = count_election(DEF, box.counted())
+    published = box.publish()
+    verify_box(published)
+    assert recount(published, DEF) == original
+
+
+def test_published_box_survives_a_json_round_trip() -> None:
+    published = _filled_box().publish()
+    text = json.dumps(published.to_json())
+    again = PublishedBox.from_json(json.loads(text))
+    verify_box(again)
+    assert recount(again, DEF) == recount(published, DEF)
+
+
+def test_revote_counts_only_the_last_ballot_and_publishes_only_a_count_of_superseded() -> None:
+    box = BallotBox(DEF, randbits=_rng_bits(3))
+    first = box.cast("alice", {"budget": "no"})
+    second = box.cast("alice", {"budget": "yes"})
+    box.cast("bob", {"budget": "yes"})
+    assert not first.superseded_previous and second.superseded_previous
+    published = box.publish()
+    assert published.superseded_count == 1
+    trackers = {e.tracker for e in published.entries}
+    assert second.tracker in trackers and first.tracker not in trackers
+    assert recount(published, DEF).question("budget").yes == 2
+    assert "alice" not in json.dumps(published.to_json())
+
+
+def test_published_entries_are_sorted_by_tracker_not_cast_order() -> None:
+    published = _filled_box().publish()
+    trackers = [e.tracker for e in published.entries]
+    assert trackers == sorted(trackers)
+
+
+def test_box_rejects_ballots_after_publication_and_forgets_voters() -> None:
+    box = _filled_box(3)
+    box.publish()
+    assert not box.has_voted("voter-0")
+    with pytest.raises(FailedPrecondition):
+        box.cast("late", {"budget": "yes"})
+
+
+def test_cast_validates_the_ballot() -> None:
+    box = BallotBox(DEF)
+    with pytest.raises(InvalidArgument):
+        box.cast("v", {"board": ["ann", "ann"]})
+    with pytest.raises(InvalidArgument):
+        box.cast("v", {"budget": "yes"}, weight=0)
+    assert box.cast_count == 0
+
+
+def test_tracker_collision_is_retried() -> None:
+    values = iter([5, 5, 6])
+    box = BallotBox(DEF, randbits=lambda _bits: next(values))
+    a = box.cast("a", {})
+    b = box.cast("b", {})
+    assert a.tracker != b.tracker
+
+
+def test_live_chain_head_advances_with_each_cast() -> None:
+    box = BallotBox(DEF)
+    head0 = box.head_hash
+    assert head0 == genesis_hash("ga-2026")
+    receipt = box.cast("v", {"budget": "yes"})
+    assert box.head_hash == receipt.entry_hash != head0
+
+
+def _replace_entry(box: PublishedBox, i: int, **changes) -> PublishedBox:
+    entries = list(box.entries)
+    entries[i] = dataclasses.replace(entries[i], **changes)
+    return dataclasses.replace(box, entries=tuple(entries))
+
+
+def test_changing_a_ballot_is_detected() -> None:
+    box = _filled_box().publish()
+    entry = box.entries[10]
+    forged = dict(entry.content, budget="no" if entry.content["budget"] != "no" else "yes")
+    with pytest.raises(ChainBroken, match="entry 10: entry hash") as info:
+        verify_box(_replace_entry(box, 10, content=forged))
+    assert info.value.index == 10
+
+
+def test_changing_a_weight_is_detected() -> None:
+    box = _filled_box().publish()
+    with pytest.raises(ChainBroken, match="entry 5"):
+        verify_box(_replace_entry(box, 5, weight=box.entries[5].weight + 1))
+
+
+def test_rehashing_a_changed_entry_still_breaks_the_next_link() -> None:
+    box = _filled_box().publish()
+    e = box.entries[10]
+    content = dict(e.content, budget="abstain" if e.content["budget"] != "abstain" else "no")
+    new_hash = entry_hash(e.tracker, e.weight, content, e.prev_hash)
+    with pytest.raises(ChainBroken, match="entry 11: previous hash"):
+        verify_box(_replace_entry(box, 10, content=content, entry_hash=new_hash))
+
+
+def test_reordering_entries_is_detected() -> None:
+    box = _filled_box().publish()
+    entries = list(box.entries)
+    entries[3], entries[4] = entries[4], entries[3]
+    with pytest.raises(ChainBroken):
+        verify_box(dataclasses.replace(box, entries=tuple(entries)))
+
+
+def test_dropping_an_entry_is_detected() -> None:
+    box = _filled_box().publish()
+    middle = box.entries[:20] + box.entries[21:]
+    with pytest.raises(ChainBroken, match="entry 20: previous hash"):
+        verify_box(dataclasses.replace(box, entries=middle))
+    with pytest.raises(ChainBroken, match="head hash"):
+        verify_box(dataclasses.replace(box, entries=box.entries[:-1]))
+
+
+def test_box_of_another_election_does_not_verify_against_this_one() -> None:
+    box = _filled_box().publish()
+    with pytest.raises(ChainBroken, match="entry 0"):
+        verify_box(dataclasses.replace(box, election_id="other"))
+    with pytest.raises(InvalidArgument, match="definition"):
+        recount(box, dataclasses.replace(DEF, id="other"))
+
+
+def test_recount_rejects_a_consistently_rehashed_but_invalid_ballot() -> None:
+    items = [("AAAA-AAAA-AAAA", 1, {"board": ["zed"]})]
+    entries, head = build_chain(DEF.id, items)
+    with pytest.raises(InvalidArgument, match="unknown candidate"):
+        recount(PublishedBox(DEF.id, entries, head, 0), DEF)
+
+
+def test_duplicate_tracker_in_a_published_box_is_detected() -> None:
+    items = [("AAAA-AAAA-AAAA", 1, {}), ("AAAA-AAAA-AAAA", 1, {})]
+    entries, head = build_chain(DEF.id, items)
+    with pytest.raises(ChainBroken, match="duplicated"):
+        verify_box(PublishedBox(DEF.id, entries, head, 0))
+
+
+def test_empty_box_verifies_with_the_genesis_head() -> None:
+    published = BallotBox(DEF).publish()
+    assert published.head_hash == genesis_hash(DEF.id)
+    verify_box(published)
+
+
+def test_voter_finds_their_ballot_by_tracker() -> None:
+    box = BallotBox(DEF, randbits=_rng_bits(9))
+    receipts = [box.cast(f"v{i}", {"budget": "yes" if i % 2 else "no"}) for i in range(25)]
+    published = box.publish()
+    for i, receipt in enumerate(receipts):
+        found = find_tracker(published, receipt.tracker.lower().replace("-", " "))
+        assert found.content == {"budget": "yes" if i % 2 else "no"}
+    with pytest.raises(NotFound):
+        find_tracker(published, "ZZZZ-ZZZZ-ZZZZ")

@@ -1,0 +1,3 @@
+"""Membership service: members, their lifecycle and their cooperative shares."""
+
+SERVICE_NAME = "membership"

@@ -1,0 +1,212 @@
+"""SQLAlchemy repository and unit of work for members and shares."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.orm import Session
+
+from coop_platform.db import UnitOfWork
+
+from coop_membership.adapters import orm
+from coop_membership.adapters.messages import to_message
+from coop_membership.domain.events import Event
+from coop_membership.domain.model import (
+    Category,
+    Member,
+    Share,
+    ShareYear,
+    Status,
+    StatusChange,
+    format_member_number,
+)
+
+# Map the domain classes as soon as the adapters are in use: an instance created
+# before mapping would be invisible to the session.
+orm.start_mappers()
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    """Filters for listing and counting; empty means "any"."""
+
+    statuses: tuple[Status, ...] = ()
+    categories: tuple[Category, ...] = ()
+    languages: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    good_standing: bool | None = None
+    text: str = ""
+    after_member_no: int = 0
+    limit: int = 50
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def good_standing_clause(today: date, policy: ShareYear):
+    """SQL twin of domain.model.good_standing (tests keep them equal)."""
+    m = orm.members.c
+    grace = timedelta(days=policy.grace_days)
+    in_year_grace = today <= date(today.year, 1, 1) + grace
+    paid = func.coalesce(m.paid_through_year, 0)
+    clauses = [paid >= today.year, m.joined_on >= today - grace]
+    if in_year_grace:
+        clauses.append(paid >= today.year - 1)
+    return and_(m.status == Status.ACTIVE.value, or_(*clauses))
+
+
+class SqlMemberRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    # -- members
+    def add(self, member: Member) -> Member:
+        self.session.add(member)
+        self.session.flush()
+        return member
+
+    def get(self, member_id: str) -> Member | None:
+        return self.session.scalars(select(Member).where(orm.members.c.member_id == member_id)).first()
+
+    def get_for_update(self, member_id: str) -> Member | None:
+        query = select(Member).where(orm.members.c.member_id == member_id)
+        if self.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        return self.session.scalars(query).first()
+
+    def get_by_no(self, member_no: int) -> Member | None:
+        return self.session.get(Member, member_no)
+
+    def email_taken(self, email: str, except_member_id: str | None = None) -> bool:
+        query = select(orm.members.c.member_id).where(orm.members.c.email == email)
+        found = self.session.execute(query).scalars().all()
+        return any(mid != except_member_id for mid in found)
+
+    def emails_taken(self, emails: Iterable[str]) -> set[str]:
+        wanted = list(set(emails))
+        taken: set[str] = set()
+        for start in range(0, len(wanted), 1000):
+            chunk = wanted[start : start + 1000]
+            taken.update(self.session.execute(
+                select(orm.members.c.email).where(orm.members.c.email.in_(chunk))).scalars())
+        return taken
+
+    def _where(self, q: MemberQuery, today: date, policy: ShareYear) -> list[Any]:
+        m = orm.members.c
+        where: list[Any] = []
+        if q.statuses:
+            where.append(m.status.in_([s.value for s in q.statuses]))
+        if q.categories:
+            where.append(m.category.in_([c.value for c in q.categories]))
+        if q.languages:
+            where.append(m.preferred_language.in_(q.languages))
+        if q.countries:
+            where.append(m.country_of_residence.in_(q.countries))
+        if q.good_standing is not None:
+            clause = good_standing_clause(today, policy)
+            where.append(clause if q.good_standing else ~clause)
+        if q.text:
+            text = q.text.strip().lower()
+            escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            options = [
+                func.lower(m.family_name).like(escaped, escape="\\"),
+                func.lower(m.given_name).like(escaped, escape="\\"),
+                m.email.like(escaped, escape="\\"),
+            ]
+            number = text.upper()
+            if number.startswith("M") and number[1:].isdigit() and len(number) <= 12:
+                options.append(m.member_no == int(number[1:]))
+            where.append(or_(*options))
+        return where
+
+    def list(self, q: MemberQuery, today: date, policy: ShareYear) -> list[Member]:
+        query = (
+            select(Member)
+            .where(orm.members.c.member_no > q.after_member_no, *self._where(q, today, policy))
+            .order_by(orm.members.c.member_no)
+            .limit(q.limit)
+        )
+        return list(self.session.scalars(query))
+
+    def count(self, q: MemberQuery, today: date, policy: ShareYear) -> dict[str, Any]:
+        m = orm.members.c
+        where = self._where(q, today, policy)
+        out: dict[str, Any] = {}
+        out["total"] = self.session.execute(select(func.count()).select_from(orm.members).where(*where)).scalar_one()
+        for key, column in (("status", m.status), ("category", m.category),
+                            ("language", m.preferred_language), ("country", m.country_of_residence)):
+            rows = self.session.execute(
+                select(column, func.count()).where(*where).group_by(column).order_by(column)).all()
+            out[key] = [(str(getattr(k, "value", k)), n) for k, n in rows]
+        out["good_standing"] = self.session.execute(
+            select(func.count()).select_from(orm.members).where(*where, good_standing_clause(today, policy))
+        ).scalar_one()
+        return out
+
+    def history(self, member_no: int) -> list[StatusChange]:
+        return list(self.session.scalars(
+            select(StatusChange).where(orm.status_history.c.member_no == member_no)
+            .order_by(orm.status_history.c.id)))
+
+    def add_history(self, change: StatusChange) -> None:
+        self.session.add(change)
+
+    def bulk_insert(self, rows: list[dict[str, Any]], history_rows: Callable[[list[int]], list[dict[str, Any]]]) -> list[int]:
+        """Insert many members in one statement batch; returns their member numbers in order."""
+        result = self.session.execute(
+            insert(orm.members).returning(orm.members.c.member_no, sort_by_parameter_order=True), rows)
+        numbers = [r[0] for r in result]
+        history = history_rows(numbers)
+        if history:
+            self.session.execute(insert(orm.status_history), history)
+        return numbers
+
+    # -- shares
+    def share_year(self, year: int) -> ShareYear:
+        found = self.session.get(ShareYear, year)
+        return found if found is not None else ShareYear(year=year)
+
+    def save_share_year(self, policy: ShareYear) -> ShareYear:
+        return self.session.merge(policy)
+
+    def share(self, member_no: int, year: int) -> Share | None:
+        return self.session.scalars(select(Share).where(
+            orm.shares.c.member_no == member_no, orm.shares.c.year == year)).first()
+
+    def share_by_reference(self, reference: str) -> Share | None:
+        return self.session.scalars(select(Share).where(orm.shares.c.payment_reference == reference)).first()
+
+    def shares_of(self, member_no: int) -> list[Share]:
+        return list(self.session.scalars(
+            select(Share).where(orm.shares.c.member_no == member_no).order_by(orm.shares.c.year)))
+
+    def add_share(self, share: Share) -> Share:
+        self.session.add(share)
+        self.session.flush()
+        return share
+
+    def paid_through_year(self, member_no: int) -> int | None:
+        return self.session.execute(select(func.max(orm.shares.c.year)).where(
+            orm.shares.c.member_no == member_no, orm.shares.c.state == "paid")).scalar_one()
+
+
+class MembershipUnitOfWork(UnitOfWork):
+    """Repository + outbox in one transaction."""
+
+    members: SqlMemberRepository
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        orm.start_mappers()
+        super().__init__(session_factory, source="membership")
+
+    def _open(self) -> None:
+        self.members = SqlMemberRepository(self.session)
+
+    def publish(self, event: Event) -> str:
+        name, message, subject = to_message(event)
+        return self.emit(name, message, subject=subject)
+
+
+__all__ = ["MemberQuery", "MembershipUnitOfWork", "SqlMemberRepository", "format_member_number"]

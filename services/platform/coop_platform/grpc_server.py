@@ -1,0 +1,217 @@
+"""gRPC server bootstrap (DESIGN D1, D6, D7): plain grpcio, never inside eventlet.
+
+One interceptor does, for every RPC: correlation id, bearer-token check,
+domain-error -> status-code mapping and the standard Prometheus metrics.
+Health (NOT_SERVING while the database is unreachable) and reflection are on.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from coop_platform.auth import Principal, principal_from_metadata
+from coop_platform.config import Settings
+from coop_platform.db import database_reachable
+from coop_platform.errors import status_name_for
+from coop_platform.logs import new_correlation_id, reset_correlation_id, set_correlation_id
+from coop_platform.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, serve_metrics
+
+log = logging.getLogger(__name__)
+
+_principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
+    "principal", default=None
+)
+PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+
+
+def current_principal() -> Principal:
+    principal = _principal.get()
+    if principal is None:  # only reachable for public methods, which never ask
+        raise RuntimeError("no authenticated principal in this call")
+    return principal
+
+
+def _split_method(full_method: str) -> tuple[str, str]:
+    _, service, method = full_method.split("/", 2)
+    return service, method
+
+
+class PlatformInterceptor(grpc.ServerInterceptor):
+    """Auth, errors, metrics and correlation ids for every RPC of a service."""
+
+    def __init__(self, jwt_secret: str) -> None:
+        self.jwt_secret = jwt_secret
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        full_method = handler_call_details.method
+        public = full_method.startswith(PUBLIC_PREFIXES)
+        service, method = _split_method(full_method)
+        if handler.unary_unary:
+            kind, behavior, factory = "unary", handler.unary_unary, grpc.unary_unary_rpc_method_handler
+        elif handler.unary_stream:
+            kind, behavior, factory = "server_stream", handler.unary_stream, grpc.unary_stream_rpc_method_handler
+        elif handler.stream_unary:
+            kind, behavior, factory = "client_stream", handler.stream_unary, grpc.stream_unary_rpc_method_handler
+        else:
+            kind, behavior, factory = "bidi_stream", handler.stream_stream, grpc.stream_stream_rpc_method_handler
+        wrapped = self._wrap(behavior, public, kind, service, method, kind.endswith("server_stream") or kind == "bidi_stream")
+        return factory(
+            wrapped,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def _wrap(self, behavior, public: bool, kind: str, service: str, method: str, streams_out: bool):
+        secret = self.jwt_secret
+
+        def run(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
+            corr_token = set_correlation_id(metadata.get("x-correlation-id") or new_correlation_id())
+            principal_token = None
+            GRPC_STARTED.labels(kind, service, method).inc()
+            started = time.perf_counter()
+            code = "OK"
+            try:
+                if not public:
+                    principal_token = _principal.set(principal_from_metadata(secret, metadata))
+                result = behavior(request_or_iterator, context)
+                if streams_out:
+                    result = list(result)  # our streams are small; keeps error mapping in one place
+                return iter(result) if streams_out else result
+            except Exception as exc:  # noqa: BLE001 - every failure becomes a status code
+                code, message = _status_for(exc, context)
+                if not message:  # the servicer aborted itself with this code; keep its abort
+                    raise
+                if code in ("INTERNAL", "UNKNOWN"):
+                    log.exception("bug: %s/%s failed", service, method)
+                context.abort(getattr(grpc.StatusCode, code), message)
+            finally:
+                GRPC_HANDLED.labels(kind, service, method, code).inc()
+                GRPC_HANDLING_SECONDS.labels(kind, service, method).observe(time.perf_counter() - started)
+                if principal_token is not None:
+                    _principal.reset(principal_token)
+                reset_correlation_id(corr_token)
+
+        return run
+
+
+def _status_for(exc: BaseException, context: grpc.ServicerContext) -> tuple[str, str]:
+    name = status_name_for(exc)
+    if name:
+        return name, getattr(exc, "message", None) or str(exc)
+    if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+        return "UNAVAILABLE", "the database is unreachable; retry later"
+    code = context.code() if hasattr(context, "code") else None
+    if code is not None and code != grpc.StatusCode.OK:
+        return code.name, ""
+    return "INTERNAL", "internal error; it has been logged"
+
+
+@dataclass
+class RunningServer:
+    server: grpc.Server
+    port: int
+    health: health.HealthServicer
+    _stop_health: threading.Event
+
+    def stop(self, grace: float = 5.0) -> None:
+        self._stop_health.set()
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace).wait()
+
+
+def start_server(
+    settings: Settings,
+    register: Callable[[grpc.Server], Iterable[str]],
+    engine: Engine | None,
+    *,
+    port: int | None = None,
+    health_interval: float = 2.0,
+) -> RunningServer:
+    """Build, bind and start the server. `register` adds servicers and returns their full names."""
+    server = grpc.server(
+        futures.ThreadPoolExecutor(max_workers=settings.grpc_workers),
+        interceptors=[PlatformInterceptor(settings.jwt_secret)],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ],
+    )
+    names = list(register(server))
+    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
+    reflection.enable_server_reflection(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+        server,
+    )
+    address = f"{settings.grpc_host}:{settings.grpc_port if port is None else port}"
+    if settings.tls_enabled:
+        with open(settings.tls_key, "rb") as key, open(settings.tls_cert, "rb") as cert:  # type: ignore[arg-type]
+            creds = grpc.ssl_server_credentials([(key.read(), cert.read())])
+        bound = server.add_secure_port(address, creds)
+    else:
+        bound = server.add_insecure_port(address)
+    if not bound:
+        raise RuntimeError(f"could not bind gRPC on {address}")
+    stop_event = threading.Event()
+
+    def watch_database() -> None:
+        while True:
+            ok = engine is None or database_reachable(engine)
+            status = (
+                health_pb2.HealthCheckResponse.SERVING if ok
+                else health_pb2.HealthCheckResponse.NOT_SERVING
+            )
+            for name in ("", *names):
+                health_servicer.set(name, status)
+            if stop_event.wait(health_interval):
+                return
+
+    server.start()
+    threading.Thread(target=watch_database, name="health-db", daemon=True).start()
+    log.info("gRPC listening", extra={"address": f"{settings.grpc_host}:{bound}", "tls": settings.tls_enabled})
+    return RunningServer(server, bound, health_servicer, stop_event)
+
+
+def serve_forever(
+    settings: Settings,
+    register: Callable[[grpc.Server], Iterable[str]],
+    engine: Engine | None,
+) -> None:
+    """Entry point body for an api process: metrics endpoint, server, graceful SIGTERM."""
+    serve_metrics(settings.metrics_port)
+    running = start_server(settings, register, engine)
+    print(
+        f"{settings.service_name} api: gRPC on {settings.grpc_host}:{running.port}"
+        f"{' (TLS)' if settings.tls_enabled else ''}, metrics on :{settings.metrics_port}/metrics",
+        flush=True,
+    )
+    done = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        log.info("signal %s: draining gRPC calls", signum)
+        done.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    done.wait()
+    running.stop(grace=10)

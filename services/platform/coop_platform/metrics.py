@@ -1,0 +1,54 @@
+"""Prometheus metrics shared by every process (DESIGN D7). No per-person labels, ever."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+# gRPC server: the names grpc-ecosystem/go-grpc-prometheus made standard.
+GRPC_STARTED = Counter(
+    "grpc_server_started_total", "RPCs started on the server.",
+    ["grpc_type", "grpc_service", "grpc_method"],
+)
+GRPC_HANDLED = Counter(
+    "grpc_server_handled_total", "RPCs completed on the server, by status code.",
+    ["grpc_type", "grpc_service", "grpc_method", "grpc_code"],
+)
+GRPC_HANDLING_SECONDS = Histogram(
+    "grpc_server_handling_seconds", "Time to handle an RPC on the server.",
+    ["grpc_type", "grpc_service", "grpc_method"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+# Worker side.
+HANDLER_CALLS = Counter(
+    "coop_worker_handler_calls_total", "Event handler invocations by outcome.",
+    ["handler", "outcome"],
+)
+HANDLER_SECONDS = Histogram(
+    "coop_worker_handler_seconds", "Event handler duration.", ["handler"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+OUTBOX_PENDING = Gauge("coop_outbox_pending", "Outbox rows not yet confirmed by the broker.")
+OUTBOX_OLDEST_AGE = Gauge(
+    "coop_outbox_oldest_age_seconds", "Age of the oldest unpublished outbox row."
+)
+OUTBOX_PUBLISHED = Counter("coop_outbox_published_total", "Outbox rows published and confirmed.")
+OUTBOX_PUBLISH_ERRORS = Counter(
+    "coop_outbox_publish_errors_total", "Failed outbox publish attempts (broker trouble)."
+)
+INBOX_DUPLICATES = Counter(
+    "coop_inbox_duplicates_total", "Redelivered or re-published events skipped by a consumer.",
+    ["consumer"],
+)
+DEAD_LETTERED = Counter(
+    "coop_dead_lettered_total", "Messages given up after the last allowed delivery.", ["queue"]
+)
+DEAD_LETTER_QUEUE_MESSAGES = Gauge(
+    "coop_dead_letter_queue_messages", "Messages waiting in a dead-letter queue.", ["queue"]
+)
+
+
+def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
+    """Expose /metrics on `port` (0 disables it, as in tests)."""
+    if port:
+        start_http_server(port, addr=addr)

@@ -1,0 +1,206 @@
+"""Transactional outbox and its relay (DESIGN D3).
+
+A command's rows and its events commit in one transaction; the relay publishes
+pending rows with publisher confirms and persistent messages and marks a row
+sent only after its confirm. A crash between publish and mark re-publishes the
+row: consumers dedupe on the event id (see inbox.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, MetaData, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from coop_platform import envelope as ce
+from coop_platform.db import is_sqlite
+from coop_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from coop_platform.tables import outbox_table
+
+log = logging.getLogger(__name__)
+_OUTBOX = outbox_table(MetaData())
+
+
+def exchange_for(service: str) -> str:
+    return f"{service}.events"
+
+
+def add_to_outbox(session: Session, source: str, envelope: dict[str, Any]) -> None:
+    session.execute(
+        insert(_OUTBOX).values(
+            event_id=envelope["id"],
+            exchange=exchange_for(source),
+            routing_key=ce.routing_key_of(envelope),
+            body=ce.dumps(envelope),
+            created_at=datetime.now(UTC),
+            attempts=0,
+        )
+    )
+
+
+class Publisher(Protocol):
+    def publish(self, exchange: str, routing_key: str, body: str, message_id: str,
+                correlation_id: str | None) -> None:
+        """Publish one persistent message and return only after the broker confirmed it."""
+
+
+class OutboxRelay:
+    """Moves committed outbox rows to the broker.
+
+    `run_once` publishes up to one batch and returns how many rows it marked sent.
+    `run_forever` loops with a short idle poll (low latency) and an exponential
+    backoff while the broker is unreachable; nothing is dropped meanwhile, rows
+    simply stay pending.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        publisher_factory: Callable[[], Publisher],
+        *,
+        batch_size: int = 200,
+        poll_seconds: float = 0.01,
+        max_backoff_seconds: float = 5.0,
+        sleep: Callable[[float], None] = time.sleep,
+        on_published: Callable[[int], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.publisher_factory = publisher_factory
+        self.batch_size = batch_size
+        self.poll_seconds = poll_seconds
+        self.max_backoff_seconds = max_backoff_seconds
+        self.sleep = sleep
+        self.on_published = on_published
+        self._publisher: Publisher | None = None
+        self._stopping = False
+        self._skip_locked = not is_sqlite(engine)
+
+    def stop(self) -> None:
+        self._stopping = True
+
+    def _get_publisher(self) -> Publisher:
+        if self._publisher is None:
+            self._publisher = self.publisher_factory()
+        return self._publisher
+
+    def _drop_publisher(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        close = getattr(publisher, "close", None)
+        if close:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - the connection is already broken
+                log.debug("closing a broken publisher failed", exc_info=True)
+
+    def _select_pending(self):
+        query = (
+            select(_OUTBOX.c.seq, _OUTBOX.c.event_id, _OUTBOX.c.exchange,
+                   _OUTBOX.c.routing_key, _OUTBOX.c.body)
+            .where(_OUTBOX.c.published_at.is_(None))
+            .order_by(_OUTBOX.c.seq)
+            .limit(self.batch_size)
+        )
+        return query.with_for_update(skip_locked=True) if self._skip_locked else query
+
+    def _publish_rows(self, rows: list[Any]) -> tuple[list[int], Exception | None]:
+        published: list[int] = []
+        try:
+            publisher = self._get_publisher()
+            for row in rows:
+                publisher.publish(row.exchange, row.routing_key, row.body, row.event_id,
+                                  _correlation_of(row.body))
+                published.append(row.seq)
+        except Exception as exc:  # noqa: BLE001 - broker trouble: the rest stays pending
+            self._drop_publisher()
+            OUTBOX_PUBLISH_ERRORS.inc()
+            return published, exc
+        return published, None
+
+    def _mark(self, conn: Any, rows: list[Any], published: list[int], failure: Exception | None) -> None:
+        if published:
+            conn.execute(update(_OUTBOX).where(_OUTBOX.c.seq.in_(published))
+                         .values(published_at=datetime.now(UTC)))
+        if failure is not None and len(published) < len(rows):
+            conn.execute(update(_OUTBOX).where(_OUTBOX.c.seq == rows[len(published)].seq)
+                         .values(attempts=_OUTBOX.c.attempts + 1, last_error=str(failure)[:500]))
+
+    def run_once(self) -> int:
+        """Publish one batch; mark only confirmed rows. Raises after a broker failure."""
+        self._get_publisher()  # connect before touching the database: never hold locks while dialling
+        if self._skip_locked:
+            # PostgreSQL: row locks keep concurrent relays (replicas) off the same rows.
+            with self.engine.begin() as conn:
+                rows = conn.execute(self._select_pending()).all()
+                if not rows:
+                    return 0
+                published, failure = self._publish_rows(rows)
+                self._mark(conn, rows, published, failure)
+        else:
+            # SQLite: a transaction is a database-wide write lock, so read, publish, then mark.
+            with self.engine.begin() as conn:
+                rows = conn.execute(self._select_pending()).all()
+            if not rows:
+                return 0
+            published, failure = self._publish_rows(rows)
+            with self.engine.begin() as conn:
+                self._mark(conn, rows, published, failure)
+        if published:
+            OUTBOX_PUBLISHED.inc(len(published))
+            if self.on_published:
+                self.on_published(len(published))
+        if failure is not None:
+            raise failure
+        return len(published)
+
+    def run_forever(self) -> None:
+        backoff = self.poll_seconds
+        while not self._stopping:
+            try:
+                count = self.run_once()
+                backoff = self.poll_seconds
+                if count < self.batch_size:
+                    self.sleep(self.poll_seconds)
+            except Exception:  # noqa: BLE001 - log, back off, retry; rows stay pending
+                log.warning("outbox relay failed; retrying in %.2fs", backoff, exc_info=True)
+                self.sleep(backoff)
+                backoff = min(max(backoff * 2, 0.1), self.max_backoff_seconds)
+        self._drop_publisher()
+
+    def refresh_metrics(self) -> tuple[int, float]:
+        """Update the pending-count and oldest-age gauges; returns them."""
+        with self.engine.connect() as conn:
+            count, oldest = conn.execute(
+                select(func.count(), func.min(_OUTBOX.c.created_at)).where(
+                    _OUTBOX.c.published_at.is_(None)
+                )
+            ).one()
+        age = 0.0
+        if oldest is not None:
+            if oldest.tzinfo is None:
+                oldest = oldest.replace(tzinfo=UTC)
+            age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+        OUTBOX_PENDING.set(count)
+        OUTBOX_OLDEST_AGE.set(age)
+        return count, age
+
+
+def _correlation_of(body: str) -> str | None:
+    # The envelope is our own JSON; avoid a full parse on the hot path.
+    marker = '"correlationid":"'
+    start = body.find(marker)
+    if start < 0:
+        return None
+    start += len(marker)
+    return body[start : body.find('"', start)]
+
+
+def pending_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.published_at.is_(None))
+        ).scalar_one()
