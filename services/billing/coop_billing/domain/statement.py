@@ -8,7 +8,7 @@ language (fr, nl, en):
   - employer social charges on your salaries
   - contribution on the budget spent on employment
   - cooperative share fee
-  = what remained for you: gross salaries paid + budget left   (net)
+  = what remained for you                                      (net)
 
 then the activity budget itself (received, spent, left). Amounts are integer
 cents formatted per locale: fr "1 234,56 €", nl "€ 1.234,56", en "€1,234.56".
@@ -64,7 +64,7 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "nl": "Uw jaaroverzicht {year}",
         "en": "Your yearly statement {year}",
     },
-    "member": {"fr": "Membre", "nl": "Lid", "en": "Member"},
+    "member": {"fr": "Membre : {name}", "nl": "Lid: {name}", "en": "Member: {name}"},
     "from_gross_to_net": {
         "fr": "Du brut au net",
         "nl": "Van bruto naar netto",
@@ -106,20 +106,20 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "en": "Total deductions",
     },
     "net": {
-        "fr": "Reste pour vous (net) : salaires bruts versés + budget restant",
-        "nl": "Blijft voor u (netto): betaalde brutolonen + resterend budget",
-        "en": "What remained for you (net): gross salaries paid + budget left",
+        "fr": "Reste pour vous (net)",
+        "nl": "Blijft voor u (netto)",
+        "en": "What remained for you (net)",
     },
     "budget": {"fr": "Votre budget d'activité", "nl": "Uw activiteitenbudget", "en": "Your activity budget"},
     "budget_in": {
-        "fr": "Entré dans le budget (factures après contribution)",
-        "nl": "In het budget gekomen (facturen na bijdrage)",
-        "en": "Came into the budget (invoices after contribution)",
+        "fr": "Entré dans le budget (factures hors TVA)",
+        "nl": "In het budget gekomen (facturen excl. btw)",
+        "en": "Came into the budget (invoices excluding VAT)",
     },
     "budget_out": {
-        "fr": "Sorti du budget (salaires, cotisations, contributions)",
-        "nl": "Uit het budget gegaan (lonen, bijdragen)",
-        "en": "Left the budget (salaries, charges, contributions)",
+        "fr": "Sorti du budget (contributions, salaires, cotisations)",
+        "nl": "Uit het budget gegaan (bijdragen, lonen, werkgeversbijdragen)",
+        "en": "Left the budget (contributions, salaries, social charges)",
     },
     "budget_left": {
         "fr": "Reste dans le budget",
@@ -225,7 +225,7 @@ class MemberStatement:
 def render_text(statement: MemberStatement, lang: str) -> str:
     """Plain text (emails, terminals): labels left, amounts right-aligned."""
     title = translate("title", lang, year=statement.year)
-    lines = [title, "=" * len(title), f"{translate('member', lang)}: {statement.member_name}", ""]
+    lines = [title, "=" * len(title), translate("member", lang, name=statement.member_name), ""]
     for heading, rows in (
         (translate("from_gross_to_net", lang), statement.rows(lang)),
         (translate("budget", lang), statement.budget_rows(lang)),
@@ -249,7 +249,7 @@ def render_html(statement: MemberStatement, lang: str) -> str:
     parts = [
         f'<section class="member-statement" lang="{lang}">',
         f"<h1>{esc(translate('title', lang, year=statement.year))}</h1>",
-        f"<p>{esc(translate('member', lang))}: {esc(statement.member_name)}</p>",
+        f"<p>{esc(translate('member', lang, name=statement.member_name))}</p>",
     ]
     for heading, rows, help_key in (
         (translate("from_gross_to_net", lang), statement.rows(lang), "gross_help"),

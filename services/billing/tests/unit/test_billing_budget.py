@@ -3,9 +3,6 @@
 from datetime import date
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from coop_billing.domain.budget import (
     ActivityLedger,
     EntryKind,
@@ -14,6 +11,8 @@ from coop_billing.domain.budget import (
 )
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from hypothesis import given
+from hypothesis import strategies as st
 
 DAY = date(2026, 3, 1)
 

@@ -3,9 +3,6 @@
 from datetime import date, timedelta
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-
 from coop_billing.domain.contribution import (
     RateChange,
     RateKind,
@@ -14,6 +11,8 @@ from coop_billing.domain.contribution import (
     revenue_contribution_cents,
 )
 from coop_billing.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from hypothesis import given
+from hypothesis import strategies as st
 
 CHANGE_DAY = date(2027, 1, 1)
 

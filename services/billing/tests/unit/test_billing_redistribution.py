@@ -5,9 +5,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
-
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_billing.domain.redistribution import (
     Envelope,
@@ -23,6 +20,8 @@ from coop_billing.domain.redistribution import (
     median_cents,
     simulate,
 )
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def members(*revenues, sectors=None):
@@ -279,10 +278,10 @@ def test_any_envelope_with_any_key_and_member_count_balances_to_the_cent(rows, k
     try:
         alloc = allocate(env, ms, scenario)
     except FailedPrecondition:
-        # only legitimate when the weights cannot carry the pot
-        weights = key.weights(eligible) if n else []
-        assume(False) if n == 0 and pot == 0 else None
-        assert n == 0 or not any(weights) or (cap is not None and sum(1 for w in weights if w) * cap + (n - sum(1 for w in weights if w)) * floor < pot)
+        # legitimate only when nobody (or no positive weight) can carry a non-zero pot
+        positive = sum(1 for w in key.weights(eligible) if w)
+        assert pot > 0
+        assert positive == 0 or (cap is not None and positive * cap + (n - positive) * floor < pot)
         return
     assert alloc.total_cents == pot
     assert all(floor <= a for a in alloc.amounts_cents)

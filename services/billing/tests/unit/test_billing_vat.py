@@ -1,7 +1,6 @@
 """VAT number validation and the Client value object."""
 
 import pytest
-
 from coop_billing.domain.errors import InvalidArgument
 from coop_billing.domain.vat import (
     Client,

@@ -34,8 +34,10 @@ Secrecy argument (why no voter id is ever published, re-voting included):
 
 Limits, stated plainly: the server sees voter and ballot together at cast
 time (trust in the operator, as in any non-cryptographic e-voting), and a
-voter can show a tracker to a coercer (receipt), though re-voting later —
-which the coercer cannot see — keeps the last word with the voter.
+tracker is a receipt: a voter can show it to a coercer. Re-voting lets the
+voter change the counted ballot, but a coercer holding the old tracker will
+see it missing from the published box; this design gives secrecy towards
+the public, not full coercion resistance.
 """
 
 from __future__ import annotations

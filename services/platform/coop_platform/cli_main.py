@@ -1,0 +1,88 @@
+"""`coop`: the admin command line. Platform commands here; service commands in each service's
+entrypoints/cli.py (they speak gRPC to the running api, never to its database)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from coop_platform.auth import issue_token
+from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET, load_settings
+
+#: top-level command -> module providing `add_parser(subparsers)`
+SERVICE_COMMANDS = {
+    "members": "coop_membership.entrypoints.cli",
+    "shares": "coop_membership.entrypoints.cli",
+}
+
+
+def _migratable() -> list[str]:
+    found = []
+    for service in DEFAULT_PORTS:
+        try:
+            if importlib.util.find_spec(f"coop_{service}.migrations") is not None:
+                found.append(service)
+        except ModuleNotFoundError:
+            continue
+    return found
+
+
+MIGRATABLE = _migratable()
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from coop_platform.migrations import upgrade
+
+    for service in args.services or MIGRATABLE:
+        if service not in MIGRATABLE:
+            print(f"unknown service {service!r}; known: {', '.join(MIGRATABLE)}", file=sys.stderr)
+            return 2
+        settings = load_settings(service)
+        upgrade(service, settings.database_url)
+        print(f"{service}: migrated {settings.database_url.split('@')[-1]}")
+    return 0
+
+
+def _token(args: argparse.Namespace) -> int:
+    secret = os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET)
+    print(issue_token(secret, args.subject, args.roles.split(","), tenant=args.tenant, ttl_seconds=args.ttl))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="coop", description="coopgov admin command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("migrate", help="apply database migrations (all services by default)")
+    p.add_argument("services", nargs="*")
+    p.set_defaults(func=_migrate)
+    p = sub.add_parser("token", help="issue a development JWT (uses COOP_JWT_SECRET)")
+    p.add_argument("--subject", default="admin")
+    p.add_argument("--roles", default="admin", help="comma separated: member,board,admin,teller,service,partner")
+    p.add_argument("--tenant", default="coop")
+    p.add_argument("--ttl", type=int, default=3600 * 8)
+    p.set_defaults(func=_token)
+    seen: set[str] = set()
+    for module_name in SERVICE_COMMANDS.values():
+        if module_name in seen:
+            continue
+        seen.add(module_name)
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError:
+            continue
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,75 @@
+"""`make run`: every service's api and worker on this machine, SQLite files under var/,
+the machine's RabbitMQ. Ctrl-C stops them all cleanly."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from coop_platform.amqp import broker_reachable
+from coop_platform.config import DEFAULT_PORTS
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def available_services() -> list[str]:
+    """Services whose package ships both entrypoints (others are still being built)."""
+    return [s for s in DEFAULT_PORTS
+            if _has_module(f"coop_{s}.entrypoints.grpc_api") and _has_module(f"coop_{s}.entrypoints.worker")]
+
+
+def main() -> int:
+    amqp_url = os.environ.get("COOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+    if not broker_reachable(amqp_url):
+        print(f"RabbitMQ is not reachable at {amqp_url.rsplit('@', 1)[-1]}: start it with "
+              "`rabbitmq-server -detached` (or set COOP_AMQP_URL) and run `make run` again.",
+              file=sys.stderr)
+        return 1
+    procs: list[tuple[str, subprocess.Popen]] = []
+    for service in available_services():
+        grpc_port, api_metrics, worker_metrics = DEFAULT_PORTS[service]
+        for role, metrics in (("grpc_api", api_metrics), ("worker", worker_metrics)):
+            env = {**os.environ, "COOP_METRICS_PORT": str(metrics)}
+            procs.append((f"{service} {role}", subprocess.Popen(
+                [sys.executable, "-m", f"coop_{service}.entrypoints.{role}"], env=env)))
+    print("coopgov is starting; Ctrl-C stops everything. Admin CLI: .venv/bin/coop --help", flush=True)
+
+    stopping = False
+
+    def stop(*_: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while not stopping:
+        for name, proc in procs:
+            if proc.poll() is not None:
+                print(f"{name} exited with {proc.returncode}; stopping the others", file=sys.stderr)
+                stopping = True
+        time.sleep(0.3)
+    for _, proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 25
+    for name, proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop in time; killing it", file=sys.stderr)
+            proc.kill()
+    print("coopgov stopped.")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,227 @@
+"""Test helpers shared by every service's tests: real PostgreSQL databases, real RabbitMQ
+queues, service processes started like `make run` does, and a TCP proxy that can cut
+the broker off. Imported only by tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import select
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from kombu import Connection, Exchange, Queue
+
+PG_ADMIN_URL = os.environ.get("COOP_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+AMQP_URL = os.environ.get("COOP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str = "coop_test") -> Iterator[str]:
+    """A brand-new PostgreSQL database, dropped afterwards; yields its SQLAlchemy URL."""
+    from sqlalchemy import create_engine, text
+
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextlib.contextmanager
+def bound_queue(source_service: str, routing_key: str = "#", amqp_url: str = AMQP_URL) -> Iterator[Queue]:
+    """A temporary queue bound to "<source_service>.events" (how a subscriber listens)."""
+    name = f"test-{source_service}-{uuid.uuid4().hex[:8]}"
+    with Connection(amqp_url) as conn:
+        exchange = Exchange(f"{source_service}.events", type="topic", durable=True)
+        exchange(conn.default_channel).declare()
+        queue = Queue(name, exchange=exchange, routing_key=routing_key, durable=True, auto_delete=False)
+        queue(conn.default_channel).declare()
+        try:
+            yield queue
+        finally:
+            with contextlib.suppress(Exception):
+                queue(conn.default_channel).delete()
+
+
+def drain(queue: Queue, *, expect: int, timeout: float = 15.0, amqp_url: str = AMQP_URL) -> list[dict]:
+    """Collect at least `expect` messages (or all that arrive before the timeout)."""
+    import json
+
+    got: list[dict] = []
+    deadline = time.monotonic() + timeout
+    with Connection(amqp_url) as conn:
+        bound = queue(conn.default_channel)
+        while time.monotonic() < deadline and len(got) < expect:
+            message = bound.get(no_ack=True)
+            if message is None:
+                time.sleep(0.02)
+                continue
+            got.append(json.loads(message.body))
+    return got
+
+
+@dataclass
+class ServiceProcess:
+    """An api or worker process started the way `make run` starts it."""
+
+    module: str
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self) -> ServiceProcess:
+        self.log_file = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.module], env={**os.environ, **self.env},
+            stdout=self.log_file, stderr=subprocess.STDOUT, cwd=REPO_ROOT,
+        )
+        return self
+
+    def stop(self, sig: int = 15, timeout: float = 30) -> int | None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if hasattr(self, "log_file"):
+            self.log_file.close()
+        return self.proc.returncode if self.proc else None
+
+    def kill(self) -> None:
+        self.stop(sig=9)
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def wait_for_health(port: int, timeout: float = 60.0, proc: ServiceProcess | None = None) -> None:
+    from coop_platform.healthcheck import check
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check(f"127.0.0.1:{port}", timeout=1.0):
+            return
+        if proc and proc.proc and proc.proc.poll() is not None:
+            raise RuntimeError(f"{proc.module} exited early:\n{proc.log()[-4000:]}")
+        time.sleep(0.2)
+    raise TimeoutError(f"gRPC health on {port} not SERVING after {timeout}s")
+
+
+def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"{message} not met within {timeout}s")
+
+
+def bearer(secret: str, subject: str, *roles: str, ttl: int = 3600) -> list[tuple[str, str]]:
+    from coop_platform.auth import issue_token
+
+    return [("authorization", f"Bearer {issue_token(secret, subject, list(roles), ttl_seconds=ttl)}")]
+
+
+def channel(port: int) -> grpc.Channel:
+    return grpc.insecure_channel(f"127.0.0.1:{port}")
+
+
+@dataclass
+class TcpProxy:
+    """Forwards 127.0.0.1:<port> to a target; `cut()` drops every connection and refuses new
+    ones until `restore()`: the broker becomes unreachable without touching RabbitMQ itself."""
+
+    target_host: str = "127.0.0.1"
+    target_port: int = 5672
+    port: int = field(default_factory=free_port)
+
+    def __post_init__(self) -> None:
+        self._open = threading.Event()
+        self._open.set()
+        self._stop = threading.Event()
+        self._conns: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", self.port))
+        self._listener.settimeout(0.1)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if not self._open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection((self.target_host, self.target_port), timeout=3)
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._conns += [client, upstream]
+            threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
+
+    def _pipe(self, a: socket.socket, b: socket.socket) -> None:
+        sockets = [a, b]
+        try:
+            while not self._stop.is_set():
+                readable, _, _ = select.select(sockets, [], [], 0.2)
+                for s in readable:
+                    data = s.recv(65536)
+                    if not data:
+                        return
+                    (b if s is a else a).sendall(data)
+        except OSError:
+            return
+        finally:
+            for s in sockets:
+                with contextlib.suppress(OSError):
+                    s.close()
+
+    def cut(self) -> None:
+        self._open.clear()
+        with self._lock:
+            for s in self._conns:
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+            self._conns.clear()
+
+    def restore(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.cut()
+        self._listener.close()
