@@ -19,7 +19,12 @@ from sqlalchemy.orm import Session
 
 from coop_platform import envelope as ce
 from coop_platform.db import is_sqlite
-from coop_platform.metrics import OUTBOX_OLDEST_AGE, OUTBOX_PENDING, OUTBOX_PUBLISH_ERRORS, OUTBOX_PUBLISHED
+from coop_platform.metrics import (
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PENDING,
+    OUTBOX_PUBLISH_ERRORS,
+    OUTBOX_PUBLISHED,
+)
 from coop_platform.tables import outbox_table
 
 log = logging.getLogger(__name__)

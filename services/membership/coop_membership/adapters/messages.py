@@ -6,7 +6,8 @@ from datetime import datetime
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from coop.membership.v1 import events_pb2, membership_pb2 as pb
+from coop.membership.v1 import events_pb2
+from coop.membership.v1 import membership_pb2 as pb
 from coop_membership.domain import events as ev
 from coop_membership.domain.model import (
     Address,

@@ -18,9 +18,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry
 
+from coop_membership.domain.model import (
+    Category,
+    Member,
+    Share,
+    ShareState,
+    ShareYear,
+    Status,
+    StatusChange,
+)
 from coop_platform.tables import BigIntPK, add_platform_tables
-
-from coop_membership.domain.model import Category, Member, Share, ShareState, ShareYear, Status, StatusChange
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)

@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from coop_platform.db import UnitOfWork
-
 from coop_membership.adapters import orm
 from coop_membership.adapters.messages import to_message
 from coop_membership.domain.events import Event
@@ -24,6 +22,7 @@ from coop_membership.domain.model import (
     StatusChange,
     format_member_number,
 )
+from coop_platform.db import UnitOfWork
 
 # Map the domain classes as soon as the adapters are in use: an instance created
 # before mapping would be invisible to the session.

@@ -14,9 +14,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from coop_platform.errors import FailedPrecondition, InvalidArgument
-
 from coop_membership.domain.reference import DEFAULT_LANGUAGES, ISO_COUNTRIES
+from coop_platform.errors import FailedPrecondition, InvalidArgument
 
 DEFAULT_SHARE_CENTS = 3000
 DEFAULT_GRACE_DAYS = 90

@@ -99,7 +99,9 @@ def read_csv_rows(path: str) -> Iterator[pb.ImportRow]:
         if missing:
             raise SystemExit(f"error: {path}: missing columns {', '.join(missing)} (expected {', '.join(CSV_COLUMNS)})")
         for record in reader:
-            get = lambda k: (record.get(k) or "").strip()  # noqa: E731
+            def get(key: str, record: dict = record) -> str:
+                return (record.get(key) or "").strip()
+
             yield pb.ImportRow(
                 line=reader.line_num,
                 member=pb.MemberDraft(

@@ -9,18 +9,17 @@ import grpc
 
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
+from coop_membership import SERVICE_NAME
+from coop_membership.adapters import messages as msg
+from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
+from coop_membership.domain.model import Status
+from coop_membership.service_layer import services
 from coop_platform.config import Settings, load_settings
 from coop_platform.db import make_engine, make_session_factory
 from coop_platform.errors import InvalidArgument
 from coop_platform.grpc_server import current_principal, serve_forever
 from coop_platform.logs import configure_logging
 from coop_platform.migrations import upgrade
-
-from coop_membership import SERVICE_NAME
-from coop_membership.adapters import messages as msg
-from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
-from coop_membership.domain.model import Status
-from coop_membership.service_layer import services
 
 ADMIN_ROLES = ("admin",)
 READ_ROLES = ("admin", "service", "board")

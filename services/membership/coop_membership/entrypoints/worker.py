@@ -7,6 +7,9 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN 
 from functools import cache  # noqa: E402
 from typing import Any  # noqa: E402
 
+from coop_membership import SERVICE_NAME  # noqa: E402
+from coop_membership.adapters.repository import MembershipUnitOfWork  # noqa: E402
+from coop_membership.service_layer import services  # noqa: E402
 from coop_platform.config import Settings, load_settings  # noqa: E402
 from coop_platform.db import make_engine, make_session_factory  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
@@ -18,10 +21,6 @@ from coop_platform.worker import (  # noqa: E402
     coop_event_handler,
     run_worker,
 )
-
-from coop_membership import SERVICE_NAME  # noqa: E402
-from coop_membership.adapters.repository import MembershipUnitOfWork  # noqa: E402
-from coop_membership.service_layer import services  # noqa: E402
 
 SHARE_PAID_QUEUE = "evt-billing-share.paid--membership.on_share_paid"
 

@@ -1,5 +1,4 @@
-from coop_platform.migrations import run_env
-
 from coop_membership.adapters.orm import metadata
+from coop_platform.migrations import run_env
 
 run_env(metadata)

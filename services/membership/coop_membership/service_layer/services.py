@@ -9,8 +9,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from coop_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
-
 from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
 from coop_membership.domain import events as ev
 from coop_membership.domain.model import (
@@ -25,6 +23,7 @@ from coop_membership.domain.model import (
     parse_member_number,
     utcnow,
 )
+from coop_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
 
 UowFactory = Callable[[], MembershipUnitOfWork]
 MAX_PAGE_SIZE = 1000

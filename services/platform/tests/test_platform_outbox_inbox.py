@@ -1,0 +1,144 @@
+"""Outbox relay and inbox against real databases (SQLite and PostgreSQL) and the real broker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select, text
+
+from coop_platform.amqp import ConfirmingPublisher
+from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.inbox import claim_event, process_once
+from coop_platform.migrations import upgrade
+from coop_platform.outbox import OutboxRelay, pending_count
+from coop_platform.testing import AMQP_URL, bound_queue, drain, postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'platform.db'}"
+        upgrade("membership", url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+    else:
+        with postgres_database() as url:
+            upgrade("membership", url)
+            eng = make_engine(url, pool_size=4)
+            yield eng
+            eng.dispose()
+
+
+def _emit(engine, count: int) -> list[str]:
+    sessions = make_session_factory(engine)
+    ids = []
+    with UnitOfWork(sessions, "membership") as uow:
+        for i in range(count):
+            ids.append(uow.emit("member.updated", {"n": i}, subject=str(i)))
+        uow.commit()
+    return ids
+
+
+def test_relay_publishes_pending_rows_in_order_with_message_id_and_marks_them_sent(engine):
+    with bound_queue("membership", "member.updated") as queue:
+        ids = _emit(engine, 5)
+        relay = OutboxRelay(engine, lambda: ConfirmingPublisher(AMQP_URL))
+        assert relay.run_once() == 5
+        assert pending_count(engine) == 0
+        got = drain(queue, expect=5)
+    assert [e["id"] for e in got] == ids
+    assert all(e["type"] == "coop.membership.member.updated.v1" for e in got)
+
+
+def test_a_rolled_back_command_leaves_no_event(engine):
+    sessions = make_session_factory(engine)
+    with UnitOfWork(sessions, "membership") as uow:
+        uow.emit("member.updated", {"n": 1})
+        # no commit: the unit of work rolls back on exit
+    assert pending_count(engine) == 0
+
+
+def test_relay_keeps_rows_pending_while_the_broker_is_unreachable(engine):
+    _emit(engine, 3)
+    relay = OutboxRelay(engine, lambda: ConfirmingPublisher("amqp://guest:guest@127.0.0.1:1/", connect_timeout=0.5))
+    with pytest.raises(Exception):  # noqa: B017 - any connection error
+        relay.run_once()
+    assert pending_count(engine) == 3
+
+
+def test_relay_failing_mid_batch_marks_only_the_confirmed_rows(engine):
+    _emit(engine, 4)
+
+    class FlakyPublisher:
+        def __init__(self):
+            self.sent = 0
+
+        def publish(self, *args, **kwargs):
+            if self.sent == 2:
+                raise ConnectionError("broker went away")
+            self.sent += 1
+
+    relay = OutboxRelay(engine, FlakyPublisher)
+    with pytest.raises(ConnectionError):
+        relay.run_once()
+    assert pending_count(engine) == 2
+    with engine.connect() as conn:
+        errors = conn.execute(text("select count(*) from outbox where last_error is not null")).scalar_one()
+    assert errors == 1
+
+
+def test_claim_event_accepts_an_event_once_per_consumer(engine):
+    sessions = make_session_factory(engine)
+    with sessions() as session, session.begin():
+        assert claim_event(session, "c1", "e1") is True
+        assert claim_event(session, "c1", "e1") is False
+        assert claim_event(session, "c2", "e1") is True
+
+
+def test_process_once_applies_the_effect_once_and_rolls_back_the_claim_when_the_effect_fails(engine):
+    sessions = make_session_factory(engine)
+    with engine.begin() as conn:
+        conn.execute(text("create table effects (event_id varchar(64))"))
+    envelope = {"id": "evt-1", "type": "coop.billing.share.paid.v1", "source": "/coop/billing", "specversion": "1.0"}
+    calls = {"n": 0}
+
+    def failing_effect(uow, env):
+        uow.session.execute(text("insert into effects values (:e)"), {"e": env["id"]})
+        calls["n"] += 1
+        raise RuntimeError("consumer crashed before commit")
+
+    def effect(uow, env):
+        uow.session.execute(text("insert into effects values (:e)"), {"e": env["id"]})
+
+    def uow_factory():
+        return UnitOfWork(sessions, "membership")
+
+    with pytest.raises(RuntimeError):
+        process_once(uow_factory, "test.consumer", envelope, failing_effect)
+    assert process_once(uow_factory, "test.consumer", envelope, effect) is True
+    assert process_once(uow_factory, "test.consumer", envelope, effect) is False
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(text("effects"))).scalar_one() == 1
+
+
+def test_relay_publishes_json_envelopes_as_persistent_messages(engine):
+    from kombu import Connection
+
+    with bound_queue("membership", "member.updated") as queue:
+        _emit(engine, 1)
+        OutboxRelay(engine, lambda: ConfirmingPublisher(AMQP_URL)).run_once()
+        with Connection(AMQP_URL) as conn:
+            import time
+
+            message = None
+            for _ in range(100):
+                message = queue(conn.default_channel).get(no_ack=True)
+                if message:
+                    break
+                time.sleep(0.02)
+    assert message is not None
+    assert message.properties["delivery_mode"] == 2
+    assert message.content_type == "application/json"
+    assert json.loads(message.body)["id"] == message.properties["message_id"]
