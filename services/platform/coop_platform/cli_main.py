@@ -69,10 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         seen.add(module_name)
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
+            if importlib.util.find_spec(module_name) is None:
+                continue
+        except ModuleNotFoundError:  # that service is not installed here
             continue
-        module.add_parser(sub)
+        importlib.import_module(module_name).add_parser(sub)
     return parser
 
 
