@@ -38,7 +38,9 @@ def main() -> int:
     for service in available_services():
         grpc_port, api_metrics, worker_metrics = DEFAULT_PORTS[service]
         for role, metrics in (("grpc_api", api_metrics), ("worker", worker_metrics)):
-            env = {**os.environ, "COOP_METRICS_PORT": str(metrics)}
+            # Each process gets its own ports explicitly: an exported COOP_GRPC_PORT must not
+            # make every service's api bind the same port.
+            env = {**os.environ, "COOP_GRPC_PORT": str(grpc_port), "COOP_METRICS_PORT": str(metrics)}
             procs.append((f"{service} {role}", subprocess.Popen(
                 [sys.executable, "-m", f"coop_{service}.entrypoints.{role}"], env=env)))
     print("coopgov is starting; Ctrl-C stops everything. Admin CLI: .venv/bin/coop --help", flush=True)
