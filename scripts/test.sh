@@ -10,7 +10,7 @@ echo "== ruff"
 $PY/ruff check services tests bench
 status=0
 echo "== unit, service, integration, reliability, end-to-end, deploy"
-$PY/pytest services tests --ignore-glob='*/tests/worker/*' "$@" || status=$?
+$PY/pytest services tests "$@" || status=$?
 for dir in services/*/tests/worker; do
   [ -d "$dir" ] || continue
   echo "== nameko worker tests: $dir"

@@ -11,11 +11,12 @@ import random
 from decimal import Decimal
 
 import pytest
+from reference_impl import ref_choices, ref_schulze, ref_stv
+
 from coop_elections.domain.model import Method, Question
 from coop_elections.domain.plurality import count_choices
 from coop_elections.domain.schulze import count_schulze
 from coop_elections.domain.stv import count_stv
-from reference_impl import ref_choices, ref_schulze, ref_stv
 
 N_ELECTIONS = 300
 

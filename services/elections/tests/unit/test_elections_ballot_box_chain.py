@@ -8,6 +8,7 @@ import random
 import re
 
 import pytest
+
 from coop_elections.domain.ballot_box import (
     BallotBox,
     PublishedBox,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+
 from coop_elections.domain.errors import DomainError, InvalidArgument, NotFound
 from coop_elections.domain.model import ElectionDefinition, Method, Question, Quorum
 from coop_elections.domain.validation import validate_ballot, validate_weight

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from coop_elections.domain.errors import (
     AlreadyExists,
     FailedPrecondition,

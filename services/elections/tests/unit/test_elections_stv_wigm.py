@@ -6,6 +6,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+
 from coop_elections.domain.model import Method, Question
 from coop_elections.domain.stv import count_stv
 from coop_elections.domain.tiebreak import draw_order

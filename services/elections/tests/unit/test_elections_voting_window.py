@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from coop_elections.domain.errors import InvalidArgument
 from coop_elections.domain.window import VotingWindow, local_to_utc
 

@@ -1,0 +1,229 @@
+"""Domain and service values <-> protobuf messages (the API and the event contract)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from typing import Any
+
+from coop.elections.v1 import elections_pb2 as pb
+from coop.elections.v1 import events_pb2
+from coop_elections.adapters.repository import StoredElection
+from coop_elections.domain.canonical import sha256_hex
+from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
+from coop_elections.domain.model import Method
+from coop_platform.errors import InvalidArgument
+
+METHOD_TO_PB = {
+    Method.PLURALITY: pb.METHOD_PLURALITY, Method.APPROVAL: pb.METHOD_APPROVAL,
+    Method.STV: pb.METHOD_STV, Method.SCHULZE: pb.METHOD_SCHULZE,
+    Method.RESOLUTION: pb.METHOD_RESOLUTION,
+}
+PB_TO_METHOD = {v: k for k, v in METHOD_TO_PB.items()}
+STATUS_TO_PB = {"scheduled": pb.ELECTION_STATUS_SCHEDULED, "open": pb.ELECTION_STATUS_OPEN,
+                "closed": pb.ELECTION_STATUS_CLOSED}
+MAX_ANSWER_CHOICES = 200
+
+
+def _instant(text: str, field: str, required: bool = True) -> datetime | None:
+    if not text:
+        if required:
+            raise InvalidArgument(f"{field} is required (RFC 3339 with offset)", field=field)
+        return None
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise InvalidArgument(f"{field} is not an RFC 3339 instant", field=field) from exc
+    if value.tzinfo is None:
+        raise InvalidArgument(f"{field} needs a UTC offset", field=field)
+    return value
+
+
+def _day(text: str, field: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"{field} must be YYYY-MM-DD", field=field) from exc
+
+
+def _local_time(text: str, field: str) -> time:
+    try:
+        value = time.fromisoformat(text)
+    except ValueError as exc:
+        raise InvalidArgument(f"{field} must be HH:MM", field=field) from exc
+    if value.second or value.microsecond or value.tzinfo:
+        raise InvalidArgument(f"{field} must be HH:MM", field=field)
+    return value
+
+
+def texts_from_pb(texts: Any) -> tuple[Text, ...]:
+    return tuple(Text(t.language, t.title, t.description) for t in texts)
+
+
+def texts_to_pb(texts: tuple[Text, ...]) -> list[pb.LocalizedText]:
+    return [pb.LocalizedText(language=t.language, title=t.title, description=t.description) for t in texts]
+
+
+def question_from_pb(q: pb.QuestionSpec) -> QuestionSpec:
+    if q.method not in PB_TO_METHOD:
+        raise InvalidArgument(f"question {q.question_id!r}: method is required", field="method")
+    return QuestionSpec(
+        question_id=q.question_id, method=PB_TO_METHOD[q.method], texts=texts_from_pb(q.texts),
+        candidates=tuple(q.candidates), seats=q.seats or 1, mandate_years=q.mandate_years,
+        majority=q.majority or "1/2",
+        majority_strict=q.majority_strict if q.majority else True,
+        quorum_count=q.quorum_count, quorum_fraction=q.quorum_fraction or "0",
+    )
+
+
+def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
+    w = r.window
+    return make_spec(
+        texts_from_pb(r.texts), [question_from_pb(q) for q in r.questions],
+        opens_at=_instant(w.opens_at, "window.opens_at"),  # type: ignore[arg-type]
+        assembly_day=_day(w.assembly_day, "window.assembly_day"),
+        closes_local=_local_time(w.closes_local, "window.closes_local"),
+        tz=w.time_zone or "Europe/Brussels",
+        roll_cutoff=_instant(r.roll_cutoff, "roll_cutoff", required=False),
+        allow_revote=r.allow_revote, max_proxies_held=r.max_proxies_held,
+        nominations_open=_instant(r.nominations_open, "nominations_open", required=False),
+        nominations_close=_instant(r.nominations_close, "nominations_close", required=False),
+        max_permanent_staff_seats=r.max_permanent_staff_seats,
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def question_to_pb(q: QuestionSpec) -> pb.QuestionSpec:
+    return pb.QuestionSpec(
+        question_id=q.question_id, method=METHOD_TO_PB[q.method], texts=texts_to_pb(q.texts),
+        candidates=list(q.candidates), seats=q.seats, mandate_years=q.mandate_years,
+        majority=q.majority, majority_strict=q.majority_strict, quorum_count=q.quorum_count,
+        quorum_fraction=q.quorum_fraction,
+    )
+
+
+def election_to_pb(e: StoredElection) -> pb.Election:
+    s, w = e.spec, e.spec.window
+    return pb.Election(
+        election_id=e.election_id, tenant=e.tenant, texts=texts_to_pb(s.texts),
+        questions=[question_to_pb(q) for q in s.questions],
+        window=pb.VotingWindowSpec(opens_at=_iso(w.opens_at), assembly_day=w.assembly_day.isoformat(),
+                                   closes_local=w.closes_local.strftime("%H:%M"), time_zone=w.tz),
+        closes_at=_iso(w.closes_at), roll_cutoff=_iso(s.roll_cutoff), allow_revote=s.allow_revote,
+        max_proxies_held=s.max_proxies_held, status=STATUS_TO_PB[e.status],
+        tie_break_seed_sha256=sha256_hex(e.tie_break_seed.encode()),
+        nominations_open=_iso(s.nominations_open), nominations_close=_iso(s.nominations_close),
+        max_permanent_staff_seats=s.max_permanent_staff_seats,
+    )
+
+
+def content_from_answers(answers: Any, election: StoredElection) -> dict[str, Any]:
+    """Answers -> the domain's ballot content (validated again by the domain)."""
+    methods = {q.question_id: q.method for q in election.spec.questions}
+    content: dict[str, Any] = {}
+    for a in answers:
+        if a.question_id in content:
+            raise InvalidArgument(f"question {a.question_id!r} answered twice", field="answers")
+        if a.question_id not in methods:
+            raise InvalidArgument(f"ballot answers unknown question {a.question_id!r}", field="answers")
+        if len(a.choices) > MAX_ANSWER_CHOICES:
+            raise InvalidArgument("too many choices", field="answers")
+        if methods[a.question_id] is Method.RESOLUTION:
+            if a.choices:
+                raise InvalidArgument(f"question {a.question_id}: give resolution, not choices", field="answers")
+            content[a.question_id] = a.resolution
+        else:
+            if a.resolution:
+                raise InvalidArgument(f"question {a.question_id}: give choices, not resolution", field="answers")
+            content[a.question_id] = list(a.choices)
+    return content
+
+
+def candidacy_to_pb(row: Any) -> pb.Candidacy:
+    statement = [pb.LocalizedText(**t) for t in json.loads(row.statement)]
+    return pb.Candidacy(election_id=row.election_id, question_id=row.question_id,
+                        candidate_id=row.candidate_id, statement=statement,
+                        withdrawn=row.withdrawn, category=row.category)
+
+
+def _tallies(q: dict[str, Any]) -> dict[str, str]:
+    method = q["method"]
+    if method in ("plurality", "approval"):
+        return {c: str(n) for c, n in q["tallies"]}
+    if method == "stv":
+        return {c: str(n) for c, n in q["rounds"][-1]["tallies"]} if q["rounds"] else {}
+    if method == "resolution":
+        return {"yes": str(q["yes"]), "no": str(q["no"]), "abstain": str(q["abstain"])}
+    # schulze: number of pairwise wins per candidate
+    cands, d = q["candidates"], q["pairwise"]
+    return {c: str(sum(1 for j in range(len(cands)) if d[i][j] > d[j][i])) for i, c in enumerate(cands)}
+
+
+def results_to_pb(results: dict[str, Any]) -> pb.Results:
+    count = results["count"]
+    mandates = results.get("mandates", {})
+    questions = []
+    for q in count["questions"]:
+        start, end = mandates.get(q["question_id"], ["", ""])
+        questions.append(pb.QuestionResult(
+            question_id=q["question_id"], method=METHOD_TO_PB[Method(q["method"])],
+            winners=q.get("winners", []), tallies=_tallies(q), adopted=bool(q.get("adopted")),
+            quorum_met=bool(q.get("quorum_met")), detail_json=json.dumps(q, sort_keys=True),
+            mandate_start=start, mandate_end=end))
+    tie_breaks = [pb.TieBreakRecord(question_id=t["question_id"], step=t["step"], tied=t["tied"],
+                                    order=t["order"])
+                  for q in count["questions"] for t in q.get("tie_breaks", [])]
+    return pb.Results(
+        election_id=results["election_id"], ballots=count["ballots"], total_weight=count["total_weight"],
+        tie_break_seed=count["tie_break_seed"], box_head_hash=results["head_hash"],
+        superseded_count=results["superseded_count"], questions=questions, tie_breaks=tie_breaks,
+        published_at=results["published_at"])
+
+
+# -- events --------------------------------------------------------------------------------
+def election_opened(e: StoredElection, roll_size: int) -> tuple[str, Any]:
+    return "election.opened", events_pb2.ElectionOpened(
+        election_id=e.election_id, tenant=e.tenant, opens_at=_iso(e.spec.window.opens_at),
+        closes_at=_iso(e.closes_at), roll_size=roll_size,
+        titles={t.language: t.title for t in e.spec.texts})
+
+
+def closing_soon(e: StoredElection, non_voters: list[str]) -> tuple[str, Any]:
+    return "election.closing_soon", events_pb2.ElectionClosingSoon(
+        election_id=e.election_id, tenant=e.tenant, closes_at=_iso(e.closes_at), non_voters=non_voters)
+
+
+def results_published(e: StoredElection, results: dict[str, Any]) -> tuple[str, Any]:
+    count = results["count"]
+    mandates = results.get("mandates", {})
+    seats, elected, adopted, rejected = [], [], [], []
+    for q in count["questions"]:
+        qid = q["question_id"]
+        if q["method"] == "resolution":
+            (adopted if q["adopted"] else rejected).append(qid)
+        elif qid in mandates:
+            start, end = mandates[qid]
+            seats.append(events_pb2.ElectedSeat(question_id=qid, elected_member_ids=q["winners"],
+                                                mandate_start=start, mandate_end=end))
+            elected.extend(q["winners"])
+    starts = sorted({s.mandate_start for s in seats})
+    ends = sorted({s.mandate_end for s in seats})
+    return "election.results_published", events_pb2.ResultsPublished(
+        election_id=e.election_id, tenant=e.tenant, seats=seats, elected_member_ids=elected,
+        mandate_start=starts[0] if starts else "", mandate_end=ends[-1] if ends else "",
+        box_head_hash=results["head_hash"], tie_break_seed=count["tie_break_seed"],
+        ballots=count["ballots"], adopted_resolutions=adopted, rejected_resolutions=rejected)
+
+
+# -- membership events in ----------------------------------------------------------------------
+def status_of(name: Any) -> str:
+    text = str(name or "")
+    return text.removeprefix("MEMBER_STATUS_").lower() or "applicant"
+
+
+def category_of(name: Any) -> str:
+    text = str(name or "")
+    return text.removeprefix("MEMBER_CATEGORY_").lower() or "user"

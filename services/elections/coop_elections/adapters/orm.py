@@ -1,0 +1,159 @@
+"""Tables of the elections service (SQLAlchemy Core).
+
+Secrecy is a property of this schema (docs/elections.md, "Secrecy"):
+
+* ``ballots`` has no voter column and no time column; its key is the random tracker,
+  so neither a key nor a timestamp orders ballots by cast time;
+* ``voters_who_voted`` (the register) has no tracker, no ballot reference and no time;
+* nothing else joins the two. tests/service/test_secrecy_schema.py keeps it that way.
+
+Every election belongs to one tenant; every other table hangs off an election and is
+reached only through a tenant-scoped election lookup.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from coop_platform.tables import add_platform_tables
+
+metadata = MetaData()
+add_platform_tables(metadata)
+
+
+def _election_fk() -> Column:
+    return Column("election_id", String(36), ForeignKey("elections.election_id"), primary_key=True)
+
+
+elections = Table(
+    "elections",
+    metadata,
+    Column("election_id", String(36), primary_key=True),
+    Column("tenant", String(64), nullable=False),
+    Column("texts", Text, nullable=False),  # JSON list of {language, title, description}
+    Column("questions", Text, nullable=False),  # JSON list of question specs
+    Column("opens_at", DateTime(timezone=True), nullable=False),
+    Column("assembly_day", Date, nullable=False),
+    Column("closes_local", String(5), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("closes_at", DateTime(timezone=True), nullable=False),
+    Column("roll_cutoff", DateTime(timezone=True), nullable=False),
+    Column("allow_revote", Boolean, nullable=False),
+    Column("max_proxies_held", Integer, nullable=False),
+    Column("nominations_open", DateTime(timezone=True), nullable=True),
+    Column("nominations_close", DateTime(timezone=True), nullable=True),
+    Column("max_permanent_staff_seats", Integer, nullable=False),
+    Column("tie_break_seed", String(64), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("roll_frozen", Boolean, nullable=False),
+    Column("roll_size", BigInteger, nullable=True),
+    Column("roll_weight", BigInteger, nullable=True),
+    Column("roll_hash", String(64), nullable=True),
+    Column("closing_soon_sent", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_elections_tenant", "tenant"),
+    Index("ix_elections_status", "status"),
+)
+
+voter_roll = Table(
+    "voter_roll",
+    metadata,
+    _election_fk(),
+    Column("voter_id", String(100), primary_key=True),
+    Column("weight", BigInteger, nullable=False),
+    Column("category", String(30), nullable=True),
+)
+
+# The register of who voted. No tracker, no time, no sequence number.
+voters_who_voted = Table(
+    "voters_who_voted",
+    metadata,
+    _election_fk(),
+    Column("voter_id", String(100), primary_key=True),
+    Column("channel", String(10), nullable=False),  # online | proxy | in_person
+)
+
+# The ballot box. No voter, no time; keyed by the random tracker.
+ballots = Table(
+    "ballots",
+    metadata,
+    _election_fk(),
+    Column("tracker", String(14), primary_key=True),
+    Column("content", Text, nullable=False),  # canonical JSON of the validated content
+    Column("weight", BigInteger, nullable=False),
+    Column("ballot_hash", String(64), nullable=False),  # entry hash over genesis: a commitment
+    Column("revote_hash", String(64), nullable=True),  # SHA-256 of the voter's re-vote code
+)
+
+# One row per ballot replaced by a re-vote: a random marker, nothing else (only the number
+# is published). A counter column on the election would make every cast contend for it.
+superseded_ballots = Table(
+    "superseded_ballots",
+    metadata,
+    _election_fk(),
+    Column("marker", String(36), primary_key=True),
+)
+
+paper_ballots = Table(
+    "paper_ballots",
+    metadata,
+    _election_fk(),
+    Column("paper_id", String(40), primary_key=True),
+    Column("state", String(10), nullable=False),  # pending | counted
+    Column("content", Text, nullable=True),  # first entry, until the second one matches
+    Column("first_teller", String(100), nullable=True),
+)
+
+candidacies = Table(
+    "candidacies",
+    metadata,
+    _election_fk(),
+    Column("question_id", String(64), primary_key=True),
+    Column("candidate_id", String(100), primary_key=True),
+    Column("statement", Text, nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("withdrawn", Boolean, nullable=False),
+)
+
+proxies = Table(
+    "proxies",
+    metadata,
+    _election_fk(),
+    Column("giver_id", String(100), primary_key=True),
+    Column("holder_id", String(100), nullable=False),
+    Column("status", String(10), nullable=False),
+)
+
+results = Table(
+    "election_results",
+    metadata,
+    _election_fk(),
+    Column("results_json", Text, nullable=False),
+    Column("box_json", Text, nullable=False),
+    Column("election_json", Text, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# Local projection of membership (our own cooperative only): who is in good standing.
+members = Table(
+    "member_projection",
+    metadata,
+    Column("member_id", String(36), primary_key=True),
+    Column("status", String(20), nullable=False),
+    Column("category", String(30), nullable=False),
+    Column("in_good_standing", Boolean, nullable=False),
+)

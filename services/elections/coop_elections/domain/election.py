@@ -1,0 +1,187 @@
+"""An election as its organisers define it (texts, questions, window, options) and the
+rules that make a definition acceptable. Pure: the api layer parses requests into these
+value objects and the service layer stores them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from .errors import InvalidArgument
+from .model import CANDIDATE_METHODS, ElectionDefinition, Majority, Method, Question, Quorum
+from .published import parse_fraction
+from .window import VotingWindow, _require_aware
+
+LANGUAGES = ("fr", "nl", "en")
+MAX_QUESTIONS = 20
+MAX_CANDIDATES = 200
+MAX_TEXT = 4000
+MIN_YEAR, MAX_YEAR = 2000, 2200  # keeps every date computation far from datetime's limits
+ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
+QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_id(value: str, what: str, pattern: re.Pattern[str] = ID_RE) -> str:
+    """Ids (voters, candidates, questions) are short printable tokens."""
+    if not isinstance(value, str) or not pattern.match(value):
+        raise InvalidArgument(f"{what} must be 1-100 characters from letters, digits and ._:@-")
+    return value
+
+
+@dataclass(frozen=True)
+class Text:
+    language: str
+    title: str
+    description: str = ""
+
+
+def check_texts(texts: Iterable[Text], what: str, *, need_title: bool = True) -> tuple[Text, ...]:
+    texts = tuple(texts)
+    if not texts:
+        raise InvalidArgument(f"{what}: give a text in at least one of fr, nl, en")
+    seen: set[str] = set()
+    for t in texts:
+        if t.language not in LANGUAGES:
+            raise InvalidArgument(f"{what}: language must be one of fr, nl, en")
+        if t.language in seen:
+            raise InvalidArgument(f"{what}: language {t.language} given twice")
+        seen.add(t.language)
+        if need_title and not t.title.strip():
+            raise InvalidArgument(f"{what}: the {t.language} title is empty")
+        if len(t.title) > 300 or len(t.description) > MAX_TEXT:
+            raise InvalidArgument(f"{what}: text too long")
+    return texts
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    question_id: str
+    method: Method
+    texts: tuple[Text, ...]
+    candidates: tuple[str, ...] = ()
+    seats: int = 1
+    mandate_years: int = 0
+    majority: str = "1/2"
+    majority_strict: bool = True
+    quorum_count: int = 0
+    quorum_fraction: str = "0"
+
+    def question(self, extra_candidates: Iterable[str] = ()) -> Question:
+        """The counting question (candidacies accepted at nomination close included)."""
+        candidates = tuple(dict.fromkeys((*self.candidates, *extra_candidates)))
+        return Question(
+            id=self.question_id, method=self.method, candidates=candidates, seats=self.seats,
+            majority=Majority(parse_fraction(self.majority, "majority"), self.majority_strict),
+            quorum=Quorum(self.quorum_count, parse_fraction(self.quorum_fraction, "quorum fraction")),
+        )
+
+
+@dataclass(frozen=True)
+class ElectionSpec:
+    texts: tuple[Text, ...]
+    questions: tuple[QuestionSpec, ...]
+    window: VotingWindow
+    roll_cutoff: datetime
+    allow_revote: bool = False
+    max_proxies_held: int = 0
+    nominations_open: datetime | None = None
+    nominations_close: datetime | None = None
+    max_permanent_staff_seats: int = 0
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def has_nominations(self) -> bool:
+        return self.nominations_close is not None
+
+
+def make_spec(
+    texts: Iterable[Text], questions: Iterable[QuestionSpec], *, opens_at: datetime,
+    assembly_day: date, closes_local: time, tz: str, roll_cutoff: datetime | None,
+    allow_revote: bool, max_proxies_held: int, nominations_open: datetime | None,
+    nominations_close: datetime | None, max_permanent_staff_seats: int,
+) -> ElectionSpec:
+    """Validate everything about a new election; InvalidArgument names the first problem."""
+    texts = check_texts(texts, "election")
+    for what, value in (("opening time", opens_at), ("assembly day", assembly_day),
+                        ("roll cut-off", roll_cutoff), ("nominations_open", nominations_open),
+                        ("nominations_close", nominations_close)):
+        if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
+            raise InvalidArgument(f"{what} must fall between {MIN_YEAR} and {MAX_YEAR}")
+    window = VotingWindow(opens_at, assembly_day, closes_local, tz)
+    cutoff = window.opens_at if roll_cutoff is None else _require_aware(roll_cutoff, "roll cut-off")
+    if cutoff > window.opens_at:
+        raise InvalidArgument("the roll cut-off must not be after the opening")
+    if not 0 <= max_proxies_held <= 10:
+        raise InvalidArgument("max_proxies_held must be between 0 and 10")
+    if not 0 <= max_permanent_staff_seats <= 100:
+        raise InvalidArgument("max_permanent_staff_seats must be between 0 and 100")
+    if (nominations_open is None) != (nominations_close is None):
+        raise InvalidArgument("give both nominations_open and nominations_close, or neither")
+    if nominations_open is not None and nominations_close is not None:
+        nominations_open = _require_aware(nominations_open, "nominations_open")
+        nominations_close = _require_aware(nominations_close, "nominations_close")
+        if not nominations_open < nominations_close <= window.opens_at:
+            raise InvalidArgument("nominations must open before they close, and close by the opening")
+    questions = tuple(questions)
+    if not 1 <= len(questions) <= MAX_QUESTIONS:
+        raise InvalidArgument(f"an election has 1 to {MAX_QUESTIONS} questions")
+    ids = [check_id(q.question_id, "question_id", QUESTION_ID_RE) for q in questions]
+    if len(set(ids)) != len(ids):
+        raise InvalidArgument("duplicate question ids")
+    checked = []
+    for q in questions:
+        check_texts(q.texts, f"question {q.question_id}")
+        for c in q.candidates:
+            check_id(c, f"question {q.question_id}: candidate id")
+        if len(q.candidates) > MAX_CANDIDATES:
+            raise InvalidArgument(f"question {q.question_id}: at most {MAX_CANDIDATES} candidates")
+        if not 0 <= q.mandate_years <= 10:
+            raise InvalidArgument(f"question {q.question_id}: mandate_years must be between 0 and 10")
+        if q.mandate_years and q.method not in CANDIDATE_METHODS:
+            raise InvalidArgument(f"question {q.question_id}: only candidate questions have mandates")
+        if not 0 <= q.quorum_count <= 10**12:
+            raise InvalidArgument(f"question {q.question_id}: bad quorum count")
+        if q.method in CANDIDATE_METHODS and not q.candidates and nominations_close is not None:
+            # candidates come from candidacies; check the rest with a placeholder slate
+            if not 1 <= q.seats <= MAX_CANDIDATES:
+                raise InvalidArgument(f"question {q.question_id}: seats must be between 1 and {MAX_CANDIDATES}")
+            placeholder = tuple(f"c{i}" for i in range(q.seats))
+            q.question(placeholder)
+        else:
+            q.question()
+        checked.append(q)
+    spec = ElectionSpec(
+        texts=texts, questions=tuple(checked), window=window, roll_cutoff=cutoff,
+        allow_revote=allow_revote, max_proxies_held=max_proxies_held,
+        nominations_open=nominations_open, nominations_close=nominations_close,
+        max_permanent_staff_seats=max_permanent_staff_seats,
+    )
+    return spec
+
+
+def definition(election_id: str, spec: ElectionSpec, seed: str, roll_weight: int,
+               candidacies: dict[str, list[str]] | None = None) -> ElectionDefinition:
+    """The counting definition: questions with their final candidate lists."""
+    candidacies = candidacies or {}
+    return ElectionDefinition(
+        id=election_id,
+        questions=tuple(q.question(candidacies.get(q.question_id, ())) for q in spec.questions),
+        tie_break_seed=seed,
+        roll_weight=max(roll_weight, 1),
+    )
+
+
+def mandate_dates(assembly_day: date, years: int) -> tuple[date, date]:
+    """A mandate runs from the Assembly day to the same day ``years`` later (28 Feb for 29 Feb)."""
+    try:
+        end = assembly_day.replace(year=assembly_day.year + years)
+    except ValueError:
+        end = assembly_day.replace(year=assembly_day.year + years, day=28)
+    return assembly_day, end
+
+
+__all__ = ["ElectionSpec", "QuestionSpec", "Text", "check_id", "definition", "make_spec",
+           "mandate_dates"]

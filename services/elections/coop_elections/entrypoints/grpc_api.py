@@ -1,0 +1,214 @@
+"""The elections api process: a plain grpcio server (never eventlet, DESIGN D1).
+
+Tenant scoping: every use case gets the token's tenant; elections of another tenant are
+NOT_FOUND. Partner and admin tokens manage only their own tenant's elections.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import grpc
+
+from coop.elections.v1 import elections_pb2 as pb
+from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+from coop_elections import SERVICE_NAME
+from coop_elections.adapters import messages as msg
+from coop_elections.adapters.repository import ElectionsUnitOfWork
+from coop_elections.service_layer import services
+from coop_elections.service_layer.services import RollSummary
+from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.config import Settings, load_settings
+from coop_platform.db import make_engine, make_session_factory
+from coop_platform.errors import FailedPrecondition, InvalidArgument
+from coop_platform.grpc_server import current_principal, serve_forever
+from coop_platform.logs import configure_logging
+from coop_platform.migrations import upgrade
+
+MANAGERS = ("admin", "partner")
+VOTERS = ("member",)
+TELLERS = ("teller",)
+TIMERS = ("admin", "partner", "service")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _roll(s: RollSummary) -> pb.VoterRollSummary:
+    return pb.VoterRollSummary(election_id=s.election_id, size=s.size, total_weight=s.total_weight,
+                               frozen=s.frozen, sha256=s.sha256)
+
+
+class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
+    """Each method: check who may call, translate, run one use case, translate back."""
+
+    def __init__(self, uow_factory: services.UowFactory, clock: Clock = utcnow) -> None:
+        self.uow = uow_factory
+        self.clock = clock
+
+    def _caller(self, *roles: str):
+        principal = current_principal()
+        if roles:
+            principal.require(*roles)
+        return principal
+
+    def _election(self, election_id: str):
+        return services.get_election(self.uow, current_principal().tenant, election_id)
+
+    # -- elections
+    def CreateElection(self, request, context):
+        p = self._caller(*MANAGERS)
+        spec = msg.spec_from_pb(request)
+        return msg.election_to_pb(services.create_election(self.uow, p.tenant, spec, self.clock()))
+
+    def GetElection(self, request, context):
+        p = self._caller()
+        return msg.election_to_pb(services.get_election(self.uow, p.tenant, request.election_id))
+
+    def ListElections(self, request, context):
+        p = self._caller()
+        found = services.list_elections(self.uow, p.tenant, request.page_size or 50)
+        return pb.ListElectionsResponse(elections=[msg.election_to_pb(e) for e in found])
+
+    def OpenElection(self, request, context):
+        p = self._caller(*TIMERS)
+        return msg.election_to_pb(services.open_election(self.uow, p.tenant, request.election_id, self.clock()))
+
+    # -- roll
+    def ImportVoterRoll(self, request, context):
+        p = self._caller(*MANAGERS)
+        entries = [(v.voter_id, v.weight if v.weight else 1) for v in request.voters]
+        return _roll(services.import_roll(self.uow, p.tenant, request.election_id, entries, self.clock()))
+
+    def BuildVoterRollFromMembers(self, request, context):
+        p = self._caller("admin")
+        if p.tenant != DEFAULT_TENANT:
+            raise FailedPrecondition("the membership projection is the cooperative's own; partners import their roll")
+        return _roll(services.build_roll_from_members(self.uow, p.tenant, request.election_id, self.clock()))
+
+    def FreezeVoterRoll(self, request, context):
+        p = self._caller(*MANAGERS)
+        return _roll(services.freeze_roll(self.uow, p.tenant, request.election_id, self.clock()))
+
+    def GetVoterRoll(self, request, context):
+        p = self._caller()
+        return _roll(services.roll_summary(self.uow, p.tenant, request.election_id, self.clock()))
+
+    def CheckMyRollEntry(self, request, context):
+        p = self._caller()
+        on_roll, weight, voted = services.my_roll_entry(self.uow, p.tenant, request.election_id, p.subject)
+        return pb.RollEntry(election_id=request.election_id, voter_id=p.subject, on_roll=on_roll,
+                            weight=weight, has_voted=voted)
+
+    # -- candidacies
+    def SubmitCandidacy(self, request, context):
+        p = self._caller(*VOTERS)
+        row = services.submit_candidacy(self.uow, p.tenant, request.election_id, request.question_id,
+                                        p.subject, msg.texts_from_pb(request.statement), self.clock())
+        return msg.candidacy_to_pb(row)
+
+    def WithdrawCandidacy(self, request, context):
+        p = self._caller(*VOTERS)
+        row = services.withdraw_candidacy(self.uow, p.tenant, request.election_id, request.question_id,
+                                          p.subject, self.clock())
+        return msg.candidacy_to_pb(row)
+
+    def ListCandidacies(self, request, context):
+        p = self._caller()
+        rows = services.list_candidacies(self.uow, p.tenant, request.election_id, request.question_id,
+                                         self.clock(), privileged=p.has(*MANAGERS))
+        return pb.ListCandidaciesResponse(candidacies=[msg.candidacy_to_pb(r) for r in rows])
+
+    # -- proxies
+    def GiveProxy(self, request, context):
+        p = self._caller(*VOTERS)
+        giver, holder, status = services.give_proxy(self.uow, p.tenant, request.election_id, p.subject,
+                                                    request.holder_id, self.clock())
+        return pb.Proxy(election_id=request.election_id, giver_id=giver, holder_id=holder, status=status)
+
+    def RevokeProxy(self, request, context):
+        p = self._caller(*VOTERS)
+        giver, holder, status = services.revoke_proxy(self.uow, p.tenant, request.election_id, p.subject)
+        return pb.Proxy(election_id=request.election_id, giver_id=giver, holder_id=holder, status=status)
+
+    # -- voting
+    def CastBallot(self, request, context):
+        p = self._caller(*VOTERS)
+        election = self._election(request.election_id)
+        content = msg.content_from_answers(request.answers, election)
+        if bool(request.previous_tracker) != bool(request.previous_revote_code):
+            raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither",
+                                  field="previous_tracker")
+        receipt = services.cast_ballot(
+            self.uow, p.tenant, request.election_id, p.subject, content, self.clock(),
+            previous_tracker=request.previous_tracker, previous_code=request.previous_revote_code,
+            on_behalf_of=request.on_behalf_of)
+        return pb.CastBallotResponse(tracker=receipt.tracker, ballot_hash=receipt.ballot_hash,
+                                     revote_code=receipt.revote_code,
+                                     superseded_previous=receipt.superseded_previous)
+
+    def SignInPersonRegister(self, request, context):
+        p = self._caller(*TELLERS)
+        on_roll, weight, voted = services.sign_in_person(self.uow, p.tenant, request.election_id,
+                                                         request.voter_id, self.clock())
+        return pb.RollEntry(election_id=request.election_id, voter_id=request.voter_id,
+                            on_roll=on_roll, weight=weight, has_voted=voted)
+
+    def EnterPaperBallot(self, request, context):
+        p = self._caller(*TELLERS)
+        election = self._election(request.election_id)
+        content = msg.content_from_answers(request.answers, election)
+        state, tracker = services.enter_paper_ballot(self.uow, p.tenant, request.election_id,
+                                                     request.paper_id, content, p.subject, self.clock())
+        return pb.PaperBallotResponse(paper_id=request.paper_id, state=state, tracker=tracker)
+
+    def GetTurnout(self, request, context):
+        p = self._caller()
+        voted, size, voted_weight, weight = services.turnout(self.uow, p.tenant, request.election_id)
+        return pb.Turnout(election_id=request.election_id, voted=voted, roll_size=size,
+                          voted_weight=voted_weight, roll_weight=weight)
+
+    # -- results
+    def CloseElection(self, request, context):
+        p = self._caller(*TIMERS)
+        return msg.results_to_pb(services.close_election(self.uow, p.tenant, request.election_id, self.clock()))
+
+    def GetResults(self, request, context):
+        p = self._caller()
+        return msg.results_to_pb(services.get_results(self.uow, p.tenant, request.election_id))
+
+    def GetPublishedBox(self, request, context):
+        p = self._caller()
+        box, election, results = services.published_box(self.uow, p.tenant, request.election_id)
+        return pb.PublishedBox(election_id=request.election_id, box_json=box, election_json=election,
+                               results_json=results)
+
+
+def build(settings: Settings, clock: Clock = utcnow):
+    """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+
+    def uow_factory() -> ElectionsUnitOfWork:
+        return ElectionsUnitOfWork(sessions)
+
+    def register(server: grpc.Server) -> list[str]:
+        pb_grpc.add_ElectionsServiceServicer_to_server(ElectionsServicer(uow_factory, clock), server)
+        return [pb.DESCRIPTOR.services_by_name["ElectionsService"].full_name]
+
+    return engine, register, uow_factory
+
+
+def main() -> None:
+    settings = load_settings(SERVICE_NAME, "api")
+    configure_logging(SERVICE_NAME, settings.log_level)
+    upgrade(SERVICE_NAME, settings.database_url)
+    engine, register, _ = build(settings)
+    serve_forever(settings, register, engine)
+
+
+if __name__ == "__main__":
+    main()

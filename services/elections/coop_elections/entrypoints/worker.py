@@ -1,0 +1,95 @@
+"""The elections worker process: nameko (eventlet) for the bus and the clock; the only module
+that imports it. Consumes membership events into the local projection of members in good
+standing, runs the timers that open, remind and close elections, and relays the outbox."""
+
+import eventlet
+
+eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
+
+from datetime import UTC, datetime, timedelta  # noqa: E402
+from functools import cache  # noqa: E402
+from typing import Any  # noqa: E402
+
+from nameko.timer import timer  # noqa: E402
+
+from coop_elections import SERVICE_NAME  # noqa: E402
+from coop_elections.adapters.repository import ElectionsUnitOfWork  # noqa: E402
+from coop_elections.service_layer import services  # noqa: E402
+from coop_platform.config import Settings, load_settings  # noqa: E402
+from coop_platform.db import make_engine, make_session_factory  # noqa: E402
+from coop_platform.inbox import process_once  # noqa: E402
+from coop_platform.logs import configure_logging  # noqa: E402
+from coop_platform.migrations import upgrade  # noqa: E402
+from coop_platform.worker import (  # noqa: E402
+    HandlerMetrics,
+    OutboxRelayRunner,
+    coop_event_handler,
+    make_psycopg2_green,
+    run_worker,
+)
+
+CONSUMED = {
+    "member.admitted": "on_member_admitted",
+    "member.status_changed": "on_member_status_changed",
+    "share.paid": "on_share_paid",
+}
+QUEUES = [f"evt-membership-{event}--{SERVICE_NAME}.{method}" for event, method in CONSUMED.items()]
+TICK_SECONDS = 15
+CLOSING_SOON_LEAD = timedelta(hours=24)
+
+
+@cache
+def settings() -> Settings:
+    return load_settings(SERVICE_NAME, "worker")
+
+
+@cache
+def engine():
+    make_psycopg2_green()
+    return make_engine(settings().database_url, pool_size=10)
+
+
+def uow_factory() -> ElectionsUnitOfWork:
+    return ElectionsUnitOfWork(make_session_factory(engine()))
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ElectionsWorker:
+    """Membership projection, election timers and the outbox relay."""
+
+    name = SERVICE_NAME
+    metrics = HandlerMetrics()
+    relay = OutboxRelayRunner(engine, settings, lambda: QUEUES)
+
+    def _apply(self, consumer: str, envelope: dict[str, Any]) -> None:
+        process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, services.apply_member_event)
+
+    @coop_event_handler("membership", "member.admitted", max_deliveries=5)
+    def on_member_admitted(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_admitted", envelope)
+
+    @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
+    def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_status_changed", envelope)
+
+    @coop_event_handler("membership", "share.paid", max_deliveries=5)
+    def on_share_paid(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_share_paid", envelope)
+
+    @timer(interval=TICK_SECONDS)
+    def tick(self) -> dict[str, int]:
+        """Open, remind (election.closing_soon) and close/publish whatever is due."""
+        return services.run_timers(uow_factory, now(), CLOSING_SOON_LEAD)
+
+
+def main() -> None:
+    configure_logging(SERVICE_NAME, settings().log_level)
+    upgrade(SERVICE_NAME, settings().database_url)
+    run_worker(ElectionsWorker, settings())
+
+
+if __name__ == "__main__":
+    main()

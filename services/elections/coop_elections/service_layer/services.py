@@ -1,0 +1,614 @@
+"""Use cases of the elections service. Each runs in one unit of work: rows and events commit
+together. Every use case takes the caller's tenant and finds elections only within it, so an
+id of another tenant is simply NOT_FOUND. `now` is passed in (tests drive the clock)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from coop_elections.adapters import messages as msg
+from coop_elections.adapters.repository import ElectionsUnitOfWork, StoredElection
+from coop_elections.domain.ballot_box import (
+    PublishedBox,
+    build_chain,
+    entry_hash,
+    genesis_hash,
+    new_tracker,
+    normalise_tracker,
+    recount,
+)
+from coop_elections.domain.canonical import canonical_json, sha256_hex, to_jsonable
+from coop_elections.domain.election import (
+    ElectionSpec,
+    Text,
+    check_id,
+    check_texts,
+    definition,
+    mandate_dates,
+)
+from coop_elections.domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
+from coop_elections.domain.model import CANDIDATE_METHODS, ElectionDefinition, Method
+from coop_elections.domain.proxies import ProxyBook, ProxyStatus
+from coop_elections.domain.published import RollHasher, definition_to_json
+from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
+
+UowFactory = Callable[[], ElectionsUnitOfWork]
+MAX_ROLL_IMPORT = 100_000
+PERMANENT_STAFF = "permanent_staff"
+
+
+@dataclass
+class RollSummary:
+    election_id: str
+    size: int
+    total_weight: int
+    frozen: bool
+    sha256: str
+
+
+def _check_uuid(value: str, field: str = "election_id") -> None:
+    try:
+        ok = len(value) == 36 and str(uuid.UUID(value)) == value
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidArgument(f"{field} must be a UUID in canonical form")
+
+
+def _load(uow: ElectionsUnitOfWork, tenant: str, election_id: str, lock: str = "") -> StoredElection:
+    _check_uuid(election_id)
+    election = uow.elections.election(tenant, election_id, lock)
+    if election is None:
+        raise NotFound(f"no election {election_id}")
+    return election
+
+
+def _candidacies(uow: ElectionsUnitOfWork, e: StoredElection) -> dict[str, list[str]]:
+    if not e.spec.has_nominations:
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in uow.elections.candidacies(e.election_id):
+        if not row.withdrawn:
+            out.setdefault(row.question_id, []).append(row.candidate_id)
+    return out
+
+
+def _definition(uow: ElectionsUnitOfWork, e: StoredElection, roll_weight: int = 1) -> ElectionDefinition:
+    try:
+        return definition(e.election_id, e.spec, e.tie_break_seed, roll_weight, _candidacies(uow, e))
+    except InvalidArgument as exc:  # e.g. fewer candidacies than seats
+        raise FailedPrecondition(f"the election cannot be counted as defined: {exc}") from exc
+
+
+# -- elections -----------------------------------------------------------------------------
+def create_election(uow_factory: UowFactory, tenant: str, spec: ElectionSpec, now: datetime) -> StoredElection:
+    election_id = str(uuid.uuid4())
+    seed = secrets.token_hex(32)
+    with uow_factory() as uow:
+        uow.elections.add_election(election_id, tenant, spec, seed, now)
+        uow.commit()
+        return _load(uow, tenant, election_id)
+
+
+def get_election(uow_factory: UowFactory, tenant: str, election_id: str) -> StoredElection:
+    with uow_factory() as uow:
+        return _load(uow, tenant, election_id)
+
+
+def list_elections(uow_factory: UowFactory, tenant: str, limit: int) -> list[StoredElection]:
+    if not 1 <= limit <= 200:
+        raise InvalidArgument("page_size must be between 1 and 200")
+    with uow_factory() as uow:
+        return uow.elections.list_elections(tenant, limit)
+
+
+def open_election(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> StoredElection:
+    """Mark open and announce; idempotent once open. Voting itself follows the window clock."""
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        if e.status == "open":
+            return e
+        if e.status == "closed":
+            raise FailedPrecondition("the election is closed")
+        if now < e.spec.window.opens_at:
+            raise FailedPrecondition(f"voting opens at {e.spec.window.opens_at.isoformat()}")
+        _definition(uow, e)  # candidate lists are complete
+        summary = _freeze(uow, e, now)
+        uow.elections.update_election(e.election_id, status="open")
+        uow.emit(*msg.election_opened(e, summary.size))
+        uow.commit()
+        e.status = "open"
+        return e
+
+
+# -- voter roll ----------------------------------------------------------------------------
+def import_roll(uow_factory: UowFactory, tenant: str, election_id: str,
+                entries: list[tuple[str, int]], now: datetime) -> RollSummary:
+    if not entries:
+        raise InvalidArgument("give at least one voter")
+    if len(entries) > MAX_ROLL_IMPORT:
+        raise InvalidArgument(f"at most {MAX_ROLL_IMPORT} voters per call")
+    seen: set[str] = set()
+    for voter_id, weight in entries:
+        check_id(voter_id, "voter_id")
+        if not 1 <= weight <= MAX_WEIGHT:
+            raise InvalidArgument(f"weight must be between 1 and {MAX_WEIGHT}")
+        if voter_id in seen:
+            raise InvalidArgument(f"voter {voter_id} appears twice")
+        seen.add(voter_id)
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        if e.roll_is_frozen(now):
+            raise FailedPrecondition("the voter roll is frozen")
+        present = uow.elections.roll_voters_present(e.election_id, [v for v, _ in entries])
+        if present:
+            raise AlreadyExists(f"{len(present)} voter(s) already on the roll, e.g. {min(present)}")
+        uow.elections.add_roll_entries(e.election_id, [(v, w, None) for v, w in entries])
+        summary = _summary(uow, e, now)
+        uow.commit()
+        return summary
+
+
+def build_roll_from_members(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> RollSummary:
+    """Our own cooperative: the roll is the members in good standing (local projection)."""
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        if e.roll_is_frozen(now):
+            raise FailedPrecondition("the voter roll is frozen")
+        members = uow.elections.members_in_good_standing()
+        present = uow.elections.roll_voters_present(e.election_id, [m for m, _ in members])
+        uow.elections.add_roll_entries(
+            e.election_id, [(m, 1, cat) for m, cat in members if m not in present])
+        summary = _summary(uow, e, now)
+        uow.commit()
+        return summary
+
+
+def _freeze(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> RollSummary:
+    """Compute and store size, weight and hash (once); the caller holds the election lock."""
+    if e.roll_frozen and e.roll_hash:
+        return RollSummary(e.election_id, e.roll_size or 0, e.roll_weight or 0, True, e.roll_hash)
+    hasher = RollHasher()
+    for voter_id, weight in sorted(uow.elections.roll_entries(e.election_id)):
+        hasher.add(voter_id, weight)
+    digest = hasher.hexdigest()
+    uow.elections.update_election(e.election_id, roll_frozen=True, roll_size=hasher.size,
+                                  roll_weight=hasher.total_weight, roll_hash=digest)
+    e.roll_frozen, e.roll_size, e.roll_weight, e.roll_hash = True, hasher.size, hasher.total_weight, digest
+    return RollSummary(e.election_id, hasher.size, hasher.total_weight, True, digest)
+
+
+def _summary(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> RollSummary:
+    if e.roll_frozen and e.roll_hash:
+        return RollSummary(e.election_id, e.roll_size or 0, e.roll_weight or 0, True, e.roll_hash)
+    size, weight = uow.elections.roll_totals(e.election_id)
+    return RollSummary(e.election_id, size, weight, False, "")
+
+
+def freeze_roll(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> RollSummary:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        summary = _freeze(uow, e, now)
+        uow.commit()
+        return summary
+
+
+def roll_summary(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> RollSummary:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id)
+        if e.roll_is_frozen(now) and not e.roll_hash:
+            e = _load(uow, tenant, election_id, lock="update")
+            summary = _freeze(uow, e, now)
+            uow.commit()
+            return summary
+        return _summary(uow, e, now)
+
+
+def my_roll_entry(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str) -> tuple[bool, int, bool]:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id)
+        entry = uow.elections.roll_entry(e.election_id, voter_id)
+        voted = uow.elections.has_voted(e.election_id, voter_id)
+        return (entry is not None, int(entry.weight) if entry else 0, voted)
+
+
+# -- candidacies ---------------------------------------------------------------------------
+def _nomination_question(e: StoredElection, question_id: str):
+    for q in e.spec.questions:
+        if q.question_id == question_id:
+            if q.method not in CANDIDATE_METHODS:
+                raise FailedPrecondition(f"question {question_id} has no candidates")
+            return q
+    raise NotFound(f"no question {question_id!r}")
+
+
+def _nominations_open(e: StoredElection, now: datetime) -> None:
+    if not e.spec.has_nominations:
+        raise FailedPrecondition("this election takes no candidacies")
+    if not (e.spec.nominations_open <= now < e.spec.nominations_close):  # type: ignore[operator]
+        raise FailedPrecondition("nominations are not open")
+
+
+def submit_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, question_id: str,
+                     candidate_id: str, statement: tuple[Text, ...], now: datetime) -> Any:
+    check_texts(statement, "statement", need_title=False)
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        q = _nomination_question(e, question_id)
+        _nominations_open(e, now)
+        # eligibility: on the roll (good standing at the cut-off) or, before the roll exists,
+        # in good standing in the membership projection
+        entry = uow.elections.roll_entry(e.election_id, candidate_id)
+        member = uow.elections.member(candidate_id)
+        if entry is None and (member is None or not member.in_good_standing or member.status != "active"):
+            raise FailedPrecondition("only voters in good standing may stand")
+        category = (entry.category if entry is not None and entry.category else
+                    (member.category if member is not None else "")) or "user"
+        existing = uow.elections.candidacy(e.election_id, question_id, candidate_id)
+        if existing is not None and not existing.withdrawn:
+            raise AlreadyExists("you already stand for this question")
+        if category == PERMANENT_STAFF and e.spec.max_permanent_staff_seats:
+            # the cap on seats limits how many staff can be elected, so it caps the slate too
+            staff = [r for r in uow.elections.candidacies(e.election_id, question_id)
+                     if r.category == PERMANENT_STAFF and not r.withdrawn]
+            if len(staff) >= max(e.spec.max_permanent_staff_seats, q.seats):
+                raise FailedPrecondition("the permanent-staff candidacies are full for this question")
+        uow.elections.save_candidacy(e.election_id, question_id, candidate_id,
+                                     json.dumps([t.__dict__ for t in statement]), category, False)
+        uow.commit()
+        return uow.elections.candidacy(e.election_id, question_id, candidate_id)
+
+
+def withdraw_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, question_id: str,
+                       candidate_id: str, now: datetime) -> Any:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        _nomination_question(e, question_id)
+        _nominations_open(e, now)
+        row = uow.elections.candidacy(e.election_id, question_id, candidate_id)
+        if row is None or row.withdrawn:
+            raise NotFound("no candidacy to withdraw")
+        uow.elections.save_candidacy(e.election_id, question_id, candidate_id, row.statement,
+                                     row.category, True)
+        uow.commit()
+        return uow.elections.candidacy(e.election_id, question_id, candidate_id)
+
+
+def list_candidacies(uow_factory: UowFactory, tenant: str, election_id: str, question_id: str,
+                     now: datetime, privileged: bool) -> list[Any]:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id)
+        if question_id:
+            _nomination_question(e, question_id)
+        if not privileged and e.spec.has_nominations and now < e.spec.nominations_close:  # type: ignore[operator]
+            raise FailedPrecondition("the list of candidates is published when nominations close")
+        return [r for r in uow.elections.candidacies(e.election_id, question_id)
+                if privileged or not r.withdrawn]
+
+
+# -- proxies -------------------------------------------------------------------------------
+def _proxy_book(uow: ElectionsUnitOfWork, e: StoredElection) -> ProxyBook:
+    book = ProxyBook(e.spec.max_proxies_held)
+    for row in uow.elections.proxies(e.election_id):
+        if row.status in (ProxyStatus.ACTIVE, ProxyStatus.USED):
+            proxy = book.give(row.giver_id, row.holder_id)
+            if row.status == ProxyStatus.USED:
+                book.use(proxy.holder, proxy.giver)
+    return book
+
+
+def give_proxy(uow_factory: UowFactory, tenant: str, election_id: str, giver: str, holder: str,
+               now: datetime) -> tuple[str, str, str]:
+    check_id(holder, "holder_id")
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        if not e.spec.max_proxies_held:
+            raise FailedPrecondition("this election does not allow proxies")
+        if now >= e.closes_at:
+            raise FailedPrecondition("voting has closed")
+        for who in (giver, holder):
+            if uow.elections.roll_entry(e.election_id, who) is None:
+                raise FailedPrecondition(f"{who} is not on the voter roll")
+        if uow.elections.has_voted(e.election_id, giver):
+            raise FailedPrecondition("you have already voted")
+        book = _proxy_book(uow, e)
+        proxy = book.give(giver, holder)
+        uow.elections.save_proxy(e.election_id, proxy.giver, proxy.holder, proxy.status.value)
+        uow.commit()
+        return proxy.giver, proxy.holder, proxy.status.value
+
+
+def revoke_proxy(uow_factory: UowFactory, tenant: str, election_id: str, giver: str) -> tuple[str, str, str]:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        book = _proxy_book(uow, e)
+        proxy = book.revoke(giver)
+        uow.elections.save_proxy(e.election_id, proxy.giver, proxy.holder, proxy.status.value)
+        uow.commit()
+        return proxy.giver, proxy.holder, proxy.status.value
+
+
+# -- casting -------------------------------------------------------------------------------
+@dataclass
+class Receipt:
+    tracker: str
+    ballot_hash: str
+    revote_code: str
+    superseded_previous: bool
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+def _store_ballot(uow: ElectionsUnitOfWork, e: StoredElection, content: dict[str, Any], weight: int,
+                  revote: bool) -> tuple[str, str, str]:
+    content_json = canonical_json(content).decode()
+    code = secrets.token_urlsafe(18) if revote else ""
+    while True:
+        tracker = new_tracker()
+        # a commitment to this ballot alone (not chained to the previous cast: that would
+        # record the cast order); the published box is chained in tracker order at the close
+        ballot_hash = entry_hash(tracker, weight, content, genesis_hash(e.election_id))
+        if uow.elections.add_ballot(e.election_id, tracker, content_json, weight, ballot_hash,
+                                    _code_hash(code) if code else None):
+            return tracker, ballot_hash, code
+
+
+def _open_for_voting(uow: ElectionsUnitOfWork, tenant: str, election_id: str, now: datetime) -> StoredElection:
+    # A shared lock: many ballots at once, but the close (exclusive) waits for them.
+    e = _load(uow, tenant, election_id, lock="share")
+    if e.status == "closed" or not e.spec.window.is_open(now):
+        raise FailedPrecondition("voting is not open")
+    return e
+
+
+def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
+                content: dict[str, Any], now: datetime, *, previous_tracker: str = "",
+                previous_code: str = "", on_behalf_of: str = "") -> Receipt:
+    with uow_factory() as uow:
+        e = _open_for_voting(uow, tenant, election_id, now)
+        normalised = validate_ballot(_definition(uow, e), content)
+        if previous_tracker:
+            previous_tracker = normalise_tracker(previous_tracker)
+        for_whom = on_behalf_of or voter_id
+        if on_behalf_of:
+            check_id(on_behalf_of, "on_behalf_of")
+            if on_behalf_of == voter_id:
+                raise InvalidArgument("on_behalf_of names someone else")
+        entry = uow.elections.roll_entry(e.election_id, for_whom)
+        if entry is None:
+            raise FailedPrecondition("not on the voter roll of this election")
+        if on_behalf_of and not uow.elections.set_proxy_status(
+                e.election_id, on_behalf_of, "active", "used", holder=voter_id):
+            raise PermissionDenied(f"you hold no usable proxy of {on_behalf_of}")
+        superseded = False
+        if not uow.elections.mark_voted(e.election_id, for_whom, "proxy" if on_behalf_of else "online"):
+            if on_behalf_of:
+                raise AlreadyExists(f"a ballot already counts for {on_behalf_of}")
+            if not (e.spec.allow_revote and previous_tracker and previous_code):
+                raise AlreadyExists("a ballot already counts for you"
+                                    + ("; to replace it give its tracker and re-vote code"
+                                       if e.spec.allow_revote else ""))
+            if not uow.elections.remove_ballot(e.election_id, previous_tracker, _code_hash(previous_code)):
+                raise FailedPrecondition("no counted ballot matches this tracker and re-vote code")
+            uow.elections.mark_superseded(e.election_id)
+            superseded = True
+        if not on_behalf_of:
+            # voting oneself voids an unused proxy one gave
+            uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
+        tracker, ballot_hash, code = _store_ballot(uow, e, normalised, int(entry.weight),
+                                                   e.spec.allow_revote and not on_behalf_of)
+        uow.commit()
+        return Receipt(tracker, ballot_hash, code, superseded)
+
+
+def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
+                   now: datetime) -> tuple[bool, int, bool]:
+    check_id(voter_id, "voter_id")
+    with uow_factory() as uow:
+        e = _open_for_voting(uow, tenant, election_id, now)
+        entry = uow.elections.roll_entry(e.election_id, voter_id)
+        if entry is None:
+            raise FailedPrecondition("not on the voter roll of this election")
+        if not uow.elections.mark_voted(e.election_id, voter_id, "in_person"):
+            raise AlreadyExists("this voter has already voted (online, by proxy or in person)")
+        if int(entry.weight) != 1:
+            raise FailedPrecondition("paper ballots are for one-member-one-vote elections")
+        uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
+        uow.commit()
+        return True, int(entry.weight), True
+
+
+def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, paper_id: str,
+                       content: dict[str, Any], teller: str, now: datetime) -> tuple[str, str]:
+    check_id(paper_id, "paper_id")
+    with uow_factory() as uow:
+        e = _open_for_voting(uow, tenant, election_id, now)
+        normalised = validate_ballot(_definition(uow, e), content)
+        content_json = canonical_json(normalised).decode()
+        row = uow.elections.paper(e.election_id, paper_id)
+        if row is None:
+            if not uow.elections.add_paper(e.election_id, paper_id, content_json, teller):
+                raise AlreadyExists("this paper ballot is being entered by another teller; retry")
+            uow.commit()
+            return "pending", ""
+        if row.state == "counted":
+            raise AlreadyExists(f"paper ballot {paper_id} is already counted")
+        if row.first_teller == teller:
+            raise FailedPrecondition("the second entry must come from another teller")
+        if row.content != content_json:
+            uow.elections.drop_paper(e.election_id, paper_id)  # both tellers start again
+            uow.commit()
+            return "mismatch", ""
+        if uow.elections.papers_counted(e.election_id) >= uow.elections.in_person_count(e.election_id):
+            raise FailedPrecondition("more paper ballots than voters signed in at the Assembly")
+        tracker, _, _ = _store_ballot(uow, e, normalised, 1, False)
+        uow.elections.set_paper(e.election_id, paper_id, state="counted", content=None, first_teller=None)
+        uow.commit()
+        return "counted", tracker
+
+
+def turnout(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[int, int, int, int]:
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id)
+        voted = uow.elections.voted_count(e.election_id)
+        _, voted_weight = uow.elections.ballot_totals(e.election_id)
+        size, weight = uow.elections.roll_totals(e.election_id)
+        return voted, size, voted_weight, weight
+
+
+# -- close, count, publish -----------------------------------------------------------------
+def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> dict[str, Any]:
+    """Count and publish; idempotent (a second close returns the stored results)."""
+    with uow_factory() as uow:
+        e = _load(uow, tenant, election_id, lock="update")
+        if e.status == "closed":
+            return json.loads(uow.elections.results(e.election_id).results_json)
+        if now < e.closes_at:
+            raise FailedPrecondition(f"voting closes at {e.closes_at.isoformat()}")
+        summary = _freeze(uow, e, now)
+        definition_ = _definition(uow, e, summary.total_weight)
+        rows = sorted(uow.elections.ballots(e.election_id))
+        entries, head = build_chain(e.election_id, ((t, w, json.loads(c)) for t, w, c in rows))
+        superseded = uow.elections.superseded_count(e.election_id)
+        box = PublishedBox(e.election_id, entries, head, superseded)
+        result = recount(box, definition_)  # the very code the verifier runs
+        mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
+                    for q in e.spec.questions if q.mandate_years}
+        results = {
+            "election_id": e.election_id, "head_hash": head, "superseded_count": superseded,
+            "published_at": now.isoformat(), "mandates": mandates, "count": to_jsonable(result),
+        }
+        election_doc = definition_to_json(
+            definition_, texts=[t.__dict__ for t in e.spec.texts],
+            question_texts={q.question_id: [t.__dict__ for t in q.texts] for q in e.spec.questions},
+            assembly_day=e.spec.window.assembly_day.isoformat(), mandates=mandates,
+            roll={"size": summary.size, "total_weight": summary.total_weight, "sha256": summary.sha256},
+        )
+        results_json = json.dumps(results, sort_keys=True)
+        uow.elections.save_results(e.election_id, results_json, json.dumps(box.to_json(), ensure_ascii=False),
+                                   json.dumps(election_doc, ensure_ascii=False, sort_keys=True), head, now)
+        uow.elections.update_election(e.election_id, status="closed")
+        uow.emit(*msg.results_published(e, results))
+        uow.commit()
+        return results
+
+
+def _closed_results(uow: ElectionsUnitOfWork, tenant: str, election_id: str) -> Any:
+    e = _load(uow, tenant, election_id)
+    if e.status != "closed":
+        raise FailedPrecondition("results are sealed until the election is closed")
+    return uow.elections.results(e.election_id)
+
+
+def get_results(uow_factory: UowFactory, tenant: str, election_id: str) -> dict[str, Any]:
+    with uow_factory() as uow:
+        return json.loads(_closed_results(uow, tenant, election_id).results_json)
+
+
+def published_box(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[str, str, str]:
+    with uow_factory() as uow:
+        row = _closed_results(uow, tenant, election_id)
+        return row.box_json, row.election_json, row.results_json
+
+
+# -- timers (worker) ----------------------------------------------------------------------
+def due_elections(uow_factory: UowFactory, what: str, now: datetime) -> list[tuple[str, str]]:
+    with uow_factory() as uow:
+        if what == "open":
+            return uow.elections.due("opens_at", now, ("scheduled",))
+        return uow.elections.due("closes_at", now, ("scheduled", "open"))
+
+
+def run_timers(uow_factory: UowFactory, now: datetime, closing_soon_lead: timedelta) -> dict[str, int]:
+    """One tick of the worker's clock: open, remind, close and publish whatever is due.
+    Each election in its own transaction; one failing election does not stop the others."""
+    done = {"opened": 0, "closing_soon": 0, "closed": 0, "failed": 0}
+    for tenant, election_id in due_elections(uow_factory, "open", now):
+        try:
+            open_election(uow_factory, tenant, election_id, now)
+            done["opened"] += 1
+        except (FailedPrecondition, InvalidArgument):
+            done["failed"] += 1
+    done["closing_soon"] = send_closing_soon(uow_factory, now, closing_soon_lead)
+    for tenant, election_id in due_elections(uow_factory, "close", now):
+        try:
+            close_election(uow_factory, tenant, election_id, now)
+            done["closed"] += 1
+        except (FailedPrecondition, InvalidArgument):
+            done["failed"] += 1
+    return done
+
+
+def send_closing_soon(uow_factory: UowFactory, now: datetime, lead: timedelta) -> int:
+    """election.closing_soon with the non-voters, once per election, `lead` before the close."""
+    sent = 0
+    with uow_factory() as uow:
+        due = uow.elections.closing_soon_due(now, now + lead)
+    for tenant, election_id in due:
+        with uow_factory() as uow:
+            e = _load(uow, tenant, election_id, lock="update")
+            if e.closing_soon_sent:
+                continue
+            uow.emit(*msg.closing_soon(e, uow.elections.non_voters(e.election_id)))
+            uow.elections.update_election(e.election_id, closing_soon_sent=True)
+            uow.commit()
+            sent += 1
+    return sent
+
+
+# -- membership events (our own cooperative's projection) ---------------------------------
+GOOD_STANDING_STATUSES = {"active"}
+
+
+def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> None:
+    """member.admitted / member.status_changed / share.paid -> the members projection."""
+    data = envelope.get("data") or {}
+    kind = envelope["type"].split(".")[2:-1]
+    name = ".".join(kind)
+    if name == "member.admitted":
+        m = data.get("member") or {}
+        member_id = m.get("memberId")
+        if not member_id:
+            raise ValueError("member.admitted without member id")
+        current = uow.elections.member(member_id)
+        uow.elections.upsert_member(
+            member_id, status="active", category=msg.category_of(m.get("category")),
+            in_good_standing=bool(m.get("inGoodStanding")) or bool(current and current.in_good_standing))
+    elif name == "member.status_changed":
+        member_id = data.get("memberId")
+        if not member_id:
+            raise ValueError("member.status_changed without member id")
+        current = uow.elections.member(member_id)
+        uow.elections.upsert_member(
+            member_id, status=msg.status_of(data.get("toStatus")),
+            category=current.category if current else "user",
+            in_good_standing=bool(data.get("inGoodStanding")))
+    elif name == "share.paid":
+        member_id = (data.get("share") or {}).get("memberId")
+        if not member_id:
+            raise ValueError("share.paid without member id")
+        current = uow.elections.member(member_id)
+        uow.elections.upsert_member(
+            member_id, status=current.status if current else "active",
+            category=current.category if current else "user",
+            in_good_standing=bool(data.get("inGoodStanding")))
+    else:
+        raise ValueError(f"unexpected event {name}")
+
+
+__all__ = ["Method", "RollSummary", "Receipt", "sha256_hex"]

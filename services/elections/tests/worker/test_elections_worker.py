@@ -1,0 +1,106 @@
+"""The elections worker: membership projection (effectively once) and the election timers."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime, time, timedelta
+
+from nameko.testing.services import worker_factory
+from sqlalchemy import text
+
+from coop.elections.v1 import events_pb2
+from coop_elections.domain.election import QuestionSpec, Text, make_spec
+from coop_elections.domain.model import Method
+from coop_elections.entrypoints import worker as worker_module
+from coop_elections.service_layer import services
+from coop_platform.envelope import make_envelope, parse_data
+
+ASSEMBLY = date(2027, 5, 15)
+OPENS = datetime(2027, 5, 1, 8, tzinfo=UTC)
+CLOSES = datetime(2027, 5, 15, 15, tzinfo=UTC)  # 17:00 Brussels
+
+
+def _spec():
+    return make_spec(
+        [Text("en", "Board")],
+        [QuestionSpec("board", Method.PLURALITY, (Text("en", "Seats"),), ("alice", "bob"), 1, 4)],
+        opens_at=OPENS, assembly_day=ASSEMBLY, closes_local=time(17), tz="Europe/Brussels",
+        roll_cutoff=None, allow_revote=False, max_proxies_held=0, nominations_open=None,
+        nominations_close=None, max_permanent_staff_seats=0)
+
+
+def _outbox(name, election_id):
+    with worker_module.engine().connect() as conn:
+        bodies = [json.loads(b) for (b,) in conn.execute(
+            text("SELECT body FROM outbox WHERE routing_key = :k ORDER BY seq"), {"k": name})]
+    return [b for b in bodies if b["data"].get("electionId") == election_id]
+
+
+def _member_event(name, data, member_id):
+    return make_envelope("membership", name, data, subject=member_id)
+
+
+def test_worker_consumes_the_documented_queues():
+    from nameko.containers import ServiceContainer
+    from nameko.testing.utils import get_extension
+
+    from coop_platform.worker import CoopEventHandler
+
+    container = ServiceContainer(worker_module.ElectionsWorker, {"AMQP_URI": "memory://"})
+    for event, method in worker_module.CONSUMED.items():
+        handler = get_extension(container, CoopEventHandler, method_name=method)
+        assert (handler.source_service, handler.event_type) == ("membership", event)
+
+
+def test_membership_events_build_the_projection_once_and_the_roll_from_it():
+    worker = worker_factory(worker_module.ElectionsWorker)
+    good, lapsed, suspended = (str(uuid.uuid4()) for _ in range(3))
+    for member_id in (good, lapsed, suspended):
+        worker.on_member_admitted(_member_event("member.admitted", {
+            "member": {"memberId": member_id, "category": "MEMBER_CATEGORY_USER", "inGoodStanding": False}},
+            member_id))
+    paid = _member_event("share.paid", {"share": {"memberId": good}, "inGoodStanding": True}, good)
+    worker.on_share_paid(paid)
+    worker.on_share_paid(paid)  # redelivery: nothing more
+    worker.on_share_paid(_member_event("share.paid", {"share": {"memberId": suspended}, "inGoodStanding": True},
+                                       suspended))
+    worker.on_member_status_changed(_member_event("member.status_changed", {
+        "memberId": suspended, "toStatus": "MEMBER_STATUS_SUSPENDED", "inGoodStanding": False}, suspended))
+    with worker_module.engine().connect() as conn:
+        claimed = conn.execute(text("SELECT count(*) FROM processed_events WHERE event_id = :e"),
+                               {"e": paid["id"]}).scalar_one()
+    assert claimed == 1
+
+    before_cutoff = OPENS - timedelta(days=2)
+    e = services.create_election(worker_module.uow_factory, "coop", _spec(), before_cutoff)
+    summary = services.build_roll_from_members(worker_module.uow_factory, "coop", e.election_id, before_cutoff)
+    assert summary.size >= 1
+    assert services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, good)[0]
+    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, lapsed)[0]
+    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, suspended)[0]
+
+
+def test_timer_opens_reminds_closes_and_publishes(monkeypatch):
+    uow = worker_module.uow_factory
+    e = services.create_election(uow, "coop", _spec(), OPENS - timedelta(days=3))
+    services.import_roll(uow, "coop", e.election_id, [("v1", 1), ("v2", 1), ("v3", 1)], OPENS - timedelta(days=3))
+    worker = worker_factory(worker_module.ElectionsWorker)
+
+    monkeypatch.setattr(worker_module, "now", lambda: OPENS + timedelta(seconds=1))
+    assert worker.tick()["opened"] >= 1
+    [opened] = _outbox("election.opened", e.election_id)
+    assert parse_data(opened, events_pb2.ElectionOpened).roll_size == 3
+    services.cast_ballot(uow, "coop", e.election_id, "v2", {"board": ["bob"]}, OPENS + timedelta(hours=1))
+
+    monkeypatch.setattr(worker_module, "now", lambda: CLOSES - timedelta(hours=2))
+    worker.tick()
+    worker.tick()  # once only
+    [soon] = _outbox("election.closing_soon", e.election_id)
+    assert list(parse_data(soon, events_pb2.ElectionClosingSoon).non_voters) == ["v1", "v3"]
+
+    monkeypatch.setattr(worker_module, "now", lambda: CLOSES)
+    assert worker.tick()["closed"] >= 1
+    [published] = _outbox("election.results_published", e.election_id)
+    data = parse_data(published, events_pb2.ResultsPublished)
+    assert list(data.elected_member_ids) == ["bob"]
+    assert (data.mandate_start, data.mandate_end) == ("2027-05-15", "2031-05-15")
+    assert services.get_results(uow, "coop", e.election_id)["count"]["ballots"] == 1
