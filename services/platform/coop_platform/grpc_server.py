@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
@@ -26,7 +27,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from coop_platform.auth import Principal, principal_from_metadata
 from coop_platform.config import Settings
 from coop_platform.db import database_reachable
-from coop_platform.errors import status_name_for
+from coop_platform.errors import InvalidArgument, status_name_for
 from coop_platform.logs import new_correlation_id, reset_correlation_id, set_correlation_id
 from coop_platform.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, serve_metrics
 
@@ -92,6 +93,10 @@ class PlatformInterceptor(grpc.ServerInterceptor):
             try:
                 if not public:
                     principal_token = _principal.set(principal_from_metadata(secret, metadata))
+                    if kind in ("unary", "server_stream"):
+                        _reject_nul(request_or_iterator)
+                    else:
+                        request_or_iterator = map(_reject_nul, request_or_iterator)
                 result = behavior(request_or_iterator, context)
                 if streams_out:
                     result = list(result)  # our streams are small; keeps error mapping in one place
@@ -102,7 +107,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                     raise
                 if code in ("INTERNAL", "UNKNOWN"):
                     log.exception("bug: %s/%s failed", service, method)
-                context.abort(getattr(grpc.StatusCode, code), message)
+                context.abort(getattr(grpc.StatusCode, code), _clip(message))
             finally:
                 GRPC_HANDLED.labels(kind, service, method, code).inc()
                 GRPC_HANDLING_SECONDS.labels(kind, service, method).observe(time.perf_counter() - started)
@@ -111,6 +116,40 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                 reset_correlation_id(corr_token)
 
         return run
+
+
+def _nul_field(value: Any, name: str = "") -> str | None:
+    """Name of the first text field holding a NUL character (PostgreSQL cannot store one)."""
+    if isinstance(value, str):
+        return name if "\x00" in value else None
+    if isinstance(value, Message):
+        for field, inner in value.ListFields():
+            found = _nul_field(inner, field.name)
+            if found:
+                return found
+        return None
+    if isinstance(value, bytes | int | float | bool):
+        return None
+    items = value.items() if hasattr(value, "items") else value  # repeated fields and maps
+    for item in items:
+        found = _nul_field(item, name) if not isinstance(item, tuple) else (
+            _nul_field(item[0], name) or _nul_field(item[1], name))
+        if found:
+            return found
+    return None
+
+
+def _reject_nul(request: Any) -> Any:
+    field = _nul_field(request)
+    if field:
+        raise InvalidArgument(f"{field} contains a NUL character", field=field)
+    return request
+
+
+def _clip(message: str, limit: int = 500) -> str:
+    """Status details travel in trailers (percent-encoded, ~8 KiB soft limit): a message echoing a
+    huge input would turn a clear INVALID_ARGUMENT into RESOURCE_EXHAUSTED on the client."""
+    return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
 def _status_for(exc: BaseException, context: grpc.ServicerContext) -> tuple[str, str]:

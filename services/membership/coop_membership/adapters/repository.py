@@ -50,7 +50,8 @@ def good_standing_clause(today: date, policy: ShareYear):
     grace = timedelta(days=policy.grace_days)
     in_year_grace = today <= date(today.year, 1, 1) + grace
     paid = func.coalesce(m.paid_through_year, 0)
-    clauses = [paid >= today.year, m.joined_on >= today - grace]
+    # joined_on IS NOT NULL keeps NOT(clause) true for never-admitted rows (SQL NULL logic)
+    clauses = [paid >= today.year, and_(m.joined_on.is_not(None), m.joined_on >= today - grace)]
     if in_year_grace:
         clauses.append(paid >= today.year - 1)
     return and_(m.status == Status.ACTIVE.value, or_(*clauses))
@@ -80,7 +81,8 @@ class SqlMemberRepository:
 
     def email_taken(self, email: str, except_member_id: str | None = None) -> bool:
         query = select(orm.members.c.member_id).where(orm.members.c.email == email)
-        found = self.session.execute(query).scalars().all()
+        with self.session.no_autoflush:  # a pending change to this email must not flush (and clash) first
+            found = self.session.execute(query).scalars().all()
         return any(mid != except_member_id for mid in found)
 
     def emails_taken(self, emails: Iterable[str]) -> set[str]:
@@ -115,7 +117,7 @@ class SqlMemberRepository:
                 m.email.like(escaped, escape="\\"),
             ]
             number = text.upper()
-            if number.startswith("M") and number[1:].isdigit() and len(number) <= 12:
+            if number.startswith("M") and number[1:].isascii() and number[1:].isdigit() and len(number) <= 12:
                 options.append(m.member_no == int(number[1:]))
             where.append(or_(*options))
         return where

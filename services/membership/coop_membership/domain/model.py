@@ -71,7 +71,7 @@ def format_member_number(member_no: int) -> str:
 
 def parse_member_number(number: str) -> int:
     text = number.strip().upper()
-    if not text.startswith(NUMBER_PREFIX) or not text[1:].isdigit() or len(text) > 12:
+    if not text.startswith(NUMBER_PREFIX) or not (text[1:].isascii() and text[1:].isdigit()) or len(text) > 12:
         raise InvalidArgument(f"member number {number!r} is not of the form M000123", field="member_number")
     return int(text[1:])
 

@@ -39,7 +39,7 @@ def _decode_cursor(token: str) -> int:
         return 0
     try:
         kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind != "m" or not value.isdigit():
+        if kind != "m" or not (value.isascii() and value.isdigit()) or len(value) > 18:  # fits SQL BIGINT
             raise ValueError
         return int(value)
     except (ValueError, UnicodeDecodeError) as exc:

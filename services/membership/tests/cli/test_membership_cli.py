@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from coop_membership.entrypoints.grpc_api import build
 from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
 from coop_platform.migrations import upgrade
-from coop_membership.entrypoints.grpc_api import build
 
 SECRET = "cli-test-secret-long-enough-for-hs256-signing"
 
