@@ -51,9 +51,8 @@ def test_server_speaks_tls_when_a_certificate_and_key_are_configured(settings, t
         with grpc.secure_channel(f"localhost:{running.port}", creds) as channel:
             reply = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=5)
             assert reply.status == health_pb2.HealthCheckResponse.SERVING
-        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as plain:
-            with pytest.raises(grpc.RpcError):
-                health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=2)
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as plain, pytest.raises(grpc.RpcError):
+            health_pb2_grpc.HealthStub(plain).Check(health_pb2.HealthCheckRequest(), timeout=2)
     finally:
         running.stop(0)
         engine.dispose()
