@@ -1,0 +1,257 @@
+"""Shared pieces of the benchmarks: statistics, the membership processes, the broker vhost,
+result files and the printed table."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from coop_platform.testing import (
+    AMQP_URL,
+    REPO_ROOT,
+    ServiceProcess,
+    free_port,
+    wait_for_health,
+)
+
+RESULTS_DIR = REPO_ROOT / "bench" / "results"
+JWT_SECRET = "coopgov-bench-secret-0123456789abcdef"
+BENCH_VHOST = "coopbench"
+PY = sys.executable
+
+
+# -- statistics -------------------------------------------------------------------------------
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    """Nearest-rank percentile of an already sorted list (q in 0..100)."""
+    if not sorted_values:
+        return float("nan")
+    rank = max(1, math.ceil(q / 100.0 * len(sorted_values)))
+    return sorted_values[min(rank, len(sorted_values)) - 1]
+
+
+def summarize_ms(values_ms: list[float]) -> dict[str, float]:
+    s = sorted(values_ms)
+    if not s:
+        return {"count": 0}
+    return {
+        "count": len(s),
+        "p50_ms": round(percentile(s, 50), 3),
+        "p90_ms": round(percentile(s, 90), 3),
+        "p99_ms": round(percentile(s, 99), 3),
+        "max_ms": round(s[-1], 3),
+        "mean_ms": round(sum(s) / len(s), 3),
+    }
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """user + system CPU seconds of a process (Linux /proc), 0.0 when unavailable."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class CpuMeter:
+    """CPU cores used by some processes between start() and stop()."""
+
+    def __init__(self, **pids: int) -> None:
+        self.pids = {k: v for k, v in pids.items() if v}
+
+    def start(self) -> CpuMeter:
+        self._t0 = time.monotonic()
+        self._c0 = {k: process_cpu_seconds(p) for k, p in self.pids.items()}
+        return self
+
+    def stop(self) -> dict[str, float]:
+        wall = time.monotonic() - self._t0
+        return {f"{k}_cpu_cores": round((process_cpu_seconds(p) - self._c0[k]) / wall, 3)
+                for k, p in self.pids.items()}
+
+
+# -- environment -------------------------------------------------------------------------------
+
+def machine_info() -> dict[str, object]:
+    info: dict[str, object] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        "loadavg_at_start": os.getloadavg(),
+    }
+    with contextlib.suppress(Exception):
+        info["git_commit"] = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True,
+            text=True, timeout=5).stdout.strip()
+    return info
+
+
+def bench_amqp_url(requested: str | None) -> tuple[str, str]:
+    """An AMQP URL on a vhost of our own, so the benchmark's 40k+ events and its worker's
+    consumer queue never meet test runs sharing the broker ("/"). Falls back to "/" when
+    rabbitmqctl is unavailable. Returns (url, note)."""
+    if requested:
+        return requested, "given with --amqp-url"
+    base = AMQP_URL.rstrip("/")
+    try:
+        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True,
+                                text=True, timeout=30)
+        if BENCH_VHOST not in listed.stdout.split():
+            subprocess.run(["rabbitmqctl", "-q", "add_vhost", BENCH_VHOST], check=True,
+                           capture_output=True, timeout=30)
+        user = urlparse(AMQP_URL).username or "guest"
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", BENCH_VHOST, user, ".*", ".*", ".*"],
+                       check=True, capture_output=True, timeout=30)
+        return f"{base}/{BENCH_VHOST}", f"vhost {BENCH_VHOST}"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return AMQP_URL, f"vhost / (could not create {BENCH_VHOST}: {exc})"
+
+
+def psycopg_dsn(sqlalchemy_url: str) -> str:
+    return sqlalchemy_url.replace("postgresql+psycopg2://", "postgresql://", 1)
+
+
+# -- the membership service as in production: an api and a worker process ---------------------
+
+@dataclass
+class Membership:
+    port: int
+    env: dict[str, str]
+    api: ServiceProcess
+    worker: ServiceProcess | None
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+def service_env(database_url: str, amqp_url: str, port: int) -> dict[str, str]:
+    return {
+        "COOP_DATABASE_URL": database_url,
+        "COOP_AMQP_URL": amqp_url,
+        "COOP_GRPC_PORT": str(port),
+        "COOP_METRICS_PORT": "0",
+        "COOP_JWT_SECRET": JWT_SECRET,
+    }
+
+
+def _wait_for_log(proc: ServiceProcess, marker: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if marker in proc.log():
+            return
+        if proc.proc and proc.proc.poll() is not None:
+            raise RuntimeError(f"{proc.module} exited early:\n{proc.log()[-4000:]}")
+        time.sleep(0.2)
+    raise TimeoutError(f"{proc.module} did not print {marker!r} within {timeout}s")
+
+
+@contextlib.contextmanager
+def membership_processes(database_url: str, amqp_url: str, log_dir: Path, name: str,
+                         *, worker: bool = True) -> Iterator[Membership]:
+    """Start the api (it migrates the fresh database), wait for gRPC health, then the worker."""
+    port = free_port()
+    env = service_env(database_url, amqp_url, port)
+    api = ServiceProcess("coop_membership.entrypoints.grpc_api", env, log_dir / f"{name}-api.log").start()
+    wrk: ServiceProcess | None = None
+    try:
+        wait_for_health(port, timeout=90, proc=api)
+        if worker:
+            wrk = ServiceProcess("coop_membership.entrypoints.worker", env,
+                                 log_dir / f"{name}-worker.log").start()
+            _wait_for_log(wrk, "worker: consuming", timeout=90)
+        yield Membership(port, env, api, wrk)
+    finally:
+        if wrk:
+            wrk.stop()
+        api.stop()
+
+
+def wait_outbox_drained(dsn: str, timeout: float = 180.0) -> float:
+    """Seconds until no outbox row is pending (the worker relayed everything)."""
+    import psycopg2
+
+    started = time.monotonic()
+    conn = psycopg2.connect(dsn)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            while time.monotonic() - started < timeout:
+                cur.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                if cur.fetchone()[0] == 0:
+                    return time.monotonic() - started
+                time.sleep(0.25)
+    finally:
+        conn.close()
+    raise TimeoutError(f"outbox still pending after {timeout}s")
+
+
+def run_json_process(args: list[str], *, timeout: float, log_path: Path | None = None,
+                     env: dict[str, str] | None = None) -> dict:
+    """Run `python -m ...` in its own process; it prints one JSON object as its last stdout line."""
+    proc = subprocess.run([PY, *args], capture_output=True, text=True, timeout=timeout, cwd=REPO_ROOT,
+                          env={**os.environ, **(env or {})})
+    if log_path is not None:
+        log_path.write_text(proc.stderr)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(args[:3])} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# -- results -----------------------------------------------------------------------------------
+
+@dataclass
+class Check:
+    benchmark: str
+    metric: str
+    value: float | int | str
+    unit: str
+    target: str = ""
+    ok: bool | None = None  # None: informative row, no target
+
+    @property
+    def verdict(self) -> str:
+        return "" if self.ok is None else ("PASS" if self.ok else "MISS")
+
+
+def fmt(value: float | int | str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return f"{value:,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    if abs(value) >= 10:
+        return f"{value:.1f}"
+    return f"{value:.2f}"
+
+
+def render_table(checks: list[Check]) -> str:
+    header = ["benchmark", "metric", "value", "target", "result"]
+    rows = [[c.benchmark, c.metric, f"{fmt(c.value)} {c.unit}".strip(), c.target, c.verdict] for c in checks]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.ljust(w) for cell, w in zip(cells, widths, strict=True)) + " |"
+
+    out = [line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    out += [line(r) for r in rows]
+    return "\n".join(out)
+
+
+def write_json(name: str, payload: dict) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / f"{name}.json"
+    path.write_text(json.dumps(payload, indent=2, sort_keys=False, default=str) + "\n")
+    return path

@@ -1,0 +1,186 @@
+"""Benchmark 1: GetMember and RegisterMember over gRPC at N concurrent clients, ours vs a bare
+grpcio + psycopg2 baseline, both on PostgreSQL tables preloaded through the CSV import."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+
+from bench.common import (
+    JWT_SECRET,
+    Check,
+    CpuMeter,
+    membership_processes,
+    psycopg_dsn,
+    run_json_process,
+    summarize_ms,
+    wait_outbox_drained,
+)
+from bench.data import write_members_csv
+from bench.import_bench import run_cli_import
+from coop_platform.auth import issue_token
+from coop_platform.testing import (
+    PG_ADMIN_URL,
+    ServiceProcess,
+    free_port,
+    postgres_database,
+    wait_for_health,
+)
+
+
+@contextlib.contextmanager
+def cloned_database(source_url: str) -> Iterator[str]:
+    """A fresh database copied from `source_url` (CREATE DATABASE ... TEMPLATE), dropped after."""
+    source = source_url.rsplit("/", 1)[1]
+    name = f"coop_bench_base_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    for attempt in range(50):  # the source must have no session left; backends exit asynchronously
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
+            break
+        except Exception:
+            if attempt == 49:
+                raise
+            time.sleep(0.2)
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _member_ids(dsn: str, path: Path) -> int:
+    import psycopg2
+
+    with psycopg2.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SELECT member_id FROM members")
+        ids = [r[0] for r in cur.fetchall()]
+    conn.close()
+    path.write_text("\n".join(ids) + "\n")
+    return len(ids)
+
+
+def _load(target: str, method: str, opts, ids_file: Path, token: str, log_dir: Path, label: str,
+          *, admit: bool = False, server_pid: int = 0, worker_pid: int = 0) -> dict:
+    """Run the client processes at once against `target`; merge their samples."""
+    import concurrent.futures as cf
+
+    procs = max(1, opts.client_procs)
+    per = [opts.clients // procs + (1 if i < opts.clients % procs else 0) for i in range(procs)]
+    start_at = time.time() + 2.0  # every process connects first, then all start together
+    argv = lambda i: [  # noqa: E731
+        "-m", "bench.loadgen", "--target", target, "--method", method, "--threads", str(per[i]),
+        "--warmup", str(opts.warmup), "--duration", str(opts.duration), "--ids", str(ids_file),
+        "--token", token, "--start-at", str(start_at), "--seed", str(i + 1),
+        *(["--admit"] if method == "register" and admit else []),
+    ]
+    timeout = opts.warmup + opts.duration + 180
+    meter = CpuMeter(server=server_pid, worker=worker_pid)
+    loadavg = os.getloadavg()[0]
+    with cf.ThreadPoolExecutor(procs) as pool:
+        futures = [pool.submit(run_json_process, argv(i), timeout=timeout,
+                               log_path=log_dir / f"loadgen-{label}-{method}-{i}.log") for i in range(procs)]
+        time.sleep(max(0.0, start_at + opts.warmup - time.time()))
+        meter.start()  # server CPU over the measured window
+        time.sleep(opts.duration)
+        cpu = meter.stop()
+        outs = [f.result() for f in futures]
+    lat = [x for o in outs for x in o["latencies_ms"]]
+    errors: dict[str, int] = {}
+    for o in outs:
+        for k, v in o["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    throughput = len(lat) / opts.duration
+    cpu_ms = (1000.0 * cpu["server_cpu_cores"] / throughput) if throughput and "server_cpu_cores" in cpu else None
+    return {"calls": len(lat), "throughput_per_s": round(throughput, 1), "errors": errors,
+            **summarize_ms(lat), **cpu, "server_cpu_ms_per_call": round(cpu_ms, 3) if cpu_ms else None,
+            "admit": admit if method == "register" else None, "clients": opts.clients,
+            "client_processes": procs, "duration_s": opts.duration, "warmup_s": opts.warmup,
+            "loadavg_1m_before": round(loadavg, 2)}
+
+
+def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
+    token = issue_token(JWT_SECRET, "bench-admin", ["admin"], ttl_seconds=3 * 3600)
+    ids_file = log_dir / "member_ids.txt"
+    csv_file = write_members_csv(log_dir / "grpc-preload.csv", opts.members)
+    result: dict = {"members_preloaded": opts.members, "register_admit": opts.register_admit,
+                    "api_grpc_workers": 32, "baseline": {}, "ours": {}}
+    with postgres_database("coop_bench_grpc") as url:
+        dsn = psycopg_dsn(url)
+        # 1. preload through the import (api + worker), let the worker relay every member.admitted
+        with membership_processes(url, amqp_url, log_dir, "grpc-preload") as svc:
+            imported = run_cli_import(svc.target, csv_file, log_dir / "grpc-preload-cli.log")
+            result["preload_import_s"] = round(imported["wall_s"], 2)
+            result["preload_outbox_drain_s"] = round(wait_outbox_drained(dsn), 2)
+        count = _member_ids(dsn, ids_file)
+        if count != opts.members:
+            raise RuntimeError(f"preload: {count} members in the table, expected {opts.members}")
+
+        # 2. the bare baseline, on an identical copy of the preloaded database
+        with cloned_database(url) as base_url:
+            port = free_port()
+            baseline = ServiceProcess("bench.baseline_server", {
+                "BENCH_DSN": psycopg_dsn(base_url), "COOP_GRPC_PORT": str(port),
+                "COOP_GRPC_WORKERS": "32", "BENCH_POOL_SIZE": str(opts.baseline_pool)},
+                log_dir / "baseline-server.log").start()
+            try:
+                wait_for_health(port, timeout=60, proc=baseline)
+                for method in ("get", "register"):
+                    print(f"  baseline {method} ...", flush=True)
+                    result["baseline"][method] = _load(f"127.0.0.1:{port}", method, opts, ids_file, token,
+                                                       log_dir, "baseline", server_pid=baseline.proc.pid)
+            finally:
+                baseline.stop()
+        result["baseline"]["pool_size"] = opts.baseline_pool
+
+        # 3. ours: api + worker, as in production
+        with membership_processes(url, amqp_url, log_dir, "grpc") as svc:
+            pids = {"server_pid": svc.api.proc.pid, "worker_pid": svc.worker.proc.pid if svc.worker else 0}
+            runs = [("get", "get", False), ("register", "register", opts.register_admit)]
+            if opts.register_admit:  # informative: a plain application (no admission, no event)
+                runs.append(("register_no_admit", "register", False))
+            for key, method, admit in runs:
+                print(f"  ours {key} ...", flush=True)
+                result["ours"][key] = _load(svc.target, method, opts, ids_file, token, log_dir, "ours",
+                                            admit=admit, **pids)
+                if admit:
+                    result["ours"]["register_outbox_drain_s"] = round(wait_outbox_drained(dsn), 2)
+
+    checks: list[Check] = []
+    names = {"get": "GetMember", "register": "RegisterMember"}
+    floors = {"get": opts.target_get, "register": opts.target_register}
+    for method in ("get", "register"):
+        ours, base = result["ours"][method], result["baseline"][method]
+        n = names[method] + (" (admit)" if method == "register" and opts.register_admit else "")
+        b = names[method]
+        tput_ratio = ours["throughput_per_s"] / base["throughput_per_s"] if base["throughput_per_s"] else 0.0
+        p99_ratio = ours["p99_ms"] / base["p99_ms"] if base.get("p99_ms") else float("inf")
+        ours["throughput_ratio_vs_baseline"] = round(tput_ratio, 3)
+        ours["p99_ratio_vs_baseline"] = round(p99_ratio, 3)
+        errs = sum(ours["errors"].values())
+        checks += [
+            Check("grpc", f"{n} throughput", ours["throughput_per_s"], "/s", f">= {floors[method]:,}/s",
+                  ours["throughput_per_s"] >= floors[method]),
+            Check("grpc", f"{n} p50", ours["p50_ms"], "ms"),
+            Check("grpc", f"{n} p99", ours["p99_ms"], "ms", "< 50 ms", ours["p99_ms"] < 50),
+            Check("grpc", f"{n} errors", errs, "", "0", errs == 0),
+            Check("grpc", f"baseline {b} throughput", base["throughput_per_s"], "/s"),
+            Check("grpc", f"baseline {b} p50", base["p50_ms"], "ms"),
+            Check("grpc", f"baseline {b} p99", base["p99_ms"], "ms"),
+            Check("grpc", f"{n} throughput ours/baseline", tput_ratio, "x", ">= 0.50x", tput_ratio >= 0.5),
+            Check("grpc", f"{n} p99 ours/baseline", p99_ratio, "x", "<= 2.00x", p99_ratio <= 2.0),
+            Check("grpc", f"{n} api CPU per call (ours / baseline)",
+                  f"{ours.get('server_cpu_ms_per_call') or 0:.2f} / {base.get('server_cpu_ms_per_call') or 0:.2f}", "ms"),
+        ]
+    plain = result["ours"].get("register_no_admit")
+    if plain:
+        checks.append(Check("grpc", "RegisterMember admit=false: /s, p99", f"{plain['throughput_per_s']:,.0f}/s, {plain['p99_ms']:.1f}", "ms"))
+    return result, checks

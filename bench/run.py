@@ -1,0 +1,126 @@
+"""`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
+
+    python -m bench.run                 # everything, full sizes (about 4 minutes here)
+    python -m bench.run --only grpc     # a subset: grpc, events, import (comma separated)
+    python -m bench.run --quick         # small sizes: a smoke test in about a minute
+
+Every benchmark gets a fresh PostgreSQL database; the membership api and worker run as
+separate processes as in production, on a RabbitMQ vhost of their own ("coopbench") so that
+test runs sharing the broker neither see these events nor lose messages to this worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.common import Check, bench_amqp_url, machine_info, render_table, write_json
+
+BENCHMARKS = ("grpc", "events", "import")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default=",".join(BENCHMARKS),
+                   help=f"comma-separated subset of {', '.join(BENCHMARKS)} (default: all)")
+    p.add_argument("--quick", action="store_true", help="small sizes and short runs (smoke test)")
+    g = p.add_argument_group("grpc")
+    g.add_argument("--members", type=int, help="members preloaded through the import (41,702)")
+    g.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
+    g.add_argument("--client-procs", type=int, default=2, help="load generator processes (2)")
+    g.add_argument("--duration", type=float, help="measured seconds per RPC (15)")
+    g.add_argument("--warmup", type=float, help="warm-up seconds per RPC, not measured (2)")
+    g.add_argument("--register-admit", action=argparse.BooleanOptionalAction, default=True,
+                   help="RegisterMember with admit=true: member + history + 2 outbox events (default)")
+    g.add_argument("--baseline-pool", type=int, default=16, help="baseline psycopg2 connections (16)")
+    g.add_argument("--target-get", type=int, default=1000)
+    g.add_argument("--target-register", type=int, default=400)
+    g = p.add_argument_group("events")
+    g.add_argument("--event-rate", type=float, help="events/s committed by the producer (1000)")
+    g.add_argument("--event-seconds", type=float, help="producer run time (15)")
+    g.add_argument("--max-per-tx", type=int, default=20, help="at most this many events per transaction (20)")
+    g.add_argument("--tick", type=float, default=0.005, help="producer: seconds between transactions (0.005)")
+    g = p.add_argument_group("import")
+    g.add_argument("--import-rows", type=int, help="members in the generated CSV (41,702)")
+    p.add_argument("--amqp-url", help="broker URL (default: guest on the local vhost 'coopbench')")
+    p.add_argument("--settle", type=float, default=5.0,
+                   help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
+    p.add_argument("--keep-logs", action="store_true", help="keep process logs and generated files")
+    args = p.parse_args(argv)
+    full = {"members": 41_702, "duration": 15.0, "warmup": 2.0, "event_rate": 1000.0,
+            "event_seconds": 15.0, "import_rows": 41_702}
+    quick = {"members": 2_000, "duration": 3.0, "warmup": 1.0, "event_rate": 500.0,
+             "event_seconds": 3.0, "import_rows": 2_000}
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.only = [x.strip() for x in args.only.split(",") if x.strip()]
+    unknown = set(args.only) - set(BENCHMARKS)
+    if unknown:
+        p.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}; choose from {', '.join(BENCHMARKS)}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from bench import events_bench, grpc_bench, import_bench
+
+    modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench}
+    amqp_url, amqp_note = bench_amqp_url(args.amqp_url)
+    log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
+    mode = "quick" if args.quick else "full"
+    print(f"coopgov bench ({mode}): {', '.join(args.only)}; broker {amqp_note}; logs in {log_dir}", flush=True)
+    info = machine_info()
+    combined: dict = {"mode": mode, "started_at": datetime.now(UTC).isoformat(), "machine": info,
+                      "amqp": amqp_note, "options": {k: v for k, v in vars(args).items() if k != "amqp_url"},
+                      "results": {}}
+    checks: list[Check] = []
+    failed: list[str] = []
+    paths = []
+    for index, name in enumerate(args.only):
+        if index and args.settle > 0:
+            time.sleep(args.settle)
+        print(f"[{name}] running (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
+        started = time.perf_counter()
+        try:
+            result, found = modules[name].run(args, amqp_url, log_dir)
+        except Exception as exc:  # noqa: BLE001 - report it, keep the other benchmarks
+            import traceback
+
+            traceback.print_exc()
+            failed.append(name)
+            result, found = {"error": f"{type(exc).__name__}: {exc}"}, [Check(name, "run", "error", "", "runs", False)]
+        elapsed = time.perf_counter() - started
+        result = {"benchmark": name, "mode": mode, "elapsed_s": round(elapsed, 1),
+                  "finished_at": datetime.now(UTC).isoformat(), "machine": info,
+                  "checks": [c.__dict__ | {"verdict": c.verdict} for c in found], **result}
+        paths.append(write_json(name, result))
+        combined["results"][name] = result
+        checks += found
+        print(f"[{name}] done in {elapsed:.0f} s", flush=True)
+    table = render_table(checks)
+    combined["table_markdown"] = table
+    combined["loadavg_at_end"] = os.getloadavg()
+    paths.append(write_json("latest", combined))
+    print()
+    print(table)
+    print()
+    missed = [c for c in checks if c.ok is False]
+    print(f"{sum(c.ok is True for c in checks)} PASS, {len(missed)} MISS; wrote "
+          + ", ".join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p) for p in paths))
+    if args.keep_logs or failed:
+        print(f"logs kept in {log_dir}")
+    else:
+        shutil.rmtree(log_dir, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
