@@ -1,1 +1,3 @@
 """Billing and contributions service: invoices, contributions, activity budgets, redistribution."""
+
+SERVICE_NAME = "billing"

@@ -3,6 +3,9 @@
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coop_billing.domain.budget import (
     ActivityLedger,
     EntryKind,
@@ -11,8 +14,6 @@ from coop_billing.domain.budget import (
 )
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from hypothesis import given
-from hypothesis import strategies as st
 
 DAY = date(2026, 3, 1)
 

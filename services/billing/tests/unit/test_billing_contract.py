@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from coop_billing.domain.budget import ActivityLedger, contract_cost
 from coop_billing.domain.contract import (
     ContractState,

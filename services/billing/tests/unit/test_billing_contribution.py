@@ -3,6 +3,9 @@
 from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coop_billing.domain.contribution import (
     RateChange,
     RateKind,
@@ -11,8 +14,6 @@ from coop_billing.domain.contribution import (
     revenue_contribution_cents,
 )
 from coop_billing.domain.errors import AlreadyExists, InvalidArgument, NotFound
-from hypothesis import given
-from hypothesis import strategies as st
 
 CHANGE_DAY = date(2027, 1, 1)
 

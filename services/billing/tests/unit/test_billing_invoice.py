@@ -4,6 +4,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_billing.domain.invoice import (
     DocumentNumber,
@@ -16,8 +19,6 @@ from coop_billing.domain.invoice import (
     parse_invoice_number,
 )
 from coop_billing.domain.vat import Client
-from hypothesis import given
-from hypothesis import strategies as st
 
 BE_CLIENT = Client("Théâtre du Midi", "BE", "Rue du Midi 1, 1000 Bruxelles", "BE0403170701")
 DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE123456789")

@@ -3,6 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from coop_billing.domain.errors import (
     AlreadyExists,
     DomainError,
@@ -18,8 +21,6 @@ from coop_billing.domain.money import (
     require_cents,
     split_largest_remainder,
 )
-from hypothesis import given
-from hypothesis import strategies as st
 
 
 def test_every_domain_error_maps_to_its_grpc_status_code():

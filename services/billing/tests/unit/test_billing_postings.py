@@ -4,6 +4,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+
 from coop_billing.domain.budget import ActivityLedger
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, NotFound

@@ -5,6 +5,9 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_billing.domain.redistribution import (
     Envelope,
@@ -20,8 +23,6 @@ from coop_billing.domain.redistribution import (
     median_cents,
     simulate,
 )
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 
 def members(*revenues, sectors=None):

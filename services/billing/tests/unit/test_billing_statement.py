@@ -1,6 +1,7 @@
 """Member statement: locale money formatting and rendering in fr, nl, en."""
 
 import pytest
+
 from coop_billing.domain.errors import InvalidArgument
 from coop_billing.domain.statement import (
     LANGUAGES,

@@ -1,6 +1,7 @@
 """VAT number validation and the Client value object."""
 
 import pytest
+
 from coop_billing.domain.errors import InvalidArgument
 from coop_billing.domain.vat import (
     Client,

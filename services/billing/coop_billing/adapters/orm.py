@@ -1,0 +1,210 @@
+"""Tables of the billing database (SQLAlchemy Core; the repository maps rows to domain objects).
+
+The domain's aggregates are frozen/slotted dataclasses, so rather than mapping them
+imperatively the repository builds them from rows and writes rows back explicitly.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from coop_platform.tables import BigIntPK, add_platform_tables
+
+metadata = MetaData()
+add_platform_tables(metadata)
+
+# Projection of membership events: identity and standing, never the source of truth.
+members = Table(
+    "members",
+    metadata,
+    Column("member_id", String(36), primary_key=True),
+    Column("member_number", String(20), nullable=False, server_default=""),
+    Column("given_name", String(100), nullable=False, server_default=""),
+    Column("family_name", String(100), nullable=False, server_default=""),
+    Column("preferred_language", String(8), nullable=False, server_default="fr"),
+    Column("status", String(20), nullable=False, server_default="active"),
+    Column("in_good_standing", Boolean, nullable=False, server_default="false"),
+    Column("standing_at", DateTime(timezone=True), nullable=True),  # time of the event that set it
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_members_number", "member_number"),
+    Index("ix_members_status", "status"),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("address", String(500), nullable=False),
+    Column("vat_number", String(20), nullable=True, unique=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+activities = Table(
+    "activities",
+    metadata,
+    Column("activity_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("sector_code", String(10), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_activities_member", "member_id", "created_at"),
+)
+
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column("entry_id", BigIntPK, primary_key=True, autoincrement=True),
+    Column("activity_id", String(36), ForeignKey("activities.activity_id"), nullable=False),
+    Column("kind", String(30), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("on", Date, nullable=False),
+    Column("reference", String(64), nullable=False),
+    Column("contract_id", String(36), nullable=True),
+    Column("balance_delta", BigInteger, nullable=False),
+    Column("reserved_delta", BigInteger, nullable=False),
+    Index("ix_ledger_activity", "activity_id", "entry_id"),
+    Index("ix_ledger_reference", "activity_id", "reference"),
+)
+
+rates = Table(
+    "rates",
+    metadata,
+    Column("kind", String(20), primary_key=True),
+    Column("effective_from", Date, primary_key=True),
+    Column("basis_points", Integer, nullable=False),
+)
+
+# One row per (series, year): locked FOR UPDATE while a number is taken (gapless numbering).
+number_counters = Table(
+    "number_counters",
+    metadata,
+    Column("series", String(4), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("last_value", Integer, nullable=False),
+)
+
+invoices = Table(
+    "invoices",
+    metadata,
+    Column("invoice_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("activity_id", String(36), ForeignKey("activities.activity_id"), nullable=False),
+    Column("client_id", String(36), ForeignKey("clients.client_id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("number", String(20), nullable=True, unique=True),
+    Column("year", Integer, nullable=True),
+    Column("issued_on", Date, nullable=True),
+    Column("due_on", Date, nullable=True),
+    Column("net_cents", BigInteger, nullable=False, server_default="0"),
+    Column("vat_cents", BigInteger, nullable=False, server_default="0"),
+    Column("total_cents", BigInteger, nullable=False, server_default="0"),
+    Column("paid_cents", BigInteger, nullable=False, server_default="0"),
+    Column("contribution_cents", BigInteger, nullable=False, server_default="0"),
+    Column("contribution_rate_bp", Integer, nullable=False, server_default="0"),
+    Column("credit_note_number", String(20), nullable=True, unique=True),
+    Column("credit_note_on", Date, nullable=True),
+    Column("credit_note_reason", String(500), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_invoices_member", "member_id", "created_at"),
+    Index("ix_invoices_issued", "issued_on"),
+)
+
+invoice_lines = Table(
+    "invoice_lines",
+    metadata,
+    Column("invoice_id", String(36), ForeignKey("invoices.invoice_id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("description", String(500), nullable=False),
+    Column("quantity", String(24), nullable=False),
+    Column("unit_price_cents", BigInteger, nullable=False),
+    Column("vat_rate", String(20), nullable=False),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("invoice_id", String(36), ForeignKey("invoices.invoice_id"), primary_key=True),
+    Column("payment_id", String(100), primary_key=True),
+    Column("seq", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("paid_on", Date, nullable=False),
+)
+
+contracts = Table(
+    "contracts",
+    metadata,
+    Column("contract_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("activity_id", String(36), ForeignKey("activities.activity_id"), nullable=False),
+    Column("state", String(20), nullable=False),
+    Column("start_date", Date, nullable=False),
+    Column("end_date", Date, nullable=False),
+    Column("days", Integer, nullable=True),
+    Column("hours", String(24), nullable=True),
+    Column("gross_cents", BigInteger, nullable=False),
+    Column("job_title", String(200), nullable=False),
+    Column("joint_committee", String(10), nullable=False),
+    Column("social_charges_cents", BigInteger, nullable=False),
+    Column("employer_cost_cents", BigInteger, nullable=False),
+    Column("employment_contribution_cents", BigInteger, nullable=False),
+    Column("total_cost_cents", BigInteger, nullable=False),
+    Column("reserved_cents", BigInteger, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_contracts_member", "member_id", "created_at"),
+    Index("ix_contracts_activity", "activity_id"),
+)
+
+share_fees = Table(
+    "share_fees",
+    metadata,
+    Column("fee_id", String(36), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("number", String(20), nullable=False, unique=True),
+    Column("state", String(10), nullable=False),
+    Column("paid_cents", BigInteger, nullable=False, server_default="0"),
+    Column("bank_reference", String(100), nullable=True, unique=True),
+    Column("paid_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("member_id", "year", name="uq_share_fees_member_year"),
+)
+
+envelopes = Table(
+    "envelopes",
+    metadata,
+    Column("envelope_id", String(36), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("retained_bp", Integer, nullable=False),
+    Column("retained_cents", BigInteger, nullable=False),
+    Column("scenario", Text, nullable=False),  # JSON of the adopted scenario
+    Column("adopted_by", String(100), nullable=False),
+    Column("adopted_at", DateTime(timezone=True), nullable=False),
+)
+
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("envelope_id", String(36), ForeignKey("envelopes.envelope_id"), primary_key=True),
+    Column("member_id", String(36), primary_key=True),
+    Column("amount_cents", BigInteger, nullable=False),
+)

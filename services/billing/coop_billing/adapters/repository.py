@@ -1,0 +1,439 @@
+"""SQL repository and unit of work: rows <-> pure domain objects, and the locks that keep
+numbering gapless and budgets from being overspent."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from coop_billing import SERVICE_NAME
+from coop_billing.adapters import orm
+from coop_billing.domain.budget import ActivityLedger, ContractCost, EntryKind, LedgerEntry
+from coop_billing.domain.contract import ContractState, ContractTerms, EmploymentContract
+from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
+from coop_billing.domain.invoice import (
+    CreditNote,
+    Invoice,
+    InvoiceLine,
+    InvoiceState,
+    Payment,
+    parse_invoice_number,
+)
+from coop_billing.domain.vat import Client
+from coop_platform.db import UnitOfWork
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class StoredInvoice:
+    """The aggregate plus what the database keeps beside it."""
+
+    invoice: Invoice
+    client_id: str
+    contribution_cents: int = 0
+    contribution_rate_bp: int = 0
+    created_at: datetime | None = None
+
+
+@dataclass
+class StoredContract:
+    contract: EmploymentContract
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class SqlBillingRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _locked(self, query):
+        return query.with_for_update() if self.postgres else query
+
+    def _insert(self, table):
+        return (postgresql.insert if self.postgres else sqlite.insert)(table)
+
+    # -- member projection
+    def member(self, member_id: str, *, lock: bool = False) -> Any:
+        query = select(orm.members).where(orm.members.c.member_id == member_id)
+        return self.session.execute(self._locked(query) if lock else query).first()
+
+    def member_by_number(self, number: str) -> Any:
+        return self.session.execute(
+            select(orm.members).where(orm.members.c.member_number == number)).first()
+
+    def ensure_member_row(self, member_id: str) -> None:
+        self.session.execute(
+            self._insert(orm.members)
+            .values(member_id=member_id, updated_at=utcnow(), status="active", in_good_standing=False)
+            .on_conflict_do_nothing(index_elements=["member_id"]))
+
+    def update_member(self, member_id: str, **values: Any) -> None:
+        self.session.execute(update(orm.members).where(orm.members.c.member_id == member_id)
+                             .values(updated_at=utcnow(), **values))
+
+    def active_members_without_fee(self, year: int, after: str, limit: int) -> list[str]:
+        fee = orm.share_fees.c
+        m = orm.members.c
+        query = (
+            select(m.member_id).where(
+                m.status == "active", m.member_id > after,
+                ~select(fee.fee_id).where(fee.member_id == m.member_id, fee.year == year).exists())
+            .order_by(m.member_id).limit(limit))
+        return list(self.session.execute(query).scalars())
+
+    # -- clients
+    def client_by_vat(self, vat_number: str) -> Any:
+        return self.session.execute(
+            select(orm.clients).where(orm.clients.c.vat_number == vat_number)).first()
+
+    def insert_client_if_absent(self, client_id: str, client: Client) -> bool:
+        """True when inserted; False when a client with this VAT number appeared meanwhile."""
+        stmt = self._insert(orm.clients).values(
+            client_id=client_id, name=client.name, country=client.country, address=client.address,
+            vat_number=client.vat_number, created_at=utcnow())
+        if client.vat_number:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["vat_number"])
+        return self.session.execute(stmt).rowcount == 1
+
+    def client(self, client_id: str) -> Any:
+        return self.session.execute(
+            select(orm.clients).where(orm.clients.c.client_id == client_id)).first()
+
+    # -- activities and ledgers
+    def add_activity(self, **values: Any) -> None:
+        self.session.execute(insert(orm.activities).values(created_at=utcnow(), **values))
+
+    def activity(self, activity_id: str, *, lock: bool = False) -> Any:
+        query = select(orm.activities).where(orm.activities.c.activity_id == activity_id)
+        return self.session.execute(self._locked(query) if lock else query).first()
+
+    def activities_of(self, member_id: str, after: tuple[str, ...], limit: int) -> list[Any]:
+        a = orm.activities.c
+        query = select(orm.activities).where(a.member_id == member_id)
+        if after:
+            created, ident = datetime.fromisoformat(after[0]), after[1]
+            query = query.where(or_(a.created_at > created, and_(a.created_at == created, a.activity_id > ident)))
+        return list(self.session.execute(query.order_by(a.created_at, a.activity_id).limit(limit)))
+
+    def ledger(self, activity_id: str, *, reference: str | None = None) -> ActivityLedger:
+        """The activity's ledger (every entry, or only those of one reference)."""
+        e = orm.ledger_entries.c
+        query = select(orm.ledger_entries).where(e.activity_id == activity_id)
+        if reference is not None:
+            query = query.where(e.reference == reference)
+        rows = self.session.execute(query.order_by(e.entry_id)).all()
+        return ActivityLedger(activity_id, [
+            LedgerEntry(i, EntryKind(r.kind), r.amount_cents, r.on, r.reference, r.contract_id,
+                        r.balance_delta, r.reserved_delta)
+            for i, r in enumerate(rows, start=1)])
+
+    def add_entries(self, activity_id: str, entries: Iterable[LedgerEntry]) -> None:
+        rows = [dict(activity_id=activity_id, kind=x.kind.value, amount_cents=x.amount_cents, on=x.on,
+                     reference=x.reference, contract_id=x.contract_id, balance_delta=x.balance_delta,
+                     reserved_delta=x.reserved_delta) for x in entries]
+        if rows:
+            self.session.execute(insert(orm.ledger_entries), rows)
+
+    def entries_page(self, activity_id: str, after_id: int, limit: int) -> list[Any]:
+        e = orm.ledger_entries.c
+        return list(self.session.execute(
+            select(orm.ledger_entries).where(e.activity_id == activity_id, e.entry_id > after_id)
+            .order_by(e.entry_id).limit(limit)))
+
+    def balances(self, activity_id: str) -> tuple[int, int]:
+        e = orm.ledger_entries.c
+        balance, reserved = self.session.execute(
+            select(func.coalesce(func.sum(e.balance_delta), 0), func.coalesce(func.sum(e.reserved_delta), 0))
+            .where(e.activity_id == activity_id)).one()
+        return int(balance), int(reserved)
+
+    # -- rates
+    def schedule(self) -> RateSchedule:
+        """The published defaults (since 2000) overlaid with every configured change."""
+        rows = self.session.execute(select(orm.rates)).all()
+        stored = {(RateKind(r.kind), r.effective_from): r.basis_points for r in rows}
+        default = RateSchedule.default()
+        for kind in RateKind:
+            for change in default.changes(kind):
+                stored.setdefault((kind, change.effective_from), change.basis_points)
+        return RateSchedule(RateChange(k, d, bp) for (k, d), bp in stored.items())
+
+    def add_rate(self, change: RateChange) -> bool:
+        stmt = self._insert(orm.rates).values(
+            kind=change.kind.value, effective_from=change.effective_from,
+            basis_points=change.basis_points).on_conflict_do_nothing(index_elements=["kind", "effective_from"])
+        return self.session.execute(stmt).rowcount == 1
+
+    # -- gapless numbering
+    def next_number(self, series: str, year: int) -> int:
+        """Take the next number of a (series, year) under a row lock held until commit.
+
+        A rolled-back transaction gives its number back, so numbers are gapless; the
+        lock makes concurrent issuers queue, so they are never duplicated.
+        """
+        c = orm.number_counters.c
+        self.session.execute(
+            self._insert(orm.number_counters).values(series=series, year=year, last_value=0)
+            .on_conflict_do_nothing(index_elements=["series", "year"]))
+        current = self.session.execute(self._locked(
+            select(c.last_value).where(c.series == series, c.year == year))).scalar_one()
+        self.session.execute(update(orm.number_counters)
+                             .where(c.series == series, c.year == year).values(last_value=current + 1))
+        return current + 1
+
+    # -- invoices
+    def add_invoice(self, stored: StoredInvoice) -> None:
+        inv = stored.invoice
+        self.session.execute(insert(orm.invoices).values(
+            invoice_id=inv.invoice_id, member_id=inv.member_id, activity_id=inv.activity_id,
+            client_id=stored.client_id, state=inv.state.value, created_at=utcnow()))
+        self._insert_lines(inv.invoice_id, inv.lines, 0)
+
+    def _insert_lines(self, invoice_id: str, lines: Iterable[InvoiceLine], start: int) -> None:
+        rows = [dict(invoice_id=invoice_id, position=start + i, description=line.description,
+                     quantity=str(line.quantity), unit_price_cents=line.unit_price_cents,
+                     vat_rate=line.vat_rate.value) for i, line in enumerate(lines)]
+        if rows:
+            self.session.execute(insert(orm.invoice_lines), rows)
+
+    def invoice(self, invoice_id: str, *, lock: bool = False) -> StoredInvoice | None:
+        i = orm.invoices.c
+        query = select(orm.invoices).where(i.invoice_id == invoice_id)
+        row = self.session.execute(self._locked(query) if lock else query).first()
+        if row is None:
+            return None
+        return self._assemble([row])[0]
+
+    def _assemble(self, rows: list[Any]) -> list[StoredInvoice]:
+        if not rows:
+            return []
+        ids = [r.invoice_id for r in rows]
+        lines: dict[str, list[InvoiceLine]] = {x: [] for x in ids}
+        for line in self.session.execute(select(orm.invoice_lines).where(
+                orm.invoice_lines.c.invoice_id.in_(ids)).order_by(orm.invoice_lines.c.position)):
+            lines[line.invoice_id].append(InvoiceLine(line.description, Decimal(line.quantity),
+                                                      line.unit_price_cents, line.vat_rate))
+        pays: dict[str, list[Payment]] = {x: [] for x in ids}
+        for p in self.session.execute(select(orm.payments).where(
+                orm.payments.c.invoice_id.in_(ids)).order_by(orm.payments.c.seq)):
+            pays[p.invoice_id].append(Payment(p.payment_id, p.amount_cents, p.paid_on))
+        clients = {c.client_id: c for c in self.session.execute(select(orm.clients).where(
+            orm.clients.c.client_id.in_({r.client_id for r in rows})))}
+        out = []
+        for r in rows:
+            c = clients[r.client_id]
+            invoice = Invoice(
+                r.invoice_id, r.member_id, r.activity_id,
+                Client(c.name, c.country, c.address, c.vat_number),
+                _lines=lines[r.invoice_id], state=InvoiceState(r.state),
+                number=parse_invoice_number(r.number) if r.number else None,
+                issued_on=r.issued_on, due_on=r.due_on, _payments=pays[r.invoice_id])
+            if r.credit_note_number:
+                invoice.credit_note = CreditNote(
+                    parse_invoice_number(r.credit_note_number), invoice.number, r.credit_note_on,
+                    r.credit_note_reason or "", invoice.lines)
+            out.append(StoredInvoice(invoice, r.client_id, r.contribution_cents,
+                                     r.contribution_rate_bp, r.created_at))
+        return out
+
+    def save_invoice(self, stored: StoredInvoice, *, new_lines_from: int | None = None,
+                     new_payments: Iterable[Payment] = ()) -> None:
+        inv = stored.invoice
+        totals = inv.totals()
+        note = inv.credit_note
+        self.session.execute(update(orm.invoices).where(orm.invoices.c.invoice_id == inv.invoice_id).values(
+            state=inv.state.value, number=str(inv.number) if inv.number else None,
+            year=inv.number.year if inv.number else None, issued_on=inv.issued_on, due_on=inv.due_on,
+            net_cents=totals.net_cents, vat_cents=totals.vat_cents, total_cents=totals.total_cents,
+            paid_cents=inv.paid_cents, contribution_cents=stored.contribution_cents,
+            contribution_rate_bp=stored.contribution_rate_bp,
+            credit_note_number=str(note.number) if note else None,
+            credit_note_on=note.issued_on if note else None, credit_note_reason=note.reason if note else None))
+        if new_lines_from is not None:
+            self._insert_lines(inv.invoice_id, inv.lines[new_lines_from:], new_lines_from)
+        seq = len(inv.payments) - len(list(new_payments))
+        rows = []
+        for p in new_payments:
+            rows.append(dict(invoice_id=inv.invoice_id, payment_id=p.payment_id, seq=seq,
+                             amount_cents=p.amount_cents, paid_on=p.paid_on))
+            seq += 1
+        if rows:
+            self.session.execute(insert(orm.payments), rows)
+
+    def invoices_of(self, member_id: str, year: int, after: tuple[str, ...], limit: int) -> list[StoredInvoice]:
+        i = orm.invoices.c
+        query = select(orm.invoices).where(i.member_id == member_id)
+        if year:
+            query = query.where(or_(i.year == year, and_(i.year.is_(None),
+                                                         func.extract("year", i.created_at) == year)))
+        if after:
+            created, ident = datetime.fromisoformat(after[0]), after[1]
+            query = query.where(or_(i.created_at > created, and_(i.created_at == created, i.invoice_id > ident)))
+        rows = self.session.execute(query.order_by(i.created_at, i.invoice_id).limit(limit)).all()
+        return self._assemble(rows)
+
+    # -- contracts
+    def add_contract(self, stored: StoredContract) -> None:
+        self.session.execute(insert(orm.contracts).values(
+            contract_id=stored.contract.contract_id, member_id=stored.contract.member_id,
+            activity_id=stored.contract.activity_id, **self._contract_values(stored)))
+
+    def save_contract(self, stored: StoredContract) -> None:
+        self.session.execute(update(orm.contracts)
+                             .where(orm.contracts.c.contract_id == stored.contract.contract_id)
+                             .values(**self._contract_values(stored)))
+
+    @staticmethod
+    def _contract_values(stored: StoredContract) -> dict[str, Any]:
+        c, t = stored.contract, stored.contract.terms
+        cost = c.cost or ContractCost(t.gross_cents, 0, 0, 0, 0)
+        return dict(
+            state=c.state.value, start_date=t.start, end_date=t.end, days=t.days,
+            hours=str(t.hours) if t.hours is not None else None, gross_cents=t.gross_cents,
+            job_title=t.job_title, joint_committee=t.joint_committee,
+            social_charges_cents=cost.social_charges_cents, employer_cost_cents=cost.employer_cost_cents,
+            employment_contribution_cents=cost.employment_contribution_cents,
+            total_cost_cents=cost.total_cents, reserved_cents=c.reserved_cents, revision=stored.revision,
+            created_at=stored.created_at, updated_at=stored.updated_at)
+
+    @staticmethod
+    def _contract_from_row(r: Any) -> StoredContract:
+        terms = ContractTerms(r.start_date, r.end_date, r.gross_cents, r.job_title, r.joint_committee,
+                              days=r.days, hours=Decimal(r.hours) if r.hours is not None else None)
+        cost = ContractCost(r.gross_cents, r.social_charges_cents, r.employer_cost_cents,
+                            r.employment_contribution_cents, r.total_cost_cents)
+        contract = EmploymentContract(r.contract_id, r.member_id, r.activity_id, terms,
+                                      ContractState(r.state), r.reserved_cents, cost)
+        return StoredContract(contract, r.revision, r.created_at, r.updated_at)
+
+    def contract(self, contract_id: str, *, lock: bool = False) -> StoredContract | None:
+        query = select(orm.contracts).where(orm.contracts.c.contract_id == contract_id)
+        row = self.session.execute(self._locked(query) if lock else query).first()
+        return self._contract_from_row(row) if row else None
+
+    def contracts_of(self, member_id: str, after: tuple[str, ...], limit: int) -> list[StoredContract]:
+        k = orm.contracts.c
+        query = select(orm.contracts).where(k.member_id == member_id)
+        if after:
+            created, ident = datetime.fromisoformat(after[0]), after[1]
+            query = query.where(or_(k.created_at > created, and_(k.created_at == created, k.contract_id > ident)))
+        rows = self.session.execute(query.order_by(k.created_at, k.contract_id).limit(limit)).all()
+        return [self._contract_from_row(r) for r in rows]
+
+    # -- share fees
+    def share_fee(self, member_id: str, year: int, *, lock: bool = False) -> Any:
+        f = orm.share_fees.c
+        query = select(orm.share_fees).where(f.member_id == member_id, f.year == year)
+        return self.session.execute(self._locked(query) if lock else query).first()
+
+    def share_fee_by_bank_reference(self, reference: str) -> Any:
+        return self.session.execute(select(orm.share_fees).where(
+            orm.share_fees.c.bank_reference == reference)).first()
+
+    def add_share_fee(self, **values: Any) -> bool:
+        stmt = self._insert(orm.share_fees).values(created_at=utcnow(), **values) \
+            .on_conflict_do_nothing(index_elements=["member_id", "year"])
+        return self.session.execute(stmt).rowcount == 1
+
+    def update_share_fee(self, fee_id: str, **values: Any) -> None:
+        self.session.execute(update(orm.share_fees).where(orm.share_fees.c.fee_id == fee_id).values(**values))
+
+    def share_fee_count(self, year: int) -> int:
+        return int(self.session.execute(select(func.count()).select_from(orm.share_fees)
+                                        .where(orm.share_fees.c.year == year)).scalar_one())
+
+    def share_fees_of(self, member_id: str) -> list[Any]:
+        f = orm.share_fees.c
+        return list(self.session.execute(select(orm.share_fees).where(f.member_id == member_id).order_by(f.year)))
+
+    # -- statements
+    def statement_figures(self, member_id: str, year: int) -> dict[str, int]:
+        i, e, k, a = orm.invoices.c, orm.ledger_entries.c, orm.contracts.c, orm.activities.c
+        revenue, contribution = self.session.execute(
+            select(func.coalesce(func.sum(i.net_cents), 0), func.coalesce(func.sum(i.contribution_cents), 0))
+            .where(i.member_id == member_id, i.year == year, i.state != "cancelled")).one()
+        budget_in, budget_out = self.session.execute(
+            select(func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
+                   func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
+            .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
+            .where(a.member_id == member_id, e.on >= date(year, 1, 1), e.on <= date(year, 12, 31))).one()
+        paid_states = ("reserved", "active", "completed")
+        count, social, employment, gross = self.session.execute(
+            select(func.count(), func.coalesce(func.sum(k.social_charges_cents), 0),
+                   func.coalesce(func.sum(k.employment_contribution_cents), 0),
+                   func.coalesce(func.sum(k.gross_cents), 0))
+            .where(k.member_id == member_id, k.state.in_(paid_states),
+                   k.start_date >= date(year, 1, 1), k.start_date <= date(year, 12, 31))).one()
+        fee = self.session.execute(select(func.coalesce(func.sum(orm.share_fees.c.amount_cents), 0)).where(
+            orm.share_fees.c.member_id == member_id, orm.share_fees.c.year == year)).scalar_one()
+        return dict(revenue=int(revenue), contribution=int(contribution), budget_in=int(budget_in),
+                    budget_out=int(budget_out), contracts=int(count), social=int(social),
+                    employment=int(employment), gross=int(gross), share_fee=int(fee))
+
+    # -- redistribution
+    def revenue_by_member(self, start: date | None, end: date | None) -> list[tuple[str, int, str]]:
+        """(member id, revenue excl. VAT, sector of their largest activity) over a period:
+        invoices issued in the period and not cancelled."""
+        i, a = orm.invoices.c, orm.activities.c
+        where = [i.state != "cancelled", i.state != "draft"]
+        if start:
+            where.append(i.issued_on >= start)
+        if end:
+            where.append(i.issued_on <= end)
+        rows = self.session.execute(
+            select(i.member_id, a.sector_code, func.sum(i.net_cents))
+            .select_from(orm.invoices.join(orm.activities, a.activity_id == i.activity_id))
+            .where(*where).group_by(i.member_id, a.sector_code)).all()
+        best: dict[str, tuple[int, str]] = {}
+        totals: dict[str, int] = {}
+        for member_id, sector, revenue in rows:
+            revenue = int(revenue)
+            totals[member_id] = totals.get(member_id, 0) + revenue
+            if member_id not in best or (revenue, sector) > best[member_id]:
+                best[member_id] = (revenue, sector)
+        return sorted((m, totals[m], best[m][1]) for m in totals)
+
+    def envelope(self, envelope_id: str) -> Any:
+        return self.session.execute(select(orm.envelopes).where(
+            orm.envelopes.c.envelope_id == envelope_id)).first()
+
+    def add_envelope(self, **values: Any) -> bool:
+        stmt = self._insert(orm.envelopes).values(**values).on_conflict_do_nothing(
+            index_elements=["envelope_id"])
+        return self.session.execute(stmt).rowcount == 1
+
+    def add_payouts(self, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), 5000):
+            self.session.execute(insert(orm.payouts), rows[start:start + 5000])
+
+    def payouts(self, envelope_id: str, after: str, limit: int) -> list[Any]:
+        p = orm.payouts.c
+        return list(self.session.execute(select(orm.payouts).where(
+            p.envelope_id == envelope_id, p.member_id > after).order_by(p.member_id).limit(limit)))
+
+
+class BillingUnitOfWork(UnitOfWork):
+    """Repository + outbox in one transaction."""
+
+    billing: SqlBillingRepository
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        super().__init__(session_factory, source=SERVICE_NAME)
+
+    def _open(self) -> None:
+        self.billing = SqlBillingRepository(self.session)
+
+
+__all__ = ["BillingUnitOfWork", "SqlBillingRepository", "StoredContract", "StoredInvoice", "utcnow"]

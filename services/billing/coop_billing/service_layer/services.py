@@ -1,0 +1,759 @@
+"""Use cases of the billing service. Each runs in one unit of work: rows, ledger entries
+and outbox events commit together, or nothing does."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from coop.billing.v1 import billing_pb2 as pb
+from coop.billing.v1 import events_pb2
+from coop_billing.adapters import messages as msg
+from coop_billing.adapters.repository import (
+    BillingUnitOfWork,
+    StoredContract,
+    StoredInvoice,
+    utcnow,
+)
+from coop_billing.domain import redistribution as rd
+from coop_billing.domain.budget import ActivityLedger
+from coop_billing.domain.contract import ContractTerms, EmploymentContract
+from coop_billing.domain.contribution import RateChange, RateKind
+from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from coop_billing.domain.invoice import (
+    CREDIT_NOTE_SERIES,
+    INVOICE_SERIES,
+    DocumentNumber,
+    Invoice,
+    InvoiceLine,
+)
+from coop_billing.domain.postings import post_credit_note, post_issued_invoice
+from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
+from coop_billing.domain.vat import Client
+
+UowFactory = Callable[[], BillingUnitOfWork]
+MAX_PAGE_SIZE = 500
+DEFAULT_SHARE_FEE_CENTS = 3000
+SHARE_FEE_SERIES = "SH"
+MAX_LINES = 500
+_NACE = re.compile(r"\d{2}(?:\.\d{1,2}(?:\.\d)?)?\Z")
+
+
+def today() -> date:
+    return utcnow().date()
+
+
+def check_page_size(size: int) -> int:
+    size = size or 50
+    if not 0 < size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}", {"field": "page_size"})
+    return size
+
+
+def check_year(year: int) -> int:
+    if not 2000 <= year <= today().year + 1:
+        raise InvalidArgument(f"year {year} is outside 2000..{today().year + 1}", {"field": "year"})
+    return year
+
+
+def _member(uow: BillingUnitOfWork, member_id: str, *, lock: bool = False) -> Any:
+    row = uow.billing.member(member_id, lock=lock)
+    if row is None:
+        raise FailedPrecondition(
+            f"member {member_id} is unknown to billing (no member.admitted event received yet)",
+            {"member_id": member_id})
+    return row
+
+
+# ------------------------------------------------------------------ clients and activities
+
+def create_client(uow_factory: UowFactory, name: str, country: str, address: str,
+                  vat_number: str) -> tuple[str, Client, bool]:
+    """A client, deduplicated by VAT number: (client id, client, already existed)."""
+    client = Client(msg.check_text(name, "name", limit=200), country,
+                    msg.check_text(address, "address"), vat_number or None)
+    with uow_factory() as uow:
+        if client.vat_number:
+            existing = uow.billing.client_by_vat(client.vat_number)
+            if existing is not None:
+                return existing.client_id, Client(existing.name, existing.country, existing.address,
+                                                  existing.vat_number), True
+        client_id = str(uuid.uuid4())
+        if not uow.billing.insert_client_if_absent(client_id, client):  # lost a race on the VAT number
+            uow.rollback()
+            existing = uow.billing.client_by_vat(client.vat_number or "")
+            return existing.client_id, Client(existing.name, existing.country, existing.address,
+                                              existing.vat_number), True
+        uow.commit()
+    return client_id, client, False
+
+
+def get_client(uow_factory: UowFactory, client_id: str) -> Any:
+    with uow_factory() as uow:
+        row = uow.billing.client(msg.parse_uuid(client_id, "client_id"))
+        if row is None:
+            raise NotFound(f"no client {client_id}")
+        return row
+
+
+def create_activity(uow_factory: UowFactory, member_id: str, name: str, sector_code: str) -> Any:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    name = msg.check_text(name, "name", limit=200)
+    sector = (sector_code or "").strip()
+    if not _NACE.match(sector):
+        raise InvalidArgument(f"sector_code {sector_code!r} is not a NACE code like 90 or 90.01",
+                              {"field": "sector_code"})
+    activity_id = str(uuid.uuid4())
+    with uow_factory() as uow:
+        _member(uow, member_id)
+        uow.billing.add_activity(activity_id=activity_id, member_id=member_id, name=name, sector_code=sector)
+        row = uow.billing.activity(activity_id)
+        uow.commit()
+        return row
+
+
+def get_activity(uow_factory: UowFactory, activity_id: str) -> Any:
+    with uow_factory() as uow:
+        row = uow.billing.activity(msg.parse_uuid(activity_id, "activity_id"))
+        if row is None:
+            raise NotFound(f"no activity {activity_id}")
+        return row
+
+
+def list_activities(uow_factory: UowFactory, member_id: str, token: str, size: int) -> tuple[list[Any], str]:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    size = check_page_size(size)
+    after = msg.decode_token(token, 2)
+    with uow_factory() as uow:
+        rows = uow.billing.activities_of(member_id, after, size + 1)
+    page = rows[:size]
+    nxt = msg.encode_token(page[-1].created_at.isoformat(), page[-1].activity_id) if len(rows) > size else ""
+    return page, nxt
+
+
+@dataclass
+class BudgetView:
+    activity: Any
+    balance_cents: int
+    reserved_cents: int
+    entries: list[Any]
+    next_token: str
+
+
+def get_budget(uow_factory: UowFactory, activity_id: str, token: str, size: int) -> BudgetView:
+    activity_id = msg.parse_uuid(activity_id, "activity_id")
+    size = check_page_size(size)
+    after = msg.decode_token(token, 1)
+    if after and not after[0].isdigit():
+        raise InvalidArgument("page_token is not a token this service issued", {"field": "page_token"})
+    with uow_factory() as uow:
+        activity = uow.billing.activity(activity_id)
+        if activity is None:
+            raise NotFound(f"no activity {activity_id}")
+        balance, reserved = uow.billing.balances(activity_id)
+        rows = uow.billing.entries_page(activity_id, int(after[0]) if after else 0, size + 1)
+    page = rows[:size]
+    return BudgetView(activity, balance, reserved, page,
+                      msg.encode_token(page[-1].entry_id) if len(rows) > size else "")
+
+
+# ------------------------------------------------------------------ invoices
+
+def _invoice(uow: BillingUnitOfWork, invoice_id: str, *, lock: bool = False) -> StoredInvoice:
+    stored = uow.billing.invoice(msg.parse_uuid(invoice_id, "invoice_id"), lock=lock)
+    if stored is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return stored
+
+
+def get_invoice(uow_factory: UowFactory, invoice_id: str) -> StoredInvoice:
+    with uow_factory() as uow:
+        return _invoice(uow, invoice_id)
+
+
+def create_invoice(uow_factory: UowFactory, member_id: str, activity_id: str, client_id: str,
+                   lines: list[InvoiceLine]) -> StoredInvoice:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    activity_id = msg.parse_uuid(activity_id, "activity_id")
+    client_id = msg.parse_uuid(client_id, "client_id")
+    if len(lines) > MAX_LINES:
+        raise InvalidArgument(f"at most {MAX_LINES} lines", {"field": "lines"})
+    with uow_factory() as uow:
+        activity = uow.billing.activity(activity_id)
+        if activity is None:
+            raise NotFound(f"no activity {activity_id}")
+        if activity.member_id != member_id:
+            raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
+        client_row = uow.billing.client(client_id)
+        if client_row is None:
+            raise NotFound(f"no client {client_id}")
+        invoice = Invoice(str(uuid.uuid4()), member_id, activity_id,
+                          Client(client_row.name, client_row.country, client_row.address, client_row.vat_number))
+        for line in lines:
+            invoice.add_line(line)
+        stored = StoredInvoice(invoice, client_id)
+        uow.billing.add_invoice(stored)
+        uow.billing.save_invoice(stored)
+        uow.commit()
+        return stored
+
+
+def add_invoice_lines(uow_factory: UowFactory, invoice_id: str, lines: list[InvoiceLine]) -> StoredInvoice:
+    if not lines:
+        raise InvalidArgument("give at least one line", {"field": "lines"})
+    with uow_factory() as uow:
+        stored = _invoice(uow, invoice_id, lock=True)
+        before = len(stored.invoice.lines)
+        if before + len(lines) > MAX_LINES:
+            raise InvalidArgument(f"at most {MAX_LINES} lines", {"field": "lines"})
+        for line in lines:
+            stored.invoice.add_line(line)
+        uow.billing.save_invoice(stored, new_lines_from=before)
+        uow.commit()
+        return stored
+
+
+def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | None = None,
+                  due_on: date | None = None) -> StoredInvoice:
+    """Give the invoice its gapless yearly number and post it (and its contribution) to the budget."""
+    issued_on = issued_on or today()
+    if issued_on > today():
+        raise InvalidArgument("an invoice cannot be issued in the future", {"field": "issued_on"})
+    with uow_factory() as uow:
+        stored = _invoice(uow, invoice_id, lock=True)
+        invoice = stored.invoice
+        member = _member(uow, invoice.member_id)
+        if not member.in_good_standing or member.status != "active":
+            raise FailedPrecondition(
+                f"member {member.member_number or invoice.member_id} is not in good standing "
+                "(annual share unpaid, or not an active member): invoices cannot be issued",
+                {"member_id": invoice.member_id})
+        schedule = uow.billing.schedule()
+        # The counter row is locked last, so concurrent issuers queue only for the short rest.
+        number = DocumentNumber(INVOICE_SERIES, issued_on.year,
+                                uow.billing.next_number(INVOICE_SERIES, issued_on.year))
+        invoice.issue(number, issued_on, due_on)
+        ledger = ActivityLedger(invoice.activity_id)
+        stored.contribution_cents = post_issued_invoice(ledger, invoice, schedule)
+        stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
+        uow.billing.add_entries(invoice.activity_id, ledger.entries)
+        uow.billing.save_invoice(stored)
+        uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=msg.invoice_to_pb(stored)),
+                 subject=invoice.invoice_id)
+        uow.commit()
+        return stored
+
+
+def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,
+                   paid_on: date | None = None) -> StoredInvoice:
+    """Idempotent per payment id: the same payment recorded twice changes nothing."""
+    payment_id = msg.check_text(payment_id, "payment_id", limit=100)
+    msg.check_cents(amount_cents, "amount_cents")
+    paid_on = paid_on or today()
+    if paid_on > today():
+        raise InvalidArgument("a payment cannot be dated in the future", {"field": "paid_on"})
+    with uow_factory() as uow:
+        stored = _invoice(uow, invoice_id, lock=True)
+        previous = next((p for p in stored.invoice.payments if p.payment_id == payment_id), None)
+        if previous is not None:
+            if previous.amount_cents != amount_cents or previous.paid_on != paid_on:
+                raise AlreadyExists(f"payment {payment_id} was recorded with other figures",
+                                    {"field": "payment_id"})
+            return stored
+        payment = stored.invoice.record_payment(payment_id, amount_cents, paid_on)
+        uow.billing.save_invoice(stored, new_payments=[payment])
+        uow.commit()
+        return stored
+
+
+def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
+                   on: date | None = None) -> StoredInvoice:
+    reason = msg.check_text(reason, "reason")
+    on = on or today()
+    if on > today():
+        raise InvalidArgument("a credit note cannot be dated in the future", {"field": "on"})
+    with uow_factory() as uow:
+        stored = _invoice(uow, invoice_id, lock=True)
+        invoice = stored.invoice
+        if invoice.state.value == "draft":
+            raise FailedPrecondition("a draft is discarded, not credited", {"state": "draft"})
+        if invoice.state.value == "cancelled":
+            raise FailedPrecondition("invoice is already cancelled", {"state": "cancelled"})
+        if invoice.issued_on and on < invoice.issued_on:
+            raise InvalidArgument("credit note is dated before the invoice", {"field": "on"})
+        number = DocumentNumber(CREDIT_NOTE_SERIES, on.year, uow.billing.next_number(CREDIT_NOTE_SERIES, on.year))
+        invoice.cancel(number, on, reason)
+        ledger = uow.billing.ledger(invoice.activity_id, reference=str(invoice.number))
+        already = len(ledger.entries)
+        post_credit_note(ledger, invoice)
+        uow.billing.add_entries(invoice.activity_id, ledger.entries[already:])
+        uow.billing.save_invoice(stored)
+        uow.emit("invoice.cancelled", events_pb2.InvoiceCancelled(invoice=msg.invoice_to_pb(stored)),
+                 subject=invoice.invoice_id)
+        uow.commit()
+        return stored
+
+
+def list_invoices(uow_factory: UowFactory, member_id: str, year: int, token: str,
+                  size: int) -> tuple[list[StoredInvoice], str]:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    if year:
+        check_year(year)
+    size = check_page_size(size)
+    after = msg.decode_token(token, 2)
+    _check_time_token(after)
+    with uow_factory() as uow:
+        rows = uow.billing.invoices_of(member_id, year, after, size + 1)
+    page = rows[:size]
+    nxt = ""
+    if len(rows) > size:
+        nxt = msg.encode_token(page[-1].created_at.isoformat(), page[-1].invoice.invoice_id)
+    return page, nxt
+
+
+def _check_time_token(after: tuple[str, ...]) -> None:
+    if after:
+        try:
+            datetime.fromisoformat(after[0])
+        except ValueError:
+            raise InvalidArgument("page_token is not a token this service issued", {"field": "page_token"}) from None
+
+
+# ------------------------------------------------------------------ rates
+
+def set_rate(uow_factory: UowFactory, kind: str, effective_from: date, basis_points: int) -> RateChange:
+    try:
+        rate_kind = RateKind(kind)
+    except ValueError:
+        raise InvalidArgument(f"kind must be one of {[k.value for k in RateKind]}", {"field": "kind"}) from None
+    change = RateChange(rate_kind, effective_from, basis_points)
+    with uow_factory() as uow:
+        if not uow.billing.add_rate(change):
+            raise AlreadyExists(f"a {kind} rate already takes effect on {effective_from}")
+        uow.commit()
+    return change
+
+
+def list_rates(uow_factory: UowFactory) -> list[RateChange]:
+    with uow_factory() as uow:
+        schedule = uow.billing.schedule()
+    return [c for kind in RateKind for c in schedule.changes(kind)]
+
+
+# ------------------------------------------------------------------ contracts
+
+def _emit_contract(uow: BillingUnitOfWork, name: str, stored: StoredContract, member: Any, **extra: Any) -> None:
+    cls = {"contract.created": events_pb2.ContractCreated, "contract.amended": events_pb2.ContractAmended,
+           "contract.cancelled": events_pb2.ContractCancelled}[name]
+    uow.emit(name, cls(contract=msg.contract_to_pb(stored), employee=msg.employee_from_row(member), **extra),
+             subject=stored.contract.contract_id)
+
+
+def _new_entries(ledger: ActivityLedger, before: int) -> list[Any]:
+    return list(ledger.entries[before:])
+
+
+def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str,
+                     terms: ContractTerms) -> StoredContract:
+    """Reserve the contract's full cost on the activity budget, under a lock on the activity row."""
+    member_id = msg.parse_uuid(member_id, "member_id")
+    activity_id = msg.parse_uuid(activity_id, "activity_id")
+    with uow_factory() as uow:
+        member = _member(uow, member_id)
+        activity = uow.billing.activity(activity_id, lock=True)  # serialises reservations per budget
+        if activity is None:
+            raise NotFound(f"no activity {activity_id}")
+        if activity.member_id != member_id:
+            raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
+        ledger = uow.billing.ledger(activity_id)
+        before = len(ledger.entries)
+        contract = EmploymentContract(str(uuid.uuid4()), member_id, activity_id, terms)
+        contract.reserve(ledger, uow.billing.schedule(), today())
+        uow.billing.add_entries(activity_id, _new_entries(ledger, before))
+        now = utcnow()
+        stored = StoredContract(contract, 1, now, now)
+        uow.billing.add_contract(stored)
+        _emit_contract(uow, "contract.created", stored, member)
+        uow.commit()
+        return stored
+
+
+def _locked_contract(uow: BillingUnitOfWork, contract_id: str) -> tuple[StoredContract, ActivityLedger]:
+    contract_id = msg.parse_uuid(contract_id, "contract_id")
+    found = uow.billing.contract(contract_id)
+    if found is None:
+        raise NotFound(f"no contract {contract_id}")
+    uow.billing.activity(found.contract.activity_id, lock=True)  # same lock order as request_contract
+    stored = uow.billing.contract(contract_id, lock=True)
+    assert stored is not None
+    return stored, uow.billing.ledger(stored.contract.activity_id)
+
+
+def amend_contract(uow_factory: UowFactory, contract_id: str, terms: ContractTerms) -> StoredContract:
+    with uow_factory() as uow:
+        stored, ledger = _locked_contract(uow, contract_id)
+        member = _member(uow, stored.contract.member_id)
+        previous = stored.contract.terms
+        before = len(ledger.entries)
+        changes = {f: getattr(terms, f) for f in ContractTerms.__dataclass_fields__}
+        delta = stored.contract.amend(ledger, uow.billing.schedule(), today(), **changes)
+        uow.billing.add_entries(stored.contract.activity_id, _new_entries(ledger, before))
+        stored.revision += 1
+        stored.updated_at = utcnow()
+        uow.billing.save_contract(stored)
+        _emit_contract(uow, "contract.amended", stored, member, previous_terms=msg.terms_to_pb(previous),
+                       reservation_delta_cents=delta)
+        uow.commit()
+        return stored
+
+
+def cancel_contract(uow_factory: UowFactory, contract_id: str, reason: str) -> StoredContract:
+    reason = msg.check_text(reason, "reason")
+    with uow_factory() as uow:
+        stored, ledger = _locked_contract(uow, contract_id)
+        member = _member(uow, stored.contract.member_id)
+        before = len(ledger.entries)
+        released = stored.contract.cancel(ledger, today())
+        uow.billing.add_entries(stored.contract.activity_id, _new_entries(ledger, before))
+        stored.updated_at = utcnow()
+        uow.billing.save_contract(stored)
+        _emit_contract(uow, "contract.cancelled", stored, member, reason=reason, released_cents=released)
+        uow.commit()
+        return stored
+
+
+def get_contract(uow_factory: UowFactory, contract_id: str) -> StoredContract:
+    with uow_factory() as uow:
+        stored = uow.billing.contract(msg.parse_uuid(contract_id, "contract_id"))
+        if stored is None:
+            raise NotFound(f"no contract {contract_id}")
+        return stored
+
+
+def list_contracts(uow_factory: UowFactory, member_id: str, token: str,
+                   size: int) -> tuple[list[StoredContract], str]:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    size = check_page_size(size)
+    after = msg.decode_token(token, 2)
+    _check_time_token(after)
+    with uow_factory() as uow:
+        rows = uow.billing.contracts_of(member_id, after, size + 1)
+    page = rows[:size]
+    nxt = ""
+    if len(rows) > size:
+        nxt = msg.encode_token(page[-1].created_at.isoformat(), page[-1].contract.contract_id)
+    return page, nxt
+
+
+# ------------------------------------------------------------------ share fees
+
+def _bill_share_fee(uow: BillingUnitOfWork, member_id: str, year: int, amount_cents: int) -> tuple[Any, bool]:
+    """(fee row, newly billed) inside the caller's unit of work; the member row lock serialises."""
+    member = _member(uow, member_id, lock=True)
+    existing = uow.billing.share_fee(member_id, year)
+    if existing is not None:
+        return existing, False
+    number = DocumentNumber(SHARE_FEE_SERIES, year, uow.billing.next_number(SHARE_FEE_SERIES, year))
+    fee_id = str(uuid.uuid4())
+    uow.billing.add_share_fee(fee_id=fee_id, member_id=member_id, year=year, amount_cents=amount_cents,
+                              number=str(number), state="billed", paid_cents=0)
+    row = uow.billing.share_fee(member_id, year)
+    uow.emit("share_fee.billed", events_pb2.ShareFeeBilled(fee=msg.share_fee_to_pb(row, member.member_number)),
+             subject=member_id)
+    return row, True
+
+
+def bill_share_fee(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int = 0) -> tuple[Any, str]:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    check_year(year)
+    amount = msg.check_cents(amount_cents, "amount_cents", allow_zero=True) or DEFAULT_SHARE_FEE_CENTS
+    with uow_factory() as uow:
+        member = _member(uow, member_id)
+        if member.status != "active":
+            raise FailedPrecondition(f"member is {member.status}: only active members owe the annual share")
+        row, _ = _bill_share_fee(uow, member_id, year, amount)
+        uow.commit()
+        return row, member.member_number
+
+
+def bill_share_fees(uow_factory: UowFactory, year: int, amount_cents: int = 0,
+                    batch: int = 500) -> tuple[int, int]:
+    """Bill the year's share to every active member not yet billed; (billed, already billed).
+
+    Batches of `batch` members per transaction: a crash leaves whole batches, and a rerun
+    bills only those still missing.
+    """
+    check_year(year)
+    amount = msg.check_cents(amount_cents, "amount_cents", allow_zero=True) or DEFAULT_SHARE_FEE_CENTS
+    billed = 0
+    after = ""
+    while True:
+        with uow_factory() as uow:
+            ids = uow.billing.active_members_without_fee(year, after, batch)
+            if not ids:
+                break
+            for member_id in ids:
+                _row, new = _bill_share_fee(uow, member_id, year, amount)
+                billed += int(new)
+            uow.commit()
+        after = ids[-1]
+    with uow_factory() as uow:
+        total = uow.billing.share_fee_count(year)
+    return billed, total - billed
+
+
+def share_paid_message(fee: Any, member_number: str) -> events_pb2.SharePaid:
+    """The share.paid contract with membership: the fee number is the unique payment reference."""
+    return events_pb2.SharePaid(member_id=fee.member_id, member_number=member_number, year=fee.year,
+                                amount_cents=fee.amount_cents, payment_reference=fee.number)
+
+
+def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int,
+                             bank_reference: str) -> tuple[Any, str]:
+    """Record that the year's share was paid (in full; a share is not paid by instalments).
+
+    Idempotent per bank reference. Bills the share first when it was not billed yet.
+    Publishes share.paid, which membership consumes to set good standing.
+    """
+    member_id = msg.parse_uuid(member_id, "member_id")
+    check_year(year)
+    msg.check_cents(amount_cents, "amount_cents")
+    bank_reference = msg.check_text(bank_reference, "bank_reference", limit=100)
+    with uow_factory() as uow:
+        member = _member(uow, member_id)
+        used = uow.billing.share_fee_by_bank_reference(bank_reference)
+        if used is not None:
+            if used.member_id == member_id and used.year == year and used.paid_cents == amount_cents:
+                return used, member.member_number
+            raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
+                                {"field": "bank_reference"})
+        _bill_share_fee(uow, member_id, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
+        fee = uow.billing.share_fee(member_id, year, lock=True)
+        if fee.state == "paid":
+            raise FailedPrecondition(f"the {year} share of this member is already paid ({fee.bank_reference})")
+        if amount_cents != fee.amount_cents:
+            raise FailedPrecondition(
+                f"a share is paid in full: expected {fee.amount_cents} cents, got {amount_cents}",
+                {"expected_cents": fee.amount_cents})
+        uow.billing.update_share_fee(fee.fee_id, state="paid", paid_cents=amount_cents,
+                                     bank_reference=bank_reference, paid_at=utcnow())
+        fee = uow.billing.share_fee(member_id, year)
+        uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
+        uow.commit()
+        return fee, member.member_number
+
+
+def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str]:
+    member_id = msg.parse_uuid(member_id, "member_id")
+    with uow_factory() as uow:
+        member = uow.billing.member(member_id)
+        return uow.billing.share_fees_of(member_id), member.member_number if member else ""
+
+
+# ------------------------------------------------------------------ membership projection
+
+def _event_time(envelope: dict[str, Any]) -> datetime:
+    try:
+        return datetime.fromisoformat(str(envelope.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return utcnow()
+
+
+def _status_name(value: Any) -> str:
+    text = str(value or "").lower()
+    return text.removeprefix("member_status_") or "active"
+
+
+def _identity(data: dict[str, Any]) -> dict[str, Any]:
+    fields = {"memberNumber": "member_number", "givenName": "given_name", "familyName": "family_name",
+              "preferredLanguage": "preferred_language"}
+    return {col: str(data[key])[:100] for key, col in fields.items() if data.get(key)}
+
+
+def _set_standing(uow: BillingUnitOfWork, member_id: str, good: bool, at: datetime, **values: Any) -> None:
+    uow.billing.ensure_member_row(member_id)
+    row = uow.billing.member(member_id, lock=True)
+    if row.standing_at is None or row.standing_at <= at:  # an older event never overrides a newer one
+        values.update(in_good_standing=good, standing_at=at)
+    uow.billing.update_member(member_id, **values)
+
+
+def apply_member_admitted(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
+    """membership member.admitted: record identity, mark active, bill the year's share."""
+    member = (envelope.get("data") or {}).get("member") or {}
+    member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
+    uow.billing.ensure_member_row(member_id)
+    uow.billing.update_member(member_id, status="active", **_identity(member))
+    year = _event_time(envelope).year
+    _bill_share_fee(uow, member_id, year, DEFAULT_SHARE_FEE_CENTS)
+
+
+def apply_member_updated(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
+    member = (envelope.get("data") or {}).get("member") or {}
+    member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
+    uow.billing.ensure_member_row(member_id)
+    uow.billing.update_member(member_id, **_identity(member))
+
+
+def apply_member_status_changed(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
+    data = envelope.get("data") or {}
+    member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
+    values = _identity(data)
+    _set_standing(uow, member_id, bool(data.get("inGoodStanding")), _event_time(envelope),
+                  status=_status_name(data.get("toStatus")), **values)
+
+
+def apply_membership_share_paid(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
+    data = envelope.get("data") or {}
+    share = data.get("share") or {}
+    member_id = msg.parse_uuid(str(share.get("memberId") or ""), "memberId")
+    values = {"member_number": str(data["memberNumber"])} if data.get("memberNumber") else {}
+    _set_standing(uow, member_id, bool(data.get("inGoodStanding")), _event_time(envelope), **values)
+
+
+# ------------------------------------------------------------------ statements
+
+def get_statement(uow_factory: UowFactory, member_id: str, year: int,
+                  language: str = "") -> tuple[MemberStatement, str, str, str]:
+    """(statement, language, html, text) for one member and year."""
+    member_id = msg.parse_uuid(member_id, "member_id")
+    check_year(year)
+    language = (language or "").strip().lower()
+    if language and language not in LANGUAGES:
+        raise InvalidArgument(f"language must be one of {', '.join(LANGUAGES)}", {"field": "language"})
+    with uow_factory() as uow:
+        member = _member(uow, member_id)
+        figures = uow.billing.statement_figures(member_id, year)
+        schedule = uow.billing.schedule()
+    lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
+    on = min(date(year, 12, 31), today())
+    name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member_id
+    statement = MemberStatement(
+        member_id=member_id, member_name=name, year=year,
+        revenue_excl_vat_cents=figures["revenue"], revenue_contribution_cents=figures["contribution"],
+        employer_social_charges_cents=figures["social"], employment_contribution_cents=figures["employment"],
+        share_fee_cents=figures["share_fee"], budget_in_cents=figures["budget_in"],
+        budget_out_cents=figures["budget_out"], contracts_paid=figures["contracts"],
+        gross_salaries_cents=figures["gross"],
+        revenue_rate_bp=schedule.rate_at(RateKind.REVENUE, on),
+        employment_rate_bp=schedule.rate_at(RateKind.EMPLOYMENT, on))
+    return statement, lang, render_html(statement, lang), render_text(statement, lang)
+
+
+# ------------------------------------------------------------------ redistribution
+
+MAX_SCENARIOS = 10
+
+
+def envelope_from_pb(spec: pb.EnvelopeSpec) -> rd.Envelope:
+    msg.check_cents(spec.amount_cents, "envelope.amount_cents")
+    if not 0 <= spec.retained_bp <= 10_000:
+        raise InvalidArgument("retained_bp is between 0 and 10000", {"field": "envelope.retained_bp"})
+    msg.check_cents(spec.min_revenue_cents, "envelope.min_revenue_cents", allow_zero=True)
+    return rd.Envelope(spec.amount_cents, spec.retained_bp, spec.min_revenue_cents or 1,
+                       msg.parse_optional_date(spec.reference_start, "envelope.reference_start"),
+                       msg.parse_optional_date(spec.reference_end, "envelope.reference_end"))
+
+
+def _weight(value: str, name: str) -> Decimal:
+    weight = msg.parse_decimal(value, name)
+    if weight < 0 or weight > 1000 or weight != weight.quantize(Decimal("0.0001")):
+        raise InvalidArgument(f"{name} must be between 0 and 1000 with at most 4 decimals", {"field": name})
+    return weight
+
+
+def _key(part: pb.KeyPart) -> Any:
+    if part.kind == "pro_rata_revenue":
+        return rd.ProRataRevenue()
+    if part.kind == "equal":
+        return rd.EqualShares()
+    if part.kind in ("sector_revenue", "sector_head"):
+        if len(part.sector_weights) > 1000:
+            raise InvalidArgument("at most 1000 sector weights", {"field": "sector_weights"})
+        weights = {}
+        for code, value in part.sector_weights.items():
+            if not _NACE.match(code.strip()):
+                raise InvalidArgument(f"sector {code!r} is not a NACE code", {"field": "sector_weights"})
+            weights[code.strip()] = _weight(value, "sector_weights")
+        return rd.SectorWeighted(weights, "revenue" if part.kind == "sector_revenue" else "head",
+                                 _weight(part.default_weight or "1", "default_weight"))
+    raise InvalidArgument("key kind must be pro_rata_revenue, equal, sector_revenue or sector_head",
+                          {"field": "kind"})
+
+
+def scenario_from_pb(spec: pb.ScenarioSpec) -> rd.Scenario:
+    name = msg.check_text(spec.name, "scenario.name", limit=100)
+    if not spec.parts or len(spec.parts) > 10:
+        raise InvalidArgument("a scenario has 1 to 10 key parts", {"field": "scenario.parts"})
+    if len(spec.parts) == 1:
+        key = _key(spec.parts[0])
+    else:
+        for part in spec.parts:
+            if not 0 < part.share <= 10_000:
+                raise InvalidArgument("each part of a mix has a share in 1..10000", {"field": "share"})
+        key = rd.Mixed(tuple((p.share, _key(p)) for p in spec.parts))
+    msg.check_cents(spec.floor_cents, "floor_cents", allow_zero=True)
+    msg.check_cents(spec.cap_cents, "cap_cents", allow_zero=True)
+    return rd.Scenario(name, key, spec.floor_cents, spec.cap_cents or None)
+
+
+def _members_for(uow_factory: UowFactory, envelope: rd.Envelope) -> list[rd.MemberRevenue]:
+    with uow_factory() as uow:
+        rows = uow.billing.revenue_by_member(envelope.reference_start, envelope.reference_end)
+    return [rd.MemberRevenue(m, revenue, sector) for m, revenue, sector in rows]
+
+
+def simulate(uow_factory: UowFactory, envelope: rd.Envelope,
+             scenarios: list[rd.Scenario]) -> list[rd.SimulationResult]:
+    if not scenarios or len(scenarios) > MAX_SCENARIOS:
+        raise InvalidArgument(f"give 1 to {MAX_SCENARIOS} scenarios", {"field": "scenarios"})
+    return rd.simulate(envelope, _members_for(uow_factory, envelope), scenarios)
+
+
+def adopt(uow_factory: UowFactory, envelope_id: str, name: str, envelope: rd.Envelope,
+          scenario: rd.Scenario, spec_json: str, actor: str) -> tuple[rd.SimulationResult, int]:
+    """Create payout lines for one scenario and a distribution.payout event per beneficiary."""
+    envelope_id = msg.parse_uuid(envelope_id, "envelope_id")
+    name = msg.check_text(name, "name", limit=200)
+    members = _members_for(uow_factory, envelope)
+    allocation = rd.allocate(envelope, members, scenario)
+    result = rd.simulate(envelope, members, [scenario])[0]
+    with uow_factory() as uow:
+        if not uow.billing.add_envelope(envelope_id=envelope_id, name=name, amount_cents=envelope.amount_cents,
+                                        retained_bp=envelope.retained_bp, retained_cents=envelope.retained_cents,
+                                        scenario=spec_json, adopted_by=actor[:100], adopted_at=utcnow()):
+            raise AlreadyExists(f"envelope {envelope_id} was already adopted", {"field": "envelope_id"})
+        lines = [dict(envelope_id=envelope_id, member_id=m, amount_cents=a)
+                 for m, a in zip(allocation.member_ids, allocation.amounts_cents, strict=True) if a > 0]
+        uow.billing.add_payouts(lines)
+        for line in lines:
+            uow.emit("distribution.payout", events_pb2.DistributionPayout(
+                envelope_id=envelope_id, envelope_name=name, scenario=scenario.name,
+                member_id=line["member_id"], amount_cents=line["amount_cents"]), subject=line["member_id"])
+        uow.commit()
+    return result, len(lines)
+
+
+def list_payouts(uow_factory: UowFactory, envelope_id: str, token: str, size: int) -> tuple[list[Any], str]:
+    envelope_id = msg.parse_uuid(envelope_id, "envelope_id")
+    size = check_page_size(size)
+    after = msg.decode_token(token, 1)
+    with uow_factory() as uow:
+        if uow.billing.envelope(envelope_id) is None:
+            raise NotFound(f"no adopted envelope {envelope_id}")
+        rows = uow.billing.payouts(envelope_id, after[0] if after else "", size + 1)
+    page = rows[:size]
+    return page, msg.encode_token(page[-1].member_id) if len(rows) > size else ""
+
+
+def spec_json(spec: Any) -> str:
+    from google.protobuf import json_format
+
+    return json.dumps(json_format.MessageToDict(spec), sort_keys=True)
+
