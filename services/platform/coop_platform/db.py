@@ -50,7 +50,9 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
         echo=echo,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        # No pre-ping: it costs a round trip per checkout. A connection broken by a database
+        # restart fails one call with UNAVAILABLE and SQLAlchemy then recycles the whole pool.
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 
@@ -83,6 +85,7 @@ class UnitOfWork:
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._session_factory()
+        self._pending_events: list[dict[str, Any]] = []
         self._open()
         return self
 
@@ -99,16 +102,22 @@ class UnitOfWork:
             self.session.close()
 
     def commit(self) -> None:
+        """Write the buffered events into the outbox (one statement) and commit with the rows."""
+        if self._pending_events:
+            from coop_platform.outbox import add_many_to_outbox
+
+            add_many_to_outbox(self.session, self.source, self._pending_events)
+            self._pending_events = []
         self.session.commit()
 
     def rollback(self) -> None:
+        self._pending_events = []
         self.session.rollback()
 
     def emit(self, name: str, message: Any, *, subject: str | None = None) -> str:
-        """Queue an event (a protobuf message) for publication after commit; returns its id."""
+        """Queue an event (a protobuf message); it reaches the outbox in this unit's commit."""
         from coop_platform.envelope import make_envelope
-        from coop_platform.outbox import add_to_outbox
 
         envelope = make_envelope(self.source, name, message, subject=subject)
-        add_to_outbox(self.session, self.source, envelope)
+        self._pending_events.append(envelope)
         return envelope["id"]

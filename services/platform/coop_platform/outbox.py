@@ -35,17 +35,26 @@ def exchange_for(service: str) -> str:
     return f"{service}.events"
 
 
+def add_many_to_outbox(session: Session, source: str, envelopes: list[dict[str, Any]]) -> None:
+    """Insert events into the outbox of the session's transaction, in order, in one statement."""
+    if not envelopes:
+        return
+    now = datetime.now(UTC)
+    session.execute(insert(_OUTBOX), [
+        {
+            "event_id": envelope["id"],
+            "exchange": exchange_for(source),
+            "routing_key": ce.routing_key_of(envelope),
+            "body": ce.dumps(envelope),
+            "created_at": now,
+            "attempts": 0,
+        }
+        for envelope in envelopes
+    ])
+
+
 def add_to_outbox(session: Session, source: str, envelope: dict[str, Any]) -> None:
-    session.execute(
-        insert(_OUTBOX).values(
-            event_id=envelope["id"],
-            exchange=exchange_for(source),
-            routing_key=ce.routing_key_of(envelope),
-            body=ce.dumps(envelope),
-            created_at=datetime.now(UTC),
-            attempts=0,
-        )
-    )
+    add_many_to_outbox(session, source, [envelope])
 
 
 class Publisher(Protocol):

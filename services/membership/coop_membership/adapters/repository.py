@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -23,6 +24,10 @@ from coop_membership.domain.model import (
     format_member_number,
 )
 from coop_platform.db import UnitOfWork
+
+#: Another api process sees a changed share year after at most this delay.
+SHARE_YEAR_CACHE_SECONDS = 5.0
+_SHARE_YEAR_CACHE: dict[tuple[int, int], tuple[ShareYear, float]] = {}
 
 # Map the domain classes as soon as the adapters are in use: an instance created
 # before mapping would be invisible to the session.
@@ -166,11 +171,24 @@ class SqlMemberRepository:
 
     # -- shares
     def share_year(self, year: int) -> ShareYear:
-        found = self.session.get(ShareYear, year)
-        return found if found is not None else ShareYear(year=year)
+        """The year's share rules, cached per process for a few seconds: every read of good
+        standing needs them and they change about once a year."""
+        key = (id(self.session.get_bind()), year)  # one cache per engine (tests run several)
+        cached = _SHARE_YEAR_CACHE.get(key)
+        now = time.monotonic()
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        with self.session.no_autoflush:
+            row = self.session.execute(select(orm.share_years).where(orm.share_years.c.year == year)).first()
+        policy = (ShareYear(year=row.year, amount_cents=row.amount_cents, grace_days=row.grace_days)
+                  if row else ShareYear(year=year))
+        _SHARE_YEAR_CACHE[key] = (policy, now + SHARE_YEAR_CACHE_SECONDS)
+        return policy
 
     def save_share_year(self, policy: ShareYear) -> ShareYear:
-        return self.session.merge(policy)
+        saved = self.session.merge(policy)
+        _SHARE_YEAR_CACHE.pop((id(self.session.get_bind()), policy.year), None)
+        return saved
 
     def share(self, member_no: int, year: int) -> Share | None:
         return self.session.scalars(select(Share).where(

@@ -65,15 +65,21 @@ def _view(uow: MembershipUnitOfWork, member: Member, today: date | None = None) 
 def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: bool, actor: str) -> MemberView:
     now = utcnow()
     member = Member.apply(details, now)
+    application = StatusChange(None, Status.APPLICANT, "application", actor, now)
+    # Admit before the first flush so the member row is inserted once, already active.
+    admission = member.change_status(Status.ACTIVE, "admitted at registration", actor, now) if admit else None
     with uow_factory() as uow:
         if uow.members.email_taken(member.email or ""):
             raise AlreadyExists(f"a member with email {member.email} already exists", field="email")
         uow.members.add(member)
-        uow.members.add_history(StatusChange(None, Status.APPLICANT, "application", actor, now,
-                                             member_no=member.member_no))
-        if admit:
-            _transition(uow, member, Status.ACTIVE, "admitted at registration", actor, now)
-        view = _view(uow, member)
+        for change in (application, admission):
+            if change is not None:
+                change.member_no = member.member_no
+                uow.members.add_history(change)
+        view = _view(uow, member, now.date())
+        if admission is not None:
+            uow.publish(ev.MemberAdmitted(member, readmission=False))
+            uow.publish(ev.MemberStatusChanged(member, admission, view.in_good_standing))
         uow.commit()
     return view
 
