@@ -10,6 +10,7 @@ Topology (DESIGN D3/D4):
 from __future__ import annotations
 
 import socket
+import time
 from urllib.parse import urlparse
 
 from kombu import Connection, Exchange, Producer, Queue
@@ -57,40 +58,84 @@ def declare_consumer_queue(
 
 
 class ConfirmingPublisher:
-    """Publishes persistent messages and returns only once RabbitMQ confirmed each one."""
+    """Publishes persistent messages and reports only what RabbitMQ confirmed.
 
-    def __init__(self, amqp_url: str, connect_timeout: float = 3.0) -> None:
-        self.connection = Connection(
-            amqp_url, connect_timeout=connect_timeout,
-            transport_options={"confirm_publish": True},
-        )
+    `publish_many` sends a whole batch, then waits for the broker's confirms (publisher
+    confirms, possibly "multiple" acks) and returns how many leading messages were confirmed:
+    one network round trip per batch instead of per message. Nothing unconfirmed is ever
+    reported as sent; a timeout or a broken connection raises.
+    """
+
+    def __init__(self, amqp_url: str, connect_timeout: float = 3.0, confirm_timeout: float = 10.0) -> None:
+        self.connection = Connection(amqp_url, connect_timeout=connect_timeout)
         self.connection.ensure_connection(max_retries=1)
         self.channel = self.connection.channel()
-        self.producer = Producer(self.channel)
+        self.channel.confirm_select()
+        self.confirm_timeout = confirm_timeout
+        self._published = 0  # delivery tags on this channel start at 1 after confirm.select
+        self._acked_upto = 0
+        self._nacked: int | None = None
+        self.channel.events["basic_ack"].add(self._on_ack)
+        self.channel.events["basic_nack"].add(self._on_nack)
         self._declared: set[str] = set()
 
-    def publish(self, exchange: str, routing_key: str, body: str, message_id: str,
-                correlation_id: str | None) -> None:
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        # Acks may arrive out of order for single tags; we only need the contiguous prefix,
+        # which RabbitMQ delivers as increasing tags (multiple or single) on one channel.
+        if multiple or delivery_tag == self._acked_upto + 1:
+            self._acked_upto = max(self._acked_upto, delivery_tag)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        self._nacked = delivery_tag if self._nacked is None else min(self._nacked, delivery_tag)
+
+    def _declare(self, exchange: str) -> None:
         if exchange not in self._declared:
             Exchange(exchange, type="topic", durable=True)(self.channel).declare()
             self._declared.add(exchange)
-        self.producer.publish(
-            body,
-            exchange=exchange,
-            routing_key=routing_key,
-            content_type="application/json",
-            content_encoding="utf-8",
-            delivery_mode=2,
-            message_id=message_id,
-            correlation_id=correlation_id,
-            retry=False,
-        )
+
+    def publish_many(self, messages: list[tuple[str, str, str, str, str | None]]) -> int:
+        """Publish (exchange, routing_key, body, message_id, correlation_id) tuples; returns the
+        count of leading messages the broker confirmed (all of them, unless it raises)."""
+        first_tag = self._published + 1
+        for exchange, routing_key, body, message_id, correlation_id in messages:
+            self._declare(exchange)
+            message = self.channel.prepare_message(
+                body, content_type="application/json", content_encoding="utf-8",
+                properties={"delivery_mode": 2, "message_id": message_id,
+                            "correlation_id": correlation_id},
+            )
+            self.channel.basic_publish(message, exchange=exchange, routing_key=routing_key)
+            self._published += 1
+        last_tag = self._published
+        deadline = time.monotonic() + self.confirm_timeout
+        while self._acked_upto < last_tag and self._nacked is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no publisher confirm within {self.confirm_timeout}s")
+            self.connection.drain_events(timeout=remaining)
+        if self._nacked is not None:
+            confirmed = max(0, min(self._acked_upto, self._nacked - 1) - first_tag + 1)
+            raise MessageRefused(f"broker refused message {self._nacked - first_tag + 1} of the batch",
+                                 confirmed=confirmed)
+        return len(messages)
+
+    def publish(self, exchange: str, routing_key: str, body: str, message_id: str,
+                correlation_id: str | None) -> None:
+        self.publish_many([(exchange, routing_key, body, message_id, correlation_id)])
 
     def close(self) -> None:
         try:
             self.channel.close()
         finally:
             self.connection.release()
+
+
+class MessageRefused(Exception):
+    """The broker nacked a message; `confirmed` leading messages of the batch were accepted."""
+
+    def __init__(self, message: str, confirmed: int) -> None:
+        super().__init__(message)
+        self.confirmed = confirmed
 
 
 def broker_reachable(amqp_url: str, timeout: float = 2.0) -> bool:

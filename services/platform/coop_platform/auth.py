@@ -67,7 +67,27 @@ def issue_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
+_VERIFIED: dict[tuple[str, str], tuple[Principal, float]] = {}
+_VERIFIED_MAX = 10_000
+
+
 def verify_token(secret: str, token: str, *, issuer: str = "coopgov") -> Principal:
+    """Check signature, expiry and issuer. A token already verified is served from a bounded
+    cache until its own expiry, sparing the HMAC and JSON work on every call of a session."""
+    key = (secret, token)
+    hit = _VERIFIED.get(key)
+    if hit is not None:
+        if hit[1] > time.time():
+            return hit[0]
+        _VERIFIED.pop(key, None)
+    principal, expires = _verify(secret, token, issuer)
+    if len(_VERIFIED) >= _VERIFIED_MAX:
+        _VERIFIED.clear()
+    _VERIFIED[key] = (principal, expires)
+    return principal
+
+
+def _verify(secret: str, token: str, issuer: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token, secret, algorithms=["HS256"], issuer=issuer,
@@ -80,11 +100,12 @@ def verify_token(secret: str, token: str, *, issuer: str = "coopgov") -> Princip
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("invalid token: roles must be a list of strings")
-    return Principal(
+    principal = Principal(
         subject=str(claims["sub"]),
         tenant=str(claims.get("tenant") or DEFAULT_TENANT),
         roles=frozenset(roles) & ROLES,
     )
+    return principal, float(claims["exp"])
 
 
 def principal_from_metadata(secret: str, metadata: dict[str, str]) -> Principal:

@@ -42,7 +42,8 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(
@@ -100,6 +101,12 @@ class UnitOfWork:
             self.session.rollback()
         finally:
             self.session.close()
+
+    def read_only(self) -> UnitOfWork:
+        """Run this unit's queries outside a transaction: a read needs no BEGIN/ROLLBACK round
+        trips (nor, on SQLite, the write lock). Call it before the first query."""
+        self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        return self
 
     def commit(self) -> None:
         """Write the buffered events into the outbox (one statement) and commit with the rows."""

@@ -57,12 +57,21 @@ class PlatformInterceptor(grpc.ServerInterceptor):
 
     def __init__(self, jwt_secret: str) -> None:
         self.jwt_secret = jwt_secret
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
+        # Handlers are built once per method, not once per call.
+        full_method = handler_call_details.method
+        cached = self._wrapped.get(full_method)
+        if cached is not None:
+            return cached
         handler = continuation(handler_call_details)
         if handler is None:
             return None
-        full_method = handler_call_details.method
+        self._wrapped[full_method] = built = self._build(handler, full_method)
+        return built
+
+    def _build(self, handler: grpc.RpcMethodHandler, full_method: str) -> grpc.RpcMethodHandler:
         public = full_method.startswith(PUBLIC_PREFIXES)
         service, method = _split_method(full_method)
         if handler.unary_unary:
@@ -82,12 +91,15 @@ class PlatformInterceptor(grpc.ServerInterceptor):
 
     def _wrap(self, behavior, public: bool, kind: str, service: str, method: str, streams_out: bool):
         secret = self.jwt_secret
+        started_counter = GRPC_STARTED.labels(kind, service, method)
+        handling = GRPC_HANDLING_SECONDS.labels(kind, service, method)
+        handled: dict[str, Any] = {}
 
         def run(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
             metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
             corr_token = set_correlation_id(metadata.get("x-correlation-id") or new_correlation_id())
             principal_token = None
-            GRPC_STARTED.labels(kind, service, method).inc()
+            started_counter.inc()
             started = time.perf_counter()
             code = "OK"
             try:
@@ -109,8 +121,11 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                     log.exception("bug: %s/%s failed", service, method)
                 context.abort(getattr(grpc.StatusCode, code), _clip(message))
             finally:
-                GRPC_HANDLED.labels(kind, service, method, code).inc()
-                GRPC_HANDLING_SECONDS.labels(kind, service, method).observe(time.perf_counter() - started)
+                counter = handled.get(code)
+                if counter is None:
+                    counter = handled[code] = GRPC_HANDLED.labels(kind, service, method, code)
+                counter.inc()
+                handling.observe(time.perf_counter() - started)
                 if principal_token is not None:
                     _principal.reset(principal_token)
                 reset_correlation_id(corr_token)

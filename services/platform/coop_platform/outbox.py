@@ -58,6 +58,9 @@ def add_to_outbox(session: Session, source: str, envelope: dict[str, Any]) -> No
 
 
 class Publisher(Protocol):
+    """What the relay needs from a broker client. A publisher may also offer
+    `publish_many(messages) -> int` to confirm a whole batch in one round trip."""
+
     def publish(self, exchange: str, routing_key: str, body: str, message_id: str,
                 correlation_id: str | None) -> None:
         """Publish one persistent message and return only after the broker confirmed it."""
@@ -122,18 +125,25 @@ class OutboxRelay:
         return query.with_for_update(skip_locked=True) if self._skip_locked else query
 
     def _publish_rows(self, rows: list[Any]) -> tuple[list[int], Exception | None]:
+        """Publish a batch; returns the seqs the broker confirmed and the failure, if any."""
         published: list[int] = []
         try:
             publisher = self._get_publisher()
+            many = getattr(publisher, "publish_many", None)
+            if many is not None:
+                many([(r.exchange, r.routing_key, r.body, r.event_id, _correlation_of(r.body)) for r in rows])
+                return [r.seq for r in rows], None
             for row in rows:
                 publisher.publish(row.exchange, row.routing_key, row.body, row.event_id,
                                   _correlation_of(row.body))
                 published.append(row.seq)
+            return published, None
         except Exception as exc:  # noqa: BLE001 - broker trouble: the rest stays pending
+            confirmed = getattr(exc, "confirmed", None)
+            done = [r.seq for r in rows[:confirmed]] if confirmed is not None else published
             self._drop_publisher()
             OUTBOX_PUBLISH_ERRORS.inc()
-            return published, exc
-        return published, None
+            return done, exc
 
     def _mark(self, conn: Any, rows: list[Any], published: list[int], failure: Exception | None) -> None:
         if published:

@@ -98,6 +98,7 @@ def _transition(uow: MembershipUnitOfWork, member: Member, target: Status, reaso
 
 def get_member(uow_factory: UowFactory, member_id: str = "", member_number: str = "") -> MemberView:
     with uow_factory() as uow:
+        uow.read_only()
         return _view(uow, _load(uow, member_id, member_number))
 
 
@@ -125,6 +126,7 @@ def change_status(uow_factory: UowFactory, member_id: str, target: Status, reaso
 
 def member_history(uow_factory: UowFactory, member_id: str) -> tuple[Member, list[StatusChange]]:
     with uow_factory() as uow:
+        uow.read_only()
         member = _load(uow, member_id)
         return member, uow.members.history(member.member_no)
 
@@ -135,6 +137,7 @@ def list_members(uow_factory: UowFactory, query: MemberQuery) -> tuple[list[Memb
         raise InvalidArgument(f"page_size must be between 1 and {MAX_PAGE_SIZE}", field="page_size")
     today = _today()
     with uow_factory() as uow:
+        uow.read_only()
         policy = uow.members.share_year(today.year)
         fetched = uow.members.list(
             MemberQuery(**{**asdict_shallow(query), "limit": query.limit + 1}), today, policy)
@@ -151,6 +154,7 @@ def asdict_shallow(query: MemberQuery) -> dict[str, Any]:
 def count_members(uow_factory: UowFactory, query: MemberQuery) -> dict[str, Any]:
     today = _today()
     with uow_factory() as uow:
+        uow.read_only()
         return uow.members.count(query, today, uow.members.share_year(today.year))
 
 
@@ -261,6 +265,7 @@ def refund_shares(uow_factory: UowFactory, member_id: str, reason: str) -> tuple
 
 def list_shares(uow_factory: UowFactory, member_id: str) -> tuple[list[Share], Member]:
     with uow_factory() as uow:
+        uow.read_only()
         member = _load(uow, member_id)
         return uow.members.shares_of(member.member_no), member
 
