@@ -46,6 +46,7 @@ class Settings:
     outbox_batch_size: int = 200
     max_deliveries: int = 5
     grpc_workers: int = 32
+    api_processes: int = 1
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -74,4 +75,5 @@ def load_settings(service_name: str, role: str = "api") -> Settings:
         outbox_batch_size=int(_env("COOP_OUTBOX_BATCH_SIZE", "200")),
         max_deliveries=int(_env("COOP_MAX_DELIVERIES", "5")),
         grpc_workers=int(_env("COOP_GRPC_WORKERS", "32")),
+        api_processes=max(1, int(_env("COOP_API_PROCESSES", "1"))),
     )

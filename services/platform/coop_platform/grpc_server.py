@@ -9,7 +9,12 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import os
+import shutil
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +42,7 @@ _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
     "principal", default=None
 )
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+API_CHILD_ENV = "COOP_API_CHILD"
 MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
@@ -207,7 +213,8 @@ def start_server(
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.so_reuseport", 0),
+            # several api processes of one service share the port (COOP_API_PROCESSES)
+            ("grpc.so_reuseport", 1 if os.environ.get(API_CHILD_ENV) else 0),
         ],
     )
     names = list(register(server))
@@ -251,7 +258,16 @@ def serve_forever(
     register: Callable[[grpc.Server], Iterable[str]],
     engine: Engine | None,
 ) -> None:
-    """Entry point body for an api process: metrics endpoint, server, graceful SIGTERM."""
+    """Entry point body for an api process: metrics endpoint, server, graceful SIGTERM.
+
+    With COOP_API_PROCESSES=N > 1 this process becomes a supervisor of N identical api
+    processes sharing the port (SO_REUSEPORT): one Python process is bound to one core by
+    the GIL, so this is how an api uses the cores of its machine. The supervisor serves
+    their merged metrics (prometheus_client multiprocess mode).
+    """
+    if settings.api_processes > 1 and not os.environ.get(API_CHILD_ENV):
+        _supervise(settings)
+        return
     serve_metrics(settings.metrics_port)
     running = start_server(settings, register, engine)
     print(
@@ -259,6 +275,11 @@ def serve_forever(
         f"{' (TLS)' if settings.tls_enabled else ''}, metrics on :{settings.metrics_port}/metrics",
         flush=True,
     )
+    _wait_for_signal()
+    running.stop(grace=10)
+
+
+def _wait_for_signal() -> None:
     done = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -268,4 +289,29 @@ def serve_forever(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     done.wait()
-    running.stop(grace=10)
+
+
+def _supervise(settings: Settings) -> None:
+    from prometheus_client import CollectorRegistry, start_http_server
+    from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
+
+    metrics_dir = tempfile.mkdtemp(prefix=f"coop-{settings.service_name}-metrics-")
+    env = {**os.environ, API_CHILD_ENV: "1", "PROMETHEUS_MULTIPROC_DIR": metrics_dir, "COOP_METRICS_PORT": "0"}
+    children = [subprocess.Popen(sys.orig_argv, env=env) for _ in range(settings.api_processes)]
+    if settings.metrics_port:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry, path=metrics_dir)
+        start_http_server(settings.metrics_port, registry=registry)
+    print(f"{settings.service_name} api: {len(children)} processes on {settings.grpc_host}:{settings.grpc_port}, "
+          f"metrics on :{settings.metrics_port}/metrics", flush=True)
+    _wait_for_signal()
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(20)
+        except subprocess.TimeoutExpired:
+            child.kill()
+        mark_process_dead(child.pid, metrics_dir)
+    shutil.rmtree(metrics_dir, ignore_errors=True)
