@@ -13,7 +13,7 @@ import socket
 import time
 from urllib.parse import urlparse
 
-from kombu import Connection, Exchange, Producer, Queue
+from kombu import Connection, Exchange, Queue
 
 DLX_NAME = "coop.dlx"
 

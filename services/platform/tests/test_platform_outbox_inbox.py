@@ -142,3 +142,32 @@ def test_relay_publishes_json_envelopes_as_persistent_messages(engine):
     assert message.properties["delivery_mode"] == 2
     assert message.content_type == "application/json"
     assert json.loads(message.body)["id"] == message.properties["message_id"]
+
+
+def test_confirming_publisher_confirms_a_whole_batch_in_one_wait():
+    from coop_platform.envelope import dumps, make_envelope
+
+    with bound_queue("membership", "member.updated") as queue:
+        publisher = ConfirmingPublisher(AMQP_URL)
+        try:
+            envs = [make_envelope("membership", "member.updated", {"n": i}) for i in range(50)]
+            confirmed = publisher.publish_many(
+                [("membership.events", "member.updated", dumps(e), e["id"], e["correlationid"]) for e in envs])
+            assert confirmed == 50
+            assert publisher._acked_upto == 50  # every delivery tag of the batch was confirmed
+        finally:
+            publisher.close()
+        got = drain(queue, expect=50)
+    assert [g["id"] for g in got] == [e["id"] for e in envs]
+
+
+def test_confirming_publisher_times_out_instead_of_hanging_when_confirms_never_come(monkeypatch):
+    publisher = ConfirmingPublisher(AMQP_URL, confirm_timeout=0.5)
+    try:
+        # swallow the broker's acks: the publisher must give up, not wait forever
+        monkeypatch.setattr(publisher, "_on_ack", lambda *a: None)
+        publisher.channel.events["basic_ack"].clear()
+        with pytest.raises(TimeoutError):
+            publisher.publish("membership.events", "member.updated", "{}", "id-1", None)
+    finally:
+        publisher.close()
