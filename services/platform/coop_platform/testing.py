@@ -225,3 +225,20 @@ class TcpProxy:
         self._stop.set()
         self.cut()
         self._listener.close()
+
+
+def delete_queues_matching(*fragments: str, amqp_url: str = AMQP_URL) -> list[str]:
+    """Delete broker queues whose names contain every fragment (e.g. a service's handler
+    queues before a test starts its worker, so no backlog from earlier tests is in the way).
+    Lists queues with rabbitmqctl (the local broker); does nothing where it is not available."""
+    try:
+        listed = subprocess.run(["rabbitmqctl", "list_queues", "name", "-q", "--no-table-headers"],
+                                capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    except (OSError, subprocess.SubprocessError):
+        return []
+    doomed = [name for name in listed if all(f in name for f in fragments)]
+    with Connection(amqp_url) as conn:
+        for name in doomed:
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_delete(name)
+    return doomed
