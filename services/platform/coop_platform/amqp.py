@@ -74,16 +74,21 @@ class ConfirmingPublisher:
         self.confirm_timeout = confirm_timeout
         self._published = 0  # delivery tags on this channel start at 1 after confirm.select
         self._acked_upto = 0
+        self._acked_beyond: set[int] = set()
         self._nacked: int | None = None
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
         self._declared: set[str] = set()
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
-        # Acks may arrive out of order for single tags; we only need the contiguous prefix,
-        # which RabbitMQ delivers as increasing tags (multiple or single) on one channel.
-        if multiple or delivery_tag == self._acked_upto + 1:
+        # RabbitMQ may confirm single tags out of order; keep the contiguous confirmed prefix.
+        if multiple:
             self._acked_upto = max(self._acked_upto, delivery_tag)
+        else:
+            self._acked_beyond.add(delivery_tag)
+        while self._acked_upto + 1 in self._acked_beyond:
+            self._acked_upto += 1
+        self._acked_beyond = {t for t in self._acked_beyond if t > self._acked_upto}
 
     def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
         self._nacked = delivery_tag if self._nacked is None else min(self._nacked, delivery_tag)

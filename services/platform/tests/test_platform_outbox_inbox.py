@@ -171,3 +171,15 @@ def test_confirming_publisher_times_out_instead_of_hanging_when_confirms_never_c
             publisher.publish("membership.events", "member.updated", "{}", "id-1", None)
     finally:
         publisher.close()
+
+
+def test_confirming_publisher_counts_out_of_order_single_confirms():
+    publisher = ConfirmingPublisher.__new__(ConfirmingPublisher)
+    publisher._acked_upto, publisher._acked_beyond = 0, set()
+    for tag in (2, 3, 1, 5):
+        publisher._on_ack(tag, False)
+    assert publisher._acked_upto == 3
+    publisher._on_ack(4, False)
+    assert publisher._acked_upto == 5
+    publisher._on_ack(9, True)  # "multiple": everything up to 9
+    assert publisher._acked_upto == 9
