@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coop_membership.adapters import orm
@@ -24,6 +25,9 @@ from coop_membership.domain.model import (
     format_member_number,
 )
 from coop_platform.db import UnitOfWork
+from coop_platform.errors import AlreadyExists
+
+_MEMBER_COLUMNS = [c.name for c in orm.members.columns if c.name != "member_no"]
 
 #: Another api process sees a changed share year after at most this delay.
 SHARE_YEAR_CACHE_SECONDS = 5.0
@@ -68,8 +72,17 @@ class SqlMemberRepository:
 
     # -- members
     def add(self, member: Member) -> Member:
-        self.session.add(member)
-        self.session.flush()
+        """Insert a new member; the unique email index decides duplicates (also under races)."""
+        row = {f: getattr(member, f) for f in _MEMBER_COLUMNS}
+        row["status"], row["category"] = Status(member.status).value, Category(member.category).value
+        try:
+            with self.session.no_autoflush:
+                member.member_no = self.session.execute(
+                    insert(orm.members).values(**row).returning(orm.members.c.member_no)).scalar_one()
+        except IntegrityError as exc:
+            if "email" in str(exc.orig).lower():
+                raise AlreadyExists(f"a member with email {member.email} already exists", field="email") from exc
+            raise
         return member
 
     def get(self, member_id: str) -> Member | None:
@@ -158,6 +171,13 @@ class SqlMemberRepository:
 
     def add_history(self, change: StatusChange) -> None:
         self.session.add(change)
+
+    def insert_history(self, changes: list[StatusChange]) -> None:
+        """Append status changes of a member already flushed, in one statement (no ORM flush)."""
+        self.session.execute(insert(orm.status_history), [
+            {"member_no": c.member_no, "from_status": c.from_status.value if c.from_status else None,
+             "to_status": c.to_status.value, "reason": c.reason, "actor": c.actor, "at": c.at}
+            for c in changes])
 
     def bulk_insert(self, rows: list[dict[str, Any]], history_rows: Callable[[list[int]], list[dict[str, Any]]]) -> list[int]:
         """Insert many members in one statement batch; returns their member numbers in order."""

@@ -69,13 +69,11 @@ def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: b
     # Admit before the first flush so the member row is inserted once, already active.
     admission = member.change_status(Status.ACTIVE, "admitted at registration", actor, now) if admit else None
     with uow_factory() as uow:
-        if uow.members.email_taken(member.email or ""):
-            raise AlreadyExists(f"a member with email {member.email} already exists", field="email")
-        uow.members.add(member)
-        for change in (application, admission):
-            if change is not None:
-                change.member_no = member.member_no
-                uow.members.add_history(change)
+        uow.members.add(member)  # ALREADY_EXISTS on a duplicate email
+        changes = [c for c in (application, admission) if c is not None]
+        for change in changes:
+            change.member_no = member.member_no
+        uow.members.insert_history(changes)
         view = _view(uow, member, now.date())
         if admission is not None:
             uow.publish(ev.MemberAdmitted(member, readmission=False))
