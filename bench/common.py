@@ -54,14 +54,27 @@ def summarize_ms(values_ms: list[float]) -> dict[str, float]:
     }
 
 
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as handle:
+                found += [int(x) for x in handle.read().split()]
+    except OSError:
+        pass
+    return found
+
+
 def process_cpu_seconds(pid: int) -> float:
-    """user + system CPU seconds of a process (Linux /proc), 0.0 when unavailable."""
+    """user + system CPU seconds of a process and its live descendants (Linux /proc), 0.0 when
+    unavailable (an api with COOP_API_PROCESSES > 1 works in its children)."""
     try:
         with open(f"/proc/{pid}/stat") as handle:
             fields = handle.read().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
+    return own + sum(process_cpu_seconds(child) for child in _children(pid))
 
 
 class CpuMeter:
@@ -159,10 +172,10 @@ def _wait_for_log(proc: ServiceProcess, marker: str, timeout: float = 60.0) -> N
 
 @contextlib.contextmanager
 def membership_processes(database_url: str, amqp_url: str, log_dir: Path, name: str,
-                         *, worker: bool = True) -> Iterator[Membership]:
+                         *, worker: bool = True, api_processes: int = 1) -> Iterator[Membership]:
     """Start the api (it migrates the fresh database), wait for gRPC health, then the worker."""
     port = free_port()
-    env = service_env(database_url, amqp_url, port)
+    env = service_env(database_url, amqp_url, port) | {"COOP_API_PROCESSES": str(api_processes)}
     api = ServiceProcess("coop_membership.entrypoints.grpc_api", env, log_dir / f"{name}-api.log").start()
     wrk: ServiceProcess | None = None
     try:

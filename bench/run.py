@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
     python -m bench.run                 # everything, full sizes (about 4 minutes here)
-    python -m bench.run --only grpc     # a subset: grpc, events, import (comma separated)
+    python -m bench.run --only grpc     # a subset: grpc, events, import, elections (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about a minute
 
 Every benchmark gets a fresh PostgreSQL database; the membership api and worker run as
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import Check, bench_amqp_url, machine_info, render_table, write_json
 
-BENCHMARKS = ("grpc", "events", "import")
+BENCHMARKS = ("grpc", "events", "import", "elections")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -49,15 +49,25 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--tick", type=float, default=0.005, help="producer: seconds between transactions (0.005)")
     g = p.add_argument_group("import")
     g.add_argument("--import-rows", type=int, help="members in the generated CSV (41,702)")
+    g = p.add_argument_group("elections")
+    g.add_argument("--voters", type=int, help="voters on the roll, each casting one ballot (41,702)")
+    g.add_argument("--voter-threads", type=int, default=16, help="voter threads per process (16)")
+    g.add_argument("--voter-procs", type=int, default=2, help="voter processes (2)")
+    g.add_argument("--double-fraction", type=float, default=0.01,
+                   help="share of voters sending two ballots at once (0.01)")
+    g.add_argument("--roll-chunk", type=int, default=5000, help="voters per ImportVoterRoll call (5,000)")
+    g.add_argument("--open-delay", type=float, help="seconds from CreateElection to the opening (20)")
+    g.add_argument("--target-ballots", type=int, default=500)
+    g.add_argument("--target-p99", type=float, default=100.0)
     p.add_argument("--amqp-url", help="broker URL (default: guest on the local vhost 'coopbench')")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
     p.add_argument("--keep-logs", action="store_true", help="keep process logs and generated files")
     args = p.parse_args(argv)
     full = {"members": 41_702, "duration": 15.0, "warmup": 2.0, "event_rate": 1000.0,
-            "event_seconds": 15.0, "import_rows": 41_702}
+            "event_seconds": 15.0, "import_rows": 41_702, "voters": 41_702, "open_delay": 20.0}
     quick = {"members": 2_000, "duration": 3.0, "warmup": 1.0, "event_rate": 500.0,
-             "event_seconds": 3.0, "import_rows": 2_000}
+             "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -70,9 +80,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from bench import events_bench, grpc_bench, import_bench
+    from bench import elections_bench, events_bench, grpc_bench, import_bench
 
-    modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench}
+    modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench}
     amqp_url, amqp_note = bench_amqp_url(args.amqp_url)
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"

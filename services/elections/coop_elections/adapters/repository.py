@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -98,6 +98,35 @@ def _row_to_election(row: Any) -> StoredElection:
     )
 
 
+_HOT: dict[tuple[str, str], Any] = {}
+
+
+def _hot_statement(dialect: str, name: str) -> Any:
+    """The statements every ballot runs, built once per dialect with bound parameters: building
+    a statement and its cache key on each call cost about as much CPU as running it."""
+    key = (dialect, name)
+    stmt = _HOT.get(key)
+    if stmt is None:
+        ins = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        e, r = orm.elections.c, orm.voter_roll.c
+        if name.startswith("election"):
+            stmt = select(orm.elections).where(e.election_id == bindparam("election_id"),
+                                               e.tenant == bindparam("tenant"))
+            if name != "election" and dialect == "postgresql":
+                stmt = stmt.with_for_update(read=name == "election:share")
+        elif name == "roll_entry":
+            stmt = select(r.weight, r.category).where(r.election_id == bindparam("election_id"),
+                                                      r.voter_id == bindparam("voter_id"))
+        elif name == "mark_voted":
+            stmt = ins(orm.voters_who_voted).on_conflict_do_nothing(index_elements=["election_id", "voter_id"])
+        elif name == "add_ballot":
+            stmt = ins(orm.ballots).on_conflict_do_nothing(index_elements=["election_id", "tracker"])
+        else:
+            raise KeyError(name)
+        stmt = _HOT.setdefault(key, stmt)
+    return stmt
+
+
 class SqlElectionRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -105,6 +134,9 @@ class SqlElectionRepository:
 
     def _insert(self, table: Any) -> Any:
         return (postgresql.insert if self.dialect == "postgresql" else sqlite.insert)(table)
+
+    def _hot(self, name: str) -> Any:
+        return _hot_statement(self.dialect, name)
 
     # -- elections
     def add_election(self, election_id: str, tenant: str, spec: ElectionSpec, seed: str,
@@ -125,11 +157,8 @@ class SqlElectionRepository:
 
     def election(self, tenant: str, election_id: str, lock: str = "") -> StoredElection | None:
         """Tenant-scoped lookup; lock is "", "share" or "update" (PostgreSQL row locks)."""
-        query = select(orm.elections).where(orm.elections.c.election_id == election_id,
-                                            orm.elections.c.tenant == tenant)
-        if lock and self.dialect == "postgresql":
-            query = query.with_for_update(read=lock == "share")
-        row = self.session.execute(query).first()
+        query = self._hot(f"election:{lock}" if lock else "election")
+        row = self.session.execute(query, {"election_id": election_id, "tenant": tenant}).first()
         return _row_to_election(row) if row else None
 
     def list_elections(self, tenant: str, limit: int) -> list[StoredElection]:
@@ -177,9 +206,8 @@ class SqlElectionRepository:
             select(c.voter_id, c.weight).where(c.election_id == election_id))]
 
     def roll_entry(self, election_id: str, voter_id: str) -> Any:
-        c = orm.voter_roll.c
-        return self.session.execute(select(c.weight, c.category).where(
-            c.election_id == election_id, c.voter_id == voter_id)).first()
+        return self.session.execute(self._hot("roll_entry"),
+                                    {"election_id": election_id, "voter_id": voter_id}).first()
 
     def roll_totals(self, election_id: str) -> tuple[int, int]:
         c = orm.voter_roll.c
@@ -191,10 +219,8 @@ class SqlElectionRepository:
     def mark_voted(self, election_id: str, voter_id: str, channel: str) -> bool:
         """Insert into the register; False when the voter is already in it (no exception, so the
         transaction stays usable; on PostgreSQL a concurrent insert waits for the other)."""
-        result = self.session.execute(
-            self._insert(orm.voters_who_voted)
-            .values(election_id=election_id, voter_id=voter_id, channel=channel)
-            .on_conflict_do_nothing(index_elements=["election_id", "voter_id"]))
+        result = self.session.execute(self._hot("mark_voted"),
+                                      {"election_id": election_id, "voter_id": voter_id, "channel": channel})
         return result.rowcount == 1
 
     def has_voted(self, election_id: str, voter_id: str) -> bool:
@@ -220,11 +246,9 @@ class SqlElectionRepository:
     # -- ballots
     def add_ballot(self, election_id: str, tracker: str, content_json: str, weight: int,
                    ballot_hash: str, revote_hash: str | None) -> bool:
-        result = self.session.execute(
-            self._insert(orm.ballots).values(
-                election_id=election_id, tracker=tracker, content=content_json, weight=weight,
-                ballot_hash=ballot_hash, revote_hash=revote_hash)
-            .on_conflict_do_nothing(index_elements=["election_id", "tracker"]))
+        result = self.session.execute(self._hot("add_ballot"), {
+            "election_id": election_id, "tracker": tracker, "content": content_json, "weight": weight,
+            "ballot_hash": ballot_hash, "revote_hash": revote_hash})
         return result.rowcount == 1
 
     def remove_ballot(self, election_id: str, tracker: str, revote_hash: str) -> bool:

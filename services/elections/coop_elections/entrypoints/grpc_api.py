@@ -83,6 +83,24 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         entries = [(v.voter_id, v.weight if v.weight else 1) for v in request.voters]
         return _roll(services.import_roll(self.uow, p.tenant, request.election_id, entries, self.clock()))
 
+    def StreamVoterRoll(self, request_iterator, context):
+        p = self._caller(*MANAGERS)
+        election_id, rows = "", []
+        for chunk in request_iterator:
+            if chunk.election_id:
+                if election_id and chunk.election_id != election_id:
+                    raise InvalidArgument("every chunk names the same election", field="election_id")
+                election_id = chunk.election_id
+            rows.extend((r.line, r.voter_id, r.weight if r.weight else 1) for r in chunk.rows)
+            if len(rows) > services.MAX_ROLL_IMPORT:
+                raise InvalidArgument(f"at most {services.MAX_ROLL_IMPORT} voters per import", field="rows")
+        report = services.import_roll_rows(self.uow, p.tenant, election_id, rows, self.clock())
+        return pb.VoterRollImportReport(
+            rows_received=report.rows_received, committed=report.committed,
+            rows_imported=report.rows_received if report.committed else 0,
+            errors=[pb.VoterRollImportError(line=line, field=f, message=m) for line, f, m in report.errors],
+            roll=_roll(report.summary) if report.summary else None)
+
     def BuildVoterRollFromMembers(self, request, context):
         p = self._caller("admin")
         if p.tenant != DEFAULT_TENANT:
@@ -137,11 +155,14 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     # -- voting
     def CastBallot(self, request, context):
         p = self._caller(*VOTERS)
-        election = self._election(request.election_id)
-        content = msg.content_from_answers(request.answers, election)
-        if bool(request.previous_tracker) != bool(request.previous_revote_code):
-            raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither",
-                                  field="previous_tracker")
+
+        def content(election):  # read inside the cast's own transaction (one election read)
+            answers = msg.content_from_answers(request.answers, election)
+            if bool(request.previous_tracker) != bool(request.previous_revote_code):
+                raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither",
+                                      field="previous_tracker")
+            return answers
+
         receipt = services.cast_ballot(
             self.uow, p.tenant, request.election_id, p.subject, content, self.clock(),
             previous_tracker=request.previous_tracker, previous_code=request.previous_revote_code,

@@ -162,6 +162,53 @@ def import_roll(uow_factory: UowFactory, tenant: str, election_id: str,
         return summary
 
 
+@dataclass
+class RollImportReport:
+    rows_received: int
+    errors: list[tuple[int, str, str]]  # (line, field, message)
+    summary: RollSummary | None  # set when committed
+
+    @property
+    def committed(self) -> bool:
+        return self.summary is not None
+
+
+def import_roll_rows(uow_factory: UowFactory, tenant: str, election_id: str,
+                     rows: list[tuple[int, str, int]], now: datetime) -> RollImportReport:
+    """A streamed/CSV import: (line, voter id, weight) rows, all or nothing. Every bad row is
+    reported with its line and nothing is written; a clean file goes through import_roll."""
+    _check_uuid(election_id)
+    if not rows:
+        raise InvalidArgument("give at least one voter")
+    if len(rows) > MAX_ROLL_IMPORT:
+        raise InvalidArgument(f"at most {MAX_ROLL_IMPORT} voters per import")
+    errors: list[tuple[int, str, str]] = []
+    first_line: dict[str, int] = {}
+    for line, voter_id, weight in rows:
+        try:
+            check_id(voter_id, "voter_id")
+        except InvalidArgument as exc:
+            errors.append((line, "voter_id", str(exc)))
+            continue
+        if not 1 <= weight <= MAX_WEIGHT:
+            errors.append((line, "weight", f"weight must be between 1 and {MAX_WEIGHT}"))
+        if voter_id in first_line:
+            errors.append((line, "voter_id", f"voter {voter_id} appears twice (first on line {first_line[voter_id]})"))
+        else:
+            first_line[voter_id] = line
+    with uow_factory() as uow:  # the election exists for this tenant; voters already on the roll
+        e = _load(uow, tenant, election_id)
+        if e.roll_is_frozen(now):
+            raise FailedPrecondition("the voter roll is frozen")
+        present = uow.elections.roll_voters_present(e.election_id, list(first_line))
+    errors += [(first_line[v], "voter_id", f"voter {v} is already on the roll") for v in present]
+    if errors:
+        return RollImportReport(len(rows), sorted(errors), None)
+    # import_roll checks again under the election lock (a concurrent import gives ALREADY_EXISTS)
+    summary = import_roll(uow_factory, tenant, election_id, [(v, w) for _, v, w in rows], now)
+    return RollImportReport(len(rows), [], summary)
+
+
 def build_roll_from_members(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> RollSummary:
     """Our own cooperative: the roll is the members in good standing (local projection)."""
     with uow_factory() as uow:
@@ -368,19 +415,27 @@ def _store_ballot(uow: ElectionsUnitOfWork, e: StoredElection, content: dict[str
             return tracker, ballot_hash, code
 
 
-def _open_for_voting(uow: ElectionsUnitOfWork, tenant: str, election_id: str, now: datetime) -> StoredElection:
-    # A shared lock: many ballots at once, but the close (exclusive) waits for them.
-    e = _load(uow, tenant, election_id, lock="share")
+def _check_open(e: StoredElection, now: datetime) -> StoredElection:
     if e.status == "closed" or not e.spec.window.is_open(now):
         raise FailedPrecondition("voting is not open")
     return e
 
 
+def _open_for_voting(uow: ElectionsUnitOfWork, tenant: str, election_id: str, now: datetime) -> StoredElection:
+    # A shared lock: many ballots at once, but the close (exclusive) waits for them.
+    return _check_open(_load(uow, tenant, election_id, lock="share"), now)
+
+
 def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
-                content: dict[str, Any], now: datetime, *, previous_tracker: str = "",
-                previous_code: str = "", on_behalf_of: str = "") -> Receipt:
+                content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]], now: datetime, *,
+                previous_tracker: str = "", previous_code: str = "", on_behalf_of: str = "") -> Receipt:
+    """`content` may be a function of the election (the api reads the answers against its
+    questions), so that casting reads the election once, in its own transaction."""
     with uow_factory() as uow:
-        e = _open_for_voting(uow, tenant, election_id, now)
+        e = _load(uow, tenant, election_id, lock="share")  # shared: the close waits for casts
+        if callable(content):
+            content = content(e)
+        _check_open(e, now)
         normalised = validate_ballot(_definition(uow, e), content)
         if previous_tracker:
             previous_tracker = normalise_tracker(previous_tracker)
@@ -407,8 +462,8 @@ def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id
                 raise FailedPrecondition("no counted ballot matches this tracker and re-vote code")
             uow.elections.mark_superseded(e.election_id)
             superseded = True
-        if not on_behalf_of:
-            # voting oneself voids an unused proxy one gave
+        if not on_behalf_of and e.spec.max_proxies_held:
+            # voting oneself voids an unused proxy one gave (none exist when proxies are off)
             uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
         tracker, ballot_hash, code = _store_ballot(uow, e, normalised, int(entry.weight),
                                                    e.spec.allow_revote and not on_behalf_of)
