@@ -2,6 +2,7 @@
 # Idempotently install the offline validation tools used by tests/deploy:
 #   kubectl  (renders kustomizations: `kubectl kustomize`)
 #   promtool (Debian package "prometheus": checks config, rules, rule unit tests)
+#   pdftotext (Debian package "poppler-utils": reads billing's statement PDFs back in tests)
 # Runs non-interactively; installing needs root. Prints one line per tool.
 # Exit status: 0 when every tool is available afterwards, 1 otherwise.
 set -u
@@ -53,5 +54,7 @@ ensure kubectl kubectl \
     "add the Kubernetes apt repository (https://pkgs.k8s.io) or install the kubectl binary from https://kubernetes.io/docs/tasks/tools/"
 ensure promtool prometheus \
     "download a Prometheus release from https://prometheus.io/download/ and put promtool on PATH"
+ensure pdftotext poppler-utils \
+    "install poppler-utils (the billing tests read the statement PDFs back with pdftotext)"
 
 exit "$missing"

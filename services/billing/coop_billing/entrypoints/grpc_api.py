@@ -8,6 +8,7 @@ from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
+from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork
 from coop_billing.service_layer import services
 from coop_platform.config import Settings, load_settings
@@ -186,7 +187,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
             total_deductions_cents=s.total_deductions_cents, net_cents=s.net_cents,
             budget_in_cents=s.budget_in_cents, budget_out_cents=s.budget_out_cents,
             budget_left_cents=s.budget_left_cents, contracts_paid=s.contracts_paid,
-            gross_salaries_cents=s.gross_salaries_cents, html=html, text=text)
+            gross_salaries_cents=s.gross_salaries_cents, html=html, text=text,
+            pdf=render_statement_pdf(text, f"{s.member_id} {s.year}") if request.include_pdf else b"")
 
     # -- redistribution
     @staticmethod
