@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
     python -m bench.run                 # everything, full sizes (about 4 minutes here)
-    python -m bench.run --only grpc     # a subset: grpc, events, import, elections (comma separated)
+    python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about a minute
 
 Every benchmark gets a fresh PostgreSQL database; the membership api and worker run as
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import Check, bench_amqp_url, machine_info, render_table, write_json
 
-BENCHMARKS = ("grpc", "events", "import", "elections")
+BENCHMARKS = ("grpc", "events", "import", "elections", "billing")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -59,15 +59,36 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--open-delay", type=float, help="seconds from CreateElection to the opening (20)")
     g.add_argument("--target-ballots", type=int, default=500)
     g.add_argument("--target-p99", type=float, default=100.0)
+    g = p.add_argument_group("billing")
+    g.add_argument("--billing-members", type=int, help="members in billing's projection, one activity each (41,702)")
+    g.add_argument("--invoices", type=int, help="the year's invoices; the gRPC window's shortfall is written by SQL (400,000)")
+    g.add_argument("--invoice-seconds", type=float,
+                   help="measured seconds of issuing at most; a shorter run is extrapolated (90)")
+    g.add_argument("--invoice-warmup", type=float, help="warm-up seconds of issuing, not measured (3)")
+    g.add_argument("--billing-clients", type=int, default=32, help="concurrent invoicing clients (32)")
+    g.add_argument("--billing-client-procs", type=int, default=2, help="issuer/statement processes (2)")
+    g.add_argument("--billing-api-processes", type=int, default=2, help="billing api processes, COOP_API_PROCESSES (2)")
+    g.add_argument("--billing-clients-rows", type=int, default=300, help="CreateClient calls (300, ~10%% duplicates)")
+    g.add_argument("--seed-events", type=int,
+                   help="members projected through membership events and the worker; the rest by SQL (2,000)")
+    g.add_argument("--statement-threads", type=int, default=16, help="GetStatement threads per process (16)")
+    g.add_argument("--target-invoices", type=int, default=500)
+    g.add_argument("--target-invoice-p99", type=float, default=100.0)
+    g.add_argument("--target-statements-s", type=float, default=60.0)
+    g.add_argument("--target-simulate-s", type=float, default=2.0)
     p.add_argument("--amqp-url", help="broker URL (default: guest on the local vhost 'coopbench')")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
     p.add_argument("--keep-logs", action="store_true", help="keep process logs and generated files")
     args = p.parse_args(argv)
     full = {"members": 41_702, "duration": 15.0, "warmup": 2.0, "event_rate": 1000.0,
-            "event_seconds": 15.0, "import_rows": 41_702, "voters": 41_702, "open_delay": 20.0}
+            "event_seconds": 15.0, "import_rows": 41_702, "voters": 41_702, "open_delay": 20.0,
+            "billing_members": 41_702, "invoices": 400_000, "invoice_seconds": 90.0, "invoice_warmup": 3.0,
+            "seed_events": 2_000}
     quick = {"members": 2_000, "duration": 3.0, "warmup": 1.0, "event_rate": 500.0,
-             "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0}
+             "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0,
+             "billing_members": 2_000, "invoices": 4_000, "invoice_seconds": 8.0, "invoice_warmup": 1.0,
+             "seed_events": 200}
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -80,9 +101,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from bench import elections_bench, events_bench, grpc_bench, import_bench
+    from bench import billing_bench, elections_bench, events_bench, grpc_bench, import_bench
 
-    modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench}
+    modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
+               "billing": billing_bench}
     amqp_url, amqp_note = bench_amqp_url(args.amqp_url)
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
