@@ -315,3 +315,39 @@ def _supervise(settings: Settings) -> None:
             child.kill()
         mark_process_dead(child.pid, metrics_dir)
     shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def build_service(
+    settings: Settings,
+    uow_class: Callable[[Any], Any],
+    make_servicer: Callable[[Callable[[], Any]], Any],
+    add_servicer: Callable[[Any, grpc.Server], None],
+    service_full_name: str,
+) -> tuple[Engine, Callable[[grpc.Server], list[str]], Callable[[], Any]]:
+    """Engine, registration callback and unit-of-work factory of one service's api (main and tests)."""
+    from coop_platform.db import make_engine, make_session_factory
+
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+
+    def uow_factory() -> Any:
+        return uow_class(sessions)
+
+    def register(server: grpc.Server) -> list[str]:
+        add_servicer(make_servicer(uow_factory), server)
+        return [service_full_name]
+
+    return engine, register, uow_factory
+
+
+def run_api(service_name: str, build: Callable[[Settings], tuple[Engine, Any, Any]]) -> None:
+    """Body of every api entrypoint: settings, JSON logs, migrations, then serve until SIGTERM."""
+    from coop_platform.config import load_settings
+    from coop_platform.logs import configure_logging
+    from coop_platform.migrations import upgrade
+
+    settings = load_settings(service_name, "api")
+    configure_logging(service_name, settings.log_level)
+    upgrade(service_name, settings.database_url)
+    engine, register, _ = build(settings)
+    serve_forever(settings, register, engine)

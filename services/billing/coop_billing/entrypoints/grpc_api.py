@@ -11,11 +11,8 @@ from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork
 from coop_billing.service_layer import services
-from coop_platform.config import Settings, load_settings
-from coop_platform.db import make_engine, make_session_factory
-from coop_platform.grpc_server import current_principal, serve_forever
-from coop_platform.logs import configure_logging
-from coop_platform.migrations import upgrade
+from coop_platform.config import Settings
+from coop_platform.grpc_server import build_service, current_principal, run_api
 
 STAFF = ("admin", "teller")  # act on anyone's invoices
 READERS = ("admin", "teller", "board", "service")  # read anyone's records
@@ -228,26 +225,13 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
 def build(settings: Settings):
     """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-
-    def uow_factory() -> BillingUnitOfWork:
-        return BillingUnitOfWork(sessions)
-
-    def register(server: grpc.Server) -> list[str]:
-        pb_grpc.add_BillingServiceServicer_to_server(BillingServicer(uow_factory), server)
-        return [pb.DESCRIPTOR.services_by_name["BillingService"].full_name]
-
-    return engine, register, uow_factory
+    return build_service(settings, BillingUnitOfWork, BillingServicer,
+                         pb_grpc.add_BillingServiceServicer_to_server,
+                         pb.DESCRIPTOR.services_by_name["BillingService"].full_name)
 
 
 def main() -> None:
-    settings = load_settings(SERVICE_NAME, "api")
-    configure_logging(SERVICE_NAME, settings.log_level)
-    upgrade(SERVICE_NAME, settings.database_url)
-    engine, register, _ = build(settings)
-    serve_forever(settings, register, engine)
-
+    run_api(SERVICE_NAME, build)
 
 if __name__ == "__main__":
     main()

@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-import grpc
-
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
 from coop_elections import SERVICE_NAME
@@ -19,12 +17,9 @@ from coop_elections.adapters.repository import ElectionsUnitOfWork
 from coop_elections.service_layer import services
 from coop_elections.service_layer.services import RollSummary
 from coop_platform.auth import DEFAULT_TENANT
-from coop_platform.config import Settings, load_settings
-from coop_platform.db import make_engine, make_session_factory
+from coop_platform.config import Settings
 from coop_platform.errors import FailedPrecondition, InvalidArgument
-from coop_platform.grpc_server import current_principal, serve_forever
-from coop_platform.logs import configure_logging
-from coop_platform.migrations import upgrade
+from coop_platform.grpc_server import build_service, current_principal, run_api
 
 MANAGERS = ("admin", "partner")
 VOTERS = ("member",)
@@ -210,26 +205,13 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
 
 def build(settings: Settings, clock: Clock = utcnow):
     """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-
-    def uow_factory() -> ElectionsUnitOfWork:
-        return ElectionsUnitOfWork(sessions)
-
-    def register(server: grpc.Server) -> list[str]:
-        pb_grpc.add_ElectionsServiceServicer_to_server(ElectionsServicer(uow_factory, clock), server)
-        return [pb.DESCRIPTOR.services_by_name["ElectionsService"].full_name]
-
-    return engine, register, uow_factory
+    return build_service(settings, ElectionsUnitOfWork, lambda uow_factory: ElectionsServicer(uow_factory, clock),
+                         pb_grpc.add_ElectionsServiceServicer_to_server,
+                         pb.DESCRIPTOR.services_by_name["ElectionsService"].full_name)
 
 
 def main() -> None:
-    settings = load_settings(SERVICE_NAME, "api")
-    configure_logging(SERVICE_NAME, settings.log_level)
-    upgrade(SERVICE_NAME, settings.database_url)
-    engine, register, _ = build(settings)
-    serve_forever(settings, register, engine)
-
+    run_api(SERVICE_NAME, build)
 
 if __name__ == "__main__":
     main()

@@ -14,12 +14,9 @@ from coop_membership.adapters import messages as msg
 from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
 from coop_membership.domain.model import Status
 from coop_membership.service_layer import services
-from coop_platform.config import Settings, load_settings
-from coop_platform.db import make_engine, make_session_factory
+from coop_platform.config import Settings
 from coop_platform.errors import InvalidArgument
-from coop_platform.grpc_server import current_principal, serve_forever
-from coop_platform.logs import configure_logging
-from coop_platform.migrations import upgrade
+from coop_platform.grpc_server import build_service, current_principal, run_api
 
 ADMIN_ROLES = ("admin",)
 READ_ROLES = ("admin", "service", "board")
@@ -209,27 +206,14 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
 
 
 def build(settings: Settings):
-    """The engine and the registration callback, shared by main() and the tests."""
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
-
-    def uow_factory() -> MembershipUnitOfWork:
-        return MembershipUnitOfWork(sessions)
-
-    def register(server: grpc.Server) -> list[str]:
-        pb_grpc.add_MembershipServiceServicer_to_server(MembershipServicer(uow_factory), server)
-        return [pb.DESCRIPTOR.services_by_name["MembershipService"].full_name]
-
-    return engine, register, uow_factory
+    """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
+    return build_service(settings, MembershipUnitOfWork, MembershipServicer,
+                         pb_grpc.add_MembershipServiceServicer_to_server,
+                         pb.DESCRIPTOR.services_by_name["MembershipService"].full_name)
 
 
 def main() -> None:
-    settings = load_settings(SERVICE_NAME, "api")
-    configure_logging(SERVICE_NAME, settings.log_level)
-    upgrade(SERVICE_NAME, settings.database_url)
-    engine, register, _ = build(settings)
-    serve_forever(settings, register, engine)
-
+    run_api(SERVICE_NAME, build)
 
 if __name__ == "__main__":
     main()
