@@ -193,3 +193,45 @@ def run_worker(service_cls: type, settings: Settings) -> None:
     with eventlet.Timeout(20, False):
         runner.stop()
     runner.kill()
+
+
+class WorkerResources:
+    """Settings, database engine and unit-of-work factory of one worker process, created on
+    first use (so tests can set COOP_* variables before anything connects)."""
+
+    def __init__(self, service_name: str, uow_class: Callable[[Any], Any]) -> None:
+        self.service_name = service_name
+        self.uow_class = uow_class
+        self._settings: Settings | None = None
+        self._engine: Any = None
+        self._sessions: Any = None
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from coop_platform.config import load_settings
+
+            self._settings = load_settings(self.service_name, "worker")
+        return self._settings
+
+    def engine(self) -> Any:
+        if self._engine is None:
+            from coop_platform.db import make_engine, make_session_factory
+
+            make_psycopg2_green()
+            self._engine = make_engine(self.settings().database_url, pool_size=10)
+            self._sessions = make_session_factory(self._engine)
+        return self._engine
+
+    def uow_factory(self) -> Any:
+        self.engine()
+        return self.uow_class(self._sessions)
+
+    def run(self, service_cls: type) -> None:
+        """Body of every worker entrypoint: JSON logs, migrations, then the nameko service."""
+        from coop_platform.logs import configure_logging
+        from coop_platform.migrations import upgrade
+
+        settings = self.settings()
+        configure_logging(self.service_name, settings.log_level)
+        upgrade(self.service_name, settings.database_url)
+        run_worker(service_cls, settings)

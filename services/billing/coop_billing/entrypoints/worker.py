@@ -4,23 +4,21 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
-from functools import cache  # noqa: E402
 from typing import Any  # noqa: E402
 
 from coop_billing import SERVICE_NAME  # noqa: E402
 from coop_billing.adapters.repository import BillingUnitOfWork  # noqa: E402
 from coop_billing.service_layer import services  # noqa: E402
-from coop_platform.config import Settings, load_settings  # noqa: E402
-from coop_platform.db import make_engine, make_session_factory  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
-from coop_platform.logs import configure_logging  # noqa: E402
-from coop_platform.migrations import upgrade  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
+    WorkerResources,
     coop_event_handler,
-    run_worker,
 )
+
+resources = WorkerResources(SERVICE_NAME, BillingUnitOfWork)
+settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 
 # nameko names an event handler's queue "evt-<source>-<event>--<service>.<method>"
 QUEUES = [
@@ -29,25 +27,6 @@ QUEUES = [
     "evt-membership-member.status_changed--billing.on_member_status_changed",
     "evt-membership-share.paid--billing.on_share_paid",
 ]
-
-
-@cache
-def settings() -> Settings:
-    return load_settings(SERVICE_NAME, "worker")
-
-
-@cache
-def engine():
-    return make_engine(settings().database_url, pool_size=10)
-
-
-@cache
-def _sessions():
-    return make_session_factory(engine())
-
-
-def uow_factory() -> BillingUnitOfWork:
-    return BillingUnitOfWork(_sessions())
 
 
 class BillingWorker:
@@ -76,9 +55,7 @@ class BillingWorker:
 
 
 def main() -> None:
-    configure_logging(SERVICE_NAME, settings().log_level)
-    upgrade(SERVICE_NAME, settings().database_url)
-    run_worker(BillingWorker, settings())
+    resources.run(BillingWorker)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
 from datetime import UTC, datetime, timedelta  # noqa: E402
-from functools import cache  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402
@@ -15,18 +14,16 @@ from nameko.timer import timer  # noqa: E402
 from coop_elections import SERVICE_NAME  # noqa: E402
 from coop_elections.adapters.repository import ElectionsUnitOfWork  # noqa: E402
 from coop_elections.service_layer import services  # noqa: E402
-from coop_platform.config import Settings, load_settings  # noqa: E402
-from coop_platform.db import make_engine, make_session_factory  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
-from coop_platform.logs import configure_logging  # noqa: E402
-from coop_platform.migrations import upgrade  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
+    WorkerResources,
     coop_event_handler,
-    make_psycopg2_green,
-    run_worker,
 )
+
+resources = WorkerResources(SERVICE_NAME, ElectionsUnitOfWork)
+settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 
 CONSUMED = {
     "member.admitted": "on_member_admitted",
@@ -36,21 +33,6 @@ CONSUMED = {
 QUEUES = [f"evt-membership-{event}--{SERVICE_NAME}.{method}" for event, method in CONSUMED.items()]
 TICK_SECONDS = 15
 CLOSING_SOON_LEAD = timedelta(hours=24)
-
-
-@cache
-def settings() -> Settings:
-    return load_settings(SERVICE_NAME, "worker")
-
-
-@cache
-def engine():
-    make_psycopg2_green()
-    return make_engine(settings().database_url, pool_size=10)
-
-
-def uow_factory() -> ElectionsUnitOfWork:
-    return ElectionsUnitOfWork(make_session_factory(engine()))
 
 
 def now() -> datetime:
@@ -86,9 +68,7 @@ class ElectionsWorker:
 
 
 def main() -> None:
-    configure_logging(SERVICE_NAME, settings().log_level)
-    upgrade(SERVICE_NAME, settings().database_url)
-    run_worker(ElectionsWorker, settings())
+    resources.run(ElectionsWorker)
 
 
 if __name__ == "__main__":

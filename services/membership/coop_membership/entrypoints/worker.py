@@ -4,39 +4,23 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
-from functools import cache  # noqa: E402
 from typing import Any  # noqa: E402
 
 from coop_membership import SERVICE_NAME  # noqa: E402
 from coop_membership.adapters.repository import MembershipUnitOfWork  # noqa: E402
 from coop_membership.service_layer import services  # noqa: E402
-from coop_platform.config import Settings, load_settings  # noqa: E402
-from coop_platform.db import make_engine, make_session_factory  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
-from coop_platform.logs import configure_logging  # noqa: E402
-from coop_platform.migrations import upgrade  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
+    WorkerResources,
     coop_event_handler,
-    run_worker,
 )
 
+resources = WorkerResources(SERVICE_NAME, MembershipUnitOfWork)
+settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
+
 SHARE_PAID_QUEUE = "evt-billing-share.paid--membership.on_share_paid"
-
-
-@cache
-def settings() -> Settings:
-    return load_settings(SERVICE_NAME, "worker")
-
-
-@cache
-def engine():
-    return make_engine(settings().database_url, pool_size=10)
-
-
-def uow_factory() -> MembershipUnitOfWork:
-    return MembershipUnitOfWork(make_session_factory(engine()))
 
 
 class MembershipWorker:
@@ -52,9 +36,7 @@ class MembershipWorker:
 
 
 def main() -> None:
-    configure_logging(SERVICE_NAME, settings().log_level)
-    upgrade(SERVICE_NAME, settings().database_url)
-    run_worker(MembershipWorker, settings())
+    resources.run(MembershipWorker)
 
 
 if __name__ == "__main__":
