@@ -29,6 +29,8 @@ from coop_platform.tables import outbox_table
 
 log = logging.getLogger(__name__)
 _OUTBOX = outbox_table(MetaData())
+#: Empty polls (about a quarter of a second at the short poll) before the relay slows down.
+IDLE_POLLS_BEFORE_SLOWING = 25
 
 
 def exchange_for(service: str) -> str:
@@ -83,6 +85,7 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_seconds: float = 0.01,
         max_backoff_seconds: float = 5.0,
+        max_idle_poll_seconds: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
         on_published: Callable[[int], None] | None = None,
     ) -> None:
@@ -91,6 +94,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_seconds = poll_seconds
         self.max_backoff_seconds = max_backoff_seconds
+        self.max_idle_poll_seconds = max_idle_poll_seconds
         self.sleep = sleep
         self.on_published = on_published
         self._publisher: Publisher | None = None
@@ -181,14 +185,25 @@ class OutboxRelay:
             raise failure
         return len(published)
 
+    def idle_delay(self, idle_polls: int) -> float:
+        """Wait before the next poll after `idle_polls` empty polls in a row: the short poll
+        while events flow, stretching to `max_idle_poll_seconds` on an idle service so that an
+        idle worker does not query its database a hundred times a second."""
+        if idle_polls <= IDLE_POLLS_BEFORE_SLOWING:
+            return self.poll_seconds
+        grown = self.poll_seconds * (2 ** min(idle_polls - IDLE_POLLS_BEFORE_SLOWING, 10))
+        return min(grown, max(self.poll_seconds, self.max_idle_poll_seconds))
+
     def run_forever(self) -> None:
         backoff = self.poll_seconds
+        idle_polls = 0
         while not self._stopping:
             try:
                 count = self.run_once()
                 backoff = self.poll_seconds
+                idle_polls = idle_polls + 1 if count == 0 else 0
                 if count < self.batch_size:
-                    self.sleep(self.poll_seconds)
+                    self.sleep(self.idle_delay(idle_polls))
             except Exception:  # noqa: BLE001 - log, back off, retry; rows stay pending
                 log.warning("outbox relay failed; retrying in %.2fs", backoff, exc_info=True)
                 self.sleep(backoff)

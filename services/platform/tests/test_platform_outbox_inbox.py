@@ -183,3 +183,13 @@ def test_confirming_publisher_counts_out_of_order_single_confirms():
     assert publisher._acked_upto == 5
     publisher._on_ack(9, True)  # "multiple": everything up to 9
     assert publisher._acked_upto == 9
+
+
+def test_relay_polls_fast_while_events_flow_and_slows_down_to_a_bound_when_idle(engine):
+    from coop_platform.outbox import IDLE_POLLS_BEFORE_SLOWING as quiet
+
+    relay = OutboxRelay(engine, lambda: None, poll_seconds=0.01, max_idle_poll_seconds=0.05)
+    assert relay.idle_delay(0) == 0.01          # events just flowed: short poll
+    assert relay.idle_delay(quiet) == 0.01      # a short lull between commits changes nothing
+    assert relay.idle_delay(quiet + 1) == 0.02  # then it slows down...
+    assert relay.idle_delay(quiet + 50) == 0.05  # ...never beyond the bound (event latency stays low)
