@@ -235,18 +235,21 @@ def start_server(
         raise RuntimeError(f"could not bind gRPC on {address}")
     stop_event = threading.Event()
 
-    def watch_database() -> None:
-        while True:
-            ok = engine is None or database_reachable(engine)
-            status = (
-                health_pb2.HealthCheckResponse.SERVING if ok
-                else health_pb2.HealthCheckResponse.NOT_SERVING
-            )
-            for name in ("", *names):
-                health_servicer.set(name, status)
-            if stop_event.wait(health_interval):
-                return
+    def check_database() -> None:
+        ok = engine is None or database_reachable(engine)
+        status = (
+            health_pb2.HealthCheckResponse.SERVING if ok
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *names):
+            health_servicer.set(name, status)
 
+    def watch_database() -> None:
+        while not stop_event.wait(health_interval):
+            check_database()
+
+    # Every service name has a status before the first call can arrive (never NOT_FOUND).
+    check_database()
     server.start()
     threading.Thread(target=watch_database, name="health-db", daemon=True).start()
     log.info("gRPC listening", extra={"address": f"{settings.grpc_host}:{bound}", "tls": settings.tls_enabled})

@@ -97,3 +97,17 @@ def test_logs_are_json_lines_with_service_and_correlation_id():
     assert record["correlation_id"] == "abc123"
     assert record["member_number"] == "M000001"
     assert record["level"] == "INFO"
+
+
+def test_health_knows_every_service_as_soon_as_the_server_has_started(settings):
+    engine, register, _ = build(settings)
+    for _ in range(5):
+        running = start_server(settings, register, engine, port=0, health_interval=60)
+        try:
+            with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+                reply = health_pb2_grpc.HealthStub(channel).Check(
+                    health_pb2.HealthCheckRequest(service="coop.membership.v1.MembershipService"), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        finally:
+            running.stop(0)
+    engine.dispose()
