@@ -125,12 +125,12 @@ def draft_to_details(draft: pb.MemberDraft) -> MemberDetails:
 def to_message(event: ev.Event) -> tuple[str, object, str]:
     """(event name, payload message, CloudEvents subject) for a domain event."""
     match event:
-        case ev.MemberAdmitted(member=m, readmission=r):
+        case ev.MemberAdmitted(member=m, readmission=r, in_good_standing=g):
             return "member.admitted", events_pb2.MemberAdmitted(
-                member=member_to_pb(m, False), readmission=r), m.member_id
-        case ev.MemberUpdated(member=m, changed_fields=fields):
+                member=member_to_pb(m, g), readmission=r), m.member_id
+        case ev.MemberUpdated(member=m, changed_fields=fields, in_good_standing=g):
             return "member.updated", events_pb2.MemberUpdated(
-                member=member_to_pb(m, False), changed_fields=fields), m.member_id
+                member=member_to_pb(m, g), changed_fields=fields), m.member_id
         case ev.MemberStatusChanged(member=m, change=c, in_good_standing=g):
             return "member.status_changed", events_pb2.MemberStatusChanged(
                 member_id=m.member_id, member_number=m.member_number,

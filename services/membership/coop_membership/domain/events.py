@@ -11,12 +11,14 @@ from coop_membership.domain.model import Member, Share, StatusChange
 class MemberAdmitted:
     member: Member
     readmission: bool = False
+    in_good_standing: bool = False
 
 
 @dataclass(frozen=True)
 class MemberUpdated:
     member: Member
     changed_fields: list[str] = field(default_factory=list)
+    in_good_standing: bool = False
 
 
 @dataclass(frozen=True)

@@ -76,7 +76,7 @@ def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: b
         uow.members.insert_history(changes)
         view = _view(uow, member, now.date())
         if admission is not None:
-            uow.publish(ev.MemberAdmitted(member, readmission=False))
+            uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing))
             uow.publish(ev.MemberStatusChanged(member, admission, view.in_good_standing))
         uow.commit()
     return view
@@ -89,7 +89,8 @@ def _transition(uow: MembershipUnitOfWork, member: Member, target: Status, reaso
     uow.members.add_history(change)
     good = member.in_good_standing(now.date(), uow.members.share_year(now.year))
     if target == Status.ACTIVE:
-        uow.publish(ev.MemberAdmitted(member, readmission=previous in (Status.RESIGNED, Status.EXCLUDED)))
+        uow.publish(ev.MemberAdmitted(member, readmission=previous in (Status.RESIGNED, Status.EXCLUDED),
+                                      in_good_standing=good))
     uow.publish(ev.MemberStatusChanged(member, change, good))
     return change
 
@@ -106,9 +107,9 @@ def update_member(uow_factory: UowFactory, member_id: str, changes: MemberDetail
         changed = member.update(changes, paths, utcnow())
         if "email" in changed and uow.members.email_taken(member.email or "", member.member_id):
             raise AlreadyExists(f"a member with email {member.email} already exists", field="email")
-        if changed:
-            uow.publish(ev.MemberUpdated(member, changed))
         view = _view(uow, member)
+        if changed:
+            uow.publish(ev.MemberUpdated(member, changed, view.in_good_standing))
         uow.commit()
     return view
 
@@ -313,8 +314,8 @@ def erase_personal_data(uow_factory: UowFactory, member_id: str, reason: str, ac
         uow.members.add_history(StatusChange(member.status, member.status,
                                              f"personal data erased: {reason}"[:500], actor, utcnow(),
                                              member_no=member.member_no))
-        uow.publish(ev.MemberUpdated(member, ["erased"]))
         view = _view(uow, member)
+        uow.publish(ev.MemberUpdated(member, ["erased"], view.in_good_standing))
         uow.commit()
     return view
 
@@ -384,6 +385,8 @@ def import_members(uow_factory: UowFactory, rows: list[ImportRow], *, dry_run: b
                 m.status = Status.APPLICANT
             members.append(m)
         fields = [f for f in Member.__dataclass_fields__ if f != "member_no"]
+        today = now.date()
+        policy = uow.members.share_year(today.year)
         batch = 2000
         for start in range(0, len(members), batch):
             chunk = members[start : start + batch]
@@ -398,7 +401,7 @@ def import_members(uow_factory: UowFactory, rows: list[ImportRow], *, dry_run: b
             for no, m in zip(numbers, chunk, strict=True):
                 m.member_no = no
                 if m.status == Status.ACTIVE:
-                    uow.publish(ev.MemberAdmitted(m))
+                    uow.publish(ev.MemberAdmitted(m, in_good_standing=m.in_good_standing(today, policy)))
             if progress:
                 progress(len(chunk))
         uow.commit()
