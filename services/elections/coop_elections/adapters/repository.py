@@ -173,6 +173,16 @@ class SqlElectionRepository:
             getattr(c, column) <= now, c.status.in_(statuses)))
         return [(r.tenant, r.election_id) for r in rows]
 
+    def member_rolls_due(self, tenant: str, now: datetime, until: datetime) -> list[str]:
+        """Elections of `tenant` whose roll cut-off falls in [now, until) and whose roll is still
+        empty and open: the worker builds them from the members projection just before the cut-off."""
+        c, r = orm.elections.c, orm.voter_roll.c
+        has_roll = select(r.voter_id).where(r.election_id == c.election_id).exists()
+        rows = self.session.execute(select(c.election_id).where(
+            c.tenant == tenant, c.roll_frozen.is_(False), c.roll_cutoff > now, c.roll_cutoff <= until,
+            c.status == "scheduled", ~has_roll))
+        return [row.election_id for row in rows]
+
     def closing_soon_due(self, now: datetime, lead_until: datetime) -> list[tuple[str, str]]:
         c = orm.elections.c
         rows = self.session.execute(select(c.tenant, c.election_id).where(

@@ -64,7 +64,7 @@ class ElectionsWorker:
     @timer(interval=TICK_SECONDS)
     def tick(self) -> dict[str, int]:
         """Open, remind (election.closing_soon) and close/publish whatever is due."""
-        return services.run_timers(uow_factory, now(), CLOSING_SOON_LEAD)
+        return services.run_timers(uow_factory, now(), CLOSING_SOON_LEAD, roll_lead=timedelta(seconds=3 * TICK_SECONDS))
 
 
 def main() -> None:

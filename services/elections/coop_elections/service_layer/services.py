@@ -589,10 +589,32 @@ def due_elections(uow_factory: UowFactory, what: str, now: datetime) -> list[tup
         return uow.elections.due("closes_at", now, ("scheduled", "open"))
 
 
-def run_timers(uow_factory: UowFactory, now: datetime, closing_soon_lead: timedelta) -> dict[str, int]:
-    """One tick of the worker's clock: open, remind, close and publish whatever is due.
-    Each election in its own transaction; one failing election does not stop the others."""
-    done = {"opened": 0, "closing_soon": 0, "closed": 0, "failed": 0}
+#: Our own cooperative's tenant: its rolls come from the membership projection.
+MEMBER_ROLL_TENANT = "coop"
+
+
+def build_due_member_rolls(uow_factory: UowFactory, now: datetime, lead: timedelta) -> int:
+    """Build, just before their cut-off, the rolls of our cooperative's elections that nobody
+    built by hand: the members in good standing at that moment (the projection)."""
+    with uow_factory() as uow:
+        due = uow.elections.member_rolls_due(MEMBER_ROLL_TENANT, now, now + lead)
+    built = 0
+    for election_id in due:
+        try:
+            build_roll_from_members(uow_factory, MEMBER_ROLL_TENANT, election_id, now)
+            built += 1
+        except (FailedPrecondition, InvalidArgument):
+            continue
+    return built
+
+
+def run_timers(uow_factory: UowFactory, now: datetime, closing_soon_lead: timedelta,
+               roll_lead: timedelta = timedelta(seconds=45)) -> dict[str, int]:
+    """One tick of the worker's clock: build due member rolls, open, remind, close and publish
+    whatever is due. Each election in its own transaction; one failing does not stop the others.
+    `roll_lead` must exceed the tick interval so that some tick falls before every cut-off."""
+    done = {"rolls_built": build_due_member_rolls(uow_factory, now, roll_lead),
+            "opened": 0, "closing_soon": 0, "closed": 0, "failed": 0}
     for tenant, election_id in due_elections(uow_factory, "open", now):
         try:
             open_election(uow_factory, tenant, election_id, now)

@@ -104,3 +104,23 @@ def test_timer_opens_reminds_closes_and_publishes(monkeypatch):
     assert list(data.elected_member_ids) == ["bob"]
     assert (data.mandate_start, data.mandate_end) == ("2027-05-15", "2031-05-15")
     assert services.get_results(uow, "coop", e.election_id)["count"]["ballots"] == 1
+
+
+def test_timer_builds_our_cooperatives_roll_from_the_projection_just_before_the_cut_off(monkeypatch):
+    uow = worker_module.uow_factory
+    worker = worker_factory(worker_module.ElectionsWorker)
+    member = str(uuid.uuid4())
+    worker.on_member_admitted(_member_event("member.admitted", {
+        "member": {"memberId": member, "category": "MEMBER_CATEGORY_USER", "inGoodStanding": True}}, member))
+    e = services.create_election(uow, "coop", _spec(), OPENS - timedelta(days=3))
+    partner = services.create_election(uow, "partner-x", _spec(), OPENS - timedelta(days=3))
+
+    monkeypatch.setattr(worker_module, "now", lambda: OPENS - timedelta(hours=1))
+    assert worker.tick()["rolls_built"] == 0  # too early: members may still join or lapse
+    assert not services.my_roll_entry(uow, "coop", e.election_id, member)[0]
+
+    monkeypatch.setattr(worker_module, "now", lambda: OPENS - timedelta(seconds=20))
+    assert worker.tick()["rolls_built"] >= 1
+    assert services.my_roll_entry(uow, "coop", e.election_id, member)[0]
+    assert not services.my_roll_entry(uow, "partner-x", partner.election_id, member)[0]  # partners import theirs
+    assert worker.tick()["rolls_built"] == 0  # built once
