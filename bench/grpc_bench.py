@@ -3,14 +3,9 @@ grpcio + psycopg2 baseline, both on PostgreSQL tables preloaded through the CSV 
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
-
-from sqlalchemy import create_engine, text
 
 from bench.common import (
     JWT_SECRET,
@@ -26,35 +21,11 @@ from bench.data import write_members_csv
 from bench.import_bench import run_cli_import
 from coop_platform.auth import issue_token
 from coop_platform.testing import (
-    PG_ADMIN_URL,
     ServiceProcess,
     free_port,
     postgres_database,
     wait_for_health,
 )
-
-
-@contextlib.contextmanager
-def cloned_database(source_url: str) -> Iterator[str]:
-    """A fresh database copied from `source_url` (CREATE DATABASE ... TEMPLATE), dropped after."""
-    source = source_url.rsplit("/", 1)[1]
-    name = f"coop_bench_base_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    for attempt in range(50):  # the source must have no session left; backends exit asynchronously
-        try:
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-            break
-        except Exception:
-            if attempt == 49:
-                raise
-            time.sleep(0.2)
-    try:
-        yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _member_ids(dsn: str, path: Path) -> int:
@@ -125,7 +96,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
             raise RuntimeError(f"preload: {count} members in the table, expected {opts.members}")
 
         # 2. the bare baseline, on an identical copy of the preloaded database
-        with cloned_database(url) as base_url:
+        with postgres_database("coop_bench_base", template_url=url) as base_url:
             port = free_port()
             baseline = ServiceProcess("bench.baseline_server", {
                 "BENCH_DSN": psycopg_dsn(base_url), "COOP_GRPC_PORT": str(port),

@@ -18,8 +18,13 @@ from kombu import Connection, Exchange, Queue
 DLX_NAME = "coop.dlx"
 
 
+def topic_exchange(name: str) -> Exchange:
+    return Exchange(name, type="topic", durable=True, delivery_mode=2)
+
+
 def event_exchange(service: str) -> Exchange:
-    return Exchange(f"{service}.events", type="topic", durable=True, delivery_mode=2)
+    """"<service>.events": where a service publishes and subscribers bind their queues."""
+    return topic_exchange(f"{service}.events")
 
 
 def dead_letter_exchange() -> Exchange:
@@ -95,7 +100,7 @@ class ConfirmingPublisher:
 
     def _declare(self, exchange: str) -> None:
         if exchange not in self._declared:
-            Exchange(exchange, type="topic", durable=True)(self.channel).declare()
+            topic_exchange(exchange)(self.channel).declare()
             self._declared.add(exchange)
 
     def publish_many(self, messages: list[tuple[str, str, str, str, str | None]]) -> int:
@@ -153,8 +158,10 @@ def broker_reachable(amqp_url: str, timeout: float = 2.0) -> bool:
         return False
 
 
-def dead_letter_count(amqp_url: str, queue_name: str) -> int:
-    with Connection(amqp_url, connect_timeout=3) as conn:
-        q = dead_letter_queue(queue_name)(conn.default_channel)
-        _, count, _ = q.queue_declare(passive=True)
-        return int(count)
+def dead_letter_count(broker: Connection | str, queue_name: str) -> int:
+    """Messages parked in "<queue_name>.dlq"; pass an open Connection to reuse it."""
+    if isinstance(broker, str):
+        with Connection(broker, connect_timeout=3) as conn:
+            return dead_letter_count(conn, queue_name)
+    _, count, _ = dead_letter_queue(queue_name)(broker.default_channel).queue_declare(passive=True)
+    return int(count)

@@ -39,9 +39,6 @@ class Principal:
         raise PermissionDenied("you may only access your own record")
 
 
-SYSTEM = Principal(subject="system", roles=frozenset({"admin", "service"}))
-
-
 def issue_token(
     secret: str,
     subject: str,
@@ -97,14 +94,13 @@ def _verify(secret: str, token: str, issuer: str) -> tuple[Principal, float]:
         raise Unauthenticated("token expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Unauthenticated(f"invalid token: {exc}") from exc
+    subject, tenant = str(claims["sub"]), str(claims.get("tenant") or DEFAULT_TENANT)
+    if not subject.isprintable() or not tenant.isprintable():  # ids end up in the database
+        raise Unauthenticated("invalid token: subject and tenant must be printable text")
     roles = claims.get("roles") or []
     if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
         raise Unauthenticated("invalid token: roles must be a list of strings")
-    principal = Principal(
-        subject=str(claims["sub"]),
-        tenant=str(claims.get("tenant") or DEFAULT_TENANT),
-        roles=frozenset(roles) & ROLES,
-    )
+    principal = Principal(subject=subject, tenant=tenant, roles=frozenset(roles) & ROLES)
     return principal, float(claims["exp"])
 
 

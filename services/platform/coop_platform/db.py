@@ -10,6 +10,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from coop_platform.envelope import make_envelope
+
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
     url = url_or_engine.url if isinstance(url_or_engine, Engine) else make_url(url_or_engine)
@@ -123,8 +125,6 @@ class UnitOfWork:
 
     def emit(self, name: str, message: Any, *, subject: str | None = None) -> str:
         """Queue an event (a protobuf message); it reaches the outbox in this unit's commit."""
-        from coop_platform.envelope import make_envelope
-
         envelope = make_envelope(self.source, name, message, subject=subject)
         self._pending_events.append(envelope)
         return envelope["id"]

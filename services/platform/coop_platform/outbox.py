@@ -55,17 +55,14 @@ def add_many_to_outbox(session: Session, source: str, envelopes: list[dict[str, 
     ])
 
 
-def add_to_outbox(session: Session, source: str, envelope: dict[str, Any]) -> None:
-    add_many_to_outbox(session, source, [envelope])
-
 
 class Publisher(Protocol):
-    """What the relay needs from a broker client. A publisher may also offer
-    `publish_many(messages) -> int` to confirm a whole batch in one round trip."""
+    """What the relay needs from a broker client (coop_platform.amqp.ConfirmingPublisher)."""
 
-    def publish(self, exchange: str, routing_key: str, body: str, message_id: str,
-                correlation_id: str | None) -> None:
-        """Publish one persistent message and return only after the broker confirmed it."""
+    def publish_many(self, messages: list[tuple[str, str, str, str, str | None]]) -> int:
+        """Publish (exchange, routing_key, body, message_id, correlation_id) persistent messages
+        and return once the broker confirmed them all; on failure raise an exception whose
+        `confirmed` attribute (if any) counts the leading messages that were confirmed."""
 
 
 class OutboxRelay:
@@ -87,7 +84,6 @@ class OutboxRelay:
         max_backoff_seconds: float = 5.0,
         max_idle_poll_seconds: float = 0.05,
         sleep: Callable[[float], None] = time.sleep,
-        on_published: Callable[[int], None] | None = None,
     ) -> None:
         self.engine = engine
         self.publisher_factory = publisher_factory
@@ -96,7 +92,6 @@ class OutboxRelay:
         self.max_backoff_seconds = max_backoff_seconds
         self.max_idle_poll_seconds = max_idle_poll_seconds
         self.sleep = sleep
-        self.on_published = on_published
         self._publisher: Publisher | None = None
         self._stopping = False
         self._skip_locked = not is_sqlite(engine)
@@ -130,21 +125,12 @@ class OutboxRelay:
 
     def _publish_rows(self, rows: list[Any]) -> tuple[list[int], Exception | None]:
         """Publish a batch; returns the seqs the broker confirmed and the failure, if any."""
-        published: list[int] = []
         try:
-            publisher = self._get_publisher()
-            many = getattr(publisher, "publish_many", None)
-            if many is not None:
-                many([(r.exchange, r.routing_key, r.body, r.event_id, _correlation_of(r.body)) for r in rows])
-                return [r.seq for r in rows], None
-            for row in rows:
-                publisher.publish(row.exchange, row.routing_key, row.body, row.event_id,
-                                  _correlation_of(row.body))
-                published.append(row.seq)
-            return published, None
+            self._get_publisher().publish_many(
+                [(r.exchange, r.routing_key, r.body, r.event_id, _correlation_of(r.body)) for r in rows])
+            return [r.seq for r in rows], None
         except Exception as exc:  # noqa: BLE001 - broker trouble: the rest stays pending
-            confirmed = getattr(exc, "confirmed", None)
-            done = [r.seq for r in rows[:confirmed]] if confirmed is not None else published
+            done = [r.seq for r in rows[: getattr(exc, "confirmed", 0) or 0]]
             self._drop_publisher()
             OUTBOX_PUBLISH_ERRORS.inc()
             return done, exc
@@ -179,8 +165,6 @@ class OutboxRelay:
                 self._mark(conn, rows, published, failure)
         if published:
             OUTBOX_PUBLISHED.inc(len(published))
-            if self.on_published:
-                self.on_published(len(published))
         if failure is not None:
             raise failure
         return len(published)

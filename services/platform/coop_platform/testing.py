@@ -17,8 +17,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import grpc
-from kombu import Connection, Exchange, Queue
+from kombu import Connection, Queue
+
+from coop_platform.amqp import event_exchange
 
 PG_ADMIN_URL = os.environ.get("COOP_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 AMQP_URL = os.environ.get("COOP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
@@ -32,14 +33,25 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def postgres_database(prefix: str = "coop_test") -> Iterator[str]:
-    """A brand-new PostgreSQL database, dropped afterwards; yields its SQLAlchemy URL."""
+def postgres_database(prefix: str = "coop_test", *, template_url: str | None = None) -> Iterator[str]:
+    """A brand-new PostgreSQL database (a copy of `template_url`'s when given), dropped
+    afterwards; yields its SQLAlchemy URL."""
     from sqlalchemy import create_engine, text
 
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    create = f'CREATE DATABASE "{name}"'
+    if template_url:
+        create += f' TEMPLATE "{template_url.rsplit("/", 1)[1]}"'
     admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    for attempt in range(50):  # a template must have no session left; backends exit asynchronously
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(create))
+            break
+        except Exception:
+            if not template_url or attempt == 49:
+                raise
+            time.sleep(0.2)
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     finally:
@@ -53,7 +65,7 @@ def bound_queue(source_service: str, routing_key: str = "#", amqp_url: str = AMQ
     """A temporary queue bound to "<source_service>.events" (how a subscriber listens)."""
     name = f"test-{source_service}-{uuid.uuid4().hex[:8]}"
     with Connection(amqp_url) as conn:
-        exchange = Exchange(f"{source_service}.events", type="topic", durable=True)
+        exchange = event_exchange(source_service)
         exchange(conn.default_channel).declare()
         queue = Queue(name, exchange=exchange, routing_key=routing_key, durable=True, auto_delete=False)
         queue(conn.default_channel).declare()
@@ -143,10 +155,6 @@ def bearer(secret: str, subject: str, *roles: str, ttl: int = 3600) -> list[tupl
     from coop_platform.auth import issue_token
 
     return [("authorization", f"Bearer {issue_token(secret, subject, list(roles), ttl_seconds=ttl)}")]
-
-
-def channel(port: int) -> grpc.Channel:
-    return grpc.insecure_channel(f"127.0.0.1:{port}")
 
 
 @dataclass

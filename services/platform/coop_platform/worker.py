@@ -119,13 +119,13 @@ class HandlerMetrics(DependencyProvider):
 
 
 class OutboxRelayRunner(DependencyProvider):
-    """Runs the outbox relay for the service's database inside the worker process."""
+    """Runs the outbox relay for the service's database inside the worker process, and keeps
+    the outbox and dead-letter gauges fresh (the dead-letter queues are those of the service's
+    own CoopEventHandlers)."""
 
-    def __init__(self, engine_factory: Callable[[], Any], settings_factory: Callable[[], Settings],
-                 dead_letter_queues: Callable[[], list[str]] = list) -> None:
+    def __init__(self, engine_factory: Callable[[], Any], settings_factory: Callable[[], Settings]) -> None:
         self.engine_factory = engine_factory
         self.settings_factory = settings_factory
-        self.dead_letter_queues = dead_letter_queues
         self.relay: OutboxRelay | None = None
         self._stopping = False
 
@@ -141,19 +141,29 @@ class OutboxRelayRunner(DependencyProvider):
         self.container.spawn_managed_thread(self.relay.run_forever, identifier="outbox-relay")
         self.container.spawn_managed_thread(self._gauges, identifier="outbox-gauges")
 
+    def handler_queues(self) -> list[str]:
+        return [e.queue.name for e in self.container.entrypoints if isinstance(e, CoopEventHandler)]
+
     def _gauges(self) -> None:
+        from kombu import Connection
+
         settings = self.settings_factory()
+        broker: Connection | None = None
         while not self._stopping:
             try:
                 if self.relay:
                     self.relay.refresh_metrics()
-                for queue in self.dead_letter_queues():
-                    DEAD_LETTER_QUEUE_MESSAGES.labels(queue=f"{queue}.dlq").set(
-                        dead_letter_count(settings.amqp_url, queue)
-                    )
-            except Exception:  # noqa: BLE001 - gauges are best effort
+                broker = broker or Connection(settings.amqp_url, connect_timeout=3)
+                for queue in self.handler_queues():
+                    DEAD_LETTER_QUEUE_MESSAGES.labels(queue=f"{queue}.dlq").set(dead_letter_count(broker, queue))
+            except Exception:  # noqa: BLE001 - gauges are best effort; reconnect next time
                 log.debug("gauge refresh failed", exc_info=True)
+                if broker is not None:
+                    broker.release()
+                broker = None
             eventlet.sleep(2.0)
+        if broker is not None:
+            broker.release()
 
     def stop(self) -> None:
         self._stopping = True
@@ -170,7 +180,6 @@ def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
 
 def run_worker(service_cls: type, settings: Settings) -> None:
     """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully."""
-    make_psycopg2_green()
     serve_metrics(settings.metrics_port)
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(service_cls)

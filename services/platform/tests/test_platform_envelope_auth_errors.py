@@ -90,3 +90,9 @@ def test_domain_errors_map_to_status_names_by_class_even_from_other_packages():
     assert status_name_for(InvalidArgument("x")) == "INVALID_ARGUMENT"
     assert status_name_for(FailedPrecondition("x")) == "FAILED_PRECONDITION"
     assert status_name_for(KeyError("bug")) is None
+
+
+@pytest.mark.parametrize("subject", ["voter\x00", "line\nbreak"])
+def test_token_whose_subject_is_not_printable_text_is_unauthenticated(subject):
+    with pytest.raises(Unauthenticated, match="printable"):
+        verify_token(SECRET, issue_token(SECRET, subject, ["member"]))

@@ -71,14 +71,12 @@ def test_relay_keeps_rows_pending_while_the_broker_is_unreachable(engine):
 def test_relay_failing_mid_batch_marks_only_the_confirmed_rows(engine):
     _emit(engine, 4)
 
-    class FlakyPublisher:
-        def __init__(self):
-            self.sent = 0
+    class BrokerWentAway(ConnectionError):
+        confirmed = 2  # the broker confirmed the first two messages of the batch, then vanished
 
-        def publish(self, *args, **kwargs):
-            if self.sent == 2:
-                raise ConnectionError("broker went away")
-            self.sent += 1
+    class FlakyPublisher:
+        def publish_many(self, messages):
+            raise BrokerWentAway("broker went away")
 
     relay = OutboxRelay(engine, FlakyPublisher)
     with pytest.raises(ConnectionError):

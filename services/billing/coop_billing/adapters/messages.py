@@ -48,9 +48,7 @@ def parse_uuid(value: str, name: str) -> str:
         raise InvalidArgument(f"{name} {value!r} is not a UUID", {"field": name}) from None
 
 
-def parse_date(value: str, name: str, default: date | None = None) -> date:
-    if not value and default is not None:
-        return default
+def parse_date(value: str, name: str) -> date:
     try:
         parsed = date.fromisoformat(value)
     except (ValueError, TypeError):
@@ -64,9 +62,9 @@ def parse_optional_date(value: str, name: str) -> date | None:
     return parse_date(value, name) if value else None
 
 
-def check_text(value: str, name: str, *, required: bool = True, limit: int = MAX_TEXT) -> str:
+def check_text(value: str, name: str, *, limit: int = MAX_TEXT) -> str:
     text = (value or "").strip()
-    if required and not text:
+    if not text:
         raise InvalidArgument(f"{name} is required", {"field": name})
     if len(text) > limit:
         raise InvalidArgument(f"{name} is longer than {limit} characters", {"field": name})
@@ -88,8 +86,8 @@ def parse_decimal(value: str, name: str) -> Decimal:
 MAX_CENTS = 10**13  # EUR 100 billion: anything above is a typo, not an invoice
 
 
-def check_cents(value: int, name: str, *, positive: bool = True, allow_zero: bool = False) -> int:
-    if value < 0 or (positive and not allow_zero and value == 0):
+def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
+    if value < 0 or (not allow_zero and value == 0):
         raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", {"field": name})
     if value > MAX_CENTS:
         raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", {"field": name})

@@ -69,10 +69,6 @@ class SqlBillingRepository:
         query = select(orm.members).where(orm.members.c.member_id == member_id)
         return self.session.execute(self._locked(query) if lock else query).first()
 
-    def member_by_number(self, number: str) -> Any:
-        return self.session.execute(
-            select(orm.members).where(orm.members.c.member_number == number)).first()
-
     def ensure_member_row(self, member_id: str) -> None:
         self.session.execute(
             self._insert(orm.members)
@@ -198,7 +194,7 @@ class SqlBillingRepository:
         inv = stored.invoice
         self.session.execute(insert(orm.invoices).values(
             invoice_id=inv.invoice_id, member_id=inv.member_id, activity_id=inv.activity_id,
-            client_id=stored.client_id, state=inv.state.value, created_at=utcnow()))
+            client_id=stored.client_id, created_at=utcnow(), **self._invoice_values(stored)))
         self._insert_lines(inv.invoice_id, inv.lines, 0)
 
     def _insert_lines(self, invoice_id: str, lines: Iterable[InvoiceLine], start: int) -> None:
@@ -215,6 +211,10 @@ class SqlBillingRepository:
         if row is None:
             return None
         return self._assemble([row])[0]
+
+    def invoice_member_id(self, invoice_id: str) -> str | None:
+        return self.session.execute(select(orm.invoices.c.member_id).where(
+            orm.invoices.c.invoice_id == invoice_id)).scalar_one_or_none()
 
     def _assemble(self, rows: list[Any]) -> list[StoredInvoice]:
         if not rows:
@@ -248,27 +248,31 @@ class SqlBillingRepository:
                                      r.contribution_rate_bp, r.created_at))
         return out
 
-    def save_invoice(self, stored: StoredInvoice, *, new_lines_from: int | None = None,
-                     new_payments: Iterable[Payment] = ()) -> None:
+    @staticmethod
+    def _invoice_values(stored: StoredInvoice) -> dict[str, Any]:
         inv = stored.invoice
         totals = inv.totals()
         note = inv.credit_note
-        self.session.execute(update(orm.invoices).where(orm.invoices.c.invoice_id == inv.invoice_id).values(
+        return dict(
             state=inv.state.value, number=str(inv.number) if inv.number else None,
             year=inv.number.year if inv.number else None, issued_on=inv.issued_on, due_on=inv.due_on,
             net_cents=totals.net_cents, vat_cents=totals.vat_cents, total_cents=totals.total_cents,
             paid_cents=inv.paid_cents, contribution_cents=stored.contribution_cents,
             contribution_rate_bp=stored.contribution_rate_bp,
             credit_note_number=str(note.number) if note else None,
-            credit_note_on=note.issued_on if note else None, credit_note_reason=note.reason if note else None))
+            credit_note_on=note.issued_on if note else None, credit_note_reason=note.reason if note else None)
+
+    def save_invoice(self, stored: StoredInvoice, *, new_lines_from: int | None = None,
+                     new_payments: Iterable[Payment] = ()) -> None:
+        inv = stored.invoice
+        self.session.execute(update(orm.invoices).where(orm.invoices.c.invoice_id == inv.invoice_id)
+                             .values(**self._invoice_values(stored)))
         if new_lines_from is not None:
             self._insert_lines(inv.invoice_id, inv.lines[new_lines_from:], new_lines_from)
-        seq = len(inv.payments) - len(list(new_payments))
-        rows = []
-        for p in new_payments:
-            rows.append(dict(invoice_id=inv.invoice_id, payment_id=p.payment_id, seq=seq,
-                             amount_cents=p.amount_cents, paid_on=p.paid_on))
-            seq += 1
+        new_payments = list(new_payments)  # counted then iterated: never consume a generator twice
+        first = len(inv.payments) - len(new_payments)
+        rows = [dict(invoice_id=inv.invoice_id, payment_id=p.payment_id, seq=first + n,
+                     amount_cents=p.amount_cents, paid_on=p.paid_on) for n, p in enumerate(new_payments)]
         if rows:
             self.session.execute(insert(orm.payments), rows)
 

@@ -1,8 +1,6 @@
-"""Domain errors.
-
-Each subclass maps one-to-one onto a gRPC status code (DESIGN D6), so the api
-layer can translate without inspecting messages. ``detail`` carries structured
-data (e.g. ``shortfall_cents``) so clients never parse prose.
+"""Domain errors: the platform's vocabulary (coop_platform.errors, pure Python), which the
+gRPC layer maps to status codes (DESIGN D6). ``detail`` carries structured data
+(e.g. ``shortfall_cents``) so clients never parse prose.
 """
 
 from __future__ import annotations
@@ -10,43 +8,38 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from coop_platform import errors as _platform
 
-class DomainError(Exception):
+
+class DomainError(_platform.DomainError):
     """Base of every error the domain raises on purpose."""
-
-    grpc_code: str = "UNKNOWN"
 
     def __init__(self, message: str, detail: Mapping[str, Any] | None = None) -> None:
         super().__init__(message)
-        self.message = message
         self.detail: dict[str, Any] = dict(detail or {})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.grpc_code = cls.status_name  # kept for callers; the platform reads status_name
 
     def __str__(self) -> str:
         return self.message
 
 
-class InvalidArgument(DomainError):
+class InvalidArgument(DomainError, _platform.InvalidArgument):
     """The input itself is malformed, whatever the state of the system."""
 
-    grpc_code = "INVALID_ARGUMENT"
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, _platform.NotFound):
     """A referenced entity (or a rate in force at a date) does not exist."""
 
-    grpc_code = "NOT_FOUND"
 
-
-class AlreadyExists(DomainError):
+class AlreadyExists(DomainError, _platform.AlreadyExists):
     """Creating something that exists (duplicate payment id, duplicate rate change...)."""
 
-    grpc_code = "ALREADY_EXISTS"
 
-
-class FailedPrecondition(DomainError):
+class FailedPrecondition(DomainError, _platform.FailedPrecondition):
     """The input is fine but the current state forbids it (e.g. budget too small)."""
-
-    grpc_code = "FAILED_PRECONDITION"
 
     @property
     def shortfall_cents(self) -> int | None:
@@ -55,7 +48,5 @@ class FailedPrecondition(DomainError):
         return int(value) if value is not None else None
 
 
-class PermissionDenied(DomainError):
+class PermissionDenied(DomainError, _platform.PermissionDenied):
     """The caller is known but not allowed to do this."""
-
-    grpc_code = "PERMISSION_DENIED"

@@ -66,7 +66,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     # -- invoices
     def _own_invoice(self, invoice_id: str, *roles: str) -> None:
-        _self_or(services.get_invoice(self.uow, invoice_id).invoice.member_id, *roles)
+        _self_or(services.invoice_member_id(self.uow, invoice_id), *roles)
 
     def CreateInvoice(self, request: pb.CreateInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         _self_or(request.member_id, *STAFF)

@@ -34,7 +34,7 @@ class BillingWorker:
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
-    relay = OutboxRelayRunner(engine, settings, lambda: list(QUEUES))
+    relay = OutboxRelayRunner(engine, settings)
 
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:

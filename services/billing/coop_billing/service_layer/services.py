@@ -96,7 +96,7 @@ def create_client(uow_factory: UowFactory, name: str, country: str, address: str
 
 def get_client(uow_factory: UowFactory, client_id: str) -> Any:
     with uow_factory() as uow:
-        row = uow.billing.client(msg.parse_uuid(client_id, "client_id"))
+        row = uow.read_only().billing.client(msg.parse_uuid(client_id, "client_id"))
         if row is None:
             raise NotFound(f"no client {client_id}")
         return row
@@ -120,7 +120,7 @@ def create_activity(uow_factory: UowFactory, member_id: str, name: str, sector_c
 
 def get_activity(uow_factory: UowFactory, activity_id: str) -> Any:
     with uow_factory() as uow:
-        row = uow.billing.activity(msg.parse_uuid(activity_id, "activity_id"))
+        row = uow.read_only().billing.activity(msg.parse_uuid(activity_id, "activity_id"))
         if row is None:
             raise NotFound(f"no activity {activity_id}")
         return row
@@ -131,7 +131,7 @@ def list_activities(uow_factory: UowFactory, member_id: str, token: str, size: i
     size = check_page_size(size)
     after = msg.decode_token(token, 2)
     with uow_factory() as uow:
-        rows = uow.billing.activities_of(member_id, after, size + 1)
+        rows = uow.read_only().billing.activities_of(member_id, after, size + 1)
     page = rows[:size]
     nxt = msg.encode_token(page[-1].created_at.isoformat(), page[-1].activity_id) if len(rows) > size else ""
     return page, nxt
@@ -153,7 +153,7 @@ def get_budget(uow_factory: UowFactory, activity_id: str, token: str, size: int)
     if after and not after[0].isdigit():
         raise InvalidArgument("page_token is not a token this service issued", {"field": "page_token"})
     with uow_factory() as uow:
-        activity = uow.billing.activity(activity_id)
+        activity = uow.read_only().billing.activity(activity_id)
         if activity is None:
             raise NotFound(f"no activity {activity_id}")
         balance, reserved = uow.billing.balances(activity_id)
@@ -174,7 +174,16 @@ def _invoice(uow: BillingUnitOfWork, invoice_id: str, *, lock: bool = False) -> 
 
 def get_invoice(uow_factory: UowFactory, invoice_id: str) -> StoredInvoice:
     with uow_factory() as uow:
-        return _invoice(uow, invoice_id)
+        return _invoice(uow.read_only(), invoice_id)
+
+
+def invoice_member_id(uow_factory: UowFactory, invoice_id: str) -> str:
+    """Whose invoice this is (one column; for access checks before a command)."""
+    with uow_factory() as uow:
+        member_id = uow.read_only().billing.invoice_member_id(msg.parse_uuid(invoice_id, "invoice_id"))
+    if member_id is None:
+        raise NotFound(f"no invoice {invoice_id}")
+    return member_id
 
 
 def create_invoice(uow_factory: UowFactory, member_id: str, activity_id: str, client_id: str,
@@ -199,7 +208,6 @@ def create_invoice(uow_factory: UowFactory, member_id: str, activity_id: str, cl
             invoice.add_line(line)
         stored = StoredInvoice(invoice, client_id)
         uow.billing.add_invoice(stored)
-        uow.billing.save_invoice(stored)
         uow.commit()
         return stored
 
@@ -290,9 +298,9 @@ def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
         number = DocumentNumber(CREDIT_NOTE_SERIES, on.year, uow.billing.next_number(CREDIT_NOTE_SERIES, on.year))
         invoice.cancel(number, on, reason)
         ledger = uow.billing.ledger(invoice.activity_id, reference=str(invoice.number))
-        already = len(ledger.entries)
+        before = len(ledger.entries)
         post_credit_note(ledger, invoice)
-        uow.billing.add_entries(invoice.activity_id, ledger.entries[already:])
+        uow.billing.add_entries(invoice.activity_id, _new_entries(ledger, before))
         uow.billing.save_invoice(stored)
         uow.emit("invoice.cancelled", events_pb2.InvoiceCancelled(invoice=msg.invoice_to_pb(stored)),
                  subject=invoice.invoice_id)
@@ -309,7 +317,7 @@ def list_invoices(uow_factory: UowFactory, member_id: str, year: int, token: str
     after = msg.decode_token(token, 2)
     _check_time_token(after)
     with uow_factory() as uow:
-        rows = uow.billing.invoices_of(member_id, year, after, size + 1)
+        rows = uow.read_only().billing.invoices_of(member_id, year, after, size + 1)
     page = rows[:size]
     nxt = ""
     if len(rows) > size:
@@ -342,7 +350,7 @@ def set_rate(uow_factory: UowFactory, kind: str, effective_from: date, basis_poi
 
 def list_rates(uow_factory: UowFactory) -> list[RateChange]:
     with uow_factory() as uow:
-        schedule = uow.billing.schedule()
+        schedule = uow.read_only().billing.schedule()
     return [c for kind in RateKind for c in schedule.changes(kind)]
 
 
@@ -430,7 +438,7 @@ def cancel_contract(uow_factory: UowFactory, contract_id: str, reason: str) -> S
 
 def get_contract(uow_factory: UowFactory, contract_id: str) -> StoredContract:
     with uow_factory() as uow:
-        stored = uow.billing.contract(msg.parse_uuid(contract_id, "contract_id"))
+        stored = uow.read_only().billing.contract(msg.parse_uuid(contract_id, "contract_id"))
         if stored is None:
             raise NotFound(f"no contract {contract_id}")
         return stored
@@ -443,7 +451,7 @@ def list_contracts(uow_factory: UowFactory, member_id: str, token: str,
     after = msg.decode_token(token, 2)
     _check_time_token(after)
     with uow_factory() as uow:
-        rows = uow.billing.contracts_of(member_id, after, size + 1)
+        rows = uow.read_only().billing.contracts_of(member_id, after, size + 1)
     page = rows[:size]
     nxt = ""
     if len(rows) > size:
@@ -453,9 +461,10 @@ def list_contracts(uow_factory: UowFactory, member_id: str, token: str,
 
 # ------------------------------------------------------------------ share fees
 
-def _bill_share_fee(uow: BillingUnitOfWork, member_id: str, year: int, amount_cents: int) -> tuple[Any, bool]:
-    """(fee row, newly billed) inside the caller's unit of work; the member row lock serialises."""
-    member = _member(uow, member_id, lock=True)
+def _bill_share_fee(uow: BillingUnitOfWork, member: Any, year: int, amount_cents: int) -> tuple[Any, bool]:
+    """(fee row, newly billed) inside the caller's unit of work; the caller's lock on the member
+    row (``_member(..., lock=True)``) serialises."""
+    member_id = member.member_id
     existing = uow.billing.share_fee(member_id, year)
     if existing is not None:
         return existing, False
@@ -474,10 +483,10 @@ def bill_share_fee(uow_factory: UowFactory, member_id: str, year: int, amount_ce
     check_year(year)
     amount = msg.check_cents(amount_cents, "amount_cents", allow_zero=True) or DEFAULT_SHARE_FEE_CENTS
     with uow_factory() as uow:
-        member = _member(uow, member_id)
+        member = _member(uow, member_id, lock=True)
         if member.status != "active":
             raise FailedPrecondition(f"member is {member.status}: only active members owe the annual share")
-        row, _ = _bill_share_fee(uow, member_id, year, amount)
+        row, _ = _bill_share_fee(uow, member, year, amount)
         uow.commit()
         return row, member.member_number
 
@@ -499,7 +508,7 @@ def bill_share_fees(uow_factory: UowFactory, year: int, amount_cents: int = 0,
             if not ids:
                 break
             for member_id in ids:
-                _row, new = _bill_share_fee(uow, member_id, year, amount)
+                _row, new = _bill_share_fee(uow, _member(uow, member_id, lock=True), year, amount)
                 billed += int(new)
             uow.commit()
         after = ids[-1]
@@ -526,14 +535,14 @@ def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int,
     msg.check_cents(amount_cents, "amount_cents")
     bank_reference = msg.check_text(bank_reference, "bank_reference", limit=100)
     with uow_factory() as uow:
-        member = _member(uow, member_id)
+        member = _member(uow, member_id, lock=True)
         used = uow.billing.share_fee_by_bank_reference(bank_reference)
         if used is not None:
             if used.member_id == member_id and used.year == year and used.paid_cents == amount_cents:
                 return used, member.member_number
             raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
                                 {"field": "bank_reference"})
-        _bill_share_fee(uow, member_id, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
+        _bill_share_fee(uow, member, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
         fee = uow.billing.share_fee(member_id, year, lock=True)
         if fee.state == "paid":
             raise FailedPrecondition(f"the {year} share of this member is already paid ({fee.bank_reference})")
@@ -552,7 +561,7 @@ def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int,
 def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str]:
     member_id = msg.parse_uuid(member_id, "member_id")
     with uow_factory() as uow:
-        member = uow.billing.member(member_id)
+        member = uow.read_only().billing.member(member_id)
         return uow.billing.share_fees_of(member_id), member.member_number if member else ""
 
 
@@ -591,7 +600,7 @@ def apply_member_admitted(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> N
     uow.billing.ensure_member_row(member_id)
     uow.billing.update_member(member_id, status="active", **_identity(member))
     year = _event_time(envelope).year
-    _bill_share_fee(uow, member_id, year, DEFAULT_SHARE_FEE_CENTS)
+    _bill_share_fee(uow, _member(uow, member_id, lock=True), year, DEFAULT_SHARE_FEE_CENTS)
 
 
 def apply_member_updated(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
@@ -628,7 +637,7 @@ def get_statement(uow_factory: UowFactory, member_id: str, year: int,
     if language and language not in LANGUAGES:
         raise InvalidArgument(f"language must be one of {', '.join(LANGUAGES)}", {"field": "language"})
     with uow_factory() as uow:
-        member = _member(uow, member_id)
+        member = _member(uow.read_only(), member_id)
         figures = uow.billing.statement_figures(member_id, year)
         schedule = uow.billing.schedule()
     lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
@@ -705,7 +714,7 @@ def scenario_from_pb(spec: pb.ScenarioSpec) -> rd.Scenario:
 
 def _members_for(uow_factory: UowFactory, envelope: rd.Envelope) -> list[rd.MemberRevenue]:
     with uow_factory() as uow:
-        rows = uow.billing.revenue_by_member(envelope.reference_start, envelope.reference_end)
+        rows = uow.read_only().billing.revenue_by_member(envelope.reference_start, envelope.reference_end)
     return [rd.MemberRevenue(m, revenue, sector) for m, revenue, sector in rows]
 
 
@@ -745,7 +754,7 @@ def list_payouts(uow_factory: UowFactory, envelope_id: str, token: str, size: in
     size = check_page_size(size)
     after = msg.decode_token(token, 1)
     with uow_factory() as uow:
-        if uow.billing.envelope(envelope_id) is None:
+        if uow.read_only().billing.envelope(envelope_id) is None:
             raise NotFound(f"no adopted envelope {envelope_id}")
         rows = uow.billing.payouts(envelope_id, after[0] if after else "", size + 1)
     page = rows[:size]

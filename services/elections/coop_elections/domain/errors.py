@@ -1,7 +1,9 @@
 """Domain errors of the elections service.
 
-They carry no transport concerns; the api layer maps each class to one gRPC
-status code (DESIGN D6), so the class chosen here *is* the public contract:
+They carry no transport concerns and import nothing from coop_platform: its gRPC
+interceptor maps them by class name (along the MRO, so ``ChainBroken`` is an
+``InvalidArgument``) to one status code (DESIGN D6). The class chosen here *is*
+the public contract:
 
 =====================  ====================
 class                  gRPC code

@@ -50,9 +50,6 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
             principal.require(*roles)
         return principal
 
-    def _election(self, election_id: str):
-        return services.get_election(self.uow, current_principal().tenant, election_id)
-
     # -- elections
     def CreateElection(self, request, context):
         p = self._caller(*MANAGERS)
@@ -175,10 +172,9 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
 
     def EnterPaperBallot(self, request, context):
         p = self._caller(*TELLERS)
-        election = self._election(request.election_id)
-        content = msg.content_from_answers(request.answers, election)
-        state, tracker = services.enter_paper_ballot(self.uow, p.tenant, request.election_id,
-                                                     request.paper_id, content, p.subject, self.clock())
+        state, tracker = services.enter_paper_ballot(  # answers read against the election it loads
+            self.uow, p.tenant, request.election_id, request.paper_id,
+            lambda election: msg.content_from_answers(request.answers, election), p.subject, self.clock())
         return pb.PaperBallotResponse(paper_id=request.paper_id, state=state, tracker=tracker)
 
     def GetTurnout(self, request, context):

@@ -30,7 +30,6 @@ CONSUMED = {
     "member.status_changed": "on_member_status_changed",
     "share.paid": "on_share_paid",
 }
-QUEUES = [f"evt-membership-{event}--{SERVICE_NAME}.{method}" for event, method in CONSUMED.items()]
 TICK_SECONDS = 15
 CLOSING_SOON_LEAD = timedelta(hours=24)
 
@@ -44,7 +43,7 @@ class ElectionsWorker:
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
-    relay = OutboxRelayRunner(engine, settings, lambda: QUEUES)
+    relay = OutboxRelayRunner(engine, settings)
 
     def _apply(self, consumer: str, envelope: dict[str, Any]) -> None:
         process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, services.apply_member_event)

@@ -44,6 +44,7 @@ from coop_elections.domain.model import CANDIDATE_METHODS, ElectionDefinition, M
 from coop_elections.domain.proxies import ProxyBook, ProxyStatus
 from coop_elections.domain.published import RollHasher, definition_to_json
 from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
+from coop_platform.auth import DEFAULT_TENANT
 
 UowFactory = Callable[[], ElectionsUnitOfWork]
 MAX_ROLL_IMPORT = 100_000
@@ -105,6 +106,7 @@ def create_election(uow_factory: UowFactory, tenant: str, spec: ElectionSpec, no
 
 def get_election(uow_factory: UowFactory, tenant: str, election_id: str) -> StoredElection:
     with uow_factory() as uow:
+        uow.read_only()
         return _load(uow, tenant, election_id)
 
 
@@ -112,7 +114,7 @@ def list_elections(uow_factory: UowFactory, tenant: str, limit: int) -> list[Sto
     if not 1 <= limit <= 200:
         raise InvalidArgument("page_size must be between 1 and 200")
     with uow_factory() as uow:
-        return uow.elections.list_elections(tenant, limit)
+        return uow.read_only().elections.list_elections(tenant, limit)
 
 
 def open_election(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> StoredElection:
@@ -126,7 +128,7 @@ def open_election(uow_factory: UowFactory, tenant: str, election_id: str, now: d
         if now < e.spec.window.opens_at:
             raise FailedPrecondition(f"voting opens at {e.spec.window.opens_at.isoformat()}")
         _definition(uow, e)  # candidate lists are complete
-        summary = _freeze(uow, e, now)
+        summary = _freeze(uow, e)
         uow.elections.update_election(e.election_id, status="open")
         uow.emit(*msg.election_opened(e, summary.size))
         uow.commit()
@@ -157,7 +159,7 @@ def import_roll(uow_factory: UowFactory, tenant: str, election_id: str,
         if present:
             raise AlreadyExists(f"{len(present)} voter(s) already on the roll, e.g. {min(present)}")
         uow.elections.add_roll_entries(e.election_id, [(v, w, None) for v, w in entries])
-        summary = _summary(uow, e, now)
+        summary = _summary(uow, e)
         uow.commit()
         return summary
 
@@ -219,15 +221,23 @@ def build_roll_from_members(uow_factory: UowFactory, tenant: str, election_id: s
         present = uow.elections.roll_voters_present(e.election_id, [m for m, _ in members])
         uow.elections.add_roll_entries(
             e.election_id, [(m, 1, cat) for m, cat in members if m not in present])
-        summary = _summary(uow, e, now)
+        summary = _summary(uow, e)
         uow.commit()
         return summary
 
 
-def _freeze(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> RollSummary:
-    """Compute and store size, weight and hash (once); the caller holds the election lock."""
+def _stored_summary(e: StoredElection) -> RollSummary | None:
+    """The totals stored when the roll was frozen (a frozen roll never changes), else None."""
     if e.roll_frozen and e.roll_hash:
         return RollSummary(e.election_id, e.roll_size or 0, e.roll_weight or 0, True, e.roll_hash)
+    return None
+
+
+def _freeze(uow: ElectionsUnitOfWork, e: StoredElection) -> RollSummary:
+    """Compute and store size, weight and hash (once); the caller holds the election lock."""
+    stored = _stored_summary(e)
+    if stored is not None:
+        return stored
     hasher = RollHasher()
     for voter_id, weight in sorted(uow.elections.roll_entries(e.election_id)):
         hasher.add(voter_id, weight)
@@ -238,9 +248,10 @@ def _freeze(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> RollS
     return RollSummary(e.election_id, hasher.size, hasher.total_weight, True, digest)
 
 
-def _summary(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> RollSummary:
-    if e.roll_frozen and e.roll_hash:
-        return RollSummary(e.election_id, e.roll_size or 0, e.roll_weight or 0, True, e.roll_hash)
+def _summary(uow: ElectionsUnitOfWork, e: StoredElection) -> RollSummary:
+    stored = _stored_summary(e)
+    if stored is not None:
+        return stored
     size, weight = uow.elections.roll_totals(e.election_id)
     return RollSummary(e.election_id, size, weight, False, "")
 
@@ -248,7 +259,7 @@ def _summary(uow: ElectionsUnitOfWork, e: StoredElection, now: datetime) -> Roll
 def freeze_roll(uow_factory: UowFactory, tenant: str, election_id: str, now: datetime) -> RollSummary:
     with uow_factory() as uow:
         e = _load(uow, tenant, election_id, lock="update")
-        summary = _freeze(uow, e, now)
+        summary = _freeze(uow, e)
         uow.commit()
         return summary
 
@@ -258,14 +269,15 @@ def roll_summary(uow_factory: UowFactory, tenant: str, election_id: str, now: da
         e = _load(uow, tenant, election_id)
         if e.roll_is_frozen(now) and not e.roll_hash:
             e = _load(uow, tenant, election_id, lock="update")
-            summary = _freeze(uow, e, now)
+            summary = _freeze(uow, e)
             uow.commit()
             return summary
-        return _summary(uow, e, now)
+        return _summary(uow, e)
 
 
 def my_roll_entry(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str) -> tuple[bool, int, bool]:
     with uow_factory() as uow:
+        uow.read_only()
         e = _load(uow, tenant, election_id)
         entry = uow.elections.roll_entry(e.election_id, voter_id)
         voted = uow.elections.has_voted(e.election_id, voter_id)
@@ -315,8 +327,9 @@ def submit_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, que
                 raise FailedPrecondition("the permanent-staff candidacies are full for this question")
         uow.elections.save_candidacy(e.election_id, question_id, candidate_id,
                                      json.dumps([t.__dict__ for t in statement]), category, False)
+        row = uow.elections.candidacy(e.election_id, question_id, candidate_id)  # before the commit: no second transaction
         uow.commit()
-        return uow.elections.candidacy(e.election_id, question_id, candidate_id)
+        return row
 
 
 def withdraw_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, question_id: str,
@@ -330,8 +343,9 @@ def withdraw_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, q
             raise NotFound("no candidacy to withdraw")
         uow.elections.save_candidacy(e.election_id, question_id, candidate_id, row.statement,
                                      row.category, True)
+        row = uow.elections.candidacy(e.election_id, question_id, candidate_id)  # before the commit: no second transaction
         uow.commit()
-        return uow.elections.candidacy(e.election_id, question_id, candidate_id)
+        return row
 
 
 def list_candidacies(uow_factory: UowFactory, tenant: str, election_id: str, question_id: str,
@@ -489,10 +503,15 @@ def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter
 
 
 def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, paper_id: str,
-                       content: dict[str, Any], teller: str, now: datetime) -> tuple[str, str]:
-    check_id(paper_id, "paper_id")
+                       content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]], teller: str,
+                       now: datetime) -> tuple[str, str]:
+    """`content` may be a function of the election, as for cast_ballot (one election read)."""
     with uow_factory() as uow:
-        e = _open_for_voting(uow, tenant, election_id, now)
+        e = _load(uow, tenant, election_id, lock="share")  # shared: the close waits for entries
+        if callable(content):
+            content = content(e)
+        check_id(paper_id, "paper_id")
+        _check_open(e, now)
         normalised = validate_ballot(_definition(uow, e), content)
         content_json = canonical_json(normalised).decode()
         row = uow.elections.paper(e.election_id, paper_id)
@@ -519,11 +538,12 @@ def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, p
 
 def turnout(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[int, int, int, int]:
     with uow_factory() as uow:
+        uow.read_only()
         e = _load(uow, tenant, election_id)
         voted = uow.elections.voted_count(e.election_id)
         _, voted_weight = uow.elections.ballot_totals(e.election_id)
-        size, weight = uow.elections.roll_totals(e.election_id)
-        return voted, size, voted_weight, weight
+        roll = _summary(uow, e)  # once frozen, the stored totals: no scan of the roll per call
+        return voted, roll.size, voted_weight, roll.total_weight
 
 
 # -- close, count, publish -----------------------------------------------------------------
@@ -535,7 +555,7 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
             return json.loads(uow.elections.results(e.election_id).results_json)
         if now < e.closes_at:
             raise FailedPrecondition(f"voting closes at {e.closes_at.isoformat()}")
-        summary = _freeze(uow, e, now)
+        summary = _freeze(uow, e)
         definition_ = _definition(uow, e, summary.total_weight)
         rows = sorted(uow.elections.ballots(e.election_id))
         entries, head = build_chain(e.election_id, ((t, w, json.loads(c)) for t, w, c in rows))
@@ -572,32 +592,33 @@ def _closed_results(uow: ElectionsUnitOfWork, tenant: str, election_id: str) -> 
 
 def get_results(uow_factory: UowFactory, tenant: str, election_id: str) -> dict[str, Any]:
     with uow_factory() as uow:
-        return json.loads(_closed_results(uow, tenant, election_id).results_json)
+        return json.loads(_closed_results(uow.read_only(), tenant, election_id).results_json)
 
 
 def published_box(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[str, str, str]:
     with uow_factory() as uow:
-        row = _closed_results(uow, tenant, election_id)
+        row = _closed_results(uow.read_only(), tenant, election_id)
         return row.box_json, row.election_json, row.results_json
 
 
 # -- timers (worker) ----------------------------------------------------------------------
 def due_elections(uow_factory: UowFactory, what: str, now: datetime) -> list[tuple[str, str]]:
     with uow_factory() as uow:
+        uow.read_only()
         if what == "open":
             return uow.elections.due("opens_at", now, ("scheduled",))
         return uow.elections.due("closes_at", now, ("scheduled", "open"))
 
 
 #: Our own cooperative's tenant: its rolls come from the membership projection.
-MEMBER_ROLL_TENANT = "coop"
+MEMBER_ROLL_TENANT = DEFAULT_TENANT
 
 
 def build_due_member_rolls(uow_factory: UowFactory, now: datetime, lead: timedelta) -> int:
     """Build, just before their cut-off, the rolls of our cooperative's elections that nobody
     built by hand: the members in good standing at that moment (the projection)."""
     with uow_factory() as uow:
-        due = uow.elections.member_rolls_due(MEMBER_ROLL_TENANT, now, now + lead)
+        due = uow.read_only().elections.member_rolls_due(MEMBER_ROLL_TENANT, now, now + lead)
     built = 0
     for election_id in due:
         try:
@@ -635,7 +656,7 @@ def send_closing_soon(uow_factory: UowFactory, now: datetime, lead: timedelta) -
     """election.closing_soon with the non-voters, once per election, `lead` before the close."""
     sent = 0
     with uow_factory() as uow:
-        due = uow.elections.closing_soon_due(now, now + lead)
+        due = uow.read_only().elections.closing_soon_due(now, now + lead)
     for tenant, election_id in due:
         with uow_factory() as uow:
             e = _load(uow, tenant, election_id, lock="update")
@@ -649,9 +670,6 @@ def send_closing_soon(uow_factory: UowFactory, now: datetime, lead: timedelta) -
 
 
 # -- membership events (our own cooperative's projection) ---------------------------------
-GOOD_STANDING_STATUSES = {"active"}
-
-
 def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> None:
     """member.admitted / member.status_changed / share.paid -> the members projection."""
     data = envelope.get("data") or {}

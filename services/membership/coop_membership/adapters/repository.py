@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -50,7 +50,6 @@ class MemberQuery:
     text: str = ""
     after_member_no: int = 0
     limit: int = 50
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def good_standing_clause(today: date, policy: ShareYear):
@@ -169,11 +168,8 @@ class SqlMemberRepository:
             select(StatusChange).where(orm.status_history.c.member_no == member_no)
             .order_by(orm.status_history.c.id)))
 
-    def add_history(self, change: StatusChange) -> None:
-        self.session.add(change)
-
     def insert_history(self, changes: list[StatusChange]) -> None:
-        """Append status changes of a member already flushed, in one statement (no ORM flush)."""
+        """Append status changes (of members already written), in one statement."""
         self.session.execute(insert(orm.status_history), [
             {"member_no": c.member_no, "from_status": c.from_status.value if c.from_status else None,
              "to_status": c.to_status.value, "reason": c.reason, "actor": c.actor, "at": c.at}

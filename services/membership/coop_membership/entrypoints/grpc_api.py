@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from dataclasses import replace
 
 import grpc
 
@@ -127,7 +128,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         if not 0 < size <= services.MAX_PAGE_SIZE:
             raise InvalidArgument(f"page_size must be between 1 and {services.MAX_PAGE_SIZE}", field="page_size")
         base = query_from_filter(request.filter)
-        query = MemberQuery(**{**services.asdict_shallow(base), "after_member_no": _decode_cursor(request.page_token), "limit": size})
+        query = replace(base, after_member_no=_decode_cursor(request.page_token), limit=size)
         views, cursor = services.list_members(self.uow, query)
         return pb.ListMembersResponse(members=[_member(v) for v in views], next_page_token=_encode_cursor(cursor))
 

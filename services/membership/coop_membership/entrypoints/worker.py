@@ -28,7 +28,7 @@ class MembershipWorker:
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
-    relay = OutboxRelayRunner(engine, settings, lambda: [SHARE_PAID_QUEUE])
+    relay = OutboxRelayRunner(engine, settings)
 
     @coop_event_handler("billing", "share.paid", max_deliveries=5)
     def on_share_paid(self, envelope: dict[str, Any]) -> None:

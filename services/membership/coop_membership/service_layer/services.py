@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -86,7 +86,7 @@ def _transition(uow: MembershipUnitOfWork, member: Member, target: Status, reaso
                 now: datetime) -> StatusChange:
     previous = Status(member.status)
     change = member.change_status(target, reason, actor, now)
-    uow.members.add_history(change)
+    uow.members.insert_history([change])
     good = member.in_good_standing(now.date(), uow.members.share_year(now.year))
     if target == Status.ACTIVE:
         uow.publish(ev.MemberAdmitted(member, readmission=previous in (Status.RESIGNED, Status.EXCLUDED),
@@ -139,15 +139,11 @@ def list_members(uow_factory: UowFactory, query: MemberQuery) -> tuple[list[Memb
         uow.read_only()
         policy = uow.members.share_year(today.year)
         fetched = uow.members.list(
-            MemberQuery(**{**asdict_shallow(query), "limit": query.limit + 1}), today, policy)
+            replace(query, limit=query.limit + 1), today, policy)
         page = fetched[: query.limit]
         views = [MemberView(m, m.in_good_standing(today, policy)) for m in page]
         cursor = page[-1].member_no if len(fetched) > query.limit else None
         return views, cursor
-
-
-def asdict_shallow(query: MemberQuery) -> dict[str, Any]:
-    return {f: getattr(query, f) for f in query.__dataclass_fields__}
 
 
 def count_members(uow_factory: UowFactory, query: MemberQuery) -> dict[str, Any]:
@@ -311,9 +307,9 @@ def erase_personal_data(uow_factory: UowFactory, member_id: str, reason: str, ac
         if Status(member.status) in (Status.ACTIVE, Status.SUSPENDED):
             raise FailedPrecondition("an active or suspended member must resign or be excluded before erasure")
         member.erase(utcnow())
-        uow.members.add_history(StatusChange(member.status, member.status,
-                                             f"personal data erased: {reason}"[:500], actor, utcnow(),
-                                             member_no=member.member_no))
+        uow.members.insert_history([StatusChange(member.status, member.status,
+                                                 f"personal data erased: {reason}"[:500], actor, utcnow(),
+                                                 member_no=member.member_no)])
         view = _view(uow, member)
         uow.publish(ev.MemberUpdated(member, ["erased"], view.in_good_standing))
         uow.commit()

@@ -74,6 +74,17 @@ def test_the_worker_listens_on_the_documented_queue_name():
     assert handler.queue.queue_arguments["x-dead-letter-routing-key"] == worker_module.SHARE_PAID_QUEUE + ".dlq"
 
 
+def test_the_relay_watches_the_dead_letter_queues_of_the_services_own_handlers():
+    from nameko.containers import ServiceContainer
+    from nameko.testing.utils import get_extension
+
+    from coop_platform.worker import CoopEventHandler, OutboxRelayRunner
+
+    container = ServiceContainer(worker_module.MembershipWorker, {"AMQP_URI": AMQP_URL})
+    get_extension(container, CoopEventHandler).setup()
+    assert get_extension(container, OutboxRelayRunner).handler_queues() == [worker_module.SHARE_PAID_QUEUE]
+
+
 def test_handler_called_directly_pays_the_share_and_a_second_call_with_the_same_event_changes_nothing(old):
     member = old().member
     handler = worker_factory(worker_module.MembershipWorker)
