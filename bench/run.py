@@ -65,6 +65,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--invoice-seconds", type=float,
                    help="measured seconds of issuing at most; a shorter run is extrapolated (90)")
     g.add_argument("--invoice-warmup", type=float, help="warm-up seconds of issuing, not measured (3)")
+    g.add_argument("--invoice-flow", choices=("one-call", "three-calls"), default="one-call",
+                   help="one CreateInvoice(issue=true) per invoice, or create + add lines + issue (one-call)")
     g.add_argument("--billing-clients", type=int, default=32, help="concurrent invoicing clients (32)")
     g.add_argument("--billing-client-procs", type=int, default=2, help="issuer/statement processes (2)")
     g.add_argument("--billing-api-processes", type=int, default=2, help="billing api processes, COOP_API_PROCESSES (2)")

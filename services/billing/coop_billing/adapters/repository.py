@@ -107,6 +107,10 @@ class SqlBillingRepository:
         return self.session.execute(
             select(orm.clients).where(orm.clients.c.client_id == client_id)).first()
 
+    def clients(self, client_ids: Iterable[str]) -> dict[str, Any]:
+        return {r.client_id: r for r in self.session.execute(
+            select(orm.clients).where(orm.clients.c.client_id.in_(set(client_ids))))}
+
     # -- activities and ledgers
     def add_activity(self, **values: Any) -> None:
         self.session.execute(insert(orm.activities).values(created_at=utcnow(), **values))
@@ -114,6 +118,16 @@ class SqlBillingRepository:
     def activity(self, activity_id: str, *, lock: bool = False) -> Any:
         query = select(orm.activities).where(orm.activities.c.activity_id == activity_id)
         return self.session.execute(self._locked(query) if lock else query).first()
+
+    def activities_with_standing(self, activity_ids: Iterable[str]) -> dict[str, Any]:
+        """Activities with their member's projected standing, by id, in one query (the invoicing
+        path): member_status and in_good_standing are None when billing has not heard of the member."""
+        a, m = orm.activities, orm.members.c
+        rows = self.session.execute(
+            select(a, m.status.label("member_status"), m.in_good_standing, m.member_number)
+            .select_from(a.outerjoin(orm.members, m.member_id == a.c.member_id))
+            .where(a.c.activity_id.in_(set(activity_ids))))
+        return {r.activity_id: r for r in rows}
 
     def activities_of(self, member_id: str, after: tuple[str, ...], limit: int) -> list[Any]:
         a = orm.activities.c
@@ -136,9 +150,13 @@ class SqlBillingRepository:
             for i, r in enumerate(rows, start=1)])
 
     def add_entries(self, activity_id: str, entries: Iterable[LedgerEntry]) -> None:
+        self.add_entries_of([(activity_id, x) for x in entries])
+
+    def add_entries_of(self, entries: Iterable[tuple[str, LedgerEntry]]) -> None:
+        """Entries of several activities, (activity id, entry) in posting order, in one statement."""
         rows = [dict(activity_id=activity_id, kind=x.kind.value, amount_cents=x.amount_cents, on=x.on,
                      reference=x.reference, contract_id=x.contract_id, balance_delta=x.balance_delta,
-                     reserved_delta=x.reserved_delta) for x in entries]
+                     reserved_delta=x.reserved_delta) for activity_id, x in entries]
         if rows:
             self.session.execute(insert(orm.ledger_entries), rows)
 
@@ -179,28 +197,39 @@ class SqlBillingRepository:
         A rolled-back transaction gives its number back, so numbers are gapless; the
         lock makes concurrent issuers queue, so they are never duplicated.
         """
+        return self.take_numbers(series, year, 1)
+
+    def take_numbers(self, series: str, year: int, count: int) -> int:
+        """Take `count` consecutive numbers (see next_number); returns the first of them."""
         c = orm.number_counters.c
-        self.session.execute(
-            self._insert(orm.number_counters).values(series=series, year=year, last_value=0)
-            .on_conflict_do_nothing(index_elements=["series", "year"]))
-        # One statement takes the row lock and the number: the lock is held for one round trip
+        # One statement takes the row lock and the numbers: the lock is held for one round trip
         # less than SELECT ... FOR UPDATE followed by UPDATE (the counter is the issuing hot spot).
-        return self.session.execute(
-            update(orm.number_counters).where(c.series == series, c.year == year)
-            .values(last_value=c.last_value + 1).returning(c.last_value)).scalar_one()
+        take = (update(orm.number_counters).where(c.series == series, c.year == year)
+                .values(last_value=c.last_value + count).returning(c.last_value))
+        last = self.session.execute(take).scalar_one_or_none()
+        if last is None:  # the series' first number this year: create its counter, then take
+            self.session.execute(
+                self._insert(orm.number_counters).values(series=series, year=year, last_value=0)
+                .on_conflict_do_nothing(index_elements=["series", "year"]))
+            last = self.session.execute(take).scalar_one()
+        return last - count + 1
 
     # -- invoices
-    def add_invoice(self, stored: StoredInvoice) -> None:
-        inv = stored.invoice
-        self.session.execute(insert(orm.invoices).values(
-            invoice_id=inv.invoice_id, member_id=inv.member_id, activity_id=inv.activity_id,
-            client_id=stored.client_id, created_at=utcnow(), **self._invoice_values(stored)))
-        self._insert_lines(inv.invoice_id, inv.lines, 0)
+    def add_invoices(self, invoices: list[StoredInvoice]) -> None:
+        """New invoices with their lines: one statement for the invoices, one for all lines."""
+        now = utcnow()
+        for stored in invoices:
+            stored.created_at = now
+        self.session.execute(insert(orm.invoices), [
+            dict(invoice_id=x.invoice.invoice_id, member_id=x.invoice.member_id, activity_id=x.invoice.activity_id,
+                 client_id=x.client_id, created_at=now, **self._invoice_values(x)) for x in invoices])
+        self._insert_lines([(x.invoice.invoice_id, line, i) for x in invoices for i, line in enumerate(x.invoice.lines)])
 
-    def _insert_lines(self, invoice_id: str, lines: Iterable[InvoiceLine], start: int) -> None:
-        rows = [dict(invoice_id=invoice_id, position=start + i, description=line.description,
+    def _insert_lines(self, lines: Iterable[tuple[str, InvoiceLine, int]]) -> None:
+        """(invoice id, line, position) rows in one statement."""
+        rows = [dict(invoice_id=invoice_id, position=position, description=line.description,
                      quantity=str(line.quantity), unit_price_cents=line.unit_price_cents,
-                     vat_rate=line.vat_rate.value) for i, line in enumerate(lines)]
+                     vat_rate=line.vat_rate.value) for invoice_id, line, position in lines]
         if rows:
             self.session.execute(insert(orm.invoice_lines), rows)
 
@@ -268,7 +297,8 @@ class SqlBillingRepository:
         self.session.execute(update(orm.invoices).where(orm.invoices.c.invoice_id == inv.invoice_id)
                              .values(**self._invoice_values(stored)))
         if new_lines_from is not None:
-            self._insert_lines(inv.invoice_id, inv.lines[new_lines_from:], new_lines_from)
+            self._insert_lines((inv.invoice_id, line, new_lines_from + i)
+                               for i, line in enumerate(inv.lines[new_lines_from:]))
         new_payments = list(new_payments)  # counted then iterated: never consume a generator twice
         first = len(inv.payments) - len(new_payments)
         rows = [dict(invoice_id=inv.invoice_id, payment_id=p.payment_id, seq=first + n,

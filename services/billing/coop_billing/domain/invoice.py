@@ -279,22 +279,28 @@ class Invoice:
     # -- life cycle
     def issue(self, number: DocumentNumber, issued_on: date, due_on: date | None = None) -> None:
         """Freeze the invoice under its number. Contribution is taken at this moment."""
+        due = self.check_issuable(issued_on, due_on)
+        if number.series != INVOICE_SERIES:
+            raise InvalidArgument(f"{number} is not in the invoice series")
+        if number.year != issued_on.year:
+            raise InvalidArgument(f"number {number} does not match the issue year {issued_on.year}")
+        self.number, self.issued_on, self.due_on = number, issued_on, due
+        self.state = InvoiceState.ISSUED
+
+    def check_issuable(self, issued_on: date, due_on: date | None = None) -> date:
+        """Every reason `issue` would refuse, checked before a number is taken (so a refusal
+        never queues for the numbering lock); returns the due date."""
         self._require_draft("issue")
         if not self._lines:
             raise FailedPrecondition("cannot issue an invoice without lines")
         if self.totals().total_cents <= 0:
             raise FailedPrecondition("cannot issue an invoice whose total is zero")
-        if number.series != INVOICE_SERIES:
-            raise InvalidArgument(f"{number} is not in the invoice series")
-        if number.year != issued_on.year:
-            raise InvalidArgument(f"number {number} does not match the issue year {issued_on.year}")
         due = due_on or issued_on + timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
         if due < issued_on:
             raise InvalidArgument("due date is before the issue date")
         for line in self._lines:  # client may have changed since the line was added
             self._check_reverse_charge(line)
-        self.number, self.issued_on, self.due_on = number, issued_on, due
-        self.state = InvoiceState.ISSUED
+        return due
 
     @property
     def paid_cents(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
@@ -11,6 +13,7 @@ from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork
 from coop_billing.service_layer import services
+from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
 
@@ -32,6 +35,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def __init__(self, uow_factory: services.UowFactory) -> None:
         self.uow = uow_factory
+        # Concurrent CreateInvoice calls share one transaction (one numbering-lock hold, one commit).
+        self.new_invoices = Coalescer("billing_create_invoice", partial(services.create_invoices, uow_factory))
 
     # -- clients and activities
     def CreateClient(self, request: pb.CreateClientRequest, context: grpc.ServicerContext) -> pb.CreateClientResponse:
@@ -70,9 +75,11 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def CreateInvoice(self, request: pb.CreateInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         _self_or(request.member_id, *STAFF)
-        lines = [msg.line_from_pb(x) for x in request.lines]
-        return msg.invoice_to_pb(services.create_invoice(
-            self.uow, request.member_id, request.activity_id, request.client_id, lines))
+        new = services.new_invoice(
+            request.member_id, request.activity_id, request.client_id, [msg.line_from_pb(x) for x in request.lines],
+            issue=request.issue, issued_on=msg.parse_optional_date(request.issued_on, "issued_on"),
+            due_on=msg.parse_optional_date(request.due_on, "due_on"))
+        return msg.invoice_to_pb(self.new_invoices.submit(new))
 
     def AddInvoiceLines(self, request: pb.AddInvoiceLinesRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -22,10 +22,16 @@ from coop_billing.adapters.repository import (
     utcnow,
 )
 from coop_billing.domain import redistribution as rd
-from coop_billing.domain.budget import ActivityLedger
+from coop_billing.domain.budget import ActivityLedger, LedgerEntry
 from coop_billing.domain.contract import ContractTerms, EmploymentContract
 from coop_billing.domain.contribution import RateChange, RateKind
-from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from coop_billing.domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
 from coop_billing.domain.invoice import (
     CREDIT_NOTE_SERIES,
     INVOICE_SERIES,
@@ -65,10 +71,14 @@ def check_year(year: int) -> int:
 def _member(uow: BillingUnitOfWork, member_id: str, *, lock: bool = False) -> Any:
     row = uow.billing.member(member_id, lock=lock)
     if row is None:
-        raise FailedPrecondition(
-            f"member {member_id} is unknown to billing (no member.admitted event received yet)",
-            {"member_id": member_id})
+        raise _unknown_member(member_id)
     return row
+
+
+def _unknown_member(member_id: str) -> FailedPrecondition:
+    return FailedPrecondition(
+        f"member {member_id} is unknown to billing (no member.admitted event received yet)",
+        {"member_id": member_id})
 
 
 # ------------------------------------------------------------------ clients and activities
@@ -186,30 +196,85 @@ def invoice_member_id(uow_factory: UowFactory, invoice_id: str) -> str:
     return member_id
 
 
-def create_invoice(uow_factory: UowFactory, member_id: str, activity_id: str, client_id: str,
-                   lines: list[InvoiceLine]) -> StoredInvoice:
-    member_id = msg.parse_uuid(member_id, "member_id")
-    activity_id = msg.parse_uuid(activity_id, "activity_id")
-    client_id = msg.parse_uuid(client_id, "client_id")
+@dataclass(frozen=True)
+class NewInvoice:
+    """A checked request for a new invoice: a draft, or (issued_on set) issued at once."""
+
+    member_id: str
+    activity_id: str
+    client_id: str
+    lines: tuple[InvoiceLine, ...]
+    issued_on: date | None = None
+    due_on: date | None = None
+
+
+def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[InvoiceLine], *,
+                issue: bool = False, issued_on: date | None = None, due_on: date | None = None) -> NewInvoice:
+    """Check what can be checked without the database."""
     if len(lines) > MAX_LINES:
         raise InvalidArgument(f"at most {MAX_LINES} lines", {"field": "lines"})
+    if issue:
+        issued_on = _issue_date(issued_on)
+    elif issued_on or due_on:
+        raise InvalidArgument("issued_on and due_on are set when issuing", {"field": "issue"})
+    return NewInvoice(msg.parse_uuid(member_id, "member_id"), msg.parse_uuid(activity_id, "activity_id"),
+                      msg.parse_uuid(client_id, "client_id"), tuple(lines), issued_on, due_on)
+
+
+def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> StoredInvoice:
+    """A draft, or the complete invoice in one transaction: numbered, posted to the budget and
+    published (the portal's "create and send"; nothing is written if any step refuses)."""
+    result = create_invoices(uow_factory, [request])[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[StoredInvoice | DomainError]:
+    """Create (and issue) several invoices in one transaction: one result per request, a
+    refusal for the requests that are refused, which write nothing. Issued ones take
+    consecutive numbers under one hold of the numbering lock, so concurrent callers
+    batched together (coop_platform.batching) share one lock hold and one commit."""
+    results: list[StoredInvoice | DomainError | None] = [None] * len(requests)
     with uow_factory() as uow:
-        activity = uow.billing.activity(activity_id)
-        if activity is None:
-            raise NotFound(f"no activity {activity_id}")
-        if activity.member_id != member_id:
-            raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
-        client_row = uow.billing.client(client_id)
-        if client_row is None:
-            raise NotFound(f"no client {client_id}")
-        invoice = Invoice(str(uuid.uuid4()), member_id, activity_id,
-                          Client(client_row.name, client_row.country, client_row.address, client_row.vat_number))
-        for line in lines:
-            invoice.add_line(line)
-        stored = StoredInvoice(invoice, client_id)
-        uow.billing.add_invoice(stored)
-        uow.commit()
-        return stored
+        activities = uow.billing.activities_with_standing(r.activity_id for r in requests)
+        clients = uow.billing.clients(r.client_id for r in requests)
+        accepted: list[tuple[int, StoredInvoice]] = []
+        issuing: list[tuple[StoredInvoice, date, date | None]] = []
+        for n, request in enumerate(requests):
+            try:
+                stored = _draft(request, activities.get(request.activity_id), clients.get(request.client_id))
+                if request.issued_on is not None:
+                    activity = activities[request.activity_id]
+                    _require_good_standing(request.member_id, activity.member_status, activity.in_good_standing,
+                                           activity.member_number)
+                    stored.invoice.check_issuable(request.issued_on, request.due_on)
+                    issuing.append((stored, request.issued_on, request.due_on))
+                accepted.append((n, stored))
+            except DomainError as refused:
+                results[n] = refused
+        if accepted:
+            entries = _number_and_post(uow, issuing) if issuing else []
+            uow.billing.add_invoices([stored for _, stored in accepted])
+            uow.billing.add_entries_of(entries)
+            uow.commit()
+        for n, stored in accepted:
+            results[n] = stored
+    return results  # type: ignore[return-value]
+
+
+def _draft(request: NewInvoice, activity: Any, client_row: Any) -> StoredInvoice:
+    if activity is None:
+        raise NotFound(f"no activity {request.activity_id}")
+    if activity.member_id != request.member_id:
+        raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
+    if client_row is None:
+        raise NotFound(f"no client {request.client_id}")
+    invoice = Invoice(str(uuid.uuid4()), request.member_id, request.activity_id,
+                      Client(client_row.name, client_row.country, client_row.address, client_row.vat_number))
+    for line in request.lines:
+        invoice.add_line(line)
+    return StoredInvoice(invoice, request.client_id)
 
 
 def add_invoice_lines(uow_factory: UowFactory, invoice_id: str, lines: list[InvoiceLine]) -> StoredInvoice:
@@ -230,32 +295,60 @@ def add_invoice_lines(uow_factory: UowFactory, invoice_id: str, lines: list[Invo
 def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | None = None,
                   due_on: date | None = None) -> StoredInvoice:
     """Give the invoice its gapless yearly number and post it (and its contribution) to the budget."""
+    issued_on = _issue_date(issued_on)
+    with uow_factory() as uow:
+        stored = _invoice(uow, invoice_id, lock=True)
+        member = _member(uow, stored.invoice.member_id)
+        _require_good_standing(stored.invoice.member_id, member.status, member.in_good_standing,
+                               member.member_number)
+        stored.invoice.check_issuable(issued_on, due_on)
+        entries = _number_and_post(uow, [(stored, issued_on, due_on)])
+        uow.billing.save_invoice(stored)
+        uow.billing.add_entries_of(entries)
+        uow.commit()
+        return stored
+
+
+def _issue_date(issued_on: date | None) -> date:
     issued_on = issued_on or today()
     if issued_on > today():
         raise InvalidArgument("an invoice cannot be issued in the future", {"field": "issued_on"})
-    with uow_factory() as uow:
-        stored = _invoice(uow, invoice_id, lock=True)
+    return issued_on
+
+
+def _require_good_standing(member_id: str, status: str | None, in_good_standing: bool | None,
+                           member_number: str | None) -> None:
+    if status is None:
+        raise _unknown_member(member_id)
+    if not in_good_standing or status != "active":
+        raise FailedPrecondition(
+            f"member {member_number or member_id} is not in good standing "
+            "(annual share unpaid, or not an active member): invoices cannot be issued",
+            {"member_id": member_id})
+
+
+def _number_and_post(uow: BillingUnitOfWork,
+                     issuing: list[tuple[StoredInvoice, date, date | None]]) -> list[tuple[str, LedgerEntry]]:
+    """Number checked invoices (consecutive per year, in the given order), post each one and its
+    contribution to its budget and queue its invoice.issued event; returns the ledger entries
+    for the caller to write with the rows. The counter rows stay locked until commit, so the
+    rates are read first and the callers check every refusal before (check_issuable)."""
+    schedule = uow.billing.schedule()
+    years = sorted({issued_on.year for _, issued_on, _ in issuing})  # one lock order: no deadlock
+    next_of = {year: uow.billing.take_numbers(INVOICE_SERIES, year, sum(
+        1 for _, issued_on, _ in issuing if issued_on.year == year)) for year in years}
+    entries: list[tuple[str, LedgerEntry]] = []
+    for stored, issued_on, due_on in issuing:
         invoice = stored.invoice
-        member = _member(uow, invoice.member_id)
-        if not member.in_good_standing or member.status != "active":
-            raise FailedPrecondition(
-                f"member {member.member_number or invoice.member_id} is not in good standing "
-                "(annual share unpaid, or not an active member): invoices cannot be issued",
-                {"member_id": invoice.member_id})
-        schedule = uow.billing.schedule()
-        # The counter row is locked last, so concurrent issuers queue only for the short rest.
-        number = DocumentNumber(INVOICE_SERIES, issued_on.year,
-                                uow.billing.next_number(INVOICE_SERIES, issued_on.year))
-        invoice.issue(number, issued_on, due_on)
+        invoice.issue(DocumentNumber(INVOICE_SERIES, issued_on.year, next_of[issued_on.year]), issued_on, due_on)
+        next_of[issued_on.year] += 1
         ledger = ActivityLedger(invoice.activity_id)
         stored.contribution_cents = post_issued_invoice(ledger, invoice, schedule)
         stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
-        uow.billing.add_entries(invoice.activity_id, ledger.entries)
-        uow.billing.save_invoice(stored)
+        entries += [(invoice.activity_id, entry) for entry in ledger.entries]
         uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=msg.invoice_to_pb(stored)),
                  subject=invoice.invoice_id)
-        uow.commit()
-        return stored
+    return entries
 
 
 def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,

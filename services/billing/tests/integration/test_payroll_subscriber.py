@@ -54,9 +54,8 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
     client_id, _, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "")
     from coop_billing.domain.invoice import InvoiceLine
 
-    draft = services.create_invoice(uow_factory, member_id, activity.activity_id, client_id,
-                                    [InvoiceLine("Big job", "1", 100_000_000, "0")])
-    services.issue_invoice(uow_factory, draft.invoice.invoice_id)
+    services.create_invoice(uow_factory, services.new_invoice(
+        member_id, activity.activity_id, client_id, [InvoiceLine("Big job", "1", 100_000_000, "0")], issue=True))
     return member_id, activity.activity_id
 
 

@@ -128,6 +128,100 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
     assert every == list(range(1, len(every) + 1))  # the whole year's sequence: no gap, no duplicate
 
 
+def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    yesterday = max(date.today() - timedelta(days=1), date(date.today().year, 1, 1))
+    issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
+        member_id=member.member_id, activity_id=act.activity_id, client_id=h.client(svc).client_id,
+        lines=[h.line(price=100_000, qty="2"), h.line(price=3333, qty="1.5", vat="6", text_="Travel")],
+        issue=True, issued_on=yesterday.isoformat()), metadata=member.md)
+    assert issued.state == pb.INVOICE_STATE_ISSUED and issued.number.startswith(f"{yesterday.year}-")
+    assert issued.issued_on == yesterday.isoformat()
+    assert issued.due_on == (yesterday + timedelta(days=30)).isoformat()
+    assert issued.net_cents == 205_000 and issued.contribution_cents == 13_325
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    assert budget.balance_cents == 205_000 - 13_325
+    assert [(e.kind, e.reference) for e in budget.entries] == [
+        ("invoice", issued.number), ("revenue_contribution", issued.number)]
+    stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
+    assert stored == issued
+    assert [e["type"] for e in svc.outbox(subject=issued.invoice_id)] == ["coop.billing.invoice.issued.v1"]
+
+
+def test_create_with_issue_refused_writes_nothing_and_takes_no_number(svc, h):
+    late = h.admit(svc, good=False)
+    act = h.activity(svc, late)
+    cl = h.client(svc)
+    before = svc.counts()
+    refusals = [
+        (late, dict(issue=True), grpc.StatusCode.FAILED_PRECONDITION, "good standing"),
+        (late, dict(issue=True, lines=[h.line(price=0)]), grpc.StatusCode.FAILED_PRECONDITION, "good standing"),
+        (late, dict(issued_on=date.today().isoformat()), grpc.StatusCode.INVALID_ARGUMENT, "when issuing"),
+        (late, dict(issue=True, issued_on=(date.today() + timedelta(days=1)).isoformat()),
+         grpc.StatusCode.INVALID_ARGUMENT, "future"),
+    ]
+    for who, extra, code, words in refusals:
+        request = pb.CreateInvoiceRequest(member_id=who.member_id, activity_id=act.activity_id,
+                                          client_id=cl.client_id, lines=extra.pop("lines", [h.line()]), **extra)
+        err = h.code_of(svc.stub.CreateInvoice, request, metadata=who.md)
+        assert (err.code(), words in err.details()) == (code, True), err.details()
+    h.set_standing(svc, late.member_id, True)
+    for extra, code, words in (
+            (dict(lines=[]), grpc.StatusCode.FAILED_PRECONDITION, "without lines"),
+            (dict(due_on=(date.today() - timedelta(days=400)).isoformat()),
+             grpc.StatusCode.INVALID_ARGUMENT, "due date")):
+        request = pb.CreateInvoiceRequest(member_id=late.member_id, activity_id=act.activity_id,
+                                          client_id=cl.client_id, lines=extra.pop("lines", [h.line()]),
+                                          issue=True, **extra)
+        err = h.code_of(svc.stub.CreateInvoice, request, metadata=late.md)
+        assert (err.code(), words in err.details()) == (code, True), err.details()
+    assert svc.counts() == before
+    year = date.today().year
+    taken = svc.scalar("SELECT coalesce(max(last_value), 0) FROM number_counters WHERE year = :y", y=year)
+    issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
+        member_id=late.member_id, activity_id=act.activity_id, client_id=cl.client_id, lines=[h.line()],
+        issue=True), metadata=late.md)
+    assert int(issued.number.rsplit("-", 1)[1]) == taken + 1
+
+
+def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc, h):
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    cl = h.client(svc)
+    drafts = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
+        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
+        lines=[h.line(price=1000 + i)]), metadata=member.md) for i in range(15)]
+    numbers: list[str] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(30)
+
+    def run(call) -> None:
+        barrier.wait()
+        try:
+            numbers.append(call().number)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    calls = [lambda d=d: svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=d.invoice_id),
+                                                metadata=member.md, timeout=60) for d in drafts]
+    calls += [lambda i=i: svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
+        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
+        lines=[h.line(price=5000 + i)], issue=True), metadata=member.md, timeout=60) for i in range(15)]
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert sequences == list(range(sequences[0], sequences[0] + 30))
+    every = sorted(int(n.rsplit("-", 1)[1]) for n in svc.engine.connect().execute(
+        __import__("sqlalchemy").text("SELECT number FROM invoices WHERE year = :y"),
+        {"y": date.today().year}).scalars())
+    assert every == list(range(1, len(every) + 1))
+
+
 def test_rate_change_applies_from_its_effective_date(svc, h):
     today = date.today()
     yesterday = today - timedelta(days=1)
