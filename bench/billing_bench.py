@@ -18,8 +18,10 @@ member's yearly statement (41,702) and a redistribution envelope simulated with 
     top-up: when the window issued fewer than --invoices, the rest of the year's invoices are
         written with SQL COPY (issued rows, lines, ledger entries, continuing the gapless number
         series; figures from the domain), so statements and the simulation see a full year
-    statement processes (python -m bench.billing_bench statements ...): GetStatement for every
-        member of the year, in parallel (there is no batch statement use case)
+    statements: every member's yearly statement through StreamStatements (the year-end run, as
+        `coop statements` does), --statement-streams streams in parallel over member-id ranges
+        (python -m bench.billing_bench stream ...); then GetStatement for a sample of
+        --statement-sample members, in parallel (the portal's one-member call)
     SimulateRedistribution: 5 keys side by side over every member with revenue, timed by the
         client; the pure domain (python -m bench.billing_bench domain ...) in its own process
 """
@@ -511,6 +513,72 @@ def _statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api
             "html_bytes_mean": round(sum(o["html_bytes"] for o in outs) / max(1, len(lat)))}
 
 
+def _stream_statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api_pid: int,
+                       worker_pid: int) -> dict:
+    """Every statement through StreamStatements, split in member-id ranges over parallel streams."""
+    import concurrent.futures as cf
+
+    ids = sorted(ids_file.read_text().split())
+    streams = max(1, opts.statement_streams)
+    bounds = [len(ids) * k // streams for k in range(streams + 1)]
+    start_at = time.time() + 2.0
+    argv = lambda k: [  # noqa: E731
+        "-m", "bench.billing_bench", "stream", "--target", target, "--year", str(year), "--start-at", str(start_at),
+        "--after", ids[bounds[k] - 1] if bounds[k] else "", "--limit", str(bounds[k + 1] - bounds[k])]
+    meter = CpuMeter(api=api_pid, worker=worker_pid)
+    with cf.ThreadPoolExecutor(streams) as pool:
+        futures = [pool.submit(run_json_process, argv(k), timeout=900, log_path=log_dir / f"billing-stream-{k}.log",
+                               env={"COOP_JWT_SECRET": JWT_SECRET}) for k in range(streams)]
+        time.sleep(max(0.0, start_at - time.time()))
+        meter.start()
+        outs = [f.result() for f in futures]
+        cpu = meter.stop()
+    wall = max(o["last_end"] for o in outs) - start_at
+    count = sum(o["statements"] for o in outs)
+    return {"statements": count, "streams": streams, "wall_s": round(wall, 2), "per_s": round(count / wall, 1),
+            "first_statement_s": round(min(o["first_at"] for o in outs) - start_at, 3),
+            "errors": {o["error"]: 1 for o in outs if o["error"]}, **cpu,
+            "revenue_cents": sum(o["revenue_cents"] for o in outs),
+            "contribution_cents": sum(o["contribution_cents"] for o in outs),
+            "distinct_members": len({m for o in outs for m in o["member_ids"]}),
+            "languages": {lang: sum(o["languages"].get(lang, 0) for o in outs) for lang in LANGUAGES},
+            "html_bytes_mean": round(sum(o["html_bytes"] for o in outs) / max(1, count))}
+
+
+def _stream_main(args: argparse.Namespace) -> int:
+    import grpc
+
+    from coop.billing.v1 import billing_pb2 as pb
+    from coop.billing.v1 import billing_pb2_grpc as pb_grpc
+    from coop_platform.testing import bearer
+
+    admin = bearer(os.environ["COOP_JWT_SECRET"], "bench-admin", "admin", ttl=3 * 3600)
+    channel = grpc.insecure_channel(args.target)
+    grpc.channel_ready_future(channel).result(timeout=30)
+    stub = pb_grpc.BillingServiceStub(channel)
+    out = {"statements": 0, "revenue_cents": 0, "contribution_cents": 0, "html_bytes": 0, "languages": {},
+           "member_ids": [], "error": "", "first_at": 0.0, "last_end": 0.0}
+    while time.time() < args.start_at:
+        time.sleep(0.001)
+    try:
+        for s in stub.StreamStatements(pb.StreamStatementsRequest(year=args.year, page_token=args.after,
+                                                                  limit=args.limit), metadata=admin, timeout=900):
+            if not out["statements"]:
+                out["first_at"] = time.time()
+            out["statements"] += 1
+            out["revenue_cents"] += s.revenue_excl_vat_cents
+            out["contribution_cents"] += s.revenue_contribution_cents
+            out["html_bytes"] += len(s.html)
+            out["languages"][s.language] = out["languages"].get(s.language, 0) + 1
+            out["member_ids"].append(s.member_id)
+    except grpc.RpcError as exc:
+        out["error"] = exc.code().name
+    out["last_end"] = time.time()
+    channel.close()
+    print(json.dumps(out))
+    return 0
+
+
 def _statements_main(args: argparse.Namespace) -> int:
     import grpc
 
@@ -681,8 +749,15 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
             # 4. every statement
             ids_file = log_dir / "billing-member-ids.txt"
             ids_file.write_text("\n".join(m[0] for m in everyone) + "\n")
-            print(f"  {len(everyone):,} statements ...", flush=True)
-            result["statements"] = _statements(opts, target, ids_file, year, log_dir, api.proc.pid, wrk.proc.pid)
+            print(f"  {len(everyone):,} statements (StreamStatements) ...", flush=True)
+            result["statements"] = _stream_statements(opts, target, ids_file, year, log_dir, api.proc.pid,
+                                                      wrk.proc.pid)
+            sample = random.Random(11).sample([m[0] for m in everyone], min(opts.statement_sample, len(everyone)))
+            sample_file = log_dir / "billing-statement-sample.txt"
+            sample_file.write_text("\n".join(sample) + "\n")
+            print(f"  GetStatement for {len(sample):,} members ...", flush=True)
+            result["get_statement"] = _statements(opts, target, sample_file, year, log_dir, api.proc.pid,
+                                                  wrk.proc.pid)
             # 5. the redistribution envelope
             request = simulate_request(pb, year)
             runs = []
@@ -719,6 +794,7 @@ def _checks(opts, r: dict) -> list[Check]:
     eligible = {x["eligible"] for x in sim["results"]}
     st_errs = sum(st["errors"].values())
     sums_ok = (st["revenue_cents"], st["contribution_cents"]) == (n_final["revenue_cents"], n_final["contribution_cents"])
+    one = r["get_statement"]
     invoice, issue = i["invoice"], i["issue"]
     flow = ("CreateInvoice(issue=true), 2 lines" if i["flow"] == "one-call"
             else "CreateInvoice + AddInvoiceLines + IssueInvoice")
@@ -747,10 +823,15 @@ def _checks(opts, r: dict) -> list[Check]:
               "yes" if n_after["gapless"] and n_final["gapless"] else "no", "", "yes",
               n_after["gapless"] and n_final["gapless"]),
         Check("billing", "SQL top-up to the year's volume (not measured)", top["invoices"], "invoices"),
-        Check("billing", f"all {members:,} statements (GetStatement, {st['threads']} parallel)", st["wall_s"], "s",
-              f"< {opts.target_statements_s:g} s", st["wall_s"] < opts.target_statements_s and st["statements"] == members),
-        Check("billing", "GetStatement /s, p50 / p99", f"{st['per_s']:,.0f}/s, {st['p50_ms']:.1f} / {st['p99_ms']:.1f}", "ms"),
-        Check("billing", "statements: errors; revenue+contribution = SQL sums", f"{st_errs}; {'yes' if sums_ok else 'no'}",
+        Check("billing", f"all {members:,} statements (StreamStatements, {st['streams']} streams)", st["wall_s"], "s",
+              f"< {opts.target_statements_s:g} s", st["wall_s"] < opts.target_statements_s
+              and st["statements"] == st["distinct_members"] == members),
+        Check("billing", "statements/s; first statement after; api CPU",
+              f"{st['per_s']:,.0f}/s; {st['first_statement_s']:.2f} s; {st.get('api_cpu_cores', 0):.2f} cores", ""),
+        Check("billing", f"GetStatement, {one['statements']:,} members, {one['threads']} parallel: /s, p50 / p99",
+              f"{one['per_s']:,.0f}/s, {one['p50_ms']:.1f} / {one['p99_ms']:.1f}", "ms"),
+        Check("billing", "statements: errors; revenue+contribution = SQL sums",
+              f"{st_errs + sum(one['errors'].values())}; {'yes' if sums_ok else 'no'}",
               "", "0; yes", st_errs == 0 and sums_ok),
         Check("billing", f"SimulateRedistribution RPC, 5 keys over {max(eligible):,} members (median of 3)",
               sim["median_s"], "s", f"< {opts.target_simulate_s:g} s",
@@ -784,6 +865,12 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--part", type=int, default=0)
     s.add_argument("--parts", type=int, default=1)
     s.add_argument("--start-at", type=float, default=0.0)
+    t = sub.add_parser("stream", help="a process reading one StreamStatements range")
+    t.add_argument("--target", required=True)
+    t.add_argument("--year", type=int, required=True)
+    t.add_argument("--after", default="")
+    t.add_argument("--limit", type=int, default=0)
+    t.add_argument("--start-at", type=float, default=0.0)
     d = sub.add_parser("domain", help="time the pure redistribution simulation")
     d.add_argument("--database-url", required=True)
     d.add_argument("--year", type=int, required=True)
@@ -792,6 +879,8 @@ def main(argv: list[str] | None = None) -> int:
         return _issuers_main(args)
     if args.command == "statements":
         return _statements_main(args)
+    if args.command == "stream":
+        return _stream_main(args)
     return _domain_main(args)
 
 

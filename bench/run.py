@@ -74,6 +74,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--seed-events", type=int,
                    help="members projected through membership events and the worker; the rest by SQL (2,000)")
     g.add_argument("--statement-threads", type=int, default=16, help="GetStatement threads per process (16)")
+    g.add_argument("--statement-streams", type=int, default=2,
+                   help="parallel StreamStatements over member-id ranges (2, one per api process)")
+    g.add_argument("--statement-sample", type=int, default=2000, help="members whose GetStatement is timed (2,000)")
     g.add_argument("--target-invoices", type=int, default=500)
     g.add_argument("--target-invoice-p99", type=float, default=100.0)
     g.add_argument("--target-statements-s", type=float, default=60.0)

@@ -15,6 +15,7 @@ from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET, load_settings
 SERVICE_COMMANDS = {
     "members": "coop_membership.entrypoints.cli",
     "shares": "coop_membership.entrypoints.cli",
+    "statements": "coop_billing.entrypoints.cli",
 }
 
 
@@ -43,6 +44,14 @@ def _migrate(args: argparse.Namespace) -> int:
         upgrade(service, settings.database_url)
         print(f"{service}: migrated {settings.database_url.split('@')[-1]}")
     return 0
+
+
+def cli_metadata(roles: tuple[str, ...] = ("admin",), tenant: str | None = None) -> list[tuple[str, str]]:
+    """gRPC metadata for a service command: COOP_TOKEN when set, otherwise a token for
+    `roles` signed with COOP_JWT_SECRET (the development secret by default)."""
+    token = os.environ.get("COOP_TOKEN") or issue_token(
+        os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET), "cli-admin", list(roles), tenant=tenant)
+    return [("authorization", f"Bearer {token}")]
 
 
 def _token(args: argparse.Namespace) -> int:

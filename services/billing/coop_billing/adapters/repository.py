@@ -393,28 +393,51 @@ class SqlBillingRepository:
         return list(self.session.execute(select(orm.share_fees).where(f.member_id == member_id).order_by(f.year)))
 
     # -- statements
+    STATEMENT_FIGURES = ("revenue", "contribution", "budget_in", "budget_out", "contracts", "social",
+                         "employment", "gross", "share_fee")
+
     def statement_figures(self, member_id: str, year: int) -> dict[str, int]:
-        i, e, k, a = orm.invoices.c, orm.ledger_entries.c, orm.contracts.c, orm.activities.c
-        revenue, contribution = self.session.execute(
-            select(func.coalesce(func.sum(i.net_cents), 0), func.coalesce(func.sum(i.contribution_cents), 0))
-            .where(i.member_id == member_id, i.year == year, i.state != "cancelled")).one()
-        budget_in, budget_out = self.session.execute(
-            select(func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
-                   func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
-            .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
-            .where(a.member_id == member_id, e.on >= date(year, 1, 1), e.on <= date(year, 12, 31))).one()
-        paid_states = ("reserved", "active", "completed")
-        count, social, employment, gross = self.session.execute(
-            select(func.count(), func.coalesce(func.sum(k.social_charges_cents), 0),
-                   func.coalesce(func.sum(k.employment_contribution_cents), 0),
-                   func.coalesce(func.sum(k.gross_cents), 0))
-            .where(k.member_id == member_id, k.state.in_(paid_states),
-                   k.start_date >= date(year, 1, 1), k.start_date <= date(year, 12, 31))).one()
-        fee = self.session.execute(select(func.coalesce(func.sum(orm.share_fees.c.amount_cents), 0)).where(
-            orm.share_fees.c.member_id == member_id, orm.share_fees.c.year == year)).scalar_one()
-        return dict(revenue=int(revenue), contribution=int(contribution), budget_in=int(budget_in),
-                    budget_out=int(budget_out), contracts=int(count), social=int(social),
-                    employment=int(employment), gross=int(gross), share_fee=int(fee))
+        return self.statement_figures_of([member_id], year)[member_id]
+
+    def statement_figures_of(self, member_ids: list[str], year: int) -> dict[str, dict[str, int]]:
+        """Each member's yearly figures (zeros where nothing happened): four grouped queries
+        whatever the number of members, so a whole year's statements cost a few scans."""
+        i, e, k, a, f = (orm.invoices.c, orm.ledger_entries.c, orm.contracts.c, orm.activities.c,
+                         orm.share_fees.c)
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        out = {m: dict.fromkeys(self.STATEMENT_FIGURES, 0) for m in member_ids}
+        wanted = list(out)
+
+        def fill(query: Any, names: tuple[str, ...]) -> None:
+            for member_id, *values in self.session.execute(query):
+                out[member_id].update(zip(names, (int(v) for v in values), strict=True))
+
+        fill(select(i.member_id, func.sum(i.net_cents), func.sum(i.contribution_cents))
+             .where(i.member_id.in_(wanted), i.year == year, i.state != "cancelled").group_by(i.member_id),
+             ("revenue", "contribution"))
+        fill(select(a.member_id, func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
+                    func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
+             .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
+             .where(a.member_id.in_(wanted), e.on >= first, e.on <= last).group_by(a.member_id),
+             ("budget_in", "budget_out"))
+        fill(select(k.member_id, func.count(), func.sum(k.social_charges_cents),
+                    func.sum(k.employment_contribution_cents), func.sum(k.gross_cents))
+             .where(k.member_id.in_(wanted), k.state.in_(("reserved", "active", "completed")),
+                    k.start_date >= first, k.start_date <= last).group_by(k.member_id),
+             ("contracts", "social", "employment", "gross"))
+        fill(select(f.member_id, func.sum(f.amount_cents))
+             .where(f.member_id.in_(wanted), f.year == year).group_by(f.member_id), ("share_fee",))
+        return out
+
+    def member_count(self, after: str = "") -> int:
+        return self.session.execute(select(func.count()).select_from(orm.members)
+                                    .where(orm.members.c.member_id > after)).scalar_one()
+
+    def members_page(self, after: str, limit: int) -> list[Any]:
+        """Members of the projection in id order, after `after` (keyset pagination)."""
+        m = orm.members.c
+        return list(self.session.execute(
+            select(orm.members).where(m.member_id > after).order_by(m.member_id).limit(limit)))
 
     # -- redistribution
     def revenue_by_member(self, start: date | None, end: date | None) -> list[tuple[str, int, str]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import partial
 
 import grpc
@@ -28,6 +29,21 @@ def _self_or(member_id: str, *roles: str) -> None:
 
 def _require(*roles: str) -> None:
     current_principal().require(*roles)
+
+
+def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, stream_total: int = 0) -> pb.Statement:
+    s = rendered.statement
+    return pb.Statement(
+        member_id=s.member_id, year=s.year, language=rendered.language,
+        revenue_excl_vat_cents=s.revenue_excl_vat_cents, revenue_contribution_cents=s.revenue_contribution_cents,
+        employer_social_charges_cents=s.employer_social_charges_cents,
+        employment_contribution_cents=s.employment_contribution_cents, share_fee_cents=s.share_fee_cents,
+        total_deductions_cents=s.total_deductions_cents, net_cents=s.net_cents,
+        budget_in_cents=s.budget_in_cents, budget_out_cents=s.budget_out_cents,
+        budget_left_cents=s.budget_left_cents, contracts_paid=s.contracts_paid,
+        gross_salaries_cents=s.gross_salaries_cents, html=rendered.html, text=rendered.text,
+        pdf=render_statement_pdf(rendered.text, f"{s.member_id} {s.year}") if include_pdf else b"",
+        stream_total=stream_total)
 
 
 class BillingServicer(pb_grpc.BillingServiceServicer):
@@ -182,17 +198,16 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     # -- statements
     def GetStatement(self, request: pb.GetStatementRequest, context: grpc.ServicerContext) -> pb.Statement:
         _self_or(request.member_id, "admin", "teller")
-        s, lang, html, text = services.get_statement(self.uow, request.member_id, request.year, request.language)
-        return pb.Statement(
-            member_id=s.member_id, year=s.year, language=lang, revenue_excl_vat_cents=s.revenue_excl_vat_cents,
-            revenue_contribution_cents=s.revenue_contribution_cents,
-            employer_social_charges_cents=s.employer_social_charges_cents,
-            employment_contribution_cents=s.employment_contribution_cents, share_fee_cents=s.share_fee_cents,
-            total_deductions_cents=s.total_deductions_cents, net_cents=s.net_cents,
-            budget_in_cents=s.budget_in_cents, budget_out_cents=s.budget_out_cents,
-            budget_left_cents=s.budget_left_cents, contracts_paid=s.contracts_paid,
-            gross_salaries_cents=s.gross_salaries_cents, html=html, text=text,
-            pdf=render_statement_pdf(text, f"{s.member_id} {s.year}") if request.include_pdf else b"")
+        return _statement_to_pb(services.get_statement(self.uow, request.member_id, request.year, request.language),
+                                request.include_pdf)
+
+    def StreamStatements(self, request: pb.StreamStatementsRequest,
+                         context: grpc.ServicerContext) -> Iterator[pb.Statement]:
+        _require("admin", "service")
+        total, rendered = services.statements(self.uow, request.year, request.language, request.page_token,
+                                              request.limit)
+        for one in rendered:
+            yield _statement_to_pb(one, request.include_pdf, total)
 
     # -- redistribution
     @staticmethod

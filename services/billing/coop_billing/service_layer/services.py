@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -721,23 +721,75 @@ def apply_membership_share_paid(uow: BillingUnitOfWork, envelope: dict[str, Any]
 
 # ------------------------------------------------------------------ statements
 
-def get_statement(uow_factory: UowFactory, member_id: str, year: int,
-                  language: str = "") -> tuple[MemberStatement, str, str, str]:
-    """(statement, language, html, text) for one member and year."""
-    member_id = msg.parse_uuid(member_id, "member_id")
-    check_year(year)
+@dataclass(frozen=True)
+class RenderedStatement:
+    statement: MemberStatement
+    language: str
+    html: str
+    text: str
+
+
+def _check_language(language: str) -> str:
     language = (language or "").strip().lower()
     if language and language not in LANGUAGES:
         raise InvalidArgument(f"language must be one of {', '.join(LANGUAGES)}", {"field": "language"})
+    return language
+
+
+def get_statement(uow_factory: UowFactory, member_id: str, year: int, language: str = "") -> RenderedStatement:
+    """One member's statement for a year, in `language` or the member's own."""
+    member_id = msg.parse_uuid(member_id, "member_id")
+    check_year(year)
+    language = _check_language(language)
     with uow_factory() as uow:
         member = _member(uow.read_only(), member_id)
         figures = uow.billing.statement_figures(member_id, year)
         schedule = uow.billing.schedule()
+    return _render_statement(member, figures, schedule, year, language)
+
+
+STATEMENT_CHUNK = 1000
+
+
+def statements(uow_factory: UowFactory, year: int, language: str = "", after: str = "",
+               limit: int = 0) -> tuple[int, Iterator[RenderedStatement]]:
+    """Every member's statement for a year, in member-id order after `after` (to resume), at
+    most `limit` (0: all): (how many there will be, the statements). The figures come from
+    set-based queries per chunk of members, so the year-end run costs a few scans per
+    thousand members instead of several queries per member."""
+    check_year(year)
+    language = _check_language(language)
+    if after:
+        after = msg.parse_uuid(after, "page_token")
+    if limit < 0:
+        raise InvalidArgument("limit cannot be negative", {"field": "limit"})
+    with uow_factory() as uow:
+        total = uow.read_only().billing.member_count(after)
+    total = min(total, limit) if limit else total
+
+    def generate() -> Iterator[RenderedStatement]:
+        cursor, left = after, total
+        while left > 0:
+            with uow_factory() as uow:
+                members = uow.read_only().billing.members_page(cursor, min(STATEMENT_CHUNK, left))
+                if not members:
+                    return
+                figures = uow.billing.statement_figures_of([m.member_id for m in members], year)
+                schedule = uow.billing.schedule()
+            for member in members:
+                yield _render_statement(member, figures[member.member_id], schedule, year, language)
+            cursor, left = members[-1].member_id, left - len(members)
+
+    return total, generate()
+
+
+def _render_statement(member: Any, figures: dict[str, int], schedule: Any, year: int,
+                      language: str) -> RenderedStatement:
     lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
     on = min(date(year, 12, 31), today())
-    name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member_id
+    name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member.member_id
     statement = MemberStatement(
-        member_id=member_id, member_name=name, year=year,
+        member_id=member.member_id, member_name=name, year=year,
         revenue_excl_vat_cents=figures["revenue"], revenue_contribution_cents=figures["contribution"],
         employer_social_charges_cents=figures["social"], employment_contribution_cents=figures["employment"],
         share_fee_cents=figures["share_fee"], budget_in_cents=figures["budget_in"],
@@ -745,7 +797,7 @@ def get_statement(uow_factory: UowFactory, member_id: str, year: int,
         gross_salaries_cents=figures["gross"],
         revenue_rate_bp=schedule.rate_at(RateKind.REVENUE, on),
         employment_rate_bp=schedule.rate_at(RateKind.EMPLOYMENT, on))
-    return statement, lang, render_html(statement, lang), render_text(statement, lang)
+    return RenderedStatement(statement, lang, render_html(statement, lang), render_text(statement, lang))
 
 
 # ------------------------------------------------------------------ redistribution

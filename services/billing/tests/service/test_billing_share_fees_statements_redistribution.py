@@ -88,6 +88,63 @@ def test_statement_in_three_languages(svc, h):
                      metadata=other.md).code() == grpc.StatusCode.PERMISSION_DENIED
 
 
+def test_stream_statements_gives_every_member_the_same_statement_as_get_statement(svc, h):
+    member = h.admit(svc, language="en", given="Grace", family="Hopper")
+    h.funded_activity(svc, member, 400_000)
+    h.admit(svc, language="nl")
+    stream = list(svc.stub.StreamStatements(pb.StreamStatementsRequest(year=YEAR), metadata=h.ADMIN))
+    members = svc.scalar("SELECT count(*) FROM members")
+    assert len(stream) == members and {s.stream_total for s in stream} == {members}
+    assert [s.member_id for s in stream] == sorted(s.member_id for s in stream)
+    for streamed in stream:
+        single = svc.stub.GetStatement(pb.GetStatementRequest(member_id=streamed.member_id, year=YEAR),
+                                       metadata=h.ADMIN)
+        streamed.stream_total = 0
+        assert streamed == single
+    mine = next(s for s in stream if s.member_id == member.member_id)
+    assert mine.language == "en" and "Grace Hopper" in mine.html and mine.revenue_excl_vat_cents == 400_000
+    assert mine.revenue_contribution_cents == 26_000
+    totals = (sum(s.revenue_excl_vat_cents for s in stream), sum(s.revenue_contribution_cents for s in stream))
+    assert totals == (svc.scalar("SELECT coalesce(sum(net_cents), 0) FROM invoices WHERE year = :y "
+                                 "AND state <> 'cancelled'", y=YEAR),
+                      svc.scalar("SELECT coalesce(sum(contribution_cents), 0) FROM invoices WHERE year = :y "
+                                 "AND state <> 'cancelled'", y=YEAR))
+
+
+def test_stream_statements_resumes_after_a_member_limits_and_translates(svc, h):
+    for _ in range(3):
+        h.admit(svc)
+    every = [s.member_id for s in svc.stub.StreamStatements(pb.StreamStatementsRequest(year=YEAR), metadata=h.ADMIN)]
+    first = list(svc.stub.StreamStatements(pb.StreamStatementsRequest(year=YEAR, limit=2, language="nl"),
+                                           metadata=h.ADMIN))
+    assert [s.member_id for s in first] == every[:2] and {s.stream_total for s in first} == {2}
+    assert all(s.language == "nl" and "Uw jaaroverzicht" in s.html for s in first)
+    rest = list(svc.stub.StreamStatements(pb.StreamStatementsRequest(year=YEAR, page_token=first[-1].member_id),
+                                          metadata=h.ADMIN))
+    assert [s.member_id for s in rest] == every[2:] and {s.stream_total for s in rest} == {len(every) - 2}
+    with_pdf = list(svc.stub.StreamStatements(pb.StreamStatementsRequest(year=YEAR, limit=1, include_pdf=True),
+                                              metadata=h.ADMIN))
+    assert with_pdf[0].pdf.startswith(b"%PDF")
+
+
+def test_stream_statements_is_for_admins_and_refuses_bad_requests(svc, h):
+    member = h.admit(svc)
+
+    def code(request, md=h.ADMIN):
+        try:
+            list(svc.stub.StreamStatements(request, metadata=md))
+        except grpc.RpcError as err:
+            return err.code()
+        return grpc.StatusCode.OK
+
+    assert code(pb.StreamStatementsRequest(year=YEAR), member.md) == grpc.StatusCode.PERMISSION_DENIED
+    assert code(pb.StreamStatementsRequest(year=YEAR), []) == grpc.StatusCode.UNAUTHENTICATED
+    assert code(pb.StreamStatementsRequest(year=1999)) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(pb.StreamStatementsRequest(year=YEAR, language="de")) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(pb.StreamStatementsRequest(year=YEAR, page_token="not-a-member")) == grpc.StatusCode.INVALID_ARGUMENT
+    assert code(pb.StreamStatementsRequest(year=YEAR, limit=-1)) == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def _scenarios() -> list[pb.ScenarioSpec]:
     return [
         pb.ScenarioSpec(name="pro rata", parts=[pb.KeyPart(kind="pro_rata_revenue")]),

@@ -23,8 +23,8 @@ from tqdm import tqdm
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
-from coop_platform.auth import DEFAULT_TENANT, issue_token
-from coop_platform.config import DEV_JWT_SECRET
+from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.cli_main import cli_metadata
 
 CHUNK_ROWS = 5000
 
@@ -50,10 +50,7 @@ def read_roll_csv(path: str) -> tuple[list[pb.VoterRollRow], list[tuple[int, str
 
 
 def _metadata(tenant: str) -> list[tuple[str, str]]:
-    token = os.environ.get("COOP_TOKEN") or issue_token(
-        os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET), "cli-admin",
-        ["admin"] if tenant == DEFAULT_TENANT else ["partner"], tenant=tenant)
-    return [("authorization", f"Bearer {token}")]
+    return cli_metadata(("admin",) if tenant == DEFAULT_TENANT else ("partner",), tenant=tenant)
 
 
 def import_roll(stub: pb_grpc.ElectionsServiceStub, metadata: list[tuple[str, str]], path: str,

@@ -13,8 +13,7 @@ from tqdm import tqdm
 
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
-from coop_platform.auth import issue_token
-from coop_platform.config import DEV_JWT_SECRET
+from coop_platform.cli_main import cli_metadata
 
 CSV_COLUMNS = [
     "given_name", "family_name", "email", "phone", "street", "postal_code", "city", "address_country",
@@ -26,10 +25,8 @@ CHUNK_ROWS = 1000
 
 
 def _stub(args: argparse.Namespace) -> tuple[pb_grpc.MembershipServiceStub, list[tuple[str, str]]]:
-    token = os.environ.get("COOP_TOKEN") or issue_token(
-        os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET), "cli-admin", ["admin"])
     channel = grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
-    return pb_grpc.MembershipServiceStub(channel), [("authorization", f"Bearer {token}")]
+    return pb_grpc.MembershipServiceStub(channel), cli_metadata()
 
 
 def _show(m: pb.Member) -> str:
