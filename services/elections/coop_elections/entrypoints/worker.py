@@ -6,6 +6,7 @@ import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
+import os  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -30,7 +31,20 @@ CONSUMED = {
     "member.status_changed": "on_member_status_changed",
     "share.paid": "on_share_paid",
 }
-TICK_SECONDS = 15
+
+
+def tick_seconds(value: str | None = None) -> float:
+    """How often the timer runs (COOP_ELECTIONS_TICK_SECONDS, default 15 s). Elections open and
+    close at most one tick late, and our cooperative's rolls are built in the last three ticks
+    before their cut-off. Shorter ticks serve end-to-end tests with windows seconds long."""
+    text = os.environ.get("COOP_ELECTIONS_TICK_SECONDS") if value is None else value
+    seconds = float(text) if text else 15.0
+    if not 0.1 <= seconds <= 3600:
+        raise ValueError(f"COOP_ELECTIONS_TICK_SECONDS must be between 0.1 and 3600, got {text!r}")
+    return seconds
+
+
+TICK_SECONDS = tick_seconds()
 CLOSING_SOON_LEAD = timedelta(hours=24)
 
 

@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
@@ -49,6 +50,14 @@ def test_worker_consumes_the_documented_queues():
     for event, method in worker_module.CONSUMED.items():
         handler = get_extension(container, CoopEventHandler, method_name=method)
         assert (handler.source_service, handler.event_type) == ("membership", event)
+
+
+def test_timer_interval_comes_from_the_environment_and_is_checked():
+    assert worker_module.tick_seconds("") == 15
+    assert worker_module.tick_seconds("0.5") == 0.5
+    for bad in ("0", "-1", "nan", "7200.5"):
+        with pytest.raises(ValueError, match="COOP_ELECTIONS_TICK_SECONDS"):
+            worker_module.tick_seconds(bad)
 
 
 def test_membership_events_build_the_projection_once_and_the_roll_from_it():
@@ -124,3 +133,4 @@ def test_timer_builds_our_cooperatives_roll_from_the_projection_just_before_the_
     assert services.my_roll_entry(uow, "coop", e.election_id, member)[0]
     assert not services.my_roll_entry(uow, "partner-x", partner.election_id, member)[0]  # partners import theirs
     assert worker.tick()["rolls_built"] == 0  # built once
+
