@@ -1,6 +1,7 @@
 """The elections worker process: nameko (eventlet) for the bus and the clock; the only module
-that imports it. Consumes membership events into the local projection of members in good
-standing, runs the timers that open, remind and close elections, and relays the outbox."""
+that imports it. Consumes membership events (member.admitted, member.updated,
+member.status_changed, share.paid) into the local projection of members in good standing,
+runs the timers that open, remind and close elections, and relays the outbox."""
 
 import eventlet
 
@@ -28,6 +29,7 @@ settings, engine, uow_factory = resources.settings, resources.engine, resources.
 
 CONSUMED = {
     "member.admitted": "on_member_admitted",
+    "member.updated": "on_member_updated",
     "member.status_changed": "on_member_status_changed",
     "share.paid": "on_share_paid",
 }
@@ -65,6 +67,10 @@ class ElectionsWorker:
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:
         self._apply("on_member_admitted", envelope)
+
+    @coop_event_handler("membership", "member.updated", max_deliveries=5)
+    def on_member_updated(self, envelope: dict[str, Any]) -> None:  # a new category (permanent staff...)
+        self._apply("on_member_updated", envelope)
 
     @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
     def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
