@@ -12,6 +12,12 @@ parametrized:
   free ports instead of devrun's fixed 50051/9101/9201: those would clash with a developer's
   running `make run` or another test session on the same machine. devrun itself (start,
   Ctrl-C, no orphans, RabbitMQ down) is covered in test_make_run.py.
+
+`elections_platform` is the same two ways with the elections api and worker as well (the
+election flow through RabbitMQ). Locally it runs on a RabbitMQ vhost of its own: the elections
+worker projects every member.* event on its broker, so a shared vhost would mix in the members
+(and the competing consumers) of any other session; and its worker's timer ticks every
+second (COOP_ELECTIONS_TICK_SECONDS) so that elections can open and close seconds ahead.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ import grpc
 import pytest
 from kombu import Connection, Queue
 
-from coop_platform.config import DEV_JWT_SECRET
+from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET
 from coop_platform.healthcheck import check
 from coop_platform.testing import (
     AMQP_URL,
@@ -41,6 +47,7 @@ from coop_platform.testing import (
     ServiceProcess,
     bound_queue,
     free_port,
+    scratch_vhost,
     wait_for_health,
     wait_until,
 )
@@ -48,7 +55,12 @@ from coop_platform.testing import (
 # The queue nameko declares for MembershipWorker.on_share_paid (worker entrypoint module; not
 # imported here because it monkey-patches the process with eventlet, DESIGN D1).
 SHARE_PAID_QUEUE = "evt-billing-share.paid--membership.on_share_paid"
+# Likewise the elections worker's queue for member.admitted (ElectionsWorker.on_member_admitted).
+ELECTIONS_MEMBER_ADMITTED_QUEUE = "evt-membership-member.admitted--elections.on_member_admitted"
 COMPOSE_PROFILE = "full"
+# The elections worker's timer interval: 1 s for the local processes; docker-compose.yml passes
+# the same variable to the elections-worker container (default 15 s, the production value).
+LOCAL_ELECTIONS_TICK_SECONDS = 1.0
 
 
 def docker_engine_available() -> bool:
@@ -92,8 +104,10 @@ class Platform:
     grpc_target: str
     amqp_url: str
     jwt_secret: str
-    metrics_text: Callable[[str], str]  # "api" | "worker" -> Prometheus exposition text
+    metrics_text: Callable[[str], str]  # "api" | "worker" -> membership's Prometheus exposition text
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    targets: dict[str, str] = field(default_factory=dict)  # service -> gRPC host:port
+    elections_tick_seconds: float = 15.0  # how late the elections worker may open, close, build rolls
 
 
 def _http_get(url: str) -> str:
@@ -101,14 +115,19 @@ def _http_get(url: str) -> str:
         return reply.read().decode()
 
 
-def share_paid_consumers(amqp_url: str) -> int:
-    """How many consumers the membership worker's share.paid queue has (0 if it does not exist)."""
+def queue_consumers(amqp_url: str, queue: str) -> int:
+    """How many consumers a worker's handler queue has (0 if it does not exist)."""
     try:
         with Connection(amqp_url, connect_timeout=3) as conn:
-            _, _, consumers = Queue(SHARE_PAID_QUEUE, channel=conn.default_channel).queue_declare(passive=True)
+            _, _, consumers = Queue(queue, channel=conn.default_channel).queue_declare(passive=True)
             return int(consumers)
     except Exception:  # noqa: BLE001 - not declared yet
         return 0
+
+
+def share_paid_consumers(amqp_url: str) -> int:
+    """How many consumers the membership worker's share.paid queue has (0 if it does not exist)."""
+    return queue_consumers(amqp_url, SHARE_PAID_QUEUE)
 
 
 @pytest.fixture(scope="module", params=["compose", "local"])
@@ -119,16 +138,35 @@ def platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
         yield from _local_platform(tmp_path_factory)
 
 
-def _compose_platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
+@pytest.fixture(scope="module", params=["compose", "local"])
+def elections_platform(request: pytest.FixtureRequest,
+                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Membership and elections (api and worker each), talking through RabbitMQ."""
+    services = ("membership", "elections")
+    if request.param == "compose":
+        yield from _compose_platform(request, services)
+    else:
+        with scratch_vhost("coop-e2e") as amqp_url:
+            yield from _local_platform(tmp_path_factory, services, amqp_url=amqp_url,
+                                       extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS)})
+
+
+def _compose_platform(request: pytest.FixtureRequest,
+                      service_names: tuple[str, ...] = ("membership",)) -> Iterator[Platform]:
     if not docker_engine_available():
         pytest.skip("no Docker engine (`docker info` fails): the Compose run of the end-to-end tests "
-                    "needs one; the same tests run against local processes (platform[local])")
+                    "needs one; the same tests run against local processes (the [local] variant)")
     services = request.getfixturevalue("docker_services")
     ip = request.getfixturevalue("docker_ip")
-    grpc_target = f"{ip}:{services.port_for('membership-api', 50051)}"
+    targets = {name: f"{ip}:{services.port_for(f'{name}-api', DEFAULT_PORTS[name][0])}" for name in service_names}
+    grpc_target = targets["membership"]
     amqp_url = f"amqp://guest:guest@{ip}:{services.port_for('rabbitmq', 5672)}/"
-    services.wait_until_responsive(check=lambda: check(grpc_target, timeout=2), timeout=600, pause=2)
+    for target in targets.values():
+        services.wait_until_responsive(check=lambda t=target: check(t, timeout=2), timeout=600, pause=2)
     services.wait_until_responsive(check=lambda: share_paid_consumers(amqp_url) > 0, timeout=300, pause=2)
+    if "elections" in service_names:
+        services.wait_until_responsive(
+            check=lambda: queue_consumers(amqp_url, ELECTIONS_MEMBER_ADMITTED_QUEUE) > 0, timeout=300, pause=2)
     compose = shlex.split(request.getfixturevalue("docker_compose_command"))
     compose += ["-f", request.getfixturevalue("docker_compose_file"),
                 "-p", request.getfixturevalue("docker_compose_project_name")]
@@ -141,43 +179,58 @@ def _compose_platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
                               capture_output=True, text=True, check=True, timeout=60).stdout
 
     yield Platform("compose", grpc_target, amqp_url,
-                   os.environ.get("COOP_JWT_SECRET") or DEV_JWT_SECRET, metrics_text)
+                   os.environ.get("COOP_JWT_SECRET") or DEV_JWT_SECRET, metrics_text, targets=targets,
+                   elections_tick_seconds=float(os.environ.get("COOP_ELECTIONS_TICK_SECONDS") or 15))
 
 
-def _local_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def _local_platform(tmp_path_factory: pytest.TempPathFactory, service_names: tuple[str, ...] = ("membership",),
+                    *, amqp_url: str = AMQP_URL, extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     data_dir: Path = tmp_path_factory.mktemp("coop-data")
-    grpc_port, api_metrics, worker_metrics = free_port(), free_port(), free_port()
     secret = f"e2e-{uuid.uuid4().hex}"
     common = {
         "COOP_DATA_DIR": str(data_dir),   # SQLite files there, as `make run` does under var/
         "COOP_DATABASE_URL": "",          # empty = unset: never inherit a database from the caller
-        "COOP_AMQP_URL": AMQP_URL,
+        "COOP_AMQP_URL": amqp_url,
         "COOP_JWT_SECRET": secret,
-        "COOP_GRPC_PORT": str(grpc_port),
+        **(extra_env or {}),
     }
-    api = ServiceProcess("coop_membership.entrypoints.grpc_api",
-                         {**common, "COOP_METRICS_PORT": str(api_metrics)}, data_dir / "api.log")
-    worker = ServiceProcess("coop_membership.entrypoints.worker",
-                            {**common, "COOP_METRICS_PORT": str(worker_metrics)}, data_dir / "worker.log")
-    api.start()
-    worker.start()
+    grpc_ports: dict[str, int] = {}
+    metrics_ports: dict[str, int] = {}
+    processes: dict[str, ServiceProcess] = {}
+    for name in service_names:
+        grpc_ports[name] = free_port()
+        # membership keeps its historical log and process names ("api", "worker")
+        prefix = "" if name == "membership" else f"{name}-"
+        for role, module in (("api", "grpc_api"), ("worker", "worker")):
+            metrics_ports[prefix + role] = free_port()
+            env = {**common, "COOP_GRPC_PORT": str(grpc_ports[name]),
+                   "COOP_METRICS_PORT": str(metrics_ports[prefix + role])}
+            processes[prefix + role] = ServiceProcess(f"coop_{name}.entrypoints.{module}", env,
+                                                      data_dir / f"{prefix}{role}.log")
+    for proc in processes.values():
+        proc.start()
     try:
-        wait_for_health(grpc_port, timeout=60, proc=api)
+        for name in service_names:
+            prefix = "" if name == "membership" else f"{name}-"
+            wait_for_health(grpc_ports[name], timeout=60, proc=processes[prefix + "api"])
+            worker = processes[prefix + "worker"]
 
-        def worker_ready() -> bool:
-            if worker.proc.poll() is not None:
-                raise RuntimeError(f"the worker exited early:\n{worker.log()[-4000:]}")
-            return "worker: consuming" in worker.log()
+            def worker_ready(worker: ServiceProcess = worker) -> bool:
+                if worker.proc.poll() is not None:
+                    raise RuntimeError(f"{worker.module} exited early:\n{worker.log()[-4000:]}")
+                return "worker: consuming" in worker.log()
 
-        wait_until(worker_ready, timeout=60, interval=0.1, message="the membership worker consuming")
-        metrics_urls = {"api": f"http://127.0.0.1:{api_metrics}/metrics",
-                        "worker": f"http://127.0.0.1:{worker_metrics}/metrics"}
-        yield Platform("local", f"127.0.0.1:{grpc_port}", AMQP_URL, secret,
-                       lambda role: _http_get(metrics_urls[role]), {"api": api, "worker": worker})
+            wait_until(worker_ready, timeout=60, interval=0.1, message=f"the {name} worker consuming")
+        metrics_urls = {role: f"http://127.0.0.1:{port}/metrics" for role, port in metrics_ports.items()}
+        yield Platform("local", f"127.0.0.1:{grpc_ports['membership']}", amqp_url, secret,
+                       lambda role: _http_get(metrics_urls[role]), processes,
+                       targets={name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()},
+                       elections_tick_seconds=float((extra_env or {}).get("COOP_ELECTIONS_TICK_SECONDS") or 15))
     finally:
-        codes = {name: p.stop(sig=15, timeout=30) for name, p in (("api", api), ("worker", worker))}
+        codes = {name: p.stop(sig=15, timeout=30) for name, p in processes.items()}
         bad = {name: code for name, code in codes.items() if code not in (0, -15)}
-        assert not bad, f"unclean stop {bad}:\n{api.log()[-2000:]}\n{worker.log()[-2000:]}"
+        logs = "\n".join(f"--- {name}\n{p.log()[-2000:]}" for name, p in processes.items() if name in bad)
+        assert not bad, f"unclean stop {bad}:\n{logs}"
 
 
 @dataclass
@@ -220,3 +273,10 @@ def membership_events(platform: Platform) -> Iterator[EventTap]:
 def grpc_channel(platform: Platform) -> Iterator[grpc.Channel]:
     with grpc.insecure_channel(platform.grpc_target) as chan:
         yield chan
+
+
+@pytest.fixture
+def elections_events(elections_platform: Platform) -> Iterator[EventTap]:
+    """A subscriber's queue bound to elections.events (every routing key), deleted afterwards."""
+    with bound_queue("elections", "#", amqp_url=elections_platform.amqp_url) as queue:
+        yield EventTap(queue, elections_platform.amqp_url)

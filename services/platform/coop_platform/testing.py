@@ -235,6 +235,35 @@ class TcpProxy:
         self._listener.close()
 
 
+@contextlib.contextmanager
+def scratch_vhost(prefix: str = "coop-test") -> Iterator[str]:
+    """An AMQP URL on a brand-new RabbitMQ vhost of the local broker, deleted afterwards with
+    everything in it: the processes of a test then meet no queue, backlog or consumer of
+    another session sharing the broker. Needs rabbitmqctl (the local broker); without it,
+    yields AMQP_URL (the shared "/" vhost)."""
+    from urllib.parse import urlparse
+
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
+    base = urlparse(AMQP_URL)
+
+    def ctl(*args: str) -> None:
+        subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=60, check=True)
+
+    try:
+        ctl("add_vhost", name)
+        ctl("set_permissions", "-p", name, base.username or "guest", ".*", ".*", ".*")
+    except (OSError, subprocess.SubprocessError):
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            ctl("delete_vhost", name)
+        yield AMQP_URL
+        return
+    try:
+        yield base._replace(path=f"/{name}").geturl()
+    finally:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            ctl("delete_vhost", name)
+
+
 def delete_queues_matching(*fragments: str, amqp_url: str = AMQP_URL) -> list[str]:
     """Delete broker queues whose names contain every fragment (e.g. a service's handler
     queues before a test starts its worker, so no backlog from earlier tests is in the way).

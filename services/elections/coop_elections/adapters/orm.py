@@ -148,7 +148,8 @@ results = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
-# Local projection of membership (our own cooperative only): who is in good standing.
+# Local projection of membership (our own cooperative only): who is in good standing. The
+# *_at columns hold the time of the membership event that set the value (older events lose).
 members = Table(
     "member_projection",
     metadata,
@@ -156,4 +157,7 @@ members = Table(
     Column("status", String(20), nullable=False),
     Column("category", String(30), nullable=False),
     Column("in_good_standing", Boolean, nullable=False),
+    Column("status_at", DateTime(timezone=True), nullable=True),
+    Column("category_at", DateTime(timezone=True), nullable=True),
+    Column("standing_at", DateTime(timezone=True), nullable=True),
 )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,10 @@ def _aware(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+#: member projection column -> column holding the time of the event that set it
+_AT = {"status": "status_at", "category": "category_at", "in_good_standing": "standing_at"}
 
 
 def texts_to_json(texts: Iterable[Text]) -> list[dict[str, str]]:
@@ -370,9 +374,29 @@ class SqlElectionRepository:
             orm.results.c.election_id == election_id)).first()
 
     # -- member projection
-    def upsert_member(self, member_id: str, **values: Any) -> None:
-        stmt = self._insert(orm.members).values(member_id=member_id, **values)
-        self.session.execute(stmt.on_conflict_do_update(index_elements=["member_id"], set_=values))
+    def project_member(self, member_id: str, at: datetime, *, status: str | None = None,
+                       category: str | None = None, in_good_standing: bool | None = None) -> None:
+        """Record what one membership event (committed at `at`) says about a member, in one
+        statement: each given value replaces the stored one unless that came from a newer event
+        (events of different types arrive on different queues, in any order). A member first
+        seen without a status or a category is active, a user, until an event says otherwise."""
+        at = at.astimezone(UTC)
+        c = orm.members.c
+        given = {"status": status, "category": category, "in_good_standing": in_good_standing}
+        stmt = self._insert(orm.members).values(
+            member_id=member_id, status=status or "active", category=category or "user",
+            in_good_standing=bool(in_good_standing),
+            **{_AT[name]: at if value is not None else None for name, value in given.items()})
+        changes: dict[str, Any] = {}
+        for name, value in given.items():
+            if value is None:
+                continue
+            stamp = _AT[name]
+            newer = or_(c[stamp].is_(None), c[stamp] <= stmt.excluded[stamp])
+            changes[name] = case((newer, stmt.excluded[name]), else_=c[name])
+            changes[stamp] = case((newer, stmt.excluded[stamp]), else_=c[stamp])
+        self.session.execute(stmt.on_conflict_do_update(index_elements=["member_id"], set_=changes)
+                             if changes else stmt.on_conflict_do_nothing(index_elements=["member_id"]))
 
     def member(self, member_id: str) -> Any:
         return self.session.execute(select(orm.members).where(orm.members.c.member_id == member_id)).first()

@@ -1,11 +1,13 @@
 """The elections worker process: nameko (eventlet) for the bus and the clock; the only module
-that imports it. Consumes membership events into the local projection of members in good
-standing, runs the timers that open, remind and close elections, and relays the outbox."""
+that imports it. Consumes membership events (member.admitted, member.updated,
+member.status_changed, share.paid) into the local projection of members in good standing,
+runs the timers that open, remind and close elections, and relays the outbox."""
 
 import eventlet
 
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
+import os  # noqa: E402
 from datetime import UTC, datetime, timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -27,10 +29,24 @@ settings, engine, uow_factory = resources.settings, resources.engine, resources.
 
 CONSUMED = {
     "member.admitted": "on_member_admitted",
+    "member.updated": "on_member_updated",
     "member.status_changed": "on_member_status_changed",
     "share.paid": "on_share_paid",
 }
-TICK_SECONDS = 15
+
+
+def tick_seconds(value: str | None = None) -> float:
+    """How often the timer runs (COOP_ELECTIONS_TICK_SECONDS, default 15 s). Elections open and
+    close at most one tick late, and our cooperative's rolls are built in the last three ticks
+    before their cut-off. Shorter ticks serve end-to-end tests with windows seconds long."""
+    text = os.environ.get("COOP_ELECTIONS_TICK_SECONDS") if value is None else value
+    seconds = float(text) if text else 15.0
+    if not 0.1 <= seconds <= 3600:
+        raise ValueError(f"COOP_ELECTIONS_TICK_SECONDS must be between 0.1 and 3600, got {text!r}")
+    return seconds
+
+
+TICK_SECONDS = tick_seconds()
 CLOSING_SOON_LEAD = timedelta(hours=24)
 
 
@@ -51,6 +67,10 @@ class ElectionsWorker:
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:
         self._apply("on_member_admitted", envelope)
+
+    @coop_event_handler("membership", "member.updated", max_deliveries=5)
+    def on_member_updated(self, envelope: dict[str, Any]) -> None:  # a new category (permanent staff...)
+        self._apply("on_member_updated", envelope)
 
     @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
     def on_member_status_changed(self, envelope: dict[str, Any]) -> None:

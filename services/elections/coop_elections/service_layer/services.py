@@ -10,7 +10,7 @@ import secrets
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from coop_elections.adapters import messages as msg
@@ -670,38 +670,43 @@ def send_closing_soon(uow_factory: UowFactory, now: datetime, lead: timedelta) -
 
 
 # -- membership events (our own cooperative's projection) ---------------------------------
+def _event_time(envelope: dict[str, Any]) -> datetime:
+    """When membership committed the event (CloudEvents time); now if it is missing."""
+    try:
+        at = datetime.fromisoformat(str(envelope.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> None:
-    """member.admitted / member.status_changed / share.paid -> the members projection."""
+    """member.admitted / member.updated / member.status_changed / share.paid -> the members
+    projection. Each event type comes on its own queue, so they may be handled out of order:
+    the projection keeps, per value, the one set by the newest event (see project_member)."""
     data = envelope.get("data") or {}
-    kind = envelope["type"].split(".")[2:-1]
-    name = ".".join(kind)
-    if name == "member.admitted":
+    name = ".".join(envelope["type"].split(".")[2:-1])
+    at = _event_time(envelope)
+    if name in ("member.admitted", "member.updated"):
         m = data.get("member") or {}
         member_id = m.get("memberId")
         if not member_id:
-            raise ValueError("member.admitted without member id")
-        current = uow.elections.member(member_id)
-        uow.elections.upsert_member(
-            member_id, status="active", category=msg.category_of(m.get("category")),
-            in_good_standing=bool(m.get("inGoodStanding")) or bool(current and current.in_good_standing))
+            raise ValueError(f"{name} without member id")
+        status = "active" if name == "member.admitted" else (msg.status_of(m["status"]) if m.get("status") else None)
+        uow.elections.project_member(
+            member_id, at, status=status,
+            category=msg.category_of(m["category"]) if m.get("category") else None,
+            in_good_standing=bool(m.get("inGoodStanding")))
     elif name == "member.status_changed":
         member_id = data.get("memberId")
         if not member_id:
             raise ValueError("member.status_changed without member id")
-        current = uow.elections.member(member_id)
-        uow.elections.upsert_member(
-            member_id, status=msg.status_of(data.get("toStatus")),
-            category=current.category if current else "user",
-            in_good_standing=bool(data.get("inGoodStanding")))
+        uow.elections.project_member(member_id, at, status=msg.status_of(data.get("toStatus")),
+                                     in_good_standing=bool(data.get("inGoodStanding")))
     elif name == "share.paid":
         member_id = (data.get("share") or {}).get("memberId")
         if not member_id:
             raise ValueError("share.paid without member id")
-        current = uow.elections.member(member_id)
-        uow.elections.upsert_member(
-            member_id, status=current.status if current else "active",
-            category=current.category if current else "user",
-            in_good_standing=bool(data.get("inGoodStanding")))
+        uow.elections.project_member(member_id, at, in_good_standing=bool(data.get("inGoodStanding")))
     else:
         raise ValueError(f"unexpected event {name}")
 

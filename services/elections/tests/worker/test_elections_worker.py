@@ -4,6 +4,7 @@ import json
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 
+import pytest
 from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
@@ -35,8 +36,17 @@ def _outbox(name, election_id):
     return [b for b in bodies if b["data"].get("electionId") == election_id]
 
 
-def _member_event(name, data, member_id):
-    return make_envelope("membership", name, data, subject=member_id)
+def _member_event(name, data, member_id, at=None):
+    envelope = make_envelope("membership", name, data, subject=member_id)
+    if at is not None:  # when membership committed it (CloudEvents time)
+        envelope["time"] = at
+    return envelope
+
+
+def _projected(member_id):
+    with worker_module.engine().connect() as conn:
+        return conn.execute(text("SELECT status, category, in_good_standing FROM member_projection "
+                                 "WHERE member_id = :m"), {"m": member_id}).one()
 
 
 def test_worker_consumes_the_documented_queues():
@@ -49,6 +59,14 @@ def test_worker_consumes_the_documented_queues():
     for event, method in worker_module.CONSUMED.items():
         handler = get_extension(container, CoopEventHandler, method_name=method)
         assert (handler.source_service, handler.event_type) == ("membership", event)
+
+
+def test_timer_interval_comes_from_the_environment_and_is_checked():
+    assert worker_module.tick_seconds("") == 15
+    assert worker_module.tick_seconds("0.5") == 0.5
+    for bad in ("0", "-1", "nan", "7200.5"):
+        with pytest.raises(ValueError, match="COOP_ELECTIONS_TICK_SECONDS"):
+            worker_module.tick_seconds(bad)
 
 
 def test_membership_events_build_the_projection_once_and_the_roll_from_it():
@@ -124,3 +142,63 @@ def test_timer_builds_our_cooperatives_roll_from_the_projection_just_before_the_
     assert services.my_roll_entry(uow, "coop", e.election_id, member)[0]
     assert not services.my_roll_entry(uow, "partner-x", partner.election_id, member)[0]  # partners import theirs
     assert worker.tick()["rolls_built"] == 0  # built once
+
+
+def test_projection_keeps_the_newest_status_and_standing_whatever_order_the_queues_deliver_them_in():
+    """One queue per event type: member.status_changed of an admission may be handled after the
+    share.paid that followed it, and a member.admitted after a later suspension."""
+    worker = worker_factory(worker_module.ElectionsWorker)
+    paid_late, suspended = str(uuid.uuid4()), str(uuid.uuid4())
+    admitted_at, paid_at, suspended_at = ("2026-03-02T09:00:00.000000Z", "2026-03-02T09:00:00.300000Z",
+                                          "2026-03-02T09:05:00.000000Z")
+
+    def admission(member_id):
+        return (_member_event("member.admitted", {"member": {
+                    "memberId": member_id, "status": "MEMBER_STATUS_ACTIVE", "category": "MEMBER_CATEGORY_USER",
+                    "inGoodStanding": False}}, member_id, admitted_at),
+                _member_event("member.status_changed", {
+                    "memberId": member_id, "fromStatus": "MEMBER_STATUS_APPLICANT", "toStatus": "MEMBER_STATUS_ACTIVE",
+                    "inGoodStanding": False}, member_id, admitted_at))
+
+    def paid(member_id):
+        return _member_event("share.paid", {"share": {"memberId": member_id}, "inGoodStanding": True},
+                             member_id, paid_at)
+
+    # the payment is handled before the admission that preceded it
+    admitted, activated = admission(paid_late)
+    worker.on_share_paid(paid(paid_late))
+    worker.on_member_status_changed(activated)
+    worker.on_member_admitted(admitted)
+    assert tuple(_projected(paid_late)) == ("active", "user", True)
+
+    # the suspension is handled before the admission and the payment that preceded it
+    admitted, activated = admission(suspended)
+    worker.on_member_status_changed(activated)
+    worker.on_member_status_changed(_member_event("member.status_changed", {
+        "memberId": suspended, "fromStatus": "MEMBER_STATUS_ACTIVE", "toStatus": "MEMBER_STATUS_SUSPENDED",
+        "inGoodStanding": False}, suspended, suspended_at))
+    worker.on_share_paid(paid(suspended))
+    worker.on_member_admitted(admitted)
+    assert tuple(_projected(suspended)) == ("suspended", "user", False)
+
+    e = services.create_election(worker_module.uow_factory, "coop", _spec(), OPENS - timedelta(days=2))
+    services.build_roll_from_members(worker_module.uow_factory, "coop", e.election_id, OPENS - timedelta(days=2))
+    assert services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, paid_late)[0]
+    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, suspended)[0]
+
+
+def test_member_updated_carries_a_new_category_into_the_projection_in_either_order():
+    worker = worker_factory(worker_module.ElectionsWorker)
+    for updated_first in (False, True):
+        member_id = str(uuid.uuid4())
+        member = {"memberId": member_id, "status": "MEMBER_STATUS_ACTIVE", "inGoodStanding": True}
+        admitted = _member_event("member.admitted", {"member": {**member, "category": "MEMBER_CATEGORY_USER"}},
+                                 member_id, "2026-03-02T09:00:00.000000Z")
+        updated = _member_event("member.updated", {
+            "member": {**member, "category": "MEMBER_CATEGORY_PERMANENT_STAFF"}, "changedFields": ["category"]},
+            member_id, "2026-03-02T10:00:00.000000Z")
+        deliveries = [(worker.on_member_admitted, admitted), (worker.on_member_updated, updated)]
+        for handle, envelope in (reversed(deliveries) if updated_first else deliveries):
+            handle(envelope)
+        worker.on_member_updated(updated)  # redelivery: nothing more
+        assert tuple(_projected(member_id)) == ("active", "permanent_staff", True), updated_first

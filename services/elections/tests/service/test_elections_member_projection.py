@@ -1,0 +1,74 @@
+"""Our cooperative's member projection on PostgreSQL: membership events applied in any order
+(one queue per event type) leave the newest status, category and good standing, which is what
+the roll built from members and candidacies see."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from elections_svc_helpers import BEFORE, board_question
+
+from coop.elections.v1 import elections_pb2 as pb
+from coop_elections.service_layer import services
+from coop_platform.envelope import make_envelope
+from coop_platform.inbox import process_once
+
+pytestmark = pytest.mark.postgres
+
+ADMITTED_AT, PAID_AT, LATER = "2026-03-02T09:00:00.000000Z", "2026-03-02T09:00:00.250000Z", "2026-03-02T11:00:00Z"
+
+
+def _apply(env, name: str, data: dict, member_id: str, at: str) -> None:
+    envelope = make_envelope("membership", name, data, subject=member_id)
+    envelope["time"] = at
+    process_once(env.uow_factory, f"elections.test.{name}", envelope, services.apply_member_event)
+
+
+def _admission(env, member_id: str, *, status_changed_too: bool = True) -> None:
+    _apply(env, "member.admitted", {"member": {"memberId": member_id, "status": "MEMBER_STATUS_ACTIVE",
+                                               "category": "MEMBER_CATEGORY_USER"}}, member_id, ADMITTED_AT)
+    if status_changed_too:
+        _apply(env, "member.status_changed", {"memberId": member_id, "fromStatus": "MEMBER_STATUS_APPLICANT",
+                                              "toStatus": "MEMBER_STATUS_ACTIVE"}, member_id, ADMITTED_AT)
+
+
+def _paid(env, member_id: str) -> None:
+    _apply(env, "share.paid", {"share": {"memberId": member_id}, "inGoodStanding": True}, member_id, PAID_AT)
+
+
+def test_late_events_do_not_undo_newer_ones_in_the_roll_and_the_candidacies(env):
+    paid_first, suspended, staff = (str(uuid.uuid4()) for _ in range(3))
+    _paid(env, paid_first)  # handled before the admission it followed
+    _admission(env, paid_first)
+    _apply(env, "member.status_changed", {"memberId": suspended, "toStatus": "MEMBER_STATUS_SUSPENDED"},
+           suspended, LATER)
+    _admission(env, suspended)
+    _paid(env, suspended)
+    _apply(env, "member.updated", {"member": {"memberId": staff, "status": "MEMBER_STATUS_ACTIVE",
+                                              "category": "MEMBER_CATEGORY_PERMANENT_STAFF", "inGoodStanding": True},
+                                   "changedFields": ["category"]}, staff, LATER)
+    _admission(env, staff)
+    _paid(env, staff)
+
+    env.clock.set(BEFORE)
+    admin = env.token("admin-1", "admin")
+    election = env.stub.CreateElection(pb.CreateElectionRequest(
+        texts=[pb.LocalizedText(language="en", title="Board")],
+        questions=[board_question(candidates=(), seats=1, method=pb.METHOD_PLURALITY)],
+        window=pb.VotingWindowSpec(opens_at="2027-05-01T08:00:00+00:00", assembly_day="2027-05-15",
+                                   closes_local="17:00"),
+        nominations_open="2027-04-01T00:00:00+00:00", nominations_close="2027-04-30T00:00:00+00:00"),
+        metadata=admin)
+    eid = election.election_id
+    env.stub.BuildVoterRollFromMembers(pb.ElectionRef(election_id=eid), metadata=admin)
+
+    def on_roll(member_id: str) -> bool:
+        return env.stub.CheckMyRollEntry(pb.ElectionRef(election_id=eid),
+                                         metadata=env.token(member_id, "member")).on_roll
+
+    assert (on_roll(paid_first), on_roll(suspended), on_roll(staff)) == (True, False, True)
+    candidacy = env.stub.SubmitCandidacy(pb.SubmitCandidacyRequest(
+        election_id=eid, question_id="board", statement=[pb.LocalizedText(language="en", description="hi")]),
+        metadata=env.token(staff, "member"))
+    assert candidacy.category == "permanent_staff"
