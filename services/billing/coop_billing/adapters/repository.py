@@ -310,7 +310,8 @@ class SqlBillingRepository:
             social_charges_cents=cost.social_charges_cents, employer_cost_cents=cost.employer_cost_cents,
             employment_contribution_cents=cost.employment_contribution_cents,
             total_cost_cents=cost.total_cents, reserved_cents=c.reserved_cents, revision=stored.revision,
-            created_at=stored.created_at, updated_at=stored.updated_at)
+            created_at=stored.created_at, updated_at=stored.updated_at,
+            gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
     @staticmethod
     def _contract_from_row(r: Any) -> StoredContract:
@@ -319,7 +320,8 @@ class SqlBillingRepository:
         cost = ContractCost(r.gross_cents, r.social_charges_cents, r.employer_cost_cents,
                             r.employment_contribution_cents, r.total_cost_cents)
         contract = EmploymentContract(r.contract_id, r.member_id, r.activity_id, terms,
-                                      ContractState(r.state), r.reserved_cents, cost)
+                                      ContractState(r.state), r.reserved_cents, cost,
+                                      gross_paid_cents=r.gross_paid_cents, spent_cents=r.spent_cents)
         return StoredContract(contract, r.revision, r.created_at, r.updated_at)
 
     def contract(self, contract_id: str, *, lock: bool = False) -> StoredContract | None:
@@ -336,15 +338,45 @@ class SqlBillingRepository:
         rows = self.session.execute(query.order_by(k.created_at, k.contract_id).limit(limit)).all()
         return [self._contract_from_row(r) for r in rows]
 
+    # -- payroll runs
+    def payroll_run(self, contract_id: str, reference: str) -> Any:
+        r = orm.payroll_runs.c
+        return self.session.execute(select(orm.payroll_runs).where(
+            r.contract_id == contract_id, r.payroll_reference == reference)).first()
+
+    def add_payroll_run(self, **values: Any) -> None:
+        self.session.execute(insert(orm.payroll_runs).values(**values))
+
+    # -- share-fee payments
+    def share_fee_payment(self, bank_reference: str) -> Any:
+        """The payment of that reference with its fee's member and year, or None."""
+        p, f = orm.share_fee_payments.c, orm.share_fees.c
+        return self.session.execute(
+            select(orm.share_fee_payments, f.member_id, f.year)
+            .select_from(orm.share_fee_payments.join(orm.share_fees, f.fee_id == p.fee_id))
+            .where(p.bank_reference == bank_reference)).first()
+
+    def add_share_fee_payment(self, **values: Any) -> bool:
+        """True when recorded; False when that bank reference was taken meanwhile."""
+        stmt = self._insert(orm.share_fee_payments).values(**values).on_conflict_do_nothing(
+            index_elements=["bank_reference"])
+        return self.session.execute(stmt).rowcount == 1
+
+    def share_fee_payments_of(self, fee_ids: Iterable[str]) -> dict[str, list[Any]]:
+        """Payments per fee id, oldest first."""
+        p = orm.share_fee_payments.c
+        out: dict[str, list[Any]] = {fee_id: [] for fee_id in fee_ids}
+        if out:
+            for row in self.session.execute(select(orm.share_fee_payments).where(p.fee_id.in_(list(out)))
+                                            .order_by(p.recorded_at, p.bank_reference)):
+                out[row.fee_id].append(row)
+        return out
+
     # -- share fees
     def share_fee(self, member_id: str, year: int, *, lock: bool = False) -> Any:
         f = orm.share_fees.c
         query = select(orm.share_fees).where(f.member_id == member_id, f.year == year)
         return self.session.execute(self._locked(query) if lock else query).first()
-
-    def share_fee_by_bank_reference(self, reference: str) -> Any:
-        return self.session.execute(select(orm.share_fees).where(
-            orm.share_fees.c.bank_reference == reference)).first()
 
     def add_share_fee(self, **values: Any) -> bool:
         stmt = self._insert(orm.share_fees).values(created_at=utcnow(), **values) \
@@ -364,7 +396,7 @@ class SqlBillingRepository:
 
     # -- statements
     def statement_figures(self, member_id: str, year: int) -> dict[str, int]:
-        i, e, k, a = orm.invoices.c, orm.ledger_entries.c, orm.contracts.c, orm.activities.c
+        i, e, a = orm.invoices.c, orm.ledger_entries.c, orm.activities.c
         revenue, contribution = self.session.execute(
             select(func.coalesce(func.sum(i.net_cents), 0), func.coalesce(func.sum(i.contribution_cents), 0))
             .where(i.member_id == member_id, i.year == year, i.state != "cancelled")).one()
@@ -373,13 +405,13 @@ class SqlBillingRepository:
                    func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
             .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
             .where(a.member_id == member_id, e.on >= date(year, 1, 1), e.on <= date(year, 12, 31))).one()
-        paid_states = ("reserved", "active", "completed")
+        # Employment: the payroll runs recorded that year (what was actually paid, not reserved).
+        r = orm.payroll_runs.c
         count, social, employment, gross = self.session.execute(
-            select(func.count(), func.coalesce(func.sum(k.social_charges_cents), 0),
-                   func.coalesce(func.sum(k.employment_contribution_cents), 0),
-                   func.coalesce(func.sum(k.gross_cents), 0))
-            .where(k.member_id == member_id, k.state.in_(paid_states),
-                   k.start_date >= date(year, 1, 1), k.start_date <= date(year, 12, 31))).one()
+            select(func.count(func.distinct(r.contract_id)), func.coalesce(func.sum(r.social_charges_cents), 0),
+                   func.coalesce(func.sum(r.employment_contribution_cents), 0),
+                   func.coalesce(func.sum(r.gross_cents), 0))
+            .where(r.member_id == member_id, r.paid_on >= date(year, 1, 1), r.paid_on <= date(year, 12, 31))).one()
         fee = self.session.execute(select(func.coalesce(func.sum(orm.share_fees.c.amount_cents), 0)).where(
             orm.share_fees.c.member_id == member_id, orm.share_fees.c.year == year)).scalar_one()
         return dict(revenue=int(revenue), contribution=int(contribution), budget_in=int(budget_in),
