@@ -159,7 +159,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def CompleteContract(self, request: pb.CompleteContractRequest, context: grpc.ServicerContext) -> pb.Contract:
         _require("admin", "service")
-        return msg.contract_to_pb(services.complete_contract(self.uow, request.contract_id))
+        stored, _released = services.complete_contract(self.uow, request.contract_id)
+        return msg.contract_to_pb(stored)
 
     # -- share fees
     def BillShareFee(self, request: pb.BillShareFeeRequest, context: grpc.ServicerContext) -> pb.ShareFee:

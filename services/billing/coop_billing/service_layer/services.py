@@ -510,8 +510,9 @@ def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference:
         return stored, row, False
 
 
-def complete_contract(uow_factory: UowFactory, contract_id: str) -> StoredContract:
-    """Complete a contract on or after its end date; what is still reserved goes back to the budget."""
+def complete_contract(uow_factory: UowFactory, contract_id: str) -> tuple[StoredContract, int]:
+    """Complete a contract on or after its end date; what is still reserved goes back to the budget.
+    Returns (contract, cents released)."""
     on_day = today()
     with uow_factory() as uow:
         stored, ledger = _locked_contract(uow, contract_id)
@@ -525,7 +526,7 @@ def complete_contract(uow_factory: UowFactory, contract_id: str) -> StoredContra
             _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
         _emit_contract(uow, "contract.completed", stored, member, released_cents=released)
         uow.commit()
-        return stored
+        return stored, released
 
 
 # ------------------------------------------------------------------ share fees
