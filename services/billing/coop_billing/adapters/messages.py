@@ -35,7 +35,8 @@ CONTRACT_STATE_TO_PB = {
     ContractState.COMPLETED: pb.CONTRACT_STATE_COMPLETED,
     ContractState.CANCELLED: pb.CONTRACT_STATE_CANCELLED,
 }
-SHARE_FEE_STATE_TO_PB = {"billed": pb.SHARE_FEE_STATE_BILLED, "paid": pb.SHARE_FEE_STATE_PAID}
+SHARE_FEE_STATE_TO_PB = {"billed": pb.SHARE_FEE_STATE_BILLED, "partially_paid": pb.SHARE_FEE_STATE_PARTIALLY_PAID,
+                         "paid": pb.SHARE_FEE_STATE_PAID}
 MAX_TEXT = 500
 
 
@@ -213,7 +214,20 @@ def contract_to_pb(stored: StoredContract) -> pb.Contract:
     return pb.Contract(contract_id=c.contract_id, member_id=c.member_id, activity_id=c.activity_id,
                        state=CONTRACT_STATE_TO_PB[c.state], terms=terms_to_pb(c.terms), cost=cost_to_pb(c.cost),
                        reserved_cents=c.reserved_cents, revision=stored.revision,
-                       created_at=_ts(stored.created_at), updated_at=_ts(stored.updated_at))
+                       created_at=_ts(stored.created_at), updated_at=_ts(stored.updated_at),
+                       gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
+
+
+def payroll_run_to_pb(row: Any) -> pb.PayrollRun:
+    """A payroll_runs row as the API and the contract.payroll_recorded event show it."""
+    employer_cost = row.gross_cents + row.social_charges_cents
+    return pb.PayrollRun(
+        contract_id=row.contract_id, payroll_reference=row.payroll_reference, paid_on=row.paid_on.isoformat(),
+        cost=pb.ContractCost(gross_cents=row.gross_cents, social_charges_cents=row.social_charges_cents,
+                             employer_cost_cents=employer_cost,
+                             employment_contribution_cents=row.employment_contribution_cents,
+                             total_cents=row.total_cents),
+        recorded_at=_ts(row.recorded_at))
 
 
 def employee_from_row(row: Any) -> events_pb2.Employee:
@@ -222,8 +236,11 @@ def employee_from_row(row: Any) -> events_pb2.Employee:
                                preferred_language=row.preferred_language)
 
 
-def share_fee_to_pb(row: Any, member_number: str = "") -> pb.ShareFee:
+def share_fee_to_pb(row: Any, member_number: str = "", payments: list[Any] | None = None) -> pb.ShareFee:
     return pb.ShareFee(fee_id=row.fee_id, member_id=row.member_id, member_number=member_number, year=row.year,
                        amount_cents=row.amount_cents, number=row.number,
                        state=SHARE_FEE_STATE_TO_PB[row.state], paid_cents=row.paid_cents,
-                       bank_reference=row.bank_reference or "", paid_at=_ts(row.paid_at))
+                       bank_reference=row.bank_reference or "", paid_at=_ts(row.paid_at),
+                       due_cents=max(row.amount_cents - row.paid_cents, 0),
+                       payments=[pb.ShareFeePayment(bank_reference=p.bank_reference, amount_cents=p.amount_cents,
+                                                    recorded_at=_ts(p.recorded_at)) for p in payments or ()])

@@ -164,7 +164,9 @@ contracts = Table(
     Column("employer_cost_cents", BigInteger, nullable=False),
     Column("employment_contribution_cents", BigInteger, nullable=False),
     Column("total_cost_cents", BigInteger, nullable=False),
-    Column("reserved_cents", BigInteger, nullable=False),
+    Column("reserved_cents", BigInteger, nullable=False),  # still set aside (payroll consumes it)
+    Column("gross_paid_cents", BigInteger, nullable=False, server_default="0"),  # payroll runs so far
+    Column("spent_cents", BigInteger, nullable=False, server_default="0"),  # what those runs cost
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
@@ -180,12 +182,42 @@ share_fees = Table(
     Column("year", Integer, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("number", String(20), nullable=False, unique=True),
-    Column("state", String(10), nullable=False),
-    Column("paid_cents", BigInteger, nullable=False, server_default="0"),
-    Column("bank_reference", String(100), nullable=True, unique=True),
+    Column("state", String(20), nullable=False),  # billed, partially_paid, paid
+    Column("paid_cents", BigInteger, nullable=False, server_default="0"),  # sum of share_fee_payments
+    Column("bank_reference", String(100), nullable=True, unique=True),  # the latest payment's
     Column("paid_at", DateTime(timezone=True), nullable=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("member_id", "year", name="uq_share_fees_member_year"),
+)
+
+# One row per payment of a share fee (partial payments accumulate); the bank reference is the
+# idempotency key, unique across all fees.
+share_fee_payments = Table(
+    "share_fee_payments",
+    metadata,
+    Column("bank_reference", String(100), primary_key=True),
+    Column("fee_id", String(36), ForeignKey("share_fees.fee_id"), nullable=False),
+    Column("amount_cents", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_share_fee_payments_fee", "fee_id", "recorded_at"),
+)
+
+# One row per payroll run recorded on a contract (idempotency per contract and reference), with
+# its cost part by part; the budget debit itself is the PAYROLL ledger entry of the same reference.
+payroll_runs = Table(
+    "payroll_runs",
+    metadata,
+    Column("contract_id", String(36), ForeignKey("contracts.contract_id"), primary_key=True),
+    Column("payroll_reference", String(64), primary_key=True),
+    Column("member_id", String(36), nullable=False),
+    Column("activity_id", String(36), nullable=False),
+    Column("paid_on", Date, nullable=False),
+    Column("gross_cents", BigInteger, nullable=False),
+    Column("social_charges_cents", BigInteger, nullable=False),
+    Column("employment_contribution_cents", BigInteger, nullable=False),
+    Column("total_cents", BigInteger, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+    Index("ix_payroll_runs_member", "member_id", "paid_on"),
 )
 
 envelopes = Table(

@@ -340,7 +340,8 @@ class SqlBillingRepository:
             social_charges_cents=cost.social_charges_cents, employer_cost_cents=cost.employer_cost_cents,
             employment_contribution_cents=cost.employment_contribution_cents,
             total_cost_cents=cost.total_cents, reserved_cents=c.reserved_cents, revision=stored.revision,
-            created_at=stored.created_at, updated_at=stored.updated_at)
+            created_at=stored.created_at, updated_at=stored.updated_at,
+            gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
     @staticmethod
     def _contract_from_row(r: Any) -> StoredContract:
@@ -349,7 +350,8 @@ class SqlBillingRepository:
         cost = ContractCost(r.gross_cents, r.social_charges_cents, r.employer_cost_cents,
                             r.employment_contribution_cents, r.total_cost_cents)
         contract = EmploymentContract(r.contract_id, r.member_id, r.activity_id, terms,
-                                      ContractState(r.state), r.reserved_cents, cost)
+                                      ContractState(r.state), r.reserved_cents, cost,
+                                      gross_paid_cents=r.gross_paid_cents, spent_cents=r.spent_cents)
         return StoredContract(contract, r.revision, r.created_at, r.updated_at)
 
     def contract(self, contract_id: str, *, lock: bool = False) -> StoredContract | None:
@@ -366,15 +368,45 @@ class SqlBillingRepository:
         rows = self.session.execute(query.order_by(k.created_at, k.contract_id).limit(limit)).all()
         return [self._contract_from_row(r) for r in rows]
 
+    # -- payroll runs
+    def payroll_run(self, contract_id: str, reference: str) -> Any:
+        r = orm.payroll_runs.c
+        return self.session.execute(select(orm.payroll_runs).where(
+            r.contract_id == contract_id, r.payroll_reference == reference)).first()
+
+    def add_payroll_run(self, **values: Any) -> None:
+        self.session.execute(insert(orm.payroll_runs).values(**values))
+
+    # -- share-fee payments
+    def share_fee_payment(self, bank_reference: str) -> Any:
+        """The payment of that reference with its fee's member and year, or None."""
+        p, f = orm.share_fee_payments.c, orm.share_fees.c
+        return self.session.execute(
+            select(orm.share_fee_payments, f.member_id, f.year)
+            .select_from(orm.share_fee_payments.join(orm.share_fees, f.fee_id == p.fee_id))
+            .where(p.bank_reference == bank_reference)).first()
+
+    def add_share_fee_payment(self, **values: Any) -> bool:
+        """True when recorded; False when that bank reference was taken meanwhile."""
+        stmt = self._insert(orm.share_fee_payments).values(**values).on_conflict_do_nothing(
+            index_elements=["bank_reference"])
+        return self.session.execute(stmt).rowcount == 1
+
+    def share_fee_payments_of(self, fee_ids: Iterable[str]) -> dict[str, list[Any]]:
+        """Payments per fee id, oldest first."""
+        p = orm.share_fee_payments.c
+        out: dict[str, list[Any]] = {fee_id: [] for fee_id in fee_ids}
+        if out:
+            for row in self.session.execute(select(orm.share_fee_payments).where(p.fee_id.in_(list(out)))
+                                            .order_by(p.recorded_at, p.bank_reference)):
+                out[row.fee_id].append(row)
+        return out
+
     # -- share fees
     def share_fee(self, member_id: str, year: int, *, lock: bool = False) -> Any:
         f = orm.share_fees.c
         query = select(orm.share_fees).where(f.member_id == member_id, f.year == year)
         return self.session.execute(self._locked(query) if lock else query).first()
-
-    def share_fee_by_bank_reference(self, reference: str) -> Any:
-        return self.session.execute(select(orm.share_fees).where(
-            orm.share_fees.c.bank_reference == reference)).first()
 
     def add_share_fee(self, **values: Any) -> bool:
         stmt = self._insert(orm.share_fees).values(created_at=utcnow(), **values) \
@@ -402,7 +434,7 @@ class SqlBillingRepository:
     def statement_figures_of(self, member_ids: list[str], year: int) -> dict[str, dict[str, int]]:
         """Each member's yearly figures (zeros where nothing happened): four grouped queries
         whatever the number of members, so a whole year's statements cost a few scans."""
-        i, e, k, a, f = (orm.invoices.c, orm.ledger_entries.c, orm.contracts.c, orm.activities.c,
+        i, e, r, a, f = (orm.invoices.c, orm.ledger_entries.c, orm.payroll_runs.c, orm.activities.c,
                          orm.share_fees.c)
         first, last = date(year, 1, 1), date(year, 12, 31)
         out = {m: dict.fromkeys(self.STATEMENT_FIGURES, 0) for m in member_ids}
@@ -420,10 +452,10 @@ class SqlBillingRepository:
              .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
              .where(a.member_id.in_(wanted), e.on >= first, e.on <= last).group_by(a.member_id),
              ("budget_in", "budget_out"))
-        fill(select(k.member_id, func.count(), func.sum(k.social_charges_cents),
-                    func.sum(k.employment_contribution_cents), func.sum(k.gross_cents))
-             .where(k.member_id.in_(wanted), k.state.in_(("reserved", "active", "completed")),
-                    k.start_date >= first, k.start_date <= last).group_by(k.member_id),
+        # Employment: the payroll runs paid that year (what was actually paid, not reserved).
+        fill(select(r.member_id, func.count(func.distinct(r.contract_id)), func.sum(r.social_charges_cents),
+                    func.sum(r.employment_contribution_cents), func.sum(r.gross_cents))
+             .where(r.member_id.in_(wanted), r.paid_on >= first, r.paid_on <= last).group_by(r.member_id),
              ("contracts", "social", "employment", "gross"))
         fill(select(f.member_id, func.sum(f.amount_cents))
              .where(f.member_id.in_(wanted), f.year == year).group_by(f.member_id), ("share_fee",))

@@ -32,7 +32,7 @@ from enum import Enum
 
 from .contribution import RateKind, RateSchedule
 from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from .money import apply_basis_points, require_cents
+from .money import apply_basis_points, div_round_half_up, require_cents
 
 
 class EntryKind(Enum):
@@ -78,6 +78,35 @@ def contract_cost(gross_cents: int, schedule: RateSchedule, on: date) -> Contrac
     social = apply_basis_points(gross_cents, schedule.rate_at(RateKind.SOCIAL_CHARGES, on))
     employer_cost = gross_cents + social
     contribution = apply_basis_points(employer_cost, schedule.rate_at(RateKind.EMPLOYMENT, on))
+    return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution)
+
+
+def payroll_run_cost(reserved: ContractCost, gross_paid_before: int, gross_cents: int) -> ContractCost:
+    """What paying ``gross_cents`` more on a contract costs its budget, at the contract's own rates.
+
+    The rates are those of the reservation (``reserved``, fixed at the start date). Each part is
+    the difference of its CUMULATIVE amount after and before this run, where the cumulative
+    social charges (or employment contribution) after paying G of the contract's gross g is
+    ``reserved part x G / g`` rounded half up. So every part of every run is >= 0, and once the
+    contract's whole gross is paid, the runs add up EXACTLY to the reserved cost, whatever the
+    number of runs. Paying beyond the contract's gross costs beyond its reservation.
+    """
+    require_cents(gross_paid_before, "gross_paid_before")
+    require_cents(gross_cents, "gross_cents")
+    if gross_cents <= 0:
+        raise InvalidArgument("gross pay must be positive", {"field": "gross_cents"})
+    if gross_paid_before < 0 or reserved.gross_cents <= 0:
+        raise InvalidArgument("a payroll run needs a contract with a positive gross and no negative pay")
+    after = gross_paid_before + gross_cents
+
+    def cumulative(part: int, paid: int) -> int:
+        return div_round_half_up(part * paid, reserved.gross_cents)
+
+    social = (cumulative(reserved.social_charges_cents, after)
+              - cumulative(reserved.social_charges_cents, gross_paid_before))
+    contribution = (cumulative(reserved.employment_contribution_cents, after)
+                    - cumulative(reserved.employment_contribution_cents, gross_paid_before))
+    employer_cost = gross_cents + social
     return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution)
 
 
@@ -209,8 +238,12 @@ class ActivityLedger:
         """Payroll spend on a contract: debits the balance and consumes its reservation.
 
         Spending beyond the contract's reservation must itself be affordable.
-        ``reference`` (e.g. the payslip id) makes the posting idempotent.
+        ``reference`` (e.g. the payslip or payroll-run id) makes the posting idempotent per
+        contract: one payroll run may pay several contracts of the same activity.
         """
+        if any(e.kind is EntryKind.PAYROLL and e.contract_id == contract_id and e.reference == reference
+               for e in self._entries):
+            raise AlreadyExists(f"payroll {reference} already posted on contract {contract_id}")
         outstanding = self.reservation_for(contract_id)
         require_cents(amount_cents)
         consumed = min(amount_cents, outstanding)
@@ -218,5 +251,5 @@ class ActivityLedger:
             check_contract_affordable(self.available_cents, amount_cents - consumed)
         return self._post(
             EntryKind.PAYROLL, amount_cents, on, reference,
-            balance_delta=-amount_cents, reserved_delta=-consumed, contract_id=contract_id, unique=True,
+            balance_delta=-amount_cents, reserved_delta=-consumed, contract_id=contract_id,
         )

@@ -5,6 +5,14 @@ States::
     requested --reserve--> reserved --activate (on/after start)--> active --complete--> completed
         \\___________________\\___cancel (strictly before start)__--> cancelled
 
+Payroll (``record_payroll``): a payroll run dated on or after the start date activates a
+reserved contract, then debits the run's cost from the activity budget and consumes as much
+of the reservation; a run costing more than what is still reserved is refused
+(FailedPrecondition), since the terms can no longer be amended once the contract started.
+The cost is computed at the reservation's own rates (``budget.payroll_run_cost``), so paying
+the contract's whole gross consumes exactly its reservation. Completing
+(``complete_and_release``, on or after the end date) gives back what is still reserved.
+
 Budget: reserving sets aside the contract's full cost (employer cost +
 employment contribution, see ``budget.contract_cost``) at the rates in force
 on the start date. Amend and cancel are only possible strictly BEFORE the
@@ -21,7 +29,13 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
-from .budget import ActivityLedger, ContractCost, check_contract_affordable, contract_cost
+from .budget import (
+    ActivityLedger,
+    ContractCost,
+    check_contract_affordable,
+    contract_cost,
+    payroll_run_cost,
+)
 from .contribution import RateSchedule
 from .errors import FailedPrecondition, InvalidArgument
 from .money import require_cents
@@ -88,9 +102,23 @@ class ContractTerms:
             object.__setattr__(self, "hours", hours)
 
 
+@dataclass(frozen=True, slots=True)
+class PayrollRun:
+    """One payroll run recorded on a contract: what it cost the budget, part by part."""
+
+    reference: str
+    paid_on: date
+    cost: ContractCost
+    activated: bool  # this run moved the contract from reserved to active
+
+
 @dataclass
 class EmploymentContract:
-    """Contract aggregate; mutating methods enforce the state machine above."""
+    """Contract aggregate; mutating methods enforce the state machine above.
+
+    ``reserved_cents`` is what is STILL set aside (payroll consumes it, completion releases it);
+    ``gross_paid_cents`` and ``spent_cents`` sum the payroll runs recorded so far.
+    """
 
     contract_id: str
     member_id: str
@@ -99,6 +127,8 @@ class EmploymentContract:
     state: ContractState = ContractState.REQUESTED
     reserved_cents: int = 0
     cost: ContractCost | None = None
+    gross_paid_cents: int = 0
+    spent_cents: int = 0
 
     def _require(self, *states: ContractState, action: str) -> None:
         if self.state not in states:
@@ -187,3 +217,63 @@ class EmploymentContract:
         if today < self.terms.end:
             raise FailedPrecondition("contract has not ended yet")
         self.state = ContractState.COMPLETED
+
+    def record_payroll(
+        self, ledger: ActivityLedger, gross_cents: int, paid_on: date, reference: str, today: date
+    ) -> PayrollRun:
+        """Pay ``gross_cents`` on this contract (see module doc); refused beyond the reservation."""
+        self._require(ContractState.RESERVED, ContractState.ACTIVE, action="record payroll on")
+        self._check_ledger(ledger)
+        if paid_on > today:
+            raise InvalidArgument("a payroll run cannot be dated in the future", {"field": "paid_on"})
+        if paid_on < self.terms.start:
+            raise FailedPrecondition(
+                f"the contract starts on {self.terms.start}: a payroll run cannot be paid before "
+                f"(paid on {paid_on})",
+                {"start": self.terms.start.isoformat()},
+            )
+        if self.cost is None:
+            raise FailedPrecondition("the contract has no reserved cost")
+        cost = payroll_run_cost(self.cost, self.gross_paid_cents, gross_cents)
+        outstanding = ledger.reservation_for(self.contract_id)
+        if cost.total_cents > outstanding:
+            excess = cost.total_cents - outstanding
+            raise FailedPrecondition(
+                f"payroll run {reference} would cost {cost.total_cents} cents (gross {cost.gross_cents}, "
+                f"employer charges {cost.social_charges_cents}, employment contribution "
+                f"{cost.employment_contribution_cents}) but only {outstanding} cents remain reserved for "
+                f"this contract: {excess} cents beyond its reservation (gross paid so far "
+                f"{self.gross_paid_cents} of {self.terms.gross_cents})",
+                {"excess_cents": excess, "reserved_cents": outstanding, "cost_cents": cost.total_cents},
+            )
+        ledger.spend_payroll(self.contract_id, cost.total_cents, paid_on, reference)  # may refuse: state untouched
+        activated = self.state is ContractState.RESERVED
+        if activated:
+            self.activate(today)  # cannot fail: today >= paid_on >= start
+        self.reserved_cents = ledger.reservation_for(self.contract_id)
+        self.gross_paid_cents += cost.gross_cents
+        self.spent_cents += cost.total_cents
+        return PayrollRun(reference, paid_on, cost, activated)
+
+    def complete_and_release(self, ledger: ActivityLedger, today: date) -> tuple[bool, int]:
+        """Complete on or after the end date and release what is still reserved.
+
+        A reserved contract (never paid) is activated first, so that an unpaid contract does not
+        keep its budget forever. Returns (activated now, released cents).
+        """
+        self._require(ContractState.RESERVED, ContractState.ACTIVE, action="complete")
+        self._check_ledger(ledger)
+        if today < self.terms.end:
+            raise FailedPrecondition(
+                f"the contract ends on {self.terms.end}: it cannot be completed before",
+                {"end": self.terms.end.isoformat()},
+            )
+        activated = self.state is ContractState.RESERVED
+        if activated:
+            self.activate(today)
+        self.complete(today)
+        released = ledger.reservation_for(self.contract_id)
+        if released:
+            ledger.release(self.contract_id, released, today)
+        self.reserved_cents = 0
+        return activated, released

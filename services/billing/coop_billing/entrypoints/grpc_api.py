@@ -172,6 +172,19 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         rows, token = services.list_contracts(self.uow, request.member_id, request.page_token, request.page_size)
         return pb.ListContractsResponse(contracts=[msg.contract_to_pb(r) for r in rows], next_page_token=token)
 
+    def RecordPayroll(self, request: pb.RecordPayrollRequest, context: grpc.ServicerContext) -> pb.RecordPayrollResponse:
+        _require("admin", "service")
+        stored, run, already = services.record_payroll(
+            self.uow, request.contract_id, request.payroll_reference, request.gross_cents,
+            msg.parse_optional_date(request.paid_on, "paid_on"))
+        return pb.RecordPayrollResponse(contract=msg.contract_to_pb(stored), run=msg.payroll_run_to_pb(run),
+                                        already_recorded=already)
+
+    def CompleteContract(self, request: pb.CompleteContractRequest, context: grpc.ServicerContext) -> pb.Contract:
+        _require("admin", "service")
+        stored, _released = services.complete_contract(self.uow, request.contract_id)
+        return msg.contract_to_pb(stored)
+
     # -- share fees
     def BillShareFee(self, request: pb.BillShareFeeRequest, context: grpc.ServicerContext) -> pb.ShareFee:
         _require("admin", "service")
@@ -186,14 +199,14 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     def RecordShareFeePayment(self, request: pb.RecordShareFeePaymentRequest,
                               context: grpc.ServicerContext) -> pb.ShareFee:
         _require(*STAFF)
-        row, number = services.record_share_fee_payment(
+        row, number, payments = services.record_share_fee_payment(
             self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference)
-        return msg.share_fee_to_pb(row, number)
+        return msg.share_fee_to_pb(row, number, payments)
 
     def ListShareFees(self, request: pb.ListShareFeesRequest, context: grpc.ServicerContext) -> pb.ListShareFeesResponse:
         _self_or(request.member_id, *READERS)
-        rows, number = services.list_share_fees(self.uow, request.member_id)
-        return pb.ListShareFeesResponse(fees=[msg.share_fee_to_pb(r, number) for r in rows])
+        rows, number, payments = services.list_share_fees(self.uow, request.member_id)
+        return pb.ListShareFeesResponse(fees=[msg.share_fee_to_pb(r, number, payments[r.fee_id]) for r in rows])
 
     # -- statements
     def GetStatement(self, request: pb.GetStatementRequest, context: grpc.ServicerContext) -> pb.Statement:

@@ -451,7 +451,9 @@ def list_rates(uow_factory: UowFactory) -> list[RateChange]:
 
 def _emit_contract(uow: BillingUnitOfWork, name: str, stored: StoredContract, member: Any, **extra: Any) -> None:
     cls = {"contract.created": events_pb2.ContractCreated, "contract.amended": events_pb2.ContractAmended,
-           "contract.cancelled": events_pb2.ContractCancelled}[name]
+           "contract.cancelled": events_pb2.ContractCancelled, "contract.activated": events_pb2.ContractActivated,
+           "contract.payroll_recorded": events_pb2.ContractPayrollRecorded,
+           "contract.completed": events_pb2.ContractCompleted}[name]
     uow.emit(name, cls(contract=msg.contract_to_pb(stored), employee=msg.employee_from_row(member), **extra),
              subject=stored.contract.contract_id)
 
@@ -552,6 +554,74 @@ def list_contracts(uow_factory: UowFactory, member_id: str, token: str,
     return page, nxt
 
 
+MAX_PAYROLL_REFERENCE = 64  # the ledger entry carries it
+
+
+def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference: str, gross_cents: int,
+                   paid_on: date | None = None) -> tuple[StoredContract, Any, bool]:
+    """Record a payroll run on a contract: (contract, run row, already recorded before).
+
+    Under the same locks as amend/cancel (activity, then contract): the run's cost is debited
+    from the budget and consumed from the reservation, a reserved contract becomes active, and
+    contract.activated / contract.payroll_recorded are emitted, in one transaction. Idempotent
+    per (contract, reference); the same reference with other figures is ALREADY_EXISTS.
+    """
+    reference = msg.check_text(payroll_reference, "payroll_reference", limit=MAX_PAYROLL_REFERENCE)
+    msg.check_cents(gross_cents, "gross_cents")
+    on_day = today()
+    dated = paid_on is not None
+    paid_on = paid_on or on_day
+    with uow_factory() as uow:
+        stored, ledger = _locked_contract(uow, contract_id)
+        contract = stored.contract
+        previous = uow.billing.payroll_run(contract.contract_id, reference)
+        if previous is not None:
+            if previous.gross_cents != gross_cents or (dated and previous.paid_on != paid_on):
+                raise AlreadyExists(
+                    f"payroll {reference} was already recorded on this contract with other figures "
+                    f"(gross {previous.gross_cents} cents paid on {previous.paid_on})",
+                    {"field": "payroll_reference"})
+            return stored, previous, True
+        member = _member(uow, contract.member_id)
+        before = len(ledger.entries)
+        run = contract.record_payroll(ledger, gross_cents, paid_on, reference, on_day)
+        uow.billing.add_entries(contract.activity_id, _new_entries(ledger, before))
+        now = utcnow()
+        stored.updated_at = now
+        uow.billing.save_contract(stored)
+        uow.billing.add_payroll_run(
+            contract_id=contract.contract_id, payroll_reference=reference, member_id=contract.member_id,
+            activity_id=contract.activity_id, paid_on=paid_on, gross_cents=run.cost.gross_cents,
+            social_charges_cents=run.cost.social_charges_cents,
+            employment_contribution_cents=run.cost.employment_contribution_cents,
+            total_cents=run.cost.total_cents, recorded_at=now)
+        row = uow.billing.payroll_run(contract.contract_id, reference)
+        if run.activated:
+            _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
+        _emit_contract(uow, "contract.payroll_recorded", stored, member, run=msg.payroll_run_to_pb(row))
+        uow.commit()
+        return stored, row, False
+
+
+def complete_contract(uow_factory: UowFactory, contract_id: str) -> tuple[StoredContract, int]:
+    """Complete a contract on or after its end date; what is still reserved goes back to the budget.
+    Returns (contract, cents released)."""
+    on_day = today()
+    with uow_factory() as uow:
+        stored, ledger = _locked_contract(uow, contract_id)
+        member = _member(uow, stored.contract.member_id)
+        before = len(ledger.entries)
+        activated, released = stored.contract.complete_and_release(ledger, on_day)
+        uow.billing.add_entries(stored.contract.activity_id, _new_entries(ledger, before))
+        stored.updated_at = utcnow()
+        uow.billing.save_contract(stored)
+        if activated:
+            _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
+        _emit_contract(uow, "contract.completed", stored, member, released_cents=released)
+        uow.commit()
+        return stored, released
+
+
 # ------------------------------------------------------------------ share fees
 
 def _bill_share_fee(uow: BillingUnitOfWork, member: Any, year: int, amount_cents: int) -> tuple[Any, bool]:
@@ -617,45 +687,64 @@ def share_paid_message(fee: Any, member_number: str) -> events_pb2.SharePaid:
 
 
 def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int,
-                             bank_reference: str) -> tuple[Any, str]:
-    """Record that the year's share was paid (in full; a share is not paid by instalments).
+                             bank_reference: str) -> tuple[Any, str, list[Any]]:
+    """Record one payment of the year's share: the whole fee or a part of what is still due.
 
-    Idempotent per bank reference. Bills the share first when it was not billed yet.
-    Publishes share.paid, which membership consumes to set good standing.
+    Partial payments accumulate (billed -> partially_paid -> paid); share.paid is published once,
+    by the payment that completes the fee. A payment larger than what is still due is refused
+    (FAILED_PRECONDITION, nothing recorded), as is any payment on a paid fee. Idempotent per bank
+    reference, unique across all fees: the same payment again changes nothing; the reference with
+    other figures is ALREADY_EXISTS. Bills the share first when it was not billed yet.
+    Returns (fee row, member number, the fee's payments).
     """
     member_id = msg.parse_uuid(member_id, "member_id")
     check_year(year)
     msg.check_cents(amount_cents, "amount_cents")
     bank_reference = msg.check_text(bank_reference, "bank_reference", limit=100)
     with uow_factory() as uow:
-        member = _member(uow, member_id, lock=True)
-        used = uow.billing.share_fee_by_bank_reference(bank_reference)
+        member = _member(uow, member_id, lock=True)  # serialises this member's payments
+        used = uow.billing.share_fee_payment(bank_reference)
         if used is not None:
-            if used.member_id == member_id and used.year == year and used.paid_cents == amount_cents:
-                return used, member.member_number
+            if used.member_id == member_id and used.year == year and used.amount_cents == amount_cents:
+                fee = uow.billing.share_fee(member_id, year)
+                return fee, member.member_number, uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
             raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
                                 {"field": "bank_reference"})
         _bill_share_fee(uow, member, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
         fee = uow.billing.share_fee(member_id, year, lock=True)
         if fee.state == "paid":
             raise FailedPrecondition(f"the {year} share of this member is already paid ({fee.bank_reference})")
-        if amount_cents != fee.amount_cents:
+        due = fee.amount_cents - fee.paid_cents
+        if amount_cents > due:
             raise FailedPrecondition(
-                f"a share is paid in full: expected {fee.amount_cents} cents, got {amount_cents}",
-                {"expected_cents": fee.amount_cents})
-        uow.billing.update_share_fee(fee.fee_id, state="paid", paid_cents=amount_cents,
-                                     bank_reference=bank_reference, paid_at=utcnow())
+                f"only {due} cents of the {year} share ({fee.amount_cents} cents) are still due: a payment of "
+                f"{amount_cents} cents would overpay it by {amount_cents - due}; record at most {due} cents",
+                {"due_cents": due, "excess_cents": amount_cents - due})
+        now = utcnow()
+        if not uow.billing.add_share_fee_payment(bank_reference=bank_reference, fee_id=fee.fee_id,
+                                                 amount_cents=amount_cents, recorded_at=now):
+            raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
+                                {"field": "bank_reference"})
+        paid = fee.paid_cents + amount_cents
+        full = paid == fee.amount_cents
+        uow.billing.update_share_fee(fee.fee_id, state="paid" if full else "partially_paid", paid_cents=paid,
+                                     bank_reference=bank_reference, paid_at=now if full else None)
         fee = uow.billing.share_fee(member_id, year)
-        uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
+        if full:
+            uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
+        payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
         uow.commit()
-        return fee, member.member_number
+        return fee, member.member_number, payments
 
 
-def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str]:
+def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str, dict[str, list[Any]]]:
+    """(fees, member number, payments per fee id)."""
     member_id = msg.parse_uuid(member_id, "member_id")
     with uow_factory() as uow:
         member = uow.read_only().billing.member(member_id)
-        return uow.billing.share_fees_of(member_id), member.member_number if member else ""
+        fees = uow.billing.share_fees_of(member_id)
+        payments = uow.billing.share_fee_payments_of([f.fee_id for f in fees])
+        return fees, member.member_number if member else "", payments
 
 
 # ------------------------------------------------------------------ membership projection

@@ -34,8 +34,10 @@ SECRET = "billing-service-tests-secret-0123456789"
 ADMIN = bearer(SECRET, "admin-1", "admin")
 TELLER = bearer(SECRET, "teller-1", "teller")
 BOARD = bearer(SECRET, "board-1", "board")
+PAYROLL = bearer(SECRET, "payroll-system", "service")
 TABLES = ("members", "clients", "activities", "ledger_entries", "invoices", "invoice_lines", "payments",
-          "contracts", "share_fees", "envelopes", "payouts", "rates", "number_counters", "outbox")
+          "contracts", "share_fees", "envelopes", "payouts", "rates", "number_counters", "outbox",
+          "payroll_runs", "share_fee_payments")
 BE_VATS = ["BE0403170701", "BE0202239951", "BE0417497106", "BE0401574852"]
 
 
@@ -154,6 +156,17 @@ def code_of(fn, *args, **kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as err:
         fn(*args, **kwargs)
     return err.value
+
+
+@pytest.fixture
+def travel(monkeypatch: pytest.MonkeyPatch):
+    """Move the in-process service's calendar (services.today) to a day: contracts are requested
+    before their start, and payroll and completion happen after it."""
+
+    def to(day: date) -> None:
+        monkeypatch.setattr(services, "today", lambda: day)
+
+    return to
 
 
 @pytest.fixture(scope="session")

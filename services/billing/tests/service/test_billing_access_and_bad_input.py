@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 import grpc
 import pytest
 from google.protobuf.descriptor import FieldDescriptor as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 
 from coop.billing.v1 import billing_pb2 as pb
 
@@ -32,6 +33,9 @@ def test_a_member_sees_only_their_own_records(svc, h):
                                                              activity_id=act.activity_id, terms=h.terms())),
         (svc.stub.CreateActivity, pb.CreateActivityRequest(member_id=alice.member_id, name="x", sector_code="90")),
         (svc.stub.SetRate, pb.SetRateRequest(kind="revenue", effective_from="2030-01-01", basis_points=1)),
+        (svc.stub.RecordPayroll, pb.RecordPayrollRequest(contract_id=str(uuid.uuid4()), payroll_reference="p",
+                                                         gross_cents=1)),
+        (svc.stub.CompleteContract, pb.CompleteContractRequest(contract_id=str(uuid.uuid4()))),
     ]
     for rpc, request in denied:
         assert h.code_of(rpc, request, metadata=bob.md).code() == grpc.StatusCode.PERMISSION_DENIED, rpc
@@ -85,8 +89,16 @@ def world(svc, h):
     issued = h.issued_invoice(svc, member, act, cl)
     contract = svc.stub.RequestContract(pb.RequestContractRequest(
         member_id=member.member_id, activity_id=act.activity_id, terms=h.terms()), metadata=member.md)
+    # a contract that has started and ended (back-dated), so RecordPayroll and CompleteContract
+    # also meet one they may act on
+    started = svc.stub.RequestContract(pb.RequestContractRequest(
+        member_id=member.member_id, activity_id=act.activity_id, terms=h.terms(gross=50_000)), metadata=member.md)
+    with svc.engine.begin() as conn:
+        conn.execute(text("UPDATE contracts SET start_date = :s, end_date = :e WHERE contract_id = :c"),
+                     {"s": date.today() - timedelta(days=30), "e": date.today() - timedelta(days=1),
+                      "c": started.contract_id})
     return [member.member_id, act.activity_id, cl.client_id, draft.invoice_id, issued.invoice_id,
-            contract.contract_id, str(uuid.uuid4())]
+            contract.contract_id, started.contract_id, str(uuid.uuid4())]
 
 
 TRICKY = ["", " ", "0", "-1", "1e400", "NaN", "Infinity", "1.0001", "2026-02-30", "2026-13-01", "9999-12-31",
@@ -161,7 +173,7 @@ def _class(descriptor):
 def test_bad_input_is_refused_cleanly_and_writes_nothing(svc, h, world, method):
     descriptor = METHODS[[m.name for m in METHODS].index(method)]
     rpc = getattr(svc.stub, method)
-    callers = [h.ADMIN, h.TELLER, h.BOARD]
+    callers = [h.ADMIN, h.TELLER, h.BOARD, h.PAYROLL]
 
     @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
     @given(request=_message(descriptor.input_type, world), who=st.sampled_from(callers))

@@ -20,9 +20,11 @@ def test_share_fee_billed_on_admission_and_its_payment_publishes_share_paid(svc,
     fees = svc.stub.ListShareFees(pb.ListShareFeesRequest(member_id=member.member_id), metadata=member.md).fees
     assert [(f.year, f.amount_cents, f.state) for f in fees] == [(YEAR, 3000, pb.SHARE_FEE_STATE_BILLED)]
     assert fees[0].number.startswith(f"SH-{YEAR}-")
+    before = svc.counts()
     wrong = h.code_of(svc.stub.RecordShareFeePayment, pb.RecordShareFeePaymentRequest(
-        member_id=member.member_id, year=YEAR, amount_cents=2000, bank_reference="b-1"), metadata=h.TELLER)
-    assert wrong.code() == grpc.StatusCode.FAILED_PRECONDITION
+        member_id=member.member_id, year=YEAR, amount_cents=3001, bank_reference="b-1"), metadata=h.TELLER)
+    assert wrong.code() == grpc.StatusCode.FAILED_PRECONDITION and "overpay it by 1" in wrong.details()
+    assert svc.counts() == before
     paid = svc.stub.RecordShareFeePayment(pb.RecordShareFeePaymentRequest(
         member_id=member.member_id, year=YEAR, amount_cents=3000, bank_reference=f"bank-{member.member_id}"),
         metadata=h.TELLER)
@@ -198,10 +200,11 @@ def test_simulate_several_keys_side_by_side_and_adopt_one(svc, h):
 
 def test_asyncapi_documents_every_published_contract_field():
     doc = yaml.safe_load((REPO_ROOT / "docs" / "asyncapi-billing.yaml").read_text())
-    assert {"contract.created", "contract.amended", "contract.cancelled", "share.paid"} <= set(doc["channels"])
+    assert {"contract.created", "contract.amended", "contract.cancelled", "contract.activated",
+            "contract.payroll_recorded", "contract.completed", "share.paid"} <= set(doc["channels"])
     schemas = doc["components"]["schemas"]
     for message, schema in ((pb.Contract, "Contract"), (pb.ContractTerms, "ContractTerms"),
-                            (events_pb2.Employee, "Employee")):
+                            (events_pb2.Employee, "Employee"), (pb.PayrollRun, "PayrollRun")):
         assert {f.json_name for f in message.DESCRIPTOR.fields} == set(schemas[schema]["properties"]), schema
     share = doc["components"]["messages"]["SharePaid"]["payload"]["allOf"][1]["properties"]["data"]
     assert {f.json_name for f in events_pb2.SharePaid.DESCRIPTOR.fields} == set(share["properties"])

@@ -145,6 +145,15 @@ def test_same_payslip_is_not_spent_twice():
         ledger.spend_payroll("c1", 1_000, DAY, "payslip-1")
 
 
+def test_one_payroll_run_reference_may_pay_several_contracts_of_an_activity():
+    ledger = funded()
+    ledger.spend_payroll("c1", 1_000, DAY, "RUN-2026-03")
+    ledger.spend_payroll("c2", 2_000, DAY, "RUN-2026-03")
+    assert ledger.balance_cents == 93_500 - 3_000
+    with pytest.raises(AlreadyExists):
+        ledger.spend_payroll("c2", 2_000, DAY, "RUN-2026-03")
+
+
 def test_negative_ledger_amounts_are_invalid():
     with pytest.raises(InvalidArgument):
         ActivityLedger("a").credit_invoice("x", -1, 0, DAY)

@@ -1,0 +1,60 @@
+"""Billing's migration history matches the tables the code uses, and 0002 (payroll runs,
+partial share-fee payments) upgrades existing data and downgrades, on PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import nullcontext
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import create_engine, inspect, text
+
+from coop_billing.adapters import orm
+from coop_platform.migrations import downgrade, upgrade
+from coop_platform.testing import postgres_database
+
+
+def test_migrations_match_the_tables_the_code_uses(svc):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    with svc.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), orm.metadata) == []
+
+
+def _paid_fee_before_partial_payments(url: str) -> str:
+    engine = create_engine(url)
+    fee_id, now = str(uuid.uuid4()), datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO share_fees (fee_id, member_id, year, amount_cents, number, state, paid_cents, "
+            "bank_reference, paid_at, created_at) VALUES (:f, :m, 2026, 3000, 'SH-2026-000001', 'paid', 3000, "
+            "'BANK-OLD-1', :now, :now)"), {"f": fee_id, "m": str(uuid.uuid4()), "now": now})
+    engine.dispose()
+    return fee_id
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0002_backfills_one_payment_per_paid_fee_and_downgrades(backend, tmp_path):
+    sqlite_url = f"sqlite:///{tmp_path}/billing.db"
+    with postgres_database("coop_billing_mig") if backend == "postgresql" else nullcontext(sqlite_url) as url:
+        upgrade("billing", url, "0001")
+        fee_id = _paid_fee_before_partial_payments(url)
+        upgrade("billing", url)
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            assert conn.execute(text("SELECT bank_reference, fee_id, amount_cents FROM share_fee_payments")
+                                ).all() == [("BANK-OLD-1", fee_id, 3000)]
+            assert conn.execute(text("SELECT gross_paid_cents, spent_cents FROM contracts")).all() == []
+            conn.execute(text("UPDATE share_fees SET state = 'partially_paid' WHERE fee_id = :f"), {"f": fee_id})
+        engine.dispose()
+        downgrade("billing", url, "0001")
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT state FROM share_fees")).scalar_one() == "billed"
+            tables = set(inspect(conn).get_table_names())
+            assert not {"payroll_runs", "share_fee_payments"} & tables
+        engine.dispose()
+        upgrade("billing", url)
+
