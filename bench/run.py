@@ -55,6 +55,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--voter-procs", type=int, default=2, help="voter processes (2)")
     g.add_argument("--double-fraction", type=float, default=0.01,
                    help="share of voters sending two ballots at once (0.01)")
+    g.add_argument("--elections-api-processes", type=int, default=2,
+                   help="elections api processes while casting, COOP_API_PROCESSES (2, one per core)")
     g.add_argument("--roll-chunk", type=int, default=5000, help="voters per ImportVoterRoll call (5,000)")
     g.add_argument("--open-delay", type=float, help="seconds from CreateElection to the opening (20)")
     g.add_argument("--target-ballots", type=int, default=500)

@@ -123,8 +123,6 @@ def _hot_statement(dialect: str, name: str) -> Any:
                                                       r.voter_id == bindparam("voter_id"))
         elif name == "mark_voted":
             stmt = ins(orm.voters_who_voted).on_conflict_do_nothing(index_elements=["election_id", "voter_id"])
-        elif name == "add_ballot":
-            stmt = ins(orm.ballots).on_conflict_do_nothing(index_elements=["election_id", "tracker"])
         else:
             raise KeyError(name)
         stmt = _HOT.setdefault(key, stmt)
@@ -223,6 +221,12 @@ class SqlElectionRepository:
         return self.session.execute(self._hot("roll_entry"),
                                     {"election_id": election_id, "voter_id": voter_id}).first()
 
+    def roll_weights(self, election_id: str, voter_ids: Iterable[str]) -> dict[str, int]:
+        """The roll weight of each of these voters who is on the roll (one query for a batch)."""
+        c = orm.voter_roll.c
+        return {r.voter_id: int(r.weight) for r in self.session.execute(
+            select(c.voter_id, c.weight).where(c.election_id == election_id, c.voter_id.in_(set(voter_ids))))}
+
     def roll_totals(self, election_id: str) -> tuple[int, int]:
         c = orm.voter_roll.c
         size, weight = self.session.execute(select(func.count(), func.coalesce(func.sum(c.weight), 0))
@@ -236,6 +240,16 @@ class SqlElectionRepository:
         result = self.session.execute(self._hot("mark_voted"),
                                       {"election_id": election_id, "voter_id": voter_id, "channel": channel})
         return result.rowcount == 1
+
+    def mark_voted_many(self, election_id: str, voter_ids: list[str], channel: str) -> set[str]:
+        """mark_voted for distinct voters in one statement; returns those newly in the register."""
+        if not voter_ids:
+            return set()
+        c = orm.voters_who_voted.c
+        stmt = (self._insert(orm.voters_who_voted)
+                .values([{"election_id": election_id, "voter_id": v, "channel": channel} for v in voter_ids])
+                .on_conflict_do_nothing(index_elements=["election_id", "voter_id"]).returning(c.voter_id))
+        return set(self.session.execute(stmt).scalars())
 
     def has_voted(self, election_id: str, voter_id: str) -> bool:
         c = orm.voters_who_voted.c
@@ -258,12 +272,14 @@ class SqlElectionRepository:
             c.election_id == election_id, c.channel == "in_person")).scalar_one())
 
     # -- ballots
-    def add_ballot(self, election_id: str, tracker: str, content_json: str, weight: int,
-                   ballot_hash: str, revote_hash: str | None) -> bool:
-        result = self.session.execute(self._hot("add_ballot"), {
-            "election_id": election_id, "tracker": tracker, "content": content_json, "weight": weight,
-            "ballot_hash": ballot_hash, "revote_hash": revote_hash})
-        return result.rowcount == 1
+    def add_ballots(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Ballots (add_ballot's columns) in one statement; returns the trackers stored (a
+        tracker already taken, a chance of one in 2**80, is skipped for the caller to retry)."""
+        if not rows:
+            return set()
+        stmt = (self._insert(orm.ballots).values(rows)
+                .on_conflict_do_nothing(index_elements=["election_id", "tracker"]).returning(orm.ballots.c.tracker))
+        return set(self.session.execute(stmt).scalars())
 
     def remove_ballot(self, election_id: str, tracker: str, revote_hash: str) -> bool:
         c = orm.ballots.c

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
@@ -17,6 +18,7 @@ from coop_elections.adapters.repository import ElectionsUnitOfWork
 from coop_elections.service_layer import services
 from coop_elections.service_layer.services import RollSummary
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.errors import FailedPrecondition, InvalidArgument
 from coop_platform.grpc_server import build_service, current_principal, run_api
@@ -43,6 +45,8 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def __init__(self, uow_factory: services.UowFactory, clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
+        # Voters' own ballots arriving together share one transaction (one commit, batched rows).
+        self.casts = Coalescer("elections_cast_ballot", partial(services.cast_ballots, uow_factory))
 
     def _caller(self, *roles: str):
         principal = current_principal()
@@ -155,10 +159,14 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                                       field="previous_tracker")
             return answers
 
-        receipt = services.cast_ballot(
-            self.uow, p.tenant, request.election_id, p.subject, content, self.clock(),
-            previous_tracker=request.previous_tracker, previous_code=request.previous_revote_code,
-            on_behalf_of=request.on_behalf_of)
+        if request.previous_tracker or request.previous_revote_code or request.on_behalf_of:
+            receipt = services.cast_ballot(
+                self.uow, p.tenant, request.election_id, p.subject, content, self.clock(),
+                previous_tracker=request.previous_tracker, previous_code=request.previous_revote_code,
+                on_behalf_of=request.on_behalf_of)
+        else:
+            receipt = self.casts.submit(services.Cast(p.tenant, request.election_id, p.subject, content,
+                                                      self.clock()))
         return pb.CastBallotResponse(tracker=receipt.tracker, ballot_hash=receipt.ballot_hash,
                                      revote_code=receipt.revote_code,
                                      superseded_previous=receipt.superseded_previous)

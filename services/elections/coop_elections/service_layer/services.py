@@ -8,7 +8,7 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +35,7 @@ from coop_elections.domain.election import (
 )
 from coop_elections.domain.errors import (
     AlreadyExists,
+    DomainError,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
@@ -45,6 +46,7 @@ from coop_elections.domain.proxies import ProxyBook, ProxyStatus
 from coop_elections.domain.published import RollHasher, definition_to_json
 from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.errors import DomainError as PlatformDomainError
 
 UowFactory = Callable[[], ElectionsUnitOfWork]
 MAX_ROLL_IMPORT = 100_000
@@ -415,18 +417,23 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
+def _ballot_row(e: StoredElection, content: dict[str, Any], weight: int, code: str) -> dict[str, Any]:
+    """A ballot row under a fresh random tracker: a commitment to this ballot alone (not chained
+    to the previous cast: that would record the cast order); the published box is chained in
+    tracker order at the close."""
+    tracker = new_tracker()
+    return {"election_id": e.election_id, "tracker": tracker, "content": canonical_json(content).decode(),
+            "weight": weight, "ballot_hash": entry_hash(tracker, weight, content, genesis_hash(e.election_id)),
+            "revote_hash": _code_hash(code) if code else None}
+
+
 def _store_ballot(uow: ElectionsUnitOfWork, e: StoredElection, content: dict[str, Any], weight: int,
                   revote: bool) -> tuple[str, str, str]:
-    content_json = canonical_json(content).decode()
     code = secrets.token_urlsafe(18) if revote else ""
     while True:
-        tracker = new_tracker()
-        # a commitment to this ballot alone (not chained to the previous cast: that would
-        # record the cast order); the published box is chained in tracker order at the close
-        ballot_hash = entry_hash(tracker, weight, content, genesis_hash(e.election_id))
-        if uow.elections.add_ballot(e.election_id, tracker, content_json, weight, ballot_hash,
-                                    _code_hash(code) if code else None):
-            return tracker, ballot_hash, code
+        row = _ballot_row(e, content, weight, code)
+        if uow.elections.add_ballots([row]):
+            return row["tracker"], row["ballot_hash"], code
 
 
 def _check_open(e: StoredElection, now: datetime) -> StoredElection:
@@ -440,11 +447,92 @@ def _open_for_voting(uow: ElectionsUnitOfWork, tenant: str, election_id: str, no
     return _check_open(_load(uow, tenant, election_id, lock="share"), now)
 
 
+@dataclass(frozen=True)
+class Cast:
+    """One voter's own online ballot (no proxy, not replacing an earlier ballot)."""
+
+    tenant: str
+    election_id: str
+    voter_id: str
+    content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]]
+    now: datetime
+
+
+REFUSALS = (DomainError, PlatformDomainError)
+
+
+def cast_ballots(uow_factory: UowFactory, casts: Sequence[Cast]) -> list[Receipt | Exception]:
+    """Many voters' own ballots in one transaction (group commit, coop_platform.batching): one
+    receipt or one refusal per cast, with the checks and errors of cast_ballot; a refused cast
+    writes nothing. Within the batch the ballots are written in shuffled order, so neither the
+    transaction nor the rows' physical order pairs a voter with a ballot."""
+    results: list[Receipt | Exception | None] = [None] * len(casts)
+    with uow_factory() as uow:
+        loaded: dict[tuple[str, str], tuple[StoredElection, ElectionDefinition]] = {}
+        valid: dict[str, list[tuple[int, Cast, dict[str, Any]]]] = {}
+        for n, cast in enumerate(casts):
+            try:
+                key = (cast.tenant, cast.election_id)
+                if key not in loaded:
+                    e = _load(uow, cast.tenant, cast.election_id, lock="share")  # the close waits for casts
+                    loaded[key] = (e, _definition(uow, e))
+                e, definition_ = loaded[key]
+                content = cast.content(e) if callable(cast.content) else cast.content
+                _check_open(e, cast.now)
+                valid.setdefault(e.election_id, []).append((n, cast, validate_ballot(definition_, content)))
+            except REFUSALS as refused:
+                results[n] = refused
+        elections = {e.election_id: e for e, _ in loaded.values()}
+        ballots: list[tuple[int, dict[str, Any], str, dict[str, Any]]] = []  # (cast, content, code, row)
+        for election_id, items in valid.items():
+            e = elections[election_id]
+            weights = uow.elections.roll_weights(election_id, (c.voter_id for _, c, _ in items))
+            first: dict[str, int] = {}  # a voter twice in one batch: the first cast counts
+            for n, cast, _ in items:
+                if cast.voter_id not in weights:
+                    results[n] = FailedPrecondition("not on the voter roll of this election")
+                elif cast.voter_id in first:
+                    results[n] = _already_voted(e)
+                else:
+                    first[cast.voter_id] = n
+            newly = uow.elections.mark_voted_many(election_id, list(first), "online")
+            for n, cast, content in items:
+                if first.get(cast.voter_id) != n:
+                    continue
+                if cast.voter_id not in newly:
+                    results[n] = _already_voted(e)
+                    continue
+                if e.spec.max_proxies_held:  # voting oneself voids an unused proxy one gave
+                    uow.elections.set_proxy_status(election_id, cast.voter_id, "active", "voided")
+                code = secrets.token_urlsafe(18) if e.spec.allow_revote else ""
+                ballots.append((n, content, code, _ballot_row(e, content, weights[cast.voter_id], code)))
+        secrets.SystemRandom().shuffle(ballots)
+        while ballots:  # trackers are random: retry the (astronomically rare) one already taken
+            stored = uow.elections.add_ballots([row for *_, row in ballots])
+            for n, _, code, row in ballots:
+                results[n] = Receipt(row["tracker"], row["ballot_hash"], code, False)
+            ballots = [(n, content, code, _ballot_row(elections[row["election_id"]], content, row["weight"], code))
+                       for n, content, code, row in ballots if row["tracker"] not in stored]
+        uow.commit()
+    return results  # type: ignore[return-value]
+
+
+def _already_voted(e: StoredElection) -> AlreadyExists:
+    return AlreadyExists("a ballot already counts for you"
+                         + ("; to replace it give its tracker and re-vote code" if e.spec.allow_revote else ""))
+
+
 def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
                 content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]], now: datetime, *,
                 previous_tracker: str = "", previous_code: str = "", on_behalf_of: str = "") -> Receipt:
     """`content` may be a function of the election (the api reads the answers against its
-    questions), so that casting reads the election once, in its own transaction."""
+    questions), so that casting reads the election once, in its own transaction. A voter's own
+    first ballot goes through cast_ballots (the path batched in the api)."""
+    if not (previous_tracker or previous_code or on_behalf_of):
+        result = cast_ballots(uow_factory, [Cast(tenant, election_id, voter_id, content, now)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
     with uow_factory() as uow:
         e = _load(uow, tenant, election_id, lock="share")  # shared: the close waits for casts
         if callable(content):
@@ -469,9 +557,7 @@ def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id
             if on_behalf_of:
                 raise AlreadyExists(f"a ballot already counts for {on_behalf_of}")
             if not (e.spec.allow_revote and previous_tracker and previous_code):
-                raise AlreadyExists("a ballot already counts for you"
-                                    + ("; to replace it give its tracker and re-vote code"
-                                       if e.spec.allow_revote else ""))
+                raise _already_voted(e)
             if not uow.elections.remove_ballot(e.election_id, previous_tracker, _code_hash(previous_code)):
                 raise FailedPrecondition("no counted ballot matches this tracker and re-vote code")
             uow.elections.mark_superseded(e.election_id)

@@ -137,3 +137,43 @@ def test_migrations_match_the_tables_the_code_uses(env):
 def test_superseded_markers_carry_nothing_but_a_random_key(env):
     names = {c["name"] for c in inspect(env.engine).get_columns("superseded_ballots")}
     assert names == {"election_id", "marker"}
+
+
+def test_a_batch_of_casts_answers_each_voter_on_its_own(env):
+    """cast_ballots (the api's group commit): every refusal reaches only its own voter and writes
+    nothing; the accepted ballots and register rows commit together."""
+    from coop_elections.adapters import messages as msg
+    from coop_elections.service_layer import services
+
+    e = make_election(env, ["ann", "ben", "cat", "dan"])
+    other = make_election(env, ["ann"], tenant="partner-x", admin_role="partner")
+    env.stub.CastBallot(pb.CastBallotRequest(election_id=e.election_id, answers=ballot()),
+                        metadata=env.token("dan", "member"))
+    before = _ballot_count(env, e.election_id)
+
+    def cast(voter, answers=None, election_id=e.election_id, tenant="coop"):
+        answers = answers or ballot()
+        return services.Cast(tenant, election_id, voter, lambda el: msg.content_from_answers(answers, el),
+                             env.clock())
+
+    out = services.cast_ballots(env.uow_factory, [
+        cast("ann"),
+        cast("ben", ballot(("alice", "alice"), "yes")),     # invalid ballot
+        cast("ann"),                                        # same voter again in the batch
+        cast("zed"),                                        # not on the roll
+        cast("dan"),                                        # voted before the batch
+        cast("cat", election_id=other.election_id),         # another tenant's election
+        cast("cat"),
+    ])
+    kinds = [type(x).__name__ for x in out]
+    assert kinds == ["Receipt", "InvalidArgument", "AlreadyExists", "FailedPrecondition", "AlreadyExists",
+                     "NotFound", "Receipt"]
+    assert out[0].tracker != out[6].tracker
+    assert _ballot_count(env, e.election_id) == before + 2
+    with env.engine.connect() as conn:
+        stored = set(conn.execute(select(orm.ballots.c.tracker).where(
+            orm.ballots.c.election_id == e.election_id)).scalars())
+        register = set(conn.execute(select(orm.voters_who_voted.c.voter_id).where(
+            orm.voters_who_voted.c.election_id == e.election_id)).scalars())
+    assert {out[0].tracker, out[6].tracker} <= stored
+    assert register == {"ann", "cat", "dan"}  # ben's refused ballot left no register row
