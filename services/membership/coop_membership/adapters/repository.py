@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coop_membership.adapters import orm
@@ -25,7 +25,6 @@ from coop_membership.domain.model import (
     format_member_number,
 )
 from coop_platform.db import UnitOfWork
-from coop_platform.errors import AlreadyExists
 
 _MEMBER_COLUMNS = [c.name for c in orm.members.columns if c.name != "member_no"]
 
@@ -70,19 +69,26 @@ class SqlMemberRepository:
         self.session = session
 
     # -- members
-    def add(self, member: Member) -> Member:
-        """Insert a new member; the unique email index decides duplicates (also under races)."""
-        row = {f: getattr(member, f) for f in _MEMBER_COLUMNS}
-        row["status"], row["category"] = Status(member.status).value, Category(member.category).value
-        try:
-            with self.session.no_autoflush:
-                member.member_no = self.session.execute(
-                    insert(orm.members).values(**row).returning(orm.members.c.member_no)).scalar_one()
-        except IntegrityError as exc:
-            if "email" in str(exc.orig).lower():
-                raise AlreadyExists(f"a member with email {member.email} already exists", field="email") from exc
-            raise
-        return member
+    def add_many(self, members: list[Member]) -> set[str]:
+        """Insert new members (distinct emails) in one statement and give each its number; returns
+        the ids inserted. A member whose email is already taken (also by a concurrent insert) is
+        skipped, not an error, so one duplicate never fails the others."""
+        if not members:
+            return set()
+        rows = []
+        for member in members:
+            row = {f: getattr(member, f) for f in _MEMBER_COLUMNS}
+            row["status"], row["category"] = Status(member.status).value, Category(member.category).value
+            rows.append(row)
+        insert_ = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
+        c = orm.members.c
+        numbers = dict(self.session.execute(
+            insert_(orm.members).values(rows).on_conflict_do_nothing(index_elements=["email"])
+            .returning(c.member_id, c.member_no)).all())
+        for member in members:
+            if member.member_id in numbers:
+                member.member_no = numbers[member.member_id]
+        return set(numbers)
 
     def get(self, member_id: str) -> Member | None:
         return self.session.scalars(select(Member).where(orm.members.c.member_id == member_id)).first()

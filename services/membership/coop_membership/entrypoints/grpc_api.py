@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 
 import grpc
 
@@ -15,6 +16,7 @@ from coop_membership.adapters import messages as msg
 from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
 from coop_membership.domain.model import Status
 from coop_membership.service_layer import services
+from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.errors import InvalidArgument
 from coop_platform.grpc_server import build_service, current_principal, run_api
@@ -68,6 +70,8 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
 
     def __init__(self, uow_factory: services.UowFactory) -> None:
         self.uow = uow_factory
+        # Registrations arriving together share one transaction (one commit, batched rows).
+        self.registrations = Coalescer("membership_register_member", partial(services.register_members, uow_factory))
 
     def _member_id_for(self, request: pb.GetMemberRequest) -> tuple[str, str]:
         return request.member_id, request.member_number
@@ -86,7 +90,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         if request.admit:
             principal.require("admin")
         details = msg.draft_to_details(request.member)
-        return _member(services.register_member(self.uow, details, admit=request.admit, actor=principal.subject))
+        return _member(self.registrations.submit(services.Registration(details, request.admit, principal.subject)))
 
     def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.Member:
         self._authorize_member(request.member_id, request.member_number, *READ_ROLES)

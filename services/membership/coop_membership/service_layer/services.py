@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -23,7 +23,13 @@ from coop_membership.domain.model import (
     parse_member_number,
     utcnow,
 )
-from coop_platform.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound
+from coop_platform.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+)
 
 UowFactory = Callable[[], MembershipUnitOfWork]
 MAX_PAGE_SIZE = 1000
@@ -62,24 +68,67 @@ def _view(uow: MembershipUnitOfWork, member: Member, today: date | None = None) 
     return MemberView(member, member.in_good_standing(today, uow.members.share_year(today.year)))
 
 
+@dataclass(frozen=True)
+class Registration:
+    details: MemberDetails
+    admit: bool
+    actor: str
+
+
 def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: bool, actor: str) -> MemberView:
+    result = register_members(uow_factory, [Registration(details, admit, actor)])[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def register_members(uow_factory: UowFactory, registrations: Sequence[Registration]) -> list[MemberView | DomainError]:
+    """Register several members in one transaction (the api's group commit, coop_platform.batching):
+    one view or one refusal per registration; a duplicate email (already stored, taken by a
+    concurrent insert, or twice in the batch) is ALREADY_EXISTS for that registration only."""
     now = utcnow()
-    member = Member.apply(details, now)
-    application = StatusChange(None, Status.APPLICANT, "application", actor, now)
-    # Admit before the first flush so the member row is inserted once, already active.
-    admission = member.change_status(Status.ACTIVE, "admitted at registration", actor, now) if admit else None
+    results: list[MemberView | DomainError | None] = [None] * len(registrations)
+    accepted: list[tuple[int, Member, list[StatusChange]]] = []
+    emails: set[str] = set()
+    for n, registration in enumerate(registrations):
+        try:
+            member = Member.apply(registration.details, now)
+            if member.email in emails:
+                raise _email_taken(member.email)
+            emails.add(member.email)
+            application = StatusChange(None, Status.APPLICANT, "application", registration.actor, now)
+            # Admit before the insert so the member row is written once, already active.
+            admission = (member.change_status(Status.ACTIVE, "admitted at registration", registration.actor, now)
+                         if registration.admit else None)
+            accepted.append((n, member, [c for c in (application, admission) if c is not None]))
+        except DomainError as refused:
+            results[n] = refused
+    if not accepted:
+        return results  # type: ignore[return-value]
     with uow_factory() as uow:
-        uow.members.add(member)  # ALREADY_EXISTS on a duplicate email
-        changes = [c for c in (application, admission) if c is not None]
-        for change in changes:
-            change.member_no = member.member_no
-        uow.members.insert_history(changes)
-        view = _view(uow, member, now.date())
-        if admission is not None:
-            uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing))
-            uow.publish(ev.MemberStatusChanged(member, admission, view.in_good_standing))
-        uow.commit()
-    return view
+        inserted = uow.members.add_many([member for _, member, _ in accepted])
+        history: list[StatusChange] = []
+        share_year = uow.members.share_year(now.year)
+        for n, member, changes in accepted:
+            if member.member_id not in inserted:
+                results[n] = _email_taken(member.email)
+                continue
+            for change in changes:
+                change.member_no = member.member_no
+            history += changes
+            view = MemberView(member, member.in_good_standing(now.date(), share_year))
+            if member.status == Status.ACTIVE:
+                uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing))
+                uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing))
+            results[n] = view
+        if history:
+            uow.members.insert_history(history)
+            uow.commit()
+    return results  # type: ignore[return-value]
+
+
+def _email_taken(email: str | None) -> AlreadyExists:
+    return AlreadyExists(f"a member with email {email} already exists", field="email")
 
 
 def _transition(uow: MembershipUnitOfWork, member: Member, target: Status, reason: str, actor: str,
@@ -106,7 +155,7 @@ def update_member(uow_factory: UowFactory, member_id: str, changes: MemberDetail
         member = _load(uow, member_id, lock=True)
         changed = member.update(changes, paths, utcnow())
         if "email" in changed and uow.members.email_taken(member.email or "", member.member_id):
-            raise AlreadyExists(f"a member with email {member.email} already exists", field="email")
+            raise _email_taken(member.email)
         view = _view(uow, member)
         if changed:
             uow.publish(ev.MemberUpdated(member, changed, view.in_good_standing))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import UTC, datetime
+from typing import Any
 
 import grpc
 import pytest
@@ -643,3 +644,61 @@ def test_nul_characters_in_any_text_field_are_invalid_argument_and_write_nothing
     for method, request in _nul_requests(h, m.member_id):
         assert h.code_of(h.call, svc, method, request) == grpc.StatusCode.INVALID_ARGUMENT, method
     assert svc.counts() == before
+
+
+def test_concurrent_registrations_with_one_email_give_one_member_and_the_others_already_exists(svc, h):
+    """Registrations that arrive together share a transaction (group commit); a duplicate email
+    inside that batch or against a stored member fails only its own call."""
+    import threading
+
+    tag = h.unique("Race")
+    others = [h.draft(h.unique("Solo")) for _ in range(6)]
+    same = [h.draft(tag) for _ in range(6)]
+    before = svc.counts()
+    outcomes: list[Any] = [None] * 12
+    start = threading.Barrier(12)
+
+    def register(i: int, member: pb.MemberDraft) -> None:
+        start.wait()
+        try:
+            outcomes[i] = svc.stub.RegisterMember(pb.RegisterMemberRequest(member=member, admit=True),
+                                                  metadata=h.ADMIN, timeout=30)
+        except grpc.RpcError as exc:
+            outcomes[i] = exc.code()
+
+    threads = [threading.Thread(target=register, args=(i, m)) for i, m in enumerate(same + others)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [o for o in outcomes[:6] if isinstance(o, pb.Member)]
+    assert len(winners) == 1 and outcomes[:6].count(grpc.StatusCode.ALREADY_EXISTS) == 5
+    assert all(isinstance(o, pb.Member) for o in outcomes[6:])
+    numbers = [o.member_number for o in outcomes if isinstance(o, pb.Member)]
+    assert len(set(numbers)) == 7
+    after = svc.counts()
+    assert after["members"] == before["members"] + 7
+    assert after["member_status_history"] == before["member_status_history"] + 14  # applicant + admitted
+    assert after["outbox"] == before["outbox"] + 14  # member.admitted + member.status_changed
+    for member in (o for o in outcomes if isinstance(o, pb.Member)):
+        assert svc.outbox_types(member.member_id) == ["member.admitted", "member.status_changed"]
+
+
+def test_a_batch_of_registrations_answers_each_on_its_own(svc, h):
+    from coop_membership.adapters import messages as msg
+    from coop_membership.adapters.repository import MembershipUnitOfWork
+    from coop_membership.service_layer import services
+    from coop_platform.db import make_session_factory
+
+    existing = h.register(svc)
+    sessions = make_session_factory(svc.engine)
+    tag = h.unique("Batch")
+    batch = [services.Registration(msg.draft_to_details(d), admit, "admin-1") for d, admit in (
+        (h.draft(tag), True), (h.draft(tag), False), (h.draft(email=existing.email), True), (h.draft(), False))]
+    before = svc.counts()
+    out = services.register_members(lambda: MembershipUnitOfWork(sessions), batch)
+    assert [type(x).__name__ for x in out] == ["MemberView", "AlreadyExists", "AlreadyExists", "MemberView"]
+    assert out[0].member.status == "active" and out[3].member.status == "applicant"
+    after = svc.counts()
+    assert (after["members"] - before["members"], after["member_status_history"] - before["member_status_history"],
+            after["outbox"] - before["outbox"]) == (2, 3, 2)
