@@ -54,13 +54,14 @@ from bench.common import (
     summarize_ms,
     wait_outbox_drained,
 )
-from coop_platform.testing import ServiceProcess, free_port, postgres_database, wait_for_health
+from coop_platform.testing import (
+    ServiceProcess,
+    delete_queues_matching,
+    free_port,
+    postgres_database,
+    wait_for_health,
+)
 
-# the billing worker's consumer queues (coop_billing.entrypoints.worker.QUEUES; not imported here:
-# that module monkey-patches the process with eventlet on import)
-WORKER_QUEUES = [f"evt-membership-{e}--billing.on_{h}" for e, h in (
-    ("member.admitted", "member_admitted"), ("member.updated", "member_updated"),
-    ("member.status_changed", "member_status_changed"), ("share.paid", "share_paid"))]
 SECTORS = ("62.01", "90.01", "74.10", "85.59", "43.21", "56.10", "71.11", "96.02", "59.11", "86.90")
 LANGUAGES = ("fr", "nl", "en")
 VAT_RATES = ("21", "21", "21", "6", "12", "0")
@@ -102,17 +103,6 @@ def billing_processes(env: dict[str, str], log_dir: Path, api_processes: int) ->
         if wrk:
             wrk.stop()
         api.stop()
-
-
-def _purge_worker_queues(amqp_url: str) -> None:
-    """No backlog from an interrupted earlier run may reach this run's projection."""
-    from kombu import Connection
-
-    with Connection(amqp_url) as conn:
-        for name in WORKER_QUEUES:
-            for queue in (name, f"{name}.dlq"):
-                with contextlib.suppress(Exception):
-                    conn.channel().queue_delete(queue)
 
 
 # -- setup ---------------------------------------------------------------------------------------
@@ -704,7 +694,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     by_sql = everyone[len(by_events):]
     result: dict = {"members": len(everyone), "invoices_target": opts.invoices, "year": year,
                     "api_processes": opts.billing_api_processes}
-    _purge_worker_queues(amqp_url)
+    delete_queues_matching("--billing.", amqp_url=amqp_url)  # no backlog from an earlier run
     with postgres_database("coop_bench_billing") as url:
         dsn = psycopg_dsn(url)
         env = service_env(url, amqp_url, 0)

@@ -20,6 +20,7 @@ from coop_platform.testing import (
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
+    delete_queues_matching,
     free_port,
     wait_for_health,
 )
@@ -181,6 +182,7 @@ def membership_processes(database_url: str, amqp_url: str, log_dir: Path, name: 
     try:
         wait_for_health(port, timeout=90, proc=api)
         if worker:
+            delete_queues_matching("--membership.", amqp_url=amqp_url)  # no backlog from other benchmarks
             wrk = ServiceProcess("coop_membership.entrypoints.worker", env,
                                  log_dir / f"{name}-worker.log").start()
             _wait_for_log(wrk, "worker: consuming", timeout=90)

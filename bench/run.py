@@ -71,7 +71,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="one CreateInvoice(issue=true) per invoice, or create + add lines + issue (one-call)")
     g.add_argument("--billing-clients", type=int, default=32, help="concurrent invoicing clients (32)")
     g.add_argument("--billing-client-procs", type=int, default=2, help="issuer/statement processes (2)")
-    g.add_argument("--billing-api-processes", type=int, default=2, help="billing api processes, COOP_API_PROCESSES (2)")
+    g.add_argument("--billing-api-processes", type=int, default=1,
+                   help="billing api processes, COOP_API_PROCESSES (1: one process makes larger batches)")
     g.add_argument("--billing-clients-rows", type=int, default=300, help="CreateClient calls (300, ~10%% duplicates)")
     g.add_argument("--seed-events", type=int,
                    help="members projected through membership events and the worker; the rest by SQL (2,000)")

@@ -23,14 +23,10 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Generic, TypeVar
 
-from prometheus_client import Histogram
+from coop_platform.metrics import BATCH_SIZE
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-BATCH_SIZE = Histogram(
-    "coop_batch_size", "Calls served by one batch (one transaction) of a coalescer.", ["batch"],
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128))
 
 
 class _Call(Generic[T, R]):

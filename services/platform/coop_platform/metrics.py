@@ -52,3 +52,6 @@ def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
     """Expose /metrics on `port` (0 disables it, as in tests)."""
     if port:
         start_http_server(port, addr=addr)
+BATCH_SIZE = Histogram(
+    "coop_batch_size", "Calls served by one batch (one transaction) of a coalescer (group commit).", ["batch"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128))

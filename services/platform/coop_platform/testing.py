@@ -267,9 +267,13 @@ def scratch_vhost(prefix: str = "coop-test") -> Iterator[str]:
 def delete_queues_matching(*fragments: str, amqp_url: str = AMQP_URL) -> list[str]:
     """Delete broker queues whose names contain every fragment (e.g. a service's handler
     queues before a test starts its worker, so no backlog from earlier tests is in the way).
-    Lists queues with rabbitmqctl (the local broker); does nothing where it is not available."""
+    Lists queues with rabbitmqctl (the local broker, in the URL's vhost); does nothing where it
+    is not available."""
+    from urllib.parse import unquote, urlparse
+
+    vhost = unquote(urlparse(amqp_url).path[1:]) or "/"
     try:
-        listed = subprocess.run(["rabbitmqctl", "list_queues", "name", "-q", "--no-table-headers"],
+        listed = subprocess.run(["rabbitmqctl", "list_queues", "-p", vhost, "name", "-q", "--no-table-headers"],
                                 capture_output=True, text=True, timeout=60, check=True).stdout.split()
     except (OSError, subprocess.SubprocessError):
         return []
