@@ -57,10 +57,13 @@ KNOWN_METRICS = {
     "coop_members",
     "coop_ballots_cast_total",
     "coop_election_turnout_ratio",
+    "coop_batch_size_sum",
+    "coop_batch_size_count",
 }
 # Aggregation labels allowed in queries: nothing that identifies a person.
 ALLOWED_GROUPING_LABELS = {
     "service",
+    "batch",
     "job",
     "instance",
     "grpc_code",

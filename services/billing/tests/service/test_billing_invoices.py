@@ -95,6 +95,38 @@ def test_member_not_in_good_standing_cannot_issue_and_nothing_is_written(svc, h)
                                  metadata=member.md).state == pb.INVOICE_STATE_ISSUED
 
 
+def _numbers_issued_at_once(calls) -> list[str]:
+    """Run the issuing calls all at once (one thread each, released together); their numbers."""
+    numbers: list[str] = []
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(calls))
+
+    def run(call) -> None:
+        barrier.wait()
+        try:
+            numbers.append(call().number)
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    return numbers
+
+
+def _assert_one_gapless_sequence(svc, numbers: list[str], count: int) -> None:
+    """These numbers are consecutive, and the whole year's sequence has no gap and no duplicate."""
+    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
+    assert len(set(sequences)) == count and sequences == list(range(sequences[0], sequences[0] + count))
+    every = sorted(int(n.rsplit("-", 1)[1]) for n in svc.engine.connect().execute(
+        __import__("sqlalchemy").text("SELECT number FROM invoices WHERE year = :y"),
+        {"y": date.today().year}).scalars())
+    assert every == list(range(1, len(every) + 1))
+
+
 def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
@@ -102,30 +134,10 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
     drafts = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
         lines=[h.line(price=1000 + i)]), metadata=member.md) for i in range(30)]
-    numbers: list[str] = []
-    errors: list[Exception] = []
-    barrier = threading.Barrier(30)
-
-    def issue(invoice_id: str) -> None:
-        barrier.wait()
-        try:
-            numbers.append(svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=invoice_id),
-                                                 metadata=member.md, timeout=60).number)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
-    threads = [threading.Thread(target=issue, args=(d.invoice_id,)) for d in drafts]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
-    assert len(set(sequences)) == 30 and sequences == list(range(sequences[0], sequences[0] + 30))
-    year = date.today().year
-    every = sorted(int(n.rsplit("-", 1)[1]) for n in svc.engine.connect().execute(
-        __import__("sqlalchemy").text("SELECT number FROM invoices WHERE year = :y"), {"y": year}).scalars())
-    assert every == list(range(1, len(every) + 1))  # the whole year's sequence: no gap, no duplicate
+    numbers = _numbers_issued_at_once(
+        [lambda d=d: svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=d.invoice_id),
+                                            metadata=member.md, timeout=60) for d in drafts])
+    _assert_one_gapless_sequence(svc, numbers, 30)
 
 
 def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
@@ -192,34 +204,12 @@ def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc,
     drafts = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
         lines=[h.line(price=1000 + i)]), metadata=member.md) for i in range(15)]
-    numbers: list[str] = []
-    errors: list[Exception] = []
-    barrier = threading.Barrier(30)
-
-    def run(call) -> None:
-        barrier.wait()
-        try:
-            numbers.append(call().number)
-        except Exception as exc:  # noqa: BLE001
-            errors.append(exc)
-
     calls = [lambda d=d: svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=d.invoice_id),
                                                 metadata=member.md, timeout=60) for d in drafts]
     calls += [lambda i=i: svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
         lines=[h.line(price=5000 + i)], issue=True), metadata=member.md, timeout=60) for i in range(15)]
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    sequences = sorted(int(n.rsplit("-", 1)[1]) for n in numbers)
-    assert sequences == list(range(sequences[0], sequences[0] + 30))
-    every = sorted(int(n.rsplit("-", 1)[1]) for n in svc.engine.connect().execute(
-        __import__("sqlalchemy").text("SELECT number FROM invoices WHERE year = :y"),
-        {"y": date.today().year}).scalars())
-    assert every == list(range(1, len(every) + 1))
+    _assert_one_gapless_sequence(svc, _numbers_issued_at_once(calls), 30)
 
 
 def test_rate_change_applies_from_its_effective_date(svc, h):
