@@ -123,8 +123,11 @@ class UnitOfWork:
         self._pending_events = []
         self.session.rollback()
 
-    def emit(self, name: str, message: Any, *, subject: str | None = None) -> str:
-        """Queue an event (a protobuf message); it reaches the outbox in this unit's commit."""
-        envelope = make_envelope(self.source, name, message, subject=subject)
+    def emit(self, name: str, message: Any, *, subject: str | None = None,
+             correlation_id: str | None = None) -> str:
+        """Queue an event (a protobuf message); it reaches the outbox in this unit's commit.
+        correlation_id: the request's, when this thread serves another caller's request (a
+        group-commit batch); by default the current one."""
+        envelope = make_envelope(self.source, name, message, subject=subject, correlation_id=correlation_id)
         self._pending_events.append(envelope)
         return envelope["id"]

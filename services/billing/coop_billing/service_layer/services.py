@@ -7,7 +7,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,7 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.postings import post_credit_note, post_issued_invoice
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
+from coop_platform.logs import get_correlation_id
 
 UowFactory = Callable[[], BillingUnitOfWork]
 MAX_PAGE_SIZE = 500
@@ -206,6 +207,8 @@ class NewInvoice:
     lines: tuple[InvoiceLine, ...]
     issued_on: date | None = None
     due_on: date | None = None
+    # the request's correlation id, kept for its events when another thread commits the batch
+    correlation_id: str | None = field(default_factory=get_correlation_id)
 
 
 def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[InvoiceLine], *,
@@ -240,7 +243,7 @@ def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> 
         activities = uow.billing.activities_with_standing(r.activity_id for r in requests)
         clients = uow.billing.clients(r.client_id for r in requests)
         accepted: list[tuple[int, StoredInvoice]] = []
-        issuing: list[tuple[StoredInvoice, date, date | None]] = []
+        issuing: list[tuple[StoredInvoice, date, date | None, str | None]] = []
         for n, request in enumerate(requests):
             try:
                 stored = _draft(request, activities.get(request.activity_id), clients.get(request.client_id))
@@ -249,7 +252,7 @@ def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> 
                     _require_good_standing(request.member_id, activity.member_status, activity.in_good_standing,
                                            activity.member_number)
                     stored.invoice.check_issuable(request.issued_on, request.due_on)
-                    issuing.append((stored, request.issued_on, request.due_on))
+                    issuing.append((stored, request.issued_on, request.due_on, request.correlation_id))
                 accepted.append((n, stored))
             except DomainError as refused:
                 results[n] = refused
@@ -302,7 +305,7 @@ def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | No
         _require_good_standing(stored.invoice.member_id, member.status, member.in_good_standing,
                                member.member_number)
         stored.invoice.check_issuable(issued_on, due_on)
-        entries = _number_and_post(uow, [(stored, issued_on, due_on)])
+        entries = _number_and_post(uow, [(stored, issued_on, due_on, None)])
         uow.billing.save_invoice(stored)
         uow.billing.add_entries_of(entries)
         uow.commit()
@@ -327,18 +330,18 @@ def _require_good_standing(member_id: str, status: str | None, in_good_standing:
             {"member_id": member_id})
 
 
-def _number_and_post(uow: BillingUnitOfWork,
-                     issuing: list[tuple[StoredInvoice, date, date | None]]) -> list[tuple[str, LedgerEntry]]:
+def _number_and_post(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, date, date | None, str | None]]
+                     ) -> list[tuple[str, LedgerEntry]]:
     """Number checked invoices (consecutive per year, in the given order), post each one and its
     contribution to its budget and queue its invoice.issued event; returns the ledger entries
     for the caller to write with the rows. The counter rows stay locked until commit, so the
     rates are read first and the callers check every refusal before (check_issuable)."""
     schedule = uow.billing.schedule()
-    years = sorted({issued_on.year for _, issued_on, _ in issuing})  # one lock order: no deadlock
+    years = sorted({issued_on.year for _, issued_on, _, _ in issuing})  # one lock order: no deadlock
     next_of = {year: uow.billing.take_numbers(INVOICE_SERIES, year, sum(
-        1 for _, issued_on, _ in issuing if issued_on.year == year)) for year in years}
+        1 for _, issued_on, _, _ in issuing if issued_on.year == year)) for year in years}
     entries: list[tuple[str, LedgerEntry]] = []
-    for stored, issued_on, due_on in issuing:
+    for stored, issued_on, due_on, correlation_id in issuing:
         invoice = stored.invoice
         invoice.issue(DocumentNumber(INVOICE_SERIES, issued_on.year, next_of[issued_on.year]), issued_on, due_on)
         next_of[issued_on.year] += 1
@@ -347,7 +350,7 @@ def _number_and_post(uow: BillingUnitOfWork,
         stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
         entries += [(invoice.activity_id, entry) for entry in ledger.entries]
         uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=msg.invoice_to_pb(stored)),
-                 subject=invoice.invoice_id)
+                 subject=invoice.invoice_id, correlation_id=correlation_id)
     return entries
 
 

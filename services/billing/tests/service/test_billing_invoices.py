@@ -252,3 +252,34 @@ def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):
         name="NL BV", country="NL", address="Amsterdam", vat_number="NL123456789B01"), metadata=h.ADMIN).client
     inv = h.issued_invoice(svc, member, act, nl, h.line(price=50_000, vat="reverse_charge"))
     assert inv.vat_cents == 0 and inv.total_cents == 50_000
+
+
+def test_invoices_issued_in_one_batch_keep_their_own_requests_correlation_id(svc, h):
+    from coop_billing.service_layer import services
+    from coop_platform.logs import reset_correlation_id, set_correlation_id
+
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    cl = h.client(svc)
+    requests = []
+    for cid in ("corr-a", "corr-b"):
+        token = set_correlation_id(cid)
+        try:
+            requests.append(services.new_invoice(member.member_id, act.activity_id, cl.client_id,
+                                                 [_domain_line(h)], issue=True))
+        finally:
+            reset_correlation_id(token)
+    token = set_correlation_id("corr-of-the-committing-thread")
+    try:
+        issued = services.create_invoices(svc.uow_factory, requests)
+    finally:
+        reset_correlation_id(token)
+    for stored, cid in zip(issued, ("corr-a", "corr-b"), strict=True):
+        assert [e["correlationid"] for e in svc.outbox(subject=stored.invoice.invoice_id)] == [cid]
+
+
+def _domain_line(h):
+    """A test line as the service layer takes it."""
+    from coop_billing.adapters import messages as msg
+
+    return msg.line_from_pb(h.line())

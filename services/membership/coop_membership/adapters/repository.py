@@ -245,9 +245,9 @@ class MembershipUnitOfWork(UnitOfWork):
     def _open(self) -> None:
         self.members = SqlMemberRepository(self.session)
 
-    def publish(self, event: Event) -> str:
+    def publish(self, event: Event, *, correlation_id: str | None = None) -> str:
         name, message, subject = to_message(event)
-        return self.emit(name, message, subject=subject)
+        return self.emit(name, message, subject=subject, correlation_id=correlation_id)
 
 
 __all__ = ["MemberQuery", "MembershipUnitOfWork", "SqlMemberRepository", "format_member_number"]

@@ -30,6 +30,7 @@ from coop_platform.errors import (
     InvalidArgument,
     NotFound,
 )
+from coop_platform.logs import get_correlation_id
 
 UowFactory = Callable[[], MembershipUnitOfWork]
 MAX_PAGE_SIZE = 1000
@@ -73,6 +74,8 @@ class Registration:
     details: MemberDetails
     admit: bool
     actor: str
+    # the request's correlation id, kept for its events when another thread commits the batch
+    correlation_id: str | None = field(default_factory=get_correlation_id)
 
 
 def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: bool, actor: str) -> MemberView:
@@ -118,8 +121,10 @@ def register_members(uow_factory: UowFactory, registrations: Sequence[Registrati
             history += changes
             view = MemberView(member, member.in_good_standing(now.date(), share_year))
             if member.status == Status.ACTIVE:
-                uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing))
-                uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing))
+                cid = registrations[n].correlation_id
+                uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing),
+                            correlation_id=cid)
+                uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing), correlation_id=cid)
             results[n] = view
         if history:
             uow.members.insert_history(history)

@@ -702,3 +702,30 @@ def test_a_batch_of_registrations_answers_each_on_its_own(svc, h):
     after = svc.counts()
     assert (after["members"] - before["members"], after["member_status_history"] - before["member_status_history"],
             after["outbox"] - before["outbox"]) == (2, 3, 2)
+
+
+def test_events_of_a_batched_registration_carry_their_own_requests_correlation_id(svc, h):
+    """The thread that commits a batch serves other callers: each member's events keep the
+    correlation id of the request that registered it, not the committing thread's."""
+    from coop_membership.adapters import messages as msg
+    from coop_membership.adapters.repository import MembershipUnitOfWork
+    from coop_membership.service_layer import services
+    from coop_platform.db import make_session_factory
+    from coop_platform.logs import reset_correlation_id, set_correlation_id
+
+    batch = []
+    for cid in ("corr-first", "corr-second"):
+        token = set_correlation_id(cid)
+        try:
+            batch.append(services.Registration(msg.draft_to_details(h.draft()), True, "admin-1"))
+        finally:
+            reset_correlation_id(token)
+    sessions = make_session_factory(svc.engine)
+    token = set_correlation_id("corr-of-the-committing-thread")
+    try:
+        views = services.register_members(lambda: MembershipUnitOfWork(sessions), batch)
+    finally:
+        reset_correlation_id(token)
+    for view, cid in zip(views, ("corr-first", "corr-second"), strict=True):
+        envelopes = svc.outbox_envelopes(view.member.member_id)
+        assert [e["correlationid"] for e in envelopes] == [cid, cid]
