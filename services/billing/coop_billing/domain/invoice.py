@@ -233,6 +233,8 @@ class Invoice:
     due_on: date | None = None
     _payments: list[Payment] = field(default_factory=list)
     credit_note: CreditNote | None = None
+    # totals of the current lines, kept until a line changes (issuing reads them several times)
+    _totals: Totals | None = field(default=None, repr=False, compare=False)
 
     # -- draft editing
     @property
@@ -265,16 +267,20 @@ class Invoice:
         self._require_draft("add a line")
         self._check_reverse_charge(line)
         self._lines.append(line)
+        self._totals = None
 
     def remove_line(self, index: int) -> InvoiceLine:
         """Remove a line by position (draft only)."""
         self._require_draft("remove a line")
         if not 0 <= index < len(self._lines):
             raise InvalidArgument(f"no line at index {index}")
+        self._totals = None
         return self._lines.pop(index)
 
     def totals(self) -> Totals:
-        return Totals.of(self._lines)
+        if self._totals is None:
+            self._totals = Totals.of(self._lines)
+        return self._totals
 
     # -- life cycle
     def issue(self, number: DocumentNumber, issued_on: date, due_on: date | None = None) -> None:
