@@ -19,6 +19,7 @@ from coop_membership.domain.model import (
     ShareYear,
     Status,
     StatusChange,
+    format_member_number,
 )
 
 STATUS_TO_PB = {
@@ -52,9 +53,10 @@ def _ts(value: datetime | None) -> Timestamp | None:
 
 
 def member_to_pb(member: Member, good_standing: bool) -> pb.Member:
+    """A Member, or a members row (same attribute names: MembershipService.GetMember's read path)."""
     return pb.Member(
         member_id=member.member_id,
-        member_number=member.member_number,
+        member_number=format_member_number(member.member_no) if member.member_no else "",
         given_name=member.given_name,
         family_name=member.family_name,
         email=member.email or "",

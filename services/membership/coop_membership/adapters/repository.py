@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,6 +64,11 @@ def good_standing_clause(today: date, policy: ShareYear):
     return and_(m.status == Status.ACTIVE.value, or_(*clauses))
 
 
+# built once: building a statement and its cache key costs about as much as running it
+_ROW_BY_ID = select(orm.members).where(orm.members.c.member_id == bindparam("key"))
+_ROW_BY_NUMBER = select(orm.members).where(orm.members.c.member_no == bindparam("key"))
+
+
 class SqlMemberRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -89,6 +94,11 @@ class SqlMemberRepository:
             if member.member_id in numbers:
                 member.member_no = numbers[member.member_id]
         return set(numbers)
+
+    def row(self, key: int | str) -> Any:
+        """The member's table row by number (int) or id (str), for reading: no ORM object."""
+        stmt = _ROW_BY_NUMBER if isinstance(key, int) else _ROW_BY_ID
+        return self.session.connection().execute(stmt, {"key": key}).first()
 
     def get(self, member_id: str) -> Member | None:
         return self.session.scalars(select(Member).where(orm.members.c.member_id == member_id)).first()

@@ -93,8 +93,14 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         return _member(self.registrations.submit(services.Registration(details, request.admit, principal.subject)))
 
     def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.Member:
-        self._authorize_member(request.member_id, request.member_number, *READ_ROLES)
-        return _member(services.get_member(self.uow, request.member_id, request.member_number))
+        principal = current_principal()
+        staff = principal.has(*READ_ROLES)
+        if not staff and request.member_id:  # checked before any read: no probing of other ids
+            principal.require_self_or(request.member_id, *READ_ROLES)
+        row, good = services.read_member(self.uow, request.member_id, request.member_number)
+        if not staff:  # by number: the number must be the caller's own
+            principal.require_self_or(row.member_id, *READ_ROLES)
+        return msg.member_to_pb(row, good)
 
     def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.ServicerContext) -> pb.Member:
         self._authorize_member(request.member_id, "", *ADMIN_ROLES)

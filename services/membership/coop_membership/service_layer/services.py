@@ -20,6 +20,7 @@ from coop_membership.domain.model import (
     Status,
     StatusChange,
     format_member_number,
+    good_standing,
     parse_member_number,
     utcnow,
 )
@@ -46,22 +47,41 @@ def _today() -> date:
     return utcnow().date()
 
 
-def _load(uow: MembershipUnitOfWork, member_id: str = "", member_number: str = "", *, lock: bool = False) -> Member:
+def _member_key(member_id: str, member_number: str) -> int | str:
+    """The member number (int) or the member id (str) a request names, checked."""
     if member_number:
-        member = uow.members.get_by_no(parse_member_number(member_number))
-        key = member_number
-    elif member_id:
+        return parse_member_number(member_number)
+    if member_id:
         try:
             uuid.UUID(member_id)
         except ValueError as exc:
             raise InvalidArgument(f"member_id {member_id!r} is not a UUID", field="member_id") from exc
-        member = uow.members.get_for_update(member_id) if lock else uow.members.get(member_id)
-        key = member_id
+        return member_id
+    raise InvalidArgument("give a member_id or a member_number", field="member_id")
+
+
+def _load(uow: MembershipUnitOfWork, member_id: str = "", member_number: str = "", *, lock: bool = False) -> Member:
+    key = _member_key(member_id, member_number)
+    if isinstance(key, int):
+        member = uow.members.get_by_no(key)
     else:
-        raise InvalidArgument("give a member_id or a member_number", field="member_id")
+        member = uow.members.get_for_update(key) if lock else uow.members.get(key)
     if member is None:
-        raise NotFound(f"no member {key}")
+        raise NotFound(f"no member {member_number or member_id}")
     return member
+
+
+def read_member(uow_factory: UowFactory, member_id: str = "", member_number: str = "") -> tuple[Any, bool]:
+    """GetMember's query side: the stored row (attributes named as on Member) and its good
+    standing, read without building the aggregate (the portal's most frequent call)."""
+    key = _member_key(member_id, member_number)
+    today = _today()
+    with uow_factory() as uow:
+        row = uow.read_only().members.row(key)
+        if row is None:
+            raise NotFound(f"no member {member_number or member_id}")
+        policy = uow.members.share_year(today.year)
+    return row, good_standing(Status(row.status), row.paid_through_year, row.joined_on, today, policy)
 
 
 def _view(uow: MembershipUnitOfWork, member: Member, today: date | None = None) -> MemberView:
