@@ -123,6 +123,12 @@ def _hot_statement(dialect: str, name: str) -> Any:
                                                       r.voter_id == bindparam("voter_id"))
         elif name == "mark_voted":
             stmt = ins(orm.voters_who_voted).on_conflict_do_nothing(index_elements=["election_id", "voter_id"])
+        elif name == "mark_voted_returning":  # executemany: one multi-row INSERT, compiled once
+            stmt = (ins(orm.voters_who_voted).on_conflict_do_nothing(index_elements=["election_id", "voter_id"])
+                    .returning(orm.voters_who_voted.c.voter_id))
+        elif name == "add_ballots":
+            stmt = (ins(orm.ballots).on_conflict_do_nothing(index_elements=["election_id", "tracker"])
+                    .returning(orm.ballots.c.tracker))
         else:
             raise KeyError(name)
         stmt = _HOT.setdefault(key, stmt)
@@ -245,11 +251,8 @@ class SqlElectionRepository:
         """mark_voted for distinct voters in one statement; returns those newly in the register."""
         if not voter_ids:
             return set()
-        c = orm.voters_who_voted.c
-        stmt = (self._insert(orm.voters_who_voted)
-                .values([{"election_id": election_id, "voter_id": v, "channel": channel} for v in voter_ids])
-                .on_conflict_do_nothing(index_elements=["election_id", "voter_id"]).returning(c.voter_id))
-        return set(self.session.execute(stmt).scalars())
+        rows = [{"election_id": election_id, "voter_id": v, "channel": channel} for v in voter_ids]
+        return set(self.session.execute(self._hot("mark_voted_returning"), rows).scalars())
 
     def has_voted(self, election_id: str, voter_id: str) -> bool:
         c = orm.voters_who_voted.c
@@ -277,9 +280,7 @@ class SqlElectionRepository:
         tracker already taken, a chance of one in 2**80, is skipped for the caller to retry)."""
         if not rows:
             return set()
-        stmt = (self._insert(orm.ballots).values(rows)
-                .on_conflict_do_nothing(index_elements=["election_id", "tracker"]).returning(orm.ballots.c.tracker))
-        return set(self.session.execute(stmt).scalars())
+        return set(self.session.execute(self._hot("add_ballots"), rows).scalars())
 
     def remove_ballot(self, election_id: str, tracker: str, revote_hash: str) -> bool:
         c = orm.ballots.c

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -69,6 +70,13 @@ _ROW_BY_ID = select(orm.members).where(orm.members.c.member_id == bindparam("key
 _ROW_BY_NUMBER = select(orm.members).where(orm.members.c.member_no == bindparam("key"))
 
 
+@functools.cache
+def _add_members(dialect: str) -> Any:
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    c = orm.members.c
+    return insert_(orm.members).on_conflict_do_nothing(index_elements=["email"]).returning(c.member_id, c.member_no)
+
+
 class SqlMemberRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -85,11 +93,9 @@ class SqlMemberRepository:
             row = {f: getattr(member, f) for f in _MEMBER_COLUMNS}
             row["status"], row["category"] = Status(member.status).value, Category(member.category).value
             rows.append(row)
-        insert_ = (postgresql.insert if self.session.get_bind().dialect.name == "postgresql" else sqlite.insert)
-        c = orm.members.c
-        numbers = dict(self.session.execute(
-            insert_(orm.members).values(rows).on_conflict_do_nothing(index_elements=["email"])
-            .returning(c.member_id, c.member_no)).all())
+        # executemany of one statement built once per dialect (SQLAlchemy sends it as one
+        # multi-row INSERT): a .values(rows) statement would be compiled anew for every batch
+        numbers = dict(self.session.execute(_add_members(self.session.get_bind().dialect.name), rows).all())
         for member in members:
             if member.member_id in numbers:
                 member.member_no = numbers[member.member_id]
