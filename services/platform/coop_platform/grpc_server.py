@@ -7,6 +7,7 @@ Health (NOT_SERVING while the database is unreachable) and reflection are on.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import os
@@ -17,7 +18,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -101,7 +102,10 @@ class PlatformInterceptor(grpc.ServerInterceptor):
         handling = GRPC_HANDLING_SECONDS.labels(kind, service, method)
         handled: dict[str, Any] = {}
 
-        def run(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+        @contextlib.contextmanager
+        def scope(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[list[Any]]:
+            """Correlation id, principal, NUL check, error mapping and metrics around one call;
+            yields [the request, or the checked request iterator]."""
             metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
             corr_token = set_correlation_id(metadata.get("x-correlation-id") or new_correlation_id())
             principal_token = None
@@ -115,10 +119,10 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                         _reject_nul(request_or_iterator)
                     else:
                         request_or_iterator = map(_reject_nul, request_or_iterator)
-                result = behavior(request_or_iterator, context)
-                if streams_out:
-                    result = list(result)  # our streams are small; keeps error mapping in one place
-                return iter(result) if streams_out else result
+                yield [request_or_iterator]
+            except GeneratorExit:  # the client went away in the middle of a stream
+                code = "CANCELLED"
+                raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a status code
                 code, message = _status_for(exc, context)
                 if not message:  # the servicer aborted itself with this code; keep its abort
@@ -136,7 +140,17 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                     _principal.reset(principal_token)
                 reset_correlation_id(corr_token)
 
-        return run
+        def run(request_or_iterator: Any, context: grpc.ServicerContext) -> Any:
+            with scope(request_or_iterator, context) as request:
+                return behavior(request[0], context)
+
+        def run_stream(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            # A generator: each response goes out as the servicer yields it (a year of statements
+            # or a health Watch is never held in memory), with the call's context kept around it.
+            with scope(request_or_iterator, context) as request:
+                yield from behavior(request[0], context)
+
+        return run_stream if streams_out else run
 
 
 def _nul_field(value: Any, name: str = "") -> str | None:

@@ -111,3 +111,49 @@ def test_health_knows_every_service_as_soon_as_the_server_has_started(settings):
         finally:
             running.stop(0)
     engine.dispose()
+
+
+def test_server_streams_go_out_as_produced_and_an_error_mid_stream_gets_its_status(settings):
+    """A server stream is not collected first (a year of statements, or a health Watch that
+    never ends, would otherwise send nothing until the end): the client reads the first
+    responses while the servicer is still running, and a domain error raised after them
+    ends the stream with its status code."""
+    import threading
+
+    from coop_platform.errors import NotFound
+
+    go_on = threading.Event()
+    request_type, response_type = health_pb2.HealthCheckRequest, health_pb2.HealthCheckResponse
+
+    def statuses(request, context):
+        for _ in range(3):
+            yield response_type(status=response_type.SERVING)
+        go_on.wait(10)  # only the client, having read three, lets the stream go on
+        raise NotFound(f"no more for {request.service}")
+
+    handler = grpc.method_handlers_generic_handler("test.Streams", {"Statuses": grpc.unary_stream_rpc_method_handler(
+        statuses, request_deserializer=request_type.FromString,
+        response_serializer=response_type.SerializeToString)})
+
+    def register(server):
+        server.add_generic_rpc_handlers((handler,))
+        return []
+
+    running = start_server(settings, register, None, port=0)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
+            call = channel.unary_stream("/test.Streams/Statuses", request_serializer=request_type.SerializeToString,
+                                        response_deserializer=response_type.FromString)
+            stream = call(request_type(service="x"), timeout=20, metadata=bearer(settings.jwt_secret, "ops", "admin"))
+            first = [next(stream) for _ in range(3)]
+            assert [r.status for r in first] == [response_type.SERVING] * 3
+            go_on.set()
+            with pytest.raises(grpc.RpcError) as err:
+                next(stream)
+            assert err.value.code() == grpc.StatusCode.NOT_FOUND and "no more for x" in err.value.details()
+            watch = health_pb2_grpc.HealthStub(channel).Watch(health_pb2.HealthCheckRequest(service=""), timeout=20)
+            assert next(watch).status == response_type.SERVING  # the Watch stream stays open
+            watch.cancel()
+    finally:
+        go_on.set()
+        running.stop(0)
