@@ -4,7 +4,7 @@ numbering gapless and budgets from being overspent."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -43,6 +43,8 @@ class StoredInvoice:
     contribution_cents: int = 0
     contribution_rate_bp: int = 0
     created_at: datetime | None = None
+    # the Invoice message published in invoice.issued by this unit of work: the reply reuses it
+    issued_message: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
-from coop_billing.adapters.repository import BillingUnitOfWork
+from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
 from coop_billing.service_layer import services
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
@@ -44,6 +44,11 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
         gross_salaries_cents=s.gross_salaries_cents, html=rendered.html, text=rendered.text,
         pdf=render_statement_pdf(rendered.text, f"{s.member_id} {s.year}") if include_pdf else b"",
         stream_total=stream_total)
+
+
+def _invoice_reply(stored: StoredInvoice) -> pb.Invoice:
+    """The invoice as just written: the message its invoice.issued event carries, when it has one."""
+    return stored.issued_message or msg.invoice_to_pb(stored)
 
 
 class BillingServicer(pb_grpc.BillingServiceServicer):
@@ -95,7 +100,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
             request.member_id, request.activity_id, request.client_id, [msg.line_from_pb(x) for x in request.lines],
             issue=request.issue, issued_on=msg.parse_optional_date(request.issued_on, "issued_on"),
             due_on=msg.parse_optional_date(request.due_on, "due_on"))
-        return msg.invoice_to_pb(self.new_invoices.submit(new))
+        return _invoice_reply(self.new_invoices.submit(new))
 
     def AddInvoiceLines(self, request: pb.AddInvoiceLinesRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
@@ -104,7 +109,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def IssueInvoice(self, request: pb.IssueInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
-        return msg.invoice_to_pb(services.issue_invoice(
+        return _invoice_reply(services.issue_invoice(
             self.uow, request.invoice_id, msg.parse_optional_date(request.issued_on, "issued_on"),
             msg.parse_optional_date(request.due_on, "due_on")))
 

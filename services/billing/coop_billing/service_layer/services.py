@@ -349,7 +349,8 @@ def _number_and_post(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, 
         stored.contribution_cents = post_issued_invoice(ledger, invoice, schedule)
         stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
         entries += [(invoice.activity_id, entry) for entry in ledger.entries]
-        uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=msg.invoice_to_pb(stored)),
+        stored.issued_message = msg.invoice_to_pb(stored)
+        uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=stored.issued_message),
                  subject=invoice.invoice_id, correlation_id=correlation_id)
     return entries
 
