@@ -357,6 +357,26 @@ def build_service(
     return engine, register, uow_factory
 
 
+def tune_gc(thresholds: str) -> tuple[int, ...]:
+    """Keep Python's cycle collector out of the latency tail (it was most of the p99 of a
+    write under load): objects alive after start-up move to the permanent generation, which
+    collections no longer scan, and collections run less often. `thresholds` is
+    "gen0,gen1,gen2" (COOP_GC_THRESHOLDS); empty keeps Python's own. Returns those in force."""
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    if thresholds.strip():
+        try:
+            values = tuple(int(x) for x in thresholds.split(","))
+            if len(values) != 3 or values[0] < 1 or min(values) < 0:
+                raise ValueError
+        except ValueError as exc:
+            raise ValueError(f"COOP_GC_THRESHOLDS must be three counts 'gen0,gen1,gen2', not {thresholds!r}") from exc
+        gc.set_threshold(*values)
+    return gc.get_threshold()
+
+
 def run_api(service_name: str, build: Callable[[Settings], tuple[Engine, Any, Any]]) -> None:
     """Body of every api entrypoint: settings, JSON logs, migrations, then serve until SIGTERM."""
     from coop_platform.config import load_settings
@@ -367,4 +387,5 @@ def run_api(service_name: str, build: Callable[[Settings], tuple[Engine, Any, An
     configure_logging(service_name, settings.log_level)
     upgrade(service_name, settings.database_url)
     engine, register, _ = build(settings)
+    tune_gc(settings.gc_thresholds)
     serve_forever(settings, register, engine)

@@ -157,3 +157,21 @@ def test_server_streams_go_out_as_produced_and_an_error_mid_stream_gets_its_stat
     finally:
         go_on.set()
         running.stop(0)
+
+
+def test_gc_tuning_freezes_start_up_objects_and_sets_thresholds_or_refuses_a_bad_setting():
+    import gc
+
+    from coop_platform.grpc_server import tune_gc
+
+    before = gc.get_threshold()
+    try:
+        assert tune_gc("20000,50,100") == (20000, 50, 100)
+        assert gc.get_freeze_count() > 0
+        assert tune_gc("") == (20000, 50, 100)  # empty: thresholds left as they are
+        for bad in ("20000", "a,b,c", "0,1,1", "1,-1,1"):
+            with pytest.raises(ValueError, match="COOP_GC_THRESHOLDS"):
+                tune_gc(bad)
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
