@@ -50,6 +50,7 @@ from bench.common import (
     percentile,
     psycopg_dsn,
     run_json_process,
+    run_load,
     service_env,
     summarize_ms,
     wait_outbox_drained,
@@ -217,8 +218,6 @@ def _create_clients(stub, pb, count: int, admin) -> tuple[list[str], dict]:
 # -- the invoice load ----------------------------------------------------------------------------
 
 def _issue(opts, target: str, plan_file: Path, log_dir: Path, api_pid: int, worker_pid: int) -> dict:
-    import concurrent.futures as cf
-
     procs = max(1, opts.billing_client_procs)
     threads = [opts.billing_clients // procs + (1 if i < opts.billing_clients % procs else 0) for i in range(procs)]
     quota = [opts.invoices // procs + (1 if i < opts.invoices % procs else 0) for i in range(procs)]
@@ -228,16 +227,11 @@ def _issue(opts, target: str, plan_file: Path, log_dir: Path, api_pid: int, work
         "--threads", str(threads[i]), "--quota", str(quota[i]), "--warmup", str(opts.invoice_warmup),
         "--duration", str(opts.invoice_seconds), "--start-at", str(start_at), "--seed", str(i + 1),
         "--flow", opts.invoice_flow]
-    meter = CpuMeter(api=api_pid, worker=worker_pid)
     loadavg = os.getloadavg()[0]
-    with cf.ThreadPoolExecutor(procs) as pool:
-        futures = [pool.submit(run_json_process, argv(i), timeout=opts.invoice_warmup + opts.invoice_seconds + 300,
-                               log_path=log_dir / f"billing-issuers-{i}.log", env={"COOP_JWT_SECRET": JWT_SECRET})
-                   for i in range(procs)]
-        time.sleep(max(0.0, start_at + opts.invoice_warmup - time.time()))
-        meter.start()
-        outs = [f.result() for f in futures]
-        cpu = meter.stop()
+    outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"billing-issuers-{i}.log" for i in range(procs)],
+                         timeout=opts.invoice_warmup + opts.invoice_seconds + 300,
+                         measure_from=start_at + opts.invoice_warmup, meter=CpuMeter(api=api_pid, worker=worker_pid),
+                         env={"COOP_JWT_SECRET": JWT_SECRET})
     t_measure = start_at + opts.invoice_warmup
     window_end = max(o["last_end"] for o in outs)
     window = max(1e-6, window_end - t_measure)
@@ -473,22 +467,16 @@ def _numbering(dsn: str, year: int) -> dict:
 # -- statements ----------------------------------------------------------------------------------
 
 def _statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api_pid: int, worker_pid: int) -> dict:
-    import concurrent.futures as cf
-
     procs = max(1, opts.billing_client_procs)
     start_at = time.time() + 2.0
     argv = lambda i: [  # noqa: E731
         "-m", "bench.billing_bench", "statements", "--target", target, "--ids", str(ids_file), "--year", str(year),
         "--threads", str(opts.statement_threads), "--part", str(i), "--parts", str(procs),
         "--start-at", str(start_at)]
-    meter = CpuMeter(api=api_pid, worker=worker_pid)
-    with cf.ThreadPoolExecutor(procs) as pool:
-        futures = [pool.submit(run_json_process, argv(i), timeout=900, log_path=log_dir / f"billing-statements-{i}.log",
-                               env={"COOP_JWT_SECRET": JWT_SECRET}) for i in range(procs)]
-        time.sleep(max(0.0, start_at - time.time()))
-        meter.start()
-        outs = [f.result() for f in futures]
-        cpu = meter.stop()
+    outs, cpu = run_load([argv(i) for i in range(procs)],
+                         [log_dir / f"billing-statements-{i}.log" for i in range(procs)], timeout=900,
+                         measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
+                         env={"COOP_JWT_SECRET": JWT_SECRET})
     lat = [x for o in outs for x in o["latencies_ms"]]
     errors: dict[str, int] = {}
     for o in outs:
@@ -506,8 +494,6 @@ def _statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api
 def _stream_statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api_pid: int,
                        worker_pid: int) -> dict:
     """Every statement through StreamStatements, split in member-id ranges over parallel streams."""
-    import concurrent.futures as cf
-
     ids = sorted(ids_file.read_text().split())
     streams = max(1, opts.statement_streams)
     bounds = [len(ids) * k // streams for k in range(streams + 1)]
@@ -515,14 +501,9 @@ def _stream_statements(opts, target: str, ids_file: Path, year: int, log_dir: Pa
     argv = lambda k: [  # noqa: E731
         "-m", "bench.billing_bench", "stream", "--target", target, "--year", str(year), "--start-at", str(start_at),
         "--after", ids[bounds[k] - 1] if bounds[k] else "", "--limit", str(bounds[k + 1] - bounds[k])]
-    meter = CpuMeter(api=api_pid, worker=worker_pid)
-    with cf.ThreadPoolExecutor(streams) as pool:
-        futures = [pool.submit(run_json_process, argv(k), timeout=900, log_path=log_dir / f"billing-stream-{k}.log",
-                               env={"COOP_JWT_SECRET": JWT_SECRET}) for k in range(streams)]
-        time.sleep(max(0.0, start_at - time.time()))
-        meter.start()
-        outs = [f.result() for f in futures]
-        cpu = meter.stop()
+    outs, cpu = run_load([argv(k) for k in range(streams)], [log_dir / f"billing-stream-{k}.log" for k in range(streams)],
+                         timeout=900, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
+                         env={"COOP_JWT_SECRET": JWT_SECRET})
     wall = max(o["last_end"] for o in outs) - start_at
     count = sum(o["statements"] for o in outs)
     return {"statements": count, "streams": streams, "wall_s": round(wall, 2), "per_s": round(count / wall, 1),

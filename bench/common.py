@@ -14,13 +14,13 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from coop_platform.testing import (
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
     delete_queues_matching,
+    ensure_vhost,
     free_port,
     wait_for_health,
 )
@@ -117,17 +117,8 @@ def bench_amqp_url(requested: str | None) -> tuple[str, str]:
     rabbitmqctl is unavailable. Returns (url, note)."""
     if requested:
         return requested, "given with --amqp-url"
-    base = AMQP_URL.rstrip("/")
     try:
-        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True,
-                                text=True, timeout=30)
-        if BENCH_VHOST not in listed.stdout.split():
-            subprocess.run(["rabbitmqctl", "-q", "add_vhost", BENCH_VHOST], check=True,
-                           capture_output=True, timeout=30)
-        user = urlparse(AMQP_URL).username or "guest"
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", BENCH_VHOST, user, ".*", ".*", ".*"],
-                       check=True, capture_output=True, timeout=30)
-        return f"{base}/{BENCH_VHOST}", f"vhost {BENCH_VHOST}"
+        return ensure_vhost(BENCH_VHOST), f"vhost {BENCH_VHOST}"
     except (OSError, subprocess.SubprocessError) as exc:
         return AMQP_URL, f"vhost / (could not create {BENCH_VHOST}: {exc})"
 
@@ -222,6 +213,21 @@ def run_json_process(args: list[str], *, timeout: float, log_path: Path | None =
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(args[:3])} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def run_load(argvs: list[list[str]], log_paths: list[Path], *, timeout: float, measure_from: float,
+             meter: CpuMeter, env: dict[str, str] | None = None) -> tuple[list[dict], dict]:
+    """Run load-generating processes in parallel (run_json_process); the meter covers the
+    servers' CPU from `measure_from` until every process has ended. (outputs, cpu)."""
+    import concurrent.futures as cf
+
+    with cf.ThreadPoolExecutor(len(argvs)) as pool:
+        futures = [pool.submit(run_json_process, argv, timeout=timeout, log_path=path, env=env)
+                   for argv, path in zip(argvs, log_paths, strict=True)]
+        time.sleep(max(0.0, measure_from - time.time()))
+        meter.start()
+        outs = [f.result() for f in futures]
+        return outs, meter.stop()
 
 
 # -- results -----------------------------------------------------------------------------------

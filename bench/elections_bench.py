@@ -37,6 +37,7 @@ from bench.common import (
     _wait_for_log,
     psycopg_dsn,
     run_json_process,
+    run_load,
     service_env,
     summarize_ms,
 )
@@ -135,8 +136,6 @@ def _db_counts(dsn: str, election_id: str) -> dict[str, int]:
 
 
 def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, worker_pid: int) -> dict:
-    import concurrent.futures as cf
-
     procs = max(1, opts.voter_procs)
     every = max(1, round(1 / opts.double_fraction)) if opts.double_fraction > 0 else 0
     files = []
@@ -149,15 +148,10 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
     argv = lambda i: ["-m", "bench.elections_bench", "voters", "--target", target, "--election", election_id,  # noqa: E731
                       "--voters", str(files[i]), "--threads", str(opts.voter_threads),
                       "--start-at", str(start_at), "--seed", str(i + 1)]
-    meter = CpuMeter(api=api_pid, worker=worker_pid)
     loadavg = os.getloadavg()[0]
-    with cf.ThreadPoolExecutor(procs) as pool:
-        futures = [pool.submit(run_json_process, argv(i), timeout=1800, env={"COOP_JWT_SECRET": JWT_SECRET},
-                               log_path=log_dir / f"elections-voters-{i}.log") for i in range(procs)]
-        time.sleep(max(0.0, start_at - time.time()))
-        meter.start()
-        outs = [f.result() for f in futures]
-        cpu = meter.stop()
+    outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"elections-voters-{i}.log" for i in range(procs)],
+                         timeout=1800, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
+                         env={"COOP_JWT_SECRET": JWT_SECRET})
     lat = [x for o in outs for x in o["latencies_ms"]]
     errors: dict[str, int] = {}
     for o in outs:

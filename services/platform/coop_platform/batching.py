@@ -29,6 +29,15 @@ T = TypeVar("T")
 R = TypeVar("R")
 
 
+def run_alone(run_batch: Callable[[Sequence[T]], Sequence[R | BaseException]], item: T) -> R:
+    """Run one item through a batch function outside any coalescer (a CLI, a test, a single
+    path): its result, or its refusal raised."""
+    result = run_batch([item])[0]
+    if isinstance(result, BaseException):
+        raise result
+    return result
+
+
 class _Call(Generic[T, R]):
     __slots__ = ("item", "result", "error", "done", "wake", "lead")
 

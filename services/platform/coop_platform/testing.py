@@ -235,33 +235,42 @@ class TcpProxy:
         self._listener.close()
 
 
+def _rabbitmqctl(*args: str) -> str:
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60,
+                          check=True).stdout
+
+
+def ensure_vhost(name: str) -> str:
+    """The AMQP URL of vhost `name` on the local broker, created (with the user's permissions)
+    if it does not exist yet. Raises OSError or SubprocessError without rabbitmqctl."""
+    from urllib.parse import urlparse
+
+    base = urlparse(AMQP_URL)
+    if name not in _rabbitmqctl("list_vhosts").split():
+        _rabbitmqctl("add_vhost", name)
+    _rabbitmqctl("set_permissions", "-p", name, base.username or "guest", ".*", ".*", ".*")
+    return base._replace(path=f"/{name}").geturl()
+
+
 @contextlib.contextmanager
 def scratch_vhost(prefix: str = "coop-test") -> Iterator[str]:
     """An AMQP URL on a brand-new RabbitMQ vhost of the local broker, deleted afterwards with
     everything in it: the processes of a test then meet no queue, backlog or consumer of
     another session sharing the broker. Needs rabbitmqctl (the local broker); without it,
     yields AMQP_URL (the shared "/" vhost)."""
-    from urllib.parse import urlparse
-
     name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-    base = urlparse(AMQP_URL)
-
-    def ctl(*args: str) -> None:
-        subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, timeout=60, check=True)
-
     try:
-        ctl("add_vhost", name)
-        ctl("set_permissions", "-p", name, base.username or "guest", ".*", ".*", ".*")
+        url = ensure_vhost(name)
     except (OSError, subprocess.SubprocessError):
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            ctl("delete_vhost", name)
+            _rabbitmqctl("delete_vhost", name)
         yield AMQP_URL
         return
     try:
-        yield base._replace(path=f"/{name}").geturl()
+        yield url
     finally:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            ctl("delete_vhost", name)
+            _rabbitmqctl("delete_vhost", name)
 
 
 def delete_queues_matching(*fragments: str, amqp_url: str = AMQP_URL) -> list[str]:

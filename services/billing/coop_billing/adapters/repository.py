@@ -376,8 +376,9 @@ class SqlBillingRepository:
         return self.session.execute(select(orm.payroll_runs).where(
             r.contract_id == contract_id, r.payroll_reference == reference)).first()
 
-    def add_payroll_run(self, **values: Any) -> None:
-        self.session.execute(insert(orm.payroll_runs).values(**values))
+    def add_payroll_run(self, **values: Any) -> Any:
+        """Insert a payroll run; returns its row as payroll_run reads it."""
+        return self.session.execute(insert(orm.payroll_runs).values(**values).returning(orm.payroll_runs)).one()
 
     # -- share-fee payments
     def share_fee_payment(self, bank_reference: str) -> Any:

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from coop.billing.v1 import billing_pb2 as pb
@@ -42,6 +43,7 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.postings import post_credit_note, post_issued_invoice
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
+from coop_platform.batching import run_alone
 from coop_platform.logs import get_correlation_id
 
 UowFactory = Callable[[], BillingUnitOfWork]
@@ -227,10 +229,7 @@ def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[In
 def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> StoredInvoice:
     """A draft, or the complete invoice in one transaction: numbered, posted to the budget and
     published (the portal's "create and send"; nothing is written if any step refuses)."""
-    result = create_invoices(uow_factory, [request])[0]
-    if isinstance(result, DomainError):
-        raise result
-    return result
+    return run_alone(partial(create_invoices, uow_factory), request)
 
 
 def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[StoredInvoice | DomainError]:
@@ -593,13 +592,12 @@ def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference:
         now = utcnow()
         stored.updated_at = now
         uow.billing.save_contract(stored)
-        uow.billing.add_payroll_run(
+        row = uow.billing.add_payroll_run(
             contract_id=contract.contract_id, payroll_reference=reference, member_id=contract.member_id,
             activity_id=contract.activity_id, paid_on=paid_on, gross_cents=run.cost.gross_cents,
             social_charges_cents=run.cost.social_charges_cents,
             employment_contribution_cents=run.cost.employment_contribution_cents,
             total_cents=run.cost.total_cents, recorded_at=now)
-        row = uow.billing.payroll_run(contract.contract_id, reference)
         if run.activated:
             _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
         _emit_contract(uow, "contract.payroll_recorded", stored, member, run=msg.payroll_run_to_pb(row))

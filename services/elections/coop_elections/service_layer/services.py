@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from coop_elections.adapters import messages as msg
@@ -46,6 +47,7 @@ from coop_elections.domain.proxies import ProxyBook, ProxyStatus
 from coop_elections.domain.published import RollHasher, definition_to_json
 from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.batching import run_alone
 from coop_platform.errors import DomainError as PlatformDomainError
 
 UowFactory = Callable[[], ElectionsUnitOfWork]
@@ -529,10 +531,7 @@ def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id
     questions), so that casting reads the election once, in its own transaction. A voter's own
     first ballot goes through cast_ballots (the path batched in the api)."""
     if not (previous_tracker or previous_code or on_behalf_of):
-        result = cast_ballots(uow_factory, [Cast(tenant, election_id, voter_id, content, now)])[0]
-        if isinstance(result, Exception):
-            raise result
-        return result
+        return run_alone(partial(cast_ballots, uow_factory), Cast(tenant, election_id, voter_id, content, now))
     with uow_factory() as uow:
         e = _load(uow, tenant, election_id, lock="share")  # shared: the close waits for casts
         if callable(content):

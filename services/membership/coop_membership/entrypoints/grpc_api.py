@@ -81,7 +81,7 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         if principal.has(*roles):
             return
         if member_number:  # resolve the number to the id the token names
-            member_id = services.get_member(self.uow, member_number=member_number).member.member_id
+            member_id = services.read_member(self.uow, member_number=member_number)[0].member_id
         principal.require_self_or(member_id, *roles)
 
     def RegisterMember(self, request: pb.RegisterMemberRequest, context: grpc.ServicerContext) -> pb.Member:
@@ -93,14 +93,8 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         return _member(self.registrations.submit(services.Registration(details, request.admit, principal.subject)))
 
     def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.Member:
-        principal = current_principal()
-        staff = principal.has(*READ_ROLES)
-        if not staff and request.member_id:  # checked before any read: no probing of other ids
-            principal.require_self_or(request.member_id, *READ_ROLES)
-        row, good = services.read_member(self.uow, request.member_id, request.member_number)
-        if not staff:  # by number: the number must be the caller's own
-            principal.require_self_or(row.member_id, *READ_ROLES)
-        return msg.member_to_pb(row, good)
+        self._authorize_member(request.member_id, request.member_number, *READ_ROLES)
+        return msg.member_to_pb(*services.read_member(self.uow, request.member_id, request.member_number))
 
     def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.ServicerContext) -> pb.Member:
         self._authorize_member(request.member_id, "", *ADMIN_ROLES)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
@@ -24,6 +25,7 @@ from coop_membership.domain.model import (
     parse_member_number,
     utcnow,
 )
+from coop_platform.batching import run_alone
 from coop_platform.errors import (
     AlreadyExists,
     DomainError,
@@ -99,10 +101,7 @@ class Registration:
 
 
 def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: bool, actor: str) -> MemberView:
-    result = register_members(uow_factory, [Registration(details, admit, actor)])[0]
-    if isinstance(result, Exception):
-        raise result
-    return result
+    return run_alone(partial(register_members, uow_factory), Registration(details, admit, actor))
 
 
 def register_members(uow_factory: UowFactory, registrations: Sequence[Registration]) -> list[MemberView | DomainError]:
