@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import weakref
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -48,6 +50,17 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+    engine = _server_engine(url, echo, pool_size)
+    # Reads get a pool of their own, in autocommit mode for good: switching a pooled connection
+    # to autocommit and back on every read cost more than the read (UnitOfWork.read_only).
+    reads = _server_engine(url, echo, max(2, pool_size // 2), isolation_level="AUTOCOMMIT",
+                           pool_reset_on_return=None)  # autocommit leaves nothing to roll back
+    _READ_ENGINES[engine] = reads
+    event.listen(engine, "engine_disposed", lambda _conn: reads.dispose())
+    return engine
+
+
+def _server_engine(url: str, echo: bool, pool_size: int, **options: Any) -> Engine:
     return create_engine(
         url,
         echo=echo,
@@ -57,7 +70,12 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
         # restart fails one call with UNAVAILABLE and SQLAlchemy then recycles the whole pool.
         pool_pre_ping=False,
         pool_recycle=1800,
+        **options,
     )
+
+
+#: engine -> its read-only twin (same database, autocommit pool), for UnitOfWork.read_only
+_READ_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
@@ -96,18 +114,29 @@ class UnitOfWork:
         """Hook for subclasses: build repositories on self.session."""
 
     def __exit__(self, *exc: object) -> None:
-        try:
-            # Detach first so objects read in this unit stay readable (a rollback would expire them);
-            # anything not committed is discarded by the rollback.
-            self.session.expunge_all()
-            self.session.rollback()
-        finally:
-            self.session.close()
+        # close() detaches every object without expiring it (objects read in this unit stay
+        # readable) and ends the transaction, so anything not committed is rolled back; an ORM
+        # rollback() first would also restore the session's snapshot, work thrown away here.
+        self.session.close()
+
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for a query side (CQRS): autocommit, from the read pool, and no Session,
+        so a lookup by key pays for neither the ORM nor a transaction. Use it instead of
+        entering the unit (`with uow.reading() as conn:`); it writes nothing."""
+        engine = self._session_factory.kw["bind"]  # type: ignore[attr-defined]
+        reads = _READ_ENGINES.get(engine)
+        with (reads or engine).connect() as conn:
+            yield conn if reads is not None else conn.execution_options(isolation_level="AUTOCOMMIT")
 
     def read_only(self) -> UnitOfWork:
         """Run this unit's queries outside a transaction: a read needs no BEGIN/ROLLBACK round
         trips (nor, on SQLite, the write lock). Call it before the first query."""
-        self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        reads = _READ_ENGINES.get(self.session.get_bind())
+        if reads is not None:
+            self.session.bind = reads
+        else:
+            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
         return self
 
     def commit(self) -> None:

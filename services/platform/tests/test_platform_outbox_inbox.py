@@ -8,27 +8,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from coop_platform.amqp import ConfirmingPublisher
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import UnitOfWork, make_session_factory
 from coop_platform.inbox import claim_event, process_once
-from coop_platform.migrations import upgrade
 from coop_platform.outbox import OutboxRelay, pending_count
-from coop_platform.testing import AMQP_URL, bound_queue, drain, postgres_database
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'platform.db'}"
-        upgrade("membership", url)
-        eng = make_engine(url)
-        yield eng
-        eng.dispose()
-    else:
-        with postgres_database() as url:
-            upgrade("membership", url)
-            eng = make_engine(url, pool_size=4)
-            yield eng
-            eng.dispose()
+from coop_platform.testing import AMQP_URL, bound_queue, drain
 
 
 def _emit(engine, count: int) -> list[str]:

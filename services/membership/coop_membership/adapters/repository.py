@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -68,6 +69,8 @@ def good_standing_clause(today: date, policy: ShareYear):
 # built once: building a statement and its cache key costs about as much as running it
 _ROW_BY_ID = select(orm.members).where(orm.members.c.member_id == bindparam("key"))
 _ROW_BY_NUMBER = select(orm.members).where(orm.members.c.member_no == bindparam("key"))
+_INSERT_HISTORY = insert(orm.status_history)
+_SHARE_YEAR = select(orm.share_years).where(orm.share_years.c.year == bindparam("year"))
 
 
 @functools.cache
@@ -95,16 +98,11 @@ class SqlMemberRepository:
             rows.append(row)
         # executemany of one statement built once per dialect (SQLAlchemy sends it as one
         # multi-row INSERT): a .values(rows) statement would be compiled anew for every batch
-        numbers = dict(self.session.execute(_add_members(self.session.get_bind().dialect.name), rows).all())
+        numbers = dict(self.session.connection().execute(_add_members(self.session.get_bind().dialect.name), rows).all())
         for member in members:
             if member.member_id in numbers:
                 member.member_no = numbers[member.member_id]
         return set(numbers)
-
-    def row(self, key: int | str) -> Any:
-        """The member's table row by number (int) or id (str), for reading: no ORM object."""
-        stmt = _ROW_BY_NUMBER if isinstance(key, int) else _ROW_BY_ID
-        return self.session.connection().execute(stmt, {"key": key}).first()
 
     def get(self, member_id: str) -> Member | None:
         return self.session.scalars(select(Member).where(orm.members.c.member_id == member_id)).first()
@@ -192,7 +190,7 @@ class SqlMemberRepository:
 
     def insert_history(self, changes: list[StatusChange]) -> None:
         """Append status changes (of members already written), in one statement."""
-        self.session.execute(insert(orm.status_history), [
+        self.session.connection().execute(_INSERT_HISTORY, [
             {"member_no": c.member_no, "from_status": c.from_status.value if c.from_status else None,
              "to_status": c.to_status.value, "reason": c.reason, "actor": c.actor, "at": c.at}
             for c in changes])
@@ -209,23 +207,12 @@ class SqlMemberRepository:
 
     # -- shares
     def share_year(self, year: int) -> ShareYear:
-        """The year's share rules, cached per process for a few seconds: every read of good
-        standing needs them and they change about once a year."""
-        key = (id(self.session.get_bind()), year)  # one cache per engine (tests run several)
-        cached = _SHARE_YEAR_CACHE.get(key)
-        now = time.monotonic()
-        if cached is not None and cached[1] > now:
-            return cached[0]
         with self.session.no_autoflush:
-            row = self.session.execute(select(orm.share_years).where(orm.share_years.c.year == year)).first()
-        policy = (ShareYear(year=row.year, amount_cents=row.amount_cents, grace_days=row.grace_days)
-                  if row else ShareYear(year=year))
-        _SHARE_YEAR_CACHE[key] = (policy, now + SHARE_YEAR_CACHE_SECONDS)
-        return policy
+            return _cached_share_year(self.session.get_bind(), year, self.session.connection())
 
     def save_share_year(self, policy: ShareYear) -> ShareYear:
         saved = self.session.merge(policy)
-        _SHARE_YEAR_CACHE.pop((id(self.session.get_bind()), policy.year), None)
+        _SHARE_YEAR_CACHE.pop((self.session.get_bind().url, policy.year), None)
         return saved
 
     def share(self, member_no: int, year: int) -> Share | None:
@@ -249,6 +236,38 @@ class SqlMemberRepository:
             orm.shares.c.member_no == member_no, orm.shares.c.state == "paid")).scalar_one()
 
 
+def _cached_share_year(bind: Any, year: int, conn: Connection) -> ShareYear:
+    """The year's share rules, cached per process for a few seconds: every read of good
+    standing needs them and they change about once a year. One cache per database (tests run
+    several), shared by its write and read engines."""
+    key = (bind.url, year)
+    cached = _SHARE_YEAR_CACHE.get(key)
+    now = time.monotonic()
+    if cached is not None and cached[1] > now:
+        return cached[0]
+    row = conn.execute(_SHARE_YEAR, {"year": year}).first()
+    policy = (ShareYear(year=row.year, amount_cents=row.amount_cents, grace_days=row.grace_days)
+              if row else ShareYear(year=year))
+    _SHARE_YEAR_CACHE[key] = (policy, now + SHARE_YEAR_CACHE_SECONDS)
+    return policy
+
+
+class MemberReads:
+    """GetMember's query side on a plain autocommit connection (UnitOfWork.reading): table rows,
+    no ORM objects, no transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+
+    def row(self, key: int | str) -> Any:
+        """The member's table row by number (int) or id (str); attributes named as on Member."""
+        stmt = _ROW_BY_NUMBER if isinstance(key, int) else _ROW_BY_ID
+        return self.conn.execute(stmt, {"key": key}).first()
+
+    def share_year(self, year: int) -> ShareYear:
+        return _cached_share_year(self.conn.engine, year, self.conn)
+
+
 class MembershipUnitOfWork(UnitOfWork):
     """Repository + outbox in one transaction."""
 
@@ -265,5 +284,11 @@ class MembershipUnitOfWork(UnitOfWork):
         name, message, subject = to_message(event)
         return self.emit(name, message, subject=subject, correlation_id=correlation_id)
 
+    @contextlib.contextmanager
+    def member_reads(self) -> Iterator[MemberReads]:
+        """The query side, without entering the unit: `with uow_factory().member_reads() as reads:`."""
+        with self.reading() as conn:
+            yield MemberReads(conn)
 
-__all__ = ["MemberQuery", "MembershipUnitOfWork", "SqlMemberRepository", "format_member_number"]
+
+__all__ = ["MemberQuery", "MemberReads", "MembershipUnitOfWork", "SqlMemberRepository", "format_member_number"]

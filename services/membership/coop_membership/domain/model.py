@@ -240,13 +240,14 @@ class Member:
     @classmethod
     def apply(cls, details: MemberDetails, now: datetime) -> Member:
         d = details.normalised()
-        member = cls(member_id=str(uuid.uuid4()), given_name="", family_name="", email=None,
-                     phone=None, street=None, postal_code=None, city=None, address_country=None,
-                     country_of_residence="", preferred_language="", category=d.category,
-                     created_at=now, updated_at=now)
-        member._set_details(d)
-        member.joined_on = d.joined_on
-        return member
+        # built in one go: every attribute set on a mapped class goes through the ORM's
+        # instrumentation, and registration is the hottest write
+        return cls(member_id=str(uuid.uuid4()), given_name=d.given_name, family_name=d.family_name,
+                   email=d.email, phone=d.phone or None, street=d.address.street or None,
+                   postal_code=d.address.postal_code or None, city=d.address.city or None,
+                   address_country=d.address.country or None,
+                   country_of_residence=d.country_of_residence, preferred_language=d.preferred_language,
+                   category=d.category, joined_on=d.joined_on, created_at=now, updated_at=now)
 
     @property
     def member_number(self) -> str:

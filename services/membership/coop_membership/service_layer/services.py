@@ -78,11 +78,11 @@ def read_member(uow_factory: UowFactory, member_id: str = "", member_number: str
     standing, read without building the aggregate (the portal's most frequent call)."""
     key = _member_key(member_id, member_number)
     today = _today()
-    with uow_factory() as uow:
-        row = uow.read_only().members.row(key)
+    with uow_factory().member_reads() as reads:
+        row = reads.row(key)
         if row is None:
             raise NotFound(f"no member {member_number or member_id}")
-        policy = uow.members.share_year(today.year)
+        policy = reads.share_year(today.year)
     return row, good_standing(Status(row.status), row.paid_through_year, row.joined_on, today, policy)
 
 

@@ -380,6 +380,33 @@ def test_count_members_by_status_category_language_country_and_good_standing(svc
 
 # -- shares ------------------------------------------------------------------------------------
 
+def test_get_member_sees_a_new_grace_period_at_once(svc, h):
+    """GetMember reads on its own pool (autocommit, no Session); the share-year rules it applies
+    are cached per database, so a change made through the write side shows at once."""
+    from datetime import timedelta
+
+    from coop_membership.domain.model import DEFAULT_GRACE_DAYS
+
+    joined = (datetime.now(UTC).date() - timedelta(days=20)).isoformat()
+    m = h.register(svc, admit=True, joined_on=joined)  # active, share unpaid: good only within the grace
+
+    def standing() -> bool:
+        return svc.stub.GetMember(pb.GetMemberRequest(member_id=m.member_id), metadata=h.ADMIN).in_good_standing
+
+    def grace(days: int) -> None:
+        svc.stub.SetShareYear(pb.SetShareYearRequest(year=THIS_YEAR, amount_cents=3000, grace_days=days),
+                              metadata=h.ADMIN)
+    try:
+        grace(30)
+        assert standing()
+        grace(10)
+        assert not standing()
+        grace(25)
+        assert standing()
+    finally:
+        grace(DEFAULT_GRACE_DAYS)
+
+
 def test_share_year_amount_applies_to_new_subscriptions_of_that_year(svc, h):
     year = THIS_YEAR + 1
     policy = svc.stub.SetShareYear(pb.SetShareYearRequest(year=year, amount_cents=4500, grace_days=30),

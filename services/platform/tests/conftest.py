@@ -1,0 +1,26 @@
+"""Fixtures shared by the platform's tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from coop_platform.db import make_engine
+from coop_platform.migrations import upgrade
+from coop_platform.testing import postgres_database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request, tmp_path):
+    """An engine on a migrated database (membership's tables, outbox and inbox), on each backend."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'platform.db'}"
+        upgrade("membership", url)
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+    else:
+        with postgres_database() as url:
+            upgrade("membership", url)
+            eng = make_engine(url, pool_size=4)
+            yield eng
+            eng.dispose()

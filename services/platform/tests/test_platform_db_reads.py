@@ -1,0 +1,64 @@
+"""The query side of the unit of work: reads on a pool of their own, in autocommit, on both
+databases; and what a unit leaves behind when it ends."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from coop_platform.db import _READ_ENGINES, UnitOfWork, make_engine, make_session_factory
+from coop_platform.migrations import upgrade
+from coop_platform.outbox import pending_count
+from coop_platform.testing import postgres_database
+
+
+def _in_transaction(conn) -> bool:
+    """Whether the server sees an open transaction block on this connection."""
+    if conn.dialect.name == "postgresql":  # now() is the transaction's start: two statements differ outside one
+        first = conn.execute(text("SELECT now()")).scalar_one()
+        conn.execute(text("SELECT pg_sleep(0.01)"))
+        return conn.execute(text("SELECT now()")).scalar_one() == first
+    return conn.connection.dbapi_connection.in_transaction
+
+
+def test_reading_gives_an_autocommit_connection_that_sees_committed_rows(engine):
+    sessions = make_session_factory(engine)
+    with UnitOfWork(sessions, "membership") as uow:
+        uow.emit("member.updated", {"n": 1})
+        uow.commit()
+    with UnitOfWork(sessions, "membership").reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM outbox")).scalar_one() == 1
+        assert not _in_transaction(conn)
+
+
+def test_a_read_only_unit_runs_outside_a_transaction_and_leaves_the_write_pool_transactional(engine):
+    sessions = make_session_factory(engine)
+    with UnitOfWork(sessions, "membership") as uow:
+        conn = uow.read_only().session.connection()
+        assert not _in_transaction(conn)
+    with UnitOfWork(sessions, "membership") as uow:  # a write unit afterwards is one transaction again
+        assert _in_transaction(uow.session.connection())
+
+
+def test_postgresql_reads_use_their_own_autocommit_pool_disposed_with_the_engine():
+    with postgres_database() as url:
+        upgrade("membership", url)
+        engine = make_engine(url, pool_size=4)
+        reads = _READ_ENGINES[engine]
+        assert reads is not engine and reads.url == engine.url
+        with UnitOfWork(make_session_factory(engine), "membership").reading() as conn:
+            assert conn.engine is reads
+            assert conn.connection.dbapi_connection.autocommit
+        assert reads.pool.checkedin() == 1
+        engine.dispose()
+        assert reads.pool.checkedin() == 0  # the read pool went with the engine
+
+
+def test_a_unit_left_without_commit_writes_neither_rows_nor_events(engine):
+    sessions = make_session_factory(engine)
+    with UnitOfWork(sessions, "membership") as uow:
+        uow.session.execute(text("INSERT INTO share_years (year, amount_cents, grace_days) VALUES (2031, 3000, 10)"))
+        uow.emit("member.updated", {"n": 1})
+        uow.session.flush()
+    with UnitOfWork(sessions, "membership").reading() as conn:
+        assert conn.execute(text("SELECT count(*) FROM share_years WHERE year = 2031")).scalar_one() == 0
+    assert pending_count(engine) == 0
