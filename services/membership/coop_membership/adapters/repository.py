@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -85,23 +85,31 @@ class SqlMemberRepository:
         self.session = session
 
     # -- members
-    def add_many(self, members: list[Member]) -> set[str]:
-        """Insert new members (distinct emails) in one statement and give each its number; returns
-        the ids inserted. A member whose email is already taken (also by a concurrent insert) is
-        skipped, not an error, so one duplicate never fails the others."""
+    def add_many(self, members: list[Member], history: Sequence[tuple[StatusChange, Member]] = ()) -> set[str]:
+        """Insert new members (distinct emails) and, for those inserted, their first status
+        changes (`history`: (change, its member) pairs, in order; each change gets the member's
+        number); give each member its number; return the ids inserted. A member whose
+        email is already taken (also by a concurrent insert) is skipped, not an error, so one
+        duplicate never fails the others. On PostgreSQL this is one statement (one round trip
+        instead of two: the api's batch is waiting on the database, and on the interpreter lock
+        after each reply)."""
         if not members:
             return set()
-        rows = []
-        for member in members:
-            row = {f: getattr(member, f) for f in _MEMBER_COLUMNS}
-            row["status"], row["category"] = Status(member.status).value, Category(member.category).value
-            rows.append(row)
-        # executemany of one statement built once per dialect (SQLAlchemy sends it as one
-        # multi-row INSERT): a .values(rows) statement would be compiled anew for every batch
-        numbers = dict(self.session.connection().execute(_add_members(self.session.get_bind().dialect.name), rows).all())
+        conn = self.session.connection()
+        if conn.dialect.name == "postgresql":
+            numbers = dict(conn.exec_driver_sql(*_members_with_history_sql(members, history)).all())
+        else:
+            rows = [dict(zip(_MEMBER_COLUMNS, _member_values(member), strict=True)) for member in members]
+            # executemany of one statement built once per dialect (SQLAlchemy sends it as one
+            # multi-row INSERT): a .values(rows) statement would be compiled anew for every batch
+            numbers = dict(conn.execute(_add_members(conn.dialect.name), rows).all())
         for member in members:
             if member.member_id in numbers:
                 member.member_no = numbers[member.member_id]
+        for change, member in history:
+            change.member_no = member.member_no
+        if conn.dialect.name != "postgresql":
+            self.insert_history([change for change, member in history if member.member_id in numbers])
         return set(numbers)
 
     def get(self, member_id: str) -> Member | None:
@@ -190,6 +198,8 @@ class SqlMemberRepository:
 
     def insert_history(self, changes: list[StatusChange]) -> None:
         """Append status changes (of members already written), in one statement."""
+        if not changes:
+            return
         self.session.connection().execute(_INSERT_HISTORY, [
             {"member_no": c.member_no, "from_status": c.from_status.value if c.from_status else None,
              "to_status": c.to_status.value, "reason": c.reason, "actor": c.actor, "at": c.at}
@@ -234,6 +244,42 @@ class SqlMemberRepository:
     def paid_through_year(self, member_no: int) -> int | None:
         return self.session.execute(select(func.max(orm.shares.c.year)).where(
             orm.shares.c.member_no == member_no, orm.shares.c.state == "paid")).scalar_one()
+
+
+_MEMBER_INSERT_COLUMNS = ", ".join(_MEMBER_COLUMNS)
+
+
+@functools.lru_cache(maxsize=512)
+def _members_with_history_text(members: int, changes: int) -> str:
+    """PostgreSQL: insert the members, then (in the same statement, through a data-modifying CTE)
+    the history rows of those the ON CONFLICT let through, in the given order; return the
+    inserted (member_id, member_no). One text per batch shape, parameters in psycopg2 style."""
+    member_values = ", ".join(["(" + ", ".join(["%s"] * len(_MEMBER_COLUMNS)) + ")"] * members)
+    sql = (f"WITH new AS (INSERT INTO members ({_MEMBER_INSERT_COLUMNS}) VALUES {member_values} "
+           "ON CONFLICT (email) DO NOTHING RETURNING member_id, member_no)")
+    if changes:
+        change_values = ", ".join(["(%s, %s::varchar, %s, %s, %s, %s::timestamptz, %s::int)"] * changes)
+        sql += (", history AS (INSERT INTO member_status_history (member_no, from_status, to_status, reason, actor, at) "
+                "SELECT new.member_no, h.from_status, h.to_status, h.reason, h.actor, h.at "
+                f"FROM (VALUES {change_values}) AS h(member_id, from_status, to_status, reason, actor, at, n) "
+                "JOIN new ON new.member_id = h.member_id ORDER BY h.n)")
+    return sql + " SELECT member_id, member_no FROM new"
+
+
+def _member_values(member: Member) -> list[Any]:
+    """The member's column values in _MEMBER_COLUMNS order, enums as stored."""
+    return [Status(member.status).value if f == "status" else Category(member.category).value if f == "category"
+            else getattr(member, f) for f in _MEMBER_COLUMNS]
+
+
+def _members_with_history_sql(members: list[Member], history: Sequence[tuple[StatusChange, Member]]) -> tuple[str, tuple]:
+    params: list[Any] = []
+    for member in members:
+        params += _member_values(member)
+    for n, (change, member) in enumerate(history):
+        params += [member.member_id, change.from_status.value if change.from_status else None,
+                   change.to_status.value, change.reason, change.actor, change.at, n]
+    return _members_with_history_text(len(members), len(history)), tuple(params)
 
 
 def _cached_share_year(bind: Any, year: int, conn: Connection) -> ShareYear:

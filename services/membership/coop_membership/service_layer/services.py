@@ -128,16 +128,13 @@ def register_members(uow_factory: UowFactory, registrations: Sequence[Registrati
     if not accepted:
         return results  # type: ignore[return-value]
     with uow_factory() as uow:
-        inserted = uow.members.add_many([member for _, member, _ in accepted])
-        history: list[StatusChange] = []
+        inserted = uow.members.add_many([member for _, member, _ in accepted],
+                                        [(change, member) for _, member, changes in accepted for change in changes])
         share_year = uow.members.share_year(now.year)
         for n, member, changes in accepted:
             if member.member_id not in inserted:
                 results[n] = _email_taken(member.email)
                 continue
-            for change in changes:
-                change.member_no = member.member_no
-            history += changes
             view = MemberView(member, member.in_good_standing(now.date(), share_year))
             if member.status == Status.ACTIVE:
                 cid = registrations[n].correlation_id
@@ -145,8 +142,7 @@ def register_members(uow_factory: UowFactory, registrations: Sequence[Registrati
                             correlation_id=cid)
                 uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing), correlation_id=cid)
             results[n] = view
-        if history:
-            uow.members.insert_history(history)
+        if inserted:
             uow.commit()
     return results  # type: ignore[return-value]
 
