@@ -25,7 +25,6 @@ from coop_membership.domain.model import (
     ShareState,
     ShareYear,
     Status,
-    StatusChange,
 )
 from coop_platform.tables import BigIntPK, add_platform_tables
 
@@ -105,12 +104,13 @@ _mapped = False
 
 
 def start_mappers() -> None:
-    """Map the domain dataclasses once per process."""
+    """Map the domain dataclasses once per process. StatusChange stays a plain dataclass: the
+    history is only appended and listed, through Core (repository), and registration creates
+    two changes per member, which as mapped objects cost an instrumented set per field."""
     global _mapped
     if _mapped:
         return
     mapper_registry.map_imperatively(Member, members)
-    mapper_registry.map_imperatively(StatusChange, status_history)
     mapper_registry.map_imperatively(ShareYear, share_years)
     mapper_registry.map_imperatively(Share, shares)
     _mapped = True

@@ -192,9 +192,9 @@ class SqlMemberRepository:
         return out
 
     def history(self, member_no: int) -> list[StatusChange]:
-        return list(self.session.scalars(
-            select(StatusChange).where(orm.status_history.c.member_no == member_no)
-            .order_by(orm.status_history.c.id)))
+        h = orm.status_history.c
+        rows = self.session.execute(select(orm.status_history).where(h.member_no == member_no).order_by(h.id))
+        return [StatusChange(r.from_status, r.to_status, r.reason, r.actor, r.at, r.member_no, r.id) for r in rows]
 
     def insert_history(self, changes: list[StatusChange]) -> None:
         """Append status changes (of members already written), in one statement."""
