@@ -145,13 +145,16 @@ class MemberDetails:
         return d
 
 
+_CONTROL = re.compile(r"[\x00-\x1f]")
+
+
 def _clean(value: str, name: str, max_len: int, *, required: bool = True) -> str:
     text = " ".join(value.split())
     if required and not text:
         raise InvalidArgument(f"{name} is required", field=name)
     if len(text) > max_len:
         raise InvalidArgument(f"{name} is longer than {max_len} characters", field=name)
-    if any(ord(ch) < 32 for ch in text):
+    if _CONTROL.search(text):
         raise InvalidArgument(f"{name} contains control characters", field=name)
     return text
 
