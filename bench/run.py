@@ -1,8 +1,8 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
-    python -m bench.run                 # everything, full sizes (about 4 minutes here)
+    python -m bench.run                 # everything, full sizes (about 10 minutes here)
     python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing (comma separated)
-    python -m bench.run --quick         # small sizes: a smoke test in about a minute
+    python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
 Every benchmark gets a fresh PostgreSQL database; the membership api and worker run as
 separate processes as in production, on a RabbitMQ vhost of their own ("coopbench") so that
@@ -35,7 +35,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--members", type=int, help="members preloaded through the import (41,702)")
     g.add_argument("--clients", type=int, default=16, help="concurrent clients (16)")
     g.add_argument("--client-procs", type=int, default=2, help="load generator processes (2)")
-    g.add_argument("--duration", type=float, help="measured seconds per RPC (15)")
+    g.add_argument("--duration", type=float, help="measured seconds per RPC and round, each side (8)")
+    g.add_argument("--rounds", type=int,
+                   help="alternating baseline/ours rounds per RPC; ratios are the rounds' median (3)")
     g.add_argument("--warmup", type=float, help="warm-up seconds per RPC, not measured (2)")
     g.add_argument("--register-admit", action=argparse.BooleanOptionalAction, default=True,
                    help="RegisterMember with admit=true: member + history + 2 outbox events (default)")
@@ -89,11 +91,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
     p.add_argument("--keep-logs", action="store_true", help="keep process logs and generated files")
     args = p.parse_args(argv)
-    full = {"members": 41_702, "duration": 15.0, "warmup": 2.0, "event_rate": 1000.0,
+    full = {"members": 41_702, "duration": 8.0, "rounds": 3, "warmup": 2.0, "event_rate": 1000.0,
             "event_seconds": 15.0, "import_rows": 41_702, "voters": 41_702, "open_delay": 20.0,
             "billing_members": 41_702, "invoices": 400_000, "invoice_seconds": 90.0, "invoice_warmup": 3.0,
             "seed_events": 2_000}
-    quick = {"members": 2_000, "duration": 3.0, "warmup": 1.0, "event_rate": 500.0,
+    quick = {"members": 2_000, "duration": 3.0, "rounds": 2, "warmup": 1.0, "event_rate": 500.0,
              "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0,
              "billing_members": 2_000, "invoices": 4_000, "invoice_seconds": 8.0, "invoice_warmup": 1.0,
              "seed_events": 200}
