@@ -301,6 +301,33 @@ def _scrape_targets(config_file: Path) -> set[str]:
     }
 
 
+def _max_connections(command: list[str]) -> int:
+    return int(next(arg.split("=", 1)[1] for arg in command if arg.startswith("max_connections=")))
+
+
+def _pool_connections(pool_size: int) -> int:
+    """Most connections one process can hold: the write pool and its overflow, and the read
+    pool and its overflow (coop_platform.db.make_engine)."""
+    read = max(2, pool_size // 2)
+    return 2 * pool_size + 2 * read
+
+
+def test_postgres_allows_every_service_pools_in_compose_and_k8s(compose, dev):
+    services = [p.name for p in (ROOT / "services").iterdir() if p.is_dir() and p.name != "platform"]
+    assert len(services) >= 3
+    import inspect
+
+    from coop_platform.db import make_engine
+
+    api_pool = inspect.signature(make_engine).parameters["pool_size"].default
+    worker_pool = 10  # coop_platform.worker's engine
+    needed = len(services) * (_pool_connections(api_pool) + _pool_connections(worker_pool)) + 10  # + migrations
+    pod = _by_kind(dev, "StatefulSet")["postgres"]
+    assert _max_connections(compose["services"]["postgres"]["command"]) >= needed
+    container = next(c for c in pod["spec"]["template"]["spec"]["containers"] if c["name"] == "postgres")
+    assert _max_connections(container["args"]) >= needed
+
+
 def test_prometheus_scrapes_every_metrics_port(compose):
     full = _scrape_targets(PROM_DIR / "prometheus.yml")
     standalone = _scrape_targets(PROM_DIR / "prometheus-elections.yml")
