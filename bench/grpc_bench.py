@@ -89,7 +89,8 @@ def _merged(runs: list[dict]) -> dict:
         for k, v in r["errors"].items():
             errors[k] = errors.get(k, 0) + v
     cpu = [r["server_cpu_ms_per_call"] for r in runs if r.get("server_cpu_ms_per_call")]
-    return {**runs[0], "calls": len(lat), "throughput_per_s": round(len(lat) / seconds, 1), "errors": errors,
+    setup = {k: runs[0][k] for k in ("admit", "clients", "client_processes", "warmup_s")}
+    return {**setup, "calls": len(lat), "throughput_per_s": round(len(lat) / seconds, 1), "errors": errors,
             **summarize_ms(lat), "duration_s": seconds, "rounds_measured": len(runs),
             "server_cpu_ms_per_call": round(statistics.mean(cpu), 3) if cpu else None}
 

@@ -18,6 +18,10 @@ GRPC_HANDLING_SECONDS = Histogram(
     ["grpc_type", "grpc_service", "grpc_method"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+# api side: group commit (coop_platform.batching).
+BATCH_SIZE = Histogram(
+    "coop_batch_size", "Calls served by one batch (one transaction) of a coalescer (group commit).", ["batch"],
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128))
 
 # Worker side.
 HANDLER_CALLS = Counter(
@@ -52,6 +56,3 @@ def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
     """Expose /metrics on `port` (0 disables it, as in tests)."""
     if port:
         start_http_server(port, addr=addr)
-BATCH_SIZE = Histogram(
-    "coop_batch_size", "Calls served by one batch (one transaction) of a coalescer (group commit).", ["batch"],
-    buckets=(1, 2, 4, 8, 16, 32, 64, 128))

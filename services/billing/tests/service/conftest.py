@@ -131,6 +131,14 @@ def line(price: int = 100_000, qty: str = "1", vat: str = "21", text_: str = "Co
     return pb.InvoiceLine(description=text_, quantity=qty, unit_price_cents=price, vat_rate=vat)
 
 
+def drafts(svc: Svc, member: SimpleNamespace, act: pb.Activity, cl: pb.Client, count: int,
+           first_price: int = 1000) -> list[pb.Invoice]:
+    """`count` draft invoices of one line each, priced first_price, first_price + 1, ..."""
+    return [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
+        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
+        lines=[line(price=first_price + i)]), metadata=member.md) for i in range(count)]
+
+
 def issued_invoice(svc: Svc, member: SimpleNamespace, act: pb.Activity, cl: pb.Client,
                    *lines: pb.InvoiceLine) -> pb.Invoice:
     draft = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(

@@ -48,9 +48,7 @@ def test_lists_are_paginated(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
     cl = h.client(svc)
-    created = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
-        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
-        lines=[h.line(price=100 + i)]), metadata=member.md).invoice_id for i in range(7)]
+    created = [d.invoice_id for d in h.drafts(svc, member, act, cl, 7, first_price=100)]
     seen, token = [], ""
     for _ in range(10):
         page = svc.stub.ListInvoices(pb.ListInvoicesRequest(member_id=member.member_id, page_size=3,

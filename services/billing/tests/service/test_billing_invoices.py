@@ -131,9 +131,7 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
     cl = h.client(svc)
-    drafts = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
-        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
-        lines=[h.line(price=1000 + i)]), metadata=member.md) for i in range(30)]
+    drafts = h.drafts(svc, member, act, cl, 30)
     numbers = _numbers_issued_at_once(
         [lambda d=d: svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=d.invoice_id),
                                             metadata=member.md, timeout=60) for d in drafts])
@@ -201,9 +199,7 @@ def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc,
     member = h.admit(svc)
     act = h.activity(svc, member)
     cl = h.client(svc)
-    drafts = [svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
-        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
-        lines=[h.line(price=1000 + i)]), metadata=member.md) for i in range(15)]
+    drafts = h.drafts(svc, member, act, cl, 15)
     calls = [lambda d=d: svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=d.invoice_id),
                                                 metadata=member.md, timeout=60) for d in drafts]
     calls += [lambda i=i: svc.stub.CreateInvoice(pb.CreateInvoiceRequest(

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from coop_membership.adapters import orm
@@ -73,11 +73,10 @@ _INSERT_HISTORY = insert(orm.status_history)
 _SHARE_YEAR = select(orm.share_years).where(orm.share_years.c.year == bindparam("year"))
 
 
-@functools.cache
-def _add_members(dialect: str) -> Any:
-    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    c = orm.members.c
-    return insert_(orm.members).on_conflict_do_nothing(index_elements=["email"]).returning(c.member_id, c.member_no)
+# SQLite's registration insert (PostgreSQL's is _members_with_history_text), sent as executemany
+# of one statement built once: a .values(rows) statement would be compiled anew for every batch
+_ADD_MEMBERS_SQLITE = sqlite.insert(orm.members).on_conflict_do_nothing(index_elements=["email"]).returning(
+    orm.members.c.member_id, orm.members.c.member_no)
 
 
 class SqlMemberRepository:
@@ -96,20 +95,18 @@ class SqlMemberRepository:
         if not members:
             return set()
         conn = self.session.connection()
-        if conn.dialect.name == "postgresql":
+        one_statement = conn.dialect.name == "postgresql"
+        if one_statement:
             numbers = dict(conn.exec_driver_sql(*_members_with_history_sql(members, history)).all())
         else:
             rows = [dict(zip(_MEMBER_COLUMNS, _member_values(member), strict=True)) for member in members]
-            # executemany of one statement built once per dialect (SQLAlchemy sends it as one
-            # multi-row INSERT): a .values(rows) statement would be compiled anew for every batch
-            numbers = dict(conn.execute(_add_members(conn.dialect.name), rows).all())
+            numbers = dict(conn.execute(_ADD_MEMBERS_SQLITE, rows).all())
         for member in members:
-            if member.member_id in numbers:
-                member.member_no = numbers[member.member_id]
+            member.member_no = numbers.get(member.member_id)
         for change, member in history:
             change.member_no = member.member_no
-        if conn.dialect.name != "postgresql":
-            self.insert_history([change for change, member in history if member.member_id in numbers])
+        if not one_statement:
+            self.insert_history([change for change, member in history if member.member_no is not None])
         return set(numbers)
 
     def get(self, member_id: str) -> Member | None:
@@ -217,8 +214,7 @@ class SqlMemberRepository:
 
     # -- shares
     def share_year(self, year: int) -> ShareYear:
-        with self.session.no_autoflush:
-            return _cached_share_year(self.session.get_bind(), year, self.session.connection())
+        return _cached_share_year(self.session.connection(), year)
 
     def save_share_year(self, policy: ShareYear) -> ShareYear:
         saved = self.session.merge(policy)
@@ -282,11 +278,11 @@ def _members_with_history_sql(members: list[Member], history: Sequence[tuple[Sta
     return _members_with_history_text(len(members), len(history)), tuple(params)
 
 
-def _cached_share_year(bind: Any, year: int, conn: Connection) -> ShareYear:
+def _cached_share_year(conn: Connection, year: int) -> ShareYear:
     """The year's share rules, cached per process for a few seconds: every read of good
-    standing needs them and they change about once a year. One cache per database (tests run
-    several), shared by its write and read engines."""
-    key = (bind.url, year)
+    standing needs them and they change about once a year. One cache per database URL (tests
+    run several), shared by its write and read engines (save_share_year drops the entry)."""
+    key = (conn.engine.url, year)
     cached = _SHARE_YEAR_CACHE.get(key)
     now = time.monotonic()
     if cached is not None and cached[1] > now:
@@ -311,7 +307,7 @@ class MemberReads:
         return self.conn.execute(stmt, {"key": key}).first()
 
     def share_year(self, year: int) -> ShareYear:
-        return _cached_share_year(self.conn.engine, year, self.conn)
+        return _cached_share_year(self.conn, year)
 
 
 class MembershipUnitOfWork(UnitOfWork):
