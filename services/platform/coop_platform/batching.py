@@ -47,7 +47,10 @@ class _Call(Generic[T, R]):
         self.error: BaseException | None = None
         self.done = False
         self.lead = False
-        self.wake = threading.Event()
+        # a bare lock as a one-shot signal: released once (done, or made the leader) and acquired
+        # once by the waiting caller; cheaper than threading.Event's Condition on this hot path
+        self.wake = threading.Lock()
+        self.wake.acquire()
 
 
 class Coalescer(Generic[T, R]):
@@ -76,8 +79,7 @@ class Coalescer(Generic[T, R]):
             if call.lead:
                 self._lead(call)
             else:
-                call.wake.wait()
-                call.wake.clear()
+                call.wake.acquire()
         if call.error is not None:
             raise call.error
         return call.result  # type: ignore[return-value]
@@ -93,7 +95,7 @@ class Coalescer(Generic[T, R]):
             if self._waiting:
                 heir = self._waiting[0]
                 heir.lead = True
-                heir.wake.set()
+                heir.wake.release()
             else:
                 self._leading = False
 
@@ -117,4 +119,4 @@ class Coalescer(Generic[T, R]):
                 call.result = result
             call.done = True
             if not call.lead:
-                call.wake.set()
+                call.wake.release()

@@ -8,6 +8,7 @@ row: consumers dedupe on the event id (see inbox.py).
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -39,23 +40,34 @@ def exchange_for(service: str) -> str:
 
 
 def add_many_to_outbox(session: Session, source: str, envelopes: list[dict[str, Any]]) -> None:
-    """Insert events into the outbox of the session's transaction, in order, in one statement."""
+    """Insert events into the outbox of the session's transaction, in order."""
     if not envelopes:
         return
     now = datetime.now(UTC)
-    # on the connection, with a statement built once: the ORM layer adds nothing to a Core insert
-    session.connection().execute(_INSERT_OUTBOX, [
-        {
-            "event_id": envelope["id"],
-            "exchange": exchange_for(source),
-            "routing_key": ce.routing_key_of(envelope),
-            "body": ce.dumps(envelope),
-            "created_at": now,
-            "attempts": 0,
-        }
-        for envelope in envelopes
-    ])
+    exchange = exchange_for(source)
+    rows = [(envelope["id"], exchange, ce.routing_key_of(envelope), ce.dumps(envelope), now, 0)
+            for envelope in envelopes]
+    conn = session.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(_INSERT_OUTBOX, [dict(zip(_OUTBOX_INSERT_COLUMNS, row, strict=True)) for row in rows])
+        return
+    # PostgreSQL: one multi-row VALUES text per chunk size, parameters passed straight to the
+    # driver; half the client CPU of the Core executemany path, which every write in every
+    # api process pays (an event body is a kilobyte or more of JSON to quote).
+    for start in range(0, len(rows), _OUTBOX_CHUNK):
+        chunk = rows[start : start + _OUTBOX_CHUNK]
+        conn.exec_driver_sql(_outbox_insert_text(len(chunk)), tuple(value for row in chunk for value in row))
 
+
+_OUTBOX_INSERT_COLUMNS = ("event_id", "exchange", "routing_key", "body", "created_at", "attempts")
+#: Rows per PostgreSQL insert statement: a bulk import's events go in several statements.
+_OUTBOX_CHUNK = 500
+
+
+@functools.lru_cache(maxsize=64)
+def _outbox_insert_text(rows: int) -> str:
+    values = "(" + ", ".join(["%s"] * len(_OUTBOX_INSERT_COLUMNS)) + ")"
+    return f"INSERT INTO outbox ({', '.join(_OUTBOX_INSERT_COLUMNS)}) VALUES " + ", ".join([values] * rows)
 
 
 class Publisher(Protocol):

@@ -35,6 +35,21 @@ def test_relay_publishes_pending_rows_in_order_with_message_id_and_marks_them_se
     assert all(e["type"] == "coop.membership.member.updated.v1" for e in got)
 
 
+def test_a_commit_of_more_events_than_one_insert_statement_holds_keeps_them_all_in_order(engine):
+    from coop_platform.outbox import _OUTBOX_CHUNK
+
+    count = 2 * _OUTBOX_CHUNK + 7  # three statements on PostgreSQL, the last one short
+    ids = _emit(engine, count)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT event_id, exchange, routing_key, body, attempts, published_at, created_at "
+                                 "FROM outbox ORDER BY seq")).all()
+    assert [r.event_id for r in rows] == ids
+    assert {(r.exchange, r.routing_key, r.attempts, r.published_at) for r in rows} == {
+        ("membership.events", "member.updated", 0, None)}
+    assert [json.loads(r.body)["data"] for r in rows] == [{"n": i} for i in range(count)]
+    assert all(r.created_at is not None for r in rows)
+
+
 def test_a_rolled_back_command_leaves_no_event(engine):
     sessions = make_session_factory(engine)
     with UnitOfWork(sessions, "membership") as uow:
