@@ -125,3 +125,23 @@ def test_make_run_with_rabbitmq_unreachable_exits_nonzero_with_one_clear_line(tm
     assert "RabbitMQ" in lines[0] and f"127.0.0.1:{closed_port}" in lines[0]
     assert "rabbitmq-server" in lines[0], "the line must say how to start RabbitMQ"
     assert not any(tmp_path.iterdir()), "nothing may be started or created"
+
+
+@pytest.mark.rabbitmq
+def test_make_run_stops_everything_and_exits_nonzero_naming_the_service_that_died(tmp_path):
+    import socket
+
+    ports = {s: (free_port(), free_port(), free_port()) for s in DEFAULT_PORTS}
+    env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_DATABASE_URL": "", "COOP_AMQP_URL": AMQP_URL,
+           "COOP_E2E_PORTS": json.dumps(ports)}
+    # the membership api cannot bind its gRPC port: it exits, and with it the whole platform
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", ports["membership"][0]))
+        taken.listen()
+        done = subprocess.run([sys.executable, "-c", DEVRUN_ON_FREE_PORTS], env=env, cwd=REPO_ROOT,
+                              capture_output=True, text=True, timeout=120)
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-4000:]
+    assert "membership grpc_api exited with" in output
+    assert "coopgov stopped because membership grpc_api exited." in output
+    assert "did not stop in time" not in output

@@ -46,6 +46,7 @@ def main() -> int:
     print("coopgov is starting; Ctrl-C stops everything. Admin CLI: .venv/bin/coop --help", flush=True)
 
     stopping = False
+    died: list[str] = []
 
     def stop(*_: object) -> None:
         nonlocal stopping
@@ -57,6 +58,7 @@ def main() -> int:
         for name, proc in procs:
             if proc.poll() is not None:
                 print(f"{name} exited with {proc.returncode}; stopping the others", file=sys.stderr)
+                died.append(name)
                 stopping = True
         time.sleep(0.3)
     for _, proc in procs:
@@ -69,6 +71,9 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             print(f"{name} did not stop in time; killing it", file=sys.stderr)
             proc.kill()
+    if died:  # a service that stopped by itself is a failure, even if the rest stopped cleanly
+        print(f"coopgov stopped because {', '.join(died)} exited.", file=sys.stderr)
+        return 1
     print("coopgov stopped.")
     return 0
 

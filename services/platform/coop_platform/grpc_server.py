@@ -90,9 +90,12 @@ class PlatformInterceptor(grpc.ServerInterceptor):
         else:
             kind, behavior, factory = "bidi_stream", handler.stream_stream, grpc.stream_stream_rpc_method_handler
         wrapped = self._wrap(behavior, public, kind, service, method, kind.endswith("server_stream") or kind == "bidi_stream")
+        deserializer = handler.request_deserializer
+        if not public and deserializer is not None:
+            deserializer = _flagging_zero_bytes(deserializer)
         return factory(
             wrapped,
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=deserializer,
             response_serializer=handler.response_serializer,
         )
 
@@ -116,7 +119,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                 if not public:
                     principal_token = _principal.set(principal_from_metadata(secret, metadata))
                     if kind in ("unary", "server_stream"):
-                        _reject_nul(request_or_iterator)
+                        request_or_iterator = _reject_nul(request_or_iterator)
                     else:
                         request_or_iterator = map(_reject_nul, request_or_iterator)
                 yield [request_or_iterator]
@@ -174,11 +177,32 @@ def _nul_field(value: Any, name: str = "") -> str | None:
     return None
 
 
+class _ZeroByte:
+    """A request whose wire form holds a zero byte, as the deserializer hands it over: only
+    such a request can have a NUL character in a text field (UTF-8 writes U+0000 as one zero
+    byte), so only it is walked field by field; every other request skips that walk."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: Any) -> None:
+        self.message = message
+
+
+def _flagging_zero_bytes(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
+    def deserialize(raw: bytes) -> Any:
+        message = deserializer(raw)
+        return _ZeroByte(message) if b"\x00" in raw else message
+    return deserialize
+
+
 def _reject_nul(request: Any) -> Any:
-    field = _nul_field(request)
+    """The request as the servicer gets it; INVALID_ARGUMENT if a text field holds NUL."""
+    if type(request) is not _ZeroByte:
+        return request
+    field = _nul_field(request.message)
     if field:
         raise InvalidArgument(f"{field} contains a NUL character", field=field)
-    return request
+    return request.message
 
 
 def _clip(message: str, limit: int = 500) -> str:

@@ -673,6 +673,19 @@ def test_nul_characters_in_any_text_field_are_invalid_argument_and_write_nothing
     assert svc.counts() == before
 
 
+def test_requests_with_zero_bytes_on_the_wire_but_no_nul_text_are_served(svc, h):
+    """An explicitly empty address is written as a zero length byte. The interceptor walks only
+    requests whose bytes hold a zero byte, and such a request without NUL text must pass,
+    unary and streamed alike."""
+    draft = h.draft(address=pb.PostalAddress())
+    assert b"\x00" in pb.RegisterMemberRequest(member=draft).SerializeToString()
+    registered = svc.stub.RegisterMember(pb.RegisterMemberRequest(member=draft), metadata=h.ADMIN)
+    assert registered.family_name == draft.family_name and registered.address == pb.PostalAddress()
+    report = _import(h, svc, [pb.ImportRow(line=2, member=h.draft(address=pb.PostalAddress()),
+                                           status=pb.MEMBER_STATUS_ACTIVE)])
+    assert report.committed and report.rows_imported == 1 and not report.errors
+
+
 def test_concurrent_registrations_with_one_email_give_one_member_and_the_others_already_exists(svc, h):
     """Registrations that arrive together share a transaction (group commit); a duplicate email
     inside that batch or against a stored member fails only its own call."""
