@@ -6,6 +6,18 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin
 bash scripts/ensure_services.sh
 bash scripts/ensure_tools.sh
+# Tests talk to RabbitMQ on a vhost of their own: their events (and the poison messages of the
+# dead-letter tests) must never land in the durable queues a `make run` keeps on "/".
+if [ -z "${COOP_TEST_AMQP_URL:-}" ]; then
+  if url=$($PY/python -c "from coop_platform.testing import TEST_VHOST, ensure_vhost; print(ensure_vhost(TEST_VHOST))"); then
+    export COOP_TEST_AMQP_URL="$url"
+  else
+    echo "warning: could not create the RabbitMQ vhost for tests; they share \"/\" with make run" >&2
+  fi
+fi
+if [ -n "${COOP_TEST_AMQP_URL:-}" ]; then
+  export COOP_AMQP_URL="$COOP_TEST_AMQP_URL"  # every process a test starts
+fi
 echo "== ruff"
 $PY/ruff check services tests bench
 status=0

@@ -22,7 +22,11 @@ from kombu import Connection, Queue
 from coop_platform.amqp import event_exchange
 
 PG_ADMIN_URL = os.environ.get("COOP_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
+#: The broker of the tests. `make test` (scripts/test.sh) puts it on a vhost of its own
+#: ("coop-test"), so that the events and poison messages of a test run never reach the queues
+#: of a `make run` on the same machine (its durable queues live on "/").
 AMQP_URL = os.environ.get("COOP_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
+TEST_VHOST = "coop-test"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
@@ -178,7 +182,13 @@ class TcpProxy:
 
     @property
     def url(self) -> str:
-        return f"amqp://guest:guest@127.0.0.1:{self.port}/"
+        """AMQP_URL (user, vhost) through the proxy."""
+        from urllib.parse import urlparse
+
+        base = urlparse(AMQP_URL)
+        credentials = base.netloc.rpartition("@")[0]
+        return base._replace(netloc=f"{credentials}@127.0.0.1:{self.port}" if credentials
+                             else f"127.0.0.1:{self.port}").geturl()
 
     def _accept(self) -> None:
         while not self._stop.is_set():
