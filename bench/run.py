@@ -39,8 +39,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--rounds", type=int,
                    help="alternating baseline/ours rounds per RPC; ratios are the rounds' median (3)")
     g.add_argument("--warmup", type=float, help="warm-up seconds per RPC, not measured (2)")
-    g.add_argument("--register-admit", action=argparse.BooleanOptionalAction, default=True,
-                   help="RegisterMember with admit=true: member + history + 2 outbox events (default)")
     g.add_argument("--baseline-pool", type=int, default=16, help="baseline psycopg2 connections (16)")
     g.add_argument("--target-get", type=int, default=1000)
     g.add_argument("--target-register", type=int, default=400)
