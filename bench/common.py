@@ -14,14 +14,15 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlparse
 
 from coop_platform.testing import (
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
     delete_queues_matching,
-    ensure_vhost,
     free_port,
+    scratch_vhost,
     wait_for_health,
 )
 
@@ -111,16 +112,18 @@ def machine_info() -> dict[str, object]:
     return info
 
 
-def bench_amqp_url(requested: str | None) -> tuple[str, str]:
-    """An AMQP URL on a vhost of our own, so the benchmark's 40k+ events and its worker's
-    consumer queue never meet test runs sharing the broker ("/"). Falls back to "/" when
-    rabbitmqctl is unavailable. Returns (url, note)."""
+@contextlib.contextmanager
+def bench_broker(requested: str | None) -> Iterator[tuple[str, str]]:
+    """(AMQP URL, note) for one benchmark: a brand-new vhost, deleted afterwards with all it
+    holds. A vhost shared between benchmarks kept the queues the billing and elections workers
+    bind to membership.events, and every later registration was then stored twice more by the
+    broker (two million messages had piled up). Falls back to "/" without rabbitmqctl."""
     if requested:
-        return requested, "given with --amqp-url"
-    try:
-        return ensure_vhost(BENCH_VHOST), f"vhost {BENCH_VHOST}"
-    except (OSError, subprocess.SubprocessError) as exc:
-        return AMQP_URL, f"vhost / (could not create {BENCH_VHOST}: {exc})"
+        yield requested, "given with --amqp-url"
+        return
+    with scratch_vhost(BENCH_VHOST) as url:
+        yield url, (f"vhost {urlparse(url).path[1:]}, new for this benchmark" if url != AMQP_URL
+                    else "vhost / (rabbitmqctl unavailable)")
 
 
 def psycopg_dsn(sqlalchemy_url: str) -> str:

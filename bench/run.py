@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench.common import Check, bench_amqp_url, machine_info, render_table, write_json
+from bench.common import Check, bench_broker, machine_info, render_table, write_json
 
 BENCHMARKS = ("grpc", "events", "import", "elections", "billing")
 
@@ -84,7 +84,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--target-invoice-p99", type=float, default=100.0)
     g.add_argument("--target-statements-s", type=float, default=60.0)
     g.add_argument("--target-simulate-s", type=float, default=2.0)
-    p.add_argument("--amqp-url", help="broker URL (default: guest on the local vhost 'coopbench')")
+    p.add_argument("--amqp-url", help="broker URL (default: a new vhost coopbench-<id> on the local broker for each benchmark, deleted after it)")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
     p.add_argument("--keep-logs", action="store_true", help="keep process logs and generated files")
@@ -113,13 +113,12 @@ def main(argv: list[str] | None = None) -> int:
 
     modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
                "billing": billing_bench}
-    amqp_url, amqp_note = bench_amqp_url(args.amqp_url)
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
-    print(f"coopgov bench ({mode}): {', '.join(args.only)}; broker {amqp_note}; logs in {log_dir}", flush=True)
+    print(f"coopgov bench ({mode}): {', '.join(args.only)}; logs in {log_dir}", flush=True)
     info = machine_info()
     combined: dict = {"mode": mode, "started_at": datetime.now(UTC).isoformat(), "machine": info,
-                      "amqp": amqp_note, "options": {k: v for k, v in vars(args).items() if k != "amqp_url"},
+                      "amqp": {}, "options": {k: v for k, v in vars(args).items() if k != "amqp_url"},
                       "results": {}}
     checks: list[Check] = []
     failed: list[str] = []
@@ -130,7 +129,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}] running (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
         started = time.perf_counter()
         try:
-            result, found = modules[name].run(args, amqp_url, log_dir)
+            with bench_broker(args.amqp_url) as (amqp_url, amqp_note):
+                print(f"[{name}] broker: {amqp_note}", flush=True)
+                combined["amqp"][name] = amqp_note
+                result, found = modules[name].run(args, amqp_url, log_dir)
         except Exception as exc:  # noqa: BLE001 - report it, keep the other benchmarks
             import traceback
 
