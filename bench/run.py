@@ -1,12 +1,12 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
-    python -m bench.run                 # everything, full sizes (about 10 minutes here)
+    python -m bench.run                 # everything, full sizes (about 15 minutes here)
     python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
-Every benchmark gets a fresh PostgreSQL database; the membership api and worker run as
-separate processes as in production, on a RabbitMQ vhost of their own ("coopbench") so that
-test runs sharing the broker neither see these events nor lose messages to this worker.
+Every benchmark gets a fresh PostgreSQL database and a fresh RabbitMQ vhost (coopbench-<id>,
+deleted after it), so that neither test runs nor the other benchmarks' queues meet its events;
+the membership api and worker run as separate processes as in production.
 """
 
 from __future__ import annotations

@@ -74,6 +74,14 @@ def _server_engine(url: str, echo: bool, pool_size: int, **options: Any) -> Engi
     )
 
 
+def multirow_values(rows: int, columns: int = 0, *, row: str = "") -> str:
+    """The VALUES list of a multi-row statement sent with `exec_driver_sql` (psycopg2's `%s`
+    style): `rows` copies of `row`, or of a row of `columns` plain placeholders. Built once per
+    shape by its callers: compiling a Core insert per batch cost as much as running it."""
+    row = row or "(" + ", ".join(["%s"] * columns) + ")"
+    return ", ".join([row] * rows)
+
+
 #: engine -> its read-only twin (same database, autocommit pool), for UnitOfWork.read_only
 _READ_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 

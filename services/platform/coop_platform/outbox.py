@@ -19,7 +19,7 @@ from sqlalchemy import Engine, MetaData, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from coop_platform import envelope as ce
-from coop_platform.db import is_sqlite
+from coop_platform.db import is_sqlite, multirow_values
 from coop_platform.metrics import (
     OUTBOX_OLDEST_AGE,
     OUTBOX_PENDING,
@@ -66,8 +66,8 @@ _OUTBOX_CHUNK = 500
 
 @functools.lru_cache(maxsize=64)
 def _outbox_insert_text(rows: int) -> str:
-    values = "(" + ", ".join(["%s"] * len(_OUTBOX_INSERT_COLUMNS)) + ")"
-    return f"INSERT INTO outbox ({', '.join(_OUTBOX_INSERT_COLUMNS)}) VALUES " + ", ".join([values] * rows)
+    return (f"INSERT INTO outbox ({', '.join(_OUTBOX_INSERT_COLUMNS)}) VALUES "
+            + multirow_values(rows, len(_OUTBOX_INSERT_COLUMNS)))
 
 
 class Publisher(Protocol):

@@ -26,7 +26,7 @@ from coop_membership.domain.model import (
     StatusChange,
     format_member_number,
 )
-from coop_platform.db import UnitOfWork
+from coop_platform.db import UnitOfWork, multirow_values
 
 _MEMBER_COLUMNS = [c.name for c in orm.members.columns if c.name != "member_no"]
 
@@ -250,11 +250,11 @@ def _members_with_history_text(members: int, changes: int) -> str:
     """PostgreSQL: insert the members, then (in the same statement, through a data-modifying CTE)
     the history rows of those the ON CONFLICT let through, in the given order; return the
     inserted (member_id, member_no). One text per batch shape, parameters in psycopg2 style."""
-    member_values = ", ".join(["(" + ", ".join(["%s"] * len(_MEMBER_COLUMNS)) + ")"] * members)
+    member_values = multirow_values(members, len(_MEMBER_COLUMNS))
     sql = (f"WITH new AS (INSERT INTO members ({_MEMBER_INSERT_COLUMNS}) VALUES {member_values} "
            "ON CONFLICT (email) DO NOTHING RETURNING member_id, member_no)")
     if changes:
-        change_values = ", ".join(["(%s, %s::varchar, %s, %s, %s, %s::timestamptz, %s::int)"] * changes)
+        change_values = multirow_values(changes, row="(%s, %s::varchar, %s, %s, %s, %s::timestamptz, %s::int)")
         sql += (", history AS (INSERT INTO member_status_history (member_no, from_status, to_status, reason, actor, at) "
                 "SELECT new.member_no, h.from_status, h.to_status, h.reason, h.actor, h.at "
                 f"FROM (VALUES {change_values}) AS h(member_id, from_status, to_status, reason, actor, at, n) "
