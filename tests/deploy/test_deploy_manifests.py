@@ -52,6 +52,13 @@ KNOWN_METRICS = {
     "coop_outbox_pending",
     "coop_outbox_oldest_age_seconds",
     "coop_dead_lettered_total",
+    "coop_dead_letter_queue_messages",
+    "coop_outbox_quarantined_rows",
+    "coop_outbox_unroutable_total",
+    "coop_outbox_purged_total",
+    "coop_event_retries_total",
+    "coop_events_refused_total",
+    "coop_unroutable_queue_messages",
     "coop_worker_handler_calls_total",
     "coop_members_in_good_standing",
     "coop_members",
@@ -196,10 +203,10 @@ def test_compose_matches_compose_spec():
 
 def test_compose_our_services_have_healthcheck_or_are_one_shot_migrations(compose):
     ours = {n: s for n, s in compose["services"].items() if _is_our_image(s)}
-    assert len(ours) == 3 * len(SERVICES)
+    assert len(ours) == 3 * len(SERVICES) + 1  # and broker-setup (tests/deploy/test_broker_deploy.py)
     for name, svc in ours.items():
-        if name.endswith("-migrate"):
-            assert svc["command"][:2] == ["coop", "migrate"], name
+        if name.endswith("-migrate") or name == "broker-setup":
+            assert svc["command"][:2] == (["coop", "migrate"] if name != "broker-setup" else ["coop", "broker"]), name
             assert svc.get("restart") == "no", f"{name} must be one-shot"
             assert "healthcheck" not in svc, name
         else:
@@ -248,6 +255,7 @@ def test_compose_profiles(compose):
     assert full == set(services) - {"prometheus-elections"}
     standalone = _active(compose, "elections-standalone")
     assert standalone == {
+        "broker-setup",
         "rabbitmq",
         "postgres",
         "elections-migrate",
@@ -504,6 +512,11 @@ def test_alert_rules_cover_the_design():
         "coop_outbox_pending",
         "coop_outbox_oldest_age_seconds",
         "coop_dead_lettered_total",
+        "coop_outbox_quarantined_rows",
+        "coop_outbox_unroutable_total",
+        "coop_events_refused_total",
+        "coop_event_retries_total",
+        "coop_dead_letter_queue_messages",
         "grpc_server_handled_total",
         "grpc_server_handling_seconds_bucket",
         'coop_worker_handler_calls_total{outcome="error"}',

@@ -73,14 +73,26 @@ def delay_ms(delay_seconds: float) -> int:
     return max(1, round(delay_seconds * 1000))
 
 
-_OWNER = re.compile(r"^evt-[a-z0-9_]+-[a-z0-9_.]+--(?P<service>[a-z0-9_]+)\.[A-Za-z0-9_]+(\.[a-z0-9-]+)?$")
+def handler_queue_pattern(service: str) -> str:
+    """Regex (unanchored) of the queues of a service's event handlers: nameko names them
+    "evt-<source>-<event>--<service>.<method>"; ours add ".dlq", ".delay-<ms>ms" and, while a
+    queue is recreated, ".migrating" and ".migrating-lock". Source and event names have no
+    hyphen, so one service's pattern never matches another's queue."""
+    return rf"evt-[a-z0-9_]+-[a-z0-9_.]+--{re.escape(service)}\.[A-Za-z0-9_]+(\.[a-z0-9-]+)?"
+
+
+_OWNER = re.compile("^" + handler_queue_pattern("SERVICE").replace("SERVICE", "(?P<service>[a-z0-9_]+)") + "$")
 
 
 def queue_owner(queue_name: str) -> str | None:
-    """The service whose handler consumes a queue, from nameko's naming
-    "evt-<source>-<event>--<service>.<method>" (suffixes: ".dlq", ".delay-<ms>ms")."""
+    """The service whose handler consumes a queue (of any suffix), from its name."""
     match = _OWNER.match(queue_name)
     return match["service"] if match else None
+
+
+def consumer_queue_of(queue_name: str) -> str:
+    """The handler queue a dead-letter or delay queue belongs to."""
+    return re.sub(r"\.(dlq|delay-[0-9]+ms|migrating|migrating-lock)$", "", queue_name)
 
 
 # -------------------------------------------------------------------------------- exchanges

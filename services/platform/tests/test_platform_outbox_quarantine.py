@@ -24,7 +24,7 @@ from coop_platform.outbox import (
     quarantined_rows,
     release_quarantined,
 )
-from coop_platform.testing import AMQP_URL, bound_queue, drain
+from coop_platform.testing import AMQP_URL, bound_queue, drain, scratch_vhost
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -177,11 +177,12 @@ def test_an_event_no_queue_would_take_is_quarantined_as_unroutable_not_confirmed
     unroutable_before = _metric("coop_outbox_unroutable_total", {"exchange": "membership.events"})
     nobody = f"member.nobody_{uuid.uuid4().hex[:8]}"
     (event_id,) = _emit(engine, (nobody, {"n": 1}))
-    relay = _relay(engine)
-    try:
-        assert relay.run_once() == 0
-    finally:
-        relay._drop_publisher()
+    with scratch_vhost() as bare_broker:  # a vhost of its own: no setup, no alternate exchange
+        relay = OutboxRelay(engine, lambda: ConfirmingPublisher(bare_broker))
+        try:
+            assert relay.run_once() == 0
+        finally:
+            relay._drop_publisher()
     (row,) = quarantined_rows(engine)
     assert row.event_id == event_id and row.last_error.startswith("unroutable")
     assert _metric("coop_outbox_unroutable_total", {"exchange": "membership.events"}) == unroutable_before + 1
