@@ -30,7 +30,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import (
-    JWT_SECRET,
     PY,
     Check,
     CpuMeter,
@@ -151,7 +150,7 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
     loadavg = os.getloadavg()[0]
     outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"elections-voters-{i}.log" for i in range(procs)],
                          timeout=1800, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
-                         env={"COOP_JWT_SECRET": JWT_SECRET})
+                         env={"COOP_DEV_MODE": "1"})
     lat = [x for o in outs for x in o["latencies_ms"]]
     errors: dict[str, int] = {}
     for o in outs:
@@ -185,7 +184,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    admin = bearer(JWT_SECRET, "bench-admin", "admin", ttl=3 * 3600)
+    admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     result: dict = {"voters": opts.voters, "candidates": len(CANDIDATES), "seats": SEATS, "method": "stv"}
     with postgres_database("coop_bench_elections") as url:
         dsn = psycopg_dsn(url)
@@ -305,10 +304,9 @@ def _voters_main(args: argparse.Namespace) -> int:
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    secret = os.environ["COOP_JWT_SECRET"]
     rows = [line.split("\t") for line in Path(args.voters).read_text().splitlines() if line]
     mine = [rows[n::args.threads] for n in range(args.threads)]
-    tokens = {v: bearer(secret, v, "member", ttl=3 * 3600) for v, _ in rows}
+    tokens = {v: bearer(v, "member", ttl=3 * 3600) for v, _ in rows}
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
     ends: list[list[float]] = [[] for _ in range(args.threads)]
     errors: dict[str, int] = {}

@@ -111,10 +111,10 @@ class Coop:
         self.platform = platform
         self.membership = mgrpc.MembershipServiceStub(membership)
         self.elections = egrpc.ElectionsServiceStub(elections)
-        self.admin = bearer(platform.jwt_secret, "e2e-admin", "admin")
+        self.admin = bearer("e2e-admin", "admin")
 
     def token(self, subject: str, role: str = "member") -> list[tuple[str, str]]:
-        return bearer(self.platform.jwt_secret, subject, role)
+        return bearer(subject, role)
 
     # -- membership
     def admit(self, given_name: str, *, pay: bool) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import re
 import sys
 import uuid
 
@@ -28,6 +29,19 @@ def reset_correlation_id(token: contextvars.Token) -> None:
 
 def new_correlation_id() -> str:
     return uuid.uuid4().hex
+
+
+#: What a caller's x-correlation-id may be: it travels into logs, event envelopes and the AMQP
+#: correlation-id property (a short string of at most 255 bytes, or the publish fails).
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def clean_correlation_id(value: object) -> str:
+    """The caller's correlation id when it is 1-128 characters of letters, digits and ._:-,
+    otherwise a new one (a bad id is replaced, never refused: it is only a tracing aid)."""
+    if isinstance(value, str) and _CORRELATION_ID.fullmatch(value):
+        return value
+    return new_correlation_id()
 
 
 class _CorrelationFilter(logging.Filter):

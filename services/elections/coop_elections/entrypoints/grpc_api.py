@@ -215,7 +215,7 @@ def build(settings: Settings, clock: Clock = utcnow):
 
 
 def main() -> None:
-    run_api(SERVICE_NAME, build)
+    run_api(SERVICE_NAME, build, tenants=("*",))  # partner cooperatives share the service
 
 if __name__ == "__main__":
     main()
