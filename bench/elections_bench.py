@@ -174,7 +174,7 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
         "steady_per_s_min": min(steady) if steady else None,
         "steady_per_s_median": sorted(steady)[len(steady) // 2] if steady else None,
         "threads": procs * opts.voter_threads, "processes": procs, "loadavg_1m_before": round(loadavg, 2),
-        "tracker_sample": next((o["tracker_sample"] for o in outs if o["tracker_sample"]), ""),
+        "receipt_sample": next((o["receipt_sample"] for o in outs if o["receipt_sample"]), []),
     }
 
 
@@ -252,10 +252,11 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     # 4. the pure count and the verifier, each in its own process
     result["count"] = run_json_process(["-m", "bench.elections_bench", "count", str(box_path), str(election_path)],
                                        timeout=600, log_path=log_dir / "elections-count.log")
-    tracker = result["cast"]["tracker_sample"]
+    receipt = result["cast"]["receipt_sample"]
     t0 = time.perf_counter()
     verify = subprocess.run([PY, "-m", "coop_elections.entrypoints.verify", str(box_path), str(election_path),
-                             "--results", str(results_path), *(["--tracker", tracker] if tracker else [])],
+                             "--results", str(results_path),
+                             *(["--tracker", receipt[0], "--ballot-hash", receipt[1]] if receipt else [])],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     result["verify_s"] = round(time.perf_counter() - t0, 2)
     result["verify_exit"] = verify.returncode
@@ -362,7 +363,7 @@ def _voters_main(args: argparse.Namespace) -> int:
             latencies[n].append((time.perf_counter() - t0) * 1000.0)
             ends[n].append(time.time())
             if not sample:
-                sample.append(response.tracker)
+                sample.append([response.tracker, response.ballot_hash])
         channel.close()
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(args.threads)]
@@ -379,7 +380,7 @@ def _voters_main(args: argparse.Namespace) -> int:
     print(json.dumps({
         "latencies_ms": [round(x, 3) for per in latencies for x in per], "errors": errors, "doubles": doubles,
         "ok": len(flat_ends), "first_start": first_start, "last_end": max(flat_ends, default=first_start),
-        "per_second": per_second, "tracker_sample": sample[0] if sample else "",
+        "per_second": per_second, "receipt_sample": sample[0] if sample else [],
     }))
     return 0
 

@@ -233,6 +233,13 @@ class SqlElectionRepository:
         return {r.voter_id: int(r.weight) for r in self.session.execute(
             select(c.voter_id, c.weight).where(c.election_id == election_id, c.voter_id.in_(set(voter_ids))))}
 
+    def roll_weight_range(self, election_id: str) -> tuple[int | None, int | None]:
+        """The smallest and largest weight on the roll (None, None for an empty roll)."""
+        c = orm.voter_roll.c
+        low, high = self.session.execute(select(func.min(c.weight), func.max(c.weight))
+                                         .where(c.election_id == election_id)).one()
+        return (int(low), int(high)) if low is not None else (None, None)
+
     def roll_totals(self, election_id: str) -> tuple[int, int]:
         c = orm.voter_roll.c
         size, weight = self.session.execute(select(func.count(), func.coalesce(func.sum(c.weight), 0))

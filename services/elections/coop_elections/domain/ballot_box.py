@@ -92,6 +92,12 @@ def entry_hash(tracker: str, weight: int, content: Mapping[str, Any], prev_hash:
     )
 
 
+def receipt_hash(election_id: str, tracker: str, weight: int, content: Mapping[str, Any]) -> str:
+    """The ``ballot_hash`` of a voter's receipt: the hash of that ballot alone, chained to the
+    genesis (not to the previous cast, which would record the cast order)."""
+    return entry_hash(tracker, weight, content, genesis_hash(election_id))
+
+
 @dataclass(frozen=True)
 class BoxEntry:
     """One link of the chain."""
@@ -174,6 +180,14 @@ class PublishedBox:
             raise InvalidArgument(f"malformed published box: {exc}") from exc
 
 
+def publish_box(election_id: str, items: Iterable[tuple[str, int, Mapping[str, Any]]],
+                superseded_count: int) -> PublishedBox:
+    """The published box over the counted ``(tracker, weight, content)`` ballots: sorted by
+    tracker (random, so the order says nothing about when or by whom) and chained in that order."""
+    entries, head = build_chain(election_id, sorted(items, key=lambda item: item[0]))
+    return PublishedBox(election_id, entries, head, superseded_count)
+
+
 def verify_box(box: PublishedBox) -> None:
     """Check a published box end to end; raise :class:`ChainBroken` at the first fault.
 
@@ -224,6 +238,11 @@ def find_tracker(box: PublishedBox, tracker: str) -> BoxEntry:
     if lo < len(box.entries) and box.entries[lo].tracker == wanted:
         return box.entries[lo]
     raise NotFound(f"tracker {wanted} is not in the published box")
+
+
+def receipt_hashes(box: PublishedBox, entry: BoxEntry, roll_weight: int | None = None) -> set[str]:
+    """The receipt hashes that the ballot of ``entry`` may have been given at cast time."""
+    return {receipt_hash(box.election_id, entry.tracker, entry.weight, entry.content)}
 
 
 def recount(box: PublishedBox, definition: ElectionDefinition) -> ElectionResult:
@@ -323,10 +342,8 @@ class BallotBox:
         """Close the box, forget voter keys, and build the published box."""
         self.closed = True
         self._current.clear()
-        counted = sorted(
-            (e for e in self._entries if e.tracker not in self._superseded), key=lambda e: e.tracker
+        return publish_box(
+            self.definition.id,
+            ((e.tracker, e.weight, e.content) for e in self._entries if e.tracker not in self._superseded),
+            len(self._superseded),
         )
-        entries, head = build_chain(
-            self.definition.id, ((e.tracker, e.weight, e.content) for e in counted)
-        )
-        return PublishedBox(self.definition.id, entries, head, len(self._superseded))

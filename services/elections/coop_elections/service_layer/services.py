@@ -17,12 +17,10 @@ from typing import Any
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.repository import ElectionsUnitOfWork, StoredElection
 from coop_elections.domain.ballot_box import (
-    PublishedBox,
-    build_chain,
-    entry_hash,
-    genesis_hash,
     new_tracker,
     normalise_tracker,
+    publish_box,
+    receipt_hash,
     recount,
 )
 from coop_elections.domain.canonical import canonical_json, sha256_hex, to_jsonable
@@ -46,6 +44,7 @@ from coop_elections.domain.model import CANDIDATE_METHODS, ElectionDefinition, M
 from coop_elections.domain.proxies import ProxyBook, ProxyStatus
 from coop_elections.domain.published import RollHasher, definition_to_json
 from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
+from coop_elections.domain.verification import seed_commitment
 from coop_platform.auth import DEFAULT_TENANT
 from coop_platform.batching import run_alone
 from coop_platform.errors import DomainError as PlatformDomainError
@@ -134,7 +133,7 @@ def open_election(uow_factory: UowFactory, tenant: str, election_id: str, now: d
         _definition(uow, e)  # candidate lists are complete
         summary = _freeze(uow, e)
         uow.elections.update_election(e.election_id, status="open")
-        uow.emit(*msg.election_opened(e, summary.size))
+        uow.emit(*msg.election_opened(e, summary.size, summary.total_weight, summary.sha256))
         uow.commit()
         e.status = "open"
         return e
@@ -425,7 +424,7 @@ def _ballot_row(e: StoredElection, content: dict[str, Any], weight: int, code: s
     tracker order at the close."""
     tracker = new_tracker()
     return {"election_id": e.election_id, "tracker": tracker, "content": canonical_json(content).decode(),
-            "weight": weight, "ballot_hash": entry_hash(tracker, weight, content, genesis_hash(e.election_id)),
+            "weight": weight, "ballot_hash": receipt_hash(e.election_id, tracker, weight, content),
             "revote_hash": _code_hash(code) if code else None}
 
 
@@ -642,10 +641,11 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
             raise FailedPrecondition(f"voting closes at {e.closes_at.isoformat()}")
         summary = _freeze(uow, e)
         definition_ = _definition(uow, e, summary.total_weight)
-        rows = sorted(uow.elections.ballots(e.election_id))
-        entries, head = build_chain(e.election_id, ((t, w, json.loads(c)) for t, w, c in rows))
         superseded = uow.elections.superseded_count(e.election_id)
-        box = PublishedBox(e.election_id, entries, head, superseded)
+        box = publish_box(e.election_id, ((t, w, json.loads(c)) for t, w, c in uow.elections.ballots(e.election_id)),
+                          superseded)
+        head = box.head_hash
+        lightest, heaviest = uow.elections.roll_weight_range(e.election_id)
         result = recount(box, definition_)  # the very code the verifier runs
         mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
                     for q in e.spec.questions if q.mandate_years}
@@ -657,7 +657,9 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
             definition_, texts=[t.__dict__ for t in e.spec.texts],
             question_texts={q.question_id: [t.__dict__ for t in q.texts] for q in e.spec.questions},
             assembly_day=e.spec.window.assembly_day.isoformat(), mandates=mandates,
-            roll={"size": summary.size, "total_weight": summary.total_weight, "sha256": summary.sha256},
+            roll={"size": summary.size, "total_weight": summary.total_weight, "sha256": summary.sha256,
+                  "min_weight": lightest, "max_weight": heaviest},
+            tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
         )
         results_json = json.dumps(results, sort_keys=True)
         uow.elections.save_results(e.election_id, results_json, json.dumps(box.to_json(), ensure_ascii=False),
