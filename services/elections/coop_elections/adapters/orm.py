@@ -84,6 +84,7 @@ voters_who_voted = Table(
     _election_fk(),
     Column("voter_id", String(100), primary_key=True),
     Column("channel", String(10), nullable=False),  # online | proxy | in_person
+    sqlite_with_rowid=False,  # no rowid numbering rows in cast order (stored by voter id)
 )
 
 # The ballot box. No voter, no time; keyed by the random tracker.
@@ -96,6 +97,7 @@ ballots = Table(
     Column("weight", BigInteger, nullable=False),
     Column("ballot_hash", String(64), nullable=False),  # entry hash over genesis: a commitment
     Column("revote_hash", String(64), nullable=True),  # SHA-256 of the voter's re-vote code
+    sqlite_with_rowid=False,  # no rowid numbering rows in cast order (stored by tracker)
 )
 
 # One row per ballot replaced by a re-vote: a random marker, nothing else (only the number

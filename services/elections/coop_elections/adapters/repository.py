@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -302,6 +302,15 @@ class SqlElectionRepository:
     def superseded_count(self, election_id: str) -> int:
         c = orm.superseded_ballots.c
         return int(self.session.execute(select(func.count()).where(c.election_id == election_id)).scalar_one())
+
+    def discard_cast_ballots(self, election_id: str) -> None:
+        """Delete an election's casting rows (ballots, superseded markers) once its box is
+        published. On SQLite the freed space is overwritten (secure_delete), so the file keeps
+        no copy of them; PostgreSQL keeps the dead row versions until VACUUM (see the docs)."""
+        if self.dialect == "sqlite":
+            self.session.execute(text("PRAGMA secure_delete = ON"))
+        for table in (orm.ballots, orm.superseded_ballots):
+            self.session.execute(delete(table).where(table.c.election_id == election_id))
 
     def ballots(self, election_id: str) -> list[tuple[str, int, str]]:
         c = orm.ballots.c

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .ballot_box import BoxEntry, PublishedBox, find_tracker, receipt_hashes
+from .ballot_box import BoxEntry, PublishedBox, counted_weight, find_tracker, receipt_hashes
 from .canonical import sha256_hex
 from .errors import InvalidArgument
 from .model import ElectionDefinition
@@ -104,11 +104,6 @@ def check_seed(definition: ElectionDefinition, published_commitment: str = "",
     return " and ".join(checked)
 
 
-def counted_weight(box: PublishedBox) -> int:
-    """Total weight of the counted ballots."""
-    return sum(e.weight for e in box.entries)
-
-
 def check_roll(box: PublishedBox, definition: ElectionDefinition, roll: RollCommitment,
                recorded_sha256: str = "") -> None:
     """Ballots, weights and the roll agree: no more ballots than voters on the roll, no more
@@ -131,9 +126,15 @@ def check_roll(box: PublishedBox, definition: ElectionDefinition, roll: RollComm
     weight = counted_weight(box)
     if weight > roll.total_weight:
         raise PublicationMismatch(f"ballots weigh {weight} in total, the roll {roll.total_weight}")
-    for i, entry in enumerate(box.entries):
-        if (low is not None and entry.weight < low) or (high is not None and entry.weight > high):
-            raise PublicationMismatch(f"entry {i} ({entry.tracker}): weight {entry.weight} is not on the roll")
+    low, high = low or 1, high or weight
+    if box.weight_classes is None:
+        for i, entry in enumerate(box.entries):
+            if not low <= (entry.weight or 0) <= high:
+                raise PublicationMismatch(f"entry {i} ({entry.tracker}): weight {entry.weight} is not on the roll")
+    for i, c in enumerate(box.weight_classes or ()):
+        if not c.ballots * low <= c.weight <= c.ballots * high:
+            raise PublicationMismatch(f"weight class {i}: {c.ballots} ballots cannot weigh {c.weight} "
+                                      f"on a roll of weights {low} to {high}")
 
 
 def check_receipt(box: PublishedBox, tracker: str, ballot_hash: str,
@@ -166,4 +167,4 @@ def compare_results(published: Any, recount_json: Mapping[str, Any], box: Publis
 
 
 __all__ = ["PublicationMismatch", "RollCommitment", "check_receipt", "check_roll", "check_seed",
-           "compare_results", "counted_weight", "seed_commitment"]
+           "compare_results", "seed_commitment"]

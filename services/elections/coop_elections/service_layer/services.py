@@ -420,11 +420,11 @@ def _code_hash(code: str) -> str:
 
 def _ballot_row(e: StoredElection, content: dict[str, Any], weight: int, code: str) -> dict[str, Any]:
     """A ballot row under a fresh random tracker: a commitment to this ballot alone (not chained
-    to the previous cast: that would record the cast order); the published box is chained in
-    tracker order at the close."""
+    to the previous cast: that would record the cast order, nor to its weight: the published box
+    has weights only per class); the published box is chained in tracker order at the close."""
     tracker = new_tracker()
     return {"election_id": e.election_id, "tracker": tracker, "content": canonical_json(content).decode(),
-            "weight": weight, "ballot_hash": receipt_hash(e.election_id, tracker, weight, content),
+            "weight": weight, "ballot_hash": receipt_hash(e.election_id, tracker, None, content),
             "revote_hash": _code_hash(code) if code else None}
 
 
@@ -625,7 +625,10 @@ def turnout(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[int
         uow.read_only()
         e = _load(uow, tenant, election_id)
         voted = uow.elections.voted_count(e.election_id)
-        _, voted_weight = uow.elections.ballot_totals(e.election_id)
+        if e.status == "closed":  # the casting rows are gone; the count has the weight
+            voted_weight = json.loads(uow.elections.results(e.election_id).results_json)["count"]["total_weight"]
+        else:
+            _, voted_weight = uow.elections.ballot_totals(e.election_id)
         roll = _summary(uow, e)  # once frozen, the stored totals: no scan of the roll per call
         return voted, roll.size, voted_weight, roll.total_weight
 
@@ -665,6 +668,9 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
         uow.elections.save_results(e.election_id, results_json, json.dumps(box.to_json(), ensure_ascii=False),
                                    json.dumps(election_doc, ensure_ascii=False, sort_keys=True), head, now)
         uow.elections.update_election(e.election_id, status="closed")
+        # the published box is the record now: the casting rows, whose transaction ids and
+        # physical order pair them with the register, go (docs/elections.md, "Secrecy")
+        uow.elections.discard_cast_ballots(e.election_id)
         uow.emit(*msg.results_published(e, results))
         uow.commit()
         return results

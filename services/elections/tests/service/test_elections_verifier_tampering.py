@@ -64,8 +64,8 @@ def publication(env) -> Publication:
 def _republish(box_doc: dict, election_doc: dict, results_doc: dict) -> tuple[dict, dict]:
     """What a tamperer publishes after changing box entries or election.json: a box re-chained
     over its entries and results recounted from it."""
-    original = PublishedBox.from_json(box_doc)
-    box = publish_box(original.election_id, ((e.tracker, e.weight, e.content) for e in original.entries),
+    original = PublishedBox.from_json(box_doc)  # every voter on this roll weighs 1
+    box = publish_box(original.election_id, ((e.tracker, 1, e.content) for e in original.entries),
                       original.superseded_count)
     count = recount(box, definition_from_json(election_doc))
     results = dict(results_doc, head_hash=box.head_hash, count=to_jsonable(count))
@@ -114,7 +114,7 @@ def test_a_ballot_changed_behind_its_tracker_fails_the_voters_receipt(publicatio
 def test_more_ballots_than_the_roll_has_voters_fail(publication, tmp_path, capsys):
     p = publication
     box = json.loads(json.dumps(p.box))
-    stuffed = [{"tracker": new_tracker(), "weight": 1, "content": {"motion": "yes"}, "prev_hash": "", "entry_hash": ""}
+    stuffed = [{"tracker": new_tracker(), "content": {"motion": "yes"}, "prev_hash": "", "entry_hash": ""}
                for _ in range(len(ROLL) - len(BALLOTS) + 1)]
     box["entries"] = sorted(box["entries"] + stuffed, key=lambda x: x["tracker"])
     box, results = _republish(box, p.election, p.results)
