@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coop.elections.v1 import elections_pb2 as pb
@@ -147,6 +147,12 @@ def candidacy_to_pb(row: Any) -> pb.Candidacy:
     return pb.Candidacy(election_id=row.election_id, question_id=row.question_id,
                         candidate_id=row.candidate_id, statement=statement,
                         withdrawn=row.withdrawn, category=row.category)
+
+
+def sign_in_audit_to_pb(row: Any) -> pb.SignInAuditEntry:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite returns naive UTC
+    return pb.SignInAuditEntry(sequence=row.sequence, voter_id=row.voter_id, teller_id=row.teller_id,
+                               action=row.action, reason=row.reason, at=at.astimezone(UTC).isoformat())
 
 
 def _tallies(q: dict[str, Any]) -> dict[str, str]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from coop_platform.tables import add_platform_tables
+from coop_platform.tables import BigIntPK, add_platform_tables
 
 metadata = MetaData()
 add_platform_tables(metadata)
@@ -117,6 +117,31 @@ paper_ballots = Table(
     Column("state", String(10), nullable=False),  # pending | counted
     Column("content", Text, nullable=True),  # first entry, until the second one matches
     Column("first_teller", String(100), nullable=True),
+)
+
+# Who signed whom in at the Assembly, and undos (two tellers). Not a ballot link: a sign-in
+# touches no ballot, and paper ballots carry no voter.
+sign_in_audit = Table(
+    "sign_in_audit",
+    metadata,
+    Column("sequence", BigIntPK, primary_key=True, autoincrement=True),
+    Column("election_id", String(36), ForeignKey("elections.election_id"), nullable=False),
+    Column("voter_id", String(100), nullable=False),
+    Column("teller_id", String(200), nullable=False),
+    Column("action", String(20), nullable=False),  # signed_in | undo_requested | undone
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_audit_election_voter", "election_id", "voter_id"),
+)
+
+# An undo asked by one teller, waiting for a second one.
+pending_sign_in_undos = Table(
+    "pending_sign_in_undos",
+    metadata,
+    _election_fk(),
+    Column("voter_id", String(100), primary_key=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
 )
 
 candidacies = Table(

@@ -281,6 +281,57 @@ class SqlElectionRepository:
         return int(self.session.execute(select(func.count()).where(
             c.election_id == election_id, c.channel == "in_person")).scalar_one())
 
+    def register_channel(self, election_id: str, voter_id: str) -> str | None:
+        """How this voter is in the register (online, proxy, in_person), or None."""
+        c = orm.voters_who_voted.c
+        return self.session.execute(select(c.channel).where(
+            c.election_id == election_id, c.voter_id == voter_id)).scalar_one_or_none()
+
+    def unmark_in_person(self, election_id: str, voter_id: str) -> bool:
+        """Take a voter signed in at the Assembly out of the register (an undone sign-in)."""
+        c = orm.voters_who_voted.c
+        return self.session.execute(delete(orm.voters_who_voted).where(
+            c.election_id == election_id, c.voter_id == voter_id, c.channel == "in_person")).rowcount == 1
+
+    # -- tellers' sign-in audit
+    def add_sign_in_audit(self, election_id: str, voter_id: str, teller: str, action: str, reason: str,
+                          at: datetime) -> None:
+        self.session.execute(insert(orm.sign_in_audit).values(
+            election_id=election_id, voter_id=voter_id, teller_id=teller, action=action, reason=reason, at=at))
+
+    def last_sign_in_audit(self, election_id: str, voter_id: str, action: str | None = None) -> Any:
+        """The newest audit row of this voter (of this action, when given), or None."""
+        c = orm.sign_in_audit.c
+        query = select(orm.sign_in_audit).where(c.election_id == election_id, c.voter_id == voter_id)
+        if action:
+            query = query.where(c.action == action)
+        return self.session.execute(query.order_by(c.sequence.desc()).limit(1)).first()
+
+    def sign_in_audit_page(self, election_id: str, after: int, limit: int) -> list[Any]:
+        c = orm.sign_in_audit.c
+        return list(self.session.execute(select(orm.sign_in_audit).where(
+            c.election_id == election_id, c.sequence > after).order_by(c.sequence).limit(limit)))
+
+    def _locked_row(self, table: Any, election_id: str, key: str, value: str) -> Any:
+        """One row of an election by its key, locked for this transaction on PostgreSQL (SQLite's
+        transactions hold the whole file already)."""
+        query = select(table).where(table.c.election_id == election_id, table.c[key] == value)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return self.session.execute(query).first()
+
+    def pending_undo(self, election_id: str, voter_id: str) -> Any:
+        return self._locked_row(orm.pending_sign_in_undos, election_id, "voter_id", voter_id)
+
+    def add_pending_undo(self, election_id: str, voter_id: str, teller: str, reason: str) -> None:
+        self.session.execute(insert(orm.pending_sign_in_undos).values(
+            election_id=election_id, voter_id=voter_id, requested_by=teller, reason=reason))
+
+    def drop_pending_undo(self, election_id: str, voter_id: str) -> None:
+        c = orm.pending_sign_in_undos.c
+        self.session.execute(delete(orm.pending_sign_in_undos).where(
+            c.election_id == election_id, c.voter_id == voter_id))
+
     # -- ballots
     def add_ballots(self, rows: list[dict[str, Any]]) -> set[str]:
         """Ballots (add_ballot's columns) in one statement; returns the trackers stored (a
@@ -325,11 +376,7 @@ class SqlElectionRepository:
 
     # -- paper ballots
     def paper(self, election_id: str, paper_id: str) -> Any:
-        c = orm.paper_ballots.c
-        query = select(orm.paper_ballots).where(c.election_id == election_id, c.paper_id == paper_id)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        return self.session.execute(query).first()
+        return self._locked_row(orm.paper_ballots, election_id, "paper_id", paper_id)
 
     def add_paper(self, election_id: str, paper_id: str, content_json: str, teller: str) -> bool:
         result = self.session.execute(

@@ -174,9 +174,24 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def SignInPersonRegister(self, request, context):
         p = self._caller(*TELLERS)
         on_roll, weight, voted = services.sign_in_person(self.uow, p.tenant, request.election_id,
-                                                         request.voter_id, self.clock())
+                                                         request.voter_id, p.subject, self.clock())
         return pb.RollEntry(election_id=request.election_id, voter_id=request.voter_id,
                             on_roll=on_roll, weight=weight, has_voted=voted)
+
+    def UndoSignIn(self, request, context):
+        p = self._caller(*TELLERS)
+        undo = services.undo_sign_in(self.uow, p.tenant, request.election_id, request.voter_id, p.subject,
+                                     request.reason, self.clock())
+        return pb.UndoSignInResponse(election_id=request.election_id, voter_id=request.voter_id,
+                                     state=undo.state, requested_by=undo.requested_by,
+                                     confirmed_by=undo.confirmed_by)
+
+    def ListSignInAudit(self, request, context):
+        p = self._caller(*MANAGERS)
+        rows, next_token = services.sign_in_audit(self.uow, p.tenant, request.election_id,
+                                                  request.page_size or 100, request.page_token)
+        return pb.ListSignInAuditResponse(entries=[msg.sign_in_audit_to_pb(r) for r in rows],
+                                          next_page_token=next_token)
 
     def EnterPaperBallot(self, request, context):
         p = self._caller(*TELLERS)

@@ -569,21 +569,103 @@ def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id
         return Receipt(tracker, ballot_hash, code, superseded)
 
 
-def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
+# -- tellers at the Assembly -------------------------------------------------------------------
+SIGNED_IN, UNDO_REQUESTED, UNDONE = "signed_in", "undo_requested", "undone"
+
+
+def _signed_in_by(uow: ElectionsUnitOfWork, election_id: str, voter_id: str) -> str | None:
+    """The teller whose sign-in of this voter stands, or None."""
+    if uow.elections.register_channel(election_id, voter_id) != "in_person":
+        return None
+    last = uow.elections.last_sign_in_audit(election_id, voter_id, SIGNED_IN)
+    return last.teller_id if last is not None else None
+
+
+def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str, teller: str,
                    now: datetime) -> tuple[bool, int, bool]:
+    """A teller signs a voter into the in-person register; the audit records the teller. Nothing
+    here touches a ballot: the paper ballot the voter then drops carries no voter."""
     check_id(voter_id, "voter_id")
     with uow_factory() as uow:
         e = _open_for_voting(uow, tenant, election_id, now)
         entry = uow.elections.roll_entry(e.election_id, voter_id)
         if entry is None:
             raise FailedPrecondition("not on the voter roll of this election")
-        if not uow.elections.mark_voted(e.election_id, voter_id, "in_person"):
-            raise AlreadyExists("this voter has already voted (online, by proxy or in person)")
         if int(entry.weight) != 1:
             raise FailedPrecondition("paper ballots are for one-member-one-vote elections")
+        if not uow.elections.mark_voted(e.election_id, voter_id, "in_person"):
+            by = _signed_in_by(uow, e.election_id, voter_id)
+            if by == teller:  # a retry of this teller's sign-in: the same answer
+                return True, int(entry.weight), True
+            raise AlreadyExists("this voter has already voted online or by proxy" if by is None
+                                else f"this voter was already signed in by teller {by}")
         uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
+        uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, SIGNED_IN, "", now)
         uow.commit()
         return True, int(entry.weight), True
+
+
+@dataclass
+class UndoState:
+    state: str  # pending | undone
+    requested_by: str
+    confirmed_by: str
+
+
+def undo_sign_in(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str, teller: str,
+                 reason: str, now: datetime) -> UndoState:
+    """Four eyes: a first teller asks to undo a sign-in, a second, different one confirms; then the
+    voter leaves the register. Refused while as many paper ballots are counted as voters are
+    signed in, since one of them may be this voter's."""
+    check_id(voter_id, "voter_id")
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 500:
+        raise InvalidArgument("reason: give the reason for the undo (1-500 characters)")
+    with uow_factory() as uow:
+        # exclusive: counted paper ballots and signed-in voters are compared, so no paper may be
+        # counted meanwhile (the close waits too)
+        e = _check_open(_load(uow, tenant, election_id, lock="update"), now)
+        pending = uow.elections.pending_undo(e.election_id, voter_id)
+        if uow.elections.register_channel(e.election_id, voter_id) != "in_person":
+            done = uow.elections.last_sign_in_audit(e.election_id, voter_id)
+            if done is not None and done.action == UNDONE and done.teller_id == teller:  # a retry
+                asked = uow.elections.last_sign_in_audit(e.election_id, voter_id, UNDO_REQUESTED)
+                return UndoState(UNDONE, asked.teller_id if asked else "", teller)
+            raise FailedPrecondition("this voter is not signed in at the Assembly")
+        if pending is None:
+            uow.elections.add_pending_undo(e.election_id, voter_id, teller, reason)
+            uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, UNDO_REQUESTED, reason, now)
+            uow.commit()
+            return UndoState("pending", teller, "")
+        if pending.requested_by == teller:  # the same teller again: a second teller must confirm
+            return UndoState("pending", teller, "")
+        if uow.elections.papers_counted(e.election_id) >= uow.elections.in_person_count(e.election_id):
+            raise FailedPrecondition("as many paper ballots are counted as voters are signed in: one may be "
+                                     "this voter's, so the sign-in stays")
+        uow.elections.unmark_in_person(e.election_id, voter_id)
+        uow.elections.drop_pending_undo(e.election_id, voter_id)
+        uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, UNDONE, pending.reason, now)
+        uow.commit()
+        return UndoState(UNDONE, pending.requested_by, teller)
+
+
+MAX_AUDIT_PAGE = 1000
+
+
+def sign_in_audit(uow_factory: UowFactory, tenant: str, election_id: str, page_size: int,
+                  page_token: str) -> tuple[list[Any], str]:
+    """One page of an election's sign-in audit, oldest first, and the token of the next page."""
+    if not 1 <= page_size <= MAX_AUDIT_PAGE:
+        raise InvalidArgument(f"page_size must be between 1 and {MAX_AUDIT_PAGE}")
+    if page_token and not (page_token.isascii() and page_token.isdigit() and len(page_token) <= 19):
+        raise InvalidArgument("page_token is not one this service gave")
+    with uow_factory() as uow:
+        uow.read_only()
+        e = _load(uow, tenant, election_id)
+        rows = uow.elections.sign_in_audit_page(e.election_id, int(page_token or 0), page_size + 1)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return rows, str(rows[-1].sequence) if more else ""
 
 
 def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, paper_id: str,
