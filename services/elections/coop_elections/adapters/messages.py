@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, date, datetime, time
 from typing import Any
@@ -90,6 +91,15 @@ def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
         nominations_close=_instant(r.nominations_close, "nominations_close", required=False),
         max_permanent_staff_seats=r.max_permanent_staff_seats,
     )
+
+
+def request_fingerprint(request: pb.CreateElectionRequest) -> str:
+    """SHA-256 of the request without its request_id: tells a retry from another request that
+    reuses the key."""
+    bare = pb.CreateElectionRequest()
+    bare.CopyFrom(request)
+    bare.ClearField("request_id")
+    return hashlib.sha256(bare.SerializeToString(deterministic=True)).hexdigest()
 
 
 def _iso(value: datetime | None) -> str:

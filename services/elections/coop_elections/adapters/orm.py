@@ -64,8 +64,12 @@ elections = Table(
     Column("roll_hash", String(64), nullable=True),
     Column("closing_soon_sent", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # CreateElection's idempotency key (unique per tenant) and the request it came with
+    Column("creation_request_id", String(100), nullable=True),
+    Column("creation_request_sha256", String(64), nullable=True),
     Index("ix_elections_tenant", "tenant"),
     Index("ix_elections_status", "status"),
+    Index("uq_elections_creation_request", "tenant", "creation_request_id", unique=True),
 )
 
 voter_roll = Table(
@@ -115,8 +119,9 @@ paper_ballots = Table(
     _election_fk(),
     Column("paper_id", String(40), primary_key=True),
     Column("state", String(10), nullable=False),  # pending | counted
-    Column("content", Text, nullable=True),  # first entry, until the second one matches
+    Column("content", Text, nullable=True),  # the entered answers (emptied at the close)
     Column("first_teller", String(100), nullable=True),
+    Column("tracker", String(14), nullable=True),  # once counted, to answer a retry (emptied at the close)
 )
 
 # Who signed whom in at the Assembly, and undos (two tellers). Not a ballot link: a sign-in

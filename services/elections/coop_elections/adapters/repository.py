@@ -147,10 +147,11 @@ class SqlElectionRepository:
         return _hot_statement(self.dialect, name)
 
     # -- elections
-    def add_election(self, election_id: str, tenant: str, spec: ElectionSpec, seed: str,
-                     now: datetime) -> None:
+    def add_election(self, election_id: str, tenant: str, spec: ElectionSpec, seed: str, now: datetime,
+                     request_id: str | None = None, request_sha256: str | None = None) -> bool:
+        """Insert; False (nothing written) when the tenant's `request_id` is taken already."""
         w = spec.window
-        self.session.execute(insert(orm.elections).values(
+        stmt = self._insert(orm.elections).values(
             election_id=election_id, tenant=tenant, texts=json.dumps(texts_to_json(spec.texts)),
             questions=json.dumps([question_to_json(q) for q in spec.questions]),
             opens_at=w.opens_at, assembly_day=w.assembly_day,
@@ -160,8 +161,18 @@ class SqlElectionRepository:
             nominations_close=spec.nominations_close,
             max_permanent_staff_seats=spec.max_permanent_staff_seats, tie_break_seed=seed,
             status="scheduled", roll_frozen=False, closing_soon_sent=False,
-            created_at=now,
-        ))
+            created_at=now, creation_request_id=request_id, creation_request_sha256=request_sha256,
+        )
+        if request_id is None:
+            self.session.execute(stmt)
+            return True
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["tenant", "creation_request_id"])).rowcount == 1
+
+    def election_by_request(self, tenant: str, request_id: str) -> Any:
+        c = orm.elections.c
+        return self.session.execute(select(c.election_id, c.creation_request_sha256).where(
+            c.tenant == tenant, c.creation_request_id == request_id)).one()
 
     def election(self, tenant: str, election_id: str, lock: str = "") -> StoredElection | None:
         """Tenant-scoped lookup; lock is "", "share" or "update" (PostgreSQL row locks)."""
@@ -340,6 +351,12 @@ class SqlElectionRepository:
             return set()
         return set(self.session.execute(self._hot("add_ballots"), rows).scalars())
 
+    def ballots_by_tracker(self, election_id: str, trackers: list[str]) -> dict[str, Any]:
+        """tracker -> (content, ballot_hash) of those of these trackers whose ballot stands."""
+        c = orm.ballots.c
+        return {r.tracker: r for r in self.session.execute(select(c.tracker, c.content, c.ballot_hash).where(
+            c.election_id == election_id, c.tracker.in_(set(trackers))))}
+
     def remove_ballot(self, election_id: str, tracker: str, revote_hash: str) -> bool:
         c = orm.ballots.c
         result = self.session.execute(delete(orm.ballots).where(
@@ -362,6 +379,7 @@ class SqlElectionRepository:
             self.session.execute(text("PRAGMA secure_delete = ON"))
         for table in (orm.ballots, orm.superseded_ballots):
             self.session.execute(delete(table).where(table.c.election_id == election_id))
+        self.set_paper_rows(election_id, content=None, tracker=None)  # kept only to answer retries
 
     def ballots(self, election_id: str) -> list[tuple[str, int, str]]:
         c = orm.ballots.c
@@ -387,9 +405,13 @@ class SqlElectionRepository:
         return result.rowcount == 1
 
     def set_paper(self, election_id: str, paper_id: str, **values: Any) -> None:
+        self.set_paper_rows(election_id, paper_id, **values)
+
+    def set_paper_rows(self, election_id: str, paper_id: str | None = None, **values: Any) -> None:
+        """Update one paper of the election, or all of them."""
         c = orm.paper_ballots.c
-        self.session.execute(update(orm.paper_ballots).where(
-            c.election_id == election_id, c.paper_id == paper_id).values(**values))
+        where = [c.election_id == election_id] + ([c.paper_id == paper_id] if paper_id is not None else [])
+        self.session.execute(update(orm.paper_ballots).where(*where).values(**values))
 
     def drop_paper(self, election_id: str, paper_id: str) -> None:
         c = orm.paper_ballots.c
@@ -424,6 +446,11 @@ class SqlElectionRepository:
             index_elements=["election_id", "question_id", "candidate_id"], set_=values))
 
     # -- proxies
+    def proxy(self, election_id: str, giver: str) -> Any:
+        c = orm.proxies.c
+        return self.session.execute(select(orm.proxies).where(
+            c.election_id == election_id, c.giver_id == giver)).first()
+
     def proxies(self, election_id: str) -> list[Any]:
         c = orm.proxies.c
         return list(self.session.execute(select(orm.proxies).where(c.election_id == election_id)))
@@ -433,6 +460,15 @@ class SqlElectionRepository:
                                                 holder_id=holder, status=status)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["election_id", "giver_id"], set_={"holder_id": holder, "status": status}))
+
+    def usable_proxies(self, election_id: str, uses: list[tuple[str, str]]) -> set[str]:
+        """Of these (giver, holder) pairs, the givers whose proxy is active and held by that holder."""
+        if not uses:
+            return set()
+        c = orm.proxies.c
+        active = {(r.giver_id, r.holder_id) for r in self.session.execute(select(c.giver_id, c.holder_id).where(
+            c.election_id == election_id, c.status == "active", c.giver_id.in_({g for g, _ in uses})))}
+        return {giver for giver, holder in uses if (giver, holder) in active}
 
     def set_proxy_status(self, election_id: str, giver: str, from_status: str, to_status: str,
                          holder: str | None = None) -> bool:

@@ -51,7 +51,10 @@ the public, not full coercion resistance.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -76,6 +79,37 @@ def new_tracker(randbits: RandBits = secrets.randbits) -> str:
     chars = [TRACKER_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(TRACKER_CHARS))]
     raw = "".join(chars)
     return "-".join(raw[i : i + 4] for i in range(0, TRACKER_CHARS, 4))
+
+
+#: A ballot key: a secret of at least 128 random bits the voter's client generates, written in
+#: base64url (22 to 64 characters). The service derives the tracker and the re-vote code from it
+#: and never stores it, so a retry with the same key is recognised without a stored link.
+BALLOT_KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def _key_digest(purpose: str, election_id: str, key: str) -> bytes:
+    return hashlib.sha256(f"{purpose}\x1f{election_id}\x1f{key}".encode()).digest()
+
+
+def check_ballot_key(key: str) -> str:
+    if not isinstance(key, str) or not BALLOT_KEY.match(key):
+        raise InvalidArgument("ballot_key must be 22-64 base64url characters (at least 128 random bits)")
+    return key
+
+
+def tracker_from_key(election_id: str, key: str) -> str:
+    """The tracker of the ballot cast with this key: the first 60 bits of
+    SHA-256("coopgov-tracker/1" 0x1F election_id 0x1F key), written as :func:`new_tracker` does.
+    A client computes it alike, so it knows its tracker even if the answer is lost."""
+    digest = _key_digest("coopgov-tracker/1", election_id, check_ballot_key(key))
+    return new_tracker(lambda bits: int.from_bytes(digest[:8], "big") >> (64 - bits))
+
+
+def revote_code_from_key(election_id: str, key: str) -> str:
+    """The re-vote code of the ballot cast with this key: base64url (no padding) of the first 18
+    bytes of SHA-256("coopgov-revote-code/1" 0x1F election_id 0x1F key)."""
+    digest = _key_digest("coopgov-revote-code/1", election_id, check_ballot_key(key))
+    return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 def normalise_tracker(text: str) -> str:
