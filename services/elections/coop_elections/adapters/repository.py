@@ -445,6 +445,17 @@ class SqlElectionRepository:
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["election_id", "question_id", "candidate_id"], set_=values))
 
+    def erase_candidacies(self, tenant: str, candidate_id: str, at: datetime) -> None:
+        """Empty this candidate's statements in the tenant's elections; withdraw the candidacies
+        whose nomination window is still open at `at`."""
+        c, e = orm.candidacies.c, orm.elections.c
+        of_tenant = select(e.election_id).where(e.tenant == tenant)
+        nominating = of_tenant.where(e.nominations_open <= at, e.nominations_close > at)
+        self.session.execute(update(orm.candidacies).where(
+            c.candidate_id == candidate_id, c.election_id.in_(of_tenant)).values(statement="[]"))
+        self.session.execute(update(orm.candidacies).where(
+            c.candidate_id == candidate_id, c.election_id.in_(nominating)).values(withdrawn=True))
+
     # -- proxies
     def proxy(self, election_id: str, giver: str) -> Any:
         c = orm.proxies.c

@@ -967,8 +967,8 @@ def _event_time(envelope: dict[str, Any]) -> datetime:
 
 
 def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> None:
-    """member.admitted / member.updated / member.status_changed / share.paid -> the members
-    projection. Each event type comes on its own queue, so they may be handled out of order:
+    """member.admitted / member.updated / member.status_changed / share.paid / member.erased ->
+    the members projection (and, for an erasure, the candidacies). Each event type comes on its own queue, so they may be handled out of order:
     the projection keeps, per value, the one set by the newest event (see project_member)."""
     data = envelope.get("data") or {}
     name = ".".join(envelope["type"].split(".")[2:-1])
@@ -994,8 +994,29 @@ def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> No
         if not member_id:
             raise ValueError("share.paid without member id")
         uow.elections.project_member(member_id, at, in_good_standing=bool(data.get("inGoodStanding")))
+    elif name == "member.erased":
+        member_id = data.get("memberId")
+        if not member_id:
+            raise ValueError("member.erased without member id")
+        erase_member(uow, member_id, _event_time({"time": data["erasedAt"]}) if data.get("erasedAt") else at)
     else:
         raise ValueError(f"unexpected event {name}")
+
+
+ERASED = "erased"
+
+
+def erase_member(uow: ElectionsUnitOfWork, member_id: str, erased_at: datetime) -> None:
+    """member.erased: drop what this service holds of the member's own words, keep their
+    pseudonymous id. Their candidacy statements (which may hold a name, a biography, contact
+    data) are emptied in every election of our cooperative, and a candidacy still within its
+    nomination window is withdrawn (not a member any more). The id stays on rolls, in the
+    register, in proxies, the sign-in audit and published results: the roll's SHA-256 and the
+    published box, election and results of a closed election must still verify. The projection
+    keeps a tombstone (status "erased", not in good standing, as of `erased_at`) so that a late,
+    older event cannot put the member back on a roll."""
+    uow.elections.project_member(member_id, erased_at, status=ERASED, in_good_standing=False)
+    uow.elections.erase_candidacies(MEMBER_ROLL_TENANT, member_id, erased_at)
 
 
 __all__ = ["Method", "RollSummary", "Receipt", "sha256_hex"]
