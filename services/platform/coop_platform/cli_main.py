@@ -9,6 +9,7 @@ import os
 import sys
 
 from coop_platform.auth import issue_token
+from coop_platform.channels import ClientTLSError
 from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET, load_settings
 
 #: top-level command -> module providing `add_parser(subparsers)`
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ClientTLSError as exc:  # COOP_TLS_CA names a file that cannot be read
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

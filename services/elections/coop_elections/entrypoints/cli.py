@@ -24,6 +24,7 @@ from tqdm import tqdm
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.channels import ClientTLSError, open_channel
 from coop_platform.cli_main import cli_metadata
 
 CHUNK_ROWS = 5000
@@ -101,7 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--election", required=True, help="election id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    channel = grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    try:
+        channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    except ClientTLSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return import_roll(pb_grpc.ElectionsServiceStub(channel), _metadata(args.tenant), args.file,
                            args.election, quiet=args.quiet)
