@@ -62,7 +62,10 @@ def _token(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coop", description="coopgov admin command line")
+    parser = argparse.ArgumentParser(
+        prog="coop", description="coopgov admin command line",
+        epilog="Service commands speak TLS when COOP_TLS_CA names the CA bundle that signed the api's "
+               "certificate (COOP_TLS_SERVER_NAME: the name it carries, when not the --target host).")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="apply database migrations (all services by default)")
     p.add_argument("services", nargs="*")

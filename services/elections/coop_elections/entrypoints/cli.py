@@ -8,6 +8,9 @@ bad rows are listed with their line numbers (header = line 1). Exit status 0 whe
 
 The token: COOP_TOKEN, or one made with COOP_JWT_SECRET for --tenant (default "coop") with the
 "admin" role, or the "partner" role for any other tenant.
+
+TLS: set COOP_TLS_CA to the CA bundle that signed the api's certificate, and COOP_TLS_SERVER_NAME
+to the name it carries when that is not the --target host (docs/deploy.md).
 """
 
 from __future__ import annotations
