@@ -35,13 +35,22 @@ def test_compose_rabbitmq_loads_the_definitions_broker_setup_writes_before_it_st
     assert str(Path(read.split(":")[1]) / Path(output).name) == _conf_path()
     assert any(v.startswith("./deploy/rabbitmq/conf.d/20-coop-definitions.conf:/etc/rabbitmq/conf.d/")
                for v in rabbitmq["volumes"])
-    for service in broker.DEFAULT_SERVICES:  # passwords from the environment, never written here
+    for service in broker.DEFAULT_SERVICES:  # passwords from the env file, never written here
         assert setup["environment"][broker.password_variable(service)].startswith("${")
     assert setup["environment"]["RABBITMQ_ADMIN_PASSWORD"].startswith("${")
 
 
+def test_compose_partner_file_sets_up_the_elections_user_only():
+    services = yaml.safe_load((ROOT / "docker-compose.partner-elections.yml").read_text())["services"]
+    setup = services["broker-setup"]
+    assert setup["environment"]["COOP_BROKER_SERVICES"] == "elections"
+    assert not [k for k in setup["environment"] if k.startswith(("MEMBERSHIP", "BILLING"))]
+    assert services["rabbitmq"]["depends_on"]["broker-setup"]["condition"] == "service_completed_successfully"
+
+
 @pytest.fixture(scope="module")
 def dev_overlay() -> list[dict]:
+    """kubectl (from scripts/ensure_tools.sh, as for the other deploy checks) renders it."""
     rendered = subprocess.run(["kubectl", "kustomize", str(ROOT / "deploy/k8s/overlays/dev")],
                               capture_output=True, text=True, timeout=120)
     if rendered.returncode != 0:
@@ -49,15 +58,20 @@ def dev_overlay() -> list[dict]:
     return [d for d in yaml.safe_load_all(rendered.stdout) if d]
 
 
-def test_k8s_dev_rabbitmq_loads_definitions_made_by_an_init_container_from_the_secret(dev_overlay):
+def _dev_secrets() -> dict[str, dict[str, str]]:
+    """The Secrets deploy/k8s/overlays/dev/dev-secrets.sh makes for the dev overlay."""
+    made = subprocess.run(["bash", str(ROOT / "deploy/k8s/overlays/dev/dev-secrets.sh")], capture_output=True,
+                          text=True, timeout=60, check=True).stdout
+    return {d["metadata"]["name"]: d["stringData"] for d in yaml.safe_load_all(made) if d}
+
+
+def test_k8s_dev_rabbitmq_loads_definitions_an_init_container_makes_from_the_secrets(dev_overlay):
     (rabbitmq,) = [d for d in dev_overlay if d["kind"] == "StatefulSet" and d["metadata"]["name"] == "rabbitmq"]
     pod = rabbitmq["spec"]["template"]["spec"]
     (init,) = [c for c in pod["initContainers"] if c["name"] == "broker-definitions"]
     assert init["command"][:3] == ["coop", "broker", "definitions"]
     assert init["securityContext"]["runAsNonRoot"] and init["securityContext"]["readOnlyRootFilesystem"]
-    secret = init["envFrom"][0]["secretRef"]["name"]
-    (users,) = [d for d in dev_overlay if d["kind"] == "Secret" and d["metadata"]["name"] == secret]
-    assert {broker.password_variable(s) for s in broker.DEFAULT_SERVICES} <= set(users["data"])
+    assert {ref["secretRef"]["name"] for ref in init["envFrom"]} == {"rabbitmq-admin", "coop-broker-passwords"}
     output = init["command"][init["command"].index("--output") + 1]
     (written,) = [m for m in init["volumeMounts"] if m["mountPath"] == str(Path(output).parent)]
     (container,) = [c for c in pod["containers"] if c["name"] == "rabbitmq"]
@@ -66,14 +80,34 @@ def test_k8s_dev_rabbitmq_loads_definitions_made_by_an_init_container_from_the_s
     assert any(m["mountPath"].startswith("/etc/rabbitmq/conf.d/") for m in container["volumeMounts"])
 
 
-def test_k8s_dev_services_connect_to_rabbitmq_as_their_own_users(dev_overlay):
+def _password_matches(user: dict, password: str) -> bool:
     import base64
+    import hashlib
 
+    raw = base64.b64decode(user["password_hash"])
+    return raw[4:] == hashlib.sha256(raw[:4] + password.encode()).digest()
+
+
+def test_k8s_dev_broker_accepts_every_service_url_of_the_dev_secrets(monkeypatch, tmp_path):
+    """The init container's environment (Secrets rabbitmq-admin and coop-broker-passwords) makes
+    definitions whose users are exactly the users and passwords of the services' COOP_AMQP_URL."""
+    from urllib.parse import urlparse
+
+    secrets = _dev_secrets()
+    for name in ("rabbitmq-admin", "coop-broker-passwords"):
+        for key, value in secrets[name].items():
+            monkeypatch.setenv(key, value)
+    for key in ("RABBITMQ_ADMIN_USER", "RABBITMQ_ADMIN_PASSWORD", "COOP_BROKER_SERVICES", "COOP_DEV_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    out = tmp_path / "definitions.json"
+    assert coop_events(["broker", "definitions", "--output", str(out)]) == 0
+    users = {u["name"]: u for u in json.loads(out.read_text())["users"]}
+    admin = secrets["rabbitmq-admin"]
+    assert "administrator" in users[admin["RABBITMQ_DEFAULT_USER"]]["tags"]
+    assert _password_matches(users[admin["RABBITMQ_DEFAULT_USER"]], admin["RABBITMQ_DEFAULT_PASS"])
     for service in broker.DEFAULT_SERVICES:
-        (secret,) = [d for d in dev_overlay if d["kind"] == "Secret"
-                     and d["metadata"]["name"].startswith(f"coop-{service}-secrets")]
-        url = base64.b64decode(secret["data"]["COOP_AMQP_URL"]).decode()
-        assert url.startswith(f"amqp://{service}:"), url
+        url = urlparse(secrets[f"coop-{service}-secrets"]["COOP_AMQP_URL"])
+        assert url.username == service and _password_matches(users[service], url.password)
 
 
 def test_definitions_hold_password_hashes_only(monkeypatch, tmp_path, capsys):

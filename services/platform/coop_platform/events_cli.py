@@ -275,7 +275,8 @@ def _broker_definitions(args: argparse.Namespace) -> int:
     passwords = {s: broker.service_password(s, dev=dev) for s in services}
     admin = None
     if args.admin_user:
-        password = os.environ.get("RABBITMQ_ADMIN_PASSWORD", "") or (broker.DEV_PASSWORD_PREFIX + "admin" if dev else "")
+        password = _env_any("RABBITMQ_ADMIN_PASSWORD", "RABBITMQ_DEFAULT_PASS") or (
+            broker.DEV_PASSWORD_PREFIX + "admin" if dev else "")
         if not password:
             print("RABBITMQ_ADMIN_PASSWORD is not set", file=sys.stderr)
             return 2
@@ -290,6 +291,12 @@ def _broker_definitions(args: argparse.Namespace) -> int:
     else:
         print(document)
     return 0
+
+
+def _env_any(*names: str) -> str:
+    """The first of these environment variables that is set (the administrator's name and
+    password are RABBITMQ_ADMIN_* in our env files, RABBITMQ_DEFAULT_* in the broker's image)."""
+    return next((os.environ[n] for n in names if os.environ.get(n)), "")
 
 
 def _outbox_engine(service: str) -> Any:
@@ -349,9 +356,10 @@ def add_parser(sub: Any) -> None:
     q.add_argument("services", nargs="*", help=services_help)
     q.add_argument("--vhost", default="/")
     q.add_argument("--dev", action="store_true", help="development passwords where unset")
-    q.add_argument("--admin-user", default=os.environ.get("RABBITMQ_ADMIN_USER") or None,
-                   help="also an administrator with RABBITMQ_ADMIN_PASSWORD (a broker that loads definitions at "
-                   "start creates no default user); default RABBITMQ_ADMIN_USER")
+    q.add_argument("--admin-user", default=_env_any("RABBITMQ_ADMIN_USER", "RABBITMQ_DEFAULT_USER") or None,
+                   help="also an administrator with RABBITMQ_ADMIN_PASSWORD (or RABBITMQ_DEFAULT_PASS): a broker "
+                   "that loads definitions at start creates no default user; default RABBITMQ_ADMIN_USER "
+                   "(or RABBITMQ_DEFAULT_USER)")
     q.add_argument("--output", help="file to write (default: standard output)")
     q.set_defaults(func=_broker_definitions)
 

@@ -6,8 +6,12 @@ FILE.csv has a header with the columns voter_id and (optionally) weight (empty =
 streamed with StreamVoterRoll in chunks behind a progress bar; the import is all or nothing and
 bad rows are listed with their line numbers (header = line 1). Exit status 0 when imported.
 
-The token: COOP_TOKEN, or one made with COOP_JWT_SECRET for --tenant (default "coop") with the
-"admin" role, or the "partner" role for any other tenant.
+The token: COOP_TOKEN (one from your tenant's identity provider), or else a development token for
+--tenant (default "coop") with the "admin" role, or the "partner" role for any other tenant, which
+only services in development mode accept.
+
+TLS: set COOP_TLS_CA to the CA bundle that signed the api's certificate, and COOP_TLS_SERVER_NAME
+to the name it carries when that is not the --target host (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from tqdm import tqdm
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.channels import ClientTLSError, open_channel
 from coop_platform.cli_main import cli_metadata
 
 CHUNK_ROWS = 5000
@@ -92,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coop_elections.entrypoints.cli", description=__doc__.split("\n")[0])
     parser.add_argument("--target", default=os.environ.get("COOP_ELECTIONS_ADDR", "127.0.0.1:50053"),
                         help="elections api address (COOP_ELECTIONS_ADDR, default 127.0.0.1:50053)")
-    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of the token made from COOP_JWT_SECRET")
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of the development token made when COOP_TOKEN is not set")
     sub = parser.add_subparsers(dest="group", required=True)
     roll = sub.add_parser("roll", help="voter rolls")
     rsub = roll.add_subparsers(dest="action", required=True)
@@ -101,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--election", required=True, help="election id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    channel = grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    try:
+        channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    except ClientTLSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return import_roll(pb_grpc.ElectionsServiceStub(channel), _metadata(args.tenant), args.file,
                            args.election, quiet=args.quiet)
