@@ -244,8 +244,7 @@ def migrate_queue(connection: Connection, queue: Queue, handler: HandlerQueues) 
 
 
 def move_messages(connection: Connection, from_queue: str, exchange: str, routing_key: str, *,
-                  retry_exchange: str | None = None, limit: int | None = None,
-                  extra_headers: dict[str, Any] | None = None) -> int:
+                  retry_exchange: str | None = None) -> int:
     """Move messages from a queue to an exchange, each acknowledged only after the broker
     confirmed its copy. A message that did not come through `retry_exchange` gets its origin
     (exchange, routing key) recorded in its headers, so that a consumer receiving it through
@@ -254,11 +253,8 @@ def move_messages(connection: Connection, from_queue: str, exchange: str, routin
     moved = 0
     try:
         with connection.channel() as channel:
-            while limit is None or moved < limit:
-                message = channel.basic_get(from_queue, no_ack=False)
-                if message is None:
-                    break
-                publisher.publish_many([copy_of(message, exchange, routing_key, retry_exchange, extra_headers)])
+            while (message := channel.basic_get(from_queue, no_ack=False)) is not None:
+                publisher.publish_many([copy_of(message, exchange, routing_key, retry_exchange)])
                 if publisher.unroutable:
                     channel.basic_reject(message.delivery_tag, requeue=True)
                     raise Unroutable(f"nothing is bound to {exchange!r} with routing key {routing_key!r}")
@@ -510,10 +506,3 @@ def with_credentials(amqp_url: str, user: str, password: str) -> str:
     host = parsed.hostname or "127.0.0.1"
     netloc = f"{quote(user, safe='')}:{quote(password, safe='')}@{host}" + (f":{parsed.port}" if parsed.port else "")
     return parsed._replace(netloc=netloc).geturl()
-
-
-def close_quietly(*closeables: Any) -> None:
-    for item in closeables:
-        if item is not None:
-            with contextlib.suppress(Exception):
-                item.close()
