@@ -25,6 +25,20 @@ def test_clients_are_deduplicated_by_vat_number(svc, h):
     assert fr.client.vat_number == "FR40303265045"
 
 
+def test_a_foreign_vat_number_with_a_wrong_check_key_is_refused_and_gets_no_reverse_charge(svc, h):
+    before = svc.counts()
+    err = h.code_of(svc.stub.CreateClient, pb.CreateClientRequest(
+        name="Faux SARL", country="FR", address="Paris", vat_number="FR99000000000"), metadata=h.ADMIN)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "check digits" in err.details()
+    assert svc.counts() == before
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    real = svc.stub.CreateClient(pb.CreateClientRequest(
+        name="Vrai SA", country="FR", address="Paris", vat_number="FR23334175221"), metadata=h.ADMIN).client
+    inv = h.issued_invoice(svc, member, act, real, h.line(price=10_000, vat="reverse_charge"))
+    assert inv.vat_cents == 0
+
+
 def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
@@ -245,7 +259,7 @@ def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):
         lines=[h.line(vat="reverse_charge")]), metadata=member.md)
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     nl = svc.stub.CreateClient(pb.CreateClientRequest(
-        name="NL BV", country="NL", address="Amsterdam", vat_number="NL123456789B01"), metadata=h.ADMIN).client
+        name="NL BV", country="NL", address="Amsterdam", vat_number="NL004495445B01"), metadata=h.ADMIN).client
     inv = h.issued_invoice(svc, member, act, nl, h.line(price=50_000, vat="reverse_charge"))
     assert inv.vat_cents == 0 and inv.total_cents == 50_000
 

@@ -21,7 +21,7 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.vat import Client
 
 BE_CLIENT = Client("Théâtre du Midi", "BE", "Rue du Midi 1, 1000 Bruxelles", "BE0403170701")
-DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE123456789")
+DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE136695976")
 ISSUE_DAY = date(2026, 3, 10)
 
 
