@@ -17,8 +17,9 @@ from coop.billing.v1 import events_pb2
 from coop_billing.adapters.repository import StoredContract, StoredInvoice
 from coop_billing.domain.budget import ContractCost
 from coop_billing.domain.contract import ContractState, ContractTerms
-from coop_billing.domain.errors import InvalidArgument
+from coop_billing.domain.errors import FailedPrecondition, InvalidArgument
 from coop_billing.domain.invoice import InvoiceLine, InvoiceState
+from coop_billing.domain.money import MAX_AMOUNT_CENTS
 from coop_billing.domain.vat import Client
 
 INVOICE_STATE_TO_PB = {
@@ -84,7 +85,8 @@ def parse_decimal(value: str, name: str) -> Decimal:
     return number
 
 
-MAX_CENTS = 10**13  # EUR 100 billion: anything above is a typo, not an invoice
+MAX_CENTS = MAX_AMOUNT_CENTS
+INT64_MAX = 2**63 - 1
 
 
 def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
@@ -92,6 +94,15 @@ def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
         raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", {"field": name})
     if value > MAX_CENTS:
         raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", {"field": name})
+    return value
+
+
+def int64(value: int, name: str) -> int:
+    """A stored sum as the API's int64 carries it; FailedPrecondition (never INTERNAL) for a sum
+    that does not fit, which the caps on each document make practically unreachable."""
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise FailedPrecondition(f"{name} ({value} cents) does not fit the API's 64-bit integers",
+                                 {"field": name})
     return value
 
 

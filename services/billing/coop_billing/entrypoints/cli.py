@@ -38,9 +38,12 @@ STATEMENT_FORMATS = {"html": "html", "text": "txt", "pdf": "pdf"}
 
 
 def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str, str]], year: int, out: Path,
-                     fmt: str = "html", language: str = "", quiet: bool = False) -> int:
+                     fmt: str = "html", language: str = "", quiet: bool = False,
+                     failed: list[tuple[str, str]] | None = None) -> int:
     """Stream every statement of `year` into `out`/<member_id>-<year>.<ext>; returns how many were
-    written. Resumes after the last file an earlier, interrupted run wrote (member-id order)."""
+    written. Resumes after the last file an earlier, interrupted run wrote (member-id order).
+    A member whose statement the service could not produce gets no file; (member id, reason)
+    is appended to `failed` and the run goes on."""
     ext = STATEMENT_FORMATS[fmt]
     out.mkdir(parents=True, exist_ok=True)
     done = sorted(p.name.removesuffix(f"-{year}.{ext}") for p in out.glob(f"*-{year}.{ext}"))
@@ -54,6 +57,11 @@ def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str,
             if bar.total is None:
                 bar.total = len(done) + statement.stream_total
                 bar.refresh()
+            if statement.error:
+                if failed is not None:
+                    failed.append((statement.member_id, statement.error))
+                bar.update(1)
+                continue
             body = statement.pdf if fmt == "pdf" else (statement.html if fmt == "html" else statement.text).encode()
             target = out / f"{statement.member_id}-{year}.{ext}"
             partial = target.with_suffix(target.suffix + ".part")
@@ -68,14 +76,17 @@ def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str,
 
 def _statements(args: argparse.Namespace) -> int:
     stub = pb_grpc.BillingServiceStub(grpc.insecure_channel(args.target))
+    failed: list[tuple[str, str]] = []
     try:
         written = write_statements(stub, cli_metadata(), args.year, Path(args.out), args.format, args.language,
-                                   args.quiet)
+                                   args.quiet, failed)
     except grpc.RpcError as exc:
         print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1
     print(f"{written} statements for {args.year} written to {args.out}")
-    return 0
+    for member_id, reason in failed:
+        print(f"error: no statement for member {member_id}: {reason}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

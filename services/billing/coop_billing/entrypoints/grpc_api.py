@@ -46,6 +46,11 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
         stream_total=stream_total)
 
 
+def _failed_statement(failure: services.StatementFailure, stream_total: int) -> pb.Statement:
+    return pb.Statement(member_id=failure.member_id, year=failure.year, error=failure.reason,
+                        stream_total=stream_total)
+
+
 def _invoice_reply(stored: StoredInvoice) -> pb.Invoice:
     """The invoice as just written: the message its invoice.issued event carries, when it has one."""
     return stored.issued_message or msg.invoice_to_pb(stored)
@@ -85,9 +90,10 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         activity = services.get_activity(self.uow, request.activity_id)
         _self_or(activity.member_id, *READERS)
         view = services.get_budget(self.uow, request.activity_id, request.page_token, request.page_size)
-        return pb.Budget(activity=msg.activity_to_pb(view.activity), balance_cents=view.balance_cents,
-                         reserved_cents=view.reserved_cents,
-                         available_cents=view.balance_cents - view.reserved_cents,
+        return pb.Budget(activity=msg.activity_to_pb(view.activity),
+                         balance_cents=msg.int64(view.balance_cents, "balance_cents"),
+                         reserved_cents=msg.int64(view.reserved_cents, "reserved_cents"),
+                         available_cents=msg.int64(view.balance_cents - view.reserved_cents, "available_cents"),
                          entries=[msg.entry_to_pb(e) for e in view.entries], next_page_token=view.next_token)
 
     # -- invoices
@@ -225,7 +231,14 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         total, rendered = services.statements(self.uow, request.year, request.language, request.page_token,
                                               request.limit)
         for one in rendered:
-            yield _statement_to_pb(one, request.include_pdf, total)
+            if isinstance(one, services.StatementFailure):
+                yield _failed_statement(one, total)
+                continue
+            try:
+                yield _statement_to_pb(one, request.include_pdf, total)
+            except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
+                yield _failed_statement(services.statement_failure(one.statement.member_id, request.year, exc),
+                                        total)
 
     # -- redistribution
     @staticmethod

@@ -4,6 +4,7 @@ and outbox events commit together, or nothing does."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -46,6 +47,7 @@ from coop_billing.domain.vat import Client
 from coop_platform.batching import run_alone
 from coop_platform.logs import get_correlation_id
 
+log = logging.getLogger(__name__)
 UowFactory = Callable[[], BillingUnitOfWork]
 MAX_PAGE_SIZE = 500
 DEFAULT_SHARE_FEE_CENTS = 3000
@@ -842,12 +844,30 @@ def get_statement(uow_factory: UowFactory, member_id: str, year: int, language: 
 STATEMENT_CHUNK = 1000
 
 
+@dataclass(frozen=True)
+class StatementFailure:
+    """A member whose statement could not be produced: the stream says why and goes on."""
+
+    member_id: str
+    year: int
+    reason: str
+
+
+def statement_failure(member_id: str, year: int, exc: Exception) -> StatementFailure:
+    """The failure to stream for one member (a domain refusal as it is, anything else logged)."""
+    if isinstance(exc, DomainError):
+        return StatementFailure(member_id, year, str(exc))
+    log.exception("bug: the %s statement of member %s failed", year, member_id)
+    return StatementFailure(member_id, year, "internal error; it has been logged")
+
+
 def statements(uow_factory: UowFactory, year: int, language: str = "", after: str = "",
-               limit: int = 0) -> tuple[int, Iterator[RenderedStatement]]:
+               limit: int = 0) -> tuple[int, Iterator[RenderedStatement | StatementFailure]]:
     """Every member's statement for a year, in member-id order after `after` (to resume), at
     most `limit` (0: all): (how many there will be, the statements). The figures come from
     set-based queries per chunk of members, so the year-end run costs a few scans per
-    thousand members instead of several queries per member."""
+    thousand members instead of several queries per member. A member whose statement cannot
+    be produced comes as a StatementFailure: the run never stops at one member."""
     check_year(year)
     language = _check_language(language)
     if after:
@@ -858,7 +878,7 @@ def statements(uow_factory: UowFactory, year: int, language: str = "", after: st
         total = uow.read_only().billing.member_count(after)
     total = min(total, limit) if limit else total
 
-    def generate() -> Iterator[RenderedStatement]:
+    def generate() -> Iterator[RenderedStatement | StatementFailure]:
         cursor, left = after, total
         while left > 0:
             with uow_factory() as uow:
@@ -868,7 +888,10 @@ def statements(uow_factory: UowFactory, year: int, language: str = "", after: st
                 figures = uow.billing.statement_figures_of([m.member_id for m in members], year)
                 schedule = uow.billing.schedule()
             for member in members:
-                yield _render_statement(member, figures[member.member_id], schedule, year, language)
+                try:
+                    yield _render_statement(member, figures[member.member_id], schedule, year, language)
+                except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
+                    yield statement_failure(member.member_id, year, exc)
             cursor, left = members[-1].member_id, left - len(members)
 
     return total, generate()
@@ -879,6 +902,8 @@ def _render_statement(member: Any, figures: dict[str, int], schedule: Any, year:
     lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
     on = min(date(year, 12, 31), today())
     name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member.member_id
+    for figure, cents in figures.items():
+        msg.int64(cents, f"statement {year}: {figure}")
     statement = MemberStatement(
         member_id=member.member_id, member_name=name, year=year,
         revenue_excl_vat_cents=figures["revenue"], revenue_contribution_cents=figures["contribution"],

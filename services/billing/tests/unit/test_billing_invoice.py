@@ -100,6 +100,16 @@ def test_invalid_lines_are_rejected(kwargs):
         line(**kwargs)
 
 
+def test_a_line_or_an_invoice_beyond_max_amount_is_refused_before_any_int64_overflow():
+    with pytest.raises(InvalidArgument, match="absurdly large"):
+        InvoiceLine("Huge", Decimal("1000000"), 10**13, "0")  # 10^19 cents
+    invoice = Invoice("inv-max", "m", "a", BE_CLIENT)
+    invoice.add_line(InvoiceLine("Big", Decimal(1), 9 * 10**12, "0"))
+    with pytest.raises(InvalidArgument, match="absurdly large"):
+        invoice.add_line(InvoiceLine("Big again", Decimal(1), 9 * 10**12, "0"))
+    assert len(invoice.lines) == 1 and invoice.totals().total_cents == 9 * 10**12
+
+
 def test_float_quantity_is_rejected_to_avoid_binary_rounding():
     with pytest.raises(InvalidArgument):
         InvoiceLine("x", 1.1, 100, VatRate.STANDARD)  # type: ignore[arg-type]
