@@ -242,8 +242,9 @@ def payroll_run_to_pb(row: Any) -> pb.PayrollRun:
 
 
 def employee_from_row(row: Any) -> events_pb2.Employee:
+    """The employee as contract events carry it: pseudonymous ids and the language, no names (the
+    deprecated name fields stay empty; a payroll system asks membership for names)."""
     return events_pb2.Employee(member_id=row.member_id, member_number=row.member_number,
-                               given_name=row.given_name, family_name=row.family_name,
                                preferred_language=row.preferred_language)
 
 

@@ -27,7 +27,10 @@ from coop_platform.tables import BigIntPK, add_platform_tables
 metadata = MetaData()
 add_platform_tables(metadata)
 
-# Projection of membership events: identity and standing, never the source of truth.
+# Projection of membership events: identity and standing, never the source of truth. Each part
+# remembers the CloudEvents time of the event that last set it (status_at, standing_at,
+# identity_at) and takes only a newer event; erased_at is set by member.erased, after which the
+# names stay empty whatever arrives.
 members = Table(
     "members",
     metadata,
@@ -40,6 +43,9 @@ members = Table(
     Column("in_good_standing", Boolean, nullable=False, server_default="false"),
     Column("standing_at", DateTime(timezone=True), nullable=True),  # time of the event that set it
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("status_at", DateTime(timezone=True), nullable=True),
+    Column("identity_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
     Index("ix_members_number", "member_number"),
     Index("ix_members_status", "status"),
 )

@@ -26,11 +26,13 @@ QUEUES = [
     "evt-membership-member.updated--billing.on_member_updated",
     "evt-membership-member.status_changed--billing.on_member_status_changed",
     "evt-membership-share.paid--billing.on_share_paid",
+    "evt-membership-member.erased--billing.on_member_erased",
 ]
 
 
 class BillingWorker:
-    """Keeps the member-standing projection, bills the share on admission, relays the outbox."""
+    """Keeps the member projection (standing, names until erasure), bills the share on admission,
+    relays the outbox."""
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
@@ -52,6 +54,10 @@ class BillingWorker:
     @coop_event_handler("membership", "share.paid", max_deliveries=5)
     def on_share_paid(self, envelope: dict[str, Any]) -> None:
         process_once(uow_factory, "billing.on_share_paid", envelope, services.apply_membership_share_paid)
+
+    @coop_event_handler("membership", "member.erased", max_deliveries=5)
+    def on_member_erased(self, envelope: dict[str, Any]) -> None:
+        process_once(uow_factory, "billing.on_member_erased", envelope, services.apply_member_erased)
 
 
 def main() -> None:

@@ -58,3 +58,36 @@ def test_0002_backfills_one_payment_per_paid_fee_and_downgrades(backend, tmp_pat
         engine.dispose()
         upgrade("billing", url)
 
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0003_takes_the_employee_names_out_of_contract_events_in_the_outbox(backend, tmp_path):
+    from coop_platform.envelope import dumps, make_envelope
+
+    sqlite_url = f"sqlite:///{tmp_path}/billing.db"
+    with postgres_database("coop_billing_mig") if backend == "postgresql" else nullcontext(sqlite_url) as url:
+        upgrade("billing", url, "0002_payroll_shares")
+        employee = {"memberId": str(uuid.uuid4()), "memberNumber": "M000042", "givenName": "Marie",
+                    "familyName": "Dubois", "preferredLanguage": "fr"}
+        created = make_envelope("billing", "contract.created", {"contract": {"revision": 1}, "employee": employee})
+        paid = make_envelope("billing", "share.paid", {"memberId": employee["memberId"], "memberNumber": "M000042"})
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            for n, (key, envelope) in enumerate((("contract.created", created), ("share.paid", paid)), start=1):
+                conn.execute(text("INSERT INTO outbox (seq, event_id, exchange, routing_key, body, created_at) "
+                                  "VALUES (:s, :i, 'billing.events', :k, :b, :now)"),
+                             {"s": n, "i": envelope["id"], "k": key, "b": dumps(envelope), "now": datetime.now(UTC)})
+        engine.dispose()
+        upgrade("billing", url)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            bodies = dict(conn.execute(text("SELECT routing_key, body FROM outbox")).all())
+            members = {c["name"] for c in inspect(conn).get_columns("members")}
+        engine.dispose()
+        assert "Marie" not in bodies["contract.created"] and "Dubois" not in bodies["contract.created"]
+        assert __import__("json").loads(bodies["contract.created"])["data"]["employee"] == {
+            "memberId": employee["memberId"], "memberNumber": "M000042", "preferredLanguage": "fr"}
+        assert bodies["share.paid"] == dumps(paid)
+        assert {"status_at", "identity_at", "erased_at"} <= members
+        downgrade("billing", url, "0002_payroll_shares")
+        upgrade("billing", url)

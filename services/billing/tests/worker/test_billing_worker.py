@@ -98,3 +98,15 @@ def test_status_changed_and_share_paid_update_standing_in_event_time_order(runni
     row = _query("SELECT in_good_standing, status FROM members WHERE member_id = :m", m=member_id)[0]
     assert tuple(row) == (False, "suspended")
     assert _query("SELECT count(*) FROM share_fees WHERE member_id = :m", m=member_id)[0][0] == 1
+
+
+def test_member_erased_from_the_bus_takes_the_names_out_of_the_projection(running_worker):
+    member_id = str(uuid.uuid4())
+    _publish(_admitted(member_id))
+    assert _wait(lambda: _query("SELECT 1 FROM members WHERE member_id = :m AND given_name = 'Lou'", m=member_id))
+    _publish(make_envelope("membership", "member.erased", {
+        "memberId": member_id, "memberNumber": "M000123", "erasedAt": "2026-06-01T12:00:00Z"}, subject=member_id))
+    assert _wait(lambda: _query("SELECT 1 FROM members WHERE member_id = :m AND erased_at IS NOT NULL",
+                                m=member_id))
+    row = _query("SELECT member_number, given_name, family_name FROM members WHERE member_id = :m", m=member_id)
+    assert tuple(row[0]) == ("M000123", "", "")
