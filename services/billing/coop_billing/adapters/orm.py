@@ -173,6 +173,9 @@ contracts = Table(
     Column("reserved_cents", BigInteger, nullable=False),  # still set aside (payroll consumes it)
     Column("gross_paid_cents", BigInteger, nullable=False, server_default="0"),  # payroll runs so far
     Column("spent_cents", BigInteger, nullable=False, server_default="0"),  # what those runs cost
+    # the rates of the reservation (the start date's): what the statement shows as applied
+    Column("social_charges_rate_bp", Integer, nullable=False, server_default="0"),
+    Column("employment_rate_bp", Integer, nullable=False, server_default="0"),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

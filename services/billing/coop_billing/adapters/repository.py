@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -342,6 +342,7 @@ class SqlBillingRepository:
             social_charges_cents=cost.social_charges_cents, employer_cost_cents=cost.employer_cost_cents,
             employment_contribution_cents=cost.employment_contribution_cents,
             total_cost_cents=cost.total_cents, reserved_cents=c.reserved_cents, revision=stored.revision,
+            social_charges_rate_bp=cost.social_charges_rate_bp, employment_rate_bp=cost.employment_rate_bp,
             created_at=stored.created_at, updated_at=stored.updated_at,
             gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
@@ -350,7 +351,8 @@ class SqlBillingRepository:
         terms = ContractTerms(r.start_date, r.end_date, r.gross_cents, r.job_title, r.joint_committee,
                               days=r.days, hours=Decimal(r.hours) if r.hours is not None else None)
         cost = ContractCost(r.gross_cents, r.social_charges_cents, r.employer_cost_cents,
-                            r.employment_contribution_cents, r.total_cost_cents)
+                            r.employment_contribution_cents, r.total_cost_cents, r.social_charges_rate_bp,
+                            r.employment_rate_bp)
         contract = EmploymentContract(r.contract_id, r.member_id, r.activity_id, terms,
                                       ContractState(r.state), r.reserved_cents, cost,
                                       gross_paid_cents=r.gross_paid_cents, spent_cents=r.spent_cents)
@@ -435,10 +437,13 @@ class SqlBillingRepository:
         return self.statement_figures_of([member_id], year)[member_id]
 
     def statement_figures_of(self, member_ids: list[str], year: int) -> dict[str, dict[str, int]]:
-        """Each member's yearly figures (zeros where nothing happened): four grouped queries
-        whatever the number of members, so a whole year's statements cost a few scans."""
-        i, e, r, a, f = (orm.invoices.c, orm.ledger_entries.c, orm.payroll_runs.c, orm.activities.c,
-                         orm.share_fees.c)
+        """Each member's yearly figures (zeros where nothing happened): three grouped queries
+        whatever the number of members, so a whole year's statements cost a few scans.
+
+        Revenue and contribution are the ledger's: what payments credited that year, less the
+        credit notes issued that year (a credit note counts in its own year), so that
+        net = gross salaries + budget left - share fee, to the cent, in every year."""
+        e, r, a, f = orm.ledger_entries.c, orm.payroll_runs.c, orm.activities.c, orm.share_fees.c
         first, last = date(year, 1, 1), date(year, 12, 31)
         out = {m: dict.fromkeys(self.STATEMENT_FIGURES, 0) for m in member_ids}
         wanted = list(out)
@@ -447,14 +452,16 @@ class SqlBillingRepository:
             for member_id, *values in self.session.execute(query):
                 out[member_id].update(zip(names, (int(v) for v in values), strict=True))
 
-        fill(select(i.member_id, func.sum(i.net_cents), func.sum(i.contribution_cents))
-             .where(i.member_id.in_(wanted), i.year == year, i.state != "cancelled").group_by(i.member_id),
-             ("revenue", "contribution"))
-        fill(select(a.member_id, func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
+        def amounts(kind: EntryKind) -> Any:
+            return func.coalesce(func.sum(e.amount_cents).filter(e.kind == kind.value), 0)
+
+        fill(select(a.member_id, amounts(EntryKind.INVOICE) - amounts(EntryKind.CREDIT_NOTE),
+                    amounts(EntryKind.REVENUE_CONTRIBUTION) - amounts(EntryKind.CONTRIBUTION_REVERSAL),
+                    func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
                     func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
              .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
              .where(a.member_id.in_(wanted), e.on >= first, e.on <= last).group_by(a.member_id),
-             ("budget_in", "budget_out"))
+             ("revenue", "contribution", "budget_in", "budget_out"))
         # Employment: the payroll runs paid that year (what was actually paid, not reserved).
         fill(select(r.member_id, func.count(func.distinct(r.contract_id)), func.sum(r.social_charges_cents),
                     func.sum(r.employment_contribution_cents), func.sum(r.gross_cents))
@@ -463,6 +470,28 @@ class SqlBillingRepository:
         fill(select(f.member_id, func.sum(f.amount_cents))
              .where(f.member_id.in_(wanted), f.year == year).group_by(f.member_id), ("share_fee",))
         return out
+
+    def applied_rates_of(self, member_ids: list[str], year: int) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Per member, the rates actually applied in a year, ascending: (revenue contribution
+        rates of the contributions taken that year, employment contribution rates of the payroll
+        runs paid that year)."""
+        e, a, i, r, k = orm.ledger_entries.c, orm.activities.c, orm.invoices.c, orm.payroll_runs.c, orm.contracts.c
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        found: dict[str, tuple[set[int], set[int]]] = {m: (set(), set()) for m in member_ids}
+        taken = (select(a.member_id, i.contribution_rate_bp)
+                 .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id)
+                              .join(orm.invoices, i.number == e.reference))
+                 .where(a.member_id.in_(list(found)), e.kind == EntryKind.REVENUE_CONTRIBUTION.value,
+                        e.on >= first, e.on <= last).group_by(a.member_id, i.contribution_rate_bp))
+        for member_id, rate in self.session.execute(taken):
+            found[member_id][0].add(int(rate))
+        paid = (select(r.member_id, k.employment_rate_bp)
+                .select_from(orm.payroll_runs.join(orm.contracts, k.contract_id == r.contract_id))
+                .where(r.member_id.in_(list(found)), r.paid_on >= first, r.paid_on <= last)
+                .group_by(r.member_id, k.employment_rate_bp))
+        for member_id, rate in self.session.execute(paid):
+            found[member_id][1].add(int(rate))
+        return {m: (tuple(sorted(rev)), tuple(sorted(emp))) for m, (rev, emp) in found.items()}
 
     def member_count(self, after: str = "") -> int:
         return self.session.execute(select(func.count()).select_from(orm.members)
@@ -476,18 +505,20 @@ class SqlBillingRepository:
 
     # -- redistribution
     def revenue_by_member(self, start: date | None, end: date | None) -> list[tuple[str, int, str]]:
-        """(member id, revenue excl. VAT, sector of their largest activity) over a period:
-        invoices issued in the period and not cancelled."""
-        i, a = orm.invoices.c, orm.activities.c
-        where = [i.state != "cancelled", i.state != "draft"]
+        """(member id, revenue excl. VAT, sector of their largest activity) over a period, on the
+        paid basis: what clients' payments credited to the members' budgets in the period, less
+        the credit notes issued in it (an invoice never paid counts for nothing)."""
+        e, a = orm.ledger_entries.c, orm.activities.c
+        where = [e.kind.in_((EntryKind.INVOICE.value, EntryKind.CREDIT_NOTE.value))]
         if start:
-            where.append(i.issued_on >= start)
+            where.append(e.on >= start)
         if end:
-            where.append(i.issued_on <= end)
+            where.append(e.on <= end)
+        signed = func.sum(case((e.kind == EntryKind.INVOICE.value, e.amount_cents), else_=-e.amount_cents))
         rows = self.session.execute(
-            select(i.member_id, a.sector_code, func.sum(i.net_cents))
-            .select_from(orm.invoices.join(orm.activities, a.activity_id == i.activity_id))
-            .where(*where).group_by(i.member_id, a.sector_code)).all()
+            select(a.member_id, a.sector_code, signed)
+            .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
+            .where(*where).group_by(a.member_id, a.sector_code)).all()
         best: dict[str, tuple[int, str]] = {}
         totals: dict[str, int] = {}
         for member_id, sector, revenue in rows:

@@ -41,7 +41,8 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
         total_deductions_cents=s.total_deductions_cents, net_cents=s.net_cents,
         budget_in_cents=s.budget_in_cents, budget_out_cents=s.budget_out_cents,
         budget_left_cents=s.budget_left_cents, contracts_paid=s.contracts_paid,
-        gross_salaries_cents=s.gross_salaries_cents, html=rendered.html, text=rendered.text,
+        gross_salaries_cents=s.gross_salaries_cents, revenue_contribution_rates_bp=s.revenue_rates_bp,
+        employment_contribution_rates_bp=s.employment_rates_bp, html=rendered.html, text=rendered.text,
         pdf=render_statement_pdf(rendered.text, f"{s.member_id} {s.year}") if include_pdf else b"",
         stream_total=stream_total)
 
@@ -256,7 +257,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         results = services.simulate(self.uow, envelope, scenarios)
         return pb.SimulateRedistributionResponse(
             retained_cents=envelope.retained_cents, distributable_cents=envelope.distributable_cents,
-            results=[self._result(r) for r in results])
+            results=[self._result(r) for r in results], revenue_basis=services.REVENUE_BASIS)
 
     def AdoptRedistribution(self, request: pb.AdoptRedistributionRequest,
                             context: grpc.ServicerContext) -> pb.AdoptRedistributionResponse:
@@ -266,7 +267,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         result, lines = services.adopt(self.uow, request.envelope_id, request.name, envelope, scenario,
                                        services.spec_json(request), current_principal().subject)
         return pb.AdoptRedistributionResponse(envelope_id=request.envelope_id, result=self._result(result),
-                                              retained_cents=envelope.retained_cents, payout_lines=lines)
+                                              retained_cents=envelope.retained_cents, payout_lines=lines,
+                                              revenue_basis=services.REVENUE_BASIS)
 
     def ListPayouts(self, request: pb.ListPayoutsRequest, context: grpc.ServicerContext) -> pb.ListPayoutsResponse:
         _require("board", "admin", "teller")

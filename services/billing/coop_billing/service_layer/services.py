@@ -24,7 +24,7 @@ from coop_billing.adapters.repository import (
     utcnow,
 )
 from coop_billing.domain import redistribution as rd
-from coop_billing.domain.budget import ActivityLedger, LedgerEntry
+from coop_billing.domain.budget import ActivityLedger
 from coop_billing.domain.contract import ContractTerms, EmploymentContract
 from coop_billing.domain.contribution import RateChange, RateKind
 from coop_billing.domain.errors import (
@@ -41,7 +41,7 @@ from coop_billing.domain.invoice import (
     Invoice,
     InvoiceLine,
 )
-from coop_billing.domain.postings import post_credit_note, post_issued_invoice
+from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
 from coop_platform.batching import run_alone
@@ -258,9 +258,9 @@ def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> 
             except DomainError as refused:
                 results[n] = refused
         if accepted:
-            entries = _number_and_post(uow, issuing) if issuing else []
+            if issuing:
+                _number_and_issue(uow, issuing)
             uow.billing.add_invoices([stored for _, stored in accepted])
-            uow.billing.add_entries_of(entries)
             uow.commit()
         for n, stored in accepted:
             results[n] = stored
@@ -298,7 +298,7 @@ def add_invoice_lines(uow_factory: UowFactory, invoice_id: str, lines: list[Invo
 
 def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | None = None,
                   due_on: date | None = None) -> StoredInvoice:
-    """Give the invoice its gapless yearly number and post it (and its contribution) to the budget."""
+    """Give the invoice its gapless yearly number and fix its contribution (payments reach the budget)."""
     issued_on = _issue_date(issued_on)
     with uow_factory() as uow:
         stored = _invoice(uow, invoice_id, lock=True)
@@ -306,9 +306,8 @@ def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | No
         _require_good_standing(stored.invoice.member_id, member.status, member.in_good_standing,
                                member.member_number)
         stored.invoice.check_issuable(issued_on, due_on)
-        entries = _number_and_post(uow, [(stored, issued_on, due_on, None)])
+        _number_and_issue(uow, [(stored, issued_on, due_on, None)])
         uow.billing.save_invoice(stored)
-        uow.billing.add_entries_of(entries)
         uow.commit()
         return stored
 
@@ -331,34 +330,32 @@ def _require_good_standing(member_id: str, status: str | None, in_good_standing:
             {"member_id": member_id})
 
 
-def _number_and_post(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, date, date | None, str | None]]
-                     ) -> list[tuple[str, LedgerEntry]]:
-    """Number checked invoices (consecutive per year, in the given order), post each one and its
-    contribution to its budget and queue its invoice.issued event; returns the ledger entries
-    for the caller to write with the rows. The counter rows stay locked until commit, so the
-    rates are read first and the callers check every refusal before (check_issuable)."""
+def _number_and_issue(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, date, date | None, str | None]]
+                      ) -> None:
+    """Number checked invoices (consecutive per year, in the given order), fix each one's
+    contribution and queue its invoice.issued event. Nothing reaches the budget yet: payments
+    credit it (record_payment). The counter rows stay locked until commit, so the rates are read
+    first and the callers check every refusal before (check_issuable)."""
     schedule = uow.billing.schedule()
     years = sorted({issued_on.year for _, issued_on, _, _ in issuing})  # one lock order: no deadlock
     next_of = {year: uow.billing.take_numbers(INVOICE_SERIES, year, sum(
         1 for _, issued_on, _, _ in issuing if issued_on.year == year)) for year in years}
-    entries: list[tuple[str, LedgerEntry]] = []
     for stored, issued_on, due_on, correlation_id in issuing:
         invoice = stored.invoice
         invoice.issue(DocumentNumber(INVOICE_SERIES, issued_on.year, next_of[issued_on.year]), issued_on, due_on)
         next_of[issued_on.year] += 1
-        ledger = ActivityLedger(invoice.activity_id)
-        stored.contribution_cents = post_issued_invoice(ledger, invoice, schedule)
-        stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
-        entries += [(invoice.activity_id, entry) for entry in ledger.entries]
+        stored.contribution_cents, stored.contribution_rate_bp = issue_contribution(invoice, schedule)
         stored.issued_message = msg.invoice_to_pb(stored)
         uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=stored.issued_message),
                  subject=invoice.invoice_id, correlation_id=correlation_id)
-    return entries
 
 
 def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,
                    paid_on: date | None = None) -> StoredInvoice:
-    """Idempotent per payment id: the same payment recorded twice changes nothing."""
+    """Record money received on an invoice and credit its activity budget with the paid part of
+    the invoice's amount excl. VAT, less the same part of its contribution (postings.post_payment),
+    dated on the payment day. Idempotent per payment id: the same payment recorded twice changes
+    nothing."""
     payment_id = msg.check_text(payment_id, "payment_id", limit=100)
     msg.check_cents(amount_cents, "amount_cents")
     paid_on = paid_on or today()
@@ -373,6 +370,10 @@ def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, am
                                     {"field": "payment_id"})
             return stored
         payment = stored.invoice.record_payment(payment_id, amount_cents, paid_on)
+        ledger = uow.billing.ledger(stored.invoice.activity_id, reference=str(stored.invoice.number))
+        before = len(ledger.entries)
+        post_payment(ledger, stored.invoice, stored.contribution_cents, paid_on)
+        uow.billing.add_entries(stored.invoice.activity_id, _new_entries(ledger, before))
         uow.billing.save_invoice(stored, new_payments=[payment])
         uow.commit()
         return stored
@@ -879,8 +880,8 @@ def get_statement(uow_factory: UowFactory, member_id: str, year: int, language: 
     with uow_factory() as uow:
         member = _member(uow.read_only(), member_id)
         figures = uow.billing.statement_figures(member_id, year)
-        schedule = uow.billing.schedule()
-    return _render_statement(member, figures, schedule, year, language)
+        rates = uow.billing.applied_rates_of([member_id], year)[member_id]
+    return _render_statement(member, figures, rates, year, language)
 
 
 STATEMENT_CHUNK = 1000
@@ -927,11 +928,13 @@ def statements(uow_factory: UowFactory, year: int, language: str = "", after: st
                 members = uow.read_only().billing.members_page(cursor, min(STATEMENT_CHUNK, left))
                 if not members:
                     return
-                figures = uow.billing.statement_figures_of([m.member_id for m in members], year)
-                schedule = uow.billing.schedule()
+                ids = [m.member_id for m in members]
+                figures = uow.billing.statement_figures_of(ids, year)
+                rates = uow.billing.applied_rates_of(ids, year)
             for member in members:
                 try:
-                    yield _render_statement(member, figures[member.member_id], schedule, year, language)
+                    yield _render_statement(member, figures[member.member_id], rates[member.member_id], year,
+                                            language)
                 except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
                     yield statement_failure(member.member_id, year, exc)
             cursor, left = members[-1].member_id, left - len(members)
@@ -939,10 +942,9 @@ def statements(uow_factory: UowFactory, year: int, language: str = "", after: st
     return total, generate()
 
 
-def _render_statement(member: Any, figures: dict[str, int], schedule: Any, year: int,
-                      language: str) -> RenderedStatement:
+def _render_statement(member: Any, figures: dict[str, int], rates: tuple[tuple[int, ...], tuple[int, ...]],
+                      year: int, language: str) -> RenderedStatement:
     lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
-    on = min(date(year, 12, 31), today())
     name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member.member_id
     for figure, cents in figures.items():
         msg.int64(cents, f"statement {year}: {figure}")
@@ -952,15 +954,16 @@ def _render_statement(member: Any, figures: dict[str, int], schedule: Any, year:
         employer_social_charges_cents=figures["social"], employment_contribution_cents=figures["employment"],
         share_fee_cents=figures["share_fee"], budget_in_cents=figures["budget_in"],
         budget_out_cents=figures["budget_out"], contracts_paid=figures["contracts"],
-        gross_salaries_cents=figures["gross"],
-        revenue_rate_bp=schedule.rate_at(RateKind.REVENUE, on),
-        employment_rate_bp=schedule.rate_at(RateKind.EMPLOYMENT, on))
+        gross_salaries_cents=figures["gross"], revenue_rates_bp=rates[0], employment_rates_bp=rates[1])
     return RenderedStatement(statement, lang, render_html(statement, lang), render_text(statement, lang))
 
 
 # ------------------------------------------------------------------ redistribution
 
 MAX_SCENARIOS = 10
+#: The revenue every allocation key weighs (shown in the simulation's output): what clients paid
+#: excl. VAT in the reference period, less the credit notes issued in it (repository.revenue_by_member).
+REVENUE_BASIS = "paid"
 
 
 def envelope_from_pb(spec: pb.EnvelopeSpec) -> rd.Envelope:

@@ -54,8 +54,9 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
     client_id, _, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "")
     from coop_billing.domain.invoice import InvoiceLine
 
-    services.create_invoice(uow_factory, services.new_invoice(
+    invoice = services.create_invoice(uow_factory, services.new_invoice(
         member_id, activity.activity_id, client_id, [InvoiceLine("Big job", "1", 100_000_000, "0")], issue=True))
+    services.record_payment(uow_factory, invoice.invoice.invoice_id, "bank-1", 100_000_000)  # the budget
     return member_id, activity.activity_id
 
 

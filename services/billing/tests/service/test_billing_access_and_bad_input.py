@@ -59,7 +59,7 @@ def test_lists_are_paginated(svc, h):
         if not token:
             break
     assert sorted(seen) == sorted(created) and len(seen) == 7
-    h.issued_invoice(svc, member, act, cl)
+    h.paid_invoice(svc, member, act, cl)
     entries, token = [], ""
     while True:
         budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id, page_size=1, page_token=token),

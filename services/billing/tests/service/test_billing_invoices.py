@@ -55,25 +55,34 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     assert issued.state == pb.INVOICE_STATE_ISSUED
     assert issued.number.startswith(f"{date.today().year}-")
     assert issued.contribution_cents == 13_325 and issued.contribution_rate_bp == 650  # 6.5 % of 205,000
+    # issued is not paid: nothing reaches the budget yet (a client who never pays inflates nothing)
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
-    assert budget.balance_cents == 205_000 - 13_325 and budget.available_cents == budget.balance_cents
-    assert [(e.kind, e.reference) for e in budget.entries] == [
-        ("invoice", issued.number), ("revenue_contribution", issued.number)]
+    assert budget.balance_cents == 0 and list(budget.entries) == []
     # an issued invoice is never edited
     err = h.code_of(svc.stub.AddInvoiceLines, pb.AddInvoiceLinesRequest(
         invoice_id=issued.invoice_id, lines=[h.line()]), metadata=member.md)
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-    # under-payment, then over-payment; the same payment twice changes nothing
+    # under-payment: the paid part of the net (and of the contribution) reaches the budget
     part = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-1", amount_cents=100_000), metadata=h.TELLER)
     assert part.state == pb.INVOICE_STATE_PARTIALLY_PAID and part.due_cents == issued.total_cents - 100_000
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    # 205,000 x 100,000 / 247,300 = 82,895 (half up); 13,325 x 100,000 / 247,300 = 5,388
+    assert [(e.kind, e.amount_cents) for e in budget.entries] == [("invoice", 82_895), ("revenue_contribution", 5_388)]
+    # the same payment twice changes nothing
     again = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-1", amount_cents=100_000), metadata=h.TELLER)
     assert again.paid_cents == 100_000
+    # over-payment: the rest of the invoice, exactly; the excess is the client's credit, not revenue
     paid = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-2", amount_cents=200_000), metadata=h.TELLER)
     assert paid.state == pb.INVOICE_STATE_PAID
     assert paid.credit_balance_cents == 300_000 - issued.total_cents and paid.due_cents == 0
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    assert budget.balance_cents == 205_000 - 13_325 and budget.available_cents == budget.balance_cents
+    assert [(e.kind, e.reference, e.on) for e in budget.entries][2:] == [
+        ("invoice", issued.number, date.today().isoformat()),
+        ("revenue_contribution", issued.number, date.today().isoformat())]
     assert h.code_of(svc.stub.RecordPayment, pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-3", amount_cents=1), metadata=h.TELLER
     ).code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -81,13 +90,15 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     assert h.code_of(svc.stub.RecordPayment, pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-4", amount_cents=1), metadata=member.md
     ).code() == grpc.StatusCode.PERMISSION_DENIED
-    # the credit note reverses the ledger to the cent
+    # the credit note reverses what the payments credited, to the cent
     cancelled = svc.stub.CancelInvoice(pb.CancelInvoiceRequest(
         invoice_id=issued.invoice_id, reason="wrong client"), metadata=h.ADMIN)
     assert cancelled.state == pb.INVOICE_STATE_CANCELLED
     assert cancelled.credit_note_number.startswith("CN-") and cancelled.credit_balance_cents == 300_000
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
-    assert budget.balance_cents == 0 and len(budget.entries) == 4
+    assert budget.balance_cents == 0 and len(budget.entries) == 6
+    assert [(e.kind, e.amount_cents) for e in budget.entries][4:] == [
+        ("credit_note", 205_000), ("contribution_reversal", 13_325)]
     assert h.code_of(svc.stub.CancelInvoice, pb.CancelInvoiceRequest(
         invoice_id=issued.invoice_id, reason="again"), metadata=h.ADMIN).code() == grpc.StatusCode.FAILED_PRECONDITION
     names = [e["type"] for e in svc.outbox(subject=issued.invoice_id)]
@@ -164,12 +175,15 @@ def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
     assert issued.issued_on == yesterday.isoformat()
     assert issued.due_on == (yesterday + timedelta(days=30)).isoformat()
     assert issued.net_cents == 205_000 and issued.contribution_cents == 13_325
+    stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
+    assert stored == issued
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    assert budget.balance_cents == 0  # until the client pays
+    h.pay(svc, issued)
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
     assert budget.balance_cents == 205_000 - 13_325
     assert [(e.kind, e.reference) for e in budget.entries] == [
         ("invoice", issued.number), ("revenue_contribution", issued.number)]
-    stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
-    assert stored == issued
     assert [e["type"] for e in svc.outbox(subject=issued.invoice_id)] == ["coop.billing.invoice.issued.v1"]
 
 

@@ -23,6 +23,13 @@ def test_migrations_match_the_tables_the_code_uses(svc):
         assert compare_metadata(MigrationContext.configure(conn), orm.metadata) == []
 
 
+def _database(backend: str, tmp_path):
+    """A brand-new billing database on PostgreSQL, or a SQLite file (make run's)."""
+    if backend == "postgresql":
+        return postgres_database("coop_billing_mig")
+    return nullcontext(f"sqlite:///{tmp_path}/billing.db")
+
+
 def _paid_fee_before_partial_payments(url: str) -> str:
     engine = create_engine(url)
     fee_id, now = str(uuid.uuid4()), datetime.now(UTC)
@@ -37,8 +44,7 @@ def _paid_fee_before_partial_payments(url: str) -> str:
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_0002_backfills_one_payment_per_paid_fee_and_downgrades(backend, tmp_path):
-    sqlite_url = f"sqlite:///{tmp_path}/billing.db"
-    with postgres_database("coop_billing_mig") if backend == "postgresql" else nullcontext(sqlite_url) as url:
+    with _database(backend, tmp_path) as url:
         upgrade("billing", url, "0001")
         fee_id = _paid_fee_before_partial_payments(url)
         upgrade("billing", url)
@@ -64,8 +70,7 @@ def test_0002_backfills_one_payment_per_paid_fee_and_downgrades(backend, tmp_pat
 def test_0003_takes_the_employee_names_out_of_contract_events_in_the_outbox(backend, tmp_path):
     from coop_platform.envelope import dumps, make_envelope
 
-    sqlite_url = f"sqlite:///{tmp_path}/billing.db"
-    with postgres_database("coop_billing_mig") if backend == "postgresql" else nullcontext(sqlite_url) as url:
+    with _database(backend, tmp_path) as url:
         upgrade("billing", url, "0002_payroll_shares")
         employee = {"memberId": str(uuid.uuid4()), "memberNumber": "M000042", "givenName": "Marie",
                     "familyName": "Dubois", "preferredLanguage": "fr"}
@@ -91,3 +96,32 @@ def test_0003_takes_the_employee_names_out_of_contract_events_in_the_outbox(back
         assert {"status_at", "identity_at", "erased_at"} <= members
         downgrade("billing", url, "0002_payroll_shares")
         upgrade("billing", url)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0004_gives_existing_contracts_the_rates_of_their_start_date(backend, tmp_path):
+    with _database(backend, tmp_path) as url:
+        upgrade("billing", url, "0003_member_event_times")
+        engine = create_engine(url)
+        now = datetime.now(UTC)
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO rates (kind, effective_from, basis_points) "
+                              "VALUES ('employment', '2030-01-01', 800)"))
+            conn.execute(text("INSERT INTO activities (activity_id, member_id, name, sector_code, created_at) "
+                              "VALUES ('a1', 'm1', 'Design', '74.10', :now)"), {"now": now})
+            for contract_id, start in (("before", "2029-06-01"), ("after", "2030-06-01")):
+                conn.execute(text(
+                    "INSERT INTO contracts (contract_id, member_id, activity_id, state, start_date, end_date, days, "
+                    "gross_cents, job_title, joint_committee, social_charges_cents, employer_cost_cents, "
+                    "employment_contribution_cents, total_cost_cents, reserved_cents, revision, created_at, "
+                    "updated_at) VALUES (:c, 'm1', 'a1', 'reserved', :s, :s, 1, 100, 'x', '200', 27, 127, 10, "
+                    "137, 137, 1, :now, :now)"), {"c": contract_id, "s": start, "now": now})
+        engine.dispose()
+        upgrade("billing", url)
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            rates = dict((r[0], tuple(r[1:])) for r in conn.execute(text(
+                "SELECT contract_id, social_charges_rate_bp, employment_rate_bp FROM contracts")))
+        engine.dispose()
+        assert rates == {"before": (2700, 750), "after": (2700, 800)}
+        downgrade("billing", url, "0003_member_event_times")
