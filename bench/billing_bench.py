@@ -9,8 +9,9 @@ member's yearly statement (41,702) and a redistribution envelope simulated with 
             service layer reads) with their share fee rows, one activity per member (SQL COPY);
         clients: CreateClient over gRPC (Belgian VAT numbers, deduplicated)
     issuer processes (python -m bench.billing_bench issuers ...): N threads each, one channel per
-        thread, each invoice as its member (member token) with 2 lines and an issue date spread
-        over the year: by default one CreateInvoice(issue=true) call (the portal's "create and
+        thread, each invoice as its member (member token) with 2 lines, issued today (invoice numbers
+        follow dates, so a past date would be refused once today's are issued): by default one
+        CreateInvoice(issue=true) call (the portal's "create and
         send"); with --invoice-flow three-calls CreateInvoice (1 line) -> AddInvoiceLines (1 line)
         -> IssueInvoice. Runs until
         --invoices are issued or --invoice-seconds of measurement have passed, whichever first;
@@ -276,7 +277,6 @@ def _issuers_main(args: argparse.Namespace) -> int:
     secret = os.environ["COOP_JWT_SECRET"]
     plan = json.loads(Path(args.plan).read_text())
     members, weights, clients = plan["members"], plan["weights"], plan["clients"]
-    days = [date.fromisoformat(d) for d in plan["days"]]
     tokens: dict[str, list[tuple[str, str]]] = {}
     t_measure = args.start_at + args.warmup
     t_end = t_measure + args.duration
@@ -324,7 +324,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
                 if args.flow == "one-call":
                     done = create(pb.CreateInvoiceRequest(
                         member_id=member_id, activity_id=activity_id, client_id=rnd.choice(clients),
-                        lines=[line(rnd, 1), line(rnd, 2)], issue=True, issued_on=rnd.choice(days).isoformat()),
+                        lines=[line(rnd, 1), line(rnd, 2)], issue=True),
                         metadata=md, timeout=60)
                     t1 = t2 = t3 = time.perf_counter()
                     if not done.number:
@@ -343,8 +343,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
                     metadata=md, timeout=60)
                 t2 = time.perf_counter()
                 step = "issue"
-                done = issue(pb.IssueInvoiceRequest(invoice_id=draft.invoice_id,
-                                                    issued_on=rnd.choice(days).isoformat()), metadata=md, timeout=60)
+                done = issue(pb.IssueInvoiceRequest(invoice_id=draft.invoice_id), metadata=md, timeout=60)
                 t3 = time.perf_counter()
                 if not done.number:
                     raise RuntimeError("issued without a number")

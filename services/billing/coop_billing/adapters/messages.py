@@ -156,12 +156,13 @@ def decode_token(token: str, arity: int) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ responses
 
-def _ts(value: datetime | None) -> Timestamp | None:
+def timestamp(value: datetime | None) -> Timestamp | None:
     if value is None:
         return None
     ts = Timestamp()
     ts.FromDatetime(value)
     return ts
+
 
 
 def _iso(value: date | None) -> str:
@@ -175,7 +176,7 @@ def client_to_pb(client_id: str, client: Client | Any) -> pb.Client:
 
 def activity_to_pb(row: Any) -> pb.Activity:
     return pb.Activity(activity_id=row.activity_id, member_id=row.member_id, name=row.name,
-                       sector_code=row.sector_code, created_at=_ts(row.created_at))
+                       sector_code=row.sector_code, created_at=timestamp(row.created_at))
 
 
 def entry_to_pb(row: Any) -> pb.LedgerEntry:
@@ -225,7 +226,7 @@ def contract_to_pb(stored: StoredContract) -> pb.Contract:
     return pb.Contract(contract_id=c.contract_id, member_id=c.member_id, activity_id=c.activity_id,
                        state=CONTRACT_STATE_TO_PB[c.state], terms=terms_to_pb(c.terms), cost=cost_to_pb(c.cost),
                        reserved_cents=c.reserved_cents, revision=stored.revision,
-                       created_at=_ts(stored.created_at), updated_at=_ts(stored.updated_at),
+                       created_at=timestamp(stored.created_at), updated_at=timestamp(stored.updated_at),
                        gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
 
@@ -238,7 +239,7 @@ def payroll_run_to_pb(row: Any) -> pb.PayrollRun:
                              employer_cost_cents=employer_cost,
                              employment_contribution_cents=row.employment_contribution_cents,
                              total_cents=row.total_cents),
-        recorded_at=_ts(row.recorded_at))
+        recorded_at=timestamp(row.recorded_at))
 
 
 def employee_from_row(row: Any) -> events_pb2.Employee:
@@ -252,7 +253,7 @@ def share_fee_to_pb(row: Any, member_number: str = "", payments: list[Any] | Non
     return pb.ShareFee(fee_id=row.fee_id, member_id=row.member_id, member_number=member_number, year=row.year,
                        amount_cents=row.amount_cents, number=row.number,
                        state=SHARE_FEE_STATE_TO_PB[row.state], paid_cents=row.paid_cents,
-                       bank_reference=row.bank_reference or "", paid_at=_ts(row.paid_at),
+                       bank_reference=row.bank_reference or "", paid_at=timestamp(row.paid_at),
                        due_cents=max(row.amount_cents - row.paid_cents, 0),
                        payments=[pb.ShareFeePayment(bank_reference=p.bank_reference, amount_cents=p.amount_cents,
-                                                    recorded_at=_ts(p.recorded_at)) for p in payments or ()])
+                                                    recorded_at=timestamp(p.recorded_at)) for p in payments or ()])

@@ -97,12 +97,25 @@ rates = Table(
 )
 
 # One row per (series, year): locked FOR UPDATE while a number is taken (gapless numbering).
+# last_on: the date of the series' latest document; an earlier one is refused (numbers follow dates).
 number_counters = Table(
     "number_counters",
     metadata,
     Column("series", String(4), primary_key=True),
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("last_value", Integer, nullable=False),
+    Column("last_on", Date, nullable=True),
+)
+
+# One row per year anything was dated in. A closed year (closed_at set, CloseYear) takes nothing
+# dated inside it any more. Every dated write holds its year's row FOR SHARE until it commits and
+# CloseYear takes it FOR UPDATE, so a write and the closing of its year never overlap.
+fiscal_years = Table(
+    "fiscal_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", String(100), nullable=True),
 )
 
 invoices = Table(

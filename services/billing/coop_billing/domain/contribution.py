@@ -1,7 +1,9 @@
 """Contribution rates with effective dates, and the contributions they produce.
 
 Rates are integer basis points (650 = 6.5 %). A rate change takes effect ON its
-``effective_from`` date: the day before still uses the previous rate.
+``effective_from`` date: the day before still uses the previous rate. Changes are never
+retroactive (the service refuses an ``effective_from`` before today), so a contribution once
+fixed keeps its rate.
 
 When the revenue contribution is taken (documented choice):
     on the invoice amount EXCLUDING VAT (VAT is the State's money, not revenue),

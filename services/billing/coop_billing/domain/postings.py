@@ -27,13 +27,13 @@ from .invoice import Invoice, InvoiceState
 from .money import div_round_half_up
 
 
-def issue_contribution(invoice: Invoice, schedule: RateSchedule) -> tuple[int, int]:
-    """(contribution cents, rate in basis points) of an issued invoice: fixed at issue, on its
-    amount excl. VAT at the rate in force on its issue date; taken as it is paid."""
-    if invoice.state is InvoiceState.DRAFT or invoice.issued_on is None:
-        raise FailedPrecondition("only an issued invoice has a contribution")
-    contribution = revenue_contribution_cents(invoice.totals().net_cents, schedule, invoice.issued_on)
-    return contribution, schedule.rate_at(RateKind.REVENUE, invoice.issued_on)
+def issue_contribution(invoice: Invoice, schedule: RateSchedule, issued_on: date) -> tuple[int, int]:
+    """(contribution cents, rate in basis points) of the invoice issued on `issued_on`: fixed at
+    issue, on its amount excl. VAT at the rate in force that day, and taken as it is paid.
+    Computed before the invoice takes its number, so that a date without a rate (NotFound)
+    refuses that invoice alone."""
+    contribution = revenue_contribution_cents(invoice.totals().net_cents, schedule, issued_on)
+    return contribution, schedule.rate_at(RateKind.REVENUE, issued_on)
 
 
 def post_payment(ledger: ActivityLedger, invoice: Invoice, contribution_cents: int, on: date) -> tuple[int, int]:

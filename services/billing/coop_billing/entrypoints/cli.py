@@ -10,6 +10,7 @@ Straight on the database, no api needed (`python -m coop_billing.entrypoints.cli
     record-payroll CONTRACT_ID --gross-cents 150000 --reference PR-2027-03 [--paid-on 2027-03-31]
                                                         record a payroll run paid on a contract
     complete-contract CONTRACT_ID                       complete an ended contract, releasing the rest
+    close-year --year 2026                              close a year that has ended (irreversible)
 """
 
 from __future__ import annotations
@@ -127,6 +128,13 @@ def _complete_contract(uow_factory: services.UowFactory, args: argparse.Namespac
           f" released {released} cents to the activity budget")
 
 
+def _close_year(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
+    row, already = services.close_year(uow_factory, args.year, f"cli:{os.environ.get('USER', 'admin')}")
+    verb = "was already closed" if already else "is closed"
+    print(f"{row.year} {verb} (since {row.closed_at:%Y-%m-%d %H:%M} UTC, by {row.closed_by}): "
+          "nothing can be dated inside it any more")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coop_billing.entrypoints.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +151,9 @@ def build_parser() -> argparse.ArgumentParser:
     done = sub.add_parser("complete-contract", help="complete an ended contract; what is still reserved goes back")
     done.add_argument("contract_id")
     done.set_defaults(run=_complete_contract)
+    close = sub.add_parser("close-year", help="close a year that has ended: nothing is dated inside it any more")
+    close.add_argument("--year", type=int, required=True)
+    close.set_defaults(run=_close_year)
     return parser
 
 

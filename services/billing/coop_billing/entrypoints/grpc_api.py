@@ -156,6 +156,12 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
             pb.Rate(kind=c.kind.value, effective_from=c.effective_from.isoformat(), basis_points=c.basis_points)
             for c in services.list_rates(self.uow)])
 
+    def CloseYear(self, request: pb.CloseYearRequest, context: grpc.ServicerContext) -> pb.CloseYearResponse:
+        _require("admin")
+        row, already = services.close_year(self.uow, request.year, current_principal().subject)
+        return pb.CloseYearResponse(year=row.year, closed_at=msg.timestamp(row.closed_at), closed_by=row.closed_by,
+                                    already_closed=already)
+
     # -- contracts
     def RequestContract(self, request: pb.RequestContractRequest, context: grpc.ServicerContext) -> pb.Contract:
         _self_or(request.member_id, "admin")

@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -234,17 +234,33 @@ def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> StoredInvoic
     return run_alone(partial(create_invoices, uow_factory), request)
 
 
+@dataclass
+class _Issuing:
+    """One invoice of a batch that passed every check and is about to take its number."""
+
+    position: int  # in the batch
+    stored: StoredInvoice
+    issued_on: date
+    due_on: date | None
+    correlation_id: str | None
+
+
 def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[StoredInvoice | DomainError]:
     """Create (and issue) several invoices in one transaction: one result per request, a
-    refusal for the requests that are refused, which write nothing. Issued ones take
-    consecutive numbers under one hold of the numbering lock, so concurrent callers
-    batched together (coop_platform.batching) share one lock hold and one commit."""
+    refusal for the requests that are refused, which write nothing. Every check that can refuse
+    runs per request (standing, lines, closed year, rate of the date), so one caller's refusal
+    never fails the batch. Issued ones take consecutive numbers, in date order, under one hold of
+    the numbering lock, so concurrent callers batched together (coop_platform.batching) share
+    one lock hold and one commit."""
     results: list[StoredInvoice | DomainError | None] = [None] * len(requests)
     with uow_factory() as uow:
         activities = uow.billing.activities_with_standing(r.activity_id for r in requests)
         clients = uow.billing.clients(r.client_id for r in requests)
+        dated = {r.issued_on.year for r in requests if r.issued_on is not None}
+        years = uow.billing.fiscal_years(dated) if dated else {}
+        schedule = uow.billing.schedule() if dated else None
         accepted: list[tuple[int, StoredInvoice]] = []
-        issuing: list[tuple[StoredInvoice, date, date | None, str | None]] = []
+        issuing: list[_Issuing] = []
         for n, request in enumerate(requests):
             try:
                 stored = _draft(request, activities.get(request.activity_id), clients.get(request.client_id))
@@ -252,19 +268,30 @@ def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> 
                     activity = activities[request.activity_id]
                     _require_good_standing(request.member_id, activity.member_status, activity.in_good_standing,
                                            activity.member_number)
-                    stored.invoice.check_issuable(request.issued_on, request.due_on)
-                    issuing.append((stored, request.issued_on, request.due_on, request.correlation_id))
+                    issuing.append(_checked_issue(n, stored, years, schedule, request.issued_on, request.due_on,
+                                                  request.correlation_id))
                 accepted.append((n, stored))
             except DomainError as refused:
                 results[n] = refused
+        if issuing:
+            for n, refused in _number_and_issue(uow, issuing).items():
+                results[n] = refused
+            accepted = [(n, stored) for n, stored in accepted if results[n] is None]
         if accepted:
-            if issuing:
-                _number_and_issue(uow, issuing)
             uow.billing.add_invoices([stored for _, stored in accepted])
             uow.commit()
         for n, stored in accepted:
             results[n] = stored
     return results  # type: ignore[return-value]
+
+
+def _checked_issue(position: int, stored: StoredInvoice, years: dict[int, Any], schedule: Any, issued_on: date,
+                   due_on: date | None, correlation_id: str | None) -> _Issuing:
+    """Every reason issuing would refuse, before a number is taken; the contribution is fixed."""
+    stored.invoice.check_issuable(issued_on, due_on)
+    _require_open(years, issued_on, "issued_on")
+    stored.contribution_cents, stored.contribution_rate_bp = issue_contribution(stored.invoice, schedule, issued_on)
+    return _Issuing(position, stored, issued_on, due_on, correlation_id)
 
 
 def _draft(request: NewInvoice, activity: Any, client_row: Any) -> StoredInvoice:
@@ -305,18 +332,56 @@ def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | No
         member = _member(uow, stored.invoice.member_id)
         _require_good_standing(stored.invoice.member_id, member.status, member.in_good_standing,
                                member.member_number)
-        stored.invoice.check_issuable(issued_on, due_on)
-        _number_and_issue(uow, [(stored, issued_on, due_on, None)])
+        issuing = _checked_issue(0, stored, uow.billing.fiscal_years([issued_on.year]), uow.billing.schedule(),
+                                 issued_on, due_on, None)
+        refused = _number_and_issue(uow, [issuing])
+        if refused:
+            raise refused[0]
         uow.billing.save_invoice(stored)
         uow.commit()
         return stored
+
+
+#: How far back an invoice may be dated (its issue date is normally today).
+MAX_BACKDATE_DAYS = 31
 
 
 def _issue_date(issued_on: date | None) -> date:
     issued_on = issued_on or today()
     if issued_on > today():
         raise InvalidArgument("an invoice cannot be issued in the future", {"field": "issued_on"})
+    if issued_on < today() - timedelta(days=MAX_BACKDATE_DAYS):
+        raise InvalidArgument(f"an invoice is dated at most {MAX_BACKDATE_DAYS} days back "
+                              f"(on or after {today() - timedelta(days=MAX_BACKDATE_DAYS)})", {"field": "issued_on"})
     return issued_on
+
+
+def _require_open(years: dict[int, Any], day: date, field: str) -> None:
+    """Refuse a date inside a closed year (`years`: rows of fiscal_years, held FOR SHARE)."""
+    row = years.get(day.year)
+    if row is not None and row.closed_at is not None:
+        raise FailedPrecondition(f"{day.year} is closed: nothing can be dated {day} any more",
+                                 {"field": field, "year": day.year})
+
+
+def _open_for(uow: BillingUnitOfWork, day: date, field: str) -> None:
+    """`day`'s year is open, and stays open until this unit commits (its row held FOR SHARE)."""
+    _require_open(uow.billing.fiscal_years([day.year]), day, field)
+
+
+def _before_series(series: str, day: date, last_on: date | None, field: str) -> FailedPrecondition:
+    name = f"{series}-{day.year}" if series else str(day.year)
+    return FailedPrecondition(
+        f"the latest document of series {name} is dated {last_on}: numbers follow dates, so none can be "
+        f"dated {day} any more", {"field": field, "last_on": last_on.isoformat() if last_on else ""})
+
+
+def _dated_number(uow: BillingUnitOfWork, series: str, day: date, field: str) -> DocumentNumber:
+    """The next number of a dated series, refused when `day` is before its latest document."""
+    first = uow.billing.take_numbers(series, day.year, 1, first_on=day, last_on=day)
+    if first is None:
+        raise _before_series(series, day, uow.billing.series_last_on(series, day.year), field)
+    return DocumentNumber(series, day.year, first)
 
 
 def _require_good_standing(member_id: str, status: str | None, in_good_standing: bool | None,
@@ -330,24 +395,37 @@ def _require_good_standing(member_id: str, status: str | None, in_good_standing:
             {"member_id": member_id})
 
 
-def _number_and_issue(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, date, date | None, str | None]]
-                      ) -> None:
-    """Number checked invoices (consecutive per year, in the given order), fix each one's
-    contribution and queue its invoice.issued event. Nothing reaches the budget yet: payments
-    credit it (record_payment). The counter rows stay locked until commit, so the rates are read
-    first and the callers check every refusal before (check_issuable)."""
-    schedule = uow.billing.schedule()
-    years = sorted({issued_on.year for _, issued_on, _, _ in issuing})  # one lock order: no deadlock
-    next_of = {year: uow.billing.take_numbers(INVOICE_SERIES, year, sum(
-        1 for _, issued_on, _, _ in issuing if issued_on.year == year)) for year in years}
-    for stored, issued_on, due_on, correlation_id in issuing:
-        invoice = stored.invoice
-        invoice.issue(DocumentNumber(INVOICE_SERIES, issued_on.year, next_of[issued_on.year]), issued_on, due_on)
-        next_of[issued_on.year] += 1
-        stored.contribution_cents, stored.contribution_rate_bp = issue_contribution(invoice, schedule)
-        stored.issued_message = msg.invoice_to_pb(stored)
-        uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=stored.issued_message),
-                 subject=invoice.invoice_id, correlation_id=correlation_id)
+def _number_and_issue(uow: BillingUnitOfWork, issuing: list[_Issuing]) -> dict[int, DomainError]:
+    """Number checked invoices, consecutive per year in date order (then arrival order), and queue
+    their invoice.issued events; returns the refusals by batch position: an invoice dated before
+    its series' latest one (another caller issued a later date meanwhile) is refused alone, the
+    others are numbered. Nothing reaches the budget yet: payments credit it (record_payment). The
+    counter rows stay locked until commit, so the callers check every other refusal before."""
+    refused: dict[int, DomainError] = {}
+    by_year: dict[int, list[_Issuing]] = {}
+    for item in sorted(issuing, key=lambda i: (i.issued_on, i.position)):
+        by_year.setdefault(item.issued_on.year, []).append(item)
+    for year in sorted(by_year):  # one lock order: no deadlock
+        group = by_year[year]
+        first = uow.billing.take_numbers(INVOICE_SERIES, year, len(group), first_on=group[0].issued_on,
+                                         last_on=group[-1].issued_on)
+        if first is None:  # some are dated before the series' latest invoice
+            last_on = uow.billing.series_last_on(INVOICE_SERIES, year)
+            refused.update({i.position: _before_series(INVOICE_SERIES, i.issued_on, last_on, "issued_on")
+                            for i in group if last_on and i.issued_on < last_on})
+            group = [i for i in group if i.position not in refused]
+            if not group:
+                continue
+            first = uow.billing.take_numbers(INVOICE_SERIES, year, len(group), first_on=group[0].issued_on,
+                                             last_on=group[-1].issued_on)
+            assert first is not None  # the lock is held and every date left is on or after last_on
+        for offset, item in enumerate(group):
+            invoice = item.stored.invoice
+            invoice.issue(DocumentNumber(INVOICE_SERIES, year, first + offset), item.issued_on, item.due_on)
+            item.stored.issued_message = msg.invoice_to_pb(item.stored)
+            uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=item.stored.issued_message),
+                     subject=invoice.invoice_id, correlation_id=item.correlation_id)
+    return refused
 
 
 def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,
@@ -369,6 +447,7 @@ def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, am
                 raise AlreadyExists(f"payment {payment_id} was recorded with other figures",
                                     {"field": "payment_id"})
             return stored
+        _open_for(uow, paid_on, "paid_on")  # its ledger entries are dated paid_on
         payment = stored.invoice.record_payment(payment_id, amount_cents, paid_on)
         ledger = uow.billing.ledger(stored.invoice.activity_id, reference=str(stored.invoice.number))
         before = len(ledger.entries)
@@ -381,6 +460,9 @@ def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, am
 
 def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
                    on: date | None = None) -> StoredInvoice:
+    """Cancel an issued invoice by a credit note dated `on` (today by default), in the credit-note
+    series of that year: it reverses what the invoice's payments credited, and counts in its own
+    year. Refused in a closed year, and before the series' latest credit note (numbers follow dates)."""
     reason = msg.check_text(reason, "reason")
     on = on or today()
     if on > today():
@@ -394,7 +476,8 @@ def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
             raise FailedPrecondition("invoice is already cancelled", {"state": "cancelled"})
         if invoice.issued_on and on < invoice.issued_on:
             raise InvalidArgument("credit note is dated before the invoice", {"field": "on"})
-        number = DocumentNumber(CREDIT_NOTE_SERIES, on.year, uow.billing.next_number(CREDIT_NOTE_SERIES, on.year))
+        _open_for(uow, on, "on")
+        number = _dated_number(uow, CREDIT_NOTE_SERIES, on, "on")
         invoice.cancel(number, on, reason)
         ledger = uow.billing.ledger(invoice.activity_id, reference=str(invoice.number))
         before = len(ledger.entries)
@@ -435,12 +518,18 @@ def _check_time_token(after: tuple[str, ...]) -> None:
 # ------------------------------------------------------------------ rates
 
 def set_rate(uow_factory: UowFactory, kind: str, effective_from: date, basis_points: int) -> RateChange:
+    """A rate change taking effect on `effective_from`: today or later (never retroactive), and
+    never inside a closed year."""
     try:
         rate_kind = RateKind(kind)
     except ValueError:
         raise InvalidArgument(f"kind must be one of {[k.value for k in RateKind]}", {"field": "kind"}) from None
     change = RateChange(rate_kind, effective_from, basis_points)
+    if effective_from < today():
+        raise InvalidArgument(f"a rate changes today ({today()}) or later, never retroactively: every "
+                              "contribution already fixed keeps its rate", {"field": "effective_from"})
     with uow_factory() as uow:
+        _open_for(uow, effective_from, "effective_from")
         if not uow.billing.add_rate(change):
             raise AlreadyExists(f"a {kind} rate already takes effect on {effective_from}")
         uow.commit()
@@ -451,6 +540,20 @@ def list_rates(uow_factory: UowFactory) -> list[RateChange]:
     with uow_factory() as uow:
         schedule = uow.read_only().billing.schedule()
     return [c for kind in RateKind for c in schedule.changes(kind)]
+
+
+# ------------------------------------------------------------------ closed years
+
+def close_year(uow_factory: UowFactory, year: int, actor: str) -> tuple[Any, bool]:
+    """Close a year that has ended: (its fiscal_years row, closed before). From then on nothing is
+    dated inside it, so its statements never change; waits for the writes still dated in it."""
+    check_year(year)
+    if year >= today().year:
+        raise FailedPrecondition(f"{year} has not ended: a year is closed once it is over", {"field": "year"})
+    with uow_factory() as uow:
+        row, already = uow.billing.close_year(year, actor, utcnow())
+        uow.commit()
+    return row, already
 
 
 # ------------------------------------------------------------------ contracts
@@ -589,6 +692,7 @@ def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference:
                     {"field": "payroll_reference"})
             return stored, previous, True
         member = _member(uow, contract.member_id)
+        _open_for(uow, paid_on, "paid_on")  # the run and its ledger entry are dated paid_on
         before = len(ledger.entries)
         run = contract.record_payroll(ledger, gross_cents, paid_on, reference, on_day)
         uow.billing.add_entries(contract.activity_id, _new_entries(ledger, before))
@@ -636,6 +740,7 @@ def _bill_share_fee(uow: BillingUnitOfWork, member: Any, year: int, amount_cents
     existing = uow.billing.share_fee(member_id, year)
     if existing is not None:
         return existing, False
+    _require_open(uow.billing.fiscal_years([year]), date(year, 1, 1), "year")  # a closed year's statement stays
     number = DocumentNumber(SHARE_FEE_SERIES, year, uow.billing.next_number(SHARE_FEE_SERIES, year))
     fee_id = str(uuid.uuid4())
     uow.billing.add_share_fee(fee_id=fee_id, member_id=member_id, year=year, amount_cents=amount_cents,
@@ -812,7 +917,10 @@ def apply_member_admitted(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> N
     at = _event_time(envelope)
     _project_member(uow, member_id, at, member_number=member.get("memberNumber"), status="active",
                     names=_names(member))
-    _bill_share_fee(uow, _member(uow, member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
+    try:
+        _bill_share_fee(uow, _member(uow, member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
+    except FailedPrecondition:  # admitted in a year closed since: BillShareFees bills the open year
+        log.info("member %s admitted in %s, a closed year: no share fee billed for it", member_id, at.year)
 
 
 def apply_member_updated(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:

@@ -94,6 +94,14 @@ def svc() -> Iterator[Svc]:
         yield s
 
 
+@pytest.fixture
+def own_svc() -> Iterator[Svc]:
+    """A service on a database of its own, for a test that moves the calendar's series or years
+    (dates an invoice tomorrow, closes a year) where the shared one would disturb the others."""
+    with postgres_database("coop_billing_own") as url, running_service(url) as s:
+        yield s
+
+
 def admit(svc: Svc, *, good: bool = True, language: str = "fr", given: str = "Ada",
           family: str | None = None) -> SimpleNamespace:
     """A member as billing learns it: member.admitted then member.status_changed (membership's JSON)."""

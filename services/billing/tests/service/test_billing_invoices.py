@@ -166,14 +166,14 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
 def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
-    yesterday = max(date.today() - timedelta(days=1), date(date.today().year, 1, 1))
+    today = date.today()  # (an earlier date would come before the year's latest invoice: refused)
     issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=h.client(svc).client_id,
         lines=[h.line(price=100_000, qty="2"), h.line(price=3333, qty="1.5", vat="6", text_="Travel")],
-        issue=True, issued_on=yesterday.isoformat()), metadata=member.md)
-    assert issued.state == pb.INVOICE_STATE_ISSUED and issued.number.startswith(f"{yesterday.year}-")
-    assert issued.issued_on == yesterday.isoformat()
-    assert issued.due_on == (yesterday + timedelta(days=30)).isoformat()
+        issue=True, issued_on=today.isoformat()), metadata=member.md)
+    assert issued.state == pb.INVOICE_STATE_ISSUED and issued.number.startswith(f"{today.year}-")
+    assert issued.issued_on == today.isoformat()
+    assert issued.due_on == (today + timedelta(days=30)).isoformat()
     assert issued.net_cents == 205_000 and issued.contribution_cents == 13_325
     stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
     assert stored == issued
@@ -236,32 +236,29 @@ def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc,
     _assert_one_gapless_sequence(svc, _numbers_issued_at_once(calls), 30)
 
 
-def test_rate_change_applies_from_its_effective_date(svc, h):
+def test_rate_change_applies_from_its_effective_date_and_is_never_retroactive(own_svc, h, travel):
+    svc = own_svc  # it issues an invoice dated tomorrow: the shared series would refuse today's after it
     today = date.today()
-    yesterday = today - timedelta(days=1)
-    if yesterday.year != today.year:  # pragma: no cover - January 1st: numbering years differ, still fine
-        yesterday = today
-    svc.stub.SetRate(pb.SetRateRequest(kind="revenue", effective_from=today.isoformat(), basis_points=700),
+    tomorrow = today + timedelta(days=1)
+    before = svc.counts()
+    for day in (today - timedelta(days=1), date(today.year, 1, 1)):  # the past: refused, nothing written
+        err = h.code_of(svc.stub.SetRate, pb.SetRateRequest(kind="revenue", effective_from=day.isoformat(),
+                                                            basis_points=700), metadata=h.ADMIN)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "never retroactively" in err.details()
+    assert svc.counts() == before
+    svc.stub.SetRate(pb.SetRateRequest(kind="revenue", effective_from=tomorrow.isoformat(), basis_points=700),
                      metadata=h.ADMIN)
-    try:
-        member = h.admit(svc)
-        act = h.activity(svc, member)
-        cl = h.client(svc)
-        old = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
-            member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
-            lines=[h.line(price=10_000)]), metadata=member.md)
-        old = svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=old.invoice_id, issued_on=yesterday.isoformat()),
-                                    metadata=member.md)
-        new = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
-        if yesterday != today:
-            assert (old.contribution_rate_bp, old.contribution_cents) == (650, 650)
-        assert (new.contribution_rate_bp, new.contribution_cents) == (700, 700)
-        assert h.code_of(svc.stub.SetRate, pb.SetRateRequest(
-            kind="revenue", effective_from=today.isoformat(), basis_points=800), metadata=h.ADMIN
-        ).code() == grpc.StatusCode.ALREADY_EXISTS
-    finally:
-        with svc.engine.begin() as conn:
-            conn.execute(__import__("sqlalchemy").text("DELETE FROM rates"))
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    cl = h.client(svc)
+    old = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
+    travel(tomorrow)
+    new = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
+    assert (old.contribution_rate_bp, old.contribution_cents) == (650, 650)
+    assert (new.contribution_rate_bp, new.contribution_cents) == (700, 700)
+    assert h.code_of(svc.stub.SetRate, pb.SetRateRequest(
+        kind="revenue", effective_from=tomorrow.isoformat(), basis_points=800), metadata=h.ADMIN
+    ).code() == grpc.StatusCode.ALREADY_EXISTS
 
 
 def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):

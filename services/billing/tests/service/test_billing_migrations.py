@@ -30,6 +30,28 @@ def _database(backend: str, tmp_path):
     return nullcontext(f"sqlite:///{tmp_path}/billing.db")
 
 
+def _execute(url: str, *statements: tuple[str, dict]) -> None:
+    """Run SQL statements (with their parameters) in one transaction, as the data of an older revision."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for sql, params in statements:
+            conn.execute(text(sql), params)
+    engine.dispose()
+
+
+def _rows(url: str, sql: str) -> list:
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(text(sql))]
+    engine.dispose()
+    return rows
+
+
+NOW = datetime.now(UTC)
+ACTIVITY = ("INSERT INTO activities (activity_id, member_id, name, sector_code, created_at) "
+            "VALUES ('a1', 'm1', 'Design', '74.10', :now)", {"now": NOW})
+
+
 def _paid_fee_before_partial_payments(url: str) -> str:
     engine = create_engine(url)
     fee_id, now = str(uuid.uuid4()), datetime.now(UTC)
@@ -102,26 +124,38 @@ def test_0003_takes_the_employee_names_out_of_contract_events_in_the_outbox(back
 def test_0004_gives_existing_contracts_the_rates_of_their_start_date(backend, tmp_path):
     with _database(backend, tmp_path) as url:
         upgrade("billing", url, "0003_member_event_times")
-        engine = create_engine(url)
-        now = datetime.now(UTC)
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO rates (kind, effective_from, basis_points) "
-                              "VALUES ('employment', '2030-01-01', 800)"))
-            conn.execute(text("INSERT INTO activities (activity_id, member_id, name, sector_code, created_at) "
-                              "VALUES ('a1', 'm1', 'Design', '74.10', :now)"), {"now": now})
-            for contract_id, start in (("before", "2029-06-01"), ("after", "2030-06-01")):
-                conn.execute(text(
-                    "INSERT INTO contracts (contract_id, member_id, activity_id, state, start_date, end_date, days, "
+        contract = ("INSERT INTO contracts (contract_id, member_id, activity_id, state, start_date, end_date, days, "
                     "gross_cents, job_title, joint_committee, social_charges_cents, employer_cost_cents, "
                     "employment_contribution_cents, total_cost_cents, reserved_cents, revision, created_at, "
                     "updated_at) VALUES (:c, 'm1', 'a1', 'reserved', :s, :s, 1, 100, 'x', '200', 27, 127, 10, "
-                    "137, 137, 1, :now, :now)"), {"c": contract_id, "s": start, "now": now})
-        engine.dispose()
+                    "137, 137, 1, :now, :now)")
+        _execute(url, ("INSERT INTO rates (kind, effective_from, basis_points) "
+                       "VALUES ('employment', '2030-01-01', 800)", {}), ACTIVITY,
+                 (contract, {"c": "before", "s": "2029-06-01", "now": NOW}),
+                 (contract, {"c": "after", "s": "2030-06-01", "now": NOW}))
         upgrade("billing", url)
-        engine = create_engine(url)
-        with engine.connect() as conn:
-            rates = dict((r[0], tuple(r[1:])) for r in conn.execute(text(
-                "SELECT contract_id, social_charges_rate_bp, employment_rate_bp FROM contracts")))
-        engine.dispose()
-        assert rates == {"before": (2700, 750), "after": (2700, 800)}
+        rates = _rows(url, "SELECT contract_id, social_charges_rate_bp, employment_rate_bp FROM contracts")
+        assert sorted(rates) == [("after", 2700, 800), ("before", 2700, 750)]
         downgrade("billing", url, "0003_member_event_times")
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0005_gives_each_series_the_date_of_its_latest_document(backend, tmp_path):
+    with _database(backend, tmp_path) as url:
+        upgrade("billing", url, "0004_paid_basis")
+        invoice = ("INSERT INTO invoices (invoice_id, member_id, activity_id, client_id, state, number, year, "
+                   "issued_on, credit_note_number, credit_note_on, created_at) VALUES (:i, 'm1', 'a1', 'c1', "
+                   ":state, :number, 2026, :issued, :cn, :note, :now)")
+        _execute(url, ACTIVITY, ("INSERT INTO clients (client_id, name, country, address, created_at) "
+                                 "VALUES ('c1', 'Client', 'BE', 'Rue 1', :now)", {"now": NOW}),
+                 *[(invoice, {"i": f"i{n}", "state": "cancelled" if note else "issued", "number": f"2026-00000{n}",
+                              "issued": issued, "cn": "CN-2027-000001" if note else None, "note": note, "now": NOW})
+                   for n, (issued, note) in enumerate((("2026-03-01", None), ("2026-06-01", "2027-01-15"),
+                                                       ("2026-04-01", None)), start=1)],
+                 ("INSERT INTO number_counters (series, year, last_value) VALUES "
+                  "('', 2026, 3), ('CN', 2027, 1), ('SH', 2026, 7)", {}))
+        upgrade("billing", url)
+        last = {(series, year): str(day) if day else None
+                for series, year, day in _rows(url, "SELECT series, year, last_on FROM number_counters")}
+        assert last == {("", 2026): "2026-06-01", ("CN", 2027): "2027-01-15", ("SH", 2026): None}
+        downgrade("billing", url, "0004_paid_basis")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from coop_billing.domain.budget import ActivityLedger, EntryKind
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
-from coop_billing.domain.errors import FailedPrecondition
+from coop_billing.domain.errors import FailedPrecondition, NotFound
 from coop_billing.domain.invoice import DocumentNumber, Invoice, InvoiceLine, VatRate
 from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.vat import Client
@@ -27,12 +27,13 @@ def issued_invoice(on=date(2026, 12, 31), price=200_000):
 
 
 def test_contribution_is_fixed_at_issue_on_the_amount_excluding_vat():
-    assert issue_contribution(issued_invoice(), RateSchedule.default()) == (13_000, 650)  # 6.5 % of 2,000.00
+    inv = issued_invoice()
+    assert issue_contribution(inv, RateSchedule.default(), inv.issued_on) == (13_000, 650)  # 6.5 % of 2,000.00
 
 
-def test_a_draft_has_no_contribution():
-    with pytest.raises(FailedPrecondition):
-        issue_contribution(Invoice("i1", "m1", "act-1", CLIENT), RateSchedule.default())
+def test_a_date_without_a_rate_has_no_contribution():
+    with pytest.raises(NotFound):
+        issue_contribution(issued_invoice(), RateSchedule.default(), date(1995, 6, 1))
 
 
 def test_an_unpaid_invoice_reaches_no_budget():
@@ -59,7 +60,7 @@ def test_each_payment_credits_its_part_and_the_payments_add_up_to_the_invoice_ex
 def test_however_it_is_paid_a_fully_paid_invoice_credits_exactly_its_net_and_contribution(parts, price):
     ledger = ActivityLedger("act-1")
     inv = issued_invoice(price=price)
-    net, contribution = inv.totals().net_cents, issue_contribution(inv, RateSchedule.default())[0]
+    net, contribution = inv.totals().net_cents, issue_contribution(inv, RateSchedule.default(), inv.issued_on)[0]
     for n, part in enumerate(parts):
         if inv.due_cents == 0:
             break
@@ -85,7 +86,7 @@ def test_credit_note_reverses_what_was_credited_even_after_a_rate_change():
     schedule.add(RateChange(RateKind.REVENUE, date(2027, 1, 1), 800))
     ledger = ActivityLedger("act-1")
     inv = issued_invoice(on=date(2026, 12, 31))
-    taken, _rate = issue_contribution(inv, schedule)
+    taken, _rate = issue_contribution(inv, schedule, inv.issued_on)
     inv.record_payment("p1", inv.totals().total_cents, PAY_DAY)
     post_payment(ledger, inv, taken, PAY_DAY)
     inv.cancel(DocumentNumber("CN", 2027, 1), date(2027, 2, 15), "client went bankrupt")
