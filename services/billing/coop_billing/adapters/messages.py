@@ -174,6 +174,13 @@ def client_to_pb(client_id: str, client: Client | Any) -> pb.Client:
                      address=client.address, vat_number=client.vat_number or "")
 
 
+def client_row_to_pb(row: Any) -> pb.Client:
+    """A client record with who owns it and whether the back office verified it."""
+    return pb.Client(client_id=row.client_id, name=row.name, country=row.country, address=row.address,
+                     vat_number=row.vat_number or "", verified=row.verified_at is not None,
+                     owner_member_id=row.owner_member_id or "")
+
+
 def activity_to_pb(row: Any) -> pb.Activity:
     return pb.Activity(activity_id=row.activity_id, member_id=row.member_id, name=row.name,
                        sector_code=row.sector_code, created_at=timestamp(row.created_at))

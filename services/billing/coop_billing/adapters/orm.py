@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from coop_platform.tables import BigIntPK, add_platform_tables
@@ -50,6 +51,11 @@ members = Table(
     Index("ix_members_status", "status"),
 )
 
+# A client a member creates is theirs (owner_member_id) and unverified until the back office
+# verifies it; one the back office creates is verified at once (owner_member_id NULL).
+# vat_number is the VAT number of a VERIFIED client, unique: the real company's record. A
+# member's unverified client keeps the number it was given in claimed_vat_number (unique per
+# member), so it never locks the real company out; verification moves it into vat_number.
 clients = Table(
     "clients",
     metadata,
@@ -59,6 +65,12 @@ clients = Table(
     Column("address", String(500), nullable=False),
     Column("vat_number", String(20), nullable=True, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("owner_member_id", String(36), nullable=True),
+    Column("claimed_vat_number", String(20), nullable=True),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
+    Column("verified_by", String(100), nullable=True),
+    Index("uq_clients_member_vat", "owner_member_id", "claimed_vat_number", unique=True,
+          postgresql_where=text("verified_at IS NULL"), sqlite_where=text("verified_at IS NULL")),
 )
 
 activities = Table(

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coop_billing import SERVICE_NAME
@@ -92,26 +93,64 @@ class SqlBillingRepository:
         return list(self.session.execute(query).scalars())
 
     # -- clients
-    def client_by_vat(self, vat_number: str) -> Any:
-        return self.session.execute(
-            select(orm.clients).where(orm.clients.c.vat_number == vat_number)).first()
+    def _clients(self) -> Any:
+        """Client rows as the service reads them: `vat_number` is the verified number, or the
+        number a member gave their unverified client."""
+        c = orm.clients.c
+        return select(c.client_id, c.name, c.country, c.address,
+                      func.coalesce(c.vat_number, c.claimed_vat_number).label("vat_number"), c.created_at,
+                      c.owner_member_id, c.verified_at, c.verified_by)
 
-    def insert_client_if_absent(self, client_id: str, client: Client) -> bool:
-        """True when inserted; False when a client with this VAT number appeared meanwhile."""
+    def verified_client_by_vat(self, vat_number: str) -> Any:
+        """The verified client with this VAT number (the real company), or None."""
+        return self.session.execute(self._clients().where(orm.clients.c.vat_number == vat_number)).first()
+
+    def own_client_by_vat(self, member_id: str, vat_number: str) -> Any:
+        """A member's own unverified client with this VAT number, or None."""
+        c = orm.clients.c
+        return self.session.execute(self._clients().where(
+            c.owner_member_id == member_id, c.claimed_vat_number == vat_number, c.verified_at.is_(None))).first()
+
+    def insert_client_if_absent(self, client_id: str, client: Client, *, owner_member_id: str | None,
+                                verified_by: str | None) -> bool:
+        """A member's unverified client (owner set), or a verified one (verified_by set). True when
+        inserted; False when the same VAT number appeared meanwhile (among the verified clients,
+        or among that member's unverified ones)."""
+        c = orm.clients.c
+        now = utcnow()
+        verified = verified_by is not None
         stmt = self._insert(orm.clients).values(
             client_id=client_id, name=client.name, country=client.country, address=client.address,
-            vat_number=client.vat_number, created_at=utcnow())
-        if client.vat_number:
+            vat_number=client.vat_number if verified else None,
+            claimed_vat_number=None if verified else client.vat_number, created_at=now,
+            owner_member_id=owner_member_id, verified_at=now if verified else None, verified_by=verified_by)
+        if client.vat_number and verified:
             stmt = stmt.on_conflict_do_nothing(index_elements=["vat_number"])
+        elif client.vat_number:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["owner_member_id", "claimed_vat_number"],
+                                               index_where=c.verified_at.is_(None))
         return self.session.execute(stmt).rowcount == 1
 
+    def verify_client(self, client_id: str, actor: str) -> bool:
+        """Mark a client verified, its VAT number becoming the verified one; False (nothing changed)
+        when another verified client holds it (the unique key decides, so two verifications at
+        once cannot both win)."""
+        c = orm.clients.c
+        try:
+            with self.session.begin_nested():
+                self.session.execute(update(orm.clients).where(c.client_id == client_id, c.verified_at.is_(None))
+                                     .values(vat_number=c.claimed_vat_number, claimed_vat_number=None,
+                                             verified_at=utcnow(), verified_by=actor[:100]))
+        except IntegrityError:
+            return False
+        return True
+
     def client(self, client_id: str) -> Any:
-        return self.session.execute(
-            select(orm.clients).where(orm.clients.c.client_id == client_id)).first()
+        return self.session.execute(self._clients().where(orm.clients.c.client_id == client_id)).first()
 
     def clients(self, client_ids: Iterable[str]) -> dict[str, Any]:
         return {r.client_id: r for r in self.session.execute(
-            select(orm.clients).where(orm.clients.c.client_id.in_(set(client_ids))))}
+            self._clients().where(orm.clients.c.client_id.in_(set(client_ids))))}
 
     # -- activities and ledgers
     def add_activity(self, **values: Any) -> None:
@@ -309,8 +348,7 @@ class SqlBillingRepository:
         for p in self.session.execute(select(orm.payments).where(
                 orm.payments.c.invoice_id.in_(ids)).order_by(orm.payments.c.seq)):
             pays[p.invoice_id].append(Payment(p.payment_id, p.amount_cents, p.paid_on))
-        clients = {c.client_id: c for c in self.session.execute(select(orm.clients).where(
-            orm.clients.c.client_id.in_({r.client_id for r in rows})))}
+        clients = self.clients(r.client_id for r in rows)
         out = []
         for r in rows:
             c = clients[r.client_id]

@@ -13,6 +13,7 @@ from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
+from coop_billing.domain.errors import PermissionDenied
 from coop_billing.service_layer import services
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
@@ -68,14 +69,24 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     # -- clients and activities
     def CreateClient(self, request: pb.CreateClientRequest, context: grpc.ServicerContext) -> pb.CreateClientResponse:
         _require("member", *STAFF)
-        client_id, client, existed = services.create_client(
-            self.uow, request.name, request.country, request.address, request.vat_number)
-        return pb.CreateClientResponse(client=msg.client_to_pb(client_id, client), already_existed=existed)
+        principal = current_principal()
+        staff = principal.has(*STAFF)  # the back office's clients are verified at once; a member's are theirs
+        row, existed = services.create_client(
+            self.uow, request.name, request.country, request.address, request.vat_number,
+            owner_member_id=None if staff else principal.subject, verified_by=principal.subject if staff else None)
+        return pb.CreateClientResponse(client=msg.client_row_to_pb(row), already_existed=existed)
 
     def GetClient(self, request: pb.GetClientRequest, context: grpc.ServicerContext) -> pb.Client:
         _require("member", *READERS)
         row = services.get_client(self.uow, request.client_id)
-        return msg.client_to_pb(row.client_id, row)
+        principal = current_principal()
+        if not principal.has(*READERS) and not services.client_usable_by(row, principal.subject):
+            raise PermissionDenied("this client is another member's record")
+        return msg.client_row_to_pb(row)
+
+    def VerifyClient(self, request: pb.VerifyClientRequest, context: grpc.ServicerContext) -> pb.Client:
+        _require(*STAFF)
+        return msg.client_row_to_pb(services.verify_client(self.uow, request.client_id, current_principal().subject))
 
     def CreateActivity(self, request: pb.CreateActivityRequest, context: grpc.ServicerContext) -> pb.Activity:
         _self_or(request.member_id, "admin")

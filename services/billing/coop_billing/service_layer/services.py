@@ -33,6 +33,7 @@ from coop_billing.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from coop_billing.domain.invoice import (
     CREDIT_NOTE_SERIES,
@@ -88,25 +89,37 @@ def _unknown_member(member_id: str) -> FailedPrecondition:
 
 # ------------------------------------------------------------------ clients and activities
 
-def create_client(uow_factory: UowFactory, name: str, country: str, address: str,
-                  vat_number: str) -> tuple[str, Client, bool]:
-    """A client, deduplicated by VAT number: (client id, client, already existed)."""
+def create_client(uow_factory: UowFactory, name: str, country: str, address: str, vat_number: str, *,
+                  owner_member_id: str | None = None, verified_by: str | None = None) -> tuple[Any, bool]:
+    """A client: (its row, already existed). A member's (owner_member_id) is theirs and unverified
+    until the back office verifies it; the back office's (verified_by) is verified at once. With a
+    VAT number, the verified client holding it (the real company) is returned to anyone, and a
+    member's own unverified one to that member; another member's unverified record is never
+    returned, nor does it keep the back office from creating the real company's."""
+    if (owner_member_id is None) == (verified_by is None):
+        raise ValueError("a client is created by a member (owner) or verified by the back office, not both")
     client = Client(msg.check_text(name, "name", limit=200), country,
                     msg.check_text(address, "address"), vat_number or None)
+    vat = client.vat_number
+
+    def existing(uow: BillingUnitOfWork) -> Any:
+        if vat is None:
+            return None
+        return uow.billing.verified_client_by_vat(vat) or (
+            uow.billing.own_client_by_vat(owner_member_id, vat) if owner_member_id else None)
+
     with uow_factory() as uow:
-        if client.vat_number:
-            existing = uow.billing.client_by_vat(client.vat_number)
-            if existing is not None:
-                return existing.client_id, Client(existing.name, existing.country, existing.address,
-                                                  existing.vat_number), True
+        found = existing(uow)
+        if found is not None:
+            return found, True
         client_id = str(uuid.uuid4())
-        if not uow.billing.insert_client_if_absent(client_id, client):  # lost a race on the VAT number
+        if not uow.billing.insert_client_if_absent(client_id, client, owner_member_id=owner_member_id,
+                                                   verified_by=verified_by):  # lost a race on the VAT number
             uow.rollback()
-            existing = uow.billing.client_by_vat(client.vat_number or "")
-            return existing.client_id, Client(existing.name, existing.country, existing.address,
-                                              existing.vat_number), True
+            return existing(uow), True
+        row = uow.billing.client(client_id)
         uow.commit()
-    return client_id, client, False
+    return row, False
 
 
 def get_client(uow_factory: UowFactory, client_id: str) -> Any:
@@ -114,6 +127,31 @@ def get_client(uow_factory: UowFactory, client_id: str) -> Any:
         row = uow.read_only().billing.client(msg.parse_uuid(client_id, "client_id"))
         if row is None:
             raise NotFound(f"no client {client_id}")
+        return row
+
+
+def client_usable_by(row: Any, member_id: str) -> bool:
+    """Whether a member may read and invoice this client: one they created, or a verified one that
+    is a company (VAT number) or the back office's own record. Never another member's."""
+    return row.owner_member_id == member_id or (
+        row.verified_at is not None and (row.vat_number is not None or row.owner_member_id is None))
+
+
+def verify_client(uow_factory: UowFactory, client_id: str, actor: str) -> Any:
+    """The back office verifies a client (a member's, after checking it is the real company): it
+    becomes the record every member creating that VAT number gets. ALREADY_EXISTS when another
+    verified client holds the VAT number. Verifying a verified client changes nothing."""
+    with uow_factory() as uow:
+        row = uow.billing.client(msg.parse_uuid(client_id, "client_id"))
+        if row is None:
+            raise NotFound(f"no client {client_id}")
+        if row.verified_at is None:
+            if not uow.billing.verify_client(row.client_id, actor):
+                holder = uow.billing.verified_client_by_vat(row.vat_number)
+                raise AlreadyExists(f"client {holder.client_id} is the verified record of VAT number "
+                                    f"{row.vat_number}: invoice that one", {"field": "client_id"})
+            row = uow.billing.client(row.client_id)
+            uow.commit()
         return row
 
 
@@ -301,6 +339,9 @@ def _draft(request: NewInvoice, activity: Any, client_row: Any) -> StoredInvoice
         raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
     if client_row is None:
         raise NotFound(f"no client {request.client_id}")
+    if not client_usable_by(client_row, request.member_id):
+        raise PermissionDenied("this client is another member's record: create your own, or use the "
+                               "verified one", {"field": "client_id"})
     invoice = Invoice(str(uuid.uuid4()), request.member_id, request.activity_id,
                       Client(client_row.name, client_row.country, client_row.address, client_row.vat_number))
     for line in request.lines:

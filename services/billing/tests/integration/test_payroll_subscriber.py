@@ -51,7 +51,8 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
         "memberId": member_id, "toStatus": "MEMBER_STATUS_ACTIVE", "inGoodStanding": True})
     process_once(uow_factory, "billing.on_member_status_changed", env, services.apply_member_status_changed)
     activity = services.create_activity(uow_factory, member_id, "Design", "74.10")
-    client_id, _, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "")
+    client, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "", verified_by="admin")
+    client_id = client.client_id
     from coop_billing.domain.invoice import InvoiceLine
 
     invoice = services.create_invoice(uow_factory, services.new_invoice(

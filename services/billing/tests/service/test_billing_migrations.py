@@ -159,3 +159,19 @@ def test_0005_gives_each_series_the_date_of_its_latest_document(backend, tmp_pat
                 for series, year, day in _rows(url, "SELECT series, year, last_on FROM number_counters")}
         assert last == {("", 2026): "2026-06-01", ("CN", 2027): "2027-01-15", ("SH", 2026): None}
         downgrade("billing", url, "0004_paid_basis")
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0006_keeps_existing_clients_as_the_verified_records_and_downgrades_with_invoices_on_them(backend, tmp_path):
+    with _database(backend, tmp_path) as url:
+        upgrade("billing", url, "0005_closed_years")
+        _execute(url, ACTIVITY, ("INSERT INTO clients (client_id, name, country, address, vat_number, created_at) "
+                                 "VALUES ('c1', 'Client', 'BE', 'Rue 1', 'BE0403170701', :now)", {"now": NOW}),
+                 ("INSERT INTO invoices (invoice_id, member_id, activity_id, client_id, state, created_at) "
+                  "VALUES ('i1', 'm1', 'a1', 'c1', 'draft', :now)", {"now": NOW}))
+        upgrade("billing", url)
+        assert _rows(url, "SELECT vat_number, claimed_vat_number, owner_member_id, verified_by, "
+                          "verified_at IS NOT NULL FROM clients") == [("BE0403170701", None, None, "revision 0006", True)]
+        downgrade("billing", url, "0005_closed_years")  # the invoice on the client stays valid
+        assert _rows(url, "SELECT client_id, vat_number FROM clients") == [("c1", "BE0403170701")]
+        upgrade("billing", url)
