@@ -23,10 +23,12 @@ from sqlalchemy import (
     text,
 )
 
+from coop_platform.idempotency import idempotency_table
 from coop_platform.tables import BigIntPK, add_platform_tables
 
 metadata = MetaData()
 add_platform_tables(metadata)
+idempotency_keys = idempotency_table(metadata)  # request_id -> first answer (CreateInvoice, RecordPayment...)
 
 # Projection of membership events: identity and standing, never the source of truth. Each part
 # remembers the CloudEvents time of the event that last set it (status_at, standing_at,
@@ -175,6 +177,17 @@ payments = Table(
     Column("seq", Integer, nullable=False),
     Column("amount_cents", BigInteger, nullable=False),
     Column("paid_on", Date, nullable=False),
+)
+
+# A bank reference is unique per payer (the invoice's client) and year of payment, not only per
+# invoice: the same transfer cannot be recorded on two invoices of one client.
+payment_references = Table(
+    "payment_references",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("payment_id", String(100), primary_key=True),
+    Column("invoice_id", String(36), ForeignKey("invoices.invoice_id"), nullable=False),
 )
 
 contracts = Table(

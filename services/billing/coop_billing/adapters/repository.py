@@ -395,6 +395,14 @@ class SqlBillingRepository:
         if rows:
             self.session.execute(insert(orm.payments), rows)
 
+    def add_payment_reference(self, client_id: str, year: int, payment_id: str, invoice_id: str) -> bool:
+        """Reserve a bank reference for this payer and year; False when a payment of that client in
+        that year already used it (a concurrent one waits on the key and then finds it)."""
+        stmt = self._insert(orm.payment_references).values(
+            client_id=client_id, year=year, payment_id=payment_id, invoice_id=invoice_id
+        ).on_conflict_do_nothing(index_elements=["client_id", "year", "payment_id"])
+        return self.session.execute(stmt).rowcount == 1
+
     def invoices_of(self, member_id: str, year: int, after: tuple[str, ...], limit: int) -> list[StoredInvoice]:
         i = orm.invoices.c
         query = select(orm.invoices).where(i.member_id == member_id)

@@ -11,6 +11,7 @@ Straight on the database, no api needed (`python -m coop_billing.entrypoints.cli
                                                         record a payroll run paid on a contract
     complete-contract CONTRACT_ID                       complete an ended contract, releasing the rest
     close-year --year 2026                              close a year that has ended (irreversible)
+    purge-idempotency-keys                              forget request_ids past their retention
 """
 
 from __future__ import annotations
@@ -135,6 +136,10 @@ def _close_year(uow_factory: services.UowFactory, args: argparse.Namespace) -> N
           "nothing can be dated inside it any more")
 
 
+def _purge_idempotency_keys(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
+    print(f"{services.purge_idempotency_keys(uow_factory)} idempotency keys purged")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coop_billing.entrypoints.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +159,9 @@ def build_parser() -> argparse.ArgumentParser:
     close = sub.add_parser("close-year", help="close a year that has ended: nothing is dated inside it any more")
     close.add_argument("--year", type=int, required=True)
     close.set_defaults(run=_close_year)
+    purge = sub.add_parser("purge-idempotency-keys", help="forget request_ids older than the retention "
+                                                          "(COOP_IDEMPOTENCY_RETENTION_HOURS; the worker does it hourly)")
+    purge.set_defaults(run=_purge_idempotency_keys)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 
 import grpc
 
@@ -18,6 +19,7 @@ from coop_billing.service_layer import services
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
+from coop_platform.idempotency import IdempotentRequest, idempotent_request
 
 STAFF = ("admin", "teller")  # act on anyone's invoices
 READERS = ("admin", "teller", "board", "service")  # read anyone's records
@@ -51,6 +53,12 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
 def _failed_statement(failure: services.StatementFailure, stream_total: int) -> pb.Statement:
     return pb.Statement(member_id=failure.member_id, year=failure.year, error=failure.reason,
                         stream_total=stream_total)
+
+
+def _idempotent(method: str, request: Any) -> IdempotentRequest | None:
+    """The call's request_id (AIP-155) with the fingerprint of its request, or None without one."""
+    principal = current_principal()
+    return idempotent_request(principal.tenant, principal.subject, method, request)
 
 
 def _invoice_reply(stored: StoredInvoice) -> pb.Invoice:
@@ -117,8 +125,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         new = services.new_invoice(
             request.member_id, request.activity_id, request.client_id, [msg.line_from_pb(x) for x in request.lines],
             issue=request.issue, issued_on=msg.parse_optional_date(request.issued_on, "issued_on"),
-            due_on=msg.parse_optional_date(request.due_on, "due_on"))
-        return _invoice_reply(self.new_invoices.submit(new))
+            due_on=msg.parse_optional_date(request.due_on, "due_on"), request=_idempotent("CreateInvoice", request))
+        return self.new_invoices.submit(new)
 
     def AddInvoiceLines(self, request: pb.AddInvoiceLinesRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
@@ -133,9 +141,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def RecordPayment(self, request: pb.RecordPaymentRequest, context: grpc.ServicerContext) -> pb.Invoice:
         _require(*STAFF)
-        return msg.invoice_to_pb(services.record_payment(
+        return services.record_payment(
             self.uow, request.invoice_id, request.payment_id, request.amount_cents,
-            msg.parse_optional_date(request.paid_on, "paid_on")))
+            msg.parse_optional_date(request.paid_on, "paid_on"), request=_idempotent("RecordPayment", request))
 
     def CancelInvoice(self, request: pb.CancelInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
@@ -176,8 +184,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     # -- contracts
     def RequestContract(self, request: pb.RequestContractRequest, context: grpc.ServicerContext) -> pb.Contract:
         _self_or(request.member_id, "admin")
-        return msg.contract_to_pb(services.request_contract(
-            self.uow, request.member_id, request.activity_id, msg.terms_from_pb(request.terms)))
+        return services.request_contract(self.uow, request.member_id, request.activity_id,
+                                         msg.terms_from_pb(request.terms),
+                                         request=_idempotent("RequestContract", request))
 
     def _own_contract(self, contract_id: str, *roles: str) -> None:
         _self_or(services.get_contract(self.uow, contract_id).contract.member_id, *roles)
@@ -228,9 +237,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     def RecordShareFeePayment(self, request: pb.RecordShareFeePaymentRequest,
                               context: grpc.ServicerContext) -> pb.ShareFee:
         _require(*STAFF)
-        row, number, payments = services.record_share_fee_payment(
-            self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference)
-        return msg.share_fee_to_pb(row, number, payments)
+        return services.record_share_fee_payment(
+            self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference,
+            request=_idempotent("RecordShareFeePayment", request))
 
     def ListShareFees(self, request: pb.ListShareFeesRequest, context: grpc.ServicerContext) -> pb.ListShareFeesResponse:
         _self_or(request.member_id, *READERS)

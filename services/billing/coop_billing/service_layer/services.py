@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
@@ -45,10 +45,13 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
+from coop_platform import idempotency
 from coop_platform.batching import run_alone
+from coop_platform.idempotency import IdempotentRequest
 from coop_platform.logs import get_correlation_id
 
 log = logging.getLogger(__name__)
+M = TypeVar("M")  # a protobuf answer
 UowFactory = Callable[[], BillingUnitOfWork]
 MAX_PAGE_SIZE = 500
 DEFAULT_SHARE_FEE_CENTS = 3000
@@ -59,6 +62,23 @@ _NACE = re.compile(r"\d{2}(?:\.\d{1,2}(?:\.\d)?)?\Z")
 
 def today() -> date:
     return utcnow().date()
+
+
+def _first_answer(uow: BillingUnitOfWork, request: IdempotentRequest | None, answer_type: type[M]) -> M | None:
+    """With a request_id: claim it in this unit of work (module coop_platform.idempotency); the
+    first call's answer when this is a retry, None when this call is the first (or has no key)."""
+    if request is None:
+        return None
+    stored = idempotency.claim(uow.session, request)
+    return None if stored is None else answer_type.FromString(stored)
+
+
+def _answer(uow: BillingUnitOfWork, request: IdempotentRequest | None, answer: M) -> M:
+    """Commit the call's work with its answer stored under its request_id (when it has one)."""
+    if request is not None:
+        idempotency.record(uow.session, request, answer.SerializeToString())
+    uow.commit()
+    return answer
 
 
 def check_page_size(size: int) -> int:
@@ -251,10 +271,12 @@ class NewInvoice:
     due_on: date | None = None
     # the request's correlation id, kept for its events when another thread commits the batch
     correlation_id: str | None = field(default_factory=get_correlation_id)
+    request: IdempotentRequest | None = None  # its request_id: a retry gets the first answer
 
 
 def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[InvoiceLine], *,
-                issue: bool = False, issued_on: date | None = None, due_on: date | None = None) -> NewInvoice:
+                issue: bool = False, issued_on: date | None = None, due_on: date | None = None,
+                request: IdempotentRequest | None = None) -> NewInvoice:
     """Check what can be checked without the database."""
     if len(lines) > MAX_LINES:
         raise InvalidArgument(f"at most {MAX_LINES} lines", {"field": "lines"})
@@ -263,11 +285,11 @@ def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[In
     elif issued_on or due_on:
         raise InvalidArgument("issued_on and due_on are set when issuing", {"field": "issue"})
     return NewInvoice(msg.parse_uuid(member_id, "member_id"), msg.parse_uuid(activity_id, "activity_id"),
-                      msg.parse_uuid(client_id, "client_id"), tuple(lines), issued_on, due_on)
+                      msg.parse_uuid(client_id, "client_id"), tuple(lines), issued_on, due_on, request=request)
 
 
-def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> StoredInvoice:
-    """A draft, or the complete invoice in one transaction: numbered, posted to the budget and
+def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> pb.Invoice:
+    """A draft, or the complete invoice in one transaction: numbered, its contribution fixed and
     published (the portal's "create and send"; nothing is written if any step refuses)."""
     return run_alone(partial(create_invoices, uow_factory), request)
 
@@ -283,23 +305,27 @@ class _Issuing:
     correlation_id: str | None
 
 
-def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[StoredInvoice | DomainError]:
-    """Create (and issue) several invoices in one transaction: one result per request, a
+def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[pb.Invoice | Exception]:
+    """Create (and issue) several invoices in one transaction: one answer per request, a
     refusal for the requests that are refused, which write nothing. Every check that can refuse
     runs per request (standing, lines, closed year, rate of the date), so one caller's refusal
     never fails the batch. Issued ones take consecutive numbers, in date order, under one hold of
     the numbering lock, so concurrent callers batched together (coop_platform.batching) share
-    one lock hold and one commit."""
-    results: list[StoredInvoice | DomainError | None] = [None] * len(requests)
+    one lock hold and one commit. A request with a request_id that was answered before gets that
+    answer back and does nothing; the keys are claimed first, in one statement."""
+    results: list[pb.Invoice | Exception | None] = [None] * len(requests)
     with uow_factory() as uow:
-        activities = uow.billing.activities_with_standing(r.activity_id for r in requests)
-        clients = uow.billing.clients(r.client_id for r in requests)
-        dated = {r.issued_on.year for r in requests if r.issued_on is not None}
+        same_as = _claim_invoice_keys(uow, requests, results)
+        todo = [n for n, r in enumerate(requests) if results[n] is None and n not in same_as]
+        activities = uow.billing.activities_with_standing(requests[n].activity_id for n in todo)
+        clients = uow.billing.clients(requests[n].client_id for n in todo)
+        dated = {requests[n].issued_on.year for n in todo if requests[n].issued_on is not None}
         years = uow.billing.fiscal_years(dated) if dated else {}
         schedule = uow.billing.schedule() if dated else None
         accepted: list[tuple[int, StoredInvoice]] = []
         issuing: list[_Issuing] = []
-        for n, request in enumerate(requests):
+        for n in todo:
+            request = requests[n]
             try:
                 stored = _draft(request, activities.get(request.activity_id), clients.get(request.client_id))
                 if request.issued_on is not None:
@@ -317,10 +343,33 @@ def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> 
             accepted = [(n, stored) for n, stored in accepted if results[n] is None]
         if accepted:
             uow.billing.add_invoices([stored for _, stored in accepted])
+            answers = [(n, stored.issued_message or msg.invoice_to_pb(stored)) for n, stored in accepted]
+            idempotency.record_many(uow.session, [(requests[n].request, answer.SerializeToString())
+                                                  for n, answer in answers if requests[n].request])
+            idempotency.release_many(uow.session, [requests[n].request for n in todo
+                                                   if requests[n].request and isinstance(results[n], Exception)])
             uow.commit()
-        for n, stored in accepted:
-            results[n] = stored
+            for n, answer in answers:
+                results[n] = answer
+    for n, first in same_as.items():
+        results[n] = results[first]
     return results  # type: ignore[return-value]
+
+
+def _claim_invoice_keys(uow: BillingUnitOfWork, requests: Sequence[NewInvoice],
+                        results: list[pb.Invoice | Exception | None]) -> dict[int, int]:
+    """Claim the batch's request_ids: a replayed or refused key fills its result; returns the
+    requests answered as an earlier one of the batch (the same key and request): position -> first."""
+    keyed = [(n, r.request) for n, r in enumerate(requests) if r.request is not None]
+    same_as: dict[int, int] = {}
+    for (n, _key), claimed in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]), strict=True):
+        if isinstance(claimed, idempotency.Replay):
+            results[n] = pb.Invoice.FromString(claimed.response)
+        elif isinstance(claimed, idempotency.SameAs):
+            same_as[n] = keyed[claimed.index][0]
+        elif isinstance(claimed, Exception):
+            results[n] = claimed
+    return same_as
 
 
 def _checked_issue(position: int, stored: StoredInvoice, years: dict[int, Any], schedule: Any, issued_on: date,
@@ -470,33 +519,40 @@ def _number_and_issue(uow: BillingUnitOfWork, issuing: list[_Issuing]) -> dict[i
 
 
 def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,
-                   paid_on: date | None = None) -> StoredInvoice:
+                   paid_on: date | None = None, *, request: IdempotentRequest | None = None) -> pb.Invoice:
     """Record money received on an invoice and credit its activity budget with the paid part of
     the invoice's amount excl. VAT, less the same part of its contribution (postings.post_payment),
-    dated on the payment day. Idempotent per payment id: the same payment recorded twice changes
-    nothing."""
+    dated on the payment day. The bank reference (payment_id) is unique per payer (the invoice's
+    client) and year: the same payment recorded twice on this invoice changes nothing, on another
+    invoice of the client it is ALREADY_EXISTS. With a request_id, a retry gets the first answer."""
     payment_id = msg.check_text(payment_id, "payment_id", limit=100)
     msg.check_cents(amount_cents, "amount_cents")
     paid_on = paid_on or today()
     if paid_on > today():
         raise InvalidArgument("a payment cannot be dated in the future", {"field": "paid_on"})
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.Invoice)
+        if first is not None:
+            return first
         stored = _invoice(uow, invoice_id, lock=True)
         previous = next((p for p in stored.invoice.payments if p.payment_id == payment_id), None)
         if previous is not None:
             if previous.amount_cents != amount_cents or previous.paid_on != paid_on:
                 raise AlreadyExists(f"payment {payment_id} was recorded with other figures",
                                     {"field": "payment_id"})
-            return stored
+            return _answer(uow, request, msg.invoice_to_pb(stored))
         _open_for(uow, paid_on, "paid_on")  # its ledger entries are dated paid_on
         payment = stored.invoice.record_payment(payment_id, amount_cents, paid_on)
+        if not uow.billing.add_payment_reference(stored.client_id, paid_on.year, payment_id,
+                                                 stored.invoice.invoice_id):
+            raise AlreadyExists(f"bank reference {payment_id} was already used for a payment of this client in "
+                                f"{paid_on.year}: one transfer is recorded once", {"field": "payment_id"})
         ledger = uow.billing.ledger(stored.invoice.activity_id, reference=str(stored.invoice.number))
         before = len(ledger.entries)
         post_payment(ledger, stored.invoice, stored.contribution_cents, paid_on)
         uow.billing.add_entries(stored.invoice.activity_id, _new_entries(ledger, before))
         uow.billing.save_invoice(stored, new_payments=[payment])
-        uow.commit()
-        return stored
+        return _answer(uow, request, msg.invoice_to_pb(stored))
 
 
 def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
@@ -583,6 +639,14 @@ def list_rates(uow_factory: UowFactory) -> list[RateChange]:
     return [c for kind in RateKind for c in schedule.changes(kind)]
 
 
+def purge_idempotency_keys(uow_factory: UowFactory) -> int:
+    """Delete the request_ids older than the retention (the worker runs it every hour)."""
+    with uow_factory() as uow:
+        purged = idempotency.purge(uow.session)
+        uow.commit()
+    return purged
+
+
 # ------------------------------------------------------------------ closed years
 
 def close_year(uow_factory: UowFactory, year: int, actor: str) -> tuple[Any, bool]:
@@ -612,12 +676,16 @@ def _new_entries(ledger: ActivityLedger, before: int) -> list[Any]:
     return list(ledger.entries[before:])
 
 
-def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str,
-                     terms: ContractTerms) -> StoredContract:
-    """Reserve the contract's full cost on the activity budget, under a lock on the activity row."""
+def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str, terms: ContractTerms, *,
+                     request: IdempotentRequest | None = None) -> pb.Contract:
+    """Reserve the contract's full cost on the activity budget, under a lock on the activity row.
+    With a request_id, a retry gets the first answer (one contract, one reservation)."""
     member_id = msg.parse_uuid(member_id, "member_id")
     activity_id = msg.parse_uuid(activity_id, "activity_id")
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.Contract)
+        if first is not None:
+            return first
         member = _member(uow, member_id)
         activity = uow.billing.activity(activity_id, lock=True)  # serialises reservations per budget
         if activity is None:
@@ -633,8 +701,7 @@ def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str,
         stored = StoredContract(contract, 1, now, now)
         uow.billing.add_contract(stored)
         _emit_contract(uow, "contract.created", stored, member)
-        uow.commit()
-        return stored
+        return _answer(uow, request, msg.contract_to_pb(stored))
 
 
 def _locked_contract(uow: BillingUnitOfWork, contract_id: str) -> tuple[StoredContract, ActivityLedger]:
@@ -838,27 +905,31 @@ def share_paid_message(fee: Any, member_number: str) -> events_pb2.SharePaid:
 
 
 def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int,
-                             bank_reference: str) -> tuple[Any, str, list[Any]]:
+                             bank_reference: str, *, request: IdempotentRequest | None = None) -> pb.ShareFee:
     """Record one payment of the year's share: the whole fee or a part of what is still due.
 
     Partial payments accumulate (billed -> partially_paid -> paid); share.paid is published once,
     by the payment that completes the fee. A payment larger than what is still due is refused
     (FAILED_PRECONDITION, nothing recorded), as is any payment on a paid fee. Idempotent per bank
     reference, unique across all fees: the same payment again changes nothing; the reference with
-    other figures is ALREADY_EXISTS. Bills the share first when it was not billed yet.
-    Returns (fee row, member number, the fee's payments).
+    other figures is ALREADY_EXISTS. Bills the share first when it was not billed yet. With a
+    request_id, a retry gets the first answer. Returns the fee with its payments.
     """
     member_id = msg.parse_uuid(member_id, "member_id")
     check_year(year)
     msg.check_cents(amount_cents, "amount_cents")
     bank_reference = msg.check_text(bank_reference, "bank_reference", limit=100)
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.ShareFee)
+        if first is not None:
+            return first
         member = _member(uow, member_id, lock=True)  # serialises this member's payments
         used = uow.billing.share_fee_payment(bank_reference)
         if used is not None:
             if used.member_id == member_id and used.year == year and used.amount_cents == amount_cents:
                 fee = uow.billing.share_fee(member_id, year)
-                return fee, member.member_number, uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
+                payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
+                return _answer(uow, request, msg.share_fee_to_pb(fee, member.member_number, payments))
             raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
                                 {"field": "bank_reference"})
         _bill_share_fee(uow, member, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
@@ -884,8 +955,7 @@ def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int,
         if full:
             uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
         payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
-        uow.commit()
-        return fee, member.member_number, payments
+        return _answer(uow, request, msg.share_fee_to_pb(fee, member.member_number, payments))
 
 
 def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str, dict[str, list[Any]]]:

@@ -57,7 +57,7 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
 
     invoice = services.create_invoice(uow_factory, services.new_invoice(
         member_id, activity.activity_id, client_id, [InvoiceLine("Big job", "1", 100_000_000, "0")], issue=True))
-    services.record_payment(uow_factory, invoice.invoice.invoice_id, "bank-1", 100_000_000)  # the budget
+    services.record_payment(uow_factory, invoice.invoice_id, "bank-1", 100_000_000)  # the budget
     return member_id, activity.activity_id
 
 
@@ -91,10 +91,10 @@ def test_payroll_subscriber_loses_nothing_and_doubles_nothing_across_a_broker_cu
             proxy.cut()  # mid-stream: some events published, some acked, some in flight
             for i in range(10):
                 contracts.append(services.request_contract(uow_factory, member_id, activity_id, _terms(200_000 + i)))
-            for stored in contracts[:5]:
-                services.amend_contract(uow_factory, stored.contract.contract_id, _terms(150_000))
-            for stored in contracts[5:8]:
-                services.cancel_contract(uow_factory, stored.contract.contract_id, "client cancelled")
+            for contract in contracts[:5]:
+                services.amend_contract(uow_factory, contract.contract_id, _terms(150_000))
+            for contract in contracts[5:8]:
+                services.cancel_contract(uow_factory, contract.contract_id, "client cancelled")
             time.sleep(1.0)
             proxy.restore()
             with engine.connect() as conn:

@@ -296,7 +296,7 @@ def test_invoices_issued_in_one_batch_keep_their_own_requests_correlation_id(svc
     finally:
         reset_correlation_id(token)
     for stored, cid in zip(issued, ("corr-a", "corr-b"), strict=True):
-        assert [e["correlationid"] for e in svc.outbox(subject=stored.invoice.invoice_id)] == [cid]
+        assert [e["correlationid"] for e in svc.outbox(subject=stored.invoice_id)] == [cid]
 
 
 def _domain_line(h):

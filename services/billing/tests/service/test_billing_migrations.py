@@ -175,3 +175,24 @@ def test_0006_keeps_existing_clients_as_the_verified_records_and_downgrades_with
         downgrade("billing", url, "0005_closed_years")  # the invoice on the client stays valid
         assert _rows(url, "SELECT client_id, vat_number FROM clients") == [("c1", "BE0403170701")]
         upgrade("billing", url)
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_0007_reserves_the_bank_references_already_used_per_payer_and_year(backend, tmp_path):
+    with _database(backend, tmp_path) as url:
+        upgrade("billing", url, "0006_client_verification")
+        invoice = ("INSERT INTO invoices (invoice_id, member_id, activity_id, client_id, state, created_at) "
+                   "VALUES (:i, 'm1', 'a1', 'c1', 'paid', :now)")
+        payment = ("INSERT INTO payments (invoice_id, payment_id, seq, amount_cents, paid_on) "
+                   "VALUES (:i, :p, 0, 100, :on)")
+        _execute(url, ACTIVITY, ("INSERT INTO clients (client_id, name, country, address, created_at) "
+                                 "VALUES ('c1', 'Client', 'BE', 'Rue 1', :now)", {"now": NOW}),
+                 (invoice, {"i": "i1", "now": NOW}), (invoice, {"i": "i2", "now": NOW}),
+                 (payment, {"i": "i1", "p": "BANK-1", "on": "2026-03-01"}),
+                 (payment, {"i": "i2", "p": "BANK-1", "on": "2026-04-01"}),  # used twice before the rule
+                 (payment, {"i": "i2", "p": "BANK-1b", "on": "2025-12-31"}))
+        upgrade("billing", url)
+        assert sorted(_rows(url, "SELECT client_id, year, payment_id, invoice_id FROM payment_references")) == [
+            ("c1", 2025, "BANK-1b", "i2"), ("c1", 2026, "BANK-1", "i1")]
+        assert _rows(url, "SELECT count(*) FROM idempotency_keys") == [(0,)]
+        downgrade("billing", url, "0006_client_verification")
