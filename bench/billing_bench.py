@@ -47,7 +47,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from bench.common import (
-    JWT_SECRET,
     Check,
     CpuMeter,
     _wait_for_log,
@@ -235,7 +234,7 @@ def _issue(opts, target: str, plan_file: Path, log_dir: Path, api_pid: int, work
     outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"billing-issuers-{i}.log" for i in range(procs)],
                          timeout=opts.invoice_warmup + opts.invoice_seconds + 300,
                          measure_from=start_at + opts.invoice_warmup, meter=CpuMeter(api=api_pid, worker=worker_pid),
-                         env={"COOP_JWT_SECRET": JWT_SECRET})
+                         env={"COOP_DEV_MODE": "1"})
     t_measure = start_at + opts.invoice_warmup
     window_end = max(o["last_end"] for o in outs)
     window = max(1e-6, window_end - t_measure)
@@ -274,7 +273,6 @@ def _issuers_main(args: argparse.Namespace) -> int:
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
     from coop_platform.auth import issue_token
 
-    secret = os.environ["COOP_JWT_SECRET"]
     plan = json.loads(Path(args.plan).read_text())
     members, weights, clients = plan["members"], plan["weights"], plan["clients"]
     tokens: dict[str, list[tuple[str, str]]] = {}
@@ -292,7 +290,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
         md = tokens.get(member_id)
         if md is None:
             md = tokens[member_id] = [("authorization", "Bearer " + issue_token(
-                secret, member_id, ["member"], ttl_seconds=3 * 3600))]
+                member_id, ["member"], ttl_seconds=3 * 3600))]
         return md
 
     def line(rnd: random.Random, n: int) -> pb.InvoiceLine:
@@ -509,7 +507,7 @@ def _statements(opts, target: str, ids_file: Path, year: int, log_dir: Path, api
     outs, cpu = run_load([argv(i) for i in range(procs)],
                          [log_dir / f"billing-statements-{i}.log" for i in range(procs)], timeout=900,
                          measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
-                         env={"COOP_JWT_SECRET": JWT_SECRET})
+                         env={"COOP_DEV_MODE": "1"})
     lat = [x for o in outs for x in o["latencies_ms"]]
     errors: dict[str, int] = {}
     for o in outs:
@@ -536,7 +534,7 @@ def _stream_statements(opts, target: str, ids_file: Path, year: int, log_dir: Pa
         "--after", ids[bounds[k] - 1] if bounds[k] else "", "--limit", str(bounds[k + 1] - bounds[k])]
     outs, cpu = run_load([argv(k) for k in range(streams)], [log_dir / f"billing-stream-{k}.log" for k in range(streams)],
                          timeout=900, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
-                         env={"COOP_JWT_SECRET": JWT_SECRET})
+                         env={"COOP_DEV_MODE": "1"})
     wall = max(o["last_end"] for o in outs) - start_at
     count = sum(o["statements"] for o in outs)
     return {"statements": count, "streams": streams, "wall_s": round(wall, 2), "per_s": round(count / wall, 1),
@@ -556,7 +554,7 @@ def _stream_main(args: argparse.Namespace) -> int:
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    admin = bearer(os.environ["COOP_JWT_SECRET"], "bench-admin", "admin", ttl=3 * 3600)
+    admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     channel = grpc.insecure_channel(args.target)
     grpc.channel_ready_future(channel).result(timeout=30)
     stub = pb_grpc.BillingServiceStub(channel)
@@ -590,7 +588,7 @@ def _statements_main(args: argparse.Namespace) -> int:
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    admin = bearer(os.environ["COOP_JWT_SECRET"], "bench-admin", "admin", ttl=3 * 3600)
+    admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     ids = Path(args.ids).read_text().split()[args.part::args.parts]
     mine = [ids[n::args.threads] for n in range(args.threads)]
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
@@ -700,7 +698,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    admin = bearer(JWT_SECRET, "bench-admin", "admin", ttl=3 * 3600)
+    admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     today = date.today()
     year = today.year
     everyone = _members(opts.billing_members)

@@ -27,7 +27,6 @@ from coop_platform.testing import (
 )
 
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
-JWT_SECRET = "coopgov-bench-secret-0123456789abcdef"
 BENCH_VHOST = "coopbench"
 PY = sys.executable
 
@@ -150,7 +149,7 @@ def service_env(database_url: str, amqp_url: str, port: int) -> dict[str, str]:
         "COOP_AMQP_URL": amqp_url,
         "COOP_GRPC_PORT": str(port),
         "COOP_METRICS_PORT": "0",
-        "COOP_JWT_SECRET": JWT_SECRET,
+        "COOP_DEV_MODE": "1",
     }
 
 

@@ -30,7 +30,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bench.common import (
-    JWT_SECRET,
     PY,
     Check,
     CpuMeter,
@@ -151,7 +150,7 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
     loadavg = os.getloadavg()[0]
     outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"elections-voters-{i}.log" for i in range(procs)],
                          timeout=1800, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
-                         env={"COOP_JWT_SECRET": JWT_SECRET})
+                         env={"COOP_DEV_MODE": "1"})
     lat = [x for o in outs for x in o["latencies_ms"]]
     errors: dict[str, int] = {}
     for o in outs:
@@ -174,7 +173,7 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
         "steady_per_s_min": min(steady) if steady else None,
         "steady_per_s_median": sorted(steady)[len(steady) // 2] if steady else None,
         "threads": procs * opts.voter_threads, "processes": procs, "loadavg_1m_before": round(loadavg, 2),
-        "tracker_sample": next((o["tracker_sample"] for o in outs if o["tracker_sample"]), ""),
+        "receipt_sample": next((o["receipt_sample"] for o in outs if o["receipt_sample"]), []),
     }
 
 
@@ -185,7 +184,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    admin = bearer(JWT_SECRET, "bench-admin", "admin", ttl=3 * 3600)
+    admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     result: dict = {"voters": opts.voters, "candidates": len(CANDIDATES), "seats": SEATS, "method": "stv"}
     with postgres_database("coop_bench_elections") as url:
         dsn = psycopg_dsn(url)
@@ -252,10 +251,11 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     # 4. the pure count and the verifier, each in its own process
     result["count"] = run_json_process(["-m", "bench.elections_bench", "count", str(box_path), str(election_path)],
                                        timeout=600, log_path=log_dir / "elections-count.log")
-    tracker = result["cast"]["tracker_sample"]
+    receipt = result["cast"]["receipt_sample"]
     t0 = time.perf_counter()
     verify = subprocess.run([PY, "-m", "coop_elections.entrypoints.verify", str(box_path), str(election_path),
-                             "--results", str(results_path), *(["--tracker", tracker] if tracker else [])],
+                             "--results", str(results_path),
+                             *(["--tracker", receipt[0], "--ballot-hash", receipt[1]] if receipt else [])],
                             capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
     result["verify_s"] = round(time.perf_counter() - t0, 2)
     result["verify_exit"] = verify.returncode
@@ -305,10 +305,9 @@ def _voters_main(args: argparse.Namespace) -> int:
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
     from coop_platform.testing import bearer
 
-    secret = os.environ["COOP_JWT_SECRET"]
     rows = [line.split("\t") for line in Path(args.voters).read_text().splitlines() if line]
     mine = [rows[n::args.threads] for n in range(args.threads)]
-    tokens = {v: bearer(secret, v, "member", ttl=3 * 3600) for v, _ in rows}
+    tokens = {v: bearer(v, "member", ttl=3 * 3600) for v, _ in rows}
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
     ends: list[list[float]] = [[] for _ in range(args.threads)]
     errors: dict[str, int] = {}
@@ -362,7 +361,7 @@ def _voters_main(args: argparse.Namespace) -> int:
             latencies[n].append((time.perf_counter() - t0) * 1000.0)
             ends[n].append(time.time())
             if not sample:
-                sample.append(response.tracker)
+                sample.append([response.tracker, response.ballot_hash])
         channel.close()
 
     threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(args.threads)]
@@ -379,7 +378,7 @@ def _voters_main(args: argparse.Namespace) -> int:
     print(json.dumps({
         "latencies_ms": [round(x, 3) for per in latencies for x in per], "errors": errors, "doubles": doubles,
         "ok": len(flat_ends), "first_start": first_start, "last_end": max(flat_ends, default=first_start),
-        "per_second": per_second, "tracker_sample": sample[0] if sample else "",
+        "per_second": per_second, "receipt_sample": sample[0] if sample else [],
     }))
     return 0
 
@@ -403,17 +402,15 @@ def _serve_main() -> None:
 
 def _count_main(args: argparse.Namespace) -> int:
     """Time the pure domain: the STV count over the published ballots, then the full recount."""
-    from coop_elections.domain.ballot_box import PublishedBox, recount
+    from coop_elections.domain.ballot_box import PublishedBox, counted_ballots, recount
     from coop_elections.domain.counting import count_question
-    from coop_elections.domain.model import CastBallot
     from coop_elections.domain.published import definition_from_json
-    from coop_elections.domain.validation import validate_ballot
 
     t0 = time.perf_counter()
     box = PublishedBox.from_json(json.loads(Path(args.box).read_text(encoding="utf-8")))
     definition = definition_from_json(json.loads(Path(args.election).read_text(encoding="utf-8")))
     load_s = time.perf_counter() - t0
-    ballots = [CastBallot(validate_ballot(definition, e.content), e.weight) for e in box.entries]
+    ballots = counted_ballots(box, definition)  # one per weight class: identical ballots together
     question = next(q for q in definition.questions if q.id == QUESTION)
     t0 = time.perf_counter()
     stv = count_question(question, ballots, definition.tie_break_seed, definition.roll_weight)
@@ -421,7 +418,8 @@ def _count_main(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     recount(box, definition)
     recount_s = time.perf_counter() - t0
-    print(json.dumps({"ballots": len(ballots), "load_json_s": round(load_s, 3), "stv_count_s": round(stv_s, 3),
+    print(json.dumps({"ballots": len(box.entries), "weight_classes": len(ballots),
+                      "load_json_s": round(load_s, 3), "stv_count_s": round(stv_s, 3),
                       "recount_s": round(recount_s, 3), "winners": list(stv.winners)}))
     return 0
 

@@ -9,7 +9,6 @@ import time
 from pathlib import Path
 
 from bench.common import (
-    JWT_SECRET,
     Check,
     CpuMeter,
     membership_processes,
@@ -111,7 +110,7 @@ def _ratios(base: dict, ours: dict) -> dict:
 
 
 def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
-    token = issue_token(JWT_SECRET, "bench-admin", ["admin"], ttl_seconds=3 * 3600)
+    token = issue_token("bench-admin", ["admin"], ttl_seconds=3 * 3600)
     ids_file = log_dir / "member_ids.txt"
     csv_file = write_members_csv(log_dir / "grpc-preload.csv", opts.members)
     result: dict = {"members_preloaded": opts.members,

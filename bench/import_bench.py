@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench.common import JWT_SECRET, Check, membership_processes, psycopg_dsn, wait_outbox_drained
+from bench.common import Check, membership_processes, psycopg_dsn, wait_outbox_drained
 from bench.data import write_members_csv
 from coop_platform.testing import REPO_ROOT, postgres_database
 
@@ -21,7 +21,7 @@ def coop_command() -> list[str]:
 
 def run_cli_import(target: str, csv_file: Path, log_path: Path) -> dict:
     """Run the CLI process; wall time from spawn to exit (parse, stream, validate, insert, commit)."""
-    env = {**os.environ, "COOP_JWT_SECRET": JWT_SECRET}
+    env = {**os.environ, "COOP_DEV_MODE": "1"}
     env.pop("COOP_TOKEN", None)
     started = time.perf_counter()
     proc = subprocess.run([*coop_command(), "members", "--target", target, "import", str(csv_file), "--quiet"],

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin
+# Development mode: the services under test trust the development signing key of the tests'
+# tokens (coop_platform.testing.bearer); tests of the production rules turn it off themselves.
+export COOP_DEV_MODE=1
 bash scripts/ensure_services.sh
 bash scripts/ensure_tools.sh
 # Tests talk to RabbitMQ on a vhost of their own: their events (and the poison messages of the

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MEMBERSHIP_EVENTS = {
     "member.admitted": "MemberAdmitted",
     "member.updated": "MemberUpdated",
+    "member.erased": "MemberErased",
     "member.status_changed": "MemberStatusChanged",
     "share.subscribed": "ShareSubscribed",
     "share.paid": "SharePaid",
@@ -30,6 +31,12 @@ def test_every_membership_event_message_is_in_the_proto_and_the_asyncapi_file():
         ref = channel["subscribe"]["message"]["$ref"].rsplit("/", 1)[-1]
         assert ref == message
         assert spec["components"]["messages"][message]["messageId"] == f"coop.membership.{routing_key}.v1"
+
+
+def test_every_membership_event_says_which_of_its_fields_are_personal_data():
+    messages = yaml.safe_load((ROOT / "docs/asyncapi-membership.yaml").read_text())["components"]["messages"]
+    for message in MEMBERSHIP_EVENTS.values():
+        assert isinstance(messages[message].get("x-personal-data"), list), message
 
 
 def test_every_membership_event_is_listed_for_subscribers():

@@ -29,7 +29,6 @@ import shutil
 import subprocess
 import time
 import urllib.request
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,7 +38,7 @@ import grpc
 import pytest
 from kombu import Connection, Queue
 
-from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET
+from coop_platform.config import DEFAULT_PORTS
 from coop_platform.healthcheck import check
 from coop_platform.testing import (
     AMQP_URL,
@@ -103,7 +102,6 @@ class Platform:
     kind: str
     grpc_target: str
     amqp_url: str
-    jwt_secret: str
     metrics_text: Callable[[str], str]  # "api" | "worker" -> membership's Prometheus exposition text
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     targets: dict[str, str] = field(default_factory=dict)  # service -> gRPC host:port
@@ -179,19 +177,18 @@ def _compose_platform(request: pytest.FixtureRequest,
                               capture_output=True, text=True, check=True, timeout=60).stdout
 
     yield Platform("compose", grpc_target, amqp_url,
-                   os.environ.get("COOP_JWT_SECRET") or DEV_JWT_SECRET, metrics_text, targets=targets,
+                   metrics_text, targets=targets,
                    elections_tick_seconds=float(os.environ.get("COOP_ELECTIONS_TICK_SECONDS") or 15))
 
 
 def _local_platform(tmp_path_factory: pytest.TempPathFactory, service_names: tuple[str, ...] = ("membership",),
                     *, amqp_url: str = AMQP_URL, extra_env: dict[str, str] | None = None) -> Iterator[Platform]:
     data_dir: Path = tmp_path_factory.mktemp("coop-data")
-    secret = f"e2e-{uuid.uuid4().hex}"
     common = {
         "COOP_DATA_DIR": str(data_dir),   # SQLite files there, as `make run` does under var/
         "COOP_DATABASE_URL": "",          # empty = unset: never inherit a database from the caller
         "COOP_AMQP_URL": amqp_url,
-        "COOP_JWT_SECRET": secret,
+        "COOP_DEV_MODE": "1",         # the development signing key (tests' tokens)
         **(extra_env or {}),
     }
     grpc_ports: dict[str, int] = {}
@@ -222,7 +219,7 @@ def _local_platform(tmp_path_factory: pytest.TempPathFactory, service_names: tup
 
             wait_until(worker_ready, timeout=60, interval=0.1, message=f"the {name} worker consuming")
         metrics_urls = {role: f"http://127.0.0.1:{port}/metrics" for role, port in metrics_ports.items()}
-        yield Platform("local", f"127.0.0.1:{grpc_ports['membership']}", amqp_url, secret,
+        yield Platform("local", f"127.0.0.1:{grpc_ports['membership']}", amqp_url,
                        lambda role: _http_get(metrics_urls[role]), processes,
                        targets={name: f"127.0.0.1:{port}" for name, port in grpc_ports.items()},
                        elections_tick_seconds=float((extra_env or {}).get("COOP_ELECTIONS_TICK_SECONDS") or 15))

@@ -25,7 +25,7 @@ SHARE_PAID = "coop.membership.share.paid.v1"
 
 
 def _admin(platform, correlation_id: str | None = None) -> list[tuple[str, str]]:
-    metadata = bearer(platform.jwt_secret, "e2e-admin", "admin")
+    metadata = bearer("e2e-admin", "admin")
     if correlation_id:
         metadata.append(("x-correlation-id", correlation_id))
     return metadata

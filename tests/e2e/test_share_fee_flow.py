@@ -30,7 +30,6 @@ from coop_platform.testing import (
 @pytest.fixture(scope="module")
 def services(tmp_path_factory) -> Iterator[dict[str, object]]:
     data_dir = tmp_path_factory.mktemp("share-fee-flow")
-    secret = f"e2e-{uuid.uuid4().hex}"
     ports = {"membership": free_port(), "billing": free_port()}
     # the two workers' handler queues start empty: no backlog left by earlier tests
     delete_queues_matching("evt-membership-", "--billing.")
@@ -38,7 +37,7 @@ def services(tmp_path_factory) -> Iterator[dict[str, object]]:
     procs: list[ServiceProcess] = []
     for service, port in ports.items():
         env = {"COOP_DATA_DIR": str(data_dir), "COOP_DATABASE_URL": "", "COOP_AMQP_URL": AMQP_URL,
-               "COOP_JWT_SECRET": secret, "COOP_GRPC_PORT": str(port), "COOP_METRICS_PORT": "0"}
+               "COOP_DEV_MODE": "1", "COOP_GRPC_PORT": str(port), "COOP_METRICS_PORT": "0"}
         for role in ("grpc_api", "worker"):
             procs.append(ServiceProcess(f"coop_{service}.entrypoints.{role}", env,
                                         data_dir / f"{service}-{role}.log").start())
@@ -49,15 +48,15 @@ def services(tmp_path_factory) -> Iterator[dict[str, object]]:
             if proc.module.endswith("worker"):
                 wait_until(lambda p=proc: "worker: consuming" in p.log(), timeout=90,
                            message=f"{proc.module} consuming")
-        yield {"secret": secret, "ports": ports}
+        yield {"ports": ports}
     finally:
         for proc in procs:
             proc.stop()
 
 
 def test_share_fee_billed_by_billing_and_paid_there_puts_the_member_in_good_standing(services):
-    secret, ports = services["secret"], services["ports"]
-    admin = bearer(secret, "e2e-admin", "admin")
+    ports = services["ports"]
+    admin = bearer("e2e-admin", "admin")
     year = date.today().year
     with grpc.insecure_channel(f"127.0.0.1:{ports['membership']}") as mch, \
             grpc.insecure_channel(f"127.0.0.1:{ports['billing']}") as bch:

@@ -8,8 +8,9 @@ import importlib
 import os
 import sys
 
-from coop_platform.auth import issue_token
-from coop_platform.config import DEFAULT_PORTS, DEV_JWT_SECRET, load_settings
+from coop_platform import tokens_cli
+from coop_platform.auth import DEFAULT_TENANT, issue_token
+from coop_platform.config import DEFAULT_PORTS, load_settings
 
 #: top-level command -> module providing `add_parser(subparsers)`
 SERVICE_COMMANDS = {
@@ -47,17 +48,11 @@ def _migrate(args: argparse.Namespace) -> int:
 
 
 def cli_metadata(roles: tuple[str, ...] = ("admin",), tenant: str | None = None) -> list[tuple[str, str]]:
-    """gRPC metadata for a service command: COOP_TOKEN when set, otherwise a token for
-    `roles` signed with COOP_JWT_SECRET (the development secret by default)."""
-    token = os.environ.get("COOP_TOKEN") or issue_token(
-        os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET), "cli-admin", list(roles), tenant=tenant)
+    """gRPC metadata for a service command: COOP_TOKEN when set (a token from the cooperative's
+    identity provider), otherwise a development token for `roles`, which only services in
+    development mode accept."""
+    token = os.environ.get("COOP_TOKEN") or issue_token("cli-admin", roles, tenant=tenant or DEFAULT_TENANT)
     return [("authorization", f"Bearer {token}")]
-
-
-def _token(args: argparse.Namespace) -> int:
-    secret = os.environ.get("COOP_JWT_SECRET", DEV_JWT_SECRET)
-    print(issue_token(secret, args.subject, args.roles.split(","), tenant=args.tenant, ttl_seconds=args.ttl))
-    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,12 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("migrate", help="apply database migrations (all services by default)")
     p.add_argument("services", nargs="*")
     p.set_defaults(func=_migrate)
-    p = sub.add_parser("token", help="issue a development JWT (uses COOP_JWT_SECRET)")
-    p.add_argument("--subject", default="admin")
-    p.add_argument("--roles", default="admin", help="comma separated: member,board,admin,teller,service,partner")
-    p.add_argument("--tenant", default="coop")
-    p.add_argument("--ttl", type=int, default=3600 * 8)
-    p.set_defaults(func=_token)
+    tokens_cli.add_parser(sub)
     seen: set[str] = set()
     for module_name in SERVICE_COMMANDS.values():
         if module_name in seen:

@@ -15,12 +15,33 @@ DEFAULT_PORTS: dict[str, tuple[int, int, int]] = {
     "notifications": (50055, 9105, 9205),
 }
 
-DEV_JWT_SECRET = "coopgov-dev-secret-change-me-in-production"
+#: Requests parsed at most, per unary call and per message of a stream (gRPC's own default is the
+#: latter): a request is read whole before anything else happens, so this bounds what an
+#: unauthenticated caller can make a process hold; imports stream many such messages.
+MAX_REQUEST_BYTES = 1024 * 1024
+MAX_STREAM_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+def _flag(name: str, default: bool | None = None) -> bool | None:
+    value = _env(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("1", "true", "yes", "on"):
+        return True
+    if value.strip().lower() in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def dev_mode_from_env() -> bool:
+    """COOP_DEV_MODE=1: the development signing key and other development defaults are accepted
+    (`make run`, `make test`). Never set it where anyone else can reach the services."""
+    return bool(_flag("COOP_DEV_MODE", False))
 
 
 def default_data_dir() -> Path:
@@ -34,10 +55,19 @@ class Settings:
     service_name: str
     database_url: str
     amqp_url: str = "amqp://guest:guest@127.0.0.1:5672/"
-    jwt_secret: str = DEV_JWT_SECRET
-    jwt_issuer: str = "coopgov"
+    # Tokens (coop_platform.auth, coop_platform.trust): development mode trusts the built-in
+    # development key; otherwise the operator's issuers file is required.
+    dev_mode: bool = False
+    auth_issuers_file: str | None = None
+    jwt_audience: str = ""  # empty: coop-<service>
+    jwt_max_lifetime_seconds: int = 8 * 3600
+    served_tenants: tuple[str, ...] = ("coop",)
     grpc_host: str = "127.0.0.1"
     grpc_port: int = 50051
+    grpc_reflection: bool | None = None  # None: on in development mode only
+    max_request_bytes: int = MAX_REQUEST_BYTES
+    max_stream_message_bytes: int = MAX_STREAM_MESSAGE_BYTES
+    metrics_host: str = "127.0.0.1"
     metrics_port: int = 0
     tls_cert: str | None = None
     tls_key: str | None = None
@@ -55,9 +85,19 @@ class Settings:
     def tls_enabled(self) -> bool:
         return bool(self.tls_cert and self.tls_key)
 
+    @property
+    def audience(self) -> str:
+        return self.jwt_audience or "coop-" + self.service_name.replace("_", "-")
 
-def load_settings(service_name: str, role: str = "api") -> Settings:
-    """Read COOP_* variables; `role` picks the api or worker metrics port default."""
+    @property
+    def reflection_enabled(self) -> bool:
+        return self.dev_mode if self.grpc_reflection is None else self.grpc_reflection
+
+
+def load_settings(service_name: str, role: str = "api", *, tenants: tuple[str, ...] = ("coop",)) -> Settings:
+    """Read COOP_* variables; `role` picks the api or worker metrics port default, `tenants` the
+    tenants the service serves unless COOP_SERVED_TENANTS says otherwise ("*": any tenant whose
+    issuer is trusted)."""
     grpc_default, api_metrics, worker_metrics = DEFAULT_PORTS.get(service_name, (50050, 0, 0))
     data_dir = default_data_dir()
     default_db = f"sqlite:///{data_dir / (service_name + '.db')}"
@@ -66,9 +106,18 @@ def load_settings(service_name: str, role: str = "api") -> Settings:
         service_name=service_name,
         database_url=_env("COOP_DATABASE_URL", default_db),
         amqp_url=_env("COOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-        jwt_secret=_env("COOP_JWT_SECRET", DEV_JWT_SECRET),
+        dev_mode=dev_mode_from_env(),
+        auth_issuers_file=_env("COOP_AUTH_ISSUERS_FILE"),
+        jwt_audience=_env("COOP_JWT_AUDIENCE", "") or "",
+        jwt_max_lifetime_seconds=int(_env("COOP_JWT_MAX_LIFETIME_SECONDS", str(8 * 3600))),
+        served_tenants=tuple(t.strip() for t in (_env("COOP_SERVED_TENANTS") or ",".join(tenants)).split(",")
+                             if t.strip()),
         grpc_host=_env("COOP_GRPC_HOST", "127.0.0.1"),
         grpc_port=int(_env("COOP_GRPC_PORT", str(grpc_default))),
+        grpc_reflection=_flag("COOP_GRPC_REFLECTION"),
+        max_request_bytes=int(_env("COOP_GRPC_MAX_REQUEST_BYTES", str(MAX_REQUEST_BYTES))),
+        max_stream_message_bytes=int(_env("COOP_GRPC_MAX_STREAM_MESSAGE_BYTES", str(MAX_STREAM_MESSAGE_BYTES))),
+        metrics_host=_env("COOP_METRICS_HOST", "127.0.0.1"),
         metrics_port=int(_env("COOP_METRICS_PORT", str(metrics_default))),
         tls_cert=_env("COOP_TLS_CERT"),
         tls_key=_env("COOP_TLS_KEY"),

@@ -31,7 +31,8 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
-            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False}
+            url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,  # values in an error's text may be personal data
         )
 
         @event.listens_for(engine, "connect")
@@ -70,6 +71,7 @@ def _server_engine(url: str, echo: bool, pool_size: int, **options: Any) -> Engi
         # restart fails one call with UNAVAILABLE and SQLAlchemy then recycles the whole pool.
         pool_pre_ping=False,
         pool_recycle=1800,
+        hide_parameters=True,  # an error's text must not carry voter ids, ballots or personal data
         **options,
     )
 
@@ -159,6 +161,13 @@ class UnitOfWork:
     def rollback(self) -> None:
         self._pending_events = []
         self.session.rollback()
+
+    def forget_published_events(self, subject: str) -> int:
+        """Delete this service's already-published events about `subject` (an erased member):
+        see coop_platform.outbox.delete_published_about."""
+        from coop_platform.outbox import delete_published_about
+
+        return delete_published_about(self.session, subject)
 
     def emit(self, name: str, message: Any, *, subject: str | None = None,
              correlation_id: str | None = None) -> str:

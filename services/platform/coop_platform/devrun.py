@@ -28,6 +28,8 @@ def available_services() -> list[str]:
 
 
 def main() -> int:
+    # `make run` is a development machine: the development signing key is trusted (`coop token`).
+    os.environ.setdefault("COOP_DEV_MODE", "1")
     amqp_url = os.environ.get("COOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     if not broker_reachable(amqp_url):
         print(f"RabbitMQ is not reachable at {amqp_url.rsplit('@', 1)[-1]}: start it with "

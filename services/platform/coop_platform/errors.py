@@ -43,6 +43,12 @@ class Unauthenticated(DomainError):
     status_name = "UNAUTHENTICATED"
 
 
+class ResourceExhausted(DomainError):
+    """A request larger than this service parses, or a limit on open streams reached."""
+
+    status_name = "RESOURCE_EXHAUSTED"
+
+
 _STATUS_BY_CLASS_NAME = {
     "InvalidArgument": "INVALID_ARGUMENT",
     "ValidationError": "INVALID_ARGUMENT",

@@ -24,18 +24,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from google.protobuf.message import Message
+from google.protobuf.message import DecodeError, Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from coop_platform.auth import Principal, principal_from_metadata
-from coop_platform.config import Settings
+from coop_platform.auth import Principal, TokenVerifier, verifier_for
+from coop_platform.config import MAX_REQUEST_BYTES, MAX_STREAM_MESSAGE_BYTES, Settings
 from coop_platform.db import database_reachable
-from coop_platform.errors import InvalidArgument, status_name_for
-from coop_platform.logs import new_correlation_id, reset_correlation_id, set_correlation_id
+from coop_platform.errors import InvalidArgument, ResourceExhausted, status_name_for
+from coop_platform.logs import clean_correlation_id, reset_correlation_id, set_correlation_id
 from coop_platform.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, serve_metrics
+from coop_platform.trust import TrustConfigurationError
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,10 @@ _principal: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
 )
 PUBLIC_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
 API_CHILD_ENV = "COOP_API_CHILD"
-MAX_MESSAGE_BYTES = 64 * 1024 * 1024
+#: Responses may be large (a member's data export, a published ballot box).
+MAX_SEND_BYTES = 64 * 1024 * 1024
+#: Threads shared by the public streams that hold one (reflection): they never take the RPCs'.
+PUBLIC_STREAM_THREADS = 2
 
 
 def current_principal() -> Principal:
@@ -60,10 +64,22 @@ def _split_method(full_method: str) -> tuple[str, str]:
 
 
 class PlatformInterceptor(grpc.ServerInterceptor):
-    """Auth, errors, metrics and correlation ids for every RPC of a service."""
+    """Auth, errors, metrics and correlation ids for every RPC of a service.
 
-    def __init__(self, jwt_secret: str) -> None:
-        self.jwt_secret = jwt_secret
+    A request is parsed only after its token passed: the deserializer hands over the wire bytes,
+    and the call's scope checks the token, then the size, then parses. Public methods (health,
+    reflection) need no token; they are kept from pinning the server's threads: a health Watch
+    runs in grpcio's non-blocking mode (no thread while it waits), reflection streams share a
+    small pool of their own.
+    """
+
+    def __init__(self, verifier: TokenVerifier, *, max_request_bytes: int = MAX_REQUEST_BYTES,
+                 max_stream_message_bytes: int = MAX_STREAM_MESSAGE_BYTES,
+                 public_stream_threads: int = PUBLIC_STREAM_THREADS) -> None:
+        self.verifier = verifier
+        self.max_request_bytes = max_request_bytes
+        self.max_stream_message_bytes = max_stream_message_bytes
+        self._public_pool = futures.ThreadPoolExecutor(public_stream_threads, thread_name_prefix="grpc-public")
         self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[override]
@@ -89,39 +105,41 @@ class PlatformInterceptor(grpc.ServerInterceptor):
             kind, behavior, factory = "client_stream", handler.stream_unary, grpc.stream_unary_rpc_method_handler
         else:
             kind, behavior, factory = "bidi_stream", handler.stream_stream, grpc.stream_stream_rpc_method_handler
-        wrapped = self._wrap(behavior, public, kind, service, method, kind.endswith("server_stream") or kind == "bidi_stream")
-        deserializer = handler.request_deserializer
-        if not public and deserializer is not None:
-            deserializer = _flagging_zero_bytes(deserializer)
+        if public and getattr(behavior, "experimental_non_blocking", False):
+            wrapped = _non_blocking(behavior, kind, service, method)
+        else:
+            parse = None if public else _parser(handler.request_deserializer, kind, self.max_request_bytes,
+                                                self.max_stream_message_bytes)
+            wrapped = self._wrap(behavior, parse, kind, service, method, kind in ("server_stream", "bidi_stream"))
+            if public and kind != "unary":  # a reflection stream lives as long as its client wants
+                wrapped.experimental_thread_pool = self._public_pool
         return factory(
             wrapped,
-            request_deserializer=deserializer,
+            # None: grpcio hands authenticated methods the wire bytes, parsed after the token check
+            request_deserializer=handler.request_deserializer if public else None,
             response_serializer=handler.response_serializer,
         )
 
-    def _wrap(self, behavior, public: bool, kind: str, service: str, method: str, streams_out: bool):
-        secret = self.jwt_secret
+    def _wrap(self, behavior, parse, kind: str, service: str, method: str, streams_out: bool):
+        verifier = self.verifier
         started_counter = GRPC_STARTED.labels(kind, service, method)
         handling = GRPC_HANDLING_SECONDS.labels(kind, service, method)
         handled: dict[str, Any] = {}
 
         @contextlib.contextmanager
         def scope(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[list[Any]]:
-            """Correlation id, principal, NUL check, error mapping and metrics around one call;
+            """Correlation id, principal, parsing, error mapping and metrics around one call;
             yields [the request, or the checked request iterator]."""
             metadata = {k.lower(): v for k, v in (context.invocation_metadata() or ())}
-            corr_token = set_correlation_id(metadata.get("x-correlation-id") or new_correlation_id())
+            corr_token = set_correlation_id(clean_correlation_id(metadata.get("x-correlation-id")))
             principal_token = None
             started_counter.inc()
             started = time.perf_counter()
             code = "OK"
             try:
-                if not public:
-                    principal_token = _principal.set(principal_from_metadata(secret, metadata))
-                    if kind in ("unary", "server_stream"):
-                        request_or_iterator = _reject_nul(request_or_iterator)
-                    else:
-                        request_or_iterator = map(_reject_nul, request_or_iterator)
+                if parse is not None:
+                    principal_token = _principal.set(verifier.principal_from_metadata(metadata))
+                    request_or_iterator = parse(request_or_iterator)
                 yield [request_or_iterator]
             except GeneratorExit:  # the client went away in the middle of a stream
                 code = "CANCELLED"
@@ -149,11 +167,52 @@ class PlatformInterceptor(grpc.ServerInterceptor):
 
         def run_stream(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             # A generator: each response goes out as the servicer yields it (a year of statements
-            # or a health Watch is never held in memory), with the call's context kept around it.
+            # is never held in memory), with the call's context kept around it.
             with scope(request_or_iterator, context) as request:
                 yield from behavior(request[0], context)
 
         return run_stream if streams_out else run
+
+
+def _non_blocking(behavior: Any, kind: str, service: str, method: str) -> Any:
+    """A public method in grpcio's non-blocking mode (health Watch): it answers through a callback
+    and holds no thread while it waits, so any number of watchers cannot starve the RPCs; counted
+    like every other call, its end when the client leaves."""
+    started_counter = GRPC_STARTED.labels(kind, service, method)
+    ended_counter = GRPC_HANDLED.labels(kind, service, method, "OK")
+
+    def run(request: Any, context: grpc.ServicerContext, send_response_callback: Any) -> Any:
+        started_counter.inc()
+        context.add_callback(ended_counter.inc)
+        return behavior(request, context, send_response_callback)
+
+    run.experimental_non_blocking = True
+    run.experimental_thread_pool = getattr(behavior, "experimental_thread_pool", None)
+    return run
+
+
+def _parser(deserializer: Callable[[bytes], Any] | None, kind: str, max_request_bytes: int,
+            max_message_bytes: int) -> Callable[[Any], Any]:
+    """Turns a call's raw request (or each message of its request stream) into the message the
+    servicer expects: size bounded, parsed, NUL text refused."""
+    limit = max_request_bytes if kind in ("unary", "server_stream") else max_message_bytes
+
+    def one(raw: bytes) -> Any:
+        if len(raw) > limit:
+            raise ResourceExhausted(
+                f"request of {len(raw)} bytes is larger than this method's limit of {limit} bytes"
+                + ("" if kind == "client_stream" else "; send large imports through the streaming call"))
+        try:
+            message = deserializer(raw) if deserializer is not None else raw
+        except DecodeError as exc:
+            raise InvalidArgument("the request is not a valid message of this method's type") from exc
+        if b"\x00" in raw:  # only such a request can hold a NUL character (UTF-8 writes U+0000 as 0x00)
+            _reject_nul(message)
+        return message
+
+    if kind in ("unary", "server_stream"):
+        return one
+    return lambda iterator: map(one, iterator)
 
 
 def _nul_field(value: Any, name: str = "") -> str | None:
@@ -177,32 +236,11 @@ def _nul_field(value: Any, name: str = "") -> str | None:
     return None
 
 
-class _ZeroByte:
-    """A request whose wire form holds a zero byte, as the deserializer hands it over: only
-    such a request can have a NUL character in a text field (UTF-8 writes U+0000 as one zero
-    byte), so only it is walked field by field; every other request skips that walk."""
-
-    __slots__ = ("message",)
-
-    def __init__(self, message: Any) -> None:
-        self.message = message
-
-
-def _flagging_zero_bytes(deserializer: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
-    def deserialize(raw: bytes) -> Any:
-        message = deserializer(raw)
-        return _ZeroByte(message) if b"\x00" in raw else message
-    return deserialize
-
-
-def _reject_nul(request: Any) -> Any:
-    """The request as the servicer gets it; INVALID_ARGUMENT if a text field holds NUL."""
-    if type(request) is not _ZeroByte:
-        return request
-    field = _nul_field(request.message)
+def _reject_nul(message: Any) -> None:
+    """INVALID_ARGUMENT if a text field of the request holds NUL (PostgreSQL cannot store it)."""
+    field = _nul_field(message)
     if field:
         raise InvalidArgument(f"{field} contains a NUL character", field=field)
-    return request.message
 
 
 def _clip(message: str, limit: int = 500) -> str:
@@ -221,6 +259,49 @@ def _status_for(exc: BaseException, context: grpc.ServicerContext) -> tuple[str,
     if code is not None and code != grpc.StatusCode.OK:
         return code.name, ""
     return "INTERNAL", "internal error; it has been logged"
+
+
+class NonBlockingHealth(health.HealthServicer):
+    """grpcio's health service, its watchers answered outside its lock. In grpcio's non-blocking
+    mode a Watch holds no thread, but sending blocks until the server's event thread completed
+    the send, while that thread runs the close callback of a departing watcher, which takes the
+    lock: grpcio's own servicer, which sends under the lock, deadlocks there (seen at shutdown
+    with watchers leaving). Watchers also hear only real changes, not every periodic re-check."""
+
+    def Watch(self, request, context, send_response_callback=None):  # noqa: N802 - gRPC's name
+        if send_response_callback is None:  # a server without non-blocking support
+            return super().Watch(request, context)
+        service = request.service
+        with self._lock:
+            status = self._server_status.get(service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+            self._send_response_callbacks.setdefault(service, set()).add(send_response_callback)
+        context.add_callback(self._on_close_callback(send_response_callback, service))
+        send_response_callback(health_pb2.HealthCheckResponse(status=status))
+        with self._lock:  # a change that raced the first answer must be the last word
+            latest = self._server_status.get(service, health_pb2.HealthCheckResponse.SERVICE_UNKNOWN)
+        if latest != status:
+            send_response_callback(health_pb2.HealthCheckResponse(status=latest))
+        return None
+
+    def set(self, service, status):
+        with self._lock:
+            if self._gracefully_shutting_down:
+                return
+            changed = self._server_status.get(service) != status
+            self._server_status[service] = status
+            watchers = list(self._send_response_callbacks.get(service, ())) if changed else []
+        for send in watchers:
+            send(health_pb2.HealthCheckResponse(status=status))
+
+    def enter_graceful_shutdown(self):
+        with self._lock:
+            if self._gracefully_shutting_down:
+                return
+            services = list(self._server_status)
+        for service in services:
+            self.set(service, health_pb2.HealthCheckResponse.NOT_SERVING)
+        with self._lock:
+            self._gracefully_shutting_down = True
 
 
 @dataclass
@@ -245,23 +326,28 @@ def start_server(
     health_interval: float = 2.0,
 ) -> RunningServer:
     """Build, bind and start the server. `register` adds servicers and returns their full names."""
+    interceptor = PlatformInterceptor(
+        verifier_for(settings), max_request_bytes=settings.max_request_bytes,
+        max_stream_message_bytes=settings.max_stream_message_bytes)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.grpc_workers),
-        interceptors=[PlatformInterceptor(settings.jwt_secret)],
+        interceptors=[interceptor],
         options=[
-            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+            # grpc refuses larger messages before any handler runs (RESOURCE_EXHAUSTED)
+            ("grpc.max_receive_message_length", max(settings.max_request_bytes, settings.max_stream_message_bytes)),
+            ("grpc.max_send_message_length", MAX_SEND_BYTES),
             # several api processes of one service share the port (COOP_API_PROCESSES)
             ("grpc.so_reuseport", 1 if os.environ.get(API_CHILD_ENV) else 0),
         ],
     )
     names = list(register(server))
-    health_servicer = health.HealthServicer(experimental_non_blocking=True)
+    health_servicer = NonBlockingHealth(experimental_non_blocking=True)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
-    reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
-        server,
-    )
+    if settings.reflection_enabled:
+        reflection.enable_server_reflection(
+            [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],
+            server,
+        )
     address = f"{settings.grpc_host}:{settings.grpc_port if port is None else port}"
     if settings.tls_enabled:
         with open(settings.tls_key, "rb") as key, open(settings.tls_cert, "rb") as cert:  # type: ignore[arg-type]
@@ -309,7 +395,7 @@ def serve_forever(
     if settings.api_processes > 1 and not os.environ.get(API_CHILD_ENV):
         _supervise(settings)
         return
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_host)
     running = start_server(settings, register, engine)
     print(
         f"{settings.service_name} api: gRPC on {settings.grpc_host}:{running.port}"
@@ -342,7 +428,7 @@ def _supervise(settings: Settings) -> None:
     if settings.metrics_port:
         registry = CollectorRegistry()
         MultiProcessCollector(registry, path=metrics_dir)
-        start_http_server(settings.metrics_port, registry=registry)
+        start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
     print(f"{settings.service_name} api: {len(children)} processes on {settings.grpc_host}:{settings.grpc_port}, "
           f"metrics on :{settings.metrics_port}/metrics", flush=True)
     _wait_for_signal()
@@ -401,14 +487,21 @@ def tune_gc(thresholds: str) -> tuple[int, ...]:
     return gc.get_threshold()
 
 
-def run_api(service_name: str, build: Callable[[Settings], tuple[Engine, Any, Any]]) -> None:
-    """Body of every api entrypoint: settings, JSON logs, migrations, then serve until SIGTERM."""
+def run_api(service_name: str, build: Callable[[Settings], tuple[Engine, Any, Any]],
+            tenants: tuple[str, ...] = ("coop",)) -> None:
+    """Body of every api entrypoint: settings, JSON logs, migrations, then serve until SIGTERM.
+    `tenants`: whom the service serves by default (COOP_SERVED_TENANTS overrides)."""
     from coop_platform.config import load_settings
     from coop_platform.logs import configure_logging
     from coop_platform.migrations import upgrade
 
-    settings = load_settings(service_name, "api")
+    settings = load_settings(service_name, "api", tenants=tenants)
     configure_logging(service_name, settings.log_level)
+    try:
+        verifier_for(settings)  # refuse to start on an unsafe token set-up, before migrating
+    except TrustConfigurationError as exc:
+        print(f"{service_name} api: refusing to start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     upgrade(service_name, settings.database_url)
     engine, register, _ = build(settings)
     tune_gc(settings.gc_thresholds)

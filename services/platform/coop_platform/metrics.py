@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 # gRPC server: the names grpc-ecosystem/go-grpc-prometheus made standard.
@@ -52,7 +54,11 @@ DEAD_LETTER_QUEUE_MESSAGES = Gauge(
 )
 
 
-def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
-    """Expose /metrics on `port` (0 disables it, as in tests)."""
+def serve_metrics(port: int, addr: str = "127.0.0.1") -> Any:
+    """Expose /metrics on `addr`:`port` (0 disables it, as in tests) and return the HTTP server.
+    The address is the operator's (COOP_METRICS_HOST): containers bind 0.0.0.0 inside their
+    network; everything else keeps its metrics on the loopback interface."""
     if port:
-        start_http_server(port, addr=addr)
+        server, _thread = start_http_server(port, addr=addr)
+        return server
+    return None

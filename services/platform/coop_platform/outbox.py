@@ -9,13 +9,14 @@ row: consumers dedupe on the event id (see inbox.py).
 from __future__ import annotations
 
 import functools
+import json
 import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, MetaData, func, insert, select, update
+from sqlalchemy import Engine, MetaData, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from coop_platform import envelope as ce
@@ -241,3 +242,15 @@ def pending_count(engine: Engine) -> int:
         return conn.execute(
             select(func.count()).select_from(_OUTBOX).where(_OUTBOX.c.published_at.is_(None))
         ).scalar_one()
+
+
+def delete_published_about(session: Session, subject: str) -> int:
+    """Delete the outbox rows about `subject` (the envelopes' subject: a member id) that the broker
+    has already confirmed, in the session's transaction; returns how many. An erased member's
+    name must not outlive the erasure here; rows still pending go out first (their consumers
+    then receive the erasure after them)."""
+    marker = '"subject":' + json.dumps(subject)  # as ce.dumps prints every envelope
+    pattern = "%" + marker.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    result = session.execute(delete(_OUTBOX).where(_OUTBOX.c.published_at.is_not(None),
+                                                   _OUTBOX.c.body.like(pattern, escape="\\")))
+    return int(result.rowcount or 0)

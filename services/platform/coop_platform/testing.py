@@ -155,10 +155,52 @@ def wait_until(predicate, timeout: float = 15.0, interval: float = 0.05, message
     raise TimeoutError(f"{message} not met within {timeout}s")
 
 
-def bearer(secret: str, subject: str, *roles: str, ttl: int = 3600) -> list[tuple[str, str]]:
+def bearer(subject: str, *roles: str, tenant: str = "coop", ttl: int = 3600, **claims: object) -> list[tuple[str, str]]:
+    """gRPC metadata with a development token (services in development mode accept it);
+    `claims` go to coop_platform.auth.issue_token (audience, issuer, private_key, omit...)."""
     from coop_platform.auth import issue_token
 
-    return [("authorization", f"Bearer {issue_token(secret, subject, list(roles), ttl_seconds=ttl)}")]
+    token = issue_token(subject, roles, tenant=tenant, ttl_seconds=ttl, **claims)  # type: ignore[arg-type]
+    return [("authorization", f"Bearer {token}")]
+
+
+def bad_tokens() -> dict[str, list[tuple[str, str]]]:
+    """gRPC metadata that every service must refuse with UNAUTHENTICATED, by what is wrong with
+    it: each would pass if the check it names were missing (the hardening issue, point 2)."""
+    import jwt
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from coop_platform.auth import issue_token
+    from coop_platform.trust import DEV_ISSUER, DEV_KEY_ID
+
+    stranger = Ed25519PrivateKey.generate()
+    now = int(time.time())
+    claims = {"sub": "admin-1", "tenant": "coop", "roles": ["admin"], "iat": now, "exp": now + 600,
+              "iss": DEV_ISSUER, "aud": "coop-membership"}
+
+    def md(token: str, scheme: str = "Bearer") -> list[tuple[str, str]]:
+        return [("authorization", f"{scheme} {token}")]
+
+    def dev(**kw: object) -> list[tuple[str, str]]:
+        return md(issue_token("admin-1", ["admin"], **kw))  # type: ignore[arg-type]
+
+    return {
+        "expired": dev(now=now - 7200, ttl_seconds=600),
+        "garbage": md("this.is.not-a-jwt"),
+        "wrong-scheme": md(issue_token("admin-1", ["admin"]), scheme="Basic"),
+        "empty-bearer": [("authorization", "Bearer ")],
+        "forged-with-another-key": dev(private_key=stranger, key_id=DEV_KEY_ID),
+        "untrusted-issuer": dev(issuer="https://id.attacker.example", private_key=stranger, key_id="k1"),
+        "shared-secret-hs256": md(jwt.encode(claims, "a-shared-secret-long-enough-0123456789", algorithm="HS256",
+                                             headers={"kid": DEV_KEY_ID})),
+        "unsigned": md(jwt.encode(claims, None, algorithm="none")),
+        "no-tenant": dev(omit=("tenant",)),
+        "no-audience": dev(omit=("aud",)),
+        "another-audience": dev(audience="coop-somewhere-else"),
+        "no-issued-at": dev(omit=("iat",)),
+        "no-expiry": dev(omit=("exp",)),
+        "lifetime-over-maximum": dev(ttl_seconds=30 * 24 * 3600),
+    }
 
 
 @dataclass

@@ -180,7 +180,7 @@ def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
 
 def run_worker(service_cls: type, settings: Settings) -> None:
     """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully."""
-    serve_metrics(settings.metrics_port)
+    serve_metrics(settings.metrics_port, settings.metrics_host)
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(service_cls)
     stop = eventlet.event.Event()

@@ -28,6 +28,7 @@ from coop_platform.testing import bearer
 def settings(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'm.db'}"
     monkeypatch.setenv("COOP_DATABASE_URL", url)
+    monkeypatch.setenv("COOP_DEV_MODE", "1")
     upgrade("membership", url)
     return load_settings("membership")
 
@@ -75,7 +76,7 @@ def test_health_and_reflection_need_no_token_but_service_calls_do(settings):
                 stub.CountMembers(pb.CountMembersRequest(), timeout=5)
             assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
             counts = stub.CountMembers(pb.CountMembersRequest(), timeout=5,
-                                       metadata=bearer(settings.jwt_secret, "ops", "admin"))
+                                       metadata=bearer("ops", "admin"))
             assert counts.total == 0
     finally:
         running.stop(0)
@@ -144,7 +145,7 @@ def test_server_streams_go_out_as_produced_and_an_error_mid_stream_gets_its_stat
         with grpc.insecure_channel(f"127.0.0.1:{running.port}") as channel:
             call = channel.unary_stream("/test.Streams/Statuses", request_serializer=request_type.SerializeToString,
                                         response_deserializer=response_type.FromString)
-            stream = call(request_type(service="x"), timeout=20, metadata=bearer(settings.jwt_secret, "ops", "admin"))
+            stream = call(request_type(service="x"), timeout=20, metadata=bearer("ops", "admin"))
             first = [next(stream) for _ in range(3)]
             assert [r.status for r in first] == [response_type.SERVING] * 3
             go_on.set()

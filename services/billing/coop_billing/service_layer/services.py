@@ -1058,7 +1058,8 @@ def apply_membership_share_paid(uow: BillingUnitOfWork, envelope: dict[str, Any]
 
 def apply_member_erased(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
     """membership member.erased: billing keeps no name of the member any more (statements then
-    show the member number); ids, ledgers and invoices stay, so every total still balances."""
+    show the member number), and forgets its own published events about the member (share fees,
+    payouts); ids, ledgers and invoices stay, so every total still balances."""
     data = envelope.get("data") or {}
     member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
     at = _event_time(envelope)
@@ -1072,6 +1073,7 @@ def apply_member_erased(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> Non
     if _newer(at, row.identity_at):
         values["identity_at"] = at
     uow.billing.update_member(member_id, **values)
+    uow.forget_published_events(member_id)
 
 
 # ------------------------------------------------------------------ statements

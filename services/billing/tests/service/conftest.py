@@ -30,11 +30,10 @@ from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 from coop_platform.testing import bearer, postgres_database
 
-SECRET = "billing-service-tests-secret-0123456789"
-ADMIN = bearer(SECRET, "admin-1", "admin")
-TELLER = bearer(SECRET, "teller-1", "teller")
-BOARD = bearer(SECRET, "board-1", "board")
-PAYROLL = bearer(SECRET, "payroll-system", "service")
+ADMIN = bearer("admin-1", "admin")
+TELLER = bearer("teller-1", "teller")
+BOARD = bearer("board-1", "board")
+PAYROLL = bearer("payroll-system", "service")
 TABLES = ("members", "clients", "activities", "ledger_entries", "invoices", "invoice_lines", "payments",
           "contracts", "share_fees", "envelopes", "payouts", "rates", "number_counters", "outbox",
           "payroll_runs", "share_fee_payments")
@@ -70,7 +69,7 @@ class Svc:
 
 
 def settings_for(url: str) -> Settings:
-    return Settings(service_name="billing", database_url=url, jwt_secret=SECRET, grpc_workers=40)
+    return Settings(service_name="billing", database_url=url, dev_mode=True, grpc_workers=40)
 
 
 @contextlib.contextmanager
@@ -114,7 +113,7 @@ def admit(svc: Svc, *, good: bool = True, language: str = "fr", given: str = "Ad
         subject=member_id)
     process_once(svc.uow_factory, "billing.on_member_admitted", admitted, services.apply_member_admitted)
     set_standing(svc, member_id, good)
-    return SimpleNamespace(member_id=member_id, number=number, md=bearer(SECRET, member_id, "member"),
+    return SimpleNamespace(member_id=member_id, number=number, md=bearer(member_id, "member"),
                            given=given, family=family)
 
 

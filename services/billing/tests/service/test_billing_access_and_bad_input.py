@@ -186,3 +186,36 @@ def test_bad_input_is_refused_cleanly_and_writes_nothing(svc, h, world, method):
             assert svc.counts() == before, (method, request, err.details())
 
     check()
+
+
+def _empty_call(svc, method, metadata):
+    """Call `method` with an empty request; the status code it ends with (OK when it succeeds)."""
+    request = getattr(pb, method.input_type.name)()
+    try:
+        reply = getattr(svc.stub, method.name)(request, metadata=metadata, timeout=30)
+        if method.server_streaming:
+            list(reply)
+        return grpc.StatusCode.OK
+    except grpc.RpcError as exc:
+        return exc.code()
+
+
+@pytest.mark.parametrize("method", list(METHODS), ids=lambda m: m.name)
+def test_another_tenants_admin_is_refused_on_every_rpc_and_nothing_is_written(svc, h, method):
+    """Billing serves the cooperative (tenant "coop") only: a partner cooperative's valid admin
+    token used to act as the cooperative's own admin."""
+    from coop_platform.testing import bearer
+
+    before = svc.counts()
+    partner_admin = bearer("partner-admin", "admin", "partner", tenant="partner-a")
+    assert _empty_call(svc, method, partner_admin) == grpc.StatusCode.PERMISSION_DENIED
+    assert svc.counts() == before
+
+
+@pytest.mark.parametrize("kind", ["no-tenant", "another-audience", "lifetime-over-maximum", "forged-with-another-key"])
+def test_a_token_failing_any_check_is_unauthenticated_on_every_rpc(svc, kind):
+    from coop_platform.testing import bad_tokens
+
+    metadata = bad_tokens()[kind]
+    for method in METHODS:
+        assert _empty_call(svc, method, metadata) == grpc.StatusCode.UNAUTHENTICATED, method.name

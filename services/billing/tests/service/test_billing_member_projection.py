@@ -110,6 +110,10 @@ def test_after_member_erased_no_billing_table_holds_the_members_name(svc, h):
     year = date.today().year
     named = svc.stub.GetStatement(pb.GetStatementRequest(member_id=member.member_id, year=year), metadata=h.ADMIN)
     assert f"{given} {family}" in named.text
+    with svc.engine.begin() as conn:  # the relay published the member's share_fee.billed
+        conn.execute(text("UPDATE outbox SET published_at = now() WHERE body LIKE :s"),
+                     {"s": f'%"subject":"{member.member_id}"%'})
+    assert svc.outbox(subject=member.member_id)
     erased = make_envelope("membership", "member.erased", {
         "memberId": member.member_id, "memberNumber": member.number,
         "erasedAt": datetime.now(UTC).isoformat().replace("+00:00", "Z")}, subject=member.member_id)
@@ -121,6 +125,7 @@ def test_after_member_erased_no_billing_table_holds_the_members_name(svc, h):
                    if conn.execute(text(f'SELECT count(*) FROM "{t}" WHERE "{c}" LIKE :n OR "{c}" LIKE :f'),
                                    {"n": f"%{given}%", "f": f"%{family}%"}).scalar_one()]
     assert holding == []
+    assert svc.outbox(subject=member.member_id) == []  # its own published events about the member: gone
     statement = svc.stub.GetStatement(pb.GetStatementRequest(member_id=member.member_id, year=year),
                                       metadata=h.ADMIN)
     assert member.number in statement.text and given not in statement.text

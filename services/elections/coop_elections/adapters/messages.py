@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import events_pb2
 from coop_elections.adapters.repository import StoredElection
-from coop_elections.domain.canonical import sha256_hex
 from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
 from coop_elections.domain.model import Method
+from coop_elections.domain.verification import seed_commitment
 from coop_platform.errors import InvalidArgument
 
 METHOD_TO_PB = {
@@ -92,6 +93,15 @@ def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
     )
 
 
+def request_fingerprint(request: pb.CreateElectionRequest) -> str:
+    """SHA-256 of the request without its request_id: tells a retry from another request that
+    reuses the key."""
+    bare = pb.CreateElectionRequest()
+    bare.CopyFrom(request)
+    bare.ClearField("request_id")
+    return hashlib.sha256(bare.SerializeToString(deterministic=True)).hexdigest()
+
+
 def _iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
@@ -114,7 +124,7 @@ def election_to_pb(e: StoredElection) -> pb.Election:
                                    closes_local=w.closes_local.strftime("%H:%M"), time_zone=w.tz),
         closes_at=_iso(w.closes_at), roll_cutoff=_iso(s.roll_cutoff), allow_revote=s.allow_revote,
         max_proxies_held=s.max_proxies_held, status=STATUS_TO_PB[e.status],
-        tie_break_seed_sha256=sha256_hex(e.tie_break_seed.encode()),
+        tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
         nominations_open=_iso(s.nominations_open), nominations_close=_iso(s.nominations_close),
         max_permanent_staff_seats=s.max_permanent_staff_seats,
     )
@@ -147,6 +157,12 @@ def candidacy_to_pb(row: Any) -> pb.Candidacy:
     return pb.Candidacy(election_id=row.election_id, question_id=row.question_id,
                         candidate_id=row.candidate_id, statement=statement,
                         withdrawn=row.withdrawn, category=row.category)
+
+
+def sign_in_audit_to_pb(row: Any) -> pb.SignInAuditEntry:
+    at = row.at if row.at.tzinfo else row.at.replace(tzinfo=UTC)  # SQLite returns naive UTC
+    return pb.SignInAuditEntry(sequence=row.sequence, voter_id=row.voter_id, teller_id=row.teller_id,
+                               action=row.action, reason=row.reason, at=at.astimezone(UTC).isoformat())
 
 
 def _tallies(q: dict[str, Any]) -> dict[str, str]:
@@ -184,11 +200,13 @@ def results_to_pb(results: dict[str, Any]) -> pb.Results:
 
 
 # -- events --------------------------------------------------------------------------------
-def election_opened(e: StoredElection, roll_size: int) -> tuple[str, Any]:
+def election_opened(e: StoredElection, roll_size: int, roll_total_weight: int, roll_sha256: str) -> tuple[str, Any]:
     return "election.opened", events_pb2.ElectionOpened(
         election_id=e.election_id, tenant=e.tenant, opens_at=_iso(e.spec.window.opens_at),
         closes_at=_iso(e.closes_at), roll_size=roll_size,
-        titles={t.language: t.title for t in e.spec.texts})
+        titles={t.language: t.title for t in e.spec.texts},
+        tie_break_seed_sha256=seed_commitment(e.tie_break_seed), roll_sha256=roll_sha256,
+        roll_total_weight=roll_total_weight)
 
 
 def closing_soon(e: StoredElection, non_voters: list[str]) -> tuple[str, Any]:

@@ -28,7 +28,7 @@ from sqlalchemy import (
     Text,
 )
 
-from coop_platform.tables import add_platform_tables
+from coop_platform.tables import BigIntPK, add_platform_tables
 
 metadata = MetaData()
 add_platform_tables(metadata)
@@ -64,8 +64,12 @@ elections = Table(
     Column("roll_hash", String(64), nullable=True),
     Column("closing_soon_sent", Boolean, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # CreateElection's idempotency key (unique per tenant) and the request it came with
+    Column("creation_request_id", String(100), nullable=True),
+    Column("creation_request_sha256", String(64), nullable=True),
     Index("ix_elections_tenant", "tenant"),
     Index("ix_elections_status", "status"),
+    Index("uq_elections_creation_request", "tenant", "creation_request_id", unique=True),
 )
 
 voter_roll = Table(
@@ -84,6 +88,7 @@ voters_who_voted = Table(
     _election_fk(),
     Column("voter_id", String(100), primary_key=True),
     Column("channel", String(10), nullable=False),  # online | proxy | in_person
+    sqlite_with_rowid=False,  # no rowid numbering rows in cast order (stored by voter id)
 )
 
 # The ballot box. No voter, no time; keyed by the random tracker.
@@ -96,6 +101,7 @@ ballots = Table(
     Column("weight", BigInteger, nullable=False),
     Column("ballot_hash", String(64), nullable=False),  # entry hash over genesis: a commitment
     Column("revote_hash", String(64), nullable=True),  # SHA-256 of the voter's re-vote code
+    sqlite_with_rowid=False,  # no rowid numbering rows in cast order (stored by tracker)
 )
 
 # One row per ballot replaced by a re-vote: a random marker, nothing else (only the number
@@ -113,8 +119,34 @@ paper_ballots = Table(
     _election_fk(),
     Column("paper_id", String(40), primary_key=True),
     Column("state", String(10), nullable=False),  # pending | counted
-    Column("content", Text, nullable=True),  # first entry, until the second one matches
+    Column("content", Text, nullable=True),  # the entered answers (emptied at the close)
     Column("first_teller", String(100), nullable=True),
+    Column("tracker", String(14), nullable=True),  # once counted, to answer a retry (emptied at the close)
+)
+
+# Who signed whom in at the Assembly, and undos (two tellers). Not a ballot link: a sign-in
+# touches no ballot, and paper ballots carry no voter.
+sign_in_audit = Table(
+    "sign_in_audit",
+    metadata,
+    Column("sequence", BigIntPK, primary_key=True, autoincrement=True),
+    Column("election_id", String(36), ForeignKey("elections.election_id"), nullable=False),
+    Column("voter_id", String(100), nullable=False),
+    Column("teller_id", String(200), nullable=False),
+    Column("action", String(20), nullable=False),  # signed_in | undo_requested | undone
+    Column("reason", Text, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Index("ix_sign_in_audit_election_voter", "election_id", "voter_id"),
+)
+
+# An undo asked by one teller, waiting for a second one.
+pending_sign_in_undos = Table(
+    "pending_sign_in_undos",
+    metadata,
+    _election_fk(),
+    Column("voter_id", String(100), primary_key=True),
+    Column("requested_by", String(200), nullable=False),
+    Column("reason", Text, nullable=False),
 )
 
 candidacies = Table(

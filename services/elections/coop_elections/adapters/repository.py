@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -147,10 +147,11 @@ class SqlElectionRepository:
         return _hot_statement(self.dialect, name)
 
     # -- elections
-    def add_election(self, election_id: str, tenant: str, spec: ElectionSpec, seed: str,
-                     now: datetime) -> None:
+    def add_election(self, election_id: str, tenant: str, spec: ElectionSpec, seed: str, now: datetime,
+                     request_id: str | None = None, request_sha256: str | None = None) -> bool:
+        """Insert; False (nothing written) when the tenant's `request_id` is taken already."""
         w = spec.window
-        self.session.execute(insert(orm.elections).values(
+        stmt = self._insert(orm.elections).values(
             election_id=election_id, tenant=tenant, texts=json.dumps(texts_to_json(spec.texts)),
             questions=json.dumps([question_to_json(q) for q in spec.questions]),
             opens_at=w.opens_at, assembly_day=w.assembly_day,
@@ -160,8 +161,18 @@ class SqlElectionRepository:
             nominations_close=spec.nominations_close,
             max_permanent_staff_seats=spec.max_permanent_staff_seats, tie_break_seed=seed,
             status="scheduled", roll_frozen=False, closing_soon_sent=False,
-            created_at=now,
-        ))
+            created_at=now, creation_request_id=request_id, creation_request_sha256=request_sha256,
+        )
+        if request_id is None:
+            self.session.execute(stmt)
+            return True
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["tenant", "creation_request_id"])).rowcount == 1
+
+    def election_by_request(self, tenant: str, request_id: str) -> Any:
+        c = orm.elections.c
+        return self.session.execute(select(c.election_id, c.creation_request_sha256).where(
+            c.tenant == tenant, c.creation_request_id == request_id)).one()
 
     def election(self, tenant: str, election_id: str, lock: str = "") -> StoredElection | None:
         """Tenant-scoped lookup; lock is "", "share" or "update" (PostgreSQL row locks)."""
@@ -233,6 +244,13 @@ class SqlElectionRepository:
         return {r.voter_id: int(r.weight) for r in self.session.execute(
             select(c.voter_id, c.weight).where(c.election_id == election_id, c.voter_id.in_(set(voter_ids))))}
 
+    def roll_weight_range(self, election_id: str) -> tuple[int | None, int | None]:
+        """The smallest and largest weight on the roll (None, None for an empty roll)."""
+        c = orm.voter_roll.c
+        low, high = self.session.execute(select(func.min(c.weight), func.max(c.weight))
+                                         .where(c.election_id == election_id)).one()
+        return (int(low), int(high)) if low is not None else (None, None)
+
     def roll_totals(self, election_id: str) -> tuple[int, int]:
         c = orm.voter_roll.c
         size, weight = self.session.execute(select(func.count(), func.coalesce(func.sum(c.weight), 0))
@@ -274,6 +292,57 @@ class SqlElectionRepository:
         return int(self.session.execute(select(func.count()).where(
             c.election_id == election_id, c.channel == "in_person")).scalar_one())
 
+    def register_channel(self, election_id: str, voter_id: str) -> str | None:
+        """How this voter is in the register (online, proxy, in_person), or None."""
+        c = orm.voters_who_voted.c
+        return self.session.execute(select(c.channel).where(
+            c.election_id == election_id, c.voter_id == voter_id)).scalar_one_or_none()
+
+    def unmark_in_person(self, election_id: str, voter_id: str) -> bool:
+        """Take a voter signed in at the Assembly out of the register (an undone sign-in)."""
+        c = orm.voters_who_voted.c
+        return self.session.execute(delete(orm.voters_who_voted).where(
+            c.election_id == election_id, c.voter_id == voter_id, c.channel == "in_person")).rowcount == 1
+
+    # -- tellers' sign-in audit
+    def add_sign_in_audit(self, election_id: str, voter_id: str, teller: str, action: str, reason: str,
+                          at: datetime) -> None:
+        self.session.execute(insert(orm.sign_in_audit).values(
+            election_id=election_id, voter_id=voter_id, teller_id=teller, action=action, reason=reason, at=at))
+
+    def last_sign_in_audit(self, election_id: str, voter_id: str, action: str | None = None) -> Any:
+        """The newest audit row of this voter (of this action, when given), or None."""
+        c = orm.sign_in_audit.c
+        query = select(orm.sign_in_audit).where(c.election_id == election_id, c.voter_id == voter_id)
+        if action:
+            query = query.where(c.action == action)
+        return self.session.execute(query.order_by(c.sequence.desc()).limit(1)).first()
+
+    def sign_in_audit_page(self, election_id: str, after: int, limit: int) -> list[Any]:
+        c = orm.sign_in_audit.c
+        return list(self.session.execute(select(orm.sign_in_audit).where(
+            c.election_id == election_id, c.sequence > after).order_by(c.sequence).limit(limit)))
+
+    def _locked_row(self, table: Any, election_id: str, key: str, value: str) -> Any:
+        """One row of an election by its key, locked for this transaction on PostgreSQL (SQLite's
+        transactions hold the whole file already)."""
+        query = select(table).where(table.c.election_id == election_id, table.c[key] == value)
+        if self.dialect == "postgresql":
+            query = query.with_for_update()
+        return self.session.execute(query).first()
+
+    def pending_undo(self, election_id: str, voter_id: str) -> Any:
+        return self._locked_row(orm.pending_sign_in_undos, election_id, "voter_id", voter_id)
+
+    def add_pending_undo(self, election_id: str, voter_id: str, teller: str, reason: str) -> None:
+        self.session.execute(insert(orm.pending_sign_in_undos).values(
+            election_id=election_id, voter_id=voter_id, requested_by=teller, reason=reason))
+
+    def drop_pending_undo(self, election_id: str, voter_id: str) -> None:
+        c = orm.pending_sign_in_undos.c
+        self.session.execute(delete(orm.pending_sign_in_undos).where(
+            c.election_id == election_id, c.voter_id == voter_id))
+
     # -- ballots
     def add_ballots(self, rows: list[dict[str, Any]]) -> set[str]:
         """Ballots (add_ballot's columns) in one statement; returns the trackers stored (a
@@ -281,6 +350,12 @@ class SqlElectionRepository:
         if not rows:
             return set()
         return set(self.session.execute(self._hot("add_ballots"), rows).scalars())
+
+    def ballots_by_tracker(self, election_id: str, trackers: list[str]) -> dict[str, Any]:
+        """tracker -> (content, ballot_hash) of those of these trackers whose ballot stands."""
+        c = orm.ballots.c
+        return {r.tracker: r for r in self.session.execute(select(c.tracker, c.content, c.ballot_hash).where(
+            c.election_id == election_id, c.tracker.in_(set(trackers))))}
 
     def remove_ballot(self, election_id: str, tracker: str, revote_hash: str) -> bool:
         c = orm.ballots.c
@@ -296,6 +371,16 @@ class SqlElectionRepository:
         c = orm.superseded_ballots.c
         return int(self.session.execute(select(func.count()).where(c.election_id == election_id)).scalar_one())
 
+    def discard_cast_ballots(self, election_id: str) -> None:
+        """Delete an election's casting rows (ballots, superseded markers) once its box is
+        published. On SQLite the freed space is overwritten (secure_delete), so the file keeps
+        no copy of them; PostgreSQL keeps the dead row versions until VACUUM (see the docs)."""
+        if self.dialect == "sqlite":
+            self.session.execute(text("PRAGMA secure_delete = ON"))
+        for table in (orm.ballots, orm.superseded_ballots):
+            self.session.execute(delete(table).where(table.c.election_id == election_id))
+        self.set_paper_rows(election_id, content=None, tracker=None)  # kept only to answer retries
+
     def ballots(self, election_id: str) -> list[tuple[str, int, str]]:
         c = orm.ballots.c
         return [(r.tracker, r.weight, r.content) for r in self.session.execute(
@@ -309,11 +394,7 @@ class SqlElectionRepository:
 
     # -- paper ballots
     def paper(self, election_id: str, paper_id: str) -> Any:
-        c = orm.paper_ballots.c
-        query = select(orm.paper_ballots).where(c.election_id == election_id, c.paper_id == paper_id)
-        if self.dialect == "postgresql":
-            query = query.with_for_update()
-        return self.session.execute(query).first()
+        return self._locked_row(orm.paper_ballots, election_id, "paper_id", paper_id)
 
     def add_paper(self, election_id: str, paper_id: str, content_json: str, teller: str) -> bool:
         result = self.session.execute(
@@ -324,9 +405,13 @@ class SqlElectionRepository:
         return result.rowcount == 1
 
     def set_paper(self, election_id: str, paper_id: str, **values: Any) -> None:
+        self.set_paper_rows(election_id, paper_id, **values)
+
+    def set_paper_rows(self, election_id: str, paper_id: str | None = None, **values: Any) -> None:
+        """Update one paper of the election, or all of them."""
         c = orm.paper_ballots.c
-        self.session.execute(update(orm.paper_ballots).where(
-            c.election_id == election_id, c.paper_id == paper_id).values(**values))
+        where = [c.election_id == election_id] + ([c.paper_id == paper_id] if paper_id is not None else [])
+        self.session.execute(update(orm.paper_ballots).where(*where).values(**values))
 
     def drop_paper(self, election_id: str, paper_id: str) -> None:
         c = orm.paper_ballots.c
@@ -360,7 +445,23 @@ class SqlElectionRepository:
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["election_id", "question_id", "candidate_id"], set_=values))
 
+    def erase_candidacies(self, tenant: str, candidate_id: str, at: datetime) -> None:
+        """Empty this candidate's statements in the tenant's elections; withdraw the candidacies
+        whose nomination window is still open at `at`."""
+        c, e = orm.candidacies.c, orm.elections.c
+        of_tenant = select(e.election_id).where(e.tenant == tenant)
+        nominating = of_tenant.where(e.nominations_open <= at, e.nominations_close > at)
+        self.session.execute(update(orm.candidacies).where(
+            c.candidate_id == candidate_id, c.election_id.in_(of_tenant)).values(statement="[]"))
+        self.session.execute(update(orm.candidacies).where(
+            c.candidate_id == candidate_id, c.election_id.in_(nominating)).values(withdrawn=True))
+
     # -- proxies
+    def proxy(self, election_id: str, giver: str) -> Any:
+        c = orm.proxies.c
+        return self.session.execute(select(orm.proxies).where(
+            c.election_id == election_id, c.giver_id == giver)).first()
+
     def proxies(self, election_id: str) -> list[Any]:
         c = orm.proxies.c
         return list(self.session.execute(select(orm.proxies).where(c.election_id == election_id)))
@@ -370,6 +471,15 @@ class SqlElectionRepository:
                                                 holder_id=holder, status=status)
         self.session.execute(stmt.on_conflict_do_update(
             index_elements=["election_id", "giver_id"], set_={"holder_id": holder, "status": status}))
+
+    def usable_proxies(self, election_id: str, uses: list[tuple[str, str]]) -> set[str]:
+        """Of these (giver, holder) pairs, the givers whose proxy is active and held by that holder."""
+        if not uses:
+            return set()
+        c = orm.proxies.c
+        active = {(r.giver_id, r.holder_id) for r in self.session.execute(select(c.giver_id, c.holder_id).where(
+            c.election_id == election_id, c.status == "active", c.giver_id.in_({g for g, _ in uses})))}
+        return {giver for giver, holder in uses if (giver, holder) in active}
 
     def set_proxy_status(self, election_id: str, giver: str, from_status: str, to_status: str,
                          holder: str | None = None) -> bool:

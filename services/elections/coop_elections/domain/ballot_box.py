@@ -1,10 +1,12 @@
 """Verifiable ballot box: a SHA-256 hash chain of anonymous ballots.
 
 Entry hash = SHA-256 over the canonical JSON (:mod:`.canonical`) of
-``{"content", "prev", "tracker", "weight"}``; the first entry's ``prev`` is a
-genesis hash bound to the election id (so a box cannot be passed off as
-another election's); the head hash is the last entry's hash. Changing,
-reordering, inserting or dropping any entry changes the head or breaks a link.
+``{"content", "prev", "tracker"}`` (format 1 also had ``"weight"``); the first
+entry's ``prev`` is a genesis hash bound to the election id (so a box cannot be
+passed off as another election's). The head hash is SHA-256 over the canonical
+``{"entries_head": <last entry's hash>, "weight_classes": [...]}`` (format 1:
+the last entry's hash). Changing, reordering, inserting or dropping any entry
+or class changes the head or breaks a link.
 
 Each ballot gets a *tracker*: 60 random bits written as 12 RFC 4648 base32
 characters in groups of four (``K7QF-2MXA-P4ZD``), short enough to read out
@@ -27,10 +29,17 @@ Secrecy argument (why no voter id is ever published, re-voting included):
    which, is not published: a "superseded by" link would tell the world that
    two ballots came from one voter. A voter who re-voted can still check the
    box: their latest tracker is present and their older ones are absent.
-4. Weights are published (recount needs them). Where weights differ between
-   voters (partner cooperatives), a rare weight narrows the set a ballot could
-   come from; such partners should use few weight classes. Tracker randomness
-   comes from :mod:`secrets`.
+4. Weights are not published per ballot (format 2): the box lists the
+   ballots without weights and, per identical content, one *weight class*:
+   the number of ballots and their total weight. Every counting method is
+   linear in the weights (identical ballots count as one parcel of their
+   summed weight), so the recount from the classes is exact, while a voter
+   with a rare weight (partner cooperatives voting by shares) is no longer
+   found by looking for their weight. What remains: a class's total minus
+   its number of ballots can single out a rare weight when few ballots share
+   its content (docs/elections.md, "Secrecy"). A format 1 box (a weight on
+   every entry, before this change) still verifies. Tracker randomness comes
+   from :mod:`secrets`.
 
 Limits, stated plainly: the server sees voter and ballot together at cast
 time (trust in the operator, as in any non-cryptographic e-voting), and a
@@ -42,6 +51,10 @@ the public, not full coercion resistance.
 
 from __future__ import annotations
 
+import base64
+import dataclasses
+import hashlib
+import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -51,7 +64,7 @@ from .canonical import canonical_json, sha256_hex
 from .counting import ElectionResult, count_election
 from .errors import ChainBroken, FailedPrecondition, InvalidArgument, NotFound
 from .model import CastBallot, ElectionDefinition
-from .validation import validate_ballot, validate_weight
+from .validation import MAX_WEIGHT, validate_ballot, validate_weight
 
 TRACKER_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 TRACKER_CHARS = 12
@@ -66,6 +79,37 @@ def new_tracker(randbits: RandBits = secrets.randbits) -> str:
     chars = [TRACKER_ALPHABET[(value >> (5 * i)) & 31] for i in reversed(range(TRACKER_CHARS))]
     raw = "".join(chars)
     return "-".join(raw[i : i + 4] for i in range(0, TRACKER_CHARS, 4))
+
+
+#: A ballot key: a secret of at least 128 random bits the voter's client generates, written in
+#: base64url (22 to 64 characters). The service derives the tracker and the re-vote code from it
+#: and never stores it, so a retry with the same key is recognised without a stored link.
+BALLOT_KEY = re.compile(r"^[A-Za-z0-9_-]{22,64}$")
+
+
+def _key_digest(purpose: str, election_id: str, key: str) -> bytes:
+    return hashlib.sha256(f"{purpose}\x1f{election_id}\x1f{key}".encode()).digest()
+
+
+def check_ballot_key(key: str) -> str:
+    if not isinstance(key, str) or not BALLOT_KEY.match(key):
+        raise InvalidArgument("ballot_key must be 22-64 base64url characters (at least 128 random bits)")
+    return key
+
+
+def tracker_from_key(election_id: str, key: str) -> str:
+    """The tracker of the ballot cast with this key: the first 60 bits of
+    SHA-256("coopgov-tracker/1" 0x1F election_id 0x1F key), written as :func:`new_tracker` does.
+    A client computes it alike, so it knows its tracker even if the answer is lost."""
+    digest = _key_digest("coopgov-tracker/1", election_id, check_ballot_key(key))
+    return new_tracker(lambda bits: int.from_bytes(digest[:8], "big") >> (64 - bits))
+
+
+def revote_code_from_key(election_id: str, key: str) -> str:
+    """The re-vote code of the ballot cast with this key: base64url (no padding) of the first 18
+    bytes of SHA-256("coopgov-revote-code/1" 0x1F election_id 0x1F key)."""
+    digest = _key_digest("coopgov-revote-code/1", election_id, check_ballot_key(key))
+    return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
 def normalise_tracker(text: str) -> str:
@@ -83,21 +127,27 @@ def genesis_hash(election_id: str) -> str:
     return sha256_hex(canonical_json({"coopgov-ballot-box": 1, "election": election_id}))
 
 
-def entry_hash(tracker: str, weight: int, content: Mapping[str, Any], prev_hash: str) -> str:
-    """Hash of one entry over its canonical form."""
-    return sha256_hex(
-        canonical_json(
-            {"content": content, "prev": prev_hash, "tracker": tracker, "weight": weight}
-        )
-    )
+def entry_hash(tracker: str, weight: int | None, content: Mapping[str, Any], prev_hash: str) -> str:
+    """Hash of one entry over its canonical form; a format 2 entry has no weight (``None``)."""
+    entry = {"content": content, "prev": prev_hash, "tracker": tracker}
+    if weight is not None:
+        entry["weight"] = weight
+    return sha256_hex(canonical_json(entry))
+
+
+def receipt_hash(election_id: str, tracker: str, weight: int | None, content: Mapping[str, Any]) -> str:
+    """The ``ballot_hash`` of a voter's receipt: the hash of that ballot alone, chained to the
+    genesis (not to the previous cast, which would record the cast order). Receipts given since
+    format 2 hash no weight (``None``): the published box has none per ballot."""
+    return entry_hash(tracker, weight, content, genesis_hash(election_id))
 
 
 @dataclass(frozen=True)
 class BoxEntry:
-    """One link of the chain."""
+    """One link of the chain; ``weight`` is None in format 2 (weights are in the classes)."""
 
     tracker: str
-    weight: int
+    weight: int | None
     content: Mapping[str, Any]
     prev_hash: str
     entry_hash: str
@@ -106,21 +156,19 @@ class BoxEntry:
 
     def to_json(self) -> dict[str, Any]:
         """Published JSON form."""
-        return {
-            "tracker": self.tracker,
-            "weight": self.weight,
-            "content": self.content,
-            "prev_hash": self.prev_hash,
-            "entry_hash": self.entry_hash,
-        }
+        data = {"tracker": self.tracker, "content": self.content, "prev_hash": self.prev_hash,
+                "entry_hash": self.entry_hash}
+        if self.weight is not None:
+            data["weight"] = self.weight
+        return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> BoxEntry:
+    def from_json(cls, data: Mapping[str, Any], *, weighted: bool = True) -> BoxEntry:
         """Parse a published entry (shape only; :func:`verify_box` checks the rest)."""
         try:
             return cls(
                 tracker=data["tracker"],
-                weight=data["weight"],
+                weight=data["weight"] if weighted else data.get("weight"),
                 content=data["content"],
                 prev_hash=data["prev_hash"],
                 entry_hash=data["entry_hash"],
@@ -129,8 +177,54 @@ class BoxEntry:
             raise InvalidArgument(f"malformed box entry: {exc}") from exc
 
 
+@dataclass(frozen=True)
+class WeightClass:
+    """Format 2: every counted ballot with this content, as one number of ballots and their total
+    weight. The recount needs no more (every method is linear in the weights), and a voter's
+    weight is no longer printed beside their ballot."""
+
+    content: Mapping[str, Any]
+    ballots: int
+    weight: int
+
+    __hash__ = None  # type: ignore[assignment]  # content is a dict
+
+    def to_json(self) -> dict[str, Any]:
+        return {"content": self.content, "ballots": self.ballots, "weight": self.weight}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WeightClass:
+        try:
+            return cls(content=data["content"], ballots=data["ballots"], weight=data["weight"])
+        except (KeyError, TypeError) as exc:
+            raise InvalidArgument(f"malformed weight class: {exc}") from exc
+
+
+def _content_key(content: Any) -> bytes:
+    try:
+        return canonical_json(content)
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument("ballot content is not canonical JSON data") from exc
+
+
+def weight_classes(items: Iterable[tuple[Mapping[str, Any], int]]) -> tuple[WeightClass, ...]:
+    """``(content, weight)`` ballots aggregated per identical content, sorted by canonical content."""
+    classes: dict[bytes, list[Any]] = {}
+    for content, weight in items:
+        found = classes.setdefault(_content_key(content), [content, 0, 0])
+        found[1] += 1
+        found[2] += weight
+    return tuple(WeightClass(c, n, w) for _, (c, n, w) in sorted(classes.items()))
+
+
+def classes_head(entries_head: str, classes: Iterable[WeightClass]) -> str:
+    """Format 2 head: the last entry's hash together with every weight class."""
+    return sha256_hex(canonical_json({"entries_head": entries_head,
+                                      "weight_classes": [c.to_json() for c in classes]}))
+
+
 def build_chain(
-    election_id: str, items: Iterable[tuple[str, int, Mapping[str, Any]]]
+    election_id: str, items: Iterable[tuple[str, int | None, Mapping[str, Any]]]
 ) -> tuple[tuple[BoxEntry, ...], str]:
     """Chain ``(tracker, weight, content)`` items in the given order; return entries and head."""
     prev = genesis_hash(election_id)
@@ -142,55 +236,110 @@ def build_chain(
     return tuple(entries), prev
 
 
+#: The published box's format since weights went into classes; a box without "format" is format 1
+#: (a weight on every entry), which the verifier still reads.
+BOX_FORMAT = "coopgov-box/2"
+
+
 @dataclass(frozen=True)
 class PublishedBox:
-    """What is published at close: counted ballots (sorted by tracker), head, superseded count."""
+    """What is published at close: counted ballots (sorted by tracker), head, superseded count,
+    and (format 2) the weight classes; ``weight_classes`` is None for a format 1 box."""
 
     election_id: str
     entries: tuple[BoxEntry, ...]
     head_hash: str
     superseded_count: int
+    weight_classes: tuple[WeightClass, ...] | None = None
 
     def to_json(self) -> dict[str, Any]:
         """Published JSON document."""
-        return {
+        data: dict[str, Any] = {
             "election_id": self.election_id,
             "head_hash": self.head_hash,
             "superseded_count": self.superseded_count,
             "entries": [e.to_json() for e in self.entries],
         }
+        if self.weight_classes is not None:
+            data["format"] = BOX_FORMAT
+            data["weight_classes"] = [c.to_json() for c in self.weight_classes]
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PublishedBox:
         """Parse a published document (verify it with :func:`verify_box`)."""
         try:
+            version = data.get("format")
+            if version not in (None, BOX_FORMAT):
+                raise InvalidArgument(f"unknown box format {version!r}")
+            classes = None if version is None else tuple(WeightClass.from_json(c) for c in data["weight_classes"])
             return cls(
                 election_id=data["election_id"],
-                entries=tuple(BoxEntry.from_json(e) for e in data["entries"]),
+                entries=tuple(BoxEntry.from_json(e, weighted=classes is None) for e in data["entries"]),
                 head_hash=data["head_hash"],
                 superseded_count=data["superseded_count"],
+                weight_classes=classes,
             )
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise InvalidArgument(f"malformed published box: {exc}") from exc
+
+
+def publish_box(election_id: str, items: Iterable[tuple[str, int, Mapping[str, Any]]],
+                superseded_count: int) -> PublishedBox:
+    """The published box (format 2) over the counted ``(tracker, weight, content)`` ballots:
+    entries sorted by tracker (random, so the order says nothing about when or by whom) and
+    chained in that order, without weights; the weights only in the classes."""
+    items = sorted(items, key=lambda item: item[0])
+    entries, last = build_chain(election_id, ((tracker, None, content) for tracker, _, content in items))
+    classes = weight_classes((content, weight) for _, weight, content in items)
+    return PublishedBox(election_id, entries, classes_head(last, classes), superseded_count, classes)
+
+
+def _verify_classes(box: PublishedBox, classes: tuple[WeightClass, ...]) -> None:
+    """Format 2: the classes are sorted, well formed and hold exactly the entries' ballots."""
+    per_content: dict[bytes, int] = {}
+    for e in box.entries:
+        key = _content_key(e.content)
+        per_content[key] = per_content.get(key, 0) + 1
+    last = b""
+    for i, c in enumerate(classes):
+        key = _content_key(c.content)
+        if key <= last:
+            raise ChainBroken(f"weight class {i}: classes out of order or duplicated")
+        last = key
+        for name, value in (("ballots", c.ballots), ("weight", c.weight)):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise ChainBroken(f"weight class {i}: {name} must be an integer")
+        if not 1 <= c.ballots <= c.weight <= c.ballots * MAX_WEIGHT:
+            raise ChainBroken(f"weight class {i}: {c.ballots} ballots cannot weigh {c.weight}")
+        if per_content.pop(key, 0) != c.ballots:
+            raise ChainBroken(f"weight class {i}: the box has another number of ballots with this content")
+    if per_content:
+        raise ChainBroken("a ballot of the box has no weight class")
 
 
 def verify_box(box: PublishedBox) -> None:
     """Check a published box end to end; raise :class:`ChainBroken` at the first fault.
 
     Checks: tracker format, strictly increasing tracker order (the publication
-    order, so duplicates are caught too), weights, every link and every hash,
-    and the head.
+    order, so duplicates are caught too), weights (format 1: on every entry;
+    format 2: none on entries, classes that hold exactly the entries' ballots),
+    every link and every hash, and the head.
     """
     if isinstance(box.superseded_count, bool) or not isinstance(box.superseded_count, int):
         raise ChainBroken("superseded count must be an integer")
     if box.superseded_count < 0:
         raise ChainBroken("superseded count must not be negative")
+    classes = box.weight_classes
     prev = genesis_hash(box.election_id)
     last_tracker = ""
     for i, e in enumerate(box.entries):
         try:
             tracker = normalise_tracker(e.tracker)
-            validate_weight(e.weight)
+            if classes is None:
+                validate_weight(e.weight)
+            elif e.weight is not None:
+                raise InvalidArgument("a format 2 entry carries no weight (weights are in the classes)")
         except InvalidArgument as exc:
             raise ChainBroken(f"entry {i}: {exc}", i) from exc
         if tracker != e.tracker:
@@ -207,8 +356,38 @@ def verify_box(box: PublishedBox) -> None:
         if recomputed != e.entry_hash:
             raise ChainBroken(f"entry {i}: entry hash does not match its content", i)
         prev = e.entry_hash
+    if classes is not None:
+        try:
+            _verify_classes(box, classes)
+            prev = classes_head(prev, classes)
+        except InvalidArgument as exc:
+            raise ChainBroken(str(exc)) from exc
     if box.head_hash != prev:
-        raise ChainBroken("head hash does not match the last entry")
+        raise ChainBroken("head hash does not match the last entry" if classes is None
+                          else "head hash does not match the last entry and the weight classes")
+
+
+def counted_ballots(box: PublishedBox, definition: ElectionDefinition) -> list[CastBallot]:
+    """What a recount counts, every ballot re-validated: format 1 one ballot per entry, format 2
+    one per weight class (identical contents with their summed weight, which every method counts
+    alike)."""
+    ballots = []
+    for i, e in enumerate(box.entries):
+        try:
+            ballots.append(CastBallot(validate_ballot(definition, e.content), e.weight or 0))
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"published entry {i} ({e.tracker}): {exc}") from exc
+    if box.weight_classes is None:
+        return ballots
+    # the classes hold exactly the entries' contents (verify_box), so they validate alike
+    return [CastBallot(validate_ballot(definition, c.content), c.weight) for c in box.weight_classes]
+
+
+def counted_weight(box: PublishedBox) -> int:
+    """Total weight of the counted ballots."""
+    if box.weight_classes is None:
+        return sum(e.weight or 0 for e in box.entries)
+    return sum(c.weight for c in box.weight_classes)
 
 
 def find_tracker(box: PublishedBox, tracker: str) -> BoxEntry:
@@ -226,6 +405,18 @@ def find_tracker(box: PublishedBox, tracker: str) -> BoxEntry:
     raise NotFound(f"tracker {wanted} is not in the published box")
 
 
+def receipt_hashes(box: PublishedBox, entry: BoxEntry, roll_weight: int | None = None) -> set[str]:
+    """The receipt hashes that the ballot of ``entry`` may have been given at cast time: format 1
+    hashed the entry's weight; format 2 hashes none, and, where every voter on the roll has the
+    same ``roll_weight``, a receipt given before format 2 (with that weight) is accepted too."""
+    if box.weight_classes is None:
+        return {receipt_hash(box.election_id, entry.tracker, entry.weight, entry.content)}
+    hashes = {receipt_hash(box.election_id, entry.tracker, None, entry.content)}
+    if roll_weight is not None:
+        hashes.add(receipt_hash(box.election_id, entry.tracker, roll_weight, entry.content))
+    return hashes
+
+
 def recount(box: PublishedBox, definition: ElectionDefinition) -> ElectionResult:
     """Recompute the results from the published box and definition alone."""
     if box.election_id != definition.id:
@@ -233,14 +424,8 @@ def recount(box: PublishedBox, definition: ElectionDefinition) -> ElectionResult
             f"box is for election {box.election_id!r}, definition for {definition.id!r}"
         )
     verify_box(box)
-    ballots = []
-    for i, e in enumerate(box.entries):
-        try:
-            content = validate_ballot(definition, e.content)
-        except InvalidArgument as exc:
-            raise InvalidArgument(f"published entry {i} ({e.tracker}): {exc}") from exc
-        ballots.append(CastBallot(content, e.weight))
-    return count_election(definition, ballots)
+    result = count_election(definition, counted_ballots(box, definition))
+    return dataclasses.replace(result, ballots=len(box.entries))
 
 
 @dataclass(frozen=True)
@@ -323,10 +508,8 @@ class BallotBox:
         """Close the box, forget voter keys, and build the published box."""
         self.closed = True
         self._current.clear()
-        counted = sorted(
-            (e for e in self._entries if e.tracker not in self._superseded), key=lambda e: e.tracker
+        return publish_box(
+            self.definition.id,
+            ((e.tracker, e.weight, e.content) for e in self._entries if e.tracker not in self._superseded),
+            len(self._superseded),
         )
-        entries, head = build_chain(
-            self.definition.id, ((e.tracker, e.weight, e.content) for e in counted)
-        )
-        return PublishedBox(self.definition.id, entries, head, len(self._superseded))

@@ -6,8 +6,9 @@ FILE.csv has a header with the columns voter_id and (optionally) weight (empty =
 streamed with StreamVoterRoll in chunks behind a progress bar; the import is all or nothing and
 bad rows are listed with their line numbers (header = line 1). Exit status 0 when imported.
 
-The token: COOP_TOKEN, or one made with COOP_JWT_SECRET for --tenant (default "coop") with the
-"admin" role, or the "partner" role for any other tenant.
+The token: COOP_TOKEN (one from your tenant's identity provider), or else a development token for
+--tenant (default "coop") with the "admin" role, or the "partner" role for any other tenant, which
+only services in development mode accept.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m coop_elections.entrypoints.cli", description=__doc__.split("\n")[0])
     parser.add_argument("--target", default=os.environ.get("COOP_ELECTIONS_ADDR", "127.0.0.1:50053"),
                         help="elections api address (COOP_ELECTIONS_ADDR, default 127.0.0.1:50053)")
-    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of the token made from COOP_JWT_SECRET")
+    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of the development token made when COOP_TOKEN is not set")
     sub = parser.add_subparsers(dest="group", required=True)
     roll = sub.add_parser("roll", help="voter rolls")
     rsub = roll.add_subparsers(dest="action", required=True)

@@ -45,7 +45,8 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def __init__(self, uow_factory: services.UowFactory, clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
-        # Voters' own ballots arriving together share one transaction (one commit, batched rows).
+        # Ballots arriving together (own, proxy, re-votes) share one transaction: one commit, and
+        # none is alone in its transaction when others arrive with it (docs/elections.md, Secrecy).
         self.casts = Coalescer("elections_cast_ballot", partial(services.cast_ballots, uow_factory))
 
     def _caller(self, *roles: str):
@@ -58,7 +59,9 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def CreateElection(self, request, context):
         p = self._caller(*MANAGERS)
         spec = msg.spec_from_pb(request)
-        return msg.election_to_pb(services.create_election(self.uow, p.tenant, spec, self.clock()))
+        return msg.election_to_pb(services.create_election(
+            self.uow, p.tenant, spec, self.clock(), request.request_id,
+            msg.request_fingerprint(request) if request.request_id else ""))
 
     def GetElection(self, request, context):
         p = self._caller()
@@ -153,20 +156,11 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         p = self._caller(*VOTERS)
 
         def content(election):  # read inside the cast's own transaction (one election read)
-            answers = msg.content_from_answers(request.answers, election)
-            if bool(request.previous_tracker) != bool(request.previous_revote_code):
-                raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither",
-                                      field="previous_tracker")
-            return answers
+            return msg.content_from_answers(request.answers, election)
 
-        if request.previous_tracker or request.previous_revote_code or request.on_behalf_of:
-            receipt = services.cast_ballot(
-                self.uow, p.tenant, request.election_id, p.subject, content, self.clock(),
-                previous_tracker=request.previous_tracker, previous_code=request.previous_revote_code,
-                on_behalf_of=request.on_behalf_of)
-        else:
-            receipt = self.casts.submit(services.Cast(p.tenant, request.election_id, p.subject, content,
-                                                      self.clock()))
+        receipt = self.casts.submit(services.Cast(
+            p.tenant, request.election_id, p.subject, content, self.clock(), request.previous_tracker,
+            request.previous_revote_code, request.on_behalf_of, request.ballot_key))
         return pb.CastBallotResponse(tracker=receipt.tracker, ballot_hash=receipt.ballot_hash,
                                      revote_code=receipt.revote_code,
                                      superseded_previous=receipt.superseded_previous)
@@ -174,9 +168,24 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def SignInPersonRegister(self, request, context):
         p = self._caller(*TELLERS)
         on_roll, weight, voted = services.sign_in_person(self.uow, p.tenant, request.election_id,
-                                                         request.voter_id, self.clock())
+                                                         request.voter_id, p.subject, self.clock())
         return pb.RollEntry(election_id=request.election_id, voter_id=request.voter_id,
                             on_roll=on_roll, weight=weight, has_voted=voted)
+
+    def UndoSignIn(self, request, context):
+        p = self._caller(*TELLERS)
+        undo = services.undo_sign_in(self.uow, p.tenant, request.election_id, request.voter_id, p.subject,
+                                     request.reason, self.clock())
+        return pb.UndoSignInResponse(election_id=request.election_id, voter_id=request.voter_id,
+                                     state=undo.state, requested_by=undo.requested_by,
+                                     confirmed_by=undo.confirmed_by)
+
+    def ListSignInAudit(self, request, context):
+        p = self._caller(*MANAGERS)
+        rows, next_token = services.sign_in_audit(self.uow, p.tenant, request.election_id,
+                                                  request.page_size or 100, request.page_token)
+        return pb.ListSignInAuditResponse(entries=[msg.sign_in_audit_to_pb(r) for r in rows],
+                                          next_page_token=next_token)
 
     def EnterPaperBallot(self, request, context):
         p = self._caller(*TELLERS)
@@ -215,7 +224,7 @@ def build(settings: Settings, clock: Clock = utcnow):
 
 
 def main() -> None:
-    run_api(SERVICE_NAME, build)
+    run_api(SERVICE_NAME, build, tenants=("*",))  # partner cooperatives share the service
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """The elections worker process: nameko (eventlet) for the bus and the clock; the only module
 that imports it. Consumes membership events (member.admitted, member.updated,
-member.status_changed, share.paid) into the local projection of members in good standing,
+member.status_changed, share.paid, member.erased) into the local projection of members in good
+standing (an erasure also empties the member's candidacy statements),
 runs the timers that open, remind and close elections, and relays the outbox."""
 
 import eventlet
@@ -32,6 +33,7 @@ CONSUMED = {
     "member.updated": "on_member_updated",
     "member.status_changed": "on_member_status_changed",
     "share.paid": "on_share_paid",
+    "member.erased": "on_member_erased",
 }
 
 
@@ -79,6 +81,10 @@ class ElectionsWorker:
     @coop_event_handler("membership", "share.paid", max_deliveries=5)
     def on_share_paid(self, envelope: dict[str, Any]) -> None:
         self._apply("on_share_paid", envelope)
+
+    @coop_event_handler("membership", "member.erased", max_deliveries=5)
+    def on_member_erased(self, envelope: dict[str, Any]) -> None:  # statements emptied, id kept
+        self._apply("on_member_erased", envelope)
 
     @timer(interval=TICK_SECONDS)
     def tick(self) -> dict[str, int]:

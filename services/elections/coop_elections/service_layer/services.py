@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Callable, Sequence
@@ -17,13 +18,13 @@ from typing import Any
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.repository import ElectionsUnitOfWork, StoredElection
 from coop_elections.domain.ballot_box import (
-    PublishedBox,
-    build_chain,
-    entry_hash,
-    genesis_hash,
     new_tracker,
     normalise_tracker,
+    publish_box,
+    receipt_hash,
     recount,
+    revote_code_from_key,
+    tracker_from_key,
 )
 from coop_elections.domain.canonical import canonical_json, sha256_hex, to_jsonable
 from coop_elections.domain.election import (
@@ -46,6 +47,7 @@ from coop_elections.domain.model import CANDIDATE_METHODS, ElectionDefinition, M
 from coop_elections.domain.proxies import ProxyBook, ProxyStatus
 from coop_elections.domain.published import RollHasher, definition_to_json
 from coop_elections.domain.validation import MAX_WEIGHT, validate_ballot
+from coop_elections.domain.verification import seed_commitment
 from coop_platform.auth import DEFAULT_TENANT
 from coop_platform.batching import run_alone
 from coop_platform.errors import DomainError as PlatformDomainError
@@ -99,11 +101,25 @@ def _definition(uow: ElectionsUnitOfWork, e: StoredElection, roll_weight: int = 
 
 
 # -- elections -----------------------------------------------------------------------------
-def create_election(uow_factory: UowFactory, tenant: str, spec: ElectionSpec, now: datetime) -> StoredElection:
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
+
+
+def create_election(uow_factory: UowFactory, tenant: str, spec: ElectionSpec, now: datetime,
+                    request_id: str = "", request_sha256: str = "") -> StoredElection:
+    """A new election. With a `request_id` (the caller's idempotency key, unique per tenant), a
+    retry of the same request returns the election the first one created; the same id with
+    another definition (`request_sha256` differs) is ALREADY_EXISTS."""
+    if request_id and not REQUEST_ID.match(request_id):
+        raise InvalidArgument("request_id must be 8-100 characters from letters, digits and _.:-")
     election_id = str(uuid.uuid4())
     seed = secrets.token_hex(32)
     with uow_factory() as uow:
-        uow.elections.add_election(election_id, tenant, spec, seed, now)
+        if not uow.elections.add_election(election_id, tenant, spec, seed, now, request_id or None,
+                                          request_sha256 or None):
+            first = uow.elections.election_by_request(tenant, request_id)
+            if first.creation_request_sha256 != (request_sha256 or None):
+                raise AlreadyExists(f"request_id {request_id} created another election: use a new one")
+            election_id = first.election_id
         uow.commit()
         return _load(uow, tenant, election_id)
 
@@ -134,7 +150,7 @@ def open_election(uow_factory: UowFactory, tenant: str, election_id: str, now: d
         _definition(uow, e)  # candidate lists are complete
         summary = _freeze(uow, e)
         uow.elections.update_election(e.election_id, status="open")
-        uow.emit(*msg.election_opened(e, summary.size))
+        uow.emit(*msg.election_opened(e, summary.size, summary.total_weight, summary.sha256))
         uow.commit()
         e.status = "open"
         return e
@@ -157,11 +173,13 @@ def import_roll(uow_factory: UowFactory, tenant: str, election_id: str,
         seen.add(voter_id)
     with uow_factory() as uow:
         e = _load(uow, tenant, election_id, lock="update")
+        on_roll = uow.elections.roll_weights(e.election_id, (v for v, _ in entries))
+        if on_roll == dict(entries):  # a retry of an import that went through: the roll as it is
+            return _summary(uow, e)
         if e.roll_is_frozen(now):
             raise FailedPrecondition("the voter roll is frozen")
-        present = uow.elections.roll_voters_present(e.election_id, [v for v, _ in entries])
-        if present:
-            raise AlreadyExists(f"{len(present)} voter(s) already on the roll, e.g. {min(present)}")
+        if on_roll:
+            raise AlreadyExists(f"{len(on_roll)} voter(s) already on the roll, e.g. {min(on_roll)}")
         uow.elections.add_roll_entries(e.election_id, [(v, w, None) for v, w in entries])
         summary = _summary(uow, e)
         uow.commit()
@@ -204,10 +222,14 @@ def import_roll_rows(uow_factory: UowFactory, tenant: str, election_id: str,
             first_line[voter_id] = line
     with uow_factory() as uow:  # the election exists for this tenant; voters already on the roll
         e = _load(uow, tenant, election_id)
-        if e.roll_is_frozen(now):
+        on_roll = uow.elections.roll_weights(e.election_id, list(first_line))
+        retry = not errors and on_roll == {v: w for _, v, w in rows}  # an import that went through
+        if e.roll_is_frozen(now) and not retry:
             raise FailedPrecondition("the voter roll is frozen")
-        present = uow.elections.roll_voters_present(e.election_id, list(first_line))
-    errors += [(first_line[v], "voter_id", f"voter {v} is already on the roll") for v in present]
+    if retry:
+        return RollImportReport(len(rows), [], import_roll(uow_factory, tenant, election_id,
+                                                           [(v, w) for _, v, w in rows], now))
+    errors += [(first_line[v], "voter_id", f"voter {v} is already on the roll") for v in on_roll]
     if errors:
         return RollImportReport(len(rows), sorted(errors), None)
     # import_roll checks again under the election lock (a concurrent import gives ALREADY_EXISTS)
@@ -320,17 +342,19 @@ def submit_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, que
             raise FailedPrecondition("only voters in good standing may stand")
         category = (entry.category if entry is not None and entry.category else
                     (member.category if member is not None else "")) or "user"
+        statement_json = json.dumps([t.__dict__ for t in statement])
         existing = uow.elections.candidacy(e.election_id, question_id, candidate_id)
         if existing is not None and not existing.withdrawn:
-            raise AlreadyExists("you already stand for this question")
+            if existing.statement == statement_json:  # a retry: the first answer
+                return existing
+            raise AlreadyExists("you already stand for this question (withdraw to change your statement)")
         if category == PERMANENT_STAFF and e.spec.max_permanent_staff_seats:
             # the cap on seats limits how many staff can be elected, so it caps the slate too
             staff = [r for r in uow.elections.candidacies(e.election_id, question_id)
                      if r.category == PERMANENT_STAFF and not r.withdrawn]
             if len(staff) >= max(e.spec.max_permanent_staff_seats, q.seats):
                 raise FailedPrecondition("the permanent-staff candidacies are full for this question")
-        uow.elections.save_candidacy(e.election_id, question_id, candidate_id,
-                                     json.dumps([t.__dict__ for t in statement]), category, False)
+        uow.elections.save_candidacy(e.election_id, question_id, candidate_id, statement_json, category, False)
         row = uow.elections.candidacy(e.election_id, question_id, candidate_id)  # before the commit: no second transaction
         uow.commit()
         return row
@@ -343,8 +367,10 @@ def withdraw_candidacy(uow_factory: UowFactory, tenant: str, election_id: str, q
         _nomination_question(e, question_id)
         _nominations_open(e, now)
         row = uow.elections.candidacy(e.election_id, question_id, candidate_id)
-        if row is None or row.withdrawn:
+        if row is None:
             raise NotFound("no candidacy to withdraw")
+        if row.withdrawn:  # a retry: the first answer
+            return row
         uow.elections.save_candidacy(e.election_id, question_id, candidate_id, row.statement,
                                      row.category, True)
         row = uow.elections.candidacy(e.election_id, question_id, candidate_id)  # before the commit: no second transaction
@@ -387,6 +413,9 @@ def give_proxy(uow_factory: UowFactory, tenant: str, election_id: str, giver: st
         for who in (giver, holder):
             if uow.elections.roll_entry(e.election_id, who) is None:
                 raise FailedPrecondition(f"{who} is not on the voter roll")
+        given = uow.elections.proxy(e.election_id, giver)
+        if given is not None and given.holder_id == holder and given.status in (ProxyStatus.ACTIVE, ProxyStatus.USED):
+            return given.giver_id, given.holder_id, given.status  # a retry: the first answer
         if uow.elections.has_voted(e.election_id, giver):
             raise FailedPrecondition("you have already voted")
         book = _proxy_book(uow, e)
@@ -399,6 +428,9 @@ def give_proxy(uow_factory: UowFactory, tenant: str, election_id: str, giver: st
 def revoke_proxy(uow_factory: UowFactory, tenant: str, election_id: str, giver: str) -> tuple[str, str, str]:
     with uow_factory() as uow:
         e = _load(uow, tenant, election_id, lock="update")
+        given = uow.elections.proxy(e.election_id, giver)
+        if given is not None and given.status == ProxyStatus.REVOKED:  # a retry: the first answer
+            return given.giver_id, given.holder_id, given.status
         book = _proxy_book(uow, e)
         proxy = book.revoke(giver)
         uow.elections.save_proxy(e.election_id, proxy.giver, proxy.holder, proxy.status.value)
@@ -419,23 +451,24 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
 
 
-def _ballot_row(e: StoredElection, content: dict[str, Any], weight: int, code: str) -> dict[str, Any]:
-    """A ballot row under a fresh random tracker: a commitment to this ballot alone (not chained
-    to the previous cast: that would record the cast order); the published box is chained in
-    tracker order at the close."""
-    tracker = new_tracker()
+def _ballot_row(e: StoredElection, content: dict[str, Any], weight: int, code: str,
+                tracker: str = "") -> dict[str, Any]:
+    """A ballot row under a fresh random tracker (or the one derived from the voter's ballot key):
+    a commitment to this ballot alone (not chained to the previous cast: that would record the
+    cast order, nor to its weight: the published box has weights only per class); the published
+    box is chained in tracker order at the close."""
+    tracker = tracker or new_tracker()
     return {"election_id": e.election_id, "tracker": tracker, "content": canonical_json(content).decode(),
-            "weight": weight, "ballot_hash": entry_hash(tracker, weight, content, genesis_hash(e.election_id)),
+            "weight": weight, "ballot_hash": receipt_hash(e.election_id, tracker, None, content),
             "revote_hash": _code_hash(code) if code else None}
 
 
-def _store_ballot(uow: ElectionsUnitOfWork, e: StoredElection, content: dict[str, Any], weight: int,
-                  revote: bool) -> tuple[str, str, str]:
-    code = secrets.token_urlsafe(18) if revote else ""
+def _store_ballot(uow: ElectionsUnitOfWork, e: StoredElection, content: dict[str, Any], weight: int) -> tuple[str, str]:
+    """A ballot without a voter (a paper ballot): its tracker and receipt hash."""
     while True:
-        row = _ballot_row(e, content, weight, code)
+        row = _ballot_row(e, content, weight, "")
         if uow.elections.add_ballots([row]):
-            return row["tracker"], row["ballot_hash"], code
+            return row["tracker"], row["ballot_hash"]
 
 
 def _check_open(e: StoredElection, now: datetime) -> StoredElection:
@@ -451,27 +484,163 @@ def _open_for_voting(uow: ElectionsUnitOfWork, tenant: str, election_id: str, no
 
 @dataclass(frozen=True)
 class Cast:
-    """One voter's own online ballot (no proxy, not replacing an earlier ballot)."""
+    """One ballot to cast: the voter's own, with a proxy (`on_behalf_of`), or replacing the
+    voter's counted ballot (`previous_tracker` and `previous_code`). `ballot_key`, when given, is
+    the client's secret the tracker and re-vote code derive from (a retry gets the first receipt)."""
 
     tenant: str
     election_id: str
     voter_id: str
     content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]]
     now: datetime
+    previous_tracker: str = ""
+    previous_code: str = ""
+    on_behalf_of: str = ""
+    ballot_key: str = ""
+
+    @property
+    def for_whom(self) -> str:
+        """The voter whose vote this is (the register row it writes)."""
+        return self.on_behalf_of or self.voter_id
+
+
+class AlreadyVoted(AlreadyExists):
+    """A ballot already counts for this voter and the request is not a retry of the cast that
+    recorded it. `reason` is the machine-readable cause (google.rpc.ErrorInfo)."""
+
+    reason = "ALREADY_VOTED"
+
+
+def _already_voted(e: StoredElection) -> AlreadyVoted:
+    return AlreadyVoted("a ballot already counts for you: its receipt is what your client kept from that cast"
+                        + ("; to replace it give its tracker and re-vote code" if e.spec.allow_revote else "")
+                        + " (a cast with a ballot_key gets its first receipt back on a retry)")
 
 
 REFUSALS = (DomainError, PlatformDomainError)
+_Valid = tuple[int, Cast, dict[str, Any], str]  # (position, cast, content, tracker from the key or "")
+
+
+def _prepare(e: StoredElection, definition_: ElectionDefinition, cast: Cast,
+             content: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """Check one cast without writing: its content and fields; its keyed tracker or ""."""
+    _check_open(e, cast.now)
+    normalised = validate_ballot(definition_, content)
+    if bool(cast.previous_tracker) != bool(cast.previous_code):
+        raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither")
+    if cast.previous_tracker:
+        normalise_tracker(cast.previous_tracker)
+    if cast.on_behalf_of:
+        check_id(cast.on_behalf_of, "on_behalf_of")
+        if cast.on_behalf_of == cast.voter_id:
+            raise InvalidArgument("on_behalf_of names someone else")
+    return normalised, tracker_from_key(e.election_id, cast.ballot_key) if cast.ballot_key else ""
+
+
+def _cast_round(uow: ElectionsUnitOfWork, e: StoredElection, items: list[_Valid],
+                results: list[Receipt | Exception | None]) -> None:
+    """Casts of one election for distinct voters: register rows, proxies, replaced ballots and new
+    ballots (shuffled). A refused cast writes nothing; a refused cast with a ballot key whose
+    ballot already stands with the same content is a retry and gets its first receipt."""
+    eid = e.election_id
+    weights = uow.elections.roll_weights(eid, (c.for_whom for _, c, _, _ in items))
+    live: list[_Valid] = []
+    for item in items:
+        n, cast = item[0], item[1]
+        if cast.for_whom not in weights:
+            results[n] = FailedPrecondition("not on the voter roll of this election")
+        else:
+            live.append(item)
+    usable = uow.elections.usable_proxies(eid, [(c.on_behalf_of, c.voter_id) for _, c, _, _ in live if c.on_behalf_of])
+    refused_keyed: list[_Valid] = []
+    marking: dict[str, list[_Valid]] = {}
+    for item in live:
+        n, cast = item[0], item[1]
+        if cast.on_behalf_of and cast.on_behalf_of not in usable:
+            results[n] = PermissionDenied(f"you hold no usable proxy of {cast.on_behalf_of}")
+            refused_keyed += [item] if cast.ballot_key else []
+        else:
+            marking.setdefault("proxy" if cast.on_behalf_of else "online", []).append(item)
+    rows: list[tuple[int, str, dict[str, Any]]] = []  # (position, re-vote code, ballot row)
+    superseding: set[int] = set()
+    for channel, group in marking.items():
+        newly = uow.elections.mark_voted_many(eid, [c.for_whom for _, c, _, _ in group], channel)
+        for item in group:
+            n, cast, content, keyed = item
+            if cast.for_whom not in newly:
+                refusal = _refusal_of_a_second_vote(uow, e, cast)
+                if refusal is not None:
+                    results[n] = refusal
+                    refused_keyed += [item] if cast.ballot_key else []
+                    continue
+                superseding.add(n)
+            if cast.on_behalf_of:
+                uow.elections.set_proxy_status(eid, cast.on_behalf_of, "active", "used", holder=cast.voter_id)
+            elif e.spec.max_proxies_held:  # voting oneself voids an unused proxy one gave
+                uow.elections.set_proxy_status(eid, cast.voter_id, "active", "voided")
+            code = _revote_code(e, cast)
+            rows.append((n, code, _ballot_row(e, content, weights[cast.for_whom], code, keyed)))
+    _answer_retries(uow, e, refused_keyed, results)
+    keyed_rows = {n for n, _, _, keyed in items if keyed}
+    secrets.SystemRandom().shuffle(rows)
+    while rows:
+        stored = uow.elections.add_ballots([row for *_, row in rows])
+        for n, code, row in rows:
+            results[n] = Receipt(row["tracker"], row["ballot_hash"], code, n in superseding)
+        taken = [(n, code, row) for n, code, row in rows if row["tracker"] not in stored]
+        if any(n in keyed_rows for n, _, _ in taken):  # fails the batch: each cast is then run alone
+            raise AlreadyExists("this ballot_key gives the tracker of another ballot: generate a new key")
+        # a random tracker already taken (a chance of one in 2**60 per pair): draw again
+        rows = [(n, code, _ballot_row(e, json.loads(row["content"]), row["weight"], code)) for n, code, row in taken]
+
+
+def _refusal_of_a_second_vote(uow: ElectionsUnitOfWork, e: StoredElection, cast: Cast) -> Exception | None:
+    """The voter is in the register already: None when this cast replaces their counted ballot
+    (a re-vote; the old ballot is deleted), else why it is refused."""
+    if cast.on_behalf_of:
+        return AlreadyExists(f"a ballot already counts for {cast.on_behalf_of}")
+    if not (e.spec.allow_revote and cast.previous_tracker):
+        return _already_voted(e)
+    if not uow.elections.remove_ballot(e.election_id, normalise_tracker(cast.previous_tracker),
+                                       _code_hash(cast.previous_code)):
+        return FailedPrecondition("no counted ballot matches this tracker and re-vote code")
+    uow.elections.mark_superseded(e.election_id)
+    return None
+
+
+def _revote_code(e: StoredElection, cast: Cast) -> str:
+    """The code that lets the voter replace this ballot: derived from the ballot key (so a retry
+    returns it again), random otherwise; none for a proxy ballot or without re-voting."""
+    if not e.spec.allow_revote or cast.on_behalf_of:
+        return ""
+    return revote_code_from_key(e.election_id, cast.ballot_key) if cast.ballot_key else secrets.token_urlsafe(18)
+
+
+def _answer_retries(uow: ElectionsUnitOfWork, e: StoredElection, refused: list[_Valid],
+                    results: list[Receipt | Exception | None]) -> None:
+    """A refused cast with a ballot key whose ballot stands, with the same content, is a retry of
+    the cast that stored it: the first receipt again (derived from the key; nothing is stored)."""
+    if not refused:
+        return
+    standing = uow.elections.ballots_by_tracker(e.election_id, [keyed for *_, keyed in refused])
+    for n, cast, content, keyed in refused:
+        found = standing.get(keyed)
+        if found is not None and found.content == canonical_json(content).decode():
+            results[n] = Receipt(keyed, found.ballot_hash, _revote_code(e, cast), bool(cast.previous_tracker))
 
 
 def cast_ballots(uow_factory: UowFactory, casts: Sequence[Cast]) -> list[Receipt | Exception]:
-    """Many voters' own ballots in one transaction (group commit, coop_platform.batching): one
-    receipt or one refusal per cast, with the checks and errors of cast_ballot; a refused cast
-    writes nothing. Within the batch the ballots are written in shuffled order, so neither the
-    transaction nor the rows' physical order pairs a voter with a ballot."""
+    """Ballots of many voters in one transaction (group commit, coop_platform.batching): one
+    receipt or one refusal per cast; a refused cast writes nothing. Own ballots, proxy ballots and
+    re-votes alike, so none is alone in its transaction when others arrive with it. Within the
+    batch the ballots are written in shuffled order, so neither the transaction nor the rows'
+    physical order pairs a voter with a ballot. Two casts for one voter in a batch run in turn
+    (rounds), as they would one after the other."""
     results: list[Receipt | Exception | None] = [None] * len(casts)
     with uow_factory() as uow:
         loaded: dict[tuple[str, str], tuple[StoredElection, ElectionDefinition]] = {}
-        valid: dict[str, list[tuple[int, Cast, dict[str, Any]]]] = {}
+        rounds: dict[str, list[list[_Valid]]] = {}
+        seen: dict[tuple[str, str], int] = {}
         for n, cast in enumerate(casts):
             try:
                 key = (cast.tenant, cast.election_id)
@@ -479,112 +648,132 @@ def cast_ballots(uow_factory: UowFactory, casts: Sequence[Cast]) -> list[Receipt
                     e = _load(uow, cast.tenant, cast.election_id, lock="share")  # the close waits for casts
                     loaded[key] = (e, _definition(uow, e))
                 e, definition_ = loaded[key]
-                content = cast.content(e) if callable(cast.content) else cast.content
-                _check_open(e, cast.now)
-                valid.setdefault(e.election_id, []).append((n, cast, validate_ballot(definition_, content)))
+                content, keyed = _prepare(e, definition_, cast,
+                                          cast.content(e) if callable(cast.content) else cast.content)
             except REFUSALS as refused:
                 results[n] = refused
+                continue
+            turn = seen[(e.election_id, cast.for_whom)] = seen.get((e.election_id, cast.for_whom), -1) + 1
+            per_election = rounds.setdefault(e.election_id, [])
+            if turn == len(per_election):
+                per_election.append([])
+            per_election[turn].append((n, cast, content, keyed))
         elections = {e.election_id: e for e, _ in loaded.values()}
-        ballots: list[tuple[int, dict[str, Any], str, dict[str, Any]]] = []  # (cast, content, code, row)
-        for election_id, items in valid.items():
-            e = elections[election_id]
-            weights = uow.elections.roll_weights(election_id, (c.voter_id for _, c, _ in items))
-            first: dict[str, int] = {}  # a voter twice in one batch: the first cast counts
-            for n, cast, _ in items:
-                if cast.voter_id not in weights:
-                    results[n] = FailedPrecondition("not on the voter roll of this election")
-                elif cast.voter_id in first:
-                    results[n] = _already_voted(e)
-                else:
-                    first[cast.voter_id] = n
-            newly = uow.elections.mark_voted_many(election_id, list(first), "online")
-            for n, cast, content in items:
-                if first.get(cast.voter_id) != n:
-                    continue
-                if cast.voter_id not in newly:
-                    results[n] = _already_voted(e)
-                    continue
-                if e.spec.max_proxies_held:  # voting oneself voids an unused proxy one gave
-                    uow.elections.set_proxy_status(election_id, cast.voter_id, "active", "voided")
-                code = secrets.token_urlsafe(18) if e.spec.allow_revote else ""
-                ballots.append((n, content, code, _ballot_row(e, content, weights[cast.voter_id], code)))
-        secrets.SystemRandom().shuffle(ballots)
-        while ballots:  # trackers are random: retry the (astronomically rare) one already taken
-            stored = uow.elections.add_ballots([row for *_, row in ballots])
-            for n, _, code, row in ballots:
-                results[n] = Receipt(row["tracker"], row["ballot_hash"], code, False)
-            ballots = [(n, content, code, _ballot_row(elections[row["election_id"]], content, row["weight"], code))
-                       for n, content, code, row in ballots if row["tracker"] not in stored]
+        for election_id, turns in rounds.items():
+            for items in turns:
+                _cast_round(uow, elections[election_id], items, results)
         uow.commit()
     return results  # type: ignore[return-value]
 
 
-def _already_voted(e: StoredElection) -> AlreadyExists:
-    return AlreadyExists("a ballot already counts for you"
-                         + ("; to replace it give its tracker and re-vote code" if e.spec.allow_revote else ""))
-
-
 def cast_ballot(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
                 content: dict[str, Any] | Callable[[StoredElection], dict[str, Any]], now: datetime, *,
-                previous_tracker: str = "", previous_code: str = "", on_behalf_of: str = "") -> Receipt:
-    """`content` may be a function of the election (the api reads the answers against its
-    questions), so that casting reads the election once, in its own transaction. A voter's own
-    first ballot goes through cast_ballots (the path batched in the api)."""
-    if not (previous_tracker or previous_code or on_behalf_of):
-        return run_alone(partial(cast_ballots, uow_factory), Cast(tenant, election_id, voter_id, content, now))
-    with uow_factory() as uow:
-        e = _load(uow, tenant, election_id, lock="share")  # shared: the close waits for casts
-        if callable(content):
-            content = content(e)
-        _check_open(e, now)
-        normalised = validate_ballot(_definition(uow, e), content)
-        if previous_tracker:
-            previous_tracker = normalise_tracker(previous_tracker)
-        for_whom = on_behalf_of or voter_id
-        if on_behalf_of:
-            check_id(on_behalf_of, "on_behalf_of")
-            if on_behalf_of == voter_id:
-                raise InvalidArgument("on_behalf_of names someone else")
-        entry = uow.elections.roll_entry(e.election_id, for_whom)
-        if entry is None:
-            raise FailedPrecondition("not on the voter roll of this election")
-        if on_behalf_of and not uow.elections.set_proxy_status(
-                e.election_id, on_behalf_of, "active", "used", holder=voter_id):
-            raise PermissionDenied(f"you hold no usable proxy of {on_behalf_of}")
-        superseded = False
-        if not uow.elections.mark_voted(e.election_id, for_whom, "proxy" if on_behalf_of else "online"):
-            if on_behalf_of:
-                raise AlreadyExists(f"a ballot already counts for {on_behalf_of}")
-            if not (e.spec.allow_revote and previous_tracker and previous_code):
-                raise _already_voted(e)
-            if not uow.elections.remove_ballot(e.election_id, previous_tracker, _code_hash(previous_code)):
-                raise FailedPrecondition("no counted ballot matches this tracker and re-vote code")
-            uow.elections.mark_superseded(e.election_id)
-            superseded = True
-        if not on_behalf_of and e.spec.max_proxies_held:
-            # voting oneself voids an unused proxy one gave (none exist when proxies are off)
-            uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
-        tracker, ballot_hash, code = _store_ballot(uow, e, normalised, int(entry.weight),
-                                                   e.spec.allow_revote and not on_behalf_of)
-        uow.commit()
-        return Receipt(tracker, ballot_hash, code, superseded)
+                previous_tracker: str = "", previous_code: str = "", on_behalf_of: str = "",
+                ballot_key: str = "") -> Receipt:
+    """One cast outside the api's batches (CLI, worker, tests). `content` may be a function of the
+    election (the api reads the answers against its questions), so that casting reads the
+    election once, in its own transaction."""
+    return run_alone(partial(cast_ballots, uow_factory), Cast(
+        tenant, election_id, voter_id, content, now, previous_tracker, previous_code, on_behalf_of, ballot_key))
 
 
-def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str,
+# -- tellers at the Assembly -------------------------------------------------------------------
+SIGNED_IN, UNDO_REQUESTED, UNDONE = "signed_in", "undo_requested", "undone"
+
+
+def _signed_in_by(uow: ElectionsUnitOfWork, election_id: str, voter_id: str) -> str | None:
+    """The teller whose sign-in of this voter stands, or None."""
+    if uow.elections.register_channel(election_id, voter_id) != "in_person":
+        return None
+    last = uow.elections.last_sign_in_audit(election_id, voter_id, SIGNED_IN)
+    return last.teller_id if last is not None else None
+
+
+def sign_in_person(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str, teller: str,
                    now: datetime) -> tuple[bool, int, bool]:
+    """A teller signs a voter into the in-person register; the audit records the teller. Nothing
+    here touches a ballot: the paper ballot the voter then drops carries no voter."""
     check_id(voter_id, "voter_id")
     with uow_factory() as uow:
         e = _open_for_voting(uow, tenant, election_id, now)
         entry = uow.elections.roll_entry(e.election_id, voter_id)
         if entry is None:
             raise FailedPrecondition("not on the voter roll of this election")
-        if not uow.elections.mark_voted(e.election_id, voter_id, "in_person"):
-            raise AlreadyExists("this voter has already voted (online, by proxy or in person)")
         if int(entry.weight) != 1:
             raise FailedPrecondition("paper ballots are for one-member-one-vote elections")
+        if not uow.elections.mark_voted(e.election_id, voter_id, "in_person"):
+            by = _signed_in_by(uow, e.election_id, voter_id)
+            if by == teller:  # a retry of this teller's sign-in: the same answer
+                return True, int(entry.weight), True
+            raise AlreadyExists("this voter has already voted online or by proxy" if by is None
+                                else f"this voter was already signed in by teller {by}")
         uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
+        uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, SIGNED_IN, "", now)
         uow.commit()
         return True, int(entry.weight), True
+
+
+@dataclass
+class UndoState:
+    state: str  # pending | undone
+    requested_by: str
+    confirmed_by: str
+
+
+def undo_sign_in(uow_factory: UowFactory, tenant: str, election_id: str, voter_id: str, teller: str,
+                 reason: str, now: datetime) -> UndoState:
+    """Four eyes: a first teller asks to undo a sign-in, a second, different one confirms; then the
+    voter leaves the register. Refused while as many paper ballots are counted as voters are
+    signed in, since one of them may be this voter's."""
+    check_id(voter_id, "voter_id")
+    reason = reason.strip()
+    if not 1 <= len(reason) <= 500:
+        raise InvalidArgument("reason: give the reason for the undo (1-500 characters)")
+    with uow_factory() as uow:
+        # exclusive: counted paper ballots and signed-in voters are compared, so no paper may be
+        # counted meanwhile (the close waits too)
+        e = _check_open(_load(uow, tenant, election_id, lock="update"), now)
+        pending = uow.elections.pending_undo(e.election_id, voter_id)
+        if uow.elections.register_channel(e.election_id, voter_id) != "in_person":
+            done = uow.elections.last_sign_in_audit(e.election_id, voter_id)
+            if done is not None and done.action == UNDONE and done.teller_id == teller:  # a retry
+                asked = uow.elections.last_sign_in_audit(e.election_id, voter_id, UNDO_REQUESTED)
+                return UndoState(UNDONE, asked.teller_id if asked else "", teller)
+            raise FailedPrecondition("this voter is not signed in at the Assembly")
+        if pending is None:
+            uow.elections.add_pending_undo(e.election_id, voter_id, teller, reason)
+            uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, UNDO_REQUESTED, reason, now)
+            uow.commit()
+            return UndoState("pending", teller, "")
+        if pending.requested_by == teller:  # the same teller again: a second teller must confirm
+            return UndoState("pending", teller, "")
+        if uow.elections.papers_counted(e.election_id) >= uow.elections.in_person_count(e.election_id):
+            raise FailedPrecondition("as many paper ballots are counted as voters are signed in: one may be "
+                                     "this voter's, so the sign-in stays")
+        uow.elections.unmark_in_person(e.election_id, voter_id)
+        uow.elections.drop_pending_undo(e.election_id, voter_id)
+        uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, UNDONE, pending.reason, now)
+        uow.commit()
+        return UndoState(UNDONE, pending.requested_by, teller)
+
+
+MAX_AUDIT_PAGE = 1000
+
+
+def sign_in_audit(uow_factory: UowFactory, tenant: str, election_id: str, page_size: int,
+                  page_token: str) -> tuple[list[Any], str]:
+    """One page of an election's sign-in audit, oldest first, and the token of the next page."""
+    if not 1 <= page_size <= MAX_AUDIT_PAGE:
+        raise InvalidArgument(f"page_size must be between 1 and {MAX_AUDIT_PAGE}")
+    if page_token and not (page_token.isascii() and page_token.isdigit() and len(page_token) <= 19):
+        raise InvalidArgument("page_token is not one this service gave")
+    with uow_factory() as uow:
+        uow.read_only()
+        e = _load(uow, tenant, election_id)
+        rows = uow.elections.sign_in_audit_page(e.election_id, int(page_token or 0), page_size + 1)
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return rows, str(rows[-1].sequence) if more else ""
 
 
 def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, paper_id: str,
@@ -606,8 +795,12 @@ def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, p
             uow.commit()
             return "pending", ""
         if row.state == "counted":
-            raise AlreadyExists(f"paper ballot {paper_id} is already counted")
+            if row.content == content_json:  # a retry of an entry of this paper: the state it is in
+                return "counted", row.tracker
+            raise AlreadyExists(f"paper ballot {paper_id} is already counted, with other answers")
         if row.first_teller == teller:
+            if row.content == content_json:  # a retry of the first entry: the first answer
+                return "pending", ""
             raise FailedPrecondition("the second entry must come from another teller")
         if row.content != content_json:
             uow.elections.drop_paper(e.election_id, paper_id)  # both tellers start again
@@ -615,8 +808,8 @@ def enter_paper_ballot(uow_factory: UowFactory, tenant: str, election_id: str, p
             return "mismatch", ""
         if uow.elections.papers_counted(e.election_id) >= uow.elections.in_person_count(e.election_id):
             raise FailedPrecondition("more paper ballots than voters signed in at the Assembly")
-        tracker, _, _ = _store_ballot(uow, e, normalised, 1, False)
-        uow.elections.set_paper(e.election_id, paper_id, state="counted", content=None, first_teller=None)
+        tracker, _ = _store_ballot(uow, e, normalised, 1)
+        uow.elections.set_paper(e.election_id, paper_id, state="counted", tracker=tracker)
         uow.commit()
         return "counted", tracker
 
@@ -626,7 +819,10 @@ def turnout(uow_factory: UowFactory, tenant: str, election_id: str) -> tuple[int
         uow.read_only()
         e = _load(uow, tenant, election_id)
         voted = uow.elections.voted_count(e.election_id)
-        _, voted_weight = uow.elections.ballot_totals(e.election_id)
+        if e.status == "closed":  # the casting rows are gone; the count has the weight
+            voted_weight = json.loads(uow.elections.results(e.election_id).results_json)["count"]["total_weight"]
+        else:
+            _, voted_weight = uow.elections.ballot_totals(e.election_id)
         roll = _summary(uow, e)  # once frozen, the stored totals: no scan of the roll per call
         return voted, roll.size, voted_weight, roll.total_weight
 
@@ -642,10 +838,11 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
             raise FailedPrecondition(f"voting closes at {e.closes_at.isoformat()}")
         summary = _freeze(uow, e)
         definition_ = _definition(uow, e, summary.total_weight)
-        rows = sorted(uow.elections.ballots(e.election_id))
-        entries, head = build_chain(e.election_id, ((t, w, json.loads(c)) for t, w, c in rows))
         superseded = uow.elections.superseded_count(e.election_id)
-        box = PublishedBox(e.election_id, entries, head, superseded)
+        box = publish_box(e.election_id, ((t, w, json.loads(c)) for t, w, c in uow.elections.ballots(e.election_id)),
+                          superseded)
+        head = box.head_hash
+        lightest, heaviest = uow.elections.roll_weight_range(e.election_id)
         result = recount(box, definition_)  # the very code the verifier runs
         mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
                     for q in e.spec.questions if q.mandate_years}
@@ -657,12 +854,17 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
             definition_, texts=[t.__dict__ for t in e.spec.texts],
             question_texts={q.question_id: [t.__dict__ for t in q.texts] for q in e.spec.questions},
             assembly_day=e.spec.window.assembly_day.isoformat(), mandates=mandates,
-            roll={"size": summary.size, "total_weight": summary.total_weight, "sha256": summary.sha256},
+            roll={"size": summary.size, "total_weight": summary.total_weight, "sha256": summary.sha256,
+                  "min_weight": lightest, "max_weight": heaviest},
+            tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
         )
         results_json = json.dumps(results, sort_keys=True)
         uow.elections.save_results(e.election_id, results_json, json.dumps(box.to_json(), ensure_ascii=False),
                                    json.dumps(election_doc, ensure_ascii=False, sort_keys=True), head, now)
         uow.elections.update_election(e.election_id, status="closed")
+        # the published box is the record now: the casting rows, whose transaction ids and
+        # physical order pair them with the register, go (docs/elections.md, "Secrecy")
+        uow.elections.discard_cast_ballots(e.election_id)
         uow.emit(*msg.results_published(e, results))
         uow.commit()
         return results
@@ -765,8 +967,8 @@ def _event_time(envelope: dict[str, Any]) -> datetime:
 
 
 def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> None:
-    """member.admitted / member.updated / member.status_changed / share.paid -> the members
-    projection. Each event type comes on its own queue, so they may be handled out of order:
+    """member.admitted / member.updated / member.status_changed / share.paid / member.erased ->
+    the members projection (and, for an erasure, the candidacies). Each event type comes on its own queue, so they may be handled out of order:
     the projection keeps, per value, the one set by the newest event (see project_member)."""
     data = envelope.get("data") or {}
     name = ".".join(envelope["type"].split(".")[2:-1])
@@ -792,8 +994,29 @@ def apply_member_event(uow: ElectionsUnitOfWork, envelope: dict[str, Any]) -> No
         if not member_id:
             raise ValueError("share.paid without member id")
         uow.elections.project_member(member_id, at, in_good_standing=bool(data.get("inGoodStanding")))
+    elif name == "member.erased":
+        member_id = data.get("memberId")
+        if not member_id:
+            raise ValueError("member.erased without member id")
+        erase_member(uow, member_id, _event_time({"time": data["erasedAt"]}) if data.get("erasedAt") else at)
     else:
         raise ValueError(f"unexpected event {name}")
+
+
+ERASED = "erased"
+
+
+def erase_member(uow: ElectionsUnitOfWork, member_id: str, erased_at: datetime) -> None:
+    """member.erased: drop what this service holds of the member's own words, keep their
+    pseudonymous id. Their candidacy statements (which may hold a name, a biography, contact
+    data) are emptied in every election of our cooperative, and a candidacy still within its
+    nomination window is withdrawn (not a member any more). The id stays on rolls, in the
+    register, in proxies, the sign-in audit and published results: the roll's SHA-256 and the
+    published box, election and results of a closed election must still verify. The projection
+    keeps a tombstone (status "erased", not in good standing, as of `erased_at`) so that a late,
+    older event cannot put the member back on a roll."""
+    uow.elections.project_member(member_id, erased_at, status=ERASED, in_good_standing=False)
+    uow.elections.erase_candidacies(MEMBER_ROLL_TENANT, member_id, erased_at)
 
 
 __all__ = ["Method", "RollSummary", "Receipt", "sha256_hex"]

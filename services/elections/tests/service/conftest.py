@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from elections_svc_helpers import DURING, SECRET, Clock, Env  # noqa: E402
+from elections_svc_helpers import DURING, Clock, Env  # noqa: E402
 
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc  # noqa: E402
 from coop_elections.entrypoints.grpc_api import build  # noqa: E402
@@ -31,7 +31,7 @@ def pg_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def env(pg_url: str) -> Iterator[Env]:
     clock = Clock()
-    settings = Settings(service_name="elections", database_url=pg_url, jwt_secret=SECRET, grpc_port=0,
+    settings = Settings(service_name="elections", database_url=pg_url, dev_mode=True, served_tenants=("*",), grpc_port=0,
                         grpc_workers=40)
     engine, register, uow_factory = build(settings, clock)
     running = start_server(settings, register, engine, port=0, health_interval=30)

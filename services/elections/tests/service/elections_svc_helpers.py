@@ -13,7 +13,6 @@ from coop.elections.v1 import elections_pb2_grpc as pb_grpc
 from coop_elections.adapters import orm
 from coop_platform.auth import issue_token
 
-SECRET = "elections-service-tests-secret-0123456789"
 # Assembly on Saturday 15 May 2027, votes close 17:00 Brussels (15:00 UTC, summer time).
 ASSEMBLY = "2027-05-15"
 OPENS = "2027-05-01T08:00:00+00:00"
@@ -45,7 +44,7 @@ class Env:
     url: str
 
     def token(self, subject: str, *roles: str, tenant: str = "coop") -> list[tuple[str, str]]:
-        return [("authorization", f"Bearer {issue_token(SECRET, subject, list(roles), tenant=tenant)}")]
+        return [("authorization", f"Bearer {issue_token(subject, list(roles), tenant=tenant)}")]
 
     def counts(self) -> dict[str, int]:
         out = {}

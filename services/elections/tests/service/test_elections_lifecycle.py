@@ -36,15 +36,18 @@ def test_full_election_is_counted_published_and_verifiable(env, tmp_path):
     assert opened.status == pb.ELECTION_STATUS_OPEN
     [evt] = [x for x in env.outbox("election.opened") if x["data"]["electionId"] == eid]
     assert evt["data"]["rollSize"] == "7" and evt["type"] == "coop.elections.election.opened.v1"
+    assert (evt["data"]["tieBreakSeedSha256"], evt["data"]["rollSha256"], evt["data"]["rollTotalWeight"]) \
+        == (e.tie_break_seed_sha256, roll.sha256, "7")  # the commitments the verifier checks against
 
     prefs = [("alice", "bob"), ("alice", "carol"), ("bob", "alice"), ("carol",), ("alice",),
              ("dave", "bob"), ("bob",)]
-    trackers = []
+    trackers, hashes = [], []
     for voter, pref in zip(voters, prefs, strict=True):
         r = env.stub.CastBallot(pb.CastBallotRequest(election_id=eid, answers=ballot(pref, "yes")),
                                 metadata=env.token(voter, "member"))
         assert len(r.tracker) == 14 and len(r.ballot_hash) == 64
         trackers.append(r.tracker)
+        hashes.append(r.ballot_hash)
 
     mine = env.stub.CheckMyRollEntry(pb.ElectionRef(election_id=eid), metadata=env.token("m000", "member"))
     assert mine.on_roll and mine.has_voted and mine.weight == 1
@@ -89,18 +92,21 @@ def test_full_election_is_counted_published_and_verifiable(env, tmp_path):
         paths[name].write_text(text)
     election_doc = json.loads(box.election_json)
     assert election_doc["tie_break_seed"] == results.tie_break_seed
-    assert election_doc["roll"] == {"size": 7, "total_weight": 7, "sha256": roll.sha256}
+    assert election_doc["roll"] == {"size": 7, "total_weight": 7, "sha256": roll.sha256, "min_weight": 1,
+                                    "max_weight": 1}
+    assert election_doc["tie_break_seed_sha256"] == e.tie_break_seed_sha256
 
     def verify(*extra):
         return subprocess.run([sys.executable, "-m", "coop_elections.entrypoints.verify",
                                str(paths["box"]), str(paths["election"]), *extra],
                               capture_output=True, text=True, timeout=60)
 
-    ok = verify("--tracker", trackers[3].lower(), "--results", str(paths["results"]))
+    ok = verify("--tracker", trackers[3].lower(), "--ballot-hash", hashes[3], "--results", str(paths["results"]),
+                "--seed-sha256", e.tie_break_seed_sha256, "--roll-sha256", roll.sha256)
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "VERIFIED" in ok.stdout and "tracker: present" in ok.stdout
-    absent = verify("--tracker", "AAAA-AAAA-AAAA")
-    assert absent.returncode == 1 and "ABSENT" in absent.stdout
+    assert "VERIFIED" in ok.stdout and "receipt: ok" in ok.stdout and '"board": ["carol"]' in ok.stdout
+    absent = verify("--tracker", "AAAA-AAAA-AAAA", "--ballot-hash", hashes[3])
+    assert absent.returncode == 1 and "not in the published box" in absent.stdout
     # tamper with one ballot: the chain breaks
     box_doc["entries"][2]["content"]["accounts"] = "no"
     paths["box"].write_text(json.dumps(box_doc))
@@ -134,8 +140,10 @@ def test_roll_is_frozen_at_the_cut_off(env):
     more = pb.ImportVoterRollRequest(election_id=e.election_id, voters=[pb.VoterEntry(voter_id="a2")])
     assert code_of(lambda: env.stub.ImportVoterRoll(more, metadata=admin)) == grpc.StatusCode.FAILED_PRECONDITION
     env.clock.set(BEFORE)
-    dup = pb.ImportVoterRollRequest(election_id=e.election_id, voters=[pb.VoterEntry(voter_id="a1")])
+    dup = pb.ImportVoterRollRequest(election_id=e.election_id, voters=[pb.VoterEntry(voter_id="a1", weight=2)])
     assert code_of(lambda: env.stub.ImportVoterRoll(dup, metadata=admin)) == grpc.StatusCode.ALREADY_EXISTS
+    retry = pb.ImportVoterRollRequest(election_id=e.election_id, voters=[pb.VoterEntry(voter_id="a1")])
+    assert env.stub.ImportVoterRoll(retry, metadata=admin).size == 1  # the import went through already
     env.stub.ImportVoterRoll(more, metadata=admin)
     frozen = env.stub.FreezeVoterRoll(pb.ElectionRef(election_id=e.election_id), metadata=admin)
     assert frozen.frozen and frozen.size == 2

@@ -166,7 +166,7 @@ def test_a_batch_of_casts_answers_each_voter_on_its_own(env):
         cast("cat"),
     ])
     kinds = [type(x).__name__ for x in out]
-    assert kinds == ["Receipt", "InvalidArgument", "AlreadyExists", "FailedPrecondition", "AlreadyExists",
+    assert kinds == ["Receipt", "InvalidArgument", "AlreadyVoted", "FailedPrecondition", "AlreadyVoted",
                      "NotFound", "Receipt"]
     assert out[0].tracker != out[6].tracker
     assert _ballot_count(env, e.election_id) == before + 2

@@ -13,6 +13,7 @@ from coop_elections.domain.ballot_box import (
     BallotBox,
     PublishedBox,
     build_chain,
+    classes_head,
     entry_hash,
     find_tracker,
     genesis_hash,
@@ -167,8 +168,57 @@ def test_changing_a_ballot_is_detected() -> None:
 
 def test_changing_a_weight_is_detected() -> None:
     box = _filled_box().publish()
-    with pytest.raises(ChainBroken, match="entry 5"):
-        verify_box(_replace_entry(box, 5, weight=box.entries[5].weight + 1))
+    classes = list(box.weight_classes)
+    classes[3] = dataclasses.replace(classes[3], weight=classes[3].weight + 1)
+    with pytest.raises(ChainBroken, match="head hash"):
+        verify_box(dataclasses.replace(box, weight_classes=tuple(classes)))
+    with pytest.raises(ChainBroken, match="entry 5: a format 2 entry carries no weight"):
+        verify_box(_replace_entry(box, 5, weight=1))
+
+
+def test_published_box_prints_no_weight_beside_a_ballot() -> None:
+    """A voter with a rare weight (shares held) is not found by looking for it in the box."""
+    box = BallotBox(DEF, randbits=_rng_bits(4))
+    for i in range(6):
+        box.cast(f"v{i}", {"budget": "yes"}, weight=1)
+    rare = box.cast("big-shareholder", {"budget": "yes"}, weight=7)
+    published = box.publish().to_json()
+    assert all("weight" not in e for e in published["entries"])
+    assert published["weight_classes"] == [{"content": {"budget": "yes"}, "ballots": 7, "weight": 13}]
+    assert [e["tracker"] for e in published["entries"]].count(rare.tracker) == 1
+
+
+def test_recount_from_weight_classes_equals_the_count_of_every_ballot_with_its_weight() -> None:
+    rng = random.Random(11)
+    box = BallotBox(DEF, randbits=_rng_bits(11))
+    for i in range(300):
+        box.cast(f"v{i}", {
+            "board": rng.sample(["ann", "bob", "cat", "dan"], rng.randint(0, 2)),
+            "budget": rng.choice(["yes", "no", "abstain"]),
+            "chair": rng.sample(["ann", "bob", "cat"], rng.randint(1, 2)),
+        }, weight=rng.choice([1, 1, 1, 2, 3, 17, 250]))
+    expected = count_election(DEF, box.counted())
+    published = box.publish()
+    assert len(published.weight_classes) < len(published.entries)  # identical ballots share a class
+    assert recount(published, DEF) == expected
+
+
+def test_a_weight_class_that_does_not_hold_the_boxs_ballots_is_detected() -> None:
+    box = _filled_box().publish()
+    classes = list(box.weight_classes)
+    classes[0] = dataclasses.replace(classes[0], ballots=classes[0].ballots + 1, weight=classes[0].weight + 1)
+    last = box.entries[-1].entry_hash
+    forged = dataclasses.replace(box, weight_classes=tuple(classes), head_hash=classes_head(last, classes))
+    with pytest.raises(ChainBroken, match="weight class 0: the box has another number of ballots"):
+        verify_box(forged)
+
+
+def test_a_format_1_box_with_a_weight_on_every_entry_still_verifies() -> None:
+    items = [("AAAA-AAAA-AAAA", 2, {"budget": "yes"}), ("BBBB-AAAA-AAAA", 1, {"budget": "no"})]
+    entries, head = build_chain(DEF.id, items)
+    again = PublishedBox.from_json(json.loads(json.dumps(PublishedBox(DEF.id, entries, head, 0).to_json())))
+    assert again.weight_classes is None and [e.weight for e in again.entries] == [2, 1]
+    assert recount(again, DEF).question("budget").yes == 2
 
 
 def test_rehashing_a_changed_entry_still_breaks_the_next_link() -> None:
@@ -193,7 +243,7 @@ def test_dropping_an_entry_is_detected() -> None:
     middle = box.entries[:20] + box.entries[21:]
     with pytest.raises(ChainBroken, match="entry 20: previous hash"):
         verify_box(dataclasses.replace(box, entries=middle))
-    with pytest.raises(ChainBroken, match="head hash"):
+    with pytest.raises(ChainBroken, match="weight class .*: the box has another number of ballots"):
         verify_box(dataclasses.replace(box, entries=box.entries[:-1]))
 
 
@@ -221,7 +271,7 @@ def test_duplicate_tracker_in_a_published_box_is_detected() -> None:
 
 def test_empty_box_verifies_with_the_genesis_head() -> None:
     published = BallotBox(DEF).publish()
-    assert published.head_hash == genesis_hash(DEF.id)
+    assert published.head_hash == classes_head(genesis_hash(DEF.id), ())
     verify_box(published)
 
 

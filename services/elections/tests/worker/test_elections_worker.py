@@ -202,3 +202,18 @@ def test_member_updated_carries_a_new_category_into_the_projection_in_either_ord
             handle(envelope)
         worker.on_member_updated(updated)  # redelivery: nothing more
         assert tuple(_projected(member_id)) == ("active", "permanent_staff", True), updated_first
+
+
+def test_member_erased_leaves_a_tombstone_that_older_events_do_not_overwrite():
+    worker = worker_factory(worker_module.ElectionsWorker)
+    member_id = str(uuid.uuid4())
+    worker.on_member_admitted(_member_event("member.admitted", {"member": {
+        "memberId": member_id, "status": "MEMBER_STATUS_ACTIVE", "inGoodStanding": True}},
+        member_id, "2026-03-02T09:00:00Z"))
+    erased = _member_event("member.erased", {"memberId": member_id, "memberNumber": "M000007",
+                                             "erasedAt": "2026-06-01T12:00:00Z"}, member_id, "2026-06-01T12:00:01Z")
+    worker.on_member_erased(erased)
+    worker.on_member_erased(erased)  # redelivery: nothing more
+    worker.on_share_paid(_member_event("share.paid", {"share": {"memberId": member_id}, "inGoodStanding": True},
+                                       member_id, "2026-05-01T09:00:00Z"))  # older, delivered late
+    assert tuple(_projected(member_id)) == ("erased", "user", False)

@@ -75,6 +75,16 @@ def member_to_pb(member: Member, good_standing: bool) -> pb.Member:
     )
 
 
+def member_event_pb(member: Member, good_standing: bool) -> pb.Member:
+    """A member as events carry it: what consumers need (name and e-mail for statements and
+    notifications, language, category, status, standing), never the phone or postal address,
+    which no consumer uses and which would then live on in queues and other databases."""
+    message = member_to_pb(member, good_standing)
+    message.ClearField("phone")
+    message.ClearField("address")
+    return message
+
+
 def share_to_pb(share: Share, member_id: str) -> pb.Share:
     return pb.Share(
         share_id=share.share_id, member_id=member_id, year=share.year,
@@ -129,10 +139,13 @@ def to_message(event: ev.Event) -> tuple[str, object, str]:
     match event:
         case ev.MemberAdmitted(member=m, readmission=r, in_good_standing=g):
             return "member.admitted", events_pb2.MemberAdmitted(
-                member=member_to_pb(m, g), readmission=r), m.member_id
+                member=member_event_pb(m, g), readmission=r), m.member_id
         case ev.MemberUpdated(member=m, changed_fields=fields, in_good_standing=g):
             return "member.updated", events_pb2.MemberUpdated(
-                member=member_to_pb(m, g), changed_fields=fields), m.member_id
+                member=member_event_pb(m, g), changed_fields=fields), m.member_id
+        case ev.MemberErased(member=m):
+            return "member.erased", events_pb2.MemberErased(
+                member_id=m.member_id, member_number=m.member_number, erased_at=_ts(m.updated_at)), m.member_id
         case ev.MemberStatusChanged(member=m, change=c, in_good_standing=g):
             return "member.status_changed", events_pb2.MemberStatusChanged(
                 member_id=m.member_id, member_number=m.member_number,

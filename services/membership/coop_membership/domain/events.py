@@ -22,6 +22,13 @@ class MemberUpdated:
 
 
 @dataclass(frozen=True)
+class MemberErased:
+    """The member's personal data is gone; every copy elsewhere must go too."""
+
+    member: Member
+
+
+@dataclass(frozen=True)
 class MemberStatusChanged:
     member: Member
     change: StatusChange
@@ -48,4 +55,4 @@ class ShareRefunded:
     reason: str
 
 
-Event = MemberAdmitted | MemberUpdated | MemberStatusChanged | ShareSubscribed | SharePaid | ShareRefunded
+Event = MemberAdmitted | MemberUpdated | MemberErased | MemberStatusChanged | ShareSubscribed | SharePaid | ShareRefunded

@@ -380,7 +380,9 @@ def erase_personal_data(uow_factory: UowFactory, member_id: str, reason: str, ac
                                                  f"personal data erased: {reason}"[:500], actor, utcnow(),
                                                  member_no=member.member_no)])
         view = _view(uow, member)
-        uow.publish(ev.MemberUpdated(member, ["erased"], view.in_good_standing))
+        uow.publish(ev.MemberUpdated(member, ["erased"], view.in_good_standing))  # v1 consumers
+        uow.publish(ev.MemberErased(member))
+        uow.forget_published_events(member.member_id)
         uow.commit()
     return view
 

@@ -15,14 +15,12 @@ from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
 from coop_platform.migrations import upgrade
 
-SECRET = "cli-test-secret-long-enough-for-hs256-signing"
-
 
 @pytest.fixture()
 def api(tmp_path, monkeypatch):
     url = f"sqlite:///{tmp_path / 'membership.db'}"
     monkeypatch.setenv("COOP_DATABASE_URL", url)
-    monkeypatch.setenv("COOP_JWT_SECRET", SECRET)
+    monkeypatch.setenv("COOP_DEV_MODE", "1")
     upgrade("membership", url)
     settings = load_settings("membership")
     engine, register, _ = build(settings)
@@ -33,7 +31,7 @@ def api(tmp_path, monkeypatch):
 
 
 def coop(target: str, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "COOP_JWT_SECRET": SECRET, "COOP_MEMBERSHIP_ADDR": target}
+    env = {**os.environ, "COOP_MEMBERSHIP_ADDR": target}
     return subprocess.run([sys.executable, "-m", "coop_platform.cli_main", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -108,9 +106,10 @@ def test_shares_pay_marks_the_share_paid(api):
     assert "2026 share: paid (3000 cents, ref BANK-1)" in paid.stdout
 
 
-def test_token_command_issues_a_token_the_api_accepts(api):
-    from coop_platform.auth import verify_token
+def test_token_command_issues_a_development_token_a_development_api_accepts(api):
+    from coop_platform.auth import verifier_for
 
-    token = coop(api, "token", "--subject", "ops", "--roles", "admin,board").stdout.strip()
-    principal = verify_token(SECRET, token)
+    made = coop(api, "token", "--subject", "ops", "--roles", "admin,board")
+    assert "development token" in made.stderr
+    principal = verifier_for(load_settings("membership")).verify(made.stdout.strip())
     assert principal.subject == "ops" and principal.roles == frozenset({"admin", "board"})

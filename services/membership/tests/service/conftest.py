@@ -26,8 +26,7 @@ from coop_platform.grpc_server import RunningServer, start_server
 from coop_platform.migrations import upgrade
 from coop_platform.testing import bearer, postgres_database
 
-SECRET = "membership-service-tests-secret-0123456789"
-ADMIN = bearer(SECRET, "admin-1", "admin")
+ADMIN = bearer("admin-1", "admin")
 TABLES = ("members", "shares", "member_status_history", "outbox")
 
 
@@ -60,7 +59,7 @@ class Svc:
 
 
 def settings_for(url: str) -> Settings:
-    return Settings(service_name="membership", database_url=url, jwt_secret=SECRET, grpc_workers=8)
+    return Settings(service_name="membership", database_url=url, dev_mode=True, grpc_workers=8)
 
 
 @contextlib.contextmanager
@@ -130,5 +129,5 @@ def code_of(call, *args, **kwargs) -> grpc.StatusCode:
 @pytest.fixture(scope="session")
 def h() -> SimpleNamespace:
     """The module-level helpers, for test files (importlib mode gives them no package path)."""
-    return SimpleNamespace(ADMIN=ADMIN, SECRET=SECRET, unique=unique, draft=draft, register=register,
+    return SimpleNamespace(ADMIN=ADMIN, unique=unique, draft=draft, register=register,
                            code_of=code_of, call=call, METHODS=METHODS, running_service=running_service, settings_for=settings_for)

@@ -9,6 +9,7 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy import text
 
 from coop.membership.v1 import events_pb2
 from coop.membership.v1 import membership_pb2 as pb
@@ -250,7 +251,7 @@ def test_each_command_leaves_its_events_in_the_outbox_as_cloudevents(svc, h):
     svc.stub.ErasePersonalData(pb.EraseRequest(member_id=m.member_id, reason="request"), metadata=h.ADMIN)
     assert svc.outbox_types(m.member_id) == [
         "member.admitted", "member.status_changed", "member.updated", "share.subscribed", "share.paid",
-        "member.status_changed", "share.refunded", "member.updated",
+        "member.status_changed", "share.refunded", "member.updated", "member.erased",
     ]
     envelopes = svc.outbox_envelopes(m.member_id)
     for e in envelopes:
@@ -539,6 +540,35 @@ def test_export_is_one_json_document_with_the_member_history_and_shares(svc, h):
     assert [c["to_status"] for c in data["status_history"]] == ["applicant", "active"]
     assert [(s["year"], s["state"], s["amount_cents"]) for s in data["shares"]] == [(THIS_YEAR, "paid", 3000)]
     assert data["exported_at"]
+
+
+def test_member_events_carry_name_email_and_language_but_never_phone_or_address(svc, h):
+    """No consumer needs a member's phone or postal address; an event keeps them wherever it goes
+    (queues, dead letters, other services' databases), so events leave them out."""
+    m = h.register(svc, phone="+32 2 555 77 77",
+                   address=pb.PostalAddress(street="Rue Haute 9", postal_code="1000", city="Bxl", country="BE"))
+    svc.stub.UpdateMember(pb.UpdateMemberRequest(member_id=m.member_id, member=pb.MemberDraft(
+        phone="+32 2 555 88 88", email=f"new-{m.email}"), update_paths=["phone", "email"]), metadata=h.ADMIN)
+    bodies = json.dumps(svc.outbox_envelopes(m.member_id))
+    assert "555 77 77" not in bodies and "555 88 88" not in bodies and "Rue Haute" not in bodies
+    admitted = parse_data(svc.outbox_envelopes(m.member_id)[0], events_pb2.MemberAdmitted).member
+    assert (admitted.given_name, admitted.email, admitted.preferred_language) == (m.given_name, m.email, "fr")
+    assert not admitted.phone and not admitted.HasField("address")
+
+
+def test_erasure_announces_member_erased_and_removes_the_members_published_events(svc, h):
+    m, other = h.register(svc, phone="+32 2 555 66 66"), h.register(svc)
+    _status(svc, h, m.member_id, pb.MEMBER_STATUS_RESIGNED, "leaving")
+    with svc.engine.begin() as conn:  # the relay has published everything so far
+        conn.execute(text("UPDATE outbox SET published_at = CURRENT_TIMESTAMP WHERE published_at IS NULL"))
+    svc.stub.ErasePersonalData(pb.EraseRequest(member_id=m.member_id, reason="GDPR request"), metadata=h.ADMIN)
+    left = svc.outbox_envelopes(m.member_id)
+    assert [e["type"] for e in left] == ["coop.membership.member.updated.v1", "coop.membership.member.erased.v1"]
+    assert m.email not in json.dumps(left) and m.family_name not in json.dumps(left)
+    erased = parse_data(left[1], events_pb2.MemberErased)
+    assert (erased.member_id, erased.member_number) == (m.member_id, m.member_number)
+    assert erased.erased_at.seconds > 0
+    assert svc.outbox_types(other.member_id) == ["member.admitted", "member.status_changed"]  # untouched
 
 
 def test_erase_pseudonymises_the_member_but_keeps_number_shares_and_history(svc, h):
