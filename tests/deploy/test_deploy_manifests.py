@@ -1,14 +1,11 @@
 """Offline checks of the deployment artefacts (DESIGN D7, D8).
 
-No Docker engine or cluster is needed: the Compose file is validated against
+No Docker engine or cluster is needed: the Compose files are validated against
 the Compose specification, kustomizations are rendered with `kubectl kustomize`
-and validated with kubernetes-validate, Prometheus config and alert rules go
-through promtool (including rule unit tests), and the Grafana dashboard is
-parsed and its queries checked against the metric names the code exports.
-
-kubectl and promtool come from scripts/ensure_tools.sh (run once per session).
-A missing tool fails the tests; set COOP_SKIP_DEPLOY_TOOLS=1 to skip the
-tests that need them instead (and not run the installer).
+and validated with kubernetes-validate (tests/deploy/conftest.py), Prometheus config and
+alert rules go through promtool (including rule unit tests), and the Grafana dashboard is
+parsed and its queries checked against the metric names the code exports. The hardening
+rules (secrets, ports, capabilities, probes, NetworkPolicies) are in test_deploy_hardening.py.
 """
 
 from __future__ import annotations
@@ -16,9 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -26,10 +20,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
-COMPOSE_FILE = ROOT / "docker-compose.yml"
+COMPOSE_FILES = ("docker-compose.yml", "docker-compose.partner-elections.yml")
 PROM_DIR = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
-K8S_VERSION = "1.30.0"  # oldest version we support; native gRPC probes are GA since 1.27
 
 # Services deployed today: name -> (grpc port, api metrics port, worker metrics port).
 # TODO(board_meetings, notifications): add (50054, 9104, 9204) / (50055, 9105, 9205)
@@ -39,8 +32,9 @@ SERVICES = {
     "billing": (50052, 9102, 9202),
     "elections": (50053, 9103, 9203),
 }
+SERVED_TENANTS = {"membership": "coop", "billing": "coop", "elections": "*"}
 ALL_DATABASES = {"membership", "billing", "elections", "board_meetings", "notifications"}
-
+PARTNER_SERVICES = {"rabbitmq", "postgres", "elections-migrate", "elections-api", "elections-worker", "prometheus"}
 # Every metric name a dashboard or alert may reference (DESIGN D7).
 KNOWN_METRICS = {
     "up",
@@ -60,6 +54,7 @@ KNOWN_METRICS = {
     "coop_batch_size_sum",
     "coop_batch_size_count",
 }
+
 # Aggregation labels allowed in queries: nothing that identifies a person.
 ALLOWED_GROUPING_LABELS = {
     "service",
@@ -112,58 +107,7 @@ PROMQL_WORDS = {
 }
 
 
-# --------------------------------------------------------------------- tools
-
-
-def _venv_tool(name: str) -> str:
-    """Console scripts installed in the venv running pytest (check-jsonschema, ...)."""
-    candidate = Path(sys.executable).parent / name
-    found = str(candidate) if candidate.exists() else shutil.which(name)
-    if not found:
-        pytest.fail(
-            f"{name} is not installed in {sys.prefix}; run `make venv` (it is a dev dependency)"
-        )
-    return found
-
-
-@pytest.fixture(scope="session")
-def deploy_tools() -> dict[str, str]:
-    """kubectl and promtool, installed by scripts/ensure_tools.sh if missing."""
-    if os.environ.get("COOP_SKIP_DEPLOY_TOOLS") == "1":
-        pytest.skip("COOP_SKIP_DEPLOY_TOOLS=1: skipping checks that need kubectl/promtool")
-    proc = subprocess.run(
-        ["bash", str(ROOT / "scripts" / "ensure_tools.sh")],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    tools = {name: shutil.which(name) for name in ("kubectl", "promtool")}
-    missing = [name for name, path in tools.items() if not path]
-    if missing:
-        pytest.fail(
-            f"deploy validation tools missing: {', '.join(missing)}.\n"
-            f"scripts/ensure_tools.sh said:\n{proc.stdout}{proc.stderr}\n"
-            "Install them (as root: bash scripts/ensure_tools.sh) or set "
-            "COOP_SKIP_DEPLOY_TOOLS=1 to skip these checks.",
-            pytrace=False,
-        )
-    return tools  # type: ignore[return-value]
-
-
-def run(cmd: list[str], cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, (
-        f"`{' '.join(cmd)}` exited {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}"
-    )
-    return proc
-
-
 # ------------------------------------------------------------------- compose
-
-
-@pytest.fixture(scope="module")
-def compose() -> dict:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
 
 
 def _is_our_image(svc: dict) -> bool:
@@ -183,93 +127,118 @@ def _depends_on(svc: dict) -> dict[str, dict]:
     return {d: {"condition": "service_started"} for d in dep} if isinstance(dep, list) else dep
 
 
-def test_compose_matches_compose_spec():
-    run(
-        [
-            _venv_tool("check-jsonschema"),
-            "--builtin-schema",
-            "vendor.compose-spec",
-            str(COMPOSE_FILE),
-        ]
-    )
+def _both(compose: dict, partner_compose: dict) -> dict[str, dict]:
+    return {"docker-compose.yml": compose, "docker-compose.partner-elections.yml": partner_compose}
 
 
-def test_compose_our_services_have_healthcheck_or_are_one_shot_migrations(compose):
-    ours = {n: s for n, s in compose["services"].items() if _is_our_image(s)}
-    assert len(ours) == 3 * len(SERVICES)
-    for name, svc in ours.items():
-        if name.endswith("-migrate"):
-            assert svc["command"][:2] == ["coop", "migrate"], name
-            assert svc.get("restart") == "no", f"{name} must be one-shot"
-            assert "healthcheck" not in svc, name
-        else:
-            hc = svc.get("healthcheck")
-            assert hc and not hc.get("disable") and hc.get("test"), f"{name} has no healthcheck"
-        assert svc.get("read_only") is True, f"{name} should run with a read-only root filesystem"
+def test_compose_files_match_compose_spec(run, tool):
+    run([tool("check-jsonschema"), "--builtin-schema", "vendor.compose-spec",
+         *(str(ROOT / name) for name in COMPOSE_FILES)])
 
 
-def test_compose_api_and_worker_wait_for_migrations_and_infra(compose):
-    services = compose["services"]
-    for svc_name, (grpc, api_metrics, worker_metrics) in SERVICES.items():
-        migrate = services[f"{svc_name}-migrate"]
-        assert migrate["command"] == ["coop", "migrate", svc_name]
-        assert _depends_on(migrate)["postgres"]["condition"] == "service_healthy"
-        for role, metrics in (("api", api_metrics), ("worker", worker_metrics)):
-            svc = services[f"{svc_name}-{role}"]
-            deps = _depends_on(svc)
-            assert (
-                deps.get(f"{svc_name}-migrate", {}).get("condition")
-                == "service_completed_successfully"
-            ), f"{svc_name}-{role} must wait for {svc_name}-migrate to complete"
-            assert deps["postgres"]["condition"] == "service_healthy"
-            assert deps["rabbitmq"]["condition"] == "service_healthy"
-            env = svc["environment"]
-            module = "grpc_api" if role == "api" else "worker"
-            assert svc["command"] == ["python", "-m", f"coop_{svc_name}.entrypoints.{module}"]
-            assert env["COOP_SERVICE_NAME"] == svc_name
-            assert env["COOP_METRICS_PORT"] == str(metrics)
-            assert env["COOP_DATABASE_URL"] == (
-                f"postgresql+psycopg2://{svc_name}:{svc_name}@postgres:5432/{svc_name}"
-            )
-            for key in ("COOP_AMQP_URL", "COOP_JWT_SECRET", "COOP_LOG_LEVEL"):
-                assert key in env, f"{svc_name}-{role} lacks {key}"
-            if role == "api":
-                assert env["COOP_GRPC_PORT"] == str(grpc)
-                assert env["COOP_GRPC_HOST"] == "0.0.0.0"
-                assert str(grpc) in " ".join(svc["healthcheck"]["test"])
+def test_compose_our_services_have_healthcheck_or_are_one_shot_migrations(compose, partner_compose):
+    for file, services in _both(compose, partner_compose).items():
+        ours = {n: s for n, s in services["services"].items() if _is_our_image(s)}
+        expected = SERVICES if file == "docker-compose.yml" else {"elections": SERVICES["elections"]}
+        assert len(ours) == 3 * len(expected), file
+        for name, svc in ours.items():
+            if name.endswith("-migrate"):
+                assert svc["command"][:2] == ["coop", "migrate"], name
+                assert svc.get("restart") == "no", f"{name} must be one-shot"
+                assert "healthcheck" not in svc, name
             else:
-                assert f":{metrics}/metrics" in " ".join(svc["healthcheck"]["test"])
+                hc = svc.get("healthcheck")
+                assert hc and not hc.get("disable") and hc.get("test"), f"{name} has no healthcheck"
+            assert svc.get("read_only") is True, f"{name} should run with a read-only root filesystem"
 
 
-def test_compose_profiles(compose):
+def _service_url(scheme: str, service: str, kind: str, where: str) -> str:
+    """How a Compose file writes a service's own credentials: its role (or broker user) and a
+    password the operator must give (no default)."""
+    var = f"{service.upper()}_{kind}_PASSWORD"
+    return f"{scheme}://{service}:${{{var}:?set {var} (see deploy/compose.env.example)}}@{where}"
+
+
+def test_compose_api_and_worker_wait_for_migrations_and_infra(compose, partner_compose):
+    for file, model in _both(compose, partner_compose).items():
+        services = model["services"]
+        for svc_name, (grpc, api_metrics, worker_metrics) in SERVICES.items():
+            if f"{svc_name}-migrate" not in services:
+                continue
+            database = _service_url("postgresql+psycopg2", svc_name, "DB", f"postgres:5432/{svc_name}")
+            migrate = services[f"{svc_name}-migrate"]
+            assert migrate["command"] == ["coop", "migrate", svc_name]
+            assert _depends_on(migrate)["postgres"]["condition"] == "service_healthy"
+            assert migrate["environment"]["COOP_DATABASE_URL"] == database
+            for role, metrics in (("api", api_metrics), ("worker", worker_metrics)):
+                name = f"{svc_name}-{role}"
+                svc = services[name]
+                deps = _depends_on(svc)
+                assert (
+                    deps.get(f"{svc_name}-migrate", {}).get("condition")
+                    == "service_completed_successfully"
+                ), f"{file}: {name} must wait for {svc_name}-migrate to complete"
+                assert deps["postgres"]["condition"] == "service_healthy"
+                assert deps["rabbitmq"]["condition"] == "service_healthy"
+                env = svc["environment"]
+                module = "grpc_api" if role == "api" else "worker"
+                assert svc["command"] == ["python", "-m", f"coop_{svc_name}.entrypoints.{module}"]
+                assert env["COOP_SERVICE_NAME"] == svc_name
+                assert env["COOP_METRICS_PORT"] == str(metrics)
+                assert env["COOP_METRICS_HOST"] == "0.0.0.0", f"{name}: Prometheus scrapes it in the network"
+                assert env["COOP_DATABASE_URL"] == database
+                assert "COOP_LOG_LEVEL" in env
+                if role == "api":
+                    assert env["COOP_GRPC_PORT"] == str(grpc)
+                    assert env["COOP_GRPC_HOST"] == "0.0.0.0"
+                    assert env["COOP_SERVED_TENANTS"] == SERVED_TENANTS[svc_name]
+                    assert env["COOP_TLS_SERVER_NAME"] == name
+                    assert "COOP_AMQP_URL" not in env, f"{name}: the api never talks to the broker"
+                    assert str(grpc) in " ".join(svc["healthcheck"]["test"])
+                else:
+                    assert env["COOP_AMQP_URL"] == _service_url("amqp", svc_name, "AMQP", "rabbitmq:5672/")
+                    assert f":{metrics}/metrics" in " ".join(svc["healthcheck"]["test"])
+
+
+def test_compose_profiles(compose, partner_compose):
     services = compose["services"]
-    assert all(s.get("profiles") for s in services.values()), "every service needs a profile"
-    full = _active(compose, "full")
-    assert full == set(services) - {"prometheus-elections"}
-    standalone = _active(compose, "elections-standalone")
-    assert standalone == {
-        "rabbitmq",
-        "postgres",
-        "elections-migrate",
-        "elections-api",
-        "elections-worker",
-        "prometheus-elections",
-    }
-    assert not [n for n in standalone if n.startswith(("membership", "billing", "grafana"))]
-    # Each profile is closed under depends_on, so `--profile X up` starts cleanly.
-    for active in (full, standalone):
+    assert all(s.get("profiles") == ["full"] for s in services.values()), "every service in profile full"
+    assert set(partner_compose["services"]) == PARTNER_SERVICES
+    assert not [n for n in partner_compose["services"] if n.startswith(("membership", "billing", "grafana"))]
+    # Each stack is closed under depends_on, so `up` starts cleanly.
+    for model in (compose, partner_compose):
+        active = set(model["services"])
         for name in active:
-            missing = set(_depends_on(services[name])) - active
-            assert not missing, f"{name} depends on {missing}, outside its profile"
+            missing = set(_depends_on(model["services"][name])) - active
+            assert not missing, f"{name} depends on {missing}, outside its file"
 
 
-def test_compose_infra_files(compose):
+def _without(svc: dict, *keys: str) -> dict:
+    return {k: v for k, v in svc.items() if k not in keys}
+
+
+def test_compose_partner_file_runs_the_same_containers_as_the_full_platform(compose, partner_compose):
+    """The partner file is a copy (Compose interpolates every service of a file, so a partner
+    could not start a profile of docker-compose.yml without the other services' passwords):
+    the containers both run must stay the same."""
+    full, partner = compose["services"], partner_compose["services"]
+    for name in ("rabbitmq", "elections-migrate", "elections-api", "elections-worker"):
+        assert _without(partner[name], "profiles") == _without(full[name], "profiles"), name
+    assert _without(partner["postgres"], "profiles", "environment") == _without(full["postgres"], "profiles", "environment")
+    full_pg, partner_pg = full["postgres"]["environment"], partner["postgres"]["environment"]
+    assert partner_pg["COOP_SERVICE_DATABASES"] == "elections"
+    assert {k: v for k, v in full_pg.items() if "MEMBERSHIP" not in k and "BILLING" not in k
+            and k != "COOP_SERVICE_DATABASES"} == _without(partner_pg, "COOP_SERVICE_DATABASES")
+    assert _without(partner["prometheus"], "command") == _without(full["prometheus"], "profiles", "command")
+    assert "--config.file=/etc/prometheus/prometheus-elections.yml" in partner["prometheus"]["command"]
+
+
+def test_compose_infra_files(compose, run):
     services = compose["services"]
     assert services["rabbitmq"]["image"].startswith("rabbitmq:3.13-management")
     plugins = (DEPLOY / "rabbitmq" / "enabled_plugins").read_text()
     assert "rabbitmq_prometheus" in plugins and plugins.strip().endswith("].")
     assert any("enabled_plugins" in v for v in services["rabbitmq"]["volumes"])
-    assert "15692:15692" in services["rabbitmq"]["ports"]
     assert services["postgres"]["image"] == "postgres:16"
     init = DEPLOY / "postgres" / "init" / "01-create-service-databases.sh"
     assert os.access(init, os.X_OK)
@@ -281,10 +250,11 @@ def test_compose_infra_files(compose):
         )
         == ALL_DATABASES
     )
-    dev_sql = (K8S / "overlays" / "dev" / "01-create-service-databases.sql").read_text()
-    assert set(re.findall(r"CREATE DATABASE (\w+)", dev_sql)) == ALL_DATABASES
+    assert set(services["postgres"]["environment"]["COOP_SERVICE_DATABASES"].split()) == set(SERVICES)
+    dev_copy = K8S / "overlays" / "dev" / "01-create-service-databases.sh"
+    assert dev_copy.read_text() == init.read_text(), "the dev overlay's copy must stay equal"
     run(["bash", "-n", str(init)])
-    for name in ("prometheus", "prometheus-elections", "grafana"):
+    for name in ("prometheus", "grafana"):
         for vol in services[name]["volumes"]:
             src = vol.split(":")[0]
             if src.startswith("./"):
@@ -328,21 +298,19 @@ def test_postgres_allows_every_service_pools_in_compose_and_k8s(compose, dev):
     assert _max_connections(container["args"]) >= needed
 
 
-def test_prometheus_scrapes_every_metrics_port(compose):
-    full = _scrape_targets(PROM_DIR / "prometheus.yml")
-    standalone = _scrape_targets(PROM_DIR / "prometheus-elections.yml")
-    for name, svc in compose["services"].items():
-        port = (
-            svc.get("environment", {}).get("COOP_METRICS_PORT")
-            if isinstance(svc.get("environment"), dict)
-            else None
-        )
-        if port:
-            assert f"{name}:{port}" in full, f"prometheus.yml does not scrape {name}:{port}"
-            if "elections-standalone" in svc["profiles"]:
-                assert f"{name}:{port}" in standalone
-    assert "rabbitmq:15692" in full and "rabbitmq:15692" in standalone
-    assert not [t for t in standalone if t.startswith(("membership", "billing"))]
+def test_prometheus_scrapes_every_metrics_port(compose, partner_compose):
+    for model, config in ((compose, "prometheus.yml"), (partner_compose, "prometheus-elections.yml")):
+        targets = _scrape_targets(PROM_DIR / config)
+        ours = {
+            f"{name}:{svc['environment']['COOP_METRICS_PORT']}"
+            for name, svc in model["services"].items()
+            if isinstance(svc.get("environment"), dict) and "COOP_METRICS_PORT" in svc["environment"]
+        }
+        assert ours and ours <= targets, f"{config} does not scrape {ours - targets}"
+        assert "rabbitmq:15692" in targets
+        assert f"--config.file=/etc/prometheus/{config}" in model["services"]["prometheus"]["command"]
+    assert not [t for t in _scrape_targets(PROM_DIR / "prometheus-elections.yml")
+                if t.startswith(("membership", "billing"))]
 
 
 def test_dockerfile_conventions():
@@ -353,36 +321,23 @@ def test_dockerfile_conventions():
         "python -m grpc_tools.protoc -Iproto --python_out=gen --pyi_out=gen --grpc_python_out=gen"
     ) in text
     assert "rm -f gen/__init__.py" in text and "pip install ." in text
+    ignored = (DEPLOY / "docker" / "Dockerfile.dockerignore").read_text().split()
+    assert {".env", "secrets"} <= set(ignored), "the operator's secrets never enter the build context"
 
 
 # ---------------------------------------------------------------- kubernetes
-
-
-def _render(overlay: str, tools: dict[str, str], tmp_path_factory) -> list[dict]:
-    out = run([tools["kubectl"], "kustomize", str(K8S / "overlays" / overlay)]).stdout
-    rendered = tmp_path_factory.mktemp("k8s") / f"{overlay}.yaml"
-    rendered.write_text(out)
-    run(
-        [_venv_tool("kubernetes-validate"), "-k", K8S_VERSION, "--strict", "--quiet", str(rendered)]
-    )
-    return [d for d in yaml.safe_load_all(out) if d]
-
-
-@pytest.fixture(scope="module")
-def dev(deploy_tools, tmp_path_factory) -> list[dict]:
-    return _render("dev", deploy_tools, tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def partner(deploy_tools, tmp_path_factory) -> list[dict]:
-    return _render("partner-elections", deploy_tools, tmp_path_factory)
 
 
 def _by_kind(docs: list[dict], kind: str) -> dict[str, dict]:
     return {d["metadata"]["name"]: d for d in docs if d["kind"] == kind}
 
 
-def _check_workload(dep: dict, service: str, role: str) -> None:
+def _unhashed(name: str) -> str:
+    """A generated ConfigMap's name without kustomize's content-hash suffix."""
+    return re.sub(r"-[a-z0-9]{10}$", "", name)
+
+
+def _check_workload(dep: dict, service: str, role: str, *, tls: bool) -> None:
     name = dep["metadata"]["name"]
     pod = dep["spec"]["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True, name
@@ -401,10 +356,11 @@ def _check_workload(dep: dict, service: str, role: str) -> None:
         assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False, (
             name
         )
+        assert sc["capabilities"]["drop"] == ["ALL"], name
         assert {"name": "tmp", "mountPath": "/tmp"} in c["volumeMounts"], (
             f"{name}/{c['name']}: /tmp"
         )
-        refs = {next(iter(e.values()))["name"].rsplit("-", 1)[0] for e in c["envFrom"]}
+        refs = {_unhashed(next(iter(e.values()))["name"]) for e in c["envFrom"]}
         assert refs == {f"coop-{service}-config", f"coop-{service}-secrets"}, name
     (main,) = pod["containers"]
     grpc, api_metrics, worker_metrics = SERVICES[service]
@@ -413,49 +369,56 @@ def _check_workload(dep: dict, service: str, role: str) -> None:
         assert main["command"] == ["python", "-m", f"coop_{service}.entrypoints.grpc_api"]
         assert env["COOP_GRPC_PORT"] == str(grpc) and env["COOP_METRICS_PORT"] == str(api_metrics)
         assert env["COOP_GRPC_HOST"] == "0.0.0.0"
-        for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
-            assert main[probe]["grpc"]["port"] == grpc, f"{name}: native gRPC {probe}"
+        for probe in ("livenessProbe", "startupProbe"):
+            assert main[probe] == {**main[probe], "tcpSocket": {"port": "grpc"}}, f"{name}: {probe}"
+        if tls:
+            assert main["readinessProbe"]["exec"]["command"] == ["python", "-m", "coop_platform.healthcheck"]
+        else:
+            assert main["readinessProbe"]["grpc"] == {"port": grpc}, f"{name}: native gRPC readiness"
     else:
         assert main["command"] == ["python", "-m", f"coop_{service}.entrypoints.worker"]
         assert env["COOP_METRICS_PORT"] == str(worker_metrics)
         assert main["readinessProbe"]["httpGet"]["port"] == "metrics"
+        assert main["livenessProbe"]["httpGet"] == {"path": "/metrics", "port": "metrics"}
 
 
-def _check_references_resolve(docs: list[dict]) -> None:
-    """Every ConfigMap/Secret a pod uses is in the render (hash suffixes applied)."""
-    present = {(d["kind"], d["metadata"]["name"]) for d in docs}
-    for d in docs:
-        if d["kind"] not in ("Deployment", "StatefulSet"):
-            continue
-        pod = d["spec"]["template"]["spec"]
-        for c in pod.get("initContainers", []) + pod["containers"]:
-            for e in c.get("envFrom", []):
-                if "configMapRef" in e:
-                    assert ("ConfigMap", e["configMapRef"]["name"]) in present
-                if "secretRef" in e:
-                    assert ("Secret", e["secretRef"]["name"]) in present
-            for e in c.get("env", []):
-                ref = e.get("valueFrom", {}).get("secretKeyRef")
-                if ref:
-                    assert ("Secret", ref["name"]) in present
-        for v in pod.get("volumes", []):
-            if "configMap" in v:
-                assert ("ConfigMap", v["configMap"]["name"]) in present
+def _check_config_maps(docs: list[dict], services: list[str]) -> dict[str, dict]:
+    """Each service's generated ConfigMap, by service, after checking what every one says."""
+    maps = {_unhashed(name): cm["data"] for name, cm in _by_kind(docs, "ConfigMap").items()}
+    for service in services:
+        data = maps[f"coop-{service}-config"]
+        assert data["COOP_SERVICE_NAME"] == service
+        assert data["COOP_METRICS_HOST"] == "0.0.0.0", "Prometheus scrapes the pod's address"
+        assert data["COOP_SERVED_TENANTS"] == SERVED_TENANTS[service]
+    return {service: maps[f"coop-{service}-config"] for service in services}
 
 
-def test_k8s_dev_overlay(dev):
-    deployments = _by_kind(dev, "Deployment")
+def _check_platform(docs: list[dict], namespace: str, *, tls: bool) -> dict[str, dict]:
+    """Every service's api and worker, its api Service and ConfigMap, all in `namespace`;
+    returns the ConfigMaps' data by service."""
+    deployments = _by_kind(docs, "Deployment")
     assert set(deployments) == {f"{s}-{r}" for s in SERVICES for r in ("api", "worker")}
     for service in SERVICES:
         for role in ("api", "worker"):
-            _check_workload(deployments[f"{service}-{role}"], service, role)
-        svc = _by_kind(dev, "Service")[f"{service}-api"]
-        assert svc["spec"]["ports"][0]["port"] == SERVICES[service][0]
+            _check_workload(deployments[f"{service}-{role}"], service, role, tls=tls)
+        port = _by_kind(docs, "Service")[f"{service}-api"]["spec"]["ports"][0]
+        assert port["port"] == SERVICES[service][0]
+        assert port.get("appProtocol") == (None if tls else "kubernetes.io/h2c")
+    assert {d["metadata"].get("namespace") for d in docs if d["kind"] != "Namespace"} == {namespace}
+    return _check_config_maps(docs, list(SERVICES))
+
+
+def test_k8s_dev_overlay(dev):
+    config = _check_platform(dev, "coopgov-dev", tls=False)
     assert set(_by_kind(dev, "StatefulSet")) == {"rabbitmq", "postgres"}
     assert {"rabbitmq", "postgres"} <= set(_by_kind(dev, "Service"))
-    namespaced = [d for d in dev if d["kind"] != "Namespace"]
-    assert {d["metadata"].get("namespace") for d in namespaced} == {"coopgov-dev"}
-    _check_references_resolve(dev)
+    for data in config.values():
+        assert data["COOP_DEV_MODE"] == "1", "the dev overlay says plainly it runs in development mode"
+
+
+def test_k8s_production_overlay(production):
+    _check_platform(production, "coopgov", tls=True)
+    assert not _by_kind(production, "StatefulSet"), "production runs against your own datastores"
 
 
 def test_k8s_partner_overlay_is_elections_only(partner):
@@ -466,30 +429,30 @@ def test_k8s_partner_overlay_is_elections_only(partner):
     ]
     assert sorted(d["metadata"]["name"] for d in workloads) == ["elections-api", "elections-worker"]
     for d in workloads:
-        _check_workload(d, "elections", d["metadata"]["name"].split("-")[1])
+        _check_workload(d, "elections", d["metadata"]["name"].split("-")[1], tls=True)
     (ns,) = _by_kind(partner, "Namespace")
     assert ns == "coopgov-elections"
     assert {d["metadata"].get("namespace") for d in partner if d["kind"] != "Namespace"} == {ns}
     for d in partner:
         text = json.dumps(d)
         assert "membership" not in text and "billing" not in text, d["metadata"]["name"]
-    _check_references_resolve(partner)
+    _check_config_maps(partner, ["elections"])
 
 
 # ---------------------------------------------------------------- prometheus
 
 
 @pytest.mark.parametrize("config", ["prometheus.yml", "prometheus-elections.yml"])
-def test_promtool_check_config(deploy_tools, config):
+def test_promtool_check_config(deploy_tools, run, config):
     out = run([deploy_tools["promtool"], "check", "config", config], cwd=PROM_DIR).stdout
     assert "1 rule files found" in out, out  # rule_files resolved to alerts.yml
 
 
-def test_promtool_check_rules(deploy_tools):
+def test_promtool_check_rules(deploy_tools, run):
     run([deploy_tools["promtool"], "check", "rules", "alerts.yml"], cwd=PROM_DIR)
 
 
-def test_promtool_rule_unit_tests(deploy_tools):
+def test_promtool_rule_unit_tests(deploy_tools, run):
     run([deploy_tools["promtool"], "test", "rules", "alerts_test.yml"], cwd=PROM_DIR)
 
 

@@ -2,16 +2,23 @@
 # Run once by the postgres image on an empty data directory
 # (mounted at /docker-entrypoint-initdb.d). One role and one database per
 # service (DESIGN D5): a service can only reach its own data.
-# Development defaults: password = role name. Override per service with
-# COOP_PG_PASSWORD_<SERVICE> (e.g. COOP_PG_PASSWORD_ELECTIONS) and the list with
-# COOP_SERVICE_DATABASES (space separated).
+# Each role's password comes from COOP_PG_PASSWORD_<SERVICE> (e.g.
+# COOP_PG_PASSWORD_ELECTIONS), which the operator sets from a secret: there is no
+# default, and a database listed without its password stops the initialisation.
+# COOP_SERVICE_DATABASES (space separated) lists the databases to create.
+# deploy/k8s/overlays/dev/ carries a copy of this file (kustomize reads no file
+# outside its folder); tests/deploy keeps the two equal.
 set -euo pipefail
 
 databases="${COOP_SERVICE_DATABASES:-membership billing elections board_meetings notifications}"
 
 for db in $databases; do
     var="COOP_PG_PASSWORD_${db^^}"
-    password="${!var:-$db}"
+    password="${!var:-}"
+    if [ -z "$password" ]; then
+        echo "coopgov: $var is empty: set the password of role '$db' (or leave '$db' out of COOP_SERVICE_DATABASES)" >&2
+        exit 1
+    fi
     echo "coopgov: creating role and database '$db'"
     psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --dbname "${POSTGRES_DB:-postgres}" \
          -v db="$db" -v pw="$password" <<'SQL'

@@ -10,6 +10,7 @@ import sys
 
 from coop_platform import tokens_cli
 from coop_platform.auth import DEFAULT_TENANT, issue_token
+from coop_platform.channels import ClientTLSError
 from coop_platform.config import DEFAULT_PORTS, load_settings
 
 #: top-level command -> module providing `add_parser(subparsers)`
@@ -56,7 +57,10 @@ def cli_metadata(roles: tuple[str, ...] = ("admin",), tenant: str | None = None)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="coop", description="coopgov admin command line")
+    parser = argparse.ArgumentParser(
+        prog="coop", description="coopgov admin command line",
+        epilog="Service commands speak TLS when COOP_TLS_CA names the CA bundle that signed the api's "
+               "certificate (COOP_TLS_SERVER_NAME: the name it carries, when not the --target host).")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("migrate", help="apply database migrations (all services by default)")
     p.add_argument("services", nargs="*")
@@ -80,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
+    except ClientTLSError as exc:  # COOP_TLS_CA names a file that cannot be read
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
 

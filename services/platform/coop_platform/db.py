@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,11 +21,14 @@ def is_sqlite(url_or_engine: str | Engine) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
+def make_engine(url: str, *, pool_size: int = 20, echo: bool = False,
+                statement_timeout_ms: int | None = None) -> Engine:
     """An engine tuned for many short transactions from threads (api) or green threads (worker).
 
     SQLite gets WAL, a busy timeout and BEGIN IMMEDIATE so that the api and worker
-    processes can both write without "database is locked" on lock upgrades.
+    processes can both write without "database is locked" on lock upgrades. PostgreSQL
+    connections get a connect timeout and a statement timeout (`server_timeouts`);
+    `statement_timeout_ms` overrides the setting (0: none, as migrations run).
     """
     if is_sqlite(url):
         database = make_url(url).database
@@ -51,14 +55,53 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    engine = _server_engine(url, echo, pool_size)
+    connect_args = server_timeouts(url, statement_timeout_ms)
+    engine = _server_engine(url, echo, pool_size, connect_args=connect_args)
     # Reads get a pool of their own, in autocommit mode for good: switching a pooled connection
     # to autocommit and back on every read cost more than the read (UnitOfWork.read_only).
     reads = _server_engine(url, echo, max(2, pool_size // 2), isolation_level="AUTOCOMMIT",
-                           pool_reset_on_return=None)  # autocommit leaves nothing to roll back
+                           pool_reset_on_return=None,  # autocommit leaves nothing to roll back
+                           connect_args=connect_args)
     _READ_ENGINES[engine] = reads
     event.listen(engine, "engine_disposed", lambda _conn: reads.dispose())
     return engine
+
+
+#: Defaults of COOP_DB_CONNECT_TIMEOUT_SECONDS and COOP_DB_STATEMENT_TIMEOUT_MS.
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+
+
+def _setting(name: str, default: int) -> int:
+    raw = os.environ.get(name) or str(default)
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValueError(f"{name} must be a whole number >= 0 (0: no limit), not {raw!r}")
+    return value
+
+
+def server_timeouts(url: str, statement_timeout_ms: int | None = None) -> dict[str, Any]:
+    """libpq connection parameters that bound how long a process waits for PostgreSQL.
+
+    connect_timeout (COOP_DB_CONNECT_TIMEOUT_SECONDS, default 5; libpq waits at least 2 s):
+    a database host that does not answer fails the call with UNAVAILABLE and turns the health
+    NOT_SERVING instead of hanging a thread, or the health watcher, for good.
+    statement_timeout (COOP_DB_STATEMENT_TIMEOUT_MS, default 30000; 0: none): the server cancels
+    a statement (lock waits included) that runs longer; its transaction rolls back and the
+    call fails with UNAVAILABLE, so a stuck lock cannot hold every api thread. Both go in the
+    startup packet: no round trip per connection. Options already in the URL are kept.
+    """
+    connect = _setting("COOP_DB_CONNECT_TIMEOUT_SECONDS", DEFAULT_CONNECT_TIMEOUT_SECONDS)
+    statement = (_setting("COOP_DB_STATEMENT_TIMEOUT_MS", DEFAULT_STATEMENT_TIMEOUT_MS)
+                 if statement_timeout_ms is None else statement_timeout_ms)
+    query = make_url(url).query
+    given = query.get("options") or ""
+    options = " ".join(filter(None, [given if isinstance(given, str) else " ".join(given),
+                                     f"-c statement_timeout={statement}"]))
+    return {"options": options} if "connect_timeout" in query else {"connect_timeout": connect, "options": options}
 
 
 def _server_engine(url: str, echo: bool, pool_size: int, **options: Any) -> Engine:

@@ -62,7 +62,8 @@ def _sqlite_file_lock(database_url: str) -> Iterator[None]:
 def run_env(target_metadata: MetaData) -> None:
     """Body of every service's migrations/env.py (online mode only: we always have a database)."""
     url = context.config.get_main_option("sqlalchemy.url")
-    engine: Engine = make_engine(url) if is_sqlite(url) else make_engine(url, pool_size=1)
+    # no statement timeout: a migration may rewrite a large table, and it waits for the lock
+    engine: Engine = make_engine(url) if is_sqlite(url) else make_engine(url, pool_size=1, statement_timeout_ms=0)
     if not is_sqlite(url):
         engine.pool = pool.NullPool(engine.pool._creator)  # one-shot connections
     with engine.connect() as connection:

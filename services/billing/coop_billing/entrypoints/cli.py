@@ -31,6 +31,7 @@ from coop_billing.adapters import messages as msg
 from coop_billing.adapters.repository import BillingUnitOfWork
 from coop_billing.domain.errors import DomainError
 from coop_billing.service_layer import services
+from coop_platform.channels import open_channel
 from coop_platform.cli_main import cli_metadata
 from coop_platform.config import load_settings
 from coop_platform.db import make_engine, make_session_factory
@@ -77,7 +78,7 @@ def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str,
 
 
 def _statements(args: argparse.Namespace) -> int:
-    stub = pb_grpc.BillingServiceStub(grpc.insecure_channel(args.target))
+    stub = pb_grpc.BillingServiceStub(open_channel(args.target))
     failed: list[tuple[str, str]] = []
     try:
         written = write_statements(stub, cli_metadata(), args.year, Path(args.out), args.format, args.language,

@@ -9,6 +9,9 @@ bad rows are listed with their line numbers (header = line 1). Exit status 0 whe
 The token: COOP_TOKEN (one from your tenant's identity provider), or else a development token for
 --tenant (default "coop") with the "admin" role, or the "partner" role for any other tenant, which
 only services in development mode accept.
+
+TLS: set COOP_TLS_CA to the CA bundle that signed the api's certificate, and COOP_TLS_SERVER_NAME
+to the name it carries when that is not the --target host (docs/deploy.md).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tqdm import tqdm
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
 from coop_platform.auth import DEFAULT_TENANT
+from coop_platform.channels import ClientTLSError, open_channel
 from coop_platform.cli_main import cli_metadata
 
 CHUNK_ROWS = 5000
@@ -102,7 +106,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--election", required=True, help="election id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     args = parser.parse_args(argv)
-    channel = grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    try:
+        channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    except ClientTLSError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         return import_roll(pb_grpc.ElectionsServiceStub(channel), _metadata(args.tenant), args.file,
                            args.election, quiet=args.quiet)

@@ -13,6 +13,7 @@ from tqdm import tqdm
 
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
+from coop_platform.channels import open_channel
 from coop_platform.cli_main import cli_metadata
 
 CSV_COLUMNS = [
@@ -25,7 +26,7 @@ CHUNK_ROWS = 1000
 
 
 def _stub(args: argparse.Namespace) -> tuple[pb_grpc.MembershipServiceStub, list[tuple[str, str]]]:
-    channel = grpc.insecure_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
     return pb_grpc.MembershipServiceStub(channel), cli_metadata()
 
 
