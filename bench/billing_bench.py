@@ -9,15 +9,19 @@ member's yearly statement (41,702) and a redistribution envelope simulated with 
             service layer reads) with their share fee rows, one activity per member (SQL COPY);
         clients: CreateClient over gRPC (Belgian VAT numbers, deduplicated)
     issuer processes (python -m bench.billing_bench issuers ...): N threads each, one channel per
-        thread, each invoice as its member (member token) with 2 lines and an issue date spread
-        over the year: by default one CreateInvoice(issue=true) call (the portal's "create and
+        thread, each invoice as its member (member token) with 2 lines, issued today (invoice numbers
+        follow dates, so a past date would be refused once today's are issued): by default one
+        CreateInvoice(issue=true) call (the portal's "create and
         send"); with --invoice-flow three-calls CreateInvoice (1 line) -> AddInvoiceLines (1 line)
         -> IssueInvoice. Runs until
         --invoices are issued or --invoice-seconds of measurement have passed, whichever first;
         a shorter window is extrapolated to --invoices (said so in the table)
+    payments: budgets, statements and redistribution count what clients PAID, so every invoice
+        issued over gRPC is then paid in full on its issue day, with SQL (payment rows and the
+        ledger entries a RecordPayment writes)
     top-up: when the window issued fewer than --invoices, the rest of the year's invoices are
-        written with SQL COPY (issued rows, lines, ledger entries, continuing the gapless number
-        series; figures from the domain), so statements and the simulation see a full year
+        written with SQL COPY (paid rows, lines, payments, ledger entries, continuing the gapless
+        number series; figures from the domain), so statements and the simulation see a full year
     statements: every member's yearly statement through StreamStatements (the year-end run, as
         `coop statements` does), --statement-streams streams in parallel over member-id ranges
         (python -m bench.billing_bench stream ...); then GetStatement for a sample of
@@ -271,7 +275,6 @@ def _issuers_main(args: argparse.Namespace) -> int:
 
     plan = json.loads(Path(args.plan).read_text())
     members, weights, clients = plan["members"], plan["weights"], plan["clients"]
-    days = [date.fromisoformat(d) for d in plan["days"]]
     tokens: dict[str, list[tuple[str, str]]] = {}
     t_measure = args.start_at + args.warmup
     t_end = t_measure + args.duration
@@ -319,7 +322,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
                 if args.flow == "one-call":
                     done = create(pb.CreateInvoiceRequest(
                         member_id=member_id, activity_id=activity_id, client_id=rnd.choice(clients),
-                        lines=[line(rnd, 1), line(rnd, 2)], issue=True, issued_on=rnd.choice(days).isoformat()),
+                        lines=[line(rnd, 1), line(rnd, 2)], issue=True),
                         metadata=md, timeout=60)
                     t1 = t2 = t3 = time.perf_counter()
                     if not done.number:
@@ -338,8 +341,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
                     metadata=md, timeout=60)
                 t2 = time.perf_counter()
                 step = "issue"
-                done = issue(pb.IssueInvoiceRequest(invoice_id=draft.invoice_id,
-                                                    issued_on=rnd.choice(days).isoformat()), metadata=md, timeout=60)
+                done = issue(pb.IssueInvoiceRequest(invoice_id=draft.invoice_id), metadata=md, timeout=60)
                 t3 = time.perf_counter()
                 if not done.number:
                     raise RuntimeError("issued without a number")
@@ -374,9 +376,33 @@ def _issuers_main(args: argparse.Namespace) -> int:
 
 # -- the rest of the year ------------------------------------------------------------------------
 
+def _pay_issued(dsn: str) -> dict:
+    """Every issued invoice paid in full on its issue day, with SQL: the payment rows and the
+    ledger entries RecordPayment writes (the whole amount excl. VAT and the whole contribution)."""
+    import psycopg2
+
+    t0 = time.perf_counter()
+    conn = psycopg2.connect(dsn)
+    with conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO payments (invoice_id, payment_id, seq, amount_cents, paid_on) "
+                    "SELECT invoice_id, 'bench-' || number, 0, total_cents, issued_on FROM invoices "
+                    "WHERE state = 'issued'")
+        paid = cur.rowcount
+        cur.execute('INSERT INTO ledger_entries (activity_id, kind, amount_cents, "on", reference, contract_id, '
+                    "balance_delta, reserved_delta) "
+                    "SELECT activity_id, 'invoice', net_cents, issued_on, number, NULL, net_cents, 0 "
+                    "FROM invoices WHERE state = 'issued' UNION ALL "
+                    "SELECT activity_id, 'revenue_contribution', contribution_cents, issued_on, number, NULL, "
+                    "-contribution_cents, 0 FROM invoices WHERE state = 'issued'")
+        cur.execute("UPDATE invoices SET state = 'paid', paid_cents = total_cents WHERE state = 'issued'")
+    conn.close()
+    return {"invoices": paid, "seconds": round(time.perf_counter() - t0, 2)}
+
+
 def _top_up(dsn: str, count: int, plan: dict, members_all: list[str], year: int) -> dict:
-    """Write `count` more issued invoices (lines, ledger entries, numbers) with SQL COPY.
-    Members without an invoice yet get one first, so that every member has revenue."""
+    """Write `count` more invoices, paid on their issue day (lines, payments, ledger entries,
+    numbers) with SQL COPY. Members without an invoice yet get one first, so that every member
+    has revenue."""
     from decimal import Decimal
 
     import psycopg2
@@ -403,7 +429,7 @@ def _top_up(dsn: str, count: int, plan: dict, members_all: list[str], year: int)
         missing = [m for m in members_all if m not in have]
         picks = missing[:count] + [plan["members"][i][0] for i in rnd.choices(
             range(len(plan["members"])), cum_weights=plan["weights"], k=max(0, count - len(missing)))]
-        invoices, lines, entries = [], [], []
+        invoices, lines, entries, payments = [], [], [], []
         now = datetime.now(UTC).isoformat()
         for seq, member_id in enumerate(picks, start=last + 1):
             issued_on = rnd.choice(days)
@@ -413,10 +439,12 @@ def _top_up(dsn: str, count: int, plan: dict, members_all: list[str], year: int)
             contribution = revenue_contribution_cents(totals.net_cents, schedule, issued_on)
             number = str(DocumentNumber("", year, seq))
             invoice_id, activity_id = str(uuid.uuid4()), activity_of[member_id]
-            invoices.append((invoice_id, member_id, activity_id, rnd.choice(plan["clients"]), "issued", number, year,
+            invoices.append((invoice_id, member_id, activity_id, rnd.choice(plan["clients"]), "paid", number, year,
                              issued_on, issued_on + timedelta(days=30), totals.net_cents, totals.vat_cents,
-                             totals.total_cents, 0, contribution, schedule.rate_at(RateKind.REVENUE, issued_on), now))
+                             totals.total_cents, totals.total_cents, contribution,
+                             schedule.rate_at(RateKind.REVENUE, issued_on), now))
             lines.append((invoice_id, 0, "Prestation", "1", net, rate))
+            payments.append((invoice_id, f"bench-{number}", 0, totals.total_cents, issued_on))
             entries += [(activity_id, "invoice", totals.net_cents, issued_on, number, None, totals.net_cents, 0),
                         (activity_id, "revenue_contribution", contribution, issued_on, number, None, -contribution, 0)]
         _copy(cur, "invoices", ("invoice_id", "member_id", "activity_id", "client_id", "state", "number", "year",
@@ -424,6 +452,7 @@ def _top_up(dsn: str, count: int, plan: dict, members_all: list[str], year: int)
                                 "contribution_cents", "contribution_rate_bp", "created_at"), invoices)
         _copy(cur, "invoice_lines", ("invoice_id", "position", "description", "quantity", "unit_price_cents",
                                      "vat_rate"), lines)
+        _copy(cur, "payments", ("invoice_id", "payment_id", "seq", "amount_cents", "paid_on"), payments)
         _copy(cur, "ledger_entries", ("activity_id", "kind", "amount_cents", '"on"', "reference", "contract_id",
                                       "balance_delta", "reserved_delta"), entries)
         cur.execute("UPDATE number_counters SET last_value = %s WHERE series = '' AND year = %s",
@@ -449,8 +478,12 @@ def _numbering(dsn: str, year: int) -> dict:
             counter = (cur.fetchone() or (0,))[0]
             cur.execute("SELECT count(*) FROM invoices WHERE state = 'draft'")
             drafts = cur.fetchone()[0]
-            cur.execute("SELECT coalesce(sum(net_cents), 0), coalesce(sum(contribution_cents), 0) FROM invoices "
-                        "WHERE year = %s AND state <> 'cancelled' AND state <> 'draft'", (year,))
+            # what statements count: the year's ledger (paid, less credit notes)
+            cur.execute("SELECT coalesce(sum(amount_cents) FILTER (WHERE kind = 'invoice'), 0) "
+                        "- coalesce(sum(amount_cents) FILTER (WHERE kind = 'credit_note'), 0), "
+                        "coalesce(sum(amount_cents) FILTER (WHERE kind = 'revenue_contribution'), 0) "
+                        "- coalesce(sum(amount_cents) FILTER (WHERE kind = 'contribution_reversal'), 0) "
+                        'FROM ledger_entries WHERE "on" BETWEEN %s AND %s', (date(year, 1, 1), date(year, 12, 31)))
             revenue, contribution = cur.fetchone()
             cur.execute("SELECT count(*) FROM outbox WHERE published_at IS NULL")
             pending = cur.fetchone()[0]
@@ -709,7 +742,8 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
             result["outbox_pending_after_issue"] = after["outbox_pending"]
             result["outbox_drain_after_issue_s"] = round(wait_outbox_drained(dsn, timeout=600), 2)
             result["outbox_drain_measured_from"] = round(time.perf_counter() - t0, 2)
-            # 3. the rest of the year, written directly
+            # 3. the clients pay; the rest of the year, written directly
+            result["paid_by_sql"] = _pay_issued(dsn)
             rest = opts.invoices - after["issued"]
             if rest > 0:
                 print(f"  SQL top-up: {rest:,} more issued invoices ...", flush=True)

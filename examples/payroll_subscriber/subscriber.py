@@ -11,7 +11,10 @@ without losing one or applying one twice:
 * idempotency by CloudEvents id: the effect and the processed id commit in one SQLite
   transaction, so a redelivered or re-published event changes nothing;
 * amendments carry a revision: an older revision arriving late never overwrites a newer one;
-* it reconnects forever (with a short pause) when the broker goes away.
+* it reconnects forever (with a short pause) when the broker goes away;
+* it keeps no names: the events identify the employee by member id and number only (personal
+  data stays with membership; ask its GetMember when a payslip needs the name, and you never
+  keep a copy that would outlive the member's erasure).
 
 Run:  python examples/payroll_subscriber/subscriber.py --db payroll.sqlite3
       [--amqp-url amqp://guest:guest@127.0.0.1:5672/] [--queue payroll.contracts]
@@ -44,8 +47,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS processed_events (
     event_id TEXT PRIMARY KEY, type TEXT NOT NULL, received_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS contracts (
-    contract_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, member_number TEXT NOT NULL,
-    given_name TEXT NOT NULL, family_name TEXT NOT NULL, language TEXT NOT NULL,
+    contract_id TEXT PRIMARY KEY, member_id TEXT NOT NULL, member_number TEXT NOT NULL, language TEXT NOT NULL,
     start_date TEXT NOT NULL, end_date TEXT NOT NULL, days INTEGER, hours TEXT,
     gross_cents INTEGER NOT NULL, job_title TEXT NOT NULL, joint_committee TEXT NOT NULL,
     state TEXT NOT NULL, revision INTEGER NOT NULL, updated_by_event TEXT NOT NULL);
@@ -82,14 +84,13 @@ def apply_event(db: sqlite3.Connection, envelope: dict[str, Any]) -> bool:
             terms = contract.get("terms") or {}
             revision = int(contract.get("revision") or 1)
             row = (contract["contractId"], employee.get("memberId", ""), employee.get("memberNumber", ""),
-                   employee.get("givenName", ""), employee.get("familyName", ""),
                    employee.get("preferredLanguage", ""), terms.get("startDate", ""), terms.get("endDate", ""),
                    int(terms.get("days") or 0) or None, terms.get("hours") or None,
                    int(terms.get("grossCents") or 0), terms.get("jobTitle", ""), terms.get("jointCommittee", ""),
                    "cancelled" if action == "cancelled" else "active", revision, event_id)
             # a cancellation always wins; otherwise the highest revision wins
             db.execute(
-                """INSERT INTO contracts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                """INSERT INTO contracts VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)
                    ON CONFLICT(contract_id) DO UPDATE SET
                      start_date=excluded.start_date, end_date=excluded.end_date, days=excluded.days,
                      hours=excluded.hours, gross_cents=excluded.gross_cents, job_title=excluded.job_title,

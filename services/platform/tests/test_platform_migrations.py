@@ -33,7 +33,7 @@ def _upgrade_concurrently(service: str, url: str) -> list[subprocess.CompletedPr
 
 
 def test_processes_migrating_one_fresh_database_at_once_all_succeed_and_apply_each_revision_once(empty_database_url):
-    # billing has several revisions, the second adding columns: applied twice it fails ("duplicate column")
+    # billing has several revisions adding columns: one applied twice fails ("duplicate column")
     results = _upgrade_concurrently("billing", empty_database_url)
     assert [r.returncode for r in results] == [0] * PROCESSES, "\n".join(r.stdout[-2000:] for r in results)
     head = ScriptDirectory.from_config(alembic_config("billing", empty_database_url)).get_current_head()

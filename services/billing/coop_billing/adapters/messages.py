@@ -17,8 +17,9 @@ from coop.billing.v1 import events_pb2
 from coop_billing.adapters.repository import StoredContract, StoredInvoice
 from coop_billing.domain.budget import ContractCost
 from coop_billing.domain.contract import ContractState, ContractTerms
-from coop_billing.domain.errors import InvalidArgument
+from coop_billing.domain.errors import FailedPrecondition, InvalidArgument
 from coop_billing.domain.invoice import InvoiceLine, InvoiceState
+from coop_billing.domain.money import MAX_AMOUNT_CENTS
 from coop_billing.domain.vat import Client
 
 INVOICE_STATE_TO_PB = {
@@ -84,7 +85,8 @@ def parse_decimal(value: str, name: str) -> Decimal:
     return number
 
 
-MAX_CENTS = 10**13  # EUR 100 billion: anything above is a typo, not an invoice
+MAX_CENTS = MAX_AMOUNT_CENTS
+INT64_MAX = 2**63 - 1
 
 
 def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
@@ -92,6 +94,15 @@ def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
         raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", {"field": name})
     if value > MAX_CENTS:
         raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", {"field": name})
+    return value
+
+
+def int64(value: int, name: str) -> int:
+    """A stored sum as the API's int64 carries it; FailedPrecondition (never INTERNAL) for a sum
+    that does not fit, which the caps on each document make practically unreachable."""
+    if not -INT64_MAX - 1 <= value <= INT64_MAX:
+        raise FailedPrecondition(f"{name} ({value} cents) does not fit the API's 64-bit integers",
+                                 {"field": name})
     return value
 
 
@@ -145,12 +156,13 @@ def decode_token(token: str, arity: int) -> tuple[str, ...]:
 
 # ------------------------------------------------------------------ responses
 
-def _ts(value: datetime | None) -> Timestamp | None:
+def timestamp(value: datetime | None) -> Timestamp | None:
     if value is None:
         return None
     ts = Timestamp()
     ts.FromDatetime(value)
     return ts
+
 
 
 def _iso(value: date | None) -> str:
@@ -162,9 +174,16 @@ def client_to_pb(client_id: str, client: Client | Any) -> pb.Client:
                      address=client.address, vat_number=client.vat_number or "")
 
 
+def client_row_to_pb(row: Any) -> pb.Client:
+    """A client record with who owns it and whether the back office verified it."""
+    return pb.Client(client_id=row.client_id, name=row.name, country=row.country, address=row.address,
+                     vat_number=row.vat_number or "", verified=row.verified_at is not None,
+                     owner_member_id=row.owner_member_id or "")
+
+
 def activity_to_pb(row: Any) -> pb.Activity:
     return pb.Activity(activity_id=row.activity_id, member_id=row.member_id, name=row.name,
-                       sector_code=row.sector_code, created_at=_ts(row.created_at))
+                       sector_code=row.sector_code, created_at=timestamp(row.created_at))
 
 
 def entry_to_pb(row: Any) -> pb.LedgerEntry:
@@ -214,7 +233,7 @@ def contract_to_pb(stored: StoredContract) -> pb.Contract:
     return pb.Contract(contract_id=c.contract_id, member_id=c.member_id, activity_id=c.activity_id,
                        state=CONTRACT_STATE_TO_PB[c.state], terms=terms_to_pb(c.terms), cost=cost_to_pb(c.cost),
                        reserved_cents=c.reserved_cents, revision=stored.revision,
-                       created_at=_ts(stored.created_at), updated_at=_ts(stored.updated_at),
+                       created_at=timestamp(stored.created_at), updated_at=timestamp(stored.updated_at),
                        gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
 
@@ -227,12 +246,13 @@ def payroll_run_to_pb(row: Any) -> pb.PayrollRun:
                              employer_cost_cents=employer_cost,
                              employment_contribution_cents=row.employment_contribution_cents,
                              total_cents=row.total_cents),
-        recorded_at=_ts(row.recorded_at))
+        recorded_at=timestamp(row.recorded_at))
 
 
 def employee_from_row(row: Any) -> events_pb2.Employee:
+    """The employee as contract events carry it: pseudonymous ids and the language, no names (the
+    deprecated name fields stay empty; a payroll system asks membership for names)."""
     return events_pb2.Employee(member_id=row.member_id, member_number=row.member_number,
-                               given_name=row.given_name, family_name=row.family_name,
                                preferred_language=row.preferred_language)
 
 
@@ -240,7 +260,7 @@ def share_fee_to_pb(row: Any, member_number: str = "", payments: list[Any] | Non
     return pb.ShareFee(fee_id=row.fee_id, member_id=row.member_id, member_number=member_number, year=row.year,
                        amount_cents=row.amount_cents, number=row.number,
                        state=SHARE_FEE_STATE_TO_PB[row.state], paid_cents=row.paid_cents,
-                       bank_reference=row.bank_reference or "", paid_at=_ts(row.paid_at),
+                       bank_reference=row.bank_reference or "", paid_at=timestamp(row.paid_at),
                        due_cents=max(row.amount_cents - row.paid_cents, 0),
                        payments=[pb.ShareFeePayment(bank_reference=p.bank_reference, amount_cents=p.amount_cents,
-                                                    recorded_at=_ts(p.recorded_at)) for p in payments or ()])
+                                                    recorded_at=timestamp(p.recorded_at)) for p in payments or ()])

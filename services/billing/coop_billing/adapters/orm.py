@@ -20,14 +20,20 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
+from coop_platform.idempotency import idempotency_table
 from coop_platform.tables import BigIntPK, add_platform_tables
 
 metadata = MetaData()
 add_platform_tables(metadata)
+idempotency_keys = idempotency_table(metadata)  # request_id -> first answer (CreateInvoice, RecordPayment...)
 
-# Projection of membership events: identity and standing, never the source of truth.
+# Projection of membership events: identity and standing, never the source of truth. Each part
+# remembers the CloudEvents time of the event that last set it (status_at, standing_at,
+# identity_at) and takes only a newer event; erased_at is set by member.erased, after which the
+# names stay empty whatever arrives.
 members = Table(
     "members",
     metadata,
@@ -40,10 +46,18 @@ members = Table(
     Column("in_good_standing", Boolean, nullable=False, server_default="false"),
     Column("standing_at", DateTime(timezone=True), nullable=True),  # time of the event that set it
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("status_at", DateTime(timezone=True), nullable=True),
+    Column("identity_at", DateTime(timezone=True), nullable=True),
+    Column("erased_at", DateTime(timezone=True), nullable=True),
     Index("ix_members_number", "member_number"),
     Index("ix_members_status", "status"),
 )
 
+# A client a member creates is theirs (owner_member_id) and unverified until the back office
+# verifies it; one the back office creates is verified at once (owner_member_id NULL).
+# vat_number is the VAT number of a VERIFIED client, unique: the real company's record. A
+# member's unverified client keeps the number it was given in claimed_vat_number (unique per
+# member), so it never locks the real company out; verification moves it into vat_number.
 clients = Table(
     "clients",
     metadata,
@@ -53,6 +67,12 @@ clients = Table(
     Column("address", String(500), nullable=False),
     Column("vat_number", String(20), nullable=True, unique=True),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("owner_member_id", String(36), nullable=True),
+    Column("claimed_vat_number", String(20), nullable=True),
+    Column("verified_at", DateTime(timezone=True), nullable=True),
+    Column("verified_by", String(100), nullable=True),
+    Index("uq_clients_member_vat", "owner_member_id", "claimed_vat_number", unique=True,
+          postgresql_where=text("verified_at IS NULL"), sqlite_where=text("verified_at IS NULL")),
 )
 
 activities = Table(
@@ -91,12 +111,25 @@ rates = Table(
 )
 
 # One row per (series, year): locked FOR UPDATE while a number is taken (gapless numbering).
+# last_on: the date of the series' latest document; an earlier one is refused (numbers follow dates).
 number_counters = Table(
     "number_counters",
     metadata,
     Column("series", String(4), primary_key=True),
     Column("year", Integer, primary_key=True, autoincrement=False),
     Column("last_value", Integer, nullable=False),
+    Column("last_on", Date, nullable=True),
+)
+
+# One row per year anything was dated in. A closed year (closed_at set, CloseYear) takes nothing
+# dated inside it any more. Every dated write holds its year's row FOR SHARE until it commits and
+# CloseYear takes it FOR UPDATE, so a write and the closing of its year never overlap.
+fiscal_years = Table(
+    "fiscal_years",
+    metadata,
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("closed_by", String(100), nullable=True),
 )
 
 invoices = Table(
@@ -146,6 +179,17 @@ payments = Table(
     Column("paid_on", Date, nullable=False),
 )
 
+# A bank reference is unique per payer (the invoice's client) and year of payment, not only per
+# invoice: the same transfer cannot be recorded on two invoices of one client.
+payment_references = Table(
+    "payment_references",
+    metadata,
+    Column("client_id", String(36), primary_key=True),
+    Column("year", Integer, primary_key=True, autoincrement=False),
+    Column("payment_id", String(100), primary_key=True),
+    Column("invoice_id", String(36), ForeignKey("invoices.invoice_id"), nullable=False),
+)
+
 contracts = Table(
     "contracts",
     metadata,
@@ -167,6 +211,9 @@ contracts = Table(
     Column("reserved_cents", BigInteger, nullable=False),  # still set aside (payroll consumes it)
     Column("gross_paid_cents", BigInteger, nullable=False, server_default="0"),  # payroll runs so far
     Column("spent_cents", BigInteger, nullable=False, server_default="0"),  # what those runs cost
+    # the rates of the reservation (the start date's): what the statement shows as applied
+    Column("social_charges_rate_bp", Integer, nullable=False, server_default="0"),
+    Column("employment_rate_bp", Integer, nullable=False, server_default="0"),
     Column("revision", Integer, nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),

@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coop_billing import SERVICE_NAME
@@ -92,26 +93,64 @@ class SqlBillingRepository:
         return list(self.session.execute(query).scalars())
 
     # -- clients
-    def client_by_vat(self, vat_number: str) -> Any:
-        return self.session.execute(
-            select(orm.clients).where(orm.clients.c.vat_number == vat_number)).first()
+    def _clients(self) -> Any:
+        """Client rows as the service reads them: `vat_number` is the verified number, or the
+        number a member gave their unverified client."""
+        c = orm.clients.c
+        return select(c.client_id, c.name, c.country, c.address,
+                      func.coalesce(c.vat_number, c.claimed_vat_number).label("vat_number"), c.created_at,
+                      c.owner_member_id, c.verified_at, c.verified_by)
 
-    def insert_client_if_absent(self, client_id: str, client: Client) -> bool:
-        """True when inserted; False when a client with this VAT number appeared meanwhile."""
+    def verified_client_by_vat(self, vat_number: str) -> Any:
+        """The verified client with this VAT number (the real company), or None."""
+        return self.session.execute(self._clients().where(orm.clients.c.vat_number == vat_number)).first()
+
+    def own_client_by_vat(self, member_id: str, vat_number: str) -> Any:
+        """A member's own unverified client with this VAT number, or None."""
+        c = orm.clients.c
+        return self.session.execute(self._clients().where(
+            c.owner_member_id == member_id, c.claimed_vat_number == vat_number, c.verified_at.is_(None))).first()
+
+    def insert_client_if_absent(self, client_id: str, client: Client, *, owner_member_id: str | None,
+                                verified_by: str | None) -> bool:
+        """A member's unverified client (owner set), or a verified one (verified_by set). True when
+        inserted; False when the same VAT number appeared meanwhile (among the verified clients,
+        or among that member's unverified ones)."""
+        c = orm.clients.c
+        now = utcnow()
+        verified = verified_by is not None
         stmt = self._insert(orm.clients).values(
             client_id=client_id, name=client.name, country=client.country, address=client.address,
-            vat_number=client.vat_number, created_at=utcnow())
-        if client.vat_number:
+            vat_number=client.vat_number if verified else None,
+            claimed_vat_number=None if verified else client.vat_number, created_at=now,
+            owner_member_id=owner_member_id, verified_at=now if verified else None, verified_by=verified_by)
+        if client.vat_number and verified:
             stmt = stmt.on_conflict_do_nothing(index_elements=["vat_number"])
+        elif client.vat_number:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["owner_member_id", "claimed_vat_number"],
+                                               index_where=c.verified_at.is_(None))
         return self.session.execute(stmt).rowcount == 1
 
+    def verify_client(self, client_id: str, actor: str) -> bool:
+        """Mark a client verified, its VAT number becoming the verified one; False (nothing changed)
+        when another verified client holds it (the unique key decides, so two verifications at
+        once cannot both win)."""
+        c = orm.clients.c
+        try:
+            with self.session.begin_nested():
+                self.session.execute(update(orm.clients).where(c.client_id == client_id, c.verified_at.is_(None))
+                                     .values(vat_number=c.claimed_vat_number, claimed_vat_number=None,
+                                             verified_at=utcnow(), verified_by=actor[:100]))
+        except IntegrityError:
+            return False
+        return True
+
     def client(self, client_id: str) -> Any:
-        return self.session.execute(
-            select(orm.clients).where(orm.clients.c.client_id == client_id)).first()
+        return self.session.execute(self._clients().where(orm.clients.c.client_id == client_id)).first()
 
     def clients(self, client_ids: Iterable[str]) -> dict[str, Any]:
         return {r.client_id: r for r in self.session.execute(
-            select(orm.clients).where(orm.clients.c.client_id.in_(set(client_ids))))}
+            self._clients().where(orm.clients.c.client_id.in_(set(client_ids))))}
 
     # -- activities and ledgers
     def add_activity(self, **values: Any) -> None:
@@ -199,22 +238,71 @@ class SqlBillingRepository:
         A rolled-back transaction gives its number back, so numbers are gapless; the
         lock makes concurrent issuers queue, so they are never duplicated.
         """
-        return self.take_numbers(series, year, 1)
+        first = self.take_numbers(series, year, 1)
+        assert first is not None  # undated: never refused
+        return first
 
-    def take_numbers(self, series: str, year: int, count: int) -> int:
-        """Take `count` consecutive numbers (see next_number); returns the first of them."""
+    def take_numbers(self, series: str, year: int, count: int, *, first_on: date | None = None,
+                     last_on: date | None = None) -> int | None:
+        """Take `count` consecutive numbers (see next_number); returns the first of them.
+
+        Dated documents give their earliest and latest date: the numbers are taken only if the
+        earliest is not before the series' latest document so far (numbers follow dates), and
+        that latest date moves on. None when it is before: nothing was taken, and the counter row
+        stays locked until commit, so that `series_last_on` then reads the date that refused."""
         c = orm.number_counters.c
+        where = [c.series == series, c.year == year]
+        values: dict[str, Any] = {"last_value": c.last_value + count}
+        if first_on is not None and last_on is not None:
+            where.append(or_(c.last_on.is_(None), c.last_on <= first_on))
+            values["last_on"] = case((or_(c.last_on.is_(None), c.last_on < last_on), last_on), else_=c.last_on)
         # One statement takes the row lock and the numbers: the lock is held for one round trip
         # less than SELECT ... FOR UPDATE followed by UPDATE (the counter is the issuing hot spot).
-        take = (update(orm.number_counters).where(c.series == series, c.year == year)
-                .values(last_value=c.last_value + count).returning(c.last_value))
+        take = update(orm.number_counters).where(*where).values(**values).returning(c.last_value)
         last = self.session.execute(take).scalar_one_or_none()
-        if last is None:  # the series' first number this year: create its counter, then take
+        if last is None:  # the series' first number this year (create its counter), or too early
             self.session.execute(
                 self._insert(orm.number_counters).values(series=series, year=year, last_value=0)
                 .on_conflict_do_nothing(index_elements=["series", "year"]))
-            last = self.session.execute(take).scalar_one()
-        return last - count + 1
+            last = self.session.execute(take).scalar_one_or_none()
+        return None if last is None else last - count + 1
+
+    def series_last_on(self, series: str, year: int) -> date | None:
+        """The date of the series' latest document, under the counter's row lock."""
+        c = orm.number_counters.c
+        query = select(c.last_on).where(c.series == series, c.year == year)
+        return self.session.execute(self._locked(query)).scalar_one_or_none()
+
+    # -- closed years
+    def fiscal_years(self, years: Iterable[int]) -> dict[int, Any]:
+        """The rows of `years` (created when missing), held FOR SHARE until commit on PostgreSQL:
+        CloseYear (close_year) waits for this transaction, or this one for CloseYear, so a write
+        dated in a year never commits beside that year's closing. SQLite runs one writer at a time."""
+        y = orm.fiscal_years.c
+        wanted = sorted(set(years))
+        query = select(orm.fiscal_years).where(y.year.in_(wanted)).order_by(y.year)
+        if self.postgres:
+            query = query.with_for_update(read=True)
+        rows = {r.year: r for r in self.session.execute(query)}
+        missing = [year for year in wanted if year not in rows]
+        if missing:
+            self.session.execute(self._insert(orm.fiscal_years).values([{"year": year} for year in missing])
+                                 .on_conflict_do_nothing(index_elements=["year"]))
+            rows.update({r.year: r for r in self.session.execute(query.where(y.year.in_(missing)))})
+        return rows
+
+    def close_year(self, year: int, actor: str, now: datetime) -> tuple[Any, bool]:
+        """Close a year: (its row, True when it was closed before). Takes the row FOR UPDATE, so it
+        waits for every write still dated in that year (they hold it FOR SHARE)."""
+        y = orm.fiscal_years.c
+        self.session.execute(self._insert(orm.fiscal_years).values(year=year)
+                             .on_conflict_do_nothing(index_elements=["year"]))
+        row = self.session.execute(self._locked(select(orm.fiscal_years).where(y.year == year))).one()
+        if row.closed_at is not None:
+            return row, True
+        self.session.execute(update(orm.fiscal_years).where(y.year == year)
+                             .values(closed_at=now, closed_by=actor[:100]))
+        return self.session.execute(select(orm.fiscal_years).where(y.year == year)).one(), False
 
     # -- invoices
     def add_invoices(self, invoices: list[StoredInvoice]) -> None:
@@ -260,8 +348,7 @@ class SqlBillingRepository:
         for p in self.session.execute(select(orm.payments).where(
                 orm.payments.c.invoice_id.in_(ids)).order_by(orm.payments.c.seq)):
             pays[p.invoice_id].append(Payment(p.payment_id, p.amount_cents, p.paid_on))
-        clients = {c.client_id: c for c in self.session.execute(select(orm.clients).where(
-            orm.clients.c.client_id.in_({r.client_id for r in rows})))}
+        clients = self.clients(r.client_id for r in rows)
         out = []
         for r in rows:
             c = clients[r.client_id]
@@ -308,6 +395,14 @@ class SqlBillingRepository:
         if rows:
             self.session.execute(insert(orm.payments), rows)
 
+    def add_payment_reference(self, client_id: str, year: int, payment_id: str, invoice_id: str) -> bool:
+        """Reserve a bank reference for this payer and year; False when a payment of that client in
+        that year already used it (a concurrent one waits on the key and then finds it)."""
+        stmt = self._insert(orm.payment_references).values(
+            client_id=client_id, year=year, payment_id=payment_id, invoice_id=invoice_id
+        ).on_conflict_do_nothing(index_elements=["client_id", "year", "payment_id"])
+        return self.session.execute(stmt).rowcount == 1
+
     def invoices_of(self, member_id: str, year: int, after: tuple[str, ...], limit: int) -> list[StoredInvoice]:
         i = orm.invoices.c
         query = select(orm.invoices).where(i.member_id == member_id)
@@ -342,6 +437,7 @@ class SqlBillingRepository:
             social_charges_cents=cost.social_charges_cents, employer_cost_cents=cost.employer_cost_cents,
             employment_contribution_cents=cost.employment_contribution_cents,
             total_cost_cents=cost.total_cents, reserved_cents=c.reserved_cents, revision=stored.revision,
+            social_charges_rate_bp=cost.social_charges_rate_bp, employment_rate_bp=cost.employment_rate_bp,
             created_at=stored.created_at, updated_at=stored.updated_at,
             gross_paid_cents=c.gross_paid_cents, spent_cents=c.spent_cents)
 
@@ -350,7 +446,8 @@ class SqlBillingRepository:
         terms = ContractTerms(r.start_date, r.end_date, r.gross_cents, r.job_title, r.joint_committee,
                               days=r.days, hours=Decimal(r.hours) if r.hours is not None else None)
         cost = ContractCost(r.gross_cents, r.social_charges_cents, r.employer_cost_cents,
-                            r.employment_contribution_cents, r.total_cost_cents)
+                            r.employment_contribution_cents, r.total_cost_cents, r.social_charges_rate_bp,
+                            r.employment_rate_bp)
         contract = EmploymentContract(r.contract_id, r.member_id, r.activity_id, terms,
                                       ContractState(r.state), r.reserved_cents, cost,
                                       gross_paid_cents=r.gross_paid_cents, spent_cents=r.spent_cents)
@@ -435,10 +532,13 @@ class SqlBillingRepository:
         return self.statement_figures_of([member_id], year)[member_id]
 
     def statement_figures_of(self, member_ids: list[str], year: int) -> dict[str, dict[str, int]]:
-        """Each member's yearly figures (zeros where nothing happened): four grouped queries
-        whatever the number of members, so a whole year's statements cost a few scans."""
-        i, e, r, a, f = (orm.invoices.c, orm.ledger_entries.c, orm.payroll_runs.c, orm.activities.c,
-                         orm.share_fees.c)
+        """Each member's yearly figures (zeros where nothing happened): three grouped queries
+        whatever the number of members, so a whole year's statements cost a few scans.
+
+        Revenue and contribution are the ledger's: what payments credited that year, less the
+        credit notes issued that year (a credit note counts in its own year), so that
+        net = gross salaries + budget left - share fee, to the cent, in every year."""
+        e, r, a, f = orm.ledger_entries.c, orm.payroll_runs.c, orm.activities.c, orm.share_fees.c
         first, last = date(year, 1, 1), date(year, 12, 31)
         out = {m: dict.fromkeys(self.STATEMENT_FIGURES, 0) for m in member_ids}
         wanted = list(out)
@@ -447,14 +547,16 @@ class SqlBillingRepository:
             for member_id, *values in self.session.execute(query):
                 out[member_id].update(zip(names, (int(v) for v in values), strict=True))
 
-        fill(select(i.member_id, func.sum(i.net_cents), func.sum(i.contribution_cents))
-             .where(i.member_id.in_(wanted), i.year == year, i.state != "cancelled").group_by(i.member_id),
-             ("revenue", "contribution"))
-        fill(select(a.member_id, func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
+        def amounts(kind: EntryKind) -> Any:
+            return func.coalesce(func.sum(e.amount_cents).filter(e.kind == kind.value), 0)
+
+        fill(select(a.member_id, amounts(EntryKind.INVOICE) - amounts(EntryKind.CREDIT_NOTE),
+                    amounts(EntryKind.REVENUE_CONTRIBUTION) - amounts(EntryKind.CONTRIBUTION_REVERSAL),
+                    func.coalesce(func.sum(e.balance_delta).filter(e.balance_delta > 0), 0),
                     func.coalesce(-func.sum(e.balance_delta).filter(e.balance_delta < 0), 0))
              .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
              .where(a.member_id.in_(wanted), e.on >= first, e.on <= last).group_by(a.member_id),
-             ("budget_in", "budget_out"))
+             ("revenue", "contribution", "budget_in", "budget_out"))
         # Employment: the payroll runs paid that year (what was actually paid, not reserved).
         fill(select(r.member_id, func.count(func.distinct(r.contract_id)), func.sum(r.social_charges_cents),
                     func.sum(r.employment_contribution_cents), func.sum(r.gross_cents))
@@ -463,6 +565,28 @@ class SqlBillingRepository:
         fill(select(f.member_id, func.sum(f.amount_cents))
              .where(f.member_id.in_(wanted), f.year == year).group_by(f.member_id), ("share_fee",))
         return out
+
+    def applied_rates_of(self, member_ids: list[str], year: int) -> dict[str, tuple[tuple[int, ...], tuple[int, ...]]]:
+        """Per member, the rates actually applied in a year, ascending: (revenue contribution
+        rates of the contributions taken that year, employment contribution rates of the payroll
+        runs paid that year)."""
+        e, a, i, r, k = orm.ledger_entries.c, orm.activities.c, orm.invoices.c, orm.payroll_runs.c, orm.contracts.c
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        found: dict[str, tuple[set[int], set[int]]] = {m: (set(), set()) for m in member_ids}
+        taken = (select(a.member_id, i.contribution_rate_bp)
+                 .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id)
+                              .join(orm.invoices, i.number == e.reference))
+                 .where(a.member_id.in_(list(found)), e.kind == EntryKind.REVENUE_CONTRIBUTION.value,
+                        e.on >= first, e.on <= last).group_by(a.member_id, i.contribution_rate_bp))
+        for member_id, rate in self.session.execute(taken):
+            found[member_id][0].add(int(rate))
+        paid = (select(r.member_id, k.employment_rate_bp)
+                .select_from(orm.payroll_runs.join(orm.contracts, k.contract_id == r.contract_id))
+                .where(r.member_id.in_(list(found)), r.paid_on >= first, r.paid_on <= last)
+                .group_by(r.member_id, k.employment_rate_bp))
+        for member_id, rate in self.session.execute(paid):
+            found[member_id][1].add(int(rate))
+        return {m: (tuple(sorted(rev)), tuple(sorted(emp))) for m, (rev, emp) in found.items()}
 
     def member_count(self, after: str = "") -> int:
         return self.session.execute(select(func.count()).select_from(orm.members)
@@ -476,18 +600,20 @@ class SqlBillingRepository:
 
     # -- redistribution
     def revenue_by_member(self, start: date | None, end: date | None) -> list[tuple[str, int, str]]:
-        """(member id, revenue excl. VAT, sector of their largest activity) over a period:
-        invoices issued in the period and not cancelled."""
-        i, a = orm.invoices.c, orm.activities.c
-        where = [i.state != "cancelled", i.state != "draft"]
+        """(member id, revenue excl. VAT, sector of their largest activity) over a period, on the
+        paid basis: what clients' payments credited to the members' budgets in the period, less
+        the credit notes issued in it (an invoice never paid counts for nothing)."""
+        e, a = orm.ledger_entries.c, orm.activities.c
+        where = [e.kind.in_((EntryKind.INVOICE.value, EntryKind.CREDIT_NOTE.value))]
         if start:
-            where.append(i.issued_on >= start)
+            where.append(e.on >= start)
         if end:
-            where.append(i.issued_on <= end)
+            where.append(e.on <= end)
+        signed = func.sum(case((e.kind == EntryKind.INVOICE.value, e.amount_cents), else_=-e.amount_cents))
         rows = self.session.execute(
-            select(i.member_id, a.sector_code, func.sum(i.net_cents))
-            .select_from(orm.invoices.join(orm.activities, a.activity_id == i.activity_id))
-            .where(*where).group_by(i.member_id, a.sector_code)).all()
+            select(a.member_id, a.sector_code, signed)
+            .select_from(orm.ledger_entries.join(orm.activities, a.activity_id == e.activity_id))
+            .where(*where).group_by(a.member_id, a.sector_code)).all()
         best: dict[str, tuple[int, str]] = {}
         totals: dict[str, int] = {}
         for member_id, sector, revenue in rows:

@@ -7,9 +7,10 @@ availability are DERIVED from them (no stored running total that could drift):
 * reserved  = sum of entries' ``reserved_delta`` (money promised to contracts)
 * available = balance - reserved  (what a new contract may still use)
 
-Entries: an issued invoice credits its amount excl. VAT and debits the revenue
-contribution (so the budget grows by the invoice net after contribution); a
-credit note does the exact opposite. A contract reservation sets money aside;
+Entries: money an invoice's client PAID credits the paid part of the invoice's amount
+excl. VAT and debits the same part of its revenue contribution (so the budget grows by what
+was received, net of VAT and contribution; an issued, unpaid invoice adds nothing); a credit
+note reverses exactly what the invoice's payments credited and debited. A contract reservation sets money aside;
 a release (cancel, amend down) gives it back; payroll spend debits the balance
 and consumes that contract's reservation. A credit note may make the balance
 negative (money already spent); then nothing new is affordable until credited.
@@ -36,8 +37,8 @@ from .money import apply_basis_points, div_round_half_up, require_cents
 
 
 class EntryKind(Enum):
-    INVOICE = "invoice"  # credit: invoice amount excl. VAT
-    REVENUE_CONTRIBUTION = "revenue_contribution"  # debit
+    INVOICE = "invoice"  # credit: the paid part of an invoice's amount excl. VAT
+    REVENUE_CONTRIBUTION = "revenue_contribution"  # debit: the same part of its contribution
     CREDIT_NOTE = "credit_note"  # debit: reverses INVOICE
     CONTRIBUTION_REVERSAL = "contribution_reversal"  # credit: reverses the contribution
     RESERVATION = "reservation"  # money set aside for a contract
@@ -61,13 +62,16 @@ class LedgerEntry:
 
 @dataclass(frozen=True, slots=True)
 class ContractCost:
-    """Breakdown of what a contract costs the activity budget."""
+    """Breakdown of what a contract costs the activity budget, and the rates it was computed at
+    (those of the contract's start date; 0 where unknown)."""
 
     gross_cents: int
     social_charges_cents: int
     employer_cost_cents: int
     employment_contribution_cents: int
     total_cents: int
+    social_charges_rate_bp: int = 0
+    employment_rate_bp: int = 0
 
 
 def contract_cost(gross_cents: int, schedule: RateSchedule, on: date) -> ContractCost:
@@ -75,10 +79,13 @@ def contract_cost(gross_cents: int, schedule: RateSchedule, on: date) -> Contrac
     require_cents(gross_cents, "gross_cents")
     if gross_cents <= 0:
         raise InvalidArgument("gross pay must be positive")
-    social = apply_basis_points(gross_cents, schedule.rate_at(RateKind.SOCIAL_CHARGES, on))
+    social_rate = schedule.rate_at(RateKind.SOCIAL_CHARGES, on)
+    employment_rate = schedule.rate_at(RateKind.EMPLOYMENT, on)
+    social = apply_basis_points(gross_cents, social_rate)
     employer_cost = gross_cents + social
-    contribution = apply_basis_points(employer_cost, schedule.rate_at(RateKind.EMPLOYMENT, on))
-    return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution)
+    contribution = apply_basis_points(employer_cost, employment_rate)
+    return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution,
+                        social_rate, employment_rate)
 
 
 def payroll_run_cost(reserved: ContractCost, gross_paid_before: int, gross_cents: int) -> ContractCost:
@@ -107,7 +114,8 @@ def payroll_run_cost(reserved: ContractCost, gross_paid_before: int, gross_cents
     contribution = (cumulative(reserved.employment_contribution_cents, after)
                     - cumulative(reserved.employment_contribution_cents, gross_paid_before))
     employer_cost = gross_cents + social
-    return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution)
+    return ContractCost(gross_cents, social, employer_cost, contribution, employer_cost + contribution,
+                        reserved.social_charges_rate_bp, reserved.employment_rate_bp)
 
 
 def check_contract_affordable(available_cents: int, cost_cents: int) -> None:
@@ -191,14 +199,27 @@ class ActivityLedger:
     def credit_invoice(
         self, reference: str, net_cents: int, contribution_cents: int, on: date
     ) -> tuple[LedgerEntry, LedgerEntry]:
-        """Issued invoice: credit the amount excl. VAT, debit the revenue contribution."""
-        if (EntryKind.INVOICE, reference) in self._posted:
-            raise AlreadyExists(f"invoice {reference} already credited")
-        credit = self._post(EntryKind.INVOICE, net_cents, on, reference, balance_delta=net_cents, unique=True)
+        """Money received on invoice ``reference``: credit its part of the amount excl. VAT and
+        debit its part of the revenue contribution. An invoice paid in several payments is
+        credited several times; one cancelled by a credit note is credited no more."""
+        if (EntryKind.CREDIT_NOTE, reference) in self._posted:
+            raise AlreadyExists(f"invoice {reference} was cancelled by a credit note")
+        credit = self._post(EntryKind.INVOICE, net_cents, on, reference, balance_delta=net_cents)
         debit = self._post(
             EntryKind.REVENUE_CONTRIBUTION, contribution_cents, on, reference, balance_delta=-contribution_cents
         )
         return credit, debit
+
+    def credited(self, reference: str) -> tuple[int, int]:
+        """(amount excl. VAT credited, contribution debited) so far for invoice ``reference``."""
+        net = contribution = 0
+        for e in self._entries:
+            if e.reference == reference:
+                if e.kind is EntryKind.INVOICE:
+                    net += e.amount_cents
+                elif e.kind is EntryKind.REVENUE_CONTRIBUTION:
+                    contribution += e.amount_cents
+        return net, contribution
 
     def reverse_invoice(
         self, reference: str, net_cents: int, contribution_cents: int, on: date

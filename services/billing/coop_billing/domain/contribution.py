@@ -1,15 +1,17 @@
 """Contribution rates with effective dates, and the contributions they produce.
 
 Rates are integer basis points (650 = 6.5 %). A rate change takes effect ON its
-``effective_from`` date: the day before still uses the previous rate.
+``effective_from`` date: the day before still uses the previous rate. Changes are never
+retroactive (the service refuses an ``effective_from`` before today), so a contribution once
+fixed keeps its rate.
 
 When the revenue contribution is taken (documented choice):
     on the invoice amount EXCLUDING VAT (VAT is the State's money, not revenue),
-    at the moment the invoice is ISSUED, at the rate in force on the invoice's
-    issue date. Taking it at issue (not at payment) keeps one contribution per
-    invoice, known when the member sees the invoice, and makes the activity
-    budget move once; an unpaid invoice is handled by cancelling it with a
-    credit note, which reverses exactly the contribution that was taken (same
+    at the rate in force on the invoice's issue date, FIXED when the invoice is
+    issued (one contribution per invoice, known when the member sees it) and
+    TAKEN as the client pays, in proportion (see ``postings``): an invoice that
+    is never paid never reaches the budget, so invoicing a client who will not
+    pay inflates nothing. A credit note reverses exactly what was taken (same
     amount, negated, whatever the rate on the credit note's date).
 
 Rounding: half up to the cent on each contribution (see ``money``).

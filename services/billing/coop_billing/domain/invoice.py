@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum
 
 from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
-from .money import apply_percent, div_round_half_up, require_cents
+from .money import apply_percent, div_round_half_up, require_at_most_max, require_cents
 from .vat import Client
 
 DEFAULT_PAYMENT_TERM_DAYS = 30
@@ -153,6 +153,7 @@ class InvoiceLine:
         if self.unit_price_cents < 0:
             raise InvalidArgument("unit price must be >= 0 (use a credit note to reduce)")
         object.__setattr__(self, "vat_rate", VatRate.parse(self.vat_rate))
+        require_at_most_max(self.net_cents + self.vat_cents, "lines")  # quantity x price, VAT included
 
     @property
     def quantity_milli(self) -> int:
@@ -191,6 +192,14 @@ class Totals:
         net = sum(net_by_rate.values())
         vat = sum(vat_by_rate.values())
         return cls(net, net_by_rate, vat_by_rate, vat, net + vat)
+
+    def plus(self, line: InvoiceLine) -> Totals:
+        """These totals with one more line (what ``of`` gives for the lines and that line)."""
+        rate = line.vat_rate
+        net_by_rate = {**self.net_by_rate, rate: self.net_by_rate.get(rate, 0) + line.net_cents}
+        vat_by_rate = {**self.vat_by_rate, rate: self.vat_by_rate.get(rate, 0) + line.vat_cents}
+        net, vat = self.net_cents + line.net_cents, self.vat_cents + line.vat_cents
+        return Totals(net, net_by_rate, vat_by_rate, vat, net + vat)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,8 +275,11 @@ class Invoice:
         """Append a line (draft only)."""
         self._require_draft("add a line")
         self._check_reverse_charge(line)
+        if self._totals is None:
+            self._totals = Totals.of(self._lines)
+        require_at_most_max(self._totals.total_cents + line.net_cents + line.vat_cents, "lines")
         self._lines.append(line)
-        self._totals = None
+        self._totals = self._totals.plus(line)
 
     def remove_line(self, index: int) -> InvoiceLine:
         """Remove a line by position (draft only)."""

@@ -22,12 +22,24 @@ from collections.abc import Hashable, Sequence
 from .errors import InvalidArgument
 
 BASIS_POINTS = 10_000
+#: The largest amount one document (an invoice, a line, a payment, a contract) may carry:
+#: EUR 100 billion. Anything above is a typo, and it keeps every sum the service prints far
+#: from the int64 the API carries (922,337 maximal invoices would be needed to overflow a year).
+MAX_AMOUNT_CENTS = 10**13
 
 
 def require_cents(value: object, name: str = "amount_cents") -> int:
     """Return ``value`` if it is an int amount of cents; refuse floats, bools, Decimals."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidArgument(f"{name} must be an integer number of cents, got {value!r}")
+    return value
+
+
+def require_at_most_max(value: int, name: str) -> int:
+    """Refuse an amount beyond MAX_AMOUNT_CENTS (in either direction) as InvalidArgument."""
+    if abs(value) > MAX_AMOUNT_CENTS:
+        raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_AMOUNT_CENTS} cents)",
+                              {"field": name})
     return value
 
 

@@ -3,14 +3,21 @@
 The statement walks from GROSS to NET, one deduction per line, in the member's
 language (fr, nl, en):
 
-    revenue invoiced excl. VAT                        (gross)
+    revenue received excl. VAT                        (gross)
   - contribution on revenue
   - employer social charges on your salaries
   - contribution on the budget spent on employment
   - cooperative share fee
   = what remained for you                                      (net)
 
-then the activity budget itself (received, spent, left). Amounts are integer
+then the activity budget itself (received, spent, left). Revenue is what clients PAID
+that year (excl. VAT), less the credit notes issued that year; the contribution rates shown
+are those actually applied in the year (several when a rate changed), never the rate of the
+day. Every figure comes from the ledger entries dated in the year, so
+
+    net = gross salaries + left in the budget - share fee
+
+to the cent, and a closed year's statement never changes. Amounts are integer
 cents formatted per locale: fr "1 234,56 €", nl "€ 1.234,56", en "€1,234.56".
 In fr and nl the spaces are NO-BREAK spaces (U+00A0) so an amount never wraps
 across lines.
@@ -48,6 +55,11 @@ def format_money(cents: int, lang: str) -> str:
     return f"{sign}€{_group(str(euros), ',')}.{rest:02d}"
 
 
+def format_rates(rates_bp: tuple[int, ...], lang: str) -> str:
+    """The rates applied, for a label: ' (6.5%)', ' (6.5% / 8%)', or '' when none was applied."""
+    return f" ({' / '.join(format_rate(bp, lang) for bp in rates_bp)})" if rates_bp else ""
+
+
 def format_rate(basis_points: int, lang: str) -> str:
     """650 -> '6,5 %' (fr), '6,5%' (nl), '6.5%' (en)."""
     whole, frac = divmod(basis_points, 100)
@@ -71,9 +83,14 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "en": "From gross to net",
     },
     "gross": {
-        "fr": "Chiffre d'affaires facturé (hors TVA) : c'est votre brut",
-        "nl": "Gefactureerde omzet (excl. btw): dit is uw bruto",
-        "en": "Revenue invoiced (excluding VAT): this is your gross",
+        "fr": "Chiffre d'affaires encaissé (hors TVA) : c'est votre brut",
+        "nl": "Ontvangen omzet (excl. btw): dit is uw bruto",
+        "en": "Revenue received (excluding VAT): this is your gross",
+    },
+    "paid_help": {
+        "fr": "Compté quand vos clients paient ; une note de crédit compte l'année de son émission.",
+        "nl": "Geteld wanneer uw klanten betalen; een creditnota telt in het jaar van uitreiking.",
+        "en": "Counted when your clients pay; a credit note counts in the year it is issued.",
     },
     "gross_help": {
         "fr": "La TVA n'est pas à vous : elle est reversée à l'État.",
@@ -81,9 +98,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "en": "VAT is not yours: it is paid over to the State.",
     },
     "revenue_contribution": {
-        "fr": "Moins : contribution à la coopérative sur le chiffre d'affaires ({rate})",
-        "nl": "Min: bijdrage aan de coöperatie op de omzet ({rate})",
-        "en": "Less: contribution to the cooperative on revenue ({rate})",
+        "fr": "Moins : contribution à la coopérative sur le chiffre d'affaires{rate}",
+        "nl": "Min: bijdrage aan de coöperatie op de omzet{rate}",
+        "en": "Less: contribution to the cooperative on revenue{rate}",
     },
     "social_charges": {
         "fr": "Moins : cotisations patronales sur vos salaires",
@@ -91,9 +108,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
         "en": "Less: employer social charges on your salaries",
     },
     "employment_contribution": {
-        "fr": "Moins : contribution sur le budget consacré à l'emploi ({rate})",
-        "nl": "Min: bijdrage op het budget besteed aan tewerkstelling ({rate})",
-        "en": "Less: contribution on the budget spent on employment ({rate})",
+        "fr": "Moins : contribution sur le budget consacré à l'emploi{rate}",
+        "nl": "Min: bijdrage op het budget besteed aan tewerkstelling{rate}",
+        "en": "Less: contribution on the budget spent on employment{rate}",
     },
     "share_fee": {
         "fr": "Moins : part de coopérateur",
@@ -112,9 +129,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
     },
     "budget": {"fr": "Votre budget d'activité", "nl": "Uw activiteitenbudget", "en": "Your activity budget"},
     "budget_in": {
-        "fr": "Entré dans le budget (factures hors TVA)",
-        "nl": "In het budget gekomen (facturen excl. btw)",
-        "en": "Came into the budget (invoices excluding VAT)",
+        "fr": "Entré dans le budget (paiements reçus hors TVA)",
+        "nl": "In het budget gekomen (ontvangen betalingen excl. btw)",
+        "en": "Came into the budget (payments received excluding VAT)",
     },
     "budget_out": {
         "fr": "Sorti du budget (contributions, salaires, cotisations)",
@@ -135,6 +152,9 @@ TRANSLATIONS: dict[str, dict[str, str]] = {
 }
 
 
+HELP_KEYS = ("paid_help", "gross_help")  # printed under the gross-to-net table
+
+
 def translate(key: str, lang: str, **values: object) -> str:
     """Look up a label; every key exists in every language (tested)."""
     if lang not in LANGUAGES:
@@ -144,7 +164,9 @@ def translate(key: str, lang: str, **values: object) -> str:
 
 @dataclass(frozen=True, slots=True)
 class MemberStatement:
-    """One member's year, in cents. Deductions are positive numbers."""
+    """One member's year, in cents. Deductions are positive numbers (revenue and contribution
+    are negative in a year whose credit notes exceed its payments). The rates are those applied
+    in the year, ascending."""
 
     member_id: str
     member_name: str
@@ -158,8 +180,8 @@ class MemberStatement:
     budget_out_cents: int
     contracts_paid: int
     gross_salaries_cents: int
-    revenue_rate_bp: int = 650
-    employment_rate_bp: int = 750
+    revenue_rates_bp: tuple[int, ...] = ()
+    employment_rates_bp: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         for name in (
@@ -197,8 +219,8 @@ class MemberStatement:
         """(css class, label, formatted amount) rows shared by both renderers."""
         t, m = translate, format_money
         rates = {
-            "revenue_contribution": format_rate(self.revenue_rate_bp, lang),
-            "employment_contribution": format_rate(self.employment_rate_bp, lang),
+            "revenue_contribution": format_rates(self.revenue_rates_bp, lang),
+            "employment_contribution": format_rates(self.employment_rates_bp, lang),
         }
         rows = [("gross", t("gross", lang), m(self.revenue_excl_vat_cents, lang))]
         for key, cents in self.deductions:
@@ -238,7 +260,7 @@ def render_text(statement: MemberStatement, lang: str) -> str:
                 lines.append("=" * (width + 2 + awidth))
             lines.append(f"{label.ljust(width)}  {amount.rjust(awidth)}")
         if heading == translate("from_gross_to_net", lang):
-            lines.append(translate("gross_help", lang))
+            lines += [translate(key, lang) for key in HELP_KEYS]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -251,9 +273,9 @@ def render_html(statement: MemberStatement, lang: str) -> str:
         f"<h1>{esc(translate('title', lang, year=statement.year))}</h1>",
         f"<p>{esc(translate('member', lang, name=statement.member_name))}</p>",
     ]
-    for heading, rows, help_key in (
-        (translate("from_gross_to_net", lang), statement.rows(lang), "gross_help"),
-        (translate("budget", lang), statement.budget_rows(lang), None),
+    for heading, rows, help_keys in (
+        (translate("from_gross_to_net", lang), statement.rows(lang), HELP_KEYS),
+        (translate("budget", lang), statement.budget_rows(lang), ()),
     ):
         parts.append(f"<h2>{esc(heading)}</h2>")
         parts.append("<table>")
@@ -263,7 +285,7 @@ def render_html(statement: MemberStatement, lang: str) -> str:
                 f'<tr class="{cls}"><td>{esc(label)}</td><td class="amount">{esc(amount)}</td></tr>'
             )
         parts.append("</table>")
-        if help_key:
-            parts.append(f'<p class="help">{esc(translate(help_key, lang))}</p>')
+        for key in help_keys:
+            parts.append(f'<p class="help">{esc(translate(key, lang))}</p>')
     parts.append("</section>")
     return "\n".join(parts) + "\n"

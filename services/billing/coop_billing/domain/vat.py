@@ -1,13 +1,15 @@
 """VAT numbers and clients.
 
-Belgian numbers are checked fully (format and mod-97 check digits: the
-cooperative itself and most clients are Belgian, and a wrong number voids the
-invoice's VAT treatment). Other EU numbers are checked by FORMAT only: their
-check-digit algorithms vary per country and the authoritative test is a VIES
-lookup, which belongs to an adapter, not to the domain.
+Every EU VAT number is checked in full, format AND check digits, by python-stdnum
+(``stdnum.eu.vat``), a maintained library that follows each member state's algorithm: a
+number with a wrong check key (FR99000000000) never gets reverse charge. The authoritative
+test that a number is *registered* is a VIES lookup, which needs the network and belongs to
+an adapter, not to the domain.
 
 Normalisation removes spaces, dots and hyphens and upper-cases; Greece's VAT
 prefix is "EL" (ISO code "GR"): "GR..." is accepted and normalised to "EL...".
+Only the prefixes of EU member states are accepted (stdnum also knows "XI", Northern
+Ireland, which is not an EU member state for our invoices).
 """
 
 from __future__ import annotations
@@ -15,46 +17,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from stdnum import exceptions as stdnum_errors
+from stdnum.eu import vat as eu_vat
+
 from .errors import InvalidArgument
 
 # ISO 3166-1 alpha-2 codes of the EU member states.
 EU_COUNTRIES: frozenset[str] = frozenset(
     ["AT", "BE", "BG", "CY", "CZ", "DE", "DK", "EE", "ES", "FI", "FR", "GR", "HR", "HU", "IE", "IT", "LT", "LU", "LV", "MT", "NL", "PL", "PT", "RO", "SE", "SI", "SK"]
 )
-
-# VAT prefix -> pattern of the part after the prefix (format only, except BE).
-_VAT_PATTERNS: dict[str, re.Pattern[str]] = {
-    code: re.compile(rf"(?:{pattern})\Z")
-    for code, pattern in {
-        "AT": r"U\d{8}",
-        "BE": r"[01]\d{9}",
-        "BG": r"\d{9,10}",
-        "CY": r"\d{8}[A-Z]",
-        "CZ": r"\d{8,10}",
-        "DE": r"\d{9}",
-        "DK": r"\d{8}",
-        "EE": r"\d{9}",
-        "EL": r"\d{9}",
-        "ES": r"[A-Z0-9]\d{7}[A-Z0-9]",
-        "FI": r"\d{8}",
-        "FR": r"[0-9A-HJ-NP-Z]{2}\d{9}",
-        "HR": r"\d{11}",
-        "HU": r"\d{8}",
-        "IE": r"\d{7}[A-W][A-I]?|\d[A-Z+*]\d{5}[A-W]",
-        "IT": r"\d{11}",
-        "LT": r"\d{9}|\d{12}",
-        "LU": r"\d{8}",
-        "LV": r"\d{11}",
-        "MT": r"\d{8}",
-        "NL": r"\d{9}B\d{2}",
-        "PL": r"\d{10}",
-        "PT": r"\d{9}",
-        "RO": r"[1-9]\d{1,9}",
-        "SE": r"\d{10}01",
-        "SI": r"[1-9]\d{7}",
-        "SK": r"[1-9]\d{9}",
-    }.items()
-}
+# VAT prefixes of the EU member states (Greece writes EL).
+EU_VAT_PREFIXES: frozenset[str] = frozenset("EL" if c == "GR" else c for c in EU_COUNTRIES)
 
 _STRIP = re.compile(r"[\s.\-]")
 _COUNTRY = re.compile(r"[A-Z]{2}\Z")
@@ -80,29 +53,19 @@ def normalize_vat_number(raw: str) -> str:
     return value
 
 
-def belgian_check_digits_ok(digits: str) -> bool:
-    """Mod-97 check on the 10 digits of a Belgian enterprise number.
-
-    The last two digits must equal ``97 - (first eight digits mod 97)``.
-    """
-    if len(digits) != 10 or not digits.isdigit() or digits[0] not in "01":
-        return False
-    return 97 - int(digits[:8]) % 97 == int(digits[8:])
-
-
 def validate_vat_number(raw: str) -> str:
     """Return the normalised VAT number or raise InvalidArgument saying why."""
     value = normalize_vat_number(raw)
-    prefix, body = value[:2], value[2:]
-    pattern = _VAT_PATTERNS.get(prefix)
-    if pattern is None:
+    prefix = value[:2]
+    if prefix not in EU_VAT_PREFIXES:
         raise InvalidArgument(f"unknown or non-EU VAT prefix in {value!r}", {"field": "vat_number"})
-    if not pattern.match(body):
-        raise InvalidArgument(f"malformed {prefix} VAT number {value!r}", {"field": "vat_number"})
-    if prefix == "BE" and not belgian_check_digits_ok(body):
-        raise InvalidArgument(
-            f"Belgian VAT number {value!r} fails the mod-97 check", {"field": "vat_number"}
-        )
+    try:
+        eu_vat.validate(value)
+    except stdnum_errors.InvalidChecksum:
+        rule = "the mod-97 check" if prefix == "BE" else "its check digits"
+        raise InvalidArgument(f"{prefix} VAT number {value!r} fails {rule}", {"field": "vat_number"}) from None
+    except stdnum_errors.ValidationError:
+        raise InvalidArgument(f"malformed {prefix} VAT number {value!r}", {"field": "vat_number"}) from None
     return value
 
 

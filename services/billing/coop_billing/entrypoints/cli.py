@@ -10,6 +10,8 @@ Straight on the database, no api needed (`python -m coop_billing.entrypoints.cli
     record-payroll CONTRACT_ID --gross-cents 150000 --reference PR-2027-03 [--paid-on 2027-03-31]
                                                         record a payroll run paid on a contract
     complete-contract CONTRACT_ID                       complete an ended contract, releasing the rest
+    close-year --year 2026                              close a year that has ended (irreversible)
+    purge-idempotency-keys                              forget request_ids past their retention
 """
 
 from __future__ import annotations
@@ -39,9 +41,12 @@ STATEMENT_FORMATS = {"html": "html", "text": "txt", "pdf": "pdf"}
 
 
 def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str, str]], year: int, out: Path,
-                     fmt: str = "html", language: str = "", quiet: bool = False) -> int:
+                     fmt: str = "html", language: str = "", quiet: bool = False,
+                     failed: list[tuple[str, str]] | None = None) -> int:
     """Stream every statement of `year` into `out`/<member_id>-<year>.<ext>; returns how many were
-    written. Resumes after the last file an earlier, interrupted run wrote (member-id order)."""
+    written. Resumes after the last file an earlier, interrupted run wrote (member-id order).
+    A member whose statement the service could not produce gets no file; (member id, reason)
+    is appended to `failed` and the run goes on."""
     ext = STATEMENT_FORMATS[fmt]
     out.mkdir(parents=True, exist_ok=True)
     done = sorted(p.name.removesuffix(f"-{year}.{ext}") for p in out.glob(f"*-{year}.{ext}"))
@@ -55,6 +60,11 @@ def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str,
             if bar.total is None:
                 bar.total = len(done) + statement.stream_total
                 bar.refresh()
+            if statement.error:
+                if failed is not None:
+                    failed.append((statement.member_id, statement.error))
+                bar.update(1)
+                continue
             body = statement.pdf if fmt == "pdf" else (statement.html if fmt == "html" else statement.text).encode()
             target = out / f"{statement.member_id}-{year}.{ext}"
             partial = target.with_suffix(target.suffix + ".part")
@@ -69,14 +79,17 @@ def write_statements(stub: pb_grpc.BillingServiceStub, metadata: list[tuple[str,
 
 def _statements(args: argparse.Namespace) -> int:
     stub = pb_grpc.BillingServiceStub(open_channel(args.target))
+    failed: list[tuple[str, str]] = []
     try:
         written = write_statements(stub, cli_metadata(), args.year, Path(args.out), args.format, args.language,
-                                   args.quiet)
+                                   args.quiet, failed)
     except grpc.RpcError as exc:
         print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
         return 1
     print(f"{written} statements for {args.year} written to {args.out}")
-    return 0
+    for member_id, reason in failed:
+        print(f"error: no statement for member {member_id}: {reason}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -117,6 +130,17 @@ def _complete_contract(uow_factory: services.UowFactory, args: argparse.Namespac
           f" released {released} cents to the activity budget")
 
 
+def _close_year(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
+    row, already = services.close_year(uow_factory, args.year, f"cli:{os.environ.get('USER', 'admin')}")
+    verb = "was already closed" if already else "is closed"
+    print(f"{row.year} {verb} (since {row.closed_at:%Y-%m-%d %H:%M} UTC, by {row.closed_by}): "
+          "nothing can be dated inside it any more")
+
+
+def _purge_idempotency_keys(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
+    print(f"{services.purge_idempotency_keys(uow_factory)} idempotency keys purged")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="coop_billing.entrypoints.cli")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -133,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
     done = sub.add_parser("complete-contract", help="complete an ended contract; what is still reserved goes back")
     done.add_argument("contract_id")
     done.set_defaults(run=_complete_contract)
+    close = sub.add_parser("close-year", help="close a year that has ended: nothing is dated inside it any more")
+    close.add_argument("--year", type=int, required=True)
+    close.set_defaults(run=_close_year)
+    purge = sub.add_parser("purge-idempotency-keys", help="forget request_ids older than the retention "
+                                                          "(COOP_IDEMPOTENCY_RETENTION_HOURS; the worker does it hourly)")
+    purge.set_defaults(run=_purge_idempotency_keys)
     return parser
 
 

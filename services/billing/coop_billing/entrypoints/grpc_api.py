@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from functools import partial
+from typing import Any
 
 import grpc
 
@@ -13,10 +14,12 @@ from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
+from coop_billing.domain.errors import PermissionDenied
 from coop_billing.service_layer import services
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
+from coop_platform.idempotency import IdempotentRequest, idempotent_request
 
 STAFF = ("admin", "teller")  # act on anyone's invoices
 READERS = ("admin", "teller", "board", "service")  # read anyone's records
@@ -41,9 +44,21 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
         total_deductions_cents=s.total_deductions_cents, net_cents=s.net_cents,
         budget_in_cents=s.budget_in_cents, budget_out_cents=s.budget_out_cents,
         budget_left_cents=s.budget_left_cents, contracts_paid=s.contracts_paid,
-        gross_salaries_cents=s.gross_salaries_cents, html=rendered.html, text=rendered.text,
+        gross_salaries_cents=s.gross_salaries_cents, revenue_contribution_rates_bp=s.revenue_rates_bp,
+        employment_contribution_rates_bp=s.employment_rates_bp, html=rendered.html, text=rendered.text,
         pdf=render_statement_pdf(rendered.text, f"{s.member_id} {s.year}") if include_pdf else b"",
         stream_total=stream_total)
+
+
+def _failed_statement(failure: services.StatementFailure, stream_total: int) -> pb.Statement:
+    return pb.Statement(member_id=failure.member_id, year=failure.year, error=failure.reason,
+                        stream_total=stream_total)
+
+
+def _idempotent(method: str, request: Any) -> IdempotentRequest | None:
+    """The call's request_id (AIP-155) with the fingerprint of its request, or None without one."""
+    principal = current_principal()
+    return idempotent_request(principal.tenant, principal.subject, method, request)
 
 
 def _invoice_reply(stored: StoredInvoice) -> pb.Invoice:
@@ -62,14 +77,24 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     # -- clients and activities
     def CreateClient(self, request: pb.CreateClientRequest, context: grpc.ServicerContext) -> pb.CreateClientResponse:
         _require("member", *STAFF)
-        client_id, client, existed = services.create_client(
-            self.uow, request.name, request.country, request.address, request.vat_number)
-        return pb.CreateClientResponse(client=msg.client_to_pb(client_id, client), already_existed=existed)
+        principal = current_principal()
+        staff = principal.has(*STAFF)  # the back office's clients are verified at once; a member's are theirs
+        row, existed = services.create_client(
+            self.uow, request.name, request.country, request.address, request.vat_number,
+            owner_member_id=None if staff else principal.subject, verified_by=principal.subject if staff else None)
+        return pb.CreateClientResponse(client=msg.client_row_to_pb(row), already_existed=existed)
 
     def GetClient(self, request: pb.GetClientRequest, context: grpc.ServicerContext) -> pb.Client:
         _require("member", *READERS)
         row = services.get_client(self.uow, request.client_id)
-        return msg.client_to_pb(row.client_id, row)
+        principal = current_principal()
+        if not principal.has(*READERS) and not services.client_usable_by(row, principal.subject):
+            raise PermissionDenied("this client is another member's record")
+        return msg.client_row_to_pb(row)
+
+    def VerifyClient(self, request: pb.VerifyClientRequest, context: grpc.ServicerContext) -> pb.Client:
+        _require(*STAFF)
+        return msg.client_row_to_pb(services.verify_client(self.uow, request.client_id, current_principal().subject))
 
     def CreateActivity(self, request: pb.CreateActivityRequest, context: grpc.ServicerContext) -> pb.Activity:
         _self_or(request.member_id, "admin")
@@ -85,9 +110,10 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         activity = services.get_activity(self.uow, request.activity_id)
         _self_or(activity.member_id, *READERS)
         view = services.get_budget(self.uow, request.activity_id, request.page_token, request.page_size)
-        return pb.Budget(activity=msg.activity_to_pb(view.activity), balance_cents=view.balance_cents,
-                         reserved_cents=view.reserved_cents,
-                         available_cents=view.balance_cents - view.reserved_cents,
+        return pb.Budget(activity=msg.activity_to_pb(view.activity),
+                         balance_cents=msg.int64(view.balance_cents, "balance_cents"),
+                         reserved_cents=msg.int64(view.reserved_cents, "reserved_cents"),
+                         available_cents=msg.int64(view.balance_cents - view.reserved_cents, "available_cents"),
                          entries=[msg.entry_to_pb(e) for e in view.entries], next_page_token=view.next_token)
 
     # -- invoices
@@ -99,8 +125,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         new = services.new_invoice(
             request.member_id, request.activity_id, request.client_id, [msg.line_from_pb(x) for x in request.lines],
             issue=request.issue, issued_on=msg.parse_optional_date(request.issued_on, "issued_on"),
-            due_on=msg.parse_optional_date(request.due_on, "due_on"))
-        return _invoice_reply(self.new_invoices.submit(new))
+            due_on=msg.parse_optional_date(request.due_on, "due_on"), request=_idempotent("CreateInvoice", request))
+        return self.new_invoices.submit(new)
 
     def AddInvoiceLines(self, request: pb.AddInvoiceLinesRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
@@ -115,9 +141,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
 
     def RecordPayment(self, request: pb.RecordPaymentRequest, context: grpc.ServicerContext) -> pb.Invoice:
         _require(*STAFF)
-        return msg.invoice_to_pb(services.record_payment(
+        return services.record_payment(
             self.uow, request.invoice_id, request.payment_id, request.amount_cents,
-            msg.parse_optional_date(request.paid_on, "paid_on")))
+            msg.parse_optional_date(request.paid_on, "paid_on"), request=_idempotent("RecordPayment", request))
 
     def CancelInvoice(self, request: pb.CancelInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
         self._own_invoice(request.invoice_id, *STAFF)
@@ -149,11 +175,18 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
             pb.Rate(kind=c.kind.value, effective_from=c.effective_from.isoformat(), basis_points=c.basis_points)
             for c in services.list_rates(self.uow)])
 
+    def CloseYear(self, request: pb.CloseYearRequest, context: grpc.ServicerContext) -> pb.CloseYearResponse:
+        _require("admin")
+        row, already = services.close_year(self.uow, request.year, current_principal().subject)
+        return pb.CloseYearResponse(year=row.year, closed_at=msg.timestamp(row.closed_at), closed_by=row.closed_by,
+                                    already_closed=already)
+
     # -- contracts
     def RequestContract(self, request: pb.RequestContractRequest, context: grpc.ServicerContext) -> pb.Contract:
         _self_or(request.member_id, "admin")
-        return msg.contract_to_pb(services.request_contract(
-            self.uow, request.member_id, request.activity_id, msg.terms_from_pb(request.terms)))
+        return services.request_contract(self.uow, request.member_id, request.activity_id,
+                                         msg.terms_from_pb(request.terms),
+                                         request=_idempotent("RequestContract", request))
 
     def _own_contract(self, contract_id: str, *roles: str) -> None:
         _self_or(services.get_contract(self.uow, contract_id).contract.member_id, *roles)
@@ -204,9 +237,9 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
     def RecordShareFeePayment(self, request: pb.RecordShareFeePaymentRequest,
                               context: grpc.ServicerContext) -> pb.ShareFee:
         _require(*STAFF)
-        row, number, payments = services.record_share_fee_payment(
-            self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference)
-        return msg.share_fee_to_pb(row, number, payments)
+        return services.record_share_fee_payment(
+            self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference,
+            request=_idempotent("RecordShareFeePayment", request))
 
     def ListShareFees(self, request: pb.ListShareFeesRequest, context: grpc.ServicerContext) -> pb.ListShareFeesResponse:
         _self_or(request.member_id, *READERS)
@@ -225,7 +258,14 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         total, rendered = services.statements(self.uow, request.year, request.language, request.page_token,
                                               request.limit)
         for one in rendered:
-            yield _statement_to_pb(one, request.include_pdf, total)
+            if isinstance(one, services.StatementFailure):
+                yield _failed_statement(one, total)
+                continue
+            try:
+                yield _statement_to_pb(one, request.include_pdf, total)
+            except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
+                yield _failed_statement(services.statement_failure(one.statement.member_id, request.year, exc),
+                                        total)
 
     # -- redistribution
     @staticmethod
@@ -243,7 +283,7 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         results = services.simulate(self.uow, envelope, scenarios)
         return pb.SimulateRedistributionResponse(
             retained_cents=envelope.retained_cents, distributable_cents=envelope.distributable_cents,
-            results=[self._result(r) for r in results])
+            results=[self._result(r) for r in results], revenue_basis=services.REVENUE_BASIS)
 
     def AdoptRedistribution(self, request: pb.AdoptRedistributionRequest,
                             context: grpc.ServicerContext) -> pb.AdoptRedistributionResponse:
@@ -253,7 +293,8 @@ class BillingServicer(pb_grpc.BillingServiceServicer):
         result, lines = services.adopt(self.uow, request.envelope_id, request.name, envelope, scenario,
                                        services.spec_json(request), current_principal().subject)
         return pb.AdoptRedistributionResponse(envelope_id=request.envelope_id, result=self._result(result),
-                                              retained_cents=envelope.retained_cents, payout_lines=lines)
+                                              retained_cents=envelope.retained_cents, payout_lines=lines,
+                                              revenue_basis=services.REVENUE_BASIS)
 
     def ListPayouts(self, request: pb.ListPayoutsRequest, context: grpc.ServicerContext) -> pb.ListPayoutsResponse:
         _require("board", "admin", "teller")

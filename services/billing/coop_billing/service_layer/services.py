@@ -4,14 +4,15 @@ and outbox events commit together, or nothing does."""
 from __future__ import annotations
 
 import json
+import logging
 import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
@@ -23,7 +24,7 @@ from coop_billing.adapters.repository import (
     utcnow,
 )
 from coop_billing.domain import redistribution as rd
-from coop_billing.domain.budget import ActivityLedger, LedgerEntry
+from coop_billing.domain.budget import ActivityLedger
 from coop_billing.domain.contract import ContractTerms, EmploymentContract
 from coop_billing.domain.contribution import RateChange, RateKind
 from coop_billing.domain.errors import (
@@ -32,6 +33,7 @@ from coop_billing.domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
+    PermissionDenied,
 )
 from coop_billing.domain.invoice import (
     CREDIT_NOTE_SERIES,
@@ -40,12 +42,16 @@ from coop_billing.domain.invoice import (
     Invoice,
     InvoiceLine,
 )
-from coop_billing.domain.postings import post_credit_note, post_issued_invoice
+from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
+from coop_platform import idempotency
 from coop_platform.batching import run_alone
+from coop_platform.idempotency import IdempotentRequest
 from coop_platform.logs import get_correlation_id
 
+log = logging.getLogger(__name__)
+M = TypeVar("M")  # a protobuf answer
 UowFactory = Callable[[], BillingUnitOfWork]
 MAX_PAGE_SIZE = 500
 DEFAULT_SHARE_FEE_CENTS = 3000
@@ -56,6 +62,23 @@ _NACE = re.compile(r"\d{2}(?:\.\d{1,2}(?:\.\d)?)?\Z")
 
 def today() -> date:
     return utcnow().date()
+
+
+def _first_answer(uow: BillingUnitOfWork, request: IdempotentRequest | None, answer_type: type[M]) -> M | None:
+    """With a request_id: claim it in this unit of work (module coop_platform.idempotency); the
+    first call's answer when this is a retry, None when this call is the first (or has no key)."""
+    if request is None:
+        return None
+    stored = idempotency.claim(uow.session, request)
+    return None if stored is None else answer_type.FromString(stored)
+
+
+def _answer(uow: BillingUnitOfWork, request: IdempotentRequest | None, answer: M) -> M:
+    """Commit the call's work with its answer stored under its request_id (when it has one)."""
+    if request is not None:
+        idempotency.record(uow.session, request, answer.SerializeToString())
+    uow.commit()
+    return answer
 
 
 def check_page_size(size: int) -> int:
@@ -86,25 +109,37 @@ def _unknown_member(member_id: str) -> FailedPrecondition:
 
 # ------------------------------------------------------------------ clients and activities
 
-def create_client(uow_factory: UowFactory, name: str, country: str, address: str,
-                  vat_number: str) -> tuple[str, Client, bool]:
-    """A client, deduplicated by VAT number: (client id, client, already existed)."""
+def create_client(uow_factory: UowFactory, name: str, country: str, address: str, vat_number: str, *,
+                  owner_member_id: str | None = None, verified_by: str | None = None) -> tuple[Any, bool]:
+    """A client: (its row, already existed). A member's (owner_member_id) is theirs and unverified
+    until the back office verifies it; the back office's (verified_by) is verified at once. With a
+    VAT number, the verified client holding it (the real company) is returned to anyone, and a
+    member's own unverified one to that member; another member's unverified record is never
+    returned, nor does it keep the back office from creating the real company's."""
+    if (owner_member_id is None) == (verified_by is None):
+        raise ValueError("a client is created by a member (owner) or verified by the back office, not both")
     client = Client(msg.check_text(name, "name", limit=200), country,
                     msg.check_text(address, "address"), vat_number or None)
+    vat = client.vat_number
+
+    def existing(uow: BillingUnitOfWork) -> Any:
+        if vat is None:
+            return None
+        return uow.billing.verified_client_by_vat(vat) or (
+            uow.billing.own_client_by_vat(owner_member_id, vat) if owner_member_id else None)
+
     with uow_factory() as uow:
-        if client.vat_number:
-            existing = uow.billing.client_by_vat(client.vat_number)
-            if existing is not None:
-                return existing.client_id, Client(existing.name, existing.country, existing.address,
-                                                  existing.vat_number), True
+        found = existing(uow)
+        if found is not None:
+            return found, True
         client_id = str(uuid.uuid4())
-        if not uow.billing.insert_client_if_absent(client_id, client):  # lost a race on the VAT number
+        if not uow.billing.insert_client_if_absent(client_id, client, owner_member_id=owner_member_id,
+                                                   verified_by=verified_by):  # lost a race on the VAT number
             uow.rollback()
-            existing = uow.billing.client_by_vat(client.vat_number or "")
-            return existing.client_id, Client(existing.name, existing.country, existing.address,
-                                              existing.vat_number), True
+            return existing(uow), True
+        row = uow.billing.client(client_id)
         uow.commit()
-    return client_id, client, False
+    return row, False
 
 
 def get_client(uow_factory: UowFactory, client_id: str) -> Any:
@@ -112,6 +147,31 @@ def get_client(uow_factory: UowFactory, client_id: str) -> Any:
         row = uow.read_only().billing.client(msg.parse_uuid(client_id, "client_id"))
         if row is None:
             raise NotFound(f"no client {client_id}")
+        return row
+
+
+def client_usable_by(row: Any, member_id: str) -> bool:
+    """Whether a member may read and invoice this client: one they created, or a verified one that
+    is a company (VAT number) or the back office's own record. Never another member's."""
+    return row.owner_member_id == member_id or (
+        row.verified_at is not None and (row.vat_number is not None or row.owner_member_id is None))
+
+
+def verify_client(uow_factory: UowFactory, client_id: str, actor: str) -> Any:
+    """The back office verifies a client (a member's, after checking it is the real company): it
+    becomes the record every member creating that VAT number gets. ALREADY_EXISTS when another
+    verified client holds the VAT number. Verifying a verified client changes nothing."""
+    with uow_factory() as uow:
+        row = uow.billing.client(msg.parse_uuid(client_id, "client_id"))
+        if row is None:
+            raise NotFound(f"no client {client_id}")
+        if row.verified_at is None:
+            if not uow.billing.verify_client(row.client_id, actor):
+                holder = uow.billing.verified_client_by_vat(row.vat_number)
+                raise AlreadyExists(f"client {holder.client_id} is the verified record of VAT number "
+                                    f"{row.vat_number}: invoice that one", {"field": "client_id"})
+            row = uow.billing.client(row.client_id)
+            uow.commit()
         return row
 
 
@@ -211,10 +271,12 @@ class NewInvoice:
     due_on: date | None = None
     # the request's correlation id, kept for its events when another thread commits the batch
     correlation_id: str | None = field(default_factory=get_correlation_id)
+    request: IdempotentRequest | None = None  # its request_id: a retry gets the first answer
 
 
 def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[InvoiceLine], *,
-                issue: bool = False, issued_on: date | None = None, due_on: date | None = None) -> NewInvoice:
+                issue: bool = False, issued_on: date | None = None, due_on: date | None = None,
+                request: IdempotentRequest | None = None) -> NewInvoice:
     """Check what can be checked without the database."""
     if len(lines) > MAX_LINES:
         raise InvalidArgument(f"at most {MAX_LINES} lines", {"field": "lines"})
@@ -223,46 +285,100 @@ def new_invoice(member_id: str, activity_id: str, client_id: str, lines: list[In
     elif issued_on or due_on:
         raise InvalidArgument("issued_on and due_on are set when issuing", {"field": "issue"})
     return NewInvoice(msg.parse_uuid(member_id, "member_id"), msg.parse_uuid(activity_id, "activity_id"),
-                      msg.parse_uuid(client_id, "client_id"), tuple(lines), issued_on, due_on)
+                      msg.parse_uuid(client_id, "client_id"), tuple(lines), issued_on, due_on, request=request)
 
 
-def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> StoredInvoice:
-    """A draft, or the complete invoice in one transaction: numbered, posted to the budget and
+def create_invoice(uow_factory: UowFactory, request: NewInvoice) -> pb.Invoice:
+    """A draft, or the complete invoice in one transaction: numbered, its contribution fixed and
     published (the portal's "create and send"; nothing is written if any step refuses)."""
     return run_alone(partial(create_invoices, uow_factory), request)
 
 
-def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[StoredInvoice | DomainError]:
-    """Create (and issue) several invoices in one transaction: one result per request, a
-    refusal for the requests that are refused, which write nothing. Issued ones take
-    consecutive numbers under one hold of the numbering lock, so concurrent callers
-    batched together (coop_platform.batching) share one lock hold and one commit."""
-    results: list[StoredInvoice | DomainError | None] = [None] * len(requests)
+@dataclass
+class _Issuing:
+    """One invoice of a batch that passed every check and is about to take its number."""
+
+    position: int  # in the batch
+    stored: StoredInvoice
+    issued_on: date
+    due_on: date | None
+    correlation_id: str | None
+
+
+def create_invoices(uow_factory: UowFactory, requests: Sequence[NewInvoice]) -> list[pb.Invoice | Exception]:
+    """Create (and issue) several invoices in one transaction: one answer per request, a
+    refusal for the requests that are refused, which write nothing. Every check that can refuse
+    runs per request (standing, lines, closed year, rate of the date), so one caller's refusal
+    never fails the batch. Issued ones take consecutive numbers, in date order, under one hold of
+    the numbering lock, so concurrent callers batched together (coop_platform.batching) share
+    one lock hold and one commit. A request with a request_id that was answered before gets that
+    answer back and does nothing; the keys are claimed first, in one statement."""
+    results: list[pb.Invoice | Exception | None] = [None] * len(requests)
     with uow_factory() as uow:
-        activities = uow.billing.activities_with_standing(r.activity_id for r in requests)
-        clients = uow.billing.clients(r.client_id for r in requests)
+        same_as = _claim_invoice_keys(uow, requests, results)
+        todo = [n for n, r in enumerate(requests) if results[n] is None and n not in same_as]
+        activities = uow.billing.activities_with_standing(requests[n].activity_id for n in todo)
+        clients = uow.billing.clients(requests[n].client_id for n in todo)
+        dated = {requests[n].issued_on.year for n in todo if requests[n].issued_on is not None}
+        years = uow.billing.fiscal_years(dated) if dated else {}
+        schedule = uow.billing.schedule() if dated else None
         accepted: list[tuple[int, StoredInvoice]] = []
-        issuing: list[tuple[StoredInvoice, date, date | None, str | None]] = []
-        for n, request in enumerate(requests):
+        issuing: list[_Issuing] = []
+        for n in todo:
+            request = requests[n]
             try:
                 stored = _draft(request, activities.get(request.activity_id), clients.get(request.client_id))
                 if request.issued_on is not None:
                     activity = activities[request.activity_id]
                     _require_good_standing(request.member_id, activity.member_status, activity.in_good_standing,
                                            activity.member_number)
-                    stored.invoice.check_issuable(request.issued_on, request.due_on)
-                    issuing.append((stored, request.issued_on, request.due_on, request.correlation_id))
+                    issuing.append(_checked_issue(n, stored, years, schedule, request.issued_on, request.due_on,
+                                                  request.correlation_id))
                 accepted.append((n, stored))
             except DomainError as refused:
                 results[n] = refused
+        if issuing:
+            for n, refused in _number_and_issue(uow, issuing).items():
+                results[n] = refused
+            accepted = [(n, stored) for n, stored in accepted if results[n] is None]
         if accepted:
-            entries = _number_and_post(uow, issuing) if issuing else []
             uow.billing.add_invoices([stored for _, stored in accepted])
-            uow.billing.add_entries_of(entries)
+            answers = [(n, stored.issued_message or msg.invoice_to_pb(stored)) for n, stored in accepted]
+            idempotency.record_many(uow.session, [(requests[n].request, answer.SerializeToString())
+                                                  for n, answer in answers if requests[n].request])
+            idempotency.release_many(uow.session, [requests[n].request for n in todo
+                                                   if requests[n].request and isinstance(results[n], Exception)])
             uow.commit()
-        for n, stored in accepted:
-            results[n] = stored
+            for n, answer in answers:
+                results[n] = answer
+    for n, first in same_as.items():
+        results[n] = results[first]
     return results  # type: ignore[return-value]
+
+
+def _claim_invoice_keys(uow: BillingUnitOfWork, requests: Sequence[NewInvoice],
+                        results: list[pb.Invoice | Exception | None]) -> dict[int, int]:
+    """Claim the batch's request_ids: a replayed or refused key fills its result; returns the
+    requests answered as an earlier one of the batch (the same key and request): position -> first."""
+    keyed = [(n, r.request) for n, r in enumerate(requests) if r.request is not None]
+    same_as: dict[int, int] = {}
+    for (n, _key), claimed in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]), strict=True):
+        if isinstance(claimed, idempotency.Replay):
+            results[n] = pb.Invoice.FromString(claimed.response)
+        elif isinstance(claimed, idempotency.SameAs):
+            same_as[n] = keyed[claimed.index][0]
+        elif isinstance(claimed, Exception):
+            results[n] = claimed
+    return same_as
+
+
+def _checked_issue(position: int, stored: StoredInvoice, years: dict[int, Any], schedule: Any, issued_on: date,
+                   due_on: date | None, correlation_id: str | None) -> _Issuing:
+    """Every reason issuing would refuse, before a number is taken; the contribution is fixed."""
+    stored.invoice.check_issuable(issued_on, due_on)
+    _require_open(years, issued_on, "issued_on")
+    stored.contribution_cents, stored.contribution_rate_bp = issue_contribution(stored.invoice, schedule, issued_on)
+    return _Issuing(position, stored, issued_on, due_on, correlation_id)
 
 
 def _draft(request: NewInvoice, activity: Any, client_row: Any) -> StoredInvoice:
@@ -272,6 +388,9 @@ def _draft(request: NewInvoice, activity: Any, client_row: Any) -> StoredInvoice
         raise FailedPrecondition("the activity belongs to another member", {"field": "activity_id"})
     if client_row is None:
         raise NotFound(f"no client {request.client_id}")
+    if not client_usable_by(client_row, request.member_id):
+        raise PermissionDenied("this client is another member's record: create your own, or use the "
+                               "verified one", {"field": "client_id"})
     invoice = Invoice(str(uuid.uuid4()), request.member_id, request.activity_id,
                       Client(client_row.name, client_row.country, client_row.address, client_row.vat_number))
     for line in request.lines:
@@ -296,26 +415,63 @@ def add_invoice_lines(uow_factory: UowFactory, invoice_id: str, lines: list[Invo
 
 def issue_invoice(uow_factory: UowFactory, invoice_id: str, issued_on: date | None = None,
                   due_on: date | None = None) -> StoredInvoice:
-    """Give the invoice its gapless yearly number and post it (and its contribution) to the budget."""
+    """Give the invoice its gapless yearly number and fix its contribution (payments reach the budget)."""
     issued_on = _issue_date(issued_on)
     with uow_factory() as uow:
         stored = _invoice(uow, invoice_id, lock=True)
         member = _member(uow, stored.invoice.member_id)
         _require_good_standing(stored.invoice.member_id, member.status, member.in_good_standing,
                                member.member_number)
-        stored.invoice.check_issuable(issued_on, due_on)
-        entries = _number_and_post(uow, [(stored, issued_on, due_on, None)])
+        issuing = _checked_issue(0, stored, uow.billing.fiscal_years([issued_on.year]), uow.billing.schedule(),
+                                 issued_on, due_on, None)
+        refused = _number_and_issue(uow, [issuing])
+        if refused:
+            raise refused[0]
         uow.billing.save_invoice(stored)
-        uow.billing.add_entries_of(entries)
         uow.commit()
         return stored
+
+
+#: How far back an invoice may be dated (its issue date is normally today).
+MAX_BACKDATE_DAYS = 31
 
 
 def _issue_date(issued_on: date | None) -> date:
     issued_on = issued_on or today()
     if issued_on > today():
         raise InvalidArgument("an invoice cannot be issued in the future", {"field": "issued_on"})
+    if issued_on < today() - timedelta(days=MAX_BACKDATE_DAYS):
+        raise InvalidArgument(f"an invoice is dated at most {MAX_BACKDATE_DAYS} days back "
+                              f"(on or after {today() - timedelta(days=MAX_BACKDATE_DAYS)})", {"field": "issued_on"})
     return issued_on
+
+
+def _require_open(years: dict[int, Any], day: date, field: str) -> None:
+    """Refuse a date inside a closed year (`years`: rows of fiscal_years, held FOR SHARE)."""
+    row = years.get(day.year)
+    if row is not None and row.closed_at is not None:
+        raise FailedPrecondition(f"{day.year} is closed: nothing can be dated {day} any more",
+                                 {"field": field, "year": day.year})
+
+
+def _open_for(uow: BillingUnitOfWork, day: date, field: str) -> None:
+    """`day`'s year is open, and stays open until this unit commits (its row held FOR SHARE)."""
+    _require_open(uow.billing.fiscal_years([day.year]), day, field)
+
+
+def _before_series(series: str, day: date, last_on: date | None, field: str) -> FailedPrecondition:
+    name = f"{series}-{day.year}" if series else str(day.year)
+    return FailedPrecondition(
+        f"the latest document of series {name} is dated {last_on}: numbers follow dates, so none can be "
+        f"dated {day} any more", {"field": field, "last_on": last_on.isoformat() if last_on else ""})
+
+
+def _dated_number(uow: BillingUnitOfWork, series: str, day: date, field: str) -> DocumentNumber:
+    """The next number of a dated series, refused when `day` is before its latest document."""
+    first = uow.billing.take_numbers(series, day.year, 1, first_on=day, last_on=day)
+    if first is None:
+        raise _before_series(series, day, uow.billing.series_last_on(series, day.year), field)
+    return DocumentNumber(series, day.year, first)
 
 
 def _require_good_standing(member_id: str, status: str | None, in_good_standing: bool | None,
@@ -329,55 +485,81 @@ def _require_good_standing(member_id: str, status: str | None, in_good_standing:
             {"member_id": member_id})
 
 
-def _number_and_post(uow: BillingUnitOfWork, issuing: list[tuple[StoredInvoice, date, date | None, str | None]]
-                     ) -> list[tuple[str, LedgerEntry]]:
-    """Number checked invoices (consecutive per year, in the given order), post each one and its
-    contribution to its budget and queue its invoice.issued event; returns the ledger entries
-    for the caller to write with the rows. The counter rows stay locked until commit, so the
-    rates are read first and the callers check every refusal before (check_issuable)."""
-    schedule = uow.billing.schedule()
-    years = sorted({issued_on.year for _, issued_on, _, _ in issuing})  # one lock order: no deadlock
-    next_of = {year: uow.billing.take_numbers(INVOICE_SERIES, year, sum(
-        1 for _, issued_on, _, _ in issuing if issued_on.year == year)) for year in years}
-    entries: list[tuple[str, LedgerEntry]] = []
-    for stored, issued_on, due_on, correlation_id in issuing:
-        invoice = stored.invoice
-        invoice.issue(DocumentNumber(INVOICE_SERIES, issued_on.year, next_of[issued_on.year]), issued_on, due_on)
-        next_of[issued_on.year] += 1
-        ledger = ActivityLedger(invoice.activity_id)
-        stored.contribution_cents = post_issued_invoice(ledger, invoice, schedule)
-        stored.contribution_rate_bp = schedule.rate_at(RateKind.REVENUE, issued_on)
-        entries += [(invoice.activity_id, entry) for entry in ledger.entries]
-        stored.issued_message = msg.invoice_to_pb(stored)
-        uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=stored.issued_message),
-                 subject=invoice.invoice_id, correlation_id=correlation_id)
-    return entries
+def _number_and_issue(uow: BillingUnitOfWork, issuing: list[_Issuing]) -> dict[int, DomainError]:
+    """Number checked invoices, consecutive per year in date order (then arrival order), and queue
+    their invoice.issued events; returns the refusals by batch position: an invoice dated before
+    its series' latest one (another caller issued a later date meanwhile) is refused alone, the
+    others are numbered. Nothing reaches the budget yet: payments credit it (record_payment). The
+    counter rows stay locked until commit, so the callers check every other refusal before."""
+    refused: dict[int, DomainError] = {}
+    by_year: dict[int, list[_Issuing]] = {}
+    for item in sorted(issuing, key=lambda i: (i.issued_on, i.position)):
+        by_year.setdefault(item.issued_on.year, []).append(item)
+    for year in sorted(by_year):  # one lock order: no deadlock
+        group = by_year[year]
+        first = uow.billing.take_numbers(INVOICE_SERIES, year, len(group), first_on=group[0].issued_on,
+                                         last_on=group[-1].issued_on)
+        if first is None:  # some are dated before the series' latest invoice
+            last_on = uow.billing.series_last_on(INVOICE_SERIES, year)
+            refused.update({i.position: _before_series(INVOICE_SERIES, i.issued_on, last_on, "issued_on")
+                            for i in group if last_on and i.issued_on < last_on})
+            group = [i for i in group if i.position not in refused]
+            if not group:
+                continue
+            first = uow.billing.take_numbers(INVOICE_SERIES, year, len(group), first_on=group[0].issued_on,
+                                             last_on=group[-1].issued_on)
+            assert first is not None  # the lock is held and every date left is on or after last_on
+        for offset, item in enumerate(group):
+            invoice = item.stored.invoice
+            invoice.issue(DocumentNumber(INVOICE_SERIES, year, first + offset), item.issued_on, item.due_on)
+            item.stored.issued_message = msg.invoice_to_pb(item.stored)
+            uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=item.stored.issued_message),
+                     subject=invoice.invoice_id, correlation_id=item.correlation_id)
+    return refused
 
 
 def record_payment(uow_factory: UowFactory, invoice_id: str, payment_id: str, amount_cents: int,
-                   paid_on: date | None = None) -> StoredInvoice:
-    """Idempotent per payment id: the same payment recorded twice changes nothing."""
+                   paid_on: date | None = None, *, request: IdempotentRequest | None = None) -> pb.Invoice:
+    """Record money received on an invoice and credit its activity budget with the paid part of
+    the invoice's amount excl. VAT, less the same part of its contribution (postings.post_payment),
+    dated on the payment day. The bank reference (payment_id) is unique per payer (the invoice's
+    client) and year: the same payment recorded twice on this invoice changes nothing, on another
+    invoice of the client it is ALREADY_EXISTS. With a request_id, a retry gets the first answer."""
     payment_id = msg.check_text(payment_id, "payment_id", limit=100)
     msg.check_cents(amount_cents, "amount_cents")
     paid_on = paid_on or today()
     if paid_on > today():
         raise InvalidArgument("a payment cannot be dated in the future", {"field": "paid_on"})
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.Invoice)
+        if first is not None:
+            return first
         stored = _invoice(uow, invoice_id, lock=True)
         previous = next((p for p in stored.invoice.payments if p.payment_id == payment_id), None)
         if previous is not None:
             if previous.amount_cents != amount_cents or previous.paid_on != paid_on:
                 raise AlreadyExists(f"payment {payment_id} was recorded with other figures",
                                     {"field": "payment_id"})
-            return stored
+            return _answer(uow, request, msg.invoice_to_pb(stored))
+        _open_for(uow, paid_on, "paid_on")  # its ledger entries are dated paid_on
         payment = stored.invoice.record_payment(payment_id, amount_cents, paid_on)
+        if not uow.billing.add_payment_reference(stored.client_id, paid_on.year, payment_id,
+                                                 stored.invoice.invoice_id):
+            raise AlreadyExists(f"bank reference {payment_id} was already used for a payment of this client in "
+                                f"{paid_on.year}: one transfer is recorded once", {"field": "payment_id"})
+        ledger = uow.billing.ledger(stored.invoice.activity_id, reference=str(stored.invoice.number))
+        before = len(ledger.entries)
+        post_payment(ledger, stored.invoice, stored.contribution_cents, paid_on)
+        uow.billing.add_entries(stored.invoice.activity_id, _new_entries(ledger, before))
         uow.billing.save_invoice(stored, new_payments=[payment])
-        uow.commit()
-        return stored
+        return _answer(uow, request, msg.invoice_to_pb(stored))
 
 
 def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
                    on: date | None = None) -> StoredInvoice:
+    """Cancel an issued invoice by a credit note dated `on` (today by default), in the credit-note
+    series of that year: it reverses what the invoice's payments credited, and counts in its own
+    year. Refused in a closed year, and before the series' latest credit note (numbers follow dates)."""
     reason = msg.check_text(reason, "reason")
     on = on or today()
     if on > today():
@@ -391,7 +573,8 @@ def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
             raise FailedPrecondition("invoice is already cancelled", {"state": "cancelled"})
         if invoice.issued_on and on < invoice.issued_on:
             raise InvalidArgument("credit note is dated before the invoice", {"field": "on"})
-        number = DocumentNumber(CREDIT_NOTE_SERIES, on.year, uow.billing.next_number(CREDIT_NOTE_SERIES, on.year))
+        _open_for(uow, on, "on")
+        number = _dated_number(uow, CREDIT_NOTE_SERIES, on, "on")
         invoice.cancel(number, on, reason)
         ledger = uow.billing.ledger(invoice.activity_id, reference=str(invoice.number))
         before = len(ledger.entries)
@@ -432,12 +615,18 @@ def _check_time_token(after: tuple[str, ...]) -> None:
 # ------------------------------------------------------------------ rates
 
 def set_rate(uow_factory: UowFactory, kind: str, effective_from: date, basis_points: int) -> RateChange:
+    """A rate change taking effect on `effective_from`: today or later (never retroactive), and
+    never inside a closed year."""
     try:
         rate_kind = RateKind(kind)
     except ValueError:
         raise InvalidArgument(f"kind must be one of {[k.value for k in RateKind]}", {"field": "kind"}) from None
     change = RateChange(rate_kind, effective_from, basis_points)
+    if effective_from < today():
+        raise InvalidArgument(f"a rate changes today ({today()}) or later, never retroactively: every "
+                              "contribution already fixed keeps its rate", {"field": "effective_from"})
     with uow_factory() as uow:
+        _open_for(uow, effective_from, "effective_from")
         if not uow.billing.add_rate(change):
             raise AlreadyExists(f"a {kind} rate already takes effect on {effective_from}")
         uow.commit()
@@ -448,6 +637,28 @@ def list_rates(uow_factory: UowFactory) -> list[RateChange]:
     with uow_factory() as uow:
         schedule = uow.read_only().billing.schedule()
     return [c for kind in RateKind for c in schedule.changes(kind)]
+
+
+def purge_idempotency_keys(uow_factory: UowFactory) -> int:
+    """Delete the request_ids older than the retention (the worker runs it every hour)."""
+    with uow_factory() as uow:
+        purged = idempotency.purge(uow.session)
+        uow.commit()
+    return purged
+
+
+# ------------------------------------------------------------------ closed years
+
+def close_year(uow_factory: UowFactory, year: int, actor: str) -> tuple[Any, bool]:
+    """Close a year that has ended: (its fiscal_years row, closed before). From then on nothing is
+    dated inside it, so its statements never change; waits for the writes still dated in it."""
+    check_year(year)
+    if year >= today().year:
+        raise FailedPrecondition(f"{year} has not ended: a year is closed once it is over", {"field": "year"})
+    with uow_factory() as uow:
+        row, already = uow.billing.close_year(year, actor, utcnow())
+        uow.commit()
+    return row, already
 
 
 # ------------------------------------------------------------------ contracts
@@ -465,12 +676,16 @@ def _new_entries(ledger: ActivityLedger, before: int) -> list[Any]:
     return list(ledger.entries[before:])
 
 
-def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str,
-                     terms: ContractTerms) -> StoredContract:
-    """Reserve the contract's full cost on the activity budget, under a lock on the activity row."""
+def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str, terms: ContractTerms, *,
+                     request: IdempotentRequest | None = None) -> pb.Contract:
+    """Reserve the contract's full cost on the activity budget, under a lock on the activity row.
+    With a request_id, a retry gets the first answer (one contract, one reservation)."""
     member_id = msg.parse_uuid(member_id, "member_id")
     activity_id = msg.parse_uuid(activity_id, "activity_id")
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.Contract)
+        if first is not None:
+            return first
         member = _member(uow, member_id)
         activity = uow.billing.activity(activity_id, lock=True)  # serialises reservations per budget
         if activity is None:
@@ -486,8 +701,7 @@ def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str,
         stored = StoredContract(contract, 1, now, now)
         uow.billing.add_contract(stored)
         _emit_contract(uow, "contract.created", stored, member)
-        uow.commit()
-        return stored
+        return _answer(uow, request, msg.contract_to_pb(stored))
 
 
 def _locked_contract(uow: BillingUnitOfWork, contract_id: str) -> tuple[StoredContract, ActivityLedger]:
@@ -586,6 +800,7 @@ def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference:
                     {"field": "payroll_reference"})
             return stored, previous, True
         member = _member(uow, contract.member_id)
+        _open_for(uow, paid_on, "paid_on")  # the run and its ledger entry are dated paid_on
         before = len(ledger.entries)
         run = contract.record_payroll(ledger, gross_cents, paid_on, reference, on_day)
         uow.billing.add_entries(contract.activity_id, _new_entries(ledger, before))
@@ -633,6 +848,7 @@ def _bill_share_fee(uow: BillingUnitOfWork, member: Any, year: int, amount_cents
     existing = uow.billing.share_fee(member_id, year)
     if existing is not None:
         return existing, False
+    _require_open(uow.billing.fiscal_years([year]), date(year, 1, 1), "year")  # a closed year's statement stays
     number = DocumentNumber(SHARE_FEE_SERIES, year, uow.billing.next_number(SHARE_FEE_SERIES, year))
     fee_id = str(uuid.uuid4())
     uow.billing.add_share_fee(fee_id=fee_id, member_id=member_id, year=year, amount_cents=amount_cents,
@@ -689,27 +905,31 @@ def share_paid_message(fee: Any, member_number: str) -> events_pb2.SharePaid:
 
 
 def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int,
-                             bank_reference: str) -> tuple[Any, str, list[Any]]:
+                             bank_reference: str, *, request: IdempotentRequest | None = None) -> pb.ShareFee:
     """Record one payment of the year's share: the whole fee or a part of what is still due.
 
     Partial payments accumulate (billed -> partially_paid -> paid); share.paid is published once,
     by the payment that completes the fee. A payment larger than what is still due is refused
     (FAILED_PRECONDITION, nothing recorded), as is any payment on a paid fee. Idempotent per bank
     reference, unique across all fees: the same payment again changes nothing; the reference with
-    other figures is ALREADY_EXISTS. Bills the share first when it was not billed yet.
-    Returns (fee row, member number, the fee's payments).
+    other figures is ALREADY_EXISTS. Bills the share first when it was not billed yet. With a
+    request_id, a retry gets the first answer. Returns the fee with its payments.
     """
     member_id = msg.parse_uuid(member_id, "member_id")
     check_year(year)
     msg.check_cents(amount_cents, "amount_cents")
     bank_reference = msg.check_text(bank_reference, "bank_reference", limit=100)
     with uow_factory() as uow:
+        first = _first_answer(uow, request, pb.ShareFee)
+        if first is not None:
+            return first
         member = _member(uow, member_id, lock=True)  # serialises this member's payments
         used = uow.billing.share_fee_payment(bank_reference)
         if used is not None:
             if used.member_id == member_id and used.year == year and used.amount_cents == amount_cents:
                 fee = uow.billing.share_fee(member_id, year)
-                return fee, member.member_number, uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
+                payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
+                return _answer(uow, request, msg.share_fee_to_pb(fee, member.member_number, payments))
             raise AlreadyExists(f"bank reference {bank_reference} was already used for another payment",
                                 {"field": "bank_reference"})
         _bill_share_fee(uow, member, year, DEFAULT_SHARE_FEE_CENTS)  # a payment may precede the bill
@@ -735,8 +955,7 @@ def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int,
         if full:
             uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
         payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
-        uow.commit()
-        return fee, member.member_number, payments
+        return _answer(uow, request, msg.share_fee_to_pb(fee, member.member_number, payments))
 
 
 def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any], str, dict[str, list[Any]]]:
@@ -758,56 +977,103 @@ def _event_time(envelope: dict[str, Any]) -> datetime:
         return utcnow()
 
 
+def _held(value: datetime | None) -> datetime | None:
+    """A stored event time, timezone-aware (SQLite hands DateTime columns back naive, in UTC)."""
+    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+def _newer(at: datetime, held: datetime | None) -> bool:
+    """Whether an event of time `at` may replace what an event of time `held` set."""
+    held = _held(held)
+    return held is None or held <= at
+
+
 def _status_name(value: Any) -> str:
     text = str(value or "").lower()
     return text.removeprefix("member_status_") or "active"
 
 
-def _identity(data: dict[str, Any]) -> dict[str, Any]:
-    fields = {"memberNumber": "member_number", "givenName": "given_name", "familyName": "family_name",
-              "preferredLanguage": "preferred_language"}
+def _names(data: dict[str, Any]) -> dict[str, Any]:
+    """The member's names and language as an event gives them (only the fields it carries)."""
+    fields = {"givenName": "given_name", "familyName": "family_name", "preferredLanguage": "preferred_language"}
     return {col: str(data[key])[:100] for key, col in fields.items() if data.get(key)}
 
 
-def _set_standing(uow: BillingUnitOfWork, member_id: str, good: bool, at: datetime, **values: Any) -> None:
+def _project_member(uow: BillingUnitOfWork, member_id: str, at: datetime, *, member_number: Any = None,
+                    status: str | None = None, standing: bool | None = None,
+                    names: dict[str, Any] | None = None) -> None:
+    """Apply one membership event to the projection: each part (status, standing, names) only
+    from an event at least as recent (CloudEvents time) as the one that last set it, so a late
+    or re-published older event never undoes a newer one; names never come back after erasure.
+    The member number is a stable pseudonym: taken from any event that carries one."""
     uow.billing.ensure_member_row(member_id)
     row = uow.billing.member(member_id, lock=True)
-    if row.standing_at is None or row.standing_at <= at:  # an older event never overrides a newer one
-        values.update(in_good_standing=good, standing_at=at)
-    uow.billing.update_member(member_id, **values)
+    values: dict[str, Any] = {}
+    if member_number:
+        values["member_number"] = str(member_number)[:20]
+    if status is not None and _newer(at, row.status_at):
+        values.update(status=status, status_at=at)
+    if standing is not None and _newer(at, row.standing_at):
+        values.update(in_good_standing=standing, standing_at=at)
+    if names and row.erased_at is None and _newer(at, row.identity_at):
+        values.update(names, identity_at=at)
+    if values:
+        uow.billing.update_member(member_id, **values)
 
 
 def apply_member_admitted(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
     """membership member.admitted: record identity, mark active, bill the year's share."""
     member = (envelope.get("data") or {}).get("member") or {}
     member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
-    uow.billing.ensure_member_row(member_id)
-    uow.billing.update_member(member_id, status="active", **_identity(member))
-    year = _event_time(envelope).year
-    _bill_share_fee(uow, _member(uow, member_id, lock=True), year, DEFAULT_SHARE_FEE_CENTS)
+    at = _event_time(envelope)
+    _project_member(uow, member_id, at, member_number=member.get("memberNumber"), status="active",
+                    names=_names(member))
+    try:
+        _bill_share_fee(uow, _member(uow, member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
+    except FailedPrecondition:  # admitted in a year closed since: BillShareFees bills the open year
+        log.info("member %s admitted in %s, a closed year: no share fee billed for it", member_id, at.year)
 
 
 def apply_member_updated(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
     member = (envelope.get("data") or {}).get("member") or {}
     member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
-    uow.billing.ensure_member_row(member_id)
-    uow.billing.update_member(member_id, **_identity(member))
+    _project_member(uow, member_id, _event_time(envelope), member_number=member.get("memberNumber"),
+                    names=_names(member))
 
 
 def apply_member_status_changed(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
     data = envelope.get("data") or {}
     member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
-    values = _identity(data)
-    _set_standing(uow, member_id, bool(data.get("inGoodStanding")), _event_time(envelope),
-                  status=_status_name(data.get("toStatus")), **values)
+    _project_member(uow, member_id, _event_time(envelope), member_number=data.get("memberNumber"),
+                    status=_status_name(data.get("toStatus")), standing=bool(data.get("inGoodStanding")))
 
 
 def apply_membership_share_paid(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
     data = envelope.get("data") or {}
     share = data.get("share") or {}
     member_id = msg.parse_uuid(str(share.get("memberId") or ""), "memberId")
-    values = {"member_number": str(data["memberNumber"])} if data.get("memberNumber") else {}
-    _set_standing(uow, member_id, bool(data.get("inGoodStanding")), _event_time(envelope), **values)
+    _project_member(uow, member_id, _event_time(envelope), member_number=data.get("memberNumber"),
+                    standing=bool(data.get("inGoodStanding")))
+
+
+def apply_member_erased(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
+    """membership member.erased: billing keeps no name of the member any more (statements then
+    show the member number), and forgets its own published events about the member (share fees,
+    payouts); ids, ledgers and invoices stay, so every total still balances."""
+    data = envelope.get("data") or {}
+    member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
+    at = _event_time(envelope)
+    uow.billing.ensure_member_row(member_id)
+    row = uow.billing.member(member_id, lock=True)
+    values: dict[str, Any] = {"given_name": "", "family_name": ""}
+    if data.get("memberNumber"):
+        values["member_number"] = str(data["memberNumber"])[:20]
+    if row.erased_at is None:
+        values["erased_at"] = at
+    if _newer(at, row.identity_at):
+        values["identity_at"] = at
+    uow.billing.update_member(member_id, **values)
+    uow.forget_published_events(member_id)
 
 
 # ------------------------------------------------------------------ statements
@@ -835,19 +1101,37 @@ def get_statement(uow_factory: UowFactory, member_id: str, year: int, language: 
     with uow_factory() as uow:
         member = _member(uow.read_only(), member_id)
         figures = uow.billing.statement_figures(member_id, year)
-        schedule = uow.billing.schedule()
-    return _render_statement(member, figures, schedule, year, language)
+        rates = uow.billing.applied_rates_of([member_id], year)[member_id]
+    return _render_statement(member, figures, rates, year, language)
 
 
 STATEMENT_CHUNK = 1000
 
 
+@dataclass(frozen=True)
+class StatementFailure:
+    """A member whose statement could not be produced: the stream says why and goes on."""
+
+    member_id: str
+    year: int
+    reason: str
+
+
+def statement_failure(member_id: str, year: int, exc: Exception) -> StatementFailure:
+    """The failure to stream for one member (a domain refusal as it is, anything else logged)."""
+    if isinstance(exc, DomainError):
+        return StatementFailure(member_id, year, str(exc))
+    log.exception("bug: the %s statement of member %s failed", year, member_id)
+    return StatementFailure(member_id, year, "internal error; it has been logged")
+
+
 def statements(uow_factory: UowFactory, year: int, language: str = "", after: str = "",
-               limit: int = 0) -> tuple[int, Iterator[RenderedStatement]]:
+               limit: int = 0) -> tuple[int, Iterator[RenderedStatement | StatementFailure]]:
     """Every member's statement for a year, in member-id order after `after` (to resume), at
     most `limit` (0: all): (how many there will be, the statements). The figures come from
     set-based queries per chunk of members, so the year-end run costs a few scans per
-    thousand members instead of several queries per member."""
+    thousand members instead of several queries per member. A member whose statement cannot
+    be produced comes as a StatementFailure: the run never stops at one member."""
     check_year(year)
     language = _check_language(language)
     if after:
@@ -858,42 +1142,49 @@ def statements(uow_factory: UowFactory, year: int, language: str = "", after: st
         total = uow.read_only().billing.member_count(after)
     total = min(total, limit) if limit else total
 
-    def generate() -> Iterator[RenderedStatement]:
+    def generate() -> Iterator[RenderedStatement | StatementFailure]:
         cursor, left = after, total
         while left > 0:
             with uow_factory() as uow:
                 members = uow.read_only().billing.members_page(cursor, min(STATEMENT_CHUNK, left))
                 if not members:
                     return
-                figures = uow.billing.statement_figures_of([m.member_id for m in members], year)
-                schedule = uow.billing.schedule()
+                ids = [m.member_id for m in members]
+                figures = uow.billing.statement_figures_of(ids, year)
+                rates = uow.billing.applied_rates_of(ids, year)
             for member in members:
-                yield _render_statement(member, figures[member.member_id], schedule, year, language)
+                try:
+                    yield _render_statement(member, figures[member.member_id], rates[member.member_id], year,
+                                            language)
+                except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
+                    yield statement_failure(member.member_id, year, exc)
             cursor, left = members[-1].member_id, left - len(members)
 
     return total, generate()
 
 
-def _render_statement(member: Any, figures: dict[str, int], schedule: Any, year: int,
-                      language: str) -> RenderedStatement:
+def _render_statement(member: Any, figures: dict[str, int], rates: tuple[tuple[int, ...], tuple[int, ...]],
+                      year: int, language: str) -> RenderedStatement:
     lang = language or (member.preferred_language if member.preferred_language in LANGUAGES else "fr")
-    on = min(date(year, 12, 31), today())
     name = f"{member.given_name} {member.family_name}".strip() or member.member_number or member.member_id
+    for figure, cents in figures.items():
+        msg.int64(cents, f"statement {year}: {figure}")
     statement = MemberStatement(
         member_id=member.member_id, member_name=name, year=year,
         revenue_excl_vat_cents=figures["revenue"], revenue_contribution_cents=figures["contribution"],
         employer_social_charges_cents=figures["social"], employment_contribution_cents=figures["employment"],
         share_fee_cents=figures["share_fee"], budget_in_cents=figures["budget_in"],
         budget_out_cents=figures["budget_out"], contracts_paid=figures["contracts"],
-        gross_salaries_cents=figures["gross"],
-        revenue_rate_bp=schedule.rate_at(RateKind.REVENUE, on),
-        employment_rate_bp=schedule.rate_at(RateKind.EMPLOYMENT, on))
+        gross_salaries_cents=figures["gross"], revenue_rates_bp=rates[0], employment_rates_bp=rates[1])
     return RenderedStatement(statement, lang, render_html(statement, lang), render_text(statement, lang))
 
 
 # ------------------------------------------------------------------ redistribution
 
 MAX_SCENARIOS = 10
+#: The revenue every allocation key weighs (shown in the simulation's output): what clients paid
+#: excl. VAT in the reference period, less the credit notes issued in it (repository.revenue_by_member).
+REVENUE_BASIS = "paid"
 
 
 def envelope_from_pb(spec: pb.EnvelopeSpec) -> rd.Envelope:

@@ -93,6 +93,14 @@ def svc() -> Iterator[Svc]:
         yield s
 
 
+@pytest.fixture
+def own_svc() -> Iterator[Svc]:
+    """A service on a database of its own, for a test that moves the calendar's series or years
+    (dates an invoice tomorrow, closes a year) where the shared one would disturb the others."""
+    with postgres_database("coop_billing_own") as url, running_service(url) as s:
+        yield s
+
+
 def admit(svc: Svc, *, good: bool = True, language: str = "fr", given: str = "Ada",
           family: str | None = None) -> SimpleNamespace:
     """A member as billing learns it: member.admitted then member.status_changed (membership's JSON)."""
@@ -152,10 +160,24 @@ def terms(gross: int = 200_000, start: date = date(2031, 3, 1), end: date = date
                             gross_cents=gross, job_title=title, joint_committee=committee)
 
 
+def pay(svc: Svc, invoice: pb.Invoice, amount_cents: int | None = None, paid_on: str = "") -> pb.Invoice:
+    """A payment of the invoice (its whole total by default), as the teller records it."""
+    return svc.stub.RecordPayment(pb.RecordPaymentRequest(
+        invoice_id=invoice.invoice_id, payment_id=f"bank-{uuid.uuid4().hex[:12]}",
+        amount_cents=invoice.total_cents if amount_cents is None else amount_cents, paid_on=paid_on),
+        metadata=TELLER)
+
+
+def paid_invoice(svc: Svc, member: SimpleNamespace, act: pb.Activity, cl: pb.Client,
+                 *lines: pb.InvoiceLine) -> pb.Invoice:
+    """An issued invoice its client paid in full: what reaches the activity budget."""
+    return pay(svc, issued_invoice(svc, member, act, cl, *lines))
+
+
 def funded_activity(svc: Svc, member: SimpleNamespace, net_cents: int) -> pb.Activity:
-    """An activity whose budget received `net_cents` excl. VAT from one issued invoice."""
+    """An activity whose budget received `net_cents` excl. VAT from one paid invoice."""
     act = activity(svc, member)
-    issued_invoice(svc, member, act, client(svc), line(price=net_cents, vat="0"))
+    paid_invoice(svc, member, act, client(svc), line(price=net_cents, vat="0"))
     return act
 
 

@@ -25,6 +25,20 @@ def test_clients_are_deduplicated_by_vat_number(svc, h):
     assert fr.client.vat_number == "FR40303265045"
 
 
+def test_a_foreign_vat_number_with_a_wrong_check_key_is_refused_and_gets_no_reverse_charge(svc, h):
+    before = svc.counts()
+    err = h.code_of(svc.stub.CreateClient, pb.CreateClientRequest(
+        name="Faux SARL", country="FR", address="Paris", vat_number="FR99000000000"), metadata=h.ADMIN)
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "check digits" in err.details()
+    assert svc.counts() == before
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    real = svc.stub.CreateClient(pb.CreateClientRequest(
+        name="Vrai SA", country="FR", address="Paris", vat_number="FR23334175221"), metadata=h.ADMIN).client
+    inv = h.issued_invoice(svc, member, act, real, h.line(price=10_000, vat="reverse_charge"))
+    assert inv.vat_cents == 0
+
+
 def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
@@ -41,25 +55,34 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     assert issued.state == pb.INVOICE_STATE_ISSUED
     assert issued.number.startswith(f"{date.today().year}-")
     assert issued.contribution_cents == 13_325 and issued.contribution_rate_bp == 650  # 6.5 % of 205,000
+    # issued is not paid: nothing reaches the budget yet (a client who never pays inflates nothing)
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
-    assert budget.balance_cents == 205_000 - 13_325 and budget.available_cents == budget.balance_cents
-    assert [(e.kind, e.reference) for e in budget.entries] == [
-        ("invoice", issued.number), ("revenue_contribution", issued.number)]
+    assert budget.balance_cents == 0 and list(budget.entries) == []
     # an issued invoice is never edited
     err = h.code_of(svc.stub.AddInvoiceLines, pb.AddInvoiceLinesRequest(
         invoice_id=issued.invoice_id, lines=[h.line()]), metadata=member.md)
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
-    # under-payment, then over-payment; the same payment twice changes nothing
+    # under-payment: the paid part of the net (and of the contribution) reaches the budget
     part = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-1", amount_cents=100_000), metadata=h.TELLER)
     assert part.state == pb.INVOICE_STATE_PARTIALLY_PAID and part.due_cents == issued.total_cents - 100_000
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    # 205,000 x 100,000 / 247,300 = 82,895 (half up); 13,325 x 100,000 / 247,300 = 5,388
+    assert [(e.kind, e.amount_cents) for e in budget.entries] == [("invoice", 82_895), ("revenue_contribution", 5_388)]
+    # the same payment twice changes nothing
     again = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-1", amount_cents=100_000), metadata=h.TELLER)
     assert again.paid_cents == 100_000
+    # over-payment: the rest of the invoice, exactly; the excess is the client's credit, not revenue
     paid = svc.stub.RecordPayment(pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-2", amount_cents=200_000), metadata=h.TELLER)
     assert paid.state == pb.INVOICE_STATE_PAID
     assert paid.credit_balance_cents == 300_000 - issued.total_cents and paid.due_cents == 0
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    assert budget.balance_cents == 205_000 - 13_325 and budget.available_cents == budget.balance_cents
+    assert [(e.kind, e.reference, e.on) for e in budget.entries][2:] == [
+        ("invoice", issued.number, date.today().isoformat()),
+        ("revenue_contribution", issued.number, date.today().isoformat())]
     assert h.code_of(svc.stub.RecordPayment, pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-3", amount_cents=1), metadata=h.TELLER
     ).code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -67,13 +90,15 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     assert h.code_of(svc.stub.RecordPayment, pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-4", amount_cents=1), metadata=member.md
     ).code() == grpc.StatusCode.PERMISSION_DENIED
-    # the credit note reverses the ledger to the cent
+    # the credit note reverses what the payments credited, to the cent
     cancelled = svc.stub.CancelInvoice(pb.CancelInvoiceRequest(
         invoice_id=issued.invoice_id, reason="wrong client"), metadata=h.ADMIN)
     assert cancelled.state == pb.INVOICE_STATE_CANCELLED
     assert cancelled.credit_note_number.startswith("CN-") and cancelled.credit_balance_cents == 300_000
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
-    assert budget.balance_cents == 0 and len(budget.entries) == 4
+    assert budget.balance_cents == 0 and len(budget.entries) == 6
+    assert [(e.kind, e.amount_cents) for e in budget.entries][4:] == [
+        ("credit_note", 205_000), ("contribution_reversal", 13_325)]
     assert h.code_of(svc.stub.CancelInvoice, pb.CancelInvoiceRequest(
         invoice_id=issued.invoice_id, reason="again"), metadata=h.ADMIN).code() == grpc.StatusCode.FAILED_PRECONDITION
     names = [e["type"] for e in svc.outbox(subject=issued.invoice_id)]
@@ -141,21 +166,24 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
 def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
-    yesterday = max(date.today() - timedelta(days=1), date(date.today().year, 1, 1))
+    today = date.today()  # (an earlier date would come before the year's latest invoice: refused)
     issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=h.client(svc).client_id,
         lines=[h.line(price=100_000, qty="2"), h.line(price=3333, qty="1.5", vat="6", text_="Travel")],
-        issue=True, issued_on=yesterday.isoformat()), metadata=member.md)
-    assert issued.state == pb.INVOICE_STATE_ISSUED and issued.number.startswith(f"{yesterday.year}-")
-    assert issued.issued_on == yesterday.isoformat()
-    assert issued.due_on == (yesterday + timedelta(days=30)).isoformat()
+        issue=True, issued_on=today.isoformat()), metadata=member.md)
+    assert issued.state == pb.INVOICE_STATE_ISSUED and issued.number.startswith(f"{today.year}-")
+    assert issued.issued_on == today.isoformat()
+    assert issued.due_on == (today + timedelta(days=30)).isoformat()
     assert issued.net_cents == 205_000 and issued.contribution_cents == 13_325
+    stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
+    assert stored == issued
+    budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
+    assert budget.balance_cents == 0  # until the client pays
+    h.pay(svc, issued)
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
     assert budget.balance_cents == 205_000 - 13_325
     assert [(e.kind, e.reference) for e in budget.entries] == [
         ("invoice", issued.number), ("revenue_contribution", issued.number)]
-    stored = svc.stub.GetInvoice(pb.GetInvoiceRequest(invoice_id=issued.invoice_id), metadata=member.md)
-    assert stored == issued
     assert [e["type"] for e in svc.outbox(subject=issued.invoice_id)] == ["coop.billing.invoice.issued.v1"]
 
 
@@ -208,32 +236,29 @@ def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc,
     _assert_one_gapless_sequence(svc, _numbers_issued_at_once(calls), 30)
 
 
-def test_rate_change_applies_from_its_effective_date(svc, h):
+def test_rate_change_applies_from_its_effective_date_and_is_never_retroactive(own_svc, h, travel):
+    svc = own_svc  # it issues an invoice dated tomorrow: the shared series would refuse today's after it
     today = date.today()
-    yesterday = today - timedelta(days=1)
-    if yesterday.year != today.year:  # pragma: no cover - January 1st: numbering years differ, still fine
-        yesterday = today
-    svc.stub.SetRate(pb.SetRateRequest(kind="revenue", effective_from=today.isoformat(), basis_points=700),
+    tomorrow = today + timedelta(days=1)
+    before = svc.counts()
+    for day in (today - timedelta(days=1), date(today.year, 1, 1)):  # the past: refused, nothing written
+        err = h.code_of(svc.stub.SetRate, pb.SetRateRequest(kind="revenue", effective_from=day.isoformat(),
+                                                            basis_points=700), metadata=h.ADMIN)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "never retroactively" in err.details()
+    assert svc.counts() == before
+    svc.stub.SetRate(pb.SetRateRequest(kind="revenue", effective_from=tomorrow.isoformat(), basis_points=700),
                      metadata=h.ADMIN)
-    try:
-        member = h.admit(svc)
-        act = h.activity(svc, member)
-        cl = h.client(svc)
-        old = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
-            member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
-            lines=[h.line(price=10_000)]), metadata=member.md)
-        old = svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=old.invoice_id, issued_on=yesterday.isoformat()),
-                                    metadata=member.md)
-        new = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
-        if yesterday != today:
-            assert (old.contribution_rate_bp, old.contribution_cents) == (650, 650)
-        assert (new.contribution_rate_bp, new.contribution_cents) == (700, 700)
-        assert h.code_of(svc.stub.SetRate, pb.SetRateRequest(
-            kind="revenue", effective_from=today.isoformat(), basis_points=800), metadata=h.ADMIN
-        ).code() == grpc.StatusCode.ALREADY_EXISTS
-    finally:
-        with svc.engine.begin() as conn:
-            conn.execute(__import__("sqlalchemy").text("DELETE FROM rates"))
+    member = h.admit(svc)
+    act = h.activity(svc, member)
+    cl = h.client(svc)
+    old = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
+    travel(tomorrow)
+    new = h.issued_invoice(svc, member, act, cl, h.line(price=10_000))
+    assert (old.contribution_rate_bp, old.contribution_cents) == (650, 650)
+    assert (new.contribution_rate_bp, new.contribution_cents) == (700, 700)
+    assert h.code_of(svc.stub.SetRate, pb.SetRateRequest(
+        kind="revenue", effective_from=tomorrow.isoformat(), basis_points=800), metadata=h.ADMIN
+    ).code() == grpc.StatusCode.ALREADY_EXISTS
 
 
 def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):
@@ -245,7 +270,7 @@ def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):
         lines=[h.line(vat="reverse_charge")]), metadata=member.md)
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     nl = svc.stub.CreateClient(pb.CreateClientRequest(
-        name="NL BV", country="NL", address="Amsterdam", vat_number="NL123456789B01"), metadata=h.ADMIN).client
+        name="NL BV", country="NL", address="Amsterdam", vat_number="NL004495445B01"), metadata=h.ADMIN).client
     inv = h.issued_invoice(svc, member, act, nl, h.line(price=50_000, vat="reverse_charge"))
     assert inv.vat_cents == 0 and inv.total_cents == 50_000
 
@@ -271,7 +296,7 @@ def test_invoices_issued_in_one_batch_keep_their_own_requests_correlation_id(svc
     finally:
         reset_correlation_id(token)
     for stored, cid in zip(issued, ("corr-a", "corr-b"), strict=True):
-        assert [e["correlationid"] for e in svc.outbox(subject=stored.invoice.invoice_id)] == [cid]
+        assert [e["correlationid"] for e in svc.outbox(subject=stored.invoice_id)] == [cid]
 
 
 def _domain_line(h):

@@ -81,11 +81,14 @@ def test_invoice_credits_net_and_debits_contribution():
     assert ledger.available_cents == 93_500
 
 
-def test_crediting_the_same_invoice_twice_is_refused():
+def test_an_invoice_is_credited_once_per_payment_and_never_after_its_credit_note():
     ledger = funded()
+    ledger.credit_invoice("2026-000001", 50_000, 3_250, DAY)  # a second payment of the same invoice
+    assert ledger.credited("2026-000001") == (150_000, 9_750)
+    ledger.reverse_invoice("2026-000001", 150_000, 9_750, DAY)
     with pytest.raises(AlreadyExists):
-        ledger.credit_invoice("2026-000001", 100_000, 6_500, DAY)
-    assert ledger.balance_cents == 93_500
+        ledger.credit_invoice("2026-000001", 1, 0, DAY)
+    assert ledger.balance_cents == 0
 
 
 def test_credit_note_reverses_invoice_and_contribution():

@@ -21,7 +21,7 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.vat import Client
 
 BE_CLIENT = Client("Théâtre du Midi", "BE", "Rue du Midi 1, 1000 Bruxelles", "BE0403170701")
-DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE123456789")
+DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE136695976")
 ISSUE_DAY = date(2026, 3, 10)
 
 
@@ -98,6 +98,16 @@ def test_line_vat_is_rounded_half_up_per_line():
 def test_invalid_lines_are_rejected(kwargs):
     with pytest.raises(InvalidArgument):
         line(**kwargs)
+
+
+def test_a_line_or_an_invoice_beyond_max_amount_is_refused_before_any_int64_overflow():
+    with pytest.raises(InvalidArgument, match="absurdly large"):
+        InvoiceLine("Huge", Decimal("1000000"), 10**13, "0")  # 10^19 cents
+    invoice = Invoice("inv-max", "m", "a", BE_CLIENT)
+    invoice.add_line(InvoiceLine("Big", Decimal(1), 9 * 10**12, "0"))
+    with pytest.raises(InvalidArgument, match="absurdly large"):
+        invoice.add_line(InvoiceLine("Big again", Decimal(1), 9 * 10**12, "0"))
+    assert len(invoice.lines) == 1 and invoice.totals().total_cents == 9 * 10**12
 
 
 def test_float_quantity_is_rejected_to_avoid_binary_rounding():

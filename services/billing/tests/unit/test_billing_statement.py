@@ -27,6 +27,8 @@ STATEMENT = MemberStatement(
     budget_out_cents=823_055,  # contribution + salaries + charges + employment contribution
     contracts_paid=3,
     gross_salaries_cents=555_555,
+    revenue_rates_bp=(650,),
+    employment_rates_bp=(750,),
 )
 
 
@@ -93,7 +95,7 @@ def test_statement_rejects_float_amounts_and_negative_contract_count():
 def test_english_text_spells_out_gross_each_deduction_and_net():
     text = render_text(STATEMENT, "en")
     assert "Your yearly statement 2026" in text
-    assert "Revenue invoiced (excluding VAT): this is your gross" in text
+    assert "Revenue received (excluding VAT): this is your gross" in text
     assert "€10,000.00" in text
     assert "Less: contribution to the cooperative on revenue (6.5%)" in text
     assert "-€650.00" in text
@@ -110,7 +112,7 @@ def test_english_text_spells_out_gross_each_deduction_and_net():
 def test_french_text_uses_french_labels_and_amounts():
     text = render_text(STATEMENT, "fr")
     assert "Votre relevé annuel 2026" in text
-    assert "Chiffre d'affaires facturé (hors TVA)" in text
+    assert "Chiffre d'affaires encaissé (hors TVA)" in text
     assert sp("10 000,00 €") in text
     assert "Moins : contribution à la coopérative sur le chiffre d'affaires (6,5\u00a0%)" in text
     assert "Membre : Zoë <Dupont>" in text
@@ -121,7 +123,7 @@ def test_french_text_uses_french_labels_and_amounts():
 def test_dutch_text_uses_dutch_labels_and_amounts():
     text = render_text(STATEMENT, "nl")
     assert "Uw jaaroverzicht 2026" in text
-    assert "Gefactureerde omzet (excl. btw): dit is uw bruto" in text
+    assert "Ontvangen omzet (excl. btw): dit is uw bruto" in text
     assert sp("€ 10.000,00") in text
     assert "Min: bijdrage aan de coöperatie op de omzet (6,5%)" in text
     assert sp("€ -650,00") in text
@@ -144,6 +146,16 @@ def test_text_rendering_lists_every_deduction_in_every_language(lang):
     text = render_text(STATEMENT, lang)
     for _key, cents in STATEMENT.deductions:
         assert format_money(-cents, lang) in text
+
+
+def test_the_rates_shown_are_those_applied_in_the_year_and_none_when_nothing_was_taken():
+    from dataclasses import replace
+
+    changed = render_text(replace(STATEMENT, revenue_rates_bp=(650, 800)), "en")
+    assert "on revenue (6.5% / 8%)" in changed
+    labels = [label for _cls, label, _amount in replace(STATEMENT, revenue_rates_bp=(), employment_rates_bp=()).rows("fr")]
+    assert "Moins : contribution à la coopérative sur le chiffre d'affaires" in labels
+    assert "Moins : contribution sur le budget consacré à l'emploi" in labels
 
 
 def test_rendering_in_an_unknown_language_is_invalid():

@@ -26,11 +26,13 @@ from coop_membership.domain.model import (
     ShareYear,
     Status,
 )
+from coop_platform.idempotency import idempotency_table
 from coop_platform.tables import BigIntPK, add_platform_tables
 
 metadata = MetaData()
 mapper_registry = registry(metadata=metadata)
 add_platform_tables(metadata)
+idempotency_keys = idempotency_table(metadata)  # request_id -> first answer (RegisterMember)
 
 
 def _enum(cls: type) -> Enum:

@@ -15,7 +15,7 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from coop_membership.adapters import orm
-from coop_membership.adapters.messages import to_message
+from coop_membership.adapters.messages import member_to_pb, to_message
 from coop_membership.domain.events import Event
 from coop_membership.domain.model import (
     Category,
@@ -321,6 +321,10 @@ class MembershipUnitOfWork(UnitOfWork):
 
     def _open(self) -> None:
         self.members = SqlMemberRepository(self.session)
+
+    def member_answer(self, view: Any) -> bytes:
+        """The api's reply to a registration, as stored for its retries (AIP-155 request_id)."""
+        return member_to_pb(view.member, view.in_good_standing).SerializeToString()
 
     def publish(self, event: Event, *, correlation_id: str | None = None) -> str:
         name, message, subject = to_message(event)

@@ -20,6 +20,7 @@ from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.errors import InvalidArgument
 from coop_platform.grpc_server import build_service, current_principal, run_api
+from coop_platform.idempotency import Replay, idempotent_request
 
 ADMIN_ROLES = ("admin",)
 READ_ROLES = ("admin", "service", "board")
@@ -90,7 +91,12 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         if request.admit:
             principal.require("admin")
         details = msg.draft_to_details(request.member)
-        return _member(self.registrations.submit(services.Registration(details, request.admit, principal.subject)))
+        keyed = idempotent_request(principal.tenant, principal.subject, "RegisterMember", request)
+        answer = self.registrations.submit(services.Registration(details, request.admit, principal.subject,
+                                                                 request=keyed))
+        if isinstance(answer, Replay):
+            return pb.Member.FromString(answer.response)
+        return _member(answer)
 
     def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.Member:
         self._authorize_member(request.member_id, request.member_number, *READ_ROLES)

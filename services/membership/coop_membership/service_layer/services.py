@@ -25,6 +25,7 @@ from coop_membership.domain.model import (
     parse_member_number,
     utcnow,
 )
+from coop_platform import idempotency
 from coop_platform.batching import run_alone
 from coop_platform.errors import (
     AlreadyExists,
@@ -33,6 +34,7 @@ from coop_platform.errors import (
     InvalidArgument,
     NotFound,
 )
+from coop_platform.idempotency import IdempotentRequest
 from coop_platform.logs import get_correlation_id
 
 UowFactory = Callable[[], MembershipUnitOfWork]
@@ -98,21 +100,56 @@ class Registration:
     actor: str
     # the request's correlation id, kept for its events when another thread commits the batch
     correlation_id: str | None = field(default_factory=get_correlation_id)
+    # the client's idempotency key and the request's fingerprint (coop_platform.idempotency)
+    request: IdempotentRequest | None = None
 
 
 def register_member(uow_factory: UowFactory, details: MemberDetails, *, admit: bool, actor: str) -> MemberView:
     return run_alone(partial(register_members, uow_factory), Registration(details, admit, actor))
 
 
-def register_members(uow_factory: UowFactory, registrations: Sequence[Registration]) -> list[MemberView | DomainError]:
+Registered = MemberView | DomainError | idempotency.Replay
+
+
+def register_members(uow_factory: UowFactory, registrations: Sequence[Registration]) -> list[Registered]:
     """Register several members in one transaction (the api's group commit, coop_platform.batching):
     one view or one refusal per registration; a duplicate email (already stored, taken by a
-    concurrent insert, or twice in the batch) is ALREADY_EXISTS for that registration only."""
+    concurrent insert, or twice in the batch) is ALREADY_EXISTS for that registration only. A
+    registration whose request_id was answered before gets that answer back (a Replay of the
+    stored reply) and registers nobody; a key repeated inside the batch shares its first answer."""
     now = utcnow()
-    results: list[MemberView | DomainError | None] = [None] * len(registrations)
+    results: list[Registered | None] = [None] * len(registrations)
+    with uow_factory() as uow:
+        same_as = _claim_registration_keys(uow, registrations, results)
+        _register(uow, registrations, [n for n in range(len(registrations))
+                                       if results[n] is None and n not in same_as], results, now)
+    for n, first in same_as.items():
+        results[n] = results[first]
+    return results  # type: ignore[return-value]
+
+
+def _claim_registration_keys(uow: MembershipUnitOfWork, registrations: Sequence[Registration],
+                             results: list[Registered | None]) -> dict[int, int]:
+    """Claim the batch's request_ids first: a replayed or reused key fills its result; returns the
+    positions answered as an earlier one of the batch (same key, same request): position -> first."""
+    keyed = [(n, r.request) for n, r in enumerate(registrations) if r.request is not None]
+    same_as: dict[int, int] = {}
+    if not keyed:
+        return same_as
+    for (n, _), claimed in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]), strict=True):
+        if isinstance(claimed, idempotency.SameAs):
+            same_as[n] = keyed[claimed.index][0]
+        elif claimed is not None:  # a Replay, or the key reused for another request
+            results[n] = claimed
+    return same_as
+
+
+def _register(uow: MembershipUnitOfWork, registrations: Sequence[Registration], todo: list[int],
+              results: list[Registered | None], now: datetime) -> None:
     accepted: list[tuple[int, Member, list[StatusChange]]] = []
     emails: set[str] = set()
-    for n, registration in enumerate(registrations):
+    for n in todo:
+        registration = registrations[n]
         try:
             member = Member.apply(registration.details, now)
             if member.email in emails:
@@ -126,25 +163,27 @@ def register_members(uow_factory: UowFactory, registrations: Sequence[Registrati
         except DomainError as refused:
             results[n] = refused
     if not accepted:
-        return results  # type: ignore[return-value]
-    with uow_factory() as uow:
-        inserted = uow.members.add_many([member for _, member, _ in accepted],
-                                        [(change, member) for _, member, changes in accepted for change in changes])
-        share_year = uow.members.share_year(now.year)
-        for n, member, changes in accepted:
-            if member.member_id not in inserted:
-                results[n] = _email_taken(member.email)
-                continue
-            view = MemberView(member, member.in_good_standing(now.date(), share_year))
-            if member.status == Status.ACTIVE:
-                cid = registrations[n].correlation_id
-                uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing),
-                            correlation_id=cid)
-                uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing), correlation_id=cid)
-            results[n] = view
-        if inserted:
-            uow.commit()
-    return results  # type: ignore[return-value]
+        return  # nothing to commit: claims of refused calls roll back with the transaction
+    inserted = uow.members.add_many([member for _, member, _ in accepted],
+                                    [(change, member) for _, member, changes in accepted for change in changes])
+    share_year = uow.members.share_year(now.year)
+    for n, member, changes in accepted:
+        if member.member_id not in inserted:
+            results[n] = _email_taken(member.email)
+            continue
+        view = MemberView(member, member.in_good_standing(now.date(), share_year))
+        if member.status == Status.ACTIVE:
+            cid = registrations[n].correlation_id
+            uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing),
+                        correlation_id=cid)
+            uow.publish(ev.MemberStatusChanged(member, changes[-1], view.in_good_standing), correlation_id=cid)
+        results[n] = view
+    if inserted:
+        keyed = [(registrations[n].request, results[n]) for n in todo if registrations[n].request is not None]
+        idempotency.record_many(uow.session, [(request, uow.member_answer(view)) for request, view in keyed
+                                              if isinstance(view, MemberView)])
+        idempotency.release_many(uow.session, [request for request, view in keyed if not isinstance(view, MemberView)])
+        uow.commit()
 
 
 def _email_taken(email: str | None) -> AlreadyExists:

@@ -5,7 +5,7 @@ instead of retrying it for ever in front of every later row; the worker purges s
 after COOP_OUTBOX_RETENTION_DAYS by published_at. See coop_platform.tables.
 
 Revision ID: 0003_outbox_v2
-Revises: 0002_payroll_shares
+Revises: 0002_idempotency
 Create Date: 2026-12-06
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 from coop_platform.tables import downgrade_outbox_quarantine, upgrade_outbox_quarantine
 
 revision = "0003_outbox_v2"
-down_revision = "0002_payroll_shares"
+down_revision = "0002_idempotency"
 branch_labels = None
 depends_on = None
 
