@@ -6,7 +6,12 @@ directory, so worker directories are skipped unless named on the command line
 (`make test` runs each in its own pytest process).
 """
 
+import os
 from pathlib import Path
+
+# Tests run in development mode: the services they start trust the development signing key of the
+# tests' tokens (coop_platform.testing.bearer). Tests of the production rules turn it off.
+os.environ.setdefault("COOP_DEV_MODE", "1")
 
 
 def _is_worker_dir(path: Path) -> Path | None:

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import pytest
 
+from coop_platform.config import load_settings
 from coop_platform.db import make_engine
 from coop_platform.migrations import upgrade
 from coop_platform.testing import postgres_database
+
+
+@pytest.fixture()
+def settings(tmp_path, monkeypatch):
+    """A membership api's settings in development mode, on a migrated SQLite file."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    monkeypatch.setenv("COOP_DATABASE_URL", url)
+    monkeypatch.setenv("COOP_DEV_MODE", "1")
+    upgrade("membership", url)
+    return load_settings("membership")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

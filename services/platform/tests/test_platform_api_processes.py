@@ -15,7 +15,7 @@ from coop_platform.testing import free_port, wait_for_health
 
 def test_api_runs_several_processes_on_one_port_and_merges_their_metrics(tmp_path):
     grpc_port, metrics_port = free_port(), free_port()
-    env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_API_PROCESSES": "2",
+    env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_API_PROCESSES": "2", "COOP_DEV_MODE": "1",
            "COOP_GRPC_PORT": str(grpc_port), "COOP_METRICS_PORT": str(metrics_port)}
     proc = subprocess.Popen([sys.executable, "-m", "coop_membership.entrypoints.grpc_api"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -17,20 +17,9 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
 from coop_membership.entrypoints.grpc_api import build
-from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
 from coop_platform.logs import configure_logging, reset_correlation_id, set_correlation_id
-from coop_platform.migrations import upgrade
 from coop_platform.testing import bearer
-
-
-@pytest.fixture()
-def settings(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    monkeypatch.setenv("COOP_DATABASE_URL", url)
-    monkeypatch.setenv("COOP_DEV_MODE", "1")
-    upgrade("membership", url)
-    return load_settings("membership")
 
 
 def _self_signed(tmp_path):

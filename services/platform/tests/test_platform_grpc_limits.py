@@ -21,19 +21,9 @@ from coop_membership.entrypoints.grpc_api import build
 from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
 from coop_platform.metrics import serve_metrics
-from coop_platform.migrations import upgrade
 from coop_platform.testing import bearer, free_port
 
 COUNT = "/coop.membership.v1.MembershipService/CountMembers"
-
-
-@pytest.fixture()
-def settings(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'm.db'}"
-    monkeypatch.setenv("COOP_DATABASE_URL", url)
-    monkeypatch.setenv("COOP_DEV_MODE", "1")
-    upgrade("membership", url)
-    return load_settings("membership")
 
 
 @pytest.fixture()
