@@ -34,7 +34,8 @@ SERVICES = {
 }
 SERVED_TENANTS = {"membership": "coop", "billing": "coop", "elections": "*"}
 ALL_DATABASES = {"membership", "billing", "elections", "board_meetings", "notifications"}
-PARTNER_SERVICES = {"rabbitmq", "postgres", "elections-migrate", "elections-api", "elections-worker", "prometheus"}
+PARTNER_SERVICES = {"broker-setup", "rabbitmq", "postgres", "elections-migrate", "elections-api", "elections-worker",
+                    "prometheus"}
 # Every metric name a dashboard or alert may reference (DESIGN D7).
 KNOWN_METRICS = {
     "up",
@@ -46,6 +47,13 @@ KNOWN_METRICS = {
     "coop_outbox_pending",
     "coop_outbox_oldest_age_seconds",
     "coop_dead_lettered_total",
+    "coop_dead_letter_queue_messages",
+    "coop_outbox_quarantined_rows",
+    "coop_outbox_unroutable_total",
+    "coop_outbox_purged_total",
+    "coop_event_retries_total",
+    "coop_events_refused_total",
+    "coop_unroutable_queue_messages",
     "coop_worker_handler_calls_total",
     "coop_members_in_good_standing",
     "coop_members",
@@ -140,10 +148,10 @@ def test_compose_our_services_have_healthcheck_or_are_one_shot_migrations(compos
     for file, services in _both(compose, partner_compose).items():
         ours = {n: s for n, s in services["services"].items() if _is_our_image(s)}
         expected = SERVICES if file == "docker-compose.yml" else {"elections": SERVICES["elections"]}
-        assert len(ours) == 3 * len(expected), file
+        assert len(ours) == 3 * len(expected) + 1, file  # and broker-setup (tests/deploy/test_broker_deploy.py)
         for name, svc in ours.items():
-            if name.endswith("-migrate"):
-                assert svc["command"][:2] == ["coop", "migrate"], name
+            if name.endswith("-migrate") or name == "broker-setup":
+                assert svc["command"][:2] == (["coop", "broker"] if name == "broker-setup" else ["coop", "migrate"]), name
                 assert svc.get("restart") == "no", f"{name} must be one-shot"
                 assert "healthcheck" not in svc, name
             else:
@@ -467,6 +475,11 @@ def test_alert_rules_cover_the_design():
         "coop_outbox_pending",
         "coop_outbox_oldest_age_seconds",
         "coop_dead_lettered_total",
+        "coop_outbox_quarantined_rows",
+        "coop_outbox_unroutable_total",
+        "coop_events_refused_total",
+        "coop_event_retries_total",
+        "coop_dead_letter_queue_messages",
         "grpc_server_handled_total",
         "grpc_server_handling_seconds_bucket",
         'coop_worker_handler_calls_total{outcome="error"}',

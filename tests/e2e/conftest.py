@@ -158,7 +158,9 @@ def _compose_platform(request: pytest.FixtureRequest,
     ip = request.getfixturevalue("docker_ip")
     targets = {name: f"{ip}:{services.port_for(f'{name}-api', DEFAULT_PORTS[name][0])}" for name in service_names}
     grpc_target = targets["membership"]
-    amqp_url = f"amqp://guest:guest@{ip}:{services.port_for('rabbitmq', 5672)}/"
+    # no guest user there: RabbitMQ loads coop broker definitions with an administrator of the env file
+    admin = f"{os.environ.get('RABBITMQ_ADMIN_USER', 'coop-admin')}:{os.environ.get('RABBITMQ_ADMIN_PASSWORD', '')}"
+    amqp_url = f"amqp://{admin}@{ip}:{services.port_for('rabbitmq', 5672)}/"
     for target in targets.values():
         services.wait_until_responsive(check=lambda t=target: check(t, timeout=2), timeout=600, pause=2)
     services.wait_until_responsive(check=lambda: share_paid_consumers(amqp_url) > 0, timeout=300, pause=2)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 
+from coop_platform.amqp import vhost_of
+from coop_platform.broker import rabbitmqctl
 from coop_platform.config import DEFAULT_PORTS
 from coop_platform.devrun import available_services
 from coop_platform.healthcheck import check
@@ -88,6 +90,11 @@ def test_make_run_serves_every_service_then_stops_cleanly_leaving_no_process(sto
         wait_until(serving, timeout=90, interval=0.3, message="every api SERVING and every /metrics up")
         children = _children(proc.pid)
         assert len(children) == 2 * len(services), children
+        # make run gave each service its own broker user (coop broker setup, development mode)
+        vhost = vhost_of(AMQP_URL)
+        wait_until(lambda: set(services) <= set(rabbitmqctl("list_connections", "-p", vhost, "user",
+                                                            "--no-table-headers").split()),
+                   timeout=30, message="every service connected to RabbitMQ as its own user")
         text = log_path.read_text()
         for s in services:
             assert f"gRPC on 127.0.0.1:{ports[s][0]}" in text, f"{s} api must say where it listens"

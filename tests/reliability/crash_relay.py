@@ -16,8 +16,10 @@ from coop_platform.db import make_engine
 from coop_platform.outbox import OutboxRelay
 
 
-def die_before_mark(self, conn, rows, published, failure):  # noqa: ARG001 - same signature as _mark
-    print(f"published {len(published)} of {len(rows)}; dying before mark", flush=True)
+def die_before_mark(self, conn, outcome):  # noqa: ARG001 - same signature as _mark
+    done = len(outcome.sent)
+    print(f"published {done} of {done + len(outcome.quarantined) + len(outcome.failed)}; dying before mark",
+          flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
 
 

@@ -22,7 +22,7 @@ from coop_membership.service_layer import services
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.db import make_session_factory
 from coop_platform.inbox import process_once
-from coop_platform.outbox import OutboxRelay, pending_count
+from coop_platform.outbox import OutboxRelay, pending_count, quarantined_rows
 from coop_platform.tables import outbox_table
 from coop_platform.testing import AMQP_URL, TcpProxy, bound_queue, wait_until
 
@@ -192,5 +192,6 @@ def test_broker_unreachable_mid_stream_delivers_every_committed_event_and_leaves
     for phase, ids in phases.items():
         assert not set(ids) - delivered, f"{len(set(ids) - delivered)} events committed {phase} the cut were lost"
     assert pending_count(engine) == 0
+    assert quarantined_rows(engine) == [], "a broker outage is no row's fault: nothing is quarantined"
     assert _publish_errors() > errors_before, "the relay must count its failed publishes"
     assert not thread.is_alive()

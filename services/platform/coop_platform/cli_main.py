@@ -18,6 +18,8 @@ SERVICE_COMMANDS = {
     "members": "coop_membership.entrypoints.cli",
     "shares": "coop_membership.entrypoints.cli",
     "statements": "coop_billing.entrypoints.cli",
+    # event delivery, for operators: coop broker / dlq / outbox
+    "broker": "coop_platform.events_cli",
 }
 
 

@@ -1,5 +1,6 @@
 """`make run`: every service's api and worker on this machine, SQLite files under var/,
-the machine's RabbitMQ. Ctrl-C stops them all cleanly."""
+the machine's RabbitMQ (each service with its own user, `coop broker setup` in development
+mode). Ctrl-C stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import subprocess
 import sys
 import time
 
-from coop_platform.amqp import broker_reachable
+from coop_platform.amqp import broker_reachable, vhost_of, with_credentials
 from coop_platform.config import DEFAULT_PORTS
 
 
@@ -27,6 +28,24 @@ def available_services() -> list[str]:
             if _has_module(f"coop_{s}.entrypoints.grpc_api") and _has_module(f"coop_{s}.entrypoints.worker")]
 
 
+def broker_urls(amqp_url: str, services: list[str]) -> dict[str, str]:
+    """Each service's own broker URL: `coop broker setup` in development mode (its user, with
+    the permissions it has in production) on the broker of COOP_AMQP_URL. Where rabbitmqctl
+    cannot do that, every service keeps COOP_AMQP_URL, and one line says so."""
+    from subprocess import SubprocessError
+
+    from coop_platform import broker
+
+    known = [s for s in services if s in broker.SUBSCRIPTIONS]
+    try:
+        passwords = broker.setup(vhost_of(amqp_url), known, dev=True)
+    except (OSError, SubprocessError, broker.BrokerAdminError) as exc:
+        print(f"RabbitMQ users not set up ({str(exc).splitlines()[0][:200]}); every service connects as "
+              "COOP_AMQP_URL's user. `coop broker setup --dev` does it where rabbitmqctl works.", file=sys.stderr)
+        return {s: amqp_url for s in services}
+    return {s: with_credentials(amqp_url, s, passwords[s]) if s in passwords else amqp_url for s in services}
+
+
 def main() -> int:
     # `make run` is a development machine: the development signing key is trusted (`coop token`).
     os.environ.setdefault("COOP_DEV_MODE", "1")
@@ -36,13 +55,17 @@ def main() -> int:
               "`rabbitmq-server -detached` (or set COOP_AMQP_URL) and run `make run` again.",
               file=sys.stderr)
         return 1
+    services = available_services()
+    urls = broker_urls(amqp_url, services)
     procs: list[tuple[str, subprocess.Popen]] = []
-    for service in available_services():
+    for service in services:
         grpc_port, api_metrics, worker_metrics = DEFAULT_PORTS[service]
         for role, metrics in (("grpc_api", api_metrics), ("worker", worker_metrics)):
             # Each process gets its own ports explicitly: an exported COOP_GRPC_PORT must not
-            # make every service's api bind the same port.
-            env = {**os.environ, "COOP_GRPC_PORT": str(grpc_port), "COOP_METRICS_PORT": str(metrics)}
+            # make every service's api bind the same port. Each service speaks to the broker
+            # as its own user.
+            env = {**os.environ, "COOP_GRPC_PORT": str(grpc_port), "COOP_METRICS_PORT": str(metrics),
+                   "COOP_AMQP_URL": urls[service]}
             procs.append((f"{service} {role}", subprocess.Popen(
                 [sys.executable, "-m", f"coop_{service}.entrypoints.{role}"], env=env)))
     print("coopgov is starting; Ctrl-C stops everything. Admin CLI: .venv/bin/coop --help", flush=True)

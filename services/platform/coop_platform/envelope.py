@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -185,3 +186,29 @@ def validate_envelope(envelope: Any) -> None:
     missing = [k for k in ("id", "type", "source", "specversion") if not envelope.get(k)]
     if missing:
         raise ValueError(f"event envelope lacks {', '.join(missing)}")
+
+
+def origin_refusal(envelope: Any, source_service: str, event_name: str, origin_exchange: str | None) -> str | None:
+    """Why a received message must not be handled as event `event_name` of `source_service`,
+    or None when it may.
+
+    Each service's broker user may write only to its own exchange "<service>.events", so the
+    exchange a message came through says who sent it; a message must also say so itself
+    (source "/coop/<service>", type "coop.<service>.<event>.v<N>"). Anything else is a forgery,
+    a misrouted message or not one of our envelopes, and goes to the dead-letter queue unread."""
+    try:
+        validate_envelope(envelope)
+    except ValueError as exc:
+        return str(exc)
+    expected_exchange = f"{source_service}.events"
+    if origin_exchange != expected_exchange:
+        return f"arrived through exchange {origin_exchange!r}, not {expected_exchange!r}"
+    if envelope["source"] != f"/coop/{source_service}":
+        return f"source {str(envelope['source'])[:100]!r} is not '/coop/{source_service}'"
+    match = _EVENT_TYPE.match(str(envelope["type"]))
+    if match is None or match["service"] != source_service or match["name"] != event_name:
+        return f"type {str(envelope['type'])[:100]!r} is not coop.{source_service}.{event_name}.v<N>"
+    return None
+
+
+_EVENT_TYPE = re.compile(r"^coop\.(?P<service>[a-z0-9_]+)\.(?P<name>[a-z0-9_.]+)\.v[1-9][0-9]*$")

@@ -47,10 +47,38 @@ INBOX_DUPLICATES = Counter(
     ["consumer"],
 )
 DEAD_LETTERED = Counter(
-    "coop_dead_lettered_total", "Messages given up after the last allowed delivery.", ["queue"]
+    "coop_dead_lettered_total",
+    "Messages a worker put in a dead-letter queue (retries exhausted, or refused).", ["queue"]
 )
 DEAD_LETTER_QUEUE_MESSAGES = Gauge(
     "coop_dead_letter_queue_messages", "Messages waiting in a dead-letter queue.", ["queue"]
+)
+# Event delivery hardening (docs/events.md): quarantine, retries, refusals, unroutable, retention.
+OUTBOX_QUARANTINED = Counter(
+    "coop_outbox_quarantined_total",
+    "Outbox rows set aside because the broker refused them alone while later rows went through.",
+)
+OUTBOX_QUARANTINED_ROWS = Gauge(
+    "coop_outbox_quarantined_rows", "Outbox rows quarantined now (list and release: coop outbox)."
+)
+OUTBOX_UNROUTABLE = Counter(
+    "coop_outbox_unroutable_total",
+    "Outbox rows the broker returned as unroutable (no queue and no alternate exchange); quarantined.",
+    ["exchange"],
+)
+OUTBOX_PURGED = Counter("coop_outbox_purged_total", "Outbox rows deleted after the retention.")
+EVENT_RETRIES = Counter(
+    "coop_event_retries_total", "Failed events parked in a delay queue for a later retry.", ["queue"]
+)
+EVENTS_REFUSED = Counter(
+    "coop_events_refused_total",
+    "Messages dead-lettered unread: their exchange, source or type do not match the handler.",
+    ["queue"],
+)
+UNROUTABLE_QUEUE_MESSAGES = Gauge(
+    "coop_unroutable_queue_messages",
+    "Events kept by the alternate exchange of the service's events exchange (nobody was bound).",
+    ["queue"],
 )
 
 

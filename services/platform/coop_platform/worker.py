@@ -2,11 +2,13 @@
 
 Worker entrypoint modules call ``eventlet.monkey_patch()`` first, then build a
 nameko service class from these pieces:
-- :class:`CoopEventHandler` (``coop_event_handler``): an event handler whose queue
-  is a durable quorum queue with a delivery limit and a dead-letter exchange,
-  that requeues on error, counts the last failure as dead-lettered;
+- :class:`CoopEventHandler` (``coop_event_handler``): an event handler on its own durable
+  quorum queue that refuses (dead-letters unread) a message whose exchange, source or type
+  do not match it, retries a failure after growing delays and dead-letters it after a
+  bounded time (coop_platform.delivery, coop_platform.amqp.HandlerQueues);
 - :class:`HandlerMetrics`: rate, errors and duration of every entrypoint;
-- :class:`OutboxRelayRunner`: the outbox relay and outbox/DLQ gauges in green threads;
+- :class:`OutboxRelayRunner`: the outbox relay, its retention purge, and the outbox,
+  dead-letter and unroutable gauges in green threads;
 - :func:`run_worker`: config, metrics endpoint, graceful stop on SIGTERM/SIGINT.
 """
 
@@ -14,31 +16,43 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
-from kombu import Queue
+from kombu import Connection
 from nameko.events import EventHandler
-from nameko.extensions import DependencyProvider
+from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.runners import ServiceRunner
 
+from coop_platform import delivery
 from coop_platform.amqp import (
     ConfirmingPublisher,
-    consumer_queue_arguments,
+    HandlerQueues,
+    OutgoingMessage,
+    Unroutable,
+    copy_of,
     dead_letter_count,
-    dead_letter_queue,
+    delay_queue_name,
+    queue_depth,
+    unroutable_name,
 )
 from coop_platform.config import Settings
+from coop_platform.envelope import origin_refusal
 from coop_platform.metrics import (
     DEAD_LETTER_QUEUE_MESSAGES,
     DEAD_LETTERED,
+    EVENT_RETRIES,
+    EVENTS_REFUSED,
     HANDLER_CALLS,
     HANDLER_SECONDS,
+    UNROUTABLE_QUEUE_MESSAGES,
     serve_metrics,
 )
-from coop_platform.outbox import OutboxRelay
+from coop_platform.outbox import OutboxRelay, purge_outbox
 
 log = logging.getLogger(__name__)
 
@@ -67,35 +81,137 @@ def make_psycopg2_green() -> None:
     extensions.set_wait_callback(wait_callback)
 
 
+class DeliveryRoutes(SharedExtension):
+    """One confirming publisher per worker process for what its handlers send to their own
+    retry and dead-letter exchanges, and the delivery settings (read once)."""
+
+    def __init__(self) -> None:
+        self._publisher: ConfirmingPublisher | None = None
+        self._lock = threading.Lock()  # green under eventlet: one publish at a time
+        self._settings: delivery.DeliverySettings | None = None
+
+    @property
+    def settings(self) -> delivery.DeliverySettings:
+        if self._settings is None:
+            self._settings = delivery.DeliverySettings.from_env()
+        return self._settings
+
+    def publish(self, message: OutgoingMessage) -> None:
+        """Publish one persistent, mandatory message and wait for its confirm."""
+        with self._lock:
+            try:
+                if self._publisher is None:
+                    self._publisher = ConfirmingPublisher(self.container.config["AMQP_URI"],
+                                                          declare_exchanges=False)
+                self._publisher.publish_many([message])
+                if self._publisher.unroutable:
+                    raise Unroutable(f"no queue is bound to {message.exchange!r} with routing key "
+                                     f"{message.routing_key!r}")
+            except Exception:
+                self._drop()
+                raise
+
+    def _drop(self) -> None:
+        publisher, self._publisher = self._publisher, None
+        if publisher is not None:
+            try:
+                publisher.close()
+            except Exception:  # noqa: BLE001 - already broken
+                log.debug("closing the delivery publisher failed", exc_info=True)
+
+    def stop(self) -> None:
+        with self._lock:
+            self._drop()
+
+    def kill(self) -> None:
+        self._drop()
+
+
 class CoopEventHandler(EventHandler):
-    """Event handler on a dead-lettered quorum queue; failures are retried, then parked."""
+    """Event handler on its own quorum queue. A message that did not come from the handler's
+    source is dead-lettered unread; a failure is retried after growing delays through the
+    service's retry exchange and dead-lettered after COOP_EVENT_RETRY_MAX_SECONDS; a message
+    that keeps killing its consumer is dead-lettered by the broker after `max_deliveries`."""
+
+    delivery_routes = DeliveryRoutes()
 
     def __init__(self, source_service: str, event_type: str, max_deliveries: int = 5, **kwargs: Any) -> None:
-        kwargs.setdefault("requeue_on_error", True)
         super().__init__(source_service, event_type, **kwargs)
         self.max_deliveries = max_deliveries
+        self.queues: HandlerQueues | None = None
 
     def setup(self) -> None:
-        super().setup()
-        name = self.queue.name
-        self.queue = Queue(
-            name, exchange=self.queue.exchange, routing_key=self.event_type, durable=True,
-            queue_arguments=consumer_queue_arguments(name, self.max_deliveries),
-        )
-        # the DLQ must exist before the first message is dead-lettered
-        from kombu import Connection
-
+        super().setup()  # nameko names the queue "evt-<source>-<event>--<service>.<method>"
+        self.queues = HandlerQueues(
+            self.container.service_name, self.queue.name, self.source_service, self.event_type,
+            self.max_deliveries, self.delivery_routes.settings.retry_delays)
         with Connection(self.container.config["AMQP_URI"]) as conn:
-            dead_letter_queue(name)(conn.default_channel).declare()
+            self.queue = self.queues.declare(conn)
+
+    def _origin(self, message: Any) -> tuple[str | None, str | None]:
+        info = message.delivery_info
+        return delivery.origin_of(message.headers, info.get("exchange", ""), info.get("routing_key", ""),
+                                  self.queues.retry_exchange.name)
+
+    def handle_message(self, body: Any, message: Any) -> None:
+        origin_exchange, _ = self._origin(message)
+        refusal = origin_refusal(body, self.source_service, self.event_type, origin_exchange)
+        if refusal is None:
+            super().handle_message(body, message)
+            return
+        EVENTS_REFUSED.labels(queue=self.queue.name).inc()
+        log.error("refused message %s on %s (dead-lettered unread): %s",
+                  message.properties.get("message_id"), self.queue.name, refusal)
+        self._dead_letter_or_requeue(message, f"refused: {refusal}")
 
     def handle_result(self, message: Any, worker_ctx: Any, result: Any = None, exc_info: Any = None):
-        if exc_info is not None:
-            deliveries = int((message.headers or {}).get("x-delivery-count", 0)) + 1
-            if deliveries >= self.max_deliveries:
-                DEAD_LETTERED.labels(queue=self.queue.name).inc()
-                log.error("giving up on event %s after %d deliveries: dead-lettered",
-                          message.properties.get("message_id"), deliveries)
-        return super().handle_result(message, worker_ctx, result, exc_info)
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+            return result, exc_info
+        settings = self.delivery_routes.settings
+        decision = delivery.decide_retry(message.headers, time.time(), settings)
+        error = f"{exc_info[0].__name__}: {exc_info[1]}"
+        origin_exchange, origin_key = self._origin(message)
+        headers = delivery.retry_headers(message.headers, decision, error, origin_exchange or "", origin_key or "")
+        event_id = message.properties.get("message_id")
+        if decision.give_up:
+            log.error("giving up on event %s after %d failed attempts over %.0fs: dead-lettered (%s)",
+                      event_id, decision.attempt, time.time() - decision.first_failed_at, error)
+            self._dead_letter_or_requeue(message, f"retries exhausted after {decision.attempt} attempts",
+                                         headers)
+            return result, exc_info
+        queues = self.queues
+        parked = copy_of(message, queues.retry_exchange.name,
+                         delay_queue_name(queues.name, decision.delay_seconds),
+                         queues.retry_exchange.name, headers)
+        try:
+            self.delivery_routes.publish(parked)
+        except Exception:  # noqa: BLE001 - the broker is in trouble: let it redeliver the original
+            log.warning("could not park event %s for a retry; requeued", event_id, exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return result, exc_info
+        EVENT_RETRIES.labels(queue=queues.name).inc()
+        log.warning("event %s failed (attempt %d, %s); retrying in %gs",
+                    event_id, decision.attempt, error, decision.delay_seconds)
+        self.queue_consumer.ack_message(message)
+        return result, exc_info
+
+    def _dead_letter_or_requeue(self, message: Any, reason: str,
+                                headers: dict[str, Any] | None = None) -> None:
+        queues = self.queues
+        extra = {**(headers or {}), delivery.HEADER_DEAD_LETTER_REASON: reason[:delivery.MAX_ERROR_TEXT],
+                 delivery.HEADER_DEAD_LETTERED_AT: datetime.now(UTC).isoformat()}
+        parked = copy_of(message, queues.dead_letter_exchange.name, queues.dead_letter_queue_name,
+                         queues.retry_exchange.name, extra)
+        try:
+            self.delivery_routes.publish(parked)
+        except Exception:  # noqa: BLE001 - the broker is in trouble: let it redeliver the original
+            log.warning("could not dead-letter %s; requeued", message.properties.get("message_id"),
+                        exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return
+        DEAD_LETTERED.labels(queue=queues.name).inc()
+        self.queue_consumer.ack_message(message)
 
 
 coop_event_handler = CoopEventHandler.decorator
@@ -119,9 +235,9 @@ class HandlerMetrics(DependencyProvider):
 
 
 class OutboxRelayRunner(DependencyProvider):
-    """Runs the outbox relay for the service's database inside the worker process, and keeps
-    the outbox and dead-letter gauges fresh (the dead-letter queues are those of the service's
-    own CoopEventHandlers)."""
+    """Runs the outbox relay for the service's database inside the worker process, purges the
+    outbox after its retention, and keeps the outbox, dead-letter and unroutable gauges fresh
+    (the dead-letter queues are those of the service's own CoopEventHandlers)."""
 
     def __init__(self, engine_factory: Callable[[], Any], settings_factory: Callable[[], Settings]) -> None:
         self.engine_factory = engine_factory
@@ -140,14 +256,14 @@ class OutboxRelayRunner(DependencyProvider):
         )
         self.container.spawn_managed_thread(self.relay.run_forever, identifier="outbox-relay")
         self.container.spawn_managed_thread(self._gauges, identifier="outbox-gauges")
+        self.container.spawn_managed_thread(self._purge, identifier="outbox-purge")
 
     def handler_queues(self) -> list[str]:
         return [e.queue.name for e in self.container.entrypoints if isinstance(e, CoopEventHandler)]
 
     def _gauges(self) -> None:
-        from kombu import Connection
-
         settings = self.settings_factory()
+        unroutable = unroutable_name(self.container.service_name)
         broker: Connection | None = None
         while not self._stopping:
             try:
@@ -156,6 +272,9 @@ class OutboxRelayRunner(DependencyProvider):
                 broker = broker or Connection(settings.amqp_url, connect_timeout=3)
                 for queue in self.handler_queues():
                     DEAD_LETTER_QUEUE_MESSAGES.labels(queue=f"{queue}.dlq").set(dead_letter_count(broker, queue))
+                kept = queue_depth(broker, unroutable)
+                if kept is not None:
+                    UNROUTABLE_QUEUE_MESSAGES.labels(queue=unroutable).set(kept)
             except Exception:  # noqa: BLE001 - gauges are best effort; reconnect next time
                 log.debug("gauge refresh failed", exc_info=True)
                 if broker is not None:
@@ -164,6 +283,22 @@ class OutboxRelayRunner(DependencyProvider):
             eventlet.sleep(2.0)
         if broker is not None:
             broker.release()
+
+    def _purge(self) -> None:
+        """Delete sent (and long-quarantined) outbox rows after COOP_OUTBOX_RETENTION_DAYS, so
+        that an erased member's personal data does not outlive the retention there."""
+        settings = delivery.DeliverySettings.from_env()
+        retention = timedelta(days=settings.outbox_retention_days)
+        while not self._stopping:
+            try:
+                if self.relay and (purged := purge_outbox(self.relay.engine, retention)):
+                    log.info("purged %d outbox rows older than %s", purged, retention)
+            except Exception:  # noqa: BLE001 - try again next round
+                log.warning("outbox purge failed", exc_info=True)
+            slept = 0.0
+            while slept < settings.outbox_purge_interval_seconds and not self._stopping:
+                eventlet.sleep(1.0)
+                slept += 1.0
 
     def stop(self) -> None:
         self._stopping = True

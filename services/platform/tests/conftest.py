@@ -35,3 +35,13 @@ def engine(request, tmp_path):
             eng = make_engine(url, pool_size=4)
             yield eng
             eng.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database_url(request, tmp_path):
+    """The URL of a new, empty database on each backend (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+    else:
+        with postgres_database("coop_empty") as url:
+            yield url

@@ -7,12 +7,10 @@ import subprocess
 import sys
 import time
 
-import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, text
 
 from coop_platform.migrations import alembic_config
-from coop_platform.testing import postgres_database
 
 PROCESSES = 6
 # Every process imports first, then all call upgrade at the same instant: the race between
@@ -34,23 +32,14 @@ def _upgrade_concurrently(service: str, url: str) -> list[subprocess.CompletedPr
     return [subprocess.CompletedProcess(p.args, p.wait(timeout=120), p.communicate()[0]) for p in procs]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def fresh_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'billing.db'}"
-    else:
-        with postgres_database("coop_migrate_race") as url:
-            yield url
-
-
-def test_processes_migrating_one_fresh_database_at_once_all_succeed_and_apply_each_revision_once(fresh_url):
+def test_processes_migrating_one_fresh_database_at_once_all_succeed_and_apply_each_revision_once(empty_database_url):
     # billing has several revisions adding columns: one applied twice fails ("duplicate column")
-    results = _upgrade_concurrently("billing", fresh_url)
+    results = _upgrade_concurrently("billing", empty_database_url)
     assert [r.returncode for r in results] == [0] * PROCESSES, "\n".join(r.stdout[-2000:] for r in results)
-    engine = create_engine(fresh_url)
+    head = ScriptDirectory.from_config(alembic_config("billing", empty_database_url)).get_current_head()
+    engine = create_engine(empty_database_url)
     try:
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [
-                ScriptDirectory.from_config(alembic_config("billing", fresh_url)).get_current_head()]
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all() == [head]
     finally:
         engine.dispose()

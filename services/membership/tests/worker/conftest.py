@@ -41,6 +41,9 @@ if WORKER_RUN:
     _DATA_DIR = Path(tempfile.mkdtemp(prefix="membership-worker-tests-"))
     os.environ["COOP_DATABASE_URL"] = f"sqlite:///{_DATA_DIR / 'membership.db'}"
     os.environ["COOP_METRICS_PORT"] = "0"
+    # failed events are retried after 0.2 s then 0.4 s, and given up within 1.5 s
+    os.environ["COOP_EVENT_RETRY_DELAYS"] = "0.2,0.4"
+    os.environ["COOP_EVENT_RETRY_MAX_SECONDS"] = "1.5"
     os.environ.setdefault("COOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
 
     from kombu import Connection, Queue
@@ -78,9 +81,10 @@ def worker_service():
     name = f"membership_test_{uuid.uuid4().hex[:8]}"
     cls = type("MembershipWorkerUnderTest", (worker_module.MembershipWorker,), {"name": name})
     queue = f"evt-billing-share.paid--{name}.on_share_paid"
-    delete_queues(queue, f"{queue}.dlq")
+    queues = (queue, f"{queue}.dlq", f"{queue}.delay-200ms", f"{queue}.delay-400ms")
+    delete_queues(*queues)
     yield cls, queue
-    delete_queues(queue, f"{queue}.dlq")
+    delete_queues(*queues)
 
 
 @pytest.fixture

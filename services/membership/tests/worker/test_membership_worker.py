@@ -147,13 +147,16 @@ def test_a_poison_event_is_retried_then_parked_in_the_dead_letter_queue_and_coun
     wait_until(lambda: dead_letter_count(AMQP_URL, queue) == 1, timeout=30, message="poison in the DLQ")
     wait_until(lambda: _metric("coop_dead_lettered_total", {"queue": queue}) == dead + 1, timeout=10,
                message="dead-letter counter")
-    assert _metric("coop_worker_handler_calls_total",
-                   {"handler": "on_share_paid", "outcome": "error"}) == failures + 5  # max_deliveries tries
     assert _queue_depth(queue) == 0
     with Connection(AMQP_URL) as conn:
         message = Queue(f"{queue}.dlq")(conn.default_channel).get(no_ack=True)
     assert message is not None and json.loads(message.body)["id"] == poison["id"]
     assert message.properties.get("message_id") == poison["id"]
+    # every failed attempt (retried after growing delays until COOP_EVENT_RETRY_MAX_SECONDS) counted
+    attempts = message.headers["x-coop-attempt"]
+    assert attempts >= 3 and message.headers["x-coop-dead-letter-reason"].startswith("retries exhausted")
+    assert _metric("coop_worker_handler_calls_total",
+                   {"handler": "on_share_paid", "outcome": "error"}) == failures + attempts
     assert _rows("SELECT 1 FROM processed_events WHERE event_id = :e", e=poison["id"]) == []
     # the worker keeps consuming after the poison
     member = old().member

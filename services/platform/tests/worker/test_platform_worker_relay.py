@@ -1,0 +1,52 @@
+"""The worker's outbox side (hardening point 7): the purge runs in the worker; and the broker
+permissions `coop broker setup` gives each service cover what its handlers consume (point 5)."""
+
+import importlib
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from nameko.containers import ServiceContainer
+from sqlalchemy import text
+
+from coop_platform.broker import SUBSCRIPTIONS
+from coop_platform.config import Settings
+from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.migrations import upgrade
+from coop_platform.testing import AMQP_URL, wait_until
+from coop_platform.worker import CoopEventHandler, OutboxRelayRunner
+
+
+def test_the_worker_purges_sent_outbox_rows_past_the_retention(container_factory, tmp_path):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    upgrade("membership", url)
+    engine = make_engine(url)
+    with UnitOfWork(make_session_factory(engine), "membership") as uow:
+        old, recent = uow.emit("member.updated", {"n": 1}), uow.emit("member.updated", {"n": 2})
+        uow.commit()
+    now = datetime.now(UTC)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET published_at = :at, created_at = :at WHERE event_id = :e"),
+                     {"at": now - timedelta(days=30), "e": old})
+        conn.execute(text("UPDATE outbox SET published_at = :at WHERE event_id = :e"), {"at": now, "e": recent})
+    settings = Settings(service_name="membership", database_url=url, amqp_url=AMQP_URL)
+    service = type("PurgingWorker", (), {"name": f"purgetest_{uuid.uuid4().hex[:8]}",
+                                         "relay": OutboxRelayRunner(lambda: engine, lambda: settings)})
+    container_factory(service, {"AMQP_URI": AMQP_URL}).start()
+
+    def left() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT event_id FROM outbox")).scalars())
+
+    wait_until(lambda: old not in left(), timeout=20, message="the sent row past the retention purged")
+    assert left() == {recent}
+    engine.dispose()
+
+
+@pytest.mark.parametrize("service", sorted(SUBSCRIPTIONS))
+def test_each_services_broker_user_may_bind_to_every_source_its_handlers_consume(service):
+    worker = importlib.import_module(f"coop_{service}.entrypoints.worker")
+    (cls,) = [v for v in vars(worker).values() if isinstance(v, type) and getattr(v, "name", None) == service]
+    container = ServiceContainer(cls, {"AMQP_URI": AMQP_URL})
+    sources = {e.source_service for e in container.entrypoints if isinstance(e, CoopEventHandler)}
+    assert sources == set(SUBSCRIPTIONS[service])
