@@ -39,12 +39,14 @@ from typing import Any
 from sqlalchemy import (
     Column,
     DateTime,
+    Engine,
     Index,
     LargeBinary,
     MetaData,
     String,
     Table,
     delete,
+    inspect,
     select,
     tuple_,
     update,
@@ -234,6 +236,15 @@ def retention() -> timedelta:
     if value <= 0:
         raise ValueError("COOP_IDEMPOTENCY_RETENTION_HOURS must be positive")
     return timedelta(hours=value)
+
+
+def purge_expired(engine: Engine, now: datetime | None = None) -> int:
+    """The worker's housekeeping: purge the database's expired keys, if it keeps any (a service
+    without idempotent writes has no key store)."""
+    if not inspect(engine).has_table(_KEYS.name):
+        return 0
+    with Session(engine) as session, session.begin():
+        return purge(session, now)
 
 
 def purge(session: Session, now: datetime | None = None, keep: timedelta | None = None) -> int:

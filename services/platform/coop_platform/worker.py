@@ -28,7 +28,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider, SharedExtension
 from nameko.runners import ServiceRunner
 
-from coop_platform import delivery
+from coop_platform import delivery, idempotency
 from coop_platform.amqp import (
     ConfirmingPublisher,
     HandlerQueues,
@@ -286,13 +286,16 @@ class OutboxRelayRunner(DependencyProvider):
 
     def _purge(self) -> None:
         """Delete sent (and long-quarantined) outbox rows after COOP_OUTBOX_RETENTION_DAYS, so
-        that an erased member's personal data does not outlive the retention there."""
+        that an erased member's personal data does not outlive the retention there, and the
+        idempotency keys past theirs (COOP_IDEMPOTENCY_RETENTION_HOURS)."""
         settings = delivery.DeliverySettings.from_env()
         retention = timedelta(days=settings.outbox_retention_days)
         while not self._stopping:
             try:
                 if self.relay and (purged := purge_outbox(self.relay.engine, retention)):
                     log.info("purged %d outbox rows older than %s", purged, retention)
+                if self.relay and (forgotten := idempotency.purge_expired(self.relay.engine)):
+                    log.info("purged %d idempotency keys past their retention", forgotten)
             except Exception:  # noqa: BLE001 - try again next round
                 log.warning("outbox purge failed", exc_info=True)
             slept = 0.0

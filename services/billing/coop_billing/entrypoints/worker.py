@@ -6,8 +6,6 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN 
 
 from typing import Any  # noqa: E402
 
-from nameko.timer import timer  # noqa: E402
-
 from coop_billing import SERVICE_NAME  # noqa: E402
 from coop_billing.adapters.repository import BillingUnitOfWork  # noqa: E402
 from coop_billing.service_layer import services  # noqa: E402
@@ -32,12 +30,9 @@ QUEUES = [
 ]
 
 
-PURGE_SECONDS = 3600  # how often expired idempotency keys are purged
-
-
 class BillingWorker:
     """Keeps the member projection (standing, names until erasure), bills the share on admission,
-    purges expired idempotency keys, relays the outbox."""
+    relays the outbox (and, like every worker, purges expired outbox rows and idempotency keys)."""
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
@@ -59,11 +54,6 @@ class BillingWorker:
     @coop_event_handler("membership", "share.paid", max_deliveries=5)
     def on_share_paid(self, envelope: dict[str, Any]) -> None:
         process_once(uow_factory, "billing.on_share_paid", envelope, services.apply_membership_share_paid)
-
-    @timer(interval=PURGE_SECONDS)
-    def purge_idempotency_keys(self) -> None:
-        """Forget the request_ids older than COOP_IDEMPOTENCY_RETENTION_HOURS (default 7 days)."""
-        services.purge_idempotency_keys(uow_factory)
 
     @coop_event_handler("membership", "member.erased", max_deliveries=5)
     def on_member_erased(self, envelope: dict[str, Any]) -> None:

@@ -110,23 +110,3 @@ def test_member_erased_from_the_bus_takes_the_names_out_of_the_projection(runnin
                                 m=member_id))
     row = _query("SELECT member_number, given_name, family_name FROM members WHERE member_id = :m", m=member_id)
     assert tuple(row[0]) == ("M000123", "", "")
-
-
-def test_the_worker_purges_request_ids_past_their_retention(running_worker):
-    from datetime import UTC, datetime
-
-    from nameko.testing.services import entrypoint_hook
-
-    from coop_billing.entrypoints import worker
-
-    old, fresh = str(uuid.uuid4()), str(uuid.uuid4())
-    with worker.engine().begin() as conn:
-        for request_id, created in ((old, datetime(2000, 1, 1, tzinfo=UTC)), (fresh, datetime.now(UTC))):
-            conn.execute(text("INSERT INTO idempotency_keys (tenant, caller, method, request_id, fingerprint, "
-                              "response, created_at) VALUES ('coop', 'teller', 'RecordPayment', :r, 'f', 'x', :c)"),
-                         {"r": request_id, "c": created})
-    with entrypoint_hook(running_worker, "purge_idempotency_keys") as purge:
-        purge()
-    kept = {r[0] for r in _query("SELECT request_id FROM idempotency_keys WHERE request_id IN (:a, :b)",
-                                 a=old, b=fresh)}
-    assert kept == {fresh}

@@ -17,7 +17,7 @@ from coop_platform.testing import AMQP_URL, wait_until
 from coop_platform.worker import CoopEventHandler, OutboxRelayRunner
 
 
-def test_the_worker_purges_sent_outbox_rows_past_the_retention(container_factory, tmp_path):
+def test_the_worker_purges_sent_outbox_rows_and_idempotency_keys_past_their_retention(container_factory, tmp_path):
     url = f"sqlite:///{tmp_path / 'outbox.db'}"
     upgrade("membership", url)
     engine = make_engine(url)
@@ -29,6 +29,10 @@ def test_the_worker_purges_sent_outbox_rows_past_the_retention(container_factory
         conn.execute(text("UPDATE outbox SET published_at = :at, created_at = :at WHERE event_id = :e"),
                      {"at": now - timedelta(days=30), "e": old})
         conn.execute(text("UPDATE outbox SET published_at = :at WHERE event_id = :e"), {"at": now, "e": recent})
+        for request_id, created in (("old-key", now - timedelta(days=30)), ("fresh-key", now)):
+            conn.execute(text("INSERT INTO idempotency_keys (tenant, caller, method, request_id, fingerprint, "
+                              "response, created_at) VALUES ('coop', 'portal', 'RegisterMember', :r, 'f', 'x', :c)"),
+                         {"r": request_id, "c": created})
     settings = Settings(service_name="membership", database_url=url, amqp_url=AMQP_URL)
     service = type("PurgingWorker", (), {"name": f"purgetest_{uuid.uuid4().hex[:8]}",
                                          "relay": OutboxRelayRunner(lambda: engine, lambda: settings)})
@@ -38,8 +42,13 @@ def test_the_worker_purges_sent_outbox_rows_past_the_retention(container_factory
         with engine.connect() as conn:
             return set(conn.execute(text("SELECT event_id FROM outbox")).scalars())
 
+    def keys() -> set[str]:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT request_id FROM idempotency_keys")).scalars())
+
     wait_until(lambda: old not in left(), timeout=20, message="the sent row past the retention purged")
     assert left() == {recent}
+    wait_until(lambda: keys() == {"fresh-key"}, timeout=20, message="the key past its retention purged")
     engine.dispose()
 
 
