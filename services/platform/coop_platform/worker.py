@@ -58,7 +58,11 @@ log = logging.getLogger(__name__)
 
 
 def make_psycopg2_green() -> None:
-    """Let psycopg2 yield to other green threads while it waits on the server (DESIGN D2)."""
+    """Let psycopg2 yield to other green threads while it waits on the server (DESIGN D2).
+
+    libpq applies `connect_timeout` only to the connections it waits for itself: with a wait
+    callback, connecting to a host that never answers waited for ever. The callback keeps that
+    deadline itself while a connection is being set up."""
     try:
         import psycopg2
         from psycopg2 import extensions
@@ -66,15 +70,26 @@ def make_psycopg2_green() -> None:
         return
     from eventlet.hubs import trampoline
 
+    established = (extensions.STATUS_READY, extensions.STATUS_BEGIN, extensions.STATUS_PREPARED)
+
     def wait_callback(conn: Any, timeout: float | None = None) -> None:
+        deadline = None
+        if conn.status not in established:
+            seconds = float(extensions.parse_dsn(conn.dsn).get("connect_timeout") or 0)
+            deadline = time.monotonic() + seconds if seconds > 0 else None
         while True:
             state = conn.poll()
             if state == extensions.POLL_OK:
                 return
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if remaining is not None and remaining <= 0:
+                conn.close()
+                raise psycopg2.OperationalError("timeout expired while connecting (connect_timeout)")
+            expired = psycopg2.OperationalError("timeout expired while connecting (connect_timeout)")
             if state == extensions.POLL_READ:
-                trampoline(conn.fileno(), read=True)
+                trampoline(conn.fileno(), read=True, timeout=remaining, timeout_exc=expired)
             elif state == extensions.POLL_WRITE:
-                trampoline(conn.fileno(), write=True)
+                trampoline(conn.fileno(), write=True, timeout=remaining, timeout_exc=expired)
             else:
                 raise psycopg2.OperationalError(f"bad poll state {state}")
 
