@@ -149,6 +149,14 @@ def elections_platform(request: pytest.FixtureRequest,
                                        extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS)})
 
 
+@pytest.fixture(scope="module")
+def all_services_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Membership, billing and elections (api and worker each) as `make run` starts them, on a
+    broker vhost of their own."""
+    with scratch_vhost("coop-e2e") as amqp_url:
+        yield from _local_platform(tmp_path_factory, ("membership", "billing", "elections"), amqp_url=amqp_url)
+
+
 def _compose_platform(request: pytest.FixtureRequest,
                       service_names: tuple[str, ...] = ("membership",)) -> Iterator[Platform]:
     if not docker_engine_available():
