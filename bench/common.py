@@ -121,8 +121,15 @@ def bench_broker(requested: str | None) -> Iterator[tuple[str, str]]:
         yield requested, "given with --amqp-url"
         return
     with scratch_vhost(BENCH_VHOST) as url:
-        yield url, (f"vhost {urlparse(url).path[1:]}, new for this benchmark" if url != AMQP_URL
-                    else "vhost / (rabbitmqctl unavailable)")
+        if url == AMQP_URL:
+            yield url, "vhost / (rabbitmqctl unavailable)"
+            return
+        vhost = urlparse(url).path[1:]
+        # as `make run` and every deployment have it: alternate exchanges, retention policies
+        from coop_platform import broker
+
+        broker.setup(vhost, broker.DEFAULT_SERVICES, dev=True)
+        yield url, f"vhost {vhost}, new for this benchmark, with the platform's broker set-up"
 
 
 def psycopg_dsn(sqlalchemy_url: str) -> str:

@@ -200,6 +200,11 @@ def bad_tokens() -> dict[str, list[tuple[str, str]]]:
         "no-issued-at": dev(omit=("iat",)),
         "no-expiry": dev(omit=("exp",)),
         "lifetime-over-maximum": dev(ttl_seconds=30 * 24 * 3600),
+        "not-valid-yet": dev(extra_claims={"nbf": now + 3600}),
+        "issued-in-the-future": dev(now=now + 3600),
+        "audience-not-text": dev(extra_claims={"aud": {"coop-membership": True}}),
+        "expiry-not-a-number": dev(extra_claims={"exp": "tomorrow"}),
+        "not-three-parts": md(issue_token("admin-1", ["admin"]) + ".extra"),
     }
 
 

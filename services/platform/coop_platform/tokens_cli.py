@@ -95,8 +95,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tenant", action="append", required=True, help="a tenant this issuer speaks for (repeatable)")
     p.add_argument("--name", required=True, help="file name stem, e.g. partner-a")
     p.add_argument("--out", default=".", help="folder for the two files")
-    p.add_argument("--kind", choices=("ed25519", "ec", "rsa"), default="ed25519",
-                   help="ed25519 (default), ec (P-256, ES256) or rsa (3072 bits, RS256)")
+    p.add_argument("--kind", choices=("rsa", "ec", "ed25519"), default="rsa",
+                   help="rsa (3072 bits, RS256; the default: the quickest for the services to verify, "
+                        "what identity providers use), ec (P-256, ES256) or ed25519 (EdDSA)")
     p.add_argument("--kid", help="key id (default: <name>-1)")
     p.add_argument("--force", action="store_true", help="replace existing files")
     p.set_defaults(func=_keys_new)
