@@ -224,7 +224,8 @@ def _issue(opts, target: str, plan_file: Path, log_dir: Path, api_pid: int, work
     procs = max(1, opts.billing_client_procs)
     threads = [opts.billing_clients // procs + (1 if i < opts.billing_clients % procs else 0) for i in range(procs)]
     quota = [opts.invoices // procs + (1 if i < opts.invoices % procs else 0) for i in range(procs)]
-    start_at = time.time() + 3.0
+    # every process signs its members' tokens first (RS256: about 0.3 ms each), outside the window
+    start_at = time.time() + 3.0 + opts.members / 3_000
     argv = lambda i: [  # noqa: E731
         "-m", "bench.billing_bench", "issuers", "--target", target, "--plan", str(plan_file),
         "--threads", str(threads[i]), "--quota", str(quota[i]), "--warmup", str(opts.invoice_warmup),
@@ -275,7 +276,9 @@ def _issuers_main(args: argparse.Namespace) -> int:
 
     plan = json.loads(Path(args.plan).read_text())
     members, weights, clients = plan["members"], plan["weights"], plan["clients"]
-    tokens: dict[str, list[tuple[str, str]]] = {}
+    # a member's portal token, made before the start: signing is the identity provider's work
+    tokens = {member: [("authorization", "Bearer " + issue_token(member, ["member"], ttl_seconds=3 * 3600))]
+              for member, _activity in members}
     t_measure = args.start_at + args.warmup
     t_end = t_measure + args.duration
     names = ("invoice", "create", "add_lines", "issue")
@@ -287,11 +290,7 @@ def _issuers_main(args: argparse.Namespace) -> int:
     ready = threading.Barrier(args.threads + 1)
 
     def token(member_id: str) -> list[tuple[str, str]]:
-        md = tokens.get(member_id)
-        if md is None:
-            md = tokens[member_id] = [("authorization", "Bearer " + issue_token(
-                member_id, ["member"], ttl_seconds=3 * 3600))]
-        return md
+        return tokens[member_id]
 
     def line(rnd: random.Random, n: int) -> pb.InvoiceLine:
         return pb.InvoiceLine(description=f"Prestation {n}", quantity=rnd.choice(("1", "2", "1.5", "8", "0.5")),

@@ -143,7 +143,8 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
         path.write_text("".join(f"{voter_id(i)}\t{1 if every and i % every == 0 else 0}\n"
                                 for i in range(p, opts.voters, procs)))
         files.append(path)
-    start_at = time.time() + 3.0 + opts.voters / 40_000  # every process makes its tokens, connects
+    # every process makes its voters' tokens (RS256: about 0.3 ms each, both processes at once), connects
+    start_at = time.time() + 3.0 + opts.voters / 3_000
     argv = lambda i: ["-m", "bench.elections_bench", "voters", "--target", target, "--election", election_id,  # noqa: E731
                       "--voters", str(files[i]), "--threads", str(opts.voter_threads),
                       "--start-at", str(start_at), "--seed", str(i + 1)]
