@@ -129,10 +129,28 @@ def genesis_hash(election_id: str) -> str:
 
 def entry_hash(tracker: str, weight: int | None, content: Mapping[str, Any], prev_hash: str) -> str:
     """Hash of one entry over its canonical form; a format 2 entry has no weight (``None``)."""
-    entry = {"content": content, "prev": prev_hash, "tracker": tracker}
-    if weight is not None:
-        entry["weight"] = weight
-    return sha256_hex(canonical_json(entry))
+    return entry_hash_of_key(tracker, weight, canonical_json(content), prev_hash)
+
+
+def entry_hash_of_key(tracker: str, weight: int | None, content_key: bytes, prev_hash: str) -> str:
+    """entry_hash from the content's canonical bytes: the canonical form of
+    {"content", "prev", "tracker", ["weight"]} is those bytes between the other members, keys being
+    sorted, so a box's contents are each serialised once (a close or a verifier run hashes,
+    classifies and checks every ballot). A test holds this equal to canonical_json of the dict."""
+    tail = (b',"prev":' + _json_text(prev_hash) + b',"tracker":' + _json_text(tracker)
+            + (b',"weight":' + (str(weight).encode() if type(weight) is int else canonical_json(weight))
+               if weight is not None else b"") + b"}")
+    return sha256_hex(b'{"content":' + content_key + tail)
+
+
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9-]*")
+
+
+def _json_text(value: Any) -> bytes:
+    """canonical_json of a hash or a tracker, without json.dumps where nothing needs escaping."""
+    if type(value) is str and _PLAIN_TEXT.fullmatch(value):
+        return b'"' + value.encode() + b'"'
+    return canonical_json(value)
 
 
 def receipt_hash(election_id: str, tracker: str, weight: int | None, content: Mapping[str, Any]) -> str:
@@ -207,11 +225,15 @@ def _content_key(content: Any) -> bytes:
         raise InvalidArgument("ballot content is not canonical JSON data") from exc
 
 
-def weight_classes(items: Iterable[tuple[Mapping[str, Any], int]]) -> tuple[WeightClass, ...]:
-    """``(content, weight)`` ballots aggregated per identical content, sorted by canonical content."""
+def weight_classes(items: Iterable[tuple[Mapping[str, Any], int]],
+                   keys: Iterable[bytes] | None = None) -> tuple[WeightClass, ...]:
+    """``(content, weight)`` ballots aggregated per identical content, sorted by canonical content;
+    `keys`, when given, are the contents' canonical bytes, in the same order."""
     classes: dict[bytes, list[Any]] = {}
+    keys = iter(keys) if keys is not None else None
     for content, weight in items:
-        found = classes.setdefault(_content_key(content), [content, 0, 0])
+        key = next(keys) if keys is not None else _content_key(content)
+        found = classes.setdefault(key, [content, 0, 0])
         found[1] += 1
         found[2] += weight
     return tuple(WeightClass(c, n, w) for _, (c, n, w) in sorted(classes.items()))
@@ -224,13 +246,17 @@ def classes_head(entries_head: str, classes: Iterable[WeightClass]) -> str:
 
 
 def build_chain(
-    election_id: str, items: Iterable[tuple[str, int | None, Mapping[str, Any]]]
+    election_id: str, items: Iterable[tuple[str, int | None, Mapping[str, Any]]],
+    keys: Iterable[bytes] | None = None,
 ) -> tuple[tuple[BoxEntry, ...], str]:
-    """Chain ``(tracker, weight, content)`` items in the given order; return entries and head."""
+    """Chain ``(tracker, weight, content)`` items in the given order; return entries and head.
+    `keys`, when given, are the contents' canonical bytes, in the same order."""
     prev = genesis_hash(election_id)
     entries: list[BoxEntry] = []
+    keys = iter(keys) if keys is not None else None
     for tracker, weight, content in items:
-        h = entry_hash(tracker, weight, content, prev)
+        key = next(keys) if keys is not None else _content_key(content)
+        h = entry_hash_of_key(tracker, weight, key, prev)
         entries.append(BoxEntry(tracker, weight, content, prev, h))
         prev = h
     return tuple(entries), prev
@@ -290,16 +316,17 @@ def publish_box(election_id: str, items: Iterable[tuple[str, int, Mapping[str, A
     entries sorted by tracker (random, so the order says nothing about when or by whom) and
     chained in that order, without weights; the weights only in the classes."""
     items = sorted(items, key=lambda item: item[0])
-    entries, last = build_chain(election_id, ((tracker, None, content) for tracker, _, content in items))
-    classes = weight_classes((content, weight) for _, weight, content in items)
+    keys = [_content_key(content) for _, _, content in items]
+    entries, last = build_chain(election_id, ((tracker, None, content) for tracker, _, content in items), keys)
+    classes = weight_classes(((content, weight) for _, weight, content in items), keys)
     return PublishedBox(election_id, entries, classes_head(last, classes), superseded_count, classes)
 
 
-def _verify_classes(box: PublishedBox, classes: tuple[WeightClass, ...]) -> None:
-    """Format 2: the classes are sorted, well formed and hold exactly the entries' ballots."""
+def _verify_classes(box: PublishedBox, classes: tuple[WeightClass, ...], entry_keys: list[bytes]) -> None:
+    """Format 2: the classes are sorted, well formed and hold exactly the entries' ballots
+    (`entry_keys`: the entries' contents' canonical bytes)."""
     per_content: dict[bytes, int] = {}
-    for e in box.entries:
-        key = _content_key(e.content)
+    for key in entry_keys:
         per_content[key] = per_content.get(key, 0) + 1
     last = b""
     for i, c in enumerate(classes):
@@ -333,6 +360,7 @@ def verify_box(box: PublishedBox) -> None:
     classes = box.weight_classes
     prev = genesis_hash(box.election_id)
     last_tracker = ""
+    keys: list[bytes] = []
     for i, e in enumerate(box.entries):
         try:
             tracker = normalise_tracker(e.tracker)
@@ -350,7 +378,8 @@ def verify_box(box: PublishedBox) -> None:
         if e.prev_hash != prev:
             raise ChainBroken(f"entry {i}: previous hash does not match the chain", i)
         try:
-            recomputed = entry_hash(e.tracker, e.weight, e.content, e.prev_hash)
+            keys.append(canonical_json(e.content))
+            recomputed = entry_hash_of_key(e.tracker, e.weight, keys[-1], e.prev_hash)
         except (TypeError, ValueError) as exc:
             raise ChainBroken(f"entry {i}: content is not canonical JSON data", i) from exc
         if recomputed != e.entry_hash:
@@ -358,7 +387,7 @@ def verify_box(box: PublishedBox) -> None:
         prev = e.entry_hash
     if classes is not None:
         try:
-            _verify_classes(box, classes)
+            _verify_classes(box, classes, keys)
             prev = classes_head(prev, classes)
         except InvalidArgument as exc:
             raise ChainBroken(str(exc)) from exc
@@ -371,16 +400,26 @@ def counted_ballots(box: PublishedBox, definition: ElectionDefinition) -> list[C
     """What a recount counts, every ballot re-validated: format 1 one ballot per entry, format 2
     one per weight class (identical contents with their summed weight, which every method counts
     alike)."""
+    if box.weight_classes is not None:
+        # the classes hold exactly the entries' contents (verify_box), so validating each class
+        # validates every entry of it; the entry found is named
+        ballots = []
+        for c in box.weight_classes:
+            try:
+                ballots.append(CastBallot(validate_ballot(definition, c.content), c.weight))
+            except InvalidArgument as exc:
+                key = canonical_json(c.content)
+                found = next(((i, e) for i, e in enumerate(box.entries) if canonical_json(e.content) == key), None)
+                where = f"published entry {found[0]} ({found[1].tracker})" if found else "a weight class"
+                raise InvalidArgument(f"{where}: {exc}") from exc
+        return ballots
     ballots = []
     for i, e in enumerate(box.entries):
         try:
             ballots.append(CastBallot(validate_ballot(definition, e.content), e.weight or 0))
         except InvalidArgument as exc:
             raise InvalidArgument(f"published entry {i} ({e.tracker}): {exc}") from exc
-    if box.weight_classes is None:
-        return ballots
-    # the classes hold exactly the entries' contents (verify_box), so they validate alike
-    return [CastBallot(validate_ballot(definition, c.content), c.weight) for c in box.weight_classes]
+    return ballots
 
 
 def counted_weight(box: PublishedBox) -> int:
@@ -424,6 +463,12 @@ def recount(box: PublishedBox, definition: ElectionDefinition) -> ElectionResult
             f"box is for election {box.election_id!r}, definition for {definition.id!r}"
         )
     verify_box(box)
+    return count_box(box, definition)
+
+
+def count_box(box: PublishedBox, definition: ElectionDefinition) -> ElectionResult:
+    """The results of a box whose chain is known to hold (verify_box passed, or publish_box just
+    built it): the counting half of recount, the same code for the close and the verifier."""
     result = count_election(definition, counted_ballots(box, definition))
     return dataclasses.replace(result, ballots=len(box.entries))
 

@@ -18,11 +18,11 @@ from typing import Any
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.repository import ElectionsUnitOfWork, StoredElection
 from coop_elections.domain.ballot_box import (
+    count_box,
     new_tracker,
     normalise_tracker,
     publish_box,
     receipt_hash,
-    recount,
     revote_code_from_key,
     tracker_from_key,
 )
@@ -843,7 +843,7 @@ def close_election(uow_factory: UowFactory, tenant: str, election_id: str, now: 
                           superseded)
         head = box.head_hash
         lightest, heaviest = uow.elections.roll_weight_range(e.election_id)
-        result = recount(box, definition_)  # the very code the verifier runs
+        result = count_box(box, definition_)  # the very counting code the verifier runs
         mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
                     for q in e.spec.questions if q.mandate_years}
         results = {

@@ -8,6 +8,8 @@ import random
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from coop_elections.domain.ballot_box import (
     BallotBox,
@@ -15,6 +17,7 @@ from coop_elections.domain.ballot_box import (
     build_chain,
     classes_head,
     entry_hash,
+    entry_hash_of_key,
     find_tracker,
     genesis_hash,
     new_tracker,
@@ -284,3 +287,23 @@ def test_voter_finds_their_ballot_by_tracker() -> None:
         assert found.content == {"budget": "yes" if i % 2 else "no"}
     with pytest.raises(NotFound):
         find_tracker(published, "ZZZZ-ZZZZ-ZZZZ")
+
+
+_json_leaf = st.one_of(st.integers(-(2**53), 2**53), st.text(max_size=12), st.booleans(), st.none())
+_contents = st.dictionaries(st.text(max_size=8), st.recursive(
+    _json_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12), max_size=5)
+
+
+@given(content=_contents, weight=st.one_of(st.none(), st.integers(1, 10**6)),
+       tracker=st.one_of(st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ234567-", min_size=1, max_size=14),
+                         st.text(max_size=14)),
+       prev=st.one_of(st.text(alphabet="0123456789abcdef", min_size=64, max_size=64), st.text(max_size=8)))
+def test_an_entry_hash_composed_from_its_contents_canonical_bytes_equals_the_hash_of_the_whole_entry(
+        content, weight, tracker, prev):
+    """The close and the verifier serialise each ballot once and compose the entry's canonical
+    form around it; the published hashes must stay those of the whole entry's canonical JSON."""
+    entry = {"content": content, "prev": prev, "tracker": tracker}
+    if weight is not None:
+        entry["weight"] = weight
+    assert entry_hash_of_key(tracker, weight, canonical_json(content), prev) == sha256_hex(canonical_json(entry))
