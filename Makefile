@@ -34,7 +34,7 @@ gen/.stamp: $(PROTOS)
 proto: gen/.stamp
 
 run: venv proto
-	$(PY) -m coop_platform.devrun
+	$(PY) -m coop_cli.devrun
 
 migrate: venv proto
 	$(VENV)/bin/coop migrate

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 # Tests run in development mode: the services they start trust the development signing key of the
-# tests' tokens (coop_platform.testing.bearer). Tests of the production rules turn it off.
+# tests' tokens (coop_testkit.bearer). Tests of the production rules turn it off.
 os.environ.setdefault("COOP_DEV_MODE", "1")
 
 

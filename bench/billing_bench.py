@@ -58,7 +58,7 @@ from bench.common import (
     summarize_ms,
     wait_outbox_drained,
 )
-from coop_platform.testing import (
+from coop_testkit import (
     ServiceProcess,
     delete_queues_matching,
     free_port,
@@ -551,7 +551,7 @@ def _stream_main(args: argparse.Namespace) -> int:
 
     from coop.billing.v1 import billing_pb2 as pb
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     channel = grpc.insecure_channel(args.target)
@@ -585,7 +585,7 @@ def _statements_main(args: argparse.Namespace) -> int:
 
     from coop.billing.v1 import billing_pb2 as pb
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     ids = Path(args.ids).read_text().split()[args.part::args.parts]
@@ -695,7 +695,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
 
     from coop.billing.v1 import billing_pb2 as pb
     from coop.billing.v1 import billing_pb2_grpc as pb_grpc
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     today = date.today()

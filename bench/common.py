@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from coop_platform.testing import (
+from coop_testkit import (
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,

@@ -40,7 +40,7 @@ from bench.common import (
     service_env,
     summarize_ms,
 )
-from coop_platform.testing import (
+from coop_testkit import (
     REPO_ROOT,
     ServiceProcess,
     delete_queues_matching,
@@ -183,7 +183,7 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
 
     from coop.elections.v1 import elections_pb2 as pb
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     result: dict = {"voters": opts.voters, "candidates": len(CANDIDATES), "seats": SEATS, "method": "stv"}
@@ -304,7 +304,7 @@ def _voters_main(args: argparse.Namespace) -> int:
 
     from coop.elections.v1 import elections_pb2 as pb
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     rows = [line.split("\t") for line in Path(args.voters).read_text().splitlines() if line]
     mine = [rows[n::args.threads] for n in range(args.threads)]

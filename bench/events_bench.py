@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bench.common import PY, Check, CpuMeter, membership_processes, psycopg_dsn, summarize_ms
-from coop_platform.testing import REPO_ROOT, postgres_database
+from coop_testkit import REPO_ROOT, postgres_database
 
 
 def _epoch(iso: str) -> float:

@@ -20,7 +20,7 @@ from bench.common import (
 from bench.data import write_members_csv
 from bench.import_bench import run_cli_import
 from coop_platform.auth import issue_token
-from coop_platform.testing import (
+from coop_testkit import (
     ServiceProcess,
     free_port,
     postgres_database,

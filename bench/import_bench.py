@@ -11,12 +11,12 @@ from pathlib import Path
 
 from bench.common import Check, membership_processes, psycopg_dsn, wait_outbox_drained
 from bench.data import write_members_csv
-from coop_platform.testing import REPO_ROOT, postgres_database
+from coop_testkit import REPO_ROOT, postgres_database
 
 
 def coop_command() -> list[str]:
     script = Path(sys.executable).parent / "coop"
-    return [str(script)] if script.exists() else [sys.executable, "-m", "coop_platform.cli_main"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "coop_cli.main"]
 
 
 def run_cli_import(target: str, csv_file: Path, log_path: Path) -> dict:

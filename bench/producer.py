@@ -17,7 +17,8 @@ import uuid
 
 from coop.membership.v1 import events_pb2
 from coop.membership.v1 import membership_pb2 as pb
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import make_engine, make_session_factory
+from coop_platform.unit_of_work import UnitOfWork
 
 
 def payloads(count: int = 64) -> list[events_pb2.MemberUpdated]:

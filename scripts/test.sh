@@ -5,14 +5,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin
 # Development mode: the services under test trust the development signing key of the tests'
-# tokens (coop_platform.testing.bearer); tests of the production rules turn it off themselves.
+# tokens (coop_testkit.bearer); tests of the production rules turn it off themselves.
 export COOP_DEV_MODE=1
 bash scripts/ensure_services.sh
 bash scripts/ensure_tools.sh
 # Tests talk to RabbitMQ on a vhost of their own: their events (and the poison messages of the
 # dead-letter tests) must never land in the durable queues a `make run` keeps on "/".
 if [ -z "${COOP_TEST_AMQP_URL:-}" ]; then
-  if url=$($PY/python -c "from coop_platform.testing import TEST_VHOST, ensure_vhost; print(ensure_vhost(TEST_VHOST))"); then
+  if url=$($PY/python -c "from coop_testkit import TEST_VHOST, ensure_vhost; print(ensure_vhost(TEST_VHOST))"); then
     export COOP_TEST_AMQP_URL="$url"
   else
     echo "warning: could not create the RabbitMQ vhost for tests; they share \"/\" with make run" >&2

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from coop_platform.testing import AMQP_URL, TEST_VHOST
+from coop_testkit import AMQP_URL, TEST_VHOST
 
 
 def test_make_test_talks_to_rabbitmq_on_a_vhost_of_its_own_and_so_does_every_process_it_starts():

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coop_cli.events import main as coop_events
 from coop_platform import broker
-from coop_platform.events_cli import main as coop_events
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "rabbitmq" / "conf.d" / "20-coop-definitions.conf"

@@ -8,7 +8,7 @@ parametrized:
   is skipped, and only this one.
 - ``local``: the processes `make run` starts, on this machine's RabbitMQ with SQLite files in
   a temporary COOP_DATA_DIR. The membership api and worker are started as ServiceProcess
-  exactly as coop_platform.devrun starts them (same modules, same COOP_* variables) but on
+  exactly as coop_cli.devrun starts them (same modules, same COOP_* variables) but on
   free ports instead of devrun's fixed 50051/9101/9201: those would clash with a developer's
   running `make run` or another test session on the same machine. devrun itself (start,
   Ctrl-C, no orphans, RabbitMQ down) is covered in test_make_run.py.
@@ -38,9 +38,9 @@ import grpc
 import pytest
 from kombu import Connection, Queue
 
-from coop_platform.config import DEFAULT_PORTS
 from coop_platform.healthcheck import check
-from coop_platform.testing import (
+from coop_platform.registry import services as installed_services
+from coop_testkit import (
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
@@ -164,7 +164,7 @@ def _compose_platform(request: pytest.FixtureRequest,
                     "needs one; the same tests run against local processes (the [local] variant)")
     services = request.getfixturevalue("docker_services")
     ip = request.getfixturevalue("docker_ip")
-    targets = {name: f"{ip}:{services.port_for(f'{name}-api', DEFAULT_PORTS[name][0])}" for name in service_names}
+    targets = {name: f"{ip}:{services.port_for(f'{name}-api', installed_services()[name].grpc_port)}" for name in service_names}
     grpc_target = targets["membership"]
     # no guest user there: RabbitMQ loads coop broker definitions with an administrator of the env file
     admin = f"{os.environ.get('RABBITMQ_ADMIN_USER', 'coop-admin')}:{os.environ.get('RABBITMQ_ADMIN_PASSWORD', '')}"

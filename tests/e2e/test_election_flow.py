@@ -36,7 +36,7 @@ from coop.elections.v1 import elections_pb2 as epb
 from coop.elections.v1 import elections_pb2_grpc as egrpc
 from coop.membership.v1 import membership_pb2 as mpb
 from coop.membership.v1 import membership_pb2_grpc as mgrpc
-from coop_platform.testing import REPO_ROOT, bearer, wait_until
+from coop_testkit import REPO_ROOT, bearer, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
 

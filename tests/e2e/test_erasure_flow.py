@@ -22,7 +22,7 @@ from coop.membership.v1 import membership_pb2_grpc as mgrpc
 from coop_platform.channels import open_channel
 from coop_platform.db import make_engine
 from coop_platform.outbox import purge_outbox
-from coop_platform.testing import bearer, wait_until
+from coop_testkit import bearer, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
 SERVICES = ("membership", "billing", "elections")

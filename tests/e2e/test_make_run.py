@@ -1,4 +1,4 @@
-"""`make run` (= `python -m coop_platform.devrun`) as a user meets it (issue 2 section 4): it
+"""`make run` (= `python -m coop_cli.devrun`) as a user meets it (issue 2 section 4): it
 starts every service's api and worker, stops them all cleanly on Ctrl-C or SIGTERM leaving no
 process behind, and refuses to start with one clear line when RabbitMQ is unreachable."""
 
@@ -14,23 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from coop_cli.devrun import available_services
 from coop_platform.amqp import vhost_of
 from coop_platform.broker import rabbitmqctl
-from coop_platform.config import DEFAULT_PORTS
-from coop_platform.devrun import available_services
 from coop_platform.healthcheck import check
-from coop_platform.testing import AMQP_URL, REPO_ROOT, free_port, wait_until
+from coop_testkit import AMQP_URL, REPO_ROOT, free_port, wait_until
 
-# devrun exactly as `make run` runs it, except that its port table (DEFAULT_PORTS, read by
-# devrun for every process it starts) points at free ports so the test cannot clash with a
-# developer's running `make run` or a parallel test session.
-DEVRUN_ON_FREE_PORTS = """
-import json, os, sys
-from coop_platform.config import DEFAULT_PORTS
-DEFAULT_PORTS.update({k: tuple(v) for k, v in json.loads(os.environ["COOP_E2E_PORTS"]).items()})
-from coop_platform.devrun import main
-sys.exit(main())
-"""
+# devrun exactly as `make run` runs it, except that COOP_DEVRUN_PORTS moves its ports to free
+# ones so the test cannot clash with a developer's running `make run` or a parallel test session.
+DEVRUN_ON_FREE_PORTS = "import sys; from coop_cli.devrun import main; sys.exit(main())"
 
 
 def _children(pid: int) -> dict[int, str]:
@@ -72,9 +64,9 @@ def _responds(url: str) -> bool:
 def test_make_run_serves_every_service_then_stops_cleanly_leaving_no_process(stop_with, tmp_path):
     services = available_services()
     assert "membership" in services
-    ports = {s: (free_port(), free_port(), free_port()) for s in DEFAULT_PORTS}
+    ports = {s: (free_port(), free_port(), free_port()) for s in services}
     env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_DATABASE_URL": "", "COOP_AMQP_URL": AMQP_URL,
-           "COOP_E2E_PORTS": json.dumps(ports)}
+           "COOP_DEVRUN_PORTS": json.dumps(ports)}
     log_path = tmp_path / "devrun.log"
     with open(log_path, "wb") as log:
         # its own process group, so that "Ctrl-C" can go to the whole group as a terminal sends it
@@ -124,7 +116,7 @@ def test_make_run_with_rabbitmq_unreachable_exits_nonzero_with_one_clear_line(tm
     closed_port = free_port()  # nothing listens there
     env = {**os.environ, "COOP_AMQP_URL": f"amqp://guest:guest@127.0.0.1:{closed_port}/",
            "COOP_DATA_DIR": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "coop_platform.devrun"], env=env, cwd=REPO_ROOT,
+    done = subprocess.run([sys.executable, "-m", "coop_cli.devrun"], env=env, cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode != 0
     lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
@@ -138,9 +130,9 @@ def test_make_run_with_rabbitmq_unreachable_exits_nonzero_with_one_clear_line(tm
 def test_make_run_stops_everything_and_exits_nonzero_naming_the_service_that_died(tmp_path):
     import socket
 
-    ports = {s: (free_port(), free_port(), free_port()) for s in DEFAULT_PORTS}
+    ports = {s: (free_port(), free_port(), free_port()) for s in available_services()}
     env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_DATABASE_URL": "", "COOP_AMQP_URL": AMQP_URL,
-           "COOP_E2E_PORTS": json.dumps(ports)}
+           "COOP_DEVRUN_PORTS": json.dumps(ports)}
     # the membership api cannot bind its gRPC port: it exits, and with it the whole platform
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", ports["membership"][0]))

@@ -16,7 +16,7 @@ from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.envelope import dumps, make_envelope
-from coop_platform.testing import bearer
+from coop_testkit import bearer
 
 pytestmark = [pytest.mark.rabbitmq]
 

@@ -16,7 +16,7 @@ from coop.billing.v1 import billing_pb2 as bpb
 from coop.billing.v1 import billing_pb2_grpc as bgrpc
 from coop.membership.v1 import membership_pb2 as mpb
 from coop.membership.v1 import membership_pb2_grpc as mgrpc
-from coop_platform.testing import (
+from coop_testkit import (
     AMQP_URL,
     ServiceProcess,
     bearer,

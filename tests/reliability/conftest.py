@@ -15,10 +15,11 @@ import pytest
 from kombu import Connection, Queue
 from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, func, select
 
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import make_engine, make_session_factory
 from coop_platform.migrations import upgrade
 from coop_platform.tables import inbox_table
-from coop_platform.testing import AMQP_URL, postgres_database
+from coop_platform.unit_of_work import UnitOfWork
+from coop_testkit import AMQP_URL, postgres_database
 
 # A consumer's own effect table: one row per application of the effect. It has no unique key,
 # so an effect applied twice shows up as two rows (only the inbox may prevent that).

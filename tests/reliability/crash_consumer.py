@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from kombu import Connection, Queue
 from sqlalchemy import text
 
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import make_engine, make_session_factory
 from coop_platform.inbox import process_once
+from coop_platform.unit_of_work import UnitOfWork
 
 CONSUMER = "reliability.crashing-consumer"
 

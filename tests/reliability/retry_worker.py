@@ -16,9 +16,10 @@ from datetime import UTC, datetime  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from coop_platform.config import Settings  # noqa: E402
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory  # noqa: E402
+from coop_platform.db import make_engine, make_session_factory  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.logs import configure_logging  # noqa: E402
+from coop_platform.unit_of_work import UnitOfWork  # noqa: E402
 from coop_platform.worker import HandlerMetrics, coop_event_handler, make_psycopg2_green, run_worker  # noqa: E402
 
 SERVICE = os.environ["RETRY_WORKER_SERVICE"]

@@ -13,6 +13,7 @@ import pytest
 from amqp.exceptions import AccessRefused
 from kombu import Connection, Exchange, Queue
 
+from coop_cli.events import replay
 from coop_platform import broker
 from coop_platform.amqp import (
     ConfirmingPublisher,
@@ -23,8 +24,7 @@ from coop_platform.amqp import (
 )
 from coop_platform.delivery import DeliverySettings
 from coop_platform.envelope import dumps, make_envelope
-from coop_platform.events_cli import replay
-from coop_platform.testing import ServiceProcess, free_port, scratch_vhost, wait_until
+from coop_testkit import ServiceProcess, free_port, scratch_vhost, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
 SERVICES = ("membership", "billing", "elections")

@@ -23,7 +23,7 @@ from coop_platform.amqp import (
     queue_depth,
 )
 from coop_platform.envelope import dumps, make_envelope
-from coop_platform.testing import AMQP_URL, ServiceProcess, TcpProxy, free_port, wait_until
+from coop_testkit import AMQP_URL, ServiceProcess, TcpProxy, free_port, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

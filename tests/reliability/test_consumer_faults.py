@@ -18,7 +18,7 @@ from kombu import Connection, Queue
 from coop_platform.amqp import dead_letter_count, declare_consumer_queue
 from coop_platform.envelope import dumps, make_envelope
 from coop_platform.inbox import process_once
-from coop_platform.testing import AMQP_URL
+from coop_testkit import AMQP_URL
 
 pytestmark = [pytest.mark.rabbitmq]
 

@@ -24,7 +24,7 @@ from coop_platform.db import make_session_factory
 from coop_platform.inbox import process_once
 from coop_platform.outbox import OutboxRelay, pending_count, quarantined_rows
 from coop_platform.tables import outbox_table
-from coop_platform.testing import AMQP_URL, TcpProxy, bound_queue, wait_until
+from coop_testkit import AMQP_URL, TcpProxy, bound_queue, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

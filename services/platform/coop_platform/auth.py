@@ -19,11 +19,11 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
 
+from coop_domain.principal import DEFAULT_TENANT, Principal
 from coop_platform.errors import PermissionDenied, Unauthenticated
 from coop_platform.trust import (
     ANY_TENANT,
@@ -37,7 +37,6 @@ from coop_platform.trust import (
 )
 
 ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner"})
-DEFAULT_TENANT = "coop"
 #: Clock skew tolerated between the issuer and this service.
 LEEWAY_SECONDS = 30
 
@@ -45,33 +44,6 @@ LEEWAY_SECONDS = 30
 def service_audience(service_name: str) -> str:
     """The audience a service requires by default: "coop-membership", "coop-board-meetings"."""
     return "coop-" + service_name.replace("_", "-")
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    tenant: str = DEFAULT_TENANT
-    roles: frozenset[str] = field(default_factory=frozenset)
-    issuer: str = ""
-
-    def has(self, *roles: str) -> bool:
-        return bool(self.roles.intersection(roles))
-
-    @property
-    def is_admin(self) -> bool:
-        return "admin" in self.roles
-
-    def require(self, *roles: str) -> None:
-        if not self.has(*roles):
-            raise PermissionDenied(f"this call needs one of the roles: {', '.join(sorted(roles))}")
-
-    def require_self_or(self, subject: str, *roles: str) -> None:
-        """Members may act on their own record; the given roles on anyone's."""
-        if self.has(*roles):
-            return
-        if "member" in self.roles and self.subject == subject:
-            return
-        raise PermissionDenied("you may only access your own record")
 
 
 class TokenVerifier:
@@ -237,7 +209,7 @@ def issue_token(
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown roles: {', '.join(sorted(unknown))}")
-    from coop_platform.config import DEFAULT_PORTS  # the services this platform knows
+    from coop_platform.registry import services  # the services installed here
 
     issued = int(now if now is not None else time.time())
     claims: dict[str, Any] = {
@@ -247,7 +219,7 @@ def issue_token(
         "iat": issued,
         "exp": issued + ttl_seconds,
         "iss": issuer,
-        "aud": audience if audience is not None else [service_audience(s) for s in DEFAULT_PORTS],
+        "aud": audience if audience is not None else [s.audience for s in services().values()],
         "jti": uuid.uuid4().hex,
     }
     claims.update(extra_claims or {})

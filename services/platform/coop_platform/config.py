@@ -6,15 +6,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-#: Fixed local ports so `make run` and the docs agree: (grpc, api metrics, worker metrics).
-DEFAULT_PORTS: dict[str, tuple[int, int, int]] = {
-    "membership": (50051, 9101, 9201),
-    "billing": (50052, 9102, 9202),
-    "elections": (50053, 9103, 9203),
-    "board_meetings": (50054, 9104, 9204),
-    "notifications": (50055, 9105, 9205),
-}
-
 #: Requests parsed at most, per unary call and per message of a stream (gRPC's own default is the
 #: latter): a request is read whole before anything else happens, so this bounds what an
 #: unauthenticated caller can make a process hold; imports stream many such messages.
@@ -94,11 +85,16 @@ class Settings:
         return self.dev_mode if self.grpc_reflection is None else self.grpc_reflection
 
 
-def load_settings(service_name: str, role: str = "api", *, tenants: tuple[str, ...] = ("coop",)) -> Settings:
+def load_settings(service_name: str, role: str = "api", *, tenants: tuple[str, ...] | None = None) -> Settings:
     """Read COOP_* variables; `role` picks the api or worker metrics port default, `tenants` the
     tenants the service serves unless COOP_SERVED_TENANTS says otherwise ("*": any tenant whose
     issuer is trusted)."""
-    grpc_default, api_metrics, worker_metrics = DEFAULT_PORTS.get(service_name, (50050, 0, 0))
+    from coop_platform.registry import spec_of
+
+    spec = spec_of(service_name)
+    grpc_default, api_metrics, worker_metrics = (
+        (spec.grpc_port, spec.api_metrics_port, spec.worker_metrics_port) if spec else (50050, 0, 0))
+    tenants = tenants or (spec.tenants if spec else ("coop",))
     data_dir = default_data_dir()
     default_db = f"sqlite:///{data_dir / (service_name + '.db')}"
     metrics_default = api_metrics if role == "api" else worker_metrics

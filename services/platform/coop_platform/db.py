@@ -1,19 +1,18 @@
-"""Engines, sessions and the unit of work, for SQLite (laptop) and PostgreSQL (deployments)."""
+"""A service's database: engines and sessions for SQLite (laptop) and PostgreSQL (deployments).
+
+The unit of work that uses them is in coop_platform.unit_of_work."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
-
-from coop_platform.envelope import make_envelope
 
 
 def is_sqlite(url_or_engine: str | Engine) -> bool:
@@ -55,16 +54,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False,
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    connect_args = server_timeouts(url, statement_timeout_ms)
-    engine = _server_engine(url, echo, pool_size, connect_args=connect_args)
-    # Reads get a pool of their own, in autocommit mode for good: switching a pooled connection
-    # to autocommit and back on every read cost more than the read (UnitOfWork.read_only).
-    reads = _server_engine(url, echo, max(2, pool_size // 2), isolation_level="AUTOCOMMIT",
-                           pool_reset_on_return=None,  # autocommit leaves nothing to roll back
-                           connect_args=connect_args)
-    _READ_ENGINES[engine] = reads
-    event.listen(engine, "engine_disposed", lambda _conn: reads.dispose())
-    return engine
+    return _server_engine(url, echo, pool_size, connect_args=server_timeouts(url, statement_timeout_ms))
 
 
 #: Defaults of COOP_DB_CONNECT_TIMEOUT_SECONDS and COOP_DB_STATEMENT_TIMEOUT_MS.
@@ -127,10 +117,6 @@ def multirow_values(rows: int, columns: int = 0, *, row: str = "") -> str:
     return ", ".join([row] * rows)
 
 
-#: engine -> its read-only twin (same database, autocommit pool), for UnitOfWork.read_only
-_READ_ENGINES: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
-
-
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
@@ -145,78 +131,60 @@ def database_reachable(engine: Engine) -> bool:
         return False
 
 
-class UnitOfWork:
-    """One transaction: the rows a command writes and the events it emits commit together.
+class Database:
+    """One service's database: the write engine, the read engine and the session factory.
 
-    Services subclass it to attach repositories in ``_open``. Events go through
-    :meth:`emit` into the outbox table of the same transaction (DESIGN D3).
+    On PostgreSQL, reads get a pool of their own, in autocommit mode for good: switching a
+    pooled connection to autocommit and back on every read cost more than the read. SQLite has
+    one engine; its reads ask for autocommit per connection.
     """
 
-    def __init__(self, session_factory: Callable[[], Session], source: str) -> None:
-        self._session_factory = session_factory
-        self.source = source
-        self.session: Session
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+        self.engine = engine
+        self.read_engine = read_engine
+        self.sessions = make_session_factory(engine)
 
-    def __enter__(self) -> UnitOfWork:
-        self.session = self._session_factory()
-        self._pending_events: list[dict[str, Any]] = []
-        self._open()
-        return self
+    @classmethod
+    def open(cls, url: str, *, pool_size: int = 20, echo: bool = False,
+             statement_timeout_ms: int | None = None) -> Database:
+        engine = make_engine(url, pool_size=pool_size, echo=echo, statement_timeout_ms=statement_timeout_ms)
+        if is_sqlite(url):
+            return cls(engine)
+        reads = _server_engine(url, echo, max(2, pool_size // 2), isolation_level="AUTOCOMMIT",
+                               pool_reset_on_return=None,  # autocommit leaves nothing to roll back
+                               connect_args=server_timeouts(url, statement_timeout_ms))
+        event.listen(engine, "engine_disposed", lambda _conn: reads.dispose())  # one owner: the engine
+        return cls(engine, reads)
 
-    def _open(self) -> None:
-        """Hook for subclasses: build repositories on self.session."""
-
-    def __exit__(self, *exc: object) -> None:
-        # close() detaches every object without expiring it (objects read in this unit stay
-        # readable) and ends the transaction, so anything not committed is rolled back; an ORM
-        # rollback() first would also restore the session's snapshot, work thrown away here.
-        self.session.close()
+    @classmethod
+    def of(cls, source: Database | sessionmaker[Session] | Engine) -> Database:
+        """A Database for what older callers hand over: a session factory or an engine."""
+        if isinstance(source, Database):
+            return source
+        if isinstance(source, Engine):
+            return cls(source)
+        database = cls(source.kw["bind"])
+        database.sessions = source
+        return database
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A connection for a query side (CQRS): autocommit, from the read pool, and no Session,
-        so a lookup by key pays for neither the ORM nor a transaction. Use it instead of
-        entering the unit (`with uow.reading() as conn:`); it writes nothing."""
-        engine = self._session_factory.kw["bind"]  # type: ignore[attr-defined]
-        reads = _READ_ENGINES.get(engine)
-        with (reads or engine).connect() as conn:
-            yield conn if reads is not None else conn.execution_options(isolation_level="AUTOCOMMIT")
-
-    def read_only(self) -> UnitOfWork:
-        """Run this unit's queries outside a transaction: a read needs no BEGIN/ROLLBACK round
-        trips (nor, on SQLite, the write lock). Call it before the first query."""
-        reads = _READ_ENGINES.get(self.session.get_bind())
-        if reads is not None:
-            self.session.bind = reads
+        """A connection for a query side: autocommit, from the read pool where there is one."""
+        if self.read_engine is not None:
+            with self.read_engine.connect() as conn:
+                yield conn
         else:
-            self.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-        return self
+            with self.engine.connect() as conn:
+                yield conn.execution_options(isolation_level="AUTOCOMMIT")
 
-    def commit(self) -> None:
-        """Write the buffered events into the outbox (one statement) and commit with the rows."""
-        if self._pending_events:
-            from coop_platform.outbox import add_many_to_outbox
+    def read_only(self, session: Session) -> None:
+        """Run `session`'s queries outside a transaction; call it before its first query."""
+        if self.read_engine is not None:
+            session.bind = self.read_engine
+        else:
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
-            add_many_to_outbox(self.session, self.source, self._pending_events)
-            self._pending_events = []
-        self.session.commit()
-
-    def rollback(self) -> None:
-        self._pending_events = []
-        self.session.rollback()
-
-    def forget_published_events(self, subject: str) -> int:
-        """Delete this service's already-published events about `subject` (an erased member):
-        see coop_platform.outbox.delete_published_about."""
-        from coop_platform.outbox import delete_published_about
-
-        return delete_published_about(self.session, subject)
-
-    def emit(self, name: str, message: Any, *, subject: str | None = None,
-             correlation_id: str | None = None) -> str:
-        """Queue an event (a protobuf message); it reaches the outbox in this unit's commit.
-        correlation_id: the request's, when this thread serves another caller's request (a
-        group-commit batch); by default the current one."""
-        envelope = make_envelope(self.source, name, message, subject=subject, correlation_id=correlation_id)
-        self._pending_events.append(envelope)
-        return envelope["id"]
+    def dispose(self) -> None:
+        self.engine.dispose()
+        if self.read_engine is not None:
+            self.read_engine.dispose()

@@ -33,9 +33,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from coop_platform.auth import Principal, TokenVerifier, verifier_for
 from coop_platform.config import MAX_REQUEST_BYTES, MAX_STREAM_MESSAGE_BYTES, Settings
 from coop_platform.db import database_reachable
-from coop_platform.errors import InvalidArgument, ResourceExhausted, status_name_for
+from coop_platform.errors import DomainError, InvalidArgument, ResourceExhausted, status_name_for
 from coop_platform.logs import clean_correlation_id, reset_correlation_id, set_correlation_id
 from coop_platform.metrics import GRPC_HANDLED, GRPC_HANDLING_SECONDS, GRPC_STARTED, serve_metrics
+from coop_platform.rich_status import DATABASE_RETRY_SECONDS, build_status, error_domain
 from coop_platform.trust import TrustConfigurationError
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ class PlatformInterceptor(grpc.ServerInterceptor):
         started_counter = GRPC_STARTED.labels(kind, service, method)
         handling = GRPC_HANDLING_SECONDS.labels(kind, service, method)
         handled: dict[str, Any] = {}
+        domain = error_domain(service)
 
         @contextlib.contextmanager
         def scope(request_or_iterator: Any, context: grpc.ServicerContext) -> Iterator[list[Any]]:
@@ -150,7 +152,10 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                     raise
                 if code in ("INTERNAL", "UNKNOWN"):
                     log.exception("bug: %s/%s failed", service, method)
-                context.abort(getattr(grpc.StatusCode, code), _clip(message))
+                context.abort_with_status(build_status(
+                    code, _clip(message), domain=domain, exc=exc,
+                    reason="DATABASE_UNAVAILABLE" if code == "UNAVAILABLE" and not isinstance(exc, DomainError) else None,
+                    retry_after_seconds=DATABASE_RETRY_SECONDS if code == "UNAVAILABLE" else None))
             finally:
                 counter = handled.get(code)
                 if counter is None:
@@ -452,19 +457,18 @@ def build_service(
     service_full_name: str,
 ) -> tuple[Engine, Callable[[grpc.Server], list[str]], Callable[[], Any]]:
     """Engine, registration callback and unit-of-work factory of one service's api (main and tests)."""
-    from coop_platform.db import make_engine, make_session_factory
+    from coop_platform.db import Database
 
-    engine = make_engine(settings.database_url)
-    sessions = make_session_factory(engine)
+    database = Database.open(settings.database_url)
 
     def uow_factory() -> Any:
-        return uow_class(sessions)
+        return uow_class(database)
 
     def register(server: grpc.Server) -> list[str]:
         add_servicer(make_servicer(uow_factory), server)
         return [service_full_name]
 
-    return engine, register, uow_factory
+    return database.engine, register, uow_factory
 
 
 def tune_gc(thresholds: str) -> tuple[int, ...]:

@@ -402,6 +402,20 @@ def purge_outbox(engine: Engine, retention: timedelta, *, now: datetime | None =
     return done
 
 
+class OutboxWriter:
+    """What a unit of work hands its events to: rows of the outbox table in the unit's own
+    transaction (DESIGN D3). Given to the unit, so the unit of work imports no outbox code."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def add(self, session: Session, envelopes: list[dict[str, Any]]) -> None:
+        add_many_to_outbox(session, self.source, envelopes)
+
+    def forget(self, session: Session, subject: str) -> int:
+        return delete_published_about(session, subject)
+
+
 def pending_count(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.execute(

@@ -366,7 +366,7 @@ class WorkerResources:
         self.uow_class = uow_class
         self._settings: Settings | None = None
         self._engine: Any = None
-        self._sessions: Any = None
+        self._database: Any = None
 
     def settings(self) -> Settings:
         if self._settings is None:
@@ -377,16 +377,16 @@ class WorkerResources:
 
     def engine(self) -> Any:
         if self._engine is None:
-            from coop_platform.db import make_engine, make_session_factory
+            from coop_platform.db import Database
 
             make_psycopg2_green()
-            self._engine = make_engine(self.settings().database_url, pool_size=10)
-            self._sessions = make_session_factory(self._engine)
+            self._database = Database.open(self.settings().database_url, pool_size=10)
+            self._engine = self._database.engine
         return self._engine
 
     def uow_factory(self) -> Any:
         self.engine()
-        return self.uow_class(self._sessions)
+        return self.uow_class(self._database)
 
     def run(self, service_cls: type) -> None:
         """Body of every worker entrypoint: JSON logs, migrations, then the nameko service."""

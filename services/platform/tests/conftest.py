@@ -7,7 +7,7 @@ import pytest
 from coop_platform.config import load_settings
 from coop_platform.db import make_engine
 from coop_platform.migrations import upgrade
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from coop_platform.testing import free_port, wait_for_health
+from coop_testkit import free_port, wait_for_health
 
 
 def test_api_runs_several_processes_on_one_port_and_merges_their_metrics(tmp_path):

@@ -17,7 +17,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from coop_platform.auth import TokenVerifier, issue_token, verifier_for
 from coop_platform.config import Settings
 from coop_platform.errors import PermissionDenied, Unauthenticated
-from coop_platform.testing import bad_tokens
 from coop_platform.trust import (
     DEV_ISSUER,
     TrustConfigurationError,
@@ -25,6 +24,7 @@ from coop_platform.trust import (
     load_trust,
     public_jwk,
 )
+from coop_testkit import bad_tokens
 
 COOP_ISSUER = "https://sso.coop.example/realms/coop"
 PARTNER_ISSUER = "https://id.partner-a.example"

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from coop_platform import cli_main, healthcheck
+from coop_cli import main as cli_main
+from coop_platform import healthcheck
 from coop_platform.channels import ClientTLS
 from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
@@ -138,9 +139,9 @@ def _elections_roll(tmp_path: Path) -> list[str]:
 
 #: service -> (the command line's main, its arguments, the outcome that proves the call got through)
 CLI_CALLS = {
-    "membership": ("coop_platform.cli_main", lambda tmp, port: ["members", "--target", f"127.0.0.1:{port}", "list"],
+    "membership": ("coop_cli.main", lambda tmp, port: ["members", "--target", f"127.0.0.1:{port}", "list"],
                    lambda status, out, err: status == 0 and not err),
-    "billing": ("coop_platform.cli_main",
+    "billing": ("coop_cli.main",
                 lambda tmp, port: ["statements", "--target", f"127.0.0.1:{port}", "--year", "2026",
                                    "--out", str(tmp / "statements"), "--quiet"],
                 lambda status, out, err: status == 0 and "0 statements for 2026" in out),

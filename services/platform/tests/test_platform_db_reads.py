@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from coop_platform.db import _READ_ENGINES, UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import Database, make_session_factory
 from coop_platform.migrations import upgrade
 from coop_platform.outbox import pending_count
-from coop_platform.testing import postgres_database
+from coop_platform.unit_of_work import UnitOfWork
+from coop_testkit import postgres_database
 
 
 def _in_transaction(conn) -> bool:
@@ -42,10 +43,10 @@ def test_a_read_only_unit_runs_outside_a_transaction_and_leaves_the_write_pool_t
 def test_postgresql_reads_use_their_own_autocommit_pool_disposed_with_the_engine():
     with postgres_database() as url:
         upgrade("membership", url)
-        engine = make_engine(url, pool_size=4)
-        reads = _READ_ENGINES[engine]
-        assert reads is not engine and reads.url == engine.url
-        with UnitOfWork(make_session_factory(engine), "membership").reading() as conn:
+        database = Database.open(url, pool_size=4)
+        engine, reads = database.engine, database.read_engine
+        assert reads is not None and reads is not engine and reads.url == engine.url
+        with UnitOfWork(database, "membership").reading() as conn:
             assert conn.engine is reads
             assert conn.connection.dbapi_connection.autocommit
         assert reads.pool.checkedin() == 1

@@ -7,9 +7,9 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from coop_platform.db import make_engine, server_timeouts
+from coop_platform.db import Database, make_engine, server_timeouts
 from coop_platform.migrations import MIGRATION_LOCK_KEY, upgrade
-from coop_platform.testing import postgres_database, wait_until
+from coop_testkit import postgres_database, wait_until
 
 
 def test_timeouts_default_to_5_seconds_and_30_seconds_and_keep_the_url_options(monkeypatch):
@@ -33,15 +33,13 @@ def test_a_bad_timeout_setting_stops_the_process_naming_it(monkeypatch, value):
 def test_the_statement_timeout_reaches_both_pools(monkeypatch):
     monkeypatch.setenv("COOP_DB_STATEMENT_TIMEOUT_MS", "1234")
     with postgres_database() as url:
-        engine = make_engine(url, pool_size=2)
+        database = Database.open(url, pool_size=2)
         try:
-            from coop_platform.db import _READ_ENGINES
-
-            for pool in (engine, _READ_ENGINES[engine]):
+            for pool in (database.engine, database.read_engine):
                 with pool.connect() as conn:
                     assert conn.execute(text("SHOW statement_timeout")).scalar_one() == "1234ms"
         finally:
-            engine.dispose()
+            database.dispose()
 
 
 @pytest.mark.postgres

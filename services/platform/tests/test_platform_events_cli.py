@@ -12,13 +12,14 @@ from datetime import UTC, datetime
 import pytest
 from kombu import Connection, Queue
 
+from coop_cli.main import main as coop
 from coop_platform import delivery
 from coop_platform.amqp import ConfirmingPublisher, HandlerQueues, OutgoingMessage
-from coop_platform.cli_main import main as coop
-from coop_platform.db import UnitOfWork, make_session_factory
+from coop_platform.db import make_session_factory
 from coop_platform.envelope import dumps, make_envelope
 from coop_platform.outbox import quarantined_rows
-from coop_platform.testing import AMQP_URL
+from coop_platform.unit_of_work import UnitOfWork
+from coop_testkit import AMQP_URL
 
 pytestmark = [pytest.mark.rabbitmq]
 

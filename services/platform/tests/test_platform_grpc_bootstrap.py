@@ -19,7 +19,7 @@ from coop.membership.v1 import membership_pb2_grpc as pb_grpc
 from coop_membership.entrypoints.grpc_api import build
 from coop_platform.grpc_server import start_server
 from coop_platform.logs import configure_logging, reset_correlation_id, set_correlation_id
-from coop_platform.testing import bearer
+from coop_testkit import bearer
 
 
 def _self_signed(tmp_path):

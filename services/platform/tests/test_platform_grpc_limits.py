@@ -21,7 +21,7 @@ from coop_membership.entrypoints.grpc_api import build
 from coop_platform.config import load_settings
 from coop_platform.grpc_server import start_server
 from coop_platform.metrics import serve_metrics
-from coop_platform.testing import bearer, free_port
+from coop_testkit import bearer, free_port
 
 COUNT = "/coop.membership.v1.MembershipService/CountMembers"
 

@@ -15,7 +15,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from coop_platform import idempotency
 from coop_platform.db import make_engine, make_session_factory
 from coop_platform.errors import FailedPrecondition, InvalidArgument
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 METADATA = MetaData()
 idempotency.idempotency_table(METADATA)

@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from coop_platform.db import make_engine
 from coop_platform.logs import configure_logging, describe_exception
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 EMAIL = "anne.peeters@example.be"
 

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import func, select, text
 
 from coop_platform.amqp import ConfirmingPublisher
-from coop_platform.db import UnitOfWork, make_session_factory
+from coop_platform.db import make_session_factory
 from coop_platform.inbox import claim_event, process_once
 from coop_platform.outbox import OutboxRelay, pending_count
-from coop_platform.testing import AMQP_URL, bound_queue, drain
+from coop_platform.unit_of_work import UnitOfWork
+from coop_testkit import AMQP_URL, bound_queue, drain
 
 
 def _emit(engine, count: int) -> list[str]:

@@ -14,7 +14,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from coop_platform.amqp import ConfirmingPublisher, event_exchange
-from coop_platform.db import UnitOfWork, make_session_factory
+from coop_platform.db import make_session_factory
 from coop_platform.logs import reset_correlation_id, set_correlation_id
 from coop_platform.outbox import (
     OutboxRelay,
@@ -24,7 +24,8 @@ from coop_platform.outbox import (
     quarantined_rows,
     release_quarantined,
 )
-from coop_platform.testing import AMQP_URL, bound_queue, drain, scratch_vhost
+from coop_platform.unit_of_work import UnitOfWork
+from coop_testkit import AMQP_URL, bound_queue, drain, scratch_vhost
 
 pytestmark = [pytest.mark.rabbitmq]
 

@@ -28,7 +28,7 @@ from coop_billing.domain.invoice import (
     parse_invoice_number,
 )
 from coop_billing.domain.vat import Client
-from coop_platform.db import UnitOfWork
+from coop_platform.unit_of_work import UnitOfWork
 
 
 def utcnow() -> datetime:

@@ -31,8 +31,8 @@ from coop_billing.adapters import messages as msg
 from coop_billing.adapters.repository import BillingUnitOfWork
 from coop_billing.domain.errors import DomainError
 from coop_billing.service_layer import services
+from coop_cli.main import cli_metadata
 from coop_platform.channels import open_channel
-from coop_platform.cli_main import cli_metadata
 from coop_platform.config import load_settings
 from coop_platform.db import make_engine, make_session_factory
 from coop_platform.migrations import upgrade
@@ -93,7 +93,7 @@ def _statements(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """`coop statements`: registered in coop_platform.cli_main.SERVICE_COMMANDS."""
+    """`coop statements`: found through the billing manifest (coop.services)."""
     p = sub.add_parser("statements", help="write every member's yearly statement (one file each)")
     p.add_argument("--target", default=os.environ.get("COOP_BILLING_ADDR", "127.0.0.1:50052"),
                    help="billing api address")

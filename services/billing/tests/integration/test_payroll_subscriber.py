@@ -28,7 +28,7 @@ from coop_platform.envelope import make_envelope
 from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 from coop_platform.outbox import OutboxRelay
-from coop_platform.testing import AMQP_URL, REPO_ROOT, TcpProxy, postgres_database, wait_until
+from coop_testkit import AMQP_URL, REPO_ROOT, TcpProxy, postgres_database, wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.rabbitmq]
 

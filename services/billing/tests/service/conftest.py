@@ -28,7 +28,7 @@ from coop_platform.envelope import make_envelope
 from coop_platform.grpc_server import RunningServer, start_server
 from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
-from coop_platform.testing import bearer, postgres_database
+from coop_testkit import bearer, postgres_database
 
 ADMIN = bearer("admin-1", "admin")
 TELLER = bearer("teller-1", "teller")

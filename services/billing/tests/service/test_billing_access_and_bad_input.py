@@ -204,7 +204,7 @@ def _empty_call(svc, method, metadata):
 def test_another_tenants_admin_is_refused_on_every_rpc_and_nothing_is_written(svc, h, method):
     """Billing serves the cooperative (tenant "coop") only: a partner cooperative's valid admin
     token used to act as the cooperative's own admin."""
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     before = svc.counts()
     partner_admin = bearer("partner-admin", "admin", "partner", tenant="partner-a")
@@ -214,7 +214,7 @@ def test_another_tenants_admin_is_refused_on_every_rpc_and_nothing_is_written(sv
 
 @pytest.mark.parametrize("kind", ["no-tenant", "another-audience", "lifetime-over-maximum", "forged-with-another-key"])
 def test_a_token_failing_any_check_is_unauthenticated_on_every_rpc(svc, kind):
-    from coop_platform.testing import bad_tokens
+    from coop_testkit import bad_tokens
 
     metadata = bad_tokens()[kind]
     for method in METHODS:

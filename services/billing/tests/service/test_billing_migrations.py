@@ -12,7 +12,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from coop_billing.adapters import orm
 from coop_platform.migrations import downgrade, upgrade
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 
 def test_migrations_match_the_tables_the_code_uses(svc):

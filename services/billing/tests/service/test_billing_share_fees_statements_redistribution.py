@@ -10,7 +10,7 @@ import yaml
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
-from coop_platform.testing import REPO_ROOT
+from coop_testkit import REPO_ROOT
 
 YEAR = date.today().year
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop_billing.entrypoints.cli import write_statements
-from coop_platform.cli_main import build_parser
+from coop_cli.main import build_parser
 
 YEAR = date.today().year
 

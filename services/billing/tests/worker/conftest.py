@@ -10,7 +10,7 @@ import os  # noqa: E402
 import pytest  # noqa: E402
 
 from coop_platform.migrations import upgrade  # noqa: E402
-from coop_platform.testing import AMQP_URL, postgres_database  # noqa: E402
+from coop_testkit import AMQP_URL, postgres_database  # noqa: E402
 
 _db = contextlib.ExitStack()
 DATABASE_URL = _db.enter_context(postgres_database("coop_billing_worker"))

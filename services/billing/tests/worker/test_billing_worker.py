@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.envelope import dumps, make_envelope
-from coop_platform.testing import AMQP_URL, bound_queue, drain
+from coop_testkit import AMQP_URL, bound_queue, drain
 
 
 def _wait(predicate, timeout=20.0):

@@ -17,7 +17,7 @@ from coop_elections.adapters import orm
 from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text
 from coop_elections.domain.model import Method
 from coop_elections.domain.window import VotingWindow
-from coop_platform.db import UnitOfWork
+from coop_platform.unit_of_work import UnitOfWork
 
 
 def _aware(value: datetime | None) -> datetime | None:

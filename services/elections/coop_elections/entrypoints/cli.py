@@ -27,9 +27,9 @@ from tqdm import tqdm
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+from coop_cli.main import cli_metadata
 from coop_platform.auth import DEFAULT_TENANT
 from coop_platform.channels import ClientTLSError, open_channel
-from coop_platform.cli_main import cli_metadata
 
 CHUNK_ROWS = 5000
 

@@ -18,7 +18,7 @@ from coop_elections.entrypoints.grpc_api import build  # noqa: E402
 from coop_platform.config import Settings  # noqa: E402
 from coop_platform.grpc_server import start_server  # noqa: E402
 from coop_platform.migrations import upgrade  # noqa: E402
-from coop_platform.testing import postgres_database  # noqa: E402
+from coop_testkit import postgres_database  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,8 @@ from coop_membership.domain.model import (
     StatusChange,
     format_member_number,
 )
-from coop_platform.db import UnitOfWork, multirow_values
+from coop_platform.db import multirow_values
+from coop_platform.unit_of_work import UnitOfWork
 
 _MEMBER_COLUMNS = [c.name for c in orm.members.columns if c.name != "member_no"]
 

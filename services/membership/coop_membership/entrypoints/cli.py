@@ -13,8 +13,8 @@ from tqdm import tqdm
 
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
+from coop_cli.main import cli_metadata
 from coop_platform.channels import open_channel
-from coop_platform.cli_main import cli_metadata
 
 CSV_COLUMNS = [
     "given_name", "family_name", "email", "phone", "street", "postal_code", "city", "address_country",

@@ -32,7 +32,7 @@ def api(tmp_path, monkeypatch):
 
 def coop(target: str, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "COOP_MEMBERSHIP_ADDR": target}
-    return subprocess.run([sys.executable, "-m", "coop_platform.cli_main", *args], env=env,
+    return subprocess.run([sys.executable, "-m", "coop_cli.main", *args], env=env,
                           capture_output=True, text=True, timeout=120)
 
 

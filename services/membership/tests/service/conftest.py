@@ -24,7 +24,7 @@ from coop_membership.entrypoints import grpc_api
 from coop_platform.config import Settings
 from coop_platform.grpc_server import RunningServer, start_server
 from coop_platform.migrations import upgrade
-from coop_platform.testing import bearer, postgres_database
+from coop_testkit import bearer, postgres_database
 
 ADMIN = bearer("admin-1", "admin")
 TABLES = ("members", "shares", "member_status_history", "outbox")

@@ -6,7 +6,7 @@ import grpc
 import pytest
 
 from coop.membership.v1 import membership_pb2 as pb
-from coop_platform.testing import bad_tokens, bearer
+from coop_testkit import bad_tokens, bearer
 
 METHOD_NAMES = [m.name for m in pb.DESCRIPTOR.services_by_name["MembershipService"].methods]
 DENIED = grpc.StatusCode.PERMISSION_DENIED

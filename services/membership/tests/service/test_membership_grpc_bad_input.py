@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from coop.membership.v1 import membership_pb2 as pb
 from coop_membership.domain.model import EDITABLE_FIELDS
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 SERVICE = pb.DESCRIPTOR.services_by_name["MembershipService"]
 # UNAVAILABLE: the database is up; RESOURCE_EXHAUSTED: no request here is near the size limits.

@@ -23,7 +23,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import create_engine, text
 
 from coop.membership.v1 import membership_pb2 as pb
-from coop_platform.testing import postgres_database
+from coop_testkit import postgres_database
 
 pytestmark = pytest.mark.postgres
 

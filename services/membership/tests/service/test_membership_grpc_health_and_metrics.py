@@ -8,7 +8,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import create_engine, text
 
 from coop.membership.v1 import membership_pb2 as pb
-from coop_platform.testing import PG_ADMIN_URL, free_port, postgres_database, wait_until
+from coop_testkit import PG_ADMIN_URL, free_port, postgres_database, wait_until
 
 SERVICE = "coop.membership.v1.MembershipService"
 SERVING = health_pb2.HealthCheckResponse.SERVING

@@ -69,7 +69,7 @@ def test_a_refused_registration_keeps_no_answer_so_its_retry_runs_again(svc, h):
 def test_the_same_key_used_by_another_caller_is_their_own_registration(svc, h):
     """Keys are per caller: two portals choosing the same UUID (or one replaying another's) do not
     receive each other's answers."""
-    from coop_platform.testing import bearer
+    from coop_testkit import bearer
 
     key = str(uuid.uuid4())
     mine = svc.stub.RegisterMember(_request(h, key), metadata=h.ADMIN)

@@ -52,8 +52,8 @@ if WORKER_RUN:
     from coop_membership.entrypoints import worker as worker_module
     from coop_membership.service_layer import services
     from coop_platform.migrations import upgrade
-    from coop_platform.testing import AMQP_URL
     from coop_platform.worker import nameko_config
+    from coop_testkit import AMQP_URL
 
     upgrade("membership", os.environ["COOP_DATABASE_URL"])
 else:

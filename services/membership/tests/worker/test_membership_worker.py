@@ -14,7 +14,7 @@ from coop_membership.entrypoints import worker as worker_module
 from coop_membership.service_layer import services
 from coop_platform.amqp import ConfirmingPublisher, dead_letter_count
 from coop_platform.envelope import make_envelope, parse_data
-from coop_platform.testing import AMQP_URL, bound_queue, drain, wait_until
+from coop_testkit import AMQP_URL, bound_queue, drain, wait_until
 
 THIS_YEAR = datetime.now(UTC).year
 CONSUMER = "membership.on_share_paid"

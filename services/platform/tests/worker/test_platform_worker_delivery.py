@@ -25,12 +25,13 @@ from coop_platform.amqp import (
     event_exchange,
     queue_depth,
 )
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import make_engine, make_session_factory
 from coop_platform.envelope import dumps, make_envelope
 from coop_platform.inbox import process_once
 from coop_platform.tables import inbox_table
-from coop_platform.testing import AMQP_URL, postgres_database, wait_until
+from coop_platform.unit_of_work import UnitOfWork
 from coop_platform.worker import CoopEventHandler
+from coop_testkit import AMQP_URL, postgres_database, wait_until
 
 CONSUMED = ("membership", "member.admitted")
 CONSUMER_METADATA = MetaData()

@@ -11,10 +11,11 @@ from sqlalchemy import text
 
 from coop_platform.broker import SUBSCRIPTIONS
 from coop_platform.config import Settings
-from coop_platform.db import UnitOfWork, make_engine, make_session_factory
+from coop_platform.db import make_engine, make_session_factory
 from coop_platform.migrations import upgrade
-from coop_platform.testing import AMQP_URL, wait_until
+from coop_platform.unit_of_work import UnitOfWork
 from coop_platform.worker import CoopEventHandler, OutboxRelayRunner
+from coop_testkit import AMQP_URL, wait_until
 
 
 def test_the_worker_purges_sent_outbox_rows_and_idempotency_keys_past_their_retention(container_factory, tmp_path):

@@ -5,6 +5,7 @@ mode). Ctrl-C stops them all cleanly."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import signal
 import subprocess
@@ -12,7 +13,7 @@ import sys
 import time
 
 from coop_platform.amqp import broker_reachable, vhost_of, with_credentials
-from coop_platform.config import DEFAULT_PORTS
+from coop_platform.registry import services as installed_services
 
 
 def _has_module(name: str) -> bool:
@@ -23,9 +24,19 @@ def _has_module(name: str) -> bool:
 
 
 def available_services() -> list[str]:
-    """Services whose package ships both entrypoints (others are still being built)."""
-    return [s for s in DEFAULT_PORTS
-            if _has_module(f"coop_{s}.entrypoints.grpc_api") and _has_module(f"coop_{s}.entrypoints.worker")]
+    """Installed services (entry points `coop.services`) whose package ships both entrypoints."""
+    return [name for name, spec in installed_services().items()
+            if _has_module(f"{spec.package}.entrypoints.grpc_api") and _has_module(f"{spec.package}.entrypoints.worker")]
+
+
+def ports_of(service: str) -> tuple[int, int, int]:
+    """(grpc, api metrics, worker metrics): the manifest's, unless COOP_DEVRUN_PORTS (a JSON
+    object of service -> three ports) moves them, as the tests of `make run` do."""
+    moved = json.loads(os.environ.get("COOP_DEVRUN_PORTS") or "{}")
+    if service in moved:
+        return tuple(moved[service])  # type: ignore[return-value]
+    spec = installed_services()[service]
+    return spec.grpc_port, spec.api_metrics_port, spec.worker_metrics_port
 
 
 def broker_urls(amqp_url: str, services: list[str]) -> dict[str, str]:
@@ -59,7 +70,7 @@ def main() -> int:
     urls = broker_urls(amqp_url, services)
     procs: list[tuple[str, subprocess.Popen]] = []
     for service in services:
-        grpc_port, api_metrics, worker_metrics = DEFAULT_PORTS[service]
+        grpc_port, api_metrics, worker_metrics = ports_of(service)
         for role, metrics in (("grpc_api", api_metrics), ("worker", worker_metrics)):
             # Each process gets its own ports explicitly: an exported COOP_GRPC_PORT must not
             # make every service's api bind the same port. Each service speaks to the broker
@@ -67,7 +78,7 @@ def main() -> int:
             env = {**os.environ, "COOP_GRPC_PORT": str(grpc_port), "COOP_METRICS_PORT": str(metrics),
                    "COOP_AMQP_URL": urls[service]}
             procs.append((f"{service} {role}", subprocess.Popen(
-                [sys.executable, "-m", f"coop_{service}.entrypoints.{role}"], env=env)))
+                [sys.executable, "-m", f"{installed_services()[service].package}.entrypoints.{role}"], env=env)))
     print("coopgov is starting; Ctrl-C stops everything. Admin CLI: .venv/bin/coop --help", flush=True)
 
     stopping = False

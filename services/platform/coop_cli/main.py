@@ -8,41 +8,42 @@ import importlib
 import os
 import sys
 
-from coop_platform import tokens_cli
+from coop_cli import tokens as tokens_cli
 from coop_platform.auth import DEFAULT_TENANT, issue_token
 from coop_platform.channels import ClientTLSError
-from coop_platform.config import DEFAULT_PORTS, load_settings
+from coop_platform.config import load_settings
+from coop_platform.registry import services
 
-#: top-level command -> module providing `add_parser(subparsers)`
-SERVICE_COMMANDS = {
-    "members": "coop_membership.entrypoints.cli",
-    "shares": "coop_membership.entrypoints.cli",
-    "statements": "coop_billing.entrypoints.cli",
-    # event delivery, for operators: coop broker / dlq / outbox
-    "broker": "coop_platform.events_cli",
-}
+#: operators' commands for event delivery: coop broker / dlq / outbox
+PLATFORM_COMMAND_MODULES = ("coop_cli.events",)
+
+
+def command_modules() -> list[str]:
+    """Modules adding `coop` subcommands: the platform's, then each installed service's."""
+    modules = list(PLATFORM_COMMAND_MODULES)
+    for spec in services().values():
+        modules.extend(m for m in spec.cli_modules if m not in modules)
+    return modules
 
 
 def _migratable() -> list[str]:
     found = []
-    for service in DEFAULT_PORTS:
+    for service, spec in services().items():
         try:
-            if importlib.util.find_spec(f"coop_{service}.migrations") is not None:
+            if importlib.util.find_spec(f"{spec.package}.migrations") is not None:
                 found.append(service)
         except ModuleNotFoundError:
             continue
     return found
 
 
-MIGRATABLE = _migratable()
-
-
 def _migrate(args: argparse.Namespace) -> int:
     from coop_platform.migrations import upgrade
 
-    for service in args.services or MIGRATABLE:
-        if service not in MIGRATABLE:
-            print(f"unknown service {service!r}; known: {', '.join(MIGRATABLE)}", file=sys.stderr)
+    migratable = _migratable()
+    for service in args.services or migratable:
+        if service not in migratable:
+            print(f"unknown service {service!r}; known: {', '.join(migratable)}", file=sys.stderr)
             return 2
         settings = load_settings(service)
         upgrade(service, settings.database_url)
@@ -68,11 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("services", nargs="*")
     p.set_defaults(func=_migrate)
     tokens_cli.add_parser(sub)
-    seen: set[str] = set()
-    for module_name in SERVICE_COMMANDS.values():
-        if module_name in seen:
-            continue
-        seen.add(module_name)
+    for module_name in command_modules():
         try:
             if importlib.util.find_spec(module_name) is None:
                 continue

@@ -1,0 +1,13 @@
+"""How the platform finds the elections service (entry point `coop.services` in pyproject.toml)."""
+
+from coop_platform.registry import ServiceSpec
+
+SERVICE = ServiceSpec(
+    name="elections",
+    package="coop_elections",
+    grpc_port=50053,
+    api_metrics_port=9103,
+    worker_metrics_port=9203,
+    tenants=("*",),
+    cli_modules=(),  # `coop elections` and `coop roll`: coop_elections.entrypoints.cli once it has add_parser
+)
