@@ -4,9 +4,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
-PROTOS := $(shell find proto -name '*.proto')
+# proto/google holds protos vendored from googleapis for buf; their Python modules come from
+# googleapis-common-protos, so only the project's own are generated.
+PROTOS := $(shell find proto/coop -name '*.proto')
 
-.PHONY: help venv proto run test test-unit test-worker test-deploy lint bench clean migrate
+.PHONY: help venv proto proto-check run test test-unit test-worker test-deploy lint bench clean migrate
 
 help:
 	@echo "make run    set up and run the platform (api + worker per service)"
@@ -16,7 +18,7 @@ help:
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -q "grpcio-tools==1.85.1" "protobuf==7.36.2"
+	$(PIP) install -q "grpcio-tools==1.85.1" "protobuf==7.36.2" "googleapis-common-protos==1.76.0"
 	$(MAKE) --no-print-directory proto
 	$(PIP) install -q -e ".[dev]"
 	touch $(STAMP)
@@ -32,6 +34,12 @@ gen/.stamp: $(PROTOS)
 	touch gen/.stamp
 
 proto: gen/.stamp
+
+# buf lint (STANDARD rules) and buf breaking against the last release's protos (WIRE_JSON:
+# wire and JSON compatibility, since events travel as protobuf JSON). Part of `make test`.
+proto-check:
+	bash scripts/ensure_tools.sh >/dev/null || true
+	bash scripts/proto_check.sh
 
 run: venv proto
 	$(PY) -m coop_cli.devrun
@@ -49,4 +57,4 @@ bench: venv proto
 	$(PY) -m bench.run
 
 clean:
-	rm -rf gen $(VENV) .pytest_cache var
+	rm -rf gen $(VENV) .pytest_cache var .tools

@@ -57,4 +57,19 @@ ensure promtool prometheus \
 ensure pdftotext poppler-utils \
     "install poppler-utils (the billing tests read the statement PDFs back with pdftotext)"
 
+# buf (protobuf lint and breaking-change checks) from the npm registry, at a pinned version,
+# into .tools/ of this checkout: nothing outside the project is touched.
+BUF_VERSION=1.75.0
+BUF=.tools/node_modules/.bin/buf
+if [ -x "$BUF" ] && [ "$("$BUF" --version 2>/dev/null)" = "$BUF_VERSION" ]; then
+    echo "buf: present ($BUF $BUF_VERSION)"
+elif command -v npm >/dev/null 2>&1 && mkdir -p .tools \
+        && npm install --silent --no-audit --no-fund --prefix .tools "@bufbuild/buf@$BUF_VERSION" >/tmp/ensure_tools.buf.log 2>&1 \
+        && [ -x "$BUF" ]; then
+    echo "buf: installed from npm @bufbuild/buf@$BUF_VERSION ($BUF)"
+else
+    echo "buf: MISSING (needs npm and the npm registry; see /tmp/ensure_tools.buf.log)"
+    missing=1
+fi
+
 exit "$missing"

@@ -24,6 +24,7 @@ fi
 echo "== ruff"
 $PY/ruff check services tests bench
 status=0
+bash scripts/proto_check.sh || status=$?
 echo "== unit, service, integration, reliability, end-to-end, deploy"
 $PY/pytest services tests "$@" || status=$?
 for dir in services/*/tests/worker; do

@@ -21,6 +21,15 @@ from coop_platform.errors import DomainError, Unavailable
 
 #: Retry delay suggested when the database cannot be reached.
 DATABASE_RETRY_SECONDS = 1.0
+#: Details travel in a trailer (gRPC clients refuse trailers over 16 KiB): every text is clipped
+#: and at most this many violations and metadata entries go out, so an error echoing a huge
+#: input stays the error it is instead of a RESOURCE_EXHAUSTED on the client.
+MAX_DETAIL_TEXT = 300
+MAX_DETAIL_ENTRIES = 20
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_DETAIL_TEXT else text[: MAX_DETAIL_TEXT - 1] + "…"
 
 
 def error_domain(grpc_service: str) -> str:
@@ -37,11 +46,11 @@ def build_status(code_name: str, message: str, *, domain: str, exc: BaseExceptio
     metadata: dict[str, str] = {}
     if isinstance(exc, DomainError):
         reason = exc.reason
-        metadata = exc.metadata
+        metadata = {_clip(k): _clip(v) for k, v in list(exc.metadata.items())[:MAX_DETAIL_ENTRIES]}
         if exc.violations:
             details.append(error_details_pb2.BadRequest(field_violations=[
-                error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                for v in exc.violations]))
+                error_details_pb2.BadRequest.FieldViolation(field=_clip(v.field), description=_clip(v.description))
+                for v in exc.violations[:MAX_DETAIL_ENTRIES]]))
         if isinstance(exc, Unavailable):
             retry_after_seconds = exc.retry_after_seconds
     details.insert(0, error_details_pb2.ErrorInfo(reason=reason or code_name, domain=domain, metadata=metadata))

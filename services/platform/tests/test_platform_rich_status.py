@@ -93,3 +93,10 @@ def test_an_error_reason_must_be_upper_snake_case():
 
 def test_the_error_domain_is_the_proto_package_without_its_version():
     assert error_domain("coop.membership.v1.MembershipService") == "coop.membership"
+
+
+def test_details_echoing_a_huge_input_are_clipped_so_the_error_still_arrives(call_raising):
+    huge = "x" * 100_000
+    found = details_of(call_raising(InvalidArgument(f"bad {huge}", field="member.email", echoed=huge)))
+    assert found.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert len(found.field_violations["member.email"]) <= 300 and len(found.metadata["echoed"]) <= 300
