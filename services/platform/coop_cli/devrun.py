@@ -60,6 +60,9 @@ def broker_urls(amqp_url: str, services: list[str]) -> dict[str, str]:
 def main() -> int:
     # `make run` is a development machine: the development signing key is trusted (`coop token`).
     os.environ.setdefault("COOP_DEV_MODE", "1")
+    # One line per process (where it listens); the JSON logs show warnings and errors only,
+    # unless COOP_LOG_LEVEL asks for more.
+    os.environ.setdefault("COOP_LOG_LEVEL", "WARNING")
     amqp_url = os.environ.get("COOP_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/")
     if not broker_reachable(amqp_url):
         print(f"RabbitMQ is not reachable at {amqp_url.rsplit('@', 1)[-1]}: start it with "
