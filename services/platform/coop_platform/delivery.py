@@ -56,8 +56,11 @@ class DeliverySettings:
     outbox_retention_days: float = 7.0
     #: Messages in dead-letter and unroutable queues expire after this long (broker policy).
     dead_letter_retention_days: float = 14.0
-    #: How often a worker purges its outbox.
+    #: How often a worker purges its outbox, its inbox and its idempotency keys.
     outbox_purge_interval_seconds: float = 600.0
+    #: Processed-event ids are forgotten this long after their processing. At least the
+    #: dead-letter retention: an event replayed from a dead-letter queue must still be known.
+    inbox_retention_days: float = 30.0
 
     def __post_init__(self) -> None:
         if not self.retry_delays or any(d <= 0 for d in self.retry_delays):
@@ -66,6 +69,11 @@ class DeliverySettings:
             raise ValueError("COOP_EVENT_RETRY_MAX_SECONDS must be positive")
         if self.outbox_retention_days <= 0 or self.dead_letter_retention_days <= 0:
             raise ValueError("COOP_OUTBOX_RETENTION_DAYS and COOP_DEAD_LETTER_RETENTION_DAYS must be positive")
+        if self.inbox_retention_days < self.dead_letter_retention_days:
+            raise ValueError(
+                f"COOP_INBOX_RETENTION_DAYS ({self.inbox_retention_days:g}) must be at least "
+                f"COOP_DEAD_LETTER_RETENTION_DAYS ({self.dead_letter_retention_days:g}): a replayed dead "
+                "letter must still be recognised as processed")
 
     @classmethod
     def from_env(cls) -> DeliverySettings:
@@ -76,6 +84,7 @@ class DeliverySettings:
             outbox_retention_days=float(_env("COOP_OUTBOX_RETENTION_DAYS", "7")),
             dead_letter_retention_days=float(_env("COOP_DEAD_LETTER_RETENTION_DAYS", "14")),
             outbox_purge_interval_seconds=float(_env("COOP_OUTBOX_PURGE_INTERVAL_SECONDS", "600")),
+            inbox_retention_days=float(_env("COOP_INBOX_RETENTION_DAYS", "30")),
         )
 
     @property

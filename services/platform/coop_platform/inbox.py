@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import MetaData
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, MetaData, delete
 from sqlalchemy.orm import Session
 
 from coop_platform.envelope import validate_envelope
 from coop_platform.logs import reset_correlation_id, set_correlation_id
 from coop_platform.metrics import INBOX_DUPLICATES
+from coop_platform.sqlkit import dialect_of
 from coop_platform.tables import inbox_table
 
 _INBOX = inbox_table(MetaData())
@@ -26,10 +26,8 @@ def claim_event(session: Session, consumer: str, event_id: str) -> bool:
     waits on the unique key until the first transaction ends, so at most one
     effect ever commits.
     """
-    dialect = session.get_bind().dialect.name
-    insert_fn = postgresql.insert if dialect == "postgresql" else sqlite.insert
     result = session.execute(
-        insert_fn(_INBOX)
+        dialect_of(session).insert(_INBOX)
         .values(consumer=consumer, event_id=event_id, processed_at=datetime.now(UTC))
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
     )
@@ -62,3 +60,11 @@ def process_once(
         return True
     finally:
         reset_correlation_id(token)
+
+
+def purge_inbox(engine: Engine, retention: timedelta, *, now: datetime | None = None) -> int:
+    """Forget the processed-event ids older than `retention` (COOP_INBOX_RETENTION_DAYS); returns
+    how many. Run by every worker's housekeeping with the outbox purge."""
+    cutoff = (now or datetime.now(UTC)) - retention
+    with engine.begin() as conn:
+        return int(conn.execute(delete(_INBOX).where(_INBOX.c.processed_at < cutoff)).rowcount or 0)

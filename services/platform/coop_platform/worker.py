@@ -42,6 +42,7 @@ from coop_platform.amqp import (
 )
 from coop_platform.config import Settings
 from coop_platform.envelope import origin_refusal
+from coop_platform.inbox import purge_inbox
 from coop_platform.metrics import (
     DEAD_LETTER_QUEUE_MESSAGES,
     DEAD_LETTERED,
@@ -302,15 +303,19 @@ class OutboxRelayRunner(DependencyProvider):
     def _purge(self) -> None:
         """Delete sent (and long-quarantined) outbox rows after COOP_OUTBOX_RETENTION_DAYS, so
         that an erased member's personal data does not outlive the retention there, and the
-        idempotency keys past theirs (COOP_IDEMPOTENCY_RETENTION_HOURS)."""
+        idempotency keys past theirs (COOP_IDEMPOTENCY_RETENTION_HOURS), and the processed-event
+        ids of the inbox after COOP_INBOX_RETENTION_DAYS."""
         settings = delivery.DeliverySettings.from_env()
         retention = timedelta(days=settings.outbox_retention_days)
+        inbox_retention = timedelta(days=settings.inbox_retention_days)
         while not self._stopping:
             try:
                 if self.relay and (purged := purge_outbox(self.relay.engine, retention)):
                     log.info("purged %d outbox rows older than %s", purged, retention)
                 if self.relay and (forgotten := idempotency.purge_expired(self.relay.engine)):
                     log.info("purged %d idempotency keys past their retention", forgotten)
+                if self.relay and (known := purge_inbox(self.relay.engine, inbox_retention)):
+                    log.info("forgot %d processed-event ids older than %s", known, inbox_retention)
             except Exception:  # noqa: BLE001 - try again next round
                 log.warning("outbox purge failed", exc_info=True)
             slept = 0.0

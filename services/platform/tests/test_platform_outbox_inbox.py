@@ -190,3 +190,33 @@ def test_relay_polls_fast_while_events_flow_and_slows_down_to_a_bound_when_idle(
     assert relay.idle_delay(quiet) == 0.01      # a short lull between commits changes nothing
     assert relay.idle_delay(quiet + 1) == 0.02  # then it slows down...
     assert relay.idle_delay(quiet + 50) == 0.05  # ...never beyond the bound (event latency stays low)
+
+
+def test_the_inbox_forgets_processed_ids_only_after_its_retention(engine):
+    from datetime import UTC, datetime, timedelta
+
+    from coop_platform.inbox import purge_inbox
+
+    with make_session_factory(engine)() as session:
+        claim_event(session, "c1", "old")
+        claim_event(session, "c1", "new")
+        session.commit()
+    later = datetime.now(UTC) + timedelta(days=30, minutes=1)
+    assert purge_inbox(engine, timedelta(days=31), now=later) == 0
+    with make_session_factory(engine)() as session:  # backdate one row: it alone goes
+        session.execute(text("UPDATE processed_events SET processed_at = :at WHERE event_id = 'old'"),
+                        {"at": datetime.now(UTC) - timedelta(days=40)})
+        session.commit()
+    assert purge_inbox(engine, timedelta(days=30)) == 1
+    with make_session_factory(engine)() as session:
+        assert claim_event(session, "c1", "new") is False  # still known: a redelivery is skipped
+        assert claim_event(session, "c1", "old") is True
+
+
+def test_the_inbox_must_outlive_the_dead_letters_it_may_see_replayed(monkeypatch):
+    from coop_platform.delivery import DeliverySettings
+
+    monkeypatch.setenv("COOP_INBOX_RETENTION_DAYS", "7")
+    monkeypatch.setenv("COOP_DEAD_LETTER_RETENTION_DAYS", "14")
+    with pytest.raises(ValueError, match="COOP_INBOX_RETENTION_DAYS"):
+        DeliverySettings.from_env()
