@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -337,7 +338,13 @@ def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
 
 
 def run_worker(service_cls: type, settings: Settings) -> None:
-    """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully."""
+    """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully. Refuses to start
+    (exit 2, one line) on delivery settings that contradict each other."""
+    try:
+        delivery.DeliverySettings.from_env()
+    except ValueError as exc:
+        print(f"{settings.service_name} worker: refusing to start: {exc}", file=sys.stderr, flush=True)
+        raise SystemExit(2) from exc
     serve_metrics(settings.metrics_port, settings.metrics_host)
     runner = ServiceRunner(nameko_config(settings))
     runner.add_service(service_cls)

@@ -220,3 +220,16 @@ def test_the_inbox_must_outlive_the_dead_letters_it_may_see_replayed(monkeypatch
     monkeypatch.setenv("COOP_DEAD_LETTER_RETENTION_DAYS", "14")
     with pytest.raises(ValueError, match="COOP_INBOX_RETENTION_DAYS"):
         DeliverySettings.from_env()
+
+
+def test_a_worker_refuses_to_start_when_its_inbox_would_forget_before_its_dead_letters(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_DATABASE_URL": "", "COOP_METRICS_PORT": "0",
+           "COOP_INBOX_RETENTION_DAYS": "3", "COOP_DEAD_LETTER_RETENTION_DAYS": "14"}
+    done = subprocess.run([sys.executable, "-m", "coop_membership.entrypoints.worker"], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    assert "refusing to start" in done.stderr and "COOP_INBOX_RETENTION_DAYS" in done.stderr
