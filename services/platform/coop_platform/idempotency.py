@@ -51,10 +51,10 @@ from sqlalchemy import (
     tuple_,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from coop_platform.errors import FailedPrecondition, InvalidArgument
+from coop_platform.sqlkit import dialect_of
 
 DEFAULT_RETENTION_HOURS = 168
 
@@ -180,7 +180,7 @@ def claim_many(session: Session, requests: Sequence[IdempotentRequest]) -> list[
     if not firsts:
         return results
     now = datetime.now(UTC)
-    insert = (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(_KEYS)
+    insert = dialect_of(session).insert(_KEYS)
     k = _KEYS.c
     claimed = {IdempotencyKey(*row) for row in session.execute(
         insert.values([dict(tenant=key.tenant, caller=key.caller, method=key.method, request_id=key.request_id,

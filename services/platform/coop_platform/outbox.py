@@ -14,7 +14,6 @@ simply stay pending. An operator lists and releases quarantined rows with
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import time
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from coop_platform import envelope as ce
 from coop_platform.amqp import OutgoingMessage, is_connection_failure, usable_correlation_id
-from coop_platform.db import is_sqlite, multirow_values
+from coop_platform.db import multirow_values
 from coop_platform.metrics import (
     OUTBOX_OLDEST_AGE,
     OUTBOX_PENDING,
@@ -39,6 +38,7 @@ from coop_platform.metrics import (
     OUTBOX_QUARANTINED_ROWS,
     OUTBOX_UNROUTABLE,
 )
+from coop_platform.sqlkit import dialect_of, statement
 from coop_platform.tables import outbox_table
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def add_many_to_outbox(session: Session, source: str, envelopes: list[dict[str, 
     rows = [(envelope["id"], exchange, ce.routing_key_of(envelope), ce.dumps(envelope), now, 0)
             for envelope in envelopes]
     conn = session.connection()
-    if conn.dialect.name != "postgresql":
+    if not dialect_of(conn).one_driver_statement:
         conn.execute(_INSERT_OUTBOX, [dict(zip(_OUTBOX_INSERT_COLUMNS, row, strict=True)) for row in rows])
         return
     # PostgreSQL: one multi-row VALUES text per chunk size, parameters passed straight to the
@@ -77,7 +77,7 @@ _OUTBOX_INSERT_COLUMNS = ("event_id", "exchange", "routing_key", "body", "create
 _OUTBOX_CHUNK = 500
 
 
-@functools.lru_cache(maxsize=64)
+@statement
 def _outbox_insert_text(rows: int) -> str:
     return (f"INSERT INTO outbox ({', '.join(_OUTBOX_INSERT_COLUMNS)}) VALUES "
             + multirow_values(rows, len(_OUTBOX_INSERT_COLUMNS)))
@@ -144,7 +144,7 @@ class OutboxRelay:
         self.sleep = sleep
         self._publisher: Publisher | None = None
         self._stopping = False
-        self._skip_locked = not is_sqlite(engine)
+        self._dialect = dialect_of(engine)
 
     def stop(self) -> None:
         self._stopping = True
@@ -171,7 +171,8 @@ class OutboxRelay:
             .order_by(_OUTBOX.c.seq)
             .limit(self.batch_size)
         )
-        return query.with_for_update(skip_locked=True) if self._skip_locked else query
+        # several relays (worker replicas) never publish the same rows
+        return self._dialect.for_update(query, skip_locked=True)
 
     @staticmethod
     def _message(row: Any) -> OutgoingMessage:
@@ -264,7 +265,7 @@ class OutboxRelay:
         """Publish one batch; mark confirmed rows sent and quarantine the ones refused alone.
         Raises after a broker failure, or when refused rows stay pending."""
         self._get_publisher()  # connect before touching the database: never hold locks while dialling
-        if self._skip_locked:
+        if self._dialect.has_row_locks:
             # PostgreSQL: row locks keep concurrent relays (replicas) off the same rows.
             with self.engine.begin() as conn:
                 rows = conn.execute(self._select_pending()).all()

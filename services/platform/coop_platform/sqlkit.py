@@ -44,10 +44,17 @@ class Dialect:
         """An INSERT that supports `on_conflict_do_nothing/update` on this database."""
         return (postgresql.insert if self.is_postgresql else sqlite.insert)(table)
 
-    def for_update(self, query: Any, *, read: bool = False) -> Any:
-        """Lock the selected rows until commit (PostgreSQL); SQLite's BEGIN IMMEDIATE already
-        serialises writers, and it has no row locks."""
-        return query.with_for_update(read=read) if self.is_postgresql else query
+    def for_update(self, query: Any, *, read: bool = False, skip_locked: bool = False) -> Any:
+        """Lock the selected rows until commit (PostgreSQL; `skip_locked`: leave rows another
+        transaction holds to it); SQLite's BEGIN IMMEDIATE already serialises writers, and it
+        has no row locks."""
+        return query.with_for_update(read=read, skip_locked=skip_locked) if self.is_postgresql else query
+
+    @property
+    def has_row_locks(self) -> bool:
+        """Whether a transaction can lock rows alone (PostgreSQL); on SQLite a write
+        transaction locks the whole file, so it must never span I/O such as publishing."""
+        return self.is_postgresql
 
     @property
     def one_driver_statement(self) -> bool:
