@@ -146,8 +146,9 @@ class FakeKeys:
         return claims
 
     def record_many(self, answers: Sequence[tuple[IdempotentRequest, Any]]) -> None:
-        for request, view in answers:
-            self.store.keys[request.key] = (request.fingerprint, view.member.member_id.encode())
+        """Keeps the answer itself: a fake Replay's `response` is the use case's first answer."""
+        for request, answer in answers:
+            self.store.keys[request.key] = (request.fingerprint, answer)
 
     def release_many(self, requests: Sequence[IdempotentRequest]) -> None:
         """Nothing to give back: a fake claim is only stored by record_many."""

@@ -77,6 +77,20 @@ def share_to_pb(share: Share, member_id: str) -> pb.Share:
     )
 
 
+def refund_to_pb(refund: Any, message_type: type = pb.RefundSharesResponse) -> Any:
+    """A shares.Refund as v1's RefundSharesResponse, or v2's (`message_type`: same fields)."""
+    return message_type(refunded=[share_to_pb(s, refund.member.member_id) for s in refund.shares],
+                        total_cents=refund.total_cents)
+
+
+def answer_to_pb(answer: Any) -> Any:
+    """A use case's answer as the api sends it (what an idempotency key stores for retries):
+    a MemberView as a Member, a Refund as a RefundSharesResponse."""
+    if hasattr(answer, "in_good_standing"):
+        return member_to_pb(answer.member, answer.in_good_standing)
+    return refund_to_pb(answer)
+
+
 def share_year_to_pb(policy: ShareYear) -> pb.ShareYear:
     return pb.ShareYear(year=policy.year, amount_cents=policy.amount_cents, currency=CURRENCY,
                         grace_days=policy.grace_days)

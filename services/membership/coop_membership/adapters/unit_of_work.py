@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from coop_membership import SERVICE_NAME
 from coop_membership.adapters import orm
 from coop_membership.adapters.events_out import to_message
-from coop_membership.adapters.messages import member_to_pb
+from coop_membership.adapters.messages import answer_to_pb
 from coop_membership.adapters.repositories import MemberReads, SqlMemberRepository
 from coop_membership.adapters.repositories_shares import SqlShareRepository
 from coop_membership.domain.model import DEFAULT_LANGUAGE_SET
@@ -23,8 +23,8 @@ from coop_platform.unit_of_work import UnitOfWork
 
 
 class SqlIdempotencyKeys:
-    """RegisterMember's request ids (coop_platform.idempotency) in the unit's session; an answer
-    is stored as the v1 Member message, which v1 and v2 replies both carry."""
+    """Request ids (coop_platform.idempotency) in the unit's session; an answer is stored as the
+    message v1 answers with (a Member, a RefundSharesResponse), which v2's reply carries or is."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -33,9 +33,8 @@ class SqlIdempotencyKeys:
         return idempotency.claim_many(self.session, requests)
 
     def record_many(self, answers: Sequence[tuple[IdempotentRequest, Any]]) -> None:
-        idempotency.record_many(self.session, [
-            (request, member_to_pb(view.member, view.in_good_standing).SerializeToString())
-            for request, view in answers])
+        idempotency.record_many(self.session, [(request, answer_to_pb(answer).SerializeToString())
+                                               for request, answer in answers])
 
     def release_many(self, requests: Sequence[IdempotentRequest]) -> None:
         idempotency.release_many(self.session, requests)

@@ -112,8 +112,13 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         target = msg.PB_TO_STATUS.get(request.status)
         if target is None:
             raise InvalidArgument("status is required", field="status", reason="FIELD_REQUIRED")
-        view = members.change_status(self.uow(), current_principal(), request.member_id, target, request.reason)
-        return pb.ChangeStatusResponse(member=_member(view))
+        principal = current_principal()
+        keyed = idempotent_request(principal.tenant, principal.subject, "ChangeStatus", request)
+        answer = members.change_status(self.uow(), principal, request.member_id, target, request.reason,
+                                       request=keyed)
+        if isinstance(answer, Replay):
+            return pb.ChangeStatusResponse(member=v1.Member.FromString(answer.response))
+        return pb.ChangeStatusResponse(member=_member(answer))
 
     def GetMemberHistory(self, request: pb.GetMemberHistoryRequest,
                          context: grpc.ServicerContext) -> pb.GetMemberHistoryResponse:
@@ -155,9 +160,12 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
         return pb.RecordSharePaymentResponse(share=msg.share_to_pb(share, member.member_id))
 
     def RefundShares(self, request: pb.RefundSharesRequest, context: grpc.ServicerContext) -> pb.RefundSharesResponse:
-        refunded, member = shares.refund_shares(self.uow(), current_principal(), request.member_id, request.reason)
-        return pb.RefundSharesResponse(refunded=[msg.share_to_pb(s, member.member_id) for s in refunded],
-                                       total_cents=sum(s.amount_cents for s in refunded))
+        principal = current_principal()
+        keyed = idempotent_request(principal.tenant, principal.subject, "RefundShares", request)
+        answer = shares.refund_shares(self.uow(), principal, request.member_id, request.reason, request=keyed)
+        if isinstance(answer, Replay):
+            return pb.RefundSharesResponse.FromString(answer.response)
+        return msg.refund_to_pb(answer, pb.RefundSharesResponse)
 
     def ListShares(self, request: pb.ListSharesRequest, context: grpc.ServicerContext) -> pb.ListSharesResponse:
         found, member = shares.list_shares(self.uow(), current_principal(), request.member_id)

@@ -76,6 +76,22 @@ def load_member(uow: MembershipUnitOfWork, member_id: str = "", member_number: s
     return member
 
 
+def replayed(uow: MembershipUnitOfWork, request: IdempotentRequest | None) -> Replay | None:
+    """Claim a call's request_id (AIP-155) first in its unit: the answer an earlier call with it
+    got, or None when this call is the first (then `remember` its answer before committing)."""
+    if request is None:
+        return None
+    claimed = uow.keys.claim_many([request])[0]
+    if isinstance(claimed, DomainError):  # the key was used for another request
+        raise claimed
+    return claimed  # type: ignore[return-value]
+
+
+def remember(uow: MembershipUnitOfWork, request: IdempotentRequest | None, answer: Any) -> None:
+    if request is not None:
+        uow.keys.record_many([(request, answer)])
+
+
 def view_of(uow: MembershipUnitOfWork, member: Member, on: date | None = None) -> MemberView:
     on = on or today()
     return MemberView(member, member.in_good_standing(on, uow.shares.share_year(on.year)))
@@ -280,15 +296,20 @@ def update_member(uow: MembershipUnitOfWork, caller: Principal, member_id: str, 
 
 
 def change_status(uow: MembershipUnitOfWork, caller: Principal, member_id: str, target: Status,
-                  reason: str) -> MemberView:
-    """A member may resign by themselves; every other move is the administration's."""
+                  reason: str, *, request: IdempotentRequest | None = None) -> MemberView | Replay:
+    """A member may resign by themselves; every other move is the administration's. A retry
+    with the first call's request_id gets its answer (a Replay) instead of an illegal move."""
     with uow:
+        first = replayed(uow, request)
+        if first is not None:
+            return first
         member = load_member(uow, member_id, lock=True)
         if target != Status.RESIGNED:
             caller.require("admin")
         caller.require_self_or(member.member_id, "admin")
         transition(uow, member, target, reason, caller.subject, utcnow())
         view = view_of(uow, member)
+        remember(uow, request, view)
         uow.commit()
     return view
 

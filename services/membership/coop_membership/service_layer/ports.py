@@ -98,7 +98,8 @@ class IdempotencyKeys(Protocol):
     def claim_many(self, requests: Sequence[IdempotentRequest]) -> list[Claim]: ...
 
     def record_many(self, answers: Sequence[tuple[IdempotentRequest, Any]]) -> None:
-        """Store each claimed key's answer (a MemberView, serialized by the adapter)."""
+        """Store each claimed key's answer, as the use case returned it (a MemberView, a
+        Refund); the adapter stores it as the api answers it, for a Replay to return."""
         ...
 
     def release_many(self, requests: Sequence[IdempotentRequest]) -> None: ...

@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from coop_domain.clock import utcnow
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_domain.principal import Principal
 from coop_membership.domain import events as ev
 from coop_membership.domain.model import Member, Share, ShareState, ShareYear, Status
-from coop_membership.service_layer.members import READ_ROLES, load_member, today
+from coop_membership.service_layer.members import READ_ROLES, load_member, remember, replayed, today
 from coop_membership.service_layer.ports import MembershipUnitOfWork
+from coop_platform.idempotency import IdempotentRequest, Replay
+
+
+@dataclass(frozen=True)
+class Refund:
+    """The shares refunded to a member who left."""
+
+    shares: list[Share]
+    member: Member
+
+    @property
+    def total_cents(self) -> int:
+        return sum(s.amount_cents for s in self.shares)
 
 
 def set_share_year(uow: MembershipUnitOfWork, caller: Principal, year: int, amount_cents: int,
@@ -88,9 +102,15 @@ def record_share_payment(uow: MembershipUnitOfWork, caller: Principal, member_id
         return share, member
 
 
-def refund_shares(uow: MembershipUnitOfWork, caller: Principal, member_id: str, reason: str) -> tuple[list[Share], Member]:
+def refund_shares(uow: MembershipUnitOfWork, caller: Principal, member_id: str, reason: str, *,
+                  request: IdempotentRequest | None = None) -> Refund | Replay:
+    """Refund every paid share of a resigned or excluded member; a retry with the first call's
+    request_id gets the first refund back (a Replay)."""
     caller.require("admin")
     with uow:
+        first = replayed(uow, request)
+        if first is not None:
+            return first
         member = load_member(uow, member_id, lock=True)
         if Status(member.status) not in (Status.RESIGNED, Status.EXCLUDED):
             raise FailedPrecondition(
@@ -106,8 +126,10 @@ def refund_shares(uow: MembershipUnitOfWork, caller: Principal, member_id: str, 
         if not refunded:
             raise FailedPrecondition("this member has no paid share to refund", reason="NO_PAID_SHARE")
         member.paid_through_year = uow.shares.paid_through_year(member.member_no)
+        refund = Refund(refunded, member)
+        remember(uow, request, refund)
         uow.commit()
-        return refunded, member
+        return refund
 
 
 def list_shares(uow: MembershipUnitOfWork, caller: Principal, member_id: str) -> tuple[list[Share], Member]:

@@ -4,6 +4,7 @@ for bad input. v1 is served from the same servicer; its own tests stay in the ot
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -307,3 +308,32 @@ def test_a_payment_of_the_wrong_amount_says_the_amount_expected(svc, h, stub):
     found = details_of(err.value)
     assert (found.reason, found.metadata.get("expected_cents"), list(found.field_violations)) == (
         "AMOUNT_MISMATCH", "3000", ["amount_cents"])
+
+
+# -- retries (request_id) ------------------------------------------------------------------------
+
+def test_a_retried_status_change_gets_the_first_answer_and_moves_once(svc, h, stub):
+    member = _register(stub, h)
+    request = pb.ChangeStatusRequest(member_id=member.member_id, status=v1.MEMBER_STATUS_SUSPENDED, reason="late",
+                                     request_id=str(uuid.uuid4()))
+    first = stub.ChangeStatus(request, metadata=h.ADMIN)
+    before = svc.counts()
+    assert stub.ChangeStatus(request, metadata=h.ADMIN) == first
+    assert svc.counts() == before
+    other = pb.ChangeStatusRequest(member_id=member.member_id, status=v1.MEMBER_STATUS_ACTIVE, reason="paid",
+                                   request_id=request.request_id)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.ChangeStatus(other, metadata=h.ADMIN)
+    found = details_of(err.value)
+    assert (found.code, list(found.field_violations)) == (grpc.StatusCode.FAILED_PRECONDITION, ["request_id"])
+
+
+def test_a_retried_refund_gets_the_first_refund_back(svc, h, stub):
+    member = _register(stub, h)
+    _paid_and_resigned(stub, h, member)
+    request = pb.RefundSharesRequest(member_id=member.member_id, reason="resigned", request_id=str(uuid.uuid4()))
+    first = stub.RefundShares(request, metadata=h.ADMIN)
+    before = svc.counts()
+    assert stub.RefundShares(request, metadata=h.ADMIN) == first and first.total_cents == 3000
+    assert svc.counts() == before
+    assert svc.outbox_types(member.member_id).count("share.refunded") == 1

@@ -80,8 +80,25 @@ def test_a_retried_registration_gets_the_first_answer_back_and_registers_nobody(
     same = details()
     first = members.register_members(uow, [members.Registration(ADMIN, same, True, request=request)])[0]
     again = members.register_members(uow, [members.Registration(ADMIN, same, True, request=request)])[0]
-    assert isinstance(again, Replay) and again.response == first.member.member_id.encode()
+    assert isinstance(again, Replay) and again.response is first
     assert len(uow.store.members) == 1
+
+
+def _key(method):
+    return IdempotentRequest(IdempotencyKey("coop", "admin-1", method, str(uuid.uuid4())), "fingerprint")
+
+
+def test_a_retried_status_change_gets_the_first_answer_not_an_illegal_move(uow):
+    member = register(uow).member
+    key = _key("ChangeStatus")
+    first = members.change_status(uow, ADMIN, member.member_id, Status.SUSPENDED, "late", request=key)
+    events = len(uow.published)
+    again = members.change_status(uow, ADMIN, member.member_id, Status.SUSPENDED, "late", request=key)
+    assert isinstance(again, Replay) and again.response is first and len(uow.published) == events
+    with pytest.raises(FailedPrecondition) as err:
+        members.change_status(uow, ADMIN, member.member_id, Status.ACTIVE, "paid",
+                              request=IdempotentRequest(key.key, "another request"))
+    assert err.value.field == "request_id"
 
 
 def test_get_member_lets_a_member_read_their_own_record_and_readers_anyones(uow):

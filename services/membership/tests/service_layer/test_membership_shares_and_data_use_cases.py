@@ -13,6 +13,7 @@ from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgumen
 from coop_membership.domain import events as ev
 from coop_membership.domain.model import Status
 from coop_membership.service_layer import handlers, imports, members, personal_data, shares
+from coop_platform.idempotency import IdempotencyKey, IdempotentRequest, Replay
 
 from .conftest import ADMIN, BOARD, SERVICE, SYSTEM, details, member_principal  # noqa: TID252
 
@@ -75,9 +76,15 @@ def test_refunds_wait_for_resignation_then_refund_every_paid_share(uow):
     members.change_status(uow, ADMIN, member.member_id, Status.RESIGNED, "")
     with pytest.raises(PermissionDenied):
         shares.refund_shares(uow, BOARD, member.member_id, "x")
-    refunded, after = shares.refund_shares(uow, ADMIN, member.member_id, "resigned")
-    assert [s.state for s in refunded] == ["refunded"] and after.paid_through_year is None
-    assert type(uow.published[-1]) is ev.ShareRefunded
+    key = IdempotentRequest(IdempotencyKey("coop", "admin-1", "RefundShares", str(uuid.uuid4())), "f")
+    refund = shares.refund_shares(uow, ADMIN, member.member_id, "resigned", request=key)
+    assert [s.state for s in refund.shares] == ["refunded"] and refund.member.paid_through_year is None
+    assert refund.total_cents == 3000 and type(uow.published[-1]) is ev.ShareRefunded
+    retried = shares.refund_shares(uow, ADMIN, member.member_id, "resigned", request=key)
+    assert isinstance(retried, Replay) and retried.response is refund
+    with pytest.raises(FailedPrecondition) as err:
+        shares.refund_shares(uow, ADMIN, member.member_id, "resigned")  # without the key: nothing left
+    assert err.value.reason == "NO_PAID_SHARE"
 
 
 def test_only_an_admin_sets_the_share_year_and_new_shares_follow_it(uow):
