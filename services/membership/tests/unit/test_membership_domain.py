@@ -1,7 +1,7 @@
 """The membership domain on its own: lifecycle, validation, shares, good standing.
 
 The last section checks that the SQL twin of the good-standing rule
-(adapters.repository.good_standing_clause) selects exactly the members the
+(adapters.repositories.good_standing_clause) selects exactly the members the
 domain rule says are in good standing, on a real (SQLite) database.
 """
 
