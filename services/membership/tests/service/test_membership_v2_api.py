@@ -337,3 +337,19 @@ def test_a_retried_refund_gets_the_first_refund_back(svc, h, stub):
     assert stub.RefundShares(request, metadata=h.ADMIN) == first and first.total_cents == 3000
     assert svc.counts() == before
     assert svc.outbox_types(member.member_id).count("share.refunded") == 1
+
+
+def test_health_and_reflection_report_both_versions(svc):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+    from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+    from coop_testkit import wait_until
+
+    health = health_pb2_grpc.HealthStub(svc.channel)
+    for name in ("coop.membership.v2.MembershipService", "coop.membership.v1.MembershipService"):
+        wait_until(lambda name=name: health.Check(health_pb2.HealthCheckRequest(service=name), timeout=5).status
+                   == health_pb2.HealthCheckResponse.SERVING, message=f"{name} SERVING")
+    responses = reflection_pb2_grpc.ServerReflectionStub(svc.channel).ServerReflectionInfo(
+        iter([reflection_pb2.ServerReflectionRequest(list_services="")]))
+    names = {s.name for r in responses for s in r.list_services_response.service}
+    assert {"coop.membership.v2.MembershipService", "coop.membership.v1.MembershipService"} <= names
