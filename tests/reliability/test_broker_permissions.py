@@ -123,20 +123,21 @@ def test_dead_letter_and_unroutable_queues_keep_messages_only_for_the_retention(
 def test_the_membership_worker_does_its_work_under_its_own_user(vhost, tmp_path):
     """Declares its queues (after the admin created the shared topology), consumes billing's
     share.paid, publishes its outbox to membership.events."""
-    from coop_membership.adapters.repository import MembershipUnitOfWork
+    from coop_domain.principal import system_principal
+    from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
     from coop_membership.domain.model import Category, MemberDetails
-    from coop_membership.service_layer import services
+    from coop_membership.service_layer import members
     from coop_platform.db import make_engine, make_session_factory
     from coop_platform.migrations import upgrade
 
     database_url = f"sqlite:///{tmp_path / 'membership.db'}"
     upgrade("membership", database_url)
     engine = make_engine(database_url)
-    uow_factory = lambda: MembershipUnitOfWork(make_session_factory(engine))  # noqa: E731
     details = MemberDetails(given_name="Ada", family_name="Lovelace", email=f"ada-{uuid.uuid4().hex[:6]}@example.org",
                             country_of_residence="BE", preferred_language="en", category=Category.USER,
                             joined_on=date(2014, 2, 1))
-    member = services.register_member(uow_factory, details, admit=True, actor="test").member
+    member = members.register_member(SqlMembershipUnitOfWork(make_session_factory(engine)), system_principal("test"),
+                                     details, admit=True).member
     worker = ServiceProcess("coop_membership.entrypoints.worker", {
         "COOP_DATABASE_URL": database_url, "COOP_AMQP_URL": _as(vhost, "membership"),
         "COOP_METRICS_PORT": str(free_port())}, tmp_path / "worker.log")

@@ -16,9 +16,10 @@ import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, MetaData, func, select
 
-from coop_membership.adapters.repository import MembershipUnitOfWork
+from coop_domain.principal import system_principal
+from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
 from coop_membership.domain.model import Address, Category, MemberDetails
-from coop_membership.service_layer import services
+from coop_membership.service_layer import members
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.db import make_session_factory
 from coop_platform.inbox import process_once
@@ -35,7 +36,7 @@ CONSUMER = "reliability.effect-counter"
 
 def _uow_factory(engine: Engine):
     sessions = make_session_factory(engine)
-    return lambda: MembershipUnitOfWork(sessions)
+    return lambda: SqlMembershipUnitOfWork(sessions)
 
 
 def _details(tag: str) -> MemberDetails:
@@ -48,7 +49,8 @@ def _details(tag: str) -> MemberDetails:
 
 def _admit(uow_factory, tag: str) -> str:
     """Admit one member: commits member.admitted and member.status_changed in the outbox."""
-    return services.register_member(uow_factory, _details(tag), admit=True, actor="reliability").member.member_id
+    return members.register_member(uow_factory(), system_principal("reliability"), _details(tag),
+                                   admit=True).member.member_id
 
 
 def _event_ids(engine: Engine, after_seq: int = 0, up_to_seq: int | None = None) -> list[str]:

@@ -11,9 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from coop_membership.adapters.repository import MembershipUnitOfWork
+from coop_domain.principal import system_principal
+from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
 from coop_membership.domain.model import Address, Category, MemberDetails, Status
-from coop_membership.service_layer import services
+from coop_membership.service_layer import members, personal_data
 from coop_platform.db import make_session_factory
 from coop_platform.delivery import DeliverySettings
 from coop_platform.outbox import purge_outbox
@@ -26,16 +27,17 @@ def test_after_erasure_no_outbox_row_older_than_the_retention_holds_the_members_
     sessions = make_session_factory(engine)
 
     def uow_factory():
-        return MembershipUnitOfWork(sessions)
+        return SqlMembershipUnitOfWork(sessions)
 
     tag = uuid.uuid4().hex[:8]
     email, family_name = f"erase-me-{tag}@example.org", f"Erasable{tag}"
     details = MemberDetails(given_name="Eve", family_name=family_name, email=email, phone="+32 2 555 02 02",
                             address=Address("Rue Haute 2", "1000", "Bruxelles", "BE"),
                             country_of_residence="BE", preferred_language="fr", category=Category.USER)
-    member_id = services.register_member(uow_factory, details, admit=True, actor="test").member.member_id
-    services.change_status(uow_factory, member_id, Status.RESIGNED, "moving abroad", "test")
-    services.erase_personal_data(uow_factory, member_id, "GDPR request", "test")
+    admin = system_principal("test")
+    member_id = members.register_member(uow_factory(), admin, details, admit=True).member.member_id
+    members.change_status(uow_factory(), admin, member_id, Status.RESIGNED, "moving abroad")
+    personal_data.erase_personal_data(uow_factory(), admin, member_id, "GDPR request")
 
     def rows_holding_personal_data() -> int:
         with engine.connect() as conn:

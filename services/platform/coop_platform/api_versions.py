@@ -9,7 +9,8 @@ a second implementation: each v1 method is routed to the v2 method of the same n
   fields), so v1's bytes parse as v2's request.
 - The response: when v1 answered with a bare resource (`Member`) and v2 wraps it
   (`GetMemberResponse { Member member = 1; }`), the v1 client receives the wrapped field;
-  when both have the same message type, the response is passed as is.
+  when both have the same message type, or v2's response keeps every field number and type of
+  v1's (a list page: `ListMembersResponse` in both versions), the response is passed as is.
 
 The platform interceptor sees v1 calls like any other (authentication, limits, metrics).
 """
@@ -25,7 +26,7 @@ from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDesc
 
 
 def _response_writer(old: Descriptor, new: Descriptor, method: str) -> Any:
-    if old.full_name == new.full_name:
+    if old.full_name == new.full_name or _same_shape(old, new):
         return lambda response: response.SerializeToString()
     wrapped = [f for f in new.fields if f.message_type is not None and f.message_type.full_name == old.full_name]
     if len(wrapped) != 1:
@@ -35,14 +36,28 @@ def _response_writer(old: Descriptor, new: Descriptor, method: str) -> Any:
     return lambda response: getattr(response, name).SerializeToString()
 
 
-def _check_request(old: Descriptor, new: Descriptor, method: str) -> None:
-    """Every v1 request field must exist in v2 with the same number and type."""
+def _missing_twins(old: Descriptor, new: Descriptor) -> list[str]:
+    """v1 fields with no field of the same number, type and cardinality in v2."""
+    missing = []
     for field in old.fields:
         twin = new.fields_by_number.get(field.number)
-        if twin is None or twin.type != field.type or (
+        if twin is None or twin.type != field.type or twin.is_repeated != field.is_repeated or (
                 field.message_type is not None and twin.message_type.full_name != field.message_type.full_name):
-            raise TypeError(f"{method}: v1 request field {field.name} (#{field.number}) has no twin of the same "
-                            f"type in {new.full_name}; v1 clients would lose it")
+            missing.append(f"{field.name} (#{field.number})")
+    return missing
+
+
+def _same_shape(old: Descriptor, new: Descriptor) -> bool:
+    """Whether v2's message reads and writes as v1's on the wire: the same fields, by number and
+    type (v2 may add fields; a v1 reader skips them)."""
+    return not _missing_twins(old, new)
+
+
+def _check_request(old: Descriptor, new: Descriptor, method: str) -> None:
+    """Every v1 request field must exist in v2 with the same number and type."""
+    for name in _missing_twins(old, new):
+        raise TypeError(f"{method}: v1 request field {name} has no twin of the same type in {new.full_name}; "
+                        "v1 clients would lose it")
 
 
 def _handler(old: MethodDescriptor, new: MethodDescriptor, behavior: Any) -> grpc.RpcMethodHandler:

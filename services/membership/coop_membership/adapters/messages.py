@@ -1,18 +1,16 @@
-"""Domain objects <-> protobuf messages (the API and the event contract)."""
+"""API protobuf <-> domain values (coop.membership.v1 resources, which v2 shares)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date
+from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from coop.membership.v1 import events_pb2
 from coop.membership.v1 import membership_pb2 as pb
-from coop_membership.domain import events as ev
+from coop_domain.errors import InvalidArgument
 from coop_membership.domain.model import (
+    DETAILS_FIELD,
     Address,
     Category,
-    Member,
     MemberDetails,
     Share,
     ShareState,
@@ -21,6 +19,7 @@ from coop_membership.domain.model import (
     StatusChange,
     format_member_number,
 )
+from coop_platform.pbtypes import from_date, to_date, to_timestamp
 
 STATUS_TO_PB = {
     Status.APPLICANT: pb.MEMBER_STATUS_APPLICANT,
@@ -44,16 +43,8 @@ SHARE_STATE_TO_PB = {
 CURRENCY = "EUR"
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
-
-
-def member_to_pb(member: Member, good_standing: bool) -> pb.Member:
-    """A Member, or a members row (same attribute names: MembershipService.GetMember's read path)."""
+def member_to_pb(member: Any, good_standing: bool) -> pb.Member:
+    """A Member, or a members row (same attribute names: GetMember's read path)."""
     return pb.Member(
         member_id=member.member_id,
         member_number=format_member_number(member.member_no) if member.member_no else "",
@@ -68,21 +59,12 @@ def member_to_pb(member: Member, good_standing: bool) -> pb.Member:
         category=CATEGORY_TO_PB[Category(member.category)],
         status=STATUS_TO_PB[Status(member.status)],
         joined_on=member.joined_on.isoformat() if member.joined_on else "",
+        joined_on_date=to_date(member.joined_on),
         in_good_standing=good_standing,
         erased=member.erased,
-        created_at=_ts(member.created_at),
-        updated_at=_ts(member.updated_at),
+        created_at=to_timestamp(member.created_at),
+        updated_at=to_timestamp(member.updated_at),
     )
-
-
-def member_event_pb(member: Member, good_standing: bool) -> pb.Member:
-    """A member as events carry it: what consumers need (name and e-mail for statements and
-    notifications, language, category, status, standing), never the phone or postal address,
-    which no consumer uses and which would then live on in queues and other databases."""
-    message = member_to_pb(member, good_standing)
-    message.ClearField("phone")
-    message.ClearField("address")
-    return message
 
 
 def share_to_pb(share: Share, member_id: str) -> pb.Share:
@@ -91,8 +73,22 @@ def share_to_pb(share: Share, member_id: str) -> pb.Share:
         amount_cents=share.amount_cents, currency=CURRENCY,
         state=SHARE_STATE_TO_PB[ShareState(share.state)],
         payment_reference=share.payment_reference or "",
-        paid_at=_ts(share.paid_at), refunded_at=_ts(share.refunded_at),
+        paid_at=to_timestamp(share.paid_at), refunded_at=to_timestamp(share.refunded_at),
     )
+
+
+def refund_to_pb(refund: Any, message_type: type = pb.RefundSharesResponse) -> Any:
+    """A shares.Refund as v1's RefundSharesResponse, or v2's (`message_type`: same fields)."""
+    return message_type(refunded=[share_to_pb(s, refund.member.member_id) for s in refund.shares],
+                        total_cents=refund.total_cents)
+
+
+def answer_to_pb(answer: Any) -> Any:
+    """A use case's answer as the api sends it (what an idempotency key stores for retries):
+    a MemberView as a Member, a Refund as a RefundSharesResponse."""
+    if hasattr(answer, "in_good_standing"):
+        return member_to_pb(answer.member, answer.in_good_standing)
+    return refund_to_pb(answer)
 
 
 def share_year_to_pb(policy: ShareYear) -> pb.ShareYear:
@@ -104,25 +100,31 @@ def change_to_pb(change: StatusChange) -> pb.StatusChange:
     return pb.StatusChange(
         from_status=STATUS_TO_PB[Status(change.from_status)] if change.from_status else 0,
         to_status=STATUS_TO_PB[Status(change.to_status)], reason=change.reason,
-        actor=change.actor, at=_ts(change.at),
+        actor=change.actor, at=to_timestamp(change.at),
     )
 
 
-def draft_to_details(draft: pb.MemberDraft) -> MemberDetails:
-    from datetime import date
+def _joined_on(draft: pb.MemberDraft, field: str) -> date | None:
+    """The draft's joining date: the google.type.Date when set (v2), else v1's ISO string."""
+    if draft.HasField("joined_on_date"):
+        return from_date(draft.joined_on_date, field=f"{field}.joined_on_date")
+    if not draft.joined_on:
+        return None
+    try:
+        return date.fromisoformat(draft.joined_on)
+    except ValueError as exc:
+        raise InvalidArgument(f"joined_on {draft.joined_on!r} is not an ISO date (YYYY-MM-DD)",
+                              field=f"{field}.joined_on", reason="INVALID_DATE") from exc
 
-    from coop_platform.errors import InvalidArgument
 
-    if draft.category not in PB_TO_CATEGORY:
+def draft_to_details(draft: pb.MemberDraft, *, field: str = DETAILS_FIELD,
+                     category_required: bool = True) -> MemberDetails:
+    """The details a draft gives. `category_required=False` for an update whose mask may leave
+    the category out (the domain then refuses it only if the mask names it)."""
+    category = PB_TO_CATEGORY.get(draft.category)
+    if category is None and (category_required or draft.category != pb.MEMBER_CATEGORY_UNSPECIFIED):
         raise InvalidArgument("category is required (user, permanent_staff, external_partner)",
-                              field="category")
-    joined = None
-    if draft.joined_on:
-        try:
-            joined = date.fromisoformat(draft.joined_on)
-        except ValueError as exc:
-            raise InvalidArgument(f"joined_on {draft.joined_on!r} is not an ISO date (YYYY-MM-DD)",
-                                  field="joined_on") from exc
+                              field=f"{field}.category", reason="FIELD_REQUIRED")
     return MemberDetails(
         given_name=draft.given_name, family_name=draft.family_name, email=draft.email,
         phone=draft.phone,
@@ -130,37 +132,6 @@ def draft_to_details(draft: pb.MemberDraft) -> MemberDetails:
                         draft.address.country),
         country_of_residence=draft.country_of_residence,
         preferred_language=draft.preferred_language or "fr",
-        category=PB_TO_CATEGORY[draft.category], joined_on=joined,
+        category=category,  # type: ignore[arg-type] - None only where the update leaves it out
+        joined_on=_joined_on(draft, field),
     )
-
-
-def to_message(event: ev.Event) -> tuple[str, object, str]:
-    """(event name, payload message, CloudEvents subject) for a domain event."""
-    match event:
-        case ev.MemberAdmitted(member=m, readmission=r, in_good_standing=g):
-            return "member.admitted", events_pb2.MemberAdmitted(
-                member=member_event_pb(m, g), readmission=r), m.member_id
-        case ev.MemberUpdated(member=m, changed_fields=fields, in_good_standing=g):
-            return "member.updated", events_pb2.MemberUpdated(
-                member=member_event_pb(m, g), changed_fields=fields), m.member_id
-        case ev.MemberErased(member=m):
-            return "member.erased", events_pb2.MemberErased(
-                member_id=m.member_id, member_number=m.member_number, erased_at=_ts(m.updated_at)), m.member_id
-        case ev.MemberStatusChanged(member=m, change=c, in_good_standing=g):
-            return "member.status_changed", events_pb2.MemberStatusChanged(
-                member_id=m.member_id, member_number=m.member_number,
-                from_status=STATUS_TO_PB[Status(c.from_status)] if c.from_status else 0,
-                to_status=STATUS_TO_PB[Status(c.to_status)], reason=c.reason, actor=c.actor,
-                in_good_standing=g), m.member_id
-        case ev.ShareSubscribed(share=s, member=m):
-            return "share.subscribed", events_pb2.ShareSubscribed(
-                share=share_to_pb(s, m.member_id), member_number=m.member_number), m.member_id
-        case ev.SharePaid(share=s, member=m, in_good_standing=g):
-            return "share.paid", events_pb2.SharePaid(
-                share=share_to_pb(s, m.member_id), member_number=m.member_number,
-                in_good_standing=g), m.member_id
-        case ev.ShareRefunded(share=s, member=m, reason=r):
-            return "share.refunded", events_pb2.ShareRefunded(
-                share=share_to_pb(s, m.member_id), member_number=m.member_number,
-                reason=r), m.member_id
-    raise TypeError(f"no message for {type(event).__name__}")

@@ -8,14 +8,15 @@ paid the previous year, and after admission for new members.
 from __future__ import annotations
 
 import enum
-import os
 import re
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from coop_domain.clock import utcnow
+from coop_domain.errors import FailedPrecondition, InvalidArgument
 from coop_membership.domain.reference import DEFAULT_LANGUAGES, ISO_COUNTRIES
-from coop_platform.errors import FailedPrecondition, InvalidArgument
 
 DEFAULT_SHARE_CENTS = 3000
 DEFAULT_GRACE_DAYS = 90
@@ -58,11 +59,21 @@ EDITABLE_FIELDS = (
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{6,25}$")
 NUMBER_PREFIX = "M"
+#: The request field that holds a member's details (RegisterMember, UpdateMember, ImportMembers
+#: rows): errors about those details name their path under it, e.g. "member.email".
+DETAILS_FIELD = "member"
 
 
-def supported_languages() -> frozenset[str]:
-    extra = os.environ.get("COOP_MEMBER_LANGUAGES", "")
-    return frozenset(DEFAULT_LANGUAGES) | {x.strip().lower() for x in extra.split(",") if x.strip()}
+DEFAULT_LANGUAGE_SET = frozenset(DEFAULT_LANGUAGES)
+
+
+def languages_with(extra: Iterable[str] = ()) -> frozenset[str]:
+    """The languages members may choose: the defaults and the service's configured extras."""
+    return DEFAULT_LANGUAGE_SET | {x.strip().lower() for x in extra if x.strip()}
+
+
+def _at(name: str) -> str:
+    return f"{DETAILS_FIELD}.{name}"
 
 
 def format_member_number(member_no: int) -> str:
@@ -72,7 +83,8 @@ def format_member_number(member_no: int) -> str:
 def parse_member_number(number: str) -> int:
     text = number.strip().upper()
     if not text.startswith(NUMBER_PREFIX) or not (text[1:].isascii() and text[1:].isdigit()) or len(text) > 12:
-        raise InvalidArgument(f"member number {number!r} is not of the form M000123", field="member_number")
+        raise InvalidArgument(f"member number {number!r} is not of the form M000123", field="member_number",
+                              reason="INVALID_MEMBER_NUMBER")
     return int(text[1:])
 
 
@@ -98,8 +110,9 @@ class MemberDetails:
     category: Category = Category.USER
     joined_on: date | None = None
 
-    def normalised(self) -> MemberDetails:
-        """Trim, lowercase the email, uppercase countries; raise InvalidArgument on the first bad field."""
+    def normalised(self, languages: frozenset[str] = DEFAULT_LANGUAGE_SET) -> MemberDetails:
+        """Trim, lowercase the email, uppercase countries; raise InvalidArgument on the first bad
+        field. `languages`: those this cooperative addresses members in (a setting handed in)."""
         d = MemberDetails(
             given_name=_clean(self.given_name, "given_name", 100),
             family_name=_clean(self.family_name, "family_name", 100),
@@ -116,33 +129,39 @@ class MemberDetails:
             category=self.category,
             joined_on=self.joined_on,
         )
-        if not d.email:
-            raise InvalidArgument("email is required", field="email")
-        if len(d.email) > 254 or not _EMAIL.match(d.email):
-            raise InvalidArgument(f"email {self.email!r} is not a valid address", field="email")
-        if d.phone and not _PHONE.match(d.phone):
-            raise InvalidArgument(f"phone {self.phone!r} is not a valid number", field="phone")
-        if not d.country_of_residence:
-            raise InvalidArgument("country_of_residence is required (ISO 3166-1 alpha-2)",
-                                  field="country_of_residence")
-        if d.country_of_residence not in ISO_COUNTRIES:
-            raise InvalidArgument(
-                f"country_of_residence {self.country_of_residence!r} is not an ISO 3166-1 alpha-2 code",
-                field="country_of_residence")
-        if d.address.country and d.address.country not in ISO_COUNTRIES:
-            raise InvalidArgument(f"address.country {self.address.country!r} is not an ISO 3166-1 alpha-2 code",
-                                  field="address.country")
-        languages = supported_languages()
-        if d.preferred_language not in languages:
-            raise InvalidArgument(
-                f"preferred_language {self.preferred_language!r} is not one of {', '.join(sorted(languages))}",
-                field="preferred_language")
-        if not isinstance(d.category, Category):
-            raise InvalidArgument("category is required (user, permanent_staff, external_partner)",
-                                  field="category")
-        if d.joined_on and d.joined_on > date.today() + timedelta(days=1):
-            raise InvalidArgument("joined_on cannot be in the future", field="joined_on")
+        d._check(self, languages)
         return d
+
+    def _check(self, given: MemberDetails, languages: frozenset[str]) -> None:
+        """The rules on normalised details (`given`: as sent, for the messages)."""
+        if not self.email:
+            raise InvalidArgument("email is required", field=_at("email"), reason="FIELD_REQUIRED")
+        if len(self.email) > 254 or not _EMAIL.match(self.email):
+            raise InvalidArgument(f"email {given.email!r} is not a valid address", field=_at("email"),
+                                  reason="INVALID_EMAIL")
+        if self.phone and not _PHONE.match(self.phone):
+            raise InvalidArgument(f"phone {given.phone!r} is not a valid number", field=_at("phone"),
+                                  reason="INVALID_PHONE")
+        if not self.country_of_residence:
+            raise InvalidArgument("country_of_residence is required (ISO 3166-1 alpha-2)",
+                                  field=_at("country_of_residence"), reason="FIELD_REQUIRED")
+        if self.country_of_residence not in ISO_COUNTRIES:
+            raise InvalidArgument(
+                f"country_of_residence {given.country_of_residence!r} is not an ISO 3166-1 alpha-2 code",
+                field=_at("country_of_residence"), reason="INVALID_COUNTRY")
+        if self.address.country and self.address.country not in ISO_COUNTRIES:
+            raise InvalidArgument(f"address.country {given.address.country!r} is not an ISO 3166-1 alpha-2 code",
+                                  field=_at("address.country"), reason="INVALID_COUNTRY")
+        if self.preferred_language not in languages:
+            raise InvalidArgument(
+                f"preferred_language {given.preferred_language!r} is not one of {', '.join(sorted(languages))}",
+                field=_at("preferred_language"), reason="UNSUPPORTED_LANGUAGE", supported=sorted(languages))
+        if not isinstance(self.category, Category):
+            raise InvalidArgument("category is required (user, permanent_staff, external_partner)",
+                                  field=_at("category"), reason="FIELD_REQUIRED")
+        if self.joined_on and self.joined_on > utcnow().date() + timedelta(days=1):
+            raise InvalidArgument("joined_on cannot be in the future", field=_at("joined_on"),
+                                  reason="DATE_IN_FUTURE")
 
 
 _CONTROL = re.compile(r"[\x00-\x1f]")
@@ -151,11 +170,13 @@ _CONTROL = re.compile(r"[\x00-\x1f]")
 def _clean(value: str, name: str, max_len: int, *, required: bool = True) -> str:
     text = " ".join(value.split())
     if required and not text:
-        raise InvalidArgument(f"{name} is required", field=name)
+        raise InvalidArgument(f"{name} is required", field=_at(name), reason="FIELD_REQUIRED")
     if len(text) > max_len:
-        raise InvalidArgument(f"{name} is longer than {max_len} characters", field=name)
+        raise InvalidArgument(f"{name} is longer than {max_len} characters", field=_at(name),
+                              reason="FIELD_TOO_LONG", max_length=max_len)
     if _CONTROL.search(text):
-        raise InvalidArgument(f"{name} contains control characters", field=name)
+        raise InvalidArgument(f"{name} contains control characters", field=_at(name),
+                              reason="CONTROL_CHARACTERS")
     return text
 
 
@@ -178,12 +199,13 @@ class ShareYear:
 
     def __post_init__(self) -> None:
         if not 1900 <= self.year <= 2200:
-            raise InvalidArgument(f"year {self.year} is out of range", field="year")
+            raise InvalidArgument(f"year {self.year} is out of range", field="year", reason="YEAR_OUT_OF_RANGE")
         if not 0 < self.amount_cents <= MAX_SHARE_CENTS:
             raise InvalidArgument("amount_cents must be positive and at most 10,000,000",
-                                  field="amount_cents")
+                                  field="amount_cents", reason="AMOUNT_OUT_OF_RANGE", maximum=MAX_SHARE_CENTS)
         if not 0 <= self.grace_days <= 366:
-            raise InvalidArgument("grace_days must be between 0 and 366", field="grace_days")
+            raise InvalidArgument("grace_days must be between 0 and 366", field="grace_days",
+                                  reason="GRACE_DAYS_OUT_OF_RANGE")
 
 
 @dataclass
@@ -202,17 +224,19 @@ class Share:
         if self.state == ShareState.PAID and self.payment_reference == reference:
             return False
         if self.state != ShareState.SUBSCRIBED:
-            raise FailedPrecondition(f"the {self.year} share is already {self.state.value}")
+            raise FailedPrecondition(f"the {self.year} share is already {ShareState(self.state).value}",
+                                     reason="SHARE_NOT_PAYABLE", year=self.year, state=ShareState(self.state).value)
         if amount_cents != self.amount_cents:
             raise InvalidArgument(
                 f"the {self.year} share is {self.amount_cents} cents; a payment of {amount_cents} cents does not match",
-                field="amount_cents")
+                field="amount_cents", reason="AMOUNT_MISMATCH", expected_cents=self.amount_cents)
         self.state, self.payment_reference, self.paid_at = ShareState.PAID, reference, at
         return True
 
     def refund(self, at: datetime) -> None:
         if self.state != ShareState.PAID:
-            raise FailedPrecondition(f"the {self.year} share is {self.state.value}, not paid")
+            raise FailedPrecondition(f"the {self.year} share is {ShareState(self.state).value}, not paid",
+                                     reason="SHARE_NOT_PAID", year=self.year)
         self.state, self.refunded_at = ShareState.REFUNDED, at
 
 
@@ -241,8 +265,9 @@ class Member:
     member_no: int | None = None
 
     @classmethod
-    def apply(cls, details: MemberDetails, now: datetime) -> Member:
-        d = details.normalised()
+    def apply(cls, details: MemberDetails, now: datetime,
+              languages: frozenset[str] = DEFAULT_LANGUAGE_SET) -> Member:
+        d = details.normalised(languages)
         # built in one go: every attribute set on a mapped class goes through the ORM's
         # instrumentation, and registration is the hottest write
         return cls(member_id=str(uuid.uuid4()), given_name=d.given_name, family_name=d.family_name,
@@ -275,22 +300,24 @@ class Member:
             joined_on=self.joined_on,
         )
 
-    def update(self, changes: MemberDetails, paths: list[str], now: datetime) -> list[str]:
+    def update(self, changes: MemberDetails, paths: list[str], now: datetime,
+               languages: frozenset[str] = DEFAULT_LANGUAGE_SET) -> list[str]:
         """Apply the named fields of `changes`; returns the fields that really changed."""
         if self.erased:
-            raise FailedPrecondition("this member's personal data was erased")
+            raise FailedPrecondition("this member's personal data was erased", reason="MEMBER_ERASED")
         unknown = [p for p in paths if p not in EDITABLE_FIELDS]
         if unknown:
             raise InvalidArgument(
                 f"cannot update {', '.join(unknown)}; updatable fields: {', '.join(EDITABLE_FIELDS)}",
-                field="update_paths")
+                field="update_paths", reason="FIELD_NOT_UPDATABLE", updatable=EDITABLE_FIELDS)
         if not paths:
-            raise InvalidArgument("update_paths is empty: name the fields to change", field="update_paths")
+            raise InvalidArgument("update_paths is empty: name the fields to change", field="update_paths",
+                                  reason="EMPTY_UPDATE_MASK")
         current = self.details()
         for path in paths:
             setattr(current, path, getattr(changes, path))
-        before = self.details().normalised() if not self.erased else None
-        after = current.normalised()
+        before = self.details().normalised(languages)
+        after = current.normalised(languages)
         self._set_details(after)
         changed = [p for p in paths if before is None or getattr(before, p) != getattr(after, p)]
         if changed:
@@ -301,14 +328,19 @@ class Member:
         if target not in TRANSITIONS[self.status]:
             allowed = ", ".join(sorted(s.value for s in TRANSITIONS[self.status]))
             raise FailedPrecondition(
-                f"a member who is {self.status.value} cannot become {target.value} (allowed: {allowed})")
+                f"a member who is {Status(self.status).value} cannot become {target.value} (allowed: {allowed})",
+                reason="ILLEGAL_TRANSITION", from_status=Status(self.status).value, to_status=target.value,
+                allowed=sorted(s.value for s in TRANSITIONS[self.status]))
         if self.erased:
-            raise FailedPrecondition("this member's personal data was erased; the record is closed")
+            raise FailedPrecondition("this member's personal data was erased; the record is closed",
+                                     reason="MEMBER_ERASED")
         reason = " ".join(reason.split())
         if len(reason) > 500:
-            raise InvalidArgument("reason is longer than 500 characters", field="reason")
+            raise InvalidArgument("reason is longer than 500 characters", field="reason", reason="FIELD_TOO_LONG",
+                                  max_length=500)
         if target in (Status.SUSPENDED, Status.EXCLUDED) and not reason:
-            raise InvalidArgument(f"a reason is required to make a member {target.value}", field="reason")
+            raise InvalidArgument(f"a reason is required to make a member {target.value}", field="reason",
+                                  reason="FIELD_REQUIRED")
         change = StatusChange(self.status, target, reason, actor, now, member_no=self.member_no)
         if target == Status.ACTIVE and self.joined_on is None:
             self.joined_on = now.date()
@@ -340,7 +372,3 @@ def good_standing(status: Status, paid_through_year: int | None, joined_on: date
     if paid >= today.year - 1 and today <= date(today.year, 1, 1) + grace:
         return True
     return bool(joined_on and today <= joined_on + grace)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

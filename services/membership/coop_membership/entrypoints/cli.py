@@ -1,4 +1,4 @@
-"""`coop members ...` and `coop shares ...`: admin commands over gRPC."""
+"""`coop members ...` and `coop shares ...`: admin commands over gRPC (coop.membership.v2)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,11 @@ import grpc
 from tqdm import tqdm
 
 from coop.membership.v1 import membership_pb2 as pb
-from coop.membership.v1 import membership_pb2_grpc as pb_grpc
+from coop.membership.v2 import membership_pb2 as v2
+from coop.membership.v2 import membership_pb2_grpc as v2_grpc
 from coop_cli.main import cli_metadata
 from coop_platform.channels import open_channel
+from coop_platform.rich_status import details_of
 
 CSV_COLUMNS = [
     "given_name", "family_name", "email", "phone", "street", "postal_code", "city", "address_country",
@@ -25,9 +27,9 @@ STATUSES = {"applicant": 1, "active": 2}
 CHUNK_ROWS = 1000
 
 
-def _stub(args: argparse.Namespace) -> tuple[pb_grpc.MembershipServiceStub, list[tuple[str, str]]]:
+def _stub(args: argparse.Namespace) -> tuple[v2_grpc.MembershipServiceStub, list[tuple[str, str]]]:
     channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
-    return pb_grpc.MembershipServiceStub(channel), cli_metadata()
+    return v2_grpc.MembershipServiceStub(channel), cli_metadata()
 
 
 def _show(m: pb.Member) -> str:
@@ -37,7 +39,10 @@ def _show(m: pb.Member) -> str:
 
 
 def _fail(exc: grpc.RpcError) -> int:
-    print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
+    """The refusal as the api explained it: code, message and the fields at fault."""
+    found = details_of(exc)
+    fields = "".join(f"\n  {field}: {rule}" for field, rule in found.field_violations.items())
+    print(f"error: {exc.code().name}: {exc.details()}{fields}", file=sys.stderr)
     return 1
 
 
@@ -49,7 +54,7 @@ def _add(args: argparse.Namespace) -> int:
         category=CATEGORIES.get(args.category, 0),
     )
     try:
-        print(_show(stub.RegisterMember(pb.RegisterMemberRequest(member=draft, admit=args.admit), metadata=md)))
+        print(_show(stub.RegisterMember(v2.RegisterMemberRequest(member=draft, admit=args.admit), metadata=md).member))
     except grpc.RpcError as exc:
         return _fail(exc)
     return 0
@@ -63,7 +68,7 @@ def _list(args: argparse.Namespace) -> int:
     token, shown = "", 0
     try:
         while True:
-            page = stub.ListMembers(pb.ListMembersRequest(filter=flt, page_size=min(args.limit - shown, 500),
+            page = stub.ListMembers(v2.ListMembersRequest(filter=flt, page_size=min(args.limit - shown, 500),
                                                           page_token=token), metadata=md)
             for m in page.members:
                 print(_show(m))
@@ -81,9 +86,9 @@ def _list(args: argparse.Namespace) -> int:
 def _show_cmd(args: argparse.Namespace) -> int:
     stub, md = _stub(args)
     key = args.member
-    request = pb.GetMemberRequest(member_number=key) if key.upper().startswith("M") else pb.GetMemberRequest(member_id=key)
+    request = v2.GetMemberRequest(member_number=key) if key.upper().startswith("M") else v2.GetMemberRequest(member_id=key)
     try:
-        print(_show(stub.GetMember(request, metadata=md)))
+        print(_show(stub.GetMember(request, metadata=md).member))
     except grpc.RpcError as exc:
         return _fail(exc)
     return 0
@@ -120,14 +125,14 @@ def _import(args: argparse.Namespace) -> int:
     rows = list(read_csv_rows(args.file))
     bar = tqdm(total=len(rows), unit="row", desc=f"sending {os.path.basename(args.file)}", disable=args.quiet)
 
-    def chunks() -> Iterator[pb.ImportMembersChunk]:
+    def chunks() -> Iterator[v2.ImportMembersRequest]:
         for start in range(0, len(rows), CHUNK_ROWS):
             part = rows[start : start + CHUNK_ROWS]
-            yield pb.ImportMembersChunk(rows=part, dry_run=args.dry_run)
+            yield v2.ImportMembersRequest(rows=part, dry_run=args.dry_run)
             bar.update(len(part))
 
     try:
-        report = stub.ImportMembers(chunks(), metadata=md, timeout=600)
+        report = stub.ImportMembers(chunks(), metadata=md, timeout=600).report
     except grpc.RpcError as exc:
         bar.close()
         return _fail(exc)
@@ -142,9 +147,9 @@ def _import(args: argparse.Namespace) -> int:
 def _pay(args: argparse.Namespace) -> int:
     stub, md = _stub(args)
     try:
-        share = stub.RecordSharePayment(pb.RecordSharePaymentRequest(
+        share = stub.RecordSharePayment(v2.RecordSharePaymentRequest(
             member_id=args.member_id, year=args.year, amount_cents=args.amount_cents,
-            payment_reference=args.reference), metadata=md)
+            payment_reference=args.reference), metadata=md).share
     except grpc.RpcError as exc:
         return _fail(exc)
     print(f"{share.year} share: {pb.ShareState.Name(share.state).removeprefix('SHARE_STATE_').lower()} ({share.amount_cents} cents, ref {share.payment_reference})")

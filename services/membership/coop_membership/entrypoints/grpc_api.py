@@ -1,63 +1,57 @@
-"""The membership api process: a plain grpcio server (never eventlet, DESIGN D1)."""
+"""The membership api process: a plain grpcio server (never eventlet, DESIGN D1) serving
+coop.membership.v2, and v1 from the same servicer (coop_platform.api_versions)."""
 
 from __future__ import annotations
 
-import base64
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
 from functools import partial
 
 import grpc
 
-from coop.membership.v1 import membership_pb2 as pb
-from coop.membership.v1 import membership_pb2_grpc as pb_grpc
+from coop.membership.v1 import membership_pb2 as v1
+from coop.membership.v2 import membership_pb2 as pb
+from coop.membership.v2 import membership_pb2_grpc as pb_grpc
+from coop_domain.errors import InvalidArgument
 from coop_membership import SERVICE_NAME
 from coop_membership.adapters import messages as msg
-from coop_membership.adapters.repository import MemberQuery, MembershipUnitOfWork
-from coop_membership.domain.model import Status
-from coop_membership.service_layer import services
+from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
+from coop_membership.domain.model import DEFAULT_GRACE_DAYS, EDITABLE_FIELDS, Status
+from coop_membership.entrypoints.settings import member_languages
+from coop_membership.service_layer import imports, members, personal_data, shares
+from coop_membership.service_layer.members import MemberView
+from coop_membership.service_layer.ports import MemberQuery, MembershipUnitOfWork
+from coop_platform.api_versions import older_version_handler
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
-from coop_platform.errors import InvalidArgument
 from coop_platform.grpc_server import build_service, current_principal, run_api
 from coop_platform.idempotency import Replay, idempotent_request
+from coop_platform.pbtypes import mask_paths
 
-ADMIN_ROLES = ("admin",)
-READ_ROLES = ("admin", "service", "board")
-DEFAULT_PAGE_SIZE = 50
+V1_SERVICE = v1.DESCRIPTOR.services_by_name["MembershipService"]
+V2_SERVICE = pb.DESCRIPTOR.services_by_name["MembershipService"]
 
 
-def _member(view: services.MemberView) -> pb.Member:
+def _member(view: MemberView) -> v1.Member:
     return msg.member_to_pb(view.member, view.in_good_standing)
 
 
-def _encode_cursor(member_no: int | None) -> str:
-    return base64.urlsafe_b64encode(f"m:{member_no}".encode()).decode() if member_no else ""
-
-
-def _decode_cursor(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        kind, _, value = base64.urlsafe_b64decode(token.encode()).decode().partition(":")
-        if kind != "m" or not (value.isascii() and value.isdigit()) or len(value) > 18:  # fits SQL BIGINT
-            raise ValueError
-        return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidArgument("page_token is not a token this service issued", field="page_token") from exc
-
-
-def query_from_filter(f: pb.MemberFilter) -> MemberQuery:
+def query_from_filter(f: v1.MemberFilter) -> MemberQuery:
     try:
         statuses = tuple(msg.PB_TO_STATUS[s] for s in f.statuses)
+    except KeyError as exc:
+        raise InvalidArgument("unknown status in filter", field="filter.statuses", reason="UNKNOWN_STATUS") from exc
+    try:
         categories = tuple(msg.PB_TO_CATEGORY[c] for c in f.categories)
     except KeyError as exc:
-        raise InvalidArgument("unknown status or category in filter", field="filter") from exc
+        raise InvalidArgument("unknown category in filter", field="filter.categories",
+                              reason="UNKNOWN_CATEGORY") from exc
     good = {"": None, "true": True, "false": False}.get(f.good_standing.strip().lower(), "bad")
     if good == "bad":
-        raise InvalidArgument("good_standing must be 'true', 'false' or empty", field="filter.good_standing")
+        raise InvalidArgument("good_standing must be 'true', 'false' or empty", field="filter.good_standing",
+                              reason="INVALID_GOOD_STANDING")
     if len(f.query) > 100:
-        raise InvalidArgument("query is longer than 100 characters", field="filter.query")
+        raise InvalidArgument("query is longer than 100 characters", field="filter.query", reason="FIELD_TOO_LONG",
+                              max_length=100)
     return MemberQuery(
         statuses=statuses, categories=categories,
         languages=tuple(x.strip().lower() for x in f.languages),
@@ -66,165 +60,158 @@ def query_from_filter(f: pb.MemberFilter) -> MemberQuery:
     )
 
 
-class MembershipServicer(pb_grpc.MembershipServiceServicer):
-    """Each method: check who may call, translate, run one use case, translate back."""
+def _import_rows(request_iterator: Iterator[pb.ImportMembersRequest]) -> tuple[list[imports.ImportRow], bool]:
+    """The rows of an import stream (a row that does not parse carries its error) and whether it
+    is a dry run (said by the first message)."""
+    rows: list[imports.ImportRow] = []
+    dry_run = None
+    for chunk in request_iterator:
+        if dry_run is None:
+            dry_run = chunk.dry_run
+        for row in chunk.rows:
+            status = msg.PB_TO_STATUS.get(row.status, Status.ACTIVE)
+            try:
+                rows.append(imports.ImportRow(row.line, msg.draft_to_details(row.member), status))
+            except InvalidArgument as exc:
+                rows.append(imports.ImportRow(row.line, None, status, (imports.row_field(exc), exc.message)))
+    return rows, bool(dry_run)
 
-    def __init__(self, uow_factory: services.UowFactory) -> None:
+
+class MembershipServicer(pb_grpc.MembershipServiceServicer):
+    """Each method: translate the request, run one use case as the caller, translate back.
+    Access is decided by the use cases, on what they read."""
+
+    def __init__(self, uow_factory: Callable[[], MembershipUnitOfWork]) -> None:
         self.uow = uow_factory
         # Registrations arriving together share one transaction (one commit, batched rows).
-        self.registrations = Coalescer("membership_register_member", partial(services.register_members, uow_factory))
+        self.registrations = Coalescer("membership_register_member",
+                                       lambda batch: members.register_members(uow_factory(), batch))
 
-    def _member_id_for(self, request: pb.GetMemberRequest) -> tuple[str, str]:
-        return request.member_id, request.member_number
-
-    def _authorize_member(self, member_id: str, member_number: str = "", *roles: str) -> None:
+    def RegisterMember(self, request: pb.RegisterMemberRequest, context: grpc.ServicerContext) -> pb.RegisterMemberResponse:
         principal = current_principal()
-        if principal.has(*roles):
-            return
-        if member_number:  # resolve the number to the id the token names
-            member_id = services.read_member(self.uow, member_number=member_number)[0].member_id
-        principal.require_self_or(member_id, *roles)
-
-    def RegisterMember(self, request: pb.RegisterMemberRequest, context: grpc.ServicerContext) -> pb.Member:
-        principal = current_principal()
-        principal.require("admin", "service")
-        if request.admit:
-            principal.require("admin")
         details = msg.draft_to_details(request.member)
         keyed = idempotent_request(principal.tenant, principal.subject, "RegisterMember", request)
-        answer = self.registrations.submit(services.Registration(details, request.admit, principal.subject,
-                                                                 request=keyed))
+        answer = self.registrations.submit(members.Registration(principal, details, request.admit, request=keyed))
         if isinstance(answer, Replay):
-            return pb.Member.FromString(answer.response)
-        return _member(answer)
+            return pb.RegisterMemberResponse(member=v1.Member.FromString(answer.response))
+        return pb.RegisterMemberResponse(member=_member(answer))
 
-    def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.Member:
-        self._authorize_member(request.member_id, request.member_number, *READ_ROLES)
-        return msg.member_to_pb(*services.read_member(self.uow, request.member_id, request.member_number))
+    def GetMember(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.GetMemberResponse:
+        view = members.get_member(self.uow(), current_principal(), request.member_id, request.member_number)
+        return pb.GetMemberResponse(member=_member(view))
 
-    def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.ServicerContext) -> pb.Member:
-        self._authorize_member(request.member_id, "", *ADMIN_ROLES)
-        paths = list(request.update_paths)
-        if "category" in paths:
-            current_principal().require("admin")
-        current = services.get_member(self.uow, request.member_id).member.details()
-        draft = request.member
-        if draft.category == 0:  # unset enum: keep the current category so validation can pass
-            draft.category = msg.CATEGORY_TO_PB[current.category]
-        details = msg.draft_to_details(draft)
-        return _member(services.update_member(self.uow, request.member_id, details, paths))
+    def UpdateMember(self, request: pb.UpdateMemberRequest, context: grpc.ServicerContext) -> pb.UpdateMemberResponse:
+        # update_mask (v2) first; v1 clients send update_paths
+        paths = (mask_paths(request.update_mask, EDITABLE_FIELDS) if request.update_mask.paths or not request.update_paths
+                 else list(request.update_paths))
+        details = msg.draft_to_details(request.member, category_required="category" in paths)
+        view = members.update_member(self.uow(), current_principal(), request.member_id, details, paths)
+        return pb.UpdateMemberResponse(member=_member(view))
 
-    def ChangeStatus(self, request: pb.ChangeStatusRequest, context: grpc.ServicerContext) -> pb.Member:
-        principal = current_principal()
+    def ChangeStatus(self, request: pb.ChangeStatusRequest, context: grpc.ServicerContext) -> pb.ChangeStatusResponse:
         target = msg.PB_TO_STATUS.get(request.status)
         if target is None:
-            raise InvalidArgument("status is required", field="status")
-        if not principal.is_admin:
-            # a member may resign by themselves; everything else is the administration's
-            if target != Status.RESIGNED:
-                principal.require("admin")
-            principal.require_self_or(request.member_id, "admin")
-        return _member(services.change_status(self.uow, request.member_id, target, request.reason, principal.subject))
+            raise InvalidArgument("status is required", field="status", reason="FIELD_REQUIRED")
+        principal = current_principal()
+        keyed = idempotent_request(principal.tenant, principal.subject, "ChangeStatus", request)
+        answer = members.change_status(self.uow(), principal, request.member_id, target, request.reason,
+                                       request=keyed)
+        if isinstance(answer, Replay):
+            return pb.ChangeStatusResponse(member=v1.Member.FromString(answer.response))
+        return pb.ChangeStatusResponse(member=_member(answer))
 
-    def GetMemberHistory(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.MemberHistory:
-        self._authorize_member(request.member_id, request.member_number, *READ_ROLES)
-        member_id = request.member_id or services.get_member(self.uow, member_number=request.member_number).member.member_id
-        member, changes = services.member_history(self.uow, member_id)
-        return pb.MemberHistory(member_id=member.member_id, changes=[msg.change_to_pb(c) for c in changes])
+    def GetMemberHistory(self, request: pb.GetMemberHistoryRequest,
+                         context: grpc.ServicerContext) -> pb.GetMemberHistoryResponse:
+        member, changes = members.member_history(self.uow(), current_principal(), request.member_id,
+                                                 request.member_number)
+        return pb.GetMemberHistoryResponse(history=v1.MemberHistory(
+            member_id=member.member_id, changes=[msg.change_to_pb(c) for c in changes]))
 
     def ListMembers(self, request: pb.ListMembersRequest, context: grpc.ServicerContext) -> pb.ListMembersResponse:
-        current_principal().require(*READ_ROLES)
-        size = request.page_size or DEFAULT_PAGE_SIZE
-        if not 0 < size <= services.MAX_PAGE_SIZE:
-            raise InvalidArgument(f"page_size must be between 1 and {services.MAX_PAGE_SIZE}", field="page_size")
-        base = query_from_filter(request.filter)
-        query = replace(base, after_member_no=_decode_cursor(request.page_token), limit=size)
-        views, cursor = services.list_members(self.uow, query)
-        return pb.ListMembersResponse(members=[_member(v) for v in views], next_page_token=_encode_cursor(cursor))
+        views, token = members.list_members(self.uow(), current_principal(), query_from_filter(request.filter),
+                                            request.page_size, request.page_token)
+        return pb.ListMembersResponse(members=[_member(v) for v in views], next_page_token=token)
 
-    def CountMembers(self, request: pb.CountMembersRequest, context: grpc.ServicerContext) -> pb.MemberCounts:
-        current_principal().require(*READ_ROLES)
-        counts = services.count_members(self.uow, query_from_filter(request.filter))
+    def CountMembers(self, request: pb.CountMembersRequest, context: grpc.ServicerContext) -> pb.CountMembersResponse:
+        counts = members.count_members(self.uow(), current_principal(), query_from_filter(request.filter))
 
-        def entries(key: str) -> list[pb.CountEntry]:
-            return [pb.CountEntry(key=k, count=n) for k, n in counts[key]]
+        def entries(key: str) -> list[v1.CountEntry]:
+            return [v1.CountEntry(key=k, count=n) for k, n in counts[key]]
 
-        return pb.MemberCounts(
+        return pb.CountMembersResponse(counts=v1.MemberCounts(
             total=counts["total"], by_status=entries("status"), by_category=entries("category"),
             by_language=entries("language"), by_country=entries("country"),
-            in_good_standing=counts["good_standing"],
-        )
+            in_good_standing=counts["good_standing"]))
 
-    def SetShareYear(self, request: pb.SetShareYearRequest, context: grpc.ServicerContext) -> pb.ShareYear:
-        current_principal().require("admin")
-        grace = request.grace_days if request.grace_days else 90
-        return msg.share_year_to_pb(services.set_share_year(self.uow, request.year, request.amount_cents, grace))
+    def SetShareYear(self, request: pb.SetShareYearRequest, context: grpc.ServicerContext) -> pb.SetShareYearResponse:
+        policy = shares.set_share_year(self.uow(), current_principal(), request.year, request.amount_cents,
+                                       request.grace_days or DEFAULT_GRACE_DAYS)
+        return pb.SetShareYearResponse(share_year=msg.share_year_to_pb(policy))
 
-    def SubscribeShare(self, request: pb.SubscribeShareRequest, context: grpc.ServicerContext) -> pb.Share:
-        self._authorize_member(request.member_id, "", "admin", "service")
-        share, member = services.subscribe_share(self.uow, request.member_id, request.year)
-        return msg.share_to_pb(share, member.member_id)
+    def SubscribeShare(self, request: pb.SubscribeShareRequest,
+                       context: grpc.ServicerContext) -> pb.SubscribeShareResponse:
+        share, member = shares.subscribe_share(self.uow(), current_principal(), request.member_id, request.year)
+        return pb.SubscribeShareResponse(share=msg.share_to_pb(share, member.member_id))
 
-    def RecordSharePayment(self, request: pb.RecordSharePaymentRequest, context: grpc.ServicerContext) -> pb.Share:
-        current_principal().require("admin", "service")
-        share, member = services.record_share_payment(
-            self.uow, request.member_id, request.year, request.amount_cents, request.payment_reference)
-        return msg.share_to_pb(share, member.member_id)
+    def RecordSharePayment(self, request: pb.RecordSharePaymentRequest,
+                           context: grpc.ServicerContext) -> pb.RecordSharePaymentResponse:
+        share, member = shares.record_share_payment(self.uow(), current_principal(), request.member_id, request.year,
+                                                     request.amount_cents, request.payment_reference)
+        return pb.RecordSharePaymentResponse(share=msg.share_to_pb(share, member.member_id))
 
     def RefundShares(self, request: pb.RefundSharesRequest, context: grpc.ServicerContext) -> pb.RefundSharesResponse:
-        current_principal().require("admin")
-        refunded, member = services.refund_shares(self.uow, request.member_id, request.reason)
-        return pb.RefundSharesResponse(refunded=[msg.share_to_pb(s, member.member_id) for s in refunded],
-                                       total_cents=sum(s.amount_cents for s in refunded))
+        principal = current_principal()
+        keyed = idempotent_request(principal.tenant, principal.subject, "RefundShares", request)
+        answer = shares.refund_shares(self.uow(), principal, request.member_id, request.reason, request=keyed)
+        if isinstance(answer, Replay):
+            return pb.RefundSharesResponse.FromString(answer.response)
+        return msg.refund_to_pb(answer, pb.RefundSharesResponse)
 
     def ListShares(self, request: pb.ListSharesRequest, context: grpc.ServicerContext) -> pb.ListSharesResponse:
-        self._authorize_member(request.member_id, "", *READ_ROLES)
-        shares, member = services.list_shares(self.uow, request.member_id)
-        return pb.ListSharesResponse(shares=[msg.share_to_pb(s, member.member_id) for s in shares])
+        found, member = shares.list_shares(self.uow(), current_principal(), request.member_id)
+        return pb.ListSharesResponse(shares=[msg.share_to_pb(s, member.member_id) for s in found])
 
-    def ExportMemberData(self, request: pb.GetMemberRequest, context: grpc.ServicerContext) -> pb.MemberDataExport:
-        self._authorize_member(request.member_id, request.member_number, "admin")
-        member_id = request.member_id or services.get_member(self.uow, member_number=request.member_number).member.member_id
-        data = services.export_member_data(self.uow, member_id)
-        return pb.MemberDataExport(member_id=member_id, json=services.export_json(data))
+    def ExportMemberData(self, request: pb.ExportMemberDataRequest,
+                         context: grpc.ServicerContext) -> pb.ExportMemberDataResponse:
+        member_id, document = personal_data.export_member_data(self.uow(), current_principal(), request.member_id,
+                                                               request.member_number)
+        return pb.ExportMemberDataResponse(export=v1.MemberDataExport(member_id=member_id, json=document))
 
-    def ErasePersonalData(self, request: pb.EraseRequest, context: grpc.ServicerContext) -> pb.Member:
-        principal = current_principal()
-        principal.require("admin")
-        if not request.reason.strip():
-            raise InvalidArgument("a reason is required to erase personal data", field="reason")
-        return _member(services.erase_personal_data(self.uow, request.member_id, request.reason, principal.subject))
+    def ErasePersonalData(self, request: pb.ErasePersonalDataRequest,
+                          context: grpc.ServicerContext) -> pb.ErasePersonalDataResponse:
+        view = personal_data.erase_personal_data(self.uow(), current_principal(), request.member_id, request.reason)
+        return pb.ErasePersonalDataResponse(member=_member(view))
 
-    def ImportMembers(self, request_iterator: Iterator[pb.ImportMembersChunk], context: grpc.ServicerContext) -> pb.ImportReport:
-        principal = current_principal()
-        principal.require("admin")
-        rows: list[services.ImportRow] = []
-        dry_run = None
-        for chunk in request_iterator:
-            if dry_run is None:
-                dry_run = chunk.dry_run
-            for row in chunk.rows:
-                status = msg.PB_TO_STATUS.get(row.status, Status.ACTIVE)
-                try:
-                    rows.append(services.ImportRow(row.line, msg.draft_to_details(row.member), status))
-                except InvalidArgument as exc:
-                    rows.append(services.ImportRow(row.line, None, status, (exc.field or "", exc.message)))
-        report = services.import_members(self.uow, rows, dry_run=bool(dry_run), actor=principal.subject)
-        return pb.ImportReport(
+    def ImportMembers(self, request_iterator: Iterator[pb.ImportMembersRequest],
+                      context: grpc.ServicerContext) -> pb.ImportMembersResponse:
+        rows, dry_run = _import_rows(request_iterator)
+        report = imports.import_members(self.uow(), current_principal(), rows, dry_run=dry_run)
+        return pb.ImportMembersResponse(report=v1.ImportReport(
             rows_received=report.rows_received, rows_imported=report.rows_imported, committed=report.committed,
-            errors=[pb.ImportError(line=line, field=f, message=m) for line, f, m in report.errors],
-        )
+            errors=[v1.ImportError(line=line, field=f, message=m) for line, f, m in report.errors]))
+
+
+def _add_both_versions(servicer: MembershipServicer, server: grpc.Server) -> None:
+    pb_grpc.add_MembershipServiceServicer_to_server(servicer, server)
+    server.add_generic_rpc_handlers((older_version_handler(V1_SERVICE, V2_SERVICE, servicer),))
 
 
 def build(settings: Settings):
-    """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    return build_service(settings, MembershipUnitOfWork, MembershipServicer,
-                         pb_grpc.add_MembershipServiceServicer_to_server,
-                         pb.DESCRIPTOR.services_by_name["MembershipService"].full_name)
+    """The engine, the registration callback (v2 and the v1 bridge; health reports both) and the
+    unit-of-work factory (main() and tests)."""
+    engine, register_v2, uow_factory = build_service(
+        settings, partial(SqlMembershipUnitOfWork, languages=member_languages()), MembershipServicer,
+        _add_both_versions, V2_SERVICE.full_name)
+
+    def register(server: grpc.Server) -> list[str]:
+        return [*register_v2(server), V1_SERVICE.full_name]
+
+    return engine, register, uow_factory
 
 
 def main() -> None:
     run_api(SERVICE_NAME, build)
+
 
 if __name__ == "__main__":
     main()

@@ -66,6 +66,7 @@ def test_members_add_reports_a_clear_error_for_a_bad_country(api):
                   "--email", "a@example.be", "--country", "XX")
     assert result.returncode == 1
     assert "INVALID_ARGUMENT" in result.stderr and "country_of_residence" in result.stderr
+    assert "member.country_of_residence: " in result.stderr  # the field at fault, from the rich status
 
 
 def test_import_of_a_good_file_imports_every_row(api, tmp_path):

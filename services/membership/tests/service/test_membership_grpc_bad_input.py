@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import grpc
 import pytest
+from google.protobuf import message_factory
 from google.protobuf.descriptor import FieldDescriptor as F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -130,7 +131,7 @@ def _bases(members):
 
 
 def message_strategy(descriptor, plausible, depth=0, bases=None):
-    cls = getattr(pb, descriptor.name)
+    cls = message_factory.GetMessageClass(descriptor)  # google.type.Date too: random calendar dates
     random_fields, base_fields = {}, {}
     base = (bases or {}).get(descriptor.name)
     for field in descriptor.fields:

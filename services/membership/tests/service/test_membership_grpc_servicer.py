@@ -755,18 +755,20 @@ def test_concurrent_registrations_with_one_email_give_one_member_and_the_others_
 
 
 def test_a_batch_of_registrations_answers_each_on_its_own(svc, h):
+    from coop_domain.principal import Principal
     from coop_membership.adapters import messages as msg
-    from coop_membership.adapters.repository import MembershipUnitOfWork
-    from coop_membership.service_layer import services
+    from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
+    from coop_membership.service_layer import members
     from coop_platform.db import make_session_factory
 
     existing = h.register(svc)
     sessions = make_session_factory(svc.engine)
     tag = h.unique("Batch")
-    batch = [services.Registration(msg.draft_to_details(d), admit, "admin-1") for d, admit in (
+    admin = Principal("admin-1", roles=frozenset({"admin"}))
+    batch = [members.Registration(admin, msg.draft_to_details(d), admit) for d, admit in (
         (h.draft(tag), True), (h.draft(tag), False), (h.draft(email=existing.email), True), (h.draft(), False))]
     before = svc.counts()
-    out = services.register_members(lambda: MembershipUnitOfWork(sessions), batch)
+    out = members.register_members(SqlMembershipUnitOfWork(sessions), batch)
     assert [type(x).__name__ for x in out] == ["MemberView", "AlreadyExists", "AlreadyExists", "MemberView"]
     assert out[0].member.status == "active" and out[3].member.status == "applicant"
     after = svc.counts()
@@ -777,23 +779,25 @@ def test_a_batch_of_registrations_answers_each_on_its_own(svc, h):
 def test_events_of_a_batched_registration_carry_their_own_requests_correlation_id(svc, h):
     """The thread that commits a batch serves other callers: each member's events keep the
     correlation id of the request that registered it, not the committing thread's."""
+    from coop_domain.principal import Principal
     from coop_membership.adapters import messages as msg
-    from coop_membership.adapters.repository import MembershipUnitOfWork
-    from coop_membership.service_layer import services
+    from coop_membership.adapters.unit_of_work import SqlMembershipUnitOfWork
+    from coop_membership.service_layer import members
     from coop_platform.db import make_session_factory
     from coop_platform.logs import reset_correlation_id, set_correlation_id
 
+    admin = Principal("admin-1", roles=frozenset({"admin"}))
     batch = []
     for cid in ("corr-first", "corr-second"):
         token = set_correlation_id(cid)
         try:
-            batch.append(services.Registration(msg.draft_to_details(h.draft()), True, "admin-1"))
+            batch.append(members.Registration(admin, msg.draft_to_details(h.draft()), True))
         finally:
             reset_correlation_id(token)
     sessions = make_session_factory(svc.engine)
     token = set_correlation_id("corr-of-the-committing-thread")
     try:
-        views = services.register_members(lambda: MembershipUnitOfWork(sessions), batch)
+        views = members.register_members(SqlMembershipUnitOfWork(sessions), batch)
     finally:
         reset_correlation_id(token)
     for view, cid in zip(views, ("corr-first", "corr-second"), strict=True):

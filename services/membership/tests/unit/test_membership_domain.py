@@ -1,7 +1,7 @@
 """The membership domain on its own: lifecycle, validation, shares, good standing.
 
 The last section checks that the SQL twin of the good-standing rule
-(adapters.repository.good_standing_clause) selects exactly the members the
+(adapters.repositories.good_standing_clause) selects exactly the members the
 domain rule says are in good standing, on a real (SQLite) database.
 """
 
@@ -14,8 +14,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, insert, select
 
+from coop_domain.errors import FailedPrecondition, InvalidArgument
 from coop_membership.adapters import orm
-from coop_membership.adapters.repository import good_standing_clause
+from coop_membership.adapters.repositories import good_standing_clause
 from coop_membership.domain.model import (
     DEFAULT_GRACE_DAYS,
     DEFAULT_SHARE_CENTS,
@@ -31,9 +32,9 @@ from coop_membership.domain.model import (
     Status,
     format_member_number,
     good_standing,
+    languages_with,
     parse_member_number,
 )
-from coop_platform.errors import FailedPrecondition, InvalidArgument
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -148,7 +149,7 @@ def test_valid_details_are_normalised():
 def test_invalid_email_is_refused(email):
     with pytest.raises(InvalidArgument) as err:
         details(email=email).normalised()
-    assert err.value.field == "email"
+    assert err.value.field == "member.email"
 
 
 @pytest.mark.parametrize("email", ["a@b.co", "first.last+tag@sub.example.org", "x_y@a-b.example"])
@@ -160,7 +161,7 @@ def test_valid_email_is_accepted(email):
 def test_country_of_residence_must_be_iso_alpha2(country):
     with pytest.raises(InvalidArgument) as err:
         details(country_of_residence=country).normalised()
-    assert err.value.field == "country_of_residence"
+    assert err.value.field == "member.country_of_residence"
 
 
 @pytest.mark.parametrize("country", ["BE", "fr", "nl", "DE", "GB", "US", "CD"])
@@ -171,14 +172,14 @@ def test_iso_alpha2_countries_are_accepted(country):
 def test_address_country_if_given_must_be_iso_alpha2():
     with pytest.raises(InvalidArgument) as err:
         details(address=Address(country="XX")).normalised()
-    assert err.value.field == "address.country"
+    assert err.value.field == "member.address.country"
 
 
 @pytest.mark.parametrize("language", ["", "de", "french", "e"])
 def test_unsupported_language_is_refused(language):
     with pytest.raises(InvalidArgument) as err:
         details(preferred_language=language).normalised()
-    assert err.value.field == "preferred_language"
+    assert err.value.field == "member.preferred_language"
 
 
 @pytest.mark.parametrize("language", ["fr", "nl", "en", "FR"])
@@ -186,16 +187,26 @@ def test_french_dutch_and_english_are_supported(language):
     assert details(preferred_language=language).normalised().preferred_language == language.lower()
 
 
-def test_more_languages_can_be_configured(monkeypatch):
-    monkeypatch.setenv("COOP_MEMBER_LANGUAGES", "de, it")
-    assert details(preferred_language="de").normalised().preferred_language == "de"
+def test_more_languages_can_be_handed_in():
+    languages = languages_with(["de", " IT "])
+    assert details(preferred_language="it").normalised(languages).preferred_language == "it"
+    with pytest.raises(InvalidArgument) as err:
+        details(preferred_language="de").normalised()
+    assert err.value.reason == "UNSUPPORTED_LANGUAGE"
+
+
+def test_the_entrypoints_read_the_configured_languages_once_from_the_environment():
+    from coop_membership.entrypoints.settings import member_languages
+
+    assert member_languages({"COOP_MEMBER_LANGUAGES": "de, it,"}) == {"fr", "nl", "en", "de", "it"}
+    assert member_languages({}) == {"fr", "nl", "en"}
 
 
 @pytest.mark.parametrize("field", ["given_name", "family_name", "email", "country_of_residence"])
 def test_missing_required_field_is_refused_naming_the_field(field):
     with pytest.raises(InvalidArgument) as err:
         details(**{field: "  "}).normalised()
-    assert err.value.field == field
+    assert err.value.field == f"member.{field}"
 
 
 @pytest.mark.parametrize("field", ["given_name", "family_name"])
@@ -210,13 +221,13 @@ def test_names_with_control_characters_or_too_long_are_refused(field):
 def test_bad_phone_is_refused(phone):
     with pytest.raises(InvalidArgument) as err:
         details(phone=phone).normalised()
-    assert err.value.field == "phone"
+    assert err.value.field == "member.phone"
 
 
 def test_joined_on_in_the_future_is_refused():
     with pytest.raises(InvalidArgument) as err:
         details(joined_on=date.today() + timedelta(days=10)).normalised()
-    assert err.value.field == "joined_on"
+    assert err.value.field == "member.joined_on"
 
 
 def test_apply_gives_a_new_applicant_with_a_uuid():

@@ -48,9 +48,10 @@ if WORKER_RUN:
 
     from kombu import Connection, Queue
 
+    from coop_domain.principal import system_principal
     from coop_membership.domain.model import Category, MemberDetails
     from coop_membership.entrypoints import worker as worker_module
-    from coop_membership.service_layer import services
+    from coop_membership.service_layer import members
     from coop_platform.migrations import upgrade
     from coop_platform.worker import nameko_config
     from coop_testkit import AMQP_URL
@@ -81,7 +82,8 @@ def worker_service():
     name = f"membership_test_{uuid.uuid4().hex[:8]}"
     cls = type("MembershipWorkerUnderTest", (worker_module.MembershipWorker,), {"name": name})
     queue = f"evt-billing-share.paid--{name}.on_share_paid"
-    queues = (queue, f"{queue}.dlq", f"{queue}.delay-200ms", f"{queue}.delay-400ms")
+    renamed = f"evt-billing-share_fee.paid--{name}.on_share_fee_paid"
+    queues = [f"{q}{suffix}" for q in (queue, renamed) for suffix in ("", ".dlq", ".delay-200ms", ".delay-400ms")]
     delete_queues(*queues)
     yield cls, queue
     delete_queues(*queues)
@@ -113,4 +115,5 @@ def old_member(admit: bool = True):
     details = MemberDetails(given_name="Grace", family_name="Hopper", email=f"w{tag}@example.org",
                             country_of_residence="BE", preferred_language="en", category=Category.USER,
                             joined_on=date(2014, 2, 1))
-    return services.register_member(worker_module.uow_factory, details, admit=admit, actor="test")
+    return members.register_member(worker_module.uow_factory(), system_principal("membership"), details,
+                                   admit=admit)

@@ -1,57 +1,29 @@
-"""SQLAlchemy repository and unit of work for members and shares."""
+"""SQL repository of the member aggregate (members and their status history) and GetMember's
+query side. Statements are built once per shape (coop_platform.sqlkit.statement); the PostgreSQL
+fast path of registration (one statement for members and history) sits behind
+`dialect_of(...).one_driver_statement`."""
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select
-from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from coop_membership.adapters import orm
-from coop_membership.adapters.messages import member_to_pb, to_message
-from coop_membership.domain.events import Event
-from coop_membership.domain.model import (
-    Category,
-    Member,
-    Share,
-    ShareYear,
-    Status,
-    StatusChange,
-    format_member_number,
-)
+from coop_membership.adapters.repositories_shares import cached_share_year
+from coop_membership.domain.model import Category, Member, ShareYear, Status, StatusChange
+from coop_membership.service_layer.ports import MemberQuery
 from coop_platform.db import multirow_values
-from coop_platform.unit_of_work import UnitOfWork
+from coop_platform.sqlkit import Dialect, dialect_of, statement
 
 _MEMBER_COLUMNS = [c.name for c in orm.members.columns if c.name != "member_no"]
-
-#: Another api process sees a changed share year after at most this delay.
-SHARE_YEAR_CACHE_SECONDS = 5.0
-_SHARE_YEAR_CACHE: dict[tuple[int, int], tuple[ShareYear, float]] = {}
 
 # Map the domain classes as soon as the adapters are in use: an instance created
 # before mapping would be invisible to the session.
 orm.start_mappers()
-
-
-@dataclass(frozen=True)
-class MemberQuery:
-    """Filters for listing and counting; empty means "any"."""
-
-    statuses: tuple[Status, ...] = ()
-    categories: tuple[Category, ...] = ()
-    languages: tuple[str, ...] = ()
-    countries: tuple[str, ...] = ()
-    good_standing: bool | None = None
-    text: str = ""
-    after_member_no: int = 0
-    limit: int = 50
 
 
 def good_standing_clause(today: date, policy: ShareYear):
@@ -67,17 +39,30 @@ def good_standing_clause(today: date, policy: ShareYear):
     return and_(m.status == Status.ACTIVE.value, or_(*clauses))
 
 
-# built once: building a statement and its cache key costs about as much as running it
-_ROW_BY_ID = select(orm.members).where(orm.members.c.member_id == bindparam("key"))
-_ROW_BY_NUMBER = select(orm.members).where(orm.members.c.member_no == bindparam("key"))
-_INSERT_HISTORY = insert(orm.status_history)
-_SHARE_YEAR = select(orm.share_years).where(orm.share_years.c.year == bindparam("year"))
+@statement
+def _member_row(by_number: bool) -> Any:
+    """GetMember's read of one row, by number or by id."""
+    column = orm.members.c.member_no if by_number else orm.members.c.member_id
+    return select(orm.members).where(column == bindparam("key"))
 
 
-# SQLite's registration insert (PostgreSQL's is _members_with_history_text), sent as executemany
-# of one statement built once: a .values(rows) statement would be compiled anew for every batch
-_ADD_MEMBERS_SQLITE = sqlite.insert(orm.members).on_conflict_do_nothing(index_elements=["email"]).returning(
-    orm.members.c.member_id, orm.members.c.member_no)
+@statement
+def _member_by_id(dialect: Dialect, lock: bool) -> Any:
+    query = select(Member).where(orm.members.c.member_id == bindparam("member_id"))
+    return dialect.for_update(query) if lock else query
+
+
+@statement
+def _insert_history() -> Any:
+    return insert(orm.status_history)
+
+
+@statement
+def _add_members(dialect: Dialect) -> Any:
+    """Registration's insert where it is not one driver statement (SQLite), sent as executemany
+    of one statement: a .values(rows) statement would be compiled anew for every batch."""
+    return dialect.insert(orm.members).on_conflict_do_nothing(index_elements=["email"]).returning(
+        orm.members.c.member_id, orm.members.c.member_no)
 
 
 class SqlMemberRepository:
@@ -96,12 +81,13 @@ class SqlMemberRepository:
         if not members:
             return set()
         conn = self.session.connection()
-        one_statement = conn.dialect.name == "postgresql"
+        dialect = dialect_of(conn)
+        one_statement = dialect.one_driver_statement
         if one_statement:
             numbers = dict(conn.exec_driver_sql(*_members_with_history_sql(members, history)).all())
         else:
             rows = [dict(zip(_MEMBER_COLUMNS, _member_values(member), strict=True)) for member in members]
-            numbers = dict(conn.execute(_ADD_MEMBERS_SQLITE, rows).all())
+            numbers = dict(conn.execute(_add_members(dialect), rows).all())
         for member in members:
             member.member_no = numbers.get(member.member_id)
         for change, member in history:
@@ -111,13 +97,14 @@ class SqlMemberRepository:
         return set(numbers)
 
     def get(self, member_id: str) -> Member | None:
-        return self.session.scalars(select(Member).where(orm.members.c.member_id == member_id)).first()
+        return self._by_id(member_id, lock=False)
 
     def get_for_update(self, member_id: str) -> Member | None:
-        query = select(Member).where(orm.members.c.member_id == member_id)
-        if self.session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update()
-        return self.session.scalars(query).first()
+        return self._by_id(member_id, lock=True)
+
+    def _by_id(self, member_id: str, *, lock: bool) -> Member | None:
+        query = _member_by_id(dialect_of(self.session), lock)
+        return self.session.scalars(query, {"member_id": member_id}).first()
 
     def get_by_no(self, member_no: int) -> Member | None:
         return self.session.get(Member, member_no)
@@ -198,55 +185,27 @@ class SqlMemberRepository:
         """Append status changes (of members already written), in one statement."""
         if not changes:
             return
-        self.session.connection().execute(_INSERT_HISTORY, [
+        self.session.connection().execute(_insert_history(), [
             {"member_no": c.member_no, "from_status": c.from_status.value if c.from_status else None,
              "to_status": c.to_status.value, "reason": c.reason, "actor": c.actor, "at": c.at}
             for c in changes])
 
-    def bulk_insert(self, rows: list[dict[str, Any]], history_rows: Callable[[list[int]], list[dict[str, Any]]]) -> list[int]:
-        """Insert many members in one statement batch; returns their member numbers in order."""
+    def import_many(self, members: list[Member], reason: str, actor: str) -> None:
+        """Insert imported members in one statement batch, numbered in order, with one history
+        row each (their status, `reason`, at their creation)."""
+        rows = [dict(zip(_MEMBER_COLUMNS, _member_values(member), strict=True)) for member in members]
         result = self.session.execute(
             insert(orm.members).returning(orm.members.c.member_no, sort_by_parameter_order=True), rows)
-        numbers = [r[0] for r in result]
-        history = history_rows(numbers)
-        if history:
-            self.session.execute(insert(orm.status_history), history)
-        return numbers
-
-    # -- shares
-    def share_year(self, year: int) -> ShareYear:
-        return _cached_share_year(self.session.connection(), year)
-
-    def save_share_year(self, policy: ShareYear) -> ShareYear:
-        saved = self.session.merge(policy)
-        _SHARE_YEAR_CACHE.pop((self.session.get_bind().url, policy.year), None)
-        return saved
-
-    def share(self, member_no: int, year: int) -> Share | None:
-        return self.session.scalars(select(Share).where(
-            orm.shares.c.member_no == member_no, orm.shares.c.year == year)).first()
-
-    def share_by_reference(self, reference: str) -> Share | None:
-        return self.session.scalars(select(Share).where(orm.shares.c.payment_reference == reference)).first()
-
-    def shares_of(self, member_no: int) -> list[Share]:
-        return list(self.session.scalars(
-            select(Share).where(orm.shares.c.member_no == member_no).order_by(orm.shares.c.year)))
-
-    def add_share(self, share: Share) -> Share:
-        self.session.add(share)
-        self.session.flush()
-        return share
-
-    def paid_through_year(self, member_no: int) -> int | None:
-        return self.session.execute(select(func.max(orm.shares.c.year)).where(
-            orm.shares.c.member_no == member_no, orm.shares.c.state == "paid")).scalar_one()
+        for member, (number,) in zip(members, result, strict=True):
+            member.member_no = number
+        self.insert_history([StatusChange(None, Status(m.status), reason, actor, m.created_at, member_no=m.member_no)
+                             for m in members])
 
 
 _MEMBER_INSERT_COLUMNS = ", ".join(_MEMBER_COLUMNS)
 
 
-@functools.lru_cache(maxsize=512)
+@statement
 def _members_with_history_text(members: int, changes: int) -> str:
     """PostgreSQL: insert the members, then (in the same statement, through a data-modifying CTE)
     the history rows of those the ON CONFLICT let through, in the given order; return the
@@ -279,22 +238,6 @@ def _members_with_history_sql(members: list[Member], history: Sequence[tuple[Sta
     return _members_with_history_text(len(members), len(history)), tuple(params)
 
 
-def _cached_share_year(conn: Connection, year: int) -> ShareYear:
-    """The year's share rules, cached per process for a few seconds: every read of good
-    standing needs them and they change about once a year. One cache per database URL (tests
-    run several), shared by its write and read engines (save_share_year drops the entry)."""
-    key = (conn.engine.url, year)
-    cached = _SHARE_YEAR_CACHE.get(key)
-    now = time.monotonic()
-    if cached is not None and cached[1] > now:
-        return cached[0]
-    row = conn.execute(_SHARE_YEAR, {"year": year}).first()
-    policy = (ShareYear(year=row.year, amount_cents=row.amount_cents, grace_days=row.grace_days)
-              if row else ShareYear(year=year))
-    _SHARE_YEAR_CACHE[key] = (policy, now + SHARE_YEAR_CACHE_SECONDS)
-    return policy
-
-
 class MemberReads:
     """GetMember's query side on a plain autocommit connection (UnitOfWork.reading): table rows,
     no ORM objects, no transaction."""
@@ -304,38 +247,7 @@ class MemberReads:
 
     def row(self, key: int | str) -> Any:
         """The member's table row by number (int) or id (str); attributes named as on Member."""
-        stmt = _ROW_BY_NUMBER if isinstance(key, int) else _ROW_BY_ID
-        return self.conn.execute(stmt, {"key": key}).first()
+        return self.conn.execute(_member_row(isinstance(key, int)), {"key": key}).first()
 
     def share_year(self, year: int) -> ShareYear:
-        return _cached_share_year(self.conn, year)
-
-
-class MembershipUnitOfWork(UnitOfWork):
-    """Repository + outbox in one transaction."""
-
-    members: SqlMemberRepository
-
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        orm.start_mappers()
-        super().__init__(session_factory, source="membership")
-
-    def _open(self) -> None:
-        self.members = SqlMemberRepository(self.session)
-
-    def member_answer(self, view: Any) -> bytes:
-        """The api's reply to a registration, as stored for its retries (AIP-155 request_id)."""
-        return member_to_pb(view.member, view.in_good_standing).SerializeToString()
-
-    def publish(self, event: Event, *, correlation_id: str | None = None) -> str:
-        name, message, subject = to_message(event)
-        return self.emit(name, message, subject=subject, correlation_id=correlation_id)
-
-    @contextlib.contextmanager
-    def member_reads(self) -> Iterator[MemberReads]:
-        """The query side, without entering the unit: `with uow_factory().member_reads() as reads:`."""
-        with self.reading() as conn:
-            yield MemberReads(conn)
-
-
-__all__ = ["MemberQuery", "MemberReads", "MembershipUnitOfWork", "SqlMemberRepository", "format_member_number"]
+        return cached_share_year(self.conn, year)
