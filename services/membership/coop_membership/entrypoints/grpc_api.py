@@ -20,7 +20,6 @@ from coop_membership.entrypoints.settings import member_languages
 from coop_membership.service_layer import imports, members, personal_data, shares
 from coop_membership.service_layer.members import MemberView
 from coop_membership.service_layer.ports import MemberQuery, MembershipUnitOfWork
-from coop_platform.api_versions import older_version_handler
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
@@ -191,22 +190,13 @@ class MembershipServicer(pb_grpc.MembershipServiceServicer):
             errors=[v1.ImportError(line=line, field=f, message=m) for line, f, m in report.errors]))
 
 
-def _add_both_versions(servicer: MembershipServicer, server: grpc.Server) -> None:
-    pb_grpc.add_MembershipServiceServicer_to_server(servicer, server)
-    server.add_generic_rpc_handlers((older_version_handler(V1_SERVICE, V2_SERVICE, servicer),))
-
-
 def build(settings: Settings):
     """The engine, the registration callback (v2 and the v1 bridge; health reports both) and the
     unit-of-work factory (main() and tests)."""
-    engine, register_v2, uow_factory = build_service(
+    return build_service(
         settings, partial(SqlMembershipUnitOfWork, languages=member_languages()), MembershipServicer,
-        _add_both_versions, V2_SERVICE.full_name)
-
-    def register(server: grpc.Server) -> list[str]:
-        return [*register_v2(server), V1_SERVICE.full_name]
-
-    return engine, register, uow_factory
+        pb_grpc.add_MembershipServiceServicer_to_server, V2_SERVICE.full_name,
+        older_versions=[(V1_SERVICE, V2_SERVICE)])
 
 
 def main() -> None:
