@@ -1,4 +1,4 @@
-"""Domain and service values <-> protobuf messages (the API and the event contract)."""
+"""API protobuf messages <-> domain values (the events are adapters/events_out.py's)."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coop.elections.v1 import elections_pb2 as pb
-from coop.elections.v1 import events_pb2
-from coop_elections.adapters.repository import StoredElection
+from coop_domain.errors import InvalidArgument
 from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
 from coop_elections.domain.model import Method
+from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.verification import seed_commitment
-from coop_platform.errors import InvalidArgument
 
 METHOD_TO_PB = {
     Method.PLURALITY: pb.METHOD_PLURALITY, Method.APPROVAL: pb.METHOD_APPROVAL,
@@ -102,7 +101,7 @@ def request_fingerprint(request: pb.CreateElectionRequest) -> str:
     return hashlib.sha256(bare.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _iso(value: datetime | None) -> str:
+def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
@@ -120,12 +119,12 @@ def election_to_pb(e: StoredElection) -> pb.Election:
     return pb.Election(
         election_id=e.election_id, tenant=e.tenant, texts=texts_to_pb(s.texts),
         questions=[question_to_pb(q) for q in s.questions],
-        window=pb.VotingWindowSpec(opens_at=_iso(w.opens_at), assembly_day=w.assembly_day.isoformat(),
+        window=pb.VotingWindowSpec(opens_at=iso(w.opens_at), assembly_day=w.assembly_day.isoformat(),
                                    closes_local=w.closes_local.strftime("%H:%M"), time_zone=w.tz),
-        closes_at=_iso(w.closes_at), roll_cutoff=_iso(s.roll_cutoff), allow_revote=s.allow_revote,
+        closes_at=iso(w.closes_at), roll_cutoff=iso(s.roll_cutoff), allow_revote=s.allow_revote,
         max_proxies_held=s.max_proxies_held, status=STATUS_TO_PB[e.status],
         tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
-        nominations_open=_iso(s.nominations_open), nominations_close=_iso(s.nominations_close),
+        nominations_open=iso(s.nominations_open), nominations_close=iso(s.nominations_close),
         max_permanent_staff_seats=s.max_permanent_staff_seats,
     )
 
@@ -197,51 +196,3 @@ def results_to_pb(results: dict[str, Any]) -> pb.Results:
         tie_break_seed=count["tie_break_seed"], box_head_hash=results["head_hash"],
         superseded_count=results["superseded_count"], questions=questions, tie_breaks=tie_breaks,
         published_at=results["published_at"])
-
-
-# -- events --------------------------------------------------------------------------------
-def election_opened(e: StoredElection, roll_size: int, roll_total_weight: int, roll_sha256: str) -> tuple[str, Any]:
-    return "election.opened", events_pb2.ElectionOpened(
-        election_id=e.election_id, tenant=e.tenant, opens_at=_iso(e.spec.window.opens_at),
-        closes_at=_iso(e.closes_at), roll_size=roll_size,
-        titles={t.language: t.title for t in e.spec.texts},
-        tie_break_seed_sha256=seed_commitment(e.tie_break_seed), roll_sha256=roll_sha256,
-        roll_total_weight=roll_total_weight)
-
-
-def closing_soon(e: StoredElection, non_voters: list[str]) -> tuple[str, Any]:
-    return "election.closing_soon", events_pb2.ElectionClosingSoon(
-        election_id=e.election_id, tenant=e.tenant, closes_at=_iso(e.closes_at), non_voters=non_voters)
-
-
-def results_published(e: StoredElection, results: dict[str, Any]) -> tuple[str, Any]:
-    count = results["count"]
-    mandates = results.get("mandates", {})
-    seats, elected, adopted, rejected = [], [], [], []
-    for q in count["questions"]:
-        qid = q["question_id"]
-        if q["method"] == "resolution":
-            (adopted if q["adopted"] else rejected).append(qid)
-        elif qid in mandates:
-            start, end = mandates[qid]
-            seats.append(events_pb2.ElectedSeat(question_id=qid, elected_member_ids=q["winners"],
-                                                mandate_start=start, mandate_end=end))
-            elected.extend(q["winners"])
-    starts = sorted({s.mandate_start for s in seats})
-    ends = sorted({s.mandate_end for s in seats})
-    return "election.results_published", events_pb2.ResultsPublished(
-        election_id=e.election_id, tenant=e.tenant, seats=seats, elected_member_ids=elected,
-        mandate_start=starts[0] if starts else "", mandate_end=ends[-1] if ends else "",
-        box_head_hash=results["head_hash"], tie_break_seed=count["tie_break_seed"],
-        ballots=count["ballots"], adopted_resolutions=adopted, rejected_resolutions=rejected)
-
-
-# -- membership events in ----------------------------------------------------------------------
-def status_of(name: Any) -> str:
-    text = str(name or "")
-    return text.removeprefix("MEMBER_STATUS_").lower() or "applicant"
-
-
-def category_of(name: Any) -> str:
-    text = str(name or "")
-    return text.removeprefix("MEMBER_CATEGORY_").lower() or "user"

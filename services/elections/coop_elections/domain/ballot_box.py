@@ -60,9 +60,11 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
+
 from .canonical import canonical_json, sha256_hex
 from .counting import ElectionResult, count_election
-from .errors import ChainBroken, FailedPrecondition, InvalidArgument, NotFound
+from .errors import ChainBroken
 from .model import CastBallot, ElectionDefinition
 from .validation import MAX_WEIGHT, validate_ballot, validate_weight
 
@@ -93,7 +95,8 @@ def _key_digest(purpose: str, election_id: str, key: str) -> bytes:
 
 def check_ballot_key(key: str) -> str:
     if not isinstance(key, str) or not BALLOT_KEY.match(key):
-        raise InvalidArgument("ballot_key must be 22-64 base64url characters (at least 128 random bits)")
+        raise InvalidArgument("ballot_key must be 22-64 base64url characters (at least 128 random bits)",
+                              field="ballot_key", reason="INVALID_BALLOT_KEY")
     return key
 
 
@@ -115,10 +118,11 @@ def revote_code_from_key(election_id: str, key: str) -> str:
 def normalise_tracker(text: str) -> str:
     """Canonical grouped form of a tracker typed by a human (case, spaces, 0/O, 1/I, 8/B)."""
     if not isinstance(text, str):
-        raise InvalidArgument("a tracker is a string")
+        raise InvalidArgument("a tracker is a string", reason="INVALID_TRACKER")
     raw = "".join(ch for ch in text.upper() if ch not in " -").translate(_CONFUSABLE)
     if len(raw) != TRACKER_CHARS or any(ch not in TRACKER_ALPHABET for ch in raw):
-        raise InvalidArgument("a tracker is 12 characters from A-Z and 2-7, e.g. K7QF-2MXA-P4ZD")
+        raise InvalidArgument("a tracker is 12 characters from A-Z and 2-7, e.g. K7QF-2MXA-P4ZD",
+                              reason="INVALID_TRACKER")
     return "-".join(raw[i : i + 4] for i in range(0, TRACKER_CHARS, 4))
 
 

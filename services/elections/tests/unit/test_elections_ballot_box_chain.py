@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from coop_elections.domain.ballot_box import (
     BallotBox,
     PublishedBox,
@@ -27,12 +28,7 @@ from coop_elections.domain.ballot_box import (
 )
 from coop_elections.domain.canonical import canonical_json, sha256_hex
 from coop_elections.domain.counting import count_election
-from coop_elections.domain.errors import (
-    ChainBroken,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-)
+from coop_elections.domain.errors import ChainBroken
 from coop_elections.domain.model import ElectionDefinition, Method, Question
 
 DEF = ElectionDefinition(
