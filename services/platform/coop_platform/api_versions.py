@@ -9,7 +9,9 @@ a second implementation: each v1 method is routed to the v2 method of the same n
   fields), so v1's bytes parse as v2's request.
 - The response: when v1 answered with a bare resource (`Member`) and v2 wraps it
   (`GetMemberResponse { Member member = 1; }`), the v1 client receives the wrapped field;
-  when both have the same message type, the response is passed as is.
+  when both have the same message type, or v2's response keeps every field of v1's with its
+  number and type (a list response that adds `next_page_token`), the response is passed as is
+  (a v1 client skips the fields it does not know).
 
 The platform interceptor sees v1 calls like any other (authentication, limits, metrics).
 """
@@ -24,13 +26,28 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDescriptor
 
 
+def _keeps_every_field(old: Descriptor, new: Descriptor) -> bool:
+    """Whether `new` has each field of `old` under the same number, type and label."""
+    for field in old.fields:
+        twin = new.fields_by_number.get(field.number)
+        if twin is None or twin.type != field.type or twin.is_repeated != field.is_repeated:
+            return False
+        for kind in ("message_type", "enum_type"):
+            a, b = getattr(field, kind), getattr(twin, kind)
+            if (a is None) != (b is None) or (a is not None and a.full_name != b.full_name):
+                return False
+    return True
+
+
 def _response_writer(old: Descriptor, new: Descriptor, method: str) -> Any:
-    if old.full_name == new.full_name:
+    if old.full_name == new.full_name or (
+            _keeps_every_field(old, new) and not any(
+                f.message_type is not None and f.message_type.full_name == old.full_name for f in new.fields)):
         return lambda response: response.SerializeToString()
     wrapped = [f for f in new.fields if f.message_type is not None and f.message_type.full_name == old.full_name]
     if len(wrapped) != 1:
-        raise TypeError(f"{method}: v2 response {new.full_name} must hold exactly one {old.full_name} field "
-                        f"to answer v1 clients")
+        raise TypeError(f"{method}: v2 response {new.full_name} must hold exactly one {old.full_name} field, "
+                        f"or keep every field of it, to answer v1 clients")
     name = wrapped[0].name
     return lambda response: getattr(response, name).SerializeToString()
 
