@@ -1,4 +1,5 @@
-"""API protobuf messages <-> domain values (the events are adapters/events_out.py's)."""
+"""API protobuf messages <-> domain values (the events are adapters/events_out.py's). v2's
+requests and responses reuse v1's resources, so both versions share these translations."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coop.elections.v1 import elections_pb2 as pb
+from coop.elections.v2 import elections_pb2 as pb2
 from coop_domain.errors import InvalidArgument
 from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
 from coop_elections.domain.model import Method
 from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.verification import seed_commitment
+from coop_elections.domain.window import DEFAULT_TZ, local_close
+from coop_platform.pbtypes import from_date, from_timestamp
 
 METHOD_TO_PB = {
     Method.PLURALITY: pb.METHOD_PLURALITY, Method.APPROVAL: pb.METHOD_APPROVAL,
@@ -76,14 +80,44 @@ def question_from_pb(q: pb.QuestionSpec) -> QuestionSpec:
     )
 
 
-def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
+def _closing(r: pb2.CreateElectionRequest, tz: str) -> tuple[date, time]:
+    """The Assembly day (window.assembly_day or assembly_date) and local closing time, or both
+    computed from close_time in the election's zone; a given day that is not close_time's local
+    date (a UTC date, say) is refused rather than close the vote a day off."""
     w = r.window
+    day = _day(w.assembly_day, "window.assembly_day") if w.assembly_day else None
+    dated = from_date(r.assembly_date, field="assembly_date")
+    if day is not None and dated is not None and day != dated:
+        raise InvalidArgument("window.assembly_day and assembly_date differ: give one", field="assembly_date",
+                              reason="ASSEMBLY_DAY_TWICE")
+    day = day or dated
+    closes = _local_time(w.closes_local, "window.closes_local") if w.closes_local else None
+    close_time = from_timestamp(r.close_time, field="close_time")
+    if close_time is not None:
+        local_day, local_time = local_close(close_time, tz)
+        if day is not None and day != local_day:
+            raise InvalidArgument(
+                f"the Assembly day must be the local date in {tz}: close_time falls on {local_day.isoformat()} "
+                f"there, not {day.isoformat()} (leave the day out to have it computed)",
+                field="assembly_date" if dated else "window.assembly_day", reason="ASSEMBLY_DAY_NOT_LOCAL",
+                local_date=local_day.isoformat(), time_zone=tz)
+        if closes is not None and closes != local_time:
+            raise InvalidArgument(f"window.closes_local must be close_time's local time in {tz}: "
+                                  f"{local_time.strftime('%H:%M')}", field="window.closes_local",
+                                  reason="CLOSES_LOCAL_NOT_CLOSE_TIME", local_time=local_time.strftime("%H:%M"))
+        return local_day, local_time
+    return (day or _day(w.assembly_day, "window.assembly_day"),
+            closes or _local_time(w.closes_local, "window.closes_local"))
+
+
+def spec_from_pb(r: pb2.CreateElectionRequest) -> ElectionSpec:
+    w = r.window
+    tz = w.time_zone or DEFAULT_TZ
+    assembly_day, closes_local = _closing(r, tz)
     return make_spec(
         texts_from_pb(r.texts), [question_from_pb(q) for q in r.questions],
         opens_at=_instant(w.opens_at, "window.opens_at"),  # type: ignore[arg-type]
-        assembly_day=_day(w.assembly_day, "window.assembly_day"),
-        closes_local=_local_time(w.closes_local, "window.closes_local"),
-        tz=w.time_zone or "Europe/Brussels",
+        assembly_day=assembly_day, closes_local=closes_local, tz=tz,
         roll_cutoff=_instant(r.roll_cutoff, "roll_cutoff", required=False),
         allow_revote=r.allow_revote, max_proxies_held=r.max_proxies_held,
         nominations_open=_instant(r.nominations_open, "nominations_open", required=False),
@@ -92,10 +126,10 @@ def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
     )
 
 
-def request_fingerprint(request: pb.CreateElectionRequest) -> str:
+def request_fingerprint(request: pb2.CreateElectionRequest) -> str:
     """SHA-256 of the request without its request_id: tells a retry from another request that
     reuses the key."""
-    bare = pb.CreateElectionRequest()
+    bare = type(request)()
     bare.CopyFrom(request)
     bare.ClearField("request_id")
     return hashlib.sha256(bare.SerializeToString(deterministic=True)).hexdigest()
@@ -196,3 +230,20 @@ def results_to_pb(results: dict[str, Any]) -> pb.Results:
         tie_break_seed=count["tie_break_seed"], box_head_hash=results["head_hash"],
         superseded_count=results["superseded_count"], questions=questions, tie_breaks=tie_breaks,
         published_at=results["published_at"])
+
+
+def _stv_round(r: dict[str, Any]) -> pb2.StvRound:
+    return pb2.StvRound(
+        number=r["number"], action=r["action"], candidate=r["candidate"] or "",
+        transfer_factor=r["transfer_factor"] or "",
+        transfers=[pb2.StvTally(candidate=c, value=v) for c, v in r["transfers"]],
+        exhausted=r["exhausted"], rounding_loss=r["rounding_loss"],
+        tallies=[pb2.StvTally(candidate=c, value=v) for c, v in r["tallies"]],
+        exhausted_total=r["exhausted_total"], elected=r["elected"], excluded=r["excluded"])
+
+
+def stv_counts_to_pb(results: dict[str, Any]) -> list[pb2.StvCount]:
+    """The STV questions' rounds and transfers as typed messages (v1 has them in detail_json)."""
+    return [pb2.StvCount(question_id=q["question_id"], seats=q["seats"], valid=q["valid"], blank=q["blank"],
+                         quota=q["quota"], rounds=[_stv_round(r) for r in q["rounds"]], winners=q["winners"])
+            for q in results["count"]["questions"] if q["method"] == "stv"]

@@ -52,6 +52,16 @@ def _require_aware(value: datetime, what: str, field: str | None = None) -> date
     return value.astimezone(UTC)
 
 
+def local_close(close_time: datetime, tz: str) -> tuple[date, time]:
+    """The Assembly day and local closing time of a closing instant, in the election's zone: a
+    client that knows the instant never has to work out the local date itself."""
+    local = _require_aware(close_time, "close_time", "close_time").astimezone(_zone(tz))
+    if local.second or local.microsecond:
+        raise InvalidArgument("close_time must fall on a whole minute", field="close_time",
+                              reason="CLOSE_TIME_NOT_A_MINUTE")
+    return local.date(), local.time().replace(tzinfo=None, fold=0)
+
+
 @dataclass(frozen=True)
 class VotingWindow:
     """When ballots are accepted; construction validates the statutory limits."""
