@@ -20,8 +20,6 @@ from .ballot_box import (
     Receipt,
     build_chain,
     find_tracker,
-    new_tracker,
-    normalise_tracker,
     recount,
     verify_box,
 )
@@ -30,6 +28,7 @@ from .errors import ChainBroken
 from .model import CastBallot, ElectionDefinition, Majority, Method, Question, Quorum
 from .proxies import Proxy, ProxyBook, ProxyStatus
 from .tiebreak import TieBreak, draw_order
+from .trackers import new_tracker, normalise_tracker
 from .validation import validate_ballot
 from .window import VotingWindow
 

@@ -26,19 +26,19 @@ from coop_domain.errors import (
     PermissionDenied,
 )
 from coop_domain.principal import Principal
-from coop_elections.domain.ballot_box import (
-    new_tracker,
-    normalise_tracker,
-    receipt_hash,
-    revote_code_from_key,
-    tracker_from_key,
-)
+from coop_elections.domain.ballot_box import receipt_hash
 from coop_elections.domain.canonical import canonical_json
 from coop_elections.domain.election import check_id
 from coop_elections.domain.errors import AlreadyVoted
 from coop_elections.domain.model import ElectionDefinition
 from coop_elections.domain.proxies import ProxyStatus
 from coop_elections.domain.stored import StoredElection
+from coop_elections.domain.trackers import (
+    new_tracker,
+    normalise_tracker,
+    revote_code_from_key,
+    tracker_from_key,
+)
 from coop_elections.domain.validation import validate_ballot
 from coop_elections.service_layer.common import VOTERS, check_open, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork

@@ -16,7 +16,8 @@ from sqlalchemy import text
 from coop.elections.v1 import elections_pb2 as pb
 from coop_domain.principal import Principal
 from coop_elections.adapters import messages as msg
-from coop_elections.domain.ballot_box import receipt_hash, tracker_from_key
+from coop_elections.domain.ballot_box import receipt_hash
+from coop_elections.domain.trackers import tracker_from_key
 from coop_elections.service_layer import casting
 
 pytestmark = pytest.mark.postgres
