@@ -12,6 +12,8 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from google.protobuf import json_format
+
 from coop.membership.v1 import events_pb2 as member_events
 from coop.membership.v1 import membership_pb2 as member_pb
 from coop_domain.clock import as_utc, utcnow
@@ -101,9 +103,9 @@ def member_fact(envelope: dict[str, Any]) -> MemberFact:
         raise MalformedEvent(f"unexpected event {name}")
     try:
         return parse(envelope)
-    except (ValueError, TypeError) as exc:  # json_format.ParseError is a ValueError
-        if isinstance(exc, MalformedEvent):
-            raise
+    except MalformedEvent:
+        raise
+    except (json_format.ParseError, ValueError, TypeError) as exc:
         raise MalformedEvent(f"{name}: {exc}") from exc
 
 
