@@ -32,14 +32,14 @@ MAX_ANSWER_CHOICES = 200
 def _instant(text: str, field: str, required: bool = True) -> datetime | None:
     if not text:
         if required:
-            raise InvalidArgument(f"{field} is required (RFC 3339 with offset)", field=field)
+            raise InvalidArgument(f"{field} is required (RFC 3339 with offset)", field=field, reason="FIELD_REQUIRED")
         return None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidArgument(f"{field} is not an RFC 3339 instant", field=field) from exc
+        raise InvalidArgument(f"{field} is not an RFC 3339 instant", field=field, reason="INVALID_TIMESTAMP") from exc
     if value.tzinfo is None:
-        raise InvalidArgument(f"{field} needs a UTC offset", field=field)
+        raise InvalidArgument(f"{field} needs a UTC offset", field=field, reason="TIME_ZONE_MISSING")
     return value
 
 
@@ -47,16 +47,16 @@ def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidArgument(f"{field} must be YYYY-MM-DD", field=field) from exc
+        raise InvalidArgument(f"{field} must be YYYY-MM-DD", field=field, reason="INVALID_DATE") from exc
 
 
 def _local_time(text: str, field: str) -> time:
     try:
         value = time.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidArgument(f"{field} must be HH:MM", field=field) from exc
+        raise InvalidArgument(f"{field} must be HH:MM", field=field, reason="INVALID_LOCAL_TIME") from exc
     if value.second or value.microsecond or value.tzinfo:
-        raise InvalidArgument(f"{field} must be HH:MM", field=field)
+        raise InvalidArgument(f"{field} must be HH:MM", field=field, reason="INVALID_LOCAL_TIME")
     return value
 
 
@@ -70,7 +70,8 @@ def texts_to_pb(texts: tuple[Text, ...]) -> list[pb.LocalizedText]:
 
 def question_from_pb(q: pb.QuestionSpec) -> QuestionSpec:
     if q.method not in PB_TO_METHOD:
-        raise InvalidArgument(f"question {q.question_id!r}: method is required", field="method")
+        raise InvalidArgument(f"question {q.question_id!r}: method is required", field="questions.method",
+                              reason="METHOD_REQUIRED")
     return QuestionSpec(
         question_id=q.question_id, method=PB_TO_METHOD[q.method], texts=texts_from_pb(q.texts),
         candidates=tuple(q.candidates), seats=q.seats or 1, mandate_years=q.mandate_years,
@@ -169,18 +170,18 @@ def content_from_answers(answers: Any, election: StoredElection) -> dict[str, An
     content: dict[str, Any] = {}
     for a in answers:
         if a.question_id in content:
-            raise InvalidArgument(f"question {a.question_id!r} answered twice", field="answers")
+            raise InvalidArgument(f"question {a.question_id!r} answered twice", field="answers", reason="INVALID_ANSWER")
         if a.question_id not in methods:
-            raise InvalidArgument(f"ballot answers unknown question {a.question_id!r}", field="answers")
+            raise InvalidArgument(f"ballot answers unknown question {a.question_id!r}", field="answers", reason="INVALID_ANSWER")
         if len(a.choices) > MAX_ANSWER_CHOICES:
-            raise InvalidArgument("too many choices", field="answers")
+            raise InvalidArgument("too many choices", field="answers", reason="INVALID_ANSWER")
         if methods[a.question_id] is Method.RESOLUTION:
             if a.choices:
-                raise InvalidArgument(f"question {a.question_id}: give resolution, not choices", field="answers")
+                raise InvalidArgument(f"question {a.question_id}: give resolution, not choices", field="answers", reason="INVALID_ANSWER")
             content[a.question_id] = a.resolution
         else:
             if a.resolution:
-                raise InvalidArgument(f"question {a.question_id}: give choices, not resolution", field="answers")
+                raise InvalidArgument(f"question {a.question_id}: give choices, not resolution", field="answers", reason="INVALID_ANSWER")
             content[a.question_id] = list(a.choices)
     return content
 
