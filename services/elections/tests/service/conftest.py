@@ -8,6 +8,7 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
@@ -39,7 +40,7 @@ def env(pg_url: str) -> Iterator[Env]:
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     try:
         yield Env(pb_grpc.ElectionsServiceStub(channel), clock, engine, uow_factory, pg_url,
-                  pb2_grpc.ElectionsServiceStub(channel))
+                  pb2_grpc.ElectionsServiceStub(channel), health_pb2_grpc.HealthStub(channel))
     finally:
         channel.close()
         running.stop(grace=1)

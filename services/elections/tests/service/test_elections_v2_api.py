@@ -18,6 +18,7 @@ from elections_svc_helpers import (
 )
 from google.protobuf.timestamp_pb2 import Timestamp
 from google.type.date_pb2 import Date
+from grpc_health.v1 import health_pb2
 
 from coop.elections.v1 import elections_pb2 as pb1
 from coop.elections.v2 import elections_pb2 as pb
@@ -204,3 +205,9 @@ def test_elections_are_listed_in_pages_and_v1_clients_still_get_their_list(env) 
             break
     assert set(seen) == made and len(seen) == 3
     assert {e.election_id for e in env.stub.ListElections(pb1.ListElectionsRequest(), metadata=admin).elections} == made
+
+
+def test_health_reports_both_api_versions(env) -> None:
+    for service in ("coop.elections.v2.ElectionsService", "coop.elections.v1.ElectionsService"):
+        answer = env.health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+        assert answer.status == health_pb2.HealthCheckResponse.SERVING
