@@ -9,5 +9,5 @@ SERVICE = ServiceSpec(
     api_metrics_port=9103,
     worker_metrics_port=9203,
     tenants=("*",),
-    cli_modules=(),  # `coop elections` and `coop roll`: coop_elections.entrypoints.cli once it has add_parser
+    cli_modules=("coop_elections.entrypoints.cli",),  # `coop elections ...` and `coop roll ...`
 )

@@ -10,7 +10,8 @@ a second implementation: each v1 method is routed to the v2 method of the same n
 - The response: when v1 answered with a bare resource (`Member`) and v2 wraps it
   (`GetMemberResponse { Member member = 1; }`), the v1 client receives the wrapped field;
   when both have the same message type, or v2's response keeps every field number and type of
-  v1's (a list page: `ListMembersResponse` in both versions), the response is passed as is.
+  v1's (a list page: `ListMembersResponse` in both versions), the response is passed as is
+  (a v1 client skips the fields it does not know).
 
 The platform interceptor sees v1 calls like any other (authentication, limits, metrics).
 """
@@ -37,12 +38,14 @@ def _response_writer(old: Descriptor, new: Descriptor, method: str) -> Any:
 
 
 def _missing_twins(old: Descriptor, new: Descriptor) -> list[str]:
-    """v1 fields with no field of the same number, type and cardinality in v2."""
+    """v1 fields with no field of the same number, type, cardinality and message or enum type in v2."""
     missing = []
     for field in old.fields:
         twin = new.fields_by_number.get(field.number)
-        if twin is None or twin.type != field.type or twin.is_repeated != field.is_repeated or (
-                field.message_type is not None and twin.message_type.full_name != field.message_type.full_name):
+        if twin is None or twin.type != field.type or twin.is_repeated != field.is_repeated or any(
+                (getattr(field, kind) is None) != (getattr(twin, kind) is None)
+                or (getattr(field, kind) is not None and getattr(field, kind).full_name != getattr(twin, kind).full_name)
+                for kind in ("message_type", "enum_type")):
             missing.append(f"{field.name} (#{field.number})")
     return missing
 

@@ -97,3 +97,29 @@ def test_a_v2_list_page_with_v1s_field_numbers_and_types_is_passed_as_is():
 def test_a_v2_response_neither_wrapping_nor_shaped_like_v1s_is_refused_at_start():
     with pytest.raises(TypeError, match="must hold exactly one"):
         _response_writer(v1.MemberCounts.DESCRIPTOR, v2.ListMembersResponse.DESCRIPTOR, "CountMembers")
+
+
+def _list_messages() -> dict[str, type]:
+    f = descriptor_pb2.FileDescriptorProto(name="bridge_test.proto", package="bridge.test", syntax="proto3")
+    for name, fields in (("V1List", [("items", 1, F.LABEL_REPEATED)]),
+                         ("V2List", [("items", 1, F.LABEL_REPEATED), ("next_page_token", 2, F.LABEL_OPTIONAL)]),
+                         ("V2Changed", [("items", 1, F.LABEL_OPTIONAL)])):
+        m = f.message_type.add(name=name)
+        for field, number, label in fields:
+            m.field.add(name=field, number=number, type=F.TYPE_STRING, label=label)
+    pool = descriptor_pool.DescriptorPool()
+    pool.Add(f)
+    return {n: _cls(pool, f"bridge.test.{n}") for n in ("V1List", "V2List", "V2Changed")}
+
+
+def test_a_v2_list_response_that_adds_a_page_token_reaches_v1_clients_as_is():
+    m = _list_messages()
+    write = _response_writer(m["V1List"].DESCRIPTOR, m["V2List"].DESCRIPTOR, "X/List")
+    answer = m["V1List"].FromString(write(m["V2List"](items=["a", "b"], next_page_token="t")))
+    assert list(answer.items) == ["a", "b"]
+
+
+def test_a_v2_response_that_turns_a_repeated_v1_field_single_is_refused_at_start():
+    m = _list_messages()
+    with pytest.raises(TypeError, match="must hold exactly one"):
+        _response_writer(m["V1List"].DESCRIPTOR, m["V2Changed"].DESCRIPTOR, "X/List")

@@ -146,8 +146,8 @@ CLI_CALLS = {
                                    "--out", str(tmp / "statements"), "--quiet"],
                 lambda status, out, err: status == 0 and "0 statements for 2026" in out),
     # no such election: the api's own refusal proves the TLS call reached it
-    "elections": ("coop_elections.entrypoints.cli",
-                  lambda tmp, port: ["--target", f"127.0.0.1:{port}", "roll", "import", *_elections_roll(tmp)],
+    "elections": ("coop_cli.main",
+                  lambda tmp, port: ["roll", "import", "--target", f"127.0.0.1:{port}", *_elections_roll(tmp)],
                   lambda status, out, err: status == 1 and re.search(r"error: (NOT_FOUND|INVALID_ARGUMENT)", err)),
 }
 

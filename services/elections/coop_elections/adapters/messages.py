@@ -1,4 +1,5 @@
-"""Domain and service values <-> protobuf messages (the API and the event contract)."""
+"""API protobuf messages <-> domain values (the events are adapters/events_out.py's). v2's
+requests and responses reuse v1's resources, so both versions share these translations."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from coop.elections.v1 import elections_pb2 as pb
-from coop.elections.v1 import events_pb2
-from coop_elections.adapters.repository import StoredElection
+from coop.elections.v2 import elections_pb2 as pb2
+from coop_domain.errors import InvalidArgument
 from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
 from coop_elections.domain.model import Method
+from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.verification import seed_commitment
-from coop_platform.errors import InvalidArgument
+from coop_elections.domain.window import DEFAULT_TZ, local_close
+from coop_platform.pbtypes import from_date, from_timestamp
 
 METHOD_TO_PB = {
     Method.PLURALITY: pb.METHOD_PLURALITY, Method.APPROVAL: pb.METHOD_APPROVAL,
@@ -29,14 +32,14 @@ MAX_ANSWER_CHOICES = 200
 def _instant(text: str, field: str, required: bool = True) -> datetime | None:
     if not text:
         if required:
-            raise InvalidArgument(f"{field} is required (RFC 3339 with offset)", field=field)
+            raise InvalidArgument(f"{field} is required (RFC 3339 with offset)", field=field, reason="FIELD_REQUIRED")
         return None
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise InvalidArgument(f"{field} is not an RFC 3339 instant", field=field) from exc
+        raise InvalidArgument(f"{field} is not an RFC 3339 instant", field=field, reason="INVALID_TIMESTAMP") from exc
     if value.tzinfo is None:
-        raise InvalidArgument(f"{field} needs a UTC offset", field=field)
+        raise InvalidArgument(f"{field} needs a UTC offset", field=field, reason="TIME_ZONE_MISSING")
     return value
 
 
@@ -44,16 +47,16 @@ def _day(text: str, field: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidArgument(f"{field} must be YYYY-MM-DD", field=field) from exc
+        raise InvalidArgument(f"{field} must be YYYY-MM-DD", field=field, reason="INVALID_DATE") from exc
 
 
 def _local_time(text: str, field: str) -> time:
     try:
         value = time.fromisoformat(text)
     except ValueError as exc:
-        raise InvalidArgument(f"{field} must be HH:MM", field=field) from exc
+        raise InvalidArgument(f"{field} must be HH:MM", field=field, reason="INVALID_LOCAL_TIME") from exc
     if value.second or value.microsecond or value.tzinfo:
-        raise InvalidArgument(f"{field} must be HH:MM", field=field)
+        raise InvalidArgument(f"{field} must be HH:MM", field=field, reason="INVALID_LOCAL_TIME")
     return value
 
 
@@ -67,7 +70,8 @@ def texts_to_pb(texts: tuple[Text, ...]) -> list[pb.LocalizedText]:
 
 def question_from_pb(q: pb.QuestionSpec) -> QuestionSpec:
     if q.method not in PB_TO_METHOD:
-        raise InvalidArgument(f"question {q.question_id!r}: method is required", field="method")
+        raise InvalidArgument(f"question {q.question_id!r}: method is required", field="questions.method",
+                              reason="METHOD_REQUIRED")
     return QuestionSpec(
         question_id=q.question_id, method=PB_TO_METHOD[q.method], texts=texts_from_pb(q.texts),
         candidates=tuple(q.candidates), seats=q.seats or 1, mandate_years=q.mandate_years,
@@ -77,14 +81,44 @@ def question_from_pb(q: pb.QuestionSpec) -> QuestionSpec:
     )
 
 
-def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
+def _closing(r: pb2.CreateElectionRequest, tz: str) -> tuple[date, time]:
+    """The Assembly day (window.assembly_day or assembly_date) and local closing time, or both
+    computed from close_time in the election's zone; a given day that is not close_time's local
+    date (a UTC date, say) is refused rather than close the vote a day off."""
     w = r.window
+    day = _day(w.assembly_day, "window.assembly_day") if w.assembly_day else None
+    dated = from_date(r.assembly_date, field="assembly_date")
+    if day is not None and dated is not None and day != dated:
+        raise InvalidArgument("window.assembly_day and assembly_date differ: give one", field="assembly_date",
+                              reason="ASSEMBLY_DAY_TWICE")
+    day = day or dated
+    closes = _local_time(w.closes_local, "window.closes_local") if w.closes_local else None
+    close_time = from_timestamp(r.close_time, field="close_time")
+    if close_time is not None:
+        local_day, local_time = local_close(close_time, tz)
+        if day is not None and day != local_day:
+            raise InvalidArgument(
+                f"the Assembly day must be the local date in {tz}: close_time falls on {local_day.isoformat()} "
+                f"there, not {day.isoformat()} (leave the day out to have it computed)",
+                field="assembly_date" if dated else "window.assembly_day", reason="ASSEMBLY_DAY_NOT_LOCAL",
+                local_date=local_day.isoformat(), time_zone=tz)
+        if closes is not None and closes != local_time:
+            raise InvalidArgument(f"window.closes_local must be close_time's local time in {tz}: "
+                                  f"{local_time.strftime('%H:%M')}", field="window.closes_local",
+                                  reason="CLOSES_LOCAL_NOT_CLOSE_TIME", local_time=local_time.strftime("%H:%M"))
+        return local_day, local_time
+    return (day or _day(w.assembly_day, "window.assembly_day"),
+            closes or _local_time(w.closes_local, "window.closes_local"))
+
+
+def spec_from_pb(r: pb2.CreateElectionRequest) -> ElectionSpec:
+    w = r.window
+    tz = w.time_zone or DEFAULT_TZ
+    assembly_day, closes_local = _closing(r, tz)
     return make_spec(
         texts_from_pb(r.texts), [question_from_pb(q) for q in r.questions],
         opens_at=_instant(w.opens_at, "window.opens_at"),  # type: ignore[arg-type]
-        assembly_day=_day(w.assembly_day, "window.assembly_day"),
-        closes_local=_local_time(w.closes_local, "window.closes_local"),
-        tz=w.time_zone or "Europe/Brussels",
+        assembly_day=assembly_day, closes_local=closes_local, tz=tz,
         roll_cutoff=_instant(r.roll_cutoff, "roll_cutoff", required=False),
         allow_revote=r.allow_revote, max_proxies_held=r.max_proxies_held,
         nominations_open=_instant(r.nominations_open, "nominations_open", required=False),
@@ -93,16 +127,16 @@ def spec_from_pb(r: pb.CreateElectionRequest) -> ElectionSpec:
     )
 
 
-def request_fingerprint(request: pb.CreateElectionRequest) -> str:
+def request_fingerprint(request: pb2.CreateElectionRequest) -> str:
     """SHA-256 of the request without its request_id: tells a retry from another request that
     reuses the key."""
-    bare = pb.CreateElectionRequest()
+    bare = type(request)()
     bare.CopyFrom(request)
     bare.ClearField("request_id")
     return hashlib.sha256(bare.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _iso(value: datetime | None) -> str:
+def iso(value: datetime | None) -> str:
     return value.isoformat() if value else ""
 
 
@@ -120,12 +154,12 @@ def election_to_pb(e: StoredElection) -> pb.Election:
     return pb.Election(
         election_id=e.election_id, tenant=e.tenant, texts=texts_to_pb(s.texts),
         questions=[question_to_pb(q) for q in s.questions],
-        window=pb.VotingWindowSpec(opens_at=_iso(w.opens_at), assembly_day=w.assembly_day.isoformat(),
+        window=pb.VotingWindowSpec(opens_at=iso(w.opens_at), assembly_day=w.assembly_day.isoformat(),
                                    closes_local=w.closes_local.strftime("%H:%M"), time_zone=w.tz),
-        closes_at=_iso(w.closes_at), roll_cutoff=_iso(s.roll_cutoff), allow_revote=s.allow_revote,
+        closes_at=iso(w.closes_at), roll_cutoff=iso(s.roll_cutoff), allow_revote=s.allow_revote,
         max_proxies_held=s.max_proxies_held, status=STATUS_TO_PB[e.status],
         tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
-        nominations_open=_iso(s.nominations_open), nominations_close=_iso(s.nominations_close),
+        nominations_open=iso(s.nominations_open), nominations_close=iso(s.nominations_close),
         max_permanent_staff_seats=s.max_permanent_staff_seats,
     )
 
@@ -136,18 +170,18 @@ def content_from_answers(answers: Any, election: StoredElection) -> dict[str, An
     content: dict[str, Any] = {}
     for a in answers:
         if a.question_id in content:
-            raise InvalidArgument(f"question {a.question_id!r} answered twice", field="answers")
+            raise InvalidArgument(f"question {a.question_id!r} answered twice", field="answers", reason="INVALID_ANSWER")
         if a.question_id not in methods:
-            raise InvalidArgument(f"ballot answers unknown question {a.question_id!r}", field="answers")
+            raise InvalidArgument(f"ballot answers unknown question {a.question_id!r}", field="answers", reason="INVALID_ANSWER")
         if len(a.choices) > MAX_ANSWER_CHOICES:
-            raise InvalidArgument("too many choices", field="answers")
+            raise InvalidArgument("too many choices", field="answers", reason="INVALID_ANSWER")
         if methods[a.question_id] is Method.RESOLUTION:
             if a.choices:
-                raise InvalidArgument(f"question {a.question_id}: give resolution, not choices", field="answers")
+                raise InvalidArgument(f"question {a.question_id}: give resolution, not choices", field="answers", reason="INVALID_ANSWER")
             content[a.question_id] = a.resolution
         else:
             if a.resolution:
-                raise InvalidArgument(f"question {a.question_id}: give choices, not resolution", field="answers")
+                raise InvalidArgument(f"question {a.question_id}: give choices, not resolution", field="answers", reason="INVALID_ANSWER")
             content[a.question_id] = list(a.choices)
     return content
 
@@ -199,49 +233,18 @@ def results_to_pb(results: dict[str, Any]) -> pb.Results:
         published_at=results["published_at"])
 
 
-# -- events --------------------------------------------------------------------------------
-def election_opened(e: StoredElection, roll_size: int, roll_total_weight: int, roll_sha256: str) -> tuple[str, Any]:
-    return "election.opened", events_pb2.ElectionOpened(
-        election_id=e.election_id, tenant=e.tenant, opens_at=_iso(e.spec.window.opens_at),
-        closes_at=_iso(e.closes_at), roll_size=roll_size,
-        titles={t.language: t.title for t in e.spec.texts},
-        tie_break_seed_sha256=seed_commitment(e.tie_break_seed), roll_sha256=roll_sha256,
-        roll_total_weight=roll_total_weight)
+def _stv_round(r: dict[str, Any]) -> pb2.StvRound:
+    return pb2.StvRound(
+        number=r["number"], action=r["action"], candidate=r["candidate"] or "",
+        transfer_factor=r["transfer_factor"] or "",
+        transfers=[pb2.StvTally(candidate=c, value=v) for c, v in r["transfers"]],
+        exhausted=r["exhausted"], rounding_loss=r["rounding_loss"],
+        tallies=[pb2.StvTally(candidate=c, value=v) for c, v in r["tallies"]],
+        exhausted_total=r["exhausted_total"], elected=r["elected"], excluded=r["excluded"])
 
 
-def closing_soon(e: StoredElection, non_voters: list[str]) -> tuple[str, Any]:
-    return "election.closing_soon", events_pb2.ElectionClosingSoon(
-        election_id=e.election_id, tenant=e.tenant, closes_at=_iso(e.closes_at), non_voters=non_voters)
-
-
-def results_published(e: StoredElection, results: dict[str, Any]) -> tuple[str, Any]:
-    count = results["count"]
-    mandates = results.get("mandates", {})
-    seats, elected, adopted, rejected = [], [], [], []
-    for q in count["questions"]:
-        qid = q["question_id"]
-        if q["method"] == "resolution":
-            (adopted if q["adopted"] else rejected).append(qid)
-        elif qid in mandates:
-            start, end = mandates[qid]
-            seats.append(events_pb2.ElectedSeat(question_id=qid, elected_member_ids=q["winners"],
-                                                mandate_start=start, mandate_end=end))
-            elected.extend(q["winners"])
-    starts = sorted({s.mandate_start for s in seats})
-    ends = sorted({s.mandate_end for s in seats})
-    return "election.results_published", events_pb2.ResultsPublished(
-        election_id=e.election_id, tenant=e.tenant, seats=seats, elected_member_ids=elected,
-        mandate_start=starts[0] if starts else "", mandate_end=ends[-1] if ends else "",
-        box_head_hash=results["head_hash"], tie_break_seed=count["tie_break_seed"],
-        ballots=count["ballots"], adopted_resolutions=adopted, rejected_resolutions=rejected)
-
-
-# -- membership events in ----------------------------------------------------------------------
-def status_of(name: Any) -> str:
-    text = str(name or "")
-    return text.removeprefix("MEMBER_STATUS_").lower() or "applicant"
-
-
-def category_of(name: Any) -> str:
-    text = str(name or "")
-    return text.removeprefix("MEMBER_CATEGORY_").lower() or "user"
+def stv_counts_to_pb(results: dict[str, Any]) -> list[pb2.StvCount]:
+    """The STV questions' rounds and transfers as typed messages (v1 has them in detail_json)."""
+    return [pb2.StvCount(question_id=q["question_id"], seats=q["seats"], valid=q["valid"], blank=q["blank"],
+                         quota=q["quota"], rounds=[_stv_round(r) for r in q["rounds"]], winners=q["winners"])
+            for q in results["count"]["questions"] if q["method"] == "stv"]

@@ -10,7 +10,7 @@ Modules:
 * :mod:`.ballot_box` - hash-chained ballot box, verification, recount;
 * :mod:`.window` - the voting window;
 * :mod:`.proxies` - the proxy book;
-* :mod:`.errors` - domain errors (mapped to gRPC codes by the api layer).
+* :mod:`.errors` - errors only elections have (the rest are `coop_domain.errors`).
 """
 
 from .ballot_box import (
@@ -20,42 +20,27 @@ from .ballot_box import (
     Receipt,
     build_chain,
     find_tracker,
-    new_tracker,
-    normalise_tracker,
     recount,
     verify_box,
 )
 from .counting import ElectionResult, count_election, count_question
-from .errors import (
-    AlreadyExists,
-    ChainBroken,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-)
+from .errors import ChainBroken
 from .model import CastBallot, ElectionDefinition, Majority, Method, Question, Quorum
 from .proxies import Proxy, ProxyBook, ProxyStatus
 from .tiebreak import TieBreak, draw_order
+from .trackers import new_tracker, normalise_tracker
 from .validation import validate_ballot
 from .window import VotingWindow
 
 __all__ = [
-    "AlreadyExists",
     "BallotBox",
     "BoxEntry",
     "CastBallot",
     "ChainBroken",
-    "DomainError",
     "ElectionDefinition",
     "ElectionResult",
-    "FailedPrecondition",
-    "InvalidArgument",
     "Majority",
     "Method",
-    "NotFound",
-    "PermissionDenied",
     "Proxy",
     "ProxyBook",
     "ProxyStatus",

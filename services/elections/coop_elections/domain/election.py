@@ -10,7 +10,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
+
 from .model import CANDIDATE_METHODS, ElectionDefinition, Majority, Method, Question, Quorum
 from .published import parse_fraction
 from .window import VotingWindow, _require_aware
@@ -24,10 +25,12 @@ ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,99}$")
 QUESTION_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def check_id(value: str, what: str, pattern: re.Pattern[str] = ID_RE) -> str:
-    """Ids (voters, candidates, questions) are short printable tokens."""
+def check_id(value: str, what: str, pattern: re.Pattern[str] = ID_RE, *, field: str | None = None) -> str:
+    """Ids (voters, candidates, questions) are short printable tokens. `field`: the request
+    field path (default `what` when it is one)."""
     if not isinstance(value, str) or not pattern.match(value):
-        raise InvalidArgument(f"{what} must be 1-100 characters from letters, digits and ._:@-")
+        raise InvalidArgument(f"{what} must be 1-100 characters from letters, digits and ._:@-",
+                              field=field or (what if what.isidentifier() else None), reason="INVALID_ID")
     return value
 
 
@@ -38,21 +41,24 @@ class Text:
     description: str = ""
 
 
-def check_texts(texts: Iterable[Text], what: str, *, need_title: bool = True) -> tuple[Text, ...]:
+def check_texts(texts: Iterable[Text], what: str, *, need_title: bool = True,
+                field: str | None = None) -> tuple[Text, ...]:
+    """`field`: the request field path of the texts (e.g. "texts", "questions[0].texts")."""
     texts = tuple(texts)
     if not texts:
-        raise InvalidArgument(f"{what}: give a text in at least one of fr, nl, en")
+        raise InvalidArgument(f"{what}: give a text in at least one of fr, nl, en", field=field,
+                              reason="TEXT_MISSING")
     seen: set[str] = set()
     for t in texts:
         if t.language not in LANGUAGES:
-            raise InvalidArgument(f"{what}: language must be one of fr, nl, en")
+            raise InvalidArgument(f"{what}: language must be one of fr, nl, en", field=field, reason="UNKNOWN_LANGUAGE")
         if t.language in seen:
-            raise InvalidArgument(f"{what}: language {t.language} given twice")
+            raise InvalidArgument(f"{what}: language {t.language} given twice", field=field, reason="LANGUAGE_TWICE")
         seen.add(t.language)
         if need_title and not t.title.strip():
-            raise InvalidArgument(f"{what}: the {t.language} title is empty")
+            raise InvalidArgument(f"{what}: the {t.language} title is empty", field=field, reason="TITLE_EMPTY")
         if len(t.title) > 300 or len(t.description) > MAX_TEXT:
-            raise InvalidArgument(f"{what}: text too long")
+            raise InvalidArgument(f"{what}: text too long", field=field, reason="TEXT_TOO_LONG")
     return texts
 
 
@@ -104,50 +110,67 @@ def make_spec(
     nominations_close: datetime | None, max_permanent_staff_seats: int,
 ) -> ElectionSpec:
     """Validate everything about a new election; InvalidArgument names the first problem."""
-    texts = check_texts(texts, "election")
-    for what, value in (("opening time", opens_at), ("assembly day", assembly_day),
-                        ("roll cut-off", roll_cutoff), ("nominations_open", nominations_open),
-                        ("nominations_close", nominations_close)):
+    texts = check_texts(texts, "election", field="texts")
+    for what, path, value in (("opening time", "window.opens_at", opens_at),
+                              ("assembly day", "window.assembly_day", assembly_day),
+                              ("roll cut-off", "roll_cutoff", roll_cutoff),
+                              ("nominations_open", "nominations_open", nominations_open),
+                              ("nominations_close", "nominations_close", nominations_close)):
         if value is not None and not MIN_YEAR <= value.year <= MAX_YEAR:
-            raise InvalidArgument(f"{what} must fall between {MIN_YEAR} and {MAX_YEAR}")
+            raise InvalidArgument(f"{what} must fall between {MIN_YEAR} and {MAX_YEAR}", field=path,
+                                  reason="YEAR_OUT_OF_RANGE")
     window = VotingWindow(opens_at, assembly_day, closes_local, tz)
-    cutoff = window.opens_at if roll_cutoff is None else _require_aware(roll_cutoff, "roll cut-off")
+    cutoff = window.opens_at if roll_cutoff is None else _require_aware(roll_cutoff, "roll cut-off", "roll_cutoff")
     if cutoff > window.opens_at:
-        raise InvalidArgument("the roll cut-off must not be after the opening")
+        raise InvalidArgument("the roll cut-off must not be after the opening", field="roll_cutoff",
+                              reason="ROLL_CUTOFF_AFTER_OPENING")
     if not 0 <= max_proxies_held <= 10:
-        raise InvalidArgument("max_proxies_held must be between 0 and 10")
+        raise InvalidArgument("max_proxies_held must be between 0 and 10", field="max_proxies_held",
+                              reason="OUT_OF_RANGE")
     if not 0 <= max_permanent_staff_seats <= 100:
-        raise InvalidArgument("max_permanent_staff_seats must be between 0 and 100")
+        raise InvalidArgument("max_permanent_staff_seats must be between 0 and 100",
+                              field="max_permanent_staff_seats", reason="OUT_OF_RANGE")
     if (nominations_open is None) != (nominations_close is None):
-        raise InvalidArgument("give both nominations_open and nominations_close, or neither")
+        raise InvalidArgument("give both nominations_open and nominations_close, or neither",
+                              field="nominations_close" if nominations_close is None else "nominations_open",
+                              reason="NOMINATION_WINDOW_INCOMPLETE")
     if nominations_open is not None and nominations_close is not None:
-        nominations_open = _require_aware(nominations_open, "nominations_open")
-        nominations_close = _require_aware(nominations_close, "nominations_close")
+        nominations_open = _require_aware(nominations_open, "nominations_open", "nominations_open")
+        nominations_close = _require_aware(nominations_close, "nominations_close", "nominations_close")
         if not nominations_open < nominations_close <= window.opens_at:
-            raise InvalidArgument("nominations must open before they close, and close by the opening")
+            raise InvalidArgument("nominations must open before they close, and close by the opening",
+                                  field="nominations_close", reason="NOMINATION_WINDOW_OUT_OF_ORDER")
     questions = tuple(questions)
     if not 1 <= len(questions) <= MAX_QUESTIONS:
-        raise InvalidArgument(f"an election has 1 to {MAX_QUESTIONS} questions")
-    ids = [check_id(q.question_id, "question_id", QUESTION_ID_RE) for q in questions]
+        raise InvalidArgument(f"an election has 1 to {MAX_QUESTIONS} questions", field="questions",
+                              reason="QUESTION_COUNT")
+    ids = [check_id(q.question_id, "question_id", QUESTION_ID_RE, field=f"questions[{n}].question_id")
+           for n, q in enumerate(questions)]
     if len(set(ids)) != len(ids):
-        raise InvalidArgument("duplicate question ids")
+        raise InvalidArgument("duplicate question ids", field="questions", reason="DUPLICATE_QUESTION")
     checked = []
-    for q in questions:
-        check_texts(q.texts, f"question {q.question_id}")
+    for n, q in enumerate(questions):
+        at = f"questions[{n}]"
+        check_texts(q.texts, f"question {q.question_id}", field=f"{at}.texts")
         for c in q.candidates:
-            check_id(c, f"question {q.question_id}: candidate id")
+            check_id(c, f"question {q.question_id}: candidate id", field=f"{at}.candidates")
         if len(q.candidates) > MAX_CANDIDATES:
-            raise InvalidArgument(f"question {q.question_id}: at most {MAX_CANDIDATES} candidates")
+            raise InvalidArgument(f"question {q.question_id}: at most {MAX_CANDIDATES} candidates",
+                                  field=f"{at}.candidates", reason="TOO_MANY_CANDIDATES")
         if not 0 <= q.mandate_years <= 10:
-            raise InvalidArgument(f"question {q.question_id}: mandate_years must be between 0 and 10")
+            raise InvalidArgument(f"question {q.question_id}: mandate_years must be between 0 and 10",
+                                  field=f"{at}.mandate_years", reason="OUT_OF_RANGE")
         if q.mandate_years and q.method not in CANDIDATE_METHODS:
-            raise InvalidArgument(f"question {q.question_id}: only candidate questions have mandates")
+            raise InvalidArgument(f"question {q.question_id}: only candidate questions have mandates",
+                                  field=f"{at}.mandate_years", reason="MANDATE_WITHOUT_CANDIDATES")
         if not 0 <= q.quorum_count <= 10**12:
-            raise InvalidArgument(f"question {q.question_id}: bad quorum count")
+            raise InvalidArgument(f"question {q.question_id}: bad quorum count", field=f"{at}.quorum_count",
+                                  reason="OUT_OF_RANGE")
         if q.method in CANDIDATE_METHODS and not q.candidates and nominations_close is not None:
             # candidates come from candidacies; check the rest with a placeholder slate
             if not 1 <= q.seats <= MAX_CANDIDATES:
-                raise InvalidArgument(f"question {q.question_id}: seats must be between 1 and {MAX_CANDIDATES}")
+                raise InvalidArgument(f"question {q.question_id}: seats must be between 1 and {MAX_CANDIDATES}",
+                                      field=f"{at}.seats", reason="OUT_OF_RANGE")
             placeholder = tuple(f"c{i}" for i in range(q.seats))
             q.question(placeholder)
         else:

@@ -1,55 +1,32 @@
-"""Domain errors of the elections service.
+"""Errors only elections have, as subclasses of the shared vocabulary (`coop_domain.errors`,
+which every other error of this service is raised from directly).
 
-They carry no transport concerns and import nothing from coop_platform: its gRPC
-interceptor maps them by class name (along the MRO, so ``ChainBroken`` is an
-``InvalidArgument``) to one status code (DESIGN D6). The class chosen here *is*
-the public contract:
-
-=====================  ====================
-class                  gRPC code
-=====================  ====================
-InvalidArgument        INVALID_ARGUMENT
-NotFound               NOT_FOUND
-AlreadyExists          ALREADY_EXISTS
-FailedPrecondition     FAILED_PRECONDITION
-PermissionDenied       PERMISSION_DENIED
-=====================  ====================
+Every error names the request field it is about (`field=`, a request field path such as
+"roll_cutoff") and a stable `reason` (UPPER_SNAKE_CASE) where a client can act on it; the api
+turns them into gRPC rich status (docs/architecture.md, "Errors").
 """
 
 from __future__ import annotations
 
-
-class DomainError(Exception):
-    """Base of every expected, user-facing failure of the elections domain."""
-
-
-class InvalidArgument(DomainError):
-    """The request itself is malformed (bad ballot, bad definition, ...)."""
-
-
-class NotFound(DomainError):
-    """A referenced thing (question, tracker, proxy) does not exist."""
-
-
-class AlreadyExists(DomainError):
-    """Creating something that must be unique a second time."""
-
-
-class FailedPrecondition(DomainError):
-    """The request is well-formed but the current state forbids it."""
-
-
-class PermissionDenied(DomainError):
-    """The caller is not the party allowed to perform this action."""
+from coop_domain.errors import AlreadyExists, InvalidArgument
 
 
 class ChainBroken(InvalidArgument):
     """A published ballot box does not verify (tampered, reordered, truncated).
 
-    ``index`` is the position of the first offending entry (or ``None`` when
-    the problem is box-wide, e.g. a wrong head hash).
+    ``index`` is the position of the first offending entry (or ``None`` when the problem is
+    box-wide, e.g. a wrong head hash).
     """
 
+    default_reason = "CHAIN_BROKEN"
+
     def __init__(self, message: str, index: int | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, reason="CHAIN_BROKEN", **({"index": index} if index is not None else {}))
         self.index = index
+
+
+class AlreadyVoted(AlreadyExists):
+    """A ballot already counts for this voter and the request is not a retry of the cast that
+    recorded it."""
+
+    default_reason = "ALREADY_VOTED"

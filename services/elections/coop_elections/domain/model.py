@@ -20,7 +20,7 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from .errors import InvalidArgument, NotFound
+from coop_domain.errors import InvalidArgument, NotFound
 
 
 class Method(StrEnum):

@@ -21,7 +21,13 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from coop_domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 
 DEFAULT_MAX_HELD = 2
 
@@ -77,17 +83,20 @@ class ProxyBook:
     def give(self, giver: str, holder: str) -> Proxy:
         """Record a new proxy from ``giver`` to ``holder``."""
         if not giver or not holder:
-            raise InvalidArgument("giver and holder are required")
+            raise InvalidArgument("giver and holder are required", field="holder_id", reason="PROXY_PARTY_MISSING")
         if giver == holder:
-            raise InvalidArgument("a member cannot give a proxy to themselves")
+            raise InvalidArgument("a member cannot give a proxy to themselves", field="holder_id",
+                                  reason="PROXY_TO_SELF")
         if giver in self._by_giver:
-            raise AlreadyExists(f"member {giver} has already given a proxy")
+            raise AlreadyExists(f"member {giver} has already given a proxy", reason="PROXY_ALREADY_GIVEN")
         if giver in self._voted_self:
-            raise FailedPrecondition(f"member {giver} has already voted")
+            raise FailedPrecondition(f"member {giver} has already voted", reason="ALREADY_VOTED")
         if self.held_by(giver):
-            raise FailedPrecondition(f"member {giver} holds proxies and cannot give theirs")
+            raise FailedPrecondition(f"member {giver} holds proxies and cannot give theirs",
+                                     reason="PROXY_HOLDER_CANNOT_GIVE")
         if holder in self._by_giver:
-            raise FailedPrecondition(f"member {holder} gave their own proxy and cannot hold one")
+            raise FailedPrecondition(f"member {holder} gave their own proxy and cannot hold one", field="holder_id",
+                                     reason="PROXY_GIVER_CANNOT_HOLD")
         if len(self.held_by(holder)) >= self.max_held:
             raise FailedPrecondition(
                 f"member {holder} already holds the maximum of {self.max_held} proxies"
@@ -100,9 +109,9 @@ class ProxyBook:
         """The giver takes the proxy back; only while unused."""
         proxy = self._by_giver.get(giver)
         if proxy is None:
-            raise NotFound(f"member {giver} has no proxy to revoke")
+            raise NotFound(f"member {giver} has no proxy to revoke", reason="NO_PROXY")
         if proxy.status is ProxyStatus.USED:
-            raise FailedPrecondition("the proxy has already been used")
+            raise FailedPrecondition("the proxy has already been used", reason="PROXY_USED")
         revoked = replace(proxy, status=ProxyStatus.REVOKED)
         del self._by_giver[giver]
         self._history.append(revoked)
@@ -111,14 +120,15 @@ class ProxyBook:
     def use(self, holder: str, giver: str) -> Proxy:
         """The holder votes for the giver; allowed once, while active."""
         if giver in self._voted_self:
-            raise FailedPrecondition(f"member {giver} has voted themselves; the proxy is void")
+            raise FailedPrecondition(f"member {giver} has voted themselves; the proxy is void", reason="PROXY_VOIDED")
         proxy = self._by_giver.get(giver)
         if proxy is None:
-            raise NotFound(f"member {giver} has no active proxy")
+            raise NotFound(f"member {giver} has no active proxy", reason="NO_PROXY")
         if proxy.holder != holder:
-            raise PermissionDenied(f"member {holder} does not hold the proxy of {giver}")
+            raise PermissionDenied(f"member {holder} does not hold the proxy of {giver}", field="on_behalf_of",
+                                   reason="NOT_PROXY_HOLDER")
         if proxy.status is ProxyStatus.USED:
-            raise FailedPrecondition("the proxy has already been used")
+            raise FailedPrecondition("the proxy has already been used", reason="PROXY_USED")
         used = replace(proxy, status=ProxyStatus.USED)
         self._by_giver[giver] = used
         return used

@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping
 from fractions import Fraction
 from typing import Any
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
+
 from .model import ElectionDefinition, Majority, Method, Question, Quorum
 
 FORMAT = "coopgov-election/1"

@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from coop_domain.errors import InvalidArgument
+
 from .ballot_box import BoxEntry, PublishedBox, counted_weight, find_tracker, receipt_hashes
 from .canonical import sha256_hex
-from .errors import InvalidArgument
 from .model import ElectionDefinition
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 
 DEFAULT_TZ = "Europe/Brussels"
 MAX_EARLY_DAYS = 15
@@ -31,7 +31,8 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise InvalidArgument(f"unknown time zone {name!r}") from exc
+        raise InvalidArgument(f"unknown time zone {name!r}", field="window.time_zone",
+                              reason="UNKNOWN_TIME_ZONE") from exc
 
 
 def local_to_utc(day: date, at: time, tz: str) -> datetime:
@@ -40,14 +41,25 @@ def local_to_utc(day: date, at: time, tz: str) -> datetime:
     local = datetime.combine(day, at.replace(tzinfo=None, fold=0), tzinfo=zone)
     as_utc = local.astimezone(UTC)
     if as_utc.astimezone(zone).replace(tzinfo=None) != local.replace(tzinfo=None):
-        raise InvalidArgument(f"{day} {at} does not exist in {tz} (clock change)")
+        raise InvalidArgument(f"{day} {at} does not exist in {tz} (clock change)", field="window.closes_local",
+                              reason="LOCAL_TIME_SKIPPED")
     return as_utc
 
 
-def _require_aware(value: datetime, what: str) -> datetime:
+def _require_aware(value: datetime, what: str, field: str | None = None) -> datetime:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
-        raise InvalidArgument(f"{what} must be a timezone-aware datetime")
+        raise InvalidArgument(f"{what} must be a timezone-aware datetime", field=field, reason="TIME_ZONE_MISSING")
     return value.astimezone(UTC)
+
+
+def local_close(close_time: datetime, tz: str) -> tuple[date, time]:
+    """The Assembly day and local closing time of a closing instant, in the election's zone: a
+    client that knows the instant never has to work out the local date itself."""
+    local = _require_aware(close_time, "close_time", "close_time").astimezone(_zone(tz))
+    if local.second or local.microsecond:
+        raise InvalidArgument("close_time must fall on a whole minute", field="close_time",
+                              reason="CLOSE_TIME_NOT_A_MINUTE")
+    return local.date(), local.time().replace(tzinfo=None, fold=0)
 
 
 @dataclass(frozen=True)
@@ -60,15 +72,16 @@ class VotingWindow:
     tz: str = DEFAULT_TZ
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "opens_at", _require_aware(self.opens_at, "opening time"))
+        object.__setattr__(self, "opens_at", _require_aware(self.opens_at, "opening time", "window.opens_at"))
         earliest = self.earliest_opening(self.assembly_day, self.tz)
         if self.opens_at < earliest:
             raise InvalidArgument(
                 f"voting may open at the earliest {MAX_EARLY_DAYS} days before the Assembly "
-                f"({earliest.isoformat()})"
-            )
+                f"({earliest.isoformat()})", field="window.opens_at", reason="OPENS_TOO_EARLY",
+                earliest=earliest.isoformat())
         if self.opens_at >= self.closes_at:
-            raise InvalidArgument("voting must open before it closes")
+            raise InvalidArgument("voting must open before it closes", field="window.opens_at",
+                                  reason="OPENS_AFTER_CLOSE", closes_at=self.closes_at.isoformat())
 
     @staticmethod
     def earliest_opening(assembly_day: date, tz: str = DEFAULT_TZ) -> datetime:

@@ -1,42 +1,67 @@
-"""Admin commands of the elections service over gRPC (partners run them against their tenant).
+"""`coop elections ...` and `coop roll ...`: run an election over gRPC without writing a client
+(partners run them against their own tenant).
 
-    python -m coop_elections.entrypoints.cli roll import FILE.csv --election ID
+    coop elections create --file election.yaml     define an election (YAML or JSON)
+    coop elections list | show ID | open ID | close ID | results ID [--json]
+    coop roll import FILE.csv --election ID        import a roll (voter_id,weight), all or nothing
+    coop roll entries --election ID                a frozen roll's entries, checked against its hash
 
-FILE.csv has a header with the columns voter_id and (optionally) weight (empty = 1). The file is
-streamed with StreamVoterRoll in chunks behind a progress bar; the import is all or nothing and
-bad rows are listed with their line numbers (header = line 1). Exit status 0 when imported.
+The election file is a v2 CreateElectionRequest (proto/coop/elections/v2/elections.proto) in
+YAML or JSON, e.g.
+
+    texts: [{language: en, title: General Assembly 2027}]
+    questions:
+      - {question_id: accounts, method: resolution, texts: [{language: en, title: Approve the accounts}]}
+      - {question_id: board, method: stv, seats: 2, mandate_years: 4, candidates: [ann, bob, cat],
+         texts: [{language: en, title: Board}]}
+    window: {opens_at: "2027-05-01T08:00:00+00:00", assembly_day: "2027-05-15", closes_local: "17:00",
+             time_zone: Europe/Brussels}
+    roll_cutoff: "2027-04-30T08:00:00+00:00"
+
+`method` is plurality, approval, stv, schulze or resolution. Instead of assembly_day and
+closes_local, `close_time` (an RFC 3339 instant) has them computed in the election's zone. The
+file's SHA-256 is the request id unless it gives `request_id`: running the same file again
+answers with the election it created, never a second one.
 
 The token: COOP_TOKEN (one from your tenant's identity provider), or else a development token for
---tenant (default "coop") with the "admin" role, or the "partner" role for any other tenant, which
-only services in development mode accept.
-
-TLS: set COOP_TLS_CA to the CA bundle that signed the api's certificate, and COOP_TLS_SERVER_NAME
-to the name it carries when that is not the --target host (docs/deploy.md).
+--tenant (default "coop") with the "admin" role, or the "partner" role for any other tenant,
+which only services in development mode accept. TLS: COOP_TLS_CA and COOP_TLS_SERVER_NAME
+(docs/deploy.md). Exit status 0 on success, 1 when the service refuses, 2 for bad usage.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
+import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
 
 import grpc
+from google.protobuf import json_format
 from tqdm import tqdm
 
-from coop.elections.v1 import elections_pb2 as pb
-from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+from coop.elections.v1 import elections_pb2 as pb1
+from coop.elections.v2 import elections_pb2 as pb
+from coop.elections.v2 import elections_pb2_grpc as pb_grpc
 from coop_cli.main import cli_metadata
-from coop_platform.auth import DEFAULT_TENANT
-from coop_platform.channels import ClientTLSError, open_channel
+from coop_domain.principal import DEFAULT_TENANT
+from coop_platform.channels import open_channel
+from coop_platform.rich_status import details_of
 
 CHUNK_ROWS = 5000
+DEFAULT_TARGET = "127.0.0.1:50053"
+Stub = pb_grpc.ElectionsServiceStub
 
 
-def read_roll_csv(path: str) -> tuple[list[pb.VoterRollRow], list[tuple[int, str, str]]]:
+def read_roll_csv(path: str) -> tuple[list[pb1.VoterRollRow], list[tuple[int, str, str]]]:
     """Rows of a roll file and the rows that cannot even be sent (a weight that is no integer)."""
-    rows: list[pb.VoterRollRow] = []
+    rows: list[pb1.VoterRollRow] = []
     errors: list[tuple[int, str, str]] = []
     with open(path, newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
@@ -50,7 +75,7 @@ def read_roll_csv(path: str) -> tuple[list[pb.VoterRollRow], list[tuple[int, str
             except ValueError:
                 errors.append((reader.line_num, "weight", f"weight {text!r} is not an integer"))
                 continue
-            rows.append(pb.VoterRollRow(line=reader.line_num, voter_id=voter, weight=weight))
+            rows.append(pb1.VoterRollRow(line=reader.line_num, voter_id=voter, weight=weight))
     return rows, errors
 
 
@@ -58,8 +83,28 @@ def _metadata(tenant: str) -> list[tuple[str, str]]:
     return cli_metadata(("admin",) if tenant == DEFAULT_TENANT else ("partner",), tenant=tenant)
 
 
-def import_roll(stub: pb_grpc.ElectionsServiceStub, metadata: list[tuple[str, str]], path: str,
-                election_id: str, *, quiet: bool = False) -> int:
+def _refused(exc: grpc.RpcError) -> int:
+    found = details_of(exc)
+    print(f"error: {found.code.name}: {found.message}" + (f" [{found.reason}]" if found.reason else ""),
+          file=sys.stderr)
+    for field, rule in found.field_violations.items():
+        print(f"  {field}: {rule}", file=sys.stderr)
+    return 1
+
+
+def _run(args: argparse.Namespace, command: Callable[[Stub, list[tuple[str, str]], argparse.Namespace], int]) -> int:
+    channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
+    try:
+        return command(Stub(channel), _metadata(args.tenant), args)
+    except grpc.RpcError as exc:
+        return _refused(exc)
+    finally:
+        channel.close()
+
+
+# -- roll ------------------------------------------------------------------------------------
+def import_roll(stub: Stub, metadata: list[tuple[str, str]], path: str, election_id: str, *,
+                quiet: bool = False) -> int:
     """Stream the file; print the report. Returns the exit status."""
     rows, bad = read_roll_csv(path)
     if bad:
@@ -69,19 +114,16 @@ def import_roll(stub: pb_grpc.ElectionsServiceStub, metadata: list[tuple[str, st
         return 1
     bar = tqdm(total=len(rows), unit="voter", desc=f"sending {os.path.basename(path)}", disable=quiet)
 
-    def chunks() -> Iterator[pb.VoterRollChunk]:
+    def chunks() -> Iterator[pb.StreamVoterRollRequest]:
         for start in range(0, max(len(rows), 1), CHUNK_ROWS):
             part = rows[start:start + CHUNK_ROWS]
-            yield pb.VoterRollChunk(election_id=election_id if start == 0 else "", rows=part)
+            yield pb.StreamVoterRollRequest(election_id=election_id if start == 0 else "", rows=part)
             bar.update(len(part))
 
     try:
-        report = stub.StreamVoterRoll(chunks(), metadata=metadata, timeout=600)
-    except grpc.RpcError as exc:
+        report = stub.StreamVoterRoll(chunks(), metadata=metadata, timeout=600).report
+    finally:
         bar.close()
-        print(f"error: {exc.code().name}: {exc.details()}", file=sys.stderr)
-        return 1
-    bar.close()
     for err in report.errors:
         print(f"line {err.line}: {err.field or '-'}: {err.message}", file=sys.stderr)
     if report.committed:
@@ -93,30 +135,172 @@ def import_roll(stub: pb_grpc.ElectionsServiceStub, metadata: list[tuple[str, st
     return 1
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m coop_elections.entrypoints.cli", description=__doc__.split("\n")[0])
-    parser.add_argument("--target", default=os.environ.get("COOP_ELECTIONS_ADDR", "127.0.0.1:50053"),
-                        help="elections api address (COOP_ELECTIONS_ADDR, default 127.0.0.1:50053)")
-    parser.add_argument("--tenant", default=DEFAULT_TENANT, help="tenant of the development token made when COOP_TOKEN is not set")
-    sub = parser.add_subparsers(dest="group", required=True)
-    roll = sub.add_parser("roll", help="voter rolls")
+def _roll_import(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    return import_roll(stub, md, args.file, args.election, quiet=args.quiet)
+
+
+def _roll_entries(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    """voter_id,weight lines of a frozen roll, then its SHA-256 recomputed and compared."""
+    from coop_elections.domain.published import RollHasher
+
+    hasher, summary = RollHasher(), None
+    print("voter_id,weight")
+    for message in stub.StreamVoterRollEntries(pb.StreamVoterRollEntriesRequest(election_id=args.election),
+                                               metadata=md, timeout=600):
+        summary = summary or message.roll
+        for entry in message.entries:
+            hasher.add(entry.voter_id, entry.weight)
+            print(f"{entry.voter_id},{entry.weight}")
+    digest = hasher.hexdigest()
+    same = summary is not None and digest == summary.sha256
+    print(f"# {hasher.size} voters, total weight {hasher.total_weight}, sha256 {digest}: "
+          + ("matches the published hash" if same else "DOES NOT match the published hash"), file=sys.stderr)
+    return 0 if same else 1
+
+
+# -- elections -------------------------------------------------------------------------------
+METHODS = {"plurality", "approval", "stv", "schulze", "resolution"}
+
+
+def _plain(value: Any) -> Any:
+    """YAML's dates and times as the strings the request wants; method words as enum names."""
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        out = {k: _plain(v) for k, v in value.items()}
+        if isinstance(out.get("method"), str) and out["method"].lower() in METHODS:
+            out["method"] = f"METHOD_{out['method'].upper()}"
+        return out
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def read_definition(path: str) -> pb.CreateElectionRequest:
+    """An election file (YAML, or JSON for a .json file) as a v2 CreateElectionRequest."""
+    import yaml  # PyYAML (a dependency of coopgov: pyproject.toml)
+
+    try:
+        raw = Path(path).read_bytes()
+        data = json.loads(raw) if path.endswith(".json") else yaml.safe_load(raw)
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # unreadable, or not JSON / YAML
+        raise SystemExit(f"error: {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise SystemExit(f"error: {path}: an election file holds a mapping (texts, questions, window, ...)")
+    try:
+        request = json_format.ParseDict(_plain(data), pb.CreateElectionRequest())
+    except json_format.ParseError as exc:
+        raise SystemExit(f"error: {path}: {exc}") from exc
+    if not request.request_id:
+        request.request_id = "file-" + hashlib.sha256(raw).hexdigest()[:40]
+    return request
+
+
+def _show(e: pb1.Election) -> str:
+    status = pb1.ElectionStatus.Name(e.status).removeprefix("ELECTION_STATUS_").lower()
+    title = next((t.title for t in e.texts if t.language == "en"), e.texts[0].title if e.texts else "")
+    return f"{e.election_id}  {status:9}  opens {e.window.opens_at}  closes {e.closes_at}  {title}"
+
+
+def _create(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    answer = stub.CreateElection(read_definition(args.file), metadata=md, timeout=60)
+    print(_show(answer.election))
+    print(f"roll cut-off {answer.election.roll_cutoff}; votes close at "
+          f"{answer.close_time.ToDatetime().isoformat()}Z ({answer.election.window.closes_local} "
+          f"{answer.election.window.time_zone} on {answer.election.window.assembly_day})")
+    return 0
+
+
+def _list(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    token = ""
+    while True:
+        page = stub.ListElections(pb.ListElectionsRequest(page_size=200, page_token=token), metadata=md)
+        for e in page.elections:
+            print(_show(e))
+        token = page.next_page_token
+        if not token:
+            return 0
+
+
+def _show_one(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    election = stub.GetElection(pb.GetElectionRequest(election_id=args.election_id), metadata=md).election
+    print(json_format.MessageToJson(election, preserving_proto_field_name=True))
+    return 0
+
+
+def _open(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    print(_show(stub.OpenElection(pb.OpenElectionRequest(election_id=args.election_id), metadata=md).election))
+    return 0
+
+
+def _print_results(answer: pb.GetResultsResponse | pb.CloseElectionResponse, as_json: bool) -> None:
+    if as_json:
+        print(json_format.MessageToJson(answer, preserving_proto_field_name=True))
+        return
+    r = answer.results
+    print(f"election {r.election_id}: {r.ballots} ballots, total weight {r.total_weight}, "
+          f"published {r.published_at}")
+    for q in r.questions:
+        if q.method == pb1.METHOD_RESOLUTION:
+            outcome = "adopted" if q.adopted else "rejected"
+            print(f"  {q.question_id}: {outcome} (yes {q.tallies['yes']}, no {q.tallies['no']}, "
+                  f"abstain {q.tallies['abstain']}{'' if q.quorum_met else ', quorum not met'})")
+        else:
+            tallies = ", ".join(f"{c} {v}" for c, v in sorted(q.tallies.items(), key=lambda kv: kv[0]))
+            print(f"  {q.question_id}: elected {', '.join(q.winners) or 'nobody'} ({tallies})"
+                  + (f"; mandates {q.mandate_start} to {q.mandate_end}" if q.mandate_start else ""))
+    print(f"box head hash {r.box_head_hash}; tie-break seed {r.tie_break_seed}")
+
+
+def _results(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    _print_results(stub.GetResults(pb.GetResultsRequest(election_id=args.election_id), metadata=md), args.json)
+    return 0
+
+
+def _close(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:
+    _print_results(stub.CloseElection(pb.CloseElectionRequest(election_id=args.election_id), metadata=md,
+                                      timeout=600), args.json)
+    return 0
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    target = os.environ.get("COOP_ELECTIONS_ADDR", DEFAULT_TARGET)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--target", default=target, help=f"elections api address (COOP_ELECTIONS_ADDR, default "
+                                                         f"{DEFAULT_TARGET})")
+    common.add_argument("--tenant", default=DEFAULT_TENANT,
+                        help="tenant of the development token made when COOP_TOKEN is not set (default coop)")
+    text = (__doc__ or "").split("\n\n", 1)[1]
+
+    def command(parent: argparse._SubParsersAction, name: str, helptext: str,
+                run: Callable[[Stub, list[tuple[str, str]], argparse.Namespace], int]) -> argparse.ArgumentParser:
+        p = parent.add_parser(name, help=helptext, description=helptext, parents=[common])
+        p.set_defaults(func=lambda args: _run(args, run))
+        return p
+
+    elections = sub.add_parser("elections", help="elections: create from a file, list, open, close, results",
+                               description=text, formatter_class=argparse.RawDescriptionHelpFormatter)
+    esub = elections.add_subparsers(dest="action", required=True)
+    command(esub, "create", "define an election from a YAML or JSON file (a retry of the same file "
+                            "returns the same election)", _create).add_argument("--file", required=True)
+    command(esub, "list", "the tenant's elections, newest first", _list)
+    for name, helptext, run in (("show", "one election as JSON", _show_one),
+                                ("open", "mark it open (the worker does it at the opening time)", _open)):
+        command(esub, name, helptext, run).add_argument("election_id")
+    for name, helptext, run in (("close", "count and publish once voting has closed (the worker does it too)",
+                                 _close),
+                                ("results", "the published results (sealed until the close)", _results)):
+        p = command(esub, name, helptext, run)
+        p.add_argument("election_id")
+        p.add_argument("--json", action="store_true", help="the whole answer as JSON, STV rounds included")
+
+    roll = sub.add_parser("roll", help="voter rolls: import a CSV file, list a frozen roll for audit",
+                          description=text, formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = roll.add_subparsers(dest="action", required=True)
-    p = rsub.add_parser("import", help="import a CSV roll (voter_id,weight), all or nothing")
+    p = command(rsub, "import", "import a CSV roll (voter_id,weight; empty weight = 1), all or nothing; bad rows "
+                                "are listed with their line numbers (header = line 1)", _roll_import)
     p.add_argument("file")
     p.add_argument("--election", required=True, help="election id")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
-    args = parser.parse_args(argv)
-    try:
-        channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
-    except ClientTLSError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        return import_roll(pb_grpc.ElectionsServiceStub(channel), _metadata(args.tenant), args.file,
-                           args.election, quiet=args.quiet)
-    finally:
-        channel.close()
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    command(rsub, "entries", "a frozen roll's voter_id,weight lines, checked against its published SHA-256",
+            _roll_entries).add_argument("--election", required=True, help="election id")

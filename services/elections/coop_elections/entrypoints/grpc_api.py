@@ -1,230 +1,262 @@
 """The elections api process: a plain grpcio server (never eventlet, DESIGN D1).
 
-Tenant scoping: every use case gets the token's tenant; elections of another tenant are
-NOT_FOUND. Partner and admin tokens manage only their own tenant's elections.
+The servicer implements coop.elections.v2; the frozen v1 API is served from it by
+`coop_platform.api_versions.older_version_handler` (v2's requests keep v1's field numbers, its
+responses wrap v1's resources). Each method translates the request, runs one use case as the
+caller (`current_principal()`: the use case checks tenant and role in its own unit of work) and
+translates the answer back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import UTC, datetime
-from functools import partial
+from collections.abc import Callable, Iterator
+from datetime import datetime
 
-from coop.elections.v1 import elections_pb2 as pb
-from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+from google.protobuf.duration_pb2 import Duration
+
+from coop.elections.v1 import elections_pb2 as pb1
+from coop.elections.v2 import elections_pb2 as pb
+from coop.elections.v2 import elections_pb2_grpc as pb_grpc
+from coop_domain.clock import utcnow
+from coop_domain.errors import InvalidArgument
 from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
-from coop_elections.adapters.repository import ElectionsUnitOfWork
-from coop_elections.service_layer import services
-from coop_elections.service_layer.services import RollSummary
-from coop_platform.auth import DEFAULT_TENANT
+from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
+from coop_elections.domain.stored import RollSummary
+from coop_elections.service_layer import (
+    candidacies,
+    casting,
+    elections,
+    handlers,
+    proxies,
+    results,
+    roll,
+    tellers,
+)
+from coop_elections.service_layer.ports import ElectionsUnitOfWork
+from coop_platform.api_versions import older_version_handler
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
-from coop_platform.errors import FailedPrecondition, InvalidArgument
 from coop_platform.grpc_server import build_service, current_principal, run_api
+from coop_platform.pbtypes import to_timestamp
 
-MANAGERS = ("admin", "partner")
-VOTERS = ("member",)
-TELLERS = ("teller",)
-TIMERS = ("admin", "partner", "service")
 Clock = Callable[[], datetime]
+V1 = pb1.DESCRIPTOR.services_by_name["ElectionsService"]
+V2 = pb.DESCRIPTOR.services_by_name["ElectionsService"]
+ROLL_ENTRIES_PER_MESSAGE = 1000
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+def _roll(s: RollSummary) -> pb1.VoterRollSummary:
+    return pb1.VoterRollSummary(election_id=s.election_id, size=s.size, total_weight=s.total_weight,
+                                frozen=s.frozen, sha256=s.sha256)
 
 
-def _roll(s: RollSummary) -> pb.VoterRollSummary:
-    return pb.VoterRollSummary(election_id=s.election_id, size=s.size, total_weight=s.total_weight,
-                               frozen=s.frozen, sha256=s.sha256)
+def _proxy(election_id: str, view: proxies.ProxyView) -> pb1.Proxy:
+    giver, holder, status = view
+    return pb1.Proxy(election_id=election_id, giver_id=giver, holder_id=holder, status=status)
 
 
 class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
-    """Each method: check who may call, translate, run one use case, translate back."""
-
-    def __init__(self, uow_factory: services.UowFactory, clock: Clock = utcnow) -> None:
+    def __init__(self, uow_factory: Callable[[], ElectionsUnitOfWork], clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
         # Ballots arriving together (own, proxy, re-votes) share one transaction: one commit, and
         # none is alone in its transaction when others arrive with it (docs/elections.md, Secrecy).
-        self.casts = Coalescer("elections_cast_ballot", partial(services.cast_ballots, uow_factory))
-
-    def _caller(self, *roles: str):
-        principal = current_principal()
-        if roles:
-            principal.require(*roles)
-        return principal
+        self.casts = Coalescer("elections_cast_ballot", lambda batch: casting.cast_ballots(uow_factory(), batch))
 
     # -- elections
     def CreateElection(self, request, context):
-        p = self._caller(*MANAGERS)
         spec = msg.spec_from_pb(request)
-        return msg.election_to_pb(services.create_election(
-            self.uow, p.tenant, spec, self.clock(), request.request_id,
-            msg.request_fingerprint(request) if request.request_id else ""))
+        e = elections.create_election(
+            self.uow(), current_principal(), spec, self.clock(), request.request_id,
+            msg.request_fingerprint(request) if request.request_id else "", cutoff_given=bool(request.roll_cutoff))
+        return pb.CreateElectionResponse(election=msg.election_to_pb(e), close_time=to_timestamp(e.closes_at))
 
     def GetElection(self, request, context):
-        p = self._caller()
-        return msg.election_to_pb(services.get_election(self.uow, p.tenant, request.election_id))
+        e = elections.get_election(self.uow(), current_principal(), request.election_id)
+        return pb.GetElectionResponse(election=msg.election_to_pb(e))
 
     def ListElections(self, request, context):
-        p = self._caller()
-        found = services.list_elections(self.uow, p.tenant, request.page_size or 50)
-        return pb.ListElectionsResponse(elections=[msg.election_to_pb(e) for e in found])
+        found, token = elections.list_elections(self.uow(), current_principal(), request.page_size,
+                                                request.page_token)
+        return pb.ListElectionsResponse(elections=[msg.election_to_pb(e) for e in found], next_page_token=token)
 
     def OpenElection(self, request, context):
-        p = self._caller(*TIMERS)
-        return msg.election_to_pb(services.open_election(self.uow, p.tenant, request.election_id, self.clock()))
+        e = elections.open_election(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.OpenElectionResponse(election=msg.election_to_pb(e))
 
     # -- roll
     def ImportVoterRoll(self, request, context):
-        p = self._caller(*MANAGERS)
         entries = [(v.voter_id, v.weight if v.weight else 1) for v in request.voters]
-        return _roll(services.import_roll(self.uow, p.tenant, request.election_id, entries, self.clock()))
+        summary = roll.import_roll(self.uow(), current_principal(), request.election_id, entries, self.clock())
+        return pb.ImportVoterRollResponse(roll=_roll(summary))
 
     def StreamVoterRoll(self, request_iterator, context):
-        p = self._caller(*MANAGERS)
         election_id, rows = "", []
         for chunk in request_iterator:
             if chunk.election_id:
                 if election_id and chunk.election_id != election_id:
-                    raise InvalidArgument("every chunk names the same election", field="election_id")
+                    raise InvalidArgument("every chunk names the same election", field="election_id",
+                                          reason="ELECTION_CHANGED_MID_STREAM")
                 election_id = chunk.election_id
             rows.extend((r.line, r.voter_id, r.weight if r.weight else 1) for r in chunk.rows)
-            if len(rows) > services.MAX_ROLL_IMPORT:
-                raise InvalidArgument(f"at most {services.MAX_ROLL_IMPORT} voters per import", field="rows")
-        report = services.import_roll_rows(self.uow, p.tenant, election_id, rows, self.clock())
-        return pb.VoterRollImportReport(
+            if len(rows) > roll.MAX_ROLL_IMPORT:
+                raise InvalidArgument(f"at most {roll.MAX_ROLL_IMPORT} voters per import", field="rows",
+                                      reason="ROLL_TOO_LARGE")
+        report = roll.import_roll_rows(self.uow(), current_principal(), election_id, rows, self.clock())
+        return pb.StreamVoterRollResponse(report=pb1.VoterRollImportReport(
             rows_received=report.rows_received, committed=report.committed,
             rows_imported=report.rows_received if report.committed else 0,
-            errors=[pb.VoterRollImportError(line=line, field=f, message=m) for line, f, m in report.errors],
-            roll=_roll(report.summary) if report.summary else None)
+            errors=[pb1.VoterRollImportError(line=line, field=f, message=m) for line, f, m in report.errors],
+            roll=_roll(report.summary) if report.summary else None))
 
     def BuildVoterRollFromMembers(self, request, context):
-        p = self._caller("admin")
-        if p.tenant != DEFAULT_TENANT:
-            raise FailedPrecondition("the membership projection is the cooperative's own; partners import their roll")
-        return _roll(services.build_roll_from_members(self.uow, p.tenant, request.election_id, self.clock()))
+        summary = roll.build_roll_from_members(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.BuildVoterRollFromMembersResponse(roll=_roll(summary))
 
     def FreezeVoterRoll(self, request, context):
-        p = self._caller(*MANAGERS)
-        return _roll(services.freeze_roll(self.uow, p.tenant, request.election_id, self.clock()))
+        summary = roll.freeze_roll(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.FreezeVoterRollResponse(roll=_roll(summary))
 
     def GetVoterRoll(self, request, context):
-        p = self._caller()
-        return _roll(services.roll_summary(self.uow, p.tenant, request.election_id, self.clock()))
+        summary = roll.roll_summary(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.GetVoterRollResponse(roll=_roll(summary))
 
     def CheckMyRollEntry(self, request, context):
-        p = self._caller()
-        on_roll, weight, voted = services.my_roll_entry(self.uow, p.tenant, request.election_id, p.subject)
-        return pb.RollEntry(election_id=request.election_id, voter_id=p.subject, on_roll=on_roll,
-                            weight=weight, has_voted=voted)
+        p = current_principal()
+        on_roll, weight, voted = roll.my_roll_entry(self.uow(), p, request.election_id)
+        return pb.CheckMyRollEntryResponse(entry=pb1.RollEntry(
+            election_id=request.election_id, voter_id=p.subject, on_roll=on_roll, weight=weight, has_voted=voted))
+
+    def StreamVoterRollEntries(self, request, context) -> Iterator[pb.StreamVoterRollEntriesResponse]:
+        summary, entries = roll.frozen_roll_entries(self.uow(), current_principal(), request.election_id,
+                                                    self.clock())
+        message = pb.StreamVoterRollEntriesResponse(roll=_roll(summary))
+        for voter_id, weight in entries:  # read a page at a time, sent as produced
+            message.entries.append(pb1.VoterEntry(voter_id=voter_id, weight=weight))
+            if len(message.entries) == ROLL_ENTRIES_PER_MESSAGE:
+                yield message
+                message = pb.StreamVoterRollEntriesResponse()
+        if message.entries or message.HasField("roll"):
+            yield message
+
+    def GetProjectionReadiness(self, request, context):
+        ready = handlers.projection_readiness(self.uow(), current_principal(), self.clock())
+        lag = None
+        if ready.lag_seconds is not None:
+            lag = Duration()
+            lag.FromMicroseconds(int(ready.lag_seconds * 1_000_000))
+        return pb.GetProjectionReadinessResponse(
+            members=ready.members, last_event_time=to_timestamp(ready.last_event_time),
+            last_applied_time=to_timestamp(ready.last_applied_at), lag=lag)
 
     # -- candidacies
     def SubmitCandidacy(self, request, context):
-        p = self._caller(*VOTERS)
-        row = services.submit_candidacy(self.uow, p.tenant, request.election_id, request.question_id,
-                                        p.subject, msg.texts_from_pb(request.statement), self.clock())
-        return msg.candidacy_to_pb(row)
+        row = candidacies.submit_candidacy(self.uow(), current_principal(), request.election_id,
+                                           request.question_id, msg.texts_from_pb(request.statement), self.clock())
+        return pb.SubmitCandidacyResponse(candidacy=msg.candidacy_to_pb(row))
 
     def WithdrawCandidacy(self, request, context):
-        p = self._caller(*VOTERS)
-        row = services.withdraw_candidacy(self.uow, p.tenant, request.election_id, request.question_id,
-                                          p.subject, self.clock())
-        return msg.candidacy_to_pb(row)
+        row = candidacies.withdraw_candidacy(self.uow(), current_principal(), request.election_id,
+                                             request.question_id, self.clock())
+        return pb.WithdrawCandidacyResponse(candidacy=msg.candidacy_to_pb(row))
 
     def ListCandidacies(self, request, context):
-        p = self._caller()
-        rows = services.list_candidacies(self.uow, p.tenant, request.election_id, request.question_id,
-                                         self.clock(), privileged=p.has(*MANAGERS))
+        rows = candidacies.list_candidacies(self.uow(), current_principal(), request.election_id,
+                                            request.question_id, self.clock())
         return pb.ListCandidaciesResponse(candidacies=[msg.candidacy_to_pb(r) for r in rows])
 
     # -- proxies
     def GiveProxy(self, request, context):
-        p = self._caller(*VOTERS)
-        giver, holder, status = services.give_proxy(self.uow, p.tenant, request.election_id, p.subject,
-                                                    request.holder_id, self.clock())
-        return pb.Proxy(election_id=request.election_id, giver_id=giver, holder_id=holder, status=status)
+        view = proxies.give_proxy(self.uow(), current_principal(), request.election_id, request.holder_id,
+                                  self.clock())
+        return pb.GiveProxyResponse(proxy=_proxy(request.election_id, view))
 
     def RevokeProxy(self, request, context):
-        p = self._caller(*VOTERS)
-        giver, holder, status = services.revoke_proxy(self.uow, p.tenant, request.election_id, p.subject)
-        return pb.Proxy(election_id=request.election_id, giver_id=giver, holder_id=holder, status=status)
+        view = proxies.revoke_proxy(self.uow(), current_principal(), request.election_id)
+        return pb.RevokeProxyResponse(proxy=_proxy(request.election_id, view))
 
     # -- voting
     def CastBallot(self, request, context):
-        p = self._caller(*VOTERS)
-
         def content(election):  # read inside the cast's own transaction (one election read)
             return msg.content_from_answers(request.answers, election)
 
-        receipt = self.casts.submit(services.Cast(
-            p.tenant, request.election_id, p.subject, content, self.clock(), request.previous_tracker,
+        receipt = self.casts.submit(casting.Cast(
+            current_principal(), request.election_id, content, self.clock(), request.previous_tracker,
             request.previous_revote_code, request.on_behalf_of, request.ballot_key))
         return pb.CastBallotResponse(tracker=receipt.tracker, ballot_hash=receipt.ballot_hash,
                                      revote_code=receipt.revote_code,
                                      superseded_previous=receipt.superseded_previous)
 
     def SignInPersonRegister(self, request, context):
-        p = self._caller(*TELLERS)
-        on_roll, weight, voted = services.sign_in_person(self.uow, p.tenant, request.election_id,
-                                                         request.voter_id, p.subject, self.clock())
-        return pb.RollEntry(election_id=request.election_id, voter_id=request.voter_id,
-                            on_roll=on_roll, weight=weight, has_voted=voted)
+        on_roll, weight, voted = tellers.sign_in_person(self.uow(), current_principal(), request.election_id,
+                                                        request.voter_id, self.clock())
+        return pb.SignInPersonRegisterResponse(entry=pb1.RollEntry(
+            election_id=request.election_id, voter_id=request.voter_id, on_roll=on_roll, weight=weight,
+            has_voted=voted))
 
     def UndoSignIn(self, request, context):
-        p = self._caller(*TELLERS)
-        undo = services.undo_sign_in(self.uow, p.tenant, request.election_id, request.voter_id, p.subject,
-                                     request.reason, self.clock())
+        undo = tellers.undo_sign_in(self.uow(), current_principal(), request.election_id, request.voter_id,
+                                    request.reason, self.clock())
         return pb.UndoSignInResponse(election_id=request.election_id, voter_id=request.voter_id,
                                      state=undo.state, requested_by=undo.requested_by,
                                      confirmed_by=undo.confirmed_by)
 
     def ListSignInAudit(self, request, context):
-        p = self._caller(*MANAGERS)
-        rows, next_token = services.sign_in_audit(self.uow, p.tenant, request.election_id,
-                                                  request.page_size or 100, request.page_token)
+        rows, next_token = tellers.sign_in_audit(self.uow(), current_principal(), request.election_id,
+                                                 request.page_size, request.page_token)
         return pb.ListSignInAuditResponse(entries=[msg.sign_in_audit_to_pb(r) for r in rows],
                                           next_page_token=next_token)
 
     def EnterPaperBallot(self, request, context):
-        p = self._caller(*TELLERS)
-        state, tracker = services.enter_paper_ballot(  # answers read against the election it loads
-            self.uow, p.tenant, request.election_id, request.paper_id,
-            lambda election: msg.content_from_answers(request.answers, election), p.subject, self.clock())
-        return pb.PaperBallotResponse(paper_id=request.paper_id, state=state, tracker=tracker)
+        state, tracker = tellers.enter_paper_ballot(  # answers read against the election it loads
+            self.uow(), current_principal(), request.election_id, request.paper_id,
+            lambda election: msg.content_from_answers(request.answers, election), self.clock())
+        return pb.EnterPaperBallotResponse(paper_id=request.paper_id, state=state, tracker=tracker)
 
     def GetTurnout(self, request, context):
-        p = self._caller()
-        voted, size, voted_weight, weight = services.turnout(self.uow, p.tenant, request.election_id)
-        return pb.Turnout(election_id=request.election_id, voted=voted, roll_size=size,
-                          voted_weight=voted_weight, roll_weight=weight)
+        voted, size, voted_weight, weight = results.turnout(self.uow(), current_principal(), request.election_id)
+        return pb.GetTurnoutResponse(turnout=pb1.Turnout(
+            election_id=request.election_id, voted=voted, roll_size=size, voted_weight=voted_weight,
+            roll_weight=weight))
 
     # -- results
     def CloseElection(self, request, context):
-        p = self._caller(*TIMERS)
-        return msg.results_to_pb(services.close_election(self.uow, p.tenant, request.election_id, self.clock()))
+        published = results.close_election(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.CloseElectionResponse(results=msg.results_to_pb(published),
+                                        stv_counts=msg.stv_counts_to_pb(published))
 
     def GetResults(self, request, context):
-        p = self._caller()
-        return msg.results_to_pb(services.get_results(self.uow, p.tenant, request.election_id))
+        published = results.get_results(self.uow(), current_principal(), request.election_id)
+        return pb.GetResultsResponse(results=msg.results_to_pb(published), stv_counts=msg.stv_counts_to_pb(published))
 
     def GetPublishedBox(self, request, context):
-        p = self._caller()
-        box, election, results = services.published_box(self.uow, p.tenant, request.election_id)
-        return pb.PublishedBox(election_id=request.election_id, box_json=box, election_json=election,
-                               results_json=results)
+        box, election, published = results.published_box(self.uow(), current_principal(), request.election_id)
+        return pb.GetPublishedBoxResponse(box=pb1.PublishedBox(
+            election_id=request.election_id, box_json=box, election_json=election, results_json=published))
 
 
 def build(settings: Settings, clock: Clock = utcnow):
-    """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    return build_service(settings, ElectionsUnitOfWork, lambda uow_factory: ElectionsServicer(uow_factory, clock),
-                         pb_grpc.add_ElectionsServiceServicer_to_server,
-                         pb.DESCRIPTOR.services_by_name["ElectionsService"].full_name)
+    """The engine, the registration callback (v2 and the v1 bridge; both names for health) and
+    the unit-of-work factory (main() and tests)."""
+    def make(uow_factory: Callable[[], ElectionsUnitOfWork]) -> ElectionsServicer:
+        return ElectionsServicer(uow_factory, clock)
+
+    def add_both(servicer: ElectionsServicer, server) -> None:  # noqa: ANN001 - grpc.Server
+        pb_grpc.add_ElectionsServiceServicer_to_server(servicer, server)
+        server.add_generic_rpc_handlers((older_version_handler(V1, V2, servicer),))
+
+    engine, register_v2, uow_factory = build_service(settings, SqlElectionsUnitOfWork, make, add_both, V2.full_name)
+
+    def register(server) -> list[str]:  # noqa: ANN001 - grpc.Server
+        return [*register_v2(server), V1.full_name]
+
+    return engine, register, uow_factory
 
 
 def main() -> None:
     run_api(SERVICE_NAME, build, tenants=("*",))  # partner cooperatives share the service
+
 
 if __name__ == "__main__":
     main()

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coop_domain.errors import DomainError
 from coop_elections.domain.ballot_box import PublishedBox, recount
 from coop_elections.domain.canonical import to_jsonable
-from coop_elections.domain.errors import DomainError
 from coop_elections.domain.published import definition_from_json
 from coop_elections.domain.verification import (
     RollCommitment,

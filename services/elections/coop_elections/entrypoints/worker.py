@@ -9,14 +9,16 @@ import eventlet
 eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
 
 import os  # noqa: E402
-from datetime import UTC, datetime, timedelta  # noqa: E402
+from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402
 
+from coop_domain.clock import utcnow  # noqa: E402
 from coop_elections import SERVICE_NAME  # noqa: E402
-from coop_elections.adapters.repository import ElectionsUnitOfWork  # noqa: E402
-from coop_elections.service_layer import services  # noqa: E402
+from coop_elections.adapters.events_in import apply_member_event  # noqa: E402
+from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork  # noqa: E402
+from coop_elections.service_layer.timers import run_timers  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -25,7 +27,7 @@ from coop_platform.worker import (  # noqa: E402
     coop_event_handler,
 )
 
-resources = WorkerResources(SERVICE_NAME, ElectionsUnitOfWork)
+resources = WorkerResources(SERVICE_NAME, SqlElectionsUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 
 CONSUMED = {
@@ -50,10 +52,7 @@ def tick_seconds(value: str | None = None) -> float:
 
 TICK_SECONDS = tick_seconds()
 CLOSING_SOON_LEAD = timedelta(hours=24)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+now = utcnow  # the worker's clock (tests move it)
 
 
 class ElectionsWorker:
@@ -64,7 +63,7 @@ class ElectionsWorker:
     relay = OutboxRelayRunner(engine, settings)
 
     def _apply(self, consumer: str, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, services.apply_member_event)
+        process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, apply_member_event)
 
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:
@@ -89,7 +88,7 @@ class ElectionsWorker:
     @timer(interval=TICK_SECONDS)
     def tick(self) -> dict[str, int]:
         """Open, remind (election.closing_soon) and close/publish whatever is due."""
-        return services.run_timers(uow_factory, now(), CLOSING_SOON_LEAD, roll_lead=timedelta(seconds=3 * TICK_SECONDS))
+        return run_timers(uow_factory(), now(), CLOSING_SOON_LEAD, roll_lead=timedelta(seconds=3 * TICK_SECONDS))
 
 
 def main() -> None:

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 from elections_svc_helpers import DURING, Clock, Env  # noqa: E402
 
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc  # noqa: E402
+from coop.elections.v2 import elections_pb2_grpc as pb2_grpc  # noqa: E402
 from coop_elections.entrypoints.grpc_api import build  # noqa: E402
 from coop_platform.config import Settings  # noqa: E402
 from coop_platform.grpc_server import start_server  # noqa: E402
@@ -37,7 +39,8 @@ def env(pg_url: str) -> Iterator[Env]:
     running = start_server(settings, register, engine, port=0, health_interval=30)
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     try:
-        yield Env(pb_grpc.ElectionsServiceStub(channel), clock, engine, uow_factory, pg_url)
+        yield Env(pb_grpc.ElectionsServiceStub(channel), clock, engine, uow_factory, pg_url,
+                  pb2_grpc.ElectionsServiceStub(channel), health_pb2_grpc.HealthStub(channel))
     finally:
         channel.close()
         running.stop(grace=1)

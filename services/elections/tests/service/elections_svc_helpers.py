@@ -42,6 +42,8 @@ class Env:
     engine: object
     uow_factory: object
     url: str
+    v2: object = None  # coop.elections.v2 stub on the same server
+    health: object = None  # grpc.health.v1 stub on the same server
 
     def token(self, subject: str, *roles: str, tenant: str = "coop") -> list[tuple[str, str]]:
         return [("authorization", f"Bearer {issue_token(subject, list(roles), tenant=tenant)}")]

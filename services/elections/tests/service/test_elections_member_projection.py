@@ -13,7 +13,7 @@ from elections_svc_helpers import BEFORE, board_question
 from sqlalchemy import text
 
 from coop.elections.v1 import elections_pb2 as pb
-from coop_elections.service_layer import services
+from coop_elections.adapters.events_in import apply_member_event
 from coop_platform.envelope import make_envelope
 from coop_platform.inbox import process_once
 
@@ -25,7 +25,7 @@ ADMITTED_AT, PAID_AT, LATER = "2026-03-02T09:00:00.000000Z", "2026-03-02T09:00:0
 def _apply(env, name: str, data: dict, member_id: str, at: str) -> None:
     envelope = make_envelope("membership", name, data, subject=member_id)
     envelope["time"] = at
-    process_once(env.uow_factory, f"elections.test.{name}", envelope, services.apply_member_event)
+    process_once(env.uow_factory, f"elections.test.{name}", envelope, apply_member_event)
 
 
 def _admission(env, member_id: str, *, status_changed_too: bool = True) -> None:

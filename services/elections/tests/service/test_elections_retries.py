@@ -14,9 +14,11 @@ from elections_svc_helpers import ballot, make_election
 from sqlalchemy import text
 
 from coop.elections.v1 import elections_pb2 as pb
+from coop_domain.principal import Principal
 from coop_elections.adapters import messages as msg
-from coop_elections.domain.ballot_box import receipt_hash, tracker_from_key
-from coop_elections.service_layer import services
+from coop_elections.domain.ballot_box import receipt_hash
+from coop_elections.domain.trackers import tracker_from_key
+from coop_elections.service_layer import casting
 
 pytestmark = pytest.mark.postgres
 
@@ -106,9 +108,10 @@ def test_proxy_and_revote_casts_share_a_transaction_with_the_casts_that_arrive_w
                                   metadata=env.token("rb-again", "member"))
 
     def cast(voter, **kw):
-        return services.Cast("coop", eid, voter, lambda el: msg.content_from_answers(ballot(), el), env.clock(), **kw)
+        return casting.Cast(Principal(voter, "coop", frozenset({"member"})), eid,
+                           lambda el: msg.content_from_answers(ballot(), el), env.clock(), **kw)
 
-    out = services.cast_ballots(env.uow_factory, [
+    out = casting.cast_ballots(env.uow_factory(), [
         cast("rb-own"), cast("rb-holder", on_behalf_of="rb-giver"),
         cast("rb-again", previous_tracker=earlier.tracker, previous_code=earlier.revote_code)])
     assert [type(x).__name__ for x in out] == ["Receipt"] * 3 and out[2].superseded_previous

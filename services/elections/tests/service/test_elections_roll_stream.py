@@ -96,7 +96,7 @@ def test_cli_imports_a_csv_file(env, tmp_path, capsys, monkeypatch):
     path = tmp_path / "roll.csv"
     path.write_text("voter_id,weight\n" + "".join(f"c{i},{'' if i % 3 else 2}\n" for i in range(12_000)))
     monkeypatch.setattr(cli, "CHUNK_ROWS", 5000)  # three chunks
-    status = cli.import_roll(env.stub, env.token("a", "admin"), str(path), e.election_id, quiet=True)
+    status = cli.import_roll(env.v2, env.token("a", "admin"), str(path), e.election_id, quiet=True)
     out = capsys.readouterr()
     assert status == 0, out.err
     assert "12000 voters imported" in out.out
@@ -108,13 +108,13 @@ def test_cli_reports_bad_rows_and_imports_nothing(env, tmp_path, capsys):
     e = _election(env)
     path = tmp_path / "roll.csv"
     path.write_text("voter_id,weight\nv1,1\nv2,two\nv3,1\n")
-    assert cli.import_roll(env.stub, env.token("a", "admin"), str(path), e.election_id, quiet=True) == 1
+    assert cli.import_roll(env.v2, env.token("a", "admin"), str(path), e.election_id, quiet=True) == 1
     assert "line 3: weight" in capsys.readouterr().err
     path.write_text("voter_id,weight\nv1,1\nv 2,1\nv1,1\n")
-    assert cli.import_roll(env.stub, env.token("a", "admin"), str(path), e.election_id, quiet=True) == 1
+    assert cli.import_roll(env.v2, env.token("a", "admin"), str(path), e.election_id, quiet=True) == 1
     err = capsys.readouterr().err
     assert "line 3: voter_id" in err and "line 4: voter_id" in err
     assert _roll(env, e.election_id).size == 0
     path.write_text("id,weight\nv1,1\n")
     with pytest.raises(SystemExit):
-        cli.import_roll(env.stub, env.token("a", "admin"), str(path), e.election_id, quiet=True)
+        cli.import_roll(env.v2, env.token("a", "admin"), str(path), e.election_id, quiet=True)

@@ -142,8 +142,9 @@ def test_superseded_markers_carry_nothing_but_a_random_key(env):
 def test_a_batch_of_casts_answers_each_voter_on_its_own(env):
     """cast_ballots (the api's group commit): every refusal reaches only its own voter and writes
     nothing; the accepted ballots and register rows commit together."""
+    from coop_domain.principal import Principal
     from coop_elections.adapters import messages as msg
-    from coop_elections.service_layer import services
+    from coop_elections.service_layer import casting
 
     e = make_election(env, ["ann", "ben", "cat", "dan"])
     other = make_election(env, ["ann"], tenant="partner-x", admin_role="partner")
@@ -153,10 +154,10 @@ def test_a_batch_of_casts_answers_each_voter_on_its_own(env):
 
     def cast(voter, answers=None, election_id=e.election_id, tenant="coop"):
         answers = answers or ballot()
-        return services.Cast(tenant, election_id, voter, lambda el: msg.content_from_answers(answers, el),
-                             env.clock())
+        return casting.Cast(Principal(voter, tenant, frozenset({"member"})), election_id,
+                            lambda el: msg.content_from_answers(answers, el), env.clock())
 
-    out = services.cast_ballots(env.uow_factory, [
+    out = casting.cast_ballots(env.uow_factory(), [
         cast("ann"),
         cast("ben", ballot(("alice", "alice"), "yes")),     # invalid ballot
         cast("ann"),                                        # same voter again in the batch

@@ -132,32 +132,35 @@ def test_a_voter_with_a_unique_weight_is_not_found_by_it_in_the_published_box(en
 
 
 def test_on_sqlite_neither_rowids_nor_the_file_pair_voters_with_ballots(tmp_path):
+    from coop_domain.principal import Principal
     from coop_elections.domain.election import QuestionSpec, Text, make_spec
     from coop_elections.domain.model import Method
     from coop_elections.entrypoints.grpc_api import build
-    from coop_elections.service_layer import services
+    from coop_elections.service_layer import casting, elections, results, roll
     from coop_platform.config import Settings
     from coop_platform.migrations import upgrade
 
     path = tmp_path / "elections.db"
     url = f"sqlite:///{path}"
     upgrade("elections", url)
-    engine, _, uow = build(Settings(service_name="elections", database_url=url, grpc_port=0))
+    engine, _, uow_factory = build(Settings(service_name="elections", database_url=url, grpc_port=0))
     try:
         spec = make_spec([Text("en", "Board")], [QuestionSpec("q", Method.RESOLUTION, (Text("en", "Q"),))],
                          opens_at=DURING - timedelta(days=1), assembly_day=AFTER.date(),
                          closes_local=AFTER.time().replace(second=0, microsecond=0), tz="UTC", roll_cutoff=None,
                          allow_revote=True, max_proxies_held=0, nominations_open=None, nominations_close=None,
                          max_permanent_staff_seats=0)
-        e = services.create_election(uow, "coop", spec, BEFORE)
+        uow, admin = uow_factory(), Principal("sq-admin", "coop", frozenset({"admin"}))
+        e = elections.create_election(uow, admin, spec, BEFORE)
         voters = ["sq-a", "sq-b", "sq-c"]
-        services.import_roll(uow, "coop", e.election_id, [(v, 1) for v in voters], BEFORE)
-        receipts = [services.cast_ballot(uow, "coop", e.election_id, v, {"q": "yes"}, DURING) for v in voters]
+        roll.import_roll(uow, admin, e.election_id, [(v, 1) for v in voters], BEFORE)
+        receipts = [casting.cast_ballot(uow, Principal(v, "coop", frozenset({"member"})), e.election_id, {"q": "yes"},
+                                        DURING) for v in voters]
         with sqlite3.connect(path) as conn:
             for table in ("ballots", "voters_who_voted"):
                 with pytest.raises(sqlite3.OperationalError, match="no such column: rowid"):
                     conn.execute(f"SELECT rowid FROM {table}")
-        services.close_election(uow, "coop", e.election_id, AFTER)
+        results.close_election(uow, admin, e.election_id, AFTER)
     finally:
         engine.dispose()
     with sqlite3.connect(path) as conn:

@@ -14,10 +14,11 @@ import pytest
 from elections_svc_helpers import AFTER, make_election, texts
 
 from coop.elections.v1 import elections_pb2 as pb
-from coop_elections.domain.ballot_box import PublishedBox, new_tracker, publish_box, recount
+from coop_elections.domain.ballot_box import PublishedBox, publish_box, recount
 from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.published import definition_from_json
 from coop_elections.domain.tiebreak import draw_order
+from coop_elections.domain.trackers import new_tracker
 from coop_elections.entrypoints.verify import main as verify_main
 
 pytestmark = pytest.mark.postgres

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from coop_elections.domain.ballot_box import (
     BallotBox,
     PublishedBox,
@@ -20,20 +21,14 @@ from coop_elections.domain.ballot_box import (
     entry_hash_of_key,
     find_tracker,
     genesis_hash,
-    new_tracker,
-    normalise_tracker,
     recount,
     verify_box,
 )
 from coop_elections.domain.canonical import canonical_json, sha256_hex
 from coop_elections.domain.counting import count_election
-from coop_elections.domain.errors import (
-    ChainBroken,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-)
+from coop_elections.domain.errors import ChainBroken
 from coop_elections.domain.model import ElectionDefinition, Method, Question
+from coop_elections.domain.trackers import new_tracker, normalise_tracker
 
 DEF = ElectionDefinition(
     "ga-2026",

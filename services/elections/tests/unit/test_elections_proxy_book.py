@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coop_elections.domain.errors import (
+from coop_domain.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,

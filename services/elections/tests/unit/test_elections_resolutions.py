@@ -6,7 +6,7 @@ from fractions import Fraction
 
 import pytest
 
-from coop_elections.domain.errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 from coop_elections.domain.model import Majority, Method, Question, Quorum
 from coop_elections.domain.resolution import count_resolution
 

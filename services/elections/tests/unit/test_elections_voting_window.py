@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from coop_elections.domain.errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 from coop_elections.domain.window import VotingWindow, local_to_utc
 
 BRU = ZoneInfo("Europe/Brussels")

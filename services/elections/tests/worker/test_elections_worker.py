@@ -9,15 +9,24 @@ from nameko.testing.services import worker_factory
 from sqlalchemy import text
 
 from coop.elections.v1 import events_pb2
+from coop_domain.principal import Principal
 from coop_elections.domain.election import QuestionSpec, Text, make_spec
 from coop_elections.domain.model import Method
 from coop_elections.entrypoints import worker as worker_module
-from coop_elections.service_layer import services
+from coop_elections.service_layer import casting, elections, results, roll
 from coop_platform.envelope import make_envelope, parse_data
 
 ASSEMBLY = date(2027, 5, 15)
 OPENS = datetime(2027, 5, 1, 8, tzinfo=UTC)
 CLOSES = datetime(2027, 5, 15, 15, tzinfo=UTC)  # 17:00 Brussels
+
+
+def _admin(tenant: str) -> Principal:
+    return Principal("t-admin", tenant, frozenset({"admin" if tenant == "coop" else "partner"}))
+
+
+def _member(subject: str, tenant: str) -> Principal:
+    return Principal(subject, tenant, frozenset({"member"}))
 
 
 def _spec():
@@ -89,25 +98,25 @@ def test_membership_events_build_the_projection_once_and_the_roll_from_it():
     assert claimed == 1
 
     before_cutoff = OPENS - timedelta(days=2)
-    e = services.create_election(worker_module.uow_factory, "coop", _spec(), before_cutoff)
-    summary = services.build_roll_from_members(worker_module.uow_factory, "coop", e.election_id, before_cutoff)
+    e = elections.create_election(worker_module.uow_factory(), _admin("coop"), _spec(), before_cutoff)
+    summary = roll.build_roll_from_members(worker_module.uow_factory(), _admin("coop"), e.election_id, before_cutoff)
     assert summary.size >= 1
-    assert services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, good)[0]
-    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, lapsed)[0]
-    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, suspended)[0]
+    assert roll.my_roll_entry(worker_module.uow_factory(), _member(good, "coop"), e.election_id)[0]
+    assert not roll.my_roll_entry(worker_module.uow_factory(), _member(lapsed, "coop"), e.election_id)[0]
+    assert not roll.my_roll_entry(worker_module.uow_factory(), _member(suspended, "coop"), e.election_id)[0]
 
 
 def test_timer_opens_reminds_closes_and_publishes(monkeypatch):
     uow = worker_module.uow_factory
-    e = services.create_election(uow, "coop", _spec(), OPENS - timedelta(days=3))
-    services.import_roll(uow, "coop", e.election_id, [("v1", 1), ("v2", 1), ("v3", 1)], OPENS - timedelta(days=3))
+    e = elections.create_election(uow(), _admin("coop"), _spec(), OPENS - timedelta(days=3))
+    roll.import_roll(uow(), _admin("coop"), e.election_id, [("v1", 1), ("v2", 1), ("v3", 1)], OPENS - timedelta(days=3))
     worker = worker_factory(worker_module.ElectionsWorker)
 
     monkeypatch.setattr(worker_module, "now", lambda: OPENS + timedelta(seconds=1))
     assert worker.tick()["opened"] >= 1
     [opened] = _outbox("election.opened", e.election_id)
     assert parse_data(opened, events_pb2.ElectionOpened).roll_size == 3
-    services.cast_ballot(uow, "coop", e.election_id, "v2", {"board": ["bob"]}, OPENS + timedelta(hours=1))
+    casting.cast_ballot(uow(), _member("v2", "coop"), e.election_id, {"board": ["bob"]}, OPENS + timedelta(hours=1))
 
     monkeypatch.setattr(worker_module, "now", lambda: CLOSES - timedelta(hours=2))
     worker.tick()
@@ -121,7 +130,7 @@ def test_timer_opens_reminds_closes_and_publishes(monkeypatch):
     data = parse_data(published, events_pb2.ResultsPublished)
     assert list(data.elected_member_ids) == ["bob"]
     assert (data.mandate_start, data.mandate_end) == ("2027-05-15", "2031-05-15")
-    assert services.get_results(uow, "coop", e.election_id)["count"]["ballots"] == 1
+    assert results.get_results(uow(), _admin("coop"), e.election_id)["count"]["ballots"] == 1
 
 
 def test_timer_builds_our_cooperatives_roll_from_the_projection_just_before_the_cut_off(monkeypatch):
@@ -130,17 +139,17 @@ def test_timer_builds_our_cooperatives_roll_from_the_projection_just_before_the_
     member = str(uuid.uuid4())
     worker.on_member_admitted(_member_event("member.admitted", {
         "member": {"memberId": member, "category": "MEMBER_CATEGORY_USER", "inGoodStanding": True}}, member))
-    e = services.create_election(uow, "coop", _spec(), OPENS - timedelta(days=3))
-    partner = services.create_election(uow, "partner-x", _spec(), OPENS - timedelta(days=3))
+    e = elections.create_election(uow(), _admin("coop"), _spec(), OPENS - timedelta(days=3))
+    partner = elections.create_election(uow(), _admin("partner-x"), _spec(), OPENS - timedelta(days=3))
 
     monkeypatch.setattr(worker_module, "now", lambda: OPENS - timedelta(hours=1))
     assert worker.tick()["rolls_built"] == 0  # too early: members may still join or lapse
-    assert not services.my_roll_entry(uow, "coop", e.election_id, member)[0]
+    assert not roll.my_roll_entry(uow(), _member(member, "coop"), e.election_id)[0]
 
     monkeypatch.setattr(worker_module, "now", lambda: OPENS - timedelta(seconds=20))
     assert worker.tick()["rolls_built"] >= 1
-    assert services.my_roll_entry(uow, "coop", e.election_id, member)[0]
-    assert not services.my_roll_entry(uow, "partner-x", partner.election_id, member)[0]  # partners import theirs
+    assert roll.my_roll_entry(uow(), _member(member, "coop"), e.election_id)[0]
+    assert not roll.my_roll_entry(uow(), _member(member, "partner-x"), partner.election_id)[0]  # partners import theirs
     assert worker.tick()["rolls_built"] == 0  # built once
 
 
@@ -181,10 +190,10 @@ def test_projection_keeps_the_newest_status_and_standing_whatever_order_the_queu
     worker.on_member_admitted(admitted)
     assert tuple(_projected(suspended)) == ("suspended", "user", False)
 
-    e = services.create_election(worker_module.uow_factory, "coop", _spec(), OPENS - timedelta(days=2))
-    services.build_roll_from_members(worker_module.uow_factory, "coop", e.election_id, OPENS - timedelta(days=2))
-    assert services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, paid_late)[0]
-    assert not services.my_roll_entry(worker_module.uow_factory, "coop", e.election_id, suspended)[0]
+    e = elections.create_election(worker_module.uow_factory(), _admin("coop"), _spec(), OPENS - timedelta(days=2))
+    roll.build_roll_from_members(worker_module.uow_factory(), _admin("coop"), e.election_id, OPENS - timedelta(days=2))
+    assert roll.my_roll_entry(worker_module.uow_factory(), _member(paid_late, "coop"), e.election_id)[0]
+    assert not roll.my_roll_entry(worker_module.uow_factory(), _member(suspended, "coop"), e.election_id)[0]
 
 
 def test_member_updated_carries_a_new_category_into_the_projection_in_either_order():
