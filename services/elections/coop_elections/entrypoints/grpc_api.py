@@ -34,7 +34,6 @@ from coop_elections.service_layer import (
     tellers,
 )
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
-from coop_platform.api_versions import older_version_handler
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
@@ -242,20 +241,12 @@ def build(settings: Settings, clock: Clock = utcnow):
     def make(uow_factory: Callable[[], ElectionsUnitOfWork]) -> ElectionsServicer:
         return ElectionsServicer(uow_factory, clock)
 
-    def add_both(servicer: ElectionsServicer, server) -> None:  # noqa: ANN001 - grpc.Server
-        pb_grpc.add_ElectionsServiceServicer_to_server(servicer, server)
-        server.add_generic_rpc_handlers((older_version_handler(V1, V2, servicer),))
-
-    engine, register_v2, uow_factory = build_service(settings, SqlElectionsUnitOfWork, make, add_both, V2.full_name)
-
-    def register(server) -> list[str]:  # noqa: ANN001 - grpc.Server
-        return [*register_v2(server), V1.full_name]
-
-    return engine, register, uow_factory
+    return build_service(settings, SqlElectionsUnitOfWork, make, pb_grpc.add_ElectionsServiceServicer_to_server,
+                         V2.full_name, older_versions=[(V1, V2)])
 
 
 def main() -> None:
-    run_api(SERVICE_NAME, build, tenants=("*",))  # partner cooperatives share the service
+    run_api(SERVICE_NAME, build)  # tenants "*" (manifest): partner cooperatives share the service
 
 
 if __name__ == "__main__":
