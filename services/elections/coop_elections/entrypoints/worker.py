@@ -4,9 +4,9 @@ member.status_changed, share.paid, member.erased) into the local projection of m
 standing (an erasure also empties the member's candidacy statements),
 runs the timers that open, remind and close elections, and relays the outbox."""
 
-import eventlet
+import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
 
-eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
+# isort: split
 
 import os  # noqa: E402
 from datetime import timedelta  # noqa: E402
