@@ -17,10 +17,10 @@ from coop.billing.v1 import events_pb2
 from coop_billing.adapters.repository import StoredContract, StoredInvoice
 from coop_billing.domain.budget import ContractCost
 from coop_billing.domain.contract import ContractState, ContractTerms
-from coop_billing.domain.errors import FailedPrecondition, InvalidArgument
 from coop_billing.domain.invoice import InvoiceLine, InvoiceState
 from coop_billing.domain.money import MAX_AMOUNT_CENTS
 from coop_billing.domain.vat import Client
+from coop_domain.errors import FailedPrecondition, InvalidArgument
 
 INVOICE_STATE_TO_PB = {
     InvoiceState.DRAFT: pb.INVOICE_STATE_DRAFT,

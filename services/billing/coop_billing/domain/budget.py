@@ -31,8 +31,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
 from .contribution import RateKind, RateSchedule
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from .errors import BudgetTooSmall
 from .money import apply_basis_points, div_round_half_up, require_cents
 
 
@@ -124,7 +126,7 @@ def check_contract_affordable(available_cents: int, cost_cents: int) -> None:
     require_cents(cost_cents, "cost_cents")
     if cost_cents > available_cents:
         shortfall = cost_cents - available_cents
-        raise FailedPrecondition(
+        raise BudgetTooSmall(
             f"activity budget too small: {shortfall} cents missing",
             {
                 "shortfall_cents": shortfall,

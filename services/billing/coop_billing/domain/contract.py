@@ -29,6 +29,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
+from coop_domain.errors import FailedPrecondition, InvalidArgument
+
 from .budget import (
     ActivityLedger,
     ContractCost,
@@ -37,7 +39,6 @@ from .budget import (
     payroll_run_cost,
 )
 from .contribution import RateSchedule
-from .errors import FailedPrecondition, InvalidArgument
 from .money import require_cents
 
 _JOINT_COMMITTEE = re.compile(r"\d{3}(?:\.\d{2})?\Z")
@@ -49,7 +50,7 @@ def validate_joint_committee(code: str) -> str:
     if not _JOINT_COMMITTEE.match(value):
         raise InvalidArgument(
             f"joint committee must be 3 digits, optionally '.NN', got {code!r}",
-            {"field": "joint_committee"},
+            {"field": "terms.joint_committee"},
         )
     return value
 
@@ -76,29 +77,29 @@ class ContractTerms:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidArgument("contract ends before it starts", {"field": "end"})
+            raise InvalidArgument("contract ends before it starts", {"field": "terms.end_date"})
         require_cents(self.gross_cents, "gross_cents")
         if self.gross_cents <= 0:
-            raise InvalidArgument("gross pay must be positive", {"field": "gross_cents"})
+            raise InvalidArgument("gross pay must be positive", {"field": "terms.gross_cents"})
         title = (self.job_title or "").strip()
         if not title:
-            raise InvalidArgument("job title is required", {"field": "job_title"})
+            raise InvalidArgument("job title is required", {"field": "terms.job_title"})
         object.__setattr__(self, "job_title", title)
         object.__setattr__(self, "joint_committee", validate_joint_committee(self.joint_committee))
         if (self.days is None) == (self.hours is None):
-            raise InvalidArgument("give either days or hours worked, not both or neither")
+            raise InvalidArgument("give either days or hours worked, not both or neither", field="terms.days")
         if self.days is not None:
             if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days <= 0:
-                raise InvalidArgument("days must be a positive integer", {"field": "days"})
+                raise InvalidArgument("days must be a positive integer", {"field": "terms.days"})
             if self.days > (self.end - self.start).days + 1:
-                raise InvalidArgument("more working days than calendar days", {"field": "days"})
+                raise InvalidArgument("more working days than calendar days", {"field": "terms.days"})
         else:
             try:
                 hours = Decimal(str(self.hours)) if not isinstance(self.hours, Decimal) else self.hours
             except InvalidOperation:
-                raise InvalidArgument("bad hours", {"field": "hours"}) from None
+                raise InvalidArgument("bad hours", {"field": "terms.hours"}) from None
             if not hours.is_finite() or hours <= 0:
-                raise InvalidArgument("hours must be positive", {"field": "hours"})
+                raise InvalidArgument("hours must be positive", {"field": "terms.hours"})
             object.__setattr__(self, "hours", hours)
 
 
@@ -178,7 +179,7 @@ class EmploymentContract:
             changes["days"] = None
         new_terms = replace(self.terms, **changes)  # type: ignore[arg-type]
         if new_terms.start < today:
-            raise InvalidArgument("the new start date is in the past", {"field": "start"})
+            raise InvalidArgument("the new start date is in the past", {"field": "terms.start_date"})
         delta = 0
         if self.state is ContractState.RESERVED:
             new_cost = contract_cost(new_terms.gross_cents, schedule, new_terms.start)

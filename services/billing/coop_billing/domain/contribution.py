@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from .errors import AlreadyExists, InvalidArgument, NotFound
+from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound
+
 from .money import apply_basis_points, require_cents
 
 

@@ -27,7 +27,8 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
 from .money import apply_percent, div_round_half_up, require_at_most_max, require_cents
 from .vat import Client
 

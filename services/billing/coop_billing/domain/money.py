@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 
 BASIS_POINTS = 10_000
 #: The largest amount one document (an invoice, a line, a payment, a contract) may carry:

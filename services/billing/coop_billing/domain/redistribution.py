@@ -49,7 +49,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
+from .errors import ShortOfMoney
 from .money import apply_basis_points, div_round_half_up, require_cents, split_largest_remainder
 
 WEIGHT_SCALE = 10_000  # sector weights are stored as integers of 1/10000
@@ -272,8 +274,8 @@ def bounded_split(
             raise FailedPrecondition("nobody is eligible", {"undistributable_cents": pot_cents})
         return []
     if n * f > pot_cents:
-        raise FailedPrecondition(
-            "floors exceed the envelope", {"shortfall_cents": n * f - pot_cents}
+        raise ShortOfMoney(
+            "floors exceed the envelope", {"shortfall_cents": n * f - pot_cents}, field="scenario.floor_cents"
         )
     if c is not None and n * c < pot_cents:
         raise FailedPrecondition(

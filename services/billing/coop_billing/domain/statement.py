@@ -28,7 +28,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
+
 from .money import require_cents
 
 LANGUAGES = ("fr", "nl", "en")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from stdnum import exceptions as stdnum_errors
 from stdnum.eu import vat as eu_vat
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 
 # ISO 3166-1 alpha-2 codes of the EU member states.
 EU_COUNTRIES: frozenset[str] = frozenset(

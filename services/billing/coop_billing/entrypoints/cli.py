@@ -29,9 +29,9 @@ from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.repository import BillingUnitOfWork
-from coop_billing.domain.errors import DomainError
 from coop_billing.service_layer import services
 from coop_cli.main import cli_metadata
+from coop_domain.errors import DomainError
 from coop_platform.channels import open_channel
 from coop_platform.config import load_settings
 from coop_platform.db import make_engine, make_session_factory

@@ -14,8 +14,8 @@ from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
 from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
-from coop_billing.domain.errors import PermissionDenied
 from coop_billing.service_layer import services
+from coop_domain.errors import PermissionDenied
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api

@@ -28,12 +28,10 @@ from coop_billing.domain.budget import ActivityLedger
 from coop_billing.domain.contract import ContractTerms, EmploymentContract
 from coop_billing.domain.contribution import RateChange, RateKind
 from coop_billing.domain.errors import (
-    AlreadyExists,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
+    DatedBeforeSeries,
+    MemberNotYetKnown,
+    NotInGoodStanding,
+    YearClosed,
 )
 from coop_billing.domain.invoice import (
     CREDIT_NOTE_SERIES,
@@ -45,6 +43,14 @@ from coop_billing.domain.invoice import (
 from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
 from coop_billing.domain.vat import Client
+from coop_domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from coop_platform import idempotency
 from coop_platform.batching import run_alone
 from coop_platform.idempotency import IdempotentRequest
@@ -101,10 +107,17 @@ def _member(uow: BillingUnitOfWork, member_id: str, *, lock: bool = False) -> An
     return row
 
 
-def _unknown_member(member_id: str) -> FailedPrecondition:
-    return FailedPrecondition(
-        f"member {member_id} is unknown to billing (no member.admitted event received yet)",
-        {"member_id": member_id})
+#: How long a client waits before retrying a call about a member billing has not heard of yet:
+#: membership's member.admitted event normally arrives within milliseconds.
+MEMBER_NOT_YET_KNOWN_RETRY_SECONDS = 1.0
+
+
+def _unknown_member(member_id: str, field: str = "member_id") -> MemberNotYetKnown:
+    """Transient: the member may have been admitted a moment ago and their member.admitted event
+    not have reached billing yet, so the client retries (UNAVAILABLE + RetryInfo)."""
+    return MemberNotYetKnown(
+        f"member {member_id} is unknown to billing (no member.admitted event received yet): retry shortly",
+        field=field, member_id=member_id, retry_after_seconds=MEMBER_NOT_YET_KNOWN_RETRY_SECONDS)
 
 
 # ------------------------------------------------------------------ clients and activities
@@ -450,7 +463,7 @@ def _require_open(years: dict[int, Any], day: date, field: str) -> None:
     """Refuse a date inside a closed year (`years`: rows of fiscal_years, held FOR SHARE)."""
     row = years.get(day.year)
     if row is not None and row.closed_at is not None:
-        raise FailedPrecondition(f"{day.year} is closed: nothing can be dated {day} any more",
+        raise YearClosed(f"{day.year} is closed: nothing can be dated {day} any more",
                                  {"field": field, "year": day.year})
 
 
@@ -459,9 +472,9 @@ def _open_for(uow: BillingUnitOfWork, day: date, field: str) -> None:
     _require_open(uow.billing.fiscal_years([day.year]), day, field)
 
 
-def _before_series(series: str, day: date, last_on: date | None, field: str) -> FailedPrecondition:
+def _before_series(series: str, day: date, last_on: date | None, field: str) -> DatedBeforeSeries:
     name = f"{series}-{day.year}" if series else str(day.year)
-    return FailedPrecondition(
+    return DatedBeforeSeries(
         f"the latest document of series {name} is dated {last_on}: numbers follow dates, so none can be "
         f"dated {day} any more", {"field": field, "last_on": last_on.isoformat() if last_on else ""})
 
@@ -479,7 +492,7 @@ def _require_good_standing(member_id: str, status: str | None, in_good_standing:
     if status is None:
         raise _unknown_member(member_id)
     if not in_good_standing or status != "active":
-        raise FailedPrecondition(
+        raise NotInGoodStanding(
             f"member {member_number or member_id} is not in good standing "
             "(annual share unpaid, or not an active member): invoices cannot be issued",
             {"member_id": member_id})

@@ -14,8 +14,8 @@ import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop_billing.adapters import messages as msg
-from coop_billing.domain.errors import DomainError
 from coop_billing.service_layer import services
+from coop_domain.errors import DomainError
 from coop_testkit import wait_until
 
 Y = 2030  # the year the scenario closes

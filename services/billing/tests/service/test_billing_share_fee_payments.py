@@ -109,7 +109,7 @@ def test_bad_share_payment_input_is_refused_and_writes_nothing(svc, h):
         (pb.RecordShareFeePaymentRequest(member_id="nope", year=YEAR, amount_cents=100,
                                          bank_reference="b"), grpc.StatusCode.INVALID_ARGUMENT),
         (pb.RecordShareFeePaymentRequest(member_id=str(uuid.uuid4()), year=YEAR, amount_cents=100,
-                                         bank_reference="b"), grpc.StatusCode.FAILED_PRECONDITION),
+                                         bank_reference="b"), grpc.StatusCode.UNAVAILABLE),  # not yet admitted
     ]:
         err = h.code_of(svc.stub.RecordShareFeePayment, request, metadata=h.TELLER)
         assert err.code() == code, (request, err.details())
