@@ -14,10 +14,9 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
-from coop_billing.adapters.repository import StoredContract, StoredInvoice
 from coop_billing.domain.budget import ContractCost
-from coop_billing.domain.contract import ContractState, ContractTerms
-from coop_billing.domain.invoice import InvoiceLine, InvoiceState
+from coop_billing.domain.contract import ContractState, ContractTerms, StoredContract
+from coop_billing.domain.invoice import InvoiceLine, InvoiceState, StoredInvoice
 from coop_billing.domain.money import MAX_AMOUNT_CENTS
 from coop_billing.domain.vat import Client
 from coop_domain.errors import FailedPrecondition, InvalidArgument

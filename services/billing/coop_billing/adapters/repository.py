@@ -4,7 +4,6 @@ numbering gapless and budgets from being overspent."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -15,9 +14,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from coop_billing import SERVICE_NAME
-from coop_billing.adapters import orm
+from coop_billing.adapters import events_out, orm
 from coop_billing.domain.budget import ActivityLedger, ContractCost, EntryKind, LedgerEntry
-from coop_billing.domain.contract import ContractState, ContractTerms, EmploymentContract
+from coop_billing.domain.contract import (
+    ContractState,
+    ContractTerms,
+    EmploymentContract,
+    StoredContract,
+)
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
 from coop_billing.domain.invoice import (
     CreditNote,
@@ -25,6 +29,7 @@ from coop_billing.domain.invoice import (
     InvoiceLine,
     InvoiceState,
     Payment,
+    StoredInvoice,
     parse_invoice_number,
 )
 from coop_billing.domain.vat import Client
@@ -33,27 +38,6 @@ from coop_platform.unit_of_work import UnitOfWork
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass
-class StoredInvoice:
-    """The aggregate plus what the database keeps beside it."""
-
-    invoice: Invoice
-    client_id: str
-    contribution_cents: int = 0
-    contribution_rate_bp: int = 0
-    created_at: datetime | None = None
-    # the Invoice message published in invoice.issued by this unit of work: the reply reuses it
-    issued_message: Any = field(default=None, repr=False, compare=False)
-
-
-@dataclass
-class StoredContract:
-    contract: EmploymentContract
-    revision: int
-    created_at: datetime
-    updated_at: datetime
 
 
 class SqlBillingRepository:
@@ -648,10 +632,10 @@ class BillingUnitOfWork(UnitOfWork):
     billing: SqlBillingRepository
 
     def __init__(self, session_factory: Callable[[], Session]) -> None:
-        super().__init__(session_factory, source=SERVICE_NAME)
+        super().__init__(session_factory, source=SERVICE_NAME, translate=events_out.translate)
 
     def _open(self) -> None:
         self.billing = SqlBillingRepository(self.session)
 
 
-__all__ = ["BillingUnitOfWork", "SqlBillingRepository", "StoredContract", "StoredInvoice", "utcnow"]
+__all__ = ["BillingUnitOfWork", "SqlBillingRepository", "utcnow"]

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 
@@ -278,3 +278,13 @@ class EmploymentContract:
             ledger.release(self.contract_id, released, today)
         self.reserved_cents = 0
         return activated, released
+
+
+@dataclass
+class StoredContract:
+    """The aggregate plus its revision and timestamps, as stored."""
+
+    contract: EmploymentContract
+    revision: int
+    created_at: datetime
+    updated_at: datetime

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import Any
 
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
@@ -384,3 +385,17 @@ class Invoice:
         self.credit_note = note
         self.state = InvoiceState.CANCELLED
         return note
+
+
+@dataclass
+class StoredInvoice:
+    """The aggregate plus what the database keeps beside it."""
+
+    invoice: Invoice
+    client_id: str
+    contribution_cents: int = 0
+    contribution_rate_bp: int = 0
+    created_at: datetime | None = None
+    #: the wire form of the invoice, made once by the event translator when invoice.issued is
+    #: published: the reply reuses it (CreateInvoice's fast path); opaque to the domain
+    issued_message: Any = field(default=None, repr=False, compare=False)

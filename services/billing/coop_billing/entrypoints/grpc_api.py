@@ -13,7 +13,8 @@ from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
-from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
+from coop_billing.adapters.repository import BillingUnitOfWork
+from coop_billing.domain.invoice import StoredInvoice
 from coop_billing.service_layer import services
 from coop_domain.errors import PermissionDenied
 from coop_platform.batching import Coalescer

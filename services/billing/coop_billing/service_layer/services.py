@@ -15,17 +15,12 @@ from functools import partial
 from typing import Any, TypeVar
 
 from coop.billing.v1 import billing_pb2 as pb
-from coop.billing.v1 import events_pb2
 from coop_billing.adapters import messages as msg
-from coop_billing.adapters.repository import (
-    BillingUnitOfWork,
-    StoredContract,
-    StoredInvoice,
-    utcnow,
-)
+from coop_billing.adapters.repository import BillingUnitOfWork, utcnow
+from coop_billing.domain import events
 from coop_billing.domain import redistribution as rd
 from coop_billing.domain.budget import ActivityLedger
-from coop_billing.domain.contract import ContractTerms, EmploymentContract
+from coop_billing.domain.contract import ContractTerms, EmploymentContract, StoredContract
 from coop_billing.domain.contribution import RateChange, RateKind
 from coop_billing.domain.errors import (
     DatedBeforeSeries,
@@ -39,6 +34,7 @@ from coop_billing.domain.invoice import (
     DocumentNumber,
     Invoice,
     InvoiceLine,
+    StoredInvoice,
 )
 from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.statement import LANGUAGES, MemberStatement, render_html, render_text
@@ -525,9 +521,7 @@ def _number_and_issue(uow: BillingUnitOfWork, issuing: list[_Issuing]) -> dict[i
         for offset, item in enumerate(group):
             invoice = item.stored.invoice
             invoice.issue(DocumentNumber(INVOICE_SERIES, year, first + offset), item.issued_on, item.due_on)
-            item.stored.issued_message = msg.invoice_to_pb(item.stored)
-            uow.emit("invoice.issued", events_pb2.InvoiceIssued(invoice=item.stored.issued_message),
-                     subject=invoice.invoice_id, correlation_id=item.correlation_id)
+            uow.publish(events.InvoiceIssued(item.stored), correlation_id=item.correlation_id)
     return refused
 
 
@@ -594,8 +588,7 @@ def cancel_invoice(uow_factory: UowFactory, invoice_id: str, reason: str,
         post_credit_note(ledger, invoice)
         uow.billing.add_entries(invoice.activity_id, _new_entries(ledger, before))
         uow.billing.save_invoice(stored)
-        uow.emit("invoice.cancelled", events_pb2.InvoiceCancelled(invoice=msg.invoice_to_pb(stored)),
-                 subject=invoice.invoice_id)
+        uow.publish(events.InvoiceCancelled(stored))
         uow.commit()
         return stored
 
@@ -676,15 +669,6 @@ def close_year(uow_factory: UowFactory, year: int, actor: str) -> tuple[Any, boo
 
 # ------------------------------------------------------------------ contracts
 
-def _emit_contract(uow: BillingUnitOfWork, name: str, stored: StoredContract, member: Any, **extra: Any) -> None:
-    cls = {"contract.created": events_pb2.ContractCreated, "contract.amended": events_pb2.ContractAmended,
-           "contract.cancelled": events_pb2.ContractCancelled, "contract.activated": events_pb2.ContractActivated,
-           "contract.payroll_recorded": events_pb2.ContractPayrollRecorded,
-           "contract.completed": events_pb2.ContractCompleted}[name]
-    uow.emit(name, cls(contract=msg.contract_to_pb(stored), employee=msg.employee_from_row(member), **extra),
-             subject=stored.contract.contract_id)
-
-
 def _new_entries(ledger: ActivityLedger, before: int) -> list[Any]:
     return list(ledger.entries[before:])
 
@@ -713,7 +697,7 @@ def request_contract(uow_factory: UowFactory, member_id: str, activity_id: str, 
         now = utcnow()
         stored = StoredContract(contract, 1, now, now)
         uow.billing.add_contract(stored)
-        _emit_contract(uow, "contract.created", stored, member)
+        uow.publish(events.ContractCreated(stored, member))
         return _answer(uow, request, msg.contract_to_pb(stored))
 
 
@@ -740,8 +724,7 @@ def amend_contract(uow_factory: UowFactory, contract_id: str, terms: ContractTer
         stored.revision += 1
         stored.updated_at = utcnow()
         uow.billing.save_contract(stored)
-        _emit_contract(uow, "contract.amended", stored, member, previous_terms=msg.terms_to_pb(previous),
-                       reservation_delta_cents=delta)
+        uow.publish(events.ContractAmended(stored, member, previous, delta))
         uow.commit()
         return stored
 
@@ -756,7 +739,7 @@ def cancel_contract(uow_factory: UowFactory, contract_id: str, reason: str) -> S
         uow.billing.add_entries(stored.contract.activity_id, _new_entries(ledger, before))
         stored.updated_at = utcnow()
         uow.billing.save_contract(stored)
-        _emit_contract(uow, "contract.cancelled", stored, member, reason=reason, released_cents=released)
+        uow.publish(events.ContractCancelled(stored, member, reason, released))
         uow.commit()
         return stored
 
@@ -827,8 +810,8 @@ def record_payroll(uow_factory: UowFactory, contract_id: str, payroll_reference:
             employment_contribution_cents=run.cost.employment_contribution_cents,
             total_cents=run.cost.total_cents, recorded_at=now)
         if run.activated:
-            _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
-        _emit_contract(uow, "contract.payroll_recorded", stored, member, run=msg.payroll_run_to_pb(row))
+            uow.publish(events.ContractActivated(stored, member, on_day))
+        uow.publish(events.ContractPayrollRecorded(stored, member, row))
         uow.commit()
         return stored, row, False
 
@@ -846,8 +829,8 @@ def complete_contract(uow_factory: UowFactory, contract_id: str) -> tuple[Stored
         stored.updated_at = utcnow()
         uow.billing.save_contract(stored)
         if activated:
-            _emit_contract(uow, "contract.activated", stored, member, activated_on=on_day.isoformat())
-        _emit_contract(uow, "contract.completed", stored, member, released_cents=released)
+            uow.publish(events.ContractActivated(stored, member, on_day))
+        uow.publish(events.ContractCompleted(stored, member, released))
         uow.commit()
         return stored, released
 
@@ -867,8 +850,7 @@ def _bill_share_fee(uow: BillingUnitOfWork, member: Any, year: int, amount_cents
     uow.billing.add_share_fee(fee_id=fee_id, member_id=member_id, year=year, amount_cents=amount_cents,
                               number=str(number), state="billed", paid_cents=0)
     row = uow.billing.share_fee(member_id, year)
-    uow.emit("share_fee.billed", events_pb2.ShareFeeBilled(fee=msg.share_fee_to_pb(row, member.member_number)),
-             subject=member_id)
+    uow.publish(events.ShareFeeBilled(row, member.member_number))
     return row, True
 
 
@@ -911,17 +893,11 @@ def bill_share_fees(uow_factory: UowFactory, year: int, amount_cents: int = 0,
     return billed, total - billed
 
 
-def share_paid_message(fee: Any, member_number: str) -> events_pb2.SharePaid:
-    """The share.paid contract with membership: the fee number is the unique payment reference."""
-    return events_pb2.SharePaid(member_id=fee.member_id, member_number=member_number, year=fee.year,
-                                amount_cents=fee.amount_cents, payment_reference=fee.number)
-
-
 def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int, amount_cents: int,
                              bank_reference: str, *, request: IdempotentRequest | None = None) -> pb.ShareFee:
     """Record one payment of the year's share: the whole fee or a part of what is still due.
 
-    Partial payments accumulate (billed -> partially_paid -> paid); share.paid is published once,
+    Partial payments accumulate (billed -> partially_paid -> paid); share_fee.paid is published once,
     by the payment that completes the fee. A payment larger than what is still due is refused
     (FAILED_PRECONDITION, nothing recorded), as is any payment on a paid fee. Idempotent per bank
     reference, unique across all fees: the same payment again changes nothing; the reference with
@@ -966,7 +942,7 @@ def record_share_fee_payment(uow_factory: UowFactory, member_id: str, year: int,
                                      bank_reference=bank_reference, paid_at=now if full else None)
         fee = uow.billing.share_fee(member_id, year)
         if full:
-            uow.emit("share.paid", share_paid_message(fee, member.member_number), subject=member_id)
+            uow.publish(events.ShareFeePaid(fee, member.member_number))
         payments = uow.billing.share_fee_payments_of([fee.fee_id])[fee.fee_id]
         return _answer(uow, request, msg.share_fee_to_pb(fee, member.member_number, payments))
 
@@ -1282,9 +1258,8 @@ def adopt(uow_factory: UowFactory, envelope_id: str, name: str, envelope: rd.Env
                  for m, a in zip(allocation.member_ids, allocation.amounts_cents, strict=True) if a > 0]
         uow.billing.add_payouts(lines)
         for line in lines:
-            uow.emit("distribution.payout", events_pb2.DistributionPayout(
-                envelope_id=envelope_id, envelope_name=name, scenario=scenario.name,
-                member_id=line["member_id"], amount_cents=line["amount_cents"]), subject=line["member_id"])
+            uow.publish(events.DistributionPayout(envelope_id, name, scenario.name, line["member_id"],
+                                                  line["amount_cents"]))
         uow.commit()
     return result, len(lines)
 
