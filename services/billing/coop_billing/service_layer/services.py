@@ -9,7 +9,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
@@ -955,114 +955,6 @@ def list_share_fees(uow_factory: UowFactory, member_id: str) -> tuple[list[Any],
         fees = uow.billing.share_fees_of(member_id)
         payments = uow.billing.share_fee_payments_of([f.fee_id for f in fees])
         return fees, member.member_number if member else "", payments
-
-
-# ------------------------------------------------------------------ membership projection
-
-def _event_time(envelope: dict[str, Any]) -> datetime:
-    try:
-        return datetime.fromisoformat(str(envelope.get("time")).replace("Z", "+00:00"))
-    except ValueError:
-        return utcnow()
-
-
-def _held(value: datetime | None) -> datetime | None:
-    """A stored event time, timezone-aware (SQLite hands DateTime columns back naive, in UTC)."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
-def _newer(at: datetime, held: datetime | None) -> bool:
-    """Whether an event of time `at` may replace what an event of time `held` set."""
-    held = _held(held)
-    return held is None or held <= at
-
-
-def _status_name(value: Any) -> str:
-    text = str(value or "").lower()
-    return text.removeprefix("member_status_") or "active"
-
-
-def _names(data: dict[str, Any]) -> dict[str, Any]:
-    """The member's names and language as an event gives them (only the fields it carries)."""
-    fields = {"givenName": "given_name", "familyName": "family_name", "preferredLanguage": "preferred_language"}
-    return {col: str(data[key])[:100] for key, col in fields.items() if data.get(key)}
-
-
-def _project_member(uow: BillingUnitOfWork, member_id: str, at: datetime, *, member_number: Any = None,
-                    status: str | None = None, standing: bool | None = None,
-                    names: dict[str, Any] | None = None) -> None:
-    """Apply one membership event to the projection: each part (status, standing, names) only
-    from an event at least as recent (CloudEvents time) as the one that last set it, so a late
-    or re-published older event never undoes a newer one; names never come back after erasure.
-    The member number is a stable pseudonym: taken from any event that carries one."""
-    uow.billing.ensure_member_row(member_id)
-    row = uow.billing.member(member_id, lock=True)
-    values: dict[str, Any] = {}
-    if member_number:
-        values["member_number"] = str(member_number)[:20]
-    if status is not None and _newer(at, row.status_at):
-        values.update(status=status, status_at=at)
-    if standing is not None and _newer(at, row.standing_at):
-        values.update(in_good_standing=standing, standing_at=at)
-    if names and row.erased_at is None and _newer(at, row.identity_at):
-        values.update(names, identity_at=at)
-    if values:
-        uow.billing.update_member(member_id, **values)
-
-
-def apply_member_admitted(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
-    """membership member.admitted: record identity, mark active, bill the year's share."""
-    member = (envelope.get("data") or {}).get("member") or {}
-    member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
-    at = _event_time(envelope)
-    _project_member(uow, member_id, at, member_number=member.get("memberNumber"), status="active",
-                    names=_names(member))
-    try:
-        _bill_share_fee(uow, _member(uow, member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
-    except FailedPrecondition:  # admitted in a year closed since: BillShareFees bills the open year
-        log.info("member %s admitted in %s, a closed year: no share fee billed for it", member_id, at.year)
-
-
-def apply_member_updated(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
-    member = (envelope.get("data") or {}).get("member") or {}
-    member_id = msg.parse_uuid(str(member.get("memberId") or ""), "memberId")
-    _project_member(uow, member_id, _event_time(envelope), member_number=member.get("memberNumber"),
-                    names=_names(member))
-
-
-def apply_member_status_changed(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
-    data = envelope.get("data") or {}
-    member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
-    _project_member(uow, member_id, _event_time(envelope), member_number=data.get("memberNumber"),
-                    status=_status_name(data.get("toStatus")), standing=bool(data.get("inGoodStanding")))
-
-
-def apply_membership_share_paid(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
-    data = envelope.get("data") or {}
-    share = data.get("share") or {}
-    member_id = msg.parse_uuid(str(share.get("memberId") or ""), "memberId")
-    _project_member(uow, member_id, _event_time(envelope), member_number=data.get("memberNumber"),
-                    standing=bool(data.get("inGoodStanding")))
-
-
-def apply_member_erased(uow: BillingUnitOfWork, envelope: dict[str, Any]) -> None:
-    """membership member.erased: billing keeps no name of the member any more (statements then
-    show the member number), and forgets its own published events about the member (share fees,
-    payouts); ids, ledgers and invoices stay, so every total still balances."""
-    data = envelope.get("data") or {}
-    member_id = msg.parse_uuid(str(data.get("memberId") or ""), "memberId")
-    at = _event_time(envelope)
-    uow.billing.ensure_member_row(member_id)
-    row = uow.billing.member(member_id, lock=True)
-    values: dict[str, Any] = {"given_name": "", "family_name": ""}
-    if data.get("memberNumber"):
-        values["member_number"] = str(data["memberNumber"])[:20]
-    if row.erased_at is None:
-        values["erased_at"] = at
-    if _newer(at, row.identity_at):
-        values["identity_at"] = at
-    uow.billing.update_member(member_id, **values)
-    uow.forget_published_events(member_id)
 
 
 # ------------------------------------------------------------------ statements

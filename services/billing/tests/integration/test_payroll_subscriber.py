@@ -20,12 +20,11 @@ from kombu import Connection
 from sqlalchemy import text
 
 from coop_billing.domain.contract import ContractTerms
-from coop_billing.entrypoints import grpc_api
+from coop_billing.entrypoints import grpc_api, membership_events
 from coop_billing.service_layer import services
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
-from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 from coop_platform.outbox import OutboxRelay
 from coop_testkit import AMQP_URL, REPO_ROOT, TcpProxy, postgres_database, wait_until
@@ -46,10 +45,10 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
     env = make_envelope("membership", "member.admitted", {"member": {
         "memberId": member_id, "memberNumber": "M000777", "givenName": "Marie", "familyName": "Dubois",
         "preferredLanguage": "fr"}})
-    process_once(uow_factory, "billing.on_member_admitted", env, services.apply_member_admitted)
+    membership_events.handle(uow_factory, "member.admitted", env)
     env = make_envelope("membership", "member.status_changed", {
         "memberId": member_id, "toStatus": "MEMBER_STATUS_ACTIVE", "inGoodStanding": True})
-    process_once(uow_factory, "billing.on_member_status_changed", env, services.apply_member_status_changed)
+    membership_events.handle(uow_factory, "member.status_changed", env)
     activity = services.create_activity(uow_factory, member_id, "Design", "74.10")
     client, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "", verified_by="admin")
     client_id = client.client_id
