@@ -7,7 +7,7 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN 
 from typing import Any  # noqa: E402
 
 from coop_billing import SERVICE_NAME  # noqa: E402
-from coop_billing.adapters.repository import BillingUnitOfWork  # noqa: E402
+from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork  # noqa: E402
 from coop_billing.entrypoints.membership_events import handle  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -16,7 +16,7 @@ from coop_platform.worker import (  # noqa: E402
     coop_event_handler,
 )
 
-resources = WorkerResources(SERVICE_NAME, BillingUnitOfWork)
+resources = WorkerResources(SERVICE_NAME, SqlBillingUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 
 # nameko names an event handler's queue "evt-<source>-<event>--<service>.<method>"

@@ -10,27 +10,25 @@ pseudonym: taken from any fact that carries one.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from coop_billing.domain import member_facts as facts
 from coop_billing.domain.member_facts import MemberNames
-from coop_billing.service_layer.services import DEFAULT_SHARE_FEE_CENTS, _bill_share_fee, _member
+from coop_billing.service_layer.common import known_member
+from coop_billing.service_layer.ports import BillingUnitOfWork
+from coop_billing.service_layer.share_fees import DEFAULT_SHARE_FEE_CENTS, bill_in_unit
+from coop_domain.clock import as_utc
 from coop_domain.errors import FailedPrecondition
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 100
 
 
-def _held(value: datetime | None) -> datetime | None:
-    """A stored event time, timezone-aware (SQLite hands DateTime columns back naive, in UTC)."""
-    return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
-
-
 def _newer(at: datetime, held: datetime | None) -> bool:
-    """Whether a fact of time `at` may replace what a fact of time `held` set."""
-    held = _held(held)
-    return held is None or held <= at
+    """Whether a fact of time `at` may replace what a fact of time `held` set (a stored time
+    read back naive from SQLite is UTC)."""
+    return held is None or as_utc(held) <= at
 
 
 def _name_columns(names: MemberNames) -> dict[str, str]:
@@ -40,11 +38,11 @@ def _name_columns(names: MemberNames) -> dict[str, str]:
         ("preferred_language", names.preferred_language)) if value}
 
 
-def _project_member(uow: Any, member_id: str, at: datetime, *, member_number: str = "",
+def _project_member(uow: BillingUnitOfWork, member_id: str, at: datetime, *, member_number: str = "",
                     status: str | None = None, standing: bool | None = None,
                     names: dict[str, str] | None = None) -> None:
-    uow.billing.ensure_member_row(member_id)
-    row = uow.billing.member(member_id, lock=True)
+    uow.members.ensure_member_row(member_id)
+    row = uow.members.member(member_id, lock=True)
     values: dict[str, Any] = {}
     if member_number:
         values["member_number"] = member_number[:20]
@@ -55,41 +53,41 @@ def _project_member(uow: Any, member_id: str, at: datetime, *, member_number: st
     if names and row.erased_at is None and _newer(at, row.identity_at):
         values.update(names, identity_at=at)
     if values:
-        uow.billing.update_member(member_id, **values)
+        uow.members.update_member(member_id, **values)
 
 
-def on_member_admitted(uow: Any, fact: facts.MemberAdmitted) -> None:
+def on_member_admitted(uow: BillingUnitOfWork, fact: facts.MemberAdmitted) -> None:
     """Record identity, mark active, bill the year's share."""
     at = fact.occurred_at
     _project_member(uow, fact.member_id, at, member_number=fact.member_number, status="active",
                     names=_name_columns(fact.names))
     try:
-        _bill_share_fee(uow, _member(uow, fact.member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
+        bill_in_unit(uow, known_member(uow, fact.member_id, lock=True), at.year, DEFAULT_SHARE_FEE_CENTS)
     except FailedPrecondition:  # admitted in a year closed since: BillShareFees bills the open year
         log.info("member %s admitted in %s, a closed year: no share fee billed for it", fact.member_id, at.year)
 
 
-def on_member_updated(uow: Any, fact: facts.MemberUpdated) -> None:
+def on_member_updated(uow: BillingUnitOfWork, fact: facts.MemberUpdated) -> None:
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     names=_name_columns(fact.names))
 
 
-def on_member_status_changed(uow: Any, fact: facts.MemberStatusChanged) -> None:
+def on_member_status_changed(uow: BillingUnitOfWork, fact: facts.MemberStatusChanged) -> None:
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     status=fact.status, standing=fact.in_good_standing)
 
 
-def on_member_share_paid(uow: Any, fact: facts.MemberSharePaid) -> None:
+def on_member_share_paid(uow: BillingUnitOfWork, fact: facts.MemberSharePaid) -> None:
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     standing=fact.in_good_standing)
 
 
-def on_member_erased(uow: Any, fact: facts.MemberErased) -> None:
+def on_member_erased(uow: BillingUnitOfWork, fact: facts.MemberErased) -> None:
     """Billing keeps no name of the member any more (statements then show the member number), and
     forgets its own published events about the member (share fees, payouts); ids, ledgers and
     invoices stay, so every total still balances."""
-    uow.billing.ensure_member_row(fact.member_id)
-    row = uow.billing.member(fact.member_id, lock=True)
+    uow.members.ensure_member_row(fact.member_id)
+    row = uow.members.member(fact.member_id, lock=True)
     values: dict[str, Any] = {"given_name": "", "family_name": ""}
     if fact.member_number:
         values["member_number"] = fact.member_number[:20]
@@ -97,5 +95,5 @@ def on_member_erased(uow: Any, fact: facts.MemberErased) -> None:
         values["erased_at"] = fact.occurred_at
     if _newer(fact.occurred_at, row.identity_at):
         values["identity_at"] = fact.occurred_at
-    uow.billing.update_member(fact.member_id, **values)
+    uow.members.update_member(fact.member_id, **values)
     uow.forget_published_events(fact.member_id)

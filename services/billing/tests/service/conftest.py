@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,7 +22,8 @@ from sqlalchemy import Engine, text
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing.entrypoints import grpc_api, membership_events
-from coop_billing.service_layer import services
+from coop_billing.service_layer import common
+from coop_domain.principal import Principal
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
 from coop_platform.grpc_server import RunningServer, start_server
@@ -30,6 +31,8 @@ from coop_platform.migrations import upgrade
 from coop_testkit import bearer, postgres_database
 
 ADMIN = bearer("admin-1", "admin")
+#: the same admin as a use case sees it (tests calling the service layer directly)
+ADMIN_CALLER = Principal("admin-1", roles=frozenset({"admin"}))
 TELLER = bearer("teller-1", "teller")
 BOARD = bearer("board-1", "board")
 PAYROLL = bearer("payroll-system", "service")
@@ -188,11 +191,11 @@ def code_of(fn, *args, **kwargs) -> grpc.RpcError:
 
 @pytest.fixture
 def travel(monkeypatch: pytest.MonkeyPatch):
-    """Move the in-process service's calendar (services.today) to a day: contracts are requested
-    before their start, and payroll and completion happen after it."""
+    """Move the in-process service's calendar (service_layer.common.today) to a day: contracts
+    are requested before their start, and payroll and completion happen after it."""
 
     def to(day: date) -> None:
-        monkeypatch.setattr(services, "today", lambda: day)
+        monkeypatch.setattr(common, "utcnow", lambda: datetime.combine(day, time(12), UTC))
 
     return to
 
