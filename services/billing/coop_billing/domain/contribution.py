@@ -66,6 +66,17 @@ class RateSchedule:
             self.add(change)
 
     @classmethod
+    def over_defaults(cls, configured: dict[tuple[RateKind, date], int]) -> RateSchedule:
+        """The published defaults (since 2000) overlaid with the configured changes
+        ((kind, effective from) -> basis points)."""
+        merged = dict(configured)
+        default = cls.default()
+        for kind in RateKind:
+            for change in default.changes(kind):
+                merged.setdefault((kind, change.effective_from), change.basis_points)
+        return cls(RateChange(k, d, bp) for (k, d), bp in merged.items())
+
+    @classmethod
     def default(cls, since: date = DEFAULT_SINCE) -> RateSchedule:
         """The cooperative's published rates: 6.5 % revenue, 7.5 % employment, 27 % social."""
         return cls(

@@ -17,12 +17,7 @@ class SqlYearRepository(SqlRepository):
     def schedule(self) -> RateSchedule:
         """The published defaults (since 2000) overlaid with every configured change."""
         rows = self.session.execute(select(orm.rates)).all()
-        stored = {(RateKind(r.kind), r.effective_from): r.basis_points for r in rows}
-        default = RateSchedule.default()
-        for kind in RateKind:
-            for change in default.changes(kind):
-                stored.setdefault((kind, change.effective_from), change.basis_points)
-        return RateSchedule(RateChange(k, d, bp) for (k, d), bp in stored.items())
+        return RateSchedule.over_defaults({(RateKind(r.kind), r.effective_from): r.basis_points for r in rows})
 
     def add_rate(self, change: RateChange) -> bool:
         stmt = self.dialect.insert(orm.rates).values(
