@@ -1,9 +1,11 @@
 """Billing admin commands.
 
-Through the running api (`coop statements ...`, gRPC):
+Through the running api (gRPC, as any client):
     coop statements --year 2026 --out statements/ [--format html|text|pdf] [--language fr]
         every member's yearly statement written as one file per member, with a progress bar;
         an interrupted run resumes where it stopped (the files already written are kept)
+    coop invoices list|show|create|issue|pay|cancel ...    members' invoices (cli_documents.py)
+    coop contracts list|show|cancel|complete ...           employment contracts (cli_documents.py)
 
 Straight on the database, no api needed (`python -m coop_billing.entrypoints.cli`):
     bill-share-fees --year 2027 [--amount-cents 3000]   bill the annual share of every active member
@@ -29,6 +31,7 @@ from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork
 from coop_billing.domain.checks import parse_optional_date
+from coop_billing.entrypoints import cli_documents
 from coop_billing.service_layer import contracts, share_fees, years
 from coop_billing.service_layer.ports import BillingUnitOfWork
 from coop_cli.main import cli_metadata
@@ -95,10 +98,14 @@ def _statements(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """`coop statements`: found through the billing manifest (coop.services)."""
-    p = sub.add_parser("statements", help="write every member's yearly statement (one file each)")
-    p.add_argument("--target", default=os.environ.get("COOP_BILLING_ADDR", "127.0.0.1:50052"),
-                   help="billing api address")
+    """`coop statements`, `coop invoices`, `coop contracts`: found through the billing manifest
+    (coop.services)."""
+    cli_documents.add_invoice_parsers(sub)
+    cli_documents.add_contract_parsers(sub)
+    p = sub.add_parser("statements", help="write every member's yearly statement (one file each)",
+                       description="Every member's statement of a year, one file each, with a progress bar; "
+                                   "an interrupted run resumes where it stopped.")
+    cli_documents.api_target(p)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--out", required=True, help="directory for the files (created if needed)")
     p.add_argument("--format", choices=sorted(STATEMENT_FORMATS), default="html")
