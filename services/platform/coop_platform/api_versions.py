@@ -9,7 +9,8 @@ a second implementation: each v1 method is routed to the v2 method of the same n
   fields), so v1's bytes parse as v2's request.
 - The response: when v1 answered with a bare resource (`Member`) and v2 wraps it
   (`GetMemberResponse { Member member = 1; }`), the v1 client receives the wrapped field;
-  when both have the same message type, the response is passed as is.
+  when both have the same message type, or v2's response repeats every field of v1's with the
+  same numbers and types (`ListMembersResponse` declared anew in v2), it is passed as is.
 
 The platform interceptor sees v1 calls like any other (authentication, limits, metrics).
 """
@@ -24,8 +25,19 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import Descriptor, MethodDescriptor, ServiceDescriptor
 
 
+def _same_wire(old: Descriptor, new: Descriptor) -> bool:
+    """Whether every field of `old` is in `new` with the same number and type (a v2 response
+    declared anew with v1's fields: v1 clients read its bytes as their own message)."""
+    return all(
+        (twin := new.fields_by_number.get(f.number)) is not None and twin.type == f.type
+        and (f.message_type is None or twin.message_type.full_name == f.message_type.full_name)
+        for f in old.fields)
+
+
 def _response_writer(old: Descriptor, new: Descriptor, method: str) -> Any:
-    if old.full_name == new.full_name:
+    if old.full_name == new.full_name or (
+            _same_wire(old, new) and not any(f.message_type is not None and f.message_type.full_name == old.full_name
+                                             for f in new.fields)):
         return lambda response: response.SerializeToString()
     wrapped = [f for f in new.fields if f.message_type is not None and f.message_type.full_name == old.full_name]
     if len(wrapped) != 1:
