@@ -4,6 +4,7 @@ cancelled before the start, paid by payroll runs, completed after the end."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Any, TypeVar
 
@@ -69,11 +70,16 @@ def _locked_contract(uow: BillingUnitOfWork, caller: Principal, contract_id: str
     return stored, uow.activities.ledger(stored.contract.activity_id)
 
 
-def amend_contract(uow: BillingUnitOfWork, caller: Principal, contract_id: str, terms: ContractTerms) -> StoredContract:
+def amend_contract(uow: BillingUnitOfWork, caller: Principal, contract_id: str,
+                   terms: ContractTerms | Callable[[ContractTerms], ContractTerms]) -> StoredContract:
+    """New terms before the start date, the reservation following; `terms` may be a function of
+    the current ones (an update of some fields only)."""
     with uow:
         stored, ledger = _locked_contract(uow, caller, contract_id, "admin")
         member = common.known_member(uow, stored.contract.member_id)
         previous = stored.contract.terms
+        if callable(terms):
+            terms = terms(previous)
         before = len(ledger.entries)
         changes = {f: getattr(terms, f) for f in ContractTerms.__dataclass_fields__}
         delta = stored.contract.amend(ledger, uow.years.schedule(), common.today(), **changes)
