@@ -4,7 +4,7 @@ and the parsing of request fields into domain values (every failure is INVALID_A
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -28,7 +28,7 @@ from coop_billing.domain.checks import (
 from coop_billing.domain.contract import ContractState, ContractTerms, StoredContract
 from coop_billing.domain.invoice import InvoiceLine, InvoiceState, StoredInvoice
 from coop_billing.domain.vat import Client
-from coop_domain.errors import InvalidArgument
+from coop_domain.errors import DomainError, InvalidArgument
 from coop_platform.pbtypes import to_timestamp
 
 INVOICE_STATE_TO_PB = {
@@ -64,6 +64,18 @@ def line_from_pb(line: pb.InvoiceLine) -> InvoiceLine:
         raise InvalidArgument("quantity is absurdly large (max 1000000)", {"field": "quantity"})
     check_cents(line.unit_price_cents, "unit_price_cents", allow_zero=True)
     return InvoiceLine(description, quantity, line.unit_price_cents, line.vat_rate or "21")
+
+
+def lines_from_pb(lines: Iterable[pb.InvoiceLine], field: str = "lines") -> list[InvoiceLine]:
+    """Every line checked; a refusal names the request field of its line ("lines[2].vat_rate")."""
+    out = []
+    for n, line in enumerate(lines):
+        try:
+            out.append(line_from_pb(line))
+        except DomainError as refused:
+            path = f"{field}[{n}].{refused.field}" if refused.field else f"{field}[{n}]"
+            raise type(refused)(refused.message, field=path, reason=refused.reason, **refused.detail) from None
+    return out
 
 
 def terms_from_pb(t: pb.ContractTerms) -> ContractTerms:

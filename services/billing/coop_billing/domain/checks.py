@@ -21,16 +21,16 @@ def parse_uuid(value: str, name: str) -> str:
     try:
         return str(uuid.UUID(value))
     except (ValueError, AttributeError, TypeError):
-        raise InvalidArgument(f"{name} {value!r} is not a UUID", {"field": name}) from None
+        raise InvalidArgument(f"{name} {value!r} is not a UUID", field=name, reason="NOT_A_UUID") from None
 
 
 def parse_date(value: str, name: str) -> date:
     try:
         parsed = date.fromisoformat(value)
     except (ValueError, TypeError):
-        raise InvalidArgument(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)", {"field": name}) from None
+        raise InvalidArgument(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)", field=name, reason="NOT_A_DATE") from None
     if not 1990 <= parsed.year <= 2200:
-        raise InvalidArgument(f"{name} {value} is outside 1990..2200", {"field": name})
+        raise InvalidArgument(f"{name} {value} is outside 1990..2200", field=name, reason="DATE_OUT_OF_RANGE")
     return parsed
 
 
@@ -41,11 +41,12 @@ def parse_optional_date(value: str, name: str) -> date | None:
 def check_text(value: str, name: str, *, limit: int = MAX_TEXT) -> str:
     text = (value or "").strip()
     if not text:
-        raise InvalidArgument(f"{name} is required", {"field": name})
+        raise InvalidArgument(f"{name} is required", field=name, reason="FIELD_REQUIRED")
     if len(text) > limit:
-        raise InvalidArgument(f"{name} is longer than {limit} characters", {"field": name})
+        raise InvalidArgument(f"{name} is longer than {limit} characters", field=name, reason="TEXT_TOO_LONG",
+                              limit=limit)
     if "\x00" in text:
-        raise InvalidArgument(f"{name} contains a NUL character", {"field": name})
+        raise InvalidArgument(f"{name} contains a NUL character", field=name, reason="TEXT_HAS_NUL")
     return text
 
 
@@ -53,9 +54,9 @@ def parse_decimal(value: str, name: str) -> Decimal:
     try:
         number = Decimal(value.strip())
     except (InvalidOperation, AttributeError):
-        raise InvalidArgument(f"{name} {value!r} is not a decimal number", {"field": name}) from None
+        raise InvalidArgument(f"{name} {value!r} is not a decimal number", field=name, reason="NOT_A_DECIMAL") from None
     if not number.is_finite():
-        raise InvalidArgument(f"{name} must be finite", {"field": name})
+        raise InvalidArgument(f"{name} must be finite", field=name, reason="NOT_A_DECIMAL")
     return number
 
 
@@ -65,9 +66,11 @@ INT64_MAX = 2**63 - 1
 
 def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
     if value < 0 or (not allow_zero and value == 0):
-        raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", {"field": name})
+        raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", field=name,
+                              reason="AMOUNT_NOT_POSITIVE" if not allow_zero else "AMOUNT_NEGATIVE")
     if value > MAX_CENTS:
-        raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", {"field": name})
+        raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", field=name,
+                              reason="AMOUNT_TOO_LARGE", max_cents=MAX_CENTS)
     return value
 
 
@@ -76,5 +79,5 @@ def int64(value: int, name: str) -> int:
     that does not fit, which the caps on each document make practically unreachable."""
     if not -INT64_MAX - 1 <= value <= INT64_MAX:
         raise FailedPrecondition(f"{name} ({value} cents) does not fit the API's 64-bit integers",
-                                 {"field": name})
+                                 reason="SUM_TOO_LARGE", figure=name)
     return value

@@ -145,14 +145,14 @@ class BillingServicer(pb2_grpc.BillingServiceServicer):
     def CreateInvoice(self, request: pb2.CreateInvoiceRequest, context: Any) -> pb2.CreateInvoiceResponse:
         new = invoice_issuing.new_invoice(
             current_principal(), request.member_id, request.activity_id, request.client_id,
-            [msg.line_from_pb(x) for x in request.lines], issue=request.issue,
+            msg.lines_from_pb(request.lines), issue=request.issue,
             issued_on=_date(request, "issued_on"), due_on=_date(request, "due_on"),
             request=_idempotent("CreateInvoice", request))
         return pb2.CreateInvoiceResponse(invoice=self.new_invoices.submit(new))
 
     def AddInvoiceLines(self, request: pb2.AddInvoiceLinesRequest, context: Any) -> pb2.AddInvoiceLinesResponse:
         stored = invoices.add_invoice_lines(self.uow(), current_principal(), request.invoice_id,
-                                            [msg.line_from_pb(x) for x in request.lines])
+                                            msg.lines_from_pb(request.lines))
         return pb2.AddInvoiceLinesResponse(invoice=msg.invoice_to_pb(stored))
 
     def IssueInvoice(self, request: pb2.IssueInvoiceRequest, context: Any) -> pb2.IssueInvoiceResponse:

@@ -60,3 +60,14 @@ def test_a_share_fee_payment_for_a_member_not_yet_known_asks_to_retry(svc, h):
     assert found.metadata["member_id"] == member_id
     assert found.retry_after_seconds is not None and found.retry_after_seconds > 0
     assert svc.counts() == before
+
+
+def test_a_bad_invoice_line_names_its_place_in_the_request_and_a_stable_reason(svc, h):
+    member = h.admit(svc)
+    act, cl = h.activity(svc, member), h.client(svc)
+    err = h.code_of(svc.stub.CreateInvoice, pb.CreateInvoiceRequest(
+        member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id,
+        lines=[h.line(), h.line(vat="99")]), metadata=member.md)
+    found = details_of(err)
+    assert found.code == grpc.StatusCode.INVALID_ARGUMENT and found.reason == "UNKNOWN_VAT_RATE"
+    assert set(found.field_violations) == {"lines[1].vat_rate"}
