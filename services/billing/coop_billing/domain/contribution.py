@@ -53,7 +53,8 @@ class RateChange:
     def __post_init__(self) -> None:
         require_cents(self.basis_points, "basis_points")
         if not 0 <= self.basis_points <= 10_000:
-            raise InvalidArgument("a rate is between 0 and 10000 basis points")
+            raise InvalidArgument("a rate is between 0 and 10000 basis points", field="basis_points",
+                                  reason="RATE_OUT_OF_RANGE")
 
 
 class RateSchedule:
@@ -93,8 +94,8 @@ class RateSchedule:
         i = bisect.bisect_left(dates, change.effective_from)
         if i < len(dates) and dates[i] == change.effective_from:
             raise AlreadyExists(
-                f"a {change.kind.value} rate already takes effect on {change.effective_from}"
-            )
+                f"a {change.kind.value} rate already takes effect on {change.effective_from}",
+                field="effective_from", reason="RATE_EXISTS")
         dates.insert(i, change.effective_from)
         self._rates[change.kind].insert(i, change.basis_points)
 
@@ -103,7 +104,8 @@ class RateSchedule:
         dates = self._dates[kind]
         i = bisect.bisect_right(dates, on)
         if i == 0:
-            raise NotFound(f"no {kind.value} rate in force on {on}")
+            raise NotFound(f"no {kind.value} rate in force on {on}", reason="NO_RATE_IN_FORCE", kind=kind.value,
+                           on=on.isoformat())
         return self._rates[kind][i - 1]
 
     def changes(self, kind: RateKind) -> list[RateChange]:
