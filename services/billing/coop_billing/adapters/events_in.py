@@ -16,6 +16,7 @@ from google.protobuf import json_format
 from coop.membership.v1 import events_pb2, membership_pb2
 from coop_billing.domain import member_facts as facts
 from coop_domain.errors import InvalidArgument
+from coop_domain.principal import Principal
 from coop_platform.envelope import event_time, parse_data
 
 F = TypeVar("F")
@@ -78,8 +79,10 @@ def member_erased(envelope: Envelope) -> facts.MemberErased:
     return facts.MemberErased(_member_id(data.member_id, envelope), data.member_number, event_time(envelope))
 
 
-def effect(parse: Callable[[Envelope], F], handler: Callable[[Any, F], None]) -> Callable[[Any, Envelope], None]:
-    """The inbox effect (coop_platform.inbox.process_once) of a handler: parse, then handle."""
+def effect(parse: Callable[[Envelope], F], handler: Callable[[Any, Principal, F], None],
+           caller: Principal) -> Callable[[Any, Envelope], None]:
+    """The inbox effect (coop_platform.inbox.process_once) of a handler: parse, then handle as
+    `caller` (the service's own system principal)."""
     def apply(uow: Any, envelope: Envelope) -> None:
-        handler(uow, parse(envelope))
+        handler(uow, caller, parse(envelope))
     return apply

@@ -20,9 +20,12 @@ from coop_billing.service_layer.ports import BillingUnitOfWork
 from coop_billing.service_layer.share_fees import DEFAULT_SHARE_FEE_CENTS, bill_in_unit
 from coop_domain.clock import as_utc
 from coop_domain.errors import FailedPrecondition
+from coop_domain.principal import Principal
 
 log = logging.getLogger(__name__)
 NAME_LIMIT = 100
+#: handlers run for the service itself (coop_domain.principal.system_principal), never for a client
+SYSTEM_ROLE = "system"
 
 
 def _newer(at: datetime, held: datetime | None) -> bool:
@@ -56,8 +59,9 @@ def _project_member(uow: BillingUnitOfWork, member_id: str, at: datetime, *, mem
         uow.members.update_member(member_id, **values)
 
 
-def on_member_admitted(uow: BillingUnitOfWork, fact: facts.MemberAdmitted) -> None:
+def on_member_admitted(uow: BillingUnitOfWork, caller: Principal, fact: facts.MemberAdmitted) -> None:
     """Record identity, mark active, bill the year's share."""
+    caller.require(SYSTEM_ROLE)
     at = fact.occurred_at
     _project_member(uow, fact.member_id, at, member_number=fact.member_number, status="active",
                     names=_name_columns(fact.names))
@@ -67,25 +71,29 @@ def on_member_admitted(uow: BillingUnitOfWork, fact: facts.MemberAdmitted) -> No
         log.info("member %s admitted in %s, a closed year: no share fee billed for it", fact.member_id, at.year)
 
 
-def on_member_updated(uow: BillingUnitOfWork, fact: facts.MemberUpdated) -> None:
+def on_member_updated(uow: BillingUnitOfWork, caller: Principal, fact: facts.MemberUpdated) -> None:
+    caller.require(SYSTEM_ROLE)
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     names=_name_columns(fact.names))
 
 
-def on_member_status_changed(uow: BillingUnitOfWork, fact: facts.MemberStatusChanged) -> None:
+def on_member_status_changed(uow: BillingUnitOfWork, caller: Principal, fact: facts.MemberStatusChanged) -> None:
+    caller.require(SYSTEM_ROLE)
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     status=fact.status, standing=fact.in_good_standing)
 
 
-def on_member_share_paid(uow: BillingUnitOfWork, fact: facts.MemberSharePaid) -> None:
+def on_member_share_paid(uow: BillingUnitOfWork, caller: Principal, fact: facts.MemberSharePaid) -> None:
+    caller.require(SYSTEM_ROLE)
     _project_member(uow, fact.member_id, fact.occurred_at, member_number=fact.member_number,
                     standing=fact.in_good_standing)
 
 
-def on_member_erased(uow: BillingUnitOfWork, fact: facts.MemberErased) -> None:
+def on_member_erased(uow: BillingUnitOfWork, caller: Principal, fact: facts.MemberErased) -> None:
     """Billing keeps no name of the member any more (statements then show the member number), and
     forgets its own published events about the member (share fees, payouts); ids, ledgers and
     invoices stay, so every total still balances."""
+    caller.require(SYSTEM_ROLE)
     uow.members.ensure_member_row(fact.member_id)
     row = uow.members.member(fact.member_id, lock=True)
     values: dict[str, Any] = {"given_name": "", "family_name": ""}

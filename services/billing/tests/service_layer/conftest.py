@@ -13,7 +13,7 @@ import pytest
 
 from coop_billing.domain import member_facts as facts
 from coop_billing.service_layer import clients, handlers
-from coop_domain.principal import Principal
+from coop_domain.principal import Principal, system_principal
 
 _spec = importlib.util.spec_from_file_location("billing_fakes", Path(__file__).parents[1] / "fakes.py")
 fakes = importlib.util.module_from_spec(_spec)
@@ -23,7 +23,7 @@ _spec.loader.exec_module(fakes)
 ADMIN = Principal("admin-1", roles=frozenset({"admin"}))
 TELLER = Principal("teller-1", roles=frozenset({"teller"}))
 SERVICE = Principal("payroll-system", roles=frozenset({"service"}))
-OTHER_TENANT_ADMIN = Principal("admin-9", tenant="partner", roles=frozenset({"admin"}))
+SYSTEM = system_principal("billing")
 
 
 def member_caller(member_id: str) -> Principal:
@@ -40,8 +40,8 @@ def admit(uow, *, good: bool = True, status: str = "active") -> SimpleNamespace:
     member_id = str(uuid.uuid4())
     at = datetime.now(UTC)
     with uow:
-        handlers.on_member_admitted(uow, facts.MemberAdmitted(member_id, "M000042", facts.MemberNames("Ada", "Lovelace", "en"), at))
-        handlers.on_member_status_changed(uow, facts.MemberStatusChanged(member_id, "", status, good, at))
+        handlers.on_member_admitted(uow, SYSTEM, facts.MemberAdmitted(member_id, "M000042", facts.MemberNames("Ada", "Lovelace", "en"), at))
+        handlers.on_member_status_changed(uow, SYSTEM, facts.MemberStatusChanged(member_id, "", status, good, at))
         uow.commit()
     return SimpleNamespace(member_id=member_id, caller=member_caller(member_id))
 

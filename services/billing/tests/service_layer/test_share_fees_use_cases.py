@@ -56,3 +56,14 @@ def test_a_payment_for_a_member_billing_has_not_heard_of_yet_is_retryable_and_wr
     assert refused.value.status_name == "UNAVAILABLE" and refused.value.reason == "MEMBER_NOT_YET_KNOWN"
     assert refused.value.retry_after_seconds > 0
     assert uow.store.share_fee_payments == {}
+
+
+def test_membership_facts_are_applied_only_for_the_service_itself(uow, f):
+    from datetime import UTC, datetime
+
+    from coop_billing.domain import member_facts as facts
+    from coop_billing.service_layer import handlers
+
+    fact = facts.MemberErased(str(uuid.uuid4()), "M000001", datetime.now(UTC))
+    with pytest.raises(PermissionDenied):
+        handlers.on_member_erased(uow, f.ADMIN, fact)
