@@ -663,18 +663,19 @@ def simulate_request(pb, year: int):
 def _domain_main(args: argparse.Namespace) -> int:
     """Load the members' revenue through the repository, then time the pure domain simulation."""
     from coop.billing.v1 import billing_pb2 as pb
-    from coop_billing.adapters.repository import BillingUnitOfWork
+    from coop_billing.adapters import messages as msg
+    from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork
     from coop_billing.domain import redistribution as rd
-    from coop_billing.service_layer import services
+    from coop_billing.service_layer.redistribution import members_for
     from coop_platform.db import make_engine, make_session_factory
 
     request = simulate_request(pb, args.year)
-    envelope = services.envelope_from_pb(request.envelope)
-    scenarios = [services.scenario_from_pb(s) for s in request.scenarios]
+    envelope = msg.envelope_from_pb(request.envelope)
+    scenarios = [msg.scenario_from_pb(s) for s in request.scenarios]
     engine = make_engine(args.database_url, pool_size=1)
     sessions = make_session_factory(engine)
     t0 = time.perf_counter()
-    members = services._members_for(lambda: BillingUnitOfWork(sessions), envelope)
+    members = members_for(SqlBillingUnitOfWork(sessions), envelope)
     load_s = time.perf_counter() - t0
     engine.dispose()
     runs = []

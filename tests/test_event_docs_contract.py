@@ -55,7 +55,7 @@ BILLING_EVENTS = {
     "invoice.issued": "InvoiceIssued",
     "invoice.cancelled": "InvoiceCancelled",
     "share_fee.billed": "ShareFeeBilled",
-    "share.paid": "SharePaid",
+    "share_fee.paid": "SharePaid",
     "distribution.payout": "DistributionPayout",
 }
 BILLING_PARTS = {"Employee"}  # a part of several payloads, not an event of its own
@@ -90,7 +90,7 @@ def test_every_billing_event_message_is_in_the_proto_and_the_asyncapi_file():
 
 
 def test_every_billing_event_the_service_emits_is_documented():
-    source = (ROOT / "services/billing/coop_billing/service_layer/services.py").read_text()
+    source = (ROOT / "services/billing/coop_billing/adapters/events_out.py").read_text()
     emitted = set(re.findall(r'"((?:contract|invoice|share_fee|share|distribution)\.[a-z_]+)"', source))
     assert emitted == set(BILLING_EVENTS)
 

@@ -173,6 +173,17 @@ def dumps(envelope: dict[str, Any]) -> str:
     return json.dumps(envelope, separators=(",", ":"), sort_keys=True)
 
 
+def event_time(envelope: dict[str, Any]) -> datetime:
+    """When the source committed the event (CloudEvents `time`, timezone-aware; UTC when the
+    text carries no zone), or now when it is missing or unreadable: the occurred-at a consumer
+    puts on the typed fact it parses at its edge."""
+    try:
+        at = datetime.fromisoformat(str(envelope.get("time")).replace("Z", "+00:00"))
+    except ValueError:
+        return datetime.now(UTC)
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def parse_data(envelope: dict[str, Any], message_type: type[M]) -> M:
     """Decode the data of a received envelope into its protobuf message, ignoring unknown fields
     so that additive v1 changes never break an older consumer."""

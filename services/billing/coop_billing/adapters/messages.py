@@ -3,24 +3,33 @@ and the parsing of request fields into domain values (every failure is INVALID_A
 
 from __future__ import annotations
 
-import base64
 import json
-import uuid
-from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
-from google.protobuf.timestamp_pb2 import Timestamp
+from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
-from coop_billing.adapters.repository import StoredContract, StoredInvoice
+from coop_billing.domain import redistribution as rd
 from coop_billing.domain.budget import ContractCost
-from coop_billing.domain.contract import ContractState, ContractTerms
-from coop_billing.domain.errors import FailedPrecondition, InvalidArgument
-from coop_billing.domain.invoice import InvoiceLine, InvoiceState
-from coop_billing.domain.money import MAX_AMOUNT_CENTS
+from coop_billing.domain.checks import (
+    NACE,
+    check_cents,
+    check_text,
+    parse_date,
+    parse_decimal,
+    parse_optional_date,
+)
+from coop_billing.domain.contract import ContractState, ContractTerms, StoredContract
+from coop_billing.domain.invoice import InvoiceLine, InvoiceState, StoredInvoice
 from coop_billing.domain.vat import Client
+from coop_domain.errors import DomainError, InvalidArgument
+from coop_platform.pbtypes import to_timestamp
 
 INVOICE_STATE_TO_PB = {
     InvoiceState.DRAFT: pb.INVOICE_STATE_DRAFT,
@@ -38,72 +47,14 @@ CONTRACT_STATE_TO_PB = {
 }
 SHARE_FEE_STATE_TO_PB = {"billed": pb.SHARE_FEE_STATE_BILLED, "partially_paid": pb.SHARE_FEE_STATE_PARTIALLY_PAID,
                          "paid": pb.SHARE_FEE_STATE_PAID}
-MAX_TEXT = 500
 
 
 # ------------------------------------------------------------------ request parsing
 
-def parse_uuid(value: str, name: str) -> str:
-    try:
-        return str(uuid.UUID(value))
-    except (ValueError, AttributeError, TypeError):
-        raise InvalidArgument(f"{name} {value!r} is not a UUID", {"field": name}) from None
 
 
-def parse_date(value: str, name: str) -> date:
-    try:
-        parsed = date.fromisoformat(value)
-    except (ValueError, TypeError):
-        raise InvalidArgument(f"{name} {value!r} is not an ISO date (YYYY-MM-DD)", {"field": name}) from None
-    if not 1990 <= parsed.year <= 2200:
-        raise InvalidArgument(f"{name} {value} is outside 1990..2200", {"field": name})
-    return parsed
 
 
-def parse_optional_date(value: str, name: str) -> date | None:
-    return parse_date(value, name) if value else None
-
-
-def check_text(value: str, name: str, *, limit: int = MAX_TEXT) -> str:
-    text = (value or "").strip()
-    if not text:
-        raise InvalidArgument(f"{name} is required", {"field": name})
-    if len(text) > limit:
-        raise InvalidArgument(f"{name} is longer than {limit} characters", {"field": name})
-    if "\x00" in text:
-        raise InvalidArgument(f"{name} contains a NUL character", {"field": name})
-    return text
-
-
-def parse_decimal(value: str, name: str) -> Decimal:
-    try:
-        number = Decimal(value.strip())
-    except (InvalidOperation, AttributeError):
-        raise InvalidArgument(f"{name} {value!r} is not a decimal number", {"field": name}) from None
-    if not number.is_finite():
-        raise InvalidArgument(f"{name} must be finite", {"field": name})
-    return number
-
-
-MAX_CENTS = MAX_AMOUNT_CENTS
-INT64_MAX = 2**63 - 1
-
-
-def check_cents(value: int, name: str, *, allow_zero: bool = False) -> int:
-    if value < 0 or (not allow_zero and value == 0):
-        raise InvalidArgument(f"{name} must be {'positive' if not allow_zero else '>= 0'}", {"field": name})
-    if value > MAX_CENTS:
-        raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_CENTS})", {"field": name})
-    return value
-
-
-def int64(value: int, name: str) -> int:
-    """A stored sum as the API's int64 carries it; FailedPrecondition (never INTERNAL) for a sum
-    that does not fit, which the caps on each document make practically unreachable."""
-    if not -INT64_MAX - 1 <= value <= INT64_MAX:
-        raise FailedPrecondition(f"{name} ({value} cents) does not fit the API's 64-bit integers",
-                                 {"field": name})
-    return value
 
 
 def line_from_pb(line: pb.InvoiceLine) -> InvoiceLine:
@@ -113,6 +64,18 @@ def line_from_pb(line: pb.InvoiceLine) -> InvoiceLine:
         raise InvalidArgument("quantity is absurdly large (max 1000000)", {"field": "quantity"})
     check_cents(line.unit_price_cents, "unit_price_cents", allow_zero=True)
     return InvoiceLine(description, quantity, line.unit_price_cents, line.vat_rate or "21")
+
+
+def lines_from_pb(lines: Iterable[pb.InvoiceLine], field: str = "lines") -> list[InvoiceLine]:
+    """Every line checked; a refusal names the request field of its line ("lines[2].vat_rate")."""
+    out = []
+    for n, line in enumerate(lines):
+        try:
+            out.append(line_from_pb(line))
+        except DomainError as refused:
+            path = f"{field}[{n}].{refused.field}" if refused.field else f"{field}[{n}]"
+            raise type(refused)(refused.message, field=path, reason=refused.reason, **refused.detail) from None
+    return out
 
 
 def terms_from_pb(t: pb.ContractTerms) -> ContractTerms:
@@ -134,34 +97,9 @@ def terms_from_pb(t: pb.ContractTerms) -> ContractTerms:
         days=t.days if t.days else None, hours=hours)
 
 
-# ------------------------------------------------------------------ page tokens
-
-def encode_token(*values: object) -> str:
-    if not values:
-        return ""
-    return base64.urlsafe_b64encode(json.dumps([str(v) for v in values]).encode()).decode()
-
-
-def decode_token(token: str, arity: int) -> tuple[str, ...]:
-    if not token:
-        return ()
-    try:
-        values = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
-        if not isinstance(values, list) or len(values) != arity or not all(isinstance(v, str) for v in values):
-            raise ValueError
-        return tuple(values)
-    except (ValueError, UnicodeError, TypeError):
-        raise InvalidArgument("page_token is not a token this service issued", {"field": "page_token"}) from None
-
-
 # ------------------------------------------------------------------ responses
 
-def timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    ts = Timestamp()
-    ts.FromDatetime(value)
-    return ts
+timestamp = to_timestamp  # the API's Timestamp of a stored datetime (coop_platform.pbtypes)
 
 
 
@@ -264,3 +202,94 @@ def share_fee_to_pb(row: Any, member_number: str = "", payments: list[Any] | Non
                        due_cents=max(row.amount_cents - row.paid_cents, 0),
                        payments=[pb.ShareFeePayment(bank_reference=p.bank_reference, amount_cents=p.amount_cents,
                                                     recorded_at=timestamp(p.recorded_at)) for p in payments or ()])
+
+
+# ------------------------------------------------------------------ redistribution specs
+
+def envelope_from_pb(spec: pb.EnvelopeSpec) -> rd.Envelope:
+    check_cents(spec.amount_cents, "envelope.amount_cents")
+    if not 0 <= spec.retained_bp <= 10_000:
+        raise InvalidArgument("retained_bp is between 0 and 10000", {"field": "envelope.retained_bp"})
+    check_cents(spec.min_revenue_cents, "envelope.min_revenue_cents", allow_zero=True)
+    return rd.Envelope(spec.amount_cents, spec.retained_bp, spec.min_revenue_cents or 1,
+                       parse_optional_date(spec.reference_start, "envelope.reference_start"),
+                       parse_optional_date(spec.reference_end, "envelope.reference_end"))
+
+
+def _weight(value: str, name: str) -> Decimal:
+    weight = parse_decimal(value, name)
+    if weight < 0 or weight > 1000 or weight != weight.quantize(Decimal("0.0001")):
+        raise InvalidArgument(f"{name} must be between 0 and 1000 with at most 4 decimals", {"field": name})
+    return weight
+
+
+def _key(part: pb.KeyPart) -> Any:
+    if part.kind == "pro_rata_revenue":
+        return rd.ProRataRevenue()
+    if part.kind == "equal":
+        return rd.EqualShares()
+    if part.kind in ("sector_revenue", "sector_head"):
+        if len(part.sector_weights) > 1000:
+            raise InvalidArgument("at most 1000 sector weights", {"field": "sector_weights"})
+        weights = {}
+        for code, value in part.sector_weights.items():
+            if not NACE.match(code.strip()):
+                raise InvalidArgument(f"sector {code!r} is not a NACE code", {"field": "sector_weights"})
+            weights[code.strip()] = _weight(value, "sector_weights")
+        return rd.SectorWeighted(weights, "revenue" if part.kind == "sector_revenue" else "head",
+                                 _weight(part.default_weight or "1", "default_weight"))
+    raise InvalidArgument("key kind must be pro_rata_revenue, equal, sector_revenue or sector_head",
+                          {"field": "kind"})
+
+
+def scenario_from_pb(spec: pb.ScenarioSpec) -> rd.Scenario:
+    name = check_text(spec.name, "scenario.name", limit=100)
+    if not spec.parts or len(spec.parts) > 10:
+        raise InvalidArgument("a scenario has 1 to 10 key parts", {"field": "scenario.parts"})
+    if len(spec.parts) == 1:
+        key = _key(spec.parts[0])
+    else:
+        for part in spec.parts:
+            if not 0 < part.share <= 10_000:
+                raise InvalidArgument("each part of a mix has a share in 1..10000", {"field": "share"})
+        key = rd.Mixed(tuple((p.share, _key(p)) for p in spec.parts))
+    check_cents(spec.floor_cents, "floor_cents", allow_zero=True)
+    check_cents(spec.cap_cents, "cap_cents", allow_zero=True)
+    return rd.Scenario(name, key, spec.floor_cents, spec.cap_cents or None)
+
+
+def spec_json(spec: Any) -> str:
+    return json.dumps(json_format.MessageToDict(spec), sort_keys=True)
+
+
+# ------------------------------------------------------------------ answers kept for retries
+
+M = TypeVar("M", bound=Message)
+
+
+@dataclass(frozen=True)
+class ProtoReply(Generic[M]):
+    """A use case's answer as the API gives it, and as a retry with the same request_id gets it
+    back (service_layer.ports.Reply)."""
+
+    message_type: type[M]
+    convert: Callable[[Any], M]
+
+    def of(self, result: Any) -> M:
+        return self.convert(result)
+
+    def dumps(self, answer: M) -> bytes:
+        return answer.SerializeToString()
+
+    def loads(self, data: bytes) -> M:
+        return self.message_type.FromString(data)
+
+
+def invoice_reply(stored: StoredInvoice) -> pb.Invoice:
+    """The invoice as just written: the message its invoice.issued event carries, when it has one."""
+    return stored.issued_message or invoice_to_pb(stored)
+
+
+INVOICE_REPLY = ProtoReply(pb.Invoice, invoice_reply)
+CONTRACT_REPLY = ProtoReply(pb.Contract, contract_to_pb)
+SHARE_FEE_REPLY = ProtoReply(pb.ShareFee, lambda view: share_fee_to_pb(view.fee, view.member_number, view.payments))

@@ -31,8 +31,10 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
 from .contribution import RateKind, RateSchedule
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from .errors import BudgetTooSmall
 from .money import apply_basis_points, div_round_half_up, require_cents
 
 
@@ -78,7 +80,7 @@ def contract_cost(gross_cents: int, schedule: RateSchedule, on: date) -> Contrac
     """Cost of paying ``gross_cents`` with the rates in force on ``on`` (see module doc)."""
     require_cents(gross_cents, "gross_cents")
     if gross_cents <= 0:
-        raise InvalidArgument("gross pay must be positive")
+        raise InvalidArgument("gross pay must be positive", field="terms.gross_cents", reason="AMOUNT_NOT_POSITIVE")
     social_rate = schedule.rate_at(RateKind.SOCIAL_CHARGES, on)
     employment_rate = schedule.rate_at(RateKind.EMPLOYMENT, on)
     social = apply_basis_points(gross_cents, social_rate)
@@ -101,7 +103,7 @@ def payroll_run_cost(reserved: ContractCost, gross_paid_before: int, gross_cents
     require_cents(gross_paid_before, "gross_paid_before")
     require_cents(gross_cents, "gross_cents")
     if gross_cents <= 0:
-        raise InvalidArgument("gross pay must be positive", {"field": "gross_cents"})
+        raise InvalidArgument("gross pay must be positive", field="gross_cents", reason="AMOUNT_NOT_POSITIVE")
     if gross_paid_before < 0 or reserved.gross_cents <= 0:
         raise InvalidArgument("a payroll run needs a contract with a positive gross and no negative pay")
     after = gross_paid_before + gross_cents
@@ -124,7 +126,7 @@ def check_contract_affordable(available_cents: int, cost_cents: int) -> None:
     require_cents(cost_cents, "cost_cents")
     if cost_cents > available_cents:
         shortfall = cost_cents - available_cents
-        raise FailedPrecondition(
+        raise BudgetTooSmall(
             f"activity budget too small: {shortfall} cents missing",
             {
                 "shortfall_cents": shortfall,
@@ -264,7 +266,8 @@ class ActivityLedger:
         """
         if any(e.kind is EntryKind.PAYROLL and e.contract_id == contract_id and e.reference == reference
                for e in self._entries):
-            raise AlreadyExists(f"payroll {reference} already posted on contract {contract_id}")
+            raise AlreadyExists(f"payroll {reference} already posted on contract {contract_id}",
+                                field="payroll_reference", reason="PAYROLL_RECORDED")
         outstanding = self.reservation_for(contract_id)
         require_cents(amount_cents)
         consumed = min(amount_cents, outstanding)

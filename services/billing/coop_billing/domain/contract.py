@@ -25,9 +25,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+
+from coop_domain.errors import FailedPrecondition, InvalidArgument
 
 from .budget import (
     ActivityLedger,
@@ -37,7 +39,6 @@ from .budget import (
     payroll_run_cost,
 )
 from .contribution import RateSchedule
-from .errors import FailedPrecondition, InvalidArgument
 from .money import require_cents
 
 _JOINT_COMMITTEE = re.compile(r"\d{3}(?:\.\d{2})?\Z")
@@ -49,7 +50,7 @@ def validate_joint_committee(code: str) -> str:
     if not _JOINT_COMMITTEE.match(value):
         raise InvalidArgument(
             f"joint committee must be 3 digits, optionally '.NN', got {code!r}",
-            {"field": "joint_committee"},
+            {"field": "terms.joint_committee"}, reason="INVALID_JOINT_COMMITTEE",
         )
     return value
 
@@ -76,29 +77,30 @@ class ContractTerms:
 
     def __post_init__(self) -> None:
         if self.end < self.start:
-            raise InvalidArgument("contract ends before it starts", {"field": "end"})
+            raise InvalidArgument("contract ends before it starts", {"field": "terms.end_date"}, reason="ENDS_BEFORE_START")
         require_cents(self.gross_cents, "gross_cents")
         if self.gross_cents <= 0:
-            raise InvalidArgument("gross pay must be positive", {"field": "gross_cents"})
+            raise InvalidArgument("gross pay must be positive", {"field": "terms.gross_cents"}, reason="AMOUNT_NOT_POSITIVE")
         title = (self.job_title or "").strip()
         if not title:
-            raise InvalidArgument("job title is required", {"field": "job_title"})
+            raise InvalidArgument("job title is required", {"field": "terms.job_title"}, reason="FIELD_REQUIRED")
         object.__setattr__(self, "job_title", title)
         object.__setattr__(self, "joint_committee", validate_joint_committee(self.joint_committee))
         if (self.days is None) == (self.hours is None):
-            raise InvalidArgument("give either days or hours worked, not both or neither")
+            raise InvalidArgument("give either days or hours worked, not both or neither", field="terms.days", reason="DAYS_OR_HOURS")
         if self.days is not None:
             if isinstance(self.days, bool) or not isinstance(self.days, int) or self.days <= 0:
-                raise InvalidArgument("days must be a positive integer", {"field": "days"})
+                raise InvalidArgument("days must be a positive integer", {"field": "terms.days"}, reason="INVALID_DAYS")
             if self.days > (self.end - self.start).days + 1:
-                raise InvalidArgument("more working days than calendar days", {"field": "days"})
+                raise InvalidArgument("more working days than calendar days", {"field": "terms.days"},
+                                      reason="INVALID_DAYS")
         else:
             try:
                 hours = Decimal(str(self.hours)) if not isinstance(self.hours, Decimal) else self.hours
             except InvalidOperation:
-                raise InvalidArgument("bad hours", {"field": "hours"}) from None
+                raise InvalidArgument("bad hours", {"field": "terms.hours"}, reason="INVALID_HOURS") from None
             if not hours.is_finite() or hours <= 0:
-                raise InvalidArgument("hours must be positive", {"field": "hours"})
+                raise InvalidArgument("hours must be positive", {"field": "terms.hours"}, reason="INVALID_HOURS")
             object.__setattr__(self, "hours", hours)
 
 
@@ -133,7 +135,8 @@ class EmploymentContract:
     def _require(self, *states: ContractState, action: str) -> None:
         if self.state not in states:
             raise FailedPrecondition(
-                f"cannot {action} a {self.state.value} contract", {"state": self.state.value}
+                f"cannot {action} a {self.state.value} contract", {"state": self.state.value},
+                reason="CONTRACT_STATE"
             )
 
     def _require_before_start(self, today: date, action: str) -> None:
@@ -178,7 +181,7 @@ class EmploymentContract:
             changes["days"] = None
         new_terms = replace(self.terms, **changes)  # type: ignore[arg-type]
         if new_terms.start < today:
-            raise InvalidArgument("the new start date is in the past", {"field": "start"})
+            raise InvalidArgument("the new start date is in the past", {"field": "terms.start_date"}, reason="START_IN_PAST")
         delta = 0
         if self.state is ContractState.RESERVED:
             new_cost = contract_cost(new_terms.gross_cents, schedule, new_terms.start)
@@ -245,6 +248,7 @@ class EmploymentContract:
                 f"this contract: {excess} cents beyond its reservation (gross paid so far "
                 f"{self.gross_paid_cents} of {self.terms.gross_cents})",
                 {"excess_cents": excess, "reserved_cents": outstanding, "cost_cents": cost.total_cents},
+                field="gross_cents", reason="PAYROLL_OVER_RESERVATION",
             )
         ledger.spend_payroll(self.contract_id, cost.total_cents, paid_on, reference)  # may refuse: state untouched
         activated = self.state is ContractState.RESERVED
@@ -277,3 +281,13 @@ class EmploymentContract:
             ledger.release(self.contract_id, released, today)
         self.reserved_cents = 0
         return activated, released
+
+
+@dataclass
+class StoredContract:
+    """The aggregate plus its revision and timestamps, as stored."""
+
+    contract: EmploymentContract
+    revision: int
+    created_at: datetime
+    updated_at: datetime

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 
-from .errors import AlreadyExists, InvalidArgument, NotFound
+from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound
+
 from .money import apply_basis_points, require_cents
 
 
@@ -52,7 +53,8 @@ class RateChange:
     def __post_init__(self) -> None:
         require_cents(self.basis_points, "basis_points")
         if not 0 <= self.basis_points <= 10_000:
-            raise InvalidArgument("a rate is between 0 and 10000 basis points")
+            raise InvalidArgument("a rate is between 0 and 10000 basis points", field="basis_points",
+                                  reason="RATE_OUT_OF_RANGE")
 
 
 class RateSchedule:
@@ -63,6 +65,17 @@ class RateSchedule:
         self._rates: dict[RateKind, list[int]] = {k: [] for k in RateKind}
         for change in changes:
             self.add(change)
+
+    @classmethod
+    def over_defaults(cls, configured: dict[tuple[RateKind, date], int]) -> RateSchedule:
+        """The published defaults (since 2000) overlaid with the configured changes
+        ((kind, effective from) -> basis points)."""
+        merged = dict(configured)
+        default = cls.default()
+        for kind in RateKind:
+            for change in default.changes(kind):
+                merged.setdefault((kind, change.effective_from), change.basis_points)
+        return cls(RateChange(k, d, bp) for (k, d), bp in merged.items())
 
     @classmethod
     def default(cls, since: date = DEFAULT_SINCE) -> RateSchedule:
@@ -81,8 +94,8 @@ class RateSchedule:
         i = bisect.bisect_left(dates, change.effective_from)
         if i < len(dates) and dates[i] == change.effective_from:
             raise AlreadyExists(
-                f"a {change.kind.value} rate already takes effect on {change.effective_from}"
-            )
+                f"a {change.kind.value} rate already takes effect on {change.effective_from}",
+                field="effective_from", reason="RATE_EXISTS")
         dates.insert(i, change.effective_from)
         self._rates[change.kind].insert(i, change.basis_points)
 
@@ -91,7 +104,8 @@ class RateSchedule:
         dates = self._dates[kind]
         i = bisect.bisect_right(dates, on)
         if i == 0:
-            raise NotFound(f"no {kind.value} rate in force on {on}")
+            raise NotFound(f"no {kind.value} rate in force on {on}", reason="NO_RATE_IN_FORCE", kind=kind.value,
+                           on=on.isoformat())
         return self._rates[kind][i - 1]
 
     def changes(self, kind: RateKind) -> list[RateChange]:

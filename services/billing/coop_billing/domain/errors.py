@@ -1,52 +1,52 @@
-"""Domain errors: the platform's vocabulary (coop_platform.errors, pure Python), which the
-gRPC layer maps to status codes (DESIGN D6). ``detail`` carries structured data
-(e.g. ``shortfall_cents``) so clients never parse prose.
-"""
+"""Billing's own refusals: subclasses of the shared vocabulary (`coop_domain.errors`), each with
+a stable reason. Structured values (``shortfall_cents``...) travel as keyword arguments or the
+``detail`` mapping and reach the client as ErrorInfo metadata; ``field=`` (or ``{"field": ...}``)
+names the request field, sent as a BadRequest violation. Generic refusals use the shared classes
+directly (``from coop_domain.errors import InvalidArgument``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from coop_platform import errors as _platform
+from coop_domain.errors import FailedPrecondition, Unavailable
 
 
-class DomainError(_platform.DomainError):
-    """Base of every error the domain raises on purpose."""
+class ShortOfMoney(FailedPrecondition):
+    """A budget, envelope or reservation is too small: ``shortfall_cents`` says by how much."""
 
-    def __init__(self, message: str, detail: Mapping[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.detail: dict[str, Any] = dict(detail or {})
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        cls.grpc_code = cls.status_name  # kept for callers; the platform reads status_name
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class InvalidArgument(DomainError, _platform.InvalidArgument):
-    """The input itself is malformed, whatever the state of the system."""
-
-
-class NotFound(DomainError, _platform.NotFound):
-    """A referenced entity (or a rate in force at a date) does not exist."""
-
-
-class AlreadyExists(DomainError, _platform.AlreadyExists):
-    """Creating something that exists (duplicate payment id, duplicate rate change...)."""
-
-
-class FailedPrecondition(DomainError, _platform.FailedPrecondition):
-    """The input is fine but the current state forbids it (e.g. budget too small)."""
+    default_reason = "SHORT_OF_MONEY"
 
     @property
     def shortfall_cents(self) -> int | None:
-        """Missing amount when the refusal is about money, else None."""
+        """Missing amount, or None when the refusal carries none."""
         value = self.detail.get("shortfall_cents")
         return int(value) if value is not None else None
 
 
-class PermissionDenied(DomainError, _platform.PermissionDenied):
-    """The caller is known but not allowed to do this."""
+class BudgetTooSmall(ShortOfMoney):
+    """An activity budget cannot pay a contract's cost."""
+
+    default_reason = "BUDGET_TOO_SMALL"
+
+
+class YearClosed(FailedPrecondition):
+    """Nothing can be dated inside a closed fiscal year."""
+
+    default_reason = "YEAR_CLOSED"
+
+
+class DatedBeforeSeries(FailedPrecondition):
+    """Document numbers follow dates: a date before the series' latest document is refused."""
+
+    default_reason = "DATED_BEFORE_SERIES"
+
+
+class NotInGoodStanding(FailedPrecondition):
+    """Invoices are issued only for active members whose annual share is paid."""
+
+    default_reason = "MEMBER_NOT_IN_GOOD_STANDING"
+
+
+class MemberNotYetKnown(Unavailable):
+    """The member's admission has not reached billing yet (membership's member.admitted event is
+    on its way): transient, so the client retries after ``retry_after_seconds``."""
+
+    default_reason = "MEMBER_NOT_YET_KNOWN"

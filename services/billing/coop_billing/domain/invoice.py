@@ -23,11 +23,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from typing import Any
 
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
 from .money import apply_percent, div_round_half_up, require_at_most_max, require_cents
 from .vat import Client
 
@@ -58,7 +60,7 @@ class VatRate(Enum):
         except ValueError:
             raise InvalidArgument(
                 f"VAT rate must be one of 21, 12, 6, 0 or reverse_charge, got {value!r}",
-                {"field": "vat_rate"},
+                {"field": "vat_rate"}, reason="UNKNOWN_VAT_RATE",
             ) from None
 
 
@@ -122,15 +124,15 @@ def parse_invoice_number(text: str) -> DocumentNumber:
 
 def _quantity(value: Decimal | int | str) -> Decimal:
     if isinstance(value, float | bool):
-        raise InvalidArgument("quantity must be a Decimal, int or str, not float", {"field": "quantity"})
+        raise InvalidArgument("quantity must be a Decimal, int or str, not float", {"field": "quantity"}, reason="INVALID_QUANTITY")
     try:
         q = Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
-        raise InvalidArgument(f"bad quantity {value!r}", {"field": "quantity"}) from None
+        raise InvalidArgument(f"bad quantity {value!r}", {"field": "quantity"}, reason="INVALID_QUANTITY") from None
     if not q.is_finite() or q <= 0:
-        raise InvalidArgument("quantity must be positive", {"field": "quantity"})
+        raise InvalidArgument("quantity must be positive", {"field": "quantity"}, reason="INVALID_QUANTITY")
     if q != q.quantize(Decimal("0.001")):
-        raise InvalidArgument("quantity has at most 3 decimals", {"field": "quantity"})
+        raise InvalidArgument("quantity has at most 3 decimals", {"field": "quantity"}, reason="INVALID_QUANTITY")
     return q
 
 
@@ -146,12 +148,13 @@ class InvoiceLine:
     def __post_init__(self) -> None:
         description = (self.description or "").strip()
         if not description:
-            raise InvalidArgument("line description is required", {"field": "description"})
+            raise InvalidArgument("line description is required", {"field": "description"}, reason="FIELD_REQUIRED")
         object.__setattr__(self, "description", description)
         object.__setattr__(self, "quantity", _quantity(self.quantity))
         require_cents(self.unit_price_cents, "unit_price_cents")
         if self.unit_price_cents < 0:
-            raise InvalidArgument("unit price must be >= 0 (use a credit note to reduce)")
+            raise InvalidArgument("unit price must be >= 0 (use a credit note to reduce)", field="unit_price_cents",
+                                  reason="AMOUNT_NEGATIVE")
         object.__setattr__(self, "vat_rate", VatRate.parse(self.vat_rate))
         require_at_most_max(self.net_cents + self.vat_cents, "lines")  # quantity x price, VAT included
 
@@ -259,7 +262,7 @@ class Invoice:
             raise FailedPrecondition(
                 f"cannot {action}: invoice is {self.state.value}; an issued invoice is "
                 "never edited, cancel it with a credit note",
-                {"state": self.state.value},
+                {"state": self.state.value}, reason="INVOICE_NOT_DRAFT",
             )
 
     def _check_reverse_charge(self, line: InvoiceLine) -> None:
@@ -268,7 +271,7 @@ class Invoice:
         ):
             raise InvalidArgument(
                 "reverse charge needs a client with a VAT number in another EU member state",
-                {"field": "vat_rate"},
+                {"field": "vat_rate"}, reason="REVERSE_CHARGE_NOT_ALLOWED",
             )
 
     def add_line(self, line: InvoiceLine) -> None:
@@ -310,12 +313,12 @@ class Invoice:
         never queues for the numbering lock); returns the due date."""
         self._require_draft("issue")
         if not self._lines:
-            raise FailedPrecondition("cannot issue an invoice without lines")
+            raise FailedPrecondition("cannot issue an invoice without lines", field="lines", reason="NO_LINES")
         if self.totals().total_cents <= 0:
-            raise FailedPrecondition("cannot issue an invoice whose total is zero")
+            raise FailedPrecondition("cannot issue an invoice whose total is zero", field="lines", reason="ZERO_TOTAL")
         due = due_on or issued_on + timedelta(days=DEFAULT_PAYMENT_TERM_DAYS)
         if due < issued_on:
-            raise InvalidArgument("due date is before the issue date")
+            raise InvalidArgument("due date is before the issue date", field="due_on", reason="DUE_BEFORE_ISSUE")
         for line in self._lines:  # client may have changed since the line was added
             self._check_reverse_charge(line)
         return due
@@ -345,19 +348,19 @@ class Invoice:
         """Apply a payment: partial -> partially_paid, full or more -> paid (+ credit balance)."""
         require_cents(amount_cents)
         if amount_cents <= 0:
-            raise InvalidArgument("payment amount must be positive")
+            raise InvalidArgument("payment amount must be positive", field="amount_cents", reason="AMOUNT_NOT_POSITIVE")
         if not payment_id:
-            raise InvalidArgument("payment id is required")
+            raise InvalidArgument("payment id is required", field="payment_id", reason="FIELD_REQUIRED")
         if any(p.payment_id == payment_id for p in self._payments):
-            raise AlreadyExists(f"payment {payment_id} already recorded")
+            raise AlreadyExists(f"payment {payment_id} already recorded", field="payment_id", reason="PAYMENT_RECORDED")
         if self.state not in (InvoiceState.ISSUED, InvoiceState.PARTIALLY_PAID):
             raise FailedPrecondition(
                 f"cannot record a payment on a {self.state.value} invoice",
-                {"state": self.state.value},
+                {"state": self.state.value}, reason="INVOICE_NOT_PAYABLE",
             )
         assert self.issued_on is not None
         if paid_on < self.issued_on:
-            raise InvalidArgument("payment date is before the issue date")
+            raise InvalidArgument("payment date is before the issue date", field="paid_on", reason="PAID_BEFORE_ISSUE")
         payment = Payment(payment_id, amount_cents, paid_on)
         self._payments.append(payment)
         total = self.totals().total_cents
@@ -367,19 +370,33 @@ class Invoice:
     def cancel(self, credit_note_number: DocumentNumber, on: date, reason: str) -> CreditNote:
         """Cancel an issued (possibly paid) invoice by a full credit note."""
         if self.state is InvoiceState.DRAFT:
-            raise FailedPrecondition("a draft is discarded, not credited")
+            raise FailedPrecondition("a draft is discarded, not credited", reason="INVOICE_IS_DRAFT")
         if self.state is InvoiceState.CANCELLED:
-            raise FailedPrecondition("invoice is already cancelled")
+            raise FailedPrecondition("invoice is already cancelled", reason="INVOICE_CANCELLED")
         if credit_note_number.series != CREDIT_NOTE_SERIES:
             raise InvalidArgument(f"{credit_note_number} is not in the credit note series")
         if credit_note_number.year != on.year:
             raise InvalidArgument("credit note number does not match its year")
         assert self.issued_on is not None and self.number is not None
         if on < self.issued_on:
-            raise InvalidArgument("credit note is dated before the invoice")
+            raise InvalidArgument("credit note is dated before the invoice", field="on", reason="DATED_BEFORE_INVOICE")
         if not (reason or "").strip():
-            raise InvalidArgument("a credit note needs a reason")
+            raise InvalidArgument("a credit note needs a reason", field="reason", reason="FIELD_REQUIRED")
         note = CreditNote(credit_note_number, self.number, on, reason.strip(), self.lines)
         self.credit_note = note
         self.state = InvoiceState.CANCELLED
         return note
+
+
+@dataclass
+class StoredInvoice:
+    """The aggregate plus what the database keeps beside it."""
+
+    invoice: Invoice
+    client_id: str
+    contribution_cents: int = 0
+    contribution_rate_bp: int = 0
+    created_at: datetime | None = None
+    #: the wire form of the invoice, made once by the event translator when invoice.issued is
+    #: published: the reply reuses it (CreateInvoice's fast path); opaque to the domain
+    issued_message: Any = field(default=None, repr=False, compare=False)

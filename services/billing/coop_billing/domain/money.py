@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 
 BASIS_POINTS = 10_000
 #: The largest amount one document (an invoice, a line, a payment, a contract) may carry:
@@ -31,7 +31,8 @@ MAX_AMOUNT_CENTS = 10**13
 def require_cents(value: object, name: str = "amount_cents") -> int:
     """Return ``value`` if it is an int amount of cents; refuse floats, bools, Decimals."""
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidArgument(f"{name} must be an integer number of cents, got {value!r}")
+        raise InvalidArgument(f"{name} must be an integer number of cents, got {value!r}", field=name,
+                              reason="NOT_CENTS")
     return value
 
 
@@ -39,7 +40,7 @@ def require_at_most_max(value: int, name: str) -> int:
     """Refuse an amount beyond MAX_AMOUNT_CENTS (in either direction) as InvalidArgument."""
     if abs(value) > MAX_AMOUNT_CENTS:
         raise InvalidArgument(f"{name} {value} is absurdly large (max {MAX_AMOUNT_CENTS} cents)",
-                              {"field": name})
+                              {"field": name}, reason="AMOUNT_TOO_LARGE")
     return value
 
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from datetime import date
 
+from coop_domain.errors import FailedPrecondition
+
 from .budget import ActivityLedger
 from .contribution import RateKind, RateSchedule, revenue_contribution_cents
-from .errors import FailedPrecondition
 from .invoice import Invoice, InvoiceState
 from .money import div_round_half_up
 

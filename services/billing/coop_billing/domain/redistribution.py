@@ -49,7 +49,9 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Literal, Protocol
 
-from .errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+
+from .errors import ShortOfMoney
 from .money import apply_basis_points, div_round_half_up, require_cents, split_largest_remainder
 
 WEIGHT_SCALE = 10_000  # sector weights are stored as integers of 1/10000
@@ -77,15 +79,17 @@ class Envelope:
     def __post_init__(self) -> None:
         require_cents(self.amount_cents)
         if self.amount_cents < 0:
-            raise InvalidArgument("envelope amount must be >= 0")
+            raise InvalidArgument("envelope amount must be >= 0", field="envelope.amount_cents", reason="AMOUNT_NEGATIVE")
         require_cents(self.retained_bp, "retained_bp")
         if not 0 <= self.retained_bp <= 10_000:
-            raise InvalidArgument("retained share is between 0 and 10000 basis points")
+            raise InvalidArgument("retained share is between 0 and 10000 basis points", field="envelope.retained_bp",
+                                  reason="RATE_OUT_OF_RANGE")
         require_cents(self.min_revenue_cents, "min_revenue_cents")
         if self.min_revenue_cents < 1:
             raise InvalidArgument("eligibility needs a revenue of at least 1 cent")
         if self.reference_start and self.reference_end and self.reference_end < self.reference_start:
-            raise InvalidArgument("reference period ends before it starts")
+            raise InvalidArgument("reference period ends before it starts", field="envelope.reference_end",
+                                  reason="ENDS_BEFORE_START")
 
     @property
     def retained_cents(self) -> int:
@@ -269,16 +273,16 @@ def bounded_split(
         raise InvalidArgument("pot must be >= 0")
     if n == 0:
         if pot_cents:
-            raise FailedPrecondition("nobody is eligible", {"undistributable_cents": pot_cents})
+            raise FailedPrecondition("nobody is eligible", {"undistributable_cents": pot_cents}, reason="NOBODY_ELIGIBLE")
         return []
     if n * f > pot_cents:
-        raise FailedPrecondition(
-            "floors exceed the envelope", {"shortfall_cents": n * f - pot_cents}
+        raise ShortOfMoney(
+            "floors exceed the envelope", {"shortfall_cents": n * f - pot_cents}, field="scenario.floor_cents"
         )
     if c is not None and n * c < pot_cents:
         raise FailedPrecondition(
             "caps leave part of the envelope undistributed",
-            {"undistributable_cents": pot_cents - n * c},
+            {"undistributable_cents": pot_cents - n * c}, field="scenario.cap_cents", reason="UNDISTRIBUTABLE",
         )
     if any(w < 0 for w in weights):
         raise InvalidArgument("weights must be >= 0")
@@ -309,7 +313,7 @@ def bounded_split(
             if w_mid == 0:
                 raise FailedPrecondition(
                     "weights and caps cannot absorb the envelope",
-                    {"undistributable_cents": pot_cents - fixed},
+                    {"undistributable_cents": pot_cents - fixed}, reason="UNDISTRIBUTABLE",
                 )
             break
         _kind, num, den = nxt
@@ -405,7 +409,7 @@ def simulate(
     """Run several scenarios on the same envelope and members, in the given order."""
     names = [s.name for s in scenarios]
     if len(set(names)) != len(names):
-        raise AlreadyExists("scenario names must be unique")
+        raise AlreadyExists("scenario names must be unique", field="scenarios", reason="SCENARIO_NAME_TAKEN")
     eligible = envelope.eligible(members)
     by_revenue = sorted(range(len(eligible)), key=lambda i: (eligible[i].revenue_cents, eligible[i].member_id))
     lower_half = by_revenue[: len(eligible) // 2]

@@ -28,7 +28,8 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
+
 from .money import require_cents
 
 LANGUAGES = ("fr", "nl", "en")
@@ -45,7 +46,7 @@ def format_money(cents: int, lang: str) -> str:
     """Locale formatting of an amount of cents (never via float)."""
     require_cents(cents, "cents")
     if lang not in LANGUAGES:
-        raise InvalidArgument(f"unsupported language {lang!r}")
+        raise InvalidArgument(f"unsupported language {lang!r}", field="language", reason="UNSUPPORTED_LANGUAGE")
     sign = "-" if cents < 0 else ""
     euros, rest = divmod(abs(cents), 100)
     if lang == "fr":
@@ -158,7 +159,7 @@ HELP_KEYS = ("paid_help", "gross_help")  # printed under the gross-to-net table
 def translate(key: str, lang: str, **values: object) -> str:
     """Look up a label; every key exists in every language (tested)."""
     if lang not in LANGUAGES:
-        raise InvalidArgument(f"unsupported language {lang!r}")
+        raise InvalidArgument(f"unsupported language {lang!r}", field="language", reason="UNSUPPORTED_LANGUAGE")
     return TRANSLATIONS[key][lang].format(**values)
 
 

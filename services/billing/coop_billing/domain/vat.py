@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from stdnum import exceptions as stdnum_errors
 from stdnum.eu import vat as eu_vat
 
-from .errors import InvalidArgument
+from coop_domain.errors import InvalidArgument
 
 # ISO 3166-1 alpha-2 codes of the EU member states.
 EU_COUNTRIES: frozenset[str] = frozenset(
@@ -58,14 +58,14 @@ def validate_vat_number(raw: str) -> str:
     value = normalize_vat_number(raw)
     prefix = value[:2]
     if prefix not in EU_VAT_PREFIXES:
-        raise InvalidArgument(f"unknown or non-EU VAT prefix in {value!r}", {"field": "vat_number"})
+        raise InvalidArgument(f"unknown or non-EU VAT prefix in {value!r}", {"field": "vat_number"}, reason="INVALID_VAT_NUMBER")
     try:
         eu_vat.validate(value)
     except stdnum_errors.InvalidChecksum:
         rule = "the mod-97 check" if prefix == "BE" else "its check digits"
-        raise InvalidArgument(f"{prefix} VAT number {value!r} fails {rule}", {"field": "vat_number"}) from None
+        raise InvalidArgument(f"{prefix} VAT number {value!r} fails {rule}", {"field": "vat_number"}, reason="INVALID_VAT_NUMBER") from None
     except stdnum_errors.ValidationError:
-        raise InvalidArgument(f"malformed {prefix} VAT number {value!r}", {"field": "vat_number"}) from None
+        raise InvalidArgument(f"malformed {prefix} VAT number {value!r}", {"field": "vat_number"}, reason="INVALID_VAT_NUMBER") from None
     return value
 
 
@@ -94,18 +94,18 @@ class Client:
     def __post_init__(self) -> None:
         name = (self.name or "").strip()
         if not name:
-            raise InvalidArgument("client name is required", {"field": "name"})
+            raise InvalidArgument("client name is required", {"field": "name"}, reason="FIELD_REQUIRED")
         country = (self.country or "").strip().upper()
         if not _COUNTRY.match(country):
             raise InvalidArgument(
                 f"country must be an ISO 3166-1 alpha-2 code, got {self.country!r}",
-                {"field": "country"},
+                {"field": "country"}, reason="INVALID_COUNTRY",
             )
         if country == "EL":
             country = "GR"
         address = (self.address or "").strip()
         if not address:
-            raise InvalidArgument("client address is required", {"field": "address"})
+            raise InvalidArgument("client address is required", {"field": "address"}, reason="FIELD_REQUIRED")
         vat = self.vat_number
         if vat is not None and vat.strip() == "":
             vat = None
@@ -114,7 +114,7 @@ class Client:
             if country_for_vat_prefix(vat[:2]) != country:
                 raise InvalidArgument(
                     f"VAT number {vat} does not belong to country {country}",
-                    {"field": "vat_number"},
+                    {"field": "vat_number"}, reason="VAT_NUMBER_OF_ANOTHER_COUNTRY",
                 )
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "country", country)

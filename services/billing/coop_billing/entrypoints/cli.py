@@ -1,9 +1,11 @@
 """Billing admin commands.
 
-Through the running api (`coop statements ...`, gRPC):
+Through the running api (gRPC, as any client):
     coop statements --year 2026 --out statements/ [--format html|text|pdf] [--language fr]
         every member's yearly statement written as one file per member, with a progress bar;
         an interrupted run resumes where it stopped (the files already written are kept)
+    coop invoices list|show|create|issue|pay|cancel ...    members' invoices (cli_documents.py)
+    coop contracts list|show|cancel|complete ...           employment contracts (cli_documents.py)
 
 Straight on the database, no api needed (`python -m coop_billing.entrypoints.cli`):
     bill-share-fees --year 2027 [--amount-cents 3000]   bill the annual share of every active member
@@ -27,11 +29,14 @@ from tqdm import tqdm
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import billing_pb2_grpc as pb_grpc
 from coop_billing import SERVICE_NAME
-from coop_billing.adapters import messages as msg
-from coop_billing.adapters.repository import BillingUnitOfWork
-from coop_billing.domain.errors import DomainError
-from coop_billing.service_layer import services
+from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork
+from coop_billing.domain.checks import parse_optional_date
+from coop_billing.entrypoints import cli_documents
+from coop_billing.service_layer import contracts, share_fees, years
+from coop_billing.service_layer.ports import BillingUnitOfWork
 from coop_cli.main import cli_metadata
+from coop_domain.errors import DomainError
+from coop_domain.principal import Principal
 from coop_platform.channels import open_channel
 from coop_platform.config import load_settings
 from coop_platform.db import make_engine, make_session_factory
@@ -93,10 +98,14 @@ def _statements(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    """`coop statements`: found through the billing manifest (coop.services)."""
-    p = sub.add_parser("statements", help="write every member's yearly statement (one file each)")
-    p.add_argument("--target", default=os.environ.get("COOP_BILLING_ADDR", "127.0.0.1:50052"),
-                   help="billing api address")
+    """`coop statements`, `coop invoices`, `coop contracts`: found through the billing manifest
+    (coop.services)."""
+    cli_documents.add_invoice_parsers(sub)
+    cli_documents.add_contract_parsers(sub)
+    p = sub.add_parser("statements", help="write every member's yearly statement (one file each)",
+                       description="Every member's statement of a year, one file each, with a progress bar; "
+                                   "an interrupted run resumes where it stopped.")
+    cli_documents.api_target(p)
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--out", required=True, help="directory for the files (created if needed)")
     p.add_argument("--format", choices=sorted(STATEMENT_FORMATS), default="html")
@@ -105,15 +114,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_statements)
 
 
-def _bill_share_fees(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
-    billed, already = services.bill_share_fees(uow_factory, args.year, args.amount_cents)
+def _operator() -> Principal:
+    """Whoever runs these commands on the database: the back office (admin and service)."""
+    return Principal(subject=f"cli:{os.environ.get('USER', 'admin')}", roles=frozenset({"admin", "service"}))
+
+
+def _bill_share_fees(uow: BillingUnitOfWork, args: argparse.Namespace) -> None:
+    billed, already = share_fees.bill_share_fees(uow, _operator(), args.year, args.amount_cents)
     print(f"{args.year}: billed {billed} share fees, {already} were already billed")
 
 
-def _record_payroll(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
-    paid_on = msg.parse_optional_date(args.paid_on or "", "paid_on")
-    stored, run, already = services.record_payroll(uow_factory, args.contract_id, args.reference,
-                                                   args.gross_cents, paid_on)
+def _record_payroll(uow: BillingUnitOfWork, args: argparse.Namespace) -> None:
+    paid_on = parse_optional_date(args.paid_on or "", "paid_on")
+    stored, run, already = contracts.record_payroll(uow, _operator(), args.contract_id, args.reference,
+                                                    args.gross_cents, paid_on)
     c = stored.contract
     verb = "was already recorded" if already else "recorded"
     print(f"payroll {run.payroll_reference} {verb}: gross {run.gross_cents} + charges {run.social_charges_cents}"
@@ -123,22 +137,22 @@ def _record_payroll(uow_factory: services.UowFactory, args: argparse.Namespace) 
           f" spent {c.spent_cents}, still reserved {c.reserved_cents} cents")
 
 
-def _complete_contract(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
-    stored, released = services.complete_contract(uow_factory, args.contract_id)
+def _complete_contract(uow: BillingUnitOfWork, args: argparse.Namespace) -> None:
+    stored, released = contracts.complete_contract(uow, _operator(), args.contract_id)
     c = stored.contract
     print(f"contract {c.contract_id}: {c.state.value}, spent {c.spent_cents} cents,"
           f" released {released} cents to the activity budget")
 
 
-def _close_year(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
-    row, already = services.close_year(uow_factory, args.year, f"cli:{os.environ.get('USER', 'admin')}")
+def _close_year(uow: BillingUnitOfWork, args: argparse.Namespace) -> None:
+    row, already = years.close_year(uow, _operator(), args.year)
     verb = "was already closed" if already else "is closed"
     print(f"{row.year} {verb} (since {row.closed_at:%Y-%m-%d %H:%M} UTC, by {row.closed_by}): "
           "nothing can be dated inside it any more")
 
 
-def _purge_idempotency_keys(uow_factory: services.UowFactory, args: argparse.Namespace) -> None:
-    print(f"{services.purge_idempotency_keys(uow_factory)} idempotency keys purged")
+def _purge_idempotency_keys(uow: BillingUnitOfWork, args: argparse.Namespace) -> None:
+    print(f"{years.purge_idempotency_keys(uow, _operator())} idempotency keys purged")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     try:
-        args.run(lambda: BillingUnitOfWork(sessions), args)
+        args.run(SqlBillingUnitOfWork(sessions), args)
     except DomainError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

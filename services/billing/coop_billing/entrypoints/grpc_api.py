@@ -1,40 +1,44 @@
-"""The billing api process: a plain grpcio server (never eventlet, DESIGN D1)."""
+"""The billing api process: a plain grpcio server (never eventlet, DESIGN D1). The servicer
+implements coop.billing.v2; the frozen v1 API is served from it by
+coop_platform.api_versions (v1 requests parse as v2 ones, v1 clients get the wrapped resource).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import partial
+from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
-from coop.billing.v1 import billing_pb2_grpc as pb_grpc
+from coop.billing.v2 import billing_pb2 as pb2
+from coop.billing.v2 import billing_pb2_grpc as pb2_grpc
 from coop_billing import SERVICE_NAME
 from coop_billing.adapters import messages as msg
 from coop_billing.adapters.pdf import render_statement_pdf
-from coop_billing.adapters.repository import BillingUnitOfWork, StoredInvoice
-from coop_billing.domain.errors import PermissionDenied
-from coop_billing.service_layer import services
+from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork
+from coop_billing.domain.checks import int64, parse_date, parse_optional_date
+from coop_billing.service_layer import (
+    clients,
+    contracts,
+    invoice_issuing,
+    invoices,
+    redistribution,
+    share_fees,
+    statements,
+    years,
+)
+from coop_billing.service_layer.ports import BillingUnitOfWork
+from coop_platform.api_versions import older_version_handler, versions_served
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
 from coop_platform.idempotency import IdempotentRequest, idempotent_request
-
-STAFF = ("admin", "teller")  # act on anyone's invoices
-READERS = ("admin", "teller", "board", "service")  # read anyone's records
+from coop_platform.pbtypes import from_date, mask_paths
 
 
-def _self_or(member_id: str, *roles: str) -> None:
-    """Members act on their own records only (subject = member id); the roles on anyone's."""
-    current_principal().require_self_or(member_id, *roles)
-
-
-def _require(*roles: str) -> None:
-    current_principal().require(*roles)
-
-
-def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, stream_total: int = 0) -> pb.Statement:
+def _statement_to_pb(rendered: statements.RenderedStatement, include_pdf: bool, stream_total: int = 0) -> pb.Statement:
     s = rendered.statement
     return pb.Statement(
         member_id=s.member_id, year=s.year, language=rendered.language,
@@ -50,7 +54,7 @@ def _statement_to_pb(rendered: services.RenderedStatement, include_pdf: bool, st
         stream_total=stream_total)
 
 
-def _failed_statement(failure: services.StatementFailure, stream_total: int) -> pb.Statement:
+def _failed_statement(failure: statements.StatementFailure, stream_total: int) -> pb.Statement:
     return pb.Statement(member_id=failure.member_id, year=failure.year, error=failure.reason,
                         stream_total=stream_total)
 
@@ -61,254 +65,274 @@ def _idempotent(method: str, request: Any) -> IdempotentRequest | None:
     return idempotent_request(principal.tenant, principal.subject, method, request)
 
 
-def _invoice_reply(stored: StoredInvoice) -> pb.Invoice:
-    """The invoice as just written: the message its invoice.issued event carries, when it has one."""
-    return stored.issued_message or msg.invoice_to_pb(stored)
+def _date(request: Any, name: str) -> date | None:
+    """A calendar date of a request: its google.type.Date twin (<name>_date) when set, else its
+    v1 string "YYYY-MM-DD" (v1 clients reach v2 through the bridge)."""
+    twin = f"{name}_date"
+    if request.HasField(twin):
+        return from_date(getattr(request, twin), field=twin)
+    return parse_optional_date(getattr(request, name), name)
 
 
-class BillingServicer(pb_grpc.BillingServiceServicer):
-    """Each method: check who may call, translate, run one use case, translate back."""
+def _rate_to_pb(change: Any) -> pb.Rate:
+    return pb.Rate(kind=change.kind.value, effective_from=change.effective_from.isoformat(),
+                   basis_points=change.basis_points)
 
-    def __init__(self, uow_factory: services.UowFactory) -> None:
+
+#: the ContractTerms fields an AmendContract update_mask may name
+TERMS_FIELDS = tuple(f.name for f in pb.ContractTerms.DESCRIPTOR.fields)
+
+
+def _new_terms(request: pb2.AmendContractRequest) -> Any:
+    """The amended terms: all of request.terms, or (update_mask) its masked fields over the
+    contract's current terms (a function of them, applied in the use case's unit of work)."""
+    if not request.HasField("update_mask"):
+        return msg.terms_from_pb(request.terms)
+    paths = mask_paths(request.update_mask, TERMS_FIELDS)
+
+    def merged(current: Any) -> Any:
+        terms = msg.terms_to_pb(current)
+        for path in paths:
+            setattr(terms, path, getattr(request.terms, path))
+        return msg.terms_from_pb(terms)
+    return merged
+
+
+class BillingServicer(pb2_grpc.BillingServiceServicer):
+    """coop.billing.v2. Each method: translate the request, run one use case with the caller (who
+    decides access in its own unit of work), translate the answer back."""
+
+    def __init__(self, uow_factory: Callable[[], BillingUnitOfWork]) -> None:
         self.uow = uow_factory
         # Concurrent CreateInvoice calls share one transaction (one numbering-lock hold, one commit).
-        self.new_invoices = Coalescer("billing_create_invoice", partial(services.create_invoices, uow_factory))
+        self.new_invoices = Coalescer("billing_create_invoice", lambda batch: invoice_issuing.create_invoices(
+            uow_factory(), batch, msg.INVOICE_REPLY))
 
     # -- clients and activities
-    def CreateClient(self, request: pb.CreateClientRequest, context: grpc.ServicerContext) -> pb.CreateClientResponse:
-        _require("member", *STAFF)
-        principal = current_principal()
-        staff = principal.has(*STAFF)  # the back office's clients are verified at once; a member's are theirs
-        row, existed = services.create_client(
-            self.uow, request.name, request.country, request.address, request.vat_number,
-            owner_member_id=None if staff else principal.subject, verified_by=principal.subject if staff else None)
-        return pb.CreateClientResponse(client=msg.client_row_to_pb(row), already_existed=existed)
+    def CreateClient(self, request: pb2.CreateClientRequest, context: Any) -> pb2.CreateClientResponse:
+        row, existed = clients.create_client(self.uow(), current_principal(), request.name, request.country,
+                                             request.address, request.vat_number)
+        return pb2.CreateClientResponse(client=msg.client_row_to_pb(row), already_existed=existed)
 
-    def GetClient(self, request: pb.GetClientRequest, context: grpc.ServicerContext) -> pb.Client:
-        _require("member", *READERS)
-        row = services.get_client(self.uow, request.client_id)
-        principal = current_principal()
-        if not principal.has(*READERS) and not services.client_usable_by(row, principal.subject):
-            raise PermissionDenied("this client is another member's record")
-        return msg.client_row_to_pb(row)
+    def GetClient(self, request: pb2.GetClientRequest, context: Any) -> pb2.GetClientResponse:
+        row = clients.get_client(self.uow(), current_principal(), request.client_id)
+        return pb2.GetClientResponse(client=msg.client_row_to_pb(row))
 
-    def VerifyClient(self, request: pb.VerifyClientRequest, context: grpc.ServicerContext) -> pb.Client:
-        _require(*STAFF)
-        return msg.client_row_to_pb(services.verify_client(self.uow, request.client_id, current_principal().subject))
+    def VerifyClient(self, request: pb2.VerifyClientRequest, context: Any) -> pb2.VerifyClientResponse:
+        row = clients.verify_client(self.uow(), current_principal(), request.client_id)
+        return pb2.VerifyClientResponse(client=msg.client_row_to_pb(row))
 
-    def CreateActivity(self, request: pb.CreateActivityRequest, context: grpc.ServicerContext) -> pb.Activity:
-        _self_or(request.member_id, "admin")
-        return msg.activity_to_pb(services.create_activity(
-            self.uow, request.member_id, request.name, request.sector_code))
+    def CreateActivity(self, request: pb2.CreateActivityRequest, context: Any) -> pb2.CreateActivityResponse:
+        row = clients.create_activity(self.uow(), current_principal(), request.member_id, request.name,
+                                      request.sector_code)
+        return pb2.CreateActivityResponse(activity=msg.activity_to_pb(row))
 
-    def ListActivities(self, request: pb.ListActivitiesRequest, context: grpc.ServicerContext) -> pb.ListActivitiesResponse:
-        _self_or(request.member_id, *READERS)
-        rows, token = services.list_activities(self.uow, request.member_id, request.page_token, request.page_size)
-        return pb.ListActivitiesResponse(activities=[msg.activity_to_pb(r) for r in rows], next_page_token=token)
+    def ListActivities(self, request: pb2.ListActivitiesRequest, context: Any) -> pb2.ListActivitiesResponse:
+        rows, token = clients.list_activities(self.uow(), current_principal(), request.member_id,
+                                              request.page_token, request.page_size)
+        return pb2.ListActivitiesResponse(activities=[msg.activity_to_pb(r) for r in rows], next_page_token=token)
 
-    def GetBudget(self, request: pb.GetBudgetRequest, context: grpc.ServicerContext) -> pb.Budget:
-        activity = services.get_activity(self.uow, request.activity_id)
-        _self_or(activity.member_id, *READERS)
-        view = services.get_budget(self.uow, request.activity_id, request.page_token, request.page_size)
-        return pb.Budget(activity=msg.activity_to_pb(view.activity),
-                         balance_cents=msg.int64(view.balance_cents, "balance_cents"),
-                         reserved_cents=msg.int64(view.reserved_cents, "reserved_cents"),
-                         available_cents=msg.int64(view.balance_cents - view.reserved_cents, "available_cents"),
-                         entries=[msg.entry_to_pb(e) for e in view.entries], next_page_token=view.next_token)
+    def GetBudget(self, request: pb2.GetBudgetRequest, context: Any) -> pb2.GetBudgetResponse:
+        view = clients.get_budget(self.uow(), current_principal(), request.activity_id, request.page_token,
+                                  request.page_size)
+        return pb2.GetBudgetResponse(budget=pb.Budget(
+            activity=msg.activity_to_pb(view.activity), balance_cents=int64(view.balance_cents, "balance_cents"),
+            reserved_cents=int64(view.reserved_cents, "reserved_cents"),
+            available_cents=int64(view.balance_cents - view.reserved_cents, "available_cents"),
+            entries=[msg.entry_to_pb(e) for e in view.entries], next_page_token=view.next_token))
 
     # -- invoices
-    def _own_invoice(self, invoice_id: str, *roles: str) -> None:
-        _self_or(services.invoice_member_id(self.uow, invoice_id), *roles)
+    def CreateInvoice(self, request: pb2.CreateInvoiceRequest, context: Any) -> pb2.CreateInvoiceResponse:
+        new = invoice_issuing.new_invoice(
+            current_principal(), request.member_id, request.activity_id, request.client_id,
+            msg.lines_from_pb(request.lines), issue=request.issue,
+            issued_on=_date(request, "issued_on"), due_on=_date(request, "due_on"),
+            request=_idempotent("CreateInvoice", request))
+        return pb2.CreateInvoiceResponse(invoice=self.new_invoices.submit(new))
 
-    def CreateInvoice(self, request: pb.CreateInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        _self_or(request.member_id, *STAFF)
-        new = services.new_invoice(
-            request.member_id, request.activity_id, request.client_id, [msg.line_from_pb(x) for x in request.lines],
-            issue=request.issue, issued_on=msg.parse_optional_date(request.issued_on, "issued_on"),
-            due_on=msg.parse_optional_date(request.due_on, "due_on"), request=_idempotent("CreateInvoice", request))
-        return self.new_invoices.submit(new)
+    def AddInvoiceLines(self, request: pb2.AddInvoiceLinesRequest, context: Any) -> pb2.AddInvoiceLinesResponse:
+        stored = invoices.add_invoice_lines(self.uow(), current_principal(), request.invoice_id,
+                                            msg.lines_from_pb(request.lines))
+        return pb2.AddInvoiceLinesResponse(invoice=msg.invoice_to_pb(stored))
 
-    def AddInvoiceLines(self, request: pb.AddInvoiceLinesRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        self._own_invoice(request.invoice_id, *STAFF)
-        lines = [msg.line_from_pb(x) for x in request.lines]
-        return msg.invoice_to_pb(services.add_invoice_lines(self.uow, request.invoice_id, lines))
+    def IssueInvoice(self, request: pb2.IssueInvoiceRequest, context: Any) -> pb2.IssueInvoiceResponse:
+        stored = invoices.issue_invoice(self.uow(), current_principal(), request.invoice_id,
+                                        _date(request, "issued_on"), _date(request, "due_on"))
+        return pb2.IssueInvoiceResponse(invoice=msg.invoice_reply(stored))
 
-    def IssueInvoice(self, request: pb.IssueInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        self._own_invoice(request.invoice_id, *STAFF)
-        return _invoice_reply(services.issue_invoice(
-            self.uow, request.invoice_id, msg.parse_optional_date(request.issued_on, "issued_on"),
-            msg.parse_optional_date(request.due_on, "due_on")))
+    def RecordPayment(self, request: pb2.RecordPaymentRequest, context: Any) -> pb2.RecordPaymentResponse:
+        return pb2.RecordPaymentResponse(invoice=invoices.record_payment(
+            self.uow(), current_principal(), request.invoice_id, request.payment_id, request.amount_cents,
+            _date(request, "paid_on"), msg.INVOICE_REPLY, request=_idempotent("RecordPayment", request)))
 
-    def RecordPayment(self, request: pb.RecordPaymentRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        _require(*STAFF)
-        return services.record_payment(
-            self.uow, request.invoice_id, request.payment_id, request.amount_cents,
-            msg.parse_optional_date(request.paid_on, "paid_on"), request=_idempotent("RecordPayment", request))
+    def CancelInvoice(self, request: pb2.CancelInvoiceRequest, context: Any) -> pb2.CancelInvoiceResponse:
+        stored = invoices.cancel_invoice(self.uow(), current_principal(), request.invoice_id, request.reason,
+                                         _date(request, "on"))
+        return pb2.CancelInvoiceResponse(invoice=msg.invoice_to_pb(stored))
 
-    def CancelInvoice(self, request: pb.CancelInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        self._own_invoice(request.invoice_id, *STAFF)
-        return msg.invoice_to_pb(services.cancel_invoice(
-            self.uow, request.invoice_id, request.reason, msg.parse_optional_date(request.on, "on")))
+    def GetInvoice(self, request: pb2.GetInvoiceRequest, context: Any) -> pb2.GetInvoiceResponse:
+        stored = invoices.get_invoice(self.uow(), current_principal(), request.invoice_id)
+        return pb2.GetInvoiceResponse(invoice=msg.invoice_to_pb(stored))
 
-    def GetInvoice(self, request: pb.GetInvoiceRequest, context: grpc.ServicerContext) -> pb.Invoice:
-        stored = services.get_invoice(self.uow, request.invoice_id)
-        _self_or(stored.invoice.member_id, *READERS)
-        return msg.invoice_to_pb(stored)
+    def ListInvoices(self, request: pb2.ListInvoicesRequest, context: Any) -> pb2.ListInvoicesResponse:
+        rows, token = invoices.list_invoices(self.uow(), current_principal(), request.member_id, request.year,
+                                             request.page_token, request.page_size)
+        return pb2.ListInvoicesResponse(invoices=[msg.invoice_to_pb(r) for r in rows], next_page_token=token)
 
-    def ListInvoices(self, request: pb.ListInvoicesRequest, context: grpc.ServicerContext) -> pb.ListInvoicesResponse:
-        _self_or(request.member_id, *READERS)
-        rows, token = services.list_invoices(
-            self.uow, request.member_id, request.year, request.page_token, request.page_size)
-        return pb.ListInvoicesResponse(invoices=[msg.invoice_to_pb(r) for r in rows], next_page_token=token)
+    # -- rates and years
+    def SetRate(self, request: pb2.SetRateRequest, context: Any) -> pb2.SetRateResponse:
+        caller = current_principal()
+        caller.require("admin")  # before the date is read: a stranger learns nothing of the rules
+        effective_from = _date(request, "effective_from") or parse_date("", "effective_from")
+        return pb2.SetRateResponse(rate=_rate_to_pb(years.set_rate(self.uow(), caller, request.kind, effective_from,
+                                                                   request.basis_points)))
 
-    # -- rates
-    def SetRate(self, request: pb.SetRateRequest, context: grpc.ServicerContext) -> pb.Rate:
-        _require("admin")
-        change = services.set_rate(self.uow, request.kind,
-                                   msg.parse_date(request.effective_from, "effective_from"), request.basis_points)
-        return pb.Rate(kind=change.kind.value, effective_from=change.effective_from.isoformat(),
-                       basis_points=change.basis_points)
+    def ListRates(self, request: pb2.ListRatesRequest, context: Any) -> pb2.ListRatesResponse:
+        return pb2.ListRatesResponse(rates=[_rate_to_pb(c) for c in years.list_rates(self.uow(), current_principal())])
 
-    def ListRates(self, request: pb.ListRatesRequest, context: grpc.ServicerContext) -> pb.ListRatesResponse:
-        _require("member", *READERS)
-        return pb.ListRatesResponse(rates=[
-            pb.Rate(kind=c.kind.value, effective_from=c.effective_from.isoformat(), basis_points=c.basis_points)
-            for c in services.list_rates(self.uow)])
-
-    def CloseYear(self, request: pb.CloseYearRequest, context: grpc.ServicerContext) -> pb.CloseYearResponse:
-        _require("admin")
-        row, already = services.close_year(self.uow, request.year, current_principal().subject)
-        return pb.CloseYearResponse(year=row.year, closed_at=msg.timestamp(row.closed_at), closed_by=row.closed_by,
-                                    already_closed=already)
+    def CloseYear(self, request: pb2.CloseYearRequest, context: Any) -> pb2.CloseYearResponse:
+        row, already = years.close_year(self.uow(), current_principal(), request.year)
+        return pb2.CloseYearResponse(year=row.year, closed_at=msg.timestamp(row.closed_at), closed_by=row.closed_by,
+                                     already_closed=already)
 
     # -- contracts
-    def RequestContract(self, request: pb.RequestContractRequest, context: grpc.ServicerContext) -> pb.Contract:
-        _self_or(request.member_id, "admin")
-        return services.request_contract(self.uow, request.member_id, request.activity_id,
-                                         msg.terms_from_pb(request.terms),
-                                         request=_idempotent("RequestContract", request))
+    def RequestContract(self, request: pb2.RequestContractRequest, context: Any) -> pb2.RequestContractResponse:
+        caller = current_principal()
+        caller.require_self_or(request.member_id, "admin")  # before the terms are read
+        return pb2.RequestContractResponse(contract=contracts.request_contract(
+            self.uow(), caller, request.member_id, request.activity_id, msg.terms_from_pb(request.terms),
+            msg.CONTRACT_REPLY, request=_idempotent("RequestContract", request)))
 
-    def _own_contract(self, contract_id: str, *roles: str) -> None:
-        _self_or(services.get_contract(self.uow, contract_id).contract.member_id, *roles)
+    def AmendContract(self, request: pb2.AmendContractRequest, context: Any) -> pb2.AmendContractResponse:
+        stored = contracts.amend_contract(self.uow(), current_principal(), request.contract_id, _new_terms(request))
+        return pb2.AmendContractResponse(contract=msg.contract_to_pb(stored))
 
-    def AmendContract(self, request: pb.AmendContractRequest, context: grpc.ServicerContext) -> pb.Contract:
-        self._own_contract(request.contract_id, "admin")
-        return msg.contract_to_pb(services.amend_contract(
-            self.uow, request.contract_id, msg.terms_from_pb(request.terms)))
+    def CancelContract(self, request: pb2.CancelContractRequest, context: Any) -> pb2.CancelContractResponse:
+        stored = contracts.cancel_contract(self.uow(), current_principal(), request.contract_id, request.reason)
+        return pb2.CancelContractResponse(contract=msg.contract_to_pb(stored))
 
-    def CancelContract(self, request: pb.CancelContractRequest, context: grpc.ServicerContext) -> pb.Contract:
-        self._own_contract(request.contract_id, "admin")
-        return msg.contract_to_pb(services.cancel_contract(self.uow, request.contract_id, request.reason))
+    def GetContract(self, request: pb2.GetContractRequest, context: Any) -> pb2.GetContractResponse:
+        stored = contracts.get_contract(self.uow(), current_principal(), request.contract_id)
+        return pb2.GetContractResponse(contract=msg.contract_to_pb(stored))
 
-    def GetContract(self, request: pb.GetContractRequest, context: grpc.ServicerContext) -> pb.Contract:
-        stored = services.get_contract(self.uow, request.contract_id)
-        _self_or(stored.contract.member_id, *READERS)
-        return msg.contract_to_pb(stored)
+    def ListContracts(self, request: pb2.ListContractsRequest, context: Any) -> pb2.ListContractsResponse:
+        rows, token = contracts.list_contracts(self.uow(), current_principal(), request.member_id,
+                                               request.page_token, request.page_size)
+        return pb2.ListContractsResponse(contracts=[msg.contract_to_pb(r) for r in rows], next_page_token=token)
 
-    def ListContracts(self, request: pb.ListContractsRequest, context: grpc.ServicerContext) -> pb.ListContractsResponse:
-        _self_or(request.member_id, *READERS)
-        rows, token = services.list_contracts(self.uow, request.member_id, request.page_token, request.page_size)
-        return pb.ListContractsResponse(contracts=[msg.contract_to_pb(r) for r in rows], next_page_token=token)
+    def RecordPayroll(self, request: pb2.RecordPayrollRequest, context: Any) -> pb2.RecordPayrollResponse:
+        caller = current_principal()
+        caller.require(*contracts.PAYROLL)  # before the date is read
+        stored, run, already = contracts.record_payroll(
+            self.uow(), caller, request.contract_id, request.payroll_reference, request.gross_cents,
+            _date(request, "paid_on"))
+        return pb2.RecordPayrollResponse(contract=msg.contract_to_pb(stored), run=msg.payroll_run_to_pb(run),
+                                         already_recorded=already)
 
-    def RecordPayroll(self, request: pb.RecordPayrollRequest, context: grpc.ServicerContext) -> pb.RecordPayrollResponse:
-        _require("admin", "service")
-        stored, run, already = services.record_payroll(
-            self.uow, request.contract_id, request.payroll_reference, request.gross_cents,
-            msg.parse_optional_date(request.paid_on, "paid_on"))
-        return pb.RecordPayrollResponse(contract=msg.contract_to_pb(stored), run=msg.payroll_run_to_pb(run),
-                                        already_recorded=already)
-
-    def CompleteContract(self, request: pb.CompleteContractRequest, context: grpc.ServicerContext) -> pb.Contract:
-        _require("admin", "service")
-        stored, _released = services.complete_contract(self.uow, request.contract_id)
-        return msg.contract_to_pb(stored)
+    def CompleteContract(self, request: pb2.CompleteContractRequest, context: Any) -> pb2.CompleteContractResponse:
+        stored, _released = contracts.complete_contract(self.uow(), current_principal(), request.contract_id)
+        return pb2.CompleteContractResponse(contract=msg.contract_to_pb(stored))
 
     # -- share fees
-    def BillShareFee(self, request: pb.BillShareFeeRequest, context: grpc.ServicerContext) -> pb.ShareFee:
-        _require("admin", "service")
-        row, number = services.bill_share_fee(self.uow, request.member_id, request.year, request.amount_cents)
-        return msg.share_fee_to_pb(row, number)
+    def BillShareFee(self, request: pb2.BillShareFeeRequest, context: Any) -> pb2.BillShareFeeResponse:
+        row, number = share_fees.bill_share_fee(self.uow(), current_principal(), request.member_id, request.year,
+                                                request.amount_cents)
+        return pb2.BillShareFeeResponse(fee=msg.share_fee_to_pb(row, number))
 
-    def BillShareFees(self, request: pb.BillShareFeesRequest, context: grpc.ServicerContext) -> pb.BillShareFeesResponse:
-        _require("admin", "service")
-        billed, already = services.bill_share_fees(self.uow, request.year, request.amount_cents)
-        return pb.BillShareFeesResponse(billed=billed, already_billed=already)
+    def BillShareFees(self, request: pb2.BillShareFeesRequest, context: Any) -> pb2.BillShareFeesResponse:
+        billed, already = share_fees.bill_share_fees(self.uow(), current_principal(), request.year,
+                                                     request.amount_cents)
+        return pb2.BillShareFeesResponse(billed=billed, already_billed=already)
 
-    def RecordShareFeePayment(self, request: pb.RecordShareFeePaymentRequest,
-                              context: grpc.ServicerContext) -> pb.ShareFee:
-        _require(*STAFF)
-        return services.record_share_fee_payment(
-            self.uow, request.member_id, request.year, request.amount_cents, request.bank_reference,
-            request=_idempotent("RecordShareFeePayment", request))
+    def RecordShareFeePayment(self, request: pb2.RecordShareFeePaymentRequest,
+                              context: Any) -> pb2.RecordShareFeePaymentResponse:
+        return pb2.RecordShareFeePaymentResponse(fee=share_fees.record_share_fee_payment(
+            self.uow(), current_principal(), request.member_id, request.year, request.amount_cents,
+            request.bank_reference, msg.SHARE_FEE_REPLY, request=_idempotent("RecordShareFeePayment", request)))
 
-    def ListShareFees(self, request: pb.ListShareFeesRequest, context: grpc.ServicerContext) -> pb.ListShareFeesResponse:
-        _self_or(request.member_id, *READERS)
-        rows, number, payments = services.list_share_fees(self.uow, request.member_id)
-        return pb.ListShareFeesResponse(fees=[msg.share_fee_to_pb(r, number, payments[r.fee_id]) for r in rows])
+    def ListShareFees(self, request: pb2.ListShareFeesRequest, context: Any) -> pb2.ListShareFeesResponse:
+        views = share_fees.list_share_fees(self.uow(), current_principal(), request.member_id)
+        return pb2.ListShareFeesResponse(fees=[msg.SHARE_FEE_REPLY.of(v) for v in views])
 
     # -- statements
-    def GetStatement(self, request: pb.GetStatementRequest, context: grpc.ServicerContext) -> pb.Statement:
-        _self_or(request.member_id, "admin", "teller")
-        return _statement_to_pb(services.get_statement(self.uow, request.member_id, request.year, request.language),
-                                request.include_pdf)
+    def GetStatement(self, request: pb2.GetStatementRequest, context: Any) -> pb2.GetStatementResponse:
+        rendered = statements.get_statement(self.uow(), current_principal(), request.member_id, request.year,
+                                            request.language)
+        return pb2.GetStatementResponse(statement=_statement_to_pb(rendered, request.include_pdf))
 
-    def StreamStatements(self, request: pb.StreamStatementsRequest,
-                         context: grpc.ServicerContext) -> Iterator[pb.Statement]:
-        _require("admin", "service")
-        total, rendered = services.statements(self.uow, request.year, request.language, request.page_token,
-                                              request.limit)
+    def StreamStatements(self, request: pb2.StreamStatementsRequest,
+                         context: Any) -> Iterator[pb2.StreamStatementsResponse]:
+        total, rendered = statements.statements(self.uow(), current_principal(), request.year, request.language,
+                                                request.page_token, request.limit)
         for one in rendered:
-            if isinstance(one, services.StatementFailure):
-                yield _failed_statement(one, total)
+            if isinstance(one, statements.StatementFailure):
+                yield pb2.StreamStatementsResponse(statement=_failed_statement(one, total))
                 continue
             try:
-                yield _statement_to_pb(one, request.include_pdf, total)
+                statement = _statement_to_pb(one, request.include_pdf, total)
             except Exception as exc:  # noqa: BLE001 - one member never stops the year-end run
-                yield _failed_statement(services.statement_failure(one.statement.member_id, request.year, exc),
-                                        total)
+                statement = _failed_statement(statements.statement_failure(one.statement.member_id, request.year,
+                                                                           exc), total)
+            yield pb2.StreamStatementsResponse(statement=statement)
 
     # -- redistribution
     @staticmethod
-    def _result(r) -> pb.ScenarioResult:
+    def _result(r: Any) -> pb.ScenarioResult:
         return pb.ScenarioResult(
             name=r.scenario, total_distributed_cents=r.total_distributed_cents, eligible=r.eligible,
             beneficiaries=r.beneficiaries, min_cents=r.min_cents, median_cents=r.median_cents,
             max_cents=r.max_cents, lower_half_share=r.lower_half_share, gini=r.gini)
 
-    def SimulateRedistribution(self, request: pb.SimulateRedistributionRequest,
-                               context: grpc.ServicerContext) -> pb.SimulateRedistributionResponse:
-        _require("board", "admin")
-        envelope = services.envelope_from_pb(request.envelope)
-        scenarios = [services.scenario_from_pb(s) for s in request.scenarios]
-        results = services.simulate(self.uow, envelope, scenarios)
-        return pb.SimulateRedistributionResponse(
+    def SimulateRedistribution(self, request: pb2.SimulateRedistributionRequest,
+                               context: Any) -> pb2.SimulateRedistributionResponse:
+        caller = current_principal()
+        caller.require(*redistribution.DECIDERS)  # before the specs are read
+        envelope = msg.envelope_from_pb(request.envelope)
+        results = redistribution.simulate(self.uow(), caller, envelope,
+                                          [msg.scenario_from_pb(s) for s in request.scenarios])
+        return pb2.SimulateRedistributionResponse(
             retained_cents=envelope.retained_cents, distributable_cents=envelope.distributable_cents,
-            results=[self._result(r) for r in results], revenue_basis=services.REVENUE_BASIS)
+            results=[self._result(r) for r in results], revenue_basis=redistribution.REVENUE_BASIS)
 
-    def AdoptRedistribution(self, request: pb.AdoptRedistributionRequest,
-                            context: grpc.ServicerContext) -> pb.AdoptRedistributionResponse:
-        _require("board", "admin")
-        envelope = services.envelope_from_pb(request.envelope)
-        scenario = services.scenario_from_pb(request.scenario)
-        result, lines = services.adopt(self.uow, request.envelope_id, request.name, envelope, scenario,
-                                       services.spec_json(request), current_principal().subject)
-        return pb.AdoptRedistributionResponse(envelope_id=request.envelope_id, result=self._result(result),
-                                              retained_cents=envelope.retained_cents, payout_lines=lines,
-                                              revenue_basis=services.REVENUE_BASIS)
+    def AdoptRedistribution(self, request: pb2.AdoptRedistributionRequest,
+                            context: Any) -> pb2.AdoptRedistributionResponse:
+        caller = current_principal()
+        caller.require(*redistribution.DECIDERS)  # before the specs are read
+        envelope = msg.envelope_from_pb(request.envelope)
+        scenario = msg.scenario_from_pb(request.scenario)
+        result, lines = redistribution.adopt(self.uow(), caller, request.envelope_id, request.name, envelope,
+                                             scenario, msg.spec_json(request))
+        return pb2.AdoptRedistributionResponse(envelope_id=request.envelope_id, result=self._result(result),
+                                               retained_cents=envelope.retained_cents, payout_lines=lines,
+                                               revenue_basis=redistribution.REVENUE_BASIS)
 
-    def ListPayouts(self, request: pb.ListPayoutsRequest, context: grpc.ServicerContext) -> pb.ListPayoutsResponse:
-        _require("board", "admin", "teller")
-        rows, token = services.list_payouts(self.uow, request.envelope_id, request.page_token, request.page_size)
-        return pb.ListPayoutsResponse(payouts=[pb.Payout(envelope_id=r.envelope_id, member_id=r.member_id,
-                                                         amount_cents=r.amount_cents) for r in rows],
-                                      next_page_token=token)
+    def ListPayouts(self, request: pb2.ListPayoutsRequest, context: Any) -> pb2.ListPayoutsResponse:
+        rows, token = redistribution.list_payouts(self.uow(), current_principal(), request.envelope_id,
+                                                  request.page_token, request.page_size)
+        return pb2.ListPayoutsResponse(payouts=[pb.Payout(envelope_id=r.envelope_id, member_id=r.member_id,
+                                                          amount_cents=r.amount_cents) for r in rows],
+                                       next_page_token=token)
+
+
+V1 = pb.DESCRIPTOR.services_by_name["BillingService"]
+V2 = pb2.DESCRIPTOR.services_by_name["BillingService"]
+
+
+def _add_both_versions(servicer: BillingServicer, server: grpc.Server) -> None:
+    """v2, and v1 answered by the same servicer (coop_platform.api_versions)."""
+    pb2_grpc.add_BillingServiceServicer_to_server(servicer, server)
+    server.add_generic_rpc_handlers((older_version_handler(V1, V2, servicer),))
 
 
 def build(settings: Settings):
     """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    return build_service(settings, BillingUnitOfWork, BillingServicer,
-                         pb_grpc.add_BillingServiceServicer_to_server,
-                         pb.DESCRIPTOR.services_by_name["BillingService"].full_name)
+    engine, register_v2, uow_factory = build_service(settings, SqlBillingUnitOfWork, BillingServicer,
+                                                     _add_both_versions, V2.full_name)
+
+    def register(server: grpc.Server) -> list[str]:
+        register_v2(server)
+        return list(versions_served(V1, V2))  # health reports both
+    return engine, register, uow_factory
 
 
 def main() -> None:

@@ -7,9 +7,8 @@ eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN 
 from typing import Any  # noqa: E402
 
 from coop_billing import SERVICE_NAME  # noqa: E402
-from coop_billing.adapters.repository import BillingUnitOfWork  # noqa: E402
-from coop_billing.service_layer import services  # noqa: E402
-from coop_platform.inbox import process_once  # noqa: E402
+from coop_billing.adapters.unit_of_work import SqlBillingUnitOfWork  # noqa: E402
+from coop_billing.entrypoints.membership_events import handle  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
@@ -17,7 +16,7 @@ from coop_platform.worker import (  # noqa: E402
     coop_event_handler,
 )
 
-resources = WorkerResources(SERVICE_NAME, BillingUnitOfWork)
+resources = WorkerResources(SERVICE_NAME, SqlBillingUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 
 # nameko names an event handler's queue "evt-<source>-<event>--<service>.<method>"
@@ -40,24 +39,23 @@ class BillingWorker:
 
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, "billing.on_member_admitted", envelope, services.apply_member_admitted)
+        handle(uow_factory, "member.admitted", envelope)
 
     @coop_event_handler("membership", "member.updated", max_deliveries=5)
     def on_member_updated(self, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, "billing.on_member_updated", envelope, services.apply_member_updated)
+        handle(uow_factory, "member.updated", envelope)
 
     @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
     def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, "billing.on_member_status_changed", envelope,
-                     services.apply_member_status_changed)
+        handle(uow_factory, "member.status_changed", envelope)
 
     @coop_event_handler("membership", "share.paid", max_deliveries=5)
     def on_share_paid(self, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, "billing.on_share_paid", envelope, services.apply_membership_share_paid)
+        handle(uow_factory, "share.paid", envelope)
 
     @coop_event_handler("membership", "member.erased", max_deliveries=5)
     def on_member_erased(self, envelope: dict[str, Any]) -> None:
-        process_once(uow_factory, "billing.on_member_erased", envelope, services.apply_member_erased)
+        handle(uow_factory, "member.erased", envelope)
 
 
 def main() -> None:

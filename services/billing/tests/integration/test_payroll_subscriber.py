@@ -19,13 +19,14 @@ import pytest
 from kombu import Connection
 from sqlalchemy import text
 
+from coop_billing.adapters.messages import CONTRACT_REPLY, INVOICE_REPLY
 from coop_billing.domain.contract import ContractTerms
-from coop_billing.entrypoints import grpc_api
-from coop_billing.service_layer import services
+from coop_billing.entrypoints import grpc_api, membership_events
+from coop_billing.service_layer import clients, contracts, invoice_issuing, invoices
+from coop_domain.principal import Principal
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
-from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 from coop_platform.outbox import OutboxRelay
 from coop_testkit import AMQP_URL, REPO_ROOT, TcpProxy, postgres_database, wait_until
@@ -46,19 +47,24 @@ def _member_with_budget(uow_factory) -> tuple[str, str]:
     env = make_envelope("membership", "member.admitted", {"member": {
         "memberId": member_id, "memberNumber": "M000777", "givenName": "Marie", "familyName": "Dubois",
         "preferredLanguage": "fr"}})
-    process_once(uow_factory, "billing.on_member_admitted", env, services.apply_member_admitted)
+    membership_events.handle(uow_factory, "member.admitted", env)
     env = make_envelope("membership", "member.status_changed", {
         "memberId": member_id, "toStatus": "MEMBER_STATUS_ACTIVE", "inGoodStanding": True})
-    process_once(uow_factory, "billing.on_member_status_changed", env, services.apply_member_status_changed)
-    activity = services.create_activity(uow_factory, member_id, "Design", "74.10")
-    client, _ = services.create_client(uow_factory, "Client", "BE", "Rue 1", "", verified_by="admin")
+    membership_events.handle(uow_factory, "member.status_changed", env)
+    activity = clients.create_activity(uow_factory(), ADMIN, member_id, "Design", "74.10")
+    client, _ = clients.create_client(uow_factory(), ADMIN, "Client", "BE", "Rue 1", "")
     client_id = client.client_id
     from coop_billing.domain.invoice import InvoiceLine
 
-    invoice = services.create_invoice(uow_factory, services.new_invoice(
-        member_id, activity.activity_id, client_id, [InvoiceLine("Big job", "1", 100_000_000, "0")], issue=True))
-    services.record_payment(uow_factory, invoice.invoice_id, "bank-1", 100_000_000)  # the budget
+    invoice = invoice_issuing.create_invoice(uow_factory(), invoice_issuing.new_invoice(
+        ADMIN, member_id, activity.activity_id, client_id, [InvoiceLine("Big job", "1", 100_000_000, "0")],
+        issue=True), INVOICE_REPLY)
+    invoices.record_payment(uow_factory(), ADMIN, invoice.invoice_id, "bank-1", 100_000_000, None,
+                            INVOICE_REPLY)  # the budget
     return member_id, activity.activity_id
+
+
+ADMIN = Principal("admin-1", roles=frozenset({"admin"}))
 
 
 def _terms(gross: int) -> ContractTerms:
@@ -84,17 +90,19 @@ def test_payroll_subscriber_loses_nothing_and_doubles_nothing_across_a_broker_cu
         assert subscriber.ready.wait(15), "subscriber never declared its queue"
         threads[1].start()
         try:
-            contracts = []
+            requested = []
             for i in range(10):
-                contracts.append(services.request_contract(uow_factory, member_id, activity_id, _terms(100_000 + i)))
+                requested.append(contracts.request_contract(uow_factory(), ADMIN, member_id, activity_id,
+                                                            _terms(100_000 + i), CONTRACT_REPLY))
             time.sleep(0.05)
             proxy.cut()  # mid-stream: some events published, some acked, some in flight
             for i in range(10):
-                contracts.append(services.request_contract(uow_factory, member_id, activity_id, _terms(200_000 + i)))
-            for contract in contracts[:5]:
-                services.amend_contract(uow_factory, contract.contract_id, _terms(150_000))
-            for contract in contracts[5:8]:
-                services.cancel_contract(uow_factory, contract.contract_id, "client cancelled")
+                requested.append(contracts.request_contract(uow_factory(), ADMIN, member_id, activity_id,
+                                                            _terms(200_000 + i), CONTRACT_REPLY))
+            for contract in requested[:5]:
+                contracts.amend_contract(uow_factory(), ADMIN, contract.contract_id, _terms(150_000))
+            for contract in requested[5:8]:
+                contracts.cancel_contract(uow_factory(), ADMIN, contract.contract_id, "client cancelled")
             time.sleep(1.0)
             proxy.restore()
             with engine.connect() as conn:

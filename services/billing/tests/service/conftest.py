@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time
 from types import SimpleNamespace
 from typing import Any
 
@@ -21,16 +21,18 @@ from sqlalchemy import Engine, text
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import billing_pb2_grpc as pb_grpc
-from coop_billing.entrypoints import grpc_api
-from coop_billing.service_layer import services
+from coop_billing.entrypoints import grpc_api, membership_events
+from coop_billing.service_layer import common
+from coop_domain.principal import Principal
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
 from coop_platform.grpc_server import RunningServer, start_server
-from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 from coop_testkit import bearer, postgres_database
 
 ADMIN = bearer("admin-1", "admin")
+#: the same admin as a use case sees it (tests calling the service layer directly)
+ADMIN_CALLER = Principal("admin-1", roles=frozenset({"admin"}))
 TELLER = bearer("teller-1", "teller")
 BOARD = bearer("board-1", "board")
 PAYROLL = bearer("payroll-system", "service")
@@ -111,7 +113,7 @@ def admit(svc: Svc, *, good: bool = True, language: str = "fr", given: str = "Ad
         "memberId": member_id, "memberNumber": number, "givenName": given, "familyName": family,
         "preferredLanguage": language, "status": "MEMBER_STATUS_ACTIVE", "inGoodStanding": False}},
         subject=member_id)
-    process_once(svc.uow_factory, "billing.on_member_admitted", admitted, services.apply_member_admitted)
+    membership_events.handle(svc.uow_factory, "member.admitted", admitted)
     set_standing(svc, member_id, good)
     return SimpleNamespace(member_id=member_id, number=number, md=bearer(member_id, "member"),
                            given=given, family=family)
@@ -120,7 +122,7 @@ def admit(svc: Svc, *, good: bool = True, language: str = "fr", given: str = "Ad
 def set_standing(svc: Svc, member_id: str, good: bool, status: str = "MEMBER_STATUS_ACTIVE") -> None:
     env = make_envelope("membership", "member.status_changed", {
         "memberId": member_id, "toStatus": status, "inGoodStanding": good}, subject=member_id)
-    process_once(svc.uow_factory, "billing.on_member_status_changed", env, services.apply_member_status_changed)
+    membership_events.handle(svc.uow_factory, "member.status_changed", env)
 
 
 def client(svc: Svc, vat: str = "") -> pb.Client:
@@ -189,11 +191,11 @@ def code_of(fn, *args, **kwargs) -> grpc.RpcError:
 
 @pytest.fixture
 def travel(monkeypatch: pytest.MonkeyPatch):
-    """Move the in-process service's calendar (services.today) to a day: contracts are requested
-    before their start, and payroll and completion happen after it."""
+    """Move the in-process service's calendar (service_layer.common.today) to a day: contracts
+    are requested before their start, and payroll and completion happen after it."""
 
     def to(day: date) -> None:
-        monkeypatch.setattr(services, "today", lambda: day)
+        monkeypatch.setattr(common, "utcnow", lambda: datetime.combine(day, time(12), UTC))
 
     return to
 

@@ -14,8 +14,9 @@ import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop_billing.adapters import messages as msg
-from coop_billing.domain.errors import DomainError
-from coop_billing.service_layer import services
+from coop_billing.adapters.messages import INVOICE_REPLY
+from coop_billing.service_layer import invoice_issuing
+from coop_domain.errors import DomainError
 from coop_testkit import wait_until
 
 Y = 2030  # the year the scenario closes
@@ -136,10 +137,10 @@ def test_invoice_numbers_follow_dates_within_a_series(own_svc, h, travel):
     same_day = _issue(svc, h, member, act, cl, date(Y, 6, 2), 1000)
     assert [i.number for i in (june_1, june_2, same_day)] == [f"{Y}-000001", f"{Y}-000002", f"{Y}-000003"]
     # a batch is numbered in date order, and the one dated before the series' latest is refused alone
-    requests = [services.new_invoice(member.member_id, act.activity_id, cl.client_id,
+    requests = [invoice_issuing.new_invoice(h.ADMIN_CALLER, member.member_id, act.activity_id, cl.client_id,
                                      [msg.line_from_pb(h.line())], issue=True, issued_on=day)
                 for day in (date(Y, 6, 10), date(Y, 6, 1), date(Y, 6, 5))]
-    results = services.create_invoices(svc.uow_factory, requests)
+    results = invoice_issuing.create_invoices(svc.uow_factory(), requests, INVOICE_REPLY)
     assert isinstance(results[1], DomainError) and "numbers follow dates" in str(results[1])
     assert [(r.issued_on, r.number) for r in (results[2], results[0])] == [
         (f"{Y}-06-05", f"{Y}-000004"), (f"{Y}-06-10", f"{Y}-000005")]
@@ -160,12 +161,12 @@ def test_an_issue_date_far_back_is_refused_at_the_edge_and_a_batch_never_fails_f
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "31 days back" in err.details(), day
     # A request that slipped past the edge (built directly, no rate on its date) is refused alone in
     # its batch, before any number is taken: the others are issued in the same call.
-    good = services.new_invoice(member.member_id, act.activity_id, cl.client_id, [msg.line_from_pb(h.line())],
+    good = invoice_issuing.new_invoice(h.ADMIN_CALLER, member.member_id, act.activity_id, cl.client_id, [msg.line_from_pb(h.line())],
                                 issue=True)
-    bad = services.NewInvoice(member.member_id, act.activity_id, cl.client_id, good.lines, date(1995, 6, 1))
-    unknown_client = services.NewInvoice(member.member_id, act.activity_id, str(uuid.uuid4()), good.lines,
+    bad = invoice_issuing.NewInvoice(h.ADMIN_CALLER, member.member_id, act.activity_id, cl.client_id, good.lines, date(1995, 6, 1))
+    unknown_client = invoice_issuing.NewInvoice(h.ADMIN_CALLER, member.member_id, act.activity_id, str(uuid.uuid4()), good.lines,
                                          today)
-    results = services.create_invoices(svc.uow_factory, [good, bad, unknown_client, good])
+    results = invoice_issuing.create_invoices(svc.uow_factory(), [good, bad, unknown_client, good], INVOICE_REPLY)
     assert [type(r).__name__ for r in results] == ["Invoice", "NotFound", "NotFound", "Invoice"]
     assert [r.number for r in results[::3]] == [f"{today.year}-000001", f"{today.year}-000002"]
 
@@ -207,12 +208,12 @@ def test_closing_a_year_and_a_write_dated_in_it_never_overlap(own_svc, h, travel
     invoice = _issue(svc, h, member, act, cl, date(Y, 12, 20), 1000)
     travel(date(Y + 1, 1, 5))
     # 1. a write dated in Y - 1 is under way (its year row held FOR SHARE): closing waits for it
-    closed = _answer_once_released(svc, lambda uow: uow.billing.fiscal_years([Y - 1]), lambda: svc.stub.CloseYear(
+    closed = _answer_once_released(svc, lambda uow: uow.years.fiscal_years([Y - 1]), lambda: svc.stub.CloseYear(
         pb.CloseYearRequest(year=Y - 1), metadata=h.ADMIN, timeout=60))
     assert closed.year == Y - 1 and not closed.already_closed
     # 2. Y is being closed (not committed yet): a payment dated in Y waits for it, then is refused
     refused = _answer_once_released(
-        svc, lambda uow: uow.billing.close_year(Y, "admin-2", datetime.now(UTC)),
+        svc, lambda uow: uow.years.close_year(Y, "admin-2", datetime.now(UTC)),
         lambda: svc.stub.RecordPayment(pb.RecordPaymentRequest(
             invoice_id=invoice.invoice_id, payment_id="b-1", amount_cents=100, paid_on=f"{Y}-12-31"),
             metadata=h.TELLER, timeout=60))

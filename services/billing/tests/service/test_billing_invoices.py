@@ -276,7 +276,8 @@ def test_reverse_charge_needs_an_eu_client_with_vat(svc, h):
 
 
 def test_invoices_issued_in_one_batch_keep_their_own_requests_correlation_id(svc, h):
-    from coop_billing.service_layer import services
+    from coop_billing.adapters.messages import INVOICE_REPLY
+    from coop_billing.service_layer import invoice_issuing
     from coop_platform.logs import reset_correlation_id, set_correlation_id
 
     member = h.admit(svc)
@@ -286,13 +287,13 @@ def test_invoices_issued_in_one_batch_keep_their_own_requests_correlation_id(svc
     for cid in ("corr-a", "corr-b"):
         token = set_correlation_id(cid)
         try:
-            requests.append(services.new_invoice(member.member_id, act.activity_id, cl.client_id,
-                                                 [_domain_line(h)], issue=True))
+            requests.append(invoice_issuing.new_invoice(h.ADMIN_CALLER, member.member_id, act.activity_id,
+                                                        cl.client_id, [_domain_line(h)], issue=True))
         finally:
             reset_correlation_id(token)
     token = set_correlation_id("corr-of-the-committing-thread")
     try:
-        issued = services.create_invoices(svc.uow_factory, requests)
+        issued = invoice_issuing.create_invoices(svc.uow_factory(), requests, INVOICE_REPLY)
     finally:
         reset_correlation_id(token)
     for stored, cid in zip(issued, ("corr-a", "corr-b"), strict=True):

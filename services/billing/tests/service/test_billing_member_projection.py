@@ -12,11 +12,9 @@ import pytest
 from sqlalchemy import inspect, text
 
 from coop.billing.v1 import billing_pb2 as pb
-from coop_billing.entrypoints import grpc_api
-from coop_billing.service_layer import services
+from coop_billing.entrypoints import grpc_api, membership_events
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
-from coop_platform.inbox import process_once
 from coop_platform.migrations import upgrade
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
@@ -46,15 +44,10 @@ def _erased(member_id: str, minutes: int) -> dict:
         subject=member_id), minutes)
 
 
-HANDLERS = {"member.updated": "apply_member_updated", "member.status_changed": "apply_member_status_changed",
-            "member.erased": "apply_member_erased"}
-
-
 def _apply(uow_factory, envelope: dict) -> bool:
-    """The worker's way: process_once with the handler's effect."""
+    """The worker's way: parsed into a typed fact, handled once (process_once)."""
     name = envelope["type"].split(".", 2)[2].rsplit(".", 1)[0]
-    return process_once(uow_factory, f"billing.on_{name.replace('.', '_')}", envelope,
-                        getattr(services, HANDLERS[name]))
+    return membership_events.handle(uow_factory, name, envelope)
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])

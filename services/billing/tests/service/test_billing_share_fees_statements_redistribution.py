@@ -1,4 +1,4 @@
-"""Annual share fees and share.paid, member statements, redistribution envelopes."""
+"""Annual share fees and share_fee.paid, member statements, redistribution envelopes."""
 
 from __future__ import annotations
 
@@ -33,20 +33,20 @@ def test_share_fee_billed_on_admission_and_its_payment_publishes_share_paid(svc,
         member_id=member.member_id, year=YEAR, amount_cents=3000, bank_reference=f"bank-{member.member_id}"),
         metadata=h.TELLER)
     assert again.fee_id == paid.fee_id
-    events = svc.outbox(subject=member.member_id, name="share.paid")
+    events = svc.outbox(subject=member.member_id, name="share_fee.paid")
     assert len(events) == 1  # the repeated payment published nothing
     env = events[0]
     # the exact contract membership's worker consumes (proto3 JSON of coop.billing.v1.SharePaid)
     assert env["data"] == {"memberId": member.member_id, "memberNumber": member.number, "year": YEAR,
                            "amountCents": "3000", "paymentReference": paid.number}
-    assert env["type"] == "coop.billing.share.paid.v1" and env["source"] == "/coop/billing"
+    assert env["type"] == "coop.billing.share_fee.paid.v1" and env["source"] == "/coop/billing"
     assert set(env["data"]) == {f.json_name for f in events_pb2.SharePaid.DESCRIPTOR.fields}
     with svc.engine.connect() as conn:
         from sqlalchemy import text
 
         routing = conn.execute(text("SELECT exchange, routing_key FROM outbox WHERE event_id = :i"),
                                {"i": env["id"]}).one()
-    assert tuple(routing) == ("billing.events", "share.paid")
+    assert tuple(routing) == ("billing.events", "share_fee.paid")
 
 
 def test_bill_share_fees_for_all_active_members_is_idempotent(svc, h):
@@ -201,7 +201,7 @@ def test_simulate_several_keys_side_by_side_and_adopt_one(svc, h):
 def test_asyncapi_documents_every_published_contract_field():
     doc = yaml.safe_load((REPO_ROOT / "docs" / "asyncapi-billing.yaml").read_text())
     assert {"contract.created", "contract.amended", "contract.cancelled", "contract.activated",
-            "contract.payroll_recorded", "contract.completed", "share.paid"} <= set(doc["channels"])
+            "contract.payroll_recorded", "contract.completed", "share_fee.paid"} <= set(doc["channels"])
     schemas = doc["components"]["schemas"]
     for message, schema in ((pb.Contract, "Contract"), (pb.ContractTerms, "ContractTerms"),
                             (events_pb2.Employee, "Employee"), (pb.PayrollRun, "PayrollRun")):

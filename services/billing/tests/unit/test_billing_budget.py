@@ -13,7 +13,7 @@ from coop_billing.domain.budget import (
     contract_cost,
 )
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
-from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 DAY = date(2026, 3, 1)
 

@@ -13,7 +13,7 @@ from coop_billing.domain.contract import (
     validate_joint_committee,
 )
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
-from coop_billing.domain.errors import FailedPrecondition, InvalidArgument
+from coop_domain.errors import FailedPrecondition, InvalidArgument
 
 TODAY = date(2026, 3, 1)
 START = date(2026, 4, 1)

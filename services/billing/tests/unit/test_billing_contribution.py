@@ -13,7 +13,7 @@ from coop_billing.domain.contribution import (
     contribution_reversal_cents,
     revenue_contribution_cents,
 )
-from coop_billing.domain.errors import AlreadyExists, InvalidArgument, NotFound
+from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound
 
 CHANGE_DAY = date(2027, 1, 1)
 

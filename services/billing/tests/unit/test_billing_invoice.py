@@ -7,7 +7,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_billing.domain.invoice import (
     DocumentNumber,
     Invoice,
@@ -19,6 +18,7 @@ from coop_billing.domain.invoice import (
     parse_invoice_number,
 )
 from coop_billing.domain.vat import Client
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 BE_CLIENT = Client("Théâtre du Midi", "BE", "Rue du Midi 1, 1000 Bruxelles", "BE0403170701")
 DE_CLIENT = Client("Kunsthaus GmbH", "DE", "Berlin", "DE136695976")

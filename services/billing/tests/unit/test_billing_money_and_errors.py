@@ -6,14 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop_billing.domain.errors import (
-    AlreadyExists,
-    DomainError,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-)
+from coop_billing.domain.errors import BudgetTooSmall, MemberNotYetKnown
 from coop_billing.domain.money import (
     apply_basis_points,
     apply_percent,
@@ -21,21 +14,37 @@ from coop_billing.domain.money import (
     require_cents,
     split_largest_remainder,
 )
+from coop_domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 
 
 def test_every_domain_error_maps_to_its_grpc_status_code():
-    assert {cls.grpc_code for cls in (InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, PermissionDenied)} == {
+    assert {cls.status_name for cls in (InvalidArgument, NotFound, AlreadyExists, FailedPrecondition, PermissionDenied)} == {
         "INVALID_ARGUMENT", "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION", "PERMISSION_DENIED"
     }
     assert all(issubclass(c, DomainError) for c in (InvalidArgument, NotFound, PermissionDenied))
 
 
-def test_failed_precondition_exposes_structured_shortfall():
-    err = FailedPrecondition("too small", {"shortfall_cents": 123})
+def test_budget_too_small_exposes_structured_shortfall_and_a_stable_reason():
+    err = BudgetTooSmall("too small", {"shortfall_cents": 123})
     assert err.shortfall_cents == 123
     assert err.detail == {"shortfall_cents": 123}
+    assert err.metadata == {"shortfall_cents": "123"}
+    assert err.reason == "BUDGET_TOO_SMALL" and err.status_name == "FAILED_PRECONDITION"
     assert str(err) == "too small"
-    assert FailedPrecondition("no money detail").shortfall_cents is None
+    assert BudgetTooSmall("no money detail").shortfall_cents is None
+
+
+def test_member_not_yet_known_is_retryable():
+    err = MemberNotYetKnown("not yet", retry_after_seconds=2)
+    assert err.status_name == "UNAVAILABLE" and err.reason == "MEMBER_NOT_YET_KNOWN"
+    assert err.retry_after_seconds == 2
 
 
 def test_half_cent_rounds_up_and_negative_half_rounds_away_from_zero():

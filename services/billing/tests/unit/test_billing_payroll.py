@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from coop_billing.domain.budget import ActivityLedger, EntryKind, contract_cost, payroll_run_cost
 from coop_billing.domain.contract import ContractState, ContractTerms, EmploymentContract
 from coop_billing.domain.contribution import RateSchedule
-from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 TODAY = date(2026, 3, 1)
 START = date(2026, 4, 1)

@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 
 from coop_billing.domain.budget import ActivityLedger, EntryKind
 from coop_billing.domain.contribution import RateChange, RateKind, RateSchedule
-from coop_billing.domain.errors import FailedPrecondition, NotFound
 from coop_billing.domain.invoice import DocumentNumber, Invoice, InvoiceLine, VatRate
 from coop_billing.domain.postings import issue_contribution, post_credit_note, post_payment
 from coop_billing.domain.vat import Client
+from coop_domain.errors import FailedPrecondition, NotFound
 
 CLIENT = Client("Client", "BE", "Gent", "BE0417497106")
 PAY_DAY = date(2027, 1, 20)

@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from coop_billing.domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 from coop_billing.domain.redistribution import (
     Envelope,
     EqualShares,
@@ -23,6 +22,7 @@ from coop_billing.domain.redistribution import (
     median_cents,
     simulate,
 )
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
 
 
 def members(*revenues, sectors=None):

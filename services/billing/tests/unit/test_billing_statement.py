@@ -2,7 +2,6 @@
 
 import pytest
 
-from coop_billing.domain.errors import InvalidArgument
 from coop_billing.domain.statement import (
     LANGUAGES,
     NBSP,
@@ -13,6 +12,7 @@ from coop_billing.domain.statement import (
     render_html,
     render_text,
 )
+from coop_domain.errors import InvalidArgument
 
 STATEMENT = MemberStatement(
     member_id="m1",

@@ -2,13 +2,13 @@
 
 import pytest
 
-from coop_billing.domain.errors import InvalidArgument
 from coop_billing.domain.vat import (
     Client,
     is_valid_vat_number,
     normalize_vat_number,
     validate_vat_number,
 )
+from coop_domain.errors import InvalidArgument
 
 VALID_BE = ["BE0403170701", "BE0417497106", "BE0874097781", "BE1234567894", "BE1000000021"]
 

@@ -73,28 +73,27 @@ def test_status_changed_and_share_paid_update_standing_in_event_time_order(runni
     """The handlers' effects, run the way the handlers run them (process_once with the worker's
     unit of work); the shared broker is busy with other members' events, so no hook races them."""
     from coop_billing.entrypoints import worker
-    from coop_billing.service_layer import services
-    from coop_platform.inbox import process_once
+    from coop_billing.entrypoints.membership_events import handle as handle_event
 
-    def handle(consumer, effect, envelope):
-        return process_once(worker.uow_factory, f"billing.{consumer}", envelope, effect)
+    def handle(name, envelope):
+        return handle_event(worker.uow_factory, name, envelope)
 
     member_id = str(uuid.uuid4())
-    handle("on_member_admitted", services.apply_member_admitted, _admitted(member_id))
+    handle("member.admitted", _admitted(member_id))
     newer = make_envelope("membership", "share.paid", {
         "share": {"memberId": member_id, "year": 2026, "amountCents": "3000"}, "memberNumber": "M000123",
         "inGoodStanding": True})
     older = make_envelope("membership", "member.status_changed", {
         "memberId": member_id, "toStatus": "MEMBER_STATUS_ACTIVE", "inGoodStanding": False})
     older["time"] = "2000-01-01T00:00:00.000000Z"  # arrives late, says less
-    assert handle("on_share_paid", services.apply_membership_share_paid, newer)
-    assert handle("on_member_status_changed", services.apply_member_status_changed, older)
-    assert not handle("on_member_status_changed", services.apply_member_status_changed, older)  # duplicate
+    assert handle("share.paid", newer)
+    assert handle("member.status_changed", older)
+    assert not handle("member.status_changed", older)  # duplicate
     row = _query("SELECT in_good_standing, status FROM members WHERE member_id = :m", m=member_id)[0]
     assert tuple(row) == (True, "active")
     suspended = make_envelope("membership", "member.status_changed", {
         "memberId": member_id, "toStatus": "MEMBER_STATUS_SUSPENDED", "inGoodStanding": False})
-    handle("on_member_status_changed", services.apply_member_status_changed, suspended)
+    handle("member.status_changed", suspended)
     row = _query("SELECT in_good_standing, status FROM members WHERE member_id = :m", m=member_id)[0]
     assert tuple(row) == (False, "suspended")
     assert _query("SELECT count(*) FROM share_fees WHERE member_id = :m", m=member_id)[0][0] == 1
