@@ -18,7 +18,7 @@ The platform interceptor sees v1 calls like any other (authentication, limits, m
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import grpc
@@ -92,9 +92,3 @@ def older_version_handler(v1: ServiceDescriptor, v2: ServiceDescriptor, servicer
             raise TypeError(f"{v1.full_name}/{old.name} has no v2 method {new_name}; name it in `renamed`")
         handlers[old.name] = _handler(old, new, getattr(servicer, new_name))
     return grpc.method_handlers_generic_handler(v1.full_name, handlers)
-
-
-def versions_served(v1: ServiceDescriptor, v2: ServiceDescriptor) -> Iterator[str]:
-    """The full service names to report in health and reflection."""
-    yield v2.full_name
-    yield v1.full_name

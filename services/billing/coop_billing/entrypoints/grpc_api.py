@@ -9,8 +9,6 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-import grpc
-
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v2 import billing_pb2 as pb2
 from coop.billing.v2 import billing_pb2_grpc as pb2_grpc
@@ -30,7 +28,6 @@ from coop_billing.service_layer import (
     years,
 )
 from coop_billing.service_layer.ports import BillingUnitOfWork
-from coop_platform.api_versions import older_version_handler, versions_served
 from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
@@ -318,21 +315,11 @@ V1 = pb.DESCRIPTOR.services_by_name["BillingService"]
 V2 = pb2.DESCRIPTOR.services_by_name["BillingService"]
 
 
-def _add_both_versions(servicer: BillingServicer, server: grpc.Server) -> None:
-    """v2, and v1 answered by the same servicer (coop_platform.api_versions)."""
-    pb2_grpc.add_BillingServiceServicer_to_server(servicer, server)
-    server.add_generic_rpc_handlers((older_version_handler(V1, V2, servicer),))
-
-
 def build(settings: Settings):
-    """The engine, the registration callback and the unit-of-work factory (main() and tests)."""
-    engine, register_v2, uow_factory = build_service(settings, SqlBillingUnitOfWork, BillingServicer,
-                                                     _add_both_versions, V2.full_name)
-
-    def register(server: grpc.Server) -> list[str]:
-        register_v2(server)
-        return list(versions_served(V1, V2))  # health reports both
-    return engine, register, uow_factory
+    """The engine, the registration callback (v2 and the v1 bridge; health reports both) and the
+    unit-of-work factory (main() and tests)."""
+    return build_service(settings, SqlBillingUnitOfWork, BillingServicer, pb2_grpc.add_BillingServiceServicer_to_server,
+                         V2.full_name, older_versions=[(V1, V2)])
 
 
 def main() -> None:

@@ -1,8 +1,8 @@
 """The billing worker process: nameko (eventlet) for the bus; the only module that imports it."""
 
-import eventlet
+import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
 
-eventlet.monkey_patch()  # noqa: E402 - must precede every other import (DESIGN D1/D2)
+# isort: split
 
 from typing import Any  # noqa: E402
 
