@@ -339,6 +339,20 @@ def elections_platform(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(scope="module")
+def all_services_compose(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """Membership, billing and elections in the Compose stack. Unlike `platform`, it does not
+    make coop_testkit.bearer sign with the test issuer for the rest of the module: wrap the
+    calls in `compose_tokens()`."""
+    yield from _compose_platform(request, ("membership", "billing", "elections"), sign=False)
+
+
+@pytest.fixture(scope="session")
+def compose_tokens(compose_stack: ComposeStack) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """A context manager in which coop_testkit.bearer signs with the Compose stack's issuer."""
+    return lambda: signed_by_test_issuer(compose_stack)
+
+
+@pytest.fixture(scope="module")
 def all_services_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Membership, billing and elections (api and worker each) as `make run` starts them, on a
     broker vhost of their own."""
@@ -346,8 +360,8 @@ def all_services_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield from _local_platform(tmp_path_factory, ("membership", "billing", "elections"), amqp_url=amqp_url)
 
 
-def _compose_platform(request: pytest.FixtureRequest,
-                      service_names: tuple[str, ...] = ("membership",)) -> Iterator[Platform]:
+def _compose_platform(request: pytest.FixtureRequest, service_names: tuple[str, ...] = ("membership",),
+                      *, sign: bool = True) -> Iterator[Platform]:
     stack: ComposeStack = request.getfixturevalue("compose_stack")
     project = request.getfixturevalue("compose_project")
     services = request.getfixturevalue("docker_services")
@@ -370,7 +384,7 @@ def _compose_platform(request: pytest.FixtureRequest,
         script = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').read().decode())"
         return stack.run(project, "exec", "-T", service, "python", "-c", script, timeout=60)
 
-    with signed_by_test_issuer(stack):
+    with signed_by_test_issuer(stack) if sign else contextlib.nullcontext():
         yield Platform("compose", grpc_target, amqp_url,
                        metrics_text, targets=targets,
                        elections_tick_seconds=float(stack.env["COOP_ELECTIONS_TICK_SECONDS"]))
