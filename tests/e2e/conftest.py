@@ -225,6 +225,11 @@ def _record_timing(key: str, seconds: float) -> None:
     COMPOSE_TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
 
 
+@pytest.fixture(scope="session")
+def record_timing() -> Callable[[str, float], None]:
+    return _record_timing
+
+
 @contextlib.contextmanager
 def signed_by_test_issuer(stack: ComposeStack) -> Iterator[None]:
     """coop_testkit.bearer signs with the test issuer's key while the stack is in use."""
