@@ -1,6 +1,7 @@
 """Offline checks of the deployment artefacts (DESIGN D7, D8).
 
-No Docker engine or cluster is needed: the Compose files are validated against
+No Docker engine or cluster is needed here (tests/e2e starts the Compose stack for real): the
+Compose files are validated against
 the Compose specification, kustomizations are rendered with `kubectl kustomize`
 and validated with kubernetes-validate (tests/deploy/conftest.py), Prometheus config and
 alert rules go through promtool (including rule unit tests), and the Grafana dashboard is
