@@ -213,8 +213,18 @@ def compose_stack(tmp_path_factory: pytest.TempPathFactory) -> ComposeStack:
         rendered[name].write_text(proc.stdout)
     stack = ComposeStack(folder, folder / "compose.env", rendered["docker-compose.yml"], env,
                          keys / "compose-test.key.pem")
-    stack.partner_file = rendered["docker-compose.partner-elections.yml"]  # type: ignore[attr-defined]
     return stack
+
+
+@pytest.fixture(scope="session")
+def partner_compose_stack(compose_stack: ComposeStack) -> ComposeStack:
+    """The partner file, with an env file of its own: other host ports, so that it may run while
+    the full stack is up."""
+    folder = compose_stack.folder / "partner"
+    folder.mkdir()
+    env = _write_env(folder, {"COOP_AUTH_DIR": str(compose_stack.folder / "auth")})
+    return ComposeStack(folder, folder / "compose.env", compose_stack.folder / "docker-compose.partner-elections.yml",
+                        env, compose_stack.key_file)
 
 
 def _record_timing(key: str, seconds: float) -> None:

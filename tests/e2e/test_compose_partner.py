@@ -28,9 +28,10 @@ VOTERS = ("pa-voter-1", "pa-voter-2", "pa-voter-3")
 
 
 @pytest.fixture(scope="module")
-def partner_target(compose_stack, compose_tokens, record_timing) -> Iterator[str]:
+def partner_target(partner_compose_stack, compose_tokens, record_timing) -> Iterator[str]:
+    compose_stack = partner_compose_stack
     project = f"coop-partner{os.getpid()}"
-    file = compose_stack.partner_file
+    file = compose_stack.compose_file
     started = time.monotonic()
     with get_docker_services(" ".join(shlex.quote(a) for a in compose_stack.base_command()), str(file), project,
                              [f"up -d {' '.join(compose_stack.services(project, file))}"],
