@@ -180,7 +180,7 @@ def _write_env(folder: Path, extra: dict[str, str]) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def compose_stack(tmp_path_factory: pytest.TempPathFactory) -> ComposeStack:
+def compose_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ComposeStack:
     """Skips only where no Docker engine can run; builds the images (cached: `make images`)."""
     reason = "" if docker_engine_available() else _no_engine_reason()
     if reason:
@@ -213,6 +213,15 @@ def compose_stack(tmp_path_factory: pytest.TempPathFactory) -> ComposeStack:
         rendered[name].write_text(proc.stdout)
     stack = ComposeStack(folder, folder / "compose.env", rendered["docker-compose.yml"], env,
                          keys / "compose-test.key.pem")
+
+    def leave_nothing() -> None:
+        # pytest-docker runs no cleanup when its setup command fails: remove what a failed `up`
+        # left (a no-op for projects already down)
+        for project, file in ((f"coope2e{os.getpid()}", stack.compose_file),
+                              (f"coop-partner{os.getpid()}", folder / "docker-compose.partner-elections.yml")):
+            stack.run(project, "down", "-v", "--remove-orphans", file=file, check=False, timeout=300)
+
+    request.addfinalizer(leave_nothing)
     return stack
 
 
