@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # googleapis-common-protos, so only the project's own are generated.
 PROTOS := $(shell find proto/coop -name '*.proto')
 
-.PHONY: help venv proto proto-check run test test-unit test-worker test-deploy lint bench clean migrate
+.PHONY: help venv proto proto-check run test test-unit test-worker test-deploy lint bench clean migrate images
 
 help:
 	@echo "make run    set up and run the platform (api + worker per service)"
@@ -50,6 +50,12 @@ migrate: venv proto
 test: venv proto
 	bash scripts/test.sh
 
+# The Compose stack's images (one per service, plus PostgreSQL/RabbitMQ/Prometheus from Debian's
+# packages where Docker Hub cannot be reached): cached, see deploy/docker/build_images.sh.
+images: venv proto
+	bash scripts/ensure_docker.sh
+	bash deploy/docker/build_images.sh
+
 lint: venv
 	$(VENV)/bin/ruff check services tests bench
 
@@ -57,4 +63,4 @@ bench: venv proto
 	$(PY) -m bench.run
 
 clean:
-	rm -rf gen $(VENV) .pytest_cache var .tools
+	rm -rf gen $(VENV) .pytest_cache var .tools build

@@ -9,6 +9,8 @@ PY=.venv/bin
 export COOP_DEV_MODE=1
 bash scripts/ensure_services.sh
 bash scripts/ensure_tools.sh
+# Docker engine for the Compose tests; on failure they skip, saying why (tests/e2e/conftest.py)
+bash scripts/ensure_docker.sh || true
 # Tests talk to RabbitMQ on a vhost of their own: their events (and the poison messages of the
 # dead-letter tests) must never land in the durable queues a `make run` keeps on "/".
 if [ -z "${COOP_TEST_AMQP_URL:-}" ]; then

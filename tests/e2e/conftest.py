@@ -3,9 +3,11 @@
 The tests in this directory are written once against a `platform` fixture that is
 parametrized:
 
-- ``compose``: docker-compose.yml (profile ``full``) brought up by pytest-docker. It needs a
-  Docker engine; where ``docker info`` fails (as on the build machines and in CI) this variant
-  is skipped, and only this one.
+- ``compose``: docker-compose.yml (profile ``full``, Grafana aside) brought up once per session
+  by pytest-docker with Debian's docker-compose 1.29, on the images `make images` builds, with a
+  throw-away env file (random passwords, free host ports) and a test token issuer: the stack
+  runs outside development mode. scripts/ensure_docker.sh installs and starts the engine; only
+  where it cannot is this variant skipped, with its reason.
 - ``local``: the processes `make run` starts, on this machine's RabbitMQ with SQLite files in
   a temporary COOP_DATA_DIR. The membership api and worker are started as ServiceProcess
   exactly as coop_cli.devrun starts them (same modules, same COOP_* variables) but on
@@ -22,13 +24,16 @@ second (COOP_ELECTIONS_TICK_SECONDS) so that elections can open and close second
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
 import shutil
 import subprocess
+import sys
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,7 +68,7 @@ LOCAL_ELECTIONS_TICK_SECONDS = 1.0
 
 
 def docker_engine_available() -> bool:
-    if shutil.which("docker") is None:
+    if shutil.which("docker") is None or shutil.which("docker-compose") is None:
         return False
     try:
         return subprocess.run(["docker", "info"], capture_output=True, timeout=20).returncode == 0
@@ -71,28 +76,236 @@ def docker_engine_available() -> bool:
         return False
 
 
+def _no_engine_reason() -> str:
+    """Why the Compose variant cannot run: scripts/ensure_docker.sh (run by `make test`, and
+    here when it was not) installs and starts the engine where it can, and says why not."""
+    proc = subprocess.run(["bash", str(REPO_ROOT / "scripts" / "ensure_docker.sh")],
+                          capture_output=True, text=True, timeout=900)
+    if proc.returncode == 0 and docker_engine_available():
+        return ""
+    lines = (proc.stdout + proc.stderr).strip().splitlines()
+    return lines[-1] if lines else "scripts/ensure_docker.sh failed"
+
+
+# -- the Compose stack (docker-compose 1.29 through pytest-docker) ----------------------------
+
+# Grafana is in profile full for those who can pull its image (it is not in Debian): the tests
+# start every other service of the profile.
+NOT_STARTED = {"grafana"}
+TEST_ISSUER = "https://issuer.compose-test.invalid"
+TEST_KID = "compose-test-1"
+COMPOSE_TIMINGS = REPO_ROOT / "build" / "compose" / "timings.json"
+
+
+@dataclass
+class ComposeStack:
+    """A throw-away env file (random passwords, free host ports, the images `make images`
+    built), the Compose file rendered for docker-compose 1.29, and a test issuer's key."""
+
+    folder: Path
+    env_file: Path
+    compose_file: Path
+    env: dict[str, str]
+    key_file: Path
+
+    def base_command(self) -> list[str]:
+        return ["docker-compose", "--project-directory", str(REPO_ROOT), "--env-file", str(self.env_file),
+                "--profile", COMPOSE_PROFILE]
+
+    def command(self, project: str, *args: str, file: Path | None = None) -> list[str]:
+        return [*self.base_command(), "-f", str(file or self.compose_file), "-p", project, *args]
+
+    def run(self, project: str, *args: str, timeout: float = 300, check: bool = True,
+            file: Path | None = None) -> str:
+        proc = subprocess.run(self.command(project, *args, file=file), capture_output=True, text=True,
+                              timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker-compose {' '.join(args)} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
+        return proc.stdout
+
+    def services(self, project: str, file: Path | None = None) -> list[str]:
+        return [n for n in self.run(project, "config", "--services", file=file).split() if n not in NOT_STARTED]
+
+    def container(self, project: str, service: str, file: Path | None = None) -> str:
+        return self.run(project, "ps", "-q", service, file=file).strip()
+
+    def health(self, project: str, file: Path | None = None) -> dict[str, str]:
+        """service -> health ("healthy", "starting", ...), "exited <code>" for one-shots, or
+        "running" without a healthcheck."""
+        out: dict[str, str] = {}
+        ids = self.run(project, "ps", "-q", file=file).split()
+        if not ids:
+            return out
+        fmt = ('{{index .Config.Labels "com.docker.compose.service"}} {{.State.Status}} {{.State.ExitCode}} '
+               '{{if .State.Health}}{{.State.Health.Status}}{{end}}')
+        for line in subprocess.run(["docker", "inspect", "-f", fmt, *ids], capture_output=True, text=True,
+                                   timeout=60).stdout.splitlines():
+            name, status, code, *health = line.split()
+            out[name] = health[0] if health else (f"exited {code}" if status == "exited" else status)
+        return out
+
+    def wait_healthy(self, project: str, timeout: float = 600, file: Path | None = None) -> float:
+        """Wait until every api and worker is healthy, the one-shots exited 0, the rest running;
+        the seconds it took."""
+        started = time.monotonic()
+        expected = set(self.services(project, file))
+        state: dict[str, str] = {}
+        while time.monotonic() - started < timeout:
+            state = self.health(project, file)
+            bad = {n: s for n, s in state.items() if s.startswith("exited") and s != "exited 0"}
+            assert not bad, f"containers failed: {bad}\n{self.run(project, 'logs', '--tail', '40', check=False, file=file)[-6000:]}"
+            if set(state) >= expected and all(s in ("healthy", "exited 0", "running") for s in state.values()):
+                return time.monotonic() - started
+            time.sleep(1)
+        raise AssertionError(f"not healthy within {timeout}s: {state}\n"
+                             f"{self.run(project, 'logs', '--tail', '40', check=False, file=file)[-6000:]}")
+
+
+def _write_env(folder: Path, extra: dict[str, str]) -> dict[str, str]:
+    images = REPO_ROOT / "build" / "docker" / "images.env"
+    env = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in images.read_text().splitlines()
+           if "=" in line and not line.startswith("#")}
+    for name in ("POSTGRES", "MEMBERSHIP_DB", "BILLING_DB", "ELECTIONS_DB", "RABBITMQ_ADMIN",
+                 "MEMBERSHIP_AMQP", "BILLING_AMQP", "ELECTIONS_AMQP", "GRAFANA_ADMIN"):
+        env[f"{name}_PASSWORD"] = uuid.uuid4().hex
+    # never the host's own ports (its PostgreSQL and RabbitMQ, a developer's `make run`)
+    for name in ("MEMBERSHIP", "BILLING", "ELECTIONS", "AMQP", "RABBITMQ_UI", "PROMETHEUS", "GRAFANA"):
+        env[f"COOP_{name}_HOST_PORT"] = str(free_port())
+    env["COOP_AUTH_DIR"] = str(folder / "auth")
+    env["COOP_ELECTIONS_TICK_SECONDS"] = "1"
+    env.update(extra)
+    (folder / "compose.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    (folder / "compose.env").chmod(0o600)
+    return env
+
+
+@pytest.fixture(scope="session")
+def compose_stack(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> ComposeStack:
+    """Skips only where no Docker engine can run; builds the images (cached: `make images`)."""
+    reason = "" if docker_engine_available() else _no_engine_reason()
+    if reason:
+        pytest.skip(f"no Docker engine: {reason}")
+    started = time.monotonic()
+    build = subprocess.run(["bash", str(REPO_ROOT / "deploy" / "docker" / "build_images.sh")],
+                           capture_output=True, text=True, timeout=1800)
+    assert build.returncode == 0, f"make images failed:\n{build.stdout}{build.stderr}"
+    _record_timing("images_seconds", time.monotonic() - started)
+    folder = tmp_path_factory.mktemp("compose")
+    keys = folder / "keys"
+    subprocess.run([str(Path(sys.executable).parent / "coop"), "keys", "new", "--issuer", TEST_ISSUER,
+                    "--tenant", "coop", "--tenant", "partner-a", "--name", "compose-test", "--kid", TEST_KID,
+                    "--kind", "ec", "--out", str(keys)], check=True, capture_output=True, timeout=60)
+    auth = folder / "auth"
+    auth.mkdir()
+    shutil.copy(keys / "compose-test.jwks.json", auth / "compose-test.jwks.json")
+    (auth / "issuers.json").write_text(json.dumps({"issuers": [
+        {"issuer": TEST_ISSUER, "tenants": ["coop", "partner-a"], "jwks_file": "compose-test.jwks.json"}]}))
+    auth.chmod(0o755)  # the api containers run as uid 10001
+    for f in auth.iterdir():
+        f.chmod(0o644)
+    env = _write_env(folder, {})
+    rendered = {}
+    for name in ("docker-compose.yml", "docker-compose.partner-elections.yml"):
+        proc = subprocess.run([sys.executable, str(REPO_ROOT / "deploy" / "docker" / "compose_v1.py"),
+                               str(REPO_ROOT / name), "--env-file", str(folder / "compose.env")],
+                              capture_output=True, text=True, check=True, timeout=60)
+        rendered[name] = folder / name
+        rendered[name].write_text(proc.stdout)
+    stack = ComposeStack(folder, folder / "compose.env", rendered["docker-compose.yml"], env,
+                         keys / "compose-test.key.pem")
+
+    def leave_nothing() -> None:
+        # pytest-docker runs no cleanup when its setup command fails: remove what a failed `up`
+        # left (a no-op for projects already down)
+        for project, file in ((f"coope2e{os.getpid()}", stack.compose_file),
+                              (f"coop-partner{os.getpid()}", folder / "docker-compose.partner-elections.yml")):
+            stack.run(project, "down", "-v", "--remove-orphans", file=file, check=False, timeout=300)
+
+    request.addfinalizer(leave_nothing)
+    return stack
+
+
+@pytest.fixture(scope="session")
+def partner_compose_stack(compose_stack: ComposeStack) -> ComposeStack:
+    """The partner file, with an env file of its own: other host ports, so that it may run while
+    the full stack is up."""
+    folder = compose_stack.folder / "partner"
+    folder.mkdir()
+    env = _write_env(folder, {"COOP_AUTH_DIR": str(compose_stack.folder / "auth")})
+    return ComposeStack(folder, folder / "compose.env", compose_stack.folder / "docker-compose.partner-elections.yml",
+                        env, compose_stack.key_file)
+
+
+def _record_timing(key: str, seconds: float) -> None:
+    """Figures for bench/README.md ("Compose"), kept in build/compose/timings.json."""
+    COMPOSE_TIMINGS.parent.mkdir(parents=True, exist_ok=True)
+    data = json.loads(COMPOSE_TIMINGS.read_text()) if COMPOSE_TIMINGS.exists() else {}
+    data[key] = round(seconds, 1)
+    COMPOSE_TIMINGS.write_text(json.dumps(data, indent=2) + "\n")
+
+
+@pytest.fixture(scope="session")
+def record_timing() -> Callable[[str, float], None]:
+    return _record_timing
+
+
+@contextlib.contextmanager
+def signed_by_test_issuer(stack: ComposeStack) -> Iterator[None]:
+    """coop_testkit.bearer signs with the test issuer's key while the stack is in use."""
+    values = {"COOP_TEST_TOKEN_KEY_FILE": str(stack.key_file), "COOP_TEST_TOKEN_ISSUER": TEST_ISSUER,
+              "COOP_TEST_TOKEN_KID": TEST_KID}
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 # -- pytest-docker configuration (used only by the compose variant) ---------------------------
 
 @pytest.fixture(scope="session")
-def docker_compose_file() -> str:
-    return str(REPO_ROOT / "docker-compose.yml")
+def docker_compose_file(compose_stack: ComposeStack) -> str:
+    return str(compose_stack.compose_file)
 
 
 @pytest.fixture(scope="session")
-def docker_compose_command() -> str:
-    # every subcommand (up, port, exec, down) then addresses the same profile
-    return f"docker compose --profile {COMPOSE_PROFILE}"
+def docker_compose_command(compose_stack: ComposeStack) -> str:
+    # Debian's docker-compose 1.29 (no compose plugin for the docker client here); every
+    # subcommand (up, port, exec, down) then addresses the same env file and profile
+    return " ".join(shlex.quote(a) for a in compose_stack.base_command())
 
 
 @pytest.fixture(scope="session")
-def docker_setup() -> list[str]:
-    # not --wait: the one-shot *-migrate containers exit by design
-    return ["up --build -d"]
+def docker_compose_project_name() -> str:
+    return f"coope2e{os.getpid()}"
+
+
+@pytest.fixture(scope="session")
+def docker_setup(compose_stack: ComposeStack, docker_compose_project_name: str) -> list[str]:
+    # not --wait (not in 1.29): _compose_platform waits for every service to be healthy
+    services = compose_stack.services(docker_compose_project_name)
+    compose_stack.up_started = time.monotonic()  # type: ignore[attr-defined]
+    return [f"up -d {' '.join(services)}"]
 
 
 @pytest.fixture(scope="session")
 def docker_cleanup() -> list[str]:
-    return ["down -v"]
+    return ["down -v --remove-orphans"]
+
+
+@pytest.fixture(scope="session")
+def compose_project(request: pytest.FixtureRequest, compose_stack: ComposeStack) -> str:
+    """The full profile up (once per session) and every service healthy: the project name."""
+    request.getfixturevalue("docker_services")
+    project = request.getfixturevalue("docker_compose_project_name")
+    compose_stack.wait_healthy(project)
+    _record_timing("up_to_healthy_seconds", time.monotonic() - compose_stack.up_started)  # type: ignore[attr-defined]
+    return project
 
 
 # -- the platform under test ------------------------------------------------------------------
@@ -150,6 +363,20 @@ def elections_platform(request: pytest.FixtureRequest,
 
 
 @pytest.fixture(scope="module")
+def all_services_compose(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    """Membership, billing and elections in the Compose stack. Unlike `platform`, it does not
+    make coop_testkit.bearer sign with the test issuer for the rest of the module: wrap the
+    calls in `compose_tokens()`."""
+    yield from _compose_platform(request, ("membership", "billing", "elections"), sign=False)
+
+
+@pytest.fixture(scope="session")
+def compose_tokens(compose_stack: ComposeStack) -> Callable[[], contextlib.AbstractContextManager[None]]:
+    """A context manager in which coop_testkit.bearer signs with the Compose stack's issuer."""
+    return lambda: signed_by_test_issuer(compose_stack)
+
+
+@pytest.fixture(scope="module")
 def all_services_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Membership, billing and elections (api and worker each) as `make run` starts them, on a
     broker vhost of their own."""
@@ -157,17 +384,16 @@ def all_services_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         yield from _local_platform(tmp_path_factory, ("membership", "billing", "elections"), amqp_url=amqp_url)
 
 
-def _compose_platform(request: pytest.FixtureRequest,
-                      service_names: tuple[str, ...] = ("membership",)) -> Iterator[Platform]:
-    if not docker_engine_available():
-        pytest.skip("no Docker engine (`docker info` fails): the Compose run of the end-to-end tests "
-                    "needs one; the same tests run against local processes (the [local] variant)")
+def _compose_platform(request: pytest.FixtureRequest, service_names: tuple[str, ...] = ("membership",),
+                      *, sign: bool = True) -> Iterator[Platform]:
+    stack: ComposeStack = request.getfixturevalue("compose_stack")
+    project = request.getfixturevalue("compose_project")
     services = request.getfixturevalue("docker_services")
     ip = request.getfixturevalue("docker_ip")
     targets = {name: f"{ip}:{services.port_for(f'{name}-api', installed_services()[name].grpc_port)}" for name in service_names}
     grpc_target = targets["membership"]
     # no guest user there: RabbitMQ loads coop broker definitions with an administrator of the env file
-    admin = f"{os.environ.get('RABBITMQ_ADMIN_USER', 'coop-admin')}:{os.environ.get('RABBITMQ_ADMIN_PASSWORD', '')}"
+    admin = f"{stack.env.get('RABBITMQ_ADMIN_USER', 'coop-admin')}:{stack.env['RABBITMQ_ADMIN_PASSWORD']}"
     amqp_url = f"amqp://{admin}@{ip}:{services.port_for('rabbitmq', 5672)}/"
     for target in targets.values():
         services.wait_until_responsive(check=lambda t=target: check(t, timeout=2), timeout=600, pause=2)
@@ -175,20 +401,17 @@ def _compose_platform(request: pytest.FixtureRequest,
     if "elections" in service_names:
         services.wait_until_responsive(
             check=lambda: queue_consumers(amqp_url, ELECTIONS_MEMBER_ADMITTED_QUEUE) > 0, timeout=300, pause=2)
-    compose = shlex.split(request.getfixturevalue("docker_compose_command"))
-    compose += ["-f", request.getfixturevalue("docker_compose_file"),
-                "-p", request.getfixturevalue("docker_compose_project_name")]
     metrics_ports = {"api": ("membership-api", 9101), "worker": ("membership-worker", 9201)}
 
     def metrics_text(role: str) -> str:
         service, port = metrics_ports[role]
         script = f"import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:{port}/metrics').read().decode())"
-        return subprocess.run([*compose, "exec", "-T", service, "python", "-c", script],
-                              capture_output=True, text=True, check=True, timeout=60).stdout
+        return stack.run(project, "exec", "-T", service, "python", "-c", script, timeout=60)
 
-    yield Platform("compose", grpc_target, amqp_url,
-                   metrics_text, targets=targets,
-                   elections_tick_seconds=float(os.environ.get("COOP_ELECTIONS_TICK_SECONDS") or 15))
+    with signed_by_test_issuer(stack) if sign else contextlib.nullcontext():
+        yield Platform("compose", grpc_target, amqp_url,
+                       metrics_text, targets=targets,
+                       elections_tick_seconds=float(stack.env["COOP_ELECTIONS_TICK_SECONDS"]))
 
 
 def _local_platform(tmp_path_factory: pytest.TempPathFactory, service_names: tuple[str, ...] = ("membership",),

@@ -1,6 +1,6 @@
 """The membership flow end to end (issue 2 section 5), written once and run against the
-`platform` fixture: docker-compose.yml through pytest-docker where a Docker engine exists,
-the processes `make run` starts where none does (see conftest.py)."""
+`platform` fixture: docker-compose.yml through pytest-docker ([compose]) and the processes
+`make run` starts ([local]) (see conftest.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,8 @@
 """Across services: membership admits a member, billing bills the annual share on
 member.admitted, the payment recorded in billing publishes share.paid, and membership
-consumes it: the member is in good standing. Real RabbitMQ, the four processes as
-`make run` starts them (SQLite files in a temporary data directory)."""
+consumes it: the member is in good standing. Two ways: the four processes as `make run` starts
+them on the real RabbitMQ (SQLite files in a temporary data directory), and the Compose stack
+(the [compose] variant, tests/e2e/conftest.py)."""
 
 from __future__ import annotations
 
@@ -27,8 +28,13 @@ from coop_testkit import (
 )
 
 
-@pytest.fixture(scope="module")
-def services(tmp_path_factory) -> Iterator[dict[str, object]]:
+@pytest.fixture(scope="module", params=["compose", "local"])
+def services(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[str, object]]:
+    if request.param == "compose":
+        platform = request.getfixturevalue("all_services_compose")
+        with request.getfixturevalue("compose_tokens")():
+            yield {"ports": {name: int(target.rsplit(":", 1)[1]) for name, target in platform.targets.items()}}
+        return
     data_dir = tmp_path_factory.mktemp("share-fee-flow")
     ports = {"membership": free_port(), "billing": free_port()}
     # the two workers' handler queues start empty: no backlog left by earlier tests

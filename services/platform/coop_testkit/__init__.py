@@ -160,6 +160,15 @@ def bearer(subject: str, *roles: str, tenant: str = "coop", ttl: int = 3600, **c
     `claims` go to coop_platform.auth.issue_token (audience, issuer, private_key, omit...)."""
     from coop_platform.auth import issue_token
 
+    # A stack outside development mode (the Compose tests) trusts a throw-away issuer instead:
+    # its key, issuer and key id are then in these variables (tests/e2e/conftest.py).
+    key_file = os.environ.get("COOP_TEST_TOKEN_KEY_FILE")
+    if key_file and "private_key" not in claims:
+        from cryptography.hazmat.primitives import serialization
+
+        claims = {"private_key": serialization.load_pem_private_key(Path(key_file).read_bytes(), password=None),
+                  "issuer": os.environ["COOP_TEST_TOKEN_ISSUER"], "key_id": os.environ["COOP_TEST_TOKEN_KID"],
+                  **claims}
     token = issue_token(subject, roles, tenant=tenant, ttl_seconds=ttl, **claims)  # type: ignore[arg-type]
     return [("authorization", f"Bearer {token}")]
 
