@@ -1,4 +1,5 @@
-"""`coop broker`, `coop dlq` and `coop outbox`: the operator's commands for event delivery.
+"""`coop broker`, `coop dlq` and `coop outbox`: the operator's commands for event delivery
+(about 420 lines of argument parsing and printing, one family of commands).
 
 - `coop broker setup|definitions`: each service's RabbitMQ user, permissions and the shared
   topology (coop_platform.broker);

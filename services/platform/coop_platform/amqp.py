@@ -1,5 +1,8 @@
 """RabbitMQ adapter (kombu): exchanges and queues, confirmed publishing, retries, dead letters.
 
+One module (about 500 lines) on purpose: the topology it declares and the publisher and retry
+routing that rely on it must change together; split, each half would state the other's rules.
+
 Topology of a service S (DESIGN D3/D4; hardening points 5 and 6):
 
 - "S.events": durable topic exchange, routing key = event name. Only S's broker user may write

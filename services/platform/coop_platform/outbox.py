@@ -1,4 +1,5 @@
-"""Transactional outbox and its relay (DESIGN D3).
+"""Transactional outbox and its relay (DESIGN D3). About 430 lines: the writer, the relay and
+its quarantine and retention share one table's states, kept in one place.
 
 A command's rows and its events commit in one transaction; the relay publishes
 pending rows with publisher confirms and persistent messages and marks a row

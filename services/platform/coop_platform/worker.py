@@ -1,6 +1,7 @@
-"""nameko worker base (DESIGN D2): the only platform module that imports nameko/eventlet.
+"""nameko worker base (DESIGN D2): the only platform module that imports nameko/eventlet
+(so it holds every nameko piece, about 410 lines, rather than spread that import).
 
-Worker entrypoint modules call ``eventlet.monkey_patch()`` first, then build a
+Worker entrypoint modules import ``coop_platform.green`` first, then build a
 nameko service class from these pieces:
 - :class:`CoopEventHandler` (``coop_event_handler``): an event handler on its own durable
   quorum queue that refuses (dead-letters unread) a message whose exchange, source or type
