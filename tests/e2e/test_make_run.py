@@ -90,6 +90,11 @@ def test_make_run_serves_every_service_then_stops_cleanly_leaving_no_process(sto
         text = log_path.read_text()
         for s in services:
             assert f"gRPC on 127.0.0.1:{ports[s][0]}" in text, f"{s} api must say where it listens"
+        # quiet: no third-party deprecation warning, and one plain line per process; the rest are
+        # JSON logs of warnings and errors (here: the test vhost's leftover events of other tests)
+        assert "DeprecationWarning" not in text, text[:3000]
+        plain = [line for line in text.splitlines() if line.strip() and not line.startswith("{")]
+        assert len(plain) == 1 + 2 * len(services), plain
 
         if stop_with == "ctrl_c":
             os.killpg(proc.pid, signal.SIGINT)
