@@ -9,30 +9,21 @@ which membership committed the event (the erasure's own `erased_at` for an erasu
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from google.protobuf import json_format
 
 from coop.membership.v1 import events_pb2 as member_events
 from coop.membership.v1 import membership_pb2 as member_pb
-from coop_domain.clock import as_utc, utcnow
+from coop_domain.clock import as_utc
 from coop_elections.domain.members import MemberChanged, MemberErased, MemberFact
 from coop_elections.service_layer.handlers import apply_member_fact
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
-from coop_platform.envelope import parse_data
+from coop_platform.envelope import event_time, parse_data
 
 
 class MalformedEvent(ValueError):
     """An event this service cannot read: the worker dead-letters it (no retry helps)."""
-
-
-def event_time(envelope: dict[str, Any]) -> datetime:
-    """When membership committed the event (CloudEvents `time`); now if it is missing or bad."""
-    try:
-        return as_utc(datetime.fromisoformat(str(envelope.get("time")).replace("Z", "+00:00")))
-    except ValueError:
-        return utcnow()
 
 
 def _status(value: int) -> str | None:
