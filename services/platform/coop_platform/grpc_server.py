@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
@@ -190,12 +190,14 @@ def build_service(
     uow_class: Callable[[Any], Any],
     make_servicer: Callable[[Callable[[], Any]], Any],
     add_servicer: Callable[[Any, grpc.Server], None],
-    service_full_name: str,
+    service_full_name: str | Sequence[str],
     *,
     older_versions: Iterable[tuple[ServiceDescriptor, ServiceDescriptor]] = (),
 ) -> tuple[Engine, Callable[[grpc.Server], list[str]], Callable[[], Any]]:
     """Engine, registration callback and unit-of-work factory of one service's api (main and tests).
 
+    service_full_name: the name health reports, or the names when `add_servicer` registers
+    several services of one package (board-meetings: one service per aggregate).
     older_versions: (v1 service, the v2 service its servicer implements) pairs; each v1 is
     answered by the same servicer (coop_platform.api_versions) and reported in health."""
     from coop_platform.api_versions import older_version_handler
@@ -211,7 +213,8 @@ def build_service(
         servicer = make_servicer(uow_factory)
         add_servicer(servicer, server)
         server.add_generic_rpc_handlers([older_version_handler(v1, v2, servicer) for v1, v2 in older])
-        return [service_full_name, *(v1.full_name for v1, _ in older)]
+        names = [service_full_name] if isinstance(service_full_name, str) else list(service_full_name)
+        return [*names, *(v1.full_name for v1, _ in older)]
 
     return database.engine, register, uow_factory
 

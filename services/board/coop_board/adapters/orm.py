@@ -1,0 +1,14 @@
+"""Tables of the board-meetings service (SQLAlchemy Core), one module per family of aggregates
+sharing this `metadata`. Every table carries the tenant or hangs off a row that does."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from coop_platform.tables import add_platform_tables
+
+metadata = MetaData()
+add_platform_tables(metadata)
+
+# Each family's module adds its tables to `metadata` when imported.
+from coop_board.adapters import orm_meetings, orm_minutes, orm_roster  # noqa: E402,F401

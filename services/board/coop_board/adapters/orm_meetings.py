@@ -1,0 +1,3 @@
+"""Tables of the meetings family (adapters/orm.py's metadata)."""
+
+from __future__ import annotations

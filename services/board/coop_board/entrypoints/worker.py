@@ -1,0 +1,52 @@
+"""The board worker process: nameko (eventlet) for the bus and the clock; the only module that
+imports it. Consumes elections' `election.results_published` (mandates) and membership's events
+(directors' category and good standing), runs the board's timers, and relays the outbox."""
+
+import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
+
+# isort: split
+
+from typing import Any  # noqa: E402
+
+from nameko.timer import timer  # noqa: E402,F401 - the families' timers
+
+from coop_board import SERVICE_NAME  # noqa: E402
+from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork  # noqa: E402
+from coop_domain.clock import utcnow  # noqa: E402
+from coop_platform.inbox import process_once  # noqa: E402
+from coop_platform.worker import (  # noqa: E402
+    HandlerMetrics,
+    OutboxRelayRunner,
+    WorkerResources,
+)
+
+resources = WorkerResources(SERVICE_NAME, SqlBoardUnitOfWork)
+settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
+now = utcnow  # the worker's clock (tests move it)
+
+
+class BoardWorker:
+    """Mandates from elections, the members projection, the board's timers, the outbox relay."""
+
+    name = SERVICE_NAME
+    metrics = HandlerMetrics()
+    relay = OutboxRelayRunner(engine, settings)
+
+    def _apply(self, consumer: str, envelope: dict[str, Any], effect: Any) -> None:
+        process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, effect)
+
+    # --- roster ----------------------------------------------------------------------------
+
+    # --- meetings --------------------------------------------------------------------------
+
+    # --- minutes ---------------------------------------------------------------------------
+
+    # ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    resources.run(BoardWorker)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,13 @@
+"""Repositories the minutes use cases need (service_layer/ports.py assembles them)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class MinutesRepository(Protocol):
+    """Minutes (drafts, approvals, errata), translation tasks and published material."""
+
+
+class ObserverRepository(Protocol):
+    """Open sessions' seats, observer registrations and the waiting list."""
