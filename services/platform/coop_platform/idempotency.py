@@ -31,10 +31,10 @@ from __future__ import annotations
 import hashlib
 import os
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     Column,
@@ -55,6 +55,8 @@ from sqlalchemy.orm import Session
 
 from coop_platform.errors import FailedPrecondition, InvalidArgument
 from coop_platform.sqlkit import dialect_of
+
+M = TypeVar("M")  # a protobuf response message
 
 DEFAULT_RETENTION_HOURS = 168
 
@@ -201,6 +203,25 @@ def claim_many(session: Session, requests: Sequence[IdempotentRequest]) -> list[
             else:
                 results[n] = Replay(bytes(row.response))
     return results
+
+
+def answer_once(uow: Any, request: IdempotentRequest | None, response_type: type[M],
+                work: Callable[[], M]) -> M:
+    """A servicer's write, at most once per request_id: `work` runs the use case on `uow` and
+    returns the RPC's response. With a key, the unit is opened around it: the key is claimed
+    first, the use case joins the transaction (its own `with uow:` and `commit` become the
+    outer unit's), and the serialized response is stored with its rows in one commit. A retry
+    gets the stored response back and runs nothing; a refused call stores nothing."""
+    if request is None:
+        return work()
+    with uow:
+        stored = claim(uow.session, request)
+        if stored is not None:
+            return response_type.FromString(stored)
+        response = work()
+        record(uow.session, request, response.SerializeToString(deterministic=True))
+        uow.commit()
+        return response
 
 
 def record(session: Session, request: IdempotentRequest, response: bytes) -> None:

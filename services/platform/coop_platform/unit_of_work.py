@@ -29,8 +29,20 @@ class UnitOfWork:
         self._translate = translate
         self._outbox = outbox or OutboxWriter(source)
         self.session: Session
+        self._depth = 0
+
+    @property
+    def joined(self) -> bool:
+        """True inside a unit entered again while open: its commit is the outer one's."""
+        return self._depth > 1
 
     def __enter__(self) -> UnitOfWork:
+        """Open the transaction. Entering a unit that is already open joins it: the inner block
+        (a use case run by `coop_platform.idempotency.answer_once`, which stores the call's answer
+        with its work) shares the outer transaction, and only the outermost commit commits."""
+        self._depth += 1
+        if self._depth > 1:
+            return self
         self.session = self.database.sessions()
         self._pending_events: list[dict[str, Any]] = []
         self._open()
@@ -40,6 +52,9 @@ class UnitOfWork:
         """Hook for subclasses: build repositories on self.session."""
 
     def __exit__(self, *exc: object) -> None:
+        self._depth -= 1
+        if self._depth > 0:  # a joined block: the outer unit commits or rolls back
+            return
         # close() detaches every object without expiring it (objects read in this unit stay
         # readable) and ends the transaction, so anything not committed is rolled back; an ORM
         # rollback() first would also restore the session's snapshot, work thrown away here.
@@ -60,7 +75,10 @@ class UnitOfWork:
         return self
 
     def commit(self) -> None:
-        """Write the buffered events into the outbox (one statement) and commit with the rows."""
+        """Write the buffered events into the outbox (one statement) and commit with the rows.
+        In a joined unit, the events and rows wait for the outer unit's commit."""
+        if self.joined:
+            return
         if self._pending_events:
             self._outbox.add(self.session, self._pending_events)
             self._pending_events = []

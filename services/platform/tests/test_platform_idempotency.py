@@ -15,6 +15,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, s
 from coop_platform import idempotency
 from coop_platform.db import make_engine, make_session_factory
 from coop_platform.errors import FailedPrecondition, InvalidArgument
+from coop_platform.unit_of_work import UnitOfWork
 from coop_testkit import postgres_database
 
 METADATA = MetaData()
@@ -171,3 +172,48 @@ def test_concurrent_retries_with_one_key_produce_one_effect(pg_sessions):
         t.join(60)
     assert len(answers) == 10 and len(set(answers)) == 1
     assert _effects(sessions) == 1
+
+
+# -- answer_once: a servicer's write with its use case joining the unit of work --------------------
+
+def _unit(sessions) -> UnitOfWork:
+    return UnitOfWork(sessions, "test")
+
+
+def _use_case(uow, what: str, *, fail: bool = False) -> api_pb2.Method:
+    """What a use case does: its own `with uow:` and commit (joined under answer_once)."""
+    with uow:
+        uow.session.execute(insert(EFFECTS).values(what=what))
+        if fail:
+            raise FailedPrecondition("refused", reason="REFUSED")
+        uow.commit()
+    return api_pb2.Method(name="answer", request_type_url=what)
+
+
+def _effects(sessions) -> int:
+    with sessions() as session:
+        return session.execute(select(func.count()).select_from(EFFECTS)).scalar_one()
+
+
+def test_answer_once_runs_the_use_case_once_and_replays_its_response(sessions):
+    uow, request = _unit(sessions), _request(str(uuid.uuid4()), "a")
+    first = idempotency.answer_once(uow, request, api_pb2.Method, lambda: _use_case(uow, "a"))
+    again = idempotency.answer_once(uow, request, api_pb2.Method, lambda: _use_case(uow, "a"))
+    assert first == again == api_pb2.Method(name="answer", request_type_url="a")
+    assert _effects(sessions) == 1
+
+
+def test_answer_once_keeps_neither_key_nor_rows_of_a_refused_call(sessions):
+    uow, request = _unit(sessions), _request(str(uuid.uuid4()), "b")
+    with pytest.raises(FailedPrecondition):
+        idempotency.answer_once(uow, request, api_pb2.Method, lambda: _use_case(uow, "b", fail=True))
+    assert _effects(sessions) == 0
+    idempotency.answer_once(uow, request, api_pb2.Method, lambda: _use_case(uow, "b"))
+    assert _effects(sessions) == 1
+
+
+def test_answer_once_without_a_request_id_runs_the_use_case_in_its_own_unit(sessions):
+    uow = _unit(sessions)
+    idempotency.answer_once(uow, None, api_pb2.Method, lambda: _use_case(uow, "c"))
+    idempotency.answer_once(uow, None, api_pb2.Method, lambda: _use_case(uow, "c"))
+    assert _effects(sessions) == 2

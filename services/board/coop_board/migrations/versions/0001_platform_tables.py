@@ -1,4 +1,4 @@
-"""outbox and inbox (current shape)
+"""outbox, inbox (current shape) and the request_id store
 
 Revision ID: 0001
 Revises:
@@ -7,6 +7,7 @@ Create Date: 2026-12-06
 
 from alembic import op
 
+from coop_platform.idempotency import create_idempotency_table, drop_idempotency_table
 from coop_platform.tables import (
     create_platform_tables,
     downgrade_outbox_quarantine,
@@ -23,8 +24,10 @@ depends_on = None
 def upgrade() -> None:
     create_platform_tables(op)
     upgrade_outbox_quarantine(op)
+    create_idempotency_table(op)
 
 
 def downgrade() -> None:
+    drop_idempotency_table(op)
     downgrade_outbox_quarantine(op)
     drop_platform_tables(op)

@@ -1,0 +1,63 @@
+"""Values one family of the board reads from another (the contract between roster, meetings and
+minutes; see service_layer/ports.py): plain frozen values, no behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from coop_board.domain.texts import LocalizedText
+
+CATEGORIES = ("user", "permanent_staff", "external_partner")
+OFFICES = ("chair", "vice_chair", "secretary")
+
+
+@dataclass(frozen=True)
+class SittingDirector:
+    """A director whose mandate covers a given day (roster -> meetings)."""
+
+    director_id: str          # member id
+    mandate_id: str
+    seat_id: str
+    category: str | None      # one of CATEGORIES, from membership's events (None: not known yet)
+
+
+@dataclass(frozen=True)
+class MemberStanding:
+    """Membership's view of one member as the board's projection holds it (roster -> all)."""
+
+    member_id: str
+    status: str | None        # "active", "suspended", "resigned", "excluded", ...
+    category: str | None
+    in_good_standing: bool
+
+
+@dataclass(frozen=True)
+class MeetingSummary:
+    """What other families need to know of a meeting (meetings -> minutes, observers)."""
+
+    meeting_id: str
+    tenant: str
+    title: LocalizedText
+    starts_at: datetime
+    status: str               # "scheduled", "in_session", "closed", "cancelled"
+    agenda_frozen: bool
+    has_open_items: bool
+
+
+@dataclass(frozen=True)
+class DecisionSummary:
+    """A decision as the roster reads it to appoint officers and the delegated administration."""
+
+    decision_id: str
+    tenant: str
+    meeting_id: str
+    item_kind: str            # e.g. "appoint_management", "elect_officer", "dossier", ...
+    adopted: bool
+    effective_on: date | None
+
+
+#: Kinds of agenda item other families refer to (the meetings family may add more).
+APPROVE_MINUTES = "approve_minutes"      # ref: minutes id (or an erratum's); minutes family
+ELECT_OFFICER = "elect_officer"          # ref: office; the roster records the term
+APPOINT_MANAGEMENT = "appoint_management"  # the roster records the appointment

@@ -1,0 +1,17 @@
+"""What the minutes family asks of the agenda (owned by the meetings family).
+
+Minutes are approved by the board at a following meeting: when the secretary submits minutes
+(or an erratum) for approval, an item of kind "approve_minutes" referring to them is put on the
+next meeting whose agenda is not frozen yet, or kept pending for the next meeting scheduled."""
+
+from __future__ import annotations
+
+from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer.ports import BoardUnitOfWork
+
+
+def add_minutes_approval_item(uow: BoardUnitOfWork, tenant: str, minutes_id: str,
+                              title: LocalizedText) -> str | None:
+    """Inside the caller's unit (no commit): the id of the item added to the next open agenda,
+    or None when it waits for the next meeting to be scheduled."""
+    raise NotImplementedError("the meetings family implements the agenda")
