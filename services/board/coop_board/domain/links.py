@@ -61,3 +61,19 @@ class DecisionSummary:
 APPROVE_MINUTES = "approve_minutes"      # ref: minutes id (or an erratum's); minutes family
 ELECT_OFFICER = "elect_officer"          # ref: office; the roster records the term
 APPOINT_MANAGEMENT = "appoint_management"  # the roster records the appointment
+
+
+@dataclass(frozen=True)
+class ProposalRef:
+    """A proposal, or an amendment to one, as the meetings family votes on it (dossiers ->
+    meetings). An amendment's parent is the proposal or amendment it amends (level 1 or 2)."""
+
+    subject_id: str           # proposal or amendment id
+    dossier_id: str
+    version: int
+    parent_id: str | None     # None for a proposal
+    level: int                # 0 proposal, 1 amendment, 2 sub-amendment
+    title: LocalizedText
+    text: LocalizedText
+    recommended: bool         # by management (proposals only)
+    status: str               # "open", "adopted", "rejected", "withdrawn"

@@ -1,11 +1,16 @@
 """`coop board ...`: the secretary's common tasks from the command line, over the board's gRPC
-api (schedule a meeting, publish the agenda, record attendance, publish minutes)."""
+api (schedule a meeting, publish the agenda, record attendance, publish minutes). Each family
+adds its commands from its own module (cli_<family>.py)."""
 
 from __future__ import annotations
 
 import argparse
 
+from coop_board.entrypoints import cli_meetings, cli_minutes, cli_roster
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
-    board = subparsers.add_parser("board", help="the board: meetings, agendas, attendance, minutes")
-    board.add_subparsers(dest="board_command", required=True)
+    board = subparsers.add_parser("board", help="the board: roster, meetings, agendas, attendance, minutes")
+    commands = board.add_subparsers(dest="board_command", required=True)
+    for family in (cli_roster, cli_meetings, cli_minutes):
+        family.add_commands(commands)
