@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakes_meetings import FakeDossierRepository, FakeMeetingRepository  # noqa: I001
-from fakes_minutes import FakeMinutesRepository, FakeObserverRepository  # noqa: I001
+from fakes_dossiers import FakeDossierRepository
+from fakes_meetings import FakeMeetingRepository  # noqa: I001
+from fakes_minutes import FakeMinutesRepository
+from fakes_observers import FakeObserverRepository  # noqa: I001
 from fakes_roster import FakeMemberStandingRepository, FakeRosterRepository  # noqa: I001
 
 

@@ -5,7 +5,3 @@ from __future__ import annotations
 
 class FakeMeetingRepository:
     pass
-
-
-class FakeDossierRepository:
-    pass

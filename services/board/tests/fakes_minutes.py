@@ -5,7 +5,3 @@ from __future__ import annotations
 
 class FakeMinutesRepository:
     pass
-
-
-class FakeObserverRepository:
-    pass

@@ -8,8 +8,3 @@ from typing import Any
 class SqlMeetingRepository:
     def __init__(self, session: Any) -> None:
         self.session = session
-
-
-class SqlDossierRepository:
-    def __init__(self, session: Any) -> None:
-        self.session = session

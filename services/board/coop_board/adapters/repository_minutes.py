@@ -8,8 +8,3 @@ from typing import Any
 class SqlMinutesRepository:
     def __init__(self, session: Any) -> None:
         self.session = session
-
-
-class SqlObserverRepository:
-    def __init__(self, session: Any) -> None:
-        self.session = session

@@ -7,8 +7,10 @@ from typing import Any
 
 from coop_board import SERVICE_NAME
 from coop_board.adapters.events_out import translate
-from coop_board.adapters.repository_meetings import SqlDossierRepository, SqlMeetingRepository  # noqa: I001
-from coop_board.adapters.repository_minutes import SqlMinutesRepository, SqlObserverRepository  # noqa: I001
+from coop_board.adapters.repository_dossiers import SqlDossierRepository
+from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
+from coop_board.adapters.repository_minutes import SqlMinutesRepository
+from coop_board.adapters.repository_observers import SqlObserverRepository  # noqa: I001
 from coop_board.adapters.repository_roster import SqlMemberStandingRepository, SqlRosterRepository  # noqa: I001
 from coop_platform.unit_of_work import UnitOfWork
 

@@ -6,11 +6,17 @@ from __future__ import annotations
 
 import argparse
 
-from coop_board.entrypoints import cli_meetings, cli_minutes, cli_roster
+from coop_board.entrypoints import (
+    cli_dossiers,
+    cli_meetings,
+    cli_minutes,
+    cli_observers,
+    cli_roster,
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     board = subparsers.add_parser("board", help="the board: roster, meetings, agendas, attendance, minutes")
     commands = board.add_subparsers(dest="board_command", required=True)
-    for family in (cli_roster, cli_meetings, cli_minutes):
+    for family in (cli_roster, cli_meetings, cli_dossiers, cli_minutes, cli_observers):
         family.add_commands(commands)

@@ -17,7 +17,13 @@ import grpc
 
 from coop_board import SERVICE_NAME
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
-from coop_board.entrypoints import grpc_meetings, grpc_minutes, grpc_roster
+from coop_board.entrypoints import (
+    grpc_dossiers,
+    grpc_meetings,
+    grpc_minutes,
+    grpc_observers,
+    grpc_roster,
+)
 from coop_domain.clock import utcnow
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, run_api
@@ -26,7 +32,8 @@ Clock = Callable[[], datetime]
 
 # Each entry: (servicer class taking (uow_factory, clock), add_<Service>Servicer_to_server, full name)
 SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
-    *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_minutes.SERVICERS]
+    *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_dossiers.SERVICERS,
+    *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS]
 
 
 def build(settings: Settings, clock: Clock = utcnow):

@@ -3,7 +3,7 @@ the unit of work that holds them. adapters/ implements them on SQL (SqlBoardUnit
 tests/fakes.py in memory.
 
 Each family's repository Protocol lives beside its use cases' needs in its own ports module
-(ports_roster.py, ports_meetings.py, ports_minutes.py); this module only assembles them.
+(ports_<family>.py); this module only assembles them.
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 # --- meetings: meetings, agendas, attendance, votes, decisions, dossiers ------------------
-from coop_board.service_layer.ports_meetings import DossierRepository, MeetingRepository
+from coop_board.service_layer.ports_dossiers import DossierRepository
+from coop_board.service_layer.ports_meetings import MeetingRepository
 
 # --- minutes: minutes, translations, publication, observers ------------------------------
-from coop_board.service_layer.ports_minutes import MinutesRepository, ObserverRepository
+from coop_board.service_layer.ports_minutes import MinutesRepository
+from coop_board.service_layer.ports_observers import ObserverRepository
 
 # --- roster: mandates, officers, appointments, the members projection -------------------
 from coop_board.service_layer.ports_roster import MemberStandingRepository, RosterRepository

@@ -7,7 +7,3 @@ from typing import Protocol
 
 class MinutesRepository(Protocol):
     """Minutes (drafts, approvals, errata), translation tasks and published material."""
-
-
-class ObserverRepository(Protocol):
-    """Open sessions' seats, observer registrations and the waiting list."""
