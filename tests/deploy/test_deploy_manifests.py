@@ -19,22 +19,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coop_platform.registry import services as installed_services
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.partner-elections.yml")
 PROM_DIR = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
 
-# Services deployed today: name -> (grpc port, api metrics port, worker metrics port).
-# TODO(board_meetings, notifications): add (50054, 9104, 9204) / (50055, 9105, 9205)
-# here once their deploy blocks exist.
-SERVICES = {
-    "membership": (50051, 9101, 9201),
-    "billing": (50052, 9102, 9202),
-    "elections": (50053, 9103, 9203),
-}
-SERVED_TENANTS = {"membership": "coop", "billing": "coop", "elections": "*"}
-ALL_DATABASES = {"membership", "billing", "elections", "board_meetings", "notifications"}
+# Services deployed: every installed one (the registry, coop_platform.registry), name ->
+# (grpc port, api metrics port, worker metrics port) as its manifest says. A service installed
+# here but missing from a deployment file fails the checks below.
+SERVICES = {s.name: (s.grpc_port, s.api_metrics_port, s.worker_metrics_port) for s in installed_services().values()}
+SERVED_TENANTS = {s.name: ",".join(s.tenants) for s in installed_services().values()}
+ALL_DATABASES = {*SERVICES, "notifications"}
 PARTNER_SERVICES = {"broker-setup", "rabbitmq", "postgres", "elections-migrate", "elections-api", "elections-worker",
                     "prometheus"}
 # Every metric name a dashboard or alert may reference (DESIGN D7).
@@ -120,7 +118,8 @@ PROMQL_WORDS = {
 
 
 def _is_our_image(svc: dict) -> bool:
-    return re.fullmatch(r"\$\{COOP_(MEMBERSHIP|BILLING|ELECTIONS)_IMAGE:-coopgov-\w+:dev\}", str(svc.get("image", ""))) is not None
+    return re.fullmatch(r"\$\{COOP_([A-Z_]+)_IMAGE:-coopgov-\w+:dev\}", str(svc.get("image", ""))) is not None \
+        and not str(svc["image"]).startswith(("${COOP_POSTGRES", "${COOP_RABBITMQ", "${COOP_PROMETHEUS", "${COOP_GRAFANA"))
 
 
 def test_compose_our_images_are_one_per_service_and_the_k8s_ones(compose, partner_compose, production, dev):
@@ -132,7 +131,9 @@ def test_compose_our_images_are_one_per_service_and_the_k8s_ones(compose, partne
                 owner = "elections" if name == "broker-setup" else name.split("-")[0]
                 assert svc["image"] == f"${{COOP_{owner.upper()}_IMAGE:-coopgov-{owner}:dev}}", name
     script = (DEPLOY / "docker" / "build_images.sh").read_text()
-    assert "SERVICES=(membership billing elections)" in script and "coopgov-$svc:$TAG" in script
+    assert f"SERVICES=({' '.join(SERVICES)})" in script and "coopgov-$svc:$TAG" in script
+    for service in SERVICES:
+        assert f"COOP_{service.upper()}_IMAGE=coopgov-{service}:$TAG" in script, f"images.env names {service}"
     for docs, registry, tag in ((dev, "", "dev"), (production, "ghcr.io/coopgov/", "0.1.0")):
         for dep in _by_kind(docs, "Deployment").values():
             service = dep["metadata"]["labels"]["app.kubernetes.io/name"]
@@ -232,7 +233,8 @@ def test_compose_profiles(compose, partner_compose):
     services = compose["services"]
     assert all(s.get("profiles") == ["full"] for s in services.values()), "every service in profile full"
     assert set(partner_compose["services"]) == PARTNER_SERVICES
-    assert not [n for n in partner_compose["services"] if n.startswith(("membership", "billing", "grafana"))]
+    others = tuple(f"{s}-" for s in SERVICES if s != "elections")
+    assert not [n for n in partner_compose["services"] if n.startswith((*others, "grafana"))]
     # Each stack is closed under depends_on, so `up` starts cleanly.
     for model in (compose, partner_compose):
         active = set(model["services"])
@@ -255,7 +257,8 @@ def test_compose_partner_file_runs_the_same_containers_as_the_full_platform(comp
     assert _without(partner["postgres"], "profiles", "environment") == _without(full["postgres"], "profiles", "environment")
     full_pg, partner_pg = full["postgres"]["environment"], partner["postgres"]["environment"]
     assert partner_pg["COOP_SERVICE_DATABASES"] == "elections"
-    assert {k: v for k, v in full_pg.items() if "MEMBERSHIP" not in k and "BILLING" not in k
+    others = [s.upper() for s in SERVICES if s != "elections"]
+    assert {k: v for k, v in full_pg.items() if not any(o in k for o in others)
             and k != "COOP_SERVICE_DATABASES"} == _without(partner_pg, "COOP_SERVICE_DATABASES")
     assert _without(partner["prometheus"], "command") == _without(full["prometheus"], "profiles", "command")
     assert "--config.file=/etc/prometheus/prometheus-elections.yml" in partner["prometheus"]["command"]
@@ -338,7 +341,7 @@ def test_prometheus_scrapes_every_metrics_port(compose, partner_compose):
         assert "rabbitmq:15692" in targets
         assert f"--config.file=/etc/prometheus/{config}" in model["services"]["prometheus"]["command"]
     assert not [t for t in _scrape_targets(PROM_DIR / "prometheus-elections.yml")
-                if t.startswith(("membership", "billing"))]
+                if t.startswith(tuple(s for s in SERVICES if s != "elections"))]
 
 
 def test_dockerfile_conventions():
@@ -464,7 +467,8 @@ def test_k8s_partner_overlay_is_elections_only(partner):
     assert {d["metadata"].get("namespace") for d in partner if d["kind"] != "Namespace"} == {ns}
     for d in partner:
         text = json.dumps(d)
-        assert "membership" not in text and "billing" not in text, d["metadata"]["name"]
+        for other in (s for s in SERVICES if s != "elections"):
+            assert not re.search(rf"\b{other}\b|coop_{other}", text), (d["metadata"]["name"], other)
     _check_config_maps(partner, ["elections"])
 
 
