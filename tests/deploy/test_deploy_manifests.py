@@ -60,6 +60,12 @@ KNOWN_METRICS = {
     "coop_election_turnout_ratio",
     "coop_batch_size_sum",
     "coop_batch_size_count",
+    # the board's gauges (docs/board.md)
+    "coop_board_sitting_directors",
+    "coop_board_vacant_seats",
+    "coop_board_observer_seats_taken",
+    "coop_board_overdue_actions",
+    "coop_board_composition_ok",
 }
 
 # Aggregation labels allowed in queries: nothing that identifies a person.
@@ -509,12 +515,17 @@ def test_alert_rules_cover_the_design():
         "grpc_server_handling_seconds_bucket",
         'coop_worker_handler_calls_total{outcome="error"}',
         "up == 0",
+        "coop_board_overdue_actions",
+        "coop_board_composition_ok",
     ):
         assert needle in exprs, f"no alert on {needle}"
     for r in rules:
         _check_promql(r["expr"], f"alert {r['alert']}")
     tested = set(re.findall(r"alertname: (\w+)", (PROM_DIR / "alerts_test.yml").read_text()))
     assert len(tested) >= 2
+    assert {"CoopBoardActionsOverdue", "CoopBoardCompositionBroken"} <= tested
+    overdue = next(r for r in rules if r["alert"] == "CoopBoardActionsOverdue")
+    assert (overdue["for"], overdue["labels"]["severity"]) == ("7d", "warning")
 
 
 # ------------------------------------------------------------------- grafana
@@ -555,6 +566,22 @@ def test_promql_name_extraction_is_strict():
     }
     with pytest.raises(AssertionError):
         _check_promql("sum by (member_id) (coop_members)", "self-test")
+
+
+def test_grafana_dashboard_has_a_board_row():
+    """The board's row: its gRPC services, worker, outbox and seats (issue 11)."""
+    dash = json.loads((DEPLOY / "grafana" / "dashboards" / "coopgov-overview.json").read_text())
+    rows = [p for p in dash["panels"] if p["type"] == "row"]
+    (board_row,) = [r for r in rows if r["title"].startswith("Board")]
+    below = [p for p in dash["panels"] if p["type"] != "row" and p["gridPos"]["y"] > board_row["gridPos"]["y"]
+             and not any(r["gridPos"]["y"] > board_row["gridPos"]["y"] and p["gridPos"]["y"] > r["gridPos"]["y"]
+                         for r in rows)]
+    exprs = " ".join(t["expr"] for p in below for t in p["targets"])
+    for needle in ("by (grpc_service)", "grpc_server_handling_seconds_bucket", "coop_worker_handler_calls_total",
+                   "coop_outbox_pending", "coop_board_sitting_directors", "coop_board_vacant_seats",
+                   "coop_board_observer_seats_taken"):
+        assert needle in exprs, f"the board row lacks {needle}"
+    assert all('service="board"' in t["expr"] or "coop_board_" in t["expr"] for p in below for t in p["targets"])
 
 
 def test_grafana_dashboard():
