@@ -614,3 +614,45 @@ def test_grafana_dashboard():
         "grpc_server_handling_seconds_count",
     }
     assert required <= used, f"dashboard lacks panels for {required - used}"
+
+
+# ------------------------------------------------------------------ the board
+
+
+def test_board_documents_are_on_a_volume_at_the_documents_dir_in_compose(compose):
+    """The dossiers' documents outlive the containers: a named volume, mounted in the board's api
+    and worker where COOP_BOARD_DOCUMENTS_DIR says, and the image owns that (empty) folder so that
+    a new volume starts writable by uid 10001 on a read-only root."""
+    services = compose["services"]
+    paths = set()
+    for name in ("board-api", "board-worker"):
+        path = services[name]["environment"]["COOP_BOARD_DOCUMENTS_DIR"]
+        assert f"board-documents:{path}" in services[name]["volumes"], name
+        paths.add(path)
+    assert paths == {"/var/lib/coopgov/board/documents"}
+    assert "board-documents" in compose["volumes"]
+    assert not [n for n, s in services.items() if not n.startswith("board-")
+                and any(str(v).startswith("board-documents:") for v in s.get("volumes", []))]
+    dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert "install -d -o 10001 -g 10001 -m 0750 /var/lib/coopgov/board/documents" in dockerfile
+
+
+@pytest.mark.parametrize("overlay, access", [("dev", "ReadWriteOnce"), ("production", "ReadWriteMany")])
+def test_board_documents_are_on_a_pvc_at_the_documents_dir_in_k8s(rendered, overlay, access):
+    docs = rendered[overlay]
+    (claim,) = _by_kind(docs, "PersistentVolumeClaim").values()
+    assert claim["metadata"]["name"] == "board-documents"
+    assert claim["spec"]["accessModes"] == [access]
+    path = _check_config_maps(docs, ["board"])["board"]["COOP_BOARD_DOCUMENTS_DIR"]
+    deployments = _by_kind(docs, "Deployment")
+    for name in ("board-api", "board-worker"):
+        pod = deployments[name]["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert volume["persistentVolumeClaim"]["claimName"] == "board-documents"
+        (main,) = pod["containers"]
+        assert {"name": volume["name"], "mountPath": path} in main["volumeMounts"], name
+        assert pod["securityContext"]["fsGroup"] == 10001, f"{name}: the volume's files are the pod's group's"
+    others = [d["metadata"]["name"] for d in _by_kind(docs, "Deployment").values()
+              if not d["metadata"]["name"].startswith("board-")
+              and any("persistentVolumeClaim" in v for v in d["spec"]["template"]["spec"]["volumes"])]
+    assert not others
