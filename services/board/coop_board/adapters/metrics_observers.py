@@ -6,6 +6,7 @@ replica reports the same figures. The counters count the api's writes."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,15 @@ REGISTRATIONS = Counter("coop_board_observer_registrations_total",
 CHECK_INS = Counter("coop_board_observer_check_ins_total", "Observers checked in at the door.")
 
 _reported: set[str] = set()
+
+
+def gauge_interval(value: str | None = None) -> float:
+    """How often the worker refreshes the gauges: COOP_BOARD_OBSERVER_GAUGE_SECONDS (default 30)."""
+    text = os.environ.get("COOP_BOARD_OBSERVER_GAUGE_SECONDS") if value is None else value
+    seconds = float(text) if text else 30.0
+    if not 1 <= seconds <= 3600:
+        raise ValueError(f"COOP_BOARD_OBSERVER_GAUGE_SECONDS must be between 1 and 3600, got {text!r}")
+    return seconds
 
 
 def refresh_gauges(uow: Any, now: datetime) -> dict[str, tuple[int, int, int]]:

@@ -58,6 +58,7 @@ class ObserversApi:
     clock: Clock
     engine: Any
     uow_factory: Any
+    target: str = ""
 
     def new_meeting(self, starts_in: timedelta = timedelta(days=14), **kw: Any) -> str:
         meeting_id = str(uuid.uuid4())
@@ -106,7 +107,8 @@ def observers_api(pg_url: str) -> Iterator[ObserversApi]:
     running = start_server(settings, register, engine, port=0, health_interval=30)
     channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
     try:
-        yield ObserversApi(pb_grpc.ObserverServiceStub(channel), clock, engine, uow_factory)
+        yield ObserversApi(pb_grpc.ObserverServiceStub(channel), clock, engine, uow_factory,
+                           f"127.0.0.1:{running.port}")
     finally:
         channel.close()
         running.stop(grace=1)

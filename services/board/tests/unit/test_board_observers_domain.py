@@ -94,7 +94,6 @@ def test_no_cancellation_once_the_meeting_started_and_none_twice() -> None:
         s.cancel("r0", "m0", s.meeting_starts_at)
     assert started.value.reason == "MEETING_STARTED"
     s.cancel("r0", "m0", NOW)
-    s.registrations["r0"].status = CANCELLED
     with pytest.raises(FailedPrecondition) as twice:
         s.cancel("r0", "m0", NOW)
     assert twice.value.reason == "ALREADY_CANCELLED"
@@ -144,3 +143,12 @@ def test_only_a_seated_observer_gets_a_code() -> None:
     with pytest.raises(FailedPrecondition) as e:
         s.issue_code("r1", NOW)
     assert e.value.reason == "NOT_SEATED"
+
+
+def test_the_gauge_refresh_interval_is_a_bounded_setting() -> None:
+    from coop_board.adapters.metrics_observers import gauge_interval
+
+    assert gauge_interval("") == 30.0 and gauge_interval("5") == 5.0
+    for bad in ("0", "7200"):
+        with pytest.raises(ValueError):
+            gauge_interval(bad)
