@@ -138,7 +138,7 @@ class ObserverSession:
 
     def register(self, registration_id: str, member_id: str, now: datetime) -> Registration:
         """Seated while seats are left, else waiting. The caller checked the member's standing."""
-        if now > self.registration_deadline:
+        if now > self.registration_deadline or now >= self.meeting_starts_at:
             raise FailedPrecondition("registration closed at the deadline", field="meeting_id",
                                      reason="REGISTRATION_CLOSED",
                                      registration_deadline=self.registration_deadline.isoformat())
