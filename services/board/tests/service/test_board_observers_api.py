@@ -312,3 +312,44 @@ def test_gauges_count_seats_and_waiting_per_tenant_without_per_person_labels(api
     assert sample("coop_board_observer_seats", {"tenant": "other"}) == 2
     assert refresh_gauges(api.uow_factory(), START + timedelta(days=30)).get("other") is None
     assert sample("coop_board_observer_seats_taken", {"tenant": "other"}) == 0
+
+
+def test_concurrent_cancellations_and_registrations_never_overfill_nor_leave_a_free_seat(api) -> None:
+    meeting_id = api.new_meeting()
+    api.open(meeting_id, seats=4)
+    seated = [api.register(meeting_id, f"mix-seat-{n}") for n in range(4)]
+    waiting = [api.register(meeting_id, f"mix-wait-{n}") for n in range(3)]
+    barrier = threading.Barrier(10)
+    errors: list[BaseException] = []
+
+    def cancel(answer, who) -> None:
+        barrier.wait()
+        try:
+            api.stub.CancelObserverRegistration(pb.CancelObserverRegistrationRequest(
+                registration_id=answer.registration.registration_id), metadata=member_token(who))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    def register(n: int) -> None:
+        barrier.wait()
+        try:
+            api.register(meeting_id, f"mix-new-{n}")
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=cancel, args=(seated[n], f"mix-seat-{n}")) for n in range(3)]
+    threads += [threading.Thread(target=cancel, args=(waiting[2], "mix-wait-2"))]
+    threads += [threading.Thread(target=register, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    listed = api.stub.ListObservers(pb.ListObserversRequest(meeting_id=meeting_id), metadata=SECRETARY)
+    session = listed.session
+    assert (session.seats_taken, session.waiting) == (4, 4 + 3 + 6 - 4 - 4)  # 13 registered, 4 cancelled, 4 seats
+    order = [r.member_id for r in listed.registrations if r.status == WAITING]
+    assert all(m.startswith("mem-mix-new") for m in order)  # the earlier waiting members were seated first
+    assert [r.waiting_position for r in listed.registrations if r.status == WAITING] == list(range(1, len(order) + 1))
+    promoted = {e["memberId"] for e in api.events("observer.promoted") if e["meetingId"] == meeting_id}
+    assert {"mem-mix-wait-0", "mem-mix-wait-1"} <= promoted
