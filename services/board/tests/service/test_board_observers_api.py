@@ -353,3 +353,24 @@ def test_concurrent_cancellations_and_registrations_never_overfill_nor_leave_a_f
     assert [r.waiting_position for r in listed.registrations if r.status == WAITING] == list(range(1, len(order) + 1))
     promoted = {e["memberId"] for e in api.events("observer.promoted") if e["meetingId"] == meeting_id}
     assert {"mem-mix-wait-0", "mem-mix-wait-1"} <= promoted
+
+
+def test_events_carry_ids_counts_and_times_only(api) -> None:
+    meeting_id = api.new_meeting()
+    api.open(meeting_id, seats=1)
+    first = api.register(meeting_id, "ev-1")
+    api.register(meeting_id, "ev-2")
+    api.stub.CancelObserverRegistration(pb.CancelObserverRegistrationRequest(
+        registration_id=first.registration.registration_id), metadata=member_token("ev-1"))
+    expected = {
+        "observer_session.opened": {"meetingId", "tenant", "seats", "registrationDeadline", "meetingStartsAt"},
+        "observer.registered": {"registrationId", "tenant", "meetingId", "memberId", "seated", "waitingPosition",
+                                "registeredAt"},
+        "observer.promoted": {"registrationId", "tenant", "meetingId", "memberId", "promotedAt"},
+        "observer.cancelled": {"registrationId", "tenant", "meetingId", "memberId", "wasSeated",
+                               "promotedRegistrationId", "cancelledAt"},
+    }
+    for name, keys in expected.items():
+        mine = [e for e in api.events(name) if e["meetingId"] == meeting_id]
+        assert mine and all(set(e) == keys for e in mine), name
+    assert first.check_in_code not in str([api.events(name) for name in expected])
