@@ -5,6 +5,7 @@ while a language is missing, and nothing of a closed item is published."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from fakes import FakeUnitOfWork
@@ -48,10 +49,8 @@ class MinutesMachine(RuleBasedStateMachine):
         return sorted(m for (_, m) in self.uow.minutes.minutes)
 
     def _try(self, call) -> None:
-        try:
+        with contextlib.suppress(DomainError):
             call()
-        except DomainError:
-            pass
 
     @rule(meeting=st.sampled_from(MEETINGS))
     def draft(self, meeting) -> None:

@@ -13,7 +13,13 @@ from coop_board.domain.minutes import Edit
 from coop_board.domain.minutes_events import MinutesPublished
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks, minutes, minutes_hooks, minutes_reads
-from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from coop_domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from coop_domain.principal import Principal
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
