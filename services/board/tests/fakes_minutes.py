@@ -160,3 +160,17 @@ def make_record(meeting_id: str = "meeting-1", tenant: str = "coop", *, items: i
                                 amendments=(amendment,), votes=(vote,), decision=decision))
     return r.MeetingRecord(meeting_id, tenant, text("Board meeting"), starts, "Head office", "dir-1", "dir-2",
                            attendance, tuple(out), directors)
+
+
+def pdf_text(content: bytes) -> str:
+    """The text of a PDF's page streams (fpdf2 compresses them), for checks on what it shows."""
+    import re
+    import zlib
+
+    out = []
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", content, re.S):
+        try:
+            out.append(zlib.decompress(stream).decode("latin-1"))
+        except zlib.error:
+            out.append(stream.decode("latin-1"))
+    return "\n".join(out)

@@ -26,7 +26,7 @@ from coop_board.adapters.orm import metadata
 
 
 def minutes_tables(meta: MetaData) -> tuple[Table, Table, Table, Table]:
-    """The family's tables on `meta` (the migration builds them from here too)."""
+    """The family's tables on `meta` (migration 0005 creates them; a test compares both)."""
     minutes = Table(
         "board_minutes", meta,
         Column("tenant", String(100), primary_key=True),
