@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, case, func, insert, or_, select, update
 
 from coop_board.adapters.orm_minutes import (
     board_minutes,
@@ -142,6 +142,14 @@ class SqlMinutesRepository:
                 meeting_id=p.meeting_id, meeting_date=p.meeting_date, title=p.title, adopted_text=p.adopted_text,
                 in_favour=p.in_favour, against=p.against, abstentions=p.abstentions, effective_on=p.effective_on,
                 closed=p.closed, search=p.search) for p in decisions])
+
+
+def translation_task_counts(conn: Connection, today: date) -> tuple[int, int]:
+    """(open, overdue) translation tasks over every tenant: the worker's gauges."""
+    t = board_translation_tasks.c
+    row = conn.execute(select(func.count(), func.coalesce(func.sum(case((t.due_on < today, 1), else_=0)), 0))
+                       .where(t.done_on.is_(None))).one()
+    return int(row[0]), int(row[1])
 
 
 # -- the members' query side -----------------------------------------------------------------------

@@ -9,11 +9,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from prometheus_client import Counter
-
 from coop.board.v1 import minutes_pb2 as pb
 from coop.board.v1 import minutes_pb2_grpc as pb_grpc
 from coop_board.adapters import messages_minutes as msg
+from coop_board.adapters.metrics_minutes import MINUTES_PUBLISHED, RENDERED
 from coop_board.adapters.render_minutes import render_minutes_pdf
 from coop_board.adapters.repository_minutes import SqlPublishedReads
 from coop_board.domain.minutes import DEFAULT_TRANSLATION_DAYS
@@ -25,9 +24,6 @@ from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.pbtypes import from_date
 
 Clock = Callable[[], datetime]
-
-MINUTES_PUBLISHED = Counter("coop_board_minutes_published_total", "Minutes and errata published to members.")
-RENDERED = Counter("coop_board_minutes_rendered_total", "Published minutes rendered, by format.", ["format"])
 
 
 def translation_days() -> int:
