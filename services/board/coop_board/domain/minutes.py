@@ -24,6 +24,7 @@ STATUSES = ("draft", "submitted", "approved", "published")
 KINDS = ("minutes", "erratum")
 DEFAULT_TRANSLATION_DAYS = 7
 EDIT_TARGETS = ("title", "sections", "decisions")
+MAX_TEXT = 50_000  # characters of one text in one language
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,9 @@ class Minutes:
             if e.language not in LANGUAGES:
                 raise InvalidArgument(f"unknown language {e.language!r}", field=e.field or "update_mask",
                                       reason="UNKNOWN_LANGUAGE")
+            if len(e.text) > MAX_TEXT:
+                raise InvalidArgument(f"a text is at most {MAX_TEXT} characters", field=e.field or "minutes",
+                                      reason="TEXT_TOO_LONG")
             if e.target == "title":
                 before = title
             elif e.target == "sections":

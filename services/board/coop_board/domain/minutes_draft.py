@@ -10,7 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from coop_board.domain.minutes import DEFAULT_TRANSLATION_DAYS, Minutes, MinutesDecision, Section
+from coop_board.domain.minutes import (
+    DEFAULT_TRANSLATION_DAYS,
+    MAX_TEXT,
+    Minutes,
+    MinutesDecision,
+    Section,
+)
 from coop_board.domain.minutes_labels import day, label
 from coop_board.domain.record import ItemRecord, MeetingRecord, VoteRecord
 from coop_board.domain.texts import LANGUAGES, LocalizedText
@@ -146,6 +152,8 @@ def draft_erratum(original: Minutes, minutes_id: str, correction: LocalizedText,
                                  field="minutes_id", reason="MINUTES_NOT_APPROVED", status=original.status)
     if visibility not in ("open", "closed"):
         raise InvalidArgument("visibility is open or closed", field="visibility", reason="INVALID_VISIBILITY")
+    if any(len(correction.get(lang)) > MAX_TEXT for lang in LANGUAGES):
+        raise InvalidArgument(f"a text is at most {MAX_TEXT} characters", field="correction", reason="TEXT_TOO_LONG")
     if correction.empty:
         raise InvalidArgument("an erratum says what it corrects", field="correction", reason="CORRECTION_REQUIRED")
     section = Section("correction", 1, visibility,

@@ -12,6 +12,7 @@ from coop_board.domain.texts import LANGUAGES
 from coop_board.service_layer.ports_minutes import PublishedReads
 from coop_domain.errors import InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
+from coop_domain.principal import Principal
 
 READERS = (roles.MEMBER, *roles.BOARD_READERS)
 MAX_QUERY = 200
@@ -34,7 +35,7 @@ def _query(query: str) -> str:
     return query.strip().casefold()
 
 
-def list_published_minutes(reads: PublishedReads, caller, language: str, since: date | None, until: date | None,
+def list_published_minutes(reads: PublishedReads, caller: Principal, language: str, since: date | None, until: date | None,
                            query: str, requested_size: int, token: str) -> tuple[list[PublishedMinutes], str]:
     caller.require(*READERS)
     lang, text = _language(language), _query(query)
@@ -49,7 +50,7 @@ def list_published_minutes(reads: PublishedReads, caller, language: str, since: 
     return rows, next_token
 
 
-def search_published_decisions(reads: PublishedReads, caller, language: str, since: date | None,
+def search_published_decisions(reads: PublishedReads, caller: Principal, language: str, since: date | None,
                                until: date | None, query: str, requested_size: int,
                                token: str) -> tuple[list[PublishedDecision], str]:
     caller.require(*READERS)
@@ -66,7 +67,7 @@ def search_published_decisions(reads: PublishedReads, caller, language: str, sin
     return rows, next_token
 
 
-def get_published_decision(reads: PublishedReads, caller, decision_id: str, language: str) -> PublishedDecision:
+def get_published_decision(reads: PublishedReads, caller: Principal, decision_id: str, language: str) -> PublishedDecision:
     caller.require(*READERS)
     lang = _language(language)
     if not decision_id:
@@ -77,7 +78,7 @@ def get_published_decision(reads: PublishedReads, caller, decision_id: str, lang
     return found
 
 
-def published_minutes(reads: PublishedReads, caller, minutes_id: str, language: str) -> PublishedMinutes:
+def published_minutes(reads: PublishedReads, caller: Principal, minutes_id: str, language: str) -> PublishedMinutes:
     """The public part of published minutes in one language (what RenderMinutes renders)."""
     caller.require(*READERS)
     lang = _language(language)

@@ -151,3 +151,22 @@ def test_submit_and_approve_follow_the_order() -> None:
     m.submit(NOW)
     with pytest.raises(FailedPrecondition):
         m.submit(NOW)
+
+
+def test_a_secret_vote_is_minuted_with_its_counts_only() -> None:
+    from dataclasses import replace
+
+    record = make_record(items=1)
+    item = record.items[0]
+    secret_vote = replace(item.votes[0], secret=True, ballots=())
+    record = replace(record, items=(replace(item, votes=(secret_vote,)),))
+    body = draft_minutes(record, "m-1", NOW, "dir-2").sections[1].body
+    assert "Secret vote" in body.en and "Geheime stemming" in body.nl and "Vote secret" in body.fr
+    assert "Votes by name" not in body.en and "For 5, against 1, abstentions 0" in body.en
+
+
+def test_an_overlong_text_is_refused() -> None:
+    m = drafted(items=1)
+    with pytest.raises(InvalidArgument) as err:
+        m.edit([Edit("title", "", "en", "x" * 50_001, "minutes.title.en")])
+    assert err.value.reason == "TEXT_TOO_LONG" and err.value.field == "minutes.title.en"
