@@ -4,6 +4,8 @@ translation task, the published rows (written at publication), and the members' 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
@@ -201,29 +203,56 @@ def _page(table: Any, columns: list[Any], key: Any, tenant: str, language: str, 
 
 
 class SqlPublishedReads:
-    """service_layer.ports_minutes.PublishedReads on one read-pool connection."""
+    """service_layer.ports_minutes.PublishedReads on the read pool (`connect`: a context manager
+    giving a connection, `uow.reading`), one statement per call.
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    Published rows are immutable (a correction is a new erratum, never an update), so a decision
+    or minutes found once is kept in memory (per process, bounded, per tenant and language) and
+    served again without a database round trip. What was not found is never kept: it may be
+    published later."""
+
+    def __init__(self, connect: Callable[[], AbstractContextManager[Connection]], cache_size: int = 50_000) -> None:
+        self.connect = connect
+        self.cache_size = cache_size
+        self._found: dict[tuple[str, str, str, str], Any] = {}
+
+    def _remember(self, key: tuple[str, str, str, str], value: Any) -> Any:
+        if value is not None:
+            if len(self._found) >= self.cache_size:
+                self._found.pop(next(iter(self._found)), None)  # the oldest entry
+            self._found[key] = value
+        return value
 
     def minutes_page(self, tenant, language, since, until, query, after, limit):
         t = board_published_minutes
-        rows = self.conn.execute(_page(t, _MINUTES_COLUMNS, t.c.minutes_id, tenant, language, since, until, query,
-                                       after, limit))
+        with self.connect() as conn:
+            rows = conn.execute(_page(t, _MINUTES_COLUMNS, t.c.minutes_id, tenant, language, since, until, query,
+                                      after, limit)).all()
         return [_doc(r) for r in rows]
 
     def decisions_page(self, tenant, language, since, until, query, after, limit):
         t = board_published_decisions
-        rows = self.conn.execute(_page(t, _DECISION_COLUMNS, t.c.decision_id, tenant, language, since, until,
-                                       query, after, limit))
+        with self.connect() as conn:
+            rows = conn.execute(_page(t, _DECISION_COLUMNS, t.c.decision_id, tenant, language, since, until,
+                                      query, after, limit)).all()
         return [_decision(r) for r in rows]
 
     def decision(self, tenant, decision_id, language):
-        row = self.conn.execute(_one_decision(), {"tenant": tenant, "decision_id": decision_id,
-                                                  "language": language}).first()
-        return _decision(row) if row else None
+        key = ("decision", tenant, decision_id, language)
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        with self.connect() as conn:
+            row = conn.execute(_one_decision(), {"tenant": tenant, "decision_id": decision_id,
+                                                 "language": language}).first()
+        return self._remember(key, _decision(row) if row else None)
 
     def minutes(self, tenant, minutes_id, language):
-        row = self.conn.execute(_one_minutes(), {"tenant": tenant, "minutes_id": minutes_id,
-                                                 "language": language}).first()
-        return _doc(row) if row else None
+        key = ("minutes", tenant, minutes_id, language)
+        found = self._found.get(key)
+        if found is not None:
+            return found
+        with self.connect() as conn:
+            row = conn.execute(_one_minutes(), {"tenant": tenant, "minutes_id": minutes_id,
+                                                "language": language}).first()
+        return self._remember(key, _doc(row) if row else None)

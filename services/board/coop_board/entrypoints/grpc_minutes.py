@@ -42,6 +42,7 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
         self.uow = uow_factory
         self.clock = clock
         self.translation_days = translation_days()
+        self.reads = SqlPublishedReads(lambda: uow_factory().reading())  # the members' query side
 
     def _once(self, uow: Any, method: str, request: Any, response_type: type, work: Callable[[], Any]) -> Any:
         caller = current_principal()
@@ -66,8 +67,10 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
         return pb.UpdateMinutesResponse(minutes=msg.minutes_to_pb(found))
 
     def SubmitMinutesForApproval(self, request, context):
-        found, _ = minutes.submit_for_approval(self.uow(), current_principal(), request.minutes_id, self.clock())
-        return pb.SubmitMinutesForApprovalResponse(minutes=msg.minutes_to_pb(found))
+        uow, caller, now = self.uow(), current_principal(), self.clock()
+        return self._once(uow, "SubmitMinutesForApproval", request, pb.SubmitMinutesForApprovalResponse,
+                          lambda: pb.SubmitMinutesForApprovalResponse(minutes=msg.minutes_to_pb(
+                              minutes.submit_for_approval(uow, caller, request.minutes_id, now)[0])))
 
     def CreateErratum(self, request, context):
         uow, caller, now = self.uow(), current_principal(), self.clock()
@@ -93,37 +96,32 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
         MINUTES_PUBLISHED.inc()
         return answer
 
-    # -- the members' reads (query side: read pool, no unit of work)
+    # -- the members' reads (query side: read pool, no unit of work; published rows kept once read)
     def ListPublishedMinutes(self, request, context):
-        with self.uow().reading() as conn:
-            rows, token = minutes_reads.list_published_minutes(
-                SqlPublishedReads(conn), current_principal(), request.language,
-                from_date(request.from_date, field="from_date"), from_date(request.to_date, field="to_date"),
-                request.query, request.page_size, request.page_token)
+        rows, token = minutes_reads.list_published_minutes(
+            self.reads, current_principal(), request.language,
+            from_date(request.from_date, field="from_date"), from_date(request.to_date, field="to_date"),
+            request.query, request.page_size, request.page_token)
         return pb.ListPublishedMinutesResponse(minutes=[msg.published_minutes_to_pb(r) for r in rows],
                                                next_page_token=token)
 
     def SearchPublishedDecisions(self, request, context):
-        with self.uow().reading() as conn:
-            rows, token = minutes_reads.search_published_decisions(
-                SqlPublishedReads(conn), current_principal(), request.language,
-                from_date(request.from_date, field="from_date"), from_date(request.to_date, field="to_date"),
-                request.query, request.page_size, request.page_token)
+        rows, token = minutes_reads.search_published_decisions(
+            self.reads, current_principal(), request.language,
+            from_date(request.from_date, field="from_date"), from_date(request.to_date, field="to_date"),
+            request.query, request.page_size, request.page_token)
         return pb.SearchPublishedDecisionsResponse(decisions=[msg.published_decision_to_pb(r) for r in rows],
                                                    next_page_token=token)
 
     def GetPublishedDecision(self, request, context):
-        with self.uow().reading() as conn:
-            found = minutes_reads.get_published_decision(SqlPublishedReads(conn), current_principal(),
-                                                         request.decision_id, request.language)
+        found = minutes_reads.get_published_decision(self.reads, current_principal(), request.decision_id,
+                                                     request.language)
         return pb.GetPublishedDecisionResponse(decision=msg.published_decision_to_pb(found))
 
     def RenderMinutes(self, request, context):
         if request.format not in (pb.RENDER_FORMAT_HTML, pb.RENDER_FORMAT_PDF):
             raise InvalidArgument("format is HTML or PDF", field="format", reason="FORMAT_REQUIRED")
-        with self.uow().reading() as conn:
-            doc = minutes_reads.published_minutes(SqlPublishedReads(conn), current_principal(), request.minutes_id,
-                                                  request.language)
+        doc = minutes_reads.published_minutes(self.reads, current_principal(), request.minutes_id, request.language)
         if request.format == pb.RENDER_FORMAT_HTML:
             RENDERED.labels("html").inc()
             return pb.RenderMinutesResponse(content=render_html(doc).encode(), content_type="text/html; charset=utf-8")

@@ -41,8 +41,9 @@ def test_from_the_record_to_members_reading_published_minutes(world) -> None:  #
             section_id="attendance", body=common_pb2.LocalizedText(fr="Tous présents"))]),
         update_mask=FieldMask(paths=["sections.fr"])), metadata=SEC).minutes
     assert edited.sections[0].body.fr == "Tous présents" and edited.revision == 2
-    submitted = stub.SubmitMinutesForApproval(pb.SubmitMinutesForApprovalRequest(minutes_id=minutes_id),
-                                              metadata=SEC).minutes
+    submit = pb.SubmitMinutesForApprovalRequest(minutes_id=minutes_id, request_id=str(uuid.uuid4()))
+    submitted = stub.SubmitMinutesForApproval(submit, metadata=SEC).minutes
+    assert stub.SubmitMinutesForApproval(submit, metadata=SEC).minutes == submitted  # a retry: one agenda item
     assert submitted.status == pb.MINUTES_STATUS_SUBMITTED and submitted.approval_item_id
     assert world.approval_items == [minutes_id]
     world.approve(minutes_id)
@@ -221,3 +222,13 @@ def test_members_page_through_published_decisions_by_date(world) -> None:  # noq
         language="en", from_date={"year": 2027, "month": 2, "day": 16}, to_date={"year": 2027, "month": 12, "day": 31}),
         metadata=MEMBER)
     assert none.decisions == []
+
+
+def test_a_decision_not_yet_published_is_found_once_published(world) -> None:  # noqa: F811
+    stub = world.stub
+    meeting = world.meeting(items=1)
+    request = pb.GetPublishedDecisionRequest(decision_id=f"{meeting}-decision-1", language="nl")
+    assert refused(lambda: stub.GetPublishedDecision(request, metadata=MEMBER)).reason == "DECISION_NOT_FOUND"
+    world.published(meeting)
+    assert stub.GetPublishedDecision(request, metadata=MEMBER).decision.title == "Decision on topic 1 [nl]"
+    assert refused(lambda: stub.GetPublishedDecision(request, metadata=ROLES["other"])).code == grpc.StatusCode.NOT_FOUND
