@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from coop.board.v1 import common_pb2
 from coop.board.v1 import minutes_pb2 as pb
+from coop_platform.rich_status import details_of
 
 SEC, MEMBER = ROLES["secretary"], ROLES["member"]
 
@@ -232,3 +233,25 @@ def test_a_decision_not_yet_published_is_found_once_published(world) -> None:  #
     world.published(meeting)
     assert stub.GetPublishedDecision(request, metadata=MEMBER).decision.title == "Decision on topic 1 [nl]"
     assert refused(lambda: stub.GetPublishedDecision(request, metadata=ROLES["other"])).code == grpc.StatusCode.NOT_FOUND
+
+
+def test_concurrent_publications_of_the_same_minutes_publish_once(world) -> None:  # noqa: F811
+    from concurrent.futures import ThreadPoolExecutor
+
+    stub, env = world.stub, world.env
+    minutes_id = world.approved(world.meeting(items=2)).minutes_id
+
+    def publish(_: int) -> str:
+        try:
+            stub.PublishMinutes(pb.PublishMinutesRequest(minutes_id=minutes_id, request_id=str(uuid.uuid4())),
+                                metadata=SEC, timeout=20)
+            return "OK"
+        except grpc.RpcError as error:
+            return details_of(error).reason
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = sorted(pool.map(publish, range(8)))
+    assert answers == ["ALREADY_PUBLISHED"] * 7 + ["OK"]
+    assert count(env, "SELECT count(*) FROM board_published_minutes WHERE minutes_id = :m", m=minutes_id) == 3
+    assert count(env, "SELECT count(*) FROM outbox WHERE routing_key = 'minutes.published' AND body LIKE :m",
+                 m=f"%{minutes_id}%") == 1
