@@ -9,12 +9,19 @@ text, the renderings and the event are all built from `public_sections` and `pub
 from __future__ import annotations
 
 import html
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from coop_board.domain.minutes import Minutes, MinutesDecision
 from coop_board.domain.minutes_labels import day, label
 from coop_board.domain.texts import LANGUAGES
+
+
+def fold(text: str) -> str:
+    """Text as searched: case and accents folded ("Décision" and "decision" match)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class PublishedMinutes:
 
     @property
     def search(self) -> str:
-        return f"{self.title}\n{self.text}".casefold()
+        return fold(f"{self.title}\n{self.text}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ class PublishedDecision:
 
     @property
     def search(self) -> str:
-        return f"{self.title}\n{self.adopted_text}".casefold()
+        return fold(f"{self.title}\n{self.adopted_text}")
 
 
 def public_sections(minutes: Minutes, lang: str) -> tuple[tuple[str, str], ...]:

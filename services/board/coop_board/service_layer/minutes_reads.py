@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from coop_board.domain import roles
-from coop_board.domain.minutes_public import PublishedDecision, PublishedMinutes
+from coop_board.domain.minutes_public import PublishedDecision, PublishedMinutes, fold
 from coop_board.domain.texts import LANGUAGES
 from coop_board.service_layer.ports_minutes import PublishedReads
 from coop_domain.errors import InvalidArgument, NotFound
@@ -32,7 +32,7 @@ def _range(since: date | None, until: date | None) -> None:
 def _query(query: str) -> str:
     if len(query) > MAX_QUERY:
         raise InvalidArgument(f"a search is at most {MAX_QUERY} characters", field="query", reason="QUERY_TOO_LONG")
-    return query.strip().casefold()
+    return fold(query.strip())
 
 
 def list_published_minutes(reads: PublishedReads, caller: Principal, language: str, since: date | None, until: date | None,

@@ -144,6 +144,8 @@ def test_members_list_search_and_read_published_material_in_their_language(uow) 
     assert len(rows) == 1 and rows[0].language == "nl" and token == ""
     found, token = minutes_reads.search_published_decisions(reads, MEMBER, "fr", None, None, "topic 3", 0, "")
     assert [d.decision_id for d in found] == ["meeting-1-decision-3"]
+    folded, _ = minutes_reads.search_published_decisions(reads, MEMBER, "fr", None, None, "DÉCISION ON TÔPIC 3", 0, "")
+    assert [d.decision_id for d in folded] == ["meeting-1-decision-3"]  # case and accents folded
     assert minutes_reads.search_published_decisions(reads, MEMBER, "en", None, None, SECRET.lower(), 0, "")[0] == []
     page, token = minutes_reads.search_published_decisions(reads, MEMBER, "en", None, None, "", 3, "")
     rest, last = minutes_reads.search_published_decisions(reads, MEMBER, "en", None, None, "", 3, token)
