@@ -223,6 +223,18 @@ def run(quick: bool) -> dict:
     return result
 
 
+def checks(result: dict) -> list:
+    """The rows of bench/run.py's table for a `run` result."""
+    from bench.common import Check
+
+    p99 = result["latency_ms"].get("p99_ms", float("inf"))
+    return [Check("board", "published decisions read, 16 gRPC clients", result["reads_per_s"], "reads/s",
+                  ">= 1000", result["reads_per_s"] >= 1000),
+            Check("board", "published decisions read, p99", p99, "ms", "< 50", p99 < 50),
+            Check("board", "minutes of 30 items as PDF in 3 languages", result["pdf_3_languages_s"], "s", "< 3",
+                  result["pdf_ok"])]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "reader":
