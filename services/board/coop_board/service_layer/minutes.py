@@ -91,6 +91,9 @@ def get_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str) -> tup
 
 def update_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, edits: list[Edit],
                    now: datetime) -> Minutes:
+    if not minutes_id:
+        raise InvalidArgument("minutes.minutes_id is required", field="minutes.minutes_id",
+                              reason="MINUTES_ID_REQUIRED")
     with uow:
         require_secretary(uow, caller, now.date())
         minutes = _load(uow, caller, minutes_id, for_update=True)

@@ -172,6 +172,8 @@ def test_bad_input_names_the_field(world) -> None:  # noqa: F811
             minutes=pb.Minutes(minutes_id=minutes_id, sections=[pb.MinutesSection(section_id="x")]),
             update_mask=FieldMask(paths=["sections.en"])), metadata=SEC), "minutes.sections[0].body.en",
          grpc.StatusCode.INVALID_ARGUMENT),
+        (lambda: stub.UpdateMinutes(pb.UpdateMinutesRequest(minutes=pb.Minutes(), update_mask=FieldMask(
+            paths=["title.fr"])), metadata=SEC), "minutes.minutes_id", grpc.StatusCode.INVALID_ARGUMENT),
         (lambda: stub.PublishMinutes(pb.PublishMinutesRequest(minutes_id=minutes_id), metadata=SEC), "minutes_id",
          grpc.StatusCode.FAILED_PRECONDITION),
         (lambda: stub.CreateErratum(pb.CreateErratumRequest(minutes_id=minutes_id), metadata=SEC), "minutes_id",
