@@ -59,6 +59,10 @@ def _fill(draw, message, depth=0):
         message.seconds = draw(st.integers(0, 253402300799))
         message.nanos = draw(st.sampled_from([0, 1000, 123456789]))
         return
+    if name == "google.protobuf.FieldMask":  # its JSON form needs lower snake_case paths (AIP-161)
+        message.paths.extend(draw(st.lists(st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z][a-z0-9]{0,5})?(\.[a-z]{1,6})?",
+                                                         fullmatch=True), max_size=3)))
+        return
     for field in message.DESCRIPTOR.fields:
         if not draw(st.booleans()):
             continue

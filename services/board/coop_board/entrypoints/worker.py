@@ -43,6 +43,21 @@ class BoardWorker:
 
     # --- minutes ---------------------------------------------------------------------------
 
+    @timer(interval=60)
+    def minutes_translation_gauges(self) -> tuple[int, int]:
+        """coop_board_translation_tasks_open / _overdue: minutes waiting for a translation."""
+        from coop_board.adapters.metrics_minutes import (
+            TRANSLATION_TASKS_OPEN,
+            TRANSLATION_TASKS_OVERDUE,
+        )
+        from coop_board.adapters.repository_minutes import translation_task_counts
+
+        with uow_factory().reading() as conn:
+            open_tasks, overdue = translation_task_counts(conn, now().date())
+        TRANSLATION_TASKS_OPEN.set(open_tasks)
+        TRANSLATION_TASKS_OVERDUE.set(overdue)
+        return open_tasks, overdue
+
     # --- observers -------------------------------------------------------------------------
     from coop_board.adapters import metrics_observers as observer_metrics  # noqa: E402 - kept in its section
 

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from coop_board.service_layer import minutes
 from coop_board.service_layer.ports import BoardUnitOfWork
 
 
 def minutes_approved(uow: BoardUnitOfWork, tenant: str, minutes_id: str, decision_id: str,
                      meeting_id: str, at: datetime) -> None:
-    """Inside the caller's unit (no commit)."""
-    raise NotImplementedError("the minutes family implements approval")
+    """Inside the caller's unit (no commit). NotFound for unknown minutes (or another tenant's);
+    FailedPrecondition MINUTES_NOT_SUBMITTED unless they were submitted for approval."""
+    minutes.approve(uow, tenant, minutes_id, decision_id, meeting_id, at)
