@@ -42,12 +42,12 @@ class FakeDossierRepository:
                 return dossier_id
         return None
 
-    def list(self, tenant: str, status: str | None, after: tuple[str, str] | None, limit: int) -> list[Dossier]:
+    def list(self, tenant: str, status: str | None, after: tuple | None, limit: int) -> list[Dossier]:
         rows = sorted((d for (t, _), d in self.dossiers.items() if t == tenant and (status is None or
                                                                                      d.status == status)),
-                      key=lambda d: (d.created_at.isoformat(), d.dossier_id))
+                      key=lambda d: (d.created_at, d.dossier_id))
         if after:
-            rows = [d for d in rows if (d.created_at.isoformat(), d.dossier_id) > tuple(after)]
+            rows = [d for d in rows if (d.created_at, d.dossier_id) > tuple(after)]
         return [copy.deepcopy(d) for d in rows[:limit]]
 
     def add_document(self, document: Document) -> None:

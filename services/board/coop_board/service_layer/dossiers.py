@@ -27,6 +27,7 @@ from coop_board.domain.dossiers_events import DossierSubmitted
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_dossiers import DocumentStore
+from coop_domain.clock import as_utc
 from coop_domain.errors import InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -153,8 +154,15 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
         raise InvalidArgument(f"unknown status {status!r}", field="status", reason="INVALID_STATUS")
     size = page_size(requested_size)
     position = decode_page_token(token, f"dossiers:{status or ''}", 2)
+    after = None
+    if position:
+        try:
+            after = (as_utc(datetime.fromisoformat(str(position[0]))), str(position[1]))
+        except ValueError:
+            raise InvalidArgument("page_token is not a token this service issued for this list",
+                                  field="page_token", reason="INVALID_PAGE_TOKEN") from None
     with uow:
-        rows = uow.dossiers.list(caller.tenant, status, tuple(position) if position else None, size + 1)
+        rows = uow.dossiers.list(caller.tenant, status, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
     next_token = encode_page_token(f"dossiers:{status or ''}", rows[-1].created_at.isoformat(),

@@ -24,7 +24,7 @@ def _dossier_of(uow: BoardUnitOfWork, caller: Principal, subject_id: str, field:
 
 
 def propose_amendment(uow: BoardUnitOfWork, caller: Principal, parent_id: str, text: LocalizedText,
-                      at: datetime) -> Amendment:
+                      at: datetime) -> tuple[str, Amendment]:
     """A director amends a proposal or an amendment (level 1 or 2; a third level is refused)."""
     caller.require(roles.DIRECTOR)
     with uow:
@@ -32,10 +32,11 @@ def propose_amendment(uow: BoardUnitOfWork, caller: Principal, parent_id: str, t
         amendment = dossier.propose_amendment(new_id(), parent_id, text, caller.subject, at)
         uow.dossiers.save(dossier)
         uow.commit()
-    return amendment
+    return dossier.dossier_id, amendment
 
 
-def withdraw_amendment(uow: BoardUnitOfWork, caller: Principal, amendment_id: str, at: datetime) -> Amendment:
+def withdraw_amendment(uow: BoardUnitOfWork, caller: Principal, amendment_id: str,
+                       at: datetime) -> tuple[str, Amendment]:
     """Its author withdraws an open amendment (and the open amendments to it)."""
     caller.require(roles.DIRECTOR)
     with uow:
@@ -47,7 +48,7 @@ def withdraw_amendment(uow: BoardUnitOfWork, caller: Principal, amendment_id: st
         amendment = dossier.withdraw_amendment(amendment_id, caller.subject, at)
         uow.dossiers.save(dossier)
         uow.commit()
-    return amendment
+    return dossier.dossier_id, amendment
 
 
 def list_amendments(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int, proposal_id: str,

@@ -4,6 +4,7 @@ named by their content, so a rolled-back upload leaves at most an unreferenced f
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from coop_board.domain.dossiers import Dossier
@@ -20,8 +21,8 @@ class DossierRepository(Protocol):
         """Write what changed on a dossier read by `get` (new versions are inserted, never updated)."""
     def dossier_of(self, tenant: str, subject_id: str) -> str | None:
         """The dossier holding a proposal or amendment."""
-    def list(self, tenant: str, status: str | None, after: tuple[str, str] | None, limit: int) -> list[Dossier]:
-        """Dossiers by (created_at iso, dossier_id) ascending, after a position."""
+    def list(self, tenant: str, status: str | None, after: tuple[datetime, str] | None, limit: int) -> list[Dossier]:
+        """Dossiers by (created_at, dossier_id) ascending, after a position."""
     def add_document(self, document: Document) -> None: ...
     def document(self, tenant: str, document_id: str) -> Document | None: ...
     def documents(self, tenant: str, document_ids: list[str]) -> list[Document]: ...
