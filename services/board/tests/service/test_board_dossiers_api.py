@@ -10,7 +10,18 @@ from datetime import date
 
 import grpc
 import pytest
-from board_dossiers_helpers import DIRECTOR_2, ROLES, counts, create, events, five_keys, in_meeting, lt, stub, submit_v1
+from board_dossiers_helpers import (
+    DIRECTOR_2,
+    ROLES,
+    counts,
+    create,
+    events,
+    five_keys,
+    in_meeting,
+    lt,
+    stub,
+    submit_v1,
+)
 
 from coop.board.v1 import dossiers_pb2 as pb
 from coop_board.adapters.messages_dossiers import text_from_pb
