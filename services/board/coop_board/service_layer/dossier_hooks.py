@@ -14,12 +14,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from coop_board.domain.dossiers import Dossier
+from coop_board.domain.dossiers import OPEN, SUBMITTED, Dossier
 from coop_board.domain.dossiers_events import DossierSentBack
 from coop_board.domain.links import ProposalRef
+from coop_board.domain.record import AmendmentLine
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import NotFound
+from coop_domain.errors import FailedPrecondition, NotFound
 
 
 def _dossier(uow: BoardUnitOfWork, tenant: str, dossier_id: str, *, lock: bool = False) -> Dossier:
@@ -69,3 +70,26 @@ def send_back(uow: BoardUnitOfWork, tenant: str, dossier_id: str, version: int, 
     sent = dossier.send_back(version, reasons, due_on, meeting_id, item_id, decision_id, at)
     uow.dossiers.save(dossier)
     uow.publish(DossierSentBack(dossier, sent))
+
+
+# --- reads beyond the contract, for the agenda and the meeting's record -------------------------
+
+def version_before_board(uow: BoardUnitOfWork, tenant: str, dossier_id: str) -> tuple[int, LocalizedText]:
+    """The version the board has to work on and the dossier's title (to put it on an agenda).
+    NotFound if absent; FailedPrecondition DOSSIER_NOT_BEFORE_BOARD when it is a draft, sent back
+    (management owes the next version) or decided."""
+    dossier = _dossier(uow, tenant, dossier_id)
+    if dossier.status != SUBMITTED:
+        raise FailedPrecondition(f"dossier {dossier_id} is {dossier.status}: no version is before the board",
+                                 field="dossier_id", reason="DOSSIER_NOT_BEFORE_BOARD", status=dossier.status)
+    return dossier.latest, dossier.title
+
+
+def amendment_lines(uow: BoardUnitOfWork, tenant: str, dossier_id: str, version: int) -> list[AmendmentLine]:
+    """The amendments of a version as the minutes record them (author, level, text, diff per
+    language, outcome "pending" while open), in proposed order."""
+    dossier = _dossier(uow, tenant, dossier_id)
+    dossier.version(version)
+    return [AmendmentLine(a.amendment_id, a.proposal_id, a.parent_id, a.author_id, a.level, a.text, a.diff,
+                          "pending" if a.status == OPEN else a.status)
+            for a in dossier.amendments_of(version)]

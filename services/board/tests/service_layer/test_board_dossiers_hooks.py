@@ -156,3 +156,22 @@ def test_a_refused_submission_writes_no_version_and_stores_no_file(uow) -> None:
                                 LocalizedText(), MAX, AT)
     assert not store.files and dossiers.get_dossier(uow, MGR, d.dossier_id).version is None
     assert not uow.dossiers.docs
+
+
+def test_version_before_board_and_amendment_lines_for_the_agenda_and_the_record(uow) -> None:
+    view = submit(uow)
+    dossier_id = view.dossier.dossier_id
+    assert hooks.version_before_board(uow, "coop", dossier_id) == (1, lt("COVID envelope"))
+    p1 = view.version.proposals[1].proposal_id
+    _, a1 = dossiers_amendments.propose_amendment(uow, DIRECTOR, p1, lt("amended"), AT)
+    lines = hooks.amendment_lines(uow, "coop", dossier_id, 1)
+    assert [(x.amendment_id, x.proposal_id, x.author_id, x.level, x.outcome) for x in lines] == [
+        (a1.amendment_id, p1, "dir-1", 1, "pending")]
+    assert "+amended" in lines[0].diff.en
+    with uow:
+        hooks.send_back(uow, "coop", dossier_id, 1, lt("no"), date(2027, 4, 1), "m", "i", "d", AT)
+        uow.commit()
+    assert hooks.amendment_lines(uow, "coop", dossier_id, 1)[0].outcome == "rejected"
+    with pytest.raises(FailedPrecondition) as e:
+        hooks.version_before_board(uow, "coop", dossier_id)
+    assert e.value.reason == "DOSSIER_NOT_BEFORE_BOARD"
