@@ -68,7 +68,11 @@ class SqlDossierRepository:
     def _assemble(self, rows: list[Any]) -> list[Dossier]:
         if not rows:
             return []
+        # Each statement may see a later commit than the one before (READ COMMITTED, or a read
+        # outside a transaction): versions are read up to the dossier row's latest_version, which
+        # was committed with them, so a version is never seen without its proposals.
         ids = [r.dossier_id for r in rows]
+        latest = {r.dossier_id: r.latest_version for r in rows}
         v, p, a, s = dossier_versions.c, dossier_proposals.c, dossier_amendments.c, dossier_send_backs.c
         proposals: dict[tuple[str, int], list[Any]] = {}
         for r in self.session.execute(select(dossier_proposals).where(p.dossier_id.in_(ids))
@@ -77,7 +81,8 @@ class SqlDossierRepository:
         versions: dict[str, list[Any]] = {}
         for r in self.session.execute(select(dossier_versions).where(v.dossier_id.in_(ids))
                                       .order_by(v.dossier_id, v.version)):
-            versions.setdefault(r.dossier_id, []).append(r)
+            if r.version <= latest[r.dossier_id]:
+                versions.setdefault(r.dossier_id, []).append(r)
         amendments: dict[str, list[Any]] = {}
         for r in self.session.execute(select(dossier_amendments).where(a.dossier_id.in_(ids))
                                       .order_by(a.dossier_id, a.seq)):
@@ -101,11 +106,15 @@ class SqlDossierRepository:
                     dossier.states[pr.proposal_id] = ProposalState(pr.status, _lt(pr.text_to_vote), pr.decision_id,
                                                                    _utc(pr.decided_at))
             for ar in amendments.get(row.dossier_id, []):
+                if ar.proposal_id not in dossier.states:  # of a version committed after the row was read
+                    continue
                 dossier.amendments[ar.amendment_id] = Amendment(
                     ar.amendment_id, ar.version, ar.proposal_id, ar.parent_id, ar.level, ar.author_id, _lt(ar.text),
                     _lt(ar.diff), as_utc(ar.proposed_at), _lt(ar.proposed_text), ar.status, ar.decision_id,
                     _utc(ar.decided_at))
             for sr in send_backs.get(row.dossier_id, []):
+                if sr.version > dossier.latest:
+                    continue
                 dossier.send_backs.append(SendBack(sr.version, _lt(sr.reasons), sr.due_on, sr.meeting_id, sr.item_id,
                                                    sr.decision_id, as_utc(sr.sent_back_at)))
             self._seen[dossier.dossier_id] = copy.deepcopy(dossier)

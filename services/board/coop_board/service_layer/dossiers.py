@@ -137,6 +137,7 @@ def get_dossier(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, versio
     """A dossier with one of its versions (0: the latest), its documents and the board's work on it."""
     require_reader(caller)
     with uow:
+        uow.read_only()
         dossier = load(uow, caller, dossier_id)
         if not dossier.versions and version == 0:
             return DossierView(dossier, None, [])
@@ -162,6 +163,7 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
             raise InvalidArgument("page_token is not a token this service issued for this list",
                                   field="page_token", reason="INVALID_PAGE_TOKEN") from None
     with uow:
+        uow.read_only()
         rows = uow.dossiers.list(caller.tenant, status, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
@@ -178,6 +180,7 @@ def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requ
     position = decode_page_token(token, f"versions:{dossier_id}", 1)
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
+        uow.read_only()
         dossier = load(uow, caller, dossier_id)
     chosen = dossier.versions[start:start + size]
     more = start + size < len(dossier.versions)
@@ -189,6 +192,7 @@ def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     per-proposal, per-language diff against the previous version."""
     require_reader(caller)
     with uow:
+        uow.read_only()
         dossier = load(uow, caller, dossier_id)
     chosen = dossier.version(version)
     answers = next((s for s in reversed(dossier.send_backs) if s.version == chosen.number - 1), None)

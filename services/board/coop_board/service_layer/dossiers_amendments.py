@@ -60,6 +60,7 @@ def list_amendments(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     position = decode_page_token(token, kind, 1)
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
+        uow.read_only()
         dossier = load(uow, caller, dossier_id)
     if not dossier.versions and version == 0:
         return [], ""

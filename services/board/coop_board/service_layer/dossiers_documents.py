@@ -35,6 +35,7 @@ def get_document(uow: BoardUnitOfWork, caller: Principal, store: DocumentStore,
     """A document's description and bytes; refused when the stored bytes are not the ones uploaded."""
     require_reader(caller)
     with uow:
+        uow.read_only()
         document = uow.dossiers.document(caller.tenant, document_id) if document_id else None
     if document is None:
         raise NotFound(f"no document {document_id!r}", field="document_id", reason="DOCUMENT_NOT_FOUND")

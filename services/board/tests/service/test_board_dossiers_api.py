@@ -245,3 +245,31 @@ def test_list_dossiers_pages_and_filters_by_status(env) -> None:
     assert set(made) <= set(seen) and len(seen) == len(set(seen))
     error = refused(stub(env).ListDossiers, pb.ListDossiersRequest(page_token="garbage"), metadata=DIR)
     assert error.code == grpc.StatusCode.INVALID_ARGUMENT and error.reason == "INVALID_PAGE_TOKEN"
+
+
+def test_concurrent_amendments_and_concurrent_retries_of_one_submission(env) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    v1 = submit_v1(env)
+    target = v1.version.proposals[4].proposal_id
+
+    def amend(n: int) -> str:
+        return stub(env).ProposeAmendment(pb.ProposeAmendmentRequest(parent_id=target, text=lt(f"variant {n}")),
+                                          metadata=DIR, timeout=30).amendment.amendment_id
+
+    with ThreadPoolExecutor(8) as pool:
+        made = list(pool.map(amend, range(8)))
+    listed = stub(env).ListAmendments(pb.ListAmendmentsRequest(dossier_id=v1.dossier.dossier_id, proposal_id=target),
+                                      metadata=DIR, timeout=10).amendments
+    assert sorted(a.amendment_id for a in listed) == sorted(made) and len(set(made)) == 8
+
+    dossier = create(env)
+    request = pb.SubmitDossierVersionRequest(dossier_id=dossier.dossier_id, proposals=five_keys(),
+                                             request_id=str(uuid.uuid4()))
+    with ThreadPoolExecutor(6) as pool:
+        answers = list(pool.map(lambda _: stub(env).SubmitDossierVersion(request, metadata=MGR, timeout=30), range(6)))
+    assert all(a == answers[0] for a in answers)
+    assert len(events(env, "dossier.submitted", dossier.dossier_id)) == 1
+    versions = stub(env).ListDossierVersions(pb.ListDossierVersionsRequest(dossier_id=dossier.dossier_id),
+                                             metadata=MGR, timeout=10).versions
+    assert [v.version for v in versions] == [1]
