@@ -29,6 +29,6 @@ def test_sql_repository_keeps_versions_and_depth_over_random_commands(env) -> No
                 return {i: uow.dossiers.get("coop", i) for i in self.dossier_ids}
 
     run_state_machine_as_test(SqlDossierMachine, settings=settings(
-        max_examples=15, stateful_step_count=30, deadline=None,
+        max_examples=10, stateful_step_count=25, deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]))
-    assert SqlDossierMachine.steps["count"] >= 200, SqlDossierMachine.steps
+    assert SqlDossierMachine.steps["count"] >= 150, SqlDossierMachine.steps
