@@ -5,6 +5,7 @@ from __future__ import annotations
 from coop.board.v1 import common_pb2
 from coop.board.v1 import dossiers_pb2 as pb
 from coop_board.domain import dossiers as dom
+from coop_board.domain.dossiers_changes import ProposalChange
 from coop_board.domain.dossiers_documents import Document
 from coop_board.domain.texts import LocalizedText
 from coop_platform.pbtypes import to_date, to_timestamp
@@ -77,7 +78,7 @@ def amendment_to_pb(dossier_id: str, a: dom.Amendment) -> pb.Amendment:
                         proposed_text=text_to_pb(a.proposed_text))
 
 
-def change_to_pb(c: dom.ProposalChange) -> pb.ProposalChange:
+def change_to_pb(c: ProposalChange) -> pb.ProposalChange:
     return pb.ProposalChange(kind=CHANGE_KIND[c.kind], proposal_id=c.proposal_id or "",
                              previous_proposal_id=c.previous_id or "", title_diff=text_to_pb(c.title_diff),
                              text_diff=text_to_pb(c.text_diff), rationale_diff=text_to_pb(c.rationale_diff),

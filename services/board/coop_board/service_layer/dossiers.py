@@ -17,11 +17,11 @@ from coop_board.domain.dossiers import (
     STATUSES,
     Dossier,
     DossierVersion,
-    ProposalChange,
     ProposalDraft,
     SendBack,
     new_dossier,
 )
+from coop_board.domain.dossiers_changes import ProposalChange, changes
 from coop_board.domain.dossiers_documents import Document, check_upload
 from coop_board.domain.dossiers_events import DossierSubmitted
 from coop_board.domain.texts import LocalizedText
@@ -196,5 +196,5 @@ def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
         dossier = load(uow, caller, dossier_id)
     chosen = dossier.version(version)
     answers = next((s for s in reversed(dossier.send_backs) if s.version == chosen.number - 1), None)
-    return VersionChanges(dossier.dossier_id, chosen.number, chosen.change_note, dossier.changes(chosen.number),
+    return VersionChanges(dossier.dossier_id, chosen.number, chosen.change_note, changes(dossier, chosen.number),
                           answers)

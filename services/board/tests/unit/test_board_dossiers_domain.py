@@ -19,6 +19,7 @@ from coop_board.domain.dossiers import (
     ProposalDraft,
     new_dossier,
 )
+from coop_board.domain.dossiers_changes import changes
 from coop_board.domain.texts import LocalizedText
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 
@@ -99,14 +100,14 @@ def test_send_back_rejects_all_and_version_two_keeps_version_one_readable() -> N
     assert e.value.reason == "TEXT_LANGUAGE_MISSING" and e.value.field == "change_note.fr"
     d.submit_version(drafts, ["q1", "q3", "q9"], [], lt("Two keys revised, one new"), "mgr", AT)
     assert d.version(1) == v1 and d.latest == 2 and d.status == SUBMITTED and d.due_on is None
-    changes = {c.proposal_id or c.previous_id: c for c in d.changes(2)}
-    assert changes["q1"].kind == "revised" and changes["q3"].kind == "unchanged" and changes["q9"].kind == "new"
-    assert {changes[p].kind for p in ("p0", "p2", "p4")} == {"dropped"}
-    diff = changes["q1"].text_diff
+    found = {c.proposal_id or c.previous_id: c for c in changes(d, 2)}
+    assert found["q1"].kind == "revised" and found["q3"].kind == "unchanged" and found["q9"].kind == "new"
+    assert {found[p].kind for p in ("p0", "p2", "p4")} == {"dropped"}
+    diff = found["q1"].text_diff
     assert "-line two" in diff.en and "+line two, revised" in diff.en
     assert "-line two (en)" not in diff.fr and "(fr)" in diff.fr
-    assert changes["q3"].text_diff == LocalizedText()
-    assert [c.kind for c in d.changes(1)] == ["new"] * 5
+    assert found["q3"].text_diff == LocalizedText()
+    assert [c.kind for c in changes(d, 1)] == ["new"] * 5
 
 
 def test_a_revision_must_name_a_proposal_of_the_previous_version() -> None:
