@@ -50,6 +50,12 @@ class FakeDossierRepository:
             rows = [d for d in rows if (d.created_at, d.dossier_id) > tuple(after)]
         return [copy.deepcopy(d) for d in rows[:limit]]
 
+    def gauges(self, today) -> tuple[dict[str, int], int]:
+        per_status: dict[str, int] = {}
+        for d in self.dossiers.values():
+            per_status[d.status] = per_status.get(d.status, 0) + 1
+        return per_status, sum(1 for d in self.dossiers.values() if d.due_on is not None and d.due_on < today)
+
     def add_document(self, document: Document) -> None:
         self.docs[document.document_id] = document
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_, update
+from sqlalchemy import and_, func, insert, select, tuple_, update
 
 from coop_board.adapters.orm_dossiers import (
     dossier_amendments,
@@ -20,6 +20,7 @@ from coop_board.adapters.orm_dossiers import (
     dossiers,
 )
 from coop_board.domain.dossiers import (
+    SENT_BACK,
     Amendment,
     Dossier,
     DossierVersion,
@@ -199,6 +200,16 @@ class SqlDossierRepository:
                     author_id=a.author_id, proposed_text=a.proposed_text.as_dict(), text=a.text.as_dict(),
                     diff=a.diff.as_dict(), proposed_at=a.proposed_at, status=a.status, decision_id=a.decision_id,
                     decided_at=a.decided_at)
+
+    def gauges(self, today: date) -> tuple[dict[str, int], int]:
+        d, s = dossiers.c, dossier_send_backs.c
+        per_status = {status: n for status, n in self.session.execute(
+            select(d.status, func.count()).group_by(d.status))}
+        overdue = self.session.execute(
+            select(func.count()).select_from(dossiers.join(dossier_send_backs, and_(
+                s.dossier_id == d.dossier_id, s.version == d.latest_version)))
+            .where(d.status == SENT_BACK, s.due_on < today)).scalar_one()
+        return per_status, overdue
 
     # --- documents ------------------------------------------------------------------------------
 

@@ -12,13 +12,15 @@ Settings (read here and handed to the use cases):
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prometheus_client import Counter
+from prometheus_client import REGISTRY, Counter
+from prometheus_client.core import GaugeMetricFamily
 
 from coop.board.v1 import dossiers_pb2 as pb
 from coop.board.v1 import dossiers_pb2_grpc as pb_grpc
@@ -35,12 +37,47 @@ from coop_platform.idempotency import answer_once, idempotent_request
 
 Clock = Callable[[], datetime]
 DOWNLOAD_CHUNK_BYTES = 1024 * 1024
+log = logging.getLogger(__name__)
 
 VERSIONS_SUBMITTED = Counter("coop_board_dossier_versions_submitted_total",
                              "Dossier versions submitted by management (version 1 and later ones).")
 AMENDMENTS_PROPOSED = Counter("coop_board_amendments_proposed_total", "Amendments proposed by directors.")
 DOCUMENTS_REFUSED = Counter("coop_board_documents_refused_total",
                             "Document downloads refused because the stored file is missing or altered.")
+
+
+class DossierGauges:
+    """coop_board_dossiers{status} and coop_board_dossiers_overdue, counted in the database when
+    Prometheus scrapes (no per-person label). The api's servicer points it at its database."""
+
+    def __init__(self) -> None:
+        self.source: tuple[Callable[[], Any], Clock] | None = None
+
+    def describe(self) -> list[GaugeMetricFamily]:
+        return [GaugeMetricFamily("coop_board_dossiers", "Dossiers per status.", labels=["status"]),
+                GaugeMetricFamily("coop_board_dossiers_overdue",
+                                  "Dossiers sent back to management whose next version is past its due date.")]
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        if self.source is None:
+            return
+        uow_factory, clock = self.source
+        try:
+            per_status, overdue = dossiers.gauges(uow_factory(), clock().date())
+        except Exception:  # a scrape never fails the api; the database's health is reported apart
+            log.warning("dossier gauges unavailable", exc_info=True)
+            return
+        family = GaugeMetricFamily("coop_board_dossiers", "Dossiers per status.", labels=["status"])
+        for status, count in per_status.items():
+            family.add_metric([status], count)
+        yield family
+        yield GaugeMetricFamily("coop_board_dossiers_overdue",
+                                "Dossiers sent back to management whose next version is past its due date.",
+                                value=overdue)
+
+
+GAUGES = DossierGauges()
+REGISTRY.register(GAUGES)
 
 
 def documents_dir() -> Path:
@@ -76,6 +113,7 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
+        GAUGES.source = (uow_factory, clock)
 
     def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any, Any], Any]) -> Any:
         """A retryable write: one unit shared by the request_id's claim and the use case."""

@@ -10,7 +10,7 @@ import copy
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from coop_board.domain import roles
 from coop_board.domain.dossiers import (
@@ -198,3 +198,12 @@ def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     answers = next((s for s in reversed(dossier.send_backs) if s.version == chosen.number - 1), None)
     return VersionChanges(dossier.dossier_id, chosen.number, chosen.change_note, changes(dossier, chosen.number),
                           answers)
+
+
+def gauges(uow: BoardUnitOfWork, today: date) -> tuple[dict[str, int], int]:
+    """The api's business gauges (no caller: counts only, no names): dossiers per status, and
+    dossiers sent back whose next version is overdue."""
+    with uow:
+        uow.read_only()
+        per_status, overdue = uow.dossiers.gauges(today)
+    return {status: per_status.get(status, 0) for status in STATUSES}, overdue

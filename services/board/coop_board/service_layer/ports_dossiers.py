@@ -4,7 +4,7 @@ named by their content, so a rolled-back upload leaves at most an unreferenced f
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
 from coop_board.domain.dossiers import Dossier
@@ -23,6 +23,8 @@ class DossierRepository(Protocol):
         """The dossier holding a proposal or amendment."""
     def list(self, tenant: str, status: str | None, after: tuple[datetime, str] | None, limit: int) -> list[Dossier]:
         """Dossiers by (created_at, dossier_id) ascending, after a position."""
+    def gauges(self, today: date) -> tuple[dict[str, int], int]:
+        """Dossiers per status (every tenant), and those sent back whose due date has passed."""
     def add_document(self, document: Document) -> None: ...
     def document(self, tenant: str, document_id: str) -> Document | None: ...
     def documents(self, tenant: str, document_ids: list[str]) -> list[Document]: ...

@@ -1,4 +1,5 @@
-"""`coop board dossiers list|show` print the dossiers the api answers (run on the test api's stub)."""
+"""`coop board dossiers list|show` print what the api answers (run on the test api's stub); the
+dossier gauges count per status and the overdue send backs."""
 
 from __future__ import annotations
 
@@ -41,3 +42,21 @@ def test_list_and_show_print_status_versions_proposals_and_changes(env, capsys) 
     assert " * 2. [rejected] Key 2: per share (nl)" in out and "document envelope.pdf" in out
     assert cli_dossiers._show(stub(env), ROLES["secretary"], parse("dossiers", "show", dossier_id, "--changes")) == 0
     assert out.count("[new]") == 0 and capsys.readouterr().out.count("[new]") == 5
+
+
+def test_gauges_count_dossiers_per_status_and_the_overdue_ones(env) -> None:
+    from datetime import UTC, datetime
+
+    from coop_board.entrypoints.grpc_dossiers import GAUGES
+
+    def read() -> dict[str, float]:
+        return {(s.name + str(s.labels.get("status", ""))): s.value for f in GAUGES.collect() for s in f.samples}
+
+    v1 = submit_v1(env, title=f"Envelope {uuid.uuid4()}")
+    in_meeting(env, lambda uow: hooks.send_back(uow, "coop", v1.dossier.dossier_id, 1,
+                                                LocalizedText("fr", "nl", "Revise"), date(2027, 4, 30), "m", "i", "d",
+                                                env.clock()))
+    before = read()
+    assert before["coop_board_dossierssent_back"] >= 1
+    env.clock.set(datetime(2027, 5, 2, tzinfo=UTC))
+    assert read()["coop_board_dossiers_overdue"] >= before["coop_board_dossiers_overdue"] + 1
