@@ -99,3 +99,129 @@ def test_every_billing_event_is_listed_for_subscribers():
     text = (ROOT / "docs/events.md").read_text()
     for routing_key, message in BILLING_EVENTS.items():
         assert f"| {routing_key} | {message} |" in text
+
+
+BOARD_EVENTS = {
+    "mandate.started": "MandateStarted",
+    "mandate.ended": "MandateEnded",
+    "meeting.scheduled": "MeetingScheduled",
+    "meeting.agenda_published": "AgendaPublished",
+    "dossier.submitted": "DossierSubmitted",
+    "dossier.sent_back": "DossierSentBack",
+    "decision.adopted": "DecisionAdopted",
+    "minutes.published": "MinutesPublished",
+}
+BOARD_PARTS = {"AgendaItemSummary"}  # a part of a payload, not an event of its own
+#: the AsyncAPI schema documenting each message type that a board payload nests
+BOARD_SCHEMAS = {"google.type.Date": "Date", "coop.board.v1.LocalizedText": "LocalizedText",
+                 "coop.board.v1.VoteCounts": "VoteCounts", "coop.board.v1.AgendaItemSummary": "AgendaItemSummary"}
+
+
+def _board_spec() -> dict:
+    return yaml.load((ROOT / "docs/asyncapi-board.yaml").read_text(), Loader=_StrictLoader)
+
+
+def _check_board_schema(spec: dict, schema: dict, descriptor, where: str) -> None:
+    """The documented object has exactly the message's JSON names, every field without presence
+    required (json_format prints it even at its default), the right JSON type for each field,
+    and, for a nested message, the schema that documents that message type."""
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    properties = schema["properties"]
+    assert set(properties) == {f.json_name for f in descriptor.fields}, where
+    printed_always = {f.json_name for f in descriptor.fields if not f.has_presence}
+    assert set(schema.get("required", [])) == printed_always, where
+    for field in descriptor.fields:
+        documented = properties[field.json_name]
+        if field.is_repeated:
+            assert documented["type"] == "array", f"{where}.{field.json_name}"
+            documented = documented["items"]
+        if field.type == F.TYPE_MESSAGE:
+            name = BOARD_SCHEMAS.get(field.message_type.full_name)
+            if name is None:  # Timestamp: an RFC 3339 string
+                assert field.message_type.full_name == "google.protobuf.Timestamp", field.full_name
+                assert documented == {**documented, "type": "string", "format": "date-time"}, field.full_name
+                continue
+            assert documented["$ref"] == f"#/components/schemas/{name}", field.full_name
+            _check_board_schema(spec, spec["components"]["schemas"][name], field.message_type, f"{where}.{field.json_name}")
+        elif field.type == F.TYPE_ENUM:
+            assert documented["enum"] == [v.name for v in field.enum_type.values], field.full_name
+        else:
+            expected = {F.TYPE_STRING: "string", F.TYPE_BOOL: "boolean", F.TYPE_INT32: "integer"}[field.type]
+            assert documented["type"] == expected, field.full_name
+
+
+def test_every_board_event_message_is_in_the_proto_and_the_asyncapi_file():
+    from coop.board.v1 import events_pb2 as board_events_pb2
+
+    spec = _board_spec()
+    declared = set(board_events_pb2.DESCRIPTOR.message_types_by_name) - BOARD_PARTS
+    assert declared == set(BOARD_EVENTS.values())
+    assert set(spec["channels"]) == set(BOARD_EVENTS)
+    for routing_key, message in BOARD_EVENTS.items():
+        channel = spec["channels"][routing_key]
+        assert channel["bindings"]["amqp"]["exchange"]["name"] == "board.events"
+        assert channel["subscribe"]["message"]["$ref"].rsplit("/", 1)[-1] == message
+        documented = spec["components"]["messages"][message]
+        event_type = f"coop.board.{routing_key}.v1"
+        assert documented["name"] == event_type
+        assert documented["x-personal-data"] == [], "board events carry pseudonymous ids only"
+        body = documented["payload"]["allOf"][1]["properties"]
+        assert body["type"] == {"const": event_type}
+        _check_board_schema(spec, body["data"], board_events_pb2.DESCRIPTOR.message_types_by_name[message], message)
+
+
+def _filled(message, depth: int = 0):
+    """Every field of the message set to a non-default value (lists of two)."""
+    from google.protobuf.descriptor import FieldDescriptor as F
+
+    if message.DESCRIPTOR.full_name == "google.protobuf.Timestamp":
+        message.seconds = 1_780_000_000
+        return message
+    if message.DESCRIPTOR.full_name == "google.type.Date":
+        message.year, message.month, message.day = 2026, 6, 30
+        return message
+    def value(field):
+        if field.type == F.TYPE_ENUM:
+            return field.enum_type.values[-1].number
+        return {F.TYPE_STRING: "x-1", F.TYPE_BOOL: True, F.TYPE_INT32: 3}[field.type]
+
+    for field in message.DESCRIPTOR.fields:
+        if field.is_repeated:
+            target = getattr(message, field.name)
+            for _ in range(2):
+                if field.type == F.TYPE_MESSAGE:
+                    _filled(target.add(), depth + 1)
+                else:
+                    target.append(value(field))
+        elif field.type == F.TYPE_MESSAGE:
+            _filled(getattr(message, field.name), depth + 1)
+        else:
+            setattr(message, field.name, value(field))
+    return message
+
+
+def test_board_events_as_published_validate_against_their_asyncapi_schemas():
+    """What the outbox writes (make_envelope: CloudEvents, the proto3 JSON mapping of
+    coop_platform.envelope), for an empty and a fully filled message of each event."""
+    import jsonschema
+
+    from coop.board.v1 import events_pb2 as board_events_pb2
+    from coop_platform.envelope import make_envelope
+
+    spec = _board_spec()
+    for routing_key, message in BOARD_EVENTS.items():
+        schema = {"$ref": f"#/components/messages/{message}/payload", "components": spec["components"]}
+        jsonschema.Draft202012Validator.check_schema(schema)
+        validator = jsonschema.Draft202012Validator(schema)
+        cls = getattr(board_events_pb2, message)
+        for sample in (cls(), _filled(cls())):
+            envelope = make_envelope("board", routing_key, sample, subject="s-1")
+            errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(envelope)]
+            assert not errors, f"{routing_key}: {errors}"
+
+
+def test_every_board_event_is_listed_for_subscribers():
+    text = (ROOT / "docs/events.md").read_text()
+    for routing_key, message in BOARD_EVENTS.items():
+        assert f"| {routing_key} | {message} |" in text

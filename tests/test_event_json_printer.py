@@ -15,9 +15,22 @@ from hypothesis import strategies as st
 
 from coop_platform.envelope import message_to_data
 
-MODULES = [f"coop.{service}.v1.{name}_pb2" for service, names in {
-    "membership": ("events", "membership"), "billing": ("events", "billing"),
-    "elections": ("events", "elections")}.items() for name in names]
+
+def _proto_modules() -> list[str]:
+    """Every generated message module (not the gRPC stubs) of every installed service's API."""
+    import pkgutil
+
+    from coop_platform.registry import services
+
+    found = []
+    for service in services():
+        package = importlib.import_module(f"coop.{service}.v1")
+        found += [f"coop.{service}.v1.{m.name}" for m in pkgutil.iter_modules(package.__path__)
+                  if m.name.endswith("_pb2")]
+    return sorted(found)
+
+
+MODULES = _proto_modules()
 DESCRIPTORS = [d for m in MODULES for d in importlib.import_module(m).DESCRIPTOR.message_types_by_name.values()]
 INTS = {F.TYPE_INT32: (-(2**31), 2**31 - 1), F.TYPE_SINT32: (-(2**31), 2**31 - 1), F.TYPE_SFIXED32: (-(2**31), 2**31 - 1),
         F.TYPE_UINT32: (0, 2**32 - 1), F.TYPE_FIXED32: (0, 2**32 - 1),

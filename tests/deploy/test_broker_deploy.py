@@ -14,6 +14,7 @@ import yaml
 
 from coop_cli.events import main as coop_events
 from coop_platform import broker
+from coop_platform.registry import services as installed_services
 
 ROOT = Path(__file__).resolve().parents[2]
 CONF = ROOT / "deploy" / "rabbitmq" / "conf.d" / "20-coop-definitions.conf"
@@ -40,11 +41,30 @@ def test_compose_rabbitmq_loads_the_definitions_broker_setup_writes_before_it_st
     assert setup["environment"]["RABBITMQ_ADMIN_PASSWORD"].startswith("${")
 
 
+def test_every_installed_service_has_a_broker_user_in_compose():
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    assert set(broker.SUBSCRIPTIONS) == set(installed_services())
+    assert services["broker-setup"]["environment"]["COOP_BROKER_SERVICES"].split() == list(broker.DEFAULT_SERVICES)
+
+
+def test_the_board_user_writes_only_board_events_and_reads_elections_and_membership_events():
+    import re
+
+    rights = broker.service_permissions("board", broker.SUBSCRIPTIONS["board"])
+    for allowed in ("board.events", "board.retry", "board.dlx"):
+        assert re.fullmatch(rights.write, allowed), allowed
+    for refused in ("elections.events", "membership.events", "billing.events", "notifications.events"):
+        assert not re.fullmatch(rights.write, refused) and not re.fullmatch(rights.configure, refused), refused
+    assert re.fullmatch(rights.read, "elections.events") and re.fullmatch(rights.read, "membership.events")
+    assert not re.fullmatch(rights.read, "billing.events")
+
+
 def test_compose_partner_file_sets_up_the_elections_user_only():
     services = yaml.safe_load((ROOT / "docker-compose.partner-elections.yml").read_text())["services"]
     setup = services["broker-setup"]
     assert setup["environment"]["COOP_BROKER_SERVICES"] == "elections"
-    assert not [k for k in setup["environment"] if k.startswith(("MEMBERSHIP", "BILLING"))]
+    others = tuple(s.upper() for s in installed_services() if s != "elections")
+    assert not [k for k in setup["environment"] if k.startswith(others)]
     assert services["rabbitmq"]["depends_on"]["broker-setup"]["condition"] == "service_completed_successfully"
 
 

@@ -29,6 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
+from coop_platform.registry import services as installed_services
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 K8S = DEPLOY / "k8s"
@@ -37,7 +39,7 @@ ENV_EXAMPLE = DEPLOY / "compose.env.example"
 DEPLOY_DOC = ROOT / "docs" / "deploy.md"
 DEV_SECRETS = K8S / "overlays" / "dev" / "dev-secrets.sh"
 INIT_SCRIPT = DEPLOY / "postgres" / "init" / "01-create-service-databases.sh"
-SERVICES = ("membership", "billing", "elections")
+SERVICES = tuple(installed_services())  # every installed service is deployed
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob")
 #: what the partner file needs from the env file (the rest is "full platform only")
 PARTNER_REQUIRED = {"POSTGRES_PASSWORD", "ELECTIONS_DB_PASSWORD", "RABBITMQ_ADMIN_PASSWORD",

@@ -19,22 +19,20 @@ from pathlib import Path
 import pytest
 import yaml
 
+from coop_platform.registry import services as installed_services
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 COMPOSE_FILES = ("docker-compose.yml", "docker-compose.partner-elections.yml")
 PROM_DIR = DEPLOY / "prometheus"
 K8S = DEPLOY / "k8s"
 
-# Services deployed today: name -> (grpc port, api metrics port, worker metrics port).
-# TODO(board_meetings, notifications): add (50054, 9104, 9204) / (50055, 9105, 9205)
-# here once their deploy blocks exist.
-SERVICES = {
-    "membership": (50051, 9101, 9201),
-    "billing": (50052, 9102, 9202),
-    "elections": (50053, 9103, 9203),
-}
-SERVED_TENANTS = {"membership": "coop", "billing": "coop", "elections": "*"}
-ALL_DATABASES = {"membership", "billing", "elections", "board_meetings", "notifications"}
+# Services deployed: every installed one (the registry, coop_platform.registry), name ->
+# (grpc port, api metrics port, worker metrics port) as its manifest says. A service installed
+# here but missing from a deployment file fails the checks below.
+SERVICES = {s.name: (s.grpc_port, s.api_metrics_port, s.worker_metrics_port) for s in installed_services().values()}
+SERVED_TENANTS = {s.name: ",".join(s.tenants) for s in installed_services().values()}
+ALL_DATABASES = {*SERVICES, "notifications"}
 PARTNER_SERVICES = {"broker-setup", "rabbitmq", "postgres", "elections-migrate", "elections-api", "elections-worker",
                     "prometheus"}
 # Every metric name a dashboard or alert may reference (DESIGN D7).
@@ -62,6 +60,12 @@ KNOWN_METRICS = {
     "coop_election_turnout_ratio",
     "coop_batch_size_sum",
     "coop_batch_size_count",
+    # the board's gauges (docs/board.md)
+    "coop_board_sitting_directors",
+    "coop_board_vacant_seats",
+    "coop_board_observer_seats_taken",
+    "coop_board_overdue_actions",
+    "coop_board_composition_ok",
 }
 
 # Aggregation labels allowed in queries: nothing that identifies a person.
@@ -120,7 +124,8 @@ PROMQL_WORDS = {
 
 
 def _is_our_image(svc: dict) -> bool:
-    return re.fullmatch(r"\$\{COOP_(MEMBERSHIP|BILLING|ELECTIONS)_IMAGE:-coopgov-\w+:dev\}", str(svc.get("image", ""))) is not None
+    return re.fullmatch(r"\$\{COOP_([A-Z_]+)_IMAGE:-coopgov-\w+:dev\}", str(svc.get("image", ""))) is not None \
+        and not str(svc["image"]).startswith(("${COOP_POSTGRES", "${COOP_RABBITMQ", "${COOP_PROMETHEUS", "${COOP_GRAFANA"))
 
 
 def test_compose_our_images_are_one_per_service_and_the_k8s_ones(compose, partner_compose, production, dev):
@@ -132,7 +137,9 @@ def test_compose_our_images_are_one_per_service_and_the_k8s_ones(compose, partne
                 owner = "elections" if name == "broker-setup" else name.split("-")[0]
                 assert svc["image"] == f"${{COOP_{owner.upper()}_IMAGE:-coopgov-{owner}:dev}}", name
     script = (DEPLOY / "docker" / "build_images.sh").read_text()
-    assert "SERVICES=(membership billing elections)" in script and "coopgov-$svc:$TAG" in script
+    assert f"SERVICES=({' '.join(SERVICES)})" in script and "coopgov-$svc:$TAG" in script
+    for service in SERVICES:
+        assert f"COOP_{service.upper()}_IMAGE=coopgov-{service}:$TAG" in script, f"images.env names {service}"
     for docs, registry, tag in ((dev, "", "dev"), (production, "ghcr.io/coopgov/", "0.1.0")):
         for dep in _by_kind(docs, "Deployment").values():
             service = dep["metadata"]["labels"]["app.kubernetes.io/name"]
@@ -232,7 +239,8 @@ def test_compose_profiles(compose, partner_compose):
     services = compose["services"]
     assert all(s.get("profiles") == ["full"] for s in services.values()), "every service in profile full"
     assert set(partner_compose["services"]) == PARTNER_SERVICES
-    assert not [n for n in partner_compose["services"] if n.startswith(("membership", "billing", "grafana"))]
+    others = tuple(f"{s}-" for s in SERVICES if s != "elections")
+    assert not [n for n in partner_compose["services"] if n.startswith((*others, "grafana"))]
     # Each stack is closed under depends_on, so `up` starts cleanly.
     for model in (compose, partner_compose):
         active = set(model["services"])
@@ -255,7 +263,8 @@ def test_compose_partner_file_runs_the_same_containers_as_the_full_platform(comp
     assert _without(partner["postgres"], "profiles", "environment") == _without(full["postgres"], "profiles", "environment")
     full_pg, partner_pg = full["postgres"]["environment"], partner["postgres"]["environment"]
     assert partner_pg["COOP_SERVICE_DATABASES"] == "elections"
-    assert {k: v for k, v in full_pg.items() if "MEMBERSHIP" not in k and "BILLING" not in k
+    others = [s.upper() for s in SERVICES if s != "elections"]
+    assert {k: v for k, v in full_pg.items() if not any(o in k for o in others)
             and k != "COOP_SERVICE_DATABASES"} == _without(partner_pg, "COOP_SERVICE_DATABASES")
     assert _without(partner["prometheus"], "command") == _without(full["prometheus"], "profiles", "command")
     assert "--config.file=/etc/prometheus/prometheus-elections.yml" in partner["prometheus"]["command"]
@@ -338,7 +347,7 @@ def test_prometheus_scrapes_every_metrics_port(compose, partner_compose):
         assert "rabbitmq:15692" in targets
         assert f"--config.file=/etc/prometheus/{config}" in model["services"]["prometheus"]["command"]
     assert not [t for t in _scrape_targets(PROM_DIR / "prometheus-elections.yml")
-                if t.startswith(("membership", "billing"))]
+                if t.startswith(tuple(s for s in SERVICES if s != "elections"))]
 
 
 def test_dockerfile_conventions():
@@ -464,7 +473,8 @@ def test_k8s_partner_overlay_is_elections_only(partner):
     assert {d["metadata"].get("namespace") for d in partner if d["kind"] != "Namespace"} == {ns}
     for d in partner:
         text = json.dumps(d)
-        assert "membership" not in text and "billing" not in text, d["metadata"]["name"]
+        for other in (s for s in SERVICES if s != "elections"):
+            assert not re.search(rf"\b{other}\b|coop_{other}", text), (d["metadata"]["name"], other)
     _check_config_maps(partner, ["elections"])
 
 
@@ -505,12 +515,17 @@ def test_alert_rules_cover_the_design():
         "grpc_server_handling_seconds_bucket",
         'coop_worker_handler_calls_total{outcome="error"}',
         "up == 0",
+        "coop_board_overdue_actions",
+        "coop_board_composition_ok",
     ):
         assert needle in exprs, f"no alert on {needle}"
     for r in rules:
         _check_promql(r["expr"], f"alert {r['alert']}")
     tested = set(re.findall(r"alertname: (\w+)", (PROM_DIR / "alerts_test.yml").read_text()))
     assert len(tested) >= 2
+    assert {"CoopBoardActionsOverdue", "CoopBoardCompositionBroken"} <= tested
+    overdue = next(r for r in rules if r["alert"] == "CoopBoardActionsOverdue")
+    assert (overdue["for"], overdue["labels"]["severity"]) == ("7d", "warning")
 
 
 # ------------------------------------------------------------------- grafana
@@ -553,6 +568,22 @@ def test_promql_name_extraction_is_strict():
         _check_promql("sum by (member_id) (coop_members)", "self-test")
 
 
+def test_grafana_dashboard_has_a_board_row():
+    """The board's row: its gRPC services, worker, outbox and seats (issue 11)."""
+    dash = json.loads((DEPLOY / "grafana" / "dashboards" / "coopgov-overview.json").read_text())
+    rows = [p for p in dash["panels"] if p["type"] == "row"]
+    (board_row,) = [r for r in rows if r["title"].startswith("Board")]
+    below = [p for p in dash["panels"] if p["type"] != "row" and p["gridPos"]["y"] > board_row["gridPos"]["y"]
+             and not any(r["gridPos"]["y"] > board_row["gridPos"]["y"] and p["gridPos"]["y"] > r["gridPos"]["y"]
+                         for r in rows)]
+    exprs = " ".join(t["expr"] for p in below for t in p["targets"])
+    for needle in ("by (grpc_service)", "grpc_server_handling_seconds_bucket", "coop_worker_handler_calls_total",
+                   "coop_outbox_pending", "coop_board_sitting_directors", "coop_board_vacant_seats",
+                   "coop_board_observer_seats_taken"):
+        assert needle in exprs, f"the board row lacks {needle}"
+    assert all('service="board"' in t["expr"] or "coop_board_" in t["expr"] for p in below for t in p["targets"])
+
+
 def test_grafana_dashboard():
     dashboards = sorted((DEPLOY / "grafana" / "dashboards").glob("*.json"))
     assert dashboards
@@ -583,3 +614,45 @@ def test_grafana_dashboard():
         "grpc_server_handling_seconds_count",
     }
     assert required <= used, f"dashboard lacks panels for {required - used}"
+
+
+# ------------------------------------------------------------------ the board
+
+
+def test_board_documents_are_on_a_volume_at_the_documents_dir_in_compose(compose):
+    """The dossiers' documents outlive the containers: a named volume, mounted in the board's api
+    and worker where COOP_BOARD_DOCUMENTS_DIR says, and the image owns that (empty) folder so that
+    a new volume starts writable by uid 10001 on a read-only root."""
+    services = compose["services"]
+    paths = set()
+    for name in ("board-api", "board-worker"):
+        path = services[name]["environment"]["COOP_BOARD_DOCUMENTS_DIR"]
+        assert f"board-documents:{path}" in services[name]["volumes"], name
+        paths.add(path)
+    assert paths == {"/var/lib/coopgov/board/documents"}
+    assert "board-documents" in compose["volumes"]
+    assert not [n for n, s in services.items() if not n.startswith("board-")
+                and any(str(v).startswith("board-documents:") for v in s.get("volumes", []))]
+    dockerfile = (DEPLOY / "docker" / "Dockerfile").read_text()
+    assert "install -d -o 10001 -g 10001 -m 0750 /var/lib/coopgov/board/documents" in dockerfile
+
+
+@pytest.mark.parametrize("overlay, access", [("dev", "ReadWriteOnce"), ("production", "ReadWriteMany")])
+def test_board_documents_are_on_a_pvc_at_the_documents_dir_in_k8s(rendered, overlay, access):
+    docs = rendered[overlay]
+    (claim,) = _by_kind(docs, "PersistentVolumeClaim").values()
+    assert claim["metadata"]["name"] == "board-documents"
+    assert claim["spec"]["accessModes"] == [access]
+    path = _check_config_maps(docs, ["board"])["board"]["COOP_BOARD_DOCUMENTS_DIR"]
+    deployments = _by_kind(docs, "Deployment")
+    for name in ("board-api", "board-worker"):
+        pod = deployments[name]["spec"]["template"]["spec"]
+        (volume,) = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert volume["persistentVolumeClaim"]["claimName"] == "board-documents"
+        (main,) = pod["containers"]
+        assert {"name": volume["name"], "mountPath": path} in main["volumeMounts"], name
+        assert pod["securityContext"]["fsGroup"] == 10001, f"{name}: the volume's files are the pod's group's"
+    others = [d["metadata"]["name"] for d in _by_kind(docs, "Deployment").values()
+              if not d["metadata"]["name"].startswith("board-")
+              and any("persistentVolumeClaim" in v for v in d["spec"]["template"]["spec"]["volumes"])]
+    assert not others

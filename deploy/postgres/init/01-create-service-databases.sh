@@ -10,7 +10,7 @@
 # outside its folder); tests/deploy keeps the two equal.
 set -euo pipefail
 
-databases="${COOP_SERVICE_DATABASES:-membership billing elections board_meetings notifications}"
+databases="${COOP_SERVICE_DATABASES:-membership billing elections board notifications}"
 
 for db in $databases; do
     var="COOP_PG_PASSWORD_${db^^}"

@@ -45,6 +45,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "membership": ("billing",),
     "billing": ("membership",),
     "elections": ("membership",),
+    # election.results_published (mandates) and member events (category, good standing)
+    "board": ("elections", "membership"),
 }
 #: Services set up when none are named.
 DEFAULT_SERVICES = tuple(SUBSCRIPTIONS)

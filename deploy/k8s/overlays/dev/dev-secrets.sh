@@ -8,7 +8,7 @@
 # production and partner overlays use Secrets the operator creates (docs/deploy.md).
 set -euo pipefail
 
-services="membership billing elections"
+services="membership billing elections board"
 
 password() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 

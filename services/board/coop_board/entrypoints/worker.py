@@ -44,6 +44,12 @@ class BoardWorker:
     # --- minutes ---------------------------------------------------------------------------
 
     # --- observers -------------------------------------------------------------------------
+    from coop_board.adapters import metrics_observers as observer_metrics  # noqa: E402 - kept in its section
+
+    @timer(interval=observer_metrics.gauge_interval())
+    def observer_gauges(self) -> dict[str, tuple[int, int, int]]:
+        """coop_board_observer_seats, _seats_taken and coop_board_observers_waiting per tenant."""
+        return self.observer_metrics.refresh_gauges(uow_factory(), now())
 
     # ----------------------------------------------------------------------------------------
 
