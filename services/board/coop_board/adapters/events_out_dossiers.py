@@ -1,6 +1,6 @@
 """The dossiers family's events on the board's translator (adapters/events_out.py):
 dossier.submitted and dossier.sent_back (coop.board.v1 DossierSubmitted, DossierSentBack).
-They carry ids, counts, titles and the board's reasons; authors are pseudonymous ids."""
+They carry ids, counts, titles and the board's reasons (none for a closed item); no names."""
 
 from __future__ import annotations
 
@@ -30,5 +30,5 @@ def _(e: events.DossierSentBack) -> tuple[str, Any, str | None]:
     d, s = e.dossier, e.send_back
     return "dossier.sent_back", ev.DossierSentBack(
         dossier_id=d.dossier_id, tenant=d.tenant, version=s.version, meeting_id=s.meeting_id, item_id=s.item_id,
-        reasons=text_to_pb(s.reasons), due_date=to_date(s.due_on), decision_id=s.decision_id,
+        reasons=None if e.closed else text_to_pb(s.reasons), due_date=to_date(s.due_on), decision_id=s.decision_id,
         sent_back_at=to_timestamp(s.at)), d.dossier_id

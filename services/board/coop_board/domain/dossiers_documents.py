@@ -34,8 +34,9 @@ def check_upload(filename: str, media_type: str, size: int, max_bytes: int, path
     """INVALID_ARGUMENT for a nameless, oddly named, untyped, empty or too large document; the
     media type normalised (lower case; application/octet-stream when not given)."""
     name = filename.strip()
-    if not name or len(name) > MAX_FILENAME_CHARS or "/" in name or "\\" in name or name in (".", ".."):
-        raise InvalidArgument("a document has a file name (no directory, at most 255 characters)",
+    if (not name or len(name) > MAX_FILENAME_CHARS or "/" in name or "\\" in name or name in (".", "..")
+            or any(ord(c) < 32 or ord(c) == 127 for c in name)):
+        raise InvalidArgument("a document has a file name (no directory, no control character, at most 255 characters)",
                               field=f"{path}.filename", reason="INVALID_FILENAME")
     kind = (media_type or "application/octet-stream").strip().lower()
     if not _MEDIA_TYPE.fullmatch(kind):

@@ -21,3 +21,4 @@ class DossierSentBack:
 
     dossier: Dossier
     send_back: SendBack
+    closed: bool = False      # a closed item: the event carries no reasons

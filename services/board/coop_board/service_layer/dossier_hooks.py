@@ -62,14 +62,17 @@ def record_outcome(uow: BoardUnitOfWork, tenant: str, subject_id: str, outcome: 
 
 
 def send_back(uow: BoardUnitOfWork, tenant: str, dossier_id: str, version: int, reasons: LocalizedText,
-              due_on: date, meeting_id: str, item_id: str, decision_id: str, at: datetime) -> None:
+              due_on: date, meeting_id: str, item_id: str, decision_id: str, at: datetime, *,
+              closed: bool = False) -> None:
     """The board rejected every proposal of that version: the dossier returns to management,
     who submit the next version by `due_on` (publishes dossier.sent_back). Open proposals and
-    amendments of the version become rejected."""
+    amendments of the version become rejected. `closed`: the item was closed (personnel,
+    contracts, legal): the event then leaves the reasons out (they stay readable here, by the
+    board and management)."""
     dossier = _dossier(uow, tenant, dossier_id, lock=True)
     sent = dossier.send_back(version, reasons, due_on, meeting_id, item_id, decision_id, at)
     uow.dossiers.save(dossier)
-    uow.publish(DossierSentBack(dossier, sent))
+    uow.publish(DossierSentBack(dossier, sent, closed))
 
 
 # --- reads beyond the contract, for the agenda and the meeting's record -------------------------

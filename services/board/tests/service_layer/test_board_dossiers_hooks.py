@@ -175,3 +175,18 @@ def test_version_before_board_and_amendment_lines_for_the_agenda_and_the_record(
     with pytest.raises(FailedPrecondition) as e:
         hooks.version_before_board(uow, "coop", dossier_id)
     assert e.value.reason == "DOSSIER_NOT_BEFORE_BOARD"
+
+
+def test_a_send_back_on_a_closed_item_publishes_no_reasons() -> None:
+    from coop_board.adapters.events_out import translate
+
+    uow = FakeUnitOfWork()
+    view = submit(uow)
+    with uow:
+        hooks.send_back(uow, "coop", view.dossier.dossier_id, 1, lt("Personnel matter"), date(2027, 4, 1), "m",
+                        "i", "d", AT, closed=True)
+        uow.commit()
+    name, message, subject = translate(uow.published[-1])
+    assert name == "dossier.sent_back" and not message.HasField("reasons") and message.due_date.year == 2027
+    assert dossiers.get_dossier(uow, MGR, view.dossier.dossier_id).dossier.send_backs[-1].reasons == lt(
+        "Personnel matter")

@@ -227,3 +227,16 @@ def test_outcome_is_adopted_or_rejected() -> None:
     with pytest.raises(InvalidArgument) as e:
         d.record_outcome("p0", "maybe", None, AT)
     assert e.value.field == "outcome"
+
+
+@pytest.mark.parametrize(("filename", "media_type", "size", "reason"), [
+    ("", "application/pdf", 3, "INVALID_FILENAME"), ("../a.pdf", "", 3, "INVALID_FILENAME"),
+    ("a\nb.pdf", "", 3, "INVALID_FILENAME"), ("a.pdf", "pdf", 3, "INVALID_MEDIA_TYPE"),
+    ("a.pdf", "", 0, "DOCUMENT_EMPTY"), ("a.pdf", "", 11, "DOCUMENT_TOO_LARGE")])
+def test_a_document_upload_is_checked_before_any_byte_is_stored(filename, media_type, size, reason) -> None:
+    from coop_board.domain.dossiers_documents import check_upload
+
+    with pytest.raises(InvalidArgument) as e:
+        check_upload(filename, media_type, size, 10)
+    assert e.value.reason == reason and e.value.field.startswith("document.")
+    assert check_upload("a.pdf", "Application/PDF", 10, 10) == "application/pdf"
