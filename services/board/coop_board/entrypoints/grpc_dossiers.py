@@ -158,15 +158,10 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
         return pb.ListDossiersResponse(dossiers=[msg.dossier_to_pb(d) for d in found], next_page_token=token)
 
     def ListDossierVersions(self, request, context):
-        uow, caller = self.uow(), current_principal()
-        d, versions, token = dossiers.list_versions(uow, caller, request.dossier_id, request.page_size,
-                                                    request.page_token)
-        with uow:
-            documents = {doc.document_id: doc for doc in uow.dossiers.documents(
-                caller.tenant, [i for v in versions for i in v.document_ids])}
+        views, token = dossiers.list_versions(self.uow(), current_principal(), request.dossier_id, request.page_size,
+                                              request.page_token)
         return pb.ListDossierVersionsResponse(
-            versions=[msg.version_to_pb(d, v, [documents[i] for i in v.document_ids if i in documents])
-                      for v in versions], next_page_token=token)
+            versions=[msg.version_to_pb(v.dossier, v.version, v.documents) for v in views], next_page_token=token)
 
     def GetVersionChanges(self, request, context):
         found = dossiers.version_changes(self.uow(), current_principal(), request.dossier_id, request.version)

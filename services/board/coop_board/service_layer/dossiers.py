@@ -173,8 +173,9 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
 
 
 def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requested_size: int,
-                  token: str) -> tuple[Dossier, list[DossierVersion], str]:
-    """Every version of a dossier, first to latest (each stays readable as submitted); paged."""
+                  token: str) -> tuple[list[DossierView], str]:
+    """Every version of a dossier, first to latest (each stays readable as submitted), with its
+    documents; paged."""
     require_reader(caller)
     size = page_size(requested_size, default=20)
     position = decode_page_token(token, f"versions:{dossier_id}", 1)
@@ -182,9 +183,12 @@ def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requ
     with uow:
         uow.read_only()
         dossier = load(uow, caller, dossier_id)
-    chosen = dossier.versions[start:start + size]
+        chosen = dossier.versions[start:start + size]
+        documents = {d.document_id: d for d in uow.dossiers.documents(
+            caller.tenant, [i for v in chosen for i in v.document_ids])}
     more = start + size < len(dossier.versions)
-    return dossier, chosen, encode_page_token(f"versions:{dossier_id}", start + size) if more else ""
+    views = [DossierView(dossier, v, [documents[i] for i in v.document_ids if i in documents]) for v in chosen]
+    return views, encode_page_token(f"versions:{dossier_id}", start + size) if more else ""
 
 
 def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int) -> VersionChanges:
