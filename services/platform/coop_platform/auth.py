@@ -36,7 +36,8 @@ from coop_platform.trust import (
     load_trust,
 )
 
-ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner"})
+ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner",
+                   "director", "secretary", "management"})  # the last three: the board service's
 #: Clock skew tolerated between the issuer and this service.
 LEEWAY_SECONDS = 30
 

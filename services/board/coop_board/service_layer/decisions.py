@@ -134,7 +134,8 @@ def list_decisions(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, req
     size = page_size(requested, default=50)
     position = decode_page_token(token, "decisions", 2)
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
-    with uow.read_only():
+    with uow:
+        uow.read_only()
         if meeting_id:
             access.load(uow, caller, meeting_id)
         found = uow.meetings.decisions(caller.tenant, meeting_id or None, after, size + 1)
@@ -149,7 +150,8 @@ def list_actions(uow: BoardUnitOfWork, caller: Principal, overdue_only: bool, ow
     size = page_size(requested, default=50)
     position = decode_page_token(token, "actions", 2)
     after = (date.fromisoformat(position[0]), str(position[1])) if position else None
-    with uow.read_only():
+    with uow:
+        uow.read_only()
         found = uow.meetings.actions(caller.tenant, overdue_on=today if overdue_only else None,
                                      owner_id=owner_id or None, after=after, limit=size + 1)
     last = found[size - 1] if len(found) > size else None

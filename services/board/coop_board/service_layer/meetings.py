@@ -93,7 +93,8 @@ def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, tit
 
 
 def get(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime) -> access.MeetingView:
-    with uow.read_only():
+    with uow:
+        uow.read_only()
         return access.visible(caller, access.load(uow, caller, meeting_id), now)
 
 
@@ -102,7 +103,8 @@ def list_meetings(uow: BoardUnitOfWork, caller: Principal, requested: int, token
     size = page_size(requested, default=50)
     position = decode_page_token(token, "meetings", 2)
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
-    with uow.read_only():
+    with uow:
+        uow.read_only()
         if not caller.has(roles.MEMBER, *roles.BOARD_READERS):
             caller.require(*roles.BOARD_READERS)
         member_only = not caller.has(*roles.BOARD_READERS)
