@@ -260,8 +260,9 @@ class Meeting:
             raise FailedPrecondition("the item was decided already", field="item_id", reason="ITEM_DECIDED")
         if any(d.director_id == director_id and d.item_id == item_id for d in self.declarations):
             raise FailedPrecondition("already declared on this item", field="item_id", reason="ALREADY_DECLARED")
-        if any(v.status == "open" and item_id in v.item_ids for v in self.votes):
-            raise FailedPrecondition("declare before the vote opens", field="item_id", reason="VOTE_IN_PROGRESS")
+        if any(item_id in v.item_ids for v in self.votes):
+            raise FailedPrecondition("an interest is declared before the item's first vote", field="item_id",
+                                     reason="DECLARATION_TOO_LATE")
         d = Declaration(director_id, item_id, statement.strip(), at)
         self.declarations.append(d)
         return d
