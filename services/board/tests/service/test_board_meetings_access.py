@@ -8,6 +8,7 @@ from datetime import timedelta
 import grpc
 import pytest
 from board_svc_helpers import START
+from google.protobuf.field_mask_pb2 import FieldMask
 from meetings_svc_helpers import (
     ADMIN,
     DIRECTORS,
@@ -23,7 +24,6 @@ from meetings_svc_helpers import (
 from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
 from coop_platform.pbtypes import to_date
-from google.protobuf.field_mask_pb2 import FieldMask
 
 pytestmark = pytest.mark.usefixtures("board_setup")
 OK, PD, NF = "OK", "PERMISSION_DENIED", "NOT_FOUND"

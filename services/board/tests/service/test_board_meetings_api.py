@@ -188,8 +188,8 @@ def test_a_decision_on_an_item_not_on_a_frozen_agenda_is_refused(env, stub):
     assert count(env, "SELECT count(*) FROM board_decisions WHERE meeting_id = :m", m=m.meeting_id) == 0
 
 
-def test_a_dossier_rejected_as_a_whole_is_sent_back_then_version_two_adopted(env, stub, board_setup):
-    hooks = board_setup
+def test_a_dossier_rejected_as_a_whole_is_sent_back_then_version_two_adopted(env, stub, request):
+    hooks = request.getfixturevalue("board_setup")
     hooks.add_dossier("covid", 1, 5)
     p2 = hooks.add_dossier("covid", 2, 3, {1: 1})
     mid, (it,) = ready(stub, [item("dossier", ref="covid", dossier_version=1)])

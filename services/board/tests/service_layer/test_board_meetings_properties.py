@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import copy
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
-from meetings_fixtures import ADMIN, NOW, RULES, T, director, frozen_meeting, item
 from fakes import FakeUnitOfWork
 from fakes_meetings import FakeDossierHooks, StaticRoster
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    rule,
+    run_state_machine_as_test,
+)
+from meetings_fixtures import ADMIN, NOW, T, director, frozen_meeting, item
 
 from coop_board.domain.meetings import MeetingRules
 from coop_board.service_layer import decisions, sessions

@@ -30,9 +30,8 @@ def oracle_motion(ballots: dict[str, str], rule: str, chair: str | None, casting
         return "adopted" if share >= Fraction(2, 3) else "rejected"
     if share > Fraction(1, 2):
         return "adopted"
-    if share == Fraction(1, 2) and casting_allowed and not secret and chair in ballots:
-        if ballots[chair] == "for":
-            return "adopted"
+    if share == Fraction(1, 2) and casting_allowed and not secret and ballots.get(chair) == "for":
+        return "adopted"
     return "rejected"
 
 
