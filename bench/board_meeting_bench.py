@@ -180,10 +180,10 @@ def run(quick: bool) -> dict:
 
     from coop_testkit import postgres_database
 
-    with postgres_database("coopbench_board") as url, tempfile.TemporaryDirectory() as tmp:
-        with board_api(url, Path(tmp) / "board-api.log") as port:
-            meeting(port)  # warm-up: connections, statement caches, the first JSON plans
-            result = meeting(port)
+    with (postgres_database("coopbench_board") as url, tempfile.TemporaryDirectory() as tmp,
+          board_api(url, Path(tmp) / "board-api.log") as port):
+        meeting(port)  # warm-up: connections, statement caches, the first JSON plans
+        result = meeting(port)
     result["quick"] = quick
     return result
 
