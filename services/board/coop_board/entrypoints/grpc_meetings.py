@@ -12,11 +12,12 @@ from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
 from coop_board.adapters import messages_meetings as msg
 from coop_board.domain.meetings import MeetingRules
+from coop_board.entrypoints import metrics_meetings as metrics
 from coop_board.entrypoints.settings_meetings import meeting_rules
 from coop_board.service_layer import decisions, meeting_access, meetings, sessions
 from coop_board.service_layer.decisions import ActionSpec, Decide
 from coop_domain.clock import utcnow
-from coop_domain.errors import InvalidArgument
+from coop_domain.errors import DomainError, InvalidArgument
 from coop_platform.grpc_server import current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.pbtypes import from_timestamp, mask_paths
@@ -39,7 +40,12 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
     def _write(self, method: str, request: Any, response_type: Any, work: Callable[[Any, Any, datetime], Any]) -> Any:
         uow, caller, now = self.uow(), current_principal(), self.clock()
         key = idempotent_request(caller.tenant, caller.subject, method, request)
-        return answer_once(uow, key, response_type, lambda: work(uow, caller, now))
+        try:
+            return answer_once(uow, key, response_type, lambda: work(uow, caller, now))
+        except DomainError as exc:
+            if exc.reason in metrics.WATCHED:
+                metrics.REFUSED.labels(exc.reason).inc()
+            raise
 
     def _view(self, m, caller, now) -> pb.Meeting:
         return msg.meeting_to_pb(meeting_access.visible(caller, m, now))
@@ -48,6 +54,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
     def ScheduleMeeting(self, request, context):
         def work(uow, caller, now):
             m = meetings.schedule(uow, caller, _spec(request.meeting), self.rules, now)
+            metrics.MEETINGS_SCHEDULED.inc()
             return pb.ScheduleMeetingResponse(meeting=self._view(m, caller, now))
         return self._write("ScheduleMeeting", request, pb.ScheduleMeetingResponse, work)
 
@@ -159,6 +166,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
         def work(uow, caller, now):
             vote = sessions.cast_vote(uow, caller, request.meeting_id, request.vote_id, choice, request.on_behalf_of,
                                       self.rules, now)
+            metrics.BALLOTS.labels(str(vote.secret).lower()).inc()
             return pb.CastVoteResponse(vote=msg.vote_to_pb(vote))
         return self._write("CastVote", request, pb.CastVoteResponse, work)
 
@@ -176,12 +184,14 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
         def work(uow, caller, now):
             vote = sessions.record_votes(uow, caller, request.meeting_id, request.vote_id, ballots, counts,
                                          self.rules, now)
+            metrics.BALLOTS.labels(str(vote.secret).lower()).inc(len(ballots) or sum(counts.values()))
             return pb.RecordVotesResponse(vote=msg.vote_to_pb(vote))
         return self._write("RecordVotes", request, pb.RecordVotesResponse, work)
 
     def CloseVote(self, request, context):
         def work(uow, caller, now):
             vote = sessions.close_vote(uow, caller, request.meeting_id, request.vote_id, self.rules, now)
+            metrics.VOTES_CLOSED.labels("adopted" if vote.adopted else "rejected").inc()
             return pb.CloseVoteResponse(vote=msg.vote_to_pb(vote))
         return self._write("CloseVote", request, pb.CloseVoteResponse, work)
 
@@ -196,6 +206,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
 
         def work(uow, caller, now):
             d = decisions.decide(uow, caller, request.meeting_id, spec, now)
+            metrics.DECISIONS.labels(d.kind).inc()
             return pb.DecideResponse(decision=msg.decision_to_pb(d, now.date()))
         return self._write("Decide", request, pb.DecideResponse, work)
 

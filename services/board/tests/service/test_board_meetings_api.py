@@ -22,6 +22,7 @@ from meetings_svc_helpers import (
     rid,
     schedule,
 )
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from coop.board.v1 import meetings_pb2 as pb
@@ -129,10 +130,12 @@ def test_concurrent_ballots_of_one_director_count_once(env, stub):
 
 def test_a_vote_without_quorum_is_refused_and_nothing_is_written(env, stub):
     mid, (it,) = ready(stub, [item(text=T)], present=DIRECTORS[:4])
+    before = REGISTRY.get_sample_value("coop_board_meeting_refusals_total", {"reason": "QUORUM_NOT_MET"}) or 0
     found = refused(stub.OpenVote, pb.OpenVoteRequest(meeting_id=mid, item_id=it.item_id,
                                                       subject=pb.VOTE_SUBJECT_ITEM), metadata=ADMIN)
     assert found.code == grpc.StatusCode.FAILED_PRECONDITION and found.reason == "QUORUM_NOT_MET"
     assert "vote_id" in found.field_violations
+    assert REGISTRY.get_sample_value("coop_board_meeting_refusals_total", {"reason": "QUORUM_NOT_MET"}) == before + 1
     assert not stub.GetMeeting(pb.GetMeetingRequest(meeting_id=mid), metadata=ADMIN).meeting.votes
 
 

@@ -80,8 +80,9 @@ def test_the_record_summary_and_decision_summary_of_a_meeting(env, stub):
 def test_minutes_go_on_the_next_open_agenda_or_wait_for_one(env, stub):
     uow = env.uow_factory()
     with uow:
+        # no meeting of the tenant starts after that day: the item waits for the next one scheduled
         waiting = agenda_hooks.add_minutes_approval_item(uow, "other", "minutes-x", LocalizedText("PV", "NV", "M"),
-                                                         START)
+                                                         START + timedelta(days=3650))
         uow.commit()
     assert waiting is None
     joined = stub.ScheduleMeeting(pb.ScheduleMeetingRequest(meeting=pb.Meeting(
