@@ -4,6 +4,7 @@ join a meeting's agenda when it is scheduled (docs/board.meetings.md)."""
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -41,11 +42,18 @@ def new_id() -> str:
 
 
 def _convocation(uow: BoardUnitOfWork, m: Meeting) -> None:
-    uow.publish(MeetingScheduled(m, access.sitting_ids(uow, m)))
+    uow.publish(MeetingScheduled(copy.deepcopy(m), access.sitting_ids(uow, m)))
 
 
 def _agenda_event(uow: BoardUnitOfWork, m: Meeting, now: datetime) -> None:
-    uow.publish(AgendaPublished(m, access.sitting_ids(uow, m), m.is_frozen(now)))
+    uow.publish(AgendaPublished(copy.deepcopy(m), access.sitting_ids(uow, m), m.is_frozen(now)))
+
+
+def _agenda_changed(uow: BoardUnitOfWork, m: Meeting, now: datetime) -> None:
+    """A published agenda that changes is published again (the next version)."""
+    if m.agenda_published:
+        m.agenda_version += 1
+        _agenda_event(uow, m, now)
 
 
 def schedule(uow: BoardUnitOfWork, caller: Principal, spec: MeetingSpec, rules: MeetingRules,
@@ -86,6 +94,7 @@ def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, tit
             m = uow.meetings.get(tenant, m.meeting_id, for_update=True) or m
             item = _minutes_item(minutes_id, title)
             m.add_item(item, now)
+            _agenda_changed(uow, m, now)
             uow.meetings.save(m)
             return item.item_id
     uow.meetings.add_pending_minutes(tenant, minutes_id, title)
@@ -159,6 +168,7 @@ def add_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item: Age
         item = replace(item, item_id=new_id(), pulled_by=None, decision_id=None,
                        majority=item.majority or rules.majority_for(item.kind))
         m.add_item(item, now)
+        _agenda_changed(uow, m, now)
         uow.meetings.save(m)
         uow.commit()
         return item
@@ -178,6 +188,7 @@ def update_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item_i
         changed = replace(item, **{p: getattr(values, p) for p in paths})
         check_item(changed)
         m.items[m.items.index(item)] = changed
+        _agenda_changed(uow, m, now)
         uow.meetings.save(m)
         uow.commit()
         return changed
@@ -190,6 +201,7 @@ def remove_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item_i
         item = m.remove_item(item_id, now)
         if item.kind == "approve_minutes" and item.ref:
             uow.meetings.add_pending_minutes(m.tenant, item.ref, item.title)
+        _agenda_changed(uow, m, now)
         uow.meetings.save(m)
         uow.commit()
 
@@ -199,6 +211,7 @@ def reorder(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item_ids: 
         access.require_runner(uow, caller, now)
         m = access.load(uow, caller, meeting_id, for_update=True)
         m.reorder(item_ids, now)
+        _agenda_changed(uow, m, now)
         uow.meetings.save(m)
         uow.commit()
         return m

@@ -188,3 +188,13 @@ def test_minutes_waiting_for_a_meeting_join_the_next_one_scheduled(monkeypatch):
     m = meetings.schedule(uow, ADMIN, spec(days=40), RULES, NOW)
     assert [it.ref for it in m.items if it.kind == "approve_minutes"] == ["min-7"]
     assert LocalizedText() != T
+
+
+def test_a_change_to_a_published_agenda_publishes_its_next_version(monkeypatch):
+    uow, _ = board(monkeypatch)
+    m = meetings.schedule(uow, ADMIN, spec(), RULES, NOW)
+    meetings.publish_agenda(uow, ADMIN, m.meeting_id, NOW)
+    added = meetings.add_item(uow, ADMIN, m.meeting_id, item(), RULES, NOW)
+    meetings.remove_item(uow, ADMIN, m.meeting_id, added.item_id, NOW)
+    versions = [e.meeting.agenda_version for e in uow.published if isinstance(e, AgendaPublished)]
+    assert versions == [1, 2, 3]
