@@ -22,7 +22,8 @@ def _scheduled(event: MeetingScheduled):
     return "meeting.scheduled", events_pb2.MeetingScheduled(
         meeting_id=m.meeting_id, tenant=m.tenant, title=text(m.title), starts_at=to_timestamp(m.starts_at),
         place=m.place, has_video_link=bool(m.video_link), agenda_frozen_at=to_timestamp(m.freezes_at),
-        convened_director_ids=list(event.convened), revision=m.revision), m.meeting_id
+        convened_director_ids=list(event.convened), revision=m.revision,
+        cancelled=m.status == "cancelled"), m.meeting_id
 
 
 @translate.register

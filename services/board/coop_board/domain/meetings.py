@@ -127,6 +127,8 @@ class Meeting:
     def require_live(self) -> None:
         if self.status == "cancelled":
             raise FailedPrecondition("the meeting was cancelled", field="meeting_id", reason="MEETING_CANCELLED")
+        if self.status == "closed":
+            raise FailedPrecondition("the meeting is closed", field="meeting_id", reason="MEETING_CLOSED")
 
     def require_open_agenda(self, now: datetime) -> None:
         self.require_live()
@@ -161,6 +163,17 @@ class Meeting:
             raise FailedPrecondition("decisions were taken at this meeting", field="meeting_id",
                                      reason="MEETING_HAS_DECISIONS")
         self.status = "cancelled"
+        self.revision += 1
+
+    def close(self) -> None:
+        """The session ends: nothing more is voted, declared or decided; the record is final."""
+        self.require_live()
+        if self.status != "in_session":
+            raise FailedPrecondition("only a meeting in session closes (record the attendance first)",
+                                     field="meeting_id", reason="MEETING_NOT_IN_SESSION")
+        if any(v.status == "open" for v in self.votes):
+            raise FailedPrecondition("a vote is still open", field="meeting_id", reason="VOTE_IN_PROGRESS")
+        self.status = "closed"
 
     def add_item(self, item: AgendaItem, now: datetime, *, force: bool = False) -> None:
         if not force:

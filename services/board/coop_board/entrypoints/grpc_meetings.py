@@ -82,6 +82,12 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
             return pb.CancelMeetingResponse(meeting=self._view(m, caller, now))
         return self._write("CancelMeeting", request, pb.CancelMeetingResponse, work)
 
+    def CloseMeeting(self, request, context):
+        def work(uow, caller, now):
+            m = meetings.close(uow, caller, request.meeting_id, now)
+            return pb.CloseMeetingResponse(meeting=self._view(m, caller, now))
+        return self._write("CloseMeeting", request, pb.CloseMeetingResponse, work)
+
     # -- agenda
     def AddAgendaItem(self, request, context):
         item = msg.item_from_pb(request.item)
@@ -226,7 +232,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
 
     def CompleteAction(self, request, context):
         def work(uow, caller, now):
-            a = decisions.complete_action(uow, caller, request.action_id, now.date())
+            a = decisions.complete_action(uow, caller, request.action_id, now)
             return pb.CompleteActionResponse(action=msg.action_to_pb(a, now.date()))
         return self._write("CompleteAction", request, pb.CompleteActionResponse, work)
 

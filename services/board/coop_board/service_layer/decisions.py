@@ -158,17 +158,18 @@ def list_actions(uow: BoardUnitOfWork, caller: Principal, overdue_only: bool, ow
     return found[:size], (encode_page_token("actions", last.due_on.isoformat(), last.action_id) if last else "")
 
 
-def complete_action(uow: BoardUnitOfWork, caller: Principal, action_id: str, today: date) -> Action:
+def complete_action(uow: BoardUnitOfWork, caller: Principal, action_id: str, now: datetime) -> Action:
     with uow:
         access.require_board_reader(caller)
         a = uow.meetings.get_action(caller.tenant, action_id, for_update=True) if action_id else None
         if a is None or a.tenant != caller.tenant:
             raise NotFound(f"no action {action_id}", field="action_id", reason="ACTION_NOT_FOUND")
-        if not caller.has(roles.ADMIN, roles.SECRETARY) and not (caller.has(roles.MANAGEMENT)
-                                                                  and caller.subject == a.owner_id):
-            raise PermissionDenied("only the action's owner, the secretary or an admin marks it done",
-                                   reason="NOT_THE_OWNER")
-        a.mark_done(today)
+        if not (caller.has(roles.MANAGEMENT) and caller.subject == a.owner_id):
+            if not caller.has(roles.ADMIN, roles.SECRETARY):
+                raise PermissionDenied("only the action's owner, the secretary or an admin marks it done",
+                                       reason="NOT_THE_OWNER")
+            access.require_runner(uow, caller, now)
+        a.mark_done(now.date())
         uow.meetings.save_action(a)
         uow.commit()
         return a

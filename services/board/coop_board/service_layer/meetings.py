@@ -160,6 +160,16 @@ def cancel(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: dateti
         return m
 
 
+def close(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime) -> Meeting:
+    with uow:
+        access.require_runner(uow, caller, now)
+        m = access.load(uow, caller, meeting_id, for_update=True)
+        m.close()
+        uow.meetings.save(m)
+        uow.commit()
+        return m
+
+
 def add_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item: AgendaItem, rules: MeetingRules,
              now: datetime) -> AgendaItem:
     with uow:

@@ -75,6 +75,7 @@ CASES = {
         meeting=pb.Meeting(meeting_id=schedule(s).meeting_id, place="Liège"), update_mask=FieldMask(paths=["place"])),
         RUNNERS),
     "CancelMeeting": (lambda s: pb.CancelMeetingRequest(meeting_id=schedule(s).meeting_id), RUNNERS),
+    "CloseMeeting": (lambda s: pb.CloseMeetingRequest(meeting_id=ready(s, [item()])[0]), RUNNERS),
     "AddAgendaItem": (lambda s: pb.AddAgendaItemRequest(meeting_id=schedule(s).meeting_id, item=item()), RUNNERS),
     "UpdateAgendaItem": (lambda s: (lambda m, it: pb.UpdateAgendaItemRequest(
         meeting_id=m.meeting_id, item=pb.AgendaItem(item_id=it.item_id, ref="x-1"),

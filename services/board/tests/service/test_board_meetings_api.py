@@ -241,3 +241,15 @@ def test_a_secret_vote_stores_counts_only(env, stub):
     with env.engine.connect() as conn:
         doc = conn.execute(text("SELECT doc::text FROM board_meetings WHERE meeting_id = :m"), {"m": mid}).scalar_one()
     assert '"ballots": {}' in doc and '"dir-03": "for"' not in doc
+
+
+def test_a_closed_meeting_takes_no_more_votes_and_a_cancellation_is_announced(env, stub):
+    mid, (it,) = ready(stub, [item(text=T)])
+    stub.CloseMeeting(pb.CloseMeetingRequest(meeting_id=mid), metadata=ADMIN)
+    found = refused(stub.OpenVote, pb.OpenVoteRequest(meeting_id=mid, item_id=it.item_id,
+                                                      subject=pb.VOTE_SUBJECT_ITEM), metadata=ADMIN)
+    assert found.reason == "MEETING_CLOSED"
+    m = schedule(stub)
+    stub.CancelMeeting(pb.CancelMeetingRequest(meeting_id=m.meeting_id), metadata=ADMIN)
+    convocations = [b for b in events(env, "meeting.scheduled") if m.meeting_id in b]
+    assert len(convocations) == 2 and '"cancelled":true' in convocations[-1].replace(" ", "")

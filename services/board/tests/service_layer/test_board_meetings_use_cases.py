@@ -119,7 +119,7 @@ def test_a_declaration_recuses_the_director_and_lowers_the_quorum_base(monkeypat
     assert isinstance(uow.published[-1], DecisionAdopted)
     overdue, _ = decisions.list_actions(uow, MANAGEMENT, True, "", 0, "", NOW.date() + timedelta(days=4))
     assert [a.owner_id for a in overdue] == ["mg-1"]
-    decisions.complete_action(uow, MANAGEMENT, overdue[0].action_id, NOW.date())
+    decisions.complete_action(uow, MANAGEMENT, overdue[0].action_id, NOW)
     assert decisions.list_actions(uow, MANAGEMENT, True, "", 0, "", NOW.date() + timedelta(days=4))[0] == []
 
 
