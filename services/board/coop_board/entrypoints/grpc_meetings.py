@@ -18,6 +18,8 @@ from coop_board.service_layer import decisions, meeting_access, meetings, sessio
 from coop_board.service_layer.decisions import ActionSpec, Decide
 from coop_domain.clock import utcnow
 from coop_domain.errors import DomainError, InvalidArgument
+from coop_platform import idempotency
+from coop_platform.batching import Coalescer
 from coop_platform.grpc_server import current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.pbtypes import from_timestamp, mask_paths
@@ -36,6 +38,8 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
         self.uow = uow_factory
         self.clock = clock
         self.rules = rules or meeting_rules()
+        # Directors vote together: their ballots share a transaction and a commit (group commit)
+        self.casts = Coalescer("board_cast_vote", self._cast_batch)
 
     def _write(self, method: str, request: Any, response_type: Any, work: Callable[[Any, Any, datetime], Any]) -> Any:
         uow, caller, now = self.uow(), current_principal(), self.clock()
@@ -168,13 +172,55 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
 
     def CastVote(self, request, context):
         choice = msg.choice_from_pb(request.choice, request.proposal_id)
+        caller = current_principal()
+        key = idempotent_request(caller.tenant, caller.subject, "CastVote", request)
+        try:
+            return self.casts.submit((sessions.Ballot(caller, request.meeting_id, request.vote_id, choice,
+                                                      request.on_behalf_of), key))
+        except DomainError as exc:
+            if exc.reason in metrics.WATCHED:
+                metrics.REFUSED.labels(exc.reason).inc()
+            raise
 
-        def work(uow, caller, now):
-            vote = sessions.cast_vote(uow, caller, request.meeting_id, request.vote_id, choice, request.on_behalf_of,
-                                      self.rules, now)
-            metrics.BALLOTS.labels(str(vote.secret).lower()).inc()
-            return pb.CastVoteResponse(vote=msg.vote_to_pb(vote))
-        return self._write("CastVote", request, pb.CastVoteResponse, work)
+    def _cast_batch(self, items: list[tuple[sessions.Ballot, Any]]) -> list[Any]:
+        """Ballots arriving together: one transaction and one commit (docs/board.meetings.md,
+        Storage and performance); each request_id is claimed, answered or given back alone."""
+        uow = self.uow()
+        results: list[Any] = [None] * len(items)
+        with uow:
+            keyed = [(n, key) for n, (_, key) in enumerate(items) if key is not None]
+            todo = [n for n, (_, key) in enumerate(items) if key is None]
+            same: list[tuple[int, int]] = []
+            for (n, _key), claim in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]),
+                                       strict=True):
+                if claim is None:
+                    todo.append(n)
+                elif isinstance(claim, idempotency.Replay):
+                    results[n] = pb.CastVoteResponse.FromString(claim.response)
+                elif isinstance(claim, idempotency.SameAs):
+                    same.append((n, keyed[claim.index][0]))
+                else:
+                    results[n] = claim
+            todo.sort()
+            votes = sessions.cast_votes(uow, [items[n][0] for n in todo], self.rules)
+            answers, refused = [], []
+            for n, vote in zip(todo, votes, strict=True):
+                key = items[n][1]
+                if isinstance(vote, DomainError):
+                    results[n] = vote
+                    if key is not None:
+                        refused.append(key)
+                    continue
+                results[n] = pb.CastVoteResponse(vote=msg.vote_to_pb(vote))
+                metrics.BALLOTS.labels(str(vote.secret).lower()).inc()
+                if key is not None:
+                    answers.append((key, results[n].SerializeToString(deterministic=True)))
+            idempotency.record_many(uow.session, answers)
+            idempotency.release_many(uow.session, refused)
+            uow.commit()
+        for n, first in same:
+            results[n] = results[first]
+        return results
 
     def RecordVotes(self, request, context):
         ballots = [(b.director_id, msg.choice_from_pb(b.choice, b.proposal_id, f"ballots[{n}].choice"),

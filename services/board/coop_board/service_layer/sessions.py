@@ -7,6 +7,7 @@ director and vote (a unique key in storage too)."""
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.decisions import consent_decisions
 from coop_board.service_layer.meetings import new_id
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import FailedPrecondition, InvalidArgument
+from coop_domain.errors import DomainError, FailedPrecondition, InvalidArgument
 from coop_domain.principal import Principal
 
 
@@ -157,23 +158,74 @@ def _check_voter(m: Meeting, vote: Vote, voter: str, holder: str | None, field: 
         raise FailedPrecondition("no written proxy of that director to this one", field=field, reason="NO_PROXY")
 
 
+def _cast(m: Meeting, caller: Principal, vote_id: str, choice: str, on_behalf_of: str, rules: MeetingRules) -> Vote:
+    """One ballot on a loaded meeting; refused before anything changes."""
+    caller.require(roles.DIRECTOR)
+    access.require_sitting_director(caller, m.sitting, "vote_id")
+    vote = m.vote(vote_id)
+    vote.require_open()
+    voter = on_behalf_of or caller.subject
+    _check_voter(m, vote, voter, caller.subject if on_behalf_of else None,
+                 "on_behalf_of" if on_behalf_of else "vote_id")
+    require_quorum(m, vote.item_ids, rules)
+    vote.cast(voter, choice)
+    return vote
+
+
 def cast_vote(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, vote_id: str, choice: str,
               on_behalf_of: str, rules: MeetingRules, now: datetime) -> Vote:
     with uow:
         m = access.load(uow, caller, meeting_id, for_update=True)
-        caller.require(roles.DIRECTOR)
-        access.require_sitting_director(caller, access.sitting_ids(uow, m), "vote_id")
-        vote = m.vote(vote_id)
-        vote.require_open()
-        voter = on_behalf_of or caller.subject
-        _check_voter(m, vote, voter, caller.subject if on_behalf_of else None, "on_behalf_of" if on_behalf_of
-                     else "vote_id")
-        require_quorum(m, vote.item_ids, rules)
-        vote.cast(voter, choice)
-        uow.meetings.add_ballots(m.tenant, m.meeting_id, vote.vote_id, [voter])
+        access.sitting_ids(uow, m)
+        vote = _cast(m, caller, vote_id, choice, on_behalf_of, rules)
+        uow.meetings.add_ballots(m.tenant, m.meeting_id, vote.vote_id, [on_behalf_of or caller.subject])
         uow.meetings.save(m)
         uow.commit()
         return vote
+
+
+@dataclass(frozen=True)
+class Ballot:
+    caller: Principal
+    meeting_id: str
+    vote_id: str
+    choice: str
+    on_behalf_of: str = ""
+
+
+def cast_votes(uow: BoardUnitOfWork, ballots: list[Ballot], rules: MeetingRules) -> list[Vote | DomainError]:
+    """Ballots arriving together (the api's group commit): one lock, read and write per meeting
+    and one commit for all; each ballot is accepted or refused alone, in order. The caller's
+    unit (joined) commits; a vote snapshot per accepted ballot."""
+    results: list[Vote | DomainError] = [DomainError("not run")] * len(ballots)
+    with uow:
+        groups: dict[tuple[str, str], list[int]] = {}
+        for n, b in enumerate(ballots):
+            groups.setdefault((b.caller.tenant, b.meeting_id), []).append(n)
+        for (tenant, meeting_id) in sorted(groups):  # one lock order for every batch
+            try:
+                m = access.load(uow, ballots[groups[tenant, meeting_id][0]].caller, meeting_id, for_update=True)
+            except DomainError as exc:
+                for n in groups[tenant, meeting_id]:
+                    results[n] = exc
+                continue
+            access.sitting_ids(uow, m)
+            cast: dict[str, list[str]] = {}
+            for n in groups[tenant, meeting_id]:
+                b = ballots[n]
+                try:
+                    vote = _cast(m, b.caller, b.vote_id, b.choice, b.on_behalf_of, rules)
+                except DomainError as exc:
+                    results[n] = exc
+                    continue
+                results[n] = copy.deepcopy(vote)
+                cast.setdefault(vote.vote_id, []).append(b.on_behalf_of or b.caller.subject)
+            for vote_id, voters in cast.items():
+                uow.meetings.add_ballots(m.tenant, m.meeting_id, vote_id, voters)
+            if cast:
+                uow.meetings.save(m)
+        uow.commit()
+    return results
 
 
 def record_votes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, vote_id: str,

@@ -96,3 +96,46 @@ def test_minutes_go_on_the_next_open_agenda_or_wait_for_one(env, stub):
     found = [i for m in stub.ListMeetings(pb.ListMeetingsRequest(page_size=1000), metadata=ADMIN).meetings
              for i in m.items if i.item_id == item_id]
     assert found and found[0].kind == "approve_minutes" and found[0].ref == "minutes-7" and found[0].consent
+
+
+def test_concurrent_retries_of_one_ballot_answer_alike_and_count_once(env, stub):
+    import threading
+
+    mid, (it,) = ready(stub, [item(text=T)])
+    vote = stub.OpenVote(pb.OpenVoteRequest(meeting_id=mid, item_id=it.item_id, subject=pb.VOTE_SUBJECT_ITEM),
+                         metadata=ADMIN).vote
+    request = pb.CastVoteRequest(meeting_id=mid, vote_id=vote.vote_id, choice=pb.VOTE_CHOICE_AGAINST,
+                                 request_id=rid())
+    answers, barrier = [], threading.Barrier(6)
+
+    def send() -> None:
+        barrier.wait()
+        answers.append(stub.CastVote(request, metadata=director("dir-06")))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(answers) == 6 and all(a == answers[0] for a in answers) and answers[0].vote.counts.against == 1
+    others = [pb.CastVoteRequest(meeting_id=mid, vote_id=vote.vote_id, choice=pb.VOTE_CHOICE_FOR, request_id=rid())
+              for _ in DIRECTORS]
+    done: list[str] = []
+    barrier = threading.Barrier(len(DIRECTORS))
+
+    def vote_as(d: str, r: pb.CastVoteRequest) -> None:
+        barrier.wait()
+        try:
+            stub.CastVote(r, metadata=director(d))
+            done.append("ok")
+        except grpc.RpcError as exc:
+            done.append(exc.code().name)
+
+    threads = [threading.Thread(target=vote_as, args=(d, r)) for d, r in zip(DIRECTORS, others, strict=True)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(done) == ["ALREADY_EXISTS"] + ["ok"] * (len(DIRECTORS) - 1)  # dir-06 had voted
+    got = stub.GetMeeting(pb.GetMeetingRequest(meeting_id=mid), metadata=ADMIN).meeting.votes[0]
+    assert got.voters == len(DIRECTORS) and got.counts.in_favour == len(DIRECTORS) - 1
