@@ -65,6 +65,11 @@ class FakeMeetingRepository:
     def upcoming(self, tenant: str, now: datetime, limit: int = 20) -> list[Meeting]:
         return [m for m in self.list(tenant, None, 10**6) if m.starts_at > now and m.status != "cancelled"][:limit]
 
+    def due_to_freeze(self, now: datetime, limit: int = 100) -> list[Meeting]:
+        return [m for m in sorted(self.meetings.values(), key=lambda m: m.starts_at)
+                if m.starts_at > now and m.agenda_published and m.status in ("scheduled", "in_session")
+                and m.is_frozen(now) and not m.frozen_announced][:limit]
+
     def add_ballots(self, tenant: str, meeting_id: str, vote_id: str, director_ids: list[str]) -> None:
         keys = [(vote_id, d) for d in director_ids]
         if len(set(keys)) != len(keys) or self.ballots & set(keys):

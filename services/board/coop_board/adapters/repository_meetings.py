@@ -84,6 +84,13 @@ class SqlMeetingRepository:
             M.tenant == tenant, M.starts_at > now, M.status != "cancelled").order_by(M.starts_at).limit(limit))
         return [rows.meeting_of(r) for r in found]
 
+    def due_to_freeze(self, now: datetime, limit: int = 100) -> list[Meeting]:
+        found = self.session.execute(select(board_meetings).where(
+            M.starts_at > now, M.agenda_version > 0, M.status.in_(("scheduled", "in_session")))
+            .order_by(M.starts_at).limit(limit * 4))
+        due = [m for m in (rows.meeting_of(r) for r in found) if m.is_frozen(now) and not m.frozen_announced]
+        return due[:limit]
+
     def add_ballots(self, tenant: str, meeting_id: str, vote_id: str, director_ids: list[str]) -> None:
         if len(set(director_ids)) != len(director_ids):
             raise AlreadyExists("a director appears twice", field="ballots", reason="ALREADY_VOTED")

@@ -72,7 +72,7 @@ def meeting_doc(m: Meeting) -> dict[str, Any]:
             "items": [_item(it) for it in m.items], "attendance": m.attendance, "proxies": m.proxies,
             "declarations": [[x.director_id, x.item_id, x.statement, _dt(x.at)] for x in m.declarations],
             "votes": [_vote(v) for v in m.votes], "sitting": list(m.sitting), "chair": m.chair_id,
-            "secretary": m.secretary_id}
+            "secretary": m.secretary_id, "frozen_announced": m.frozen_announced}
 
 
 def meeting_of(row: Any) -> Meeting:
@@ -82,7 +82,7 @@ def meeting_of(row: Any) -> Meeting:
                    [_p_item(x) for x in d["items"]], dict(d["attendance"]), dict(d["proxies"]),
                    [Declaration(a, b, c, _pdt(e)) for a, b, c, e in d["declarations"]],  # type: ignore[arg-type]
                    [_p_vote(x) for x in d["votes"]], _pdt(d["created_at"]), tuple(d["sitting"]), d["chair"],
-                   d["secretary"])
+                   d["secretary"], d.get("frozen_announced", False))
 
 
 def action_row(a: Action) -> dict[str, Any]:

@@ -96,6 +96,7 @@ class Meeting:
     sitting: tuple[str, ...] = ()       # the roster on the meeting's day, as last read
     chair_id: str | None = None
     secretary_id: str | None = None
+    frozen_announced: bool = False      # meeting.agenda_published with frozen=true was sent
 
     # -- reading
     def is_frozen(self, now: datetime) -> bool:

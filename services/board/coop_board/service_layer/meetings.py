@@ -46,6 +46,7 @@ def _convocation(uow: BoardUnitOfWork, m: Meeting) -> None:
 
 
 def _agenda_event(uow: BoardUnitOfWork, m: Meeting, now: datetime) -> None:
+    m.frozen_announced = m.is_frozen(now)
     uow.publish(AgendaPublished(copy.deepcopy(m), access.sitting_ids(uow, m), m.is_frozen(now)))
 
 
@@ -260,3 +261,20 @@ def pull_from_consent(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, 
         uow.meetings.save(m)
         uow.commit()
         return item
+
+
+def announce_frozen_agendas(uow: BoardUnitOfWork, caller: Principal, now: datetime) -> int:
+    """The worker's timer: a published agenda whose freeze time passed is announced frozen
+    (meeting.agenda_published, frozen) once. Returns how many were announced."""
+    caller.require(roles.ADMIN)
+    announced = 0
+    with uow:
+        for m in uow.meetings.due_to_freeze(now):
+            m = uow.meetings.get(m.tenant, m.meeting_id, for_update=True) or m
+            if m.status in ("scheduled", "in_session") and m.agenda_published and m.is_frozen(now) \
+                    and not m.frozen_announced:
+                _agenda_event(uow, m, now)
+                uow.meetings.save(m)
+                announced += 1
+        uow.commit()
+    return announced

@@ -28,6 +28,9 @@ class MeetingRepository(Protocol):
     def list(self, tenant: str, after: tuple[datetime, str] | None, limit: int, *,
              published_only: bool = False) -> list[Meeting]: ...
     def upcoming(self, tenant: str, now: datetime, limit: int = 20) -> list[Meeting]: ...
+    def due_to_freeze(self, now: datetime, limit: int = 100) -> list[Meeting]:
+        """Meetings of every tenant not started yet, with a published agenda, whose freeze
+        time has passed and that were not announced frozen."""
     def add_ballots(self, tenant: str, meeting_id: str, vote_id: str, director_ids: list[str]) -> None:
         """Who took part in a vote (never what they chose): AlreadyExists when one voted already."""
 

@@ -198,3 +198,18 @@ def test_a_change_to_a_published_agenda_publishes_its_next_version(monkeypatch):
     meetings.remove_item(uow, ADMIN, m.meeting_id, added.item_id, NOW)
     versions = [e.meeting.agenda_version for e in uow.published if isinstance(e, AgendaPublished)]
     assert versions == [1, 2, 3]
+
+
+def test_an_agenda_is_announced_frozen_once_when_its_freeze_time_passes(monkeypatch):
+    from coop_domain.principal import system_principal
+
+    uow, _ = board(monkeypatch)
+    m = meetings.schedule(uow, ADMIN, spec(days=20), RULES, NOW)
+    meetings.publish_agenda(uow, ADMIN, m.meeting_id, NOW)
+    system = system_principal("board")
+    assert meetings.announce_frozen_agendas(uow, system, NOW) == 0
+    later = NOW + timedelta(days=14)  # 6 days before: inside the 7 days
+    assert meetings.announce_frozen_agendas(uow, system, later) == 1
+    assert meetings.announce_frozen_agendas(uow, system, later) == 0
+    last = uow.published[-1]
+    assert isinstance(last, AgendaPublished) and last.frozen
