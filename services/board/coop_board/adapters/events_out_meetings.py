@@ -47,4 +47,5 @@ def _decision(event: DecisionAdopted):
             in_favour=d.counts.get("for", 0), against=d.counts.get("against", 0),
             abstentions=d.counts.get("abstain", 0)),
         effective_date=to_date(d.effective_on), closed=d.closed, dossier_id="" if d.closed else d.dossier_id or "",
-        proposal_id="" if d.closed else d.proposal_id or ""), d.decision_id
+        proposal_id="" if d.closed else d.proposal_id or "", sent_back=not d.adopted,
+        item_kind=d.item_kind), d.decision_id

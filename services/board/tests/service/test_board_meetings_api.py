@@ -253,3 +253,20 @@ def test_a_closed_meeting_takes_no_more_votes_and_a_cancellation_is_announced(en
     stub.CancelMeeting(pb.CancelMeetingRequest(meeting_id=m.meeting_id), metadata=ADMIN)
     convocations = [b for b in events(env, "meeting.scheduled") if m.meeting_id in b]
     assert len(convocations) == 2 and '"cancelled":true' in convocations[-1].replace(" ", "")
+
+
+def test_lists_page_with_tokens_and_refuse_a_foreign_token(env, stub):
+    for _ in range(3):
+        schedule(stub)
+    seen, token = [], ""
+    while True:
+        page = stub.ListMeetings(pb.ListMeetingsRequest(page_size=2, page_token=token), metadata=ADMIN)
+        assert len(page.meetings) <= 2
+        seen += [m.meeting_id for m in page.meetings]
+        token = page.next_page_token
+        if not token:
+            break
+    assert len(seen) == len(set(seen)) >= 3
+    found = refused(stub.ListDecisions, pb.ListDecisionsRequest(page_token=token or "bm90LWEtdG9rZW4"),
+                    metadata=ADMIN)
+    assert found.code == grpc.StatusCode.INVALID_ARGUMENT and found.reason == "INVALID_PAGE_TOKEN"

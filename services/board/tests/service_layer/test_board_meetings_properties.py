@@ -88,6 +88,19 @@ class BoardSession(RuleBasedStateMachine):
             self._try(lambda: sessions.cast_vote(self.uow, director(who), self.mid, v.vote_id, choice, giver,
                                                  self.rules, NOW))
 
+    @rule(batch=st.lists(st.tuples(st.sampled_from(PEOPLE), st.sampled_from(["for", "against", "abstain"]),
+                                   st.sampled_from(["", *PEOPLE])), max_size=5))
+    def ballots_together(self, batch) -> None:
+        """The api's group commit: ballots of one batch accepted or refused one by one."""
+        v = self._open()
+        if v is None:
+            return
+        before = sum(v.counts.values())
+        results = sessions.cast_votes(self.uow, [sessions.Ballot(director(who), self.mid, v.vote_id, choice, giver)
+                                                 for who, choice, giver in batch], self.rules)
+        accepted = sum(1 for r in results if not isinstance(r, DomainError))
+        assert sum(self.meeting.vote(v.vote_id).counts.values()) == before + accepted
+
     @rule(hands=st.dictionaries(st.sampled_from(PEOPLE), st.sampled_from(["for", "against", "abstain"]), max_size=4))
     def show_of_hands(self, hands) -> None:
         v = self._open()
