@@ -213,3 +213,32 @@ def test_an_agenda_is_announced_frozen_once_when_its_freeze_time_passes(monkeypa
     assert meetings.announce_frozen_agendas(uow, system, later) == 0
     last = uow.published[-1]
     assert isinstance(last, AgendaPublished) and last.frozen
+
+
+def test_a_statute_change_needs_two_thirds_of_the_votes_cast(monkeypatch):
+    uow, _ = board(monkeypatch)
+    mid, (it,) = frozen_meeting(uow, [item("statute_change", text=T)])
+    assert it.majority == "two_thirds"
+    v = sessions.open_vote(uow, ADMIN, mid, OpenVote(it.item_id, "item"), RULES, NOW)
+    hands = [(d, "for", None) for d in DIRECTORS[:5]] + [(d, "against", None) for d in DIRECTORS[5:8]]
+    sessions.record_votes(uow, ADMIN, mid, v.vote_id, hands + [("d09", "abstain", None)], {}, RULES, NOW)
+    assert sessions.close_vote(uow, ADMIN, mid, v.vote_id, RULES, NOW).outcome == "rejected"  # 5 of 8 < 2/3
+    with pytest.raises(FailedPrecondition) as exc:
+        decisions.decide(uow, ADMIN, mid, Decide(it.item_id, v.vote_id), NOW)
+    assert exc.value.reason == "VOTE_NOT_ADOPTED"
+
+
+def test_a_written_proxy_is_cast_by_its_holder_once(monkeypatch):
+    uow, _ = board(monkeypatch)
+    mid, (it,) = frozen_meeting(uow, [item(text=T)], present=DIRECTORS[:6])
+    sessions.record_attendance(uow, ADMIN, mid, [("d07", "excused", "d02")], RULES, NOW)
+    v = sessions.open_vote(uow, ADMIN, mid, OpenVote(it.item_id, "item"), RULES, NOW)
+    with pytest.raises(FailedPrecondition) as exc:
+        sessions.cast_vote(uow, director("d03"), mid, v.vote_id, "for", "d07", RULES, NOW)
+    assert exc.value.reason == "NO_PROXY"
+    sessions.cast_vote(uow, director("d02"), mid, v.vote_id, "against", "d07", RULES, NOW)
+    sessions.cast_vote(uow, director("d02"), mid, v.vote_id, "for", "", RULES, NOW)
+    with pytest.raises(AlreadyExists):
+        sessions.cast_vote(uow, director("d02"), mid, v.vote_id, "for", "d07", RULES, NOW)
+    vote = uow.meetings.get("coop", mid).vote(v.vote_id)
+    assert vote.ballots == {"d07": "against", "d02": "for"}
