@@ -139,3 +139,39 @@ def test_concurrent_retries_of_one_ballot_answer_alike_and_count_once(env, stub)
     assert sorted(done) == ["ALREADY_EXISTS"] + ["ok"] * (len(DIRECTORS) - 1)  # dir-06 had voted
     got = stub.GetMeeting(pb.GetMeetingRequest(meeting_id=mid), metadata=ADMIN).meeting.votes[0]
     assert got.voters == len(DIRECTORS) and got.counts.in_favour == len(DIRECTORS) - 1
+
+
+def test_the_ballots_key_refuses_a_second_ballot_from_a_concurrent_transaction(env):
+    """Below the meeting's row lock, the storage itself: two transactions insert one director's
+    ballot at once; the second waits for the first and is refused when it commits."""
+    import threading
+
+    from coop_domain.errors import AlreadyExists
+
+    first, second = env.uow_factory(), env.uow_factory()
+    inserted, outcome = threading.Event(), []
+    vote_id = rid()
+
+    def hold_then_commit() -> None:
+        with first:
+            first.meetings.add_ballots("coop", "m-x", vote_id, ["dir-07"])
+            inserted.set()
+            threading.Event().wait(0.3)  # the other transaction is now waiting on this row
+            first.commit()
+
+    holder = threading.Thread(target=hold_then_commit)
+    holder.start()
+    inserted.wait(5)
+    with second:
+        try:
+            second.meetings.add_ballots("coop", "m-x", vote_id, ["dir-07"])
+            outcome.append("inserted")
+        except AlreadyExists:
+            outcome.append("refused")
+    holder.join()
+    assert outcome == ["refused"]
+    with env.engine.connect() as conn:
+        from sqlalchemy import text
+
+        assert conn.execute(text("SELECT count(*) FROM board_vote_ballots WHERE vote_id = :v"),
+                            {"v": vote_id}).scalar_one() == 1
