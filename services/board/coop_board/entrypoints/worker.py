@@ -39,6 +39,14 @@ class BoardWorker:
 
     # --- meetings --------------------------------------------------------------------------
 
+    @timer(interval=60)
+    def announce_frozen_agendas(self) -> int:
+        """meeting.agenda_published (frozen) once an agenda's freeze time has passed."""
+        from coop_board.service_layer.meetings import announce_frozen_agendas
+        from coop_domain.principal import system_principal
+
+        return announce_frozen_agendas(uow_factory(), system_principal(SERVICE_NAME), now())
+
     # --- dossiers --------------------------------------------------------------------------
 
     # --- minutes ---------------------------------------------------------------------------
