@@ -1,7 +1,7 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
     python -m bench.run                 # everything, full sizes (about 15 minutes here)
-    python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing (comma separated)
+    python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing, board (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
 Every benchmark gets a fresh PostgreSQL database and a fresh RabbitMQ vhost (coopbench-<id>,
@@ -22,7 +22,7 @@ from pathlib import Path
 
 from bench.common import Check, bench_broker, machine_info, render_table, write_json
 
-BENCHMARKS = ("grpc", "events", "import", "elections", "billing")
+BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -109,10 +109,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from bench import billing_bench, elections_bench, events_bench, grpc_bench, import_bench
+    from bench import (
+        billing_bench,
+        board_bench,
+        elections_bench,
+        events_bench,
+        grpc_bench,
+        import_bench,
+    )
 
     modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
-               "billing": billing_bench}
+               "billing": billing_bench, "board": board_bench}
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
     print(f"coopgov bench ({mode}): {', '.join(args.only)}; logs in {log_dir}", flush=True)

@@ -1,7 +1,7 @@
 """dossiers: dossiers, versions, proposals, amendments, send backs and documents
 
 Revision ID: 0004
-Revises: 0006 (main already holds observers' 0006 on 0001; the lead rechains the families at merge)
+Revises: 0003
 Create Date: 2026-12-06
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
-down_revision = "0006"  # one head on this branch, which merged main (0006 on 0001)
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """minutes: drafts, approvals and errata, translation tasks, published minutes and decisions
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
-down_revision = "0001"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """observers: open sessions (seat limit, deadline) and observer registrations
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-06
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
-down_revision = "0001"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
