@@ -8,7 +8,12 @@ from typing import Any
 
 from sqlalchemy import and_, case, or_, select, text, tuple_
 
-from coop_board.adapters.orm_roster import management_appointments, mandates, member_standing, officer_terms
+from coop_board.adapters.orm_roster import (
+    management_appointments,
+    mandates,
+    member_standing,
+    officer_terms,
+)
 from coop_board.domain.links import CATEGORIES, MemberStanding, SittingDirector
 from coop_board.domain.officers import ManagementAppointment, OfficerTerm
 from coop_board.domain.roster import Mandate

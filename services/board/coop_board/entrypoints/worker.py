@@ -11,18 +11,42 @@ from typing import Any  # noqa: E402
 from nameko.timer import timer  # noqa: E402,F401 - the families' timers
 
 from coop_board import SERVICE_NAME  # noqa: E402
+from coop_board.adapters.events_in_roster import apply_member_event, apply_results_event  # noqa: E402
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork  # noqa: E402
+from coop_board.entrypoints.metrics_roster import update_roster_gauges  # noqa: E402
+from coop_board.entrypoints.roster_settings import roster_settings  # noqa: E402
+from coop_board.service_layer.roster import complete_terms  # noqa: E402
 from coop_domain.clock import utcnow  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
     WorkerResources,
+    coop_event_handler,
 )
 
 resources = WorkerResources(SERVICE_NAME, SqlBoardUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 now = utcnow  # the worker's clock (tests move it)
+ROSTER = roster_settings()
+#: the roster's consumed events: (source service, event) -> handler method
+ROSTER_CONSUMED = {
+    ("elections", "election.results_published"): "on_election_results_published",
+    ("membership", "member.admitted"): "on_member_admitted",
+    ("membership", "member.updated"): "on_member_updated",
+    ("membership", "member.status_changed"): "on_member_status_changed",
+    ("membership", "share.paid"): "on_share_paid",
+    ("membership", "member.erased"): "on_member_erased",
+}
+ROSTER_TICK_SECONDS = 60.0
+
+
+def roster_tick() -> int:
+    """Record the mandates whose term has come to its end (mandate.ended) and set the gauges."""
+    today = now().date()
+    completed = complete_terms(uow_factory(), today)
+    update_roster_gauges(uow_factory(), ROSTER.election_tenants, today, ROSTER)
+    return completed
 
 
 class BoardWorker:
@@ -36,6 +60,36 @@ class BoardWorker:
         process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, effect)
 
     # --- roster ----------------------------------------------------------------------------
+
+    @coop_event_handler("elections", "election.results_published", max_deliveries=5)
+    def on_election_results_published(self, envelope: dict[str, Any]) -> None:
+        """Mandates of the elected (natural key: a second copy under another id creates none)."""
+        self._apply("on_election_results_published", envelope,
+                    lambda uow, env: apply_results_event(uow, env, ROSTER))
+
+    @coop_event_handler("membership", "member.admitted", max_deliveries=5)
+    def on_member_admitted(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_admitted", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.updated", max_deliveries=5)
+    def on_member_updated(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_updated", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
+    def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_status_changed", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "share.paid", max_deliveries=5)
+    def on_share_paid(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_share_paid", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.erased", max_deliveries=5)
+    def on_member_erased(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_erased", envelope, apply_member_event)
+
+    @timer(interval=ROSTER_TICK_SECONDS)
+    def roster_timer(self) -> int:
+        return roster_tick()
 
     # --- meetings --------------------------------------------------------------------------
 
