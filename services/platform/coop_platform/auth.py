@@ -36,7 +36,9 @@ from coop_platform.trust import (
     load_trust,
 )
 
-ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner"})
+#: The board-meetings service's roles (director, secretary, management: coop_board.domain.roles)
+#: are known here too, or a verified token would lose them.
+ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner", "director", "secretary", "management"})
 #: Clock skew tolerated between the issuer and this service.
 LEEWAY_SECONDS = 30
 
