@@ -3,7 +3,6 @@ database is shared by the session), and the meetings family's decisions faked in
 
 from __future__ import annotations
 
-import itertools
 import uuid
 from datetime import date
 
@@ -13,12 +12,10 @@ from google.type.date_pb2 import Date
 
 from coop.board.v1 import roster_pb2 as pb
 from coop.board.v1 import roster_pb2_grpc as pb_grpc
-from coop_board.adapters.repository_meetings import SqlMeetingRepository
 from coop_board.domain.links import DecisionSummary
 from coop_platform.rich_status import details_of
 from coop_testkit import bearer
 
-_YEARS = itertools.count(2100, 10)
 DECISIONS: dict[str, DecisionSummary] = {}
 
 
@@ -28,22 +25,6 @@ def d(day: date) -> Date:
 
 def uid(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
-@pytest.fixture
-def year() -> int:
-    """A decade of dates no other test of the session uses (seats are shared by tenant)."""
-    return next(_YEARS)
-
-
-@pytest.fixture
-def decisions(monkeypatch) -> dict[str, DecisionSummary]:
-    """`uow.meetings.decision_summary` as the meetings family will answer it, from this dict."""
-    def decision_summary(self, tenant: str, decision_id: str):
-        found = DECISIONS.get(decision_id)
-        return found if found is not None and found.tenant == tenant else None
-    monkeypatch.setattr(SqlMeetingRepository, "decision_summary", decision_summary, raising=False)
-    return DECISIONS
 
 
 def adopted(kind: str, tenant: str = "coop") -> str:

@@ -4,21 +4,40 @@ reason with nothing written, retries answered once."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import date
 
 import grpc
 import pytest
-from roster_svc_helpers import adopted, callers, d, decisions, load, refused, stub, uid, year  # noqa: F401
+from roster_svc_helpers import DECISIONS, adopted, callers, d, load, refused, stub, uid
 from sqlalchemy import text
 
 from coop.board.v1 import events_pb2
 from coop.board.v1 import roster_pb2 as pb
-from coop_board.domain.links import APPOINT_MANAGEMENT, ELECT_OFFICER
+from coop_board.adapters.repository_meetings import SqlMeetingRepository
+from coop_board.domain.links import APPOINT_MANAGEMENT, ELECT_OFFICER, DecisionSummary
 from coop_testkit import bearer
 
 OK = grpc.StatusCode.OK
 DENIED = grpc.StatusCode.PERMISSION_DENIED
+_YEARS = itertools.count(2100, 10)
+
+
+@pytest.fixture
+def year() -> int:
+    """A decade of dates no other test of the session uses (seats are shared by tenant)."""
+    return next(_YEARS)
+
+
+@pytest.fixture
+def decisions(monkeypatch) -> dict[str, DecisionSummary]:
+    """`uow.meetings.decision_summary` as the meetings family will answer it, from this dict."""
+    def decision_summary(self, tenant: str, decision_id: str):
+        found = DECISIONS.get(decision_id)
+        return found if found is not None and found.tenant == tenant else None
+    monkeypatch.setattr(SqlMeetingRepository, "decision_summary", decision_summary, raising=False)
+    return DECISIONS
 
 
 def _count(env, sql: str, **params) -> int:
