@@ -6,6 +6,7 @@ import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (
 
 # isort: split
 
+import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402,F401 - the families' timers
@@ -38,7 +39,9 @@ ROSTER_CONSUMED = {
     ("membership", "share.paid"): "on_share_paid",
     ("membership", "member.erased"): "on_member_erased",
 }
-ROSTER_TICK_SECONDS = 60.0
+ROSTER_TICK_SECONDS = float(os.environ.get("COOP_BOARD_ROSTER_TICK_SECONDS") or 60)
+if not 0.1 <= ROSTER_TICK_SECONDS <= 3600:
+    raise ValueError(f"COOP_BOARD_ROSTER_TICK_SECONDS must be between 0.1 and 3600, got {ROSTER_TICK_SECONDS}")
 
 
 def roster_tick() -> int:
