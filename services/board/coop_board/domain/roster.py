@@ -67,8 +67,19 @@ class Mandate:
                                   start_date=self.start, end_date=self.end)
         return replace(self, ended_on=on, end_reason=reason)
 
-    def complete_term(self) -> Mandate:
-        return replace(self, ended_on=self.end, end_reason=TERM_COMPLETED)
+    def complete_term(self, on: date | None = None) -> Mandate:
+        """The term completed: on its end date, or on the day of the Assembly that elects the
+        successors when that comes a little earlier (see `closed_by_assembly`)."""
+        return replace(self, ended_on=on or self.end, end_reason=TERM_COMPLETED)
+
+
+def closed_by_assembly(mandates: Iterable[Mandate], assembly_day: date, slack_days: int) -> list[Mandate]:
+    """The running mandates whose term the Assembly of `assembly_day` completes: their end date
+    (the same day, four years after their own Assembly) falls in the `slack_days` after it. An
+    Assembly's day moves from year to year; the statutes end a term at the Assembly that elects
+    the successors, so these end that day rather than sitting beside them for a few days."""
+    return [m for m in mandates if not m.ended and m.start < assembly_day < m.end
+            and (m.end - assembly_day).days <= slack_days]
 
 
 def seat_ids(seats: int) -> tuple[str, ...]:
@@ -249,6 +260,7 @@ class RosterSettings:
     seats: tuple[str, ...] = seat_ids(20)
     rule: CompositionRule = CompositionRule()
     election_tenants: tuple[str, ...] = ("coop",)   # whose election.results_published make mandates
+    assembly_slack_days: int = 31    # an Assembly this many days before a term's end date completes it
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from coop_board.domain.roster import (
     RosterDay,
     RosterSettings,
     check_new_mandate,
+    closed_by_assembly,
     free_seat,
     roster_on,
 )
@@ -153,8 +154,10 @@ def end_mandate(uow: BoardUnitOfWork, caller: Principal, mandate_id: str, on: da
 def mandates_from_election(uow: BoardUnitOfWork, caller: Principal, results: ElectionResults,
                            settings: RosterSettings) -> list[Mandate]:
     """election.results_published, in the inbox's transaction (no commit here): one mandate per
-    elected member on the first seat vacant for the whole term. The natural key (tenant, election,
-    member) makes a second copy of the event (another event id) create nothing."""
+    elected member on the first seat vacant for the whole term. The terms this Assembly completes
+    (an end date within `assembly_slack_days` after it) end on its day, with mandate.ended. The
+    natural key (tenant, election, member) makes a second copy of the event (another event id)
+    create nothing."""
     caller.require("system")
     if results.tenant not in settings.election_tenants:
         log.info("election %s of tenant %s elects no board of ours", results.election_id, results.tenant)
@@ -162,9 +165,16 @@ def mandates_from_election(uow: BoardUnitOfWork, caller: Principal, results: Ele
     created = []
     uow.roster.lock(results.tenant)
     for group in results.groups:
-        for member_id in group.member_ids:
-            if uow.roster.of_election(results.tenant, results.election_id, member_id) is not None:
-                continue
+        todo = [m for m in group.member_ids
+                if uow.roster.of_election(results.tenant, results.election_id, m) is None]
+        if not todo:
+            continue
+        for closing in closed_by_assembly(uow.roster.mandates(results.tenant), group.start,
+                                          settings.assembly_slack_days):
+            ended = closing.complete_term(group.start)
+            uow.roster.save(ended)
+            uow.publish(MandateEnded(ended))
+        for member_id in todo:
             created.append(_create(uow, results.tenant, member_id, None, group.start, group.end,
                                    results.election_id, settings))
     if created:

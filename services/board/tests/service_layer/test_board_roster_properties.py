@@ -97,6 +97,10 @@ class RosterMachine(RuleBasedStateMachine):
             return
         already = {m[0] for m in self.model.values() if m[5] == election_id}
         assert {m.director_id for m in made} == set(members) - already
+        if set(members) - already:  # the Assembly completes the terms ending within the slack after it
+            for m in self.model.values():
+                if not m[4] and m[2] < s < m[3] and (m[3] - s).days <= SETTINGS.assembly_slack_days:
+                    m[3], m[4] = s, True
         for m in made:
             assert not self._refused(m.director_id, m.seat_id, m.start, m.end)
             self._record(m)

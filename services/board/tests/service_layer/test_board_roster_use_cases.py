@@ -258,3 +258,21 @@ def test_membership_facts_make_the_projection_newest_event_wins_and_erasure_stic
     apply_member_fact(uow, MemberErased("a", t[3]))
     apply_member_fact(uow, MemberChanged("a", t[4], status="active", in_good_standing=True))
     assert uow.members.standing("a").status == "erased" and not uow.members.standing("a").in_good_standing
+
+
+def test_the_next_cohorts_assembly_days_before_the_end_date_completes_the_old_terms_that_day() -> None:
+    uow = roster_uow()
+    settings = RosterSettings(seat_ids(2))
+    with uow:
+        roster.mandates_from_election(uow, SYSTEM, results("e27", ("a", "b")), settings)
+        uow.commit()
+    early = date(2031, 5, 10)  # the 2031 Assembly meets five days before the 2027 terms' end date
+    with uow:
+        made = roster.mandates_from_election(uow, SYSTEM, results("e31", ("c", "d"), start=early,
+                                                                  end=date(2035, 5, 10)), settings)
+        uow.commit()
+    assert [m.seat_id for m in made] == ["seat-01", "seat-02"]
+    ended = [e.mandate for e in uow.published if isinstance(e, MandateEnded)]
+    assert [(m.director_id, m.ended_on, m.end_reason) for m in ended] == [
+        ("a", early, "term_completed"), ("b", early, "term_completed")]
+    assert [x.director_id for x in uow.roster.sitting_on("coop", early)] == ["c", "d"]

@@ -13,6 +13,7 @@ from coop_board.domain.roster import (
     CompositionRule,
     Mandate,
     check_new_mandate,
+    closed_by_assembly,
     free_seat,
     roster_on,
     seat_ids,
@@ -136,3 +137,12 @@ def test_a_new_officer_ends_the_running_term_and_an_earlier_start_is_an_overlap(
     with pytest.raises(FailedPrecondition) as refused:
         succeed([chair], date(2027, 6, 1))
     assert refused.value.reason == "OFFICE_TERM_OVERLAP"
+
+
+def test_an_assembly_a_few_days_before_a_terms_end_date_completes_that_term_on_its_day() -> None:
+    old = mandate("m1", "d1", "seat-01")                                  # ends 2031-05-15
+    later = mandate("m2", "d2", "seat-02", date(2028, 5, 20), date(2032, 5, 20))
+    assert closed_by_assembly([old, later], date(2031, 5, 10), 31) == [old]
+    assert closed_by_assembly([old], date(2031, 5, 10), 0) == []
+    assert closed_by_assembly([old], A31, 31) == []                       # on its end date: nothing to cut
+    assert old.complete_term(date(2031, 5, 10)).last_covered_before == date(2031, 5, 10)
