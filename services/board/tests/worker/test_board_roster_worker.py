@@ -132,3 +132,17 @@ def test_the_timer_records_completed_terms_and_sets_the_gauges(monkeypatch) -> N
     assert [(r.end_reason, str(r.ended_on)) for r in ended] == [("term_completed", "2031-05-15")]
     bodies = [json.loads(b) for (b,) in _rows("SELECT body FROM outbox WHERE routing_key = 'mandate.ended'")]
     assert any(b["data"]["reason"] == "MANDATE_END_REASON_TERM_COMPLETED" for b in bodies)
+
+
+def test_the_worker_consumes_the_documented_queues() -> None:
+    from nameko.containers import ServiceContainer
+    from nameko.testing.utils import get_extension
+
+    from coop_platform.membership_facts import MEMBERSHIP_EVENTS
+    from coop_platform.worker import CoopEventHandler
+
+    container = ServiceContainer(worker_module.BoardWorker, {"AMQP_URI": "memory://"})
+    for (source, event), method in worker_module.ROSTER_CONSUMED.items():
+        handler = get_extension(container, CoopEventHandler, method_name=method)
+        assert (handler.source_service, handler.event_type) == (source, event)
+    assert {e for s, e in worker_module.ROSTER_CONSUMED if s == "membership"} == set(MEMBERSHIP_EVENTS)
