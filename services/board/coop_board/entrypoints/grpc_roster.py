@@ -30,12 +30,12 @@ class RosterServicer(pb_grpc.RosterServiceServicer):
 
     def GetRoster(self, request, context):
         day = from_date(request.on_date, field="on_date") or self.clock().date()
-        view = roster.get_roster(self.uow(), current_principal(), day, self.settings)
+        view = roster.get_roster(self.uow(), current_principal(), day, self.settings, today=self.clock().date())
         return msg.roster_to_pb(view.roster, view.officers, view.public, view.seats)
 
     def ListMandates(self, request, context):
         found, token, public = roster.list_mandates(
-            self.uow(), current_principal(), request.page_size, request.page_token,
+            self.uow(), current_principal(), request.page_size, request.page_token, today=self.clock().date(),
             director_id=request.director_id or None, seat_id=request.seat_id or None,
             covering=from_date(request.covering, field="covering"))
         return pb.ListMandatesResponse(mandates=[msg.mandate_to_pb(m, public) for m in found], next_page_token=token)

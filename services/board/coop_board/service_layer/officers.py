@@ -16,7 +16,7 @@ from coop_board.domain.officers import (
     succeed,
 )
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_board.service_layer.roster import public_view
+from coop_board.service_layer.roster import require_reader
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -112,7 +112,7 @@ def _id(x: OfficerTerm | ManagementAppointment) -> str:
 def list_officers(uow: BoardUnitOfWork, caller: Principal, on: date | None, requested: int,
                   token: str) -> tuple[list[OfficerTerm], str]:
     """Officer terms (those covering `on` when given), oldest first. Every reader sees them."""
-    public_view(caller)
+    require_reader(caller)
     with uow:
         terms = uow.read_only().roster.officer_terms(caller.tenant)
     if on is not None:
@@ -122,7 +122,7 @@ def list_officers(uow: BoardUnitOfWork, caller: Principal, on: date | None, requ
 
 def list_management(uow: BoardUnitOfWork, caller: Principal, on: date | None, requested: int,
                     token: str) -> tuple[list[ManagementAppointment], str]:
-    public_view(caller)
+    require_reader(caller)
     with uow:
         found = uow.read_only().roster.appointments(caller.tenant)
     if on is not None:

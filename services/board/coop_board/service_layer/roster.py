@@ -34,10 +34,21 @@ READERS = (roles.DIRECTOR, roles.SECRETARY, roles.MANAGEMENT, roles.ADMIN, roles
 MANDATES_LIST = "mandates"
 
 
-def public_view(caller: Principal) -> bool:
-    """Check the caller may read the roster; True when they read only its public part."""
+def require_reader(caller: Principal) -> None:
     caller.require(*READERS)
-    return not caller.has(*roles.BOARD_READERS)
+
+
+def public_view(uow: BoardUnitOfWork, caller: Principal, today: date) -> bool:
+    """Inside an open unit: check the caller may read the roster; True when they read only its
+    public part. Admins and management read it all; a director or the secretary only while the
+    token's subject sits on the board today (a role is necessary, not sufficient); members and
+    former directors read the public part."""
+    require_reader(caller)
+    if caller.has(roles.ADMIN, roles.MANAGEMENT):
+        return False
+    if caller.has(roles.DIRECTOR, roles.SECRETARY):
+        return caller.subject not in {d.director_id for d in uow.roster.sitting_on(caller.tenant, today)}
+    return True
 
 
 @dataclass(frozen=True)
@@ -55,10 +66,12 @@ def roster_of(uow: BoardUnitOfWork, tenant: str, day: date, settings: RosterSett
     return roster_on(day, mandates, standings, settings.seats, settings.rule)
 
 
-def get_roster(uow: BoardUnitOfWork, caller: Principal, day: date, settings: RosterSettings) -> RosterView:
-    public = public_view(caller)
+def get_roster(uow: BoardUnitOfWork, caller: Principal, day: date, settings: RosterSettings, *,
+               today: date) -> RosterView:
+    require_reader(caller)
     with uow:
         reader = uow.read_only()
+        public = public_view(reader, caller, today)
         roster = roster_of(reader, caller.tenant, day, settings)
         sitting = {line.director.director_id for line in roster.sitting}
         officers = tuple(t for t in reader.roster.officer_terms(caller.tenant)
@@ -66,14 +79,16 @@ def get_roster(uow: BoardUnitOfWork, caller: Principal, day: date, settings: Ros
     return RosterView(roster, tuple(sorted(officers, key=lambda t: t.office)), public, len(settings.seats))
 
 
-def list_mandates(uow: BoardUnitOfWork, caller: Principal, requested: int, token: str, *,
+def list_mandates(uow: BoardUnitOfWork, caller: Principal, requested: int, token: str, *, today: date,
                   director_id: str | None = None, seat_id: str | None = None,
                   covering: date | None = None) -> tuple[list[Mandate], str, bool]:
-    public = public_view(caller)
+    require_reader(caller)
     size = page_size(requested)
     position = decode_page_token(token, MANDATES_LIST, 2)
     with uow:
-        found = uow.read_only().roster.page(caller.tenant, director_id=director_id, seat_id=seat_id,
+        reader = uow.read_only()
+        public = public_view(reader, caller, today)
+        found = reader.roster.page(caller.tenant, director_id=director_id, seat_id=seat_id,
                                             covering=covering, after=tuple(position) if position else None,
                                             limit=size + 1)
     more = len(found) > size

@@ -59,7 +59,8 @@ def test_every_role_reads_the_roster_members_without_flags_and_another_tenant_se
     load(env, good, start, end)
     load(env, lapsed, start, end)
     on = d(date(year, 6, 1))
-    for role, metadata in callers().items():
+    env.clock.set(env.clock.now.replace(year=year, month=6, day=1))  # the tokens' subjects sit today
+    for role, metadata in callers(secretary=good, director=lapsed).items():
         answer = stub(env).GetRoster(pb.GetRosterRequest(on_date=on), metadata=metadata, timeout=10)
         listed = stub(env).ListMandates(pb.ListMandatesRequest(covering=on), metadata=metadata, timeout=10)
         stub(env).ListOfficers(pb.ListOfficersRequest(on_date=on), metadata=metadata, timeout=10)
@@ -75,6 +76,8 @@ def test_every_role_reads_the_roster_members_without_flags_and_another_tenant_se
             assert flags == {good: [], lapsed: []}
         else:
             assert flags == {good: [], lapsed: [pb.DIRECTOR_FLAG_NOT_IN_GOOD_STANDING]}
+    former = stub(env).GetRoster(pb.GetRosterRequest(on_date=on), metadata=callers()["director"], timeout=10)
+    assert [list(x.flags) for x in former.directors] == [[], []]  # a director token of someone not sitting
     nobody = refused(stub(env).GetRoster, pb.GetRosterRequest(on_date=on), metadata=bearer("t-1", "teller"))
     assert nobody.code == DENIED  # a role of another service reads no roster
 

@@ -152,7 +152,7 @@ class RosterMachine(RuleBasedStateMachine):
         for probe in PROBES:
             covering = {mid for mid, m in self.model.items() if m[2] <= probe < m[3]}
             assert {d.mandate_id for d in self.uow.roster.sitting_on("coop", probe)} == covering
-            view = roster.get_roster(self.uow, ADMIN, probe, SETTINGS).roster
+            view = roster.get_roster(self.uow, ADMIN, probe, SETTINGS, today=probe).roster
             held = {self.model[mid][1] for mid in covering}
             assert [v.seat_id for v in view.vacancies] == [s for s in SEATS if s not in held]
             cats = [self.categories.get(self.model[mid][0]) for mid in covering]

@@ -70,7 +70,7 @@ def test_the_next_years_cohort_sits_with_this_one_and_takes_other_seats() -> Non
     uow = roster_uow()
     elect(uow, "e27", ("a", "b"))
     elect(uow, "e28", ("c", "d"), start=date(2028, 5, 20), end=date(2032, 5, 20))
-    view = roster.get_roster(uow, who("director", "a"), date(2029, 1, 1), SETTINGS)
+    view = roster.get_roster(uow, who("director", "a"), date(2029, 1, 1), SETTINGS, today=date(2029, 1, 1))
     assert [(line.director.director_id, line.director.seat_id) for line in view.roster.sitting] == [
         ("a", "seat-01"), ("b", "seat-02"), ("c", "seat-03"), ("d", "seat-04")]
     assert len(view.roster.vacancies) == 6
@@ -95,7 +95,7 @@ def test_a_mandate_breaking_the_composition_is_accepted_and_flagged_in_the_answe
     uow.members.set("s1", "permanent_staff")
     _, check = roster.create_mandate(uow, ADMIN, SETTINGS, director_id="s1", seat_id=None, start=A27, end=A31)
     assert check.rules_broken == ("USERS_NOT_MAJORITY",)
-    assert not roster.get_roster(uow, ADMIN, A27, SETTINGS).roster.composition.ok
+    assert not roster.get_roster(uow, ADMIN, A27, SETTINGS, today=A27).roster.composition.ok
 
 
 @pytest.mark.parametrize("role", ["director", "secretary", "management", "member"])
@@ -121,9 +121,10 @@ def test_a_resignation_ends_the_mandate_leaves_a_vacancy_and_is_announced() -> N
     (a,) = elect(uow, "e27", ("a",))
     ended = roster.end_mandate(uow, ADMIN, a.mandate_id, date(2028, 2, 1), "resignation")
     assert ended.end_reason == "resignation" and isinstance(uow.published[-1], MandateEnded)
-    view = roster.get_roster(uow, ADMIN, date(2028, 2, 1), SETTINGS)
+    view = roster.get_roster(uow, ADMIN, date(2028, 2, 1), SETTINGS, today=date(2028, 2, 1))
     assert view.roster.sitting == () and view.roster.vacancies[0].since == date(2028, 2, 1)
-    assert roster.get_roster(uow, ADMIN, date(2028, 1, 31), SETTINGS).roster.sitting[0].director.director_id == "a"
+    earlier = roster.get_roster(uow, ADMIN, date(2028, 1, 31), SETTINGS, today=date(2028, 2, 1)).roster
+    assert earlier.sitting[0].director.director_id == "a"
     with pytest.raises(NotFound):
         roster.end_mandate(uow, who("admin", tenant="other"), a.mandate_id, date(2028, 3, 1), "death")
 
@@ -142,24 +143,35 @@ def test_the_timer_records_completed_terms_once_without_changing_who_sat() -> No
 def test_members_read_the_public_roster_and_anyone_else_is_refused() -> None:
     uow = roster_uow()
     elect(uow, "e27", ("a",))
-    assert roster.get_roster(uow, who("member"), A27, SETTINGS).public
-    assert not roster.get_roster(uow, who("management"), A27, SETTINGS).public
+    assert roster.get_roster(uow, who("member"), A27, SETTINGS, today=A27).public
+    assert not roster.get_roster(uow, who("management"), A27, SETTINGS, today=A27).public
     with pytest.raises(PermissionDenied):
-        roster.get_roster(uow, who("observer"), A27, SETTINGS)
-    assert roster.get_roster(uow, who("admin", tenant="other"), A27, SETTINGS).roster.sitting == ()
+        roster.get_roster(uow, who("observer"), A27, SETTINGS, today=A27)
+    assert roster.get_roster(uow, who("admin", tenant="other"), A27, SETTINGS, today=A27).roster.sitting == ()
+
+
+def test_a_director_or_secretary_token_reads_the_flags_only_while_its_subject_sits() -> None:
+    uow = roster_uow()
+    elect(uow, "e27", ("a",))
+    for role in ("director", "secretary"):
+        assert not roster.get_roster(uow, who(role, "a"), A27, SETTINGS, today=A27).public
+        assert roster.get_roster(uow, who(role, "a"), A27, SETTINGS, today=A31).public  # a former director
+        assert roster.get_roster(uow, who(role, "zed"), A27, SETTINGS, today=A27).public
+        assert roster.list_mandates(uow, who(role, "zed"), 0, "", today=A27)[2]
 
 
 def test_mandates_list_in_pages_with_filters() -> None:
     uow = roster_uow()
     elect(uow, "e27", ("a", "b", "c"))
     elect(uow, "e28", ("d",), start=date(2028, 5, 20), end=date(2032, 5, 20))
-    first, token, _ = roster.list_mandates(uow, ADMIN, 2, "")
-    second, last, _ = roster.list_mandates(uow, ADMIN, 2, token)
+    first, token, _ = roster.list_mandates(uow, ADMIN, 2, "", today=A27)
+    second, last, _ = roster.list_mandates(uow, ADMIN, 2, token, today=A27)
     assert len(first) == 2 and len(second) == 2 and last == ""
     assert {m.director_id for m in first + second} == {"a", "b", "c", "d"}
-    only, _, _ = roster.list_mandates(uow, ADMIN, 0, "", covering=date(2027, 6, 1))
+    only, _, _ = roster.list_mandates(uow, ADMIN, 0, "", today=A27, covering=date(2027, 6, 1))
     assert {m.director_id for m in only} == {"a", "b", "c"}
-    assert [m.director_id for m in roster.list_mandates(uow, ADMIN, 0, "", director_id="d")[0]] == ["d"]
+    assert [m.director_id for m in roster.list_mandates(uow, ADMIN, 0, "", today=A27,
+                                                        director_id="d")[0]] == ["d"]
 
 
 def test_officers_are_elected_among_sitting_directors_from_an_adopted_decision() -> None:
