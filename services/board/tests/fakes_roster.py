@@ -22,6 +22,20 @@ class FakeRosterRepository:
     def snapshot(self) -> Any:
         return copy.copy(self.rows), copy.copy(self.terms), copy.copy(self.appointed)
 
+    def seat(self, director_id: str, start: date, end: date, *, tenant: str = "coop",
+             seat_id: str | None = None) -> Mandate:
+        """Test helper for any family: a director sitting from `start` up to `end` (exclusive)."""
+        mandate = Mandate(f"mandate-{len(self.rows) + 1}", tenant, director_id,
+                          seat_id or f"seat-{len(self.rows) + 1:02d}", start, end)
+        self.add(mandate)
+        return mandate
+
+    def appoint(self, office: str, director_id: str, start: date, *, tenant: str = "coop") -> OfficerTerm:
+        """Test helper: `director_id` holds `office` from `start` (open-ended)."""
+        term = OfficerTerm(f"term-{len(self.terms) + 1}", tenant, office, director_id, start, None, "decision")
+        self.add_officer_term(term)
+        return term
+
     def restore(self, state: Any) -> None:
         self.rows, self.terms, self.appointed = (copy.copy(s) for s in state)
 

@@ -288,3 +288,13 @@ def test_the_next_cohorts_assembly_days_before_the_end_date_completes_the_old_te
     assert [(m.director_id, m.ended_on, m.end_reason) for m in ended] == [
         ("a", early, "term_completed"), ("b", early, "term_completed")]
     assert [x.director_id for x in uow.roster.sitting_on("coop", early)] == ["c", "d"]
+
+
+def test_the_fake_roster_seats_directors_and_officers_for_other_families_tests() -> None:
+    uow = roster_uow()
+    uow.roster.seat("a", A27, A31)
+    uow.roster.seat("b", A27, date(2028, 1, 1))
+    uow.roster.appoint("secretary", "b", A27)
+    assert [d.director_id for d in uow.roster.sitting_on("coop", date(2028, 1, 1))] == ["a"]
+    assert uow.roster.officer_on("coop", "secretary", date(2027, 12, 31)) == "b"
+    assert uow.roster.officer_on("coop", "secretary", date(2028, 1, 1)) is None
