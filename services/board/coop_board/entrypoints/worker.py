@@ -6,7 +6,6 @@ import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (
 
 # isort: split
 
-import os  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402,F401 - the families' timers
@@ -14,9 +13,7 @@ from nameko.timer import timer  # noqa: E402,F401 - the families' timers
 from coop_board import SERVICE_NAME  # noqa: E402
 from coop_board.adapters.events_in_roster import apply_member_event, apply_results_event  # noqa: E402
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork  # noqa: E402
-from coop_board.entrypoints.metrics_roster import update_roster_gauges  # noqa: E402
-from coop_board.entrypoints.roster_settings import roster_settings  # noqa: E402
-from coop_board.service_layer.roster import complete_terms  # noqa: E402
+from coop_board.entrypoints import worker_roster  # noqa: E402
 from coop_domain.clock import utcnow  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
@@ -29,27 +26,6 @@ from coop_platform.worker import (  # noqa: E402
 resources = WorkerResources(SERVICE_NAME, SqlBoardUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 now = utcnow  # the worker's clock (tests move it)
-ROSTER = roster_settings()
-#: the roster's consumed events: (source service, event) -> handler method
-ROSTER_CONSUMED = {
-    ("elections", "election.results_published"): "on_election_results_published",
-    ("membership", "member.admitted"): "on_member_admitted",
-    ("membership", "member.updated"): "on_member_updated",
-    ("membership", "member.status_changed"): "on_member_status_changed",
-    ("membership", "share.paid"): "on_share_paid",
-    ("membership", "member.erased"): "on_member_erased",
-}
-ROSTER_TICK_SECONDS = float(os.environ.get("COOP_BOARD_ROSTER_TICK_SECONDS") or 60)
-if not 0.1 <= ROSTER_TICK_SECONDS <= 3600:
-    raise ValueError(f"COOP_BOARD_ROSTER_TICK_SECONDS must be between 0.1 and 3600, got {ROSTER_TICK_SECONDS}")
-
-
-def roster_tick() -> int:
-    """Record the mandates whose term has come to its end (mandate.ended) and set the gauges."""
-    today = now().date()
-    completed = complete_terms(uow_factory(), today)
-    update_roster_gauges(uow_factory(), ROSTER.election_tenants, today, ROSTER)
-    return completed
 
 
 class BoardWorker:
@@ -68,7 +44,7 @@ class BoardWorker:
     def on_election_results_published(self, envelope: dict[str, Any]) -> None:
         """Mandates of the elected (natural key: a second copy under another id creates none)."""
         self._apply("on_election_results_published", envelope,
-                    lambda uow, env: apply_results_event(uow, env, ROSTER))
+                    lambda uow, env: apply_results_event(uow, env, worker_roster.ROSTER))
 
     @coop_event_handler("membership", "member.admitted", max_deliveries=5)
     def on_member_admitted(self, envelope: dict[str, Any]) -> None:
@@ -90,9 +66,10 @@ class BoardWorker:
     def on_member_erased(self, envelope: dict[str, Any]) -> None:
         self._apply("on_member_erased", envelope, apply_member_event)
 
-    @timer(interval=ROSTER_TICK_SECONDS)
+    @timer(interval=worker_roster.TICK_SECONDS)
     def roster_timer(self) -> int:
-        return roster_tick()
+        """Completed terms (mandate.ended) and the coop_board_* gauges."""
+        return worker_roster.roster_tick(uow_factory, now().date())
 
     # --- meetings --------------------------------------------------------------------------
 

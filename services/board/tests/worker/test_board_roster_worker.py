@@ -65,7 +65,7 @@ def running_worker(container_factory):
     name = f"board_test_{uuid.uuid4().hex[:8]}"
     cls = type("BoardWorkerUnderTest", (worker_module.BoardWorker,), {"name": name})
     queues = [f"evt-{source}-{event}--{name}.{method}{suffix}"
-              for (source, event), method in worker_module.ROSTER_CONSUMED.items()
+              for (source, event), method in worker_module.worker_roster.CONSUMED.items()
               for suffix in ("", ".dlq", ".delay-200ms", ".delay-400ms")]
     container = container_factory(cls, {**nameko_config(worker_module.settings()), "max_workers": 4})
     container.start()
@@ -122,12 +122,12 @@ def test_the_timer_records_completed_terms_and_sets_the_gauges(monkeypatch) -> N
     election_id = f"el-{uuid.uuid4().hex[:8]}"
     worker.on_election_results_published(_results(election_id, [f"t-{uuid.uuid4().hex[:6]}"]))
     monkeypatch.setattr(worker_module, "now", lambda: datetime(2029, 1, 1, tzinfo=UTC))
-    worker_module.roster_tick()
+    worker_factory(worker_module.BoardWorker).roster_timer()
     assert REGISTRY.get_sample_value("coop_board_sitting_directors", {"tenant": "coop"}) >= 1
     assert REGISTRY.get_sample_value("coop_board_vacant_seats", {"tenant": "coop"}) is not None
     assert REGISTRY.get_sample_value("coop_board_composition_ok", {"tenant": "coop"}) in (0.0, 1.0)
     monkeypatch.setattr(worker_module, "now", lambda: datetime(2031, 5, 15, 6, tzinfo=UTC))
-    assert worker_module.roster_tick() >= 1
+    assert worker_factory(worker_module.BoardWorker).roster_timer() >= 1
     ended = _rows("SELECT end_reason, ended_on FROM board_mandates WHERE election_id = :e", e=election_id)
     assert [(r.end_reason, str(r.ended_on)) for r in ended] == [("term_completed", "2031-05-15")]
     bodies = [json.loads(b) for (b,) in _rows("SELECT body FROM outbox WHERE routing_key = 'mandate.ended'")]
@@ -142,7 +142,15 @@ def test_the_worker_consumes_the_documented_queues() -> None:
     from coop_platform.worker import CoopEventHandler
 
     container = ServiceContainer(worker_module.BoardWorker, {"AMQP_URI": "memory://"})
-    for (source, event), method in worker_module.ROSTER_CONSUMED.items():
+    for (source, event), method in worker_module.worker_roster.CONSUMED.items():
         handler = get_extension(container, CoopEventHandler, method_name=method)
         assert (handler.source_service, handler.event_type) == (source, event)
-    assert {e for s, e in worker_module.ROSTER_CONSUMED if s == "membership"} == set(MEMBERSHIP_EVENTS)
+    assert {e for s, e in worker_module.worker_roster.CONSUMED if s == "membership"} == set(MEMBERSHIP_EVENTS)
+
+
+def test_the_roster_timer_interval_comes_from_the_environment_and_is_checked() -> None:
+    assert worker_module.worker_roster.tick_seconds("") == 60
+    assert worker_module.worker_roster.tick_seconds("0.5") == 0.5
+    for bad in ("0", "-1", "7200"):
+        with pytest.raises(ValueError, match="COOP_BOARD_ROSTER_TICK_SECONDS"):
+            worker_module.worker_roster.tick_seconds(bad)
