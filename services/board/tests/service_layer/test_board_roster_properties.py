@@ -1,8 +1,9 @@
 """Property: whatever the sequence of elections, loaded mandates, early ends, completed terms,
-redelivered results and membership facts, the roster on any day agrees with the mandates, and
-with an independent model kept here: no two mandates on one seat overlap, sitting_on(D) is
-exactly the mandates covering D, the vacancies are the other seats, and the composition flags
-are the rule applied to the model's categories. 200 runs x 60 steps = 12,000 steps, checked
+redelivered results, membership facts and officer elections, the roster on any day agrees with
+the mandates, and with an independent model kept here: no two mandates on one seat overlap,
+sitting_on(D) is exactly the mandates covering D, the vacancies are the other seats, the
+composition flags are the rule applied to the model's categories, and each office has at most
+one holder, a sitting director whose term covers D. 200 runs x 60 steps = 12,000 steps, checked
 after each step."""
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from datetime import date, timedelta
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
-from roster_helpers import roster_uow, who
+from roster_helpers import decide, roster_uow, who
 
+from coop_board.domain.links import ELECT_OFFICER
 from coop_board.domain.roster import (
     CompositionRule,
     ElectedGroup,
@@ -21,7 +23,7 @@ from coop_board.domain.roster import (
     RosterSettings,
     seat_ids,
 )
-from coop_board.service_layer import roster
+from coop_board.service_layer import officers, roster
 from coop_domain.errors import FailedPrecondition, InvalidArgument
 from coop_domain.principal import system_principal
 
@@ -48,6 +50,9 @@ class RosterMachine(RuleBasedStateMachine):
         self.model: dict[str, list] = {}
         self.categories: dict[str, str | None] = {}
         self.elections: dict[str, tuple[str, ...]] = {}
+        # officer terms: [office, director, start, first day no longer covered or None]
+        self.terms: list[list] = []
+        decide(self.uow, "dec", ELECT_OFFICER)
 
     # -- the model's own rules, written independently of the domain
     def _overlap(self, a0: date, a1: date, b0: date, b1: date) -> bool:
@@ -138,6 +143,27 @@ class RosterMachine(RuleBasedStateMachine):
             self.uow.members.set(director, category)
         self.categories[director] = category
 
+    @rule(office=st.sampled_from(["chair", "vice_chair", "secretary"]), director=st.sampled_from(DIRECTORS),
+          start=st.integers(0, 2800))
+    def the_board_elects_an_officer(self, office: str, director: str, start: int) -> None:
+        s = day(start)
+        sitting = any(m[0] == director and m[2] <= s < m[3] for m in self.model.values())
+        other_office = any(t[1] == director and t[0] != office and t[2] <= s and (t[3] is None or s < t[3])
+                           for t in self.terms)
+        overlap = any(t[0] == office and t[2] >= s for t in self.terms)
+        valid = sitting and not other_office and not overlap
+        try:
+            officers.elect_officer(self.uow, ADMIN, office=office, director_id=director, start=s, end=None,
+                                   decision_id="dec", today=s)
+        except FailedPrecondition as exc:
+            assert not valid, exc
+            return
+        assert valid
+        for t in self.terms:
+            if t[0] == office and (t[3] is None or t[3] > s):
+                t[3] = s
+        self.terms.append([office, director, s, None])
+
     # -- the invariants, after every step
     @invariant()
     def roster_agrees_with_the_mandates_on_every_probed_day(self) -> None:
@@ -166,6 +192,17 @@ class RosterMachine(RuleBasedStateMachine):
                 expected.append("TOO_MANY_EXTERNAL_PARTNERS")
             assert list(view.composition.rules_broken) == expected
             assert view.composition.ok == (not expected)
+            sitting = {self.model[mid][0] for mid in covering}
+            for office in ("chair", "vice_chair", "secretary"):
+                holders = [t[1] for t in self.terms if t[0] == office and t[2] <= probe
+                           and (t[3] is None or probe < t[3]) and t[1] in sitting]
+                assert len(holders) <= 1
+                assert self.uow.roster.officer_on("coop", office, probe) == (holders[0] if holders else None)
+            assert sorted((t.office, t.director_id) for t in roster.get_roster(
+                self.uow, ADMIN, probe, SETTINGS, today=probe).officers) == sorted(
+                (o, h) for o in ("chair", "vice_chair", "secretary") for h in
+                [t[1] for t in self.terms if t[0] == o and t[2] <= probe and (t[3] is None or probe < t[3])
+                 and t[1] in sitting])
 
 
 RosterMachine.TestCase.settings = settings(max_examples=200, stateful_step_count=60, deadline=None,
