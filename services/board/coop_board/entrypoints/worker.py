@@ -11,13 +11,16 @@ from typing import Any  # noqa: E402
 from nameko.timer import timer  # noqa: E402,F401 - the families' timers
 
 from coop_board import SERVICE_NAME  # noqa: E402
+from coop_board.adapters.events_in_roster import apply_member_event, apply_results_event  # noqa: E402
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork  # noqa: E402
+from coop_board.entrypoints import worker_roster  # noqa: E402
 from coop_domain.clock import utcnow  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
     WorkerResources,
+    coop_event_handler,
 )
 
 resources = WorkerResources(SERVICE_NAME, SqlBoardUnitOfWork)
@@ -36,6 +39,37 @@ class BoardWorker:
         process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, effect)
 
     # --- roster ----------------------------------------------------------------------------
+
+    @coop_event_handler("elections", "election.results_published", max_deliveries=5)
+    def on_election_results_published(self, envelope: dict[str, Any]) -> None:
+        """Mandates of the elected (natural key: a second copy under another id creates none)."""
+        self._apply("on_election_results_published", envelope,
+                    lambda uow, env: apply_results_event(uow, env, worker_roster.ROSTER))
+
+    @coop_event_handler("membership", "member.admitted", max_deliveries=5)
+    def on_member_admitted(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_admitted", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.updated", max_deliveries=5)
+    def on_member_updated(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_updated", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
+    def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_status_changed", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "share.paid", max_deliveries=5)
+    def on_share_paid(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_share_paid", envelope, apply_member_event)
+
+    @coop_event_handler("membership", "member.erased", max_deliveries=5)
+    def on_member_erased(self, envelope: dict[str, Any]) -> None:
+        self._apply("on_member_erased", envelope, apply_member_event)
+
+    @timer(interval=worker_roster.TICK_SECONDS)
+    def roster_timer(self) -> int:
+        """Completed terms (mandate.ended) and the coop_board_* gauges."""
+        return worker_roster.roster_tick(uow_factory, now().date())
 
     # --- meetings --------------------------------------------------------------------------
 

@@ -1,35 +1,9 @@
 """What this service learns about members from membership's events (our own cooperative's
-projection), as typed facts: the worker parses each event at its edge into one of these.
-
-Each fact carries one event time (`at`): when membership committed the event (CloudEvents
-`time`, or the erasure's own time). Events of different types arrive on different queues, in any
-order; the projection keeps, per value, the one set by the newest event.
-"""
+projection), as typed facts. The facts are shared with the board's projection: they live in
+`coop_domain.membership` (parsed by `coop_platform.membership_facts`) and are named here too."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from coop_domain.membership import MemberChanged, MemberErased, MemberFact
 
-
-@dataclass(frozen=True)
-class MemberChanged:
-    """member.admitted / member.updated / member.status_changed / share.paid: the values the
-    event states (None: the event says nothing about it)."""
-
-    member_id: str
-    at: datetime
-    status: str | None = None
-    category: str | None = None
-    in_good_standing: bool | None = None
-
-
-@dataclass(frozen=True)
-class MemberErased:
-    """member.erased: the member's personal data goes; their pseudonymous id stays."""
-
-    member_id: str
-    at: datetime
-
-
-MemberFact = MemberChanged | MemberErased
+__all__ = ["MemberChanged", "MemberErased", "MemberFact"]
