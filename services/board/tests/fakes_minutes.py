@@ -8,6 +8,7 @@ import copy
 from datetime import date
 from typing import Any
 
+from coop_board.domain.links import MeetingSummary
 from coop_board.domain.minutes import Minutes, TranslationTask
 from coop_board.domain.minutes_public import PublishedDecision, PublishedMinutes
 from coop_board.domain.record import MeetingRecord
@@ -104,6 +105,12 @@ class FakeRecords:
 
     def record(self, tenant: str, meeting_id: str) -> MeetingRecord | None:
         return self.records.get((tenant, meeting_id))
+
+    def summary(self, tenant: str, meeting_id: str) -> MeetingSummary | None:
+        """A hand-made record is a closed meeting's final one."""
+        r = self.records.get((tenant, meeting_id))
+        return None if r is None else MeetingSummary(r.meeting_id, r.tenant, r.title, r.starts_at, "closed", True,
+                                                     any(not i.closed for i in r.items))
 
 
 class FakeOfficers:

@@ -10,6 +10,7 @@ from coop_board.domain import roles
 from coop_board.domain.dossiers import Amendment
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.dossiers import load, new_id, require_reader
+from coop_board.service_layer.meeting_access import require_sitting_director
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -25,9 +26,12 @@ def _dossier_of(uow: BoardUnitOfWork, caller: Principal, subject_id: str, field:
 
 def propose_amendment(uow: BoardUnitOfWork, caller: Principal, parent_id: str, text: LocalizedText,
                       at: datetime) -> tuple[str, Amendment]:
-    """A director amends a proposal or an amendment (level 1 or 2; a third level is refused)."""
+    """A director sitting on the board that day amends a proposal or an amendment (level 1 or 2;
+    a third level is refused)."""
     caller.require(roles.DIRECTOR)
     with uow:
+        sitting = tuple(d.director_id for d in uow.roster.sitting_on(caller.tenant, at.date()))
+        require_sitting_director(caller, sitting, field="parent_id")
         dossier = load(uow, caller, _dossier_of(uow, caller, parent_id, "parent_id"), lock=True, field="parent_id")
         amendment = dossier.propose_amendment(new_id(), parent_id, text, caller.subject, at)
         uow.dossiers.save(dossier)

@@ -24,8 +24,15 @@ from coop_board.domain.minutes_events import MinutesPublished
 from coop_board.domain.minutes_public import published_rows
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks
+from coop_board.service_layer.meeting_records import full_record
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
+from coop_domain.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -68,9 +75,14 @@ def draft_minutes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now:
         raise InvalidArgument("meeting_id is required", field="meeting_id", reason="MEETING_ID_REQUIRED")
     with uow:
         require_secretary(uow, caller, now.date())
-        record = uow.meetings.record(caller.tenant, meeting_id)
+        record = full_record(uow, caller.tenant, meeting_id)
         if record is None or record.tenant != caller.tenant:
             raise NotFound(f"no meeting {meeting_id}", field="meeting_id", reason="MEETING_NOT_FOUND")
+        summary = uow.meetings.summary(caller.tenant, meeting_id)
+        if summary is not None and summary.status != "closed":
+            raise FailedPrecondition("minutes are drafted from a closed meeting's final record: close the "
+                                     "meeting first (CloseMeeting)", field="meeting_id", reason="MEETING_NOT_CLOSED",
+                                     status=summary.status)
         if uow.minutes.of_meeting(caller.tenant, meeting_id) is not None:
             raise AlreadyExists("this meeting's minutes were already drafted", field="meeting_id",
                                 reason="MINUTES_ALREADY_DRAFTED")

@@ -4,13 +4,17 @@ a unit of work as the meetings family opens it, and row counts to prove nothing 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+from fakes_meetings import StaticRoster
 from sqlalchemy import text
 
 from coop.board.v1 import common_pb2
 from coop.board.v1 import dossiers_pb2 as pb
 from coop.board.v1 import dossiers_pb2_grpc as pb_grpc
+from coop_board.adapters import repository_roster
 from coop_testkit import bearer
 
 ROLES = {
@@ -22,6 +26,17 @@ ROLES = {
     "other": bearer("adm-x", "admin", tenant="other"),
 }
 DIRECTOR_2 = bearer("dir-2", "director")
+#: Directors amend only while sitting: dir-0, dir-1 and dir-2 sit, every day, in these tests.
+ROSTER = StaticRoster({"coop": ["dir-0", "dir-1", "dir-2"], "other": ["dir-x"]})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def sitting_directors() -> Iterator[None]:
+    """The roster's `sitting_on` from ROSTER for a module that imports this fixture."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(repository_roster.SqlRosterRepository, "sitting_on",
+                   lambda self, tenant, day: ROSTER.sitting_on(tenant, day))
+        yield
 TABLES = ("board_dossiers", "board_dossier_versions", "board_dossier_proposals", "board_dossier_amendments",
           "board_dossier_send_backs", "board_dossier_documents", "outbox", "idempotency_keys")
 

@@ -8,7 +8,7 @@ import uuid
 
 import grpc
 import pytest
-from board_dossiers_helpers import ROLES, create, five_keys, lt, stub, submit_v1
+from board_dossiers_helpers import ROLES, create, five_keys, lt, sitting_directors, stub, submit_v1  # noqa: F401
 
 import coop_testkit
 from coop.board.v1 import dossiers_pb2 as pb

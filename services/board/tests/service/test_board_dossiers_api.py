@@ -19,6 +19,7 @@ from board_dossiers_helpers import (
     five_keys,
     in_meeting,
     lt,
+    sitting_directors,  # noqa: F401 - autouse: dir-1 and dir-2 sit
     stub,
     submit_v1,
 )

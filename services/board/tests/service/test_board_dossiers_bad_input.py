@@ -7,7 +7,7 @@ import uuid
 
 import grpc
 import pytest
-from board_dossiers_helpers import ROLES, counts, create, lt, stub, submit_v1
+from board_dossiers_helpers import ROLES, counts, create, lt, sitting_directors, stub, submit_v1  # noqa: F401
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect

@@ -8,7 +8,7 @@ import uuid
 from datetime import date
 
 import pytest
-from board_dossiers_helpers import ROLES, in_meeting, stub, submit_v1
+from board_dossiers_helpers import ROLES, in_meeting, sitting_directors, stub, submit_v1  # noqa: F401
 
 from coop_board.domain.texts import LocalizedText
 from coop_board.entrypoints import cli_dossiers

@@ -7,6 +7,7 @@ repository agrees with the rules."""
 from __future__ import annotations
 
 import pytest
+from board_dossiers_helpers import sitting_directors  # noqa: F401 - autouse: the machine's directors sit
 from board_dossiers_machine import DossierMachineBase
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test

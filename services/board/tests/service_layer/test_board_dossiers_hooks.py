@@ -37,7 +37,9 @@ def five_keys() -> list[ProposalDraft]:
 
 @pytest.fixture
 def uow() -> FakeUnitOfWork:
-    return FakeUnitOfWork()
+    unit = FakeUnitOfWork()
+    unit.roster.seat(DIRECTOR.subject, date(2000, 1, 1), date(2100, 1, 1))  # directors amend while sitting
+    return unit
 
 
 def submit(uow: FakeUnitOfWork, store: FakeDocumentStore | None = None):
@@ -125,6 +127,16 @@ def test_send_back_publishes_and_returns_the_dossier_to_management_with_its_due_
     with pytest.raises(FailedPrecondition) as e, uow:
         hooks.send_back(uow, "coop", dossier_id, 1, lt("again"), date(2027, 5, 1), "m2", "i2", "d2", AT)
     assert e.value.reason == "VERSION_NOT_BEFORE_BOARD"
+
+
+def test_only_a_director_sitting_that_day_amends(uow) -> None:
+    view = submit(uow)
+    p1 = view.version.proposals[1].proposal_id
+    with pytest.raises(FailedPrecondition) as e:
+        dossiers_amendments.propose_amendment(uow, Principal("dir-9", "coop", frozenset({"director"})), p1,
+                                              lt("not sitting"), AT)
+    assert (e.value.reason, e.value.field) == ("NOT_A_SITTING_DIRECTOR", "parent_id")
+    assert hooks.amendment_lines(uow, "coop", view.dossier.dossier_id, 1) == []
 
 
 def test_members_and_other_tenants_see_no_dossier(uow) -> None:

@@ -4,7 +4,9 @@ than two levels, and a refused command changed nothing. Over 10,000 steps in all
 
 from __future__ import annotations
 
-from board_dossiers_machine import DossierMachineBase
+from datetime import date
+
+from board_dossiers_machine import DIRECTORS, DossierMachineBase
 from fakes import FakeUnitOfWork
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
@@ -18,6 +20,8 @@ class FakeDossierMachine(DossierMachineBase):
     def __init__(self) -> None:
         super().__init__()
         self.uow = FakeUnitOfWork()
+        for director in DIRECTORS:  # directors amend only while sitting
+            self.uow.roster.seat(director.subject, date(2000, 1, 1), date(2100, 1, 1))
 
     def new_uow(self) -> FakeUnitOfWork:
         return self.uow
