@@ -9,8 +9,8 @@ directors, 30 agenda items, 200 votes recorded; target under 2 s.
         directors at once, each with their own token: 200 votes), CloseVote and Decide each;
         the consent block by one show of hands; the secret vote's counts; their decisions.
     the api (python -m bench.board_meeting_bench serve): the entrypoint's build() and
-        serve_forever(), with the roster's reads answered by a static board of 20 directors
-        until the roster family's mandates exist in the bench database (BENCH_BOARD_ROSTER=static).
+        serve_forever(); the 20 directors' mandates are loaded through the roster's api first
+        (not timed), and an admin runs the meeting (the secretary's rights).
 
     python -m bench.board_meeting_bench [--quick]     prints the result as JSON
 
@@ -36,20 +36,26 @@ DIRECTORS = [f"director-{n:02d}" for n in range(1, 21)]
 ITEMS, VOTED_ITEMS = 30, 10
 
 
-def _static_roster() -> None:
+def seat_directors(port: int) -> None:
+    """The 20 directors' mandates, loaded through the roster's api (CreateMandate, as an admin
+    loads the sitting board), covering the meetings' days: the roster is the real one."""
     from datetime import date
 
-    from coop_board.adapters import repository_roster
-    from coop_board.domain.links import SittingDirector
+    import grpc
 
-    def sitting_on(self, tenant: str, day: date) -> list[SittingDirector]:
-        return [SittingDirector(d, f"m-{d}", f"seat-{n}", "user") for n, d in enumerate(DIRECTORS, 1)]
+    from coop.board.v1 import roster_pb2 as rpb
+    from coop.board.v1 import roster_pb2_grpc as rgrpc
+    from coop_platform.pbtypes import to_date
+    from coop_testkit import bearer
 
-    def officer_on(self, tenant: str, office: str, day: date) -> str | None:
-        return {"secretary": DIRECTORS[0], "chair": DIRECTORS[1]}.get(office)
-
-    repository_roster.SqlRosterRepository.sitting_on = sitting_on  # type: ignore[attr-defined]
-    repository_roster.SqlRosterRepository.officer_on = officer_on  # type: ignore[attr-defined]
+    today = date.today()
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        roster = rgrpc.RosterServiceStub(channel)
+        for director in DIRECTORS:
+            roster.CreateMandate(rpb.CreateMandateRequest(
+                director_id=director, start_date=to_date(today.replace(year=today.year - 1)),
+                end_date=to_date(today.replace(year=today.year + 3)), request_id=str(uuid.uuid4())),
+                metadata=bearer("bench-admin", "admin"), timeout=30)
 
 
 def _serve_main() -> None:
@@ -61,8 +67,6 @@ def _serve_main() -> None:
     from coop_platform.logs import configure_logging
     from coop_platform.migrations import upgrade
 
-    if os.environ.get("BENCH_BOARD_ROSTER", "static") == "static":
-        _static_roster()
     settings = load_settings(SERVICE_NAME, "api")
     configure_logging(SERVICE_NAME, settings.log_level)
     upgrade(SERVICE_NAME, settings.database_url)
@@ -95,7 +99,7 @@ def meeting(port: int) -> dict:
     from coop_platform.pbtypes import to_timestamp
     from coop_testkit import bearer
 
-    secretary = bearer(DIRECTORS[0], "secretary", "director")
+    secretary = bearer("bench-admin", "admin")  # runs the meeting as the secretary would
     tokens = {d: bearer(d, "director") for d in DIRECTORS}
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     grpc.channel_ready_future(channel).result(timeout=30)
@@ -184,6 +188,7 @@ def run(quick: bool) -> dict:
 
     with (postgres_database("coopbench_board") as url, tempfile.TemporaryDirectory() as tmp,
           board_api(url, Path(tmp) / "board-api.log") as port):
+        seat_directors(port)
         meeting(port)  # warm-up: connections, statement caches, the first JSON plans
         result = meeting(port)
     result["quick"] = quick
