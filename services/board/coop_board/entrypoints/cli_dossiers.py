@@ -15,19 +15,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
-import grpc
 from google.protobuf import json_format
 
 from coop.board.v1 import dossiers_pb2 as pb
 from coop.board.v1 import dossiers_pb2_grpc as pb_grpc
-from coop_cli.main import cli_metadata
+from coop_cli.rpc import call_service
 from coop_domain.principal import DEFAULT_TENANT
-from coop_platform.channels import open_channel
-from coop_platform.rich_status import details_of
 
 DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.DossierServiceStub
@@ -39,23 +35,10 @@ def _name(enum: Any, value: int, prefix: str) -> str:
     return enum.Name(value).removeprefix(prefix).lower()
 
 
-def _refused(exc: grpc.RpcError) -> int:
-    found = details_of(exc)
-    print(f"error: {found.code.name}: {found.message}" + (f" [{found.reason}]" if found.reason else ""),
-          file=sys.stderr)
-    for field, rule in found.field_violations.items():
-        print(f"  {field}: {rule}", file=sys.stderr)
-    return 1
 
 
 def _run(args: argparse.Namespace, command: Callable[[Stub, list[tuple[str, str]], argparse.Namespace], int]) -> int:
-    channel = open_channel(args.target)
-    try:
-        return command(Stub(channel), cli_metadata(("admin",), tenant=args.tenant), args)
-    except grpc.RpcError as exc:
-        return _refused(exc)
-    finally:
-        channel.close()
+    return call_service(args, Stub, command)
 
 
 def _line(d: pb.Dossier, language: str) -> str:

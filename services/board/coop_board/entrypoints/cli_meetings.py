@@ -29,7 +29,7 @@ import grpc
 from coop.board.v1 import common_pb2
 from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
-from coop_platform.rich_status import details_of
+from coop_cli.rpc import refused
 
 DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.MeetingServiceStub
@@ -39,13 +39,6 @@ STATUSES = {"present": pb.ATTENDANCE_STATUS_PRESENT, "remote": pb.ATTENDANCE_STA
 SOURCES = {"statutory": 1, "dossier": 2, "member_concern": 3, "member_initiative": 4, "other": 5}
 
 
-def _refused(exc: grpc.RpcError) -> int:
-    found = details_of(exc)
-    print(f"error: {found.code.name}: {found.message}" + (f" [{found.reason}]" if found.reason else ""),
-          file=sys.stderr)
-    for field, rule in found.field_violations.items():
-        print(f"  {field}: {rule}", file=sys.stderr)
-    return 1
 
 
 def run(args: argparse.Namespace, stub: Stub | None = None, metadata: list[tuple[str, str]] | None = None) -> int:
@@ -60,7 +53,7 @@ def run(args: argparse.Namespace, stub: Stub | None = None, metadata: list[tuple
             stub = Stub(channel)
         return args.command_run(stub, metadata or cli_metadata(("admin",), tenant=args.tenant), args)
     except grpc.RpcError as exc:
-        return _refused(exc)
+        return refused(exc)
     finally:
         if channel is not None:
             channel.close()

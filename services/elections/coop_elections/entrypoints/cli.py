@@ -42,7 +42,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-import grpc
 from google.protobuf import json_format
 from tqdm import tqdm
 
@@ -50,9 +49,8 @@ from coop.elections.v1 import elections_pb2 as pb1
 from coop.elections.v2 import elections_pb2 as pb
 from coop.elections.v2 import elections_pb2_grpc as pb_grpc
 from coop_cli.main import cli_metadata
+from coop_cli.rpc import call_service
 from coop_domain.principal import DEFAULT_TENANT
-from coop_platform.channels import open_channel
-from coop_platform.rich_status import details_of
 
 CHUNK_ROWS = 5000
 DEFAULT_TARGET = "127.0.0.1:50053"
@@ -83,23 +81,11 @@ def _metadata(tenant: str) -> list[tuple[str, str]]:
     return cli_metadata(("admin",) if tenant == DEFAULT_TENANT else ("partner",), tenant=tenant)
 
 
-def _refused(exc: grpc.RpcError) -> int:
-    found = details_of(exc)
-    print(f"error: {found.code.name}: {found.message}" + (f" [{found.reason}]" if found.reason else ""),
-          file=sys.stderr)
-    for field, rule in found.field_violations.items():
-        print(f"  {field}: {rule}", file=sys.stderr)
-    return 1
 
 
 def _run(args: argparse.Namespace, command: Callable[[Stub, list[tuple[str, str]], argparse.Namespace], int]) -> int:
-    channel = open_channel(args.target, options=[("grpc.max_send_message_length", 64 << 20)])
-    try:
-        return command(Stub(channel), _metadata(args.tenant), args)
-    except grpc.RpcError as exc:
-        return _refused(exc)
-    finally:
-        channel.close()
+    return call_service(args, Stub, command, metadata=_metadata(args.tenant),
+                        options=[("grpc.max_send_message_length", 64 << 20)])
 
 
 # -- roll ------------------------------------------------------------------------------------
