@@ -110,6 +110,10 @@ BOARD_EVENTS = {
     "dossier.sent_back": "DossierSentBack",
     "decision.adopted": "DecisionAdopted",
     "minutes.published": "MinutesPublished",
+    "observer_session.opened": "ObserverSessionOpened",
+    "observer.registered": "ObserverRegistered",
+    "observer.promoted": "ObserverPromoted",
+    "observer.cancelled": "ObserverCancelled",
 }
 BOARD_PARTS = {"AgendaItemSummary"}  # a part of a payload, not an event of its own
 #: the AsyncAPI schema documenting each message type that a board payload nests
@@ -219,6 +223,27 @@ def test_board_events_as_published_validate_against_their_asyncapi_schemas():
             envelope = make_envelope("board", routing_key, sample, subject="s-1")
             errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(envelope)]
             assert not errors, f"{routing_key}: {errors}"
+
+
+#: `return "<routing key>", <module>.<Message>(` in a family's translator (events_out_<family>.py)
+BOARD_EMITTED = re.compile(r'"([a-z_]+\.[a-z_]+)",\s*(?:events_pb2|ev|pb)\.([A-Z]\w+)\(')
+
+
+def test_every_board_event_the_service_emits_is_documented():
+    """Read from the translators themselves: a family that adds an event (a translator registered
+    on events_out.translate) without adding it to BOARD_EVENTS, and so to the AsyncAPI file and
+    docs/events.md, fails here."""
+    from coop_board.adapters.events_out import translate
+
+    adapters = ROOT / "services/board/coop_board/adapters"
+    emitted: dict[str, str] = {}
+    for source in sorted(adapters.glob("events_out*.py")):
+        for routing_key, message in BOARD_EMITTED.findall(source.read_text()):
+            assert emitted.setdefault(routing_key, message) == message, f"{routing_key} in {source.name}"
+    assert emitted == BOARD_EVENTS
+    # one translator per event (the base function handles `object` and refuses it)
+    translated = set(translate.registry) - {object}
+    assert len(translated) == len(BOARD_EVENTS), sorted(t.__name__ for t in translated)
 
 
 def test_every_board_event_is_listed_for_subscribers():

@@ -3,7 +3,7 @@ language, approved by the board at a following meeting (then immutable), publish
 (the public part only, in every language). A correction is an erratum: new minutes of kind
 "erratum" that link to the approved ones and follow the same path.
 
-Rules (docs/board.minutes.md):
+Rules (docs/board.md, "Minutes and publication"):
 - a draft (or submitted) text may be edited in any language;
 - approved text never changes: an edit of approved minutes may only fill a text that is still
   blank (a missing translation), anything else is refused (MINUTES_APPROVED);

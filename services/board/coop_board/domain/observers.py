@@ -1,4 +1,4 @@
-"""Open sessions for members (docs/board.observers.md): one meeting's observer seats, its
+"""Open sessions for members (docs/board.md, Observers): one meeting's observer seats, its
 registrations and its waiting list, as one aggregate (`ObserverSession`).
 
 Rules held here, whatever the storage:

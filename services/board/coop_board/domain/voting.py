@@ -1,6 +1,6 @@
 """How the board counts: quorum at the moment of a vote, and the outcome of a vote.
 
-Pure functions of plain values (docs/board.meetings.md, Votes):
+Pure functions of plain values (docs/board.md, Meetings: Votes):
 - quorum: more than `num/den` (default one half) of the directors sitting that day who are not
   recused on the item, present or remote (and, where the statutes say so, represented);
 - majority: `simple` = more votes for than against (abstentions are not votes cast);

@@ -183,8 +183,8 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
             raise
 
     def _cast_batch(self, items: list[tuple[sessions.Ballot, Any]]) -> list[Any]:
-        """Ballots arriving together: one transaction and one commit (docs/board.meetings.md,
-        Storage and performance); each request_id is claimed, answered or given back alone."""
+        """Ballots arriving together: one transaction and one commit (docs/board.md, "Inside the
+        service", Storage); each request_id is claimed, answered or given back alone."""
         uow = self.uow()
         results: list[Any] = [None] * len(items)
         with uow:

@@ -1,5 +1,5 @@
 """The meetings family's settings (environment, read once by the api and the CLI-less tools),
-handed to the domain as `MeetingRules` (docs/board.meetings.md, Settings).
+handed to the domain as `MeetingRules` (docs/board.md, Settings).
 
     COOP_BOARD_AGENDA_FREEZE_DAYS      days before a meeting its agenda freezes (7)
     COOP_BOARD_QUORUM                  the share of sitting directors to exceed, "1/2"

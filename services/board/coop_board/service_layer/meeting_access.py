@@ -1,4 +1,4 @@
-"""Who may do what with a meeting (docs/board.meetings.md, Access), decided on what was read.
+"""Who may do what with a meeting (docs/board.md, Access), decided on what was read.
 
 - secretary (the director elected to that office on the day) and admin run meetings;
 - directors (sitting on the meeting's day) vote, declare, pull items and read everything;

@@ -1,6 +1,6 @@
 """Use cases of meetings and agendas: schedule, reschedule, cancel, items, consent block,
 publish and freeze the agenda. The yearly statutory items and the minutes waiting for approval
-join a meeting's agenda when it is scheduled (docs/board.meetings.md)."""
+join a meeting's agenda when it is scheduled (docs/board.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Use cases of open sessions for members (docs/board.observers.md): the secretary opens a
+"""Use cases of open sessions for members (docs/board.md, Observers): the secretary opens a
 meeting's open items to observers, members in good standing register for themselves (seat or
 waiting list), cancel, get their check-in code again; the secretary lists observers and checks
 them in at the door; observers read the open part of the agenda.
