@@ -117,6 +117,13 @@ class FakeMeetingRepository:
     def save_action(self, action: Action) -> None:
         pass  # the action is the decision's own object
 
+    def overdue_action_counts(self, on: date) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for a in self._all_actions():
+            if a.overdue(on):
+                counts[a.tenant] = counts.get(a.tenant, 0) + 1
+        return counts
+
     def actions(self, tenant: str, *, overdue_on: date | None, owner_id: str | None,
                 after: tuple[date, str] | None, limit: int) -> list[Action]:
         found = sorted((a for a in self._all_actions() if a.tenant == tenant
@@ -151,6 +158,7 @@ class FakeDossierHooks:
 
         self.refs: dict[str, Any] = {}
         self.outcomes: list[tuple[str, str, str | None]] = []
+        self.sent_back_closed: list[bool] = []
         self.sent_back: list[tuple[str, int, str]] = []
         self.approved_minutes: list[tuple[str, str]] = []
 
@@ -189,8 +197,9 @@ class FakeDossierHooks:
         self.outcomes.append((subject_id, outcome, decision_id))
 
     def send_back(self, uow: Any, tenant: str, dossier_id: str, version: int, reasons: LocalizedText, due_on: date,
-                  meeting_id: str, item_id: str, decision_id: str, at: datetime) -> None:
+                  meeting_id: str, item_id: str, decision_id: str, at: datetime, *, closed: bool = False) -> None:
         self.sent_back.append((dossier_id, version, decision_id))
+        self.sent_back_closed.append(closed)
 
     def minutes_approved(self, uow: Any, tenant: str, minutes_id: str, decision_id: str, meeting_id: str,
                          at: datetime) -> None:

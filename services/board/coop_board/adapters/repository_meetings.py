@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, select, tuple_, update
+from sqlalchemy import and_, delete, func, select, tuple_, update
 
 from coop_board.adapters import rows_meetings as rows
 from coop_board.adapters.orm_meetings import (
@@ -173,6 +173,11 @@ class SqlMeetingRepository:
     def save_action(self, action: Action) -> None:
         self.session.execute(update(board_actions).where(A.action_id == action.action_id)
                              .values(done_on=action.done_on))
+
+    def overdue_action_counts(self, on: date) -> dict[str, int]:
+        """Per tenant, the actions not done whose due date is before `on` (the gauge)."""
+        query = (select(A.tenant, func.count()).where(A.done_on.is_(None), A.due_on < on).group_by(A.tenant))
+        return {tenant: count for tenant, count in self.session.execute(query)}
 
     def actions(self, tenant: str, *, overdue_on: date | None, owner_id: str | None,
                 after: tuple[date, str] | None, limit: int) -> list[Action]:

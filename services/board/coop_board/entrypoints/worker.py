@@ -75,11 +75,17 @@ class BoardWorker:
 
     @timer(interval=60)
     def announce_frozen_agendas(self) -> int:
-        """meeting.agenda_published (frozen) once an agenda's freeze time has passed."""
+        """meeting.agenda_published (frozen) once an agenda's freeze time has passed; the gauge of
+        overdue follow-up actions (coop_board_overdue_actions, alert CoopBoardActionsOverdue)."""
+        from coop_board.entrypoints.metrics_meetings import OVERDUE_ACTIONS
+        from coop_board.service_layer.decisions import overdue_action_counts
         from coop_board.service_layer.meetings import announce_frozen_agendas
         from coop_domain.principal import system_principal
 
-        return announce_frozen_agendas(uow_factory(), system_principal(SERVICE_NAME), now())
+        system = system_principal(SERVICE_NAME)
+        for tenant, count in overdue_action_counts(uow_factory(), system, now().date()).items():
+            OVERDUE_ACTIONS.labels(tenant=tenant).set(count)
+        return announce_frozen_agendas(uow_factory(), system, now())
 
     # --- dossiers --------------------------------------------------------------------------
 

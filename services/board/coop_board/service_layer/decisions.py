@@ -99,7 +99,7 @@ def decide(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, spec: Decid
             d = _new_decision(m, item, vote, "sent_back", LocalizedText(), None, spec.effective_on, now)
             d.send_back_reasons, d.send_back_due_on = spec.reasons, spec.due_on
             dossier_hooks.send_back(uow, m.tenant, item.ref, item.dossier_version, spec.reasons, spec.due_on,
-                                    m.meeting_id, item.item_id, d.decision_id, now)
+                                    m.meeting_id, item.item_id, d.decision_id, now, closed=item.closed)
         elif item.source == "dossier":
             proposal_id = vote.subject_id if vote.subject == "proposal" else (
                 vote.outcome.removeprefix("chosen:") if vote.subject == "choice" else None)
@@ -173,3 +173,10 @@ def complete_action(uow: BoardUnitOfWork, caller: Principal, action_id: str, now
         uow.meetings.save_action(a)
         uow.commit()
         return a
+
+
+def overdue_action_counts(uow: BoardUnitOfWork, caller: Principal, today: date) -> dict[str, int]:
+    """Per tenant, how many follow-up actions are overdue (the worker's gauge; no person named)."""
+    caller.require(roles.ADMIN)
+    with uow:
+        return uow.meetings.overdue_action_counts(today)

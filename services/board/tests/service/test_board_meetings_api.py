@@ -4,7 +4,7 @@ concurrent ballots of one director, and the bad input of the issue that is the m
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import grpc
 import pytest
@@ -66,6 +66,10 @@ def test_a_meeting_from_convocation_to_a_decision_with_an_action(env, stub):
     env.clock.set(START + timedelta(days=2))
     overdue = stub.ListActions(pb.ListActionsRequest(overdue_only=True), metadata=ADMIN).actions
     assert decision.actions[0].action_id in [a.action_id for a in overdue]
+    uow = env.uow_factory()
+    with uow:  # the worker's gauge, counted in SQL: at least this one, and none due later
+        assert uow.meetings.overdue_action_counts((START + timedelta(days=2)).date()).get("coop", 0) >= 1
+        assert uow.meetings.overdue_action_counts(date(2000, 1, 1)) == {}
     bodies = events(env, "decision.adopted")
     assert [b for b in bodies if decision.decision_id in b][0].count('"en"') >= 1
 

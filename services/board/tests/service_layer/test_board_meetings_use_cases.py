@@ -28,6 +28,7 @@ from coop_board.service_layer import agenda_hooks, decisions, meetings, sessions
 from coop_board.service_layer.decisions import ActionSpec, Decide
 from coop_board.service_layer.sessions import OpenVote
 from coop_domain.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
+from coop_domain.principal import system_principal
 
 
 def test_scheduling_convenes_the_sitting_directors_and_adds_the_months_statutory_items(monkeypatch):
@@ -119,8 +120,12 @@ def test_a_declaration_recuses_the_director_and_lowers_the_quorum_base(monkeypat
     assert isinstance(uow.published[-1], DecisionAdopted)
     overdue, _ = decisions.list_actions(uow, MANAGEMENT, True, "", 0, "", NOW.date() + timedelta(days=4))
     assert [a.owner_id for a in overdue] == ["mg-1"]
+    system = system_principal("board")
+    assert decisions.overdue_action_counts(uow, system, NOW.date() + timedelta(days=4)) == {"coop": 1}
+    assert decisions.overdue_action_counts(uow, system, NOW.date() + timedelta(days=3)) == {}  # due that day
     decisions.complete_action(uow, MANAGEMENT, overdue[0].action_id, NOW)
     assert decisions.list_actions(uow, MANAGEMENT, True, "", 0, "", NOW.date() + timedelta(days=4))[0] == []
+    assert decisions.overdue_action_counts(uow, system, NOW.date() + timedelta(days=4)) == {}
 
 
 def test_a_dossier_rejected_as_a_whole_is_sent_back(monkeypatch):
@@ -133,6 +138,19 @@ def test_a_dossier_rejected_as_a_whole_is_sent_back(monkeypatch):
     d = decisions.decide(uow, ADMIN, mid, Decide(it.item_id, v.vote_id, send_back=True, reasons=T,
                                                  due_on=NOW.date() + timedelta(days=60)), NOW)
     assert d.kind == "sent_back" and hooks.sent_back == [("dos-1", 1, d.decision_id)]
+    assert hooks.sent_back_closed == [False]
+
+
+def test_a_closed_dossier_item_is_sent_back_without_its_reasons_in_the_event(monkeypatch):
+    uow, hooks = board(monkeypatch)
+    hooks.add_dossier("dos-9", 1, 2)
+    mid, (it,) = frozen_meeting(uow, [item("dossier", ref="dos-9", dossier_version=1, visibility="closed")])
+    v = sessions.open_vote(uow, ADMIN, mid, OpenVote(it.item_id, "send_back"), RULES, NOW)
+    sessions.record_votes(uow, ADMIN, mid, v.vote_id, [(d, "for", None) for d in DIRECTORS], {}, RULES, NOW)
+    sessions.close_vote(uow, ADMIN, mid, v.vote_id, RULES, NOW)
+    decisions.decide(uow, ADMIN, mid, Decide(it.item_id, v.vote_id, send_back=True, reasons=T,
+                                             due_on=NOW.date() + timedelta(days=60)), NOW)
+    assert hooks.sent_back_closed == [True]  # dossier_hooks.send_back then publishes no reasons
 
 
 def test_amendments_first_then_the_proposal_is_adopted(monkeypatch):
