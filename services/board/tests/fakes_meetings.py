@@ -162,6 +162,14 @@ class FakeDossierHooks:
         self.sent_back: list[tuple[str, int, str]] = []
         self.approved_minutes: list[tuple[str, str]] = []
 
+    def version_before_board(self, uow: Any, tenant: str, dossier_id: str) -> tuple[int, LocalizedText]:
+        from coop_domain.errors import NotFound
+
+        versions = [r.version for r in self.refs.values() if r.dossier_id == dossier_id]
+        if not versions:
+            raise NotFound(f"no dossier {dossier_id}", field="dossier_id", reason="DOSSIER_NOT_FOUND")
+        return max(versions), LocalizedText(dossier_id, dossier_id, dossier_id)
+
     def add_dossier(self, dossier_id: str, version: int, proposals: int, amendments_of: dict[int, int] | None = None
                     ) -> list[str]:
         from coop_board.domain.links import ProposalRef
@@ -208,7 +216,7 @@ class FakeDossierHooks:
     def install(self, monkeypatch: Any) -> FakeDossierHooks:
         from coop_board.service_layer import dossier_hooks, minutes_hooks
 
-        for name in ("proposals_for_vote", "subject", "record_outcome", "send_back"):
+        for name in ("proposals_for_vote", "subject", "record_outcome", "send_back", "version_before_board"):
             monkeypatch.setattr(dossier_hooks, name, getattr(self, name))
         monkeypatch.setattr(minutes_hooks, "minutes_approved", self.minutes_approved)
         return self

@@ -13,9 +13,10 @@ from coop_board.domain import roles
 from coop_board.domain.events_meetings import AgendaPublished, MeetingScheduled
 from coop_board.domain.meetings import AgendaItem, Meeting, MeetingRules, check_item, check_meeting
 from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer import dossier_hooks
 from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import FailedPrecondition, InvalidArgument
+from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -178,11 +179,27 @@ def add_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item: Age
         m = access.load(uow, caller, meeting_id, for_update=True)
         item = replace(item, item_id=new_id(), pulled_by=None, decision_id=None,
                        majority=item.majority or rules.majority_for(item.kind))
+        if item.source == "dossier":
+            item = replace(item, dossier_version=_version_before_board(uow, m.tenant, item))
         m.add_item(item, now)
         _agenda_changed(uow, m, now)
         uow.meetings.save(m)
         uow.commit()
         return item
+
+
+def _version_before_board(uow: BoardUnitOfWork, tenant: str, item: AgendaItem) -> int:
+    """A dossier item names a dossier whose version is before the board (submitted, neither a
+    draft nor sent back nor decided): that version, or the one the item names if it is it."""
+    try:
+        version, _ = dossier_hooks.version_before_board(uow, tenant, item.ref)
+    except (NotFound, FailedPrecondition) as refused:
+        raise type(refused)(str(refused), field="item.ref", reason=refused.reason) from None
+    if item.dossier_version and item.dossier_version != version:
+        raise FailedPrecondition(f"version {item.dossier_version} of dossier {item.ref} is not the one before the "
+                                 f"board (version {version})", field="item.dossier_version",
+                                 reason="DOSSIER_VERSION_NOT_BEFORE_BOARD", version_before_board=version)
+    return version
 
 
 ITEM_FIELDS = ("title", "source", "kind", "ref", "visibility", "consent", "vote_mode", "secret", "majority",

@@ -198,7 +198,6 @@ def test_a_decision_on_an_item_not_on_a_frozen_agenda_is_refused(env, stub):
 def test_a_dossier_rejected_as_a_whole_is_sent_back_then_version_two_adopted(env, stub, request):
     hooks = request.getfixturevalue("board_setup")
     hooks.add_dossier("covid", 1, 5)
-    p2 = hooks.add_dossier("covid", 2, 3, {1: 1})
     mid, (it,) = ready(stub, [item("dossier", ref="covid", dossier_version=1)])
     vote = stub.OpenVote(pb.OpenVoteRequest(meeting_id=mid, item_id=it.item_id, subject=pb.VOTE_SUBJECT_SEND_BACK),
                          metadata=ADMIN).vote
@@ -209,6 +208,7 @@ def test_a_dossier_rejected_as_a_whole_is_sent_back_then_version_two_adopted(env
                                         reasons=T, due_date=to_date(START.date() + timedelta(days=90))),
                        metadata=ADMIN).decision
     assert sent.kind == pb.DECISION_KIND_SENT_BACK and ("covid", 1, sent.decision_id) in hooks.sent_back
+    p2 = hooks.add_dossier("covid", 2, 3, {1: 1})  # management's version 2, now before the board
 
     mid, (it,) = ready(stub, [item("dossier", ref="covid", dossier_version=2, vote_mode=pb.VOTE_MODE_CHOOSE_ONE)],
                        days=60)

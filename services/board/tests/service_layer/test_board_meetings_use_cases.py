@@ -260,3 +260,18 @@ def test_a_written_proxy_is_cast_by_its_holder_once(monkeypatch):
         sessions.cast_vote(uow, director("d02"), mid, v.vote_id, "for", "d07", RULES, NOW)
     vote = uow.meetings.get("coop", mid).vote(v.vote_id)
     assert vote.ballots == {"d07": "against", "d02": "for"}
+
+
+def test_a_dossier_item_names_a_dossier_whose_version_is_before_the_board(monkeypatch):
+    uow, hooks = board(monkeypatch)
+    m = meetings.schedule(uow, ADMIN, spec(), RULES, NOW)
+    with pytest.raises(NotFound) as unknown:
+        meetings.add_item(uow, ADMIN, m.meeting_id, item("dossier", ref="no-such-dossier"), RULES, NOW)
+    assert (unknown.value.field, unknown.value.reason) == ("item.ref", "DOSSIER_NOT_FOUND")
+    hooks.add_dossier("dos-7", 1, 2)
+    hooks.add_dossier("dos-7", 2, 2)
+    with pytest.raises(FailedPrecondition) as stale:
+        meetings.add_item(uow, ADMIN, m.meeting_id, item("dossier", ref="dos-7", dossier_version=1), RULES, NOW)
+    assert (stale.value.field, stale.value.reason) == ("item.dossier_version", "DOSSIER_VERSION_NOT_BEFORE_BOARD")
+    assert meetings.add_item(uow, ADMIN, m.meeting_id, item("dossier", ref="dos-7"), RULES, NOW).dossier_version == 2
+    assert [it.ref for it in uow.meetings.get("coop", m.meeting_id).items if it.source == "dossier"] == ["dos-7"]
