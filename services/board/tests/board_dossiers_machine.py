@@ -13,7 +13,7 @@ import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from fakes_dossiers import FakeDocumentStore
+from board_fakes_dossiers import FakeDocumentStore
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from fakes_meetings import StaticRoster
+from board_fakes_meetings import StaticRoster
 from sqlalchemy import text
 
 from coop.board.v1 import common_pb2

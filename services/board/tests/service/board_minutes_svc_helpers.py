@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
-from fakes_minutes import make_record
+from board_fakes_minutes import make_record
 
 from coop.board.v1 import minutes_pb2 as pb
 from coop.board.v1 import minutes_pb2_grpc as pb_grpc

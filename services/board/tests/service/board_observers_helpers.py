@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import grpc
+from board_fakes_observers import SECRETARY_ID, StandInMeetings, StandInRoster, StandInStandings
 from board_svc_helpers import START, Clock
-from fakes_observers import SECRETARY_ID, StandInMeetings, StandInRoster, StandInStandings
 from sqlalchemy import func, select
 
 from coop.board.v1 import observers_pb2 as pb

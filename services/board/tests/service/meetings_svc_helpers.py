@@ -8,8 +8,8 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+from board_fakes_meetings import FakeDossierHooks, StaticRoster
 from board_svc_helpers import START
-from fakes_meetings import FakeDossierHooks, StaticRoster
 
 from coop.board.v1 import common_pb2
 from coop.board.v1 import meetings_pb2 as pb

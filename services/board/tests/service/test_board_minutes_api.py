@@ -10,8 +10,8 @@ import logging
 import uuid
 
 import grpc
+from board_fakes_minutes import SECRET, pdf_text
 from board_minutes_svc_helpers import ROLES, refused, world  # noqa: F401
-from fakes_minutes import SECRET, pdf_text
 from google.protobuf.field_mask_pb2 import FieldMask
 from sqlalchemy import text
 

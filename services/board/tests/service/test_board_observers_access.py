@@ -9,9 +9,9 @@ from typing import Any
 
 import grpc
 import pytest
+from board_fakes_observers import SECRETARY_ID
 from board_observers_helpers import ROLES, ROSTER, TOKENS, ObserversApi, observers_api
 from board_svc_helpers import START
-from fakes_observers import SECRETARY_ID
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from coop.board.v1 import observers_pb2 as pb

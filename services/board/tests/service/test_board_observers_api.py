@@ -11,9 +11,9 @@ from datetime import timedelta
 
 import grpc
 import pytest
+from board_fakes_observers import item
 from board_observers_helpers import STANDINGS, TOKENS, ObserversApi, member_token, observers_api
 from board_svc_helpers import START
-from fakes_observers import item
 
 from coop.board.v1 import observers_pb2 as pb
 from coop_platform.pbtypes import to_timestamp

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from fakes import FakeUnitOfWork
-from fakes_meetings import FakeDossierHooks, StaticRoster
+from board_fakes import FakeUnitOfWork
+from board_fakes_meetings import FakeDossierHooks, StaticRoster
 
 from coop_board.domain.meetings import AgendaItem, MeetingRules
 from coop_board.domain.texts import LocalizedText

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from fakes import FakeUnitOfWork
-from fakes_roster import FakeDecisions
+from board_fakes import FakeUnitOfWork
+from board_fakes_roster import FakeDecisions
 
 from coop_board.domain.links import DecisionSummary
 from coop_domain.principal import Principal

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from fakes import FakeUnitOfWork
-from fakes_dossiers import FakeDocumentStore
+from board_fakes import FakeUnitOfWork
+from board_fakes_dossiers import FakeDocumentStore
 
 from coop_board.domain.dossiers import ProposalDraft
 from coop_board.domain.dossiers_events import DossierSentBack, DossierSubmitted

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from board_dossiers_machine import DIRECTORS, DossierMachineBase
-from fakes import FakeUnitOfWork
+from board_fakes import FakeUnitOfWork
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 

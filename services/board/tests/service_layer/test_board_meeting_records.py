@@ -8,9 +8,9 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
-from fakes import FakeUnitOfWork
-from fakes_dossiers import FakeDocumentStore
-from fakes_minutes import FakeOfficers, FakeRecords, make_record
+from board_fakes import FakeUnitOfWork
+from board_fakes_dossiers import FakeDocumentStore
+from board_fakes_minutes import FakeOfficers, FakeRecords, make_record
 
 from coop_board.domain.dossiers import ProposalDraft
 from coop_board.domain.texts import LocalizedText

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import copy
 
-from fakes import FakeUnitOfWork
-from fakes_meetings import FakeDossierHooks, StaticRoster
+from board_fakes import FakeUnitOfWork
+from board_fakes_meetings import FakeDossierHooks, StaticRoster
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (

@@ -8,8 +8,8 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime
 
-from fakes import FakeUnitOfWork
-from fakes_minutes import SECRET, FakeOfficers, FakeRecords, make_record
+from board_fakes import FakeUnitOfWork
+from board_fakes_minutes import SECRET, FakeOfficers, FakeRecords, make_record
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test

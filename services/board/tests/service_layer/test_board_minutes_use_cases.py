@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
-from fakes import FakeUnitOfWork
-from fakes_minutes import SECRET, FakeOfficers, FakePublishedReads, FakeRecords, make_record
+from board_fakes import FakeUnitOfWork
+from board_fakes_minutes import SECRET, FakeOfficers, FakePublishedReads, FakeRecords, make_record
 
 from coop_board.domain.minutes import Edit
 from coop_board.domain.minutes_events import MinutesPublished

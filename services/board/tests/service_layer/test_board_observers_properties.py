@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from fakes import FakeUnitOfWork
-from fakes_observers import NOW, SECRETARY_ID, with_stand_ins
+from board_fakes import FakeUnitOfWork
+from board_fakes_observers import NOW, SECRETARY_ID, with_stand_ins
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (

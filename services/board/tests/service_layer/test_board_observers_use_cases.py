@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fakes import FakeUnitOfWork
-from fakes_observers import NOW, SECRETARY_ID, item, with_stand_ins
+from board_fakes import FakeUnitOfWork
+from board_fakes_observers import NOW, SECRETARY_ID, item, with_stand_ins
 
 from coop_board.domain.observers import (
     ObserverCancelled,

@@ -11,7 +11,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
-from fakes_minutes import SECRET, make_record  # noqa: E402
+from board_fakes_minutes import SECRET, make_record  # noqa: E402
 
 from coop_board.domain.minutes import Edit, translation_task  # noqa: E402
 from coop_board.domain.minutes_draft import draft_erratum, draft_minutes  # noqa: E402

@@ -1,16 +1,16 @@
 """In-memory fakes of service_layer/ports.py, for use-case tests that run without a database
-(tests/service_layer/). Each family's fake repositories live in fakes_<family>.py; the unit of
+(tests/service_layer/). Each family's fake repositories live in board_fakes_<family>.py; the unit of
 work here holds them all. Locks are no-ops: one test, one thread."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fakes_dossiers import FakeDossierRepository
-from fakes_meetings import FakeMeetingRepository  # noqa: I001
-from fakes_minutes import FakeMinutesRepository
-from fakes_observers import FakeObserverRepository  # noqa: I001
-from fakes_roster import FakeMemberStandingRepository, FakeRosterRepository  # noqa: I001
+from board_fakes_dossiers import FakeDossierRepository
+from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
+from board_fakes_minutes import FakeMinutesRepository
+from board_fakes_observers import FakeObserverRepository  # noqa: I001
+from board_fakes_roster import FakeMemberStandingRepository, FakeRosterRepository  # noqa: I001
 
 
 class FakeUnitOfWork:
