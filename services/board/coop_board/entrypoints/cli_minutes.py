@@ -12,6 +12,7 @@ status 0 on success, 1 when the service refuses, 2 for bad usage."""
 from __future__ import annotations
 
 import argparse
+import os
 import uuid
 from collections.abc import Callable
 
@@ -80,7 +81,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             ("publish", "minutes_id", _publish, "publish approved minutes to members in FR, NL and EN")):
         p = verbs.add_parser(name, help=help_text)
         p.add_argument(arg)
-        p.add_argument("--target", default=DEFAULT_TARGET, help=f"the board api (default {DEFAULT_TARGET})")
+        p.add_argument("--target", default=os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET),
+                       help=f"board api address (COOP_BOARD_ADDR, default {DEFAULT_TARGET})")
         p.add_argument("--tenant", default=DEFAULT_TENANT)
         p.add_argument("--language", choices=("fr", "nl", "en"), default="fr")
         if name == "show":
