@@ -8,7 +8,7 @@ import copy
 from datetime import date
 from typing import Any
 
-from coop_board.domain.links import MeetingSummary
+from coop_board.domain.links import MeetingSummary, SittingDirector
 from coop_board.domain.minutes import Minutes, TranslationTask
 from coop_board.domain.minutes_public import PublishedDecision, PublishedMinutes
 from coop_board.domain.record import MeetingRecord
@@ -114,13 +114,19 @@ class FakeRecords:
 
 
 class FakeOfficers:
-    """uow.roster as the minutes read it: who holds the secretary's office."""
+    """uow.roster as the minutes read it: who holds the secretary's office, and the directors
+    sitting (dir-1 to dir-7, as in `make_record`, every day)."""
 
-    def __init__(self, secretary: str | None) -> None:
+    def __init__(self, secretary: str | None, sitting: tuple[str, ...] = tuple(f"dir-{n}" for n in range(1, 8))
+                 ) -> None:
         self.secretary = secretary
+        self.sitting = sitting
 
     def officer_on(self, tenant: str, office: str, day: date) -> str | None:
         return self.secretary if office == "secretary" else None
+
+    def sitting_on(self, tenant: str, day: date) -> list[SittingDirector]:
+        return [SittingDirector(d, f"mandate-{d}", f"seat-{n:02d}", "user") for n, d in enumerate(self.sitting, 1)]
 
 
 # -- hand-made meeting records -----------------------------------------------------------------

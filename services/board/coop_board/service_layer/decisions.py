@@ -136,6 +136,7 @@ def list_decisions(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, req
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
     with uow:
         uow.read_only()
+        access.require_board_reader(access.seated(uow, caller))
         if meeting_id:
             access.load(uow, caller, meeting_id)
         found = uow.meetings.decisions(caller.tenant, meeting_id or None, after, size + 1)
@@ -152,6 +153,7 @@ def list_actions(uow: BoardUnitOfWork, caller: Principal, overdue_only: bool, ow
     after = (date.fromisoformat(position[0]), str(position[1])) if position else None
     with uow:
         uow.read_only()
+        access.require_board_reader(access.seated(uow, caller, today))
         found = uow.meetings.actions(caller.tenant, overdue_on=today if overdue_only else None,
                                      owner_id=owner_id or None, after=after, limit=size + 1)
     last = found[size - 1] if len(found) > size else None

@@ -25,6 +25,7 @@ from coop_board.domain.dossiers_changes import ProposalChange, changes
 from coop_board.domain.dossiers_documents import Document, check_upload
 from coop_board.domain.dossiers_events import DossierSubmitted
 from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer.meeting_access import seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_dossiers import DocumentStore
 from coop_domain.clock import as_utc
@@ -138,6 +139,7 @@ def get_dossier(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, versio
     require_reader(caller)
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
         if not dossier.versions and version == 0:
             return DossierView(dossier, None, [])
@@ -164,6 +166,7 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
                                   field="page_token", reason="INVALID_PAGE_TOKEN") from None
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         rows = uow.dossiers.list(caller.tenant, status, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
@@ -182,6 +185,7 @@ def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requ
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
         chosen = dossier.versions[start:start + size]
         documents = {d.document_id: d for d in uow.dossiers.documents(
@@ -197,6 +201,7 @@ def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     require_reader(caller)
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
     chosen = dossier.version(version)
     answers = next((s for s in reversed(dossier.send_backs) if s.version == chosen.number - 1), None)

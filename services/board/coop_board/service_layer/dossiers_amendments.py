@@ -10,7 +10,7 @@ from coop_board.domain import roles
 from coop_board.domain.dossiers import Amendment
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.dossiers import load, new_id, require_reader
-from coop_board.service_layer.meeting_access import require_sitting_director
+from coop_board.service_layer.meeting_access import require_sitting_director, seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -65,6 +65,7 @@ def list_amendments(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
     if not dossier.versions and version == 0:
         return [], ""

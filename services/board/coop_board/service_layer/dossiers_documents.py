@@ -10,6 +10,7 @@ from coop_board.domain import roles
 from coop_board.domain.dossiers import DECIDED
 from coop_board.domain.dossiers_documents import Document, check_content
 from coop_board.service_layer.dossiers import Upload, load, require_reader, store_upload
+from coop_board.service_layer.meeting_access import seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_dossiers import DocumentStore
 from coop_domain.errors import FailedPrecondition, NotFound
@@ -36,6 +37,7 @@ def get_document(uow: BoardUnitOfWork, caller: Principal, store: DocumentStore,
     require_reader(caller)
     with uow:
         uow.read_only()
+        require_reader(seated(uow, caller))  # a director sitting today
         document = uow.dossiers.document(caller.tenant, document_id) if document_id else None
     if document is None:
         raise NotFound(f"no document {document_id!r}", field="document_id", reason="DOCUMENT_NOT_FOUND")

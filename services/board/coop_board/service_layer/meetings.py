@@ -106,6 +106,7 @@ def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, tit
 def get(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime) -> access.MeetingView:
     with uow:
         uow.read_only()
+        caller = access.seated(uow, caller, now.date())
         return access.visible(caller, access.load(uow, caller, meeting_id), now)
 
 
@@ -116,6 +117,7 @@ def list_meetings(uow: BoardUnitOfWork, caller: Principal, requested: int, token
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
     with uow:
         uow.read_only()
+        caller = access.seated(uow, caller, now.date())
         if not caller.has(roles.MEMBER, *roles.BOARD_READERS):
             caller.require(*roles.BOARD_READERS)
         member_only = not caller.has(*roles.BOARD_READERS)

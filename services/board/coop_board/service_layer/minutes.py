@@ -10,7 +10,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from coop_board.domain import roles
 from coop_board.domain.minutes import (
     DEFAULT_TRANSLATION_DAYS,
     Edit,
@@ -24,6 +23,7 @@ from coop_board.domain.minutes_events import MinutesPublished
 from coop_board.domain.minutes_public import published_rows
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks
+from coop_board.service_layer.meeting_access import require_board_reader, require_secretary, seated
 from coop_board.service_layer.meeting_records import full_record
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import (
@@ -31,24 +31,9 @@ from coop_domain.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
 )
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
-
-
-def require_secretary(uow: BoardUnitOfWork, caller: Principal, today: date) -> None:
-    """An admin, or the director who holds the secretary's office today (the role in the token is
-    necessary, not sufficient)."""
-    if caller.has(roles.ADMIN):
-        return
-    caller.require(roles.SECRETARY, roles.ADMIN)
-    if uow.roster.officer_on(caller.tenant, "secretary", today) != caller.subject:
-        raise PermissionDenied("only the board's secretary (or an admin) does this", reason="NOT_THE_SECRETARY")
-
-
-def require_board_reader(caller: Principal) -> None:
-    caller.require(*roles.BOARD_READERS)
 
 
 def _load(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, *, for_update: bool = False) -> Minutes:
@@ -97,6 +82,7 @@ def get_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str) -> tup
     """The minutes in full (closed items included) and the ids of their errata: board readers."""
     require_board_reader(caller)
     with uow:
+        require_board_reader(seated(uow, caller))  # a director sitting today
         minutes = _load(uow, caller, minutes_id)
         return minutes, uow.minutes.errata_of(caller.tenant, minutes_id)
 
@@ -176,6 +162,7 @@ def list_translation_tasks(uow: BoardUnitOfWork, caller: Principal, requested_si
     position = decode_page_token(token, "translation_tasks", 2)
     with uow:
         uow.read_only()
+        require_board_reader(seated(uow, caller))  # a director sitting today
         tasks = uow.minutes.open_tasks(caller.tenant, tuple(position) if position else None, size + 1)
     more = len(tasks) > size
     tasks = tasks[:size]

@@ -28,6 +28,7 @@ from coop_board.domain.observers import (
     normalize_code,
 )
 from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer.meeting_access import require_secretary
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -105,16 +106,6 @@ def check_registration_id(value: str) -> None:
     if not ok:
         raise InvalidArgument("registration_id must be a UUID in canonical form", field="registration_id",
                               reason="INVALID_ID")
-
-
-def require_secretary(uow: BoardUnitOfWork, caller: Principal, now: datetime) -> None:
-    """An admin, or the director holding the office of secretary today (inside the unit)."""
-    if caller.has(roles.ADMIN):
-        return
-    caller.require(roles.SECRETARY, roles.ADMIN)
-    if uow.roster.officer_on(caller.tenant, SECRETARY_OFFICE, now.date()) != caller.subject:
-        raise PermissionDenied("only the board's secretary in office (or an admin) may do this",
-                               reason="NOT_THE_SECRETARY")
 
 
 def meeting(uow: BoardUnitOfWork, caller: Principal, meeting_id: str) -> MeetingSummary:

@@ -26,8 +26,8 @@ ROLES = {
     "other": bearer("adm-x", "admin", tenant="other"),
 }
 DIRECTOR_2 = bearer("dir-2", "director")
-#: Directors amend only while sitting: dir-0, dir-1 and dir-2 sit, every day, in these tests.
-ROSTER = StaticRoster({"coop": ["dir-0", "dir-1", "dir-2"], "other": ["dir-x"]})
+#: Directors amend and read only while sitting: dir-0, dir-1, dir-2 and the secretary sec-1 sit every day.
+ROSTER = StaticRoster({"coop": ["dir-0", "dir-1", "dir-2", "sec-1"], "other": ["dir-x"]})
 
 
 @pytest.fixture(scope="module", autouse=True)

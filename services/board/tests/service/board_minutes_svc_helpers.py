@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 import pytest
-from board_fakes_minutes import make_record
+from board_fakes_minutes import FakeOfficers, make_record
 
 from coop.board.v1 import minutes_pb2 as pb
 from coop.board.v1 import minutes_pb2_grpc as pb_grpc
@@ -82,6 +82,8 @@ def world(env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MinutesWorld]:
     monkeypatch.setattr(SqlRosterRepository, "officer_on",
                         lambda self, tenant, office, day: SECRETARY_ID if office == "secretary" else None,
                         raising=False)
+    sitting = FakeOfficers(SECRETARY_ID, ("dir-1", SECRETARY_ID))  # directors read only while sitting
+    monkeypatch.setattr(SqlRosterRepository, "sitting_on", lambda self, tenant, day: sitting.sitting_on(tenant, day))
 
     def add_item(uow: Any, tenant: str, minutes_id: str, title: Any) -> str:
         w.approval_items.append(minutes_id)
