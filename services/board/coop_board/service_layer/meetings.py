@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from coop_board.domain import roles
 from coop_board.domain.events_meetings import AgendaPublished, MeetingScheduled
 from coop_board.domain.meetings import AgendaItem, Meeting, MeetingRules, check_item, check_meeting
+from coop_board.domain.record import MeetingRecord
 from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer import dossier_hooks
 from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument
@@ -100,6 +102,18 @@ def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, tit
             return item.item_id
     uow.meetings.add_pending_minutes(tenant, minutes_id, title)
     return None
+
+
+def meeting_record(uow: BoardUnitOfWork, tenant: str, meeting_id: str) -> MeetingRecord | None:
+    """The meeting's record as the minutes are drafted from it (inside the caller's unit): the
+    meeting's own, with the amendments of each dossier item's version from the dossiers family."""
+    record = uow.meetings.record(tenant, meeting_id)
+    if record is None:
+        return None
+    items = tuple(replace(it, amendments=tuple(dossier_hooks.amendment_lines(uow, tenant, it.dossier_id,
+                                                                                it.dossier_version)))
+                  if it.dossier_id and it.dossier_version and not it.amendments else it for it in record.items)
+    return replace(record, items=items)
 
 
 def get(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime) -> access.MeetingView:

@@ -23,7 +23,7 @@ from coop_board.domain.minutes_draft import draft_minutes as draft_from_record
 from coop_board.domain.minutes_events import MinutesPublished
 from coop_board.domain.minutes_public import published_rows
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer import agenda_hooks
+from coop_board.service_layer import agenda_hooks, meetings
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -68,7 +68,7 @@ def draft_minutes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now:
         raise InvalidArgument("meeting_id is required", field="meeting_id", reason="MEETING_ID_REQUIRED")
     with uow:
         require_secretary(uow, caller, now.date())
-        record = uow.meetings.record(caller.tenant, meeting_id)
+        record = meetings.meeting_record(uow, caller.tenant, meeting_id)
         if record is None or record.tenant != caller.tenant:
             raise NotFound(f"no meeting {meeting_id}", field="meeting_id", reason="MEETING_NOT_FOUND")
         if uow.minutes.of_meeting(caller.tenant, meeting_id) is not None:
