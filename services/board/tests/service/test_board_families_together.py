@@ -1,0 +1,76 @@
+"""Where two families of the board meet, through the api on PostgreSQL with no stand-in: the
+faults the families' own tests (each with the others faked) could not see. Dates in 2069, away
+from the other tests' (the database is shared by the session)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from board_svc_helpers import BoardEnv
+
+from coop.board.v1 import common_pb2 as cpb
+from coop.board.v1 import dossiers_pb2 as dpb
+from coop.board.v1 import dossiers_pb2_grpc as dgrpc
+from coop.board.v1 import meetings_pb2 as mpb
+from coop.board.v1 import meetings_pb2_grpc as mgrpc
+from coop.board.v1 import minutes_pb2 as npb
+from coop.board.v1 import minutes_pb2_grpc as ngrpc
+from coop_platform.pbtypes import to_timestamp
+from coop_testkit import bearer
+
+ADMIN = bearer("together-admin", "admin")
+MANAGEMENT = bearer("together-manager", "management")
+
+
+def lt(en: str) -> cpb.LocalizedText:
+    return cpb.LocalizedText(fr=f"{en} (fr)", nl=f"{en} (nl)", en=en)
+
+
+def schedule(env: BoardEnv, starts_at: datetime) -> mpb.Meeting:
+    return env.stub(mgrpc.MeetingServiceStub).ScheduleMeeting(mpb.ScheduleMeetingRequest(
+        meeting=mpb.Meeting(title=lt("Board"), starts_at=to_timestamp(starts_at), place="Head office"),
+        request_id=str(uuid.uuid4())), metadata=ADMIN, timeout=10).meeting
+
+
+def test_minutes_submitted_for_approval_go_on_the_next_meeting_after_the_api_clocks_now(env: BoardEnv) -> None:
+    """The approval item goes on the next meeting whose agenda is open *now*, as the api's clock
+    says: not as the machine's wall clock says (which found meetings long past, or closed)."""
+    minutes = env.stub(ngrpc.MinutesServiceStub)
+    env.clock.set(datetime(2069, 2, 1, 9, 0, tzinfo=UTC))
+    held = schedule(env, datetime(2069, 2, 2, 18, 0, tzinfo=UTC))
+    env.clock.set(datetime(2069, 2, 3, 9, 0, tzinfo=UTC))
+    following = schedule(env, datetime(2069, 4, 20, 18, 0, tzinfo=UTC))
+    draft = minutes.DraftMinutes(npb.DraftMinutesRequest(meeting_id=held.meeting_id), metadata=ADMIN,
+                                 timeout=10).minutes
+    submitted = minutes.SubmitMinutesForApproval(npb.SubmitMinutesForApprovalRequest(minutes_id=draft.minutes_id),
+                                                 metadata=ADMIN, timeout=10).minutes
+    agenda = env.stub(mgrpc.MeetingServiceStub).GetMeeting(mpb.GetMeetingRequest(meeting_id=following.meeting_id),
+                                                           metadata=ADMIN, timeout=10).meeting.items
+    assert [(i.kind, i.ref, i.item_id) for i in agenda] == [("approve_minutes", draft.minutes_id,
+                                                             submitted.approval_item_id)]
+
+
+def test_the_draft_minutes_of_a_dossier_item_record_its_amendments_with_author_and_text(env: BoardEnv) -> None:
+    """The meeting's record carries the amendments of the dossier's version (dossier_hooks), so
+    the minutes name each amendment, its author and its text."""
+    dossiers = env.stub(dgrpc.DossierServiceStub)
+    env.clock.set(datetime(2069, 5, 1, 9, 0, tzinfo=UTC))
+    dossier = dossiers.CreateDossier(dpb.CreateDossierRequest(title=lt("Solar roofs")), metadata=MANAGEMENT,
+                                     timeout=10).dossier
+    version = dossiers.SubmitDossierVersion(dpb.SubmitDossierVersionRequest(
+        dossier_id=dossier.dossier_id, proposals=[dpb.ProposalInput(title=lt(f"Roof {n}"), text=lt(f"Build roof {n}."))
+                                                  for n in (1, 2)]), metadata=MANAGEMENT, timeout=10).version
+    dossiers.ProposeAmendment(dpb.ProposeAmendmentRequest(parent_id=version.proposals[0].proposal_id,
+                                                          text=lt("Build roof 1 before winter.")),
+                              metadata=bearer("together-dir-1", "director"), timeout=10)
+    meeting = schedule(env, datetime(2069, 6, 10, 18, 0, tzinfo=UTC))
+    item = env.stub(mgrpc.MeetingServiceStub).AddAgendaItem(mpb.AddAgendaItemRequest(
+        meeting_id=meeting.meeting_id, item=mpb.AgendaItem(
+            title=lt("Solar roofs"), source=cpb.ITEM_SOURCE_DOSSIER, kind="dossier", ref=dossier.dossier_id,
+            dossier_version=1, visibility=cpb.ITEM_VISIBILITY_OPEN)), metadata=ADMIN, timeout=10).item
+    draft = env.stub(ngrpc.MinutesServiceStub).DraftMinutes(npb.DraftMinutesRequest(meeting_id=meeting.meeting_id),
+                                                            metadata=ADMIN, timeout=10).minutes
+    body = next(s.body for s in draft.sections if s.item_id == item.item_id)
+    assert "Amendment (level 1) by together-dir-1: Build roof 1 before winter." in body.en
+    assert "Amendement (niveau 1) van together-dir-1: Build roof 1 before winter. (nl)" in body.nl
