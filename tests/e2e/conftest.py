@@ -46,7 +46,10 @@ from kombu import Connection, Queue
 
 from coop_platform.healthcheck import check
 from coop_platform.registry import services as installed_services
-from coop_testkit import (
+# helper modules of this directory (election_helpers.py) for the tests (import mode importlib)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from coop_testkit import (  # noqa: E402
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
