@@ -4,10 +4,13 @@ from the other tests' (the database is shared by the session)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
 from board_svc_helpers import BoardEnv
+from google.type.date_pb2 import Date
+from sqlalchemy import text
 
 from coop.board.v1 import common_pb2 as cpb
 from coop.board.v1 import dossiers_pb2 as dpb
@@ -16,6 +19,8 @@ from coop.board.v1 import meetings_pb2 as mpb
 from coop.board.v1 import meetings_pb2_grpc as mgrpc
 from coop.board.v1 import minutes_pb2 as npb
 from coop.board.v1 import minutes_pb2_grpc as ngrpc
+from coop.board.v1 import roster_pb2 as rpb
+from coop.board.v1 import roster_pb2_grpc as rgrpc
 from coop_platform.pbtypes import to_timestamp
 from coop_testkit import bearer
 
@@ -74,3 +79,45 @@ def test_the_draft_minutes_of_a_dossier_item_record_its_amendments_with_author_a
     body = next(s.body for s in draft.sections if s.item_id == item.item_id)
     assert "Amendment (level 1) by together-dir-1: Build roof 1 before winter." in body.en
     assert "Amendement (niveau 1) van together-dir-1: Build roof 1 before winter. (nl)" in body.nl
+
+
+def test_a_closed_dossier_item_sent_back_tells_no_reasons_in_its_event(env: BoardEnv) -> None:
+    """A closed item's content never reaches an event: dossier.sent_back of a closed dossier item
+    carries no reasons (the meetings family tells the dossiers family the item is closed)."""
+    roster, meetings = env.stub(rgrpc.RosterServiceStub), env.stub(mgrpc.MeetingServiceStub)
+    env.clock.set(datetime(2069, 8, 1, 9, 0, tzinfo=UTC))
+    directors = [f"together-closed-{n}" for n in range(3)]
+    for director in directors:
+        roster.CreateMandate(rpb.CreateMandateRequest(request_id=str(uuid.uuid4()), director_id=director,
+                                                      start_date=Date(year=2069, month=7, day=1),
+                                                      end_date=Date(year=2069, month=12, day=31)),
+                             metadata=ADMIN, timeout=10)
+    dossier = env.stub(dgrpc.DossierServiceStub).CreateDossier(dpb.CreateDossierRequest(title=lt("Director pay")),
+                                                               metadata=MANAGEMENT, timeout=10).dossier
+    env.stub(dgrpc.DossierServiceStub).SubmitDossierVersion(dpb.SubmitDossierVersionRequest(
+        dossier_id=dossier.dossier_id, proposals=[dpb.ProposalInput(title=lt(f"Scale {n}"), text=lt(f"Scale {n}."))
+                                                  for n in (1, 2)]), metadata=MANAGEMENT, timeout=10)
+    meeting = schedule(env, datetime(2069, 9, 1, 18, 0, tzinfo=UTC))
+    item = meetings.AddAgendaItem(mpb.AddAgendaItemRequest(meeting_id=meeting.meeting_id, item=mpb.AgendaItem(
+        title=lt("Director pay"), source=cpb.ITEM_SOURCE_DOSSIER, kind="dossier", ref=dossier.dossier_id,
+        dossier_version=1, visibility=cpb.ITEM_VISIBILITY_CLOSED)), metadata=ADMIN, timeout=10).item
+    meetings.PublishAgenda(mpb.PublishAgendaRequest(meeting_id=meeting.meeting_id), metadata=ADMIN, timeout=10)
+    meetings.FreezeAgenda(mpb.FreezeAgendaRequest(meeting_id=meeting.meeting_id), metadata=ADMIN, timeout=10)
+    meetings.RecordAttendance(mpb.RecordAttendanceRequest(meeting_id=meeting.meeting_id, attendance=[
+        mpb.Attendance(director_id=x, status=mpb.ATTENDANCE_STATUS_PRESENT) for x in directors]),
+        metadata=ADMIN, timeout=10)
+    vote = meetings.OpenVote(mpb.OpenVoteRequest(meeting_id=meeting.meeting_id, item_id=item.item_id,
+                                                 subject=mpb.VOTE_SUBJECT_SEND_BACK), metadata=ADMIN, timeout=10).vote
+    meetings.RecordVotes(mpb.RecordVotesRequest(meeting_id=meeting.meeting_id, vote_id=vote.vote_id, ballots=[
+        mpb.Ballot(director_id=x, choice=mpb.VOTE_CHOICE_FOR) for x in directors]), metadata=ADMIN, timeout=10)
+    meetings.CloseVote(mpb.CloseVoteRequest(meeting_id=meeting.meeting_id, vote_id=vote.vote_id), metadata=ADMIN,
+                       timeout=10)
+    meetings.Decide(mpb.DecideRequest(meeting_id=meeting.meeting_id, item_id=item.item_id, vote_id=vote.vote_id,
+                                      send_back=True, reasons=lt("The pay of director Janssens is confidential"),
+                                      due_date=Date(year=2069, month=10, day=1)), metadata=ADMIN, timeout=10)
+    with env.engine.connect() as conn:
+        bodies = [r.body for r in conn.execute(text(
+            "SELECT body FROM outbox WHERE routing_key = 'dossier.sent_back' ORDER BY seq")).all()
+            if dossier.dossier_id in r.body]
+    assert len(bodies) == 1
+    assert "Janssens" not in bodies[0] and json.loads(bodies[0])["data"]["dossierId"] == dossier.dossier_id
