@@ -430,6 +430,14 @@ def test_the_board_rejects_a_dossier_amends_and_adopts_its_second_version_and_me
                                        metadata=SECRETARY, timeout=10).minutes
     assert out.status == npb.MINUTES_STATUS_PUBLISHED
 
+    # An error is found in the published minutes: an erratum, voted and published the same way.
+    erratum = board.minutes.CreateErratum(npb.CreateErratumRequest(
+        minutes_id=minutes.minutes_id, correction=lt("The meeting started at 18:15, not 18:00."),
+        visibility=cpb.ITEM_VISIBILITY_OPEN), metadata=SECRETARY, timeout=10).erratum
+    assert erratum.kind == npb.MINUTES_KIND_ERRATUM and erratum.erratum_of == minutes.minutes_id
+    assert board.minutes.SubmitMinutesForApproval(npb.SubmitMinutesForApprovalRequest(
+        minutes_id=erratum.minutes_id), metadata=SECRETARY, timeout=10).minutes.approval_item_id == ""
+
     # -- 11. The minutes of meeting 2 (with the amendment) go to meeting 3 and are published. -----
     minutes_2 = board.minutes.DraftMinutes(npb.DraftMinutesRequest(meeting_id=m2.meeting_id), metadata=SECRETARY,
                                            timeout=10).minutes
@@ -440,24 +448,39 @@ def test_the_board_rejects_a_dossier_amends_and_adopts_its_second_version_and_me
         minutes_id=minutes_2.minutes_id), metadata=SECRETARY, timeout=10).minutes
     assert pending.approval_item_id == ""  # no meeting convened yet: it waits for the next one
     m3 = board.schedule(MEETING_3, "Board of September 2971", SECRETARY)
-    approval_3 = next(i for i in m3.items if i.kind == "approve_minutes" and i.ref == minutes_2.minutes_id)
+    approvals_3 = {i.ref: i.item_id for i in m3.items if i.kind == "approve_minutes"}
+    assert set(approvals_3) >= {minutes_2.minutes_id, erratum.minutes_id}  # both were waiting for it
     board.meetings.PublishAgenda(mpb.PublishAgendaRequest(meeting_id=m3.meeting_id), metadata=SECRETARY, timeout=10)
     board.meetings.FreezeAgenda(mpb.FreezeAgendaRequest(meeting_id=m3.meeting_id), metadata=SECRETARY, timeout=10)
     board.at(MEETING_3 + timedelta(minutes=5))
     board.attendance(m3.meeting_id, DIRECTORS, [], SECRETARY)
     vote = board.vote(m3.meeting_id, "", mpb.VOTE_SUBJECT_CONSENT, SECRETARY, ballots={x: FOR for x in DIRECTORS})
-    assert list(vote.item_ids) == [approval_3.item_id] and vote.outcome == "adopted"
-    board.minutes.PublishMinutes(npb.PublishMinutesRequest(minutes_id=minutes_2.minutes_id), metadata=SECRETARY,
-                                 timeout=10)
+    assert set(vote.item_ids) >= {approvals_3[minutes_2.minutes_id], approvals_3[erratum.minutes_id]}
+    assert vote.outcome == "adopted"
+    for minutes_id in (minutes_2.minutes_id, erratum.minutes_id):
+        board.minutes.PublishMinutes(npb.PublishMinutesRequest(minutes_id=minutes_id), metadata=SECRETARY,
+                                     timeout=10)
+    assert board.minutes.GetMinutes(npb.GetMinutesRequest(minutes_id=minutes.minutes_id), metadata=SECRETARY,
+                                    timeout=10).minutes.errata_ids == [erratum.minutes_id]
+
+    # The follow-up action of the adopted key: overdue once its day passed, done by its owner.
+    board.at(datetime(2971, 10, 2, 9, 0, tzinfo=UTC))
+    overdue = board.meetings.ListActions(mpb.ListActionsRequest(overdue_only=True, owner_id=MANAGER_ID),
+                                         metadata=MANAGEMENT, timeout=10).actions
+    assert [(a.decision_id, a.overdue) for a in overdue] == [(adopted.decision_id, True)]
+    done = board.meetings.CompleteAction(mpb.CompleteActionRequest(action_id=overdue[0].action_id),
+                                         metadata=MANAGEMENT, timeout=10).action
+    assert done.done_date == d(date(2971, 10, 2)) and not done.overdue
 
     # -- 12. A member lists and reads them, and the adopted key, in each language. ---------------
-    board.at(MEETING_3 + timedelta(days=1))
     window = {"from_date": d(date(2971, 1, 1)), "to_date": d(date(2971, 12, 31))}
     for lang in ("fr", "nl", "en"):
         listed = board.minutes.ListPublishedMinutes(npb.ListPublishedMinutesRequest(language=lang, **window),
                                                     metadata=MEMBER, timeout=10).minutes
-        assert [m.minutes_id for m in listed] == [minutes_2.minutes_id, minutes.minutes_id]
-        first = listed[1]
+        assert {m.minutes_id for m in listed} == {minutes_2.minutes_id, minutes.minutes_id, erratum.minutes_id}
+        assert listed[0].minutes_id == minutes_2.minutes_id  # newest meeting first
+        assert next(m for m in listed if m.minutes_id == erratum.minutes_id).erratum_of == minutes.minutes_id
+        first = next(m for m in listed if m.minutes_id == minutes.minutes_id)
         assert first.language == lang and first.meeting_date == d(MEETING_1.date())
         shown = "\n".join(f"{s.heading}\n{s.body}" for s in first.sections)
         assert "CleanCo" not in shown and "brother" not in shown  # the closed item: its title and the fact only
