@@ -201,8 +201,12 @@ def test_an_elected_board_sends_a_dossier_back_adopts_its_second_version_and_a_m
     wait_until(lambda: set(candidates) <= {x.director_id for x in seated()},
                timeout=seconds_until(plan.closes) + tick + 60, interval=0.5,
                message="the board worker creating the mandates from election.results_published")
+    # member.admitted and share.paid reached the board worker too: categories known, standing good
+    wait_until(lambda: all(not list(x.flags) for x in seated() if x.director_id in candidates), timeout=60,
+               interval=0.5, message="the board worker projecting the directors' membership")
     sitting = seated()
     ours = {x.director_id: x for x in sitting if x.director_id in candidates}
+    assert {x.category for x in ours.values()} == {rpb.DIRECTOR_CATEGORY_USER}
     assert {x.mandate.election_id for x in ours.values()} == {eid}
     assert {(x.mandate.start_date.year, x.mandate.end_date.year) for x in ours.values()} == {(day.year, day.year + 4)}
     others = [x.director_id for x in sitting if x.director_id not in candidates]  # earlier tests' elections

@@ -501,6 +501,10 @@ def test_the_board_rejects_a_dossier_amends_and_adopts_its_second_version_and_me
                                                                 format=npb.RENDER_FORMAT_HTML),
                                        metadata=MEMBER, timeout=10)
     assert b"CleanCo" not in html.content and b"Cleaning contract [nl]" in html.content
+    pdf = board.minutes.RenderMinutes(npb.RenderMinutesRequest(minutes_id=minutes.minutes_id, language="fr",
+                                                               format=npb.RENDER_FORMAT_PDF),
+                                      metadata=MEMBER, timeout=10)
+    assert pdf.content.startswith(b"%PDF") and pdf.content_type == "application/pdf"
     # the member never reads a draft, nor a dossier
     assert refused(board.minutes.GetMinutes, npb.GetMinutesRequest(minutes_id=minutes.minutes_id),
                    metadata=MEMBER, timeout=10).reason == "ROLE_REQUIRED"
