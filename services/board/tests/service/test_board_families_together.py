@@ -19,8 +19,12 @@ from coop.board.v1 import meetings_pb2 as mpb
 from coop.board.v1 import meetings_pb2_grpc as mgrpc
 from coop.board.v1 import minutes_pb2 as npb
 from coop.board.v1 import minutes_pb2_grpc as ngrpc
+from coop.board.v1 import observers_pb2 as opb
+from coop.board.v1 import observers_pb2_grpc as ogrpc
 from coop.board.v1 import roster_pb2 as rpb
 from coop.board.v1 import roster_pb2_grpc as rgrpc
+from coop_board.service_layer.roster_handlers import apply_member_fact
+from coop_domain.membership import MemberChanged
 from coop_platform.pbtypes import to_timestamp
 from coop_testkit import bearer
 
@@ -121,3 +125,33 @@ def test_a_closed_dossier_item_sent_back_tells_no_reasons_in_its_event(env: Boar
             if dossier.dossier_id in r.body]
     assert len(bodies) == 1
     assert "Janssens" not in bodies[0] and json.loads(bodies[0])["data"]["dossierId"] == dossier.dossier_id
+
+
+def test_an_observer_reads_no_item_of_an_agenda_not_yet_published(env: BoardEnv) -> None:
+    """Members read published material only: a registered observer sees the open items once the
+    agenda is published, not the secretary's draft before."""
+    env.clock.set(datetime(2069, 10, 1, 9, 0, tzinfo=UTC))
+    observer_id = "together-observer-1"
+    uow = env.uow_factory()
+    with uow:
+        apply_member_fact(uow, MemberChanged(observer_id, datetime(2069, 9, 1, tzinfo=UTC), status="active",
+                                             category="user", in_good_standing=True))
+        uow.commit()
+    meetings, observers = env.stub(mgrpc.MeetingServiceStub), env.stub(ogrpc.ObserverServiceStub)
+    meeting = schedule(env, datetime(2069, 10, 20, 18, 0, tzinfo=UTC))
+    draft = meetings.AddAgendaItem(mpb.AddAgendaItemRequest(meeting_id=meeting.meeting_id, item=mpb.AgendaItem(
+        title=lt("A draft item"), kind="other", source=cpb.ITEM_SOURCE_OTHER, visibility=cpb.ITEM_VISIBILITY_OPEN)),
+        metadata=ADMIN, timeout=10).item
+    observers.OpenToObservers(opb.OpenToObserversRequest(
+        meeting_id=meeting.meeting_id, seats=5, registration_deadline=to_timestamp(datetime(2069, 10, 19, tzinfo=UTC)),
+        request_id=str(uuid.uuid4())), metadata=ADMIN, timeout=10)
+    member = bearer(observer_id, "member")
+    observers.RegisterAsObserver(opb.RegisterAsObserverRequest(meeting_id=meeting.meeting_id,
+                                                               request_id=str(uuid.uuid4())), metadata=member, timeout=10)
+    request = opb.GetObserverAgendaRequest(meeting_id=meeting.meeting_id)
+    assert not observers.GetObserverAgenda(request, metadata=member, timeout=10).items
+    assert [i.item_id for i in observers.GetObserverAgenda(request, metadata=ADMIN, timeout=10).items] \
+        == [draft.item_id]  # the board reads its draft
+    meetings.PublishAgenda(mpb.PublishAgendaRequest(meeting_id=meeting.meeting_id), metadata=ADMIN, timeout=10)
+    assert [i.item_id for i in observers.GetObserverAgenda(request, metadata=member, timeout=10).items] \
+        == [draft.item_id]
