@@ -46,7 +46,11 @@ from kombu import Connection, Queue
 
 from coop_platform.healthcheck import check
 from coop_platform.registry import services as installed_services
-from coop_testkit import (
+
+# helper modules of this directory (election_helpers.py) for the tests (import mode importlib)
+sys.path.insert(0, str(Path(__file__).parent))
+
+from coop_testkit import (  # noqa: E402
     AMQP_URL,
     REPO_ROOT,
     ServiceProcess,
@@ -62,6 +66,8 @@ from coop_testkit import (
 SHARE_PAID_QUEUE = "evt-billing-share.paid--membership.on_share_paid"
 # Likewise the elections worker's queue for member.admitted (ElectionsWorker.on_member_admitted).
 ELECTIONS_MEMBER_ADMITTED_QUEUE = "evt-membership-member.admitted--elections.on_member_admitted"
+# The board worker's queue for election.results_published (BoardWorker.on_election_results_published).
+BOARD_ELECTION_RESULTS_QUEUE = "evt-elections-election.results_published--board.on_election_results_published"
 COMPOSE_PROFILE = "full"
 # The elections worker's timer interval: 1 s for the local processes; docker-compose.yml passes
 # the same variable to the elections-worker container (default 15 s, the production value).
@@ -365,6 +371,20 @@ def elections_platform(request: pytest.FixtureRequest,
                                        extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS)})
 
 
+@pytest.fixture(scope="module", params=["compose", "local"])
+def board_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Membership, elections and the board (api and worker each), talking through RabbitMQ: an
+    election's results create the board's mandates. Locally on a vhost of its own, as
+    `elections_platform` and for the same reasons (the board worker projects member events too)."""
+    services = ("membership", "elections", "board")
+    if request.param == "compose":
+        yield from _compose_platform(request, services)
+    else:
+        with scratch_vhost("coop-e2e-board") as amqp_url:
+            yield from _local_platform(tmp_path_factory, services, amqp_url=amqp_url,
+                                       extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS)})
+
+
 @pytest.fixture(scope="module")
 def all_services_compose(request: pytest.FixtureRequest) -> Iterator[Platform]:
     """Membership, billing and elections in the Compose stack. Unlike `platform`, it does not
@@ -404,6 +424,9 @@ def _compose_platform(request: pytest.FixtureRequest, service_names: tuple[str, 
     if "elections" in service_names:
         services.wait_until_responsive(
             check=lambda: queue_consumers(amqp_url, ELECTIONS_MEMBER_ADMITTED_QUEUE) > 0, timeout=300, pause=2)
+    if "board" in service_names:
+        services.wait_until_responsive(
+            check=lambda: queue_consumers(amqp_url, BOARD_ELECTION_RESULTS_QUEUE) > 0, timeout=300, pause=2)
     metrics_ports = {"api": ("membership-api", 9101), "worker": ("membership-worker", 9201)}
 
     def metrics_text(role: str) -> str:

@@ -20,181 +20,34 @@ import hashlib
 import json
 import subprocess
 import sys
-import uuid
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import grpc
 import pytest
+from election_helpers import (
+    CLOSING_SOON,
+    MANDATE_YEARS,
+    OPENED,
+    RESULTS_PUBLISHED,
+    Coop,
+    Plan,
+    ballot_answers,
+    code_of,
+    event_of,
+    localized,
+    parse_instant,
+    seconds_until,
+    utcnow,
+)
 
 from coop.elections.v1 import elections_pb2 as epb
-from coop.elections.v1 import elections_pb2_grpc as egrpc
 from coop.membership.v1 import membership_pb2 as mpb
-from coop.membership.v1 import membership_pb2_grpc as mgrpc
-from coop_testkit import REPO_ROOT, bearer, wait_until
+from coop_testkit import REPO_ROOT, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
-
-OPENED = "coop.elections.election.opened.v1"
-CLOSING_SOON = "coop.elections.election.closing_soon.v1"
-RESULTS_PUBLISHED = "coop.elections.election.results_published.v1"
-# Time the test needs between creating the election and the earliest roll build (members
-# standing as soon as the projection has them), and between the opening and the close (votes).
-STANDING_SECONDS = 6
-VOTING_SECONDS = 10
-ZONE = "Europe/Brussels"
-MANDATE_YEARS = 4
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The election's instants. Roll cut-off = nominations close = opening; the close is the
-    first whole minute leaving time to vote."""
-
-    created: datetime
-    opens: datetime
-    closes: datetime
-    zone: str
-
-    @classmethod
-    def from_now(cls, tick: float) -> Plan:
-        now = utcnow().replace(microsecond=0)  # nominations open at once
-        # the roll is built at the first tick of the last three before the cut-off: plan it
-        # after the members have stood (proof that the projection has them)
-        opens = now + timedelta(seconds=3 * tick + STANDING_SECONDS)
-        at_least = opens + timedelta(seconds=tick + VOTING_SECONDS)
-        closes = at_least.replace(second=0) + timedelta(minutes=1)
-        # an ambiguous local time (autumn clock change) would mean its first occurrence
-        zone = ZONE if not closes.astimezone(ZoneInfo(ZONE)).fold else "UTC"
-        return cls(now, opens, closes, zone)
-
-    @property
-    def local_close(self) -> datetime:
-        return self.closes.astimezone(ZoneInfo(self.zone))
-
-    @property
-    def assembly_day(self) -> date:
-        return self.local_close.date()
-
-    def mandate(self) -> tuple[str, str]:
-        day = self.assembly_day
-        try:
-            end = day.replace(year=day.year + MANDATE_YEARS)
-        except ValueError:  # 29 February
-            end = day.replace(year=day.year + MANDATE_YEARS, day=28)
-        return day.isoformat(), end.isoformat()
-
-
-def _code(call: Callable[[], Any]) -> grpc.StatusCode:
-    with pytest.raises(grpc.RpcError) as info:
-        call()
-    return info.value.code()
-
-
-def _texts(title: str) -> list[epb.LocalizedText]:
-    return [epb.LocalizedText(language=lang, title=f"{title} ({lang})") for lang in ("fr", "nl", "en")]
-
-
-class Coop:
-    """The two services as the member portal and the admin CLI call them."""
-
-    def __init__(self, platform, membership: grpc.Channel, elections: grpc.Channel) -> None:
-        self.platform = platform
-        self.membership = mgrpc.MembershipServiceStub(membership)
-        self.elections = egrpc.ElectionsServiceStub(elections)
-        self.admin = bearer("e2e-admin", "admin")
-
-    def token(self, subject: str, role: str = "member") -> list[tuple[str, str]]:
-        return bearer(subject, role)
-
-    # -- membership
-    def admit(self, given_name: str, *, pay: bool) -> str:
-        tag = uuid.uuid4().hex[:8]
-        member = self.membership.RegisterMember(mpb.RegisterMemberRequest(admit=True, member=mpb.MemberDraft(
-            given_name=given_name, family_name=f"E2E-{tag}", email=f"{given_name.lower()}.{tag}@example.be",
-            country_of_residence="BE", preferred_language="fr", category=mpb.MEMBER_CATEGORY_USER,
-            joined_on="2020-01-15")), metadata=self.admin, timeout=15)  # joined long ago: no grace
-        if pay:
-            year = utcnow().year
-            share = self.membership.SubscribeShare(mpb.SubscribeShareRequest(member_id=member.member_id, year=year),
-                                                   metadata=self.admin, timeout=15)
-            self.membership.RecordSharePayment(mpb.RecordSharePaymentRequest(
-                member_id=member.member_id, year=year, amount_cents=share.amount_cents,
-                payment_reference=f"E2E-{tag}"), metadata=self.admin, timeout=15)
-        got = self.membership.GetMember(mpb.GetMemberRequest(member_id=member.member_id), metadata=self.admin,
-                                        timeout=15)
-        assert got.in_good_standing is pay, given_name
-        return member.member_id
-
-    # -- elections
-    def candidacy(self, eid: str, member_id: str) -> epb.Candidacy:
-        return self.elections.SubmitCandidacy(epb.SubmitCandidacyRequest(
-            election_id=eid, question_id="board",
-            statement=[epb.LocalizedText(language="fr", description="Je me présente.")]),
-            metadata=self.token(member_id), timeout=15)
-
-    def withdraw(self, eid: str, member_id: str) -> epb.Candidacy:
-        return self.elections.WithdrawCandidacy(epb.CandidacyRef(election_id=eid, question_id="board"),
-                                                metadata=self.token(member_id), timeout=15)
-
-    def stand(self, eid: str, member_id: str, accept: Callable[[epb.Candidacy], bool] = lambda c: True,
-              timeout: float = 30) -> epb.Candidacy:
-        """Stand as soon as the elections worker's projection has the member in good standing
-        (FAILED_PRECONDITION until then); a candidacy `accept` refuses is withdrawn and retried."""
-        got: list[epb.Candidacy] = []
-        refused: list[epb.Candidacy] = []
-
-        def attempt() -> bool:
-            try:
-                candidacy = self.candidacy(eid, member_id)
-            except grpc.RpcError as exc:
-                if exc.code() == grpc.StatusCode.FAILED_PRECONDITION and "good standing" in (exc.details() or ""):
-                    return False
-                raise AssertionError(f"member {member_id} could not stand: {exc.code()} {exc.details()}; "
-                                     f"refused candidacies: {refused}") from exc
-            if not accept(candidacy):
-                refused.append(candidacy)
-                self.withdraw(eid, member_id)
-                return False
-            got.append(candidacy)
-            return True
-
-        wait_until(attempt, timeout=timeout, interval=0.1,
-                   message=f"the elections worker projecting member {member_id} in good standing")
-        return got[0]
-
-    def vote(self, eid: str, member_id: str, board: list[str], accounts: str) -> epb.CastBallotResponse:
-        return self.elections.CastBallot(epb.CastBallotRequest(election_id=eid, answers=_answers(board, accounts)),
-                                         metadata=self.token(member_id), timeout=15)
-
-    def on_roll(self, eid: str, member_id: str) -> bool:
-        return self.elections.CheckMyRollEntry(epb.ElectionRef(election_id=eid), metadata=self.token(member_id),
-                                               timeout=15).on_roll
-
-
-def _answers(board: list[str], accounts: str) -> list[epb.Answer]:
-    return [epb.Answer(question_id="board", choices=board), epb.Answer(question_id="accounts", resolution=accounts)]
-
-
-def _of(event_type: str, election_id: str) -> Callable[[dict[str, Any]], bool]:
-    return lambda e: e.get("type") == event_type and (e.get("data") or {}).get("electionId") == election_id
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def _seconds_until(moment: datetime) -> float:
-    return max(0.0, (moment - utcnow()).total_seconds())
 
 
 def _verify(tmp_path: Path, box: str, election: str, results: str, receipt: Any) -> tuple[int, str]:
@@ -236,11 +89,11 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
     # 2. The election: nominations until the cut-off, which is also the opening.
     plan = Plan.from_now(tick)
     election = coop.elections.CreateElection(epb.CreateElectionRequest(
-        texts=_texts("Conseil d'administration"),
+        texts=localized("Conseil d'administration"),
         questions=[
-            epb.QuestionSpec(question_id="board", method=epb.METHOD_PLURALITY, texts=_texts("Sièges"),
+            epb.QuestionSpec(question_id="board", method=epb.METHOD_PLURALITY, texts=localized("Sièges"),
                              seats=2, mandate_years=MANDATE_YEARS),
-            epb.QuestionSpec(question_id="accounts", method=epb.METHOD_RESOLUTION, texts=_texts("Comptes")),
+            epb.QuestionSpec(question_id="accounts", method=epb.METHOD_RESOLUTION, texts=localized("Comptes")),
         ],
         window=epb.VotingWindowSpec(opens_at=plan.opens.isoformat(), assembly_day=plan.assembly_day.isoformat(),
                                     closes_local=plan.local_close.strftime("%H:%M"), time_zone=plan.zone),
@@ -248,10 +101,10 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
         nominations_close=plan.opens.isoformat(), max_permanent_staff_seats=1,
     ), metadata=coop.admin, timeout=15)
     eid = election.election_id
-    assert _instant(election.closes_at) == plan.closes
+    assert parse_instant(election.closes_at) == plan.closes
     assert election.status == epb.ELECTION_STATUS_SCHEDULED
     assert coop.elections.GetVoterRoll(epb.ElectionRef(election_id=eid), metadata=coop.admin, timeout=15).size == 0
-    assert _code(lambda: coop.vote(eid, ana, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION  # not open yet
+    assert code_of(lambda: coop.vote(eid, ana, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION  # not open yet
 
     # 3. Candidacies, accepted once the worker has projected the member's events: each one proves
     # that member.admitted and share.paid reached the elections worker. Dirk, Els and Hanne stand
@@ -280,19 +133,19 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
 
     wait_until(fien_refused, timeout=30, interval=0.1, message="the elections worker projecting the suspension")
     coop.withdraw(eid, fien)
-    assert _code(lambda: coop.candidacy(eid, gust)) == grpc.StatusCode.FAILED_PRECONDITION  # never paid
+    assert code_of(lambda: coop.candidacy(eid, gust)) == grpc.StatusCode.FAILED_PRECONDITION  # never paid
     assert utcnow() < plan.opens - timedelta(seconds=3 * tick), (
         "the members were projected after the worker may have built the roll: raise STANDING_SECONDS")
-    assert _code(lambda: coop.elections.ListCandidacies(epb.ListCandidaciesRequest(election_id=eid),
+    assert code_of(lambda: coop.elections.ListCandidacies(epb.ListCandidaciesRequest(election_id=eid),
                                                         metadata=coop.token(dirk), timeout=15)) \
         == grpc.StatusCode.FAILED_PRECONDITION  # published when nominations close
 
     # 4. The worker builds the roll before the cut-off and opens the vote at the opening.
-    opened = elections_events.wait_for(_of(OPENED, eid), timeout=_seconds_until(plan.opens) + tick + 30)
-    assert _instant(opened["time"]) >= plan.opens
+    opened = elections_events.wait_for(event_of(OPENED, eid), timeout=seconds_until(plan.opens) + tick + 30)
+    assert parse_instant(opened["time"]) >= plan.opens
     assert opened["source"] == "/coop/elections" and opened["_amqp"]["message_id"] == opened["id"]
     assert opened["data"]["tenant"] == "coop"
-    assert _instant(opened["data"]["closesAt"]) == plan.closes
+    assert parse_instant(opened["data"]["closesAt"]) == plan.closes
     assert opened["data"]["titles"]["en"] == "Conseil d'administration (en)"
     roll = coop.elections.GetVoterRoll(epb.ElectionRef(election_id=eid), metadata=coop.admin, timeout=15)
     assert roll.frozen and len(roll.sha256) == 64
@@ -304,7 +157,7 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
     # in a Compose stack the projection also holds earlier tests' members: ours are a subset
     assert roll.size >= len(voters)
 
-    soon = elections_events.wait_for(_of(CLOSING_SOON, eid), timeout=tick + 30)  # closes within 24 h
+    soon = elections_events.wait_for(event_of(CLOSING_SOON, eid), timeout=tick + 30)  # closes within 24 h
     non_voters = set(soon["data"]["nonVoters"])
     assert set(voters) <= non_voters and len(non_voters) == roll.size
     assert fien not in non_voters and gust not in non_voters
@@ -323,20 +176,20 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
     }
     receipts = {m: coop.vote(eid, m, board, accounts) for m, (board, accounts) in online.items()}
     assert len({r.tracker for r in receipts.values()}) == len(receipts)
-    assert _code(lambda: coop.vote(eid, ana, [chloe], "no")) == grpc.StatusCode.ALREADY_EXISTS
-    assert _code(lambda: coop.vote(eid, fien, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
-    assert _code(lambda: coop.vote(eid, gust, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert code_of(lambda: coop.vote(eid, ana, [chloe], "no")) == grpc.StatusCode.ALREADY_EXISTS
+    assert code_of(lambda: coop.vote(eid, fien, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
+    assert code_of(lambda: coop.vote(eid, gust, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
 
     teller_1, teller_2 = coop.token("e2e-teller-1", "teller"), coop.token("e2e-teller-2", "teller")
     signed = coop.elections.SignInPersonRegister(epb.SignInPersonRegisterRequest(election_id=eid, voter_id=els),
                                                  metadata=teller_1, timeout=15)
     assert signed.on_roll and signed.has_voted
-    assert _code(lambda: coop.vote(eid, els, [ana], "yes")) == grpc.StatusCode.ALREADY_EXISTS
+    assert code_of(lambda: coop.vote(eid, els, [ana], "yes")) == grpc.StatusCode.ALREADY_EXISTS
     paper = ([ana, chloe], "abstain")
 
     def enter(teller):
         return coop.elections.EnterPaperBallot(epb.EnterPaperBallotRequest(
-            election_id=eid, paper_id="AG-0001", answers=_answers(*paper)), metadata=teller, timeout=15)
+            election_id=eid, paper_id="AG-0001", answers=ballot_answers(*paper)), metadata=teller, timeout=15)
 
     assert enter(teller_1).state == "pending"
     counted = enter(teller_2)
@@ -344,15 +197,15 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
 
     turnout = coop.elections.GetTurnout(epb.ElectionRef(election_id=eid), metadata=coop.token(hanne), timeout=15)
     assert (turnout.voted, turnout.roll_size) == (5, roll.size)
-    assert _code(lambda: coop.elections.GetResults(epb.ElectionRef(election_id=eid), metadata=coop.admin,
+    assert code_of(lambda: coop.elections.GetResults(epb.ElectionRef(election_id=eid), metadata=coop.admin,
                                                    timeout=15)) == grpc.StatusCode.FAILED_PRECONDITION  # sealed
     assert utcnow() < plan.closes, "voting took longer than planned: raise VOTING_SECONDS"
 
     # 6. The close: the worker counts and publishes at the closing minute; no ballot after it.
-    published = elections_events.wait_for(_of(RESULTS_PUBLISHED, eid),
-                                          timeout=_seconds_until(plan.closes) + tick + 30)
-    assert _instant(published["time"]) >= plan.closes
-    assert _code(lambda: coop.vote(eid, hanne, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
+    published = elections_events.wait_for(event_of(RESULTS_PUBLISHED, eid),
+                                          timeout=seconds_until(plan.closes) + tick + 30)
+    assert parse_instant(published["time"]) >= plan.closes
+    assert code_of(lambda: coop.vote(eid, hanne, [ana], "yes")) == grpc.StatusCode.FAILED_PRECONDITION
 
     cast = [*online.values(), paper]
     board_tally = Counter(c for board, _ in cast for c in board)

@@ -10,6 +10,7 @@ from coop_board.domain.meetings import AgendaItem, Declaration, Meeting
 from coop_board.domain.texts import LocalizedText
 from coop_board.domain.votes import Vote
 from coop_board.domain.voting import Quorum
+from coop_domain.clock import as_utc
 
 
 def _t(text: LocalizedText | None) -> dict[str, str] | None:
@@ -77,7 +78,7 @@ def meeting_doc(m: Meeting) -> dict[str, Any]:
 
 def meeting_of(row: Any) -> Meeting:
     d = row.doc
-    return Meeting(row.meeting_id, row.tenant, _lt(d["title"]), row.starts_at, d["place"], d["link"],
+    return Meeting(row.meeting_id, row.tenant, _lt(d["title"]), as_utc(row.starts_at), d["place"], d["link"],
                    _pdt(d["freezes_at"]), row.status, d["revision"], row.agenda_version, d["frozen"],  # type: ignore[arg-type]
                    [_p_item(x) for x in d["items"]], dict(d["attendance"]), dict(d["proxies"]),
                    [Declaration(a, b, c, _pdt(e)) for a, b, c, e in d["declarations"]],  # type: ignore[arg-type]
@@ -107,5 +108,5 @@ def decision_of(r: Any, actions: list[Action]) -> Decision:
     d = r.doc
     return Decision(r.decision_id, r.tenant, r.meeting_id, r.item_id, d["kind_of_item"], d["kind"], _lt(d["title"]),
                     _lt(d["text"]), d["closed"], d["vote"], d["proposal"], d["dossier"], dict(d["counts"]),
-                    dict(d["ballots"]), tuple(d["recused"]), _pd(d["effective"]), r.decided_at, actions,
+                    dict(d["ballots"]), tuple(d["recused"]), _pd(d["effective"]), as_utc(r.decided_at), actions,
                     _lt(d["reasons"]) if d["reasons"] else None, _pd(d["due"]))

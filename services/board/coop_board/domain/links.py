@@ -43,6 +43,7 @@ class MeetingSummary:
     status: str               # "scheduled", "in_session", "closed", "cancelled"
     agenda_frozen: bool
     has_open_items: bool
+    agenda_published: bool = True  # members (observers) read the items of a published agenda only
 
 
 @dataclass(frozen=True)

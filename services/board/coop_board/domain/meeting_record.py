@@ -21,7 +21,7 @@ from coop_board.domain.votes import Vote
 
 def summary(m: Meeting, now_frozen: bool) -> MeetingSummary:
     return MeetingSummary(m.meeting_id, m.tenant, m.title, m.starts_at, m.status, now_frozen,
-                          any(not it.closed for it in m.items))
+                          any(not it.closed for it in m.items), m.agenda_published)
 
 
 def decision_summary(d: Decision) -> DecisionSummary:

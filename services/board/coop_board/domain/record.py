@@ -2,7 +2,7 @@
 items with their declarations of interest, amendments, votes, decisions and follow-up actions.
 
 This is the contract between the meetings side (which builds it from its aggregates:
-`service_layer.meetings.meeting_record`) and the minutes side (which drafts, redacts, translates
+`service_layer.meeting_records.full_record`, which adds each dossier item's amendments) and the minutes side (which drafts, redacts, translates
 and renders minutes from it). Plain frozen values, no behaviour beyond views of itself.
 """
 

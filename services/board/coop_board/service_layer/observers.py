@@ -337,6 +337,8 @@ def observer_agenda(uow: BoardUnitOfWork, caller: Principal, meeting_id: str) ->
                 raise PermissionDenied("only the meeting's registered observers may read its agenda here",
                                        reason="NOT_AN_OBSERVER")
         record = uow.meetings.record(caller.tenant, meeting_id)
+        if not board and not summary.agenda_published:
+            record = None  # the secretary's draft agenda is not yet the members'
         items = () if record is None else tuple(
             AgendaItemView(i.item_id, i.position, i.title, i.source)
             for i in sorted(record.items, key=lambda i: i.position) if i.visibility == "open")

@@ -85,7 +85,7 @@ def world(env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MinutesWorld]:
     sitting = FakeOfficers(SECRETARY_ID, ("dir-1", SECRETARY_ID))  # directors read only while sitting
     monkeypatch.setattr(SqlRosterRepository, "sitting_on", lambda self, tenant, day: sitting.sitting_on(tenant, day))
 
-    def add_item(uow: Any, tenant: str, minutes_id: str, title: Any) -> str:
+    def add_item(uow: Any, tenant: str, minutes_id: str, title: Any, now: Any = None) -> str:
         w.approval_items.append(minutes_id)
         return f"item-approve-{minutes_id[:8]}"
     monkeypatch.setattr(agenda_hooks, "add_minutes_approval_item", add_item)
