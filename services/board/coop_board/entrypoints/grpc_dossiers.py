@@ -144,7 +144,8 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
         return response
 
     def GetDossier(self, request, context):
-        view = dossiers.get_dossier(self.uow(), current_principal(), request.dossier_id, request.version)
+        view = dossiers.get_dossier(self.uow(), current_principal(), request.dossier_id, request.version,
+                                   today=self.clock().date())
         d = view.dossier
         if view.version is None:
             return pb.GetDossierResponse(dossier=msg.dossier_to_pb(d))
@@ -154,17 +155,18 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
 
     def ListDossiers(self, request, context):
         found, token = dossiers.list_dossiers(self.uow(), current_principal(), _status(request.status),
-                                              request.page_size, request.page_token)
+                                              request.page_size, request.page_token, today=self.clock().date())
         return pb.ListDossiersResponse(dossiers=[msg.dossier_to_pb(d) for d in found], next_page_token=token)
 
     def ListDossierVersions(self, request, context):
         views, token = dossiers.list_versions(self.uow(), current_principal(), request.dossier_id, request.page_size,
-                                              request.page_token)
+                                              request.page_token, today=self.clock().date())
         return pb.ListDossierVersionsResponse(
             versions=[msg.version_to_pb(v.dossier, v.version, v.documents) for v in views], next_page_token=token)
 
     def GetVersionChanges(self, request, context):
-        found = dossiers.version_changes(self.uow(), current_principal(), request.dossier_id, request.version)
+        found = dossiers.version_changes(self.uow(), current_principal(), request.dossier_id, request.version,
+                                         today=self.clock().date())
         return pb.GetVersionChangesResponse(
             dossier_id=found.dossier_id, version=found.version, change_note=msg.text_to_pb(found.change_note),
             answers_send_back=msg.send_back_to_pb(found.answers), changes=[msg.change_to_pb(c) for c in found.changes])
@@ -207,7 +209,8 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
     def GetDocument(self, request, context) -> Iterator[pb.GetDocumentResponse]:
         try:
             doc, content = dossiers_documents.get_document(self.uow(), current_principal(),
-                                                           FileDocumentStore(documents_dir()), request.document_id)
+                                                           FileDocumentStore(documents_dir()), request.document_id,
+                                                           today=self.clock().date())
         except Exception as exc:
             if getattr(exc, "reason", "") in ("DOCUMENT_HASH_MISMATCH", "DOCUMENT_FILE_MISSING"):
                 DOCUMENTS_REFUSED.inc()
@@ -235,7 +238,7 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
     def ListAmendments(self, request, context):
         found, token = dossiers_amendments.list_amendments(
             self.uow(), current_principal(), request.dossier_id, request.version, request.proposal_id,
-            request.page_size, request.page_token)
+            request.page_size, request.page_token, today=self.clock().date())
         return pb.ListAmendmentsResponse(amendments=[msg.amendment_to_pb(request.dossier_id, a) for a in found],
                                          next_page_token=token)
 

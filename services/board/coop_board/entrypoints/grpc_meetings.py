@@ -265,7 +265,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
     def ListDecisions(self, request, context):
         caller, today = current_principal(), self.clock().date()
         found, token = decisions.list_decisions(self.uow(), caller, request.meeting_id, request.page_size,
-                                                request.page_token)
+                                                request.page_token, today=today)
         return pb.ListDecisionsResponse(
             decisions=[msg.decision_to_pb(d, today, decisions.redacted(caller, d)) for d in found],
             next_page_token=token)

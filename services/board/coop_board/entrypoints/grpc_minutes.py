@@ -57,7 +57,8 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
                                                             self.translation_days))))
 
     def GetMinutes(self, request, context):
-        found, errata = minutes.get_minutes(self.uow(), current_principal(), request.minutes_id)
+        found, errata = minutes.get_minutes(self.uow(), current_principal(), request.minutes_id,
+                                            today=self.clock().date())
         return pb.GetMinutesResponse(minutes=msg.minutes_to_pb(found, errata))
 
     def UpdateMinutes(self, request, context):
@@ -84,7 +85,7 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
     def ListTranslationTasks(self, request, context):
         now = self.clock()
         tasks, token = minutes.list_translation_tasks(self.uow(), current_principal(), request.page_size,
-                                                      request.page_token)
+                                                      request.page_token, today=now.date())
         return pb.ListTranslationTasksResponse(tasks=[msg.task_to_pb(t, now.date()) for t in tasks],
                                                next_page_token=token)
 

@@ -129,14 +129,14 @@ def redacted(caller: Principal, d: Decision) -> bool:
 
 
 def list_decisions(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, requested: int,
-                   token: str) -> tuple[list[Decision], str]:
+                   token: str, *, today: date | None = None) -> tuple[list[Decision], str]:
     access.require_board_reader(caller)
     size = page_size(requested, default=50)
     position = decode_page_token(token, "decisions", 2)
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
     with uow:
         uow.read_only()
-        access.require_board_reader(access.seated(uow, caller))
+        access.require_board_reader(access.seated(uow, caller, today))
         if meeting_id:
             access.load(uow, caller, meeting_id)
         found = uow.meetings.decisions(caller.tenant, meeting_id or None, after, size + 1)

@@ -134,12 +134,12 @@ def submit_version(uow: BoardUnitOfWork, caller: Principal, store: DocumentStore
     return DossierView(dossier, version, [*(found[i] for i in document_ids), *added])
 
 
-def get_dossier(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int = 0) -> DossierView:
+def get_dossier(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int = 0, *, today: date | None = None) -> DossierView:
     """A dossier with one of its versions (0: the latest), its documents and the board's work on it."""
     require_reader(caller)
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
         if not dossier.versions and version == 0:
             return DossierView(dossier, None, [])
@@ -150,7 +150,7 @@ def get_dossier(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, versio
 
 
 def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, requested_size: int,
-                  token: str) -> tuple[list[Dossier], str]:
+                  token: str, *, today: date | None = None) -> tuple[list[Dossier], str]:
     """The tenant's dossiers, oldest first, optionally of one status; paged."""
     require_reader(caller)
     if status is not None and status not in STATUSES:
@@ -166,7 +166,7 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
                                   field="page_token", reason="INVALID_PAGE_TOKEN") from None
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         rows = uow.dossiers.list(caller.tenant, status, after, size + 1)
     more = len(rows) > size
     rows = rows[:size]
@@ -176,7 +176,7 @@ def list_dossiers(uow: BoardUnitOfWork, caller: Principal, status: str | None, r
 
 
 def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requested_size: int,
-                  token: str) -> tuple[list[DossierView], str]:
+                  token: str, *, today: date | None = None) -> tuple[list[DossierView], str]:
     """Every version of a dossier, first to latest (each stays readable as submitted), with its
     documents; paged."""
     require_reader(caller)
@@ -185,7 +185,7 @@ def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requ
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
         chosen = dossier.versions[start:start + size]
         documents = {d.document_id: d for d in uow.dossiers.documents(
@@ -195,13 +195,13 @@ def list_versions(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, requ
     return views, encode_page_token(f"versions:{dossier_id}", start + size) if more else ""
 
 
-def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int) -> VersionChanges:
+def version_changes(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int, *, today: date | None = None) -> VersionChanges:
     """What changed in a version and why: management's note, the send back it answers, and a
     per-proposal, per-language diff against the previous version."""
     require_reader(caller)
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
     chosen = dossier.version(version)
     answers = next((s for s in reversed(dossier.send_backs) if s.version == chosen.number - 1), None)

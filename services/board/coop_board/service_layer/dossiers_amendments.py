@@ -4,7 +4,7 @@ The board's readers list them. Votes on them are the meetings family's (dossier_
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from coop_board.domain import roles
 from coop_board.domain.dossiers import Amendment
@@ -56,7 +56,7 @@ def withdraw_amendment(uow: BoardUnitOfWork, caller: Principal, amendment_id: st
 
 
 def list_amendments(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, version: int, proposal_id: str,
-                    requested_size: int, token: str) -> tuple[list[Amendment], str]:
+                    requested_size: int, token: str, *, today: date | None = None) -> tuple[list[Amendment], str]:
     """Amendments of one version (0: the latest), optionally of one proposal, in proposed order."""
     require_reader(caller)
     size = page_size(requested_size)
@@ -65,7 +65,7 @@ def list_amendments(uow: BoardUnitOfWork, caller: Principal, dossier_id: str, ve
     start = int(position[0]) if position and str(position[0]).isdigit() else 0
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         dossier = load(uow, caller, dossier_id)
     if not dossier.versions and version == 0:
         return [], ""

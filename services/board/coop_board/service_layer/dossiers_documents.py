@@ -4,7 +4,7 @@ version); the board and management download them, checked against their recorded
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import date, datetime
 
 from coop_board.domain import roles
 from coop_board.domain.dossiers import DECIDED
@@ -32,12 +32,12 @@ def add_document(uow: BoardUnitOfWork, caller: Principal, store: DocumentStore, 
 
 
 def get_document(uow: BoardUnitOfWork, caller: Principal, store: DocumentStore,
-                 document_id: str) -> tuple[Document, bytes]:
+                 document_id: str, *, today: date | None = None) -> tuple[Document, bytes]:
     """A document's description and bytes; refused when the stored bytes are not the ones uploaded."""
     require_reader(caller)
     with uow:
         uow.read_only()
-        require_reader(seated(uow, caller))  # a director sitting today
+        require_reader(seated(uow, caller, today))  # a director sitting today
         document = uow.dossiers.document(caller.tenant, document_id) if document_id else None
     if document is None:
         raise NotFound(f"no document {document_id!r}", field="document_id", reason="DOCUMENT_NOT_FOUND")

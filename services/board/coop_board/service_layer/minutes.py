@@ -78,11 +78,11 @@ def draft_minutes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now:
         return minutes
 
 
-def get_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str) -> tuple[Minutes, list[str]]:
+def get_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, *, today: date | None = None) -> tuple[Minutes, list[str]]:
     """The minutes in full (closed items included) and the ids of their errata: board readers."""
     require_board_reader(caller)
     with uow:
-        require_board_reader(seated(uow, caller))  # a director sitting today
+        require_board_reader(seated(uow, caller, today))  # a director sitting today
         minutes = _load(uow, caller, minutes_id)
         return minutes, uow.minutes.errata_of(caller.tenant, minutes_id)
 
@@ -155,14 +155,14 @@ def publish_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, no
 
 
 def list_translation_tasks(uow: BoardUnitOfWork, caller: Principal, requested_size: int,
-                           token: str) -> tuple[list[TranslationTask], str]:
+                           token: str, *, today: date | None = None) -> tuple[list[TranslationTask], str]:
     """Open tasks, soonest due first (board readers)."""
     require_board_reader(caller)
     size = page_size(requested_size)
     position = decode_page_token(token, "translation_tasks", 2)
     with uow:
         uow.read_only()
-        require_board_reader(seated(uow, caller))  # a director sitting today
+        require_board_reader(seated(uow, caller, today))  # a director sitting today
         tasks = uow.minutes.open_tasks(caller.tenant, tuple(position) if position else None, size + 1)
     more = len(tasks) > size
     tasks = tasks[:size]

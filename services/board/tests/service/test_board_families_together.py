@@ -42,6 +42,22 @@ def schedule(env: BoardEnv, starts_at: datetime) -> mpb.Meeting:
         request_id=str(uuid.uuid4())), metadata=ADMIN, timeout=10).meeting
 
 
+def seat(env: BoardEnv, director: str, start: Date, end: Date) -> None:
+    env.stub(rgrpc.RosterServiceStub).CreateMandate(rpb.CreateMandateRequest(
+        request_id=str(uuid.uuid4()), director_id=director, start_date=start, end_date=end), metadata=ADMIN, timeout=10)
+
+
+def hold(env: BoardEnv, meeting_id: str, directors: list[str]) -> None:
+    """The meeting sits (every director present) and closes: its record is final for the minutes."""
+    meetings = env.stub(mgrpc.MeetingServiceStub)
+    meetings.RecordAttendance(mpb.RecordAttendanceRequest(meeting_id=meeting_id, request_id=str(uuid.uuid4()),
+                                                          attendance=[mpb.Attendance(
+                                                              director_id=d, status=mpb.ATTENDANCE_STATUS_PRESENT)
+                                                              for d in directors]), metadata=ADMIN, timeout=10)
+    meetings.CloseMeeting(mpb.CloseMeetingRequest(meeting_id=meeting_id, request_id=str(uuid.uuid4())),
+                          metadata=ADMIN, timeout=10)
+
+
 def test_minutes_submitted_for_approval_go_on_the_next_meeting_after_the_api_clocks_now(env: BoardEnv) -> None:
     """The approval item goes on the next meeting whose agenda is open *now*, as the api's clock
     says: not as the machine's wall clock says (which found meetings long past, or closed)."""
@@ -49,6 +65,8 @@ def test_minutes_submitted_for_approval_go_on_the_next_meeting_after_the_api_clo
     env.clock.set(datetime(2069, 2, 1, 9, 0, tzinfo=UTC))
     held = schedule(env, datetime(2069, 2, 2, 18, 0, tzinfo=UTC))
     env.clock.set(datetime(2069, 2, 3, 9, 0, tzinfo=UTC))
+    seat(env, "together-held-1", Date(year=2069, month=1, day=1), Date(year=2069, month=3, day=1))
+    hold(env, held.meeting_id, ["together-held-1"])
     following = schedule(env, datetime(2069, 4, 20, 18, 0, tzinfo=UTC))
     draft = minutes.DraftMinutes(npb.DraftMinutesRequest(meeting_id=held.meeting_id), metadata=ADMIN,
                                  timeout=10).minutes
@@ -65,6 +83,7 @@ def test_the_draft_minutes_of_a_dossier_item_record_its_amendments_with_author_a
     the minutes name each amendment, its author and its text."""
     dossiers = env.stub(dgrpc.DossierServiceStub)
     env.clock.set(datetime(2069, 5, 1, 9, 0, tzinfo=UTC))
+    seat(env, "together-dir-1", Date(year=2069, month=4, day=1), Date(year=2069, month=7, day=1))  # amends while sitting
     dossier = dossiers.CreateDossier(dpb.CreateDossierRequest(title=lt("Solar roofs")), metadata=MANAGEMENT,
                                      timeout=10).dossier
     version = dossiers.SubmitDossierVersion(dpb.SubmitDossierVersionRequest(
@@ -78,6 +97,7 @@ def test_the_draft_minutes_of_a_dossier_item_record_its_amendments_with_author_a
         meeting_id=meeting.meeting_id, item=mpb.AgendaItem(
             title=lt("Solar roofs"), source=cpb.ITEM_SOURCE_DOSSIER, kind="dossier", ref=dossier.dossier_id,
             dossier_version=1, visibility=cpb.ITEM_VISIBILITY_OPEN)), metadata=ADMIN, timeout=10).item
+    hold(env, meeting.meeting_id, ["together-dir-1"])
     draft = env.stub(ngrpc.MinutesServiceStub).DraftMinutes(npb.DraftMinutesRequest(meeting_id=meeting.meeting_id),
                                                             metadata=ADMIN, timeout=10).minutes
     body = next(s.body for s in draft.sections if s.item_id == item.item_id)
