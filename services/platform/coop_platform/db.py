@@ -117,6 +117,14 @@ def multirow_values(rows: int, columns: int = 0, *, row: str = "") -> str:
     return ", ".join([row] * rows)
 
 
+def _drop_reads_on_disconnect(context: Any, reads: Engine) -> None:
+    """A disconnect seen on the write pool (the health check's ping after a database restart)
+    also drops the read pool's connections, which the same restart broke: once health says
+    SERVING again, a read does not fail on a dead pooled connection (it used to, once)."""
+    if context.is_disconnect:
+        reads.pool.dispose()
+
+
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
 
@@ -154,6 +162,7 @@ class Database:
                                pool_reset_on_return=None,  # autocommit leaves nothing to roll back
                                connect_args=server_timeouts(url, statement_timeout_ms))
         event.listen(engine, "engine_disposed", lambda _conn: reads.dispose())  # one owner: the engine
+        event.listen(engine, "handle_error", lambda context: _drop_reads_on_disconnect(context, reads))
         return cls(engine, reads)
 
     @classmethod

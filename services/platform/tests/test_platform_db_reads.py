@@ -3,7 +3,9 @@ databases; and what a unit leaves behind when it ends."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from coop_platform.db import Database, make_session_factory
 from coop_platform.migrations import upgrade
@@ -63,3 +65,27 @@ def test_a_unit_left_without_commit_writes_neither_rows_nor_events(engine):
     with UnitOfWork(sessions, "membership").reading() as conn:
         assert conn.execute(text("SELECT count(*) FROM share_years WHERE year = 2031")).scalar_one() == 0
     assert pending_count(engine) == 0
+
+
+def test_after_a_database_restart_the_first_read_finds_no_dead_pooled_connection():
+    """A restart breaks the connections of both pools. The health check's ping sees it on the
+    write pool first; the read pool's idle connections are dropped with it, so a read once
+    health says SERVING again does not fail with UNAVAILABLE on a dead connection."""
+    with postgres_database("coop_db_restart") as url:
+        database = Database.open(url, pool_size=2)
+        try:
+            with database.reading() as conn:  # one idle connection in the read pool
+                reader_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with database.engine.connect() as conn:
+                writer_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            admin = Database.open(url, pool_size=1)
+            with admin.engine.connect() as conn:  # what a restart does to both sessions
+                conn.execute(text("SELECT pg_terminate_backend(:a), pg_terminate_backend(:b)"),
+                             {"a": reader_pid, "b": writer_pid})
+            admin.engine.dispose()
+            with pytest.raises(DBAPIError), database.engine.connect() as conn:  # the health check's ping
+                conn.execute(text("SELECT 1"))
+            with database.reading() as conn:
+                assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        finally:
+            database.engine.dispose()
