@@ -111,7 +111,8 @@ def submit_for_approval(uow: BoardUnitOfWork, caller: Principal, minutes_id: str
         require_secretary(uow, caller, now.date())
         minutes = _load(uow, caller, minutes_id, for_update=True)
         minutes.submit(now)
-        item_id = agenda_hooks.add_minutes_approval_item(uow, caller.tenant, minutes.minutes_id, minutes.title)
+        item_id = agenda_hooks.add_minutes_approval_item(uow, caller.tenant, minutes.minutes_id, minutes.title,
+                                                         now)
         minutes.approval_item_id = item_id
         _track(uow, minutes, now.date())
         uow.commit()

@@ -83,7 +83,7 @@ def world(env: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[MinutesWorld]:
                         lambda self, tenant, office, day: SECRETARY_ID if office == "secretary" else None,
                         raising=False)
 
-    def add_item(uow: Any, tenant: str, minutes_id: str, title: Any) -> str:
+    def add_item(uow: Any, tenant: str, minutes_id: str, title: Any, now: Any = None) -> str:
         w.approval_items.append(minutes_id)
         return f"item-approve-{minutes_id[:8]}"
     monkeypatch.setattr(agenda_hooks, "add_minutes_approval_item", add_item)

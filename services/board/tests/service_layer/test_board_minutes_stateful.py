@@ -137,7 +137,7 @@ class MinutesMachine(RuleBasedStateMachine):
 
 
 def test_minutes_invariants_hold_over_ten_thousand_random_steps(monkeypatch) -> None:
-    monkeypatch.setattr(agenda_hooks, "add_minutes_approval_item", lambda uow, tenant, minutes_id, title: None)
+    monkeypatch.setattr(agenda_hooks, "add_minutes_approval_item", lambda uow, tenant, minutes_id, title, now=None: None)
     STEPS["count"] = 0
     run_state_machine_as_test(MinutesMachine, settings=settings(
         max_examples=220, stateful_step_count=60, deadline=None, database=None,

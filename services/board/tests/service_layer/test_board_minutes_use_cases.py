@@ -37,7 +37,7 @@ def uow(monkeypatch) -> FakeUnitOfWork:
     u.meetings = FakeRecords(make_record(items=4), make_record("meeting-nl", items=2, missing=("nl",)))
     u.roster = FakeOfficers("dir-2")
     monkeypatch.setattr(agenda_hooks, "add_minutes_approval_item",
-                        lambda uow, tenant, minutes_id, title: f"approve-{minutes_id}")
+                        lambda uow, tenant, minutes_id, title, now=None: f"approve-{minutes_id}")
     return u
 
 

@@ -1,0 +1,44 @@
+"""Regressions found by the cross-family property test (test_board_governance_properties.py),
+each on the real use cases of several families together on the fakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from fakes import FakeUnitOfWork
+
+from coop_board.domain.meetings import MeetingRules
+from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer import meetings, minutes, sessions
+from coop_domain.principal import Principal
+
+NOW = datetime(2031, 3, 3, 9, 0, tzinfo=UTC)  # years after the wall clock: only the use cases' `now` counts
+RULES = MeetingRules()
+ADMIN = Principal("admin-1", "coop", frozenset({"admin"}))
+SECRETARY = Principal("d0", "coop", frozenset({"secretary", "director"}))
+
+
+def board() -> FakeUnitOfWork:
+    uow = FakeUnitOfWork()
+    for n in range(3):
+        uow.roster.seat(f"d{n}", NOW.date() - timedelta(days=100), NOW.date() + timedelta(days=900))
+    uow.roster.appoint("secretary", "d0", NOW.date() - timedelta(days=100))
+    return uow
+
+
+def meeting(uow: FakeUnitOfWork, days: int, now: datetime = NOW) -> str:
+    spec = meetings.MeetingSpec(LocalizedText("CA", "RvB", "Board"), now + timedelta(days=days), "Brussels", "")
+    return meetings.schedule(uow, ADMIN, spec, RULES, now).meeting_id
+
+
+def test_minutes_submitted_go_to_the_next_meeting_on_the_use_cases_clock_not_the_wall_clock() -> None:
+    uow = board()
+    held, following = meeting(uow, 10), meeting(uow, 40)
+    after = NOW + timedelta(days=10, hours=3)  # the first meeting took place
+    sessions.record_attendance(uow, ADMIN, held, [(f"d{n}", "present", None) for n in range(3)], RULES, after)
+    drafted = minutes.draft_minutes(uow, SECRETARY, held, after)
+    _, item_id = minutes.submit_for_approval(uow, SECRETARY, drafted.minutes_id, after)
+    assert item_id is not None
+    assert [it.ref for it in uow.meetings.get("coop", following).items if it.kind == "approve_minutes"] == \
+        [drafted.minutes_id]
+    assert not [it for it in uow.meetings.get("coop", held).items if it.kind == "approve_minutes"]
