@@ -189,7 +189,7 @@ class FakeDossierHooks:
         self.outcomes.append((subject_id, outcome, decision_id))
 
     def send_back(self, uow: Any, tenant: str, dossier_id: str, version: int, reasons: LocalizedText, due_on: date,
-                  meeting_id: str, item_id: str, decision_id: str, at: datetime) -> None:
+                  meeting_id: str, item_id: str, decision_id: str, at: datetime, *, closed: bool = False) -> None:
         self.sent_back.append((dossier_id, version, decision_id))
 
     def minutes_approved(self, uow: Any, tenant: str, minutes_id: str, decision_id: str, meeting_id: str,

@@ -99,7 +99,7 @@ def decide(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, spec: Decid
             d = _new_decision(m, item, vote, "sent_back", LocalizedText(), None, spec.effective_on, now)
             d.send_back_reasons, d.send_back_due_on = spec.reasons, spec.due_on
             dossier_hooks.send_back(uow, m.tenant, item.ref, item.dossier_version, spec.reasons, spec.due_on,
-                                    m.meeting_id, item.item_id, d.decision_id, now)
+                                    m.meeting_id, item.item_id, d.decision_id, now, closed=item.closed)
         elif item.source == "dossier":
             proposal_id = vote.subject_id if vote.subject == "proposal" else (
                 vote.outcome.removeprefix("chosen:") if vote.subject == "choice" else None)

@@ -42,3 +42,37 @@ def test_minutes_submitted_go_to_the_next_meeting_on_the_use_cases_clock_not_the
     assert [it.ref for it in uow.meetings.get("coop", following).items if it.kind == "approve_minutes"] == \
         [drafted.minutes_id]
     assert not [it for it in uow.meetings.get("coop", held).items if it.kind == "approve_minutes"]
+
+
+def test_sending_back_a_closed_items_dossier_publishes_no_reasons() -> None:
+    from coop_board.adapters.events_out import translate
+    from coop_board.domain.dossiers import ProposalDraft
+    from coop_board.domain.dossiers_events import DossierSentBack
+    from coop_board.domain.meetings import AgendaItem
+    from coop_board.service_layer import decisions, dossiers
+    from coop_board.service_layer.sessions import OpenVote
+    from fakes_dossiers import FakeDocumentStore
+
+    uow = board()
+    management = Principal("mgr-1", "coop", frozenset({"management"}))
+    text = LocalizedText("t", "t", "t")
+    d = dossiers.create_dossier(uow, management, LocalizedText("Contrat", "Contract", "Contract"), NOW)
+    dossiers.submit_version(uow, management, FakeDocumentStore(), d.dossier_id,
+                            [ProposalDraft(text, text), ProposalDraft(text, text)], [], [], LocalizedText(), 1024, NOW)
+    mid = meeting(uow, 10)
+    item = meetings.add_item(uow, ADMIN, mid, AgendaItem("", 0, text, "dossier", "dossier", ref=d.dossier_id,
+                                                         visibility="closed", dossier_version=1), RULES, NOW)
+    meetings.publish_agenda(uow, ADMIN, mid, NOW)
+    meetings.freeze(uow, ADMIN, mid, NOW)
+    sessions.record_attendance(uow, ADMIN, mid, [(f"d{n}", "present", None) for n in range(3)], RULES, NOW)
+    vote = sessions.open_vote(uow, ADMIN, mid, OpenVote(item.item_id, "send_back"), RULES, NOW)
+    sessions.record_votes(uow, ADMIN, mid, vote.vote_id, [(f"d{n}", "for", None) for n in range(3)], {}, RULES, NOW)
+    sessions.close_vote(uow, ADMIN, mid, vote.vote_id, RULES, NOW)
+    reasons = LocalizedText("le fournisseur CONFIDENTIEL", "de leverancier", "the supplier's terms")
+    decisions.decide(uow, ADMIN, mid, decisions.Decide(item.item_id, vote.vote_id, send_back=True, reasons=reasons,
+                                                       due_on=NOW.date() + timedelta(days=30)), NOW)
+    (event,) = [e for e in uow.published if isinstance(e, DossierSentBack)]
+    _, message, _ = translate(event)
+    assert not message.HasField("reasons")
+    assert b"supplier" not in message.SerializeToString()
+    assert uow.dossiers.get("coop", d.dossier_id).send_backs[-1].reasons == reasons  # kept for the board
