@@ -45,13 +45,14 @@ def test_minutes_submitted_go_to_the_next_meeting_on_the_use_cases_clock_not_the
 
 
 def test_sending_back_a_closed_items_dossier_publishes_no_reasons() -> None:
+    from fakes_dossiers import FakeDocumentStore
+
     from coop_board.adapters.events_out import translate
     from coop_board.domain.dossiers import ProposalDraft
     from coop_board.domain.dossiers_events import DossierSentBack
     from coop_board.domain.meetings import AgendaItem
     from coop_board.service_layer import decisions, dossiers
     from coop_board.service_layer.sessions import OpenVote
-    from fakes_dossiers import FakeDocumentStore
 
     uow = board()
     management = Principal("mgr-1", "coop", frozenset({"management"}))
