@@ -19,8 +19,8 @@ class FakeUnitOfWork:
     unless they implement `snapshot()`/`restore(state)`, which the unit calls around each use."""
 
     def __init__(self) -> None:
-        self.roster = FakeRosterRepository()
         self.members = FakeMemberStandingRepository()
+        self.roster = FakeRosterRepository(self.members)  # sitting_on reads categories from the projection
 
         self.meetings = FakeMeetingRepository()
         self.dossiers = FakeDossierRepository()
