@@ -84,8 +84,15 @@ def schedule(uow: BoardUnitOfWork, caller: Principal, spec: MeetingSpec, rules: 
         return m
 
 
+#: The motion of an approve-minutes item: adopted with the consent block, or alone when a
+#: director pulls the item out (a decision adopts a text: without one it was refused).
+APPROVE_MINUTES_MOTION = ("Le conseil approuve : {}", "De raad keurt goed: {}", "The board approves: {}")
+
+
 def _minutes_item(minutes_id: str, title: LocalizedText) -> AgendaItem:
-    return AgendaItem(new_id(), 0, title, "statutory", "approve_minutes", ref=minutes_id, consent=True)
+    fr, nl, en = (f.format(t) for f, t in zip(APPROVE_MINUTES_MOTION, (title.fr, title.nl, title.en), strict=True))
+    return AgendaItem(new_id(), 0, title, "statutory", "approve_minutes", ref=minutes_id, consent=True,
+                      text=LocalizedText(fr, nl, en))
 
 
 def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, title: LocalizedText,

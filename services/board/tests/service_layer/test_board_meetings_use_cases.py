@@ -189,6 +189,22 @@ def test_consent_block_is_voted_once_and_a_pulled_item_stays_out(monkeypatch):
     assert [i.decision is not None for i in record.items if i.consent] == [True, False]
 
 
+def test_an_approve_minutes_item_pulled_from_consent_is_decided_alone_on_its_motion(monkeypatch):
+    uow, hooks = board(monkeypatch)
+    m = meetings.schedule(uow, ADMIN, spec(), RULES, NOW)
+    item_id = agenda_hooks.add_minutes_approval_item(uow, "coop", "min-2", T, NOW)
+    meetings.publish_agenda(uow, ADMIN, m.meeting_id, NOW)
+    meetings.freeze(uow, ADMIN, m.meeting_id, NOW)
+    sessions.record_attendance(uow, ADMIN, m.meeting_id, [(d, "present", None) for d in DIRECTORS], RULES, NOW)
+    meetings.pull_from_consent(uow, director("d04"), m.meeting_id, item_id, NOW)
+    v = sessions.open_vote(uow, ADMIN, m.meeting_id, OpenVote(item_id, "item"), RULES, NOW)
+    sessions.record_votes(uow, ADMIN, m.meeting_id, v.vote_id, [(d, "for", None) for d in DIRECTORS], {}, RULES, NOW)
+    sessions.close_vote(uow, ADMIN, m.meeting_id, v.vote_id, RULES, NOW)
+    d = decisions.decide(uow, ADMIN, m.meeting_id, Decide(item_id, v.vote_id), NOW)
+    assert d.adopted_text.en == "The board approves: en" and d.adopted_text.complete
+    assert [x[0] for x in hooks.approved_minutes] == ["min-2"]
+
+
 def test_nothing_is_half_written_when_a_show_of_hands_has_one_bad_ballot(monkeypatch):
     uow, _ = board(monkeypatch)
     mid, (it,) = frozen_meeting(uow, [item(text=T)], present=DIRECTORS[:6])
