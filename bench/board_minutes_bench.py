@@ -19,13 +19,12 @@ import json
 import random
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
-from bench.common import run_json_process, service_env, summarize_ms
+from bench.common import closed_loop, run_json_process, service_env, summarize_ms
 from coop_testkit import ServiceProcess, free_port, postgres_database, wait_for_health
 
 LANGUAGES = ("fr", "nl", "en")
@@ -129,50 +128,26 @@ def reader(argv: list[str]) -> int:
     args = p.parse_args(argv)
     ids = Path(args.ids).read_text().split()
     metadata = [("authorization", f"Bearer {args.token}")]
-    t_measure, t_end = args.start_at + args.warmup, args.start_at + args.warmup + args.duration
-    latencies: list[list[float]] = [[] for _ in range(args.threads)]
-    errors: dict[str, int] = {}
-    lock = threading.Lock()
-    ready = threading.Barrier(args.threads + 1)
 
-    def client(n: int) -> None:
+    def open_client(n: int):
         rnd = random.Random(args.seed * 1000 + n)
         channel = grpc.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
         stub = pb_grpc.MinutesServiceStub(channel)
         grpc.channel_ready_future(channel).result(timeout=30)
-        mine = latencies[n]
-        ready.wait()
-        time.sleep(max(0.0, args.start_at - time.time()))
-        while True:
-            started = time.time()
-            if started >= t_end:
-                break
-            try:
-                if rnd.random() < 0.1:
-                    stub.SearchPublishedDecisions(pb.SearchPublishedDecisionsRequest(
-                        language=rnd.choice(LANGUAGES), query=rnd.choice(TOPICS), page_size=20),
-                        metadata=metadata, timeout=10)
-                else:
-                    stub.GetPublishedDecision(pb.GetPublishedDecisionRequest(
-                        decision_id=rnd.choice(ids), language=rnd.choice(LANGUAGES)), metadata=metadata, timeout=10)
-                ended = time.time()
-                if t_measure <= ended < t_end:
-                    mine.append((ended - started) * 1000)
-            except grpc.RpcError as exc:
-                with lock:
-                    errors[exc.code().name] = errors.get(exc.code().name, 0) + 1
-        channel.close()
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(args.threads)]
-    for t in threads:
-        t.start()
-    ready.wait()
-    for t in threads:
-        t.join()
-    print(json.dumps({"latencies_ms": [x for xs in latencies for x in xs], "errors": errors,
-                      "window_s": args.duration}))
+        def read() -> object:
+            if rnd.random() < 0.1:
+                return stub.SearchPublishedDecisions(pb.SearchPublishedDecisionsRequest(
+                    language=rnd.choice(LANGUAGES), query=rnd.choice(TOPICS), page_size=20),
+                    metadata=metadata, timeout=10)
+            return stub.GetPublishedDecision(pb.GetPublishedDecisionRequest(
+                decision_id=rnd.choice(ids), language=rnd.choice(LANGUAGES)), metadata=metadata, timeout=10)
+
+        return read, channel.close
+
+    print(json.dumps(closed_loop(open_client, args.threads, start=args.start_at, warmup=args.warmup,
+                                 duration=args.duration)))
     return 0
-
 
 def run(quick: bool) -> dict:
     """Both measurements; figures and verdicts in one dict."""

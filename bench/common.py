@@ -10,8 +10,9 @@ import os
 import platform
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -237,6 +238,62 @@ def run_load(argvs: list[list[str]], log_paths: list[Path], *, timeout: float, m
         meter.start()
         outs = [f.result() for f in futures]
         return outs, meter.stop()
+
+
+# -- closed-loop clients ------------------------------------------------------------------------
+
+#: A client thread's work: `open(n)` gives thread n its call (one RPC on its own channel, raising
+#: grpc.RpcError when refused) and what closes its channel.
+ClientFactory = Callable[[int], tuple[Callable[[], object], Callable[[], None]]]
+
+
+def closed_loop(open_client: ClientFactory, threads: int, *, start: float, warmup: float,
+                duration: float) -> dict:
+    """`threads` clients calling in a closed loop from `start` (wall clock, to align processes);
+    calls completed inside [start + warmup, start + warmup + duration) are recorded. The JSON a
+    load-generator process prints: latencies (ms), error counts by status code, the window."""
+    import grpc
+
+    t_measure, t_end = start + warmup, start + warmup + duration
+    latencies: list[list[float]] = [[] for _ in range(threads)]
+    errors: dict[str, int] = {}
+    lock = threading.Lock()
+    ready = threading.Barrier(threads + 1)
+
+    def client(n: int) -> None:
+        call, close = open_client(n)
+        mine = latencies[n]
+        ready.wait()
+        while time.time() < start:
+            time.sleep(0.001)
+        while True:
+            t0, w0 = time.perf_counter(), time.time()
+            try:
+                call()
+                failed = None
+            except grpc.RpcError as exc:
+                failed = exc.code().name
+            elapsed = time.perf_counter() - t0
+            done = w0 + elapsed
+            if done >= t_end:
+                break
+            if done >= t_measure:
+                if failed:
+                    with lock:
+                        errors[failed] = errors.get(failed, 0) + 1
+                else:
+                    mine.append(elapsed * 1000.0)
+        close()
+
+    workers = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(threads)]
+    for t in workers:
+        t.start()
+    ready.wait()
+    for t in workers:
+        t.join(max(0.0, start - time.time()) + warmup + duration + 120)
+    flat = [x for per in latencies for x in per]
+    return {"latencies_ms": [round(x, 4) for x in flat], "errors": errors, "window": [t_measure, t_end],
+            "threads": threads}
 
 
 # -- results -----------------------------------------------------------------------------------

@@ -11,16 +11,17 @@ Prints one JSON line: latencies (ms), error counts by status code, the window.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import random
 import sys
-import threading
 import time
 import uuid
 from pathlib import Path
 
 import grpc
 
+from bench.common import closed_loop
 from bench.data import member_rows
 from coop.membership.v1 import membership_pb2 as pb
 from coop.membership.v1 import membership_pb2_grpc as pb_grpc
@@ -63,65 +64,30 @@ def main(argv: list[str] | None = None) -> int:
     run_tag = uuid.uuid4().hex[:8]
 
     start = args.start_at or time.time() + 0.5
-    t_measure = start + args.warmup
-    t_end = t_measure + args.duration
-    latencies: list[list[float]] = [[] for _ in range(args.threads)]
-    errors: dict[str, int] = {}
-    lock = threading.Lock()
-    ready = threading.Barrier(args.threads + 1)
 
-    def client(n: int) -> None:
+    def open_client(n: int):
         rnd = random.Random(args.seed * 1000 + n)
         channel = grpc.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
         stub = pb_grpc.MembershipServiceStub(channel)
-        get, register = stub.GetMember, stub.RegisterMember
         grpc.channel_ready_future(channel).result(timeout=30)
-        mine = latencies[n]
-        ready.wait()
-        i = 0
-        while time.time() < start:
-            time.sleep(0.001)
-        while True:
-            if args.method == "get":
-                request = pb.GetMemberRequest(member_id=rnd.choice(ids))
-                call = get
-            else:
-                draft = pb.MemberDraft()
-                draft.CopyFrom(templates[i % len(templates)])
-                draft.email = f"bench.{run_tag}.{n}.{i}@example.org"
-                request = pb.RegisterMemberRequest(member=draft, admit=args.admit)
-                call = register
-            i += 1
-            t0 = time.perf_counter()
-            w0 = time.time()
-            try:
-                call(request, metadata=metadata, timeout=30)
-                failed = None
-            except grpc.RpcError as exc:
-                failed = exc.code().name
-            elapsed = time.perf_counter() - t0
-            done = w0 + elapsed
-            if done >= t_end:
-                break
-            if done >= t_measure:
-                if failed:
-                    with lock:
-                        errors[failed] = errors.get(failed, 0) + 1
-                else:
-                    mine.append(elapsed * 1000.0)
-        channel.close()
+        sent = itertools.count()
 
-    threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(args.threads)]
-    for t in threads:
-        t.start()
-    ready.wait()
-    for t in threads:
-        t.join(args.warmup + args.duration + 120)
-    flat = [x for per in latencies for x in per]
-    print(json.dumps({"latencies_ms": [round(x, 4) for x in flat], "errors": errors,
-                      "window": [t_measure, t_end], "threads": args.threads}))
+        def get() -> object:
+            return stub.GetMember(pb.GetMemberRequest(member_id=rnd.choice(ids)), metadata=metadata, timeout=30)
+
+        def register() -> object:
+            i = next(sent)
+            draft = pb.MemberDraft()
+            draft.CopyFrom(templates[i % len(templates)])
+            draft.email = f"bench.{run_tag}.{n}.{i}@example.org"
+            return stub.RegisterMember(pb.RegisterMemberRequest(member=draft, admit=args.admit), metadata=metadata,
+                                       timeout=30)
+
+        return (get if args.method == "get" else register), channel.close
+
+    print(json.dumps(closed_loop(open_client, args.threads, start=start, warmup=args.warmup,
+                                 duration=args.duration)))
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -5,6 +5,7 @@ reason and each field's violation) and exit status 1."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -12,6 +13,7 @@ from typing import Any, TypeVar
 import grpc
 
 from coop_cli.main import cli_metadata
+from coop_domain.principal import DEFAULT_TENANT
 from coop_platform.channels import open_channel
 from coop_platform.rich_status import details_of
 
@@ -41,3 +43,22 @@ def call_service(args: argparse.Namespace, stub_class: Callable[[grpc.Channel], 
         return refused(exc)
     finally:
         channel.close()
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser, service: str) -> None:
+    """--target (COOP_<SERVICE>_ADDR, default the manifest's gRPC port on this machine) and
+    --tenant (of the development token made when COOP_TOKEN is not set)."""
+    from coop_platform.registry import spec_of
+
+    spec = spec_of(service)
+    default = f"127.0.0.1:{spec.grpc_port}" if spec else ""
+    variable = f"COOP_{service.upper()}_ADDR"
+    parser.add_argument("--target", default=os.environ.get(variable, default),
+                        help=f"{service} api address ({variable}, default {default})")
+    parser.add_argument("--tenant", default=DEFAULT_TENANT,
+                        help=f"tenant of the development token made when COOP_TOKEN is not set (default {DEFAULT_TENANT})")
+
+
+def enum_word(enum: Any, value: int, prefix: str, unset: str = "unknown") -> str:
+    """A protobuf enum value as the lower-case word a command prints (`unset` for 0)."""
+    return enum.Name(value).removeprefix(prefix).lower() if value else unset

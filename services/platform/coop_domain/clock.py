@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -26,14 +27,24 @@ class SystemClock:
 
 
 class FixedClock:
-    """A clock for tests: it says `at` until moved."""
+    """A clock for tests: it says `at` until moved. Calling it is `now()`, so it also serves where
+    an api takes a `Callable[[], datetime]`; a lock keeps a move atomic for a server's threads."""
 
     def __init__(self, at: datetime) -> None:
+        self._lock = threading.Lock()
         self.at = as_utc(at)
 
     def now(self) -> datetime:
-        return self.at
+        with self._lock:
+            return self.at
+
+    __call__ = now
+
+    def set(self, at: datetime) -> None:
+        with self._lock:
+            self.at = as_utc(at)
 
     def advance(self, **delta: float) -> datetime:
-        self.at += timedelta(**delta)
-        return self.at
+        with self._lock:
+            self.at += timedelta(**delta)
+            return self.at

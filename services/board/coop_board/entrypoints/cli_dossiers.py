@@ -14,25 +14,17 @@ Exit status 0 on success, 1 when the service refuses, 2 for bad usage.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
-from typing import Any
 
 from google.protobuf import json_format
 
 from coop.board.v1 import dossiers_pb2 as pb
 from coop.board.v1 import dossiers_pb2_grpc as pb_grpc
-from coop_cli.rpc import call_service
-from coop_domain.principal import DEFAULT_TENANT
+from coop_cli.rpc import add_connection_arguments, call_service, enum_word
 
-DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.DossierServiceStub
 STATUSES = {"draft": pb.DOSSIER_STATUS_DRAFT, "submitted": pb.DOSSIER_STATUS_SUBMITTED,
             "sent_back": pb.DOSSIER_STATUS_SENT_BACK, "decided": pb.DOSSIER_STATUS_DECIDED}
-
-
-def _name(enum: Any, value: int, prefix: str) -> str:
-    return enum.Name(value).removeprefix(prefix).lower()
 
 
 
@@ -42,7 +34,7 @@ def _run(args: argparse.Namespace, command: Callable[[Stub, list[tuple[str, str]
 
 
 def _line(d: pb.Dossier, language: str) -> str:
-    status = _name(pb.DossierStatus, d.status, "DOSSIER_STATUS_")
+    status = enum_word(pb.DossierStatus, d.status, "DOSSIER_STATUS_")
     due = ""
     if d.status == pb.DOSSIER_STATUS_SENT_BACK:
         day = d.last_send_back.due_date
@@ -76,7 +68,7 @@ def _show(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> in
                   f"{getattr(answer.answers_send_back.reasons, lang)}")
         print(f"what changed and why: {getattr(answer.change_note, lang) or '(version 1)'}")
         for c in answer.changes:
-            kind = _name(pb.ProposalChangeKind, c.kind, "PROPOSAL_CHANGE_KIND_")
+            kind = enum_word(pb.ProposalChangeKind, c.kind, "PROPOSAL_CHANGE_KIND_")
             print(f"\n[{kind}] {c.proposal_id or c.previous_proposal_id}"
                   + (f" (revises {c.previous_proposal_id})" if c.proposal_id and c.previous_proposal_id else ""))
             for diff in (getattr(c.title_diff, lang), getattr(c.text_diff, lang)):
@@ -96,7 +88,7 @@ def _show(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> in
     print(f"version {v.version} submitted by {v.submitted_by} at {v.submit_time.ToJsonString()}")
     for p in v.proposals:
         mark = "*" if p.recommended else " "
-        status = _name(pb.ProposalStatus, p.status, "PROPOSAL_STATUS_")
+        status = enum_word(pb.ProposalStatus, p.status, "PROPOSAL_STATUS_")
         print(f" {mark} {p.position}. [{status}] {getattr(p.title, lang)}  ({p.proposal_id})")
         print(f"      {getattr(p.text_to_vote, lang)}")
         if p.recommended:
@@ -104,7 +96,7 @@ def _show(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> in
     for doc in v.documents:
         print(f"   document {doc.filename} ({doc.media_type}, {doc.size_bytes} bytes, sha256 {doc.sha256})")
     for a in answer.amendments:
-        status = _name(pb.ProposalStatus, a.status, "PROPOSAL_STATUS_")
+        status = enum_word(pb.ProposalStatus, a.status, "PROPOSAL_STATUS_")
         print(f"   amendment {a.amendment_id} level {a.level} to {a.parent_id} by {a.author_id} [{status}]")
     return 0
 
@@ -112,10 +104,7 @@ def _show(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> in
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this family's `coop board <verb>` subcommands."""
     common = argparse.ArgumentParser(add_help=False)
-    target = os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET)
-    common.add_argument("--target", default=target, help=f"board api address (COOP_BOARD_ADDR, default {DEFAULT_TARGET})")
-    common.add_argument("--tenant", default=DEFAULT_TENANT,
-                        help="tenant of the development token made when COOP_TOKEN is not set (default coop)")
+    add_connection_arguments(common, "board")
     common.add_argument("--language", choices=("fr", "nl", "en"), default="en", help="language of the texts shown")
     dossiers = commands.add_parser("dossiers", help="dossiers brought by the delegated administration: list, show",
                                    description=(__doc__ or "").split("\n\n", 1)[1],

@@ -18,7 +18,6 @@ success, 1 when the service refuses, 2 for bad usage.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -29,9 +28,8 @@ import grpc
 from coop.board.v1 import common_pb2
 from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
-from coop_cli.rpc import refused
+from coop_cli.rpc import add_connection_arguments, refused
 
-DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.MeetingServiceStub
 Command = Callable[[Stub, list[tuple[str, str]], argparse.Namespace], int]
 STATUSES = {"present": pb.ATTENDANCE_STATUS_PRESENT, "remote": pb.ATTENDANCE_STATUS_REMOTE,
@@ -147,9 +145,7 @@ def _attendance(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace)
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this family's `coop board <verb>` subcommands."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--target", default=os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET),
-                        help=f"board api address (COOP_BOARD_ADDR, default {DEFAULT_TARGET})")
-    common.add_argument("--tenant", default="coop", help="tenant of the development token (default coop)")
+    add_connection_arguments(common, "board")
     common.add_argument("--request-id", default="", help="retry a write with the request id it printed or was given")
 
     def command(parent: argparse._SubParsersAction, name: str, helptext: str, run_it: Command) -> argparse.ArgumentParser:

@@ -12,7 +12,6 @@ status 0 on success, 1 when the service refuses, 2 for bad usage."""
 from __future__ import annotations
 
 import argparse
-import os
 import uuid
 from collections.abc import Callable
 
@@ -20,10 +19,8 @@ from google.protobuf import json_format
 
 from coop.board.v1 import minutes_pb2 as pb
 from coop.board.v1 import minutes_pb2_grpc as pb_grpc
-from coop_cli.rpc import call_service
-from coop_domain.principal import DEFAULT_TENANT
+from coop_cli.rpc import add_connection_arguments, call_service
 
-DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.MinutesServiceStub
 STATUS = {v: k for k, v in pb.MinutesStatus.items()}
 
@@ -81,9 +78,7 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
             ("publish", "minutes_id", _publish, "publish approved minutes to members in FR, NL and EN")):
         p = verbs.add_parser(name, help=help_text)
         p.add_argument(arg)
-        p.add_argument("--target", default=os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET),
-                       help=f"board api address (COOP_BOARD_ADDR, default {DEFAULT_TARGET})")
-        p.add_argument("--tenant", default=DEFAULT_TENANT)
+        add_connection_arguments(p, "board")
         p.add_argument("--language", choices=("fr", "nl", "en"), default="fr")
         if name == "show":
             p.add_argument("--json", action="store_true", help="the whole minutes as JSON")

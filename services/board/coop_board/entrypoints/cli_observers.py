@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -24,11 +23,9 @@ from google.protobuf import json_format
 
 from coop.board.v1 import observers_pb2 as pb
 from coop.board.v1 import observers_pb2_grpc as pb_grpc
-from coop_cli.rpc import call_service
-from coop_domain.principal import DEFAULT_TENANT
+from coop_cli.rpc import add_connection_arguments, call_service
 from coop_platform.pbtypes import to_timestamp
 
-DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.ObserverServiceStub
 STATUS = {pb.OBSERVER_STATUS_SEATED: "seated", pb.OBSERVER_STATUS_WAITING: "waiting",
           pb.OBSERVER_STATUS_CANCELLED: "cancelled"}
@@ -99,10 +96,7 @@ def check_in(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) ->
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add `coop board observers <verb>`."""
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--target", default=os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET),
-                        help=f"board api address (COOP_BOARD_ADDR, default {DEFAULT_TARGET})")
-    common.add_argument("--tenant", default=DEFAULT_TENANT,
-                        help="tenant of the development token made when COOP_TOKEN is not set (default coop)")
+    add_connection_arguments(common, "board")
     common.add_argument("--meeting", required=True, help="meeting id")
     observers = commands.add_parser("observers", help="open sessions: open a meeting to observers, list, check in",
                                     description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

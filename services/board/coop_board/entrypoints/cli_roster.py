@@ -14,7 +14,6 @@ COOP_TLS_SERVER_NAME. Exit status 0 on success, 1 when the service refuses, 2 fo
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable
 from datetime import date
 
@@ -23,24 +22,15 @@ from google.type.date_pb2 import Date
 from coop.board.v1 import events_pb2
 from coop.board.v1 import roster_pb2 as pb
 from coop.board.v1 import roster_pb2_grpc as pb_grpc
-from coop_cli.rpc import call_service
-from coop_domain.principal import DEFAULT_TENANT
+from coop_cli.rpc import add_connection_arguments, call_service, enum_word
+from coop_platform.pbtypes import to_date
 
-DEFAULT_TARGET = "127.0.0.1:50054"
 Stub = pb_grpc.RosterServiceStub
 Metadata = list[tuple[str, str]]
 
 
 def _day(value: Date) -> str:
     return f"{value.year:04d}-{value.month:02d}-{value.day:02d}" if value.year else "-"
-
-
-def _pb_day(value: date | None) -> Date | None:
-    return Date(year=value.year, month=value.month, day=value.day) if value else None
-
-
-def _name(enum: object, value: int, prefix: str) -> str:
-    return enum.Name(value).removeprefix(prefix).lower() if value else "unknown"  # type: ignore[attr-defined]
 
 
 
@@ -50,18 +40,18 @@ def _run(args: argparse.Namespace, command: Callable[[Stub, list[tuple[str, str]
 
 
 def _roster(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
-    answer = stub.GetRoster(pb.GetRosterRequest(on_date=_pb_day(args.on)), metadata=md, timeout=30)
+    answer = stub.GetRoster(pb.GetRosterRequest(on_date=to_date(args.on)), metadata=md, timeout=30)
     c = answer.composition
     print(f"board on {_day(answer.on_date)}: {len(answer.directors)} of {answer.seats} seats filled; "
           f"composition {'ok' if c.ok else 'BROKEN'} ({c.users} users, {c.permanent_staff} permanent staff, "
           f"{c.external_partners} external partners, {c.unknown_category} unknown)")
     offices: dict[str, list[str]] = {}
     for term in answer.officers:
-        offices.setdefault(term.director_id, []).append(_name(pb.Office, term.office, "OFFICE_"))
+        offices.setdefault(term.director_id, []).append(enum_word(pb.Office, term.office, "OFFICE_"))
     for d in answer.directors:
-        flags = [_name(pb.DirectorFlag, f, "DIRECTOR_FLAG_").upper() for f in d.flags]
+        flags = [enum_word(pb.DirectorFlag, f, "DIRECTOR_FLAG_").upper() for f in d.flags]
         print("  ".join(filter(None, [
-            d.mandate.seat_id, d.director_id, _name(pb.DirectorCategory, d.category, "DIRECTOR_CATEGORY_"),
+            d.mandate.seat_id, d.director_id, enum_word(pb.DirectorCategory, d.category, "DIRECTOR_CATEGORY_"),
             f"{_day(d.mandate.start_date)}..{_day(d.mandate.end_date)}",
             ",".join(offices.get(d.director_id, [])), " ".join(flags)])))
     for v in answer.vacancies:
@@ -76,11 +66,11 @@ def _mandates(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
     while True:
         page = stub.ListMandates(pb.ListMandatesRequest(
             page_token=token, director_id=args.director or "", seat_id=args.seat or "",
-            covering=_pb_day(args.covering)), metadata=md, timeout=30)
+            covering=to_date(args.covering)), metadata=md, timeout=30)
         for m in page.mandates:
             ended = ""
             if m.ended_on.year:
-                reason = _name(events_pb2.MandateEndReason, m.end_reason, "MANDATE_END_REASON_")
+                reason = enum_word(events_pb2.MandateEndReason, m.end_reason, "MANDATE_END_REASON_")
                 ended = f"  ended {_day(m.ended_on)}" + (f" ({reason})" if m.end_reason else "")
             print(f"{m.mandate_id}  {m.seat_id}  {m.director_id}  {_day(m.start_date)}..{_day(m.end_date)}"
                   f"  {'election ' + m.election_id if m.election_id else 'loaded'}{ended}")
@@ -92,11 +82,7 @@ def _mandates(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
 def add_commands(commands: argparse._SubParsersAction) -> None:
     """Add this family's `coop board <verb>` subcommands."""
     common = argparse.ArgumentParser(add_help=False)
-    target = os.environ.get("COOP_BOARD_ADDR", DEFAULT_TARGET)
-    common.add_argument("--target", default=target, help=f"board api address (COOP_BOARD_ADDR, default "
-                                                         f"{DEFAULT_TARGET})")
-    common.add_argument("--tenant", default=DEFAULT_TENANT,
-                        help="tenant of the development token made when COOP_TOKEN is not set (default coop)")
+    add_connection_arguments(common, "board")
     text = (__doc__ or "").split("\n\n", 1)[1]
     p = commands.add_parser("roster", parents=[common], help="who sat on the board on a day (default today)",
                             description=text, formatter_class=argparse.RawDescriptionHelpFormatter)

@@ -25,7 +25,7 @@ from coop_board.domain.dossiers_changes import ProposalChange, changes
 from coop_board.domain.dossiers_documents import Document, check_upload
 from coop_board.domain.dossiers_events import DossierSubmitted
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer.meeting_access import seated
+from coop_board.service_layer.board_access import seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_dossiers import DocumentStore
 from coop_domain.clock import as_utc

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from coop_board.domain import roles
 from coop_board.domain.dossiers import Amendment
 from coop_board.domain.texts import LocalizedText
+from coop_board.service_layer.board_access import require_sitting_director, seated
 from coop_board.service_layer.dossiers import load, new_id, require_reader
-from coop_board.service_layer.meeting_access import require_sitting_director, seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size

@@ -9,8 +9,8 @@ from datetime import date, datetime
 from coop_board.domain import roles
 from coop_board.domain.dossiers import DECIDED
 from coop_board.domain.dossiers_documents import Document, check_content
+from coop_board.service_layer.board_access import seated
 from coop_board.service_layer.dossiers import Upload, load, require_reader, store_upload
-from coop_board.service_layer.meeting_access import seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_dossiers import DocumentStore
 from coop_domain.errors import FailedPrecondition, NotFound

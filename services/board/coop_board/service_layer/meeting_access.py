@@ -8,14 +8,19 @@ A meeting of another tenant is NOT_FOUND, never revealed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import datetime
 
 from coop_board.domain import roles
 from coop_board.domain.meetings import AgendaItem, Meeting
+from coop_board.service_layer.board_access import (  # noqa: F401 - the meetings family's access vocabulary
+    require_board_reader,
+    require_secretary,
+    require_sitting_director,
+    seated,
+)
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.clock import utcnow
-from coop_domain.errors import FailedPrecondition, NotFound, PermissionDenied
+from coop_domain.errors import NotFound, PermissionDenied
 from coop_domain.principal import Principal
 
 FULL_READERS = (roles.DIRECTOR, roles.SECRETARY, roles.ADMIN)
@@ -32,49 +37,14 @@ def load(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, *, for_update
     return m
 
 
+#: Who runs a meeting: the secretary in office, or an admin (board_access.require_secretary).
+require_runner = require_secretary
+
+
 def sitting_ids(uow: BoardUnitOfWork, m: Meeting) -> tuple[str, ...]:
     ids = tuple(sorted(d.director_id for d in uow.roster.sitting_on(m.tenant, m.starts_at.date())))
     m.sitting = ids
     return ids
-
-
-def require_secretary(uow: BoardUnitOfWork, caller: Principal, when: date | datetime) -> None:
-    """An admin, or the director holding the secretary's office that day (the role in the token
-    is necessary, not sufficient). Inside the caller's unit. The minutes and observers families
-    check the secretary's acts with it too."""
-    if caller.has(roles.ADMIN):
-        return
-    caller.require(roles.SECRETARY, roles.ADMIN)
-    day = when.date() if isinstance(when, datetime) else when
-    if uow.roster.officer_on(caller.tenant, "secretary", day) != caller.subject:
-        raise PermissionDenied("only the board's secretary in office (or an admin) does this",
-                               reason="NOT_THE_SECRETARY")
-
-
-require_runner = require_secretary  # who runs a meeting: the secretary in office, or an admin
-
-
-def require_sitting_director(caller: Principal, sitting: tuple[str, ...], field: str = "meeting_id") -> None:
-    caller.require(roles.DIRECTOR)
-    if caller.subject not in sitting:
-        raise FailedPrecondition("a director votes and declares only while sitting on the board",
-                                 field=field, reason="NOT_A_SITTING_DIRECTOR")
-
-
-def seated(uow: BoardUnitOfWork, caller: Principal, day: date | None = None) -> Principal:
-    """The caller as the roster sees them on `day` (today): a `director` or `secretary` token
-    whose subject does not sit on the board that day loses those two roles and keeps its others
-    (a former director's token reads what a member reads). The identity provider should withdraw
-    the roles when a mandate ends; this holds even when it does not. Inside the caller's unit."""
-    board_roles = caller.roles & {roles.DIRECTOR, roles.SECRETARY}
-    if not board_roles:
-        return caller
-    sitting = {d.director_id for d in uow.roster.sitting_on(caller.tenant, day or utcnow().date())}
-    return caller if caller.subject in sitting else replace(caller, roles=caller.roles - board_roles)
-
-
-def require_board_reader(caller: Principal) -> None:
-    caller.require(*roles.BOARD_READERS)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from coop_board.domain.minutes_events import MinutesPublished
 from coop_board.domain.minutes_public import published_rows
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks
-from coop_board.service_layer.meeting_access import require_board_reader, require_secretary, seated
+from coop_board.service_layer.board_access import require_board_reader, require_secretary, seated
 from coop_board.service_layer.meeting_records import full_record
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import (

@@ -28,7 +28,7 @@ from coop_board.domain.observers import (
     normalize_code,
 )
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer.meeting_access import require_secretary
+from coop_board.service_layer.board_access import require_secretary
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size

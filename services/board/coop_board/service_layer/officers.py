@@ -15,9 +15,10 @@ from coop_board.domain.officers import (
     check_term,
     succeed,
 )
+from coop_board.service_layer.board_access import require_secretary
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.roster import require_reader
-from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -57,9 +58,7 @@ def elect_officer(uow: BoardUnitOfWork, caller: Principal, *, office: str, direc
     check_term(start, end)
     with uow:
         uow.roster.lock(caller.tenant)
-        if not caller.is_admin and uow.roster.officer_on(caller.tenant, "secretary", today) != caller.subject:
-            raise PermissionDenied("only the sitting secretary (or an admin) records officers",
-                                   reason="NOT_THE_SECRETARY")
+        require_secretary(uow, caller, today)
         _adopted_decision(uow, caller.tenant, decision_id, links.ELECT_OFFICER)
         if director_id not in {d.director_id for d in uow.roster.sitting_on(caller.tenant, start)}:
             raise FailedPrecondition("officers are elected among the directors sitting on the term's first day",

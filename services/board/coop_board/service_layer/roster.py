@@ -24,6 +24,7 @@ from coop_board.domain.roster import (
     roster_on,
 )
 from coop_board.domain.roster_events import MandateEnded, MandateStarted
+from coop_board.service_layer.board_access import seated
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -44,11 +45,7 @@ def public_view(uow: BoardUnitOfWork, caller: Principal, today: date) -> bool:
     token's subject sits on the board today (a role is necessary, not sufficient); members and
     former directors read the public part."""
     require_reader(caller)
-    if caller.has(roles.ADMIN, roles.MANAGEMENT):
-        return False
-    if caller.has(roles.DIRECTOR, roles.SECRETARY):
-        return caller.subject not in {d.director_id for d in uow.roster.sitting_on(caller.tenant, today)}
-    return True
+    return not seated(uow, caller, today).has(roles.ADMIN, roles.MANAGEMENT, roles.DIRECTOR, roles.SECRETARY)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import grpc
 from board_fakes_observers import SECRETARY_ID, StandInMeetings, StandInRoster, StandInStandings
-from board_svc_helpers import START, Clock
+from board_svc_helpers import START
 from sqlalchemy import func, select
 
 from coop.board.v1 import observers_pb2 as pb
@@ -23,6 +23,7 @@ from coop_board.adapters.orm import idempotency_keys, metadata
 from coop_board.adapters.orm_observers import observer_registrations, observer_sessions
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
 from coop_board.entrypoints import grpc_observers
+from coop_domain.clock import FixedClock
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, start_server
 from coop_platform.pbtypes import to_timestamp
@@ -55,7 +56,7 @@ def member_token(n: int | str) -> list[tuple[str, str]]:
 @dataclass
 class ObserversApi:
     stub: Any
-    clock: Clock
+    clock: FixedClock
     engine: Any
     uow_factory: Any
     target: str = ""
@@ -90,7 +91,7 @@ class ObserversApi:
 
 @contextmanager
 def observers_api(pg_url: str) -> Iterator[ObserversApi]:
-    clock = Clock()
+    clock = FixedClock(START)
     settings = Settings(service_name="board", database_url=pg_url, dev_mode=True, served_tenants=("coop", "other"),
                         grpc_port=0, grpc_workers=40)
     servicers = grpc_observers.SERVICERS

@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import grpc
 
+from coop_domain.clock import FixedClock
+
 #: The tests' default "now": a Monday in the board's year.
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-    def set(self, value: datetime) -> None:
-        with self._lock:
-            self.now = value
 
 
 @dataclass
 class BoardEnv:
     channel: grpc.Channel
-    clock: Clock
+    clock: FixedClock
     engine: Any
     uow_factory: Any
     pg_url: str

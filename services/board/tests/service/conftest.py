@@ -11,9 +11,10 @@ import pytest
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent.parent)]
 
-from board_svc_helpers import START, BoardEnv, Clock  # noqa: E402
+from board_svc_helpers import START, BoardEnv  # noqa: E402
 
 from coop_board.entrypoints.grpc_api import build  # noqa: E402
+from coop_domain.clock import FixedClock  # noqa: E402
 from coop_platform.config import Settings  # noqa: E402
 from coop_platform.grpc_server import start_server  # noqa: E402
 from coop_platform.migrations import upgrade  # noqa: E402
@@ -29,7 +30,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def env(pg_url: str) -> Iterator[BoardEnv]:
-    clock = Clock()
+    clock = FixedClock(START)
     settings = Settings(service_name="board", database_url=pg_url, dev_mode=True, served_tenants=("coop", "other"),
                         grpc_port=0, grpc_workers=40)
     engine, register, uow_factory = build(settings, clock)

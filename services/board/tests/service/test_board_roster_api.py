@@ -59,7 +59,7 @@ def test_every_role_reads_the_roster_members_without_flags_and_another_tenant_se
     load(env, good, start, end)
     load(env, lapsed, start, end)
     on = d(date(year, 6, 1))
-    env.clock.set(env.clock.now.replace(year=year, month=6, day=1))  # the tokens' subjects sit today
+    env.clock.set(env.clock().replace(year=year, month=6, day=1))  # the tokens' subjects sit today
     for role, metadata in callers(secretary=good, director=lapsed).items():
         answer = stub(env).GetRoster(pb.GetRosterRequest(on_date=on), metadata=metadata, timeout=10)
         listed = stub(env).ListMandates(pb.ListMandatesRequest(covering=on), metadata=metadata, timeout=10)
@@ -117,7 +117,7 @@ def test_officers_are_recorded_by_an_admin_or_the_sitting_secretary_only(env, ye
     load(env, secretary, start, end)
     load(env, chair, start, end)
     term_start = d(date(year, 6, 1))
-    env.clock.set(env.clock.now.replace(year=year, month=6, day=2))
+    env.clock.set(env.clock().replace(year=year, month=6, day=2))
     stub(env).ElectOfficer(pb.ElectOfficerRequest(office=pb.OFFICE_SECRETARY, director_id=secretary,
                                                   start_date=term_start, decision_id=adopted(ELECT_OFFICER)),
                            metadata=callers()["admin"], timeout=10)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import grpc
 import pytest
-from board_svc_helpers import START, Clock
+from board_svc_helpers import START
 
 from coop.board.v1 import common_pb2 as cpb
 from coop.board.v1 import meetings_pb2 as mpb
@@ -18,6 +18,7 @@ from coop.board.v1 import meetings_pb2_grpc as mgrpc
 from coop.board.v1 import observers_pb2 as opb
 from coop.board.v1 import observers_pb2_grpc as ogrpc
 from coop_board.entrypoints.grpc_api import build
+from coop_domain.clock import FixedClock
 from coop_platform.config import Settings
 from coop_platform.grpc_server import start_server
 from coop_platform.migrations import upgrade
@@ -33,7 +34,7 @@ def channel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[grpc.Channel]:
     upgrade("board", url)
     settings = Settings(service_name="board", database_url=url, dev_mode=True, served_tenants=("coop",),
                         grpc_port=0, grpc_workers=4)
-    clock = Clock()
+    clock = FixedClock(START)
     engine, register, _ = build(settings, clock)
     running = start_server(settings, register, engine, port=0, health_interval=30)
     with grpc.insecure_channel(f"127.0.0.1:{running.port}") as chan:

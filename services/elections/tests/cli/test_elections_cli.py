@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from coop.elections.v1 import elections_pb2 as pb1
 from coop.elections.v2 import elections_pb2 as pb
 from coop.elections.v2 import elections_pb2_grpc as pb_grpc
+from coop_domain.clock import FixedClock
 from coop_elections.entrypoints.grpc_api import build
 from coop_platform.auth import issue_token
 from coop_platform.config import Settings
@@ -41,20 +41,11 @@ roll_cutoff: "2027-04-30T08:00:00+00:00"
 """
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now, self._lock = BEFORE, threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-
 @pytest.fixture()
 def api(tmp_path):
     url = f"sqlite:///{tmp_path / 'elections.db'}"
     upgrade("elections", url)
-    clock = Clock()
+    clock = FixedClock(BEFORE)
     settings = Settings(service_name="elections", database_url=url, dev_mode=True, served_tenants=("*",),
                         grpc_port=0)
     engine, register, _ = build(settings, clock)
@@ -87,7 +78,7 @@ def test_a_partner_runs_an_election_from_a_file_to_its_results_with_the_cli(api,
     imported = coop(target, "roll", "import", str(roll), "--election", election_id, "--tenant", "partner-x", "--quiet")
     assert imported.returncode == 0 and "5 voters imported" in imported.stdout, imported.stderr
 
-    clock.now = DURING  # members vote in the partner's portal
+    clock.set(DURING)  # members vote in the partner's portal
     with grpc.insecure_channel(target) as channel:
         stub = pb_grpc.ElectionsServiceStub(channel)
         for n, (accounts, ranking) in enumerate([("yes", ["ann", "bob"]), ("yes", ["ann"]), ("no", ["bob", "cat"]),
@@ -99,7 +90,7 @@ def test_a_partner_runs_an_election_from_a_file_to_its_results_with_the_cli(api,
 
     sealed = coop(target, "elections", "results", election_id, "--tenant", "partner-x")
     assert sealed.returncode == 1 and "RESULTS_SEALED" in sealed.stderr
-    clock.now = AFTER
+    clock.set(AFTER)
     closed = coop(target, "elections", "close", election_id, "--tenant", "partner-x")
     assert closed.returncode == 0, closed.stderr
     results = coop(target, "elections", "results", election_id, "--tenant", "partner-x")

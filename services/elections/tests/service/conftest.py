@@ -12,10 +12,11 @@ from grpc_health.v1 import health_pb2_grpc
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from elections_svc_helpers import DURING, Clock, Env  # noqa: E402
+from elections_svc_helpers import DURING, Env  # noqa: E402
 
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc  # noqa: E402
 from coop.elections.v2 import elections_pb2_grpc as pb2_grpc  # noqa: E402
+from coop_domain.clock import FixedClock  # noqa: E402
 from coop_elections.entrypoints.grpc_api import build  # noqa: E402
 from coop_platform.config import Settings  # noqa: E402
 from coop_platform.grpc_server import start_server  # noqa: E402
@@ -32,7 +33,7 @@ def pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def env(pg_url: str) -> Iterator[Env]:
-    clock = Clock()
+    clock = FixedClock(DURING)
     settings = Settings(service_name="elections", database_url=pg_url, dev_mode=True, served_tenants=("*",), grpc_port=0,
                         grpc_workers=40)
     engine, register, uow_factory = build(settings, clock)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -10,6 +9,7 @@ from sqlalchemy import func, select
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+from coop_domain.clock import FixedClock
 from coop_elections.adapters import orm
 from coop_platform.auth import issue_token
 
@@ -21,24 +21,10 @@ DURING = datetime(2027, 5, 10, 12, tzinfo=UTC)
 AFTER = datetime(2027, 5, 15, 15, 0, 1, tzinfo=UTC)
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = DURING
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self.now
-
-    def set(self, value: datetime) -> None:
-        with self._lock:
-            self.now = value
-
-
 @dataclass
 class Env:
     stub: pb_grpc.ElectionsServiceStub
-    clock: Clock
+    clock: FixedClock
     engine: object
     uow_factory: object
     url: str
