@@ -78,3 +78,25 @@ class ProposalRef:
     text: LocalizedText
     recommended: bool         # by management (proposals only)
     status: str               # "open", "adopted", "rejected", "withdrawn"
+
+
+@dataclass(frozen=True)
+class AssemblySummary:
+    """What other families need to know of a General Assembly (assembly -> questions, initiatives)."""
+
+    assembly_id: str
+    tenant: str
+    title: LocalizedText
+    starts_at: datetime
+    registration_deadline: datetime
+    status: str               # "scheduled", "convening", "convened", "held", "cancelled"
+
+
+@dataclass(frozen=True)
+class ForcedItem:
+    """Where a qualified initiative's forced item landed (meetings -> initiatives)."""
+
+    meeting_id: str
+    item_id: str
+    meeting_starts_at: datetime
+    extra_meeting: bool       # True: no regular meeting within the delay, an extra one was scheduled
