@@ -143,6 +143,10 @@ class FakeMemberStandingRepository:
         """Test helper: a member as membership would have told us."""
         self.rows[member_id] = (MemberStanding(member_id, status, category, good), {})
 
+    def count_in_good_standing(self, tenant: str) -> int:
+        return sum(1 for standing, _ in self.rows.values()
+                   if standing.in_good_standing and standing.status != "erased")
+
 
 class FakeDecisions:
     """Stands in for the meetings family's `decision_summary` in the roster's tests."""

@@ -6,7 +6,7 @@ import hashlib
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, text, tuple_
+from sqlalchemy import and_, case, func, or_, select, text, tuple_
 
 from coop_board.adapters.orm_roster import (
     management_appointments,
@@ -178,6 +178,13 @@ class SqlMemberStandingRepository:
             changes[stamp] = case((newer, stmt.excluded[stamp]), else_=c[stamp])
         self.session.execute(stmt.on_conflict_do_update(index_elements=["member_id"], set_=changes)
                              if changes else stmt.on_conflict_do_nothing(index_elements=["member_id"]))
+
+    def count_in_good_standing(self, tenant: str) -> int:
+        """Members in good standing now (an initiative's percentage threshold is frozen on it)."""
+        c = member_standing.c
+        return int(self.session.execute(select(func.count()).select_from(member_standing).where(
+            c.tenant == tenant, c.in_good_standing.is_(True),
+            or_(c.status.is_(None), c.status != "erased"))).scalar_one())
 
 
 

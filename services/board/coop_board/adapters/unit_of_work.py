@@ -8,6 +8,7 @@ from typing import Any
 from coop_board import SERVICE_NAME
 from coop_board.adapters.events_out import translate
 from coop_board.adapters.repository_dossiers import SqlDossierRepository
+from coop_board.adapters.repository_initiatives import SqlInitiativeRepository  # noqa: I001
 from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
 from coop_board.adapters.repository_minutes import SqlMinutesRepository
 from coop_board.adapters.repository_observers import SqlObserverRepository  # noqa: I001
@@ -28,3 +29,5 @@ class SqlBoardUnitOfWork(UnitOfWork):
 
         self.minutes = SqlMinutesRepository(self.session)
         self.observers = SqlObserverRepository(self.session)
+
+        self.initiatives = SqlInitiativeRepository(self.session)

@@ -19,6 +19,7 @@ from coop_board import SERVICE_NAME
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
 from coop_board.entrypoints import (
     grpc_dossiers,
+    grpc_initiatives,
     grpc_meetings,
     grpc_minutes,
     grpc_observers,
@@ -33,7 +34,8 @@ Clock = Callable[[], datetime]
 # Each entry: (servicer class taking (uow_factory, clock), add_<Service>Servicer_to_server, full name)
 SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
     *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_dossiers.SERVICERS,
-    *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS]
+    *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS,
+    *grpc_initiatives.SERVICERS]
 
 
 def build(settings: Settings, clock: Clock = utcnow):

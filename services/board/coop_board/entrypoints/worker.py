@@ -114,6 +114,15 @@ class BoardWorker:
         """coop_board_observer_seats, _seats_taken and coop_board_observers_waiting per tenant."""
         return self.observer_metrics.refresh_gauges(uow_factory(), now())
 
+    # --- initiatives -----------------------------------------------------------------------
+    from coop_board.entrypoints import worker_initiatives  # noqa: E402 - kept in its section
+
+    @timer(interval=worker_initiatives.TICK_SECONDS)
+    def initiatives_timer(self) -> dict[str, int]:
+        """Admissible by default, qualification backstop, expiry, overdue outcomes and the
+        coop_board_outcomes_overdue gauge (alert CoopBoardOutcomesOverdue)."""
+        return self.worker_initiatives.initiatives_tick(uow_factory, now())
+
     # ----------------------------------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 # --- meetings: meetings, agendas, attendance, votes, decisions, dossiers ------------------
 from coop_board.service_layer.ports_dossiers import DossierRepository
+from coop_board.service_layer.ports_initiatives import InitiativeRepository
 from coop_board.service_layer.ports_meetings import MeetingRepository
 
 # --- minutes: minutes, translations, publication, observers ------------------------------
@@ -35,6 +36,8 @@ class BoardUnitOfWork(Protocol):
 
     minutes: MinutesRepository
     observers: ObserverRepository
+
+    initiatives: InitiativeRepository
 
     def __enter__(self) -> BoardUnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -49,3 +49,7 @@ class MemberStandingRepository(Protocol):
     def project(self, member_id: str, at: datetime, *, status: str | None = None, category: str | None = None,
                 in_good_standing: bool | None = None) -> None:
         """Keep, per value, the one set by the newest event; an erased member stays erased."""
+
+    def count_in_good_standing(self, tenant: str) -> int:
+        """Members of `tenant` in good standing now."""
+        ...

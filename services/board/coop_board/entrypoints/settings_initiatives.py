@@ -1,0 +1,66 @@
+"""The initiatives family's settings (environment, read by the api and the worker), handed to
+the domain as `InitiativeRules` (docs/board.md, Settings):
+
+    COOP_BOARD_INITIATIVE_PROMOTERS          co-promoters who must accept before submitting (3)
+    COOP_BOARD_INITIATIVE_ADMISSIBILITY_DAYS admissible by default after this many days (14)
+    COOP_BOARD_INITIATIVE_COLLECTION_DAYS    the signature collection's length in days (90)
+    COOP_BOARD_INITIATIVE_THRESHOLD          "1500" (signatures) or "5%" (of the members in good
+                                             standing when the collection opens) ("5%")
+    COOP_BOARD_INITIATIVE_MAX_DELAY_DAYS     the forced item's meeting starts within this (60)
+    COOP_BOARD_INITIATIVE_OUTCOME_DAYS       the outcome is due this long after the meeting (30)
+    COOP_BOARD_INITIATIVE_TICK_SECONDS       how often the worker's timer runs (30; at most 60:
+                                             qualification within a minute is its promise)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+
+from coop_board.domain.initiatives import InitiativeRules
+
+
+def _days(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 3650) -> int:
+    raw = env.get(name, "").strip() or str(default)
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise ValueError(f"{name} must be a whole number between {low} and {high}, got {raw!r}")
+    return int(raw)
+
+
+def _threshold(env: Mapping[str, str]) -> tuple[int | None, float]:
+    raw = env.get("COOP_BOARD_INITIATIVE_THRESHOLD", "").strip() or "5%"
+    try:
+        if raw.endswith("%"):
+            percent = float(raw[:-1])
+            if 0 < percent <= 100:
+                return None, percent
+        elif raw.isdigit() and int(raw) >= 1:
+            return int(raw), 0.0
+    except ValueError:
+        pass
+    raise ValueError(f"COOP_BOARD_INITIATIVE_THRESHOLD must be a number of signatures (\"1500\") or a percentage "
+                     f"above 0 and at most 100 (\"5%\"), got {raw!r}")
+
+
+def initiative_rules(environ: Mapping[str, str] | None = None) -> InitiativeRules:
+    env = os.environ if environ is None else environ
+    count, percent = _threshold(env)
+    return InitiativeRules(
+        promoters=_days(env, "COOP_BOARD_INITIATIVE_PROMOTERS", 3, low=0, high=50),
+        admissibility_days=_days(env, "COOP_BOARD_INITIATIVE_ADMISSIBILITY_DAYS", 14),
+        collection_days=_days(env, "COOP_BOARD_INITIATIVE_COLLECTION_DAYS", 90),
+        threshold_count=count, threshold_percent=percent if count is None else 0.0,
+        max_delay_days=_days(env, "COOP_BOARD_INITIATIVE_MAX_DELAY_DAYS", 60),
+        outcome_days=_days(env, "COOP_BOARD_INITIATIVE_OUTCOME_DAYS", 30))
+
+
+def tick_seconds(environ: Mapping[str, str] | None = None) -> float:
+    env = os.environ if environ is None else environ
+    raw = env.get("COOP_BOARD_INITIATIVE_TICK_SECONDS", "").strip() or "30"
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = 0.0
+    if not 0.1 <= seconds <= 60:
+        raise ValueError(f"COOP_BOARD_INITIATIVE_TICK_SECONDS must be between 0.1 and 60, got {raw!r}")
+    return seconds
