@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from coop_board.domain.initiatives import COLLECTING, DRAFT, MARKS, OUTCOME_OWED, PUBLIC, SUBMITTED, Initiative
+from coop_board.domain.initiatives import (
+    COLLECTING,
+    DRAFT,
+    MARKS,
+    OUTCOME_OWED,
+    PUBLIC,
+    SUBMITTED,
+    Initiative,
+)
 from coop_board.domain.links import ForcedItem
 from coop_board.service_layer.ports_initiatives import Signer
 
