@@ -7,6 +7,7 @@ from typing import Any
 
 from coop_board import SERVICE_NAME
 from coop_board.adapters.events_out import translate
+from coop_board.adapters.repository_assembly import SqlAssemblyRepository
 from coop_board.adapters.repository_dossiers import SqlDossierRepository
 from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
 from coop_board.adapters.repository_minutes import SqlMinutesRepository
@@ -28,3 +29,5 @@ class SqlBoardUnitOfWork(UnitOfWork):
 
         self.minutes = SqlMinutesRepository(self.session)
         self.observers = SqlObserverRepository(self.session)
+
+        self.assemblies = SqlAssemblyRepository(self.session)
