@@ -13,4 +13,11 @@ add_platform_tables(metadata)
 idempotency_keys = idempotency_table(metadata)  # request_id -> first answer (every retryable write)
 
 # Each family's module adds its tables to `metadata` when imported.
-from coop_board.adapters import orm_dossiers, orm_meetings, orm_minutes, orm_observers, orm_roster  # noqa: E402,F401
+from coop_board.adapters import (  # noqa: E402,F401
+    orm_dossiers,
+    orm_meetings,
+    orm_minutes,
+    orm_observers,
+    orm_questions,
+    orm_roster,
+)

@@ -11,6 +11,7 @@ from coop_board.adapters.repository_dossiers import SqlDossierRepository
 from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
 from coop_board.adapters.repository_minutes import SqlMinutesRepository
 from coop_board.adapters.repository_observers import SqlObserverRepository  # noqa: I001
+from coop_board.adapters.repository_questions import SqlQuestionRepository  # noqa: I001
 from coop_board.adapters.repository_roster import SqlMemberStandingRepository, SqlRosterRepository  # noqa: I001
 from coop_platform.unit_of_work import UnitOfWork
 
@@ -28,3 +29,5 @@ class SqlBoardUnitOfWork(UnitOfWork):
 
         self.minutes = SqlMinutesRepository(self.session)
         self.observers = SqlObserverRepository(self.session)
+
+        self.questions = SqlQuestionRepository(self.session)

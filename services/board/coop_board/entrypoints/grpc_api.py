@@ -22,6 +22,7 @@ from coop_board.entrypoints import (
     grpc_meetings,
     grpc_minutes,
     grpc_observers,
+    grpc_questions,
     grpc_roster,
 )
 from coop_domain.clock import utcnow
@@ -33,7 +34,7 @@ Clock = Callable[[], datetime]
 # Each entry: (servicer class taking (uow_factory, clock), add_<Service>Servicer_to_server, full name)
 SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
     *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_dossiers.SERVICERS,
-    *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS]
+    *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS, *grpc_questions.SERVICERS]
 
 
 def build(settings: Settings, clock: Clock = utcnow):

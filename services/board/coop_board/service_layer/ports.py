@@ -18,6 +18,9 @@ from coop_board.service_layer.ports_meetings import MeetingRepository
 from coop_board.service_layer.ports_minutes import MinutesRepository
 from coop_board.service_layer.ports_observers import ObserverRepository
 
+# --- questions: members' questions to the General Assembly ------------------------------
+from coop_board.service_layer.ports_questions import QuestionRepository
+
 # --- roster: mandates, officers, appointments, the members projection -------------------
 from coop_board.service_layer.ports_roster import MemberStandingRepository, RosterRepository
 
@@ -35,6 +38,8 @@ class BoardUnitOfWork(Protocol):
 
     minutes: MinutesRepository
     observers: ObserverRepository
+
+    questions: QuestionRepository
 
     def __enter__(self) -> BoardUnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
