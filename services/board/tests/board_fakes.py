@@ -10,6 +10,7 @@ from board_fakes_dossiers import FakeDossierRepository
 from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
 from board_fakes_minutes import FakeMinutesRepository
 from board_fakes_observers import FakeObserverRepository  # noqa: I001
+from board_fakes_questions import FakeQuestionRepository  # noqa: I001
 from board_fakes_roster import FakeMemberStandingRepository, FakeRosterRepository  # noqa: I001
 
 
@@ -28,13 +29,15 @@ class FakeUnitOfWork:
         self.minutes = FakeMinutesRepository()
         self.observers = FakeObserverRepository()
 
+        self.questions = FakeQuestionRepository()
+
         self.published: list[Any] = []
         self._pending: list[Any] = []
         self._saved: dict[str, Any] = {}
         self.commits = 0
 
     def _repositories(self) -> dict[str, Any]:
-        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers")
+        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "questions")
         return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "snapshot")}
 
     def __enter__(self) -> FakeUnitOfWork:
