@@ -6,7 +6,7 @@ one, which waits for the first to commit) inserts nothing and counts nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text, update
@@ -17,13 +17,12 @@ from coop_board.adapters.orm_questions import board_questions as questions
 from coop_board.domain.questions import MOST_SUPPORTED, Question
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.ports_questions import Position
+from coop_domain.clock import as_utc
 from coop_platform.sqlkit import dialect_of
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite gives naive values back
-        return value.replace(tzinfo=UTC)
-    return value
+    return None if value is None else as_utc(value)  # SQLite gives naive values back
 
 
 def _question(row: Any) -> Question:

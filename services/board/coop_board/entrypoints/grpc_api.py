@@ -1,7 +1,7 @@
 """The board api process: a plain grpcio server (never eventlet, DESIGN D1).
 
 coop.board.v1 has one service per family of aggregates (RosterService, MeetingService,
-DossierService, MinutesService, ObserverService), each in its own servicer module; this module
+DossierService, MinutesService, ObserverService, QuestionService), each in its own servicer module; this module
 registers them all on one server. Each method translates the request, runs one use case as the
 caller (`current_principal()`: the use case checks tenant and role in its own unit of work) and
 translates the answer back.

@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import grpc
+import pytest
 from board_fakes_observers import SECRETARY_ID, StandInRoster, StandInStandings
 from board_fakes_questions import StandInAgenda, StandInAssemblies, hooks_replaced
 from board_svc_helpers import START
@@ -116,6 +117,21 @@ class QuestionsApi:
         with self.engine.connect() as conn:
             rows = conn.execute(select(OUTBOX.c.body).where(OUTBOX.c.routing_key == name).order_by(OUTBOX.c.seq))
             return [json.loads(body)["data"] for (body,) in rows]
+
+
+def module_fixtures() -> tuple[Any, Any]:
+    """A test module's `api` (one per module) and its autouse `_clock` (back at START for each
+    test): `api, _clock = module_fixtures()`."""
+    @pytest.fixture(scope="module")
+    def api(pg_url: str) -> Iterator[QuestionsApi]:
+        with questions_api(pg_url) as running:
+            yield running
+
+    @pytest.fixture(autouse=True)
+    def _clock(api: QuestionsApi) -> None:
+        api.clock.set(START)
+
+    return api, _clock
 
 
 @contextmanager

@@ -4,13 +4,12 @@ and the secretary are checked against the roster, not only their role."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import grpc
 import pytest
-from board_questions_helpers import ROLES, ROSTER, TOKENS, QuestionsApi, questions_api
-from board_svc_helpers import START
+from board_questions_helpers import ROLES, ROSTER, TOKENS, QuestionsApi, module_fixtures
 
 from coop.board.v1 import common_pb2
 from coop.board.v1 import questions_pb2 as pb
@@ -25,15 +24,7 @@ SERVICE = pb.DESCRIPTOR.services_by_name["QuestionService"]
 FULL = common_pb2.LocalizedText(fr="Réponse", nl="Antwoord", en="Answer")
 
 
-@pytest.fixture(scope="module")
-def api(pg_url: str) -> Iterator[QuestionsApi]:
-    with questions_api(pg_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _clock(api: QuestionsApi) -> None:
-    api.clock.set(START)
+api, _clock = module_fixtures()
 
 
 def _question(api: QuestionsApi) -> pb.Question:

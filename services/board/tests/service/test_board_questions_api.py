@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import grpc
 import pytest
-from board_questions_helpers import AGENDA, TOKENS, QuestionsApi, member_token, questions_api
+from board_questions_helpers import AGENDA, TOKENS, QuestionsApi, member_token, module_fixtures
 from board_svc_helpers import START
 
 from coop.board.v1 import common_pb2
@@ -24,15 +23,7 @@ FULL = common_pb2.LocalizedText(fr="Nous avons quitté la salle.", nl="We verlie
 TITLE = common_pb2.LocalizedText(fr="Salle déficitaire", nl="Verlieslatende zaal", en="Loss-making venue")
 
 
-@pytest.fixture(scope="module")
-def api(pg_url: str) -> Iterator[QuestionsApi]:
-    with questions_api(pg_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _clock(api: QuestionsApi) -> None:
-    api.clock.set(START)
+api, _clock = module_fixtures()
 
 
 def _list(api: QuestionsApi, assembly_id: str, token: list[tuple[str, str]] = TOKENS["member"],

@@ -4,7 +4,7 @@ reason and the field at fault, and writes nothing (no row, no event, no request 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import grpc
@@ -15,9 +15,8 @@ from board_questions_helpers import (
     TOKENS,
     QuestionsApi,
     member_token,
-    questions_api,
+    module_fixtures,
 )
-from board_svc_helpers import START
 
 from coop.board.v1 import common_pb2
 from coop.board.v1 import questions_pb2 as pb
@@ -30,15 +29,7 @@ EXISTS = grpc.StatusCode.ALREADY_EXISTS
 FULL = common_pb2.LocalizedText(fr="Réponse", nl="Antwoord", en="Answer")
 
 
-@pytest.fixture(scope="module")
-def api(pg_url: str) -> Iterator[QuestionsApi]:
-    with questions_api(pg_url) as running:
-        yield running
-
-
-@pytest.fixture(autouse=True)
-def _clock(api: QuestionsApi) -> None:
-    api.clock.set(START)
+api, _clock = module_fixtures()
 
 
 def _refused(api: QuestionsApi, call: Callable[[], object], code: grpc.StatusCode, reason: str,
