@@ -114,6 +114,9 @@ BOARD_EVENTS = {
     "observer.registered": "ObserverRegistered",
     "observer.promoted": "ObserverPromoted",
     "observer.cancelled": "ObserverCancelled",
+    # questions (issue 12)
+    "question.answered": "QuestionAnswered",
+    "question.referred": "QuestionReferred",
 }
 BOARD_PARTS = {"AgendaItemSummary"}  # a part of a payload, not an event of its own
 #: the AsyncAPI schema documenting each message type that a board payload nests

@@ -11,6 +11,7 @@ from board_fakes_initiatives import FakeInitiativeRepository
 from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
 from board_fakes_minutes import FakeMinutesRepository
 from board_fakes_observers import FakeObserverRepository  # noqa: I001
+from board_fakes_questions import FakeQuestionRepository  # noqa: I001
 from board_fakes_roster import FakeMemberStandingRepository, FakeRosterRepository  # noqa: I001
 
 
@@ -30,6 +31,7 @@ class FakeUnitOfWork:
         self.observers = FakeObserverRepository()
 
         self.initiatives = FakeInitiativeRepository(self.members)
+        self.questions = FakeQuestionRepository()
 
         self.published: list[Any] = []
         self._pending: list[Any] = []
@@ -37,7 +39,7 @@ class FakeUnitOfWork:
         self.commits = 0
 
     def _repositories(self) -> dict[str, Any]:
-        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives")
+        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives", "questions")
         return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "snapshot")}
 
     def __enter__(self) -> FakeUnitOfWork:

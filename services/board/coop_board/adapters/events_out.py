@@ -21,5 +21,6 @@ from coop_board.adapters import (  # noqa: E402,F401
     events_out_meetings,
     events_out_minutes,
     events_out_observers,
+    events_out_questions,
     events_out_roster,
 )

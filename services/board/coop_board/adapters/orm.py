@@ -20,5 +20,6 @@ from coop_board.adapters import (  # noqa: E402,F401
     orm_meetings,
     orm_minutes,
     orm_observers,
+    orm_questions,
     orm_roster,
 )

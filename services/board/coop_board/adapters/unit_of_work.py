@@ -13,6 +13,7 @@ from coop_board.adapters.repository_initiatives import SqlInitiativeRepository  
 from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
 from coop_board.adapters.repository_minutes import SqlMinutesRepository
 from coop_board.adapters.repository_observers import SqlObserverRepository  # noqa: I001
+from coop_board.adapters.repository_questions import SqlQuestionRepository  # noqa: I001
 from coop_board.adapters.repository_roster import SqlMemberStandingRepository, SqlRosterRepository  # noqa: I001
 from coop_platform.unit_of_work import UnitOfWork
 
@@ -33,3 +34,4 @@ class SqlBoardUnitOfWork(UnitOfWork):
 
         self.initiatives = SqlInitiativeRepository(self.session)
         self.assemblies = SqlAssemblyRepository(self.session)
+        self.questions = SqlQuestionRepository(self.session)

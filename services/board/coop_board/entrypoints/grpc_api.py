@@ -1,7 +1,8 @@
 """The board api process: a plain grpcio server (never eventlet, DESIGN D1).
 
 coop.board.v1 has one service per family of aggregates (RosterService, MeetingService,
-DossierService, MinutesService, ObserverService, AssemblyService), each in its own servicer module; this module
+DossierService, MinutesService, ObserverService, InitiativeService, AssemblyService,
+QuestionService), each in its own servicer module; this module
 registers them all on one server. Each method translates the request, runs one use case as the
 caller (`current_principal()`: the use case checks tenant and role in its own unit of work) and
 translates the answer back.
@@ -24,6 +25,7 @@ from coop_board.entrypoints import (
     grpc_meetings,
     grpc_minutes,
     grpc_observers,
+    grpc_questions,
     grpc_roster,
 )
 from coop_domain.clock import utcnow
@@ -37,7 +39,8 @@ SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
     *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_dossiers.SERVICERS,
     *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS,
     *grpc_initiatives.SERVICERS,
-    *grpc_assembly.SERVICERS]
+    *grpc_assembly.SERVICERS,
+    *grpc_questions.SERVICERS]
 
 
 def build(settings: Settings, clock: Clock = utcnow):

@@ -22,6 +22,9 @@ from coop_board.service_layer.ports_meetings import MeetingRepository
 from coop_board.service_layer.ports_minutes import MinutesRepository
 from coop_board.service_layer.ports_observers import ObserverRepository
 
+# --- questions: members' questions to the General Assembly ------------------------------
+from coop_board.service_layer.ports_questions import QuestionRepository
+
 # --- roster: mandates, officers, appointments, the members projection -------------------
 from coop_board.service_layer.ports_roster import MemberStandingRepository, RosterRepository
 
@@ -42,6 +45,7 @@ class BoardUnitOfWork(Protocol):
 
     initiatives: InitiativeRepository
     assemblies: AssemblyRepository
+    questions: QuestionRepository
 
     def __enter__(self) -> BoardUnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...
