@@ -53,12 +53,12 @@ class InitiativeRules:
     """The settings (entrypoints/settings_initiatives.py, docs/board.md Settings)."""
 
     promoters: int = 3                 # co-promoters who must accept before submitting (N)
-    admissibility_days: int = 14       # D: admissible by default after this
-    collection_days: int = 90          # W: the collection window
+    admissibility: timedelta = timedelta(days=14)  # D: admissible by default after this
+    collection: timedelta = timedelta(days=90)     # W: the collection window
     threshold_count: int | None = None  # a fixed number of signatures, or
     threshold_percent: float = 5.0     # a percentage of the members in good standing at opening
     max_delay_days: int = 60           # the forced item's meeting starts within this
-    outcome_days: int = 30             # P: the outcome is due this long after the meeting
+    outcome: timedelta = timedelta(days=30)        # P: the outcome is due this long after the meeting
 
     def threshold(self, members_in_good_standing: int) -> int:
         """The threshold frozen when a collection opens (at least 1 signature)."""
@@ -361,7 +361,7 @@ class Initiative:
                 field="initiative_id", reason="NOT_ENOUGH_PROMOTERS", required=self.required_promoters,
                 accepted=self.accepted)
         self.status, self.submitted_at = SUBMITTED, now
-        self.admissibility_due_at = now + timedelta(days=rules.admissibility_days)
+        self.admissibility_due_at = now + rules.admissibility
         return InitiativeSubmitted(self.tenant, self.initiative_id, self.promoter_ids, self.title, self.language,
                                    now, self.admissibility_due_at)
 
@@ -379,7 +379,7 @@ class Initiative:
         self._require(SUBMITTED, reason="NOT_SUBMITTED")
         self.status, self.decided_at, self.decided_by = COLLECTING, now, decided_by
         self.admissible_by_default = decided_by is None
-        self.opens_at, self.closes_at = now, now + timedelta(days=rules.collection_days)
+        self.opens_at, self.closes_at = now, now + rules.collection
         self.members_base = members_in_good_standing
         self.threshold = rules.threshold(members_in_good_standing)
         if rules.threshold_count is not None:
@@ -420,7 +420,7 @@ class Initiative:
         meeting starts."""
         self._require(QUALIFIED, reason="NOT_QUALIFIED")
         self.forced = item
-        self.outcome_due_at = item.meeting_starts_at + timedelta(days=rules.outcome_days)
+        self.outcome_due_at = item.meeting_starts_at + rules.outcome
         return InitiativeQualified(self.tenant, self.initiative_id, self.promoter_ids, self.verified_signatures,
                                    self.threshold, self.qualified_at or item.meeting_starts_at, item,
                                    self.outcome_due_at)

@@ -30,8 +30,8 @@ from coop_domain.errors import AlreadyExists, FailedPrecondition, NotFound, Perm
 from coop_domain.principal import Principal
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-RULES = InitiativeRules(promoters=3, admissibility_days=14, collection_days=30, threshold_count=6,
-                        max_delay_days=60, outcome_days=20)
+RULES = InitiativeRules(promoters=3, admissibility=timedelta(days=14), collection=timedelta(days=30), threshold_count=6,
+                        max_delay_days=60, outcome=timedelta(days=20))
 SECRETARY = Principal("sec-1", "coop", frozenset({"secretary", "director"}))
 MANAGEMENT = Principal("mgmt-1", "coop", frozenset({"management"}))
 ADMIN = Principal("admin-1", "coop", frozenset({"admin"}))

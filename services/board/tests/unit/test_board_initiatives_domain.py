@@ -28,8 +28,8 @@ from coop_board.domain.texts import LocalizedText
 from coop_domain.errors import FailedPrecondition, InvalidArgument, PermissionDenied
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
-RULES = InitiativeRules(promoters=2, admissibility_days=14, collection_days=30, threshold_count=None,
-                        threshold_percent=5.0, max_delay_days=60, outcome_days=20)
+RULES = InitiativeRules(promoters=2, admissibility=timedelta(days=14), collection=timedelta(days=30), threshold_count=None,
+                        threshold_percent=5.0, max_delay_days=60, outcome=timedelta(days=20))
 GOOD = MemberStanding("m", "active", "user", True)
 ALL = LocalizedText("fr", "nl", "en")
 
