@@ -125,6 +125,18 @@ def events(env, name: str, meeting_id: str) -> list[dict[str, Any]]:
 
 # -- the hook: where the item lands --------------------------------------------------------------------
 
+def test_an_initiative_titled_in_its_authors_language_only_is_forced_with_that_title_in_each_language(
+    env,
+) -> None:
+    t = tenant()
+    target = add_meeting(env, t, START + timedelta(days=12))
+    found = in_unit(env, agenda_hooks.force_initiative_item, t, "ini-fr", LocalizedText(fr="Un jardin"),
+                    LocalizedText(fr="Le texte"), PROMOTERS, START, DELAY)
+    it = meeting(env, t, target.meeting_id).item(found.item_id)
+    assert it.title == LocalizedText("Un jardin", "Un jardin", "Un jardin")
+    assert it.text == LocalizedText(fr="Le texte")
+
+
 def test_a_qualified_initiative_lands_on_the_next_open_agenda_within_the_delay(env) -> None:
     t = tenant()
     add_meeting(env, t, START + timedelta(days=3))                         # frozen already
