@@ -50,6 +50,9 @@ from coop_platform.registry import services as installed_services
 # helper modules of this directory (election_helpers.py) for the tests (import mode importlib)
 sys.path.insert(0, str(Path(__file__).parent))
 
+from board_helpers import Board  # noqa: E402
+from election_helpers import Coop  # noqa: E402
+
 from coop_testkit import (  # noqa: E402
     AMQP_URL,
     REPO_ROOT,
@@ -72,6 +75,19 @@ COMPOSE_PROFILE = "full"
 # The elections worker's timer interval: 1 s for the local processes; docker-compose.yml passes
 # the same variable to the elections-worker container (default 15 s, the production value).
 LOCAL_ELECTIONS_TICK_SECONDS = 1.0
+# The board's participation settings for the end-to-end tests (test_participation_flow.py): an
+# initiative's admissibility, collection and outcome windows of seconds, a worker ticking every
+# second, a fixed threshold, and agendas that freeze only when the meeting starts (so that a
+# meeting a minute ahead can still take a forced item). Locally and in the Compose env file;
+# docker-compose.yml passes them to the board's containers (production defaults otherwise).
+BOARD_PARTICIPATION_ENV = {
+    "COOP_BOARD_INITIATIVE_ADMISSIBILITY_DAYS": "15s",
+    "COOP_BOARD_INITIATIVE_COLLECTION_DAYS": "40s",
+    "COOP_BOARD_INITIATIVE_OUTCOME_DAYS": "30s",
+    "COOP_BOARD_INITIATIVE_THRESHOLD": "3",
+    "COOP_BOARD_INITIATIVE_TICK_SECONDS": "1",
+    "COOP_BOARD_AGENDA_FREEZE_DAYS": "0",
+}
 
 
 def docker_engine_available() -> bool:
@@ -182,6 +198,7 @@ def _write_env(folder: Path, extra: dict[str, str]) -> dict[str, str]:
         env[f"COOP_{name}_HOST_PORT"] = str(free_port())
     env["COOP_AUTH_DIR"] = str(folder / "auth")
     env["COOP_ELECTIONS_TICK_SECONDS"] = "1"
+    env.update(BOARD_PARTICIPATION_ENV)
     env.update(extra)
     (folder / "compose.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
     (folder / "compose.env").chmod(0o600)
@@ -324,7 +341,7 @@ class Platform:
     kind: str
     grpc_target: str
     amqp_url: str
-    metrics_text: Callable[[str], str]  # "api" | "worker" -> membership's Prometheus exposition text
+    metrics_text: Callable[[str], str]  # "api" | "worker" (membership), "board-api" | "board-worker"
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     targets: dict[str, str] = field(default_factory=dict)  # service -> gRPC host:port
     elections_tick_seconds: float = 15.0  # how late the elections worker may open, close, build rolls
@@ -382,7 +399,8 @@ def board_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     else:
         with scratch_vhost("coop-e2e-board") as amqp_url:
             yield from _local_platform(tmp_path_factory, services, amqp_url=amqp_url,
-                                       extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS)})
+                                       extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS),
+                                                  **BOARD_PARTICIPATION_ENV})
 
 
 @pytest.fixture(scope="module")
@@ -427,7 +445,8 @@ def _compose_platform(request: pytest.FixtureRequest, service_names: tuple[str, 
     if "board" in service_names:
         services.wait_until_responsive(
             check=lambda: queue_consumers(amqp_url, BOARD_ELECTION_RESULTS_QUEUE) > 0, timeout=300, pause=2)
-    metrics_ports = {"api": ("membership-api", 9101), "worker": ("membership-worker", 9201)}
+    metrics_ports = {"api": ("membership-api", 9101), "worker": ("membership-worker", 9201),
+                     "board-api": ("board-api", 9104), "board-worker": ("board-worker", 9204)}
 
     def metrics_text(role: str) -> str:
         service, port = metrics_ports[role]
@@ -536,3 +555,24 @@ def elections_events(elections_platform: Platform) -> Iterator[EventTap]:
     """A subscriber's queue bound to elections.events (every routing key), deleted afterwards."""
     with bound_queue("elections", "#", amqp_url=elections_platform.amqp_url) as queue:
         yield EventTap(queue, elections_platform.amqp_url)
+
+
+@pytest.fixture
+def coop(board_platform: Platform) -> Iterator[Coop]:
+    """Membership and elections as the member portal and the admin CLI call them (board tests)."""
+    with grpc.insecure_channel(board_platform.targets["membership"]) as membership, \
+            grpc.insecure_channel(board_platform.targets["elections"]) as elections:
+        yield Coop(board_platform, membership, elections)
+
+
+@pytest.fixture
+def board(board_platform: Platform) -> Iterator[Board]:
+    with grpc.insecure_channel(board_platform.targets["board"]) as channel:
+        yield Board(channel)
+
+
+@pytest.fixture
+def board_events(board_platform: Platform) -> Iterator[EventTap]:
+    """A subscriber's queue bound to board.events (every routing key), deleted afterwards."""
+    with bound_queue("board", "#", amqp_url=board_platform.amqp_url) as queue:
+        yield EventTap(queue, board_platform.amqp_url)
