@@ -23,6 +23,7 @@ from board_svc_helpers import START
 
 from coop.board.v1 import common_pb2 as cpb
 from coop.board.v1 import initiatives_pb2 as pb
+from coop_board.service_layer import initiative_hooks
 from coop_platform.rich_status import details_of
 
 
@@ -59,7 +60,6 @@ def test_an_initiative_from_draft_to_published_outcome_with_its_events(api: Init
     due = START + timedelta(days=10 + 20)
     assert qualified.outcome_due_at.ToDatetime() == due.replace(tzinfo=None)
     meeting_id = qualified.forced_item.meeting_id
-    from coop_board.service_layer import initiative_hooks
     uow = api.uow_factory()
     with uow:
         initiative_hooks.initiative_discussed(uow, "coop", iid, meeting_id, "dec-1", START + timedelta(days=10))
