@@ -117,6 +117,16 @@ BOARD_EVENTS = {
     # questions (issue 12)
     "question.answered": "QuestionAnswered",
     "question.referred": "QuestionReferred",
+    # initiatives (issue 12)
+    "initiative.submitted": "InitiativeSubmitted",
+    "initiative.admissible": "InitiativeAdmissible",
+    "initiative.refused": "InitiativeRefused",
+    "initiative.collection_opened": "InitiativeCollectionOpened",
+    "initiative.threshold_progress": "InitiativeThresholdProgress",
+    "initiative.qualified": "InitiativeQualified",
+    "initiative.expired": "InitiativeExpired",
+    "initiative.outcome_published": "InitiativeOutcomePublished",
+    "initiative.outcome_overdue": "InitiativeOutcomeOverdue",
 }
 BOARD_PARTS = {"AgendaItemSummary"}  # a part of a payload, not an event of its own
 #: the AsyncAPI schema documenting each message type that a board payload nests

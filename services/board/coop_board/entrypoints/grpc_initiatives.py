@@ -3,6 +3,8 @@ entrypoints/grpc_api.py. Thin: each method turns the request into plain values, 
 of service_layer/initiatives*.py as the caller, and translates the answer.
 
 Retryable writes carry a request_id (answer_once: the key and the use case in one unit).
+Signatures are group-committed (coop_platform.batching.Coalescer): the calls arriving while a
+batch runs share the next one's transaction and commit.
 UpdateInitiativeDraft, InvitePromoters and AnswerPromoterInvitation need none: sent twice, they
 leave the same state. After a signature that brought the count to the threshold, the same request
 settles the initiative in a unit of its own (qualification and its forced item): a failure there
@@ -12,7 +14,7 @@ reads from the read pool, one statement."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,10 @@ from coop_board.adapters.repository_initiatives import SqlSignatureCountReads
 from coop_board.entrypoints.settings_initiatives import initiative_rules
 from coop_board.service_layer import initiatives, initiatives_collection
 from coop_domain.clock import utcnow
+from coop_domain.errors import DomainError
+from coop_domain.principal import Principal
+from coop_platform import idempotency
+from coop_platform.batching import Coalescer
 from coop_platform.grpc_server import current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.pbtypes import to_timestamp
@@ -38,6 +44,7 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         self.clock = clock
         self.rules = initiative_rules()
         self.reads = SqlSignatureCountReads(lambda: uow_factory().reading())
+        self.signs = Coalescer("board_sign_initiative", self._sign_batch)
 
     def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
         p = current_principal()
@@ -85,19 +92,59 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         return self._once("DecideAdmissibility", request, pb.DecideAdmissibilityResponse, work)
 
     def SignInitiative(self, request, context):
-        done: list[initiatives_collection.Signed] = []
-
-        def work(uow: Any) -> pb.SignInitiativeResponse:
-            signed = initiatives_collection.sign(uow, current_principal(), request.initiative_id, self.clock())
-            done.append(signed)
-            return pb.SignInitiativeResponse(signed_at=to_timestamp(signed.signed_at),
-                                             signature_count=signed.signature_count, threshold=signed.threshold)
-        response = self._once("SignInitiative", request, pb.SignInitiativeResponse, work)
-        if done:  # this call did the work (not a replay of the first answer)
+        caller = current_principal()
+        key = idempotent_request(caller.tenant, caller.subject, "SignInitiative", request)
+        response, signed = self.signs.submit((caller, request.initiative_id, key))
+        if signed is not None:  # this call did the work (not a replay of the first answer)
             SIGNATURES.labels(change="signed").inc()
-            if done[0].settle:
-                self._settle(current_principal().tenant, request.initiative_id)
+            if signed.settle:
+                self._settle(caller.tenant, request.initiative_id)
         return response
+
+    def _sign_batch(self, items: Sequence[tuple[Principal, str, Any]]) -> list[Any]:
+        """Signatures arriving together: one transaction and one commit (group commit, as for
+        ballots); each request_id is claimed, answered or given back alone. A result is
+        (response, Signed) for a call that signed, (response, None) for a replay."""
+        uow = self.uow()
+        now = self.clock()
+        results: list[Any] = [None] * len(items)
+        with uow:
+            keyed = [(n, key) for n, (_, _, key) in enumerate(items) if key is not None]
+            todo = [n for n, (_, _, key) in enumerate(items) if key is None]
+            same: list[tuple[int, int]] = []
+            for (n, _key), claim in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]),
+                                       strict=True):
+                if claim is None:
+                    todo.append(n)
+                elif isinstance(claim, idempotency.Replay):
+                    results[n] = (pb.SignInitiativeResponse.FromString(claim.response), None)
+                elif isinstance(claim, idempotency.SameAs):
+                    same.append((n, keyed[claim.index][0]))
+                else:
+                    results[n] = claim
+            todo.sort()
+            signed = initiatives_collection.sign_many(uow, [items[n][:2] for n in todo], now)
+            answers, refused = [], []
+            for n, outcome in zip(todo, signed, strict=True):
+                key = items[n][2]
+                if isinstance(outcome, DomainError):
+                    results[n] = outcome
+                    if key is not None:
+                        refused.append(key)
+                    continue
+                response = pb.SignInitiativeResponse(signed_at=to_timestamp(outcome.signed_at),
+                                                     signature_count=outcome.signature_count,
+                                                     threshold=outcome.threshold)
+                results[n] = (response, outcome)
+                if key is not None:
+                    answers.append((key, response.SerializeToString(deterministic=True)))
+            idempotency.record_many(uow.session, answers)
+            idempotency.release_many(uow.session, refused)
+            uow.commit()
+        for n, first in same:
+            first_result = results[first]
+            results[n] = (first_result[0], None) if isinstance(first_result, tuple) else first_result
+        return results
 
     def _settle(self, tenant: str, initiative_id: str) -> None:
         try:
