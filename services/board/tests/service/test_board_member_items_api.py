@@ -27,6 +27,7 @@ from meetings_svc_helpers import (
     T,
     board_setup,  # noqa: F401 - fixture
     item,
+    refused,
     rid,
 )
 from sqlalchemy import select, text
@@ -43,7 +44,6 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks, initiative_hooks, member_items
 from coop_domain.errors import InvalidArgument
 from coop_platform.pbtypes import to_timestamp
-from coop_platform.rich_status import details_of
 
 pytestmark = pytest.mark.usefixtures("board_setup")
 OUTBOX = metadata.tables["outbox"]
@@ -57,12 +57,6 @@ _days = itertools.count(3000, 40)
 @pytest.fixture
 def stub(env) -> pb_grpc.MeetingServiceStub:
     return env.stub(pb_grpc.MeetingServiceStub)
-
-
-def refused(call, *args, **kw):
-    with pytest.raises(grpc.RpcError) as exc:
-        call(*args, **kw)
-    return details_of(exc.value)
 
 
 def tenant() -> str:
