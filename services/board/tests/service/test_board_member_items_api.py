@@ -42,6 +42,7 @@ from coop_board.domain.links import ForcedItem
 from coop_board.domain.meetings import Meeting, MeetingRules
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks, initiative_hooks, member_items
+from coop_cli.main import build_parser
 from coop_domain.errors import InvalidArgument
 from coop_platform.pbtypes import to_timestamp
 
@@ -378,3 +379,11 @@ def test_the_concerns_of_a_cancelled_meeting_wait_for_the_next_one(env, stub) ->
     next_mid, _ = far_meeting(stub)
     got = stub.GetMeeting(pb.GetMeetingRequest(meeting_id=next_mid), metadata=ADMIN).meeting
     assert [it.ref for it in got.items if it.kind == "member_concern"] == ["q-3"]
+
+
+def test_the_agenda_shown_from_the_command_line_marks_the_forced_item(env, stub, capsys) -> None:
+    mid, found = forced_on_far_meeting(env, stub)
+    args = build_parser().parse_args(["board", "agenda", "show", mid])
+    assert args.func(args, stub, ADMIN) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if found.item_id in x]
+    assert "[member_initiative] forced" in line
