@@ -27,6 +27,7 @@ from meetings_svc_helpers import (
     T,
     board_setup,  # noqa: F401 - fixture
     item,
+    refused,
     rid,
 )
 from sqlalchemy import select, text
@@ -41,9 +42,9 @@ from coop_board.domain.links import ForcedItem
 from coop_board.domain.meetings import Meeting, MeetingRules
 from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks, initiative_hooks, member_items
+from coop_cli.main import build_parser
 from coop_domain.errors import InvalidArgument
 from coop_platform.pbtypes import to_timestamp
-from coop_platform.rich_status import details_of
 
 pytestmark = pytest.mark.usefixtures("board_setup")
 OUTBOX = metadata.tables["outbox"]
@@ -57,12 +58,6 @@ _days = itertools.count(3000, 40)
 @pytest.fixture
 def stub(env) -> pb_grpc.MeetingServiceStub:
     return env.stub(pb_grpc.MeetingServiceStub)
-
-
-def refused(call, *args, **kw):
-    with pytest.raises(grpc.RpcError) as exc:
-        call(*args, **kw)
-    return details_of(exc.value)
 
 
 def tenant() -> str:
@@ -396,3 +391,11 @@ def test_the_concerns_of_a_cancelled_meeting_wait_for_the_next_one(env, stub) ->
     next_mid, _ = far_meeting(stub)
     got = stub.GetMeeting(pb.GetMeetingRequest(meeting_id=next_mid), metadata=ADMIN).meeting
     assert [it.ref for it in got.items if it.kind == "member_concern"] == ["q-3"]
+
+
+def test_the_agenda_shown_from_the_command_line_marks_the_forced_item(env, stub, capsys) -> None:
+    mid, found = forced_on_far_meeting(env, stub)
+    args = build_parser().parse_args(["board", "agenda", "show", mid])
+    assert args.func(args, stub, ADMIN) == 0
+    (line,) = [x for x in capsys.readouterr().out.splitlines() if found.item_id in x]
+    assert "[member_initiative] forced" in line
