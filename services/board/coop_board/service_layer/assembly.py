@@ -311,17 +311,10 @@ def register(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, attendan
         r = AssemblyRegistration(str(uuid.uuid4()), a.tenant, a.assembly_id, caller.subject, attendance, language,
                                  now, code_hash=hash_code(a.tenant, a.assembly_id, code) if code else None,
                                  code_issued_at=now if code else None)
-        uow.assemblies.add_registration(r)
-        arrival = uow.assemblies.next_arrival()
-        for choice, wid in enumerate(workshop_ids, start=1):
-            seated = uow.assemblies.take_seat(a.tenant, wid, r.registration_id)
-            # a waiting place takes its number after finding no seat: it arrived after every seated one
-            r.places.append(WorkshopPlace(r.registration_id, wid, choice,
-                                          arrival if seated else uow.assemblies.next_arrival(), seated))
-        uow.assemblies.add_places(a.tenant, a.assembly_id, r.places)
-        for p in r.places:
-            if not p.seated:
-                p.waiting_position = uow.assemblies.waiting_position(p.workshop_id, p.arrival)
+        arrival = uow.assemblies.add_registration(r)
+        seated = uow.assemblies.take_seats(a.tenant, workshop_ids, r.registration_id)
+        r.places = uow.assemblies.add_places(a.tenant, a.assembly_id, r.registration_id,
+                                             [(wid, wid in seated) for wid in workshop_ids], arrival)
         uow.publish(AssemblyRegistered(r.tenant, r.assembly_id, r.registration_id, r.member_id, attendance, language,
                                        tuple((p.workshop_id, p.seated, p.waiting_position) for p in r.places), now))
         uow.commit()
