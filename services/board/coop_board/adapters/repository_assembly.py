@@ -123,6 +123,11 @@ class SqlAssemblyRepository:
             .order_by(A.starts_at, A.assembly_id).limit(1)).first()
         return None if row is None else _assembly(row)
 
+    def registering(self, now: datetime) -> list[Assembly]:
+        rows = self._db.execute(select(assemblies).where(A.registration_deadline >= now, A.status != "cancelled")
+                                .order_by(A.tenant, A.assembly_id))
+        return [_assembly(r) for r in rows]
+
     def claim_convening(self) -> Assembly | None:
         query = select(assemblies).where(A.status == CONVENING).order_by(A.convened_at, A.assembly_id).limit(1)
         row = self._db.execute(query.with_for_update(skip_locked=True)).first()

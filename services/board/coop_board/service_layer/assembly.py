@@ -174,6 +174,20 @@ def send_convocations(uow: BoardUnitOfWork, now: datetime, rules: AssemblyRules)
         return a.assembly_id, len(members)
 
 
+def settle_workshops(uow: BoardUnitOfWork, now: datetime) -> int:
+    """The worker's check: a seat left free while members wait (its taker's unit was rolled back
+    after others had skipped it) goes to the first member waiting. Members promoted."""
+    promoted = 0
+    with uow:
+        for a in uow.assemblies.registering(now):
+            for workshop_id, registration_id, member_id in uow.assemblies.settle(a.tenant, a.assembly_id, now):
+                uow.publish(AssemblyWorkshopPromoted(a.tenant, a.assembly_id, workshop_id, registration_id,
+                                                     member_id, now))
+                promoted += 1
+        uow.commit()
+    return promoted
+
+
 def list_workshop_registrations(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, workshop_id: str,
                                 requested_size: int, token: str, now: datetime
                                 ) -> tuple[WorkshopView, list[Attendee], str]:

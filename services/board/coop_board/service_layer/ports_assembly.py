@@ -32,6 +32,9 @@ class AssemblyRepository(Protocol):
     def next_not_convened(self, tenant: str, now: datetime) -> Assembly | None:
         """The earliest Assembly starting after `now` that is not convened nor cancelled."""
         ...
+    def registering(self, now: datetime) -> list[Assembly]:
+        """Every tenant's Assemblies whose registration is open at `now`."""
+        ...
     def claim_convening(self) -> Assembly | None:
         """Any tenant's Assembly whose convocation is under way, locked for this unit; one locked
         by another unit (another replica) is skipped (FOR UPDATE SKIP LOCKED)."""
