@@ -6,8 +6,8 @@ through the board api's gRPC:
   members sign; it qualifies and is forced onto the next board meeting's agenda, where the board
   cannot remove it; the board discusses it (a vote and a decision) and the secretary publishes
   the outcome in French, Dutch and English before its deadline;
-- a second initiative is admissible by default (nobody decided in time) and expires without the
-  threshold;
+- a second initiative is admissible by default (nobody decided in time), gets one signature of
+  the three it needs and expires; signing after the close is refused;
 - a third qualifies onto a meeting a minute ahead and its outcome is not published: it turns
   overdue, in the board worker's `coop_board_outcomes_overdue` gauge and in
   `initiative.outcome_overdue` on `board.events`;
@@ -18,7 +18,7 @@ through the board api's gRPC:
 Written once against `board_platform` (conftest.py): docker-compose.yml where a Docker engine
 exists, the processes `make run` starts where none does. Real time, no test clock: conftest.py
 gives the board processes initiative windows of seconds (BOARD_PARTICIPATION_ENV: admissibility
-15 s, collection 40 s, outcome 30 s after the meeting, a threshold of 3 signatures, a timer
+15 s, collection 60 s, outcome 30 s after the meeting, a threshold of 3 signatures, a timer
 ticking every second, agendas that freeze only when the meeting starts). The directors' mandates
 are created by an admin (CreateMandate) for a window of days of their own, so that the board of
 test_board_flow.py (Compose: same database) and this one never sit together.
@@ -234,6 +234,10 @@ def test_initiatives_force_the_agenda_and_owe_an_outcome_and_the_assembly_conven
     assert closed.outcome.published_at.ToDatetime() < closed.outcome_due_at.ToDatetime()
     published = board_events.wait_for(of("initiative.outcome_published", "initiativeId", iid))
     assert not published["data"].get("late", False)
+    # the second initiative, admissible by default meanwhile, gets one signature of three
+    wait_until(lambda: p.status(lapsing.initiative_id, admin) == S.INITIATIVE_STATUS_COLLECTING, timeout=60,
+               interval=0.3, message="the second initiative admissible by default")
+    assert p.sign(lapsing.initiative_id, author).signature_count == 1
     read = p.initiative(iid, member(signer_b)).outcome.text
     assert (read.fr, read.nl, read.en) == tuple(getattr(lt("The board withdraws from the venue as the initiative "
                                                            "asks."), x) for x in ("fr", "nl", "en"))
@@ -325,7 +329,8 @@ def test_initiatives_force_the_agenda_and_owe_an_outcome_and_the_assembly_conven
     wait_until(lambda: p.status(lapsing.initiative_id, admin) == S.INITIATIVE_STATUS_EXPIRED, timeout=120,
                interval=0.5, message="the second initiative expiring")
     expired = p.initiative(lapsing.initiative_id, admin)
-    assert expired.admissible_by_default and expired.signature_count < expired.threshold
+    assert expired.admissible_by_default and (expired.signature_count, expired.threshold) == (1, 3)
+    assert reason_of(lambda: p.sign(lapsing.initiative_id, signer_b)) == "COLLECTION_CLOSED"
     board_events.wait_for(of("initiative.expired", "initiativeId", lapsing.initiative_id))
     overdue = board_events.wait_for(of("initiative.outcome_overdue", "initiativeId", third.initiative_id),
                                     timeout=180)
