@@ -9,7 +9,7 @@ UpdateInitiativeDraft, InvitePromoters and AnswerPromoterInvitation need none: s
 leave the same state. After a signature that brought the count to the threshold, the same request
 settles the initiative in a unit of its own (qualification and its forced item): a failure there
 is logged, never the signer's, and the worker's timer retries within a minute. GetSignatureCount
-reads from the read pool, one statement."""
+reads from the read pool, one statement for the watchers of one initiative asking together."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         self.rules = initiative_rules()
         self.reads = SqlSignatureCountReads(lambda: uow_factory().reading())
         self.signs = Coalescer("board_sign_initiative", self._sign_batch)
+        self.count_reads = Coalescer("board_signature_count", self._count_batch, max_batch=256)
 
     def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
         p = current_principal()
@@ -173,8 +174,10 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         return pb.GetInitiativeResponse(initiative=msg.initiative_to_pb(view))
 
     def GetSignatureCount(self, request, context):
-        return msg.count_to_pb(initiatives_collection.signature_count(self.reads, current_principal(),
-                                                                      request.initiative_id))
+        return msg.count_to_pb(self.count_reads.submit((current_principal(), request.initiative_id)))
+
+    def _count_batch(self, items: Sequence[tuple[Principal, str]]) -> list[Any]:
+        return initiatives_collection.signature_counts(self.reads, items)
 
     def ListInitiatives(self, request, context):
         views, token = initiatives.list_initiatives(self.uow(), current_principal(), msg.status_from_pb(request.status),
