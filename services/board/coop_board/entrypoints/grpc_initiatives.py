@@ -9,7 +9,7 @@ UpdateInitiativeDraft, InvitePromoters and AnswerPromoterInvitation need none: s
 leave the same state. After a signature that brought the count to the threshold, the same request
 settles the initiative in a unit of its own (qualification and its forced item): a failure there
 is logged, never the signer's, and the worker's timer retries within a minute. GetSignatureCount
-reads from the read pool, one statement."""
+reads from the read pool, one statement for the watchers of one initiative asking together."""
 
 from __future__ import annotations
 
@@ -26,7 +26,6 @@ from coop_board.adapters.repository_initiatives import SqlSignatureCountReads
 from coop_board.entrypoints.settings_initiatives import initiative_rules
 from coop_board.service_layer import initiatives, initiatives_collection
 from coop_domain.clock import utcnow
-from coop_domain.errors import DomainError
 from coop_domain.principal import Principal
 from coop_platform import idempotency
 from coop_platform.batching import Coalescer
@@ -45,6 +44,7 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         self.rules = initiative_rules()
         self.reads = SqlSignatureCountReads(lambda: uow_factory().reading())
         self.signs = Coalescer("board_sign_initiative", self._sign_batch)
+        self.count_reads = Coalescer("board_signature_count", self._count_batch, max_batch=256)
 
     def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
         p = current_principal()
@@ -103,48 +103,25 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
 
     def _sign_batch(self, items: Sequence[tuple[Principal, str, Any]]) -> list[Any]:
         """Signatures arriving together: one transaction and one commit (group commit, as for
-        ballots); each request_id is claimed, answered or given back alone. A result is
-        (response, Signed) for a call that signed, (response, None) for a replay."""
-        uow = self.uow()
-        now = self.clock()
-        results: list[Any] = [None] * len(items)
-        with uow:
-            keyed = [(n, key) for n, (_, _, key) in enumerate(items) if key is not None]
-            todo = [n for n, (_, _, key) in enumerate(items) if key is None]
-            same: list[tuple[int, int]] = []
-            for (n, _key), claim in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]),
-                                       strict=True):
-                if claim is None:
-                    todo.append(n)
-                elif isinstance(claim, idempotency.Replay):
-                    results[n] = (pb.SignInitiativeResponse.FromString(claim.response), None)
-                elif isinstance(claim, idempotency.SameAs):
-                    same.append((n, keyed[claim.index][0]))
-                else:
-                    results[n] = claim
-            todo.sort()
-            signed = initiatives_collection.sign_many(uow, [items[n][:2] for n in todo], now)
-            answers, refused = [], []
-            for n, outcome in zip(todo, signed, strict=True):
-                key = items[n][2]
-                if isinstance(outcome, DomainError):
-                    results[n] = outcome
-                    if key is not None:
-                        refused.append(key)
-                    continue
-                response = pb.SignInitiativeResponse(signed_at=to_timestamp(outcome.signed_at),
-                                                     signature_count=outcome.signature_count,
-                                                     threshold=outcome.threshold)
-                results[n] = (response, outcome)
-                if key is not None:
-                    answers.append((key, response.SerializeToString(deterministic=True)))
-            idempotency.record_many(uow.session, answers)
-            idempotency.release_many(uow.session, refused)
-            uow.commit()
-        for n, first in same:
-            first_result = results[first]
-            results[n] = (first_result[0], None) if isinstance(first_result, tuple) else first_result
-        return results
+        ballots). A result is (response, Signed) for a call that signed, (response, None) for a
+        replay of a first answer, or the call's refusal."""
+        uow, now = self.uow(), self.clock()
+        signed: dict[int, initiatives_collection.Signed] = {}
+
+        def work(todo: list[int]) -> list[Any]:
+            out: list[Any] = []
+            for n, outcome in zip(todo, initiatives_collection.sign_many(uow, [items[n][:2] for n in todo], now),
+                                  strict=True):
+                if isinstance(outcome, initiatives_collection.Signed):
+                    signed[n] = outcome
+                    outcome = pb.SignInitiativeResponse(signed_at=to_timestamp(outcome.signed_at),
+                                                        signature_count=outcome.signature_count,
+                                                        threshold=outcome.threshold)
+                out.append(outcome)
+            return out
+
+        results, _ = idempotency.answer_batch(uow, [key for _, _, key in items], pb.SignInitiativeResponse, work)
+        return [r if isinstance(r, BaseException) else (r, signed.get(n)) for n, r in enumerate(results)]
 
     def _settle(self, tenant: str, initiative_id: str) -> None:
         try:
@@ -173,8 +150,10 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         return pb.GetInitiativeResponse(initiative=msg.initiative_to_pb(view))
 
     def GetSignatureCount(self, request, context):
-        return msg.count_to_pb(initiatives_collection.signature_count(self.reads, current_principal(),
-                                                                      request.initiative_id))
+        return msg.count_to_pb(self.count_reads.submit((current_principal(), request.initiative_id)))
+
+    def _count_batch(self, items: Sequence[tuple[Principal, str]]) -> list[Any]:
+        return initiatives_collection.signature_counts(self.reads, items)
 
     def ListInitiatives(self, request, context):
         views, token = initiatives.list_initiatives(self.uow(), current_principal(), msg.status_from_pb(request.status),

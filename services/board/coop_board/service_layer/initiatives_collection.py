@@ -154,15 +154,28 @@ def my_signature(uow: BoardUnitOfWork, caller: Principal, initiative_id: str) ->
         return uow.initiatives.signed_at(caller.tenant, initiative_id, caller.subject)
 
 
-def signature_count(reads: SignatureCountReads, caller: Principal, initiative_id: str) -> CountView:
-    """The public count, one statement on the read pool (many watchers): an initiative past
-    admissibility for everyone, a submitted one for the board's roles (by role: it is 0)."""
-    caller.require(*READERS)
-    check_initiative_id(initiative_id)
-    found = reads.signature_count(caller.tenant, initiative_id)
-    if found is None or (found.status == SUBMITTED and not caller.has(*roles.BOARD_READERS)):
-        raise not_found(initiative_id)
-    return found
+def signature_counts(reads: SignatureCountReads, calls: Sequence[tuple[Principal, str]]
+                     ) -> list[CountView | DomainError]:
+    """The public count for watchers asking together (the api coalesces them): one statement on
+    the read pool per initiative, read after every one of these calls arrived, so no answer is
+    older than its request. Visible: an initiative past admissibility to everyone, a submitted
+    one to the board's roles (by role: its count is 0); else NOT_FOUND."""
+    read: dict[tuple[str, str], CountView | None] = {}
+    out: list[CountView | DomainError] = []
+    for caller, initiative_id in calls:
+        try:
+            caller.require(*READERS)
+            check_initiative_id(initiative_id)
+            key = (caller.tenant, initiative_id)
+            if key not in read:
+                read[key] = reads.signature_count(*key)
+            found = read[key]
+            if found is None or (found.status == SUBMITTED and not caller.has(*roles.BOARD_READERS)):
+                raise not_found(initiative_id)
+            out.append(found)
+        except DomainError as exc:
+            out.append(exc)
+    return out
 
 
 def list_signers(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, requested_size: int, token: str,

@@ -1,4 +1,7 @@
-"""The initiatives' settings: the three durations take days or a unit (docs/board.md, Settings)."""
+"""The initiatives' settings (entrypoints/settings_initiatives.py): defaults, the two forms of
+the threshold, the three durations in days or with a unit, and a bad value named at start."""
+
+from __future__ import annotations
 
 from datetime import timedelta
 
@@ -8,11 +11,28 @@ from coop_board.domain.initiatives import InitiativeRules
 from coop_board.entrypoints.settings_initiatives import initiative_rules
 
 
-def test_defaults_are_fourteen_ninety_and_thirty_days() -> None:
+def test_the_defaults_are_three_promoters_and_five_percent() -> None:
     rules = initiative_rules({})
-    assert (rules.admissibility, rules.collection, rules.outcome) == (
-        timedelta(days=14), timedelta(days=90), timedelta(days=30))
+    assert (rules.promoters, rules.admissibility, rules.collection) == (3, timedelta(days=14), timedelta(days=90))
+    assert (rules.threshold_count, rules.threshold_percent) == (None, 5.0)
+    assert (rules.max_delay_days, rules.outcome) == (60, timedelta(days=30))
+    assert rules.threshold(41_702) == 2086
     assert rules == InitiativeRules()
+
+
+def test_the_threshold_is_a_number_or_a_percentage() -> None:
+    assert initiative_rules({"COOP_BOARD_INITIATIVE_THRESHOLD": "1500"}).threshold(41_702) == 1500
+    assert initiative_rules({"COOP_BOARD_INITIATIVE_THRESHOLD": "2.5%"}).threshold(41_702) == 1043
+
+
+@pytest.mark.parametrize("name, value", [
+    ("COOP_BOARD_INITIATIVE_THRESHOLD", "0"), ("COOP_BOARD_INITIATIVE_THRESHOLD", "150%"),
+    ("COOP_BOARD_INITIATIVE_THRESHOLD", "many"), ("COOP_BOARD_INITIATIVE_PROMOTERS", "-1"),
+    ("COOP_BOARD_INITIATIVE_COLLECTION_DAYS", "0"), ("COOP_BOARD_INITIATIVE_OUTCOME_DAYS", "ten"),
+])
+def test_a_bad_value_stops_the_process_with_the_variable_named(name: str, value: str) -> None:
+    with pytest.raises(ValueError, match=name):
+        initiative_rules({name: value})
 
 
 @pytest.mark.parametrize(("raw", "expected"), [
