@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from board_fakes_assembly import FakeAssemblyRepository
 from board_fakes_dossiers import FakeDossierRepository
 from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
 from board_fakes_minutes import FakeMinutesRepository
@@ -28,13 +29,15 @@ class FakeUnitOfWork:
         self.minutes = FakeMinutesRepository()
         self.observers = FakeObserverRepository()
 
+        self.assemblies = FakeAssemblyRepository()
+
         self.published: list[Any] = []
         self._pending: list[Any] = []
         self._saved: dict[str, Any] = {}
         self.commits = 0
 
     def _repositories(self) -> dict[str, Any]:
-        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers")
+        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "assemblies")
         return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "snapshot")}
 
     def __enter__(self) -> FakeUnitOfWork:
