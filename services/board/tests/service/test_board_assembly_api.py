@@ -186,3 +186,25 @@ def test_the_sql_projection_keeps_the_newest_language_and_pages_the_members(api:
     with uow:
         erased = uow.members.standing("lang-1")
         assert erased is not None and erased.language is None
+
+
+def test_a_seat_left_free_while_members_wait_goes_to_the_first_waiting(api: AssemblyApi) -> None:
+    from sqlalchemy import update
+
+    from coop_board.adapters.orm_assembly import places, seats
+
+    a = api.schedule()
+    w = api.workshop(a, capacity=1)
+    api.register(a.assembly_id, 1, attendance=REMOTE)  # no workshop: only to keep the member ids apart
+    api.register(a.assembly_id, 2, (w.workshop_id,), attendance=REMOTE)
+    api.register(a.assembly_id, 3, (w.workshop_id,), attendance=REMOTE)
+    # as if the seat's first taker had been rolled back after mem-2 and mem-3 skipped it
+    with api.engine.begin() as conn:
+        conn.execute(update(seats).where(seats.c.workshop_id == w.workshop_id).values(registration_id=None))
+        conn.execute(update(places).where(places.c.workshop_id == w.workshop_id).values(seated=False))
+    assert use_cases.settle_workshops(api.uow_factory(), START) == 1
+    assert use_cases.settle_workshops(api.uow_factory(), START) == 0  # run again: nothing more
+    listed = api.stub.ListWorkshopRegistrations(pb.ListWorkshopRegistrationsRequest(
+        assembly_id=a.assembly_id, workshop_id=w.workshop_id), metadata=TOKENS["secretary"]).attendees
+    assert [(x.member_id, x.seated, x.waiting_position) for x in listed] == [("mem-2", True, 0), ("mem-3", False, 1)]
+    assert [e["memberId"] for e in api.events("assembly.workshop_promoted", workshopId=w.workshop_id)] == ["mem-2"]
