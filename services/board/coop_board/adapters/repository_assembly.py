@@ -7,7 +7,7 @@ has seat rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
@@ -32,6 +32,7 @@ from coop_board.domain.assembly import (
     WorkshopPlace,
 )
 from coop_board.domain.texts import LocalizedText
+from coop_domain.clock import as_utc
 from coop_domain.errors import AlreadyExists
 from coop_platform.sqlkit import dialect_of
 
@@ -39,9 +40,7 @@ A, R, P, S, W = assemblies.c, registrations.c, places.c, seats.c, workshops_tabl
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite gives naive values back
-        return value.replace(tzinfo=UTC)
-    return value
+    return None if value is None else as_utc(value)  # SQLite gives naive values back
 
 
 def _text(value: dict[str, str]) -> LocalizedText:
