@@ -337,7 +337,7 @@ def register(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, attendan
 
 def _registration(uow: BoardUnitOfWork, caller: Principal, registration_id: str) -> AssemblyRegistration:
     check_registration_id(registration_id)
-    r = uow.assemblies.registration(caller.tenant, registration_id)
+    r = uow.assemblies.registration(caller.tenant, registration_id, lock=True)
     if r is None:
         raise NotFound(f"no registration {registration_id}", field="registration_id", reason="REGISTRATION_NOT_FOUND")
     return r
