@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from board_fakes_assembly import FakeAssemblyRepository
 from board_fakes_dossiers import FakeDossierRepository
 from board_fakes_initiatives import FakeInitiativeRepository
 from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
@@ -32,6 +33,7 @@ class FakeUnitOfWork:
 
         self.initiatives = FakeInitiativeRepository(self.members)
         self.questions = FakeQuestionRepository()
+        self.assemblies = FakeAssemblyRepository()
 
         self.published: list[Any] = []
         self._pending: list[Any] = []
@@ -39,7 +41,8 @@ class FakeUnitOfWork:
         self.commits = 0
 
     def _repositories(self) -> dict[str, Any]:
-        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives", "questions")
+        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives", "questions",
+                 "assemblies")
         return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "snapshot")}
 
     def __enter__(self) -> FakeUnitOfWork:
