@@ -6,7 +6,6 @@ test (use cases on fakes, and the api on PostgreSQL in the same process)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -38,7 +37,8 @@ class FakeQuestionRepository:
         self.supports: list[Support] = []
 
     def snapshot(self) -> Any:
-        return copy.deepcopy((self.rows, self.supports))
+        """Questions are frozen (a shallow copy will do); supports change in place (copied)."""
+        return dict(self.rows), [replace(s) for s in self.supports]
 
     def restore(self, state: Any) -> None:
         self.rows, self.supports = state
