@@ -37,11 +37,14 @@ class FakeQuestionRepository:
         self.supports: list[Support] = []
 
     def snapshot(self) -> Any:
-        """Questions are frozen (a shallow copy will do); supports change in place (copied)."""
+        """Questions are frozen (a shallow copy will do); supports change in place (copied).
+        None while empty: every fake unit snapshots every repository, most tests have no question."""
+        if not self.rows and not self.supports:
+            return None
         return dict(self.rows), [replace(s) for s in self.supports]
 
     def restore(self, state: Any) -> None:
-        self.rows, self.supports = state
+        self.rows, self.supports = state if state is not None else ({}, [])
 
     def add(self, question: Question) -> None:
         assert question.question_id not in self.rows
