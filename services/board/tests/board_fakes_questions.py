@@ -6,7 +6,6 @@ test (use cases on fakes, and the api on PostgreSQL in the same process)."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -38,10 +37,14 @@ class FakeQuestionRepository:
         self.supports: list[Support] = []
 
     def snapshot(self) -> Any:
-        return copy.deepcopy((self.rows, self.supports))
+        """Questions are frozen (a shallow copy will do); supports change in place (copied).
+        None while empty: every fake unit snapshots every repository, most tests have no question."""
+        if not self.rows and not self.supports:
+            return None
+        return dict(self.rows), [replace(s) for s in self.supports]
 
     def restore(self, state: Any) -> None:
-        self.rows, self.supports = state
+        self.rows, self.supports = state if state is not None else ({}, [])
 
     def add(self, question: Question) -> None:
         assert question.question_id not in self.rows
