@@ -23,6 +23,7 @@ class MemberChanged:
     status: str | None = None
     category: str | None = None
     in_good_standing: bool | None = None
+    language: str | None = None   # the member's preferred language (member.admitted / member.updated)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ def translate(event: Any) -> tuple[str, Any, str | None]:
 
 # Each family's module registers its events on `translate` when imported.
 from coop_board.adapters import (  # noqa: E402,F401
+    events_out_assembly,
     events_out_dossiers,
     events_out_initiatives,
     events_out_meetings,

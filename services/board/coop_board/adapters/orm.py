@@ -14,6 +14,7 @@ idempotency_keys = idempotency_table(metadata)  # request_id -> first answer (ev
 
 # Each family's module adds its tables to `metadata` when imported.
 from coop_board.adapters import (  # noqa: E402,F401
+    orm_assembly,
     orm_dossiers,
     orm_initiatives,
     orm_meetings,

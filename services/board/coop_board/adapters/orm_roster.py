@@ -64,4 +64,7 @@ member_standing = Table(
     Column("status_at", DateTime(timezone=True), nullable=True),
     Column("category_at", DateTime(timezone=True), nullable=True),
     Column("standing_at", DateTime(timezone=True), nullable=True),
+    Column("language", String(16), nullable=True),      # migration 0008 (assembly: the convocation's language)
+    Column("language_at", DateTime(timezone=True), nullable=True),
+    Index("ix_board_member_standing_tenant_member", "tenant", "member_id"),
 )

@@ -14,13 +14,14 @@ from coop_board.adapters.orm_roster import (
     member_standing,
     officer_terms,
 )
-from coop_board.domain.links import CATEGORIES, MemberStanding, SittingDirector
+from coop_board.domain.links import CATEGORIES, CONVOCABLE_STATUSES, MemberStanding, SittingDirector
 from coop_board.domain.officers import ManagementAppointment, OfficerTerm
 from coop_board.domain.roster import Mandate
 from coop_platform.sqlkit import dialect_of
 
 _M = mandates.c
-_AT = {"status": "status_at", "category": "category_at", "in_good_standing": "standing_at"}
+_AT = {"status": "status_at", "category": "category_at", "in_good_standing": "standing_at",
+       "language": "language_at"}
 
 
 def _mandate(r: Any) -> Mandate:
@@ -140,7 +141,7 @@ class SqlRosterRepository:
 
 
 def _standing(r: Any) -> MemberStanding:
-    return MemberStanding(r.member_id, r.status, r.category, bool(r.in_good_standing))
+    return MemberStanding(r.member_id, r.status, r.category, bool(r.in_good_standing), r.language)
 
 
 class SqlMemberStandingRepository:
@@ -158,15 +159,15 @@ class SqlMemberStandingRepository:
         return {r.member_id: _standing(r) for r in rows}
 
     def project(self, member_id: str, at: datetime, *, status: str | None = None, category: str | None = None,
-                in_good_standing: bool | None = None) -> None:
+                in_good_standing: bool | None = None, language: str | None = None) -> None:
         """One statement: each given value replaces the stored one unless that came from a newer
-        event; an erased member (status "erased") changes no more."""
+        event; an erased member (status "erased") changes no more, and loses their language."""
         at = at.astimezone(UTC)
         c = member_standing.c
-        given = {"status": status, "category": category, "in_good_standing": in_good_standing}
+        given = {"status": status, "category": category, "in_good_standing": in_good_standing, "language": language}
         stmt = dialect_of(self.session).insert(member_standing).values(
             member_id=member_id, status=status, category=category, in_good_standing=bool(in_good_standing),
-            **{_AT[name]: at if value is not None else None for name, value in given.items()})
+            language=language, **{_AT[name]: at if value is not None else None for name, value in given.items()})
         changes: dict[str, Any] = {}
         alive = or_(c.status.is_(None), c.status != "erased")
         for name, value in given.items():
@@ -176,6 +177,8 @@ class SqlMemberStandingRepository:
             newer = and_(alive, or_(c[stamp].is_(None), c[stamp] <= stmt.excluded[stamp]))
             changes[name] = case((newer, stmt.excluded[name]), else_=c[name])
             changes[stamp] = case((newer, stmt.excluded[stamp]), else_=c[stamp])
+        if status == "erased":
+            changes["language"] = None
         self.session.execute(stmt.on_conflict_do_update(index_elements=["member_id"], set_=changes)
                              if changes else stmt.on_conflict_do_nothing(index_elements=["member_id"]))
 
@@ -186,5 +189,24 @@ class SqlMemberStandingRepository:
             c.tenant == tenant, c.in_good_standing.is_(True),
             or_(c.status.is_(None), c.status != "erased"))).scalar_one())
 
+    # -- the convocation's keyset pages (assembly family)
+    @staticmethod
+    def _convocable(tenant: str, good_standing_only: bool) -> list[Any]:
+        c = member_standing.c
+        where = [c.tenant == tenant, or_(c.status.is_(None), c.status.in_(CONVOCABLE_STATUSES))]
+        if good_standing_only:
+            where.append(c.in_good_standing.is_(True))
+        return where
 
+    def page(self, tenant: str, after: str | None, limit: int, *, good_standing_only: bool) -> list[MemberStanding]:
+        """Members by member id after `after`: those still members (active or suspended, or of
+        unknown status), in good standing when asked."""
+        query = select(member_standing).where(*self._convocable(tenant, good_standing_only))
+        if after:
+            query = query.where(member_standing.c.member_id > after)
+        rows = self.session.execute(query.order_by(member_standing.c.member_id).limit(limit))
+        return [_standing(r) for r in rows]
 
+    def count(self, tenant: str, *, good_standing_only: bool) -> int:
+        return int(self.session.execute(select(func.count()).select_from(member_standing).where(
+            *self._convocable(tenant, good_standing_only))).scalar_one())

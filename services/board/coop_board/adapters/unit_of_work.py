@@ -7,6 +7,7 @@ from typing import Any
 
 from coop_board import SERVICE_NAME
 from coop_board.adapters.events_out import translate
+from coop_board.adapters.repository_assembly import SqlAssemblyRepository
 from coop_board.adapters.repository_dossiers import SqlDossierRepository
 from coop_board.adapters.repository_initiatives import SqlInitiativeRepository  # noqa: I001
 from coop_board.adapters.repository_meetings import SqlMeetingRepository  # noqa: I001
@@ -31,3 +32,4 @@ class SqlBoardUnitOfWork(UnitOfWork):
         self.observers = SqlObserverRepository(self.session)
 
         self.initiatives = SqlInitiativeRepository(self.session)
+        self.assemblies = SqlAssemblyRepository(self.session)

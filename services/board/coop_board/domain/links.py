@@ -10,6 +10,7 @@ from coop_board.domain.texts import LocalizedText
 
 CATEGORIES = ("user", "permanent_staff", "external_partner")
 OFFICES = ("chair", "vice_chair", "secretary")
+CONVOCABLE_STATUSES = ("active", "suspended")  # still members: convened to the General Assembly
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class MemberStanding:
     status: str | None        # "active", "suspended", "resigned", "excluded", ...
     category: str | None
     in_good_standing: bool
+    language: str | None = None  # preferred language ("fr", "nl", "en", ...); None: not known
 
 
 @dataclass(frozen=True)

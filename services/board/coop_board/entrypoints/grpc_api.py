@@ -1,7 +1,7 @@
 """The board api process: a plain grpcio server (never eventlet, DESIGN D1).
 
 coop.board.v1 has one service per family of aggregates (RosterService, MeetingService,
-DossierService, MinutesService, ObserverService), each in its own servicer module; this module
+DossierService, MinutesService, ObserverService, AssemblyService), each in its own servicer module; this module
 registers them all on one server. Each method translates the request, runs one use case as the
 caller (`current_principal()`: the use case checks tenant and role in its own unit of work) and
 translates the answer back.
@@ -18,6 +18,7 @@ import grpc
 from coop_board import SERVICE_NAME
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
 from coop_board.entrypoints import (
+    grpc_assembly,
     grpc_dossiers,
     grpc_initiatives,
     grpc_meetings,
@@ -35,7 +36,8 @@ Clock = Callable[[], datetime]
 SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
     *grpc_roster.SERVICERS, *grpc_meetings.SERVICERS, *grpc_dossiers.SERVICERS,
     *grpc_minutes.SERVICERS, *grpc_observers.SERVICERS,
-    *grpc_initiatives.SERVICERS]
+    *grpc_initiatives.SERVICERS,
+    *grpc_assembly.SERVICERS]
 
 
 def build(settings: Settings, clock: Clock = utcnow):

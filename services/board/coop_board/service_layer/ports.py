@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+# --- assembly: General Assemblies, workshops, registrations ------------------------------
+from coop_board.service_layer.ports_assembly import AssemblyRepository
+
 # --- meetings: meetings, agendas, attendance, votes, decisions, dossiers ------------------
 from coop_board.service_layer.ports_dossiers import DossierRepository
 from coop_board.service_layer.ports_initiatives import InitiativeRepository
@@ -38,6 +41,7 @@ class BoardUnitOfWork(Protocol):
     observers: ObserverRepository
 
     initiatives: InitiativeRepository
+    assemblies: AssemblyRepository
 
     def __enter__(self) -> BoardUnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

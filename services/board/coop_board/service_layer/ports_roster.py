@@ -47,9 +47,15 @@ class MemberStandingRepository(Protocol):
     def standing(self, member_id: str) -> MemberStanding | None: ...
     def standings(self, member_ids: list[str]) -> dict[str, MemberStanding]: ...
     def project(self, member_id: str, at: datetime, *, status: str | None = None, category: str | None = None,
-                in_good_standing: bool | None = None) -> None:
+                in_good_standing: bool | None = None, language: str | None = None) -> None:
         """Keep, per value, the one set by the newest event; an erased member stays erased."""
 
     def count_in_good_standing(self, tenant: str) -> int:
         """Members of `tenant` in good standing now."""
         ...
+    # -- keyset pages for the General Assembly's convocation (assembly family)
+    def page(self, tenant: str, after: str | None, limit: int, *, good_standing_only: bool) -> list[MemberStanding]:
+        """Members still members (active, suspended or of unknown status) by member id after
+        `after`; in good standing only when asked."""
+        ...
+    def count(self, tenant: str, *, good_standing_only: bool) -> int: ...

@@ -18,4 +18,4 @@ def apply_member_fact(uow: BoardUnitOfWork, fact: MemberFact) -> None:
         uow.members.project(fact.member_id, fact.at, status=ERASED, in_good_standing=False)
         return
     uow.members.project(fact.member_id, fact.at, status=fact.status, category=fact.category,
-                        in_good_standing=fact.in_good_standing)
+                        in_good_standing=fact.in_good_standing, language=fact.language)
