@@ -66,6 +66,11 @@ KNOWN_METRICS = {
     "coop_board_observer_seats_taken",
     "coop_board_overdue_actions",
     "coop_board_composition_ok",
+    # member participation (issue 12)
+    "coop_board_outcomes_overdue",
+    "coop_board_initiative_signatures_total",
+    "coop_board_assembly_registrations_total",
+    "coop_board_convocations_sent_total",
 }
 
 # Aggregation labels allowed in queries: nothing that identifies a person.
@@ -82,6 +87,9 @@ ALLOWED_GROUPING_LABELS = {
     "status",
     "outcome",
     "handler",
+    "tenant",      # a cooperative, not a person
+    "change",      # signatures: given or withdrawn
+    "attendance",  # assembly registrations: in person or remote
 }
 PROMQL_WORDS = {
     # functions and aggregations used in our queries (extend when needed)
@@ -517,13 +525,14 @@ def test_alert_rules_cover_the_design():
         "up == 0",
         "coop_board_overdue_actions",
         "coop_board_composition_ok",
+        "coop_board_outcomes_overdue",
     ):
         assert needle in exprs, f"no alert on {needle}"
     for r in rules:
         _check_promql(r["expr"], f"alert {r['alert']}")
     tested = set(re.findall(r"alertname: (\w+)", (PROM_DIR / "alerts_test.yml").read_text()))
     assert len(tested) >= 2
-    assert {"CoopBoardActionsOverdue", "CoopBoardCompositionBroken"} <= tested
+    assert {"CoopBoardActionsOverdue", "CoopBoardCompositionBroken", "CoopBoardOutcomesOverdue"} <= tested
     overdue = next(r for r in rules if r["alert"] == "CoopBoardActionsOverdue")
     assert (overdue["for"], overdue["labels"]["severity"]) == ("7d", "warning")
 

@@ -24,12 +24,14 @@ class FakeMeetingRepository:
         self.statutory: dict[tuple[str, int, str], str] = {}
         self.pending: dict[str, list[tuple[str, LocalizedText]]] = {}
         self.decisions_: dict[str, Decision] = {}
+        self.concerns: dict[str, dict[str, tuple[LocalizedText, LocalizedText]]] = {}
 
     def snapshot(self) -> Any:
-        return copy.deepcopy((self.meetings, self.ballots, self.statutory, self.pending, self.decisions_))
+        return copy.deepcopy((self.meetings, self.ballots, self.statutory, self.pending, self.decisions_,
+                              self.concerns))
 
     def restore(self, state: Any) -> None:
-        self.meetings, self.ballots, self.statutory, self.pending, self.decisions_ = state
+        self.meetings, self.ballots, self.statutory, self.pending, self.decisions_, self.concerns = state
 
     # -- contracts with other families
     def summary(self, tenant: str, meeting_id: str) -> MeetingSummary | None:
@@ -87,6 +89,12 @@ class FakeMeetingRepository:
 
     def take_pending_minutes(self, tenant: str) -> list[tuple[str, LocalizedText]]:
         return self.pending.pop(tenant, [])
+
+    def add_pending_concern(self, tenant: str, question_id: str, title: LocalizedText, text: LocalizedText) -> None:
+        self.concerns.setdefault(tenant, {}).setdefault(question_id, (title, text))
+
+    def take_pending_concerns(self, tenant: str) -> list[tuple[str, LocalizedText, LocalizedText]]:
+        return sorted((q, t, x) for q, (t, x) in self.concerns.pop(tenant, {}).items())
 
     # -- decisions and actions
     def add_decision(self, decision: Decision) -> None:

@@ -79,7 +79,7 @@ class FakeObserverRepository:
             row[0] += s.seats
             for r in self.registrations.values():
                 if r.tenant == tenant and r.meeting_id == meeting_id:
-                    row[1] += r.status == SEATED
+                    row[1] += r.status == SEATED and not r.speaking_slot
                     row[2] += r.status == WAITING
         return [(t, *v) for t, v in sorted(out.items())]  # type: ignore[misc]
 

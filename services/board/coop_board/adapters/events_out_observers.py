@@ -29,7 +29,7 @@ def _registered(e: ObserverRegistered) -> tuple[str, Any, str | None]:
     return "observer.registered", events_pb2.ObserverRegistered(
         registration_id=e.registration_id, tenant=e.tenant, meeting_id=e.meeting_id, member_id=e.member_id,
         seated=e.seated, waiting_position=e.waiting_position,
-        registered_at=to_timestamp(e.registered_at)), e.registration_id
+        registered_at=to_timestamp(e.registered_at), speaking_slot=e.speaking_slot), e.registration_id
 
 
 @translate.register

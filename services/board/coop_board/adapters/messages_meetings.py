@@ -49,7 +49,7 @@ def item_from_pb(it: pb.AgendaItem, field: str = "item", *, partial: bool = Fals
 def item_to_pb(it: AgendaItem, redacted: bool = False) -> pb.AgendaItem:
     out = pb.AgendaItem(item_id=it.item_id, position=it.position, title=text(it.title), source=SOURCES[it.source],
                         visibility=2 if it.closed else 1, redacted=redacted, decision_id=it.decision_id or "",
-                        consent=it.consent)
+                        consent=it.consent, forced=it.forced)
     if not redacted:
         out.kind, out.ref, out.vote_mode, out.secret = it.kind, it.ref, MODES[it.vote_mode], it.secret
         out.majority, out.dossier_version, out.pulled_by = MAJORITY.get(it.majority, 0), it.dossier_version, \

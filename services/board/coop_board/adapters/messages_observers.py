@@ -22,7 +22,7 @@ def registration_to_pb(v: RegistrationView) -> pb.ObserverRegistration:
         status=STATUS.get(v.status, pb.OBSERVER_STATUS_UNSPECIFIED), waiting_position=v.waiting_position,
         registered_at=to_timestamp(v.registered_at), promoted_at=to_timestamp(v.promoted_at),
         cancelled_at=to_timestamp(v.cancelled_at), checked_in_at=to_timestamp(v.checked_in_at),
-        has_check_in_code=v.has_check_in_code)
+        has_check_in_code=v.has_check_in_code, speaking_slot=v.speaking_slot)
 
 
 def session_to_pb(v: SessionView) -> pb.ObserverSession:

@@ -64,6 +64,15 @@ board_pending_minutes = Table(
     PrimaryKeyConstraint("tenant", "minutes_id", name="pk_board_pending_minutes"),
 )
 
+board_pending_concerns = Table(  # members' questions referred to the board, waiting for a meeting
+    "board_pending_concerns", metadata,
+    Column("tenant", String(100), nullable=False),
+    Column("question_id", String(100), nullable=False),
+    Column("title", Doc, nullable=False),
+    Column("text", Doc, nullable=False),
+    PrimaryKeyConstraint("tenant", "question_id", name="pk_board_pending_concerns"),
+)
+
 board_decisions = Table(
     "board_decisions", metadata,
     Column("decision_id", String(36), primary_key=True),

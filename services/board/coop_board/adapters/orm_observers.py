@@ -8,6 +8,7 @@ member and one holder per check-in code hash."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    false,
     text,
 )
 
@@ -31,7 +33,7 @@ observer_sessions = Table(
     Column("opened_by", String(200), nullable=False),
     Column("opened_at", DateTime(timezone=True), nullable=False),
     Column("next_sequence", Integer, nullable=False),
-    CheckConstraint("seats >= 1", name="ck_observer_sessions_seats"),
+    CheckConstraint("seats >= 0", name="ck_observer_sessions_seats"),
 )
 
 ACTIVE = "status IN ('seated', 'waiting')"
@@ -52,6 +54,7 @@ observer_registrations = Table(
     Column("code_issued_at", DateTime(timezone=True)),
     Column("checked_in_at", DateTime(timezone=True)),
     Column("checked_in_by", String(200)),
+    Column("speaking_slot", Boolean, nullable=False, server_default=false()),  # a presenter (0010)
     ForeignKeyConstraint(["tenant", "meeting_id"], ["observer_sessions.tenant", "observer_sessions.meeting_id"],
                          name="fk_observer_registrations_session"),
     CheckConstraint("status IN ('seated', 'waiting', 'cancelled')", name="ck_observer_registrations_status"),

@@ -16,6 +16,7 @@ from coop_board.adapters.orm_meetings import (
     board_actions,
     board_decisions,
     board_meetings,
+    board_pending_concerns,
     board_pending_minutes,
     board_statutory_items,
     board_vote_ballots,
@@ -124,6 +125,18 @@ class SqlMeetingRepository:
         found = self.session.execute(delete(board_pending_minutes).where(c.tenant == tenant)
                                      .returning(c.minutes_id, c.title)).all()
         return sorted((r.minutes_id, LocalizedText(**r.title)) for r in found)
+
+    def add_pending_concern(self, tenant: str, question_id: str, title: LocalizedText, text: LocalizedText) -> None:
+        self.session.execute(dialect_of(self.session).insert(board_pending_concerns)
+                             .values(tenant=tenant, question_id=question_id, title=title.as_dict(),
+                                     text=text.as_dict())
+                             .on_conflict_do_nothing())
+
+    def take_pending_concerns(self, tenant: str) -> list[tuple[str, LocalizedText, LocalizedText]]:
+        c = board_pending_concerns.c
+        found = self.session.execute(delete(board_pending_concerns).where(c.tenant == tenant)
+                                     .returning(c.question_id, c.title, c.text)).all()
+        return sorted((r.question_id, LocalizedText(**r.title), LocalizedText(**r.text)) for r in found)
 
     # -- decisions and actions
     def add_decision(self, decision: Decision) -> None:

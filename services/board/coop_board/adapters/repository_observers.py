@@ -29,7 +29,7 @@ def _registration(row: Any) -> Registration:
         sequence=row.sequence, status=row.status, registered_at=_utc(row.registered_at),  # type: ignore[arg-type]
         promoted_at=_utc(row.promoted_at), cancelled_at=_utc(row.cancelled_at), cancelled_by=row.cancelled_by,
         code_hash=row.code_hash, code_issued_at=_utc(row.code_issued_at), checked_in_at=_utc(row.checked_in_at),
-        checked_in_by=row.checked_in_by)
+        checked_in_by=row.checked_in_by, speaking_slot=row.speaking_slot)
 
 
 class SqlObserverRepository:
@@ -107,7 +107,7 @@ class SqlObserverRepository:
         return 1 + int(ahead)
 
     def totals(self, now: datetime) -> list[tuple[str, int, int, int]]:
-        taken = func.count().filter(regs.c.status == SEATED)
+        taken = func.count().filter(regs.c.status == SEATED, regs.c.speaking_slot.is_(False))
         waiting = func.count().filter(regs.c.status == WAITING)
         per_meeting = (select(sessions.c.tenant, sessions.c.meeting_id, sessions.c.seats,
                               taken.label("taken"), waiting.label("waiting"))

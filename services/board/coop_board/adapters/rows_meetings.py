@@ -41,12 +41,13 @@ def _item(it: AgendaItem) -> dict[str, Any]:
     return {"id": it.item_id, "pos": it.position, "title": _t(it.title), "source": it.source, "kind": it.kind,
             "ref": it.ref, "vis": it.visibility, "consent": it.consent, "mode": it.vote_mode, "secret": it.secret,
             "majority": it.majority, "text": _t(it.text), "dv": it.dossier_version, "pulled": it.pulled_by,
-            "decision": it.decision_id}
+            "decision": it.decision_id, "forced": it.forced, "due_by": _dt(it.due_by)}
 
 
 def _p_item(d: dict[str, Any]) -> AgendaItem:
     return AgendaItem(d["id"], d["pos"], _lt(d["title"]), d["source"], d["kind"], d["ref"], d["vis"], d["consent"],
-                      d["mode"], d["secret"], d["majority"], _lt(d["text"]), d["dv"], d["pulled"], d["decision"])
+                      d["mode"], d["secret"], d["majority"], _lt(d["text"]), d["dv"], d["pulled"], d["decision"],
+                      d.get("forced", False), _pdt(d.get("due_by")))
 
 
 def _vote(v: Vote) -> dict[str, Any]:
@@ -73,7 +74,8 @@ def meeting_doc(m: Meeting) -> dict[str, Any]:
             "items": [_item(it) for it in m.items], "attendance": m.attendance, "proxies": m.proxies,
             "declarations": [[x.director_id, x.item_id, x.statement, _dt(x.at)] for x in m.declarations],
             "votes": [_vote(v) for v in m.votes], "sitting": list(m.sitting), "chair": m.chair_id,
-            "secretary": m.secretary_id, "frozen_announced": m.frozen_announced}
+            "secretary": m.secretary_id, "frozen_announced": m.frozen_announced,
+            "extra": m.extra}
 
 
 def meeting_of(row: Any) -> Meeting:
@@ -83,7 +85,7 @@ def meeting_of(row: Any) -> Meeting:
                    [_p_item(x) for x in d["items"]], dict(d["attendance"]), dict(d["proxies"]),
                    [Declaration(a, b, c, _pdt(e)) for a, b, c, e in d["declarations"]],  # type: ignore[arg-type]
                    [_p_vote(x) for x in d["votes"]], _pdt(d["created_at"]), tuple(d["sitting"]), d["chair"],
-                   d["secretary"], d.get("frozen_announced", False))
+                   d["secretary"], d.get("frozen_announced", False), d.get("extra", False))
 
 
 def action_row(a: Action) -> dict[str, Any]:

@@ -56,6 +56,8 @@ class AgendaItem:
     dossier_version: int = 0
     pulled_by: str | None = None
     decision_id: str | None = None
+    forced: bool = False                # put there by a qualified member initiative: the board keeps it
+    due_by: datetime | None = None      # a forced item is discussed at a meeting starting by then
 
     @property
     def closed(self) -> bool:
@@ -97,6 +99,7 @@ class Meeting:
     chair_id: str | None = None
     secretary_id: str | None = None
     frozen_announced: bool = False      # meeting.agenda_published with frozen=true was sent
+    extra: bool = False                 # scheduled for a member initiative (no regular meeting in time)
 
     # -- reading
     def is_frozen(self, now: datetime) -> bool:
@@ -124,6 +127,13 @@ class Meeting:
     def consent_items(self) -> list[AgendaItem]:
         return [it for it in self.items if it.in_consent_block and it.decision_id is None]
 
+    def forced_items(self) -> list[AgendaItem]:
+        return [it for it in self.items if it.forced]
+
+    def latest_start(self) -> datetime | None:
+        """The latest start the forced items allow (their initiatives' maximum delay), if any."""
+        return min((it.due_by for it in self.forced_items() if it.due_by is not None), default=None)
+
     # -- changes
     def require_live(self) -> None:
         if self.status == "cancelled":
@@ -146,6 +156,11 @@ class Meeting:
     def reschedule(self, rules: MeetingRules, *, starts_at: datetime | None = None, place: str | None = None,
                    video_link: str | None = None, title: LocalizedText | None = None) -> None:
         self.require_live()
+        latest = self.latest_start()
+        if starts_at is not None and latest is not None and starts_at > latest:
+            raise FailedPrecondition("a member initiative's item is on this agenda: the meeting starts by "
+                                     f"{latest.isoformat()} at the latest", field="meeting.starts_at",
+                                     reason="FORCED_ITEM_DELAY", latest_start=latest.isoformat())
         if starts_at is not None:
             self.starts_at = starts_at
             self.freezes_at = starts_at - timedelta(days=rules.freeze_days)
@@ -163,6 +178,10 @@ class Meeting:
         if any(it.decision_id for it in self.items):
             raise FailedPrecondition("decisions were taken at this meeting", field="meeting_id",
                                      reason="MEETING_HAS_DECISIONS")
+        if self.forced_items():
+            raise FailedPrecondition("a member initiative's item is on this agenda: the meeting cannot be "
+                                     "cancelled (reschedule it within the initiative's delay)", field="meeting_id",
+                                     reason="FORCED_ITEM")
         self.status = "cancelled"
         self.revision += 1
 
@@ -184,8 +203,12 @@ class Meeting:
         self.items.append(item)
 
     def remove_item(self, item_id: str, now: datetime) -> AgendaItem:
-        self.require_open_agenda(now)
+        self.require_live()
         item = self.item(item_id)
+        if item.forced:
+            raise FailedPrecondition("a member initiative forced this item onto the agenda: the board cannot "
+                                     "remove it", field="item_id", reason="FORCED_ITEM")
+        self.require_open_agenda(now)
         self.items.remove(item)
         self._renumber()
         return item
@@ -280,6 +303,17 @@ class Meeting:
         d = Declaration(director_id, item_id, statement.strip(), at)
         self.declarations.append(d)
         return d
+
+
+def check_item_change(before: AgendaItem, after: AgendaItem) -> None:
+    """A forced item keeps its source, its reference, its kind and stays out of the consent
+    block (the board may still edit its wording and its place on the agenda)."""
+    if before.forced and (after.source, after.ref, after.kind, after.consent, after.forced, after.due_by,
+                          after.visibility) != (before.source, before.ref, before.kind, False, True, before.due_by,
+                                                "open"):
+        raise FailedPrecondition("a member initiative's item keeps its source, reference and kind, stays open "
+                                 "and out of the consent block", field="item", reason="FORCED_ITEM")
+    check_item(after)
 
 
 def check_meeting(m: Meeting) -> None:

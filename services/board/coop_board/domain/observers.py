@@ -8,7 +8,11 @@ Rules held here, whatever the storage:
   raising the limit; the limit never goes below the seats taken;
 - no registration after the deadline;
 - a seated observer has a personal check-in code: random, shown once, stored as a hash; checked
-  in once.
+  in once;
+- the promoters of a member initiative on the agenda are presenters: seated with a speaking slot,
+  outside the seat limit, whatever the deadline. A meeting carrying an initiative's item but not
+  yet opened by the secretary has a session with 0 seats (presenters only: members cannot
+  register until the secretary opens it with a seat limit).
 """
 
 from __future__ import annotations
@@ -68,10 +72,15 @@ class Registration:
     code_issued_at: datetime | None = None
     checked_in_at: datetime | None = None
     checked_in_by: str | None = None
+    speaking_slot: bool = False      # a presenter (an initiative's promoter): seated outside the limit
 
     @property
     def active(self) -> bool:
         return self.status != CANCELLED
+
+    @property
+    def holds_seat(self) -> bool:
+        return self.status == SEATED and not self.speaking_slot
 
 
 @dataclass
@@ -94,6 +103,10 @@ class ObserverSession:
     # -- reads
     def seated(self) -> list[Registration]:
         return sorted((r for r in self.registrations.values() if r.status == SEATED), key=lambda r: r.sequence)
+
+    def seat_holders(self) -> list[Registration]:
+        """The seated observers counted against the limit (presenters are not)."""
+        return [r for r in self.seated() if not r.speaking_slot]
 
     def waiting(self) -> list[Registration]:
         return sorted((r for r in self.registrations.values() if r.status == WAITING), key=lambda r: r.sequence)
@@ -120,7 +133,7 @@ class ObserverSession:
     def change(self, seats: int, deadline: datetime, starts_at: datetime, now: datetime) -> list[Registration]:
         """A new limit and deadline; the members seated from the waiting list by a raised limit."""
         self.check_limit(seats)
-        taken = len(self.seated())
+        taken = len(self.seat_holders())
         if seats < taken:
             raise FailedPrecondition(f"{taken} seats are taken: the limit cannot go below that", field="seats",
                                      reason="SEATS_BELOW_TAKEN", seats_taken=taken)
@@ -129,7 +142,7 @@ class ObserverSession:
 
     def _fill(self, now: datetime) -> list[Registration]:
         promoted = []
-        free = self.seats - len(self.seated())
+        free = self.seats - len(self.seat_holders())
         for r in self.waiting()[:max(free, 0)]:
             r.status, r.promoted_at = SEATED, now
             self.changed.add(r.registration_id)
@@ -138,6 +151,9 @@ class ObserverSession:
 
     def register(self, registration_id: str, member_id: str, now: datetime) -> Registration:
         """Seated while seats are left, else waiting. The caller checked the member's standing."""
+        if self.seats == 0:
+            raise FailedPrecondition("the meeting is not open to observers (its presenters only)", field="meeting_id",
+                                     reason="NOT_OPEN_TO_OBSERVERS")
         if now > self.registration_deadline or now >= self.meeting_starts_at:
             raise FailedPrecondition("registration closed at the deadline", field="meeting_id",
                                      reason="REGISTRATION_CLOSED",
@@ -145,12 +161,31 @@ class ObserverSession:
         if self.active_of(member_id) is not None:
             raise AlreadyExists("you are already registered as an observer of this meeting", field="meeting_id",
                                 reason="ALREADY_REGISTERED")
-        status = SEATED if len(self.seated()) < self.seats else WAITING
+        status = SEATED if len(self.seat_holders()) < self.seats else WAITING
         r = Registration(registration_id, self.tenant, self.meeting_id, member_id, self.next_sequence, status, now)
         self.next_sequence += 1
         self.registrations[registration_id] = r
         self.changed.add(registration_id)
         return r
+
+    def invite_presenter(self, registration_id: str, member_id: str, now: datetime
+                         ) -> tuple[Registration | None, Registration | None]:
+        """Seat a promoter with a speaking slot (no deadline, no limit). An observer already
+        registered becomes the presenter (their seat, if they held one, goes to the first waiting).
+        Returns the presenter's registration (None when already a presenter) and the one promoted."""
+        r = self.active_of(member_id)
+        if r is not None and r.speaking_slot:
+            return None, None
+        if r is None:
+            r = Registration(registration_id, self.tenant, self.meeting_id, member_id, self.next_sequence, SEATED, now)
+            self.next_sequence += 1
+            self.registrations[r.registration_id] = r
+        elif r.status == WAITING:
+            r.status, r.promoted_at = SEATED, now
+        r.speaking_slot = True
+        self.changed.add(r.registration_id)
+        promoted = self._fill(now)
+        return r, (promoted[0] if promoted else None)
 
     def get(self, registration_id: str) -> Registration:
         r = self.registrations.get(registration_id)
@@ -167,7 +202,7 @@ class ObserverSession:
                                      reason="ALREADY_CANCELLED")
         if now >= self.meeting_starts_at:
             raise FailedPrecondition("the meeting has started", field="registration_id", reason="MEETING_STARTED")
-        was_seated = r.status == SEATED
+        was_seated = r.holds_seat
         r.status, r.cancelled_at, r.cancelled_by, r.code_hash = CANCELLED, now, by, None
         self.changed.add(registration_id)
         promoted = self._fill(now) if was_seated else []
@@ -231,6 +266,7 @@ class ObserverRegistered:
     seated: bool
     waiting_position: int
     registered_at: datetime
+    speaking_slot: bool = False      # invited to present (a member initiative's promoter)
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,8 @@ def _title(args: argparse.Namespace) -> common_pb2.LocalizedText:
 
 
 def _line(it: pb.AgendaItem) -> str:
-    flags = ("closed " if it.visibility == 2 else "") + ("consent " if it.consent else "")
+    flags = ("closed " if it.visibility == 2 else "") + ("consent " if it.consent else "") + \
+        ("forced " if it.forced else "")
     return f"  {it.position:2}. [{it.kind or '-'}] {flags}{it.title.en or it.title.fr}  ({it.item_id})"
 
 

@@ -42,7 +42,8 @@ def _line(r: pb.ObserverRegistration) -> str:
     if r.status == pb.OBSERVER_STATUS_WAITING:
         status += f" #{r.waiting_position}"
     checked = " checked-in" if r.HasField("checked_in_at") else ""
-    return f"{status:<12} {r.member_id:<24} {r.registration_id}{checked}"
+    presenter = " presenter" if r.speaking_slot else ""  # an initiative's promoter, outside the limit
+    return f"{status:<12} {r.member_id:<24} {r.registration_id}{checked}{presenter}"
 
 
 def list_observers(stub: Stub, md: list[tuple[str, str]], args: argparse.Namespace) -> int:

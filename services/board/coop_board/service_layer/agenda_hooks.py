@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from coop_board.domain.links import ForcedItem
+from coop_board.domain.meetings import MeetingRules
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer import meetings
+from coop_board.service_layer import meetings, member_items
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.clock import utcnow
 
@@ -25,14 +26,16 @@ def add_minutes_approval_item(uow: BoardUnitOfWork, tenant: str, minutes_id: str
 
 def force_initiative_item(uow: BoardUnitOfWork, tenant: str, initiative_id: str, title: LocalizedText,
                           text: LocalizedText, promoter_ids: tuple[str, ...], now: datetime,
-                          max_delay_days: int) -> ForcedItem:
+                          max_delay_days: int, rules: MeetingRules | None = None) -> ForcedItem:
     """Inside the caller's unit (no commit). A qualified initiative forces an open item (source
     "member_initiative", ref = initiative_id, never in the consent block) onto the next meeting
     whose agenda is not frozen and that starts within `max_delay_days`; when there is none, an
     extra meeting is scheduled within the delay. The item cannot be removed (FAILED_PRECONDITION
     FORCED_ITEM), nor the meeting cancelled while it carries it. The promoters are invited to
-    present it: observer registrations with a speaking slot, outside the seat limit."""
-    raise NotImplementedError("issue 12: meetings family")
+    present it: observer registrations with a speaking slot, outside the seat limit.
+    `rules` (the meetings' settings) set an extra meeting's freeze time (default: MeetingRules())."""
+    return member_items.force_initiative_item(uow, tenant, initiative_id, title, text, promoter_ids, now,
+                                              max_delay_days, rules)
 
 
 def add_member_concern_item(uow: BoardUnitOfWork, tenant: str, question_id: str, title: LocalizedText,
@@ -41,4 +44,4 @@ def add_member_concern_item(uow: BoardUnitOfWork, tenant: str, question_id: str,
     item of source "member_concern" (ref = question_id) on the next meeting whose agenda is not
     frozen; None when it waits for the next meeting to be scheduled (it joins that one's agenda).
     Unlike a forced item, the board may remove it."""
-    raise NotImplementedError("issue 12: meetings family")
+    return member_items.add_member_concern_item(uow, tenant, question_id, title, text, now)

@@ -11,9 +11,15 @@ from datetime import datetime, timedelta
 
 from coop_board.domain import roles
 from coop_board.domain.events_meetings import AgendaPublished, MeetingScheduled
-from coop_board.domain.meetings import AgendaItem, Meeting, MeetingRules, check_item, check_meeting
+from coop_board.domain.meetings import (
+    AgendaItem,
+    Meeting,
+    MeetingRules,
+    check_item_change,
+    check_meeting,
+)
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer import dossier_hooks
+from coop_board.service_layer import dossier_hooks, initiative_hooks
 from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
@@ -78,6 +84,8 @@ def schedule(uow: BoardUnitOfWork, caller: Principal, spec: MeetingSpec, rules: 
                                           majority=rules.majority_for(kind)), now)
             for minutes_id, title in uow.meetings.take_pending_minutes(m.tenant):
                 m.add_item(_minutes_item(minutes_id, title), now)
+            for question_id, title, text in uow.meetings.take_pending_concerns(m.tenant):
+                m.add_item(concern_item(question_id, title, text), now)
         uow.meetings.add(m)
         _convocation(uow, m)
         uow.commit()
@@ -93,6 +101,23 @@ def _minutes_item(minutes_id: str, title: LocalizedText) -> AgendaItem:
     fr, nl, en = (f.format(t) for f, t in zip(APPROVE_MINUTES_MOTION, (title.fr, title.nl, title.en), strict=True))
     return AgendaItem(new_id(), 0, title, "statutory", "approve_minutes", ref=minutes_id, consent=True,
                       text=LocalizedText(fr, nl, en))
+
+
+CONCERN = "member_concern"
+
+
+def concern_item(question_id: str, title: LocalizedText, text: LocalizedText) -> AgendaItem:
+    """A member's question referred to the board (service_layer/member_items.py): open, removable."""
+    return AgendaItem(new_id(), 0, title, CONCERN, CONCERN, ref=question_id, text=text)
+
+
+def _back_to_pending(uow: BoardUnitOfWork, m: Meeting, items: list[AgendaItem]) -> None:
+    """Minutes and members' concerns of a cancelled meeting wait for the next one scheduled."""
+    for it in items:
+        if it.kind == "approve_minutes" and it.ref:
+            uow.meetings.add_pending_minutes(m.tenant, it.ref, it.title)
+        elif it.source == CONCERN and it.ref:
+            uow.meetings.add_pending_concern(m.tenant, it.ref, it.title, it.text)
 
 
 def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, title: LocalizedText,
@@ -162,9 +187,7 @@ def cancel(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: dateti
         m = access.load(uow, caller, meeting_id, for_update=True)
         m.cancel()
         uow.meetings.release_statutory(m.tenant, m.meeting_id)
-        for it in m.items:
-            if it.kind == "approve_minutes" and it.ref:
-                uow.meetings.add_pending_minutes(m.tenant, it.ref, it.title)
+        _back_to_pending(uow, m, m.items)
         uow.meetings.save(m)
         _convocation(uow, m)
         uow.commit()
@@ -177,6 +200,8 @@ def close(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetim
         m = access.load(uow, caller, meeting_id, for_update=True)
         m.close()
         uow.meetings.save(m)
+        for it in m.forced_items():  # the initiative records the discussion (its outcome falls due)
+            initiative_hooks.initiative_discussed(uow, m.tenant, it.ref, m.meeting_id, it.decision_id, now)
         uow.commit()
         return m
 
@@ -186,7 +211,7 @@ def add_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item: Age
     with uow:
         access.require_runner(uow, caller, now)
         m = access.load(uow, caller, meeting_id, for_update=True)
-        item = replace(item, item_id=new_id(), pulled_by=None, decision_id=None,
+        item = replace(item, item_id=new_id(), pulled_by=None, decision_id=None, forced=False, due_by=None,
                        majority=item.majority or rules.majority_for(item.kind))
         if item.source == "dossier":
             item = replace(item, dossier_version=_version_before_board(uow, m.tenant, item))
@@ -223,7 +248,7 @@ def update_item(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, item_i
         m.require_open_agenda(now)
         item = m.item(item_id)
         changed = replace(item, **{p: getattr(values, p) for p in paths})
-        check_item(changed)
+        check_item_change(item, changed)
         m.items[m.items.index(item)] = changed
         _agenda_changed(uow, m, now)
         uow.meetings.save(m)

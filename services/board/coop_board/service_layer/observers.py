@@ -51,12 +51,13 @@ class RegistrationView:
     cancelled_at: datetime | None
     checked_in_at: datetime | None
     has_check_in_code: bool
+    speaking_slot: bool = False
 
     @classmethod
     def of(cls, r: Registration, waiting_position: int = 0) -> RegistrationView:
         return cls(r.registration_id, r.meeting_id, r.member_id, r.status,
                    waiting_position if r.status == WAITING else 0, r.registered_at, r.promoted_at, r.cancelled_at,
-                   r.checked_in_at, r.code_hash is not None)
+                   r.checked_in_at, r.code_hash is not None, r.speaking_slot)
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class SessionView:
 
     @classmethod
     def of(cls, s: ObserverSession) -> SessionView:
-        return cls(s.meeting_id, s.seats, len(s.seated()), len(s.waiting()), s.registration_deadline,
+        return cls(s.meeting_id, s.seats, len(s.seat_holders()), len(s.waiting()), s.registration_deadline,
                    s.meeting_starts_at)
 
 
@@ -160,10 +161,10 @@ def open_to_observers(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, 
                                   starts_at=summary.starts_at.isoformat())
         session = uow.observers.session(caller.tenant, meeting_id, lock=True)
         promoted: list[Registration] = []
+        if (session is None or session.seats == 0) and deadline <= now:  # 0 seats: presenters only so far
+            raise InvalidArgument("the registration deadline has passed", field="registration_deadline",
+                                  reason="DEADLINE_PASSED")
         if session is None:
-            if deadline <= now:
-                raise InvalidArgument("the registration deadline has passed", field="registration_deadline",
-                                      reason="DEADLINE_PASSED")
             session = ObserverSession(caller.tenant, meeting_id, seats, deadline, summary.starts_at, caller.subject,
                                       now, new=True)
         else:
@@ -223,6 +224,37 @@ def check_in(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, code: str
         return view
 
 
+# -- presenters (a member initiative's promoters; called by service_layer/member_items.py) ----------
+
+#: Who "opened" a session that holds presenters only (until the secretary opens it to members).
+PRESENTERS_ONLY = "member_initiative"
+
+
+def invite_presenters(uow: BoardUnitOfWork, tenant: str, meeting_id: str, starts_at: datetime,
+                      member_ids: tuple[str, ...], now: datetime) -> list[RegistrationView]:
+    """Inside the caller's unit: each promoter is seated with a speaking slot, outside the seat
+    limit. A meeting not open to observers gets a session of 0 seats (presenters only), which the
+    secretary's open_to_observers later opens to members; the presenters keep their places. A
+    presenter gets their check-in code with ReissueCheckInCode (ObserverRegistered tells them)."""
+    session = uow.observers.session(tenant, meeting_id, lock=True)
+    if session is None:
+        session = ObserverSession(tenant, meeting_id, 0, starts_at, starts_at, PRESENTERS_ONLY, now, new=True)
+    session.meeting_starts_at = starts_at
+    invited: list[RegistrationView] = []
+    for member_id in dict.fromkeys(member_ids):
+        check_id(member_id, "promoter_ids")
+        r, promoted = session.invite_presenter(str(uuid.uuid4()), member_id, now)
+        if r is None:
+            continue
+        uow.publish(ObserverRegistered(tenant, meeting_id, r.registration_id, member_id, True, 0, now,
+                                       speaking_slot=True))
+        if promoted is not None:
+            uow.publish(ObserverPromoted(tenant, meeting_id, promoted.registration_id, promoted.member_id, now))
+        invited.append(RegistrationView.of(r))
+    uow.observers.save(session)
+    return invited
+
+
 # -- members ---------------------------------------------------------------------------------------
 
 def register_as_observer(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime,
@@ -267,7 +299,7 @@ def cancel_registration(uow: BoardUnitOfWork, caller: Principal, registration_id
             session.meeting_starts_at = summary.starts_at
         if registration_id not in session.registrations:  # cancelled before (only active ones load)
             session.registrations[registration_id] = found
-        was_seated = session.registrations[registration_id].status == SEATED
+        was_seated = session.registrations[registration_id].holds_seat
         r, promoted = session.cancel(registration_id, caller.subject, now)
         uow.observers.save(session)
         if promoted is not None:

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
+import grpc
 import pytest
 from board_fakes_meetings import FakeDossierHooks, StaticRoster
 from board_svc_helpers import START
@@ -16,6 +17,7 @@ from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
 from coop_board.adapters import repository_roster
 from coop_platform.pbtypes import to_timestamp
+from coop_platform.rich_status import details_of
 from coop_testkit import bearer
 
 DIRECTORS = [f"dir-{n:02d}" for n in range(1, 10)]
@@ -48,6 +50,13 @@ def board_setup() -> Iterator[FakeDossierHooks]:
         mp.setattr(repository_roster.SqlRosterRepository, "officer_on",
                    lambda self, tenant, office, day: ROSTER.officer_on(tenant, office, day), raising=False)
         yield FakeDossierHooks().install(mp)
+
+
+def refused(call, *args, **kw):
+    """The rich status of a call that must fail (code, reason, field violations)."""
+    with pytest.raises(grpc.RpcError) as exc:
+        call(*args, **kw)
+    return details_of(exc.value)
 
 
 def rid() -> str:

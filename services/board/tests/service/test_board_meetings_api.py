@@ -19,6 +19,7 @@ from meetings_svc_helpers import (
     director,
     item,
     ready,
+    refused,
     rid,
     schedule,
 )
@@ -28,7 +29,6 @@ from sqlalchemy import text
 from coop.board.v1 import meetings_pb2 as pb
 from coop.board.v1 import meetings_pb2_grpc as pb_grpc
 from coop_platform.pbtypes import to_date
-from coop_platform.rich_status import details_of
 
 pytestmark = pytest.mark.usefixtures("board_setup")
 
@@ -36,12 +36,6 @@ pytestmark = pytest.mark.usefixtures("board_setup")
 @pytest.fixture
 def stub(env) -> pb_grpc.MeetingServiceStub:
     return env.stub(pb_grpc.MeetingServiceStub)
-
-
-def refused(call, *args, **kw):
-    with pytest.raises(grpc.RpcError) as exc:
-        call(*args, **kw)
-    return details_of(exc.value)
 
 
 def count(env, sql: str, **params) -> int:

@@ -365,7 +365,7 @@ def test_events_carry_ids_counts_and_times_only(api) -> None:
     expected = {
         "observer_session.opened": {"meetingId", "tenant", "seats", "registrationDeadline", "meetingStartsAt"},
         "observer.registered": {"registrationId", "tenant", "meetingId", "memberId", "seated", "waitingPosition",
-                                "registeredAt"},
+                                "registeredAt", "speakingSlot"},
         "observer.promoted": {"registrationId", "tenant", "meetingId", "memberId", "promotedAt"},
         "observer.cancelled": {"registrationId", "tenant", "meetingId", "memberId", "wasSeated",
                                "promotedRegistrationId", "cancelledAt"},
