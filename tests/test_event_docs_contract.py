@@ -114,11 +114,29 @@ BOARD_EVENTS = {
     "observer.registered": "ObserverRegistered",
     "observer.promoted": "ObserverPromoted",
     "observer.cancelled": "ObserverCancelled",
+    # initiatives (issue 12)
+    "initiative.submitted": "InitiativeSubmitted",
+    "initiative.admissible": "InitiativeAdmissible",
+    "initiative.refused": "InitiativeRefused",
+    "initiative.collection_opened": "InitiativeCollectionOpened",
+    "initiative.threshold_progress": "InitiativeThresholdProgress",
+    "initiative.qualified": "InitiativeQualified",
+    "initiative.expired": "InitiativeExpired",
+    "initiative.outcome_published": "InitiativeOutcomePublished",
+    "initiative.outcome_overdue": "InitiativeOutcomeOverdue",
+    # assembly (issue 12)
+    "assembly.scheduled": "AssemblyScheduled",
+    "assembly.convened": "AssemblyConvened",
+    "assembly.registered": "AssemblyRegistered",
+    "assembly.workshop_promoted": "AssemblyWorkshopPromoted",
 }
 BOARD_PARTS = {"AgendaItemSummary"}  # a part of a payload, not an event of its own
+BOARD_PARTS |= {"ConvocationDocument", "AssemblyWorkshopChoice"}  # assembly (issue 12)
 #: the AsyncAPI schema documenting each message type that a board payload nests
 BOARD_SCHEMAS = {"google.type.Date": "Date", "coop.board.v1.LocalizedText": "LocalizedText",
                  "coop.board.v1.VoteCounts": "VoteCounts", "coop.board.v1.AgendaItemSummary": "AgendaItemSummary"}
+BOARD_SCHEMAS |= {"coop.board.v1.ConvocationDocument": "ConvocationDocument",  # assembly (issue 12)
+                  "coop.board.v1.AssemblyWorkshopChoice": "AssemblyWorkshopChoice"}
 
 
 def _board_spec() -> dict:

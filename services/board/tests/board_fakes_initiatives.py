@@ -49,12 +49,11 @@ class FakeInitiativeRepository:
         initiative.new = False
         self.rows[initiative.initiative_id] = copy.deepcopy(initiative)
 
-    def add_signature(self, tenant: str, initiative_id: str, member_id: str, now: datetime) -> bool:
+    def add_signatures(self, tenant: str, initiative_id: str, member_ids: list[str], now: datetime) -> set[str]:
         signed = self.signatures.setdefault(initiative_id, {})
-        if member_id in signed:
-            return False
-        signed[member_id] = now
-        return True
+        added = {m for m in member_ids if m not in signed}
+        signed.update({m: now for m in sorted(added)})
+        return added
 
     def remove_signature(self, tenant: str, initiative_id: str, member_id: str) -> bool:
         return self.signatures.get(initiative_id, {}).pop(member_id, None) is not None

@@ -272,3 +272,44 @@ def purge(session: Session, now: datetime | None = None, keep: timedelta | None 
     """Delete the keys older than the retention (in the caller's transaction); how many went."""
     cutoff = (now or datetime.now(UTC)) - (keep if keep is not None else retention())
     return session.execute(delete(_KEYS).where(_KEYS.c.created_at < cutoff)).rowcount
+
+
+def answer_batch(uow: Any, keys: Sequence[IdempotentRequest | None], response_type: type[M],
+                 work: Callable[[list[int]], Sequence[Any]]) -> tuple[list[Any], set[int]]:
+    """A group-committed batch of retryable calls (coop_platform.batching) in one unit: each
+    call's key is claimed, answered or given back alone. `work(todo)` runs the use case for the
+    calls to do (their indexes, in order) inside the open unit and returns, per call, its
+    response or its refusal (an exception). Returns every call's response or refusal, and the
+    indexes of the calls that did the work (not replays of a first answer)."""
+    results: list[Any] = [None] * len(keys)
+    with uow:
+        keyed = [(n, key) for n, key in enumerate(keys) if key is not None]
+        todo = [n for n, key in enumerate(keys) if key is None]
+        same: list[tuple[int, int]] = []
+        for (n, _key), claimed in zip(keyed, claim_many(uow.session, [k for _, k in keyed]), strict=True):
+            if claimed is None:
+                todo.append(n)
+            elif isinstance(claimed, Replay):
+                results[n] = response_type.FromString(claimed.response)
+            elif isinstance(claimed, SameAs):
+                same.append((n, keyed[claimed.index][0]))
+            else:
+                results[n] = claimed
+        todo.sort()
+        answers: list[tuple[IdempotentRequest, bytes]] = []
+        refused: list[IdempotentRequest] = []
+        for n, outcome in zip(todo, work(todo), strict=True):
+            results[n] = outcome
+            key = keys[n]
+            if key is None:
+                continue
+            if isinstance(outcome, BaseException):
+                refused.append(key)
+            else:
+                answers.append((key, outcome.SerializeToString(deterministic=True)))
+        record_many(uow.session, answers)
+        release_many(uow.session, refused)
+        uow.commit()
+    for n, first in same:
+        results[n] = results[first]
+    return results, set(todo)

@@ -89,6 +89,8 @@ seats = Table(
     Column("registration_id", String(36)),                  # NULL: free
     Index("uq_board_assembly_seats_holder", "workshop_id", "registration_id", unique=True,
           postgresql_where=text("registration_id IS NOT NULL"), sqlite_where=text("registration_id IS NOT NULL")),
+    Index("ix_board_assembly_seats_free", "workshop_id", "seat_no",
+          postgresql_where=text("registration_id IS NULL"), sqlite_where=text("registration_id IS NULL")),
 )
 
 registrations = Table(

@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
 
 from coop_board.adapters.orm_assembly import (
     arrival_sequence,
@@ -124,6 +123,11 @@ class SqlAssemblyRepository:
             .order_by(A.starts_at, A.assembly_id).limit(1)).first()
         return None if row is None else _assembly(row)
 
+    def registering(self, now: datetime) -> list[Assembly]:
+        rows = self._db.execute(select(assemblies).where(A.registration_deadline >= now, A.status != "cancelled")
+                                .order_by(A.tenant, A.assembly_id))
+        return [_assembly(r) for r in rows]
+
     def claim_convening(self) -> Assembly | None:
         query = select(assemblies).where(A.status == CONVENING).order_by(A.convened_at, A.assembly_id).limit(1)
         row = self._db.execute(query.with_for_update(skip_locked=True)).first()
@@ -185,24 +189,42 @@ class SqlAssemblyRepository:
 
     # -- registrations ----------------------------------------------------------------------------------
 
-    def next_arrival(self) -> int:
+    def _arrival(self) -> Any:
         if self._postgres:
-            return int(self._db.execute(select(arrival_sequence.next_value())).scalar_one())
+            return arrival_sequence.next_value()
         # SQLite (make run): one writer at a time, so the largest number + 1 is safe
-        return int(self._db.execute(select(func.coalesce(func.max(P.arrival), 0) + 1)).scalar_one())
+        return select(func.coalesce(func.max(P.arrival), 0) + 1).scalar_subquery()
 
-    def add_registration(self, r: AssemblyRegistration) -> None:
-        try:
-            with self._db.begin_nested():
-                self._db.execute(insert(registrations).values(
-                    registration_id=r.registration_id, tenant=r.tenant, assembly_id=r.assembly_id,
-                    member_id=r.member_id, attendance=r.attendance, interpretation_language=r.interpretation_language,
-                    registered_at=r.registered_at, code_hash=r.code_hash, code_issued_at=r.code_issued_at))
-        except IntegrityError as exc:
+    def add_registration(self, r: AssemblyRegistration) -> int:
+        stmt = dialect_of(self._db).insert(registrations).values(
+            registration_id=r.registration_id, tenant=r.tenant, assembly_id=r.assembly_id,
+            member_id=r.member_id, attendance=r.attendance, interpretation_language=r.interpretation_language,
+            registered_at=r.registered_at, code_hash=r.code_hash, code_issued_at=r.code_issued_at)
+        arrival = self._db.execute(stmt.on_conflict_do_nothing(
+            index_elements=["tenant", "assembly_id", "member_id"], index_where=R.cancelled_at.is_(None))
+            .returning(self._arrival())).scalar_one_or_none()
+        if arrival is None:
             raise AlreadyExists("you are already registered for this Assembly", field="assembly_id",
-                                reason="ALREADY_REGISTERED") from exc
+                                reason="ALREADY_REGISTERED")
+        return int(arrival)
 
-    def take_seat(self, tenant: str, workshop_id: str, registration_id: str) -> bool:
+    def take_seats(self, tenant: str, workshop_ids: list[str], registration_id: str) -> set[str]:
+        if not workshop_ids:
+            return set()
+        if not self._postgres:
+            return {w for w in workshop_ids if self._take_seat(w, registration_id)}
+        # one statement: per workshop, its first free seat not locked by another unit
+        taken = self._db.execute(text(
+            "UPDATE board_assembly_seats s SET registration_id = :rid"
+            " FROM (SELECT w.id AS workshop_id, f.seat_no FROM unnest(CAST(:ws AS varchar[])) AS w(id)"
+            "       CROSS JOIN LATERAL (SELECT seat_no FROM board_assembly_seats"
+            "                           WHERE workshop_id = w.id AND registration_id IS NULL"
+            "                           ORDER BY seat_no LIMIT 1 FOR UPDATE SKIP LOCKED) f) AS free"
+            " WHERE s.workshop_id = free.workshop_id AND s.seat_no = free.seat_no"
+            " RETURNING s.workshop_id"), {"rid": registration_id, "ws": list(workshop_ids)})
+        return {row[0] for row in taken}
+
+    def _take_seat(self, workshop_id: str, registration_id: str) -> bool:
         free = (select(S.workshop_id, S.seat_no).where(S.workshop_id == workshop_id, S.registration_id.is_(None))
                 .order_by(S.seat_no).limit(1))
         if self._postgres:
@@ -213,12 +235,36 @@ class SqlAssemblyRepository:
             .values(registration_id=registration_id).returning(S.seat_no)).first()
         return taken is not None
 
-    def add_places(self, tenant: str, assembly_id: str, new: list[WorkshopPlace]) -> None:
-        if new:
-            self._db.execute(insert(places), [
-                {"registration_id": p.registration_id, "workshop_id": p.workshop_id, "tenant": tenant,
-                 "assembly_id": assembly_id, "choice": p.choice, "arrival": p.arrival, "seated": p.seated,
-                 "active": p.active, "promoted_at": p.promoted_at} for p in new])
+    def add_places(self, tenant: str, assembly_id: str, registration_id: str,
+                   choices: list[tuple[str, bool]], arrival: int) -> list[WorkshopPlace]:
+        if not choices:
+            return []
+        # a waiting place takes its number in the insert, after it found no seat
+        rows = [{"registration_id": registration_id, "workshop_id": wid, "tenant": tenant,
+                 "assembly_id": assembly_id, "choice": n, "arrival": arrival if seated else self._arrival(),
+                 "seated": seated, "active": True, "promoted_at": None}
+                for n, (wid, seated) in enumerate(choices, start=1)]
+        if self._postgres:
+            numbers = dict(self._db.execute(insert(places).values(rows).returning(P.workshop_id, P.arrival)).all())
+        else:  # one row at a time: each reads the largest number so far
+            for row in rows:
+                self._db.execute(insert(places).values(**row))
+            numbers = dict(self._db.execute(select(P.workshop_id, P.arrival).where(
+                P.registration_id == registration_id)).all())
+        for row in rows:
+            row["arrival"] = int(numbers[row["workshop_id"]])
+        out = [WorkshopPlace(registration_id, r["workshop_id"], r["choice"], r["arrival"], r["seated"]) for r in rows]
+        waiting = [p for p in out if not p.seated]
+        if waiting:
+            ahead = places.alias("ahead")
+            counts = dict(self._db.execute(
+                select(P.workshop_id, select(func.count()).select_from(ahead).where(
+                    ahead.c.workshop_id == P.workshop_id, ahead.c.active, ~ahead.c.seated,
+                    ahead.c.arrival < P.arrival).scalar_subquery())
+                .where(P.registration_id == registration_id, ~P.seated)).all())
+            for p in waiting:
+                p.waiting_position = 1 + int(counts.get(p.workshop_id, 0))
+        return out
 
     def waiting_position(self, workshop_id: str, arrival: int) -> int:
         ahead = self._db.execute(select(func.count()).select_from(places).where(
@@ -310,7 +356,7 @@ class SqlAssemblyRepository:
                 if self._postgres:
                     waiting = waiting.with_for_update(skip_locked=True)
                 first = self._db.execute(waiting).scalar_one_or_none()
-                if first is None or not self.take_seat(tenant, w.workshop_id, first):
+                if first is None or not self._take_seat(w.workshop_id, first):
                     break
                 self._db.execute(update(places).where(P.registration_id == first, P.workshop_id == w.workshop_id)
                                  .values(seated=True, promoted_at=now))

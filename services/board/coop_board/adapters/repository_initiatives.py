@@ -147,16 +147,17 @@ class SqlInitiativeRepository:
                 set_={"status": p.status, "answered_at": p.answered_at, "position": position}))
 
     # -- signatures
-    def add_signature(self, tenant: str, initiative_id: str, member_id: str, now: datetime) -> bool:
-        added = self.db.execute(
+    def add_signatures(self, tenant: str, initiative_id: str, member_ids: list[str], now: datetime) -> set[str]:
+        if not member_ids:
+            return set()
+        added = {m for (m,) in self.db.execute(
             dialect_of(self.db).insert(signatures)
-            .values(initiative_id=initiative_id, member_id=member_id, signed_at=now)
+            .values([dict(initiative_id=initiative_id, member_id=m, signed_at=now) for m in sorted(member_ids)])
             .on_conflict_do_nothing(index_elements=["initiative_id", "member_id"])
-            .returning(signatures.c.member_id)).first()
-        if added is None:
-            return False
-        self._bump(initiative_id, 1)
-        return True
+            .returning(signatures.c.member_id))}
+        if added:
+            self._bump(initiative_id, len(added))
+        return added
 
     def remove_signature(self, tenant: str, initiative_id: str, member_id: str) -> bool:
         removed = self.db.execute(delete(signatures).where(

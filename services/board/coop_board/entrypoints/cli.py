@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 
 from coop_board.entrypoints import (
+    cli_assembly,
     cli_dossiers,
+    cli_initiatives,
     cli_meetings,
     cli_minutes,
     cli_observers,
@@ -18,5 +20,6 @@ from coop_board.entrypoints import (
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     board = subparsers.add_parser("board", help="the board: roster, meetings, agendas, attendance, minutes")
     commands = board.add_subparsers(dest="board_command", required=True)
-    for family in (cli_roster, cli_meetings, cli_dossiers, cli_minutes, cli_observers):
+    for family in (cli_roster, cli_meetings, cli_dossiers, cli_minutes, cli_observers,
+                   cli_initiatives, cli_assembly):
         family.add_commands(commands)

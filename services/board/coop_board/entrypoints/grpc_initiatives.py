@@ -3,16 +3,18 @@ entrypoints/grpc_api.py. Thin: each method turns the request into plain values, 
 of service_layer/initiatives*.py as the caller, and translates the answer.
 
 Retryable writes carry a request_id (answer_once: the key and the use case in one unit).
+Signatures are group-committed (coop_platform.batching.Coalescer): the calls arriving while a
+batch runs share the next one's transaction and commit.
 UpdateInitiativeDraft, InvitePromoters and AnswerPromoterInvitation need none: sent twice, they
 leave the same state. After a signature that brought the count to the threshold, the same request
 settles the initiative in a unit of its own (qualification and its forced item): a failure there
 is logged, never the signer's, and the worker's timer retries within a minute. GetSignatureCount
-reads from the read pool, one statement."""
+reads from the read pool, one statement for the watchers of one initiative asking together."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +26,9 @@ from coop_board.adapters.repository_initiatives import SqlSignatureCountReads
 from coop_board.entrypoints.settings_initiatives import initiative_rules
 from coop_board.service_layer import initiatives, initiatives_collection
 from coop_domain.clock import utcnow
+from coop_domain.principal import Principal
+from coop_platform import idempotency
+from coop_platform.batching import Coalescer
 from coop_platform.grpc_server import current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.pbtypes import to_timestamp
@@ -38,6 +43,8 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         self.clock = clock
         self.rules = initiative_rules()
         self.reads = SqlSignatureCountReads(lambda: uow_factory().reading())
+        self.signs = Coalescer("board_sign_initiative", self._sign_batch)
+        self.count_reads = Coalescer("board_signature_count", self._count_batch, max_batch=256)
 
     def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
         p = current_principal()
@@ -85,19 +92,36 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         return self._once("DecideAdmissibility", request, pb.DecideAdmissibilityResponse, work)
 
     def SignInitiative(self, request, context):
-        done: list[initiatives_collection.Signed] = []
-
-        def work(uow: Any) -> pb.SignInitiativeResponse:
-            signed = initiatives_collection.sign(uow, current_principal(), request.initiative_id, self.clock())
-            done.append(signed)
-            return pb.SignInitiativeResponse(signed_at=to_timestamp(signed.signed_at),
-                                             signature_count=signed.signature_count, threshold=signed.threshold)
-        response = self._once("SignInitiative", request, pb.SignInitiativeResponse, work)
-        if done:  # this call did the work (not a replay of the first answer)
+        caller = current_principal()
+        key = idempotent_request(caller.tenant, caller.subject, "SignInitiative", request)
+        response, signed = self.signs.submit((caller, request.initiative_id, key))
+        if signed is not None:  # this call did the work (not a replay of the first answer)
             SIGNATURES.labels(change="signed").inc()
-            if done[0].settle:
-                self._settle(current_principal().tenant, request.initiative_id)
+            if signed.settle:
+                self._settle(caller.tenant, request.initiative_id)
         return response
+
+    def _sign_batch(self, items: Sequence[tuple[Principal, str, Any]]) -> list[Any]:
+        """Signatures arriving together: one transaction and one commit (group commit, as for
+        ballots). A result is (response, Signed) for a call that signed, (response, None) for a
+        replay of a first answer, or the call's refusal."""
+        uow, now = self.uow(), self.clock()
+        signed: dict[int, initiatives_collection.Signed] = {}
+
+        def work(todo: list[int]) -> list[Any]:
+            out: list[Any] = []
+            for n, outcome in zip(todo, initiatives_collection.sign_many(uow, [items[n][:2] for n in todo], now),
+                                  strict=True):
+                if isinstance(outcome, initiatives_collection.Signed):
+                    signed[n] = outcome
+                    outcome = pb.SignInitiativeResponse(signed_at=to_timestamp(outcome.signed_at),
+                                                        signature_count=outcome.signature_count,
+                                                        threshold=outcome.threshold)
+                out.append(outcome)
+            return out
+
+        results, _ = idempotency.answer_batch(uow, [key for _, _, key in items], pb.SignInitiativeResponse, work)
+        return [r if isinstance(r, BaseException) else (r, signed.get(n)) for n, r in enumerate(results)]
 
     def _settle(self, tenant: str, initiative_id: str) -> None:
         try:
@@ -126,8 +150,10 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         return pb.GetInitiativeResponse(initiative=msg.initiative_to_pb(view))
 
     def GetSignatureCount(self, request, context):
-        return msg.count_to_pb(initiatives_collection.signature_count(self.reads, current_principal(),
-                                                                      request.initiative_id))
+        return msg.count_to_pb(self.count_reads.submit((current_principal(), request.initiative_id)))
+
+    def _count_batch(self, items: Sequence[tuple[Principal, str]]) -> list[Any]:
+        return initiatives_collection.signature_counts(self.reads, items)
 
     def ListInitiatives(self, request, context):
         views, token = initiatives.list_initiatives(self.uow(), current_principal(), msg.status_from_pb(request.status),

@@ -123,6 +123,15 @@ class BoardWorker:
         coop_board_outcomes_overdue gauge (alert CoopBoardOutcomesOverdue)."""
         return self.worker_initiatives.initiatives_tick(uow_factory, now())
 
+    # --- assembly --------------------------------------------------------------------------
+    from coop_board.entrypoints import worker_assembly  # noqa: E402 - kept in its section
+
+    @timer(interval=worker_assembly.TICK_SECONDS)
+    def assembly_convocations(self) -> int:
+        """assembly.convened to each member of an Assembly being convened, batch after batch
+        (coop_board_convocations_sent_total); a seat left free while members wait is given."""
+        return self.worker_assembly.convocation_tick(uow_factory, now())
+
     # ----------------------------------------------------------------------------------------
 
 

@@ -174,6 +174,20 @@ def send_convocations(uow: BoardUnitOfWork, now: datetime, rules: AssemblyRules)
         return a.assembly_id, len(members)
 
 
+def settle_workshops(uow: BoardUnitOfWork, now: datetime) -> int:
+    """The worker's check: a seat left free while members wait (its taker's unit was rolled back
+    after others had skipped it) goes to the first member waiting. Members promoted."""
+    promoted = 0
+    with uow:
+        for a in uow.assemblies.registering(now):
+            for workshop_id, registration_id, member_id in uow.assemblies.settle(a.tenant, a.assembly_id, now):
+                uow.publish(AssemblyWorkshopPromoted(a.tenant, a.assembly_id, workshop_id, registration_id,
+                                                     member_id, now))
+                promoted += 1
+        uow.commit()
+    return promoted
+
+
 def list_workshop_registrations(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, workshop_id: str,
                                 requested_size: int, token: str, now: datetime
                                 ) -> tuple[WorkshopView, list[Attendee], str]:
@@ -311,17 +325,10 @@ def register(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, attendan
         r = AssemblyRegistration(str(uuid.uuid4()), a.tenant, a.assembly_id, caller.subject, attendance, language,
                                  now, code_hash=hash_code(a.tenant, a.assembly_id, code) if code else None,
                                  code_issued_at=now if code else None)
-        uow.assemblies.add_registration(r)
-        arrival = uow.assemblies.next_arrival()
-        for choice, wid in enumerate(workshop_ids, start=1):
-            seated = uow.assemblies.take_seat(a.tenant, wid, r.registration_id)
-            # a waiting place takes its number after finding no seat: it arrived after every seated one
-            r.places.append(WorkshopPlace(r.registration_id, wid, choice,
-                                          arrival if seated else uow.assemblies.next_arrival(), seated))
-        uow.assemblies.add_places(a.tenant, a.assembly_id, r.places)
-        for p in r.places:
-            if not p.seated:
-                p.waiting_position = uow.assemblies.waiting_position(p.workshop_id, p.arrival)
+        arrival = uow.assemblies.add_registration(r)
+        seated = uow.assemblies.take_seats(a.tenant, workshop_ids, r.registration_id)
+        r.places = uow.assemblies.add_places(a.tenant, a.assembly_id, r.registration_id,
+                                             [(wid, wid in seated) for wid in workshop_ids], arrival)
         uow.publish(AssemblyRegistered(r.tenant, r.assembly_id, r.registration_id, r.member_id, attendance, language,
                                        tuple((p.workshop_id, p.seated, p.waiting_position) for p in r.places), now))
         uow.commit()

@@ -14,6 +14,7 @@ standing during the collection is discounted (docs/board.md, the rule on signers
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,7 +33,7 @@ from coop_board.service_layer.board_access import require_secretary
 from coop_board.service_layer.initiatives import READERS, check_initiative_id, not_found, readable
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_initiatives import CountView, SignatureCountReads, Signer
-from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -74,16 +75,63 @@ def _publish_marks(uow: BoardUnitOfWork, found: Initiative, count: int, now: dat
                                           found.threshold, now))
 
 
-def sign(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, now: datetime) -> Signed:
+def sign_many(uow: BoardUnitOfWork, calls: Sequence[tuple[Principal, str]], now: datetime
+              ) -> list[Signed | DomainError]:
+    """Signatures arriving together (the api's group commit), in one unit: one result per call,
+    in order, a refusal for its caller only. Per initiative: one read of it, one of the signers'
+    standings, one multi-row insert (a member already signed, or twice in the batch: the second
+    is ALREADY_SIGNED), one counter shard += the signatures added, one count."""
+    results: list[Signed | DomainError | None] = [None] * len(calls)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for n, (caller, initiative_id) in enumerate(calls):
+        try:
+            caller.require(roles.MEMBER)
+            check_initiative_id(initiative_id)
+        except DomainError as exc:
+            results[n] = exc
+            continue
+        groups.setdefault((caller.tenant, initiative_id), []).append(n)
     with uow:
-        found = _collecting(uow, caller, initiative_id, now)
-        require_eligible(uow.members.standing(caller.subject), "sign an initiative")
-        if not uow.initiatives.add_signature(found.tenant, initiative_id, caller.subject, now):
-            raise AlreadyExists("you signed this initiative already", field="initiative_id", reason="ALREADY_SIGNED")
-        count = uow.initiatives.count(found.tenant, initiative_id)
-        _publish_marks(uow, found, count, now)
+        standings = uow.members.standings(sorted({calls[n][0].subject for ns in groups.values() for n in ns}))
+        for (tenant, initiative_id), ns in groups.items():
+            found = uow.initiatives.get(tenant, initiative_id, committee=False)
+            signers: dict[str, int] = {}
+            for n in ns:
+                caller = calls[n][0]
+                try:
+                    if found is None:
+                        raise not_found(initiative_id)
+                    if found.status in (DRAFT, SUBMITTED):
+                        readable(uow, caller, initiative_id)  # NOT_FOUND unless the caller may see it
+                    found.require_collection_open(now)
+                    require_eligible(standings.get(caller.subject), "sign an initiative")
+                    if caller.subject in signers:
+                        raise _already_signed()
+                    signers[caller.subject] = n
+                except DomainError as exc:
+                    results[n] = exc
+            if found is None or not signers:
+                continue
+            added = uow.initiatives.add_signatures(tenant, initiative_id, sorted(signers), now)
+            count = uow.initiatives.count(tenant, initiative_id)
+            settle = found.status == COLLECTING and count >= found.threshold
+            for member_id, n in signers.items():
+                results[n] = Signed(now, count, found.threshold, settle) if member_id in added else _already_signed()
+            _publish_marks(uow, found, count, now)
         uow.commit()
-    return Signed(now, count, found.threshold, found.status == COLLECTING and count >= found.threshold)
+    return [r for r in results if r is not None]
+
+
+def _already_signed() -> AlreadyExists:
+    return AlreadyExists("you signed this initiative already", field="initiative_id", reason="ALREADY_SIGNED")
+
+
+def sign(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, now: datetime) -> Signed:
+    """One signature (sign_many of one call): its result, or its refusal raised."""
+    result = sign_many(uow, [(caller, initiative_id)], now)[0]
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 def withdraw(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, now: datetime) -> int:
@@ -106,15 +154,28 @@ def my_signature(uow: BoardUnitOfWork, caller: Principal, initiative_id: str) ->
         return uow.initiatives.signed_at(caller.tenant, initiative_id, caller.subject)
 
 
-def signature_count(reads: SignatureCountReads, caller: Principal, initiative_id: str) -> CountView:
-    """The public count, one statement on the read pool (many watchers): an initiative past
-    admissibility for everyone, a submitted one for the board's roles (by role: it is 0)."""
-    caller.require(*READERS)
-    check_initiative_id(initiative_id)
-    found = reads.signature_count(caller.tenant, initiative_id)
-    if found is None or (found.status == SUBMITTED and not caller.has(*roles.BOARD_READERS)):
-        raise not_found(initiative_id)
-    return found
+def signature_counts(reads: SignatureCountReads, calls: Sequence[tuple[Principal, str]]
+                     ) -> list[CountView | DomainError]:
+    """The public count for watchers asking together (the api coalesces them): one statement on
+    the read pool per initiative, read after every one of these calls arrived, so no answer is
+    older than its request. Visible: an initiative past admissibility to everyone, a submitted
+    one to the board's roles (by role: its count is 0); else NOT_FOUND."""
+    read: dict[tuple[str, str], CountView | None] = {}
+    out: list[CountView | DomainError] = []
+    for caller, initiative_id in calls:
+        try:
+            caller.require(*READERS)
+            check_initiative_id(initiative_id)
+            key = (caller.tenant, initiative_id)
+            if key not in read:
+                read[key] = reads.signature_count(*key)
+            found = read[key]
+            if found is None or (found.status == SUBMITTED and not caller.has(*roles.BOARD_READERS)):
+                raise not_found(initiative_id)
+            out.append(found)
+        except DomainError as exc:
+            out.append(exc)
+    return out
 
 
 def list_signers(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, requested_size: int, token: str,

@@ -32,6 +32,9 @@ class AssemblyRepository(Protocol):
     def next_not_convened(self, tenant: str, now: datetime) -> Assembly | None:
         """The earliest Assembly starting after `now` that is not convened nor cancelled."""
         ...
+    def registering(self, now: datetime) -> list[Assembly]:
+        """Every tenant's Assemblies whose registration is open at `now`."""
+        ...
     def claim_convening(self) -> Assembly | None:
         """Any tenant's Assembly whose convocation is under way, locked for this unit; one locked
         by another unit (another replica) is skipped (FOR UPDATE SKIP LOCKED)."""
@@ -54,18 +57,21 @@ class AssemblyRepository(Protocol):
     def workshop_counts(self, tenant: str, assembly_id: str) -> dict[str, WorkshopCounts]: ...
 
     # -- registrations
-    def next_arrival(self) -> int:
-        """A number greater than every one given before (a database sequence)."""
+    def add_registration(self, registration: AssemblyRegistration) -> int:
+        """Insert it (not its places) and return an arrival number greater than every one given
+        before; ALREADY_EXISTS ALREADY_REGISTERED when the member has an active registration (a
+        concurrent one included: a unique index decides)."""
         ...
-    def add_registration(self, registration: AssemblyRegistration) -> None:
-        """Insert it (not its places); ALREADY_EXISTS ALREADY_REGISTERED when the member has an
-        active registration (a concurrent one included: a unique index decides)."""
+    def take_seats(self, tenant: str, workshop_ids: list[str], registration_id: str) -> set[str]:
+        """Give the registration a free seat of each workshop that has one; the workshops where it
+        got one. Seats held by units not yet committed are skipped, never waited for."""
         ...
-    def take_seat(self, tenant: str, workshop_id: str, registration_id: str) -> bool:
-        """Give the registration a free seat of the workshop; False when none is free. Seats held
-        by units not yet committed are skipped, never waited for."""
+    def add_places(self, tenant: str, assembly_id: str, registration_id: str,
+                   choices: list[tuple[str, bool]], arrival: int) -> list[WorkshopPlace]:
+        """Insert the registration's places ((workshop id, seated) in order of preference): a
+        seated place arrives at `arrival`, a waiting one gets a new, later number (it arrived
+        after every seated one). Returns them with their waiting positions."""
         ...
-    def add_places(self, tenant: str, assembly_id: str, places: list[WorkshopPlace]) -> None: ...
     def waiting_position(self, workshop_id: str, arrival: int) -> int:
         """1 + the active waiting places of the workshop that arrived before `arrival`."""
         ...

@@ -42,8 +42,10 @@ class InitiativeRepository(Protocol):
         """Write the initiative row and its committee (insert when `initiative.new`)."""
         ...
 
-    def add_signature(self, tenant: str, initiative_id: str, member_id: str, now: datetime) -> bool:
-        """Record the member's signature and count it; False (nothing written) when they signed."""
+    def add_signatures(self, tenant: str, initiative_id: str, member_ids: list[str], now: datetime) -> set[str]:
+        """Record these members' signatures (distinct ids; inserted in sorted order, so that
+        concurrent batches never deadlock) and count them on one shard; returns those added
+        (the others had signed)."""
         ...
 
     def remove_signature(self, tenant: str, initiative_id: str, member_id: str) -> bool:

@@ -154,7 +154,8 @@ class InitiativesApi:
 
 
 @contextmanager
-def initiatives_api(pg_url: str) -> Iterator[InitiativesApi]:
+def initiatives_api(pg_url: str, **overrides: str) -> Iterator[InitiativesApi]:
+    """`settings`: COOP_BOARD_INITIATIVE_* values over SETTINGS (e.g. THRESHOLD="120")."""
     clock = FixedClock(START)
     settings = Settings(service_name="board", database_url=pg_url, dev_mode=True, served_tenants=("coop", "other"),
                         grpc_port=0, grpc_workers=40)
@@ -163,7 +164,7 @@ def initiatives_api(pg_url: str) -> Iterator[InitiativesApi]:
     patch = pytest.MonkeyPatch()
     patch.setattr(agenda_hooks, "force_initiative_item", agenda)
     patch.setattr(assembly_hooks, "refer_initiative_to_assembly", assembly)
-    for name, value in SETTINGS.items():
+    for name, value in {**SETTINGS, **{f"COOP_BOARD_INITIATIVE_{k}": v for k, v in overrides.items()}}.items():
         patch.setenv(name, value)
 
     def make(uow_factory: Any) -> list[Any]:

@@ -4,7 +4,8 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from coop_board.entrypoints.grpc_api import SERVICERS
 
-BOARD_SERVICES = {f"coop.board.v1.{s}Service" for s in ("Roster", "Meeting", "Dossier", "Minutes", "Observer")}
+BOARD_SERVICES = {f"coop.board.v1.{s}Service" for s in ("Roster", "Meeting", "Dossier", "Minutes", "Observer",
+                                                               "Initiative")}
 
 
 def test_health_reports_every_board_service_serving(env) -> None:

@@ -26,6 +26,7 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import agenda_hooks, assembly_hooks, initiative_hooks
 from coop_board.service_layer import initiatives as uc
 from coop_board.service_layer import initiatives_collection as col
+from coop_board.service_layer.ports_initiatives import CountView
 from coop_domain.errors import AlreadyExists, FailedPrecondition, NotFound, PermissionDenied
 from coop_domain.principal import Principal
 
@@ -235,3 +236,29 @@ def test_the_signers_are_the_secretarys_only(uow) -> None:
         with pytest.raises(PermissionDenied):
             col.list_signers(uow, caller, iid, 0, "", NOW)
     assert col.list_signers(uow, SECRETARY, iid, 0, "", NOW)[2] == 0
+
+
+class CountingReads:
+    """SignatureCountReads over the fake repository, counting its statements."""
+
+    def __init__(self, uow: FakeUnitOfWork) -> None:
+        self.uow, self.statements = uow, 0
+
+    def signature_count(self, tenant: str, initiative_id: str) -> CountView | None:
+        self.statements += 1
+        found = self.uow.initiatives.get(tenant, initiative_id)
+        if found is None or found.status == "draft":
+            return None
+        return CountView(initiative_id, found.status, self.uow.initiatives.count(tenant, initiative_id),
+                         found.threshold, found.closes_at)
+
+
+def test_watchers_asking_together_share_one_read_and_a_submitted_count_is_the_boards(uow) -> None:
+    iid, pending = collecting(uow), submitted(uow)
+    col.sign(uow, member(5), iid, NOW)
+    reads = CountingReads(uow)
+    answers = col.signature_counts(reads, [(member(n), iid) for n in range(1, 11)] + [(member(1), pending),
+                                                                                     (SECRETARY, pending)])
+    assert [a.signature_count for a in answers[:10]] == [1] * 10
+    assert isinstance(answers[10], NotFound) and answers[11].status == "submitted"
+    assert reads.statements == 2, "one read per initiative, not per watcher"

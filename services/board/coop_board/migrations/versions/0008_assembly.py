@@ -16,6 +16,7 @@ depends_on = None
 ACTIVE_MEMBER = "cancelled_at IS NULL"
 HAS_CODE = "code_hash IS NOT NULL"
 HELD = "registration_id IS NOT NULL"
+FREE = "registration_id IS NULL"
 WAITING = "active AND NOT seated"
 CONVENING = "status = 'convening'"
 
@@ -90,6 +91,8 @@ def upgrade() -> None:
     )
     op.create_index("uq_board_assembly_seats_holder", "board_assembly_seats", ["workshop_id", "registration_id"],
                     unique=True, postgresql_where=sa.text(HELD), sqlite_where=sa.text(HELD))
+    op.create_index("ix_board_assembly_seats_free", "board_assembly_seats", ["workshop_id", "seat_no"],
+                    postgresql_where=sa.text(FREE), sqlite_where=sa.text(FREE))
     op.create_table(
         "board_assembly_registrations",
         sa.Column("registration_id", sa.String(36), primary_key=True),
