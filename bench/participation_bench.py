@@ -140,6 +140,23 @@ def _query(dsn: str, sql: str, params: tuple = ()) -> list[tuple]:
         conn.close()
 
 
+def machine_state(seconds: float = 1.0) -> dict[str, float]:
+    """The 1-minute load average and how many 8 kB write + fdatasync the disk does per second
+    now (what bounds PostgreSQL's commits, group commits aside): this machine is shared, and
+    both drift by several times within minutes."""
+    import tempfile
+
+    flushes = 0
+    with tempfile.NamedTemporaryFile(dir=Path.home() if Path.home().exists() else None) as handle:
+        block = os.urandom(8192)
+        deadline = time.perf_counter() + seconds
+        while time.perf_counter() < deadline:
+            os.pwrite(handle.fileno(), block, 0)  # as pg_test_fsync: one block rewritten in place
+            os.fdatasync(handle.fileno())
+            flushes += 1
+    return {"loadavg_1m": round(os.getloadavg()[0], 2), "fdatasync_per_s": round(flushes / seconds, 1)}
+
+
 def _rid() -> str:
     return str(uuid.uuid4())
 
@@ -723,6 +740,7 @@ def run(args: argparse.Namespace, amqp_url: str, log_dir: Path) -> tuple[dict, l
     """The parts asked for (`--participation-parts`), each on its own database and vhost."""
     result: dict[str, Any] = {"signers": args.signers, "registrants": args.registrants}
     for n, part in enumerate(args.participation_parts):
+        result[f"machine_before_{part}"] = machine_state()
         with (contextlib.nullcontext((amqp_url, "")) if n == 0 else bench_broker(args.amqp_url)) as (url, _):
             if part == "signatures":
                 result[part] = run_signatures(args, url, log_dir)
