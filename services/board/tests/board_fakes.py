@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from board_fakes_assembly import FakeAssemblyRepository
 from board_fakes_dossiers import FakeDossierRepository
 from board_fakes_initiatives import FakeInitiativeRepository
 from board_fakes_meetings import FakeMeetingRepository  # noqa: I001
@@ -30,6 +31,7 @@ class FakeUnitOfWork:
         self.observers = FakeObserverRepository()
 
         self.initiatives = FakeInitiativeRepository(self.members)
+        self.assemblies = FakeAssemblyRepository()
 
         self.published: list[Any] = []
         self._pending: list[Any] = []
@@ -37,7 +39,7 @@ class FakeUnitOfWork:
         self.commits = 0
 
     def _repositories(self) -> dict[str, Any]:
-        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives")
+        names = ("roster", "members", "meetings", "dossiers", "minutes", "observers", "initiatives", "assemblies")
         return {n: getattr(self, n) for n in names if hasattr(getattr(self, n), "snapshot")}
 
     def __enter__(self) -> FakeUnitOfWork:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 from typing import Any
 
 from coop_board.domain.links import CATEGORIES, MemberStanding, SittingDirector
+from coop_board.domain.links import CONVOCABLE_STATUSES as CONVOCABLE
 from coop_board.domain.officers import ManagementAppointment, OfficerTerm
 from coop_board.domain.roster import Mandate
 
@@ -127,21 +128,35 @@ class FakeMemberStandingRepository:
         return {m: self.rows[m][0] for m in member_ids if m in self.rows}
 
     def project(self, member_id: str, at: datetime, *, status: str | None = None, category: str | None = None,
-                in_good_standing: bool | None = None) -> None:
+                in_good_standing: bool | None = None, language: str | None = None) -> None:
         current, times = self.rows.get(member_id, (MemberStanding(member_id, None, None, False), {}))
         if current.status == "erased":
             return
         times = dict(times)
         changes: dict[str, Any] = {}
-        for name, value in (("status", status), ("category", category), ("in_good_standing", in_good_standing)):
+        for name, value in (("status", status), ("category", category), ("in_good_standing", in_good_standing),
+                            ("language", language)):
             if value is not None and (name not in times or times[name] <= at):
                 changes[name] = value
                 times[name] = at
+        if status == "erased":
+            changes["language"] = None
         self.rows[member_id] = (replace(current, **changes), times)
 
-    def set(self, member_id: str, category: str | None, good: bool = True, status: str = "active") -> None:
+    def page(self, tenant: str, after: str | None, limit: int, *, good_standing_only: bool) -> list[MemberStanding]:
+        """Every member here is tenant "coop"'s (like the projection's default)."""
+        rows = sorted((s for s, _ in self.rows.values() if tenant == "coop" and s.status in (None, *CONVOCABLE)
+                       and (s.in_good_standing or not good_standing_only) and s.member_id > (after or "")),
+                      key=lambda s: s.member_id)
+        return rows[:limit]
+
+    def count(self, tenant: str, *, good_standing_only: bool) -> int:
+        return len(self.page(tenant, None, len(self.rows) + 1, good_standing_only=good_standing_only))
+
+    def set(self, member_id: str, category: str | None, good: bool = True, status: str = "active",
+            language: str | None = None) -> None:
         """Test helper: a member as membership would have told us."""
-        self.rows[member_id] = (MemberStanding(member_id, status, category, good), {})
+        self.rows[member_id] = (MemberStanding(member_id, status, category, good, language), {})
 
     def count_in_good_standing(self, tenant: str) -> int:
         return sum(1 for standing, _ in self.rows.values()

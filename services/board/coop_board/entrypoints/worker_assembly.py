@@ -19,7 +19,7 @@ from coop_board.service_layer.assembly import send_convocations, settle_workshop
 
 RULES = assembly_rules()
 TICK_SECONDS = convocation_tick_seconds()
-MAX_BATCHES = 50  # per tick: 50,000 members at the default batch size
+MAX_BATCHES = 10  # per tick (10,000 members at the default batch size): a tick stays short
 
 
 def convocation_tick(uow_factory: Callable[[], Any], now: datetime, rules: AssemblyRules | None = None,

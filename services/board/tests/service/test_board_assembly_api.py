@@ -164,3 +164,25 @@ def test_the_convocation_reaches_every_member_once_in_their_language(api: Assemb
                     metadata=TOKENS["secretary"]) == (grpc.StatusCode.FAILED_PRECONDITION, "ASSEMBLY_ALREADY_CONVENED")
     assert use_cases.send_convocations(api.uow_factory(), START, RULES) is None  # nothing left: nothing sent again
     assert len(api.events("assembly.convened", assemblyId=a.assembly_id)) == total
+
+
+def test_the_sql_projection_keeps_the_newest_language_and_pages_the_members(api: AssemblyApi) -> None:
+    uow = api.uow_factory()
+    with uow:
+        uow.members.project("lang-1", START + timedelta(hours=1), language="en")
+        uow.members.project("lang-1", START, status="active", in_good_standing=True, language="fr")
+        uow.members.project("lang-2", START, status="resigned", in_good_standing=False, language="nl")
+        uow.commit()
+    with uow:
+        standing = uow.members.standing("lang-1")
+        assert standing is not None and (standing.language, standing.status) == ("en", "active")
+        page = uow.members.page("coop", "lang-0", 5, good_standing_only=True)
+        assert [m.member_id for m in page][:1] == ["lang-1"]  # lang-2 resigned: no longer convened
+        # the 60 members of the module and lang-1, all in good standing; lang-2 no longer a member
+        assert uow.members.count("coop", good_standing_only=False) == uow.members.count(
+            "coop", good_standing_only=True) == 61
+        uow.members.project("lang-1", START + timedelta(hours=2), status="erased", in_good_standing=False)
+        uow.commit()
+    with uow:
+        erased = uow.members.standing("lang-1")
+        assert erased is not None and erased.language is None
