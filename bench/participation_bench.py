@@ -234,15 +234,22 @@ def _member_files(log_dir: Path, name: str, count: int, procs: int, double_every
     return files
 
 
+def _errors(outs: list[dict]) -> dict[str, int]:
+    """The load processes' error counts by status code, summed."""
+    errors: dict[str, int] = {}
+    for o in outs:
+        for k, v in o["errors"].items():
+            errors[k] = errors.get(k, 0) + v
+    return errors
+
+
 def _merge(outs: list[dict]) -> dict[str, Any]:
     """The load processes' outputs as one: rate over the common wall time, latencies, errors,
     the rate per second (the lowest full second and the lowest 5-second window)."""
     lat = [x for o in outs for x in o["latencies_ms"]]
-    errors: dict[str, int] = {}
+    errors = _errors(outs)
     per_second: dict[int, int] = {}
     for o in outs:
-        for k, v in o["errors"].items():
-            errors[k] = errors.get(k, 0) + v
         for sec, n in o["per_second"].items():
             per_second[int(sec)] = per_second.get(int(sec), 0) + n
     first, last = min(o["first_start"] for o in outs), max(o["last_end"] for o in outs)
@@ -326,10 +333,7 @@ def _watch(opts: Any, board: Board, initiative_id: str, log_dir: Path, name: str
             env={"COOP_DEV_MODE": "1"}) for i in range(procs)]
         outs = [f.result() for f in futures]
     lat = [x for o in outs for x in o["latencies_ms"]]
-    errors: dict[str, int] = {}
-    for o in outs:
-        for k, v in o["errors"].items():
-            errors[k] = errors.get(k, 0) + v
+    errors = _errors(outs)
     return {"watchers": sum(o["watchers"] for o in outs), "reads": sum(o["reads"] for o in outs),
             "reads_per_s": round(sum(o["reads"] for o in outs) / max(o["seconds"] for o in outs), 1),
             "errors": errors, **summarize_ms(lat), "went_back": sum(o["went_back"] for o in outs),
