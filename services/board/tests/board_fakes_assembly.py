@@ -152,7 +152,7 @@ class FakeAssemblyRepository:
                 p.waiting_position = self.waiting_position(p.workshop_id, p.arrival)
         return found
 
-    def registration(self, tenant: str, registration_id: str) -> AssemblyRegistration | None:
+    def registration(self, tenant: str, registration_id: str, *, lock: bool = False) -> AssemblyRegistration | None:
         r = self.registrations.get(registration_id)
         return self._full(r) if r is not None and r.tenant == tenant else None
 

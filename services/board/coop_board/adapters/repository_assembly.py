@@ -7,7 +7,7 @@ has seat rows."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
@@ -32,6 +32,7 @@ from coop_board.domain.assembly import (
     WorkshopPlace,
 )
 from coop_board.domain.texts import LocalizedText
+from coop_domain.clock import as_utc
 from coop_domain.errors import AlreadyExists
 from coop_platform.sqlkit import dialect_of
 
@@ -39,9 +40,7 @@ A, R, P, S, W = assemblies.c, registrations.c, places.c, seats.c, workshops_tabl
 
 
 def _utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite gives naive values back
-        return value.replace(tzinfo=UTC)
-    return value
+    return None if value is None else as_utc(value)  # SQLite gives naive values back
 
 
 def _text(value: dict[str, str]) -> LocalizedText:
@@ -280,9 +279,9 @@ class SqlAssemblyRepository:
                 p.waiting_position = self.waiting_position(p.workshop_id, p.arrival)
         return reg
 
-    def registration(self, tenant: str, registration_id: str) -> AssemblyRegistration | None:
-        row = self._db.execute(select(registrations).where(R.tenant == tenant,
-                                                           R.registration_id == registration_id)).first()
+    def registration(self, tenant: str, registration_id: str, *, lock: bool = False) -> AssemblyRegistration | None:
+        query = select(registrations).where(R.tenant == tenant, R.registration_id == registration_id)
+        row = self._db.execute(query.with_for_update() if lock else query).first()
         return None if row is None else self._with_places(row)
 
     def registration_of(self, tenant: str, assembly_id: str, member_id: str) -> AssemblyRegistration | None:
@@ -306,9 +305,9 @@ class SqlAssemblyRepository:
         if self._postgres:
             first = first.with_for_update(skip_locked=True)
         promoted = self._db.execute(first).scalar_one_or_none()
-        self._db.execute(update(seats).where(S.workshop_id == workshop_id, S.registration_id == registration_id)
-                         .values(registration_id=promoted))
-        if promoted is None:
+        freed = self._db.execute(update(seats).where(S.workshop_id == workshop_id, S.registration_id == registration_id)
+                                 .values(registration_id=promoted).returning(S.seat_no)).first()
+        if promoted is None or freed is None:  # nothing held (already handed over): nobody is seated
             return None
         self._db.execute(update(places).where(P.registration_id == promoted, P.workshop_id == workshop_id)
                          .values(seated=True, promoted_at=now))
@@ -316,8 +315,8 @@ class SqlAssemblyRepository:
         return promoted, member
 
     def by_code(self, tenant: str, assembly_id: str, code_hash: str) -> AssemblyRegistration | None:
-        row = self._db.execute(select(registrations).where(R.tenant == tenant, R.assembly_id == assembly_id,
-                                                           R.code_hash == code_hash)).first()
+        query = select(registrations).where(R.tenant == tenant, R.assembly_id == assembly_id, R.code_hash == code_hash)
+        row = self._db.execute(query.with_for_update()).first()  # a code checks in once, even twice at once
         return None if row is None else self._with_places(row)
 
     def workshop_listing(self, tenant: str, workshop_id: str, after: tuple[int, int] | None,

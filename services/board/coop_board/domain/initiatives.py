@@ -422,8 +422,7 @@ class Initiative:
         self.forced = item
         self.outcome_due_at = item.meeting_starts_at + timedelta(days=rules.outcome_days)
         return InitiativeQualified(self.tenant, self.initiative_id, self.promoter_ids, self.verified_signatures,
-                                   self.threshold, self.qualified_at or item.meeting_starts_at, item,
-                                   self.outcome_due_at)
+                                   self.threshold, self.qualified_at, item, self.outcome_due_at)  # type: ignore[arg-type]
 
     def expire(self, verified: int, now: datetime) -> InitiativeExpired | None:
         """At the deadline without the threshold (verified): expired. None when not due, not

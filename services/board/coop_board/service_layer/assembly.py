@@ -37,7 +37,7 @@ from coop_board.domain.assembly import (
 )
 from coop_board.domain.observers import hash_code, new_check_in_code, normalize_code
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer.board_access import require_secretary
+from coop_board.service_layer.board_access import require_owner_or_secretary, require_secretary
 from coop_board.service_layer.observers import check_id, check_registration_id
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
@@ -337,7 +337,7 @@ def register(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, attendan
 
 def _registration(uow: BoardUnitOfWork, caller: Principal, registration_id: str) -> AssemblyRegistration:
     check_registration_id(registration_id)
-    r = uow.assemblies.registration(caller.tenant, registration_id)
+    r = uow.assemblies.registration(caller.tenant, registration_id, lock=True)
     if r is None:
         raise NotFound(f"no registration {registration_id}", field="registration_id", reason="REGISTRATION_NOT_FOUND")
     return r
@@ -350,10 +350,7 @@ def cancel_registration(uow: BoardUnitOfWork, caller: Principal, registration_id
     caller.require(roles.MEMBER, roles.SECRETARY, roles.ADMIN)
     with uow:
         r = _registration(uow, caller, registration_id)
-        if not (caller.has(roles.MEMBER) and r.member_id == caller.subject):
-            if not caller.has(roles.SECRETARY, roles.ADMIN):
-                raise PermissionDenied("you may cancel only your own registration", reason="NOT_YOUR_REGISTRATION")
-            require_secretary(uow, caller, now)
+        require_owner_or_secretary(uow, caller, r.member_id, now)
         a = _assembly(uow, caller, r.assembly_id)
         held = [p.workshop_id for p in r.places if p.active and p.seated]
         r.cancel(caller.subject, now, a)

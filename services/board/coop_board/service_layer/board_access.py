@@ -47,3 +47,13 @@ def seated(uow: BoardUnitOfWork, caller: Principal, day: date | None = None) -> 
 
 def require_board_reader(caller: Principal) -> None:
     caller.require(*roles.BOARD_READERS)
+
+
+def require_owner_or_secretary(uow: BoardUnitOfWork, caller: Principal, owner: str, when: date | datetime) -> None:
+    """A member acting on their own registration, or the secretary in office (or an admin) on
+    anyone's (observers, the General Assembly). Inside the caller's unit."""
+    if caller.has(roles.MEMBER) and owner == caller.subject:
+        return
+    if not caller.has(roles.SECRETARY, roles.ADMIN):
+        raise PermissionDenied("you may cancel only your own registration", reason="NOT_YOUR_REGISTRATION")
+    require_secretary(uow, caller, when)

@@ -28,7 +28,7 @@ from coop_board.domain.observers import (
     normalize_code,
 )
 from coop_board.domain.texts import LocalizedText
-from coop_board.service_layer.board_access import require_secretary
+from coop_board.service_layer.board_access import require_owner_or_secretary, require_secretary
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
@@ -289,10 +289,7 @@ def cancel_registration(uow: BoardUnitOfWork, caller: Principal, registration_id
     caller.require(roles.MEMBER, roles.SECRETARY, roles.ADMIN)
     with uow:
         found = _own_registration(uow, caller, registration_id)
-        if not (caller.has(roles.MEMBER) and found.member_id == caller.subject):
-            if not caller.has(roles.SECRETARY, roles.ADMIN):
-                raise PermissionDenied("you may cancel only your own registration", reason="NOT_YOUR_REGISTRATION")
-            require_secretary(uow, caller, now)
+        require_owner_or_secretary(uow, caller, found.member_id, now)
         session = session_of(uow, caller, found.meeting_id, lock=True)
         summary = uow.meetings.summary(caller.tenant, found.meeting_id)
         if summary is not None:

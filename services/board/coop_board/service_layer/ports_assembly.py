@@ -75,8 +75,9 @@ class AssemblyRepository(Protocol):
     def waiting_position(self, workshop_id: str, arrival: int) -> int:
         """1 + the active waiting places of the workshop that arrived before `arrival`."""
         ...
-    def registration(self, tenant: str, registration_id: str) -> AssemblyRegistration | None:
-        """With its places (waiting positions filled)."""
+    def registration(self, tenant: str, registration_id: str, *, lock: bool = False) -> AssemblyRegistration | None:
+        """With its places (waiting positions filled). `lock`: its row stays locked until the unit
+        ends (cancellations and code changes of one registration run one after the other)."""
         ...
     def registration_of(self, tenant: str, assembly_id: str, member_id: str) -> AssemblyRegistration | None:
         """The member's active registration, with its places."""
@@ -89,7 +90,9 @@ class AssemblyRepository(Protocol):
         """Free the registration's seat in the workshop and give it to the first active waiting
         place (arrival order); (registration id, member id) of the promoted, or None."""
         ...
-    def by_code(self, tenant: str, assembly_id: str, code_hash: str) -> AssemblyRegistration | None: ...
+    def by_code(self, tenant: str, assembly_id: str, code_hash: str) -> AssemblyRegistration | None:
+        """The registration holding that code, locked until the unit ends."""
+        ...
     def workshop_listing(self, tenant: str, workshop_id: str, after: tuple[int, int] | None,
                          limit: int) -> list[tuple[WorkshopPlace, str, datetime]]:
         """Active places by (seated first, arrival), after `after` (rank, arrival), with the

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import grpc
 from board_fakes_observers import SECRETARY_ID, StandInRoster
-from board_svc_helpers import START
+from board_svc_helpers import START, family_api
 from sqlalchemy import delete, func, insert, select
 
 from coop.board.v1 import assembly_pb2 as pb
@@ -27,8 +26,6 @@ from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
 from coop_board.domain.assembly import AssemblyRules
 from coop_board.entrypoints import grpc_assembly
 from coop_domain.clock import FixedClock
-from coop_platform.config import Settings
-from coop_platform.grpc_server import build_service, start_server
 from coop_platform.migrations import upgrade
 from coop_platform.pbtypes import to_timestamp
 from coop_testkit import bearer, postgres_database
@@ -128,28 +125,13 @@ def assembly_api(database: str = "coop_board_assembly_test", rules: AssemblyRule
     with postgres_database(database) as pg_url:
         upgrade("board", pg_url)
         clock = FixedClock(START)
-        settings = Settings(service_name="board", database_url=pg_url, dev_mode=True,
-                            served_tenants=("coop", "other"), grpc_port=0, grpc_workers=40)
         servicers = grpc_assembly.SERVICERS
 
         def make(uow_factory: Any) -> list[Any]:
             return [servicer(uow_factory, clock, rules) for servicer, _, _ in servicers]
 
-        def add(made: list[Any], server: grpc.Server) -> None:
-            for servicer, (_, add_to_server, _) in zip(made, servicers, strict=True):
-                add_to_server(servicer, server)
-
-        engine, register, uow_factory = build_service(settings, AssemblyTestUnitOfWork, make, add,
-                                                      [name for _, _, name in servicers])
-        running = start_server(settings, register, engine, port=0, health_interval=30)
-        channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
-        try:
-            yield AssemblyApi(pb_grpc.AssemblyServiceStub(channel), clock, engine, uow_factory,
-                              f"127.0.0.1:{running.port}")
-        finally:
-            channel.close()
-            running.stop(grace=1)
-            engine.dispose()
+        with family_api(pg_url, servicers, AssemblyTestUnitOfWork, make) as (channel, engine, uow_factory, target):
+            yield AssemblyApi(pb_grpc.AssemblyServiceStub(channel), clock, engine, uow_factory, target)
 
 
 def new_id() -> str:

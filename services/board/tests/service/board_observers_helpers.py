@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import grpc
 from board_fakes_observers import SECRETARY_ID, StandInMeetings, StandInRoster, StandInStandings
-from board_svc_helpers import START
+from board_svc_helpers import START, family_api
 from sqlalchemy import func, select
 
 from coop.board.v1 import observers_pb2 as pb
@@ -24,8 +23,6 @@ from coop_board.adapters.orm_observers import observer_registrations, observer_s
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork
 from coop_board.entrypoints import grpc_observers
 from coop_domain.clock import FixedClock
-from coop_platform.config import Settings
-from coop_platform.grpc_server import build_service, start_server
 from coop_platform.pbtypes import to_timestamp
 from coop_testkit import bearer
 
@@ -92,25 +89,10 @@ class ObserversApi:
 @contextmanager
 def observers_api(pg_url: str) -> Iterator[ObserversApi]:
     clock = FixedClock(START)
-    settings = Settings(service_name="board", database_url=pg_url, dev_mode=True, served_tenants=("coop", "other"),
-                        grpc_port=0, grpc_workers=40)
     servicers = grpc_observers.SERVICERS
 
     def make(uow_factory: Any) -> list[Any]:
         return [servicer(uow_factory, clock) for servicer, _, _ in servicers]
 
-    def add(made: list[Any], server: grpc.Server) -> None:
-        for servicer, (_, add_to_server, _) in zip(made, servicers, strict=True):
-            add_to_server(servicer, server)
-
-    engine, register, uow_factory = build_service(settings, ObserversTestUnitOfWork, make, add,
-                                                  [name for _, _, name in servicers])
-    running = start_server(settings, register, engine, port=0, health_interval=30)
-    channel = grpc.insecure_channel(f"127.0.0.1:{running.port}")
-    try:
-        yield ObserversApi(pb_grpc.ObserverServiceStub(channel), clock, engine, uow_factory,
-                           f"127.0.0.1:{running.port}")
-    finally:
-        channel.close()
-        running.stop(grace=1)
-        engine.dispose()
+    with family_api(pg_url, servicers, ObserversTestUnitOfWork, make) as (channel, engine, uow_factory, target):
+        yield ObserversApi(pb_grpc.ObserverServiceStub(channel), clock, engine, uow_factory, target)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,3 +30,48 @@ class BoardEnv:
         if stub_class not in self._stubs:
             self._stubs[stub_class] = stub_class(self.channel)
         return self._stubs[stub_class]
+
+
+def schema_diffs(pg_url: str, mentions: tuple[str, ...]) -> list[Any]:
+    """alembic's differences between the migrated database and the code's tables, those whose
+    text mentions one of `mentions` (a family's tables): [] when migrations and code agree."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+    from sqlalchemy import create_engine
+
+    from coop_board.adapters.orm import metadata
+
+    engine = create_engine(pg_url)
+    try:
+        with engine.connect() as conn:
+            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
+    finally:
+        engine.dispose()
+    return [d for d in diffs if any(name in repr(d) for name in mentions)]
+
+
+@contextmanager
+def family_api(pg_url: str, servicers: list[tuple[Any, Any, str]], uow_class: type,
+               make: Any) -> Iterator[tuple[grpc.Channel, Any, Any, str]]:
+    """One family's gRPC services on a real server over `pg_url` (tenants coop and other):
+    (channel, engine, uow_factory, target). `make(uow_factory)` builds the servicers."""
+    from coop_platform.config import Settings
+    from coop_platform.grpc_server import build_service, start_server
+
+    settings = Settings(service_name="board", database_url=pg_url, dev_mode=True, served_tenants=("coop", "other"),
+                        grpc_port=0, grpc_workers=40)
+
+    def add(made: list[Any], server: grpc.Server) -> None:
+        for servicer, (_, add_to_server, _) in zip(made, servicers, strict=True):
+            add_to_server(servicer, server)
+
+    engine, register, uow_factory = build_service(settings, uow_class, make, add, [name for _, _, name in servicers])
+    running = start_server(settings, register, engine, port=0, health_interval=30)
+    target = f"127.0.0.1:{running.port}"
+    channel = grpc.insecure_channel(target)
+    try:
+        yield channel, engine, uow_factory, target
+    finally:
+        channel.close()
+        running.stop(grace=1)
+        engine.dispose()

@@ -186,3 +186,57 @@ def test_the_sql_projection_keeps_the_newest_language_and_pages_the_members(api:
     with uow:
         erased = uow.members.standing("lang-1")
         assert erased is not None and erased.language is None
+
+
+def test_a_seat_left_free_while_members_wait_goes_to_the_first_waiting(api: AssemblyApi) -> None:
+    from sqlalchemy import update
+
+    from coop_board.adapters.orm_assembly import places, seats
+
+    a = api.schedule()
+    w = api.workshop(a, capacity=1)
+    api.register(a.assembly_id, 1, attendance=REMOTE)  # no workshop: only to keep the member ids apart
+    api.register(a.assembly_id, 2, (w.workshop_id,), attendance=REMOTE)
+    api.register(a.assembly_id, 3, (w.workshop_id,), attendance=REMOTE)
+    # as if the seat's first taker had been rolled back after mem-2 and mem-3 skipped it
+    with api.engine.begin() as conn:
+        conn.execute(update(seats).where(seats.c.workshop_id == w.workshop_id).values(registration_id=None))
+        conn.execute(update(places).where(places.c.workshop_id == w.workshop_id).values(seated=False))
+    assert use_cases.settle_workshops(api.uow_factory(), START) == 1
+    assert use_cases.settle_workshops(api.uow_factory(), START) == 0  # run again: nothing more
+    listed = api.stub.ListWorkshopRegistrations(pb.ListWorkshopRegistrationsRequest(
+        assembly_id=a.assembly_id, workshop_id=w.workshop_id), metadata=TOKENS["secretary"]).attendees
+    assert [(x.member_id, x.seated, x.waiting_position) for x in listed] == [("mem-2", True, 0), ("mem-3", False, 1)]
+    assert [e["memberId"] for e in api.events("assembly.workshop_promoted", workshopId=w.workshop_id)] == ["mem-2"]
+
+
+def test_concurrent_registrations_never_seat_over_capacity_and_wait_in_arrival_order(api: AssemblyApi) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    a = api.schedule()
+    w = api.workshop(a, capacity=5)
+    with ThreadPoolExecutor(16) as pool:
+        answers = list(pool.map(lambda n: api.register(a.assembly_id, n, (w.workshop_id,), attendance=REMOTE),
+                                range(20, 44)))
+    places = [r.registration.workshops[0] for r in answers]
+    assert sum(p.seated for p in places) == 5
+    listed = api.stub.ListWorkshopRegistrations(pb.ListWorkshopRegistrationsRequest(
+        assembly_id=a.assembly_id, workshop_id=w.workshop_id), metadata=TOKENS["secretary"])
+    assert (listed.workshop.seated, listed.workshop.waiting) == (5, 19)
+    assert [x.waiting_position for x in listed.attendees if not x.seated] == list(range(1, 20))
+    # two cancellations of one seat at once: one wins, the other finds it cancelled; one promotion
+    seated = next(r for r in answers if r.registration.workshops[0].seated).registration
+    request = pb.CancelAssemblyRegistrationRequest(registration_id=seated.registration_id)
+
+    def cancel(_: int) -> str:
+        try:
+            api.stub.CancelAssemblyRegistration(request, metadata=member_token(seated.member_id.removeprefix("mem-")))
+            return "ok"
+        except grpc.RpcError as exc:
+            return details_of(exc).reason
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(cancel, range(2)))
+    assert outcomes == ["ALREADY_CANCELLED", "ok"]
+    after = api.stub.ListWorkshopRegistrations(pb.ListWorkshopRegistrationsRequest(
+        assembly_id=a.assembly_id, workshop_id=w.workshop_id), metadata=TOKENS["secretary"]).workshop
+    assert (after.seated, after.waiting) == (5, 18)

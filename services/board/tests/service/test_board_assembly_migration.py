@@ -6,9 +6,9 @@ from __future__ import annotations
 from contextlib import nullcontext
 
 import pytest
+from board_svc_helpers import schema_diffs
 from sqlalchemy import create_engine, inspect
 
-from coop_board.adapters.orm import metadata
 from coop_platform.migrations import downgrade, upgrade
 from coop_testkit import postgres_database
 
@@ -16,22 +16,8 @@ TABLES = {"board_assemblies", "board_assembly_referrals", "board_assembly_worksh
           "board_assembly_registrations", "board_assembly_places"}
 
 
-def _ours(diff: object) -> bool:
-    text = repr(diff)
-    return any(name in text for name in TABLES) or "language" in text or "ix_board_member_standing" in text
-
-
 def test_the_migrated_assembly_tables_match_the_tables_the_code_uses(pg_url: str) -> None:
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-
-    engine = create_engine(pg_url)
-    try:
-        with engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), metadata)
-    finally:
-        engine.dispose()
-    assert [d for d in diffs if _ours(d)] == []
+    assert schema_diffs(pg_url, (*TABLES, "language", "ix_board_member_standing")) == []
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])

@@ -6,6 +6,7 @@ from coop_board.entrypoints.grpc_api import SERVICERS
 
 BOARD_SERVICES = {f"coop.board.v1.{s}Service" for s in ("Roster", "Meeting", "Dossier", "Minutes", "Observer",
                                                                "Initiative")}
+BOARD_SERVICES |= {"coop.board.v1.AssemblyService"}  # issue 12: the assembly family
 
 
 def test_health_reports_every_board_service_serving(env) -> None:

@@ -41,7 +41,7 @@ def test_admissibility_signers_and_outcome_from_the_command_line(api, capsys, se
     out = capsys.readouterr().out
     assert "3/3 qualified" in out
     assert "3 signatures, 3 of members in good standing" in out and "mem-11" in out
-    assert iid in out.splitlines()[-1] and out.splitlines()[-1].startswith("qualified")
+    assert any(line.startswith("qualified") and iid in line for line in out.splitlines())
     uow = api.uow_factory()
     with uow:
         initiative_hooks.initiative_discussed(uow, "coop", iid, api.get(iid).forced_item.meeting_id, None, START)
