@@ -745,16 +745,24 @@ def checks(opts: Any, r: dict[str, Any]) -> list[Check]:
 def run(args: argparse.Namespace, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     """The parts asked for (`--participation-parts`), each on its own database and vhost."""
     result: dict[str, Any] = {"signers": args.signers, "registrants": args.registrants}
+    failed: list[Check] = []
     for n, part in enumerate(args.participation_parts):
         result[f"machine_before_{part}"] = machine_state()
-        with (contextlib.nullcontext((amqp_url, "")) if n == 0 else bench_broker(args.amqp_url)) as (url, _):
-            if part == "signatures":
-                result[part] = run_signatures(args, url, log_dir)
-            elif part == "watchers":
-                result[part] = run_signatures(args, url, log_dir, watchers=args.watchers)
-            else:
-                result[part] = run_assembly(args, url, log_dir)
-    return result, checks(args, result)
+        try:
+            with (contextlib.nullcontext((amqp_url, "")) if n == 0 else bench_broker(args.amqp_url)) as (url, _):
+                if part == "signatures":
+                    result[part] = run_signatures(args, url, log_dir)
+                elif part == "watchers":
+                    result[part] = run_signatures(args, url, log_dir, watchers=args.watchers)
+                else:
+                    result[part] = run_assembly(args, url, log_dir)
+        except Exception as exc:  # noqa: BLE001 - keep the other parts' figures, report this one
+            import traceback
+
+            traceback.print_exc()
+            failed.append(Check("participation", f"{part}: run", "error", "", "runs", False))
+            result[f"{part}_error"] = f"{type(exc).__name__}: {exc}"
+    return result, failed + checks(args, result)
 
 
 def defaults(quick: bool) -> dict[str, Any]:
