@@ -56,9 +56,12 @@ class SqlRecipientRepository:
             found.update((row.member_id, self._from_row(row)) for row in rows)
         return found
 
-    def all_ids(self, tenant: str, *, statuses: Sequence[str] = ("active",)) -> list[str]:
-        return list(self.session.scalars(select(recipients.c.member_id).where(
-            recipients.c.tenant == tenant, recipients.c.status.in_(statuses)).order_by(recipients.c.member_id)))
+    def all_ids(self, tenant: str, *, statuses: Sequence[str] = ("active",), in_good_standing: bool = False
+                ) -> list[str]:
+        query = select(recipients.c.member_id).where(recipients.c.tenant == tenant, recipients.c.status.in_(statuses))
+        if in_good_standing:
+            query = query.where(recipients.c.in_good_standing.is_(True))
+        return list(self.session.scalars(query.order_by(recipients.c.member_id)))
 
     def save(self, r: Recipient) -> None:
         values = dict(member_number=r.member_number, given_name=r.given_name, email=r.email, language=r.language,

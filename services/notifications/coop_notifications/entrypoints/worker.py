@@ -1,17 +1,20 @@
 """The notifications worker process: nameko (eventlet) for the bus and the clock; the only
-module that imports it. Consumes membership's events into the recipients projection and relays
-the outbox."""
+module that imports it. Consumes membership's events into the recipients projection, every
+event of adapters/event_map.py into delivery rows (one handler each, made from the table), and
+relays the outbox."""
 
 import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
 
 # isort: split
 
+from collections.abc import Callable  # noqa: E402
 from typing import Any  # noqa: E402
 
 from coop_domain.clock import utcnow  # noqa: E402
 from coop_notifications import SERVICE_NAME  # noqa: E402
-from coop_notifications.adapters.events_in import apply_member_event  # noqa: E402
+from coop_notifications.adapters.events_in import CONSUMED, effect_for  # noqa: E402
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork  # noqa: E402
+from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -23,10 +26,15 @@ from coop_platform.worker import (  # noqa: E402
 resources = WorkerResources(SERVICE_NAME, SqlNotificationsUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 now = utcnow  # the worker's clock (tests move it)
+rolls = ProjectionRolls()
+
+
+def handler_name(event: str) -> str:
+    return "on_" + event.replace(".", "_")
 
 
 class NotificationsWorker:
-    """Recipients from membership, the outbox relay."""
+    """Recipients from membership, notices from every mapped event, the outbox relay."""
 
     name = SERVICE_NAME
     metrics = HandlerMetrics()
@@ -35,23 +43,21 @@ class NotificationsWorker:
     def _apply(self, consumer: str, envelope: dict[str, Any], effect: Any) -> None:
         process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, effect)
 
-    # --- recipients (membership) -------------------------------------------------------------
 
-    @coop_event_handler("membership", "member.admitted", max_deliveries=5)
-    def on_member_admitted(self, envelope: dict[str, Any]) -> None:
-        self._apply("on_member_admitted", envelope, apply_member_event)
+def _handler(source: str, event: str) -> Callable[[Any, dict[str, Any]], None]:
+    name = handler_name(event)
+    effect = effect_for(source, event, rolls, lambda: now())
 
-    @coop_event_handler("membership", "member.updated", max_deliveries=5)
-    def on_member_updated(self, envelope: dict[str, Any]) -> None:
-        self._apply("on_member_updated", envelope, apply_member_event)
+    def handle(self: NotificationsWorker, envelope: dict[str, Any]) -> None:
+        self._apply(name, envelope, effect)
 
-    @coop_event_handler("membership", "member.status_changed", max_deliveries=5)
-    def on_member_status_changed(self, envelope: dict[str, Any]) -> None:
-        self._apply("on_member_status_changed", envelope, apply_member_event)
+    handle.__name__ = handle.__qualname__ = name
+    return coop_event_handler(source, event, max_deliveries=5)(handle)
 
-    @coop_event_handler("membership", "member.erased", max_deliveries=5)
-    def on_member_erased(self, envelope: dict[str, Any]) -> None:
-        self._apply("on_member_erased", envelope, apply_member_event)
+
+for _source, _event in CONSUMED:
+    assert not hasattr(NotificationsWorker, handler_name(_event)), f"two handlers named for {_event}"
+    setattr(NotificationsWorker, handler_name(_event), _handler(_source, _event))
 
 
 def main() -> None:
