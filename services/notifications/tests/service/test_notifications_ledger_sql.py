@@ -4,35 +4,16 @@ claims with a lease that two workers never share (FOR UPDATE SKIP LOCKED), legal
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
 from coop_domain.membership import MemberChanged, MemberContact
-from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
 from coop_notifications.domain.catalog import NOTIFICATIONS
 from coop_notifications.domain.ledger import Channel, State
 from coop_notifications.service_layer.notify import notify
 from coop_notifications.service_layer.recipients import apply_member_fact
-from coop_platform.db import Database
-from coop_platform.migrations import upgrade
-from coop_testkit import postgres_database
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
-
-
-@pytest.fixture()
-def uowf() -> Iterator:
-    """A database of its own per test: claims look at every row."""
-    with postgres_database("coop_notif_ledger") as url:
-        upgrade("notifications", url)
-        database = Database.open(url)
-        try:
-            yield lambda: SqlNotificationsUnitOfWork(database)
-        finally:
-            database.engine.dispose()
 
 
 def _members(uowf, n: int, *, email: bool = True) -> list[str]:
