@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from coop_domain.clock import as_utc
 from coop_domain.errors import InvalidArgument
-from coop_notifications.adapters.orm import deliveries, preferences, recipients, suppressions
+from coop_notifications.adapters.orm import (
+    deliveries,
+    election_titles,
+    preferences,
+    recipients,
+    suppressions,
+)
 from coop_notifications.domain.catalog import Priority
 from coop_notifications.domain.ledger import (
     PRIORITY_RANK,
@@ -261,3 +267,19 @@ class SqlSuppressionRepository:
         insert = dialect_of(self.session).insert(suppressions).values(
             address_sha256=address_digest(address), reason=reason[:500], suppressed_at=now)
         self.session.execute(insert.on_conflict_do_nothing(index_elements=["address_sha256"]))
+
+
+class SqlElectionTitleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def remember(self, tenant: str, election_id: str, titles: dict[str, Any]) -> None:
+        insert = dialect_of(self.session).insert(election_titles).values(
+            tenant=tenant, election_id=election_id, titles=titles)
+        self.session.execute(insert.on_conflict_do_update(index_elements=["tenant", "election_id"],
+                                                          set_={"titles": titles}))
+
+    def get(self, tenant: str, election_id: str) -> dict[str, Any] | None:
+        found = self.session.scalar(select(election_titles.c.titles).where(
+            election_titles.c.tenant == tenant, election_titles.c.election_id == election_id))
+        return dict(found) if found is not None else None

@@ -22,7 +22,7 @@ from typing import Any
 from coop_notifications.domain import ledger
 from coop_notifications.domain.catalog import Priority, spec
 from coop_notifications.domain.ledger import Delivery, State
-from coop_notifications.domain.links import unsubscribe_headers, unsubscribe_url
+from coop_notifications.domain.links import portal_links, unsubscribe_headers, unsubscribe_url
 from coop_notifications.domain.mail import OutgoingMail, RenderedMessage, Sender
 from coop_notifications.domain.mapping import localize
 from coop_notifications.domain.recipients import Recipient
@@ -67,7 +67,10 @@ def context_for(d: Delivery, r: Recipient, settings: MailSettings) -> dict[str, 
             settings.unsubscribe_base_url, settings.unsubscribe_secret, d.tenant, d.recipient_id, d.category),
         "notification_url": f"{settings.portal_url.rstrip('/')}/inbox/{d.delivery_key}",
     }
-    return {**localize(d.context, language), **common}
+    values = localize(d.context, language)
+    wanted = spec(d.notification).context_keys
+    defaults = dict.fromkeys(wanted, "")  # every catalog key is there for the template
+    return {**defaults, **values, **portal_links(settings.portal_url, values, wanted), **common}
 
 
 def build_mail(d: Delivery, r: Recipient, rendered: RenderedMessage, context: dict[str, Any],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from coop_notifications.domain.catalog import spec
@@ -36,8 +37,22 @@ def audience_of(uow: NotificationsUnitOfWork, notice: Notice, rolls: ElectionRol
     raise TypeError(f"unknown audience {a!r}")
 
 
+def with_election_title(uow: NotificationsUnitOfWork, notice: Notice) -> Notice:
+    """An election's title comes with election.opened only: remembered there, added to the
+    later notices about the same election (reminder, results)."""
+    election_id = str(notice.context.get("election_id", ""))
+    if not election_id or "title" not in spec(notice.notification).context_keys:
+        return notice
+    if notice.context.get("title"):
+        uow.election_titles.remember(notice.tenant, election_id, notice.context["title"])
+        return notice
+    title = uow.election_titles.get(notice.tenant, election_id)
+    return replace(notice, context={**notice.context, "title": title}) if title else notice
+
+
 def apply_notice(uow: NotificationsUnitOfWork, notice: Notice, event_id: str, rolls: ElectionRolls,
                  now: datetime) -> int:
     """Store the rows of one event's notice; returns how many were new (0 for a replay)."""
+    notice = with_election_title(uow, notice)
     return notify(uow, spec(notice.notification), tenant=notice.tenant, event_id=event_id,
                   members=audience_of(uow, notice, rolls), context=notice.context, now=now)

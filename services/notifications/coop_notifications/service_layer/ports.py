@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from coop_notifications.domain.ledger import Delivery
 from coop_notifications.domain.preferences import Preference
@@ -46,11 +46,17 @@ class SuppressionRepository(Protocol):
     def suppress(self, address: str, reason: str, now: datetime) -> None: ...
 
 
+class ElectionTitleRepository(Protocol):
+    def remember(self, tenant: str, election_id: str, titles: dict[str, Any]) -> None: ...
+    def get(self, tenant: str, election_id: str) -> dict[str, Any] | None: ...
+
+
 class NotificationsUnitOfWork(Protocol):
     recipients: RecipientRepository
     ledger: LedgerRepository
     preferences: PreferenceRepository
     suppressions: SuppressionRepository
+    election_titles: ElectionTitleRepository
 
     def __enter__(self) -> NotificationsUnitOfWork: ...
     def __exit__(self, *exc: object) -> None: ...

@@ -82,6 +82,10 @@ def test_an_opened_election_invites_the_members_in_good_standing_with_its_titles
     assert (mid, Channel.EMAIL) in rows
     ctx = rows[(mid, Channel.EMAIL)].context
     assert localize(ctx, "nl")["title"] == "Verkiezing" and localize(ctx, "en")["title"] == "Élection"
+    # the reminder and the results carry no title: the opened election's is added
+    reminder = _deliver(env, "elections", "election.closing_soon", {
+        "electionId": "el-2", "tenant": "coop", "closesAt": "2027-03-08T18:00:00Z", "nonVoters": [mid]})
+    assert localize(_rows(env, reminder)[(mid, Channel.EMAIL)].context, "nl")["title"] == "Verkiezing"
 
 
 def test_the_assembly_convocation_is_a_legal_notice_that_ignores_opt_outs(env) -> None:
