@@ -77,6 +77,7 @@ deliveries = Table(
     UniqueConstraint("event_id", "recipient_id", "channel", name="uq_deliveries_event_recipient_channel"),
     Index("ix_deliveries_due", "channel", "state", "priority_rank", "due_at"),
     Index("ix_deliveries_inbox", "tenant", "recipient_id", "channel", "created_at"),
+    Index("ix_deliveries_digestible", "priority_rank", "state", "channel", "recipient_id"),
 )
 
 preferences = Table(
@@ -93,6 +94,14 @@ election_titles = Table(  # from election.opened: the reminder and results event
     Column("tenant", String(100), primary_key=True),
     Column("election_id", String(64), primary_key=True),
     Column("titles", JSON, nullable=False),
+)
+
+digest_frequencies = Table(  # daily (default) or weekly
+    "digest_frequencies", metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("frequency", String(8), nullable=False),
+    Column("updated_at", TS, nullable=False),
 )
 
 suppressions = Table(

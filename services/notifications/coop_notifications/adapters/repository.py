@@ -14,6 +14,7 @@ from coop_domain.clock import as_utc
 from coop_domain.errors import InvalidArgument
 from coop_notifications.adapters.orm import (
     deliveries,
+    digest_frequencies,
     election_titles,
     preferences,
     recipients,
@@ -146,6 +147,7 @@ class SqlLedgerRepository:
         c = deliveries.c
         due = or_(and_(c.state.in_([State.PENDING.value, State.DEFERRED.value]), c.due_at <= now),
                   and_(c.state == State.CLAIMED.value, c.lease_until <= now))
+        due = and_(due, c.priority_rank != PRIORITY_RANK[Priority.DIGESTIBLE])  # they go in digests
         query = (select(c.delivery_key).where(c.channel == Channel.EMAIL.value, due)
                  .order_by(c.priority_rank, c.due_at, c.delivery_key).limit(limit))
         keys = list(self.session.scalars(dialect_of(self.session).for_update(query, skip_locked=True)))
@@ -156,6 +158,29 @@ class SqlLedgerRepository:
         rows = self.session.execute(select(deliveries).where(c.delivery_key.in_(keys))
                                     .order_by(c.priority_rank, c.due_at, c.delivery_key))
         return [_delivery_from_row(r) for r in rows]
+
+    # --- digests -------------------------------------------------------------------------------
+
+    def digest_candidates(self, before: datetime) -> list[tuple[str, str]]:
+        """(tenant, member) with digestible e-mail waiting since before `before`."""
+        c = deliveries.c
+        return [(r.tenant, r.recipient_id) for r in self.session.execute(
+            select(c.tenant, c.recipient_id).where(*self._digestible(), c.created_at < before).distinct()
+            .order_by(c.tenant, c.recipient_id))]
+
+    def lock_digestible(self, tenant: str, member_id: str, before: datetime) -> list[Delivery]:
+        """The member's digestible e-mail waiting since before `before`, locked to the commit (a
+        second digest job waits, then sees them gone)."""
+        c = deliveries.c
+        query = select(deliveries).where(*self._digestible(), c.tenant == tenant, c.recipient_id == member_id,
+                                         c.created_at < before).order_by(c.created_at, c.delivery_key)
+        return [_delivery_from_row(r) for r in self.session.execute(dialect_of(self.session).for_update(query))]
+
+    @staticmethod
+    def _digestible() -> tuple[Any, ...]:
+        c = deliveries.c
+        return (c.priority_rank == PRIORITY_RANK[Priority.DIGESTIBLE], c.state == State.PENDING.value,
+                c.channel == Channel.EMAIL.value)
 
     # --- the inbox (channel in-app) ------------------------------------------------------------
 
@@ -258,6 +283,21 @@ class SqlPreferenceRepository:
         self.session.execute(insert.on_conflict_do_update(
             index_elements=["tenant", "member_id", "category"], set_=dict(opted_out=opted_out, updated_at=now)))
         return Preference(category, opted_out, now)
+
+
+class SqlDigestFrequencyRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, tenant: str, member_id: str) -> str | None:
+        return self.session.scalar(select(digest_frequencies.c.frequency).where(
+            digest_frequencies.c.tenant == tenant, digest_frequencies.c.member_id == member_id))
+
+    def set(self, tenant: str, member_id: str, frequency: str, now: datetime) -> None:
+        insert = dialect_of(self.session).insert(digest_frequencies).values(
+            tenant=tenant, member_id=member_id, frequency=frequency, updated_at=now)
+        self.session.execute(insert.on_conflict_do_update(index_elements=["tenant", "member_id"],
+                                                          set_=dict(frequency=frequency, updated_at=now)))
 
 
 class SqlSuppressionRepository:

@@ -7,6 +7,7 @@ from typing import Any
 
 from coop_notifications import SERVICE_NAME
 from coop_notifications.adapters.repository import (
+    SqlDigestFrequencyRepository,
     SqlElectionTitleRepository,
     SqlLedgerRepository,
     SqlPreferenceRepository,
@@ -26,6 +27,7 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
     preferences: SqlPreferenceRepository
     suppressions: SqlSuppressionRepository
     election_titles: SqlElectionTitleRepository
+    digest_frequencies: SqlDigestFrequencyRepository
 
     def __init__(self, database: Any) -> None:
         super().__init__(database, source=SERVICE_NAME, translate=_no_events)
@@ -36,3 +38,4 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
         self.preferences = SqlPreferenceRepository(self.session)
         self.suppressions = SqlSuppressionRepository(self.session)
         self.election_titles = SqlElectionTitleRepository(self.session)
+        self.digest_frequencies = SqlDigestFrequencyRepository(self.session)

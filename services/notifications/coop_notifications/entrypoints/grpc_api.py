@@ -67,8 +67,9 @@ class InboxServicer(_Writes, pb_grpc.InboxServiceServicer):
 
 class PreferenceServicer(_Writes, pb_grpc.PreferenceServiceServicer):
     def GetPreferences(self, request, context):
-        member_id, found = preferences.get_preferences(self.uow(), current_principal(), request.member_id)
-        return pb.GetPreferencesResponse(member_id=member_id, preferences=[msg.preference_to_pb(p) for p in found])
+        member_id, found, frequency = preferences.get_preferences(self.uow(), current_principal(), request.member_id)
+        return pb.GetPreferencesResponse(member_id=member_id, preferences=[msg.preference_to_pb(p) for p in found],
+                                         digest_frequency=frequency)
 
     def SetPreference(self, request, context):
         def work(uow: Any) -> pb.SetPreferenceResponse:
@@ -76,6 +77,12 @@ class PreferenceServicer(_Writes, pb_grpc.PreferenceServiceServicer):
                                                 request.opted_out, self.clock())
             return pb.SetPreferenceResponse(preference=msg.preference_to_pb(stored))
         return self._once("SetPreference", request, pb.SetPreferenceResponse, work)
+
+    def SetDigestFrequency(self, request, context):
+        def work(uow: Any) -> pb.SetDigestFrequencyResponse:
+            return pb.SetDigestFrequencyResponse(frequency=preferences.set_digest_frequency(
+                uow, current_principal(), request.member_id, request.frequency, self.clock()))
+        return self._once("SetDigestFrequency", request, pb.SetDigestFrequencyResponse, work)
 
 
 class DeliveryServicer(_Writes, pb_grpc.DeliveryServiceServicer):

@@ -23,6 +23,7 @@ from coop_notifications.adapters.events_in import CONSUMED, effect_for  # noqa: 
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork  # noqa: E402
 from coop_notifications.entrypoints import metrics  # noqa: E402
 from coop_notifications.service_layer.delivery import MailSettings, deliver_batch  # noqa: E402
+from coop_notifications.service_layer.digests import run_digests  # noqa: E402
 from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
@@ -125,6 +126,11 @@ class NotificationsWorker:
             sent += result.claimed
             if result.claimed < settings.batch_size:
                 return sent
+
+    @timer(interval=60)
+    def digests(self) -> int:
+        """Gather each member's digestible notices of the period that ended into one digest."""
+        return run_digests(uow_factory, now())
 
     @timer(interval=15)
     def gauges(self) -> dict[str, float]:

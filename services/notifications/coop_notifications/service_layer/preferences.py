@@ -6,17 +6,31 @@ from datetime import datetime
 
 from coop_domain.principal import Principal
 from coop_notifications.domain import preferences as prefs
+from coop_notifications.domain.digest import DEFAULT_FREQUENCY, parse_frequency
 from coop_notifications.service_layer.access import member_of_call, require_known
 from coop_notifications.service_layer.ports import NotificationsUnitOfWork
 
 
 def get_preferences(uow: NotificationsUnitOfWork, caller: Principal, member_id: str
-                    ) -> tuple[str, list[prefs.Preference]]:
+                    ) -> tuple[str, list[prefs.Preference], str]:
+    """The member, every category's choice and the digest frequency."""
     target = member_of_call(caller, member_id)
     with uow:
         uow.read_only()
         require_known(uow, caller, target)
-        return target, prefs.complete(uow.preferences.of_member(caller.tenant, target))
+        frequency = uow.digest_frequencies.get(caller.tenant, target) or DEFAULT_FREQUENCY
+        return target, prefs.complete(uow.preferences.of_member(caller.tenant, target)), frequency
+
+
+def set_digest_frequency(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, frequency: str,
+                         now: datetime) -> str:
+    target = member_of_call(caller, member_id)
+    chosen = parse_frequency(frequency)
+    with uow:
+        require_known(uow, caller, target)
+        uow.digest_frequencies.set(caller.tenant, target, chosen, now)
+        uow.commit()
+        return chosen
 
 
 def set_preference(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, category: str,

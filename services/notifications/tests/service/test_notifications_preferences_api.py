@@ -52,6 +52,18 @@ def test_an_opt_out_is_kept_and_stops_that_categorys_notices(env) -> None:
     assert inbox == ["assembly_convocation"]  # legal notices reach them anyway
 
 
+def test_the_digest_frequency_is_daily_until_the_member_chooses_weekly(env) -> None:
+    mid = _mid()
+    stub = _stub(env)
+    assert stub.GetPreferences(pb.GetPreferencesRequest(), metadata=member(mid), timeout=10).digest_frequency == "daily"
+    assert stub.SetDigestFrequency(pb.SetDigestFrequencyRequest(frequency="weekly"), metadata=member(mid),
+                                   timeout=10).frequency == "weekly"
+    assert stub.GetPreferences(pb.GetPreferencesRequest(), metadata=member(mid), timeout=10).digest_frequency == "weekly"
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.SetDigestFrequency(pb.SetDigestFrequencyRequest(frequency="hourly"), metadata=member(mid), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
 def test_legal_notices_cannot_be_opted_out_of_and_unknown_categories_are_refused(env) -> None:
     stub = _stub(env)
     for category, opted_out, code in (("legal", True, grpc.StatusCode.FAILED_PRECONDITION),
@@ -71,10 +83,12 @@ def _calls(stub, mid: str, metadata) -> dict:
                                                       timeout=10),
         "SetPreference": lambda: stub.SetPreference(
             pb.SetPreferenceRequest(member_id=mid, category="board", opted_out=True), metadata=metadata, timeout=10),
+        "SetDigestFrequency": lambda: stub.SetDigestFrequency(
+            pb.SetDigestFrequencyRequest(member_id=mid, frequency="weekly"), metadata=metadata, timeout=10),
     }
 
 
-@pytest.mark.parametrize("method", ["GetPreferences", "SetPreference"])
+@pytest.mark.parametrize("method", ["GetPreferences", "SetPreference", "SetDigestFrequency"])
 def test_every_role_on_every_preference_call(env, method: str) -> None:
     mid = seed_member(env)
     stub = _stub(env)
