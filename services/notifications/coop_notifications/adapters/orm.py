@@ -89,7 +89,7 @@ preferences = Table(
     Column("updated_at", TS, nullable=False),
 )
 
-election_titles = Table(  # from election.opened: the reminder and results events carry no title
+election_titles = Table(  # titles of elections and ("initiative:<id>") initiatives, from their first event
     "election_titles", metadata,
     Column("tenant", String(100), primary_key=True),
     Column("election_id", String(64), primary_key=True),

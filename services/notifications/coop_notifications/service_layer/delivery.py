@@ -67,10 +67,17 @@ def context_for(d: Delivery, r: Recipient, settings: MailSettings) -> dict[str, 
             settings.unsubscribe_base_url, settings.unsubscribe_secret, d.tenant, d.recipient_id, d.category),
         "notification_url": f"{settings.portal_url.rstrip('/')}/inbox/{d.delivery_key}",
     }
-    values = localize(d.context, language)
-    wanted = spec(d.notification).context_keys
-    defaults = dict.fromkeys(wanted, "")  # every catalog key is there for the template
-    return {**defaults, **values, **portal_links(settings.portal_url, values, wanted), **common}
+    values = _complete(d.notification, localize(d.context, language), settings)
+    if d.notification == "digest":  # each item as its own notification's template expects it
+        values["items"] = [{**item, "context": _complete(item["notification"], item.get("context") or {}, settings)}
+                           for item in values.get("items") or ()]
+    return {**values, **common}
+
+
+def _complete(notification: str, values: dict[str, Any], settings: MailSettings) -> dict[str, Any]:
+    """Every catalog key of the notification (empty when the event gave none) and its portal links."""
+    wanted = spec(notification).context_keys
+    return {**dict.fromkeys(wanted, ""), **values, **portal_links(settings.portal_url, values, wanted)}
 
 
 def build_mail(d: Delivery, r: Recipient, rendered: RenderedMessage, context: dict[str, Any],

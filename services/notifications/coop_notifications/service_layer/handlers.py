@@ -37,22 +37,33 @@ def audience_of(uow: NotificationsUnitOfWork, notice: Notice, rolls: ElectionRol
     raise TypeError(f"unknown audience {a!r}")
 
 
-def with_election_title(uow: NotificationsUnitOfWork, notice: Notice) -> Notice:
-    """An election's title comes with election.opened only: remembered there, added to the
-    later notices about the same election (reminder, results)."""
-    election_id = str(notice.context.get("election_id", ""))
-    if not election_id or "title" not in spec(notice.notification).context_keys:
+#: ids whose title comes with their first event only (election.opened, initiative.submitted and
+#: .collection_opened): remembered then, added to the later notices about the same subject
+TITLED = (("election_id", ""), ("initiative_id", "initiative:"))
+
+
+def _has_text(value: object) -> bool:
+    return bool(value) and (not isinstance(value, dict) or any((value.get("_i18n") or {}).values()))
+
+
+def with_remembered_title(uow: NotificationsUnitOfWork, notice: Notice) -> Notice:
+    if "title" not in spec(notice.notification).context_keys:
         return notice
-    if notice.context.get("title"):
-        uow.election_titles.remember(notice.tenant, election_id, notice.context["title"])
-        return notice
-    title = uow.election_titles.get(notice.tenant, election_id)
-    return replace(notice, context={**notice.context, "title": title}) if title else notice
+    for key, prefix in TITLED:
+        subject = str(notice.context.get(key, ""))
+        if not subject:
+            continue
+        if _has_text(notice.context.get("title")):
+            uow.election_titles.remember(notice.tenant, prefix + subject, notice.context["title"])
+            return notice
+        title = uow.election_titles.get(notice.tenant, prefix + subject)
+        return replace(notice, context={**notice.context, "title": title}) if title else notice
+    return notice
 
 
 def apply_notice(uow: NotificationsUnitOfWork, notice: Notice, event_id: str, rolls: ElectionRolls,
                  now: datetime) -> int:
     """Store the rows of one event's notice; returns how many were new (0 for a replay)."""
-    notice = with_election_title(uow, notice)
+    notice = with_remembered_title(uow, notice)
     return notify(uow, spec(notice.notification), tenant=notice.tenant, event_id=event_id,
                   members=audience_of(uow, notice, rolls), context=notice.context, now=now)

@@ -111,3 +111,16 @@ def test_an_event_naming_nobody_or_of_another_type_is_refused_as_malformed(env) 
                      make_envelope("board", "question.answered", {"authorMemberId": "m"})):
         with pytest.raises(MalformedEvent), env.uow_factory() as uow:
             effect(uow, envelope)
+
+
+def test_an_initiatives_title_from_its_submission_reaches_its_progress_notices(env) -> None:
+    promoter = seed_member(env)
+    iid = str(uuid.uuid4())
+    _deliver(env, "board", "initiative.submitted", {
+        "initiativeId": iid, "tenant": "coop", "promoterIds": [promoter],
+        "title": {"fr": "Vélos", "nl": "Fietsen", "en": "Bikes"}, "submittedAt": "2027-03-01T09:00:00Z"})
+    progress = _deliver(env, "board", "initiative.threshold_progress", {
+        "initiativeId": iid, "tenant": "coop", "promoterIds": [promoter], "percent": 33, "signatureCount": 100,
+        "threshold": 300})
+    ctx = _rows(env, progress)[(promoter, Channel.EMAIL)].context
+    assert localize(ctx, "en")["title"] == "Bikes" and ctx["percent"] == 33 and ctx["signature_count"] == 100

@@ -46,3 +46,10 @@ def test_every_catalog_key_reaches_the_template_in_the_recipients_language() -> 
     assert ctx["unsubscribe_url"].startswith("https://") and ctx["recipient_name"] == "Ana"
     assert NOTIFICATIONS["assembly_convocation"].priority == Priority.LEGAL
     assert _context("assembly_convocation", {"assembly_id": "ga"})["unsubscribe_url"] == ""
+
+
+def test_each_item_of_a_digest_gets_its_own_notifications_keys_and_links() -> None:
+    ctx = _context("digest", {"period": "daily", "period_start": "2027-03-01", "items": [
+        {"notification": "board_minutes_published", "context": {"minutes_id": "min-1"}}]})
+    (item,) = ctx["items"]
+    assert item["context"]["minutes_url"].endswith("/board/minutes/min-1") and item["context"]["erratum"] == ""
