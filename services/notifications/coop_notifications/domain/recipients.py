@@ -8,6 +8,7 @@ member id (and the status, which says nothing personal) stays.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -15,6 +16,15 @@ from coop_domain.membership import MemberChanged, MemberErased, MemberFact
 
 LANGUAGES = ("fr", "nl", "en")
 DEFAULT_LANGUAGE = "fr"
+
+
+_ADDRESS = re.compile(r"^[^@\s<>(),;:\"\[\]]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$")
+
+
+def plausible_address(address: str) -> bool:
+    """Whether an address can be sent to at all (local@domain.tld, no spaces or brackets); one
+    that cannot is suppressed rather than retried."""
+    return len(address) <= 254 and bool(_ADDRESS.match(address))
 
 
 def language_of(preferred: str | None) -> str:

@@ -25,7 +25,7 @@ from coop_notifications.domain.ledger import Delivery, State
 from coop_notifications.domain.links import portal_links, unsubscribe_headers, unsubscribe_url
 from coop_notifications.domain.mail import OutgoingMail, RenderedMessage, Sender
 from coop_notifications.domain.mapping import localize
-from coop_notifications.domain.recipients import Recipient
+from coop_notifications.domain.recipients import Recipient, plausible_address
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,9 @@ def deliver_batch(uow_factory: Callable[[], NotificationsUnitOfWork], sender: Se
             continue
         if r is None or not r.reachable_by_email:
             done.append(ledger.suppressed(d, now(), "no e-mail address" if r is None or not r.erased else "erased"))
+            continue
+        if not plausible_address(r.email or ""):
+            done.append(ledger.suppressed(d, now(), "invalid e-mail address"))
             continue
         if r.email in suppressed:
             done.append(ledger.suppressed(d, now(), "address suppressed (bounced or refused)"))

@@ -123,6 +123,17 @@ def test_a_4xx_defers_with_backoff_and_a_5xx_suppresses_the_address(uowf) -> Non
     assert len(sender.sent) == before
 
 
+def test_an_invalid_address_is_suppressed_without_trying(uowf) -> None:
+    with uowf() as uow:
+        apply_member_fact(uow, MemberChanged("bad", NOW, status="active", contact=MemberContact(
+            "BAD", "B", "not an address", "fr")))
+        uow.commit()
+    _notify(uowf, "member_welcome", "ev-inv", ["bad"])
+    sender = ScriptedSender()
+    assert _run(uowf, sender).outcomes == {"suppressed": 1} and sender.sent == []
+    assert _email_rows(uowf, "ev-inv")["bad"].last_detail == "invalid e-mail address"
+
+
 def test_a_template_error_suppresses_that_row_only(uowf) -> None:
     _notify(uowf, "member_welcome", "ev-bad", [_member(uowf, "x1")], {"boom": True})
     _notify(uowf, "member_welcome", "ev-ok", [_member(uowf, "x2")])

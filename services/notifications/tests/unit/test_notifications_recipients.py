@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 from coop_domain.membership import MemberChanged, MemberContact, MemberErased
-from coop_notifications.domain.recipients import apply_fact, language_of
+from coop_notifications.domain.recipients import apply_fact, language_of, plausible_address
 
 T0 = datetime(2027, 1, 1, tzinfo=UTC)
 
@@ -57,3 +57,9 @@ def test_an_update_that_says_erased_empties_the_contact_too() -> None:
 
 def test_a_member_is_written_to_in_fr_nl_or_en_else_french() -> None:
     assert [language_of(v) for v in ("nl", "EN", "en-GB", "de", "", None)] == ["nl", "en", "en", "fr", "fr", "fr"]
+
+
+def test_only_plausible_addresses_are_sent_to() -> None:
+    assert all(plausible_address(a) for a in ("ana@example.org", "a.b+c@sub.example.be"))
+    assert not any(plausible_address(a) for a in ("", "ana", "ana@", "ana@localhost", "a b@example.org",
+                                                   "<ana@example.org>", "ana@exa_mple.org", "ana@-x.org"))
