@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from coop_domain.errors import InvalidArgument, NotFound
@@ -55,25 +55,25 @@ def _checked_ids(uow: NotificationsUnitOfWork, tenant: str, target: str, ids: Se
     return wanted
 
 
-def mark_read(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, ids: Sequence[str],
-              now: datetime) -> int:
+def _change(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, ids: Sequence[str], now: datetime,
+            change: Callable[[str, str, Sequence[str], datetime], None]) -> int:
     target = member_of_call(caller, member_id)
     with uow:
         require_known(uow, caller, target)
         keys = _checked_ids(uow, caller.tenant, target, ids)
-        uow.ledger.mark_read(caller.tenant, target, keys, now)
+        change(caller.tenant, target, keys, now)
         count = uow.ledger.unread_count(caller.tenant, target)
         uow.commit()
         return count
+
+
+def mark_read(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, ids: Sequence[str],
+              now: datetime) -> int:
+    """Mark messages read; returns the unread count after."""
+    return _change(uow, caller, member_id, ids, now, lambda *a: uow.ledger.mark_read(*a))
 
 
 def archive(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, ids: Sequence[str],
             now: datetime) -> int:
-    target = member_of_call(caller, member_id)
-    with uow:
-        require_known(uow, caller, target)
-        keys = _checked_ids(uow, caller.tenant, target, ids)
-        uow.ledger.archive(caller.tenant, target, keys, now)
-        count = uow.ledger.unread_count(caller.tenant, target)
-        uow.commit()
-        return count
+    """Archive messages; returns the unread count after."""
+    return _change(uow, caller, member_id, ids, now, lambda *a: uow.ledger.archive(*a))
