@@ -118,6 +118,19 @@ def build(settings: Settings, clock: Clock = utcnow):
 
 
 def main() -> None:
+    import os
+
+    port = os.environ.get("COOP_UNSUBSCRIBE_PORT")
+    if port:  # the one-click unsubscribe endpoint, beside the gRPC server
+        from coop_notifications.entrypoints import unsubscribe_http
+        from coop_notifications.entrypoints.mail_config import unsubscribe_secret
+        from coop_platform.config import load_settings
+        from coop_platform.db import Database
+
+        database = Database.open(load_settings(SERVICE_NAME, "api").database_url)
+        unsubscribe_http.serve(int(port), unsubscribe_http.app(
+            lambda: SqlNotificationsUnitOfWork(database), unsubscribe_secret(), utcnow),
+            os.environ.get("COOP_UNSUBSCRIBE_HOST", "127.0.0.1"))
     run_api(SERVICE_NAME, build)
 
 

@@ -12,7 +12,6 @@ import logging  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
 from collections.abc import Callable  # noqa: E402
-from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
 from nameko.timer import timer  # noqa: E402
@@ -22,6 +21,7 @@ from coop_notifications import SERVICE_NAME  # noqa: E402
 from coop_notifications.adapters.events_in import CONSUMED, effect_for  # noqa: E402
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork  # noqa: E402
 from coop_notifications.entrypoints import metrics  # noqa: E402
+from coop_notifications.entrypoints.mail_config import mail_settings  # noqa: E402
 from coop_notifications.service_layer.delivery import MailSettings, deliver_batch  # noqa: E402
 from coop_notifications.service_layer.digests import run_digests  # noqa: E402
 from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
@@ -48,23 +48,6 @@ def tick_seconds(value: str | None = None) -> float:
     if not 0.05 <= seconds <= 600:
         raise ValueError(f"COOP_NOTIFICATIONS_TICK_SECONDS must be between 0.05 and 600, got {text!r}")
     return seconds
-
-
-def mail_settings(env: dict[str, str] | None = None) -> MailSettings:
-    """COOP_MAIL_DOMAIN (Message-IDs, return paths), COOP_PORTAL_URL, COOP_UNSUBSCRIBE_URL and
-    COOP_UNSUBSCRIBE_SECRET (signs the one-click links; a development default in dev mode only),
-    COOP_NOTIFICATIONS_BATCH and COOP_NOTIFICATIONS_LEASE_SECONDS."""
-    env = dict(os.environ) if env is None else env
-    secret = env.get("COOP_UNSUBSCRIBE_SECRET", "")
-    if not secret:
-        if env.get("COOP_DEV_MODE") != "1":
-            raise SystemExit("COOP_UNSUBSCRIBE_SECRET is not set: it signs the one-click unsubscribe links")
-        secret = "dev-unsubscribe-secret"
-    portal = env.get("COOP_PORTAL_URL", "http://localhost:8080")
-    return MailSettings(domain=env.get("COOP_MAIL_DOMAIN", "localhost"), portal_url=portal,
-                        unsubscribe_base_url=env.get("COOP_UNSUBSCRIBE_URL", "https://localhost:8443"),
-                        unsubscribe_secret=secret.encode(), batch_size=int(env.get("COOP_NOTIFICATIONS_BATCH", "200")),
-                        lease=timedelta(seconds=float(env.get("COOP_NOTIFICATIONS_LEASE_SECONDS", "300"))))
 
 
 class MailAdapters:
