@@ -118,13 +118,17 @@ class SqlLedgerRepository:
     def add_many(self, rows: Sequence[Delivery]) -> int:
         """Insert new rows; a row whose (event, recipient, channel) exists already is skipped.
         Returns how many were new."""
+        if not rows:
+            return 0
+        # executemany with RETURNING: SQLAlchemy batches it (insertmanyvalues) from one cached
+        # statement; the keys returned are the rows that were new
+        insert = (dialect_of(self.session).insert(deliveries)
+                  .on_conflict_do_nothing(index_elements=["event_id", "recipient_id", "channel"])
+                  .returning(deliveries.c.delivery_key))
         added = 0
         for start in range(0, len(rows), self.INSERT_CHUNK):
-            chunk = rows[start:start + self.INSERT_CHUNK]
-            insert = dialect_of(self.session).insert(deliveries).values([_row_values(d) for d in chunk])
-            result = self.session.execute(insert.on_conflict_do_nothing(
-                index_elements=["event_id", "recipient_id", "channel"]))
-            added += max(result.rowcount or 0, 0)
+            chunk = [_row_values(d) for d in rows[start:start + self.INSERT_CHUNK]]
+            added += len(self.session.execute(insert, chunk).all())
         return added
 
     def get(self, key: str) -> Delivery | None:
