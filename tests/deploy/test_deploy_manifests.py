@@ -71,6 +71,11 @@ KNOWN_METRICS = {
     "coop_board_initiative_signatures_total",
     "coop_board_assembly_registrations_total",
     "coop_board_convocations_sent_total",
+    # the notifications worker's (docs/notifications.md)
+    "coop_notifications_queue_depth",
+    "coop_notifications_deliveries_total",
+    "coop_notifications_oldest_pending_legal_age_seconds",
+    "coop_notifications_template_errors_total",
 }
 
 # Aggregation labels allowed in queries: nothing that identifies a person.
@@ -90,6 +95,7 @@ ALLOWED_GROUPING_LABELS = {
     "tenant",      # a cooperative, not a person
     "change",      # signatures: given or withdrawn
     "attendance",  # assembly registrations: in person or remote
+    "priority",  # notifications' classes: legal, transactional, reminder, digestible
 }
 PROMQL_WORDS = {
     # functions and aggregations used in our queries (extend when needed)
@@ -526,6 +532,7 @@ def test_alert_rules_cover_the_design():
         "coop_board_overdue_actions",
         "coop_board_composition_ok",
         "coop_board_outcomes_overdue",
+        "coop_notifications_oldest_pending_legal_age_seconds",
     ):
         assert needle in exprs, f"no alert on {needle}"
     for r in rules:

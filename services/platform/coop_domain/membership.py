@@ -14,6 +14,18 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class MemberContact:
+    """The contact data member.admitted / member.updated carry in their Member message (read by
+    the notifications service; the standing projections ignore it). Empty strings: not given."""
+
+    member_number: str = ""
+    given_name: str = ""
+    email: str = ""
+    preferred_language: str = ""
+    erased: bool = False
+
+
+@dataclass(frozen=True)
 class MemberChanged:
     """member.admitted / member.updated / member.status_changed / share.paid: the values the
     event states (None: the event says nothing about it)."""
@@ -24,6 +36,8 @@ class MemberChanged:
     category: str | None = None
     in_good_standing: bool | None = None
     language: str | None = None   # the member's preferred language (member.admitted / member.updated)
+    #: member.admitted / member.updated only: the member's contact data (None: not stated)
+    contact: MemberContact | None = None
 
 
 @dataclass(frozen=True)
