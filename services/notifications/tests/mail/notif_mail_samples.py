@@ -98,3 +98,27 @@ def context(name: str, **overrides) -> dict:
     values.update(SPECIFIC[name])
     values.update(overrides)
     return values
+
+
+def outgoing(name: str = "election_invitation", language: str = "fr", *,
+             key: str = "evt-1:member-42:email", to: str = "ana@coop.test",
+             domain: str = "coop.test", legal: bool | None = None, **overrides):
+    """An OutgoingMail the way core builds one: rendered, VERP return path, RFC 8058 headers."""
+    from coop_notifications.adapters.bounces import verp_address
+    from coop_notifications.adapters.eml import unsubscribe_headers
+    from coop_notifications.adapters.templates import render
+    from coop_notifications.domain.mail import OutgoingMail
+
+    legal = name == "assembly_convocation" if legal is None else legal
+    ctx = context(name, **({"unsubscribe_url": ""} if legal else {}), **overrides)
+    headers = {} if legal else unsubscribe_headers(ctx["unsubscribe_url"])
+    safe = "".join(ch if ch.isalnum() else "." for ch in key)
+    return OutgoingMail(
+        delivery_key=key,
+        message_id=f"<{safe}@notifications.{domain}>",
+        to_address=to,
+        return_path=verp_address(key, domain),
+        language=language,
+        rendered=render(name, language, ctx),
+        headers=headers,
+    )
