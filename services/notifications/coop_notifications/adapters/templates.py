@@ -25,6 +25,7 @@ short time in ``Europe/Brussels`` unless the context carries ``timezone``), ``mo
 from __future__ import annotations
 
 import io
+import re
 import sys
 import threading
 from datetime import date, datetime
@@ -136,7 +137,8 @@ def _translations(language: str) -> Translations:
 
 def _render_block(template: jinja2.Template, block: str, values: dict, layout: str) -> str:
     ctx = template.new_context(dict(values, layout=layout, subject=""))
-    return " ".join("".join(template.blocks[block](ctx)).split())
+    # One line; ASCII whitespace only, so French no-break spaces stay where they are.
+    return re.sub(r"[ \t\r\n]+", " ", "".join(template.blocks[block](ctx))).strip(" ")
 
 
 # --- formatting filters (CLDR) --------------------------------------------------------------

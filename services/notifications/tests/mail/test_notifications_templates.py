@@ -175,7 +175,7 @@ def test_a_legal_notice_has_no_unsubscribe_link_and_says_it_is_legal():
         assert "Annual accounts 2026" in rendered.text
     fr = render("assembly_convocation", "fr", ctx)
     assert "Conformément aux statuts" in fr.text and "notification légale" in fr.text
-    assert fr.subject == "Convocation : General Assembly 2027"
+    assert fr.subject == "Convocation\u00a0: General Assembly 2027"
 
 
 def test_non_legal_mail_carries_the_unsubscribe_link_in_both_parts():
