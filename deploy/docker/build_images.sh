@@ -2,7 +2,8 @@
 # `make images`: the images docker-compose.yml, docker-compose.partner-elections.yml and the
 # k8s manifests name, built where they are missing or stale, each at most once per run.
 #
-#   coopgov-membership:dev, coopgov-billing:dev, coopgov-elections:dev, coopgov-board:dev
+#   coopgov-membership:dev, coopgov-billing:dev, coopgov-elections:dev, coopgov-board:dev,
+#       coopgov-notifications:dev
 #       deploy/docker/Dockerfile on BASE_IMAGE, with Python packages from a wheelhouse built
 #       on the host (build/docker/deps: `pip wheel` of pyproject.toml's pinned dependencies;
 #       build/docker/app: the project's wheel, gen/ stubs included), so no network for Python.
@@ -30,7 +31,7 @@ TAG=${COOP_IMAGE_TAG:-dev}
 OUT=$ROOT/build/docker
 MIRROR=${COOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 LOCAL_BASE=coopgov-base:bookworm
-SERVICES=(membership billing elections board)
+SERVICES=(membership billing elections board notifications)
 export DOCKER_BUILDKIT=0  # the engine's classic builder: no buildx plugin needed
 mkdir -p "$OUT"
 # one build per run: a second caller (another pytest session, make) waits for the first
@@ -138,6 +139,7 @@ COOP_MEMBERSHIP_IMAGE=coopgov-membership:$TAG
 COOP_BILLING_IMAGE=coopgov-billing:$TAG
 COOP_ELECTIONS_IMAGE=coopgov-elections:$TAG
 COOP_BOARD_IMAGE=coopgov-board:$TAG
+COOP_NOTIFICATIONS_IMAGE=coopgov-notifications:$TAG
 COOP_POSTGRES_IMAGE=$postgres_image
 COOP_RABBITMQ_IMAGE=$rabbitmq_image
 COOP_PROMETHEUS_IMAGE=$prometheus_image

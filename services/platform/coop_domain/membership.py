@@ -14,6 +14,18 @@ from datetime import datetime
 
 
 @dataclass(frozen=True)
+class MemberContact:
+    """The contact data member.admitted / member.updated carry in their Member message (read by
+    the notifications service; the standing projections ignore it). Empty strings: not given."""
+
+    member_number: str = ""
+    given_name: str = ""
+    email: str = ""
+    preferred_language: str = ""
+    erased: bool = False
+
+
+@dataclass(frozen=True)
 class MemberChanged:
     """member.admitted / member.updated / member.status_changed / share.paid: the values the
     event states (None: the event says nothing about it)."""
@@ -23,6 +35,8 @@ class MemberChanged:
     status: str | None = None
     category: str | None = None
     in_good_standing: bool | None = None
+    #: member.admitted / member.updated only: the member's contact data (None: not stated)
+    contact: MemberContact | None = None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from google.protobuf import json_format
 from coop.membership.v1 import events_pb2 as member_events
 from coop.membership.v1 import membership_pb2 as member_pb
 from coop_domain.clock import as_utc
-from coop_domain.membership import MemberChanged, MemberErased, MemberFact
+from coop_domain.membership import MemberChanged, MemberContact, MemberErased, MemberFact
 from coop_platform.envelope import event_time, parse_data
 
 #: membership's events a projection of members consumes (routing keys)
@@ -43,16 +43,23 @@ def _required(member_id: str, name: str) -> str:
     return member_id
 
 
+def _contact(m: member_pb.Member) -> MemberContact:
+    return MemberContact(member_number=m.member_number, given_name=m.given_name, email=m.email,
+                         preferred_language=m.preferred_language, erased=m.erased)
+
+
 def _admitted(envelope: dict[str, Any]) -> MemberFact:
     m = parse_data(envelope, member_events.MemberAdmitted).member
     return MemberChanged(_required(m.member_id, "member.admitted"), event_time(envelope), status="active",
-                         category=_category(m.category), in_good_standing=m.in_good_standing)
+                         category=_category(m.category), in_good_standing=m.in_good_standing,
+                         contact=_contact(m))
 
 
 def _updated(envelope: dict[str, Any]) -> MemberFact:
     m = parse_data(envelope, member_events.MemberUpdated).member
     return MemberChanged(_required(m.member_id, "member.updated"), event_time(envelope), status=_status(m.status),
-                         category=_category(m.category), in_good_standing=m.in_good_standing)
+                         category=_category(m.category), in_good_standing=m.in_good_standing,
+                         contact=_contact(m))
 
 
 def _status_changed(envelope: dict[str, Any]) -> MemberFact:

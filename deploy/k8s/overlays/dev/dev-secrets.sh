@@ -8,7 +8,7 @@
 # production and partner overlays use Secrets the operator creates (docs/deploy.md).
 set -euo pipefail
 
-services="membership billing elections board"
+services="membership billing elections board notifications"
 
 password() { od -An -N24 -tx1 /dev/urandom | tr -d ' \n'; }
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from coop_domain.membership import MemberContact
 from coop_elections.adapters.events_in import MalformedEvent, member_fact
 from coop_elections.domain.members import MemberChanged, MemberErased
 from coop_platform.envelope import make_envelope
@@ -24,9 +25,11 @@ def test_each_membership_event_becomes_one_typed_fact_with_its_event_time() -> N
     updated = member_fact(_envelope("member.updated", {"member": {
         "memberId": "m1", "status": "MEMBER_STATUS_SUSPENDED", "category": "MEMBER_CATEGORY_PERMANENT_STAFF",
         "inGoodStanding": False, "unknownLaterField": 1}}))
-    assert updated == MemberChanged("m1", at, status="suspended", category="permanent_staff", in_good_standing=False)
+    assert updated == MemberChanged("m1", at, status="suspended", category="permanent_staff", in_good_standing=False,
+                                     contact=MemberContact())
     admitted = member_fact(_envelope("member.admitted", {"member": {"memberId": "m2", "inGoodStanding": True}}))
-    assert admitted == MemberChanged("m2", at, status="active", category=None, in_good_standing=True)
+    assert admitted == MemberChanged("m2", at, status="active", category=None, in_good_standing=True,
+                                      contact=MemberContact())
     paid = member_fact(_envelope("share.paid", {"share": {"memberId": "m3"}, "inGoodStanding": True}))
     assert paid == MemberChanged("m3", at, in_good_standing=True)
     erased = member_fact(_envelope("member.erased", {"memberId": "m4", "erasedAt": "2026-03-01T00:00:00Z"}))

@@ -1,0 +1,35 @@
+"""SqlNotificationsUnitOfWork: the platform's unit of work (rows and outbox in one transaction)
+with the notifications repositories."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coop_notifications import SERVICE_NAME
+from coop_notifications.adapters.repository import (
+    SqlLedgerRepository,
+    SqlPreferenceRepository,
+    SqlRecipientRepository,
+    SqlSuppressionRepository,
+)
+from coop_platform.unit_of_work import UnitOfWork
+
+
+def _no_events(event: Any) -> Any:
+    raise TypeError(f"the notifications service publishes no domain events yet, got {event!r}")
+
+
+class SqlNotificationsUnitOfWork(UnitOfWork):
+    recipients: SqlRecipientRepository
+    ledger: SqlLedgerRepository
+    preferences: SqlPreferenceRepository
+    suppressions: SqlSuppressionRepository
+
+    def __init__(self, database: Any) -> None:
+        super().__init__(database, source=SERVICE_NAME, translate=_no_events)
+
+    def _open(self) -> None:
+        self.recipients = SqlRecipientRepository(self.session)
+        self.ledger = SqlLedgerRepository(self.session)
+        self.preferences = SqlPreferenceRepository(self.session)
+        self.suppressions = SqlSuppressionRepository(self.session)

@@ -1,0 +1,107 @@
+"""The notifications api process: a plain grpcio server (never eventlet, DESIGN D1).
+
+coop.notifications.v1 has two services: InboxService (the member portal's in-app messages) and
+PreferenceService (opt-outs per category). Each method translates the request, runs one use case
+as the caller (`current_principal()`; the use case checks role and scopes every query by the
+caller's tenant) and translates the answer back. Writes are retryable with a request_id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import grpc
+
+from coop.notifications.v1 import notifications_pb2 as pb
+from coop.notifications.v1 import notifications_pb2_grpc as pb_grpc
+from coop_domain.clock import utcnow
+from coop_notifications import SERVICE_NAME
+from coop_notifications.adapters import messages as msg
+from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
+from coop_notifications.service_layer import inbox, preferences
+from coop_platform.config import Settings
+from coop_platform.grpc_server import build_service, current_principal, run_api
+from coop_platform.idempotency import answer_once, idempotent_request
+
+Clock = Callable[[], datetime]
+
+
+class _Writes:
+    def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow) -> None:
+        self.uow = uow_factory
+        self.clock = clock
+
+    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
+        p = current_principal()
+        uow = self.uow()
+        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
+                           lambda: work(uow))
+
+
+class InboxServicer(_Writes, pb_grpc.InboxServiceServicer):
+    def ListInbox(self, request, context):
+        items, token, unread = inbox.list_inbox(self.uow(), current_principal(), request.member_id,
+                                                request.page_size, request.page_token, request.include_archived)
+        return pb.ListInboxResponse(items=[msg.inbox_item_to_pb(d) for d in items], next_page_token=token,
+                                    unread_count=unread)
+
+    def GetUnreadCount(self, request, context):
+        return pb.GetUnreadCountResponse(
+            unread_count=inbox.unread_count(self.uow(), current_principal(), request.member_id))
+
+    def MarkRead(self, request, context):
+        def work(uow: Any) -> pb.MarkReadResponse:
+            return pb.MarkReadResponse(unread_count=inbox.mark_read(
+                uow, current_principal(), request.member_id, list(request.notification_ids), self.clock()))
+        return self._once("MarkRead", request, pb.MarkReadResponse, work)
+
+    def Archive(self, request, context):
+        def work(uow: Any) -> pb.ArchiveResponse:
+            return pb.ArchiveResponse(unread_count=inbox.archive(
+                uow, current_principal(), request.member_id, list(request.notification_ids), self.clock()))
+        return self._once("Archive", request, pb.ArchiveResponse, work)
+
+
+class PreferenceServicer(_Writes, pb_grpc.PreferenceServiceServicer):
+    def GetPreferences(self, request, context):
+        member_id, found = preferences.get_preferences(self.uow(), current_principal(), request.member_id)
+        return pb.GetPreferencesResponse(member_id=member_id, preferences=[msg.preference_to_pb(p) for p in found])
+
+    def SetPreference(self, request, context):
+        def work(uow: Any) -> pb.SetPreferenceResponse:
+            stored = preferences.set_preference(uow, current_principal(), request.member_id, request.category,
+                                                request.opted_out, self.clock())
+            return pb.SetPreferenceResponse(preference=msg.preference_to_pb(stored))
+        return self._once("SetPreference", request, pb.SetPreferenceResponse, work)
+
+
+# (servicer class taking (uow_factory, clock), add_<Service>Servicer_to_server, full name)
+SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
+    (InboxServicer, pb_grpc.add_InboxServiceServicer_to_server,
+     pb.DESCRIPTOR.services_by_name["InboxService"].full_name),
+    (PreferenceServicer, pb_grpc.add_PreferenceServiceServicer_to_server,
+     pb.DESCRIPTOR.services_by_name["PreferenceService"].full_name),
+]
+
+
+def build(settings: Settings, clock: Clock = utcnow):
+    """The engine, the registration callback (both services; their names for health) and the
+    unit-of-work factory (main() and tests)."""
+    def make(uow_factory: Callable[[], Any]) -> list[Any]:
+        return [servicer(uow_factory, clock) for servicer, _, _ in SERVICERS]
+
+    def add(servicers: list[Any], server: grpc.Server) -> None:
+        for servicer, (_, add_to_server, _) in zip(servicers, SERVICERS, strict=True):
+            add_to_server(servicer, server)
+
+    return build_service(settings, SqlNotificationsUnitOfWork, make, add, [name for _, _, name in SERVICERS])
+
+
+def main() -> None:
+    run_api(SERVICE_NAME, build)
+
+
+if __name__ == "__main__":
+    main()
