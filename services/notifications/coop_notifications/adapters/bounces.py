@@ -3,7 +3,7 @@
 VERP (variable envelope return path): each message's envelope sender is
 ``<local>+<token>@<domain>``, where ``token`` is the delivery key in lower-case base32 (no
 padding: it survives MTAs that change the case of local parts, and holds only letters and
-digits). A bounce goes back to that address; the MTA delivers every ``<local>+...`` to the one
+digits; a hex key is encoded from its bytes, see :func:`verp_address`). A bounce goes back to that address; the MTA delivers every ``<local>+...`` to the one
 mailbox ``<local>@<domain>`` (``recipient_delimiter = +``), and :func:`parse_verp` turns the
 address the bounce was sent to back into the delivery key.
 
@@ -32,16 +32,25 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from flufl.bounce import all_failures
 
 DEFAULT_LOCAL = "bounces"
-_TOKEN = re.compile(r"^[a-z2-7]+$")
+_TOKEN = re.compile(r"^0?[a-z2-7]+$")
+_HEX_KEY = re.compile(r"^(?:[0-9a-f]{2})+$")
 
 
 def verp_address(delivery_key: str, domain: str, local: str = DEFAULT_LOCAL) -> str:
-    """The return path that identifies one delivery: ``bounces+<base32(key)>@domain``."""
+    """The return path that identifies one delivery: ``bounces+<token>@domain``.
+
+    ``token`` is ``0`` + base32 of the bytes of a lower-case hex key (core's keys are uuid5 hex:
+    27 characters, so the local part stays well under RFC 5321's 64), else base32 of the key's
+    UTF-8. ``0`` is outside base32's alphabet, so the two never collide.
+    """
     if not delivery_key:
         raise ValueError("an empty delivery key")
     if "+" in local or "@" in local or not local:
         raise ValueError(f"bad local part for a VERP address: {local!r}")
-    token = base64.b32encode(delivery_key.encode("utf-8")).decode("ascii").rstrip("=").lower()
+    if _HEX_KEY.match(delivery_key):
+        token = "0" + _b32(bytes.fromhex(delivery_key))
+    else:
+        token = _b32(delivery_key.encode("utf-8"))
     return f"{local}+{token}@{domain.lower()}"
 
 
@@ -56,10 +65,19 @@ def parse_verp(address: str, domain: str | None = None, local: str = DEFAULT_LOC
     if not plus or prefix.lower() != local.lower() or not _TOKEN.match(token):
         return None
     try:
-        raw = base64.b32decode(token.upper() + "=" * (-len(token) % 8))
-        return raw.decode("utf-8") or None
+        if token.startswith("0"):
+            return _unb32(token[1:]).hex() or None
+        return _unb32(token).decode("utf-8") or None
     except (binascii.Error, UnicodeDecodeError):
         return None
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode("ascii").rstrip("=").lower()
+
+
+def _unb32(token: str) -> bytes:
+    return base64.b32decode(token.upper() + "=" * (-len(token) % 8))
 
 
 # --- parsing a bounce ------------------------------------------------------------------------

@@ -30,7 +30,7 @@ import sys
 import threading
 from datetime import date, datetime
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,7 +41,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import pass_context
 
@@ -66,7 +66,7 @@ class TemplateError(Exception):
 def render(name: str, language: str, context: dict[str, Any]) -> RenderedMessage:
     if language not in LANGUAGES:
         raise TemplateError(f"no templates in language {language!r} (have {', '.join(LANGUAGES)})")
-    if not (TEMPLATE_DIR / f"{name}.j2").is_file():
+    if name not in _known_names(TEMPLATE_DIR):
         raise TemplateError(f"no template for notification {name!r}")
     values = dict(context)
     values["language"] = language
@@ -87,8 +87,13 @@ def render(name: str, language: str, context: dict[str, Any]) -> RenderedMessage
 
 
 def template_names() -> list[str]:
-    return sorted(p.name[: -len(".j2")] for p in TEMPLATE_DIR.glob("*.j2")
-                  if not p.name.startswith(("layout.", "macros.")))
+    return sorted(_known_names(TEMPLATE_DIR))
+
+
+@cache
+def _known_names(directory: Path) -> frozenset[str]:
+    return frozenset(p.name[: -len(".j2")] for p in directory.glob("*.j2")
+                     if not p.name.startswith(("layout.", "macros.")))
 
 
 # --- environments ---------------------------------------------------------------------------
@@ -108,6 +113,7 @@ def _environment(language: str, fmt: str) -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates ship with the code: no stat() per message
     )
     env.install_gettext_translations(translations(language), newstyle=True)
     env.globals["fmt"] = fmt
@@ -143,39 +149,23 @@ def _render_block(template: jinja2.Template, block: str, values: dict, layout: s
 
 # --- formatting filters (CLDR) --------------------------------------------------------------
 
-def _zone(ctx) -> ZoneInfo:
-    return ZoneInfo(ctx.get("timezone") or DEFAULT_TIMEZONE)
-
-
-def _instant(value: str | datetime, ctx) -> datetime:
-    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    if dt.tzinfo is None:
-        raise ValueError(f"instant without a UTC offset: {value!r}")
-    return dt.astimezone(_zone(ctx))
-
+# The same instant or amount is formatted for thousands of recipients: memoised per locale.
 
 @pass_context
 def _date_filter(ctx, value: str | date | datetime) -> str:
-    if isinstance(value, str):
-        value = _instant(value, ctx).date() if "T" in value else date.fromisoformat(value)
-    elif isinstance(value, datetime):
-        value = _instant(value, ctx).date()
-    return format_date(value, "long", locale=ctx["locale"])
+    return _format_date(value, ctx["locale"], ctx.get("timezone") or DEFAULT_TIMEZONE)
 
 
 @pass_context
 def _datetime_filter(ctx, value: str | datetime) -> str:
-    dt = _instant(value, ctx)
-    locale = Locale.parse(ctx["locale"])
-    return locale.datetime_formats["long"].format(
-        format_time(dt, "short", locale=locale), format_date(dt, "full", locale=locale))
+    return _format_datetime(value, ctx["locale"], ctx.get("timezone") or DEFAULT_TIMEZONE)
 
 
 @pass_context
 def _money_filter(ctx, cents: int, currency: str) -> str:
     if isinstance(cents, bool) or not isinstance(cents, int):
         raise TypeError(f"amounts are integer cents, got {cents!r}")
-    return format_currency(Decimal(cents) / 100, currency, locale=ctx["locale"])
+    return _format_money(cents, currency, ctx["locale"])
 
 
 @pass_context
@@ -186,8 +176,36 @@ def _number_filter(ctx, value: int | float) -> str:
 @pass_context
 def _percent_filter(ctx, value: int | float) -> str:
     # CLDR's percent pattern ("66 %" in French, "66%" in Dutch and English) for 0..100.
-    from babel.numbers import format_percent
     return format_percent(Decimal(str(value)) / 100, locale=ctx["locale"])
+
+
+def _instant(value: str | datetime, zone: str) -> datetime:
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        raise ValueError(f"instant without a UTC offset: {value!r}")
+    return dt.astimezone(ZoneInfo(zone))
+
+
+@lru_cache(maxsize=4096)
+def _format_date(value: str | date | datetime, locale: str, zone: str) -> str:
+    if isinstance(value, str):
+        value = _instant(value, zone).date() if "T" in value else date.fromisoformat(value)
+    elif isinstance(value, datetime):
+        value = _instant(value, zone).date()
+    return format_date(value, "long", locale=locale)
+
+
+@lru_cache(maxsize=4096)
+def _format_datetime(value: str | datetime, locale: str, zone: str) -> str:
+    dt = _instant(value, zone)
+    cldr = Locale.parse(locale)
+    return cldr.datetime_formats["long"].format(
+        format_time(dt, "short", locale=cldr), format_date(dt, "full", locale=cldr))
+
+
+@lru_cache(maxsize=4096)
+def _format_money(cents: int, currency: str, locale: str) -> str:
+    return format_currency(Decimal(cents) / 100, currency, locale=locale)
 
 
 # --- the two parts --------------------------------------------------------------------------

@@ -136,6 +136,18 @@ def test_a_verp_address_gives_back_its_delivery_key(key):
     assert parse_verp(f"Mail Delivery <{address}>") == key
 
 
+def test_a_hex_delivery_key_makes_a_short_return_path():
+    key = "9d8b7c0e6a514f7e9a0e13c0b5e0a113"  # core's keys: uuid5 hex
+    address = verp_address(key, "coop.test")
+    assert len(address.partition("@")[0]) <= 40  # RFC 5321: a local part is at most 64
+    assert parse_verp(address) == key
+
+
+@given(st.binary(min_size=1, max_size=40))
+def test_any_hex_key_round_trips(data):
+    assert parse_verp(verp_address(data.hex(), "coop.test")) == data.hex()
+
+
 def test_addresses_that_are_not_our_return_paths_decode_to_nothing():
     address = verp_address("evt-1:member-42:email", "coop.test")
     assert parse_verp(address, domain="other.test") is None
@@ -143,3 +155,14 @@ def test_addresses_that_are_not_our_return_paths_decode_to_nothing():
     assert parse_verp("someone+abc@coop.test") is None
     assert parse_verp("bounces+not-base32!@coop.test") is None
     assert parse_verp("not an address") is None
+
+
+def test_long_non_ascii_subjects_and_sender_names_survive_the_trip():
+    title = "Élection du conseil d'administration de la coopérative — mandat 2027-2030 " * 2
+    mail = outgoing("election_invitation", "fr", title=title.strip())
+    raw = build_message(mail, "Coopérative Zuid <notifications@coop.test>").as_bytes()
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    message = _parse(raw)
+    assert message["Subject"] == mail.rendered.subject
+    assert message["From"].addresses[0].display_name == "Coopérative Zuid"
+    assert message["From"].addresses[0].addr_spec == "notifications@coop.test"
