@@ -46,7 +46,23 @@ _OWN_HEADERS = {
     "auto-submitted", "x-coop-delivery",
 }
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable ASCII but ':'
-_POLICY = email.policy.compat32.clone(linesep="\r\n")
+
+
+class _Policy(email.policy.Compat32):
+    """compat32 that leaves an ASCII header on one line (up to RFC 5322's 998 characters).
+
+    compat32 folds at whitespace only, so a long Message-ID or List-Unsubscribe would move whole
+    to a continuation line, which some parsers then read with a leading space. Encoded
+    (non-ASCII) headers still fold into encoded-words of at most 78 columns.
+    """
+
+    def _fold(self, name, value, sanitize):
+        if isinstance(value, str) and value.isascii() and len(name) + 2 + len(value) <= 998:
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+_POLICY = _Policy(linesep="\r\n")
 _QP = email.charset.Charset("utf-8")
 _QP.body_encoding = email.charset.QP
 _BASE64 = email.charset.Charset("utf-8")

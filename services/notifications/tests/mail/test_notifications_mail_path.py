@@ -27,12 +27,18 @@ def _plain(message) -> str:
     return message.get_body(("plain",)).get_content()
 
 
-def test_an_invitation_arrives_in_the_members_language_with_its_headers(path, sender):
-    address = path.new_address("ana")
-    mail = outgoing("election_invitation", "fr", key=f"evt-inv:{address}:email", to=address,
+def _deliver(path, sender, name: str, language: str, sends: int = 1):
+    """Send notification ``name`` to a fresh mailbox; the mail and what arrived over IMAP."""
+    address = path.new_address(language)
+    mail = outgoing(name, language, key=f"evt-{name}:{address}:email", to=address,
                     domain=path.domain)
-    assert sender.send(mail).kind == "submitted"
-    [message] = path.fetch(address)
+    for _ in range(sends):
+        assert sender.send(mail).kind == "submitted"
+    return mail, path.fetch(address, count=sends)
+
+
+def test_an_invitation_arrives_in_the_members_language_with_its_headers(path, sender):
+    mail, [message] = _deliver(path, sender, "election_invitation", "fr")
     assert message["Message-ID"] == mail.message_id
     assert message["Subject"] == "Vous êtes invité·e à voter\u00a0: Board 2027"
     assert message["Content-Language"] == "fr"
@@ -51,11 +57,7 @@ def test_an_invitation_arrives_in_the_members_language_with_its_headers(path, se
 def test_each_member_gets_the_language_of_their_choice(path, sender):
     subjects = {}
     for language in ("fr", "nl", "en"):
-        address = path.new_address(language)
-        mail = outgoing("election_reminder", language, key=f"evt-rem:{address}:email",
-                        to=address, domain=path.domain)
-        assert sender.send(mail).kind == "submitted"
-        [message] = path.fetch(address)
+        _, [message] = _deliver(path, sender, "election_reminder", language)
         assert message["Content-Language"] == language
         subjects[language] = (message["Subject"], _plain(message))
     assert subjects["nl"][0] == "Herinnering: stem vóór de sluiting van Board 2027"
@@ -65,21 +67,12 @@ def test_each_member_gets_the_language_of_their_choice(path, sender):
 
 
 def test_a_legal_convocation_arrives_without_unsubscribe_headers(path, sender):
-    address = path.new_address("member")
-    mail = outgoing("assembly_convocation", "nl", key=f"evt-ga:{address}:email", to=address,
-                    domain=path.domain)
-    assert sender.send(mail).kind == "submitted"
-    [message] = path.fetch(address)
+    _, [message] = _deliver(path, sender, "assembly_convocation", "nl")
     assert message["List-Unsubscribe"] is None
     assert "wettelijke kennisgeving" in _plain(message)
     assert "Annual accounts 2026" in _plain(message)
 
 
 def test_the_same_delivery_resent_after_a_crash_carries_the_same_message_id(path, sender):
-    address = path.new_address("crash")
-    mail = outgoing("member_welcome", "en", key=f"evt-w:{address}:email", to=address,
-                    domain=path.domain)
-    sender.send(mail)
-    sender.send(mail)
-    messages = path.fetch(address, count=2)
+    mail, messages = _deliver(path, sender, "member_welcome", "en", sends=2)
     assert {m["Message-ID"] for m in messages} == {mail.message_id}

@@ -166,3 +166,11 @@ def test_long_non_ascii_subjects_and_sender_names_survive_the_trip():
     assert message["Subject"] == mail.rendered.subject
     assert message["From"].addresses[0].display_name == "Coopérative Zuid"
     assert message["From"].addresses[0].addr_spec == "notifications@coop.test"
+
+
+def test_a_long_message_id_and_unsubscribe_link_stay_whole():
+    mail = outgoing(key="evt-" + "k" * 80 + ":member-42:email",
+                    unsubscribe_url="https://portal.coop.test/unsubscribe?t=" + "x" * 120)
+    message = _parse(build_message(mail).as_bytes())
+    assert message["Message-ID"] == mail.message_id
+    assert message["List-Unsubscribe"] == mail.headers["List-Unsubscribe"]
