@@ -24,8 +24,9 @@ default, so the pace holds from the first message); 0 or unset: unlimited.
 - ``rejected``: a 5xx reply to RCPT TO or after DATA: permanent for this address and message;
   the caller suppresses the address.
 
-One connection is kept open and reused (a relay may close it: the next message reconnects); a
-lock makes ``send`` safe from several threads.
+Connections are kept open and reused (a relay may close one: the next message reconnects), up to
+``COOP_SMTP_CONNECTIONS`` (1) at once: ``send`` is safe from several threads, each sending on a
+connection of its own.
 """
 
 from __future__ import annotations
@@ -125,13 +126,24 @@ class TokenBucket:
 
 
 class SmtpSender:
+    """Sends through the relay over up to ``connections`` SMTP connections, each reused.
+
+    Threads calling ``send`` at once use a connection each (the delivery loop's batches hand a
+    General Assembly's convocations to the relay in parallel); the token bucket paces them all.
+    """
+
     def __init__(self, settings: SmtpSettings, rate: float = 0.0, burst: float = 1.0,
-                 from_address: str | None = None, bucket: TokenBucket | None = None):
+                 from_address: str | None = None, bucket: TokenBucket | None = None,
+                 connections: int = 1):
+        if connections < 1:
+            raise ValueError("an SMTP sender needs at least one connection")
         self.settings = settings
         self.from_address = from_address
         self.bucket = bucket or TokenBucket(rate, burst)
-        self._conn: smtplib.SMTP | None = None
-        self._lock = threading.Lock()
+        self.connections = connections
+        self._idle: list[smtplib.SMTP] = []  # open connections no send is using (LIFO)
+        self._idle_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(connections)
 
     # -- connection ------------------------------------------------------------------------
     def _tls_context(self) -> ssl.SSLContext:
@@ -160,14 +172,19 @@ class SmtpSender:
             raise
         return conn
 
+    @property
+    def idle_connections(self) -> int:
+        with self._idle_lock:
+            return len(self._idle)
+
     def close(self) -> None:
-        with self._lock:
-            if self._conn is not None:
-                try:
-                    self._conn.quit()
-                except (smtplib.SMTPException, OSError):
-                    _close_quietly(self._conn)
-                self._conn = None
+        with self._idle_lock:
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            try:
+                conn.quit()
+            except (smtplib.SMTPException, OSError):
+                _close_quietly(conn)
 
     # -- sending ---------------------------------------------------------------------------
     def send(self, mail: OutgoingMail) -> SendOutcome:
@@ -176,57 +193,61 @@ class SmtpSender:
         except ValueError as exc:
             return SendOutcome("rejected", None, f"cannot build the message: {exc}")
         self.bucket.take()
-        with self._lock:
-            return self._send_locked(mail, message)
+        with self._slots:
+            with self._idle_lock:
+                conn = self._idle.pop() if self._idle else None
+            outcome, keep = self._send_on(conn, mail, message)
+            if keep is not None:
+                with self._idle_lock:
+                    self._idle.append(keep)
+            return outcome
 
-    def _send_locked(self, mail: OutgoingMail, message) -> SendOutcome:
+    def _send_on(self, conn: smtplib.SMTP | None, mail: OutgoingMail,
+                 message) -> tuple[SendOutcome, smtplib.SMTP | None]:
+        """One message on ``conn`` (opened when None); the outcome, and the connection to keep."""
         stage = "connect"
         try:
-            if self._conn is None:
-                self._conn = self._connect()
-                stage = "send"
-            else:
-                stage = "send"
-            self._conn.send_message(message, from_addr=mail.return_path,
-                                    to_addrs=[mail.to_address])
-            return SendOutcome("submitted", 250, f"accepted by {self.settings.redacted()}")
+            if conn is None:
+                conn = self._connect()
+            stage = "send"
+            conn.send_message(message, from_addr=mail.return_path, to_addrs=[mail.to_address])
+            return SendOutcome("submitted", 250, f"accepted by {self.settings.redacted()}"), conn
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            return self._reply_outcome(code, text, "RCPT TO", recipient_fault=True)
+            return self._reply_outcome(conn, code, text, "RCPT TO", recipient_fault=True)
         except smtplib.SMTPDataError as exc:
-            return self._reply_outcome(exc.smtp_code, exc.smtp_error, "DATA", recipient_fault=True)
+            return self._reply_outcome(conn, exc.smtp_code, exc.smtp_error, "DATA",
+                                       recipient_fault=True)
         except smtplib.SMTPSenderRefused as exc:
-            return self._reply_outcome(exc.smtp_code, exc.smtp_error, "MAIL FROM",
+            return self._reply_outcome(conn, exc.smtp_code, exc.smtp_error, "MAIL FROM",
                                        recipient_fault=False)
         except smtplib.SMTPResponseException as exc:  # EHLO, STARTTLS, AUTH, ...
-            return self._reply_outcome(exc.smtp_code, exc.smtp_error, stage,
+            return self._reply_outcome(conn, exc.smtp_code, exc.smtp_error, stage,
                                        recipient_fault=False)
         except _SetupError as exc:
-            self._drop()
-            return SendOutcome("deferred", None, str(exc))
+            return SendOutcome("deferred", None, str(exc)), _dropped(conn)
         except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             # SMTPServerDisconnected, refused or reset connections, timeouts, TLS failures.
-            self._drop()
-            return SendOutcome("deferred", None,
-                               f"{self.settings.redacted()} ({stage}): {type(exc).__name__}: {exc}")
+            detail = f"{self.settings.redacted()} ({stage}): {type(exc).__name__}: {exc}"
+            return SendOutcome("deferred", None, detail), _dropped(conn)
 
-    def _reply_outcome(self, code: int, text: bytes | str, step: str, *,
-                       recipient_fault: bool) -> SendOutcome:
+    def _reply_outcome(self, conn: smtplib.SMTP | None, code: int, text: bytes | str, step: str,
+                       *, recipient_fault: bool) -> tuple[SendOutcome, smtplib.SMTP | None]:
         detail = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
         detail = f"{step}: {code} {detail}"
-        if code == 421 or code < 200 or code >= 600:
-            self._drop()  # 421: the relay closes the channel
         if 500 <= code < 600 and recipient_fault:
-            return SendOutcome("rejected", code, detail)
+            return SendOutcome("rejected", code, detail), conn  # smtplib sent RSET: reusable
         if 500 <= code < 600:
-            self._drop()
-            return SendOutcome("deferred", code, f"{detail} (not the recipient's fault)")
-        return SendOutcome("deferred", code, detail)
+            outcome = SendOutcome("deferred", code, f"{detail} (not the recipient's fault)")
+            return outcome, _dropped(conn)
+        if code == 421 or not 400 <= code < 500:
+            return SendOutcome("deferred", code, detail), _dropped(conn)  # 421: channel closing
+        return SendOutcome("deferred", code, detail), conn
 
-    def _drop(self) -> None:
-        if self._conn is not None:
-            _close_quietly(self._conn)
-            self._conn = None
+
+def _dropped(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        _close_quietly(conn)
 
 
 class _SetupError(Exception):
@@ -248,7 +269,9 @@ def sender_from_env(env: dict[str, str] | None = None) -> Sender:
     try:
         rate = float(env.get("COOP_SMTP_RATE") or 0)
         burst = float(env.get("COOP_SMTP_BURST") or 1)
+        connections = int(env.get("COOP_SMTP_CONNECTIONS") or 1)
     except ValueError:
-        raise ValueError("COOP_SMTP_RATE and COOP_SMTP_BURST must be numbers") from None
+        raise ValueError("COOP_SMTP_RATE, COOP_SMTP_BURST and COOP_SMTP_CONNECTIONS must be "
+                         "numbers") from None
     return SmtpSender(SmtpSettings.from_url(url), rate=rate, burst=burst,
-                      from_address=from_address)
+                      from_address=from_address, connections=connections)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from notif_mail_samples import outgoing
 
@@ -55,8 +57,9 @@ def test_without_a_relay_the_sender_is_the_eml_sink(tmp_path):
 
 def test_with_a_relay_the_sender_is_smtp_at_the_configured_pace():
     sender = sender_from_env({"COOP_SMTP_URL": "smtp://relay:2525?tls=none",
-                              "COOP_SMTP_RATE": "50"})
+                              "COOP_SMTP_RATE": "50", "COOP_SMTP_CONNECTIONS": "4"})
     assert isinstance(sender, SmtpSender) and sender.bucket.rate == 50
+    assert sender.connections == 4
 
 
 # --- the pace -----------------------------------------------------------------------------
@@ -137,8 +140,28 @@ def test_one_connection_carries_many_messages(relay):
     for i in range(3):
         sender.send(outgoing(key=f"evt-{i}:m:email"))
     assert len(relay.messages) == 3
-    assert sender._conn is not None
+    assert sender.idle_connections == 1
     sender.close()
+    assert sender.idle_connections == 0
+
+
+def test_concurrent_sends_use_up_to_the_configured_connections(relay):
+    sender = _sender(relay, connections=3)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        outcomes = list(pool.map(sender.send, [outgoing(key=f"evt-{i}:m:email")
+                                               for i in range(30)]))
+    assert {o.kind for o in outcomes} == {"submitted"}
+    assert len(relay.messages) == 30
+    assert 1 <= sender.idle_connections <= 3
+    sender.close()
+
+
+def test_a_refused_recipient_leaves_the_connection_usable(relay):
+    relay.reject("gone@coop.test", 550)
+    sender = _sender(relay)
+    assert sender.send(outgoing(to="gone@coop.test")).kind == "rejected"
+    assert sender.idle_connections == 1
+    assert sender.send(outgoing()).kind == "submitted"
 
 
 def test_a_450_to_the_recipient_defers_and_the_retry_goes_through(relay):
@@ -155,6 +178,7 @@ def test_a_421_defers_and_the_next_message_reconnects(relay):
     sender = _sender(relay)
     first = sender.send(outgoing())
     assert (first.kind, first.code) == ("deferred", 421)
+    assert sender.idle_connections == 0  # the relay closed the channel
     assert sender.send(outgoing()).kind == "submitted"
     assert len(relay.messages) == 1
 
