@@ -88,6 +88,13 @@ preferences = Table(
     Column("updated_at", TS, nullable=False),
 )
 
+election_titles = Table(  # from election.opened: the reminder and results events carry no title
+    "election_titles", metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("election_id", String(64), primary_key=True),
+    Column("titles", JSON, nullable=False),
+)
+
 suppressions = Table(
     "suppressions", metadata,
     Column("address_sha256", String(64), primary_key=True),

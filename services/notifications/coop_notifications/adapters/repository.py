@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from coop_domain.clock import as_utc
 from coop_domain.errors import InvalidArgument
-from coop_notifications.adapters.orm import deliveries, preferences, recipients, suppressions
+from coop_notifications.adapters.orm import (
+    deliveries,
+    election_titles,
+    preferences,
+    recipients,
+    suppressions,
+)
 from coop_notifications.domain.catalog import Priority
 from coop_notifications.domain.ledger import (
     PRIORITY_RANK,
@@ -56,9 +62,12 @@ class SqlRecipientRepository:
             found.update((row.member_id, self._from_row(row)) for row in rows)
         return found
 
-    def all_ids(self, tenant: str, *, statuses: Sequence[str] = ("active",)) -> list[str]:
-        return list(self.session.scalars(select(recipients.c.member_id).where(
-            recipients.c.tenant == tenant, recipients.c.status.in_(statuses)).order_by(recipients.c.member_id)))
+    def all_ids(self, tenant: str, *, statuses: Sequence[str] = ("active",), in_good_standing: bool = False
+                ) -> list[str]:
+        query = select(recipients.c.member_id).where(recipients.c.tenant == tenant, recipients.c.status.in_(statuses))
+        if in_good_standing:
+            query = query.where(recipients.c.in_good_standing.is_(True))
+        return list(self.session.scalars(query.order_by(recipients.c.member_id)))
 
     def save(self, r: Recipient) -> None:
         values = dict(member_number=r.member_number, given_name=r.given_name, email=r.email, language=r.language,
@@ -258,3 +267,19 @@ class SqlSuppressionRepository:
         insert = dialect_of(self.session).insert(suppressions).values(
             address_sha256=address_digest(address), reason=reason[:500], suppressed_at=now)
         self.session.execute(insert.on_conflict_do_nothing(index_elements=["address_sha256"]))
+
+
+class SqlElectionTitleRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def remember(self, tenant: str, election_id: str, titles: dict[str, Any]) -> None:
+        insert = dialect_of(self.session).insert(election_titles).values(
+            tenant=tenant, election_id=election_id, titles=titles)
+        self.session.execute(insert.on_conflict_do_update(index_elements=["tenant", "election_id"],
+                                                          set_={"titles": titles}))
+
+    def get(self, tenant: str, election_id: str) -> dict[str, Any] | None:
+        found = self.session.scalar(select(election_titles.c.titles).where(
+            election_titles.c.tenant == tenant, election_titles.c.election_id == election_id))
+        return dict(found) if found is not None else None

@@ -7,6 +7,7 @@ from typing import Any
 
 from coop_notifications import SERVICE_NAME
 from coop_notifications.adapters.repository import (
+    SqlElectionTitleRepository,
     SqlLedgerRepository,
     SqlPreferenceRepository,
     SqlRecipientRepository,
@@ -24,6 +25,7 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
     ledger: SqlLedgerRepository
     preferences: SqlPreferenceRepository
     suppressions: SqlSuppressionRepository
+    election_titles: SqlElectionTitleRepository
 
     def __init__(self, database: Any) -> None:
         super().__init__(database, source=SERVICE_NAME, translate=_no_events)
@@ -33,3 +35,4 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
         self.ledger = SqlLedgerRepository(self.session)
         self.preferences = SqlPreferenceRepository(self.session)
         self.suppressions = SqlSuppressionRepository(self.session)
+        self.election_titles = SqlElectionTitleRepository(self.session)

@@ -8,7 +8,7 @@ from datetime import datetime
 from coop_domain.errors import InvalidArgument, NotFound
 from coop_domain.principal import Principal
 from coop_notifications.domain.ledger import Delivery
-from coop_notifications.service_layer.access import member_of_call
+from coop_notifications.service_layer.access import member_of_call, require_known
 from coop_notifications.service_layer.ports import NotificationsUnitOfWork
 
 DEFAULT_PAGE = 50
@@ -28,6 +28,7 @@ def list_inbox(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, 
     size = page_size_of(page_size)
     with uow:
         uow.read_only()
+        require_known(uow, caller, target)
         items, next_token = uow.ledger.inbox_page(caller.tenant, target, size, token, include_archived)
         return items, next_token, uow.ledger.unread_count(caller.tenant, target)
 
@@ -36,6 +37,7 @@ def unread_count(uow: NotificationsUnitOfWork, caller: Principal, member_id: str
     target = member_of_call(caller, member_id)
     with uow:
         uow.read_only()
+        require_known(uow, caller, target)
         return uow.ledger.unread_count(caller.tenant, target)
 
 
@@ -57,6 +59,7 @@ def mark_read(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, i
               now: datetime) -> int:
     target = member_of_call(caller, member_id)
     with uow:
+        require_known(uow, caller, target)
         keys = _checked_ids(uow, caller.tenant, target, ids)
         uow.ledger.mark_read(caller.tenant, target, keys, now)
         count = uow.ledger.unread_count(caller.tenant, target)
@@ -68,6 +71,7 @@ def archive(uow: NotificationsUnitOfWork, caller: Principal, member_id: str, ids
             now: datetime) -> int:
     target = member_of_call(caller, member_id)
     with uow:
+        require_known(uow, caller, target)
         keys = _checked_ids(uow, caller.tenant, target, ids)
         uow.ledger.archive(caller.tenant, target, keys, now)
         count = uow.ledger.unread_count(caller.tenant, target)

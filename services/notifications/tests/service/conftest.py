@@ -47,3 +47,18 @@ def env(pg_url: str) -> Iterator[NotifEnv]:
 @pytest.fixture(autouse=True)
 def _reset_clock(env: NotifEnv) -> None:
     env.clock.set(START)
+
+
+@pytest.fixture()
+def uowf() -> Iterator:
+    """A database of its own per test (claims look at every row): its unit-of-work factory."""
+    from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
+    from coop_platform.db import Database
+
+    with postgres_database("coop_notif_ledger") as url:
+        upgrade("notifications", url)
+        database = Database.open(url)
+        try:
+            yield lambda: SqlNotificationsUnitOfWork(database)
+        finally:
+            database.engine.dispose()

@@ -17,6 +17,21 @@ ADMIN = bearer("admin-1", "admin")
 OTHER_ADMIN = bearer("admin-9", "admin", tenant="other")
 
 
+def seed_member(env: NotifEnv, email: bool = True, language: str = "nl") -> str:
+    """A new member known to the recipients projection; their id."""
+    import uuid
+
+    from coop_domain.membership import MemberChanged, MemberContact
+    from coop_notifications.service_layer.recipients import apply_member_fact
+
+    mid = f"m-{uuid.uuid4().hex[:10]}"
+    with env.uow_factory() as uow:
+        apply_member_fact(uow, MemberChanged(mid, START, status="active", contact=MemberContact(
+            "M1", "Ana", f"{mid}@example.org" if email else "", language)))
+        uow.commit()
+    return mid
+
+
 def member(member_id: str) -> list[tuple[str, str]]:
     return bearer(member_id, "member")
 

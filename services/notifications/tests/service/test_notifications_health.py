@@ -10,7 +10,7 @@ from coop_notifications.entrypoints.grpc_api import SERVICERS
 from coop_platform.migrations import downgrade, upgrade
 
 SERVICES = {"coop.notifications.v1.InboxService", "coop.notifications.v1.PreferenceService"}
-TABLES = {"recipients", "deliveries", "preferences", "suppressions", "outbox", "processed_events"}
+TABLES = {"recipients", "deliveries", "preferences", "suppressions", "election_titles", "outbox", "processed_events"}
 
 
 def test_health_reports_every_notifications_service_serving(env) -> None:

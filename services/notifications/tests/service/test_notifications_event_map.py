@@ -1,0 +1,113 @@
+"""Events become delivery rows through the mapping table (adapters/event_map.py): the right
+notification, to the right members, once per event whatever the redeliveries."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from notif_helpers import seed_member
+
+from coop_notifications.adapters.event_map import ROUTES
+from coop_notifications.adapters.events_in import CONSUMED, MalformedEvent, effect_for
+from coop_notifications.domain.catalog import NOTIFICATIONS, Priority
+from coop_notifications.domain.ledger import Channel, State
+from coop_notifications.domain.mapping import localize
+from coop_notifications.service_layer.handlers import ProjectionRolls
+from coop_platform.envelope import make_envelope
+from coop_platform.inbox import process_once
+
+
+def _deliver(env, source: str, name: str, data: dict) -> str:
+    envelope = make_envelope(source, name, data)
+    effect = effect_for(source, name, ProjectionRolls(), env.clock)
+    assert process_once(env.uow_factory, f"notifications.test.{name}", envelope, effect)
+    assert not process_once(env.uow_factory, f"notifications.test.{name}", envelope, effect)  # redelivered
+    return envelope["id"]
+
+
+def _rows(env, event_id: str) -> dict:
+    with env.uow_factory() as uow:
+        return {(d.recipient_id, d.channel): d for d in uow.ledger.of_event(event_id)}
+
+
+def test_every_route_is_consumed_and_names_a_catalog_notification() -> None:
+    assert {(r.source, r.event) for r in ROUTES} <= set(CONSUMED)
+    assert all(r.notification in NOTIFICATIONS for r in ROUTES)
+
+
+def test_an_admission_updates_the_recipient_then_welcomes_them_by_mail_and_in_app(env) -> None:
+    mid = str(uuid.uuid4())
+    event_id = _deliver(env, "membership", "member.admitted", {"member": {
+        "memberId": mid, "memberNumber": "M000777", "givenName": "Lien", "email": "lien@example.org",
+        "preferredLanguage": "nl", "joinedOn": "2027-03-01"}, "readmission": False})
+    rows = _rows(env, event_id)
+    assert set(rows) == {(mid, Channel.EMAIL), (mid, Channel.INAPP)}
+    mail = rows[(mid, Channel.EMAIL)]
+    assert (mail.notification, mail.state, mail.priority) == ("member_welcome", State.PENDING, Priority.TRANSACTIONAL)
+    assert mail.context == {"joined_on": "2027-03-01", "readmission": False}
+    with env.uow_factory() as uow:
+        assert uow.recipients.get("coop", mid).email == "lien@example.org"
+
+
+def test_a_status_change_reaches_the_member(env) -> None:
+    mid = seed_member(env)
+    event_id = _deliver(env, "membership", "member.status_changed", {
+        "memberId": mid, "fromStatus": "MEMBER_STATUS_ACTIVE", "toStatus": "MEMBER_STATUS_SUSPENDED",
+        "reason": "unpaid share", "inGoodStanding": False})
+    ctx = _rows(env, event_id)[(mid, Channel.EMAIL)].context
+    assert ctx == {"from_status": "active", "to_status": "suspended", "reason": "unpaid share",
+                   "in_good_standing": False}
+
+
+def test_the_reminder_goes_only_to_the_non_voters_the_event_names(env) -> None:
+    voted, not_yet = seed_member(env), seed_member(env)
+    event_id = _deliver(env, "elections", "election.closing_soon", {
+        "electionId": "el-1", "tenant": "coop", "closesAt": "2027-03-02T18:00:00Z", "nonVoters": [not_yet]})
+    rows = _rows(env, event_id)
+    assert {m for m, _ in rows} == {not_yet} and voted not in {m for m, _ in rows}
+    assert rows[(not_yet, Channel.EMAIL)].priority == Priority.REMINDER
+
+
+def test_an_opened_election_invites_the_members_in_good_standing_with_its_titles(env) -> None:
+    mid = seed_member(env)
+    with env.uow_factory() as uow:
+        from dataclasses import replace
+        uow.recipients.save(replace(uow.recipients.get("coop", mid), in_good_standing=True))
+        uow.commit()
+    event_id = _deliver(env, "elections", "election.opened", {
+        "electionId": "el-2", "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
+        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "1", "titles": {"fr": "Élection", "nl": "Verkiezing"}})
+    rows = _rows(env, event_id)
+    assert (mid, Channel.EMAIL) in rows
+    ctx = rows[(mid, Channel.EMAIL)].context
+    assert localize(ctx, "nl")["title"] == "Verkiezing" and localize(ctx, "en")["title"] == "Élection"
+    # the reminder and the results carry no title: the opened election's is added
+    reminder = _deliver(env, "elections", "election.closing_soon", {
+        "electionId": "el-2", "tenant": "coop", "closesAt": "2027-03-08T18:00:00Z", "nonVoters": [mid]})
+    assert localize(_rows(env, reminder)[(mid, Channel.EMAIL)].context, "nl")["title"] == "Verkiezing"
+
+
+def test_the_assembly_convocation_is_a_legal_notice_that_ignores_opt_outs(env) -> None:
+    mid = seed_member(env)
+    with env.uow_factory() as uow:
+        for category in ("assembly", "board", "membership"):
+            uow.preferences.set("coop", mid, category, True, env.clock())
+        uow.commit()
+    event_id = _deliver(env, "board", "assembly.convened", {
+        "assemblyId": "ga-2027", "tenant": "coop", "memberId": mid, "language": "nl", "title": "AV 2027",
+        "startsAt": "2027-05-15T09:00:00Z", "place": "Brussel", "registrationDeadline": "2027-05-01T00:00:00Z",
+        "agenda": ["Opening", "Jaarrekening"], "documents": [{"title": "Jaarverslag", "reference": "doc-1"}],
+        "electionId": "el-3"})
+    mail = _rows(env, event_id)[(mid, Channel.EMAIL)]
+    assert (mail.notification, mail.priority, mail.state) == ("assembly_convocation", Priority.LEGAL, State.PENDING)
+    assert mail.context["agenda"] == ["Opening", "Jaarrekening"]
+    assert mail.context["documents"] == [{"title": "Jaarverslag", "reference": "doc-1"}]
+
+
+def test_an_event_naming_nobody_or_of_another_type_is_refused_as_malformed(env) -> None:
+    effect = effect_for("board", "assembly.convened", ProjectionRolls(), env.clock)
+    for envelope in (make_envelope("board", "assembly.convened", {"assemblyId": "ga", "tenant": "coop"}),
+                     make_envelope("board", "question.answered", {"authorMemberId": "m"})):
+        with pytest.raises(MalformedEvent), env.uow_factory() as uow:
+            effect(uow, envelope)
