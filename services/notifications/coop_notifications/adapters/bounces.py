@@ -187,6 +187,9 @@ class ImapSettings:
         if not parts.hostname or not parts.username:
             raise ValueError("COOP_BOUNCE_IMAP_URL needs user:password@host")
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        unknown = set(query) - {"tls", "cafile"}
+        if unknown:
+            raise ValueError(f"COOP_BOUNCE_IMAP_URL: unknown options {sorted(unknown)}")
         tls = query.get("tls", "auto")
         if tls not in ("auto", "required", "none"):
             raise ValueError(f"COOP_BOUNCE_IMAP_URL: tls must be auto, required or none, not {tls!r}")

@@ -46,6 +46,11 @@ _OWN_HEADERS = {
     "auto-submitted", "x-coop-delivery",
 }
 _HEADER_NAME = re.compile(r"^[!-9;-~]+$")  # RFC 5322 field name: printable ASCII but ':'
+# A bare address the relay takes as is: membership's rule (a dotted domain of LDH labels), and no
+# character that would need quoting in the local part. Anything else is rejected (suppressed).
+_ADDRESS = re.compile(
+    r'^[^@\s<>()\[\],;:"\\]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?'
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 
 
 class _Policy(email.policy.Compat32):
@@ -106,7 +111,7 @@ def build_message(mail: OutgoingMail, from_address: str | None = None) -> Messag
                   *mail.headers.values()):
         if "\r" in value or "\n" in value:
             raise ValueError(f"line break in a header value of delivery {mail.delivery_key}")
-    if "@" not in parseaddr(mail.to_address)[1]:
+    if not _ADDRESS.match(mail.to_address):
         raise ValueError(f"not an e-mail address: {mail.to_address!r}")
     message = MIMEMultipart("alternative", policy=_POLICY)
     message["From"] = _address_header(from_address or mail_from())

@@ -110,6 +110,10 @@ def test_the_imap_url_gives_the_mailbox_and_its_credentials():
     assert reader_from_env({}) is None
     with pytest.raises(ValueError, match="imap://"):
         ImapSettings.from_url("pop3://u:p@h")
+    with pytest.raises(ValueError, match="unknown options"):
+        ImapSettings.from_url("imap://u:p@h?colour=blue")
+    with pytest.raises(ValueError, match="user:password@host"):
+        ImapSettings.from_url("imap://h")
 
 
 # --- the real thing: Postfix bounces, Dovecot keeps the report, IMAP reads it back ---------------

@@ -81,9 +81,13 @@ def test_a_rows_header_cannot_replace_the_senders_own():
         build_message(replace(outgoing(), headers={"Message-ID": "<other@x>"}))
 
 
-def test_an_address_without_a_domain_is_refused():
+@pytest.mark.parametrize("address", [
+    "ana", "ana@", "@coop.test", "ana@localhost", "ana @coop.test", "ana@coop..test",
+    "Ana <ana@coop.test>", "ana@coop.test, eve@evil.test", "ana@-coop.test", "a\"b@coop.test",
+])
+def test_an_invalid_address_is_refused(address):
     with pytest.raises(ValueError, match="not an e-mail address"):
-        build_message(replace(outgoing(), to_address="ana"))
+        build_message(replace(outgoing(), to_address=address))
 
 
 def test_the_eml_sink_writes_one_file_per_message_with_the_verp_return_path(tmp_path):
