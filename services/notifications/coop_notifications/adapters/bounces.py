@@ -27,9 +27,10 @@ import ssl
 from dataclasses import dataclass
 from email.message import Message
 from email.utils import parseaddr
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from flufl.bounce import all_failures
+
+from coop_notifications.adapters.mail_url import parse_mail_url
 
 DEFAULT_LOCAL = "bounces"
 _TOKEN = re.compile(r"^0?[a-z2-7]+$")
@@ -181,28 +182,14 @@ class ImapSettings:
 
     @classmethod
     def from_url(cls, url: str) -> ImapSettings:
-        parts = urlsplit(url)
-        if parts.scheme not in ("imap", "imaps"):
-            raise ValueError(f"COOP_BOUNCE_IMAP_URL must be imap:// or imaps://, not {parts.scheme!r}")
-        if not parts.hostname or not parts.username:
+        u = parse_mail_url(url, variable="COOP_BOUNCE_IMAP_URL", plain="imap", secure="imaps",
+                           ports=(143, 993), options=frozenset({"cafile"}))
+        if not u.username:
             raise ValueError("COOP_BOUNCE_IMAP_URL needs user:password@host")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"tls", "cafile"}
-        if unknown:
-            raise ValueError(f"COOP_BOUNCE_IMAP_URL: unknown options {sorted(unknown)}")
-        tls = query.get("tls", "auto")
-        if tls not in ("auto", "required", "none"):
-            raise ValueError(f"COOP_BOUNCE_IMAP_URL: tls must be auto, required or none, not {tls!r}")
-        implicit = parts.scheme == "imaps"
         return cls(
-            host=parts.hostname,
-            port=parts.port or (993 if implicit else 143),
-            username=unquote(parts.username),
-            password=unquote(parts.password or ""),
-            mailbox=unquote(parts.path.lstrip("/")) or "INBOX",
-            implicit_tls=implicit,
-            starttls="none" if implicit else tls,
-            cafile=query.get("cafile"),
+            host=u.host, port=u.port, username=u.username, password=u.password or "",
+            mailbox=u.path or "INBOX", implicit_tls=u.implicit_tls, starttls=u.starttls,
+            cafile=u.options.get("cafile"),
         )
 
 

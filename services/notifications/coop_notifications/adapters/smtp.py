@@ -39,9 +39,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from coop_notifications.adapters.eml import EmlSender, build_message, mail_from
+from coop_notifications.adapters.mail_url import parse_mail_url
 from coop_notifications.domain.mail import OutgoingMail, Sender, SendOutcome
 
 
@@ -59,32 +59,14 @@ class SmtpSettings:
 
     @classmethod
     def from_url(cls, url: str) -> SmtpSettings:
-        parts = urlsplit(url)
-        if parts.scheme not in ("smtp", "smtps"):
-            raise ValueError(f"COOP_SMTP_URL must be smtp:// or smtps://, not {parts.scheme!r}")
-        if not parts.hostname:
-            raise ValueError("COOP_SMTP_URL has no host")
-        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        unknown = set(query) - {"tls", "cafile", "timeout", "helo"}
-        if unknown:
-            raise ValueError(f"COOP_SMTP_URL: unknown options {sorted(unknown)}")
-        tls = query.get("tls", "auto")
-        if tls not in ("auto", "required", "none"):
-            raise ValueError(f"COOP_SMTP_URL: tls must be auto, required or none, not {tls!r}")
-        implicit = parts.scheme == "smtps"
-        username = unquote(parts.username) if parts.username else None
-        if username and tls == "none" and not implicit:
+        u = parse_mail_url(url, variable="COOP_SMTP_URL", plain="smtp", secure="smtps",
+                           ports=(25, 465), options=frozenset({"cafile", "timeout", "helo"}))
+        if u.username and u.starttls == "none" and not u.implicit_tls:
             raise ValueError("COOP_SMTP_URL: credentials are never sent without TLS (tls=none)")
         return cls(
-            host=parts.hostname,
-            port=parts.port or (465 if implicit else 25),
-            implicit_tls=implicit,
-            starttls="none" if implicit else tls,
-            username=username,
-            password=unquote(parts.password) if parts.password else None,
-            cafile=query.get("cafile"),
-            timeout=float(query.get("timeout", 30)),
-            helo=query.get("helo"),
+            host=u.host, port=u.port, implicit_tls=u.implicit_tls, starttls=u.starttls,
+            username=u.username, password=u.password, cafile=u.options.get("cafile"),
+            timeout=float(u.options.get("timeout", 30)), helo=u.options.get("helo"),
         )
 
     def redacted(self) -> str:
