@@ -3,12 +3,14 @@
     with SmtpFaultServer() as server:               # 127.0.0.1, a free port
         server.fail("rcpt", 450, times=2)           # the next two RCPT TO get 450
         server.fail("mail", 421)                    # every MAIL FROM gets 421 until cleared
+        server.fail("connect", 421, times=1)        # the next connection is refused with 421
         server.reject("gone@coop.test", 550)        # this recipient, always
         server.clear()
         server.messages                             # [Received(mail_from, rcpt_tos, message)]
 
-Stages: "mail" (MAIL FROM), "rcpt" (RCPT TO), "data" (after the message). A 421 closes the
-connection, as a relay going away does. ``tls_context`` offers STARTTLS, ``implicit_tls``
+Stages: "connect" (the greeting: the connection is closed after it, as a relay refusing
+connections does), "mail" (MAIL FROM), "rcpt" (RCPT TO), "data" (after the message). A 421
+closes the connection, as a relay going away does. ``tls_context`` offers STARTTLS, ``implicit_tls``
 speaks TLS from the first byte (smtps); ``users`` (login ->
 password) requires AUTH (over TLS). Thread-safe: the server runs in aiosmtpd's own thread.
 """
@@ -24,9 +26,9 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-STAGES = ("mail", "rcpt", "data")
+STAGES = ("connect", "mail", "rcpt", "data")
 
 
 @dataclass
@@ -117,6 +119,32 @@ class _Authenticator:
         return AuthResult(success=False, handled=False)
 
 
+class _FaultSMTP(SMTP):
+    """aiosmtpd's SMTP session with a greeting that can be a fault (aiosmtpd has no hook)."""
+
+    def __init__(self, handler, *, fault_server: SmtpFaultServer, **kwargs):
+        super().__init__(handler, **kwargs)
+        self._fault_server = fault_server
+
+    async def _handle_client(self) -> None:
+        reply = self._fault_server._next_fault("connect")
+        if reply is not None:
+            await self.push(reply)
+            if self.transport is not None:
+                self.transport.close()
+            return
+        await super()._handle_client()
+
+
+class _FaultController(Controller):
+    def __init__(self, handler, *, fault_server: SmtpFaultServer, **kwargs):
+        super().__init__(handler, **kwargs)
+        self._fault_server = fault_server
+
+    def factory(self):
+        return _FaultSMTP(self.handler, fault_server=self._fault_server, **self.SMTP_kwargs)
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -139,8 +167,9 @@ class SmtpFaultServer:
         if users is not None:
             kwargs.update(authenticator=_Authenticator(users), auth_required=True,
                           auth_require_tls=tls_context is not None)
-        self._controller = Controller(_Handler(self), hostname=hostname, port=self.port,
-                                      server_hostname="fault.smtp.test", **kwargs)
+        self._controller = _FaultController(_Handler(self), fault_server=self, hostname=hostname,
+                                            port=self.port, server_hostname="fault.smtp.test",
+                                            **kwargs)
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> SmtpFaultServer:

@@ -183,6 +183,22 @@ def test_a_421_defers_and_the_next_message_reconnects(relay):
     assert len(relay.messages) == 1
 
 
+def test_a_relay_refusing_connections_with_421_defers_until_it_takes_them_again(relay):
+    relay.fail("connect", 421, times=2)
+    sender = _sender(relay)
+    outcomes = [sender.send(outgoing()) for _ in range(3)]
+    assert [(o.kind, o.code) for o in outcomes] == [
+        ("deferred", 421), ("deferred", 421), ("submitted", 250)]
+    assert "connect" in outcomes[0].detail
+    assert relay.fault_replies == [("connect", 421), ("connect", 421)]
+
+
+def test_a_permanent_refusal_at_the_greeting_defers_and_suppresses_nobody(relay):
+    relay.fail("connect", 554, "5.3.2 No SMTP service here", times=1)
+    outcome = _sender(relay).send(outgoing())
+    assert (outcome.kind, outcome.code) == ("deferred", 554)
+
+
 def test_a_421_after_the_data_defers(relay):
     relay.fail("data", 421, times=1)
     outcome = _sender(relay).send(outgoing())
