@@ -66,6 +66,11 @@ KNOWN_METRICS = {
     "coop_board_observer_seats_taken",
     "coop_board_overdue_actions",
     "coop_board_composition_ok",
+    # the notifications worker's (docs/notifications.md)
+    "coop_notifications_queue_depth",
+    "coop_notifications_deliveries_total",
+    "coop_notifications_oldest_pending_legal_age_seconds",
+    "coop_notifications_template_errors_total",
 }
 
 # Aggregation labels allowed in queries: nothing that identifies a person.
@@ -82,6 +87,7 @@ ALLOWED_GROUPING_LABELS = {
     "status",
     "outcome",
     "handler",
+    "priority",  # notifications' classes: legal, transactional, reminder, digestible
 }
 PROMQL_WORDS = {
     # functions and aggregations used in our queries (extend when needed)
@@ -517,6 +523,7 @@ def test_alert_rules_cover_the_design():
         "up == 0",
         "coop_board_overdue_actions",
         "coop_board_composition_ok",
+        "coop_notifications_oldest_pending_legal_age_seconds",
     ):
         assert needle in exprs, f"no alert on {needle}"
     for r in rules:

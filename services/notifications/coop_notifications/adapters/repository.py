@@ -219,12 +219,17 @@ class SqlLedgerRepository:
             c.channel == Channel.EMAIL.value, c.priority_rank == PRIORITY_RANK[Priority.LEGAL],
             c.state.in_([State.PENDING.value, State.DEFERRED.value, State.CLAIMED.value]))))
 
-    def postal_fallback(self, tenant: str) -> list[Delivery]:
-        """Legal notices no e-mail carried (bounced or suppressed), oldest first."""
+    def postal_fallback(self, tenant: str, page_size: int = 10_000, token: str = "") -> list[Delivery]:
+        """Legal notices no e-mail carried (bounced or suppressed), oldest first, after `token`
+        (a cursor of encode_cursor)."""
         c = deliveries.c
-        return [_delivery_from_row(r) for r in self.session.execute(select(deliveries).where(
+        query = select(deliveries).where(
             c.tenant == tenant, c.channel == Channel.EMAIL.value, c.priority_rank == PRIORITY_RANK[Priority.LEGAL],
-            c.state.in_([State.BOUNCED.value, State.SUPPRESSED.value])).order_by(c.created_at, c.delivery_key))]
+            c.state.in_([State.BOUNCED.value, State.SUPPRESSED.value]))
+        if token:
+            query = query.where(tuple_(c.created_at, c.delivery_key) > decode_cursor(token))
+        return [_delivery_from_row(r) for r in self.session.execute(
+            query.order_by(c.created_at, c.delivery_key).limit(page_size))]
 
 
 class SqlPreferenceRepository:

@@ -1,7 +1,7 @@
 """The notifications api process: a plain grpcio server (never eventlet, DESIGN D1).
 
-coop.notifications.v1 has two services: InboxService (the member portal's in-app messages) and
-PreferenceService (opt-outs per category). Each method translates the request, runs one use case
+coop.notifications.v1 has three services: InboxService (the member portal's in-app messages),
+PreferenceService (opt-outs per category) and DeliveryService (the postal list, admins). Each method translates the request, runs one use case
 as the caller (`current_principal()`; the use case checks role and scopes every query by the
 caller's tenant) and translates the answer back. Writes are retryable with a request_id.
 """
@@ -20,10 +20,11 @@ from coop_domain.clock import utcnow
 from coop_notifications import SERVICE_NAME
 from coop_notifications.adapters import messages as msg
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
-from coop_notifications.service_layer import inbox, preferences
+from coop_notifications.service_layer import inbox, postal, preferences
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
 from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.pbtypes import to_timestamp
 
 Clock = Callable[[], datetime]
 
@@ -77,12 +78,22 @@ class PreferenceServicer(_Writes, pb_grpc.PreferenceServiceServicer):
         return self._once("SetPreference", request, pb.SetPreferenceResponse, work)
 
 
+class DeliveryServicer(_Writes, pb_grpc.DeliveryServiceServicer):
+    def ListPostalFallback(self, request, context):
+        found, token = postal.postal_fallback(self.uow(), current_principal(), request.page_size, request.page_token)
+        return pb.ListPostalFallbackResponse(next_page_token=token, notices=[pb.PostalNotice(
+            member_id=n.member_id, member_number=n.member_number, notification=n.notification,
+            event_id=n.event_id, reason=n.reason, created_at=to_timestamp(n.created_at)) for n in found])
+
+
 # (servicer class taking (uow_factory, clock), add_<Service>Servicer_to_server, full name)
 SERVICERS: list[tuple[Any, Callable[[Any, grpc.Server], None], str]] = [
     (InboxServicer, pb_grpc.add_InboxServiceServicer_to_server,
      pb.DESCRIPTOR.services_by_name["InboxService"].full_name),
     (PreferenceServicer, pb_grpc.add_PreferenceServiceServicer_to_server,
      pb.DESCRIPTOR.services_by_name["PreferenceService"].full_name),
+    (DeliveryServicer, pb_grpc.add_DeliveryServiceServicer_to_server,
+     pb.DESCRIPTOR.services_by_name["DeliveryService"].full_name),
 ]
 
 

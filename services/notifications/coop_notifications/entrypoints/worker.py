@@ -148,6 +148,7 @@ for _source, _event in CONSUMED:
 
 
 def main() -> None:
+    mail_settings()  # refuse to start without what the links need (COOP_UNSUBSCRIBE_SECRET)
     resources.run(NotificationsWorker)
 
 

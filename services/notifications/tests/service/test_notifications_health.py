@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, inspect
 from coop_notifications.entrypoints.grpc_api import SERVICERS
 from coop_platform.migrations import downgrade, upgrade
 
-SERVICES = {"coop.notifications.v1.InboxService", "coop.notifications.v1.PreferenceService"}
+SERVICES = {f"coop.notifications.v1.{s}Service" for s in ("Inbox", "Preference", "Delivery")}
 TABLES = {"recipients", "deliveries", "preferences", "suppressions", "election_titles", "outbox", "processed_events"}
 
 
