@@ -9,6 +9,8 @@ PY=.venv/bin
 export COOP_DEV_MODE=1
 bash scripts/ensure_services.sh
 bash scripts/ensure_tools.sh
+# Postfix + Dovecot on loopback ports: the notifications tests' real mail path (IMAP read-back)
+bash scripts/ensure_mail.sh || echo "warning: the test mail path is down; the mail-path tests will fail, saying why" >&2
 # Docker engine for the Compose tests; on failure they skip, saying why (tests/e2e/conftest.py)
 bash scripts/ensure_docker.sh || true
 # Tests talk to RabbitMQ on a vhost of their own: their events (and the poison messages of the
