@@ -30,6 +30,14 @@ class LocalizedText:
     def empty(self) -> bool:
         return len(self.missing()) == len(LANGUAGES)
 
+    def filled(self) -> LocalizedText:
+        """Every language given: a missing one shows the first text given (in LANGUAGES order).
+        A member writes in their own language; where the board needs all three (an agenda item,
+        an Assembly's agenda) their own words stand in until the secretary translates them."""
+        original = next((getattr(self, lang) for lang in LANGUAGES if getattr(self, lang).strip()), "")
+        return LocalizedText(**{lang: getattr(self, lang) if getattr(self, lang).strip() else original
+                                for lang in LANGUAGES})
+
     def as_dict(self) -> dict[str, str]:
         return {lang: getattr(self, lang) for lang in LANGUAGES}
 

@@ -16,13 +16,14 @@ def refer_initiative_to_assembly(uow: BoardUnitOfWork, tenant: str, initiative_i
     """Inside the caller's unit (no commit). An initiative whose outcome is "referred to the
     General Assembly" becomes an item of the next Assembly not yet convened; None when it waits
     for the next Assembly to be scheduled (it joins that one's agenda). Returns the assembly id.
-    Referring the same initiative again changes nothing (the first answer stands)."""
+    Referring the same initiative again changes nothing (the first answer stands). The title,
+    written in the author's language, stands in for the languages it lacks on the agenda."""
     known = uow.assemblies.referral(tenant, initiative_id)
     if known is not None:
         return known.assembly_id
     target = uow.assemblies.next_not_convened(tenant, now)
     assembly_id = target.assembly_id if target is not None else None
-    uow.assemblies.refer(Referral(tenant, initiative_id, title, now, assembly_id))
+    uow.assemblies.refer(Referral(tenant, initiative_id, title.filled(), now, assembly_id))
     return assembly_id
 
 

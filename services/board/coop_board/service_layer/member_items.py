@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from coop_board.domain.links import ForcedItem
 from coop_board.domain.meetings import AgendaItem, Meeting, MeetingRules, check_meeting
-from coop_board.domain.texts import LANGUAGES, LocalizedText
+from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import observers
 from coop_board.service_layer.meetings import (
     CONCERN,
@@ -65,14 +65,6 @@ def _extra_meeting(uow: BoardUnitOfWork, tenant: str, starts_at: datetime, rules
     return m
 
 
-def _every_language(title: LocalizedText) -> LocalizedText:
-    """An initiative is titled in its author's language (translations optional); an agenda item
-    needs a title in FR, NL and EN: a missing language shows the author's own words until the
-    secretary rewords the item."""
-    original = next((title.get(lang) for lang in LANGUAGES if title.get(lang).strip()), "")
-    return LocalizedText.of({lang: title.get(lang) if title.get(lang).strip() else original for lang in LANGUAGES})
-
-
 def force_initiative_item(uow: BoardUnitOfWork, tenant: str, initiative_id: str, title: LocalizedText,
                           text: LocalizedText, promoter_ids: tuple[str, ...], now: datetime, max_delay_days: int,
                           rules: MeetingRules | None = None) -> ForcedItem:
@@ -86,7 +78,7 @@ def force_initiative_item(uow: BoardUnitOfWork, tenant: str, initiative_id: str,
     if found is not None:
         return found
     due_by = (now + timedelta(days=max_delay_days)).replace(second=0, microsecond=0)
-    item = AgendaItem(new_id(), 0, _every_language(title), INITIATIVE, INITIATIVE, ref=initiative_id, text=text,
+    item = AgendaItem(new_id(), 0, title.filled(), INITIATIVE, INITIATIVE, ref=initiative_id, text=text,
                       majority=rules.majority_for(INITIATIVE), forced=True, due_by=due_by)
     m = _open_agenda(uow, tenant, now, due_by)
     if m is not None:

@@ -54,6 +54,16 @@ def test_an_initiative_referred_while_no_assembly_waits_joins_the_next_one(uow: 
     assert [i.ref for i in view.agenda][-1] == "init-1"
 
 
+def test_an_initiative_titled_in_one_language_is_on_the_agenda_in_all_three(uow: FakeUnitOfWork) -> None:
+    """An initiative is titled in its author's language only; the Assembly's agenda (and so the
+    convocation in every member's language) shows the author's words where a language lacks."""
+    with uow:
+        refer_initiative_to_assembly(uow, "coop", "init-nl", LocalizedText(nl="Meer fietsen"), NOW)
+        uow.commit()
+    item = [i for i in _schedule(uow).agenda if i.ref == "init-nl"][0]
+    assert (item.title.fr, item.title.nl, item.title.en) == ("Meer fietsen",) * 3
+
+
 def test_the_convocation_goes_in_batches_to_every_member_chosen_by_the_setting(uow: FakeUnitOfWork) -> None:
     a = _schedule(uow).assembly
     rules = AssemblyRules(convocation_batch=4, convene_all_members=False)
