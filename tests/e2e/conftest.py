@@ -188,13 +188,13 @@ def _write_env(folder: Path, extra: dict[str, str]) -> dict[str, str]:
     images = REPO_ROOT / "build" / "docker" / "images.env"
     env = {line.split("=", 1)[0]: line.split("=", 1)[1] for line in images.read_text().splitlines()
            if "=" in line and not line.startswith("#")}
-    # every password the example env file asks for (tests/deploy checks it lists exactly what
-    # Compose requires)
+    # every password and secret the example env file asks for (tests/deploy checks it lists
+    # exactly what Compose requires)
     example = (REPO_ROOT / "deploy" / "compose.env.example").read_text()
-    for key in re.findall(r"^([A-Z][A-Z0-9_]*_PASSWORD)=", example, re.M):
+    for key in re.findall(r"^([A-Z][A-Z0-9_]*_(?:PASSWORD|SECRET))=", example, re.M):
         env[key] = uuid.uuid4().hex
     # never the host's own ports (its PostgreSQL and RabbitMQ, a developer's `make run`)
-    for name in ("MEMBERSHIP", "BILLING", "ELECTIONS", "BOARD", "AMQP", "RABBITMQ_UI", "PROMETHEUS", "GRAFANA"):
+    for name in ("MEMBERSHIP", "BILLING", "ELECTIONS", "BOARD", "NOTIFICATIONS", "AMQP", "RABBITMQ_UI", "PROMETHEUS", "GRAFANA"):
         env[f"COOP_{name}_HOST_PORT"] = str(free_port())
     env["COOP_AUTH_DIR"] = str(folder / "auth")
     env["COOP_ELECTIONS_TICK_SECONDS"] = "1"
