@@ -133,10 +133,7 @@ def of(event_type: str, key: str, value: str) -> Callable[[dict[str, Any]], bool
 
 
 @pytest.fixture
-def participation(board_platform, request):
-    if "compose" in request.node.nodeid:
-        pytest.skip("the Compose variant errored in the last CI run and was not yet debugged "
-                    "(issue 12 closing note); the local-process variant runs the same story")
+def participation(board_platform):
     with grpc.insecure_channel(board_platform.targets["board"]) as channel:
         yield Participation(channel)
 

@@ -35,9 +35,16 @@ class MemberChanged:
     status: str | None = None
     category: str | None = None
     in_good_standing: bool | None = None
-    language: str | None = None   # the member's preferred language (member.admitted / member.updated)
     #: member.admitted / member.updated only: the member's contact data (None: not stated)
     contact: MemberContact | None = None
+
+    @property
+    def language(self) -> str | None:
+        """The preferred language the event states ("fr", "nl", "en", ...), as the standing
+        projections keep it; None when it states none."""
+        if self.contact is None:
+            return None
+        return self.contact.preferred_language.strip().lower()[:16] or None
 
 
 @dataclass(frozen=True)

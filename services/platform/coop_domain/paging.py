@@ -30,15 +30,24 @@ def encode_page_token(kind: str, *position: Any) -> str:
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_page_token(token: str, kind: str, arity: int) -> list[Any] | None:
-    """The position in a token this service issued for list `kind`; None for "" (first page)."""
+def decode_page_token(token: str, kind: str, arity: int, *,
+                      types: tuple[type, ...] | None = None) -> list[Any] | None:
+    """The position in a token this service issued for list `kind`; None for "" (first page).
+    `types`, when given, is the type of each value (an int is never a bool): a token whose
+    position has other types is refused like a foreign one."""
     if not token:
         return None
     try:
         values = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode())
     except (ValueError, binascii.Error, UnicodeDecodeError):
         values = None
-    if not isinstance(values, list) or len(values) != arity + 1 or values[0] != kind:
+    if not isinstance(values, list) or len(values) != arity + 1 or values[0] != kind or (
+            types is not None and not _typed(values[1:], types)):
         raise InvalidArgument("page_token is not a token this service issued for this list",
                               field="page_token", reason="INVALID_PAGE_TOKEN")
     return values[1:]
+
+
+def _typed(values: list[Any], types: tuple[type, ...]) -> bool:
+    return len(values) == len(types) and all(
+        isinstance(v, t) and not (t is int and isinstance(v, bool)) for v, t in zip(values, types, strict=False))

@@ -27,6 +27,7 @@ from coop_platform.auth import verifier_for
 from coop_platform.config import Settings
 from coop_platform.db import database_reachable
 from coop_platform.grpc_interceptor import PlatformInterceptor, current_principal
+from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.metrics import serve_metrics
 from coop_platform.supervisor import API_CHILD_ENV, supervise, tune_gc, wait_for_signal
 from coop_platform.trust import TrustConfigurationError
@@ -38,6 +39,20 @@ log = logging.getLogger(__name__)
 
 #: Responses may be large (a member's data export, a published ballot box).
 MAX_SEND_BYTES = 64 * 1024 * 1024
+
+
+class RetryableWrites:
+    """Servicer mixin for retryable writes: `self.uow` makes a unit of work; `_once` runs
+    `work(uow)` as the current caller with the request's request_id claimed and answered in that
+    same unit (coop_platform.idempotency.answer_once), so a retry gets the first answer."""
+
+    uow: Callable[[], Any]
+
+    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
+        caller = current_principal()
+        uow = self.uow()
+        return answer_once(uow, idempotent_request(caller.tenant, caller.subject, method, request), response_type,
+                           lambda: work(uow))
 
 
 class NonBlockingHealth(health.HealthServicer):

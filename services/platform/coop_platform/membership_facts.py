@@ -37,11 +37,6 @@ def _category(value: int) -> str | None:
     return member_pb.MemberCategory.Name(value).removeprefix("MEMBER_CATEGORY_").lower() if value else None
 
 
-def _language(value: str) -> str | None:
-    """The preferred language as membership states it ("fr", "nl", "en", ...); None when unset."""
-    return value.strip().lower()[:16] or None
-
-
 def _required(member_id: str, name: str) -> str:
     if not member_id:
         raise MalformedEvent(f"{name} without member id")
@@ -57,7 +52,6 @@ def _admitted(envelope: dict[str, Any]) -> MemberFact:
     m = parse_data(envelope, member_events.MemberAdmitted).member
     return MemberChanged(_required(m.member_id, "member.admitted"), event_time(envelope), status="active",
                          category=_category(m.category), in_good_standing=m.in_good_standing,
-                         language=_language(m.preferred_language),
                          contact=_contact(m))
 
 
@@ -65,7 +59,6 @@ def _updated(envelope: dict[str, Any]) -> MemberFact:
     m = parse_data(envelope, member_events.MemberUpdated).member
     return MemberChanged(_required(m.member_id, "member.updated"), event_time(envelope), status=_status(m.status),
                          category=_category(m.category), in_good_standing=m.in_good_standing,
-                         language=_language(m.preferred_language),
                          contact=_contact(m))
 
 

@@ -30,6 +30,15 @@ def test_a_page_token_of_another_list_or_shape_is_refused_naming_the_field(token
     assert caught.value.field == "page_token" and caught.value.reason == "INVALID_PAGE_TOKEN"
 
 
+@pytest.mark.parametrize("position", [("2026", "b7c1"), (True, "b7c1"), (2026, 7)])
+def test_a_page_token_whose_position_has_other_types_is_refused(position):
+    assert decode_page_token(encode_page_token("invoices", 2026, "b7c1"), "invoices", 2,
+                             types=(int, str)) == [2026, "b7c1"]
+    with pytest.raises(InvalidArgument) as caught:
+        decode_page_token(encode_page_token("invoices", *position), "invoices", 2, types=(int, str))
+    assert caught.value.reason == "INVALID_PAGE_TOKEN"
+
+
 def test_page_size_defaults_caps_and_refuses_negative():
     assert page_size(0) == 100 and page_size(5000) == 1000 and page_size(7) == 7
     with pytest.raises(InvalidArgument):

@@ -20,24 +20,18 @@ from coop_board.domain.assembly import AssemblyRules
 from coop_board.entrypoints.settings_assembly import assembly_rules
 from coop_board.service_layer import assembly
 from coop_domain.clock import utcnow
-from coop_platform.grpc_server import current_principal
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, current_principal
 from coop_platform.pbtypes import from_timestamp
 
 Clock = Callable[[], datetime]
 
 
-class AssemblyServicer(pb_grpc.AssemblyServiceServicer):
+class AssemblyServicer(pb_grpc.AssemblyServiceServicer, RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow, rules: AssemblyRules | None = None) -> None:
         self.uow = uow_factory
         self.clock = clock
         self.rules = rules or assembly_rules()
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        p = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
-                           lambda: work(uow))
 
     def ScheduleAssembly(self, request, context):
         starts_at = from_timestamp(request.starts_at, field="starts_at")

@@ -29,15 +29,15 @@ from coop_domain.clock import utcnow
 from coop_domain.principal import Principal
 from coop_platform import idempotency
 from coop_platform.batching import Coalescer
-from coop_platform.grpc_server import current_principal
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, current_principal
+from coop_platform.idempotency import idempotent_request
 from coop_platform.pbtypes import to_timestamp
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
 
-class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
+class InitiativeServicer(pb_grpc.InitiativeServiceServicer, RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
@@ -46,11 +46,6 @@ class InitiativeServicer(pb_grpc.InitiativeServiceServicer):
         self.signs = Coalescer("board_sign_initiative", self._sign_batch)
         self.count_reads = Coalescer("board_signature_count", self._count_batch, max_batch=256)
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        p = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
-                           lambda: work(uow))
 
     def DraftInitiative(self, request, context):
         def work(uow: Any) -> pb.DraftInitiativeResponse:

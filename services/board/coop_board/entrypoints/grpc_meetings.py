@@ -185,41 +185,18 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
     def _cast_batch(self, items: list[tuple[sessions.Ballot, Any]]) -> list[Any]:
         """Ballots arriving together: one transaction and one commit (docs/board.md, "Inside the
         service", Storage); each request_id is claimed, answered or given back alone."""
-        uow = self.uow()
-        results: list[Any] = [None] * len(items)
-        with uow:
-            keyed = [(n, key) for n, (_, key) in enumerate(items) if key is not None]
-            todo = [n for n, (_, key) in enumerate(items) if key is None]
-            same: list[tuple[int, int]] = []
-            for (n, _key), claim in zip(keyed, idempotency.claim_many(uow.session, [k for _, k in keyed]),
-                                       strict=True):
-                if claim is None:
-                    todo.append(n)
-                elif isinstance(claim, idempotency.Replay):
-                    results[n] = pb.CastVoteResponse.FromString(claim.response)
-                elif isinstance(claim, idempotency.SameAs):
-                    same.append((n, keyed[claim.index][0]))
-                else:
-                    results[n] = claim
-            todo.sort()
-            votes = sessions.cast_votes(uow, [items[n][0] for n in todo], self.rules)
-            answers, refused = [], []
-            for n, vote in zip(todo, votes, strict=True):
-                key = items[n][1]
+        def work(todo: list[int]) -> list[Any]:
+            outcomes: list[Any] = []
+            for vote in sessions.cast_votes(uow, [items[n][0] for n in todo], self.rules):
                 if isinstance(vote, DomainError):
-                    results[n] = vote
-                    if key is not None:
-                        refused.append(key)
+                    outcomes.append(vote)
                     continue
-                results[n] = pb.CastVoteResponse(vote=msg.vote_to_pb(vote))
                 metrics.BALLOTS.labels(str(vote.secret).lower()).inc()
-                if key is not None:
-                    answers.append((key, results[n].SerializeToString(deterministic=True)))
-            idempotency.record_many(uow.session, answers)
-            idempotency.release_many(uow.session, refused)
-            uow.commit()
-        for n, first in same:
-            results[n] = results[first]
+                outcomes.append(pb.CastVoteResponse(vote=msg.vote_to_pb(vote)))
+            return outcomes
+
+        uow = self.uow()
+        results, _ = idempotency.answer_batch(uow, [key for _, key in items], pb.CastVoteResponse, work)
         return results
 
     def RecordVotes(self, request, context):

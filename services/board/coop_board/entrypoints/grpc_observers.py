@@ -19,23 +19,17 @@ from coop_board.adapters import messages_observers as msg
 from coop_board.adapters.metrics_observers import CHECK_INS, REGISTRATIONS
 from coop_board.service_layer import observers
 from coop_domain.clock import utcnow
-from coop_platform.grpc_server import current_principal
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, current_principal
 from coop_platform.pbtypes import from_timestamp
 
 Clock = Callable[[], datetime]
 
 
-class ObserverServicer(pb_grpc.ObserverServiceServicer):
+class ObserverServicer(pb_grpc.ObserverServiceServicer, RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        p = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
-                           lambda: work(uow))
 
     def OpenToObservers(self, request, context):
         deadline = from_timestamp(request.registration_deadline, field="registration_deadline")

@@ -17,24 +17,18 @@ from coop_board.domain.questions import QuestionRules
 from coop_board.entrypoints.settings_questions import question_rules
 from coop_board.service_layer import questions
 from coop_domain.clock import utcnow
-from coop_platform.grpc_server import current_principal
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, current_principal
 from coop_platform.pbtypes import to_timestamp
 
 Clock = Callable[[], datetime]
 
 
-class QuestionServicer(pb_grpc.QuestionServiceServicer):
+class QuestionServicer(pb_grpc.QuestionServiceServicer, RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow, rules: QuestionRules | None = None) -> None:
         self.uow = uow_factory
         self.clock = clock
         self.rules = rules or question_rules()
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        p = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
-                           lambda: work(uow))
 
     def SubmitQuestion(self, request, context):
         def work(uow: Any) -> pb.SubmitQuestionResponse:

@@ -11,22 +11,16 @@ from coop.board.v1 import roster_pb2_grpc as pb_grpc
 from coop_board.adapters import messages_roster as msg
 from coop_board.entrypoints.roster_settings import roster_settings
 from coop_board.service_layer import officers, roster
-from coop_platform.grpc_server import current_principal
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, current_principal
 from coop_platform.pbtypes import from_date
 
 
-class RosterServicer(pb_grpc.RosterServiceServicer):
+class RosterServicer(pb_grpc.RosterServiceServicer, RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Callable[[], datetime]) -> None:
         self.uow = uow_factory
         self.clock = clock
         self.settings = roster_settings()
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        caller = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(caller.tenant, caller.subject, method, request),
-                           response_type, lambda: work(uow))
 
     def GetRoster(self, request, context):
         day = from_date(request.on_date, field="on_date") or self.clock().date()

@@ -40,7 +40,7 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.board_access import require_owner_or_secretary, require_secretary
 from coop_board.service_layer.observers import check_id, check_registration_id
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
+from coop_domain.errors import FailedPrecondition, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -195,10 +195,7 @@ def list_workshop_registrations(uow: BoardUnitOfWork, caller: Principal, assembl
     check_id(assembly_id, "assembly_id")
     check_id(workshop_id, "workshop_id")
     size = page_size(requested_size)
-    after = decode_page_token(token, ATTENDEE_LIST, 2)
-    if after is not None and not all(isinstance(v, int) and not isinstance(v, bool) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, ATTENDEE_LIST, 2, types=(int, int))
     caller.require(roles.SECRETARY, roles.ADMIN)
     with uow:
         uow.read_only()
@@ -263,10 +260,7 @@ def list_assemblies(uow: BoardUnitOfWork, caller: Principal, requested_size: int
                     now: datetime) -> tuple[list[AssemblyView], str]:
     caller.require(*READERS)
     size = page_size(requested_size)
-    after = decode_page_token(token, ASSEMBLY_LIST, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, ASSEMBLY_LIST, 2, types=(str, str))
     with uow:
         uow.read_only()
         rows = uow.assemblies.page(caller.tenant, (after[0], after[1]) if after else None, size + 1)
@@ -283,10 +277,7 @@ def list_workshops(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, re
     """In time order; a page token is the position after the last one given."""
     caller.require(*READERS)
     size = page_size(requested_size)
-    after = decode_page_token(token, WORKSHOP_LIST, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, WORKSHOP_LIST, 2, types=(str, str))
     with uow:
         uow.read_only()
         views = _workshop_views(uow, _assembly(uow, caller, assembly_id))

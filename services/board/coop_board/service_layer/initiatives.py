@@ -223,10 +223,7 @@ def list_initiatives(uow: BoardUnitOfWork, caller: Principal, status: str | None
     if status is not None and status not in STATUSES:
         raise InvalidArgument("status is not an initiative status", field="status", reason="INVALID_STATUS")
     size = page_size(requested_size)
-    after = decode_page_token(token, LIST, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, LIST, 2, types=(str, str))
     with uow:
         uow.read_only()
         board = is_board(uow, caller)

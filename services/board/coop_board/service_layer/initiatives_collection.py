@@ -33,7 +33,7 @@ from coop_board.service_layer.board_access import require_secretary
 from coop_board.service_layer.initiatives import READERS, check_initiative_id, not_found, readable
 from coop_board.service_layer.ports import BoardUnitOfWork
 from coop_board.service_layer.ports_initiatives import CountView, SignatureCountReads, Signer
-from coop_domain.errors import AlreadyExists, DomainError, FailedPrecondition, InvalidArgument
+from coop_domain.errors import AlreadyExists, DomainError, FailedPrecondition
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -185,10 +185,7 @@ def list_signers(uow: BoardUnitOfWork, caller: Principal, initiative_id: str, re
     caller.require(roles.SECRETARY)
     check_initiative_id(initiative_id)
     size = page_size(requested_size)
-    after = decode_page_token(token, SIGNERS, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, SIGNERS, 2, types=(str, str))
     with uow:
         uow.read_only()
         require_secretary(uow, caller, now)

@@ -184,10 +184,7 @@ def list_observers(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, inc
     """Seat holders in registration order, then the waiting list in order (then cancelled)."""
     check_id(meeting_id, "meeting_id")
     size = page_size(requested_size)
-    after = decode_page_token(token, OBSERVER_LIST, 2)
-    if after is not None and not all(isinstance(v, int) and not isinstance(v, bool) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, OBSERVER_LIST, 2, types=(int, int))
     with uow:
         uow.read_only()
         require_secretary(uow, caller, now)
@@ -332,10 +329,7 @@ def list_my_registrations(uow: BoardUnitOfWork, caller: Principal, requested_siz
                           token: str) -> tuple[list[RegistrationView], str]:
     caller.require(roles.MEMBER)
     size = page_size(requested_size)
-    after = decode_page_token(token, MY_LIST, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, MY_LIST, 2, types=(str, str))
     with uow:
         uow.read_only()
         rows = uow.observers.of_member(caller.tenant, caller.subject, (after[0], after[1]) if after else None,

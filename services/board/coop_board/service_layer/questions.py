@@ -167,10 +167,7 @@ def list_my_questions(uow: BoardUnitOfWork, caller: Principal, assembly_id: str,
     if assembly_id:
         check_id(assembly_id, "assembly_id")
     size = page_size(requested_size)
-    after = decode_page_token(token, MY_LIST, 2)
-    if after is not None and not all(isinstance(v, str) for v in after):
-        raise InvalidArgument("page_token is not a token of this list", field="page_token",
-                              reason="INVALID_PAGE_TOKEN")
+    after = decode_page_token(token, MY_LIST, 2, types=(str, str))
     with uow:
         uow.read_only()
         rows = uow.questions.of_author(caller.tenant, caller.subject, assembly_id or None,

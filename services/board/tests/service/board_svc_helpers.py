@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -48,6 +48,35 @@ def schema_diffs(pg_url: str, mentions: tuple[str, ...]) -> list[Any]:
     finally:
         engine.dispose()
     return [d for d in diffs if any(name in repr(d) for name in mentions)]
+
+
+def migration_round_trip(backend: str, tmp_path: Any, tables: set[str], previous: str,
+                         check: Callable[[Any, bool], None] | None = None) -> None:
+    """A family's migration on `backend` ("postgresql" or "sqlite"): upgraded to head its `tables`
+    exist, downgraded to `previous` they are gone, upgraded again they are back. `check(engine,
+    upgraded)` adds the family's own checks after each step."""
+    from sqlalchemy import create_engine, inspect
+
+    from coop_platform.migrations import downgrade, upgrade
+    from coop_testkit import postgres_database
+
+    database = postgres_database(f"coop_board_mig_{previous}") if backend == "postgresql" else nullcontext(
+        f"sqlite:///{tmp_path}/board.db")
+    with database as url:
+        upgrade("board", url)
+        engine = create_engine(url)
+        try:
+            for step, upgraded in (("head", True), ("down", False), ("up", True)):
+                if step == "down":
+                    downgrade("board", url, previous)
+                elif step == "up":
+                    upgrade("board", url)
+                names = set(inspect(engine).get_table_names())
+                assert (names >= tables) if upgraded else not (tables & names), (step, tables & names)
+                if check is not None:
+                    check(engine, upgraded)
+        finally:
+            engine.dispose()
 
 
 @contextmanager

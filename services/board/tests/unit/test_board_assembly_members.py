@@ -33,12 +33,13 @@ def test_admitted_and_updated_members_carry_their_preferred_language() -> None:
 
 def test_the_projection_keeps_the_newest_language_and_forgets_it_on_erasure() -> None:
     from coop_board.service_layer.roster_handlers import apply_member_fact
-    from coop_domain.membership import MemberChanged
+    from coop_domain.membership import MemberChanged, MemberContact
 
     uow = _Uow()
-    apply_member_fact(uow, MemberChanged("m1", AT + timedelta(hours=1), language="en"))  # type: ignore[arg-type]
+    apply_member_fact(uow, MemberChanged("m1", AT + timedelta(hours=1),  # type: ignore[arg-type]
+                                         contact=MemberContact(preferred_language="en")))
     apply_member_fact(uow, MemberChanged("m1", AT, status="active", in_good_standing=True,  # type: ignore[arg-type]
-                                         language="fr"))  # older: its language loses, its status counts
+                                         contact=MemberContact(preferred_language="fr")))  # older: its language loses, its status counts
     standing = uow.members.standing("m1")
     assert standing is not None and (standing.language, standing.status) == ("en", "active")
     apply_member_fact(uow, MemberErased("m1", AT + timedelta(hours=2)))  # type: ignore[arg-type]

@@ -22,23 +22,17 @@ from coop_notifications.adapters import messages as msg
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
 from coop_notifications.service_layer import inbox, postal, preferences
 from coop_platform.config import Settings
-from coop_platform.grpc_server import build_service, current_principal, run_api
-from coop_platform.idempotency import answer_once, idempotent_request
+from coop_platform.grpc_server import RetryableWrites, build_service, current_principal, run_api
 from coop_platform.pbtypes import to_timestamp
 
 Clock = Callable[[], datetime]
 
 
-class _Writes:
+class _Writes(RetryableWrites):
     def __init__(self, uow_factory: Callable[[], Any], clock: Clock = utcnow) -> None:
         self.uow = uow_factory
         self.clock = clock
 
-    def _once(self, method: str, request: Any, response_type: type, work: Callable[[Any], Any]) -> Any:
-        p = current_principal()
-        uow = self.uow()
-        return answer_once(uow, idempotent_request(p.tenant, p.subject, method, request), response_type,
-                           lambda: work(uow))
 
 
 class InboxServicer(_Writes, pb_grpc.InboxServiceServicer):
