@@ -2,7 +2,7 @@
 module that imports it. Consumes membership's events into the recipients projection, every
 event of adapters/event_map.py into delivery rows (one handler each, made from the table), and
 relays the outbox. Its delivery timer claims due e-mail rows and sends them (service_layer/
-delivery.py); its gauge timer reads the queue depth and the oldest pending legal notice."""
+delivery.py); its bounce timer reads the bounce mailbox; its gauge timer reads the queue depth and the oldest pending legal notice."""
 
 import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
 
@@ -22,7 +22,7 @@ from coop_notifications.adapters.events_in import CONSUMED, effect_for  # noqa: 
 from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork  # noqa: E402
 from coop_notifications.entrypoints import metrics  # noqa: E402
 from coop_notifications.entrypoints.mail_config import mail_settings  # noqa: E402
-from coop_notifications.service_layer.delivery import MailSettings, deliver_batch  # noqa: E402
+from coop_notifications.service_layer.delivery import MailSettings, deliver_batch, process_bounces  # noqa: E402
 from coop_notifications.service_layer.digests import run_digests  # noqa: E402
 from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
@@ -40,44 +40,57 @@ rolls = ProjectionRolls()
 log = logging.getLogger(__name__)
 
 
-def tick_seconds(value: str | None = None) -> float:
-    """How often the delivery timer runs (COOP_NOTIFICATIONS_TICK_SECONDS, default 2 s); each
-    tick sends batches until nothing is due."""
-    text = os.environ.get("COOP_NOTIFICATIONS_TICK_SECONDS") if value is None else value
-    seconds = float(text) if text else 2.0
+def seconds_setting(variable: str, default: float, value: str | None = None) -> float:
+    """A timer interval from the environment, between 0.05 and 600 seconds."""
+    text = os.environ.get(variable) if value is None else value
+    try:
+        seconds = float(text) if text else default
+    except ValueError:
+        seconds = -1.0
     if not 0.05 <= seconds <= 600:
-        raise ValueError(f"COOP_NOTIFICATIONS_TICK_SECONDS must be between 0.05 and 600, got {text!r}")
+        raise ValueError(f"{variable} must be a number of seconds between 0.05 and 600, got {text!r}")
     return seconds
 
 
+def tick_seconds(value: str | None = None) -> float:
+    """How often the delivery timer runs (COOP_NOTIFICATIONS_TICK_SECONDS, default 2 s); each
+    tick sends batches until nothing is due."""
+    return seconds_setting("COOP_NOTIFICATIONS_TICK_SECONDS", 2.0, value)
+
+
 class MailAdapters:
-    """The renderer and the sender (the mail adapters: templates, COOP_SMTP_URL's relay or the
-    .eml sink), made on first use."""
+    """The renderer, the sender (COOP_SMTP_URL's relay or the .eml sink) and the bounce mailbox
+    (COOP_BOUNCE_IMAP_URL, None when unset), made on first use so that importing this module
+    for its tests reads no mail setting."""
 
     def __init__(self) -> None:
         self._made: tuple[Any, Any, MailSettings] | None = None
-        self.missing = False
+        self._bounce_mailbox: Any = None
+        self._bounce_mailbox_read = False
 
-    def get(self) -> tuple[Any, Any, MailSettings] | None:
+    def get(self) -> tuple[Any, Any, MailSettings]:
         if self._made is None:
             from dataclasses import replace
 
-            try:
-                from coop_notifications.adapters import bounces, smtp, templates
-            except ImportError as exc:  # built in parallel (branch n13-mail) until both are merged
-                if not self.missing:
-                    log.error("mail adapters missing (%s): no e-mail is sent, rows wait in the ledger", exc)
-                self.missing = True
-                return None
+            from coop_notifications.adapters import bounces, smtp, templates
 
             settings = replace(mail_settings(), return_path=bounces.verp_address)
             self._made = (templates.render, smtp.sender_from_env(), settings)
         return self._made
 
+    def bounce_mailbox(self) -> Any:
+        if not self._bounce_mailbox_read:
+            from coop_notifications.adapters import bounces
+
+            self._bounce_mailbox = bounces.reader_from_env()
+            self._bounce_mailbox_read = True
+        return self._bounce_mailbox
+
 
 mail = MailAdapters()
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 TICK_SECONDS = tick_seconds()
+BOUNCE_POLL_SECONDS = seconds_setting("COOP_BOUNCE_POLL_SECONDS", default=60.0)
 
 
 def handler_name(event: str) -> str:
@@ -97,10 +110,7 @@ class NotificationsWorker:
     @timer(interval=TICK_SECONDS)
     def deliver(self) -> int:
         """Send batches of due e-mail until none is due (legal notices first)."""
-        adapters = mail.get()
-        if adapters is None:
-            return 0
-        render, sender, settings = adapters
+        render, sender, settings = mail.get()
         sent = 0
         while True:
             result = deliver_batch(uow_factory, sender, render, rolls, settings, WORKER_ID, now,
@@ -109,6 +119,20 @@ class NotificationsWorker:
             sent += result.claimed
             if result.claimed < settings.batch_size:
                 return sent
+
+    @timer(interval=BOUNCE_POLL_SECONDS)
+    def bounces(self) -> int:
+        """Read the bounce mailbox (when COOP_BOUNCE_IMAP_URL names one): a permanent failure
+        bounces its delivery and suppresses the address."""
+        mailbox = mail.bounce_mailbox()
+        if mailbox is None:
+            return 0
+        try:
+            result = process_bounces(uow_factory, mailbox, now, on_outcome=metrics.count_outcome)
+        except OSError as exc:  # the mailbox is down: the reports wait there for the next poll
+            log.warning("bounce mailbox unreachable: %s: %s", type(exc).__name__, exc)
+            return 0
+        return result.bounced
 
     @timer(interval=60)
     def digests(self) -> int:

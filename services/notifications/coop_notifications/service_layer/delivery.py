@@ -26,7 +26,11 @@ from coop_notifications.domain.links import portal_links, unsubscribe_headers, u
 from coop_notifications.domain.mail import OutgoingMail, RenderedMessage, Sender
 from coop_notifications.domain.mapping import localize
 from coop_notifications.domain.recipients import Recipient, plausible_address
-from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
+from coop_notifications.service_layer.ports import (
+    BounceMailbox,
+    ElectionRolls,
+    NotificationsUnitOfWork,
+)
 
 log = logging.getLogger(__name__)
 
@@ -181,3 +185,41 @@ def record_bounce(uow: NotificationsUnitOfWork, delivery_key: str, detail: str, 
             uow.suppressions.suppress(r.email, f"bounced: {detail}", now)
         uow.commit()
         return bounced
+
+
+@dataclass
+class BounceResult:
+    bounced: int = 0      # a delivery of ours marked bounced, its address suppressed
+    temporary: int = 0    # a delay warning: the relay is still trying, nothing to do
+    unmatched: int = 0    # names no delivery of ours, or one already bounced
+    not_bounces: int = 0  # auto-replies and the like, left for a person
+
+
+def process_bounces(uow_factory: Callable[[], NotificationsUnitOfWork], mailbox: BounceMailbox,
+                    now: Callable[[], datetime], limit: int = 500,
+                    on_outcome: Callable[[Delivery], None] = lambda d: None) -> BounceResult:
+    """Read the bounce mailbox once: each permanent failure marks its delivery bounced and
+    suppresses the address (record_bounce; a legal notice then shows on the postal list). Every
+    report read is then released from the mailbox."""
+    result = BounceResult()
+    items = list(mailbox.poll(limit))
+    for item in items:
+        report = item.bounce
+        if report is None:
+            result.not_bounces += 1
+        elif not report.is_permanent:
+            result.temporary += 1
+        elif report.delivery_key is None:
+            result.unmatched += 1
+        else:
+            detail = " ".join(part for part in (report.status, report.diagnostic) if part) or "bounced"
+            row = record_bounce(uow_factory(), report.delivery_key, detail, now())
+            if row is None:
+                result.unmatched += 1
+            else:
+                result.bounced += 1
+                on_outcome(row)
+    mailbox.done(*items)
+    if result.unmatched:
+        log.warning("bounce mailbox: %d report(s) named no delivery awaiting a bounce", result.unmatched)
+    return result

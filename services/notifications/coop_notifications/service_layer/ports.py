@@ -73,6 +73,29 @@ class NotificationsUnitOfWork(Protocol):
     def read_only(self) -> NotificationsUnitOfWork: ...
 
 
+class BounceReport(Protocol):
+    """What a non-delivery report says (adapters/bounces.Bounce)."""
+
+    delivery_key: str | None
+    status: str
+    diagnostic: str
+
+    @property
+    def is_permanent(self) -> bool: ...
+
+
+class BounceMailboxItem(Protocol):
+    bounce: BounceReport | None  # None: not a bounce (an auto-reply, spam): kept for a person
+
+
+class BounceMailbox(Protocol):
+    """The bounce mailbox (adapters/bounces.ImapBounceReader): unseen reports, then `done` once
+    they are recorded (a crash in between re-reads them; recording is idempotent)."""
+
+    def poll(self, limit: int = 500) -> Sequence[BounceMailboxItem]: ...
+    def done(self, *items: BounceMailboxItem) -> None: ...
+
+
 class ElectionRolls(Protocol):
     """What this service asks of elections: the voters on a roll, and who of them has voted by now
     (the reminder's re-check before each batch)."""

@@ -38,6 +38,7 @@ if WORKER_RUN:
     os.environ["COOP_DATABASE_URL"] = f"sqlite:///{_DATA_DIR / 'notifications.db'}"
     os.environ["COOP_METRICS_PORT"] = "0"
     os.environ["COOP_NOTIFICATIONS_TICK_SECONDS"] = "0.2"
+    os.environ["COOP_BOUNCE_POLL_SECONDS"] = "0.5"
     os.environ["COOP_DEV_MODE"] = "1"
     os.environ["COOP_EVENT_RETRY_DELAYS"] = "0.2,0.4"
     os.environ["COOP_EVENT_RETRY_MAX_SECONDS"] = "1.5"
