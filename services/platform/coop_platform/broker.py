@@ -47,8 +47,8 @@ SUBSCRIPTIONS: dict[str, tuple[str, ...]] = {
     "elections": ("membership",),
     # election.results_published (mandates) and member events (category, good standing)
     "board": ("elections", "membership"),
-    # what members hear about (elections, board) and whom to tell (membership's recipients)
-    "notifications": ("board", "elections", "membership"),
+    # what members hear about (billing, elections, board) and whom to tell (membership's recipients)
+    "notifications": ("billing", "board", "elections", "membership"),
 }
 #: Services set up when none are named.
 DEFAULT_SERVICES = tuple(SUBSCRIPTIONS)

@@ -18,6 +18,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
+from coop.billing.v1 import events_pb2 as billing_events
 from coop.board.v1 import events_pb2 as board_events
 from coop.elections.v1 import events_pb2 as election_events
 from coop.membership.v1 import events_pb2 as member_events
@@ -96,6 +97,14 @@ def _member(key: str) -> Callable[[Data], Audience]:  # a Member message's id
     return audience
 
 
+def _employee(d: Data) -> Audience:
+    """A contract event's employee (the contract's member when the employee block is empty)."""
+    value = (d.get("employee") or {}).get("member_id") or (d.get("contract") or {}).get("member_id")
+    if not value or not isinstance(d.get("contract"), dict):
+        raise MalformedEvent("no employee.member_id or contract")
+    return Members((str(value),))
+
+
 def _many(key: str) -> Callable[[Data], Audience]:
     return lambda d: Members(tuple(str(v) for v in d.get(key) or ()))
 
@@ -142,6 +151,23 @@ ROUTES: tuple[Route, ...] = (
                      "currency": d["share"].get("currency", "EUR"), "paid_at": d["share"].get("paid_at", ""),
                      "in_good_standing": bool(d.get("in_good_standing"))},
           member_events.SharePaid),
+    # --- billing (amounts in euro cents; int64 arrives as a JSON string) --------------------------
+    Route("billing", "contract.created", "contract_created", _employee,
+          lambda d: {"contract_id": d["contract"].get("contract_id", ""),
+                     **_pick("job_title", "start_date", "end_date")(d["contract"].get("terms") or {}),
+                     "gross_cents": int((d["contract"].get("terms") or {}).get("gross_cents", 0)),
+                     "currency": "EUR"},
+          billing_events.ContractCreated),
+    Route("billing", "contract.payroll_recorded", "payroll_recorded", _employee,
+          lambda d: {"contract_id": d["contract"].get("contract_id", ""),
+                     **_pick("paid_on", "payroll_reference")(d.get("run") or {}),
+                     "gross_cents": int(((d.get("run") or {}).get("cost") or {}).get("gross_cents", 0)),
+                     "currency": "EUR"},
+          billing_events.ContractPayrollRecorded),
+    Route("billing", "distribution.payout", "distribution_payout", _one("member_id"),
+          lambda d: {**_pick("envelope_id", "envelope_name")(d), "amount_cents": int(d.get("amount_cents", 0)),
+                     "currency": "EUR"},
+          billing_events.DistributionPayout),
     # --- elections ------------------------------------------------------------------------------
     Route("elections", "election.opened", "election_invitation", _roll,
           lambda d: {"election_id": d["election_id"], "title": _localized(d.get("titles")),

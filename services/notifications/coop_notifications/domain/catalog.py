@@ -100,6 +100,23 @@ _SPECS: tuple[NotificationSpec, ...] = (
         ("year", "amount_cents", "currency", "paid_at", "in_good_standing"),
         "share.paid.",
     ),
+    # --- billing ---------------------------------------------------------------------------
+    NotificationSpec(
+        "contract_created", Priority.TRANSACTIONAL, Category.BILLING,
+        ("contract_id", "job_title", "start_date", "end_date", "gross_cents", "currency"),
+        "contract.created, to the employee. start_date / end_date: dates (end_date may be \"\"); "
+        "gross_cents: int.",
+    ),
+    NotificationSpec(
+        "payroll_recorded", Priority.TRANSACTIONAL, Category.BILLING,
+        ("contract_id", "paid_on", "gross_cents", "currency", "payroll_reference"),
+        "contract.payroll_recorded, to the employee. paid_on: date; gross_cents: int (this run's).",
+    ),
+    NotificationSpec(
+        "distribution_payout", Priority.TRANSACTIONAL, Category.BILLING,
+        ("envelope_id", "envelope_name", "amount_cents", "currency"),
+        "distribution.payout, to the member: their amount of an adopted redistribution envelope.",
+    ),
     # --- elections -------------------------------------------------------------------------
     NotificationSpec(
         "election_invitation", Priority.TRANSACTIONAL, Category.ELECTIONS,

@@ -60,6 +60,37 @@ def test_a_status_change_reaches_the_member(env) -> None:
                    "in_good_standing": False}
 
 
+def test_contract_payroll_and_payout_events_of_billing_reach_the_member_they_concern(env) -> None:
+    mid = seed_member(env)
+    contract = {"contractId": "c-9", "memberId": mid, "terms": {
+        "startDate": "2027-04-01", "endDate": "2027-04-30", "grossCents": "312500", "jobTitle": "Sound engineer"}}
+    created = _deliver(env, "billing", "contract.created", {
+        "contract": contract, "employee": {"memberId": mid, "preferredLanguage": "fr"}})
+    paid = _deliver(env, "billing", "contract.payroll_recorded", {
+        "contract": contract, "employee": {"memberId": mid},
+        "run": {"contractId": "c-9", "payrollReference": "PR-17", "paidOn": "2027-04-30",
+                "cost": {"grossCents": "156250", "totalCents": "250000"}}})
+    payout = _deliver(env, "billing", "distribution.payout", {
+        "envelopeId": "env-1", "envelopeName": "Surplus 2026", "memberId": mid, "amountCents": "4210"})
+    assert _rows(env, created)[(mid, Channel.EMAIL)].context == {
+        "contract_id": "c-9", "job_title": "Sound engineer", "start_date": "2027-04-01", "end_date": "2027-04-30",
+        "gross_cents": 312500, "currency": "EUR"}
+    assert _rows(env, paid)[(mid, Channel.EMAIL)].context == {
+        "contract_id": "c-9", "paid_on": "2027-04-30", "payroll_reference": "PR-17", "gross_cents": 156250,
+        "currency": "EUR"}
+    row = _rows(env, payout)[(mid, Channel.EMAIL)]
+    assert (row.notification, row.priority) == ("distribution_payout", Priority.TRANSACTIONAL)
+    assert row.context == {"envelope_id": "env-1", "envelope_name": "Surplus 2026", "amount_cents": 4210,
+                           "currency": "EUR"}
+
+
+def test_a_contract_event_without_its_member_is_refused_as_malformed(env) -> None:
+    envelope = make_envelope("billing", "contract.created", {"contract": {"contractId": "c-0"}})
+    with pytest.raises(MalformedEvent, match="employee"):
+        process_once(env.uow_factory, "notifications.test.contract.created", envelope,
+                     effect_for("billing", "contract.created", ProjectionRolls(), env.clock))
+
+
 def test_the_reminder_goes_only_to_the_non_voters_the_event_names(env) -> None:
     voted, not_yet = seed_member(env), seed_member(env)
     event_id = _deliver(env, "elections", "election.closing_soon", {
