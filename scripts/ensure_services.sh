@@ -10,7 +10,7 @@ if ! pg_up; then
 fi
 if ! rabbit_up; then
   echo "starting RabbitMQ"
-  rabbitmq-server -detached || true
+  rabbitmq-server -detached || true  # its open files: scripts/ensure_broker_healthy.sh
   for _ in $(seq 1 60); do rabbit_up && break; sleep 1; done
   rabbitmqctl await_startup >/dev/null 2>&1 || true
 fi
