@@ -126,7 +126,7 @@ def worker_on_the_mail_path(container_factory, monkeypatch):
 def _admit(member_id: str, email: str, language: str = "en") -> None:
     envelope = make_envelope("membership", "member.admitted", {"member": {
         "memberId": member_id, "memberNumber": "M000900", "givenName": "Noor", "email": email,
-        "preferredLanguage": language}})
+        "preferredLanguage": language, "joinedOn": "2027-03-01"}})
     _publish(envelope, "membership.events", "member.admitted")
 
 
