@@ -331,4 +331,4 @@ class SqlElectionTitleRepository:
     def get(self, tenant: str, election_id: str) -> dict[str, Any] | None:
         found = self.session.scalar(select(election_titles.c.titles).where(
             election_titles.c.tenant == tenant, election_titles.c.election_id == election_id))
-        return dict(found) if found is not None else None
+        return dict(found) if isinstance(found, dict) else None  # a title of another shape: none

@@ -37,9 +37,15 @@ def audience_of(uow: NotificationsUnitOfWork, notice: Notice, rolls: ElectionRol
     raise TypeError(f"unknown audience {a!r}")
 
 
-#: ids whose title comes with their first event only (election.opened, initiative.submitted and
-#: .collection_opened): remembered then, added to the later notices about the same subject
-TITLED = (("election_id", ""), ("initiative_id", "initiative:"))
+#: Notifications whose title is that of an election or initiative, which comes with its first
+#: event only (election.opened, initiative.submitted and .collection_opened): remembered then,
+#: added to the later notices about the same subject. (context key of the subject, key prefix.)
+#: Only these: a General Assembly's convocation names the Assembly's election too, but its title
+#: is the Assembly's, and must never stand for the election's.
+ELECTION, INITIATIVE = ("election_id", ""), ("initiative_id", "initiative:")
+TITLED = {"election_invitation": ELECTION, "election_reminder": ELECTION, "election_results": ELECTION,
+          "initiative_progress": INITIATIVE, "initiative_state_changed": INITIATIVE,
+          "initiative_outcome": INITIATIVE}
 
 
 def _has_text(value: object) -> bool:
@@ -47,18 +53,17 @@ def _has_text(value: object) -> bool:
 
 
 def with_remembered_title(uow: NotificationsUnitOfWork, notice: Notice) -> Notice:
-    if "title" not in spec(notice.notification).context_keys:
+    if notice.notification not in TITLED:
         return notice
-    for key, prefix in TITLED:
-        subject = str(notice.context.get(key, ""))
-        if not subject:
-            continue
-        if _has_text(notice.context.get("title")):
-            uow.election_titles.remember(notice.tenant, prefix + subject, notice.context["title"])
-            return notice
-        title = uow.election_titles.get(notice.tenant, prefix + subject)
-        return replace(notice, context={**notice.context, "title": title}) if title else notice
-    return notice
+    key, prefix = TITLED[notice.notification]
+    subject = str(notice.context.get(key, ""))
+    if not subject:
+        return notice
+    if _has_text(notice.context.get("title")):
+        uow.election_titles.remember(notice.tenant, prefix + subject, notice.context["title"])
+        return notice
+    title = uow.election_titles.get(notice.tenant, prefix + subject)
+    return replace(notice, context={**notice.context, "title": title}) if title else notice
 
 
 def apply_notice(uow: NotificationsUnitOfWork, notice: Notice, event_id: str, rolls: ElectionRolls,

@@ -91,6 +91,23 @@ def test_a_contract_event_without_its_member_is_refused_as_malformed(env) -> Non
                      effect_for("billing", "contract.created", ProjectionRolls(), env.clock))
 
 
+def test_an_assembly_convocation_never_lends_its_title_to_the_election_it_names(env) -> None:
+    """The convocation names the Assembly's board election; its title is the Assembly's. Taken for
+    the election's, it broke that election's reminder (found by the notifications benchmark)."""
+    mid = seed_member(env)
+    election = f"el-{uuid.uuid4().hex[:6]}"
+    _deliver(env, "elections", "election.opened", {
+        "electionId": election, "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
+        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "1", "titles": {"fr": "Élection du conseil"}})
+    _deliver(env, "board", "assembly.convened", {
+        "assemblyId": "ga-1", "tenant": "coop", "memberId": mid, "language": "fr", "title": "Assemblée générale",
+        "startsAt": "2027-06-12T08:00:00Z", "electionId": election})
+    reminder = _deliver(env, "elections", "election.closing_soon", {
+        "electionId": election, "tenant": "coop", "closesAt": "2027-03-08T18:00:00Z", "nonVoters": [mid]})
+    title = _rows(env, reminder)[(mid, Channel.EMAIL)].context["title"]
+    assert localize(title, "fr") == "Élection du conseil"
+
+
 def test_the_reminder_goes_only_to_the_non_voters_the_event_names(env) -> None:
     voted, not_yet = seed_member(env), seed_member(env)
     event_id = _deliver(env, "elections", "election.closing_soon", {
