@@ -1,7 +1,8 @@
 """`make bench`: run the benchmarks, print a table, write bench/results/<name>.json and latest.json.
 
     python -m bench.run                 # everything, full sizes (about 15 minutes here)
-    python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing, board, participation (comma separated)
+    python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing, board, participation,
+                                        # notifications (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
 Every benchmark gets a fresh PostgreSQL database and a fresh RabbitMQ vhost (coopbench-<id>,
@@ -20,10 +21,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import participation_bench
+from bench import notifications_bench, participation_bench
 from bench.common import Check, bench_broker, machine_info, render_table, write_json
 
-BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board", "participation")
+BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board", "participation", "notifications")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -86,6 +87,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--target-statements-s", type=float, default=60.0)
     g.add_argument("--target-simulate-s", type=float, default=2.0)
     participation_bench.add_options(p)
+    notifications_bench.add_options(p)
     p.add_argument("--amqp-url", help="broker URL (default: a new vhost coopbench-<id> on the local broker for each benchmark, deleted after it)")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
@@ -99,8 +101,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
              "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0,
              "billing_members": 2_000, "invoices": 4_000, "invoice_seconds": 8.0, "invoice_warmup": 1.0,
              "seed_events": 200}
-    full |= participation_bench.defaults(quick=False)
-    quick |= participation_bench.defaults(quick=True)
+    full |= participation_bench.defaults(quick=False) | notifications_bench.defaults(quick=False)
+    quick |= participation_bench.defaults(quick=True) | notifications_bench.defaults(quick=True)
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -120,12 +122,13 @@ def main(argv: list[str] | None = None) -> int:
         events_bench,
         grpc_bench,
         import_bench,
+        notifications_bench,
         participation_bench,
     )
 
     modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
                "billing": billing_bench, "board": board_bench,
-               "participation": participation_bench}
+               "participation": participation_bench, "notifications": notifications_bench}
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
     print(f"coopgov bench ({mode}): {', '.join(args.only)}; logs in {log_dir}", flush=True)
