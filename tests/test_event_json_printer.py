@@ -63,6 +63,17 @@ def _fill(draw, message, depth=0):
         message.paths.extend(draw(st.lists(st.from_regex(r"[a-z][a-z0-9]{0,5}(_[a-z][a-z0-9]{0,5})?(\.[a-z]{1,6})?",
                                                          fullmatch=True), max_size=3)))
         return
+    if name == "google.protobuf.Value":  # one kind; JSON has no NaN or infinity, json_format refuses them
+        kind = draw(st.sampled_from(["null", "number", "string", "bool"]))
+        if kind == "null":
+            message.null_value = 0
+        elif kind == "number":
+            message.number_value = draw(st.floats(allow_nan=False, allow_infinity=False))
+        elif kind == "string":
+            message.string_value = draw(st.text(max_size=12))
+        else:
+            message.bool_value = draw(st.booleans())
+        return
     for field in message.DESCRIPTOR.fields:
         if not draw(st.booleans()):
             continue
