@@ -194,6 +194,37 @@ def membership_processes(database_url: str, amqp_url: str, log_dir: Path, name: 
         api.stop()
 
 
+@dataclass
+class ApiAndWorker:
+    """A service's api and worker processes, as in production."""
+
+    port: int
+    api: ServiceProcess
+    worker: ServiceProcess
+
+    @property
+    def target(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+
+@contextlib.contextmanager
+def api_and_worker(package: str, env: dict[str, str], log_dir: Path, name: str) -> Iterator[ApiAndWorker]:
+    """`package`'s api on env's COOP_GRPC_PORT (it migrates the fresh database), then its worker
+    once the api is healthy; both stopped afterwards."""
+    port = int(env["COOP_GRPC_PORT"])
+    api = ServiceProcess(f"{package}.entrypoints.grpc_api", env, log_dir / f"{name}-api.log").start()
+    worker: ServiceProcess | None = None
+    try:
+        wait_for_health(port, timeout=90, proc=api)
+        worker = ServiceProcess(f"{package}.entrypoints.worker", env, log_dir / f"{name}-worker.log").start()
+        _wait_for_log(worker, "worker: consuming", timeout=90)
+        yield ApiAndWorker(port, api, worker)
+    finally:
+        if worker:
+            worker.stop()
+        api.stop()
+
+
 def wait_outbox_drained(dsn: str, timeout: float = 180.0) -> float:
     """Seconds until no outbox row is pending (the worker relayed everything)."""
     import psycopg2

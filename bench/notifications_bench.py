@@ -30,23 +30,22 @@ import shutil
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    ApiAndWorker,
     Check,
     CpuMeter,
-    _wait_for_log,
+    api_and_worker,
     closed_loop,
     psycopg_dsn,
     run_load,
     service_env,
     summarize_ms,
 )
-from coop_testkit import ServiceProcess, free_port, postgres_database, wait_for_health
+from coop_testkit import free_port, postgres_database
 
 LANGUAGES = ("fr", "nl", "en")
 MAILDIRS = Path("/var/mail/coop-test")
@@ -75,37 +74,16 @@ def member_id(i: int) -> str:
     return f"member-{i:06d}"
 
 
-@dataclass
-class Notifications:
-    port: int
-    api: ServiceProcess
-    worker: ServiceProcess
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
+Notifications = ApiAndWorker
 
 
-@contextlib.contextmanager
 def notifications_processes(database_url: str, amqp_url: str, log_dir: Path, smtp_url: str, domain: str
-                            ) -> Iterator[Notifications]:
-    """The api (it migrates the fresh database), then the worker, sending to `smtp_url`."""
-    port = free_port()
-    env = service_env(database_url, amqp_url, port) | {
+                            ) -> contextlib.AbstractContextManager[Notifications]:
+    """The api and the worker, sending to `smtp_url` with the pace unlimited."""
+    env = service_env(database_url, amqp_url, free_port()) | {
         "COOP_SMTP_URL": smtp_url, "COOP_SMTP_RATE": "0", "COOP_MAIL_DOMAIN": domain,
         "COOP_NOTIFICATIONS_TICK_SECONDS": "0.5"}
-    api = ServiceProcess("coop_notifications.entrypoints.grpc_api", env, log_dir / "notifications-api.log").start()
-    worker: ServiceProcess | None = None
-    try:
-        wait_for_health(port, timeout=90, proc=api)
-        worker = ServiceProcess("coop_notifications.entrypoints.worker", env,
-                                log_dir / "notifications-worker.log").start()
-        _wait_for_log(worker, "worker: consuming", timeout=90)
-        yield Notifications(port, api, worker)
-    finally:
-        if worker:
-            worker.stop()
-        api.stop()
+    return api_and_worker("coop_notifications", env, log_dir, "notifications")
 
 
 def load_recipients(dsn: str, count: int, mailbox: str, domain: str) -> float:

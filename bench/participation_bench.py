@@ -43,23 +43,23 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.common import (
+    ApiAndWorker,
     Check,
     CpuMeter,
-    _wait_for_log,
+    api_and_worker,
     bench_broker,
     psycopg_dsn,
     run_load,
     service_env,
     summarize_ms,
 )
-from coop_testkit import ServiceProcess, free_port, postgres_database, wait_for_health
+from coop_testkit import free_port, postgres_database
 
 PARTS = ("signatures", "watchers", "assembly")
 # (title, capacity, language, popularity): the afternoon's workshops, most oversubscribed at 10x
@@ -76,35 +76,15 @@ def member_id(i: int) -> str:
 
 # -- the board as in production: its api and its worker ---------------------------------------------------
 
-@dataclass
-class Board:
-    port: int
-    api: ServiceProcess
-    worker: ServiceProcess
-
-    @property
-    def target(self) -> str:
-        return f"127.0.0.1:{self.port}"
+Board = ApiAndWorker
 
 
-@contextlib.contextmanager
 def board_processes(database_url: str, amqp_url: str, log_dir: Path, name: str, *,
-                    api_processes: int) -> Iterator[Board]:
-    """The api (it migrates the fresh database), then the worker once the api is healthy."""
-    port = free_port()
-    env = service_env(database_url, amqp_url, port) | {"COOP_API_PROCESSES": str(api_processes),
-                                                       "COOP_BOARD_INITIATIVE_THRESHOLD": "5%"}
-    api = ServiceProcess("coop_board.entrypoints.grpc_api", env, log_dir / f"{name}-api.log").start()
-    worker: ServiceProcess | None = None
-    try:
-        wait_for_health(port, timeout=90, proc=api)
-        worker = ServiceProcess("coop_board.entrypoints.worker", env, log_dir / f"{name}-worker.log").start()
-        _wait_for_log(worker, "worker: consuming", timeout=90)
-        yield Board(port, api, worker)
-    finally:
-        if worker:
-            worker.stop()
-        api.stop()
+                    api_processes: int) -> contextlib.AbstractContextManager[Board]:
+    """The board's api and worker (the worker relays the outbox and runs the timers)."""
+    env = service_env(database_url, amqp_url, free_port()) | {"COOP_API_PROCESSES": str(api_processes),
+                                                                "COOP_BOARD_INITIATIVE_THRESHOLD": "5%"}
+    return api_and_worker("coop_board", env, log_dir, name)
 
 
 def load_members(dsn: str, count: int) -> float:

@@ -301,8 +301,8 @@ class TcpProxy:
         self._listener.close()
 
 
-def _rabbitmqctl(*args: str) -> str:
-    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=60,
+def _rabbitmqctl(*args: str, timeout: float = 60) -> str:
+    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout,
                           check=True).stdout
 
 

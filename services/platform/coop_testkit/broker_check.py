@@ -14,11 +14,12 @@ answering, each within its timeout. 1 otherwise, with the reason on stderr. With
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import uuid
 
 from kombu import Connection, Queue
+
+from coop_testkit import _rabbitmqctl as rabbitmqctl
 
 SCRATCH_PREFIXES = ("coop-test-", "coop-e2e")
 
@@ -35,11 +36,6 @@ def amqp_round_trip(url: str, timeout: float) -> None:
             channel.queue_delete(name)
         finally:
             channel.close()
-
-
-def rabbitmqctl(*args: str, timeout: float) -> str:
-    return subprocess.run(["rabbitmqctl", "-q", *args], capture_output=True, text=True, timeout=timeout,
-                          check=True).stdout
 
 
 def sweep_scratch_vhosts(timeout: float) -> list[str]:
