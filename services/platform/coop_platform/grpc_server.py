@@ -29,7 +29,13 @@ from coop_platform.db import database_reachable
 from coop_platform.grpc_interceptor import PlatformInterceptor, current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.metrics import serve_metrics
-from coop_platform.supervisor import API_CHILD_ENV, supervise, tune_gc, wait_for_signal
+from coop_platform.supervisor import (
+    API_CHILD_ENV,
+    stop_signals,
+    supervise,
+    tune_gc,
+    wait_for_signal,
+)
 from coop_platform.trust import TrustConfigurationError
 
 __all__ = ["RunningServer", "build_service", "current_principal", "run_api", "serve_forever", "start_server",
@@ -186,8 +192,9 @@ def serve_forever(
     the GIL, so this is how an api uses the cores of its machine. The supervisor serves
     their merged metrics (prometheus_client multiprocess mode).
     """
+    stop = stop_signals()
     if settings.api_processes > 1 and not os.environ.get(API_CHILD_ENV):
-        supervise(settings)
+        supervise(settings, stop)
         return
     serve_metrics(settings.metrics_port, settings.metrics_host)
     running = start_server(settings, register, engine)
@@ -196,7 +203,7 @@ def serve_forever(
         f"{' (TLS)' if settings.tls_enabled else ''}, metrics on :{settings.metrics_port}/metrics",
         flush=True,
     )
-    wait_for_signal()
+    wait_for_signal(stop)
     running.stop(grace=10)
 
 

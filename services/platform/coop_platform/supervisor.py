@@ -25,7 +25,15 @@ def is_api_child() -> bool:
     return bool(os.environ.get(API_CHILD_ENV))
 
 
-def wait_for_signal() -> None:
+#: Seconds a stopping api process may take (draining calls included) before it exits anyway.
+SHUTDOWN_DEADLINE_ENV = "COOP_SHUTDOWN_DEADLINE_SECONDS"
+DEFAULT_SHUTDOWN_DEADLINE = 15.0
+
+
+def stop_signals() -> threading.Event:
+    """Handle SIGTERM and SIGINT from now on: the event is set on either. Installed before the
+    server starts, so that a signal during start-up asks for the same orderly stop instead of
+    interrupting start-up half-way and leaving the server's threads running."""
     done = threading.Event()
 
     def on_signal(signum: int, _frame: Any) -> None:
@@ -34,10 +42,31 @@ def wait_for_signal() -> None:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    done.wait()
+    return done
 
 
-def supervise(settings: Settings) -> None:
+def wait_for_signal(done: threading.Event | None = None) -> None:
+    """Block until a stop is asked, then bound the shutdown that follows: a step that hangs (a
+    call that never ends, a stuck thread) must not keep the process alive; after
+    COOP_SHUTDOWN_DEADLINE_SECONDS (15) it exits with status 1 and says so."""
+    (done or stop_signals()).wait()
+    try:
+        deadline = float(os.environ.get(SHUTDOWN_DEADLINE_ENV) or DEFAULT_SHUTDOWN_DEADLINE)
+    except ValueError:
+        deadline = DEFAULT_SHUTDOWN_DEADLINE
+    timer = threading.Timer(deadline, _give_up, args=(deadline,))
+    timer.daemon = True
+    timer.start()
+
+
+def _give_up(deadline: float) -> None:
+    log.error("shutdown did not finish within %.0f s: exiting now", deadline)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(1)
+
+
+def supervise(settings: Settings, stop: threading.Event | None = None) -> None:
     from prometheus_client import CollectorRegistry, start_http_server
     from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
@@ -50,13 +79,13 @@ def supervise(settings: Settings) -> None:
         start_http_server(settings.metrics_port, addr=settings.metrics_host, registry=registry)
     print(f"{settings.service_name} api: {len(children)} processes on {settings.grpc_host}:{settings.grpc_port}, "
           f"metrics on :{settings.metrics_port}/metrics", flush=True)
-    wait_for_signal()
+    wait_for_signal(stop)
     for child in children:
         if child.poll() is None:
             child.send_signal(signal.SIGTERM)
     for child in children:
         try:
-            child.wait(20)
+            child.wait(12)  # each child bounds its own shutdown (wait_for_signal); this one too
         except subprocess.TimeoutExpired:
             child.kill()
         mark_process_dead(child.pid, metrics_dir)

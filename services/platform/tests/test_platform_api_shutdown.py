@@ -1,0 +1,61 @@
+"""An api process stops in bounded time (coop_platform.supervisor): a stop asked during start-up
+is kept until the process waits for it, and a shutdown step that hangs ends with the process
+exiting by itself, saying so, rather than keeping `make run` or a pod waiting."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from coop_testkit import REPO_ROOT
+
+PROGRAM = """
+import os, signal, sys, time
+from coop_platform.supervisor import stop_signals, wait_for_signal
+stop = stop_signals()
+print("started", flush=True)
+if sys.argv[1] == "early":
+    os.kill(os.getpid(), signal.SIGTERM)  # during start-up, before anything waits for it
+    time.sleep(0.2)
+else:
+    sys.stdin.readline()                  # the test sends the signal
+wait_for_signal(stop)
+print("stopping", flush=True)
+time.sleep(float(sys.argv[2]))            # a shutdown step that takes this long
+print("stopped", flush=True)
+"""
+
+
+def _run(mode: str, step_seconds: float, deadline: str) -> subprocess.CompletedProcess:
+    proc = subprocess.Popen([sys.executable, "-c", PROGRAM, mode, str(step_seconds)], cwd=REPO_ROOT, text=True,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "COOP_SHUTDOWN_DEADLINE_SECONDS": deadline})
+    assert proc.stdout.readline().strip() == "started"
+    if mode == "late":
+        proc.send_signal(signal.SIGINT)
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+
+def test_a_signal_during_start_up_is_a_stop_asked_not_an_interrupted_start():
+    done = _run("early", 0.0, "10")
+    assert (done.returncode, done.stdout.split()) == (0, ["stopping", "stopped"]), done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_shutdown_that_hangs_ends_at_the_deadline_with_a_clear_line():
+    started = time.monotonic()
+    done = _run("late", 30.0, "1")
+    assert time.monotonic() - started < 15
+    assert done.returncode == 1 and done.stdout.split() == ["stopping"]
+    assert "shutdown did not finish within 1 s: exiting now" in done.stderr
+
+
+def test_a_shutdown_within_the_deadline_ends_normally():
+    done = _run("late", 0.2, "10")
+    assert (done.returncode, done.stdout.split()) == (0, ["stopping", "stopped"]), done.stderr
