@@ -752,11 +752,20 @@ def defaults(quick: bool) -> dict[str, Any]:
     return {"signers": 20_900, "watchers": 1_000, "registrants": 7_170}
 
 
+def _parts(value: str) -> list[str]:
+    """--participation-parts: a known part name or a clear error (never a silent empty run)."""
+    parts = [x.strip() for x in value.split(",") if x.strip()]
+    unknown = [x for x in parts if x not in PARTS]
+    if unknown or not parts:
+        raise argparse.ArgumentTypeError(f"parts are among {', '.join(PARTS)}; got {value!r}")
+    return parts
+
+
 def add_options(p: argparse.ArgumentParser) -> None:
     """bench.run's options of this benchmark."""
     g = p.add_argument_group("participation")
     g.add_argument("--participation-parts", default=",".join(PARTS),
-                   type=lambda s: [x.strip() for x in s.split(",") if x.strip() in PARTS],
+                   type=_parts,
                    help=f"comma-separated subset of {', '.join(PARTS)} (all)")
     g.add_argument("--signers", type=int, help="members signing one initiative (20,900)")
     g.add_argument("--watchers", type=int, help="watchers reading the count while members sign (1,000)")

@@ -19,7 +19,6 @@ from coop_board.domain.assembly import (
     WorkshopCounts,
     WorkshopPlace,
 )
-from coop_domain.errors import AlreadyExists
 
 
 class FakeAssemblyRepository:
@@ -112,32 +111,38 @@ class FakeAssemblyRepository:
         return out
 
     # -- registrations
-    def add_registration(self, r: AssemblyRegistration) -> int:
-        if any(x.tenant == r.tenant and x.assembly_id == r.assembly_id and x.member_id == r.member_id and x.active
-               for x in self.registrations.values()):
-            raise AlreadyExists("you are already registered for this Assembly", field="assembly_id",
-                                reason="ALREADY_REGISTERED")
-        self.registrations[r.registration_id] = replace(r, places=[])
-        return next(self._arrivals)
+    def add_registrations(self, registrations: list[AssemblyRegistration]) -> dict[str, int]:
+        arrivals = {}
+        for r in registrations:
+            if any(x.tenant == r.tenant and x.assembly_id == r.assembly_id and x.member_id == r.member_id and x.active
+                   for x in self.registrations.values()):
+                continue
+            self.registrations[r.registration_id] = replace(r, places=[])
+            arrivals[r.registration_id] = next(self._arrivals)
+        return arrivals
 
-    def take_seats(self, tenant: str, workshop_ids: list[str], registration_id: str) -> set[str]:
-        taken = set()
-        for wid in workshop_ids:
-            seats = self.seats[wid]
-            if None in seats:
-                seats[seats.index(None)] = registration_id
-                taken.add(wid)
+    def take_seats(self, tenant: str, wants: list[tuple[str, list[str]]]) -> dict[str, set[str]]:
+        taken: dict[str, set[str]] = {}
+        for registration_id, workshop_ids in wants:
+            for wid in workshop_ids:
+                seats = self.seats[wid]
+                if None in seats:
+                    seats[seats.index(None)] = registration_id
+                    taken.setdefault(registration_id, set()).add(wid)
         return taken
 
-    def add_places(self, tenant: str, assembly_id: str, registration_id: str,
-                   choices: list[tuple[str, bool]], arrival: int) -> list[WorkshopPlace]:
-        out = []
-        for n, (wid, seated) in enumerate(choices, start=1):
-            p = WorkshopPlace(registration_id, wid, n, arrival if seated else next(self._arrivals), seated)
-            self.places[(registration_id, wid)] = replace(p)
-            if not seated:
-                p.waiting_position = self.waiting_position(wid, p.arrival)
-            out.append(p)
+    def add_places(self, tenant: str, assembly_id: str,
+                   registrations: list[tuple[str, list[tuple[str, bool]], int]]) -> dict[str, list[WorkshopPlace]]:
+        out: dict[str, list[WorkshopPlace]] = {}
+        for registration_id, choices, arrival in registrations:
+            for n, (wid, seated) in enumerate(choices, start=1):
+                p = WorkshopPlace(registration_id, wid, n, arrival if seated else next(self._arrivals), seated)
+                self.places[(registration_id, wid)] = replace(p)
+                out.setdefault(registration_id, []).append(p)
+        for placed in out.values():
+            for p in placed:
+                if not p.seated:
+                    p.waiting_position = self.waiting_position(p.workshop_id, p.arrival)
         return out
 
     def waiting_position(self, workshop_id: str, arrival: int) -> int:

@@ -45,13 +45,12 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
-    column,
     delete,
     inspect,
     select,
+    text,
     tuple_,
     update,
-    values,
 )
 from sqlalchemy.orm import Session
 
@@ -184,13 +183,15 @@ def claim_many(session: Session, requests: Sequence[IdempotentRequest]) -> list[
     if not firsts:
         return results
     now = datetime.now(UTC)
-    insert = dialect_of(session).insert(_KEYS)
     k = _KEYS.c
+    # the rows as parameters of one statement compiled once (SQLAlchemy's insertmanyvalues): a
+    # multi-row VALUES built per batch would be compiled again for every batch size
     claimed = {IdempotencyKey(*row) for row in session.execute(
-        insert.values([dict(tenant=key.tenant, caller=key.caller, method=key.method, request_id=key.request_id,
-                            fingerprint=requests[n].fingerprint, created_at=now) for key, n in firsts])
+        dialect_of(session).insert(_KEYS)
         .on_conflict_do_nothing(index_elements=["tenant", "caller", "method", "request_id"])
-        .returning(k.tenant, k.caller, k.method, k.request_id))}
+        .returning(k.tenant, k.caller, k.method, k.request_id),
+        [dict(tenant=key.tenant, caller=key.caller, method=key.method, request_id=key.request_id,
+              fingerprint=requests[n].fingerprint, created_at=now) for key, n in firsts])}
     taken = [(key, n) for key, n in firsts if key not in claimed]
     if taken:
         stored = {IdempotencyKey(r.tenant, r.caller, r.method, r.request_id): r for r in session.execute(
@@ -233,21 +234,28 @@ def record(session: Session, request: IdempotentRequest, response: bytes) -> Non
 
 def record_many(session: Session, answers: Sequence[tuple[IdempotentRequest, bytes]]) -> None:
     """Store the answers of a batch's claimed keys: on PostgreSQL one statement (UPDATE ... FROM
-    VALUES), so that a group-committed batch pays one round trip, not one per call."""
+    unnest of arrays, the same text for every batch size), so that a group-committed batch pays one
+    round trip and no statement compilation, not one per call."""
     k = _KEYS.c
     if len(answers) > 1 and session.get_bind().dialect.name == "postgresql":
-        rows = values(column("tenant", String), column("caller", String), column("method", String),
-                      column("request_id", String), column("response", LargeBinary), name="answers").data(
-            [(r.key.tenant, r.key.caller, r.key.method, r.key.request_id, response) for r, response in answers])
-        session.execute(update(_KEYS).where(
-            k.tenant == rows.c.tenant, k.caller == rows.c.caller, k.method == rows.c.method,
-            k.request_id == rows.c.request_id).values(response=rows.c.response))
+        session.execute(_RECORD_MANY_PG, {
+            "tenants": [r.key.tenant for r, _ in answers], "callers": [r.key.caller for r, _ in answers],
+            "methods": [r.key.method for r, _ in answers], "request_ids": [r.key.request_id for r, _ in answers],
+            "responses": [response for _, response in answers]})
         return
     for request, response in answers:
         key = request.key
         session.execute(update(_KEYS).where(
             k.tenant == key.tenant, k.caller == key.caller, k.method == key.method, k.request_id == key.request_id)
             .values(response=response))
+
+
+_RECORD_MANY_PG = text(
+    f"UPDATE {_KEYS.name} AS k SET response = a.response"
+    " FROM unnest(CAST(:tenants AS varchar[]), CAST(:callers AS varchar[]), CAST(:methods AS varchar[]),"
+    "             CAST(:request_ids AS varchar[]), CAST(:responses AS bytea[]))"
+    "      AS a(tenant, caller, method, request_id, response)"
+    " WHERE k.tenant = a.tenant AND k.caller = a.caller AND k.method = a.method AND k.request_id = a.request_id")
 
 
 def release_many(session: Session, requests: Sequence[IdempotentRequest]) -> None:

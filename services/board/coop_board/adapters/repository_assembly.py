@@ -1,16 +1,29 @@
 """SQL repository of the assembly family (tables in adapters/orm_assembly.py).
 
-Registrations are the hot path (thousands of members in minutes, many api threads): a seat is
-taken with one UPDATE of a free seat row chosen FOR UPDATE SKIP LOCKED, so registrations for one
-workshop never queue behind each other's row lock, and a workshop never seats more members than it
-has seat rows."""
+Registrations are the hot path (thousands of members in minutes, many api threads), served in
+batches: the seats of a batch are taken with one UPDATE of free seat rows chosen FOR UPDATE SKIP
+LOCKED, so batches never queue behind each other's row locks, and a workshop never seats more
+members than it has seat rows."""
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, text, tuple_, update
+from sqlalchemy import (
+    BigInteger,
+    and_,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    tuple_,
+    update,
+)
 
 from coop_board.adapters.orm_assembly import (
     arrival_sequence,
@@ -20,6 +33,7 @@ from coop_board.adapters.orm_assembly import (
     registrations,
     seats,
 )
+from coop_board.adapters.orm_assembly import registrations as registrations_table
 from coop_board.adapters.orm_assembly import workshops as workshops_table
 from coop_board.domain.assembly import (
     CONVENING,
@@ -33,7 +47,6 @@ from coop_board.domain.assembly import (
 )
 from coop_board.domain.texts import LocalizedText
 from coop_domain.clock import as_utc
-from coop_domain.errors import AlreadyExists
 from coop_platform.sqlkit import dialect_of
 
 A, R, P, S, W = assemblies.c, registrations.c, places.c, seats.c, workshops_table.c
@@ -78,10 +91,17 @@ def _place(r: Any) -> WorkshopPlace:
                          _utc(r.promoted_at))
 
 
+# a place's arrival: the registration's when seated, a new number when waiting (compiled once)
+_INSERT_PLACES_PG = (insert(places).values(arrival=func.coalesce(bindparam("arrival", type_=BigInteger),
+                                                                 arrival_sequence.next_value()))
+                     .returning(P.registration_id, P.workshop_id, P.arrival))
+
+
 class SqlAssemblyRepository:
     def __init__(self, session: Any) -> None:
         self._db = session
         self._postgres = dialect_of(session).name == "postgresql"
+        self._next_arrival = 0  # SQLite: the next arrival number this unit may give
 
     # -- assemblies ---------------------------------------------------------------------------------
 
@@ -188,87 +208,140 @@ class SqlAssemblyRepository:
 
     # -- registrations ----------------------------------------------------------------------------------
 
-    def _arrival(self) -> Any:
+    def _arrivals(self, count: int) -> list[int]:
+        """`count` new arrival numbers, ascending, each greater than every one given before."""
+        if count == 0:
+            return []
         if self._postgres:
-            return arrival_sequence.next_value()
-        # SQLite (make run): one writer at a time, so the largest number + 1 is safe
-        return select(func.coalesce(func.max(P.arrival), 0) + 1).scalar_subquery()
+            return sorted(int(n) for (n,) in self._db.execute(
+                select(arrival_sequence.next_value()).select_from(func.generate_series(1, count))))
+        # SQLite (make run): one writer at a time, so numbers after the largest stored one, and
+        # after those this unit gave already, are safe
+        stored = self._db.execute(select(func.coalesce(func.max(P.arrival), 0))).scalar_one()
+        first = max(int(stored) + 1, self._next_arrival)
+        self._next_arrival = first + count
+        return list(range(first, first + count))
 
-    def add_registration(self, r: AssemblyRegistration) -> int:
-        stmt = dialect_of(self._db).insert(registrations).values(
-            registration_id=r.registration_id, tenant=r.tenant, assembly_id=r.assembly_id,
-            member_id=r.member_id, attendance=r.attendance, interpretation_language=r.interpretation_language,
-            registered_at=r.registered_at, code_hash=r.code_hash, code_issued_at=r.code_issued_at)
-        arrival = self._db.execute(stmt.on_conflict_do_nothing(
+    def add_registrations(self, registrations: list[AssemblyRegistration]) -> dict[str, int]:
+        if not registrations:
+            return {}
+        rows = [{"registration_id": r.registration_id, "tenant": r.tenant, "assembly_id": r.assembly_id,
+                 "member_id": r.member_id, "attendance": r.attendance,
+                 "interpretation_language": r.interpretation_language, "registered_at": r.registered_at,
+                 "code_hash": r.code_hash, "code_issued_at": r.code_issued_at} for r in registrations]
+        # many rows to one statement compiled once (SQLAlchemy's insertmanyvalues)
+        stmt = dialect_of(self._db).insert(registrations_table).on_conflict_do_nothing(
             index_elements=["tenant", "assembly_id", "member_id"], index_where=R.cancelled_at.is_(None))
-            .returning(self._arrival())).scalar_one_or_none()
-        if arrival is None:
-            raise AlreadyExists("you are already registered for this Assembly", field="assembly_id",
-                                reason="ALREADY_REGISTERED")
-        return int(arrival)
+        if self._postgres:  # the numbers drawn as the rows go in: one round trip
+            drawn = dict(self._db.execute(stmt.returning(R.registration_id, arrival_sequence.next_value()), rows).all())
+            numbers = sorted(int(n) for n in drawn.values())
+        else:
+            drawn = dict.fromkeys(self._db.execute(stmt.returning(R.registration_id), rows).scalars())
+            numbers = self._arrivals(len(drawn))
+        kept = [r.registration_id for r in registrations if r.registration_id in drawn]
+        return dict(zip(kept, numbers, strict=True))  # ascending in the list's order
 
-    def take_seats(self, tenant: str, workshop_ids: list[str], registration_id: str) -> set[str]:
-        if not workshop_ids:
-            return set()
+    def take_seats(self, tenant: str, wants: list[tuple[str, list[str]]]) -> dict[str, set[str]]:
+        pairs = [(wid, rid) for rid, wids in wants for wid in wids]
+        taken: dict[str, set[str]] = {}
+        if not pairs:
+            return taken
         if not self._postgres:
-            return {w for w in workshop_ids if self._take_seat(w, registration_id)}
-        # one statement: per workshop, its first free seat not locked by another unit
-        taken = self._db.execute(text(
-            "UPDATE board_assembly_seats s SET registration_id = :rid"
-            " FROM (SELECT w.id AS workshop_id, f.seat_no FROM unnest(CAST(:ws AS varchar[])) AS w(id)"
-            "       CROSS JOIN LATERAL (SELECT seat_no FROM board_assembly_seats"
-            "                           WHERE workshop_id = w.id AND registration_id IS NULL"
-            "                           ORDER BY seat_no LIMIT 1 FOR UPDATE SKIP LOCKED) f) AS free"
+            for wid, rid in pairs:
+                if self._take_seat(wid, rid):
+                    taken.setdefault(rid, set()).add(wid)
+            return taken
+        # one statement: per workshop, as many free seats as it is wanted, not locked by another
+        # unit, handed out in the order wanted (the n-th wanter of a workshop, its n-th free seat)
+        rows = self._db.execute(text(
+            "WITH wanted AS ("
+            "  SELECT t.workshop_id, t.registration_id,"
+            "         row_number() OVER (PARTITION BY t.workshop_id ORDER BY t.ord) AS rn"
+            "  FROM unnest(CAST(:ws AS varchar[]), CAST(:rids AS varchar[])) WITH ORDINALITY"
+            "       AS t(workshop_id, registration_id, ord)),"
+            " free AS ("
+            "  SELECT w.workshop_id, f.seat_no, row_number() OVER (PARTITION BY w.workshop_id ORDER BY f.seat_no) AS rn"
+            "  FROM (SELECT workshop_id, count(*) AS n FROM wanted GROUP BY workshop_id) w"
+            "  CROSS JOIN LATERAL (SELECT seat_no FROM board_assembly_seats"
+            "                      WHERE workshop_id = w.workshop_id AND registration_id IS NULL"
+            "                      ORDER BY seat_no LIMIT w.n FOR UPDATE SKIP LOCKED) f)"
+            " UPDATE board_assembly_seats s SET registration_id = wanted.registration_id"
+            " FROM free JOIN wanted ON wanted.workshop_id = free.workshop_id AND wanted.rn = free.rn"
             " WHERE s.workshop_id = free.workshop_id AND s.seat_no = free.seat_no"
-            " RETURNING s.workshop_id"), {"rid": registration_id, "ws": list(workshop_ids)})
-        return {row[0] for row in taken}
+            " RETURNING s.workshop_id, s.registration_id"),
+            {"ws": [w for w, _ in pairs], "rids": [r for _, r in pairs]})
+        for wid, rid in rows:
+            taken.setdefault(rid, set()).add(wid)
+        return taken
 
     def _take_seat(self, workshop_id: str, registration_id: str) -> bool:
         free = (select(S.workshop_id, S.seat_no).where(S.workshop_id == workshop_id, S.registration_id.is_(None))
                 .order_by(S.seat_no).limit(1))
-        if self._postgres:
-            free = free.with_for_update(skip_locked=True)
         free_sq = free.subquery()
         taken = self._db.execute(update(seats).where(
             tuple_(S.workshop_id, S.seat_no).in_(select(free_sq.c.workshop_id, free_sq.c.seat_no)))
             .values(registration_id=registration_id).returning(S.seat_no)).first()
         return taken is not None
 
-    def add_places(self, tenant: str, assembly_id: str, registration_id: str,
-                   choices: list[tuple[str, bool]], arrival: int) -> list[WorkshopPlace]:
-        if not choices:
-            return []
-        # a waiting place takes its number in the insert, after it found no seat
-        rows = [{"registration_id": registration_id, "workshop_id": wid, "tenant": tenant,
-                 "assembly_id": assembly_id, "choice": n, "arrival": arrival if seated else self._arrival(),
-                 "seated": seated, "active": True, "promoted_at": None}
-                for n, (wid, seated) in enumerate(choices, start=1)]
-        if self._postgres:
-            numbers = dict(self._db.execute(insert(places).values(rows).returning(P.workshop_id, P.arrival)).all())
-        else:  # one row at a time: each reads the largest number so far
-            for row in rows:
-                self._db.execute(insert(places).values(**row))
-            numbers = dict(self._db.execute(select(P.workshop_id, P.arrival).where(
-                P.registration_id == registration_id)).all())
-        for row in rows:
-            row["arrival"] = int(numbers[row["workshop_id"]])
-        out = [WorkshopPlace(registration_id, r["workshop_id"], r["choice"], r["arrival"], r["seated"]) for r in rows]
-        waiting = [p for p in out if not p.seated]
-        if waiting:
-            ahead = places.alias("ahead")
-            counts = dict(self._db.execute(
-                select(P.workshop_id, select(func.count()).select_from(ahead).where(
-                    ahead.c.workshop_id == P.workshop_id, ahead.c.active, ~ahead.c.seated,
-                    ahead.c.arrival < P.arrival).scalar_subquery())
-                .where(P.registration_id == registration_id, ~P.seated)).all())
-            for p in waiting:
-                p.waiting_position = 1 + int(counts.get(p.workshop_id, 0))
+    def add_places(self, tenant: str, assembly_id: str,
+                   registrations: list[tuple[str, list[tuple[str, bool]], int]]) -> dict[str, list[WorkshopPlace]]:
+        rows = [{"registration_id": rid, "workshop_id": wid, "tenant": tenant, "assembly_id": assembly_id,
+                 "choice": n, "arrival": arrival if seated else None, "seated": seated, "active": True,
+                 "promoted_at": None}
+                for rid, choices, arrival in registrations for n, (wid, seated) in enumerate(choices, start=1)]
+        if not rows:
+            return {}
+        # a waiting place takes a new number, after every seated one, in the rows' order
+        waiting_rows = [row for row in rows if not row["seated"]]
+        if self._postgres:  # drawn in the insert (VALUES rows are inserted in order): one round trip
+            drawn = {(rid, wid): int(a) for rid, wid, a in self._db.execute(_INSERT_PLACES_PG, rows)}
+            for row in waiting_rows:
+                row["arrival"] = drawn[(row["registration_id"], row["workshop_id"])]
+        else:
+            for row, number in zip(waiting_rows, self._arrivals(len(waiting_rows)), strict=True):
+                row["arrival"] = number
+            self._db.execute(insert(places), rows)
+        out: dict[str, list[WorkshopPlace]] = {}
+        for r in rows:
+            out.setdefault(r["registration_id"], []).append(
+                WorkshopPlace(r["registration_id"], r["workshop_id"], r["choice"], r["arrival"], r["seated"]))
+        if waiting_rows:
+            positions = self._waiting_positions([(row["workshop_id"], row["arrival"]) for row in waiting_rows])
+            for placed in out.values():
+                for p in placed:
+                    if not p.seated:
+                        p.waiting_position = positions[(p.workshop_id, p.arrival)]
         return out
 
     def waiting_position(self, workshop_id: str, arrival: int) -> int:
-        ahead = self._db.execute(select(func.count()).select_from(places).where(
-            P.workshop_id == workshop_id, P.active, ~P.seated, P.arrival < arrival)).scalar_one()
-        return 1 + int(ahead)
+        return self._waiting_positions([(workshop_id, arrival)])[(workshop_id, arrival)]
+
+    def _waiting_positions(self, wanted: list[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """1 + the active waiting places ahead, for each (workshop id, arrival). Counting is a walk
+        of the waiting list, so it is done once per workshop (the places ahead of its first
+        arrival asked), and the few places between its first and last arrival asked are read."""
+        spans: dict[str, tuple[int, int]] = {}
+        for wid, arrival in wanted:
+            low, high = spans.get(wid, (arrival, arrival))
+            spans[wid] = (min(low, arrival), max(high, arrival))
+        if self._postgres:
+            waiting = "p.workshop_id = w.id AND p.active AND NOT p.seated"
+            rows = self._db.execute(text(
+                f"SELECT w.id, (SELECT count(*) FROM board_assembly_places p WHERE {waiting} AND p.arrival < w.low),"
+                f" ARRAY(SELECT p.arrival FROM board_assembly_places p WHERE {waiting}"
+                "        AND p.arrival BETWEEN w.low AND w.high ORDER BY p.arrival)"
+                " FROM unnest(CAST(:ws AS varchar[]), CAST(:lows AS bigint[]), CAST(:highs AS bigint[])) AS w(id, low, high)"),
+                {"ws": list(spans), "lows": [lo for lo, _ in spans.values()],
+                 "highs": [hi for _, hi in spans.values()]}).all()
+        else:
+            waiting_in = and_(P.active, ~P.seated)
+            rows = [(wid, self._db.execute(select(func.count()).where(
+                        P.workshop_id == wid, waiting_in, P.arrival < low)).scalar_one(),
+                     list(self._db.execute(select(P.arrival).where(
+                         P.workshop_id == wid, waiting_in, P.arrival.between(low, high))).scalars()))
+                    for wid, (low, high) in spans.items()]
+        found = {wid: (int(before), sorted(int(a) for a in between)) for wid, before, between in rows}
+        return {(wid, arrival): 1 + found[wid][0] + bisect_left(found[wid][1], arrival) for wid, arrival in wanted}
 
     def _with_places(self, row: Any) -> AssemblyRegistration:
         reg = _registration(row)

@@ -2,13 +2,15 @@
 entrypoints/grpc_api.py. Thin: each method turns the request into plain values, runs one use case
 of service_layer/assembly.py as the caller, and translates the answer.
 
-Retryable writes carry a request_id (coop_platform.idempotency.answer_once). A check-in code is a
-secret stored only as a hash: it is added to the answer after the answer is stored, so a retry
-answers without it (ReissueAssemblyCheckInCode gives a new one)."""
+Retryable writes carry a request_id (coop_platform.idempotency.answer_once). Registrations are
+group-committed (coop_platform.batching.Coalescer): the calls arriving while a batch runs share
+the next one's transaction and commit. A check-in code is a secret stored only as a hash: it is
+added to the answer after the answer is stored, so a retry answers without it
+(ReissueAssemblyCheckInCode gives a new one)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +22,11 @@ from coop_board.domain.assembly import AssemblyRules
 from coop_board.entrypoints.settings_assembly import assembly_rules
 from coop_board.service_layer import assembly
 from coop_domain.clock import utcnow
+from coop_domain.principal import Principal
+from coop_platform import idempotency
+from coop_platform.batching import Coalescer
 from coop_platform.grpc_server import RetryableWrites, current_principal
+from coop_platform.idempotency import idempotent_request
 from coop_platform.pbtypes import from_timestamp
 
 Clock = Callable[[], datetime]
@@ -31,6 +37,7 @@ class AssemblyServicer(pb_grpc.AssemblyServiceServicer, RetryableWrites):
         self.uow = uow_factory
         self.clock = clock
         self.rules = rules or assembly_rules()
+        self.registrations = Coalescer("board_assembly_register", self._register_batch)
 
 
     def ScheduleAssembly(self, request, context):
@@ -75,22 +82,37 @@ class AssemblyServicer(pb_grpc.AssemblyServiceServicer, RetryableWrites):
         return self._once("ConveneAssembly", request, pb.ConveneAssemblyResponse, work)
 
     def RegisterForAssembly(self, request, context):
-        issued: dict[str, str] = {}
-
-        def work(uow: Any) -> pb.RegisterForAssemblyResponse:
-            r, code = assembly.register(uow, current_principal(), request.assembly_id,
-                                        msg.ATTENDANCE_OF.get(request.attendance, ""), request.interpretation_language,
-                                        list(request.workshop_ids), self.clock(), self.rules)
-            issued["attendance"] = r.attendance
-            if code:
-                issued["code"] = code
-            return pb.RegisterForAssemblyResponse(registration=msg.registration_to_pb(r))  # stored without the code
-        response = self._once("RegisterForAssembly", request, pb.RegisterForAssemblyResponse, work)
-        if "attendance" in issued:  # this call did the work (not a replay of the first answer)
-            REGISTRATIONS.labels(attendance=issued["attendance"]).inc()
-        if "code" in issued:
-            response.check_in_code = issued["code"]
+        caller = current_principal()
+        key = idempotent_request(caller.tenant, caller.subject, "RegisterForAssembly", request)
+        wanted = assembly.RegistrationRequest(request.assembly_id, msg.ATTENDANCE_OF.get(request.attendance, ""),
+                                              request.interpretation_language, tuple(request.workshop_ids))
+        response, registered = self.registrations.submit((caller, wanted, key))
+        if registered is not None:  # this call did the work (not a replay of the first answer)
+            REGISTRATIONS.labels(attendance=registered.registration.attendance).inc()
+            if registered.check_in_code:
+                response = pb.RegisterForAssemblyResponse.FromString(response.SerializeToString())
+                response.check_in_code = registered.check_in_code
         return response
+
+    def _register_batch(self, items: Sequence[tuple[Principal, assembly.RegistrationRequest, Any]]) -> list[Any]:
+        """Registrations arriving together: one transaction and one commit (group commit). A
+        result is (response, Registered) for a call that registered, (response, None) for a
+        replay of a first answer, or the call's refusal. The stored answer has no check-in code."""
+        uow, now = self.uow(), self.clock()
+        registered: dict[int, assembly.Registered] = {}
+
+        def work(todo: list[int]) -> list[Any]:
+            out: list[Any] = []
+            outcomes = assembly.register_many(uow, [items[n][:2] for n in todo], now, self.rules)
+            for n, outcome in zip(todo, outcomes, strict=True):
+                if isinstance(outcome, assembly.Registered):
+                    registered[n] = outcome
+                    outcome = pb.RegisterForAssemblyResponse(registration=msg.registration_to_pb(outcome.registration))
+                out.append(outcome)
+            return out
+
+        results, _ = idempotency.answer_batch(uow, [key for _, _, key in items], pb.RegisterForAssemblyResponse, work)
+        return [r if isinstance(r, BaseException) else (r, registered.get(n)) for n, r in enumerate(results)]
 
     def CancelAssemblyRegistration(self, request, context):
         def work(uow: Any) -> pb.CancelAssemblyRegistrationResponse:

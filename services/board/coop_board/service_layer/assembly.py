@@ -11,6 +11,7 @@ Assemblies and workshops; another tenant's Assemblies and registrations are NOT_
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -40,7 +41,13 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.board_access import require_owner_or_secretary, require_secretary
 from coop_board.service_layer.observers import check_id, check_registration_id
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.errors import FailedPrecondition, NotFound, PermissionDenied
+from coop_domain.errors import (
+    AlreadyExists,
+    DomainError,
+    FailedPrecondition,
+    NotFound,
+    PermissionDenied,
+)
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 
@@ -292,38 +299,114 @@ def list_workshops(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, re
 
 # -- members ----------------------------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class RegistrationRequest:
+    """What a member asks for (RegisterForAssembly)."""
+    assembly_id: str
+    attendance: str
+    language: str
+    workshop_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A registration made, and its check-in code (in person), to be shown this once."""
+    registration: AssemblyRegistration
+    check_in_code: str | None
+
+
+def _already_registered() -> AlreadyExists:
+    return AlreadyExists("you are already registered for this Assembly", field="assembly_id",
+                         reason="ALREADY_REGISTERED")
+
+
+def _not_allowed(rules: AssemblyRules) -> FailedPrecondition:
+    return FailedPrecondition("only members may register for the Assembly" if rules.registration_all_members else
+                              "only members in good standing may register for the Assembly",
+                              reason="NOT_IN_GOOD_STANDING")
+
+
+def register_many(uow: BoardUnitOfWork, calls: Sequence[tuple[Principal, RegistrationRequest]], now: datetime,
+                  rules: AssemblyRules) -> list[Registered | DomainError]:
+    """Registrations arriving together (the api's group commit), in one unit: one result per
+    call, in order, a refusal for its caller only. Each caller registers themself; a full workshop
+    puts them on its waiting list. Per Assembly: one read of it and of its workshops, one of the
+    callers' standings, one multi-row insert of the registrations, one statement taking the seats
+    (earlier calls first), one of the places. Arrival numbers follow the calls' order, so the
+    waiting lists keep it."""
+    results: list[Registered | DomainError | None] = [None] * len(calls)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for n, (caller, req) in enumerate(calls):
+        try:
+            caller.require(roles.MEMBER)
+            check_id(req.assembly_id, "assembly_id")
+            for i, wid in enumerate(req.workshop_ids):
+                check_id(wid, f"workshop_ids[{i}]")
+        except DomainError as exc:
+            results[n] = exc
+            continue
+        groups.setdefault((caller.tenant, req.assembly_id), []).append(n)
+    with uow:
+        standings = uow.members.standings(sorted({calls[n][0].subject for ns in groups.values() for n in ns}))
+        for (tenant, assembly_id), ns in groups.items():
+            a = uow.assemblies.get(tenant, assembly_id)
+            workshops = {w.workshop_id: w for w in uow.assemblies.workshops(tenant, assembly_id)} if a else {}
+            new: list[tuple[int, AssemblyRegistration, str | None]] = []
+            members: set[str] = set()
+            for n in ns:
+                caller, req = calls[n]
+                try:
+                    if a is None:
+                        raise NotFound(f"no Assembly {assembly_id}", field="assembly_id", reason="ASSEMBLY_NOT_FOUND")
+                    a.require_registration_open(now)
+                    standing = standings.get(caller.subject)
+                    if not _may_register(None if standing is None else standing.in_good_standing,
+                                         None if standing is None else standing.status, rules):
+                        raise _not_allowed(rules)
+                    check_registration(req.attendance, req.language, list(req.workshop_ids), workshops)
+                    if caller.subject in members:
+                        raise _already_registered()
+                except DomainError as exc:
+                    results[n] = exc
+                    continue
+                members.add(caller.subject)
+                code = new_check_in_code() if req.attendance == IN_PERSON else None
+                new.append((n, AssemblyRegistration(
+                    str(uuid.uuid4()), tenant, assembly_id, caller.subject, req.attendance, req.language, now,
+                    code_hash=hash_code(tenant, assembly_id, code) if code else None,
+                    code_issued_at=now if code else None), code))
+            if not new:
+                continue
+            arrivals = uow.assemblies.add_registrations([r for _, r, _ in new])
+            for n, r, _ in new:
+                if r.registration_id not in arrivals:
+                    results[n] = _already_registered()
+            kept = [(n, r, code) for n, r, code in new if r.registration_id in arrivals]
+            chosen = {r.registration_id: list(calls[n][1].workshop_ids) for n, r, _ in kept}
+            seated = uow.assemblies.take_seats(tenant, list(chosen.items()))
+            places = uow.assemblies.add_places(tenant, assembly_id, [
+                (rid, [(wid, wid in seated.get(rid, set())) for wid in wids], arrivals[rid])
+                for rid, wids in chosen.items()])
+            for n, r, code in kept:
+                r.places = places.get(r.registration_id, [])
+                uow.publish(AssemblyRegistered(
+                    r.tenant, r.assembly_id, r.registration_id, r.member_id, r.attendance, r.interpretation_language,
+                    tuple((p.workshop_id, p.seated, p.waiting_position) for p in r.places), now))
+                results[n] = Registered(r, code)
+        uow.commit()
+    return [r for r in results if r is not None]
+
+
 def register(uow: BoardUnitOfWork, caller: Principal, assembly_id: str, attendance: str, language: str,
              workshop_ids: list[str], now: datetime, rules: AssemblyRules
              ) -> tuple[AssemblyRegistration, str | None]:
-    """The caller registers themself; a full workshop puts them on its waiting list. In person:
-    the check-in code, shown this once."""
-    caller.require(roles.MEMBER)
-    check_id(assembly_id, "assembly_id")
-    for n, wid in enumerate(workshop_ids):
-        check_id(wid, f"workshop_ids[{n}]")
-    with uow:
-        a = _assembly(uow, caller, assembly_id)
-        a.require_registration_open(now)
-        standing = uow.members.standing(caller.subject)
-        if not _may_register(None if standing is None else standing.in_good_standing,
-                             None if standing is None else standing.status, rules):
-            raise FailedPrecondition("only members in good standing may register for the Assembly"
-                                     if not rules.registration_all_members else
-                                     "only members may register for the Assembly", reason="NOT_IN_GOOD_STANDING")
-        workshops = {w.workshop_id: w for w in uow.assemblies.workshops(a.tenant, a.assembly_id)}
-        check_registration(attendance, language, workshop_ids, workshops)
-        code = new_check_in_code() if attendance == IN_PERSON else None
-        r = AssemblyRegistration(str(uuid.uuid4()), a.tenant, a.assembly_id, caller.subject, attendance, language,
-                                 now, code_hash=hash_code(a.tenant, a.assembly_id, code) if code else None,
-                                 code_issued_at=now if code else None)
-        arrival = uow.assemblies.add_registration(r)
-        seated = uow.assemblies.take_seats(a.tenant, workshop_ids, r.registration_id)
-        r.places = uow.assemblies.add_places(a.tenant, a.assembly_id, r.registration_id,
-                                             [(wid, wid in seated) for wid in workshop_ids], arrival)
-        uow.publish(AssemblyRegistered(r.tenant, r.assembly_id, r.registration_id, r.member_id, attendance, language,
-                                       tuple((p.workshop_id, p.seated, p.waiting_position) for p in r.places), now))
-        uow.commit()
-        return r, code
+    """One registration (register_many of one call): it and its check-in code, or its refusal
+    raised."""
+    (outcome,) = register_many(uow, [(caller, RegistrationRequest(assembly_id, attendance, language,
+                                                                  tuple(workshop_ids)))], now, rules)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    return outcome.registration, outcome.check_in_code
 
 
 def _registration(uow: BoardUnitOfWork, caller: Principal, registration_id: str) -> AssemblyRegistration:

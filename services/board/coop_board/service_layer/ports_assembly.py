@@ -57,20 +57,23 @@ class AssemblyRepository(Protocol):
     def workshop_counts(self, tenant: str, assembly_id: str) -> dict[str, WorkshopCounts]: ...
 
     # -- registrations
-    def add_registration(self, registration: AssemblyRegistration) -> int:
-        """Insert it (not its places) and return an arrival number greater than every one given
-        before; ALREADY_EXISTS ALREADY_REGISTERED when the member has an active registration (a
+    def add_registrations(self, registrations: list[AssemblyRegistration]) -> dict[str, int]:
+        """Insert them (not their places), in order, and return their arrival numbers by
+        registration id: greater than every one given before, and in the list's order. One
+        missing from the answer was not inserted: its member has an active registration (a
         concurrent one included: a unique index decides)."""
         ...
-    def take_seats(self, tenant: str, workshop_ids: list[str], registration_id: str) -> set[str]:
-        """Give the registration a free seat of each workshop that has one; the workshops where it
-        got one. Seats held by units not yet committed are skipped, never waited for."""
+    def take_seats(self, tenant: str, wants: list[tuple[str, list[str]]]) -> dict[str, set[str]]:
+        """For each (registration id, workshop ids), earlier ones served first: a free seat of each
+        workshop that has one. Returns the workshops where each got one. Seats held by units not
+        yet committed are skipped, never waited for."""
         ...
-    def add_places(self, tenant: str, assembly_id: str, registration_id: str,
-                   choices: list[tuple[str, bool]], arrival: int) -> list[WorkshopPlace]:
-        """Insert the registration's places ((workshop id, seated) in order of preference): a
-        seated place arrives at `arrival`, a waiting one gets a new, later number (it arrived
-        after every seated one). Returns them with their waiting positions."""
+    def add_places(self, tenant: str, assembly_id: str,
+                   registrations: list[tuple[str, list[tuple[str, bool]], int]]) -> dict[str, list[WorkshopPlace]]:
+        """Insert the places of each (registration id, [(workshop id, seated)] in order of
+        preference, arrival): a seated place arrives at the registration's arrival, a waiting one
+        gets a new, later number (after every seated one; in the list's order). Returns them by
+        registration id, with their waiting positions."""
         ...
     def waiting_position(self, workshop_id: str, arrival: int) -> int:
         """1 + the active waiting places of the workshop that arrived before `arrival`."""

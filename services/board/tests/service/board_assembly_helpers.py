@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -121,8 +121,10 @@ class AssemblyApi:
 
 
 @contextmanager
-def assembly_api(database: str = "coop_board_assembly_test", rules: AssemblyRules = RULES) -> Iterator[AssemblyApi]:
-    with postgres_database(database) as pg_url:
+def assembly_api(database: str = "coop_board_assembly_test", rules: AssemblyRules = RULES,
+                 url: str | None = None) -> Iterator[AssemblyApi]:
+    """The assembly family's api on a fresh PostgreSQL database, or on `url` (SQLite, as `make run`)."""
+    with nullcontext(url) if url else postgres_database(database) as pg_url:
         upgrade("board", pg_url)
         clock = FixedClock(START)
         servicers = grpc_assembly.SERVICERS
