@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,22 @@ def _flag(name: str, default: bool | None = None) -> bool | None:
     if value.strip().lower() in ("0", "false", "no", "off"):
         return False
     raise ValueError(f"{name} must be 1 or 0 (true or false), not {value!r}")
+
+
+def seconds_setting(variable: str, default: float, *, low: float = 0.1, high: float = 3600.0,
+                    value: str | None = None, environ: Mapping[str, str] | None = None) -> float:
+    """A timer interval in seconds from `variable` (or `value` when given): `default` when unset
+    or blank. One wording for every worker's timer: a ValueError names the variable, its bounds
+    and the text given when it is not a number between `low` and `high`."""
+    env = os.environ if environ is None else environ
+    text = (env.get(variable) if value is None else value) or ""
+    try:
+        seconds = float(text) if text.strip() else default
+    except ValueError:
+        seconds = float("nan")
+    if not low <= seconds <= high:  # NaN compares false: refused too
+        raise ValueError(f"{variable} must be a number of seconds between {low:g} and {high:g}, got {text!r}")
+    return seconds
 
 
 def dev_mode_from_env() -> bool:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 
 from coop_board.domain.assembly import AssemblyRules
 from coop_board.domain.texts import LANGUAGES
+from coop_platform.config import seconds_setting
 
 WHO = ("all", "good_standing")
 
@@ -49,9 +50,5 @@ def assembly_rules(env: Mapping[str, str] | None = None) -> AssemblyRules:
 
 
 def convocation_tick_seconds(env: Mapping[str, str] | None = None) -> float:
-    env = os.environ if env is None else env
-    text = env.get("COOP_BOARD_CONVOCATION_TICK_SECONDS", "").strip()
-    seconds = float(text) if text else 5.0
-    if not 0.1 <= seconds <= 3600:
-        raise ValueError(f"COOP_BOARD_CONVOCATION_TICK_SECONDS must be between 0.1 and 3600, got {text!r}")
-    return seconds
+    """How often the worker sends a batch of convocations (COOP_BOARD_CONVOCATION_TICK_SECONDS, 5 s)."""
+    return seconds_setting("COOP_BOARD_CONVOCATION_TICK_SECONDS", 5.0, environ=env)

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 
 from coop_board.domain.initiatives import InitiativeRules
+from coop_platform.config import seconds_setting
 
 
 def _days(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 3650) -> int:
@@ -81,12 +82,6 @@ def initiative_rules(environ: Mapping[str, str] | None = None) -> InitiativeRule
 
 
 def tick_seconds(environ: Mapping[str, str] | None = None) -> float:
-    env = os.environ if environ is None else environ
-    raw = env.get("COOP_BOARD_INITIATIVE_TICK_SECONDS", "").strip() or "30"
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = 0.0
-    if not 0.1 <= seconds <= 60:
-        raise ValueError(f"COOP_BOARD_INITIATIVE_TICK_SECONDS must be between 0.1 and 60, got {raw!r}")
-    return seconds
+    """How often the initiatives' timer runs (COOP_BOARD_INITIATIVE_TICK_SECONDS, 30 s, at most a
+    minute: expiry and overdue outcomes are at most one tick late)."""
+    return seconds_setting("COOP_BOARD_INITIATIVE_TICK_SECONDS", 30.0, high=60.0, environ=environ)

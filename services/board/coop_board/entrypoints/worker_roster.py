@@ -7,7 +7,6 @@ COOP_BOARD_ROSTER_TICK_SECONDS: how often the timer runs (default 60 s).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from coop_board.entrypoints.metrics_roster import update_roster_gauges
 from coop_board.entrypoints.roster_settings import roster_settings
 from coop_board.service_layer.roster import complete_terms
+from coop_platform.config import seconds_setting
 
 ROSTER = roster_settings()
 #: the roster's consumed events: (source service, event) -> handler method
@@ -29,11 +29,8 @@ CONSUMED = {
 
 
 def tick_seconds(value: str | None = None) -> float:
-    text = os.environ.get("COOP_BOARD_ROSTER_TICK_SECONDS") if value is None else value
-    seconds = float(text) if text else 60.0
-    if not 0.1 <= seconds <= 3600:
-        raise ValueError(f"COOP_BOARD_ROSTER_TICK_SECONDS must be between 0.1 and 3600, got {text!r}")
-    return seconds
+    """How often the roster's timer runs (COOP_BOARD_ROSTER_TICK_SECONDS, default 60 s)."""
+    return seconds_setting("COOP_BOARD_ROSTER_TICK_SECONDS", 60.0, value=value)
 
 
 TICK_SECONDS = tick_seconds()

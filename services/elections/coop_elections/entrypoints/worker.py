@@ -8,7 +8,6 @@ import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (
 
 # isort: split
 
-import os  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -19,6 +18,7 @@ from coop_elections import SERVICE_NAME  # noqa: E402
 from coop_elections.adapters.events_in import apply_member_event  # noqa: E402
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork  # noqa: E402
 from coop_elections.service_layer.timers import run_timers  # noqa: E402
+from coop_platform.config import seconds_setting  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -43,11 +43,7 @@ def tick_seconds(value: str | None = None) -> float:
     """How often the timer runs (COOP_ELECTIONS_TICK_SECONDS, default 15 s). Elections open and
     close at most one tick late, and our cooperative's rolls are built in the last three ticks
     before their cut-off. Shorter ticks serve end-to-end tests with windows seconds long."""
-    text = os.environ.get("COOP_ELECTIONS_TICK_SECONDS") if value is None else value
-    seconds = float(text) if text else 15.0
-    if not 0.1 <= seconds <= 3600:
-        raise ValueError(f"COOP_ELECTIONS_TICK_SECONDS must be between 0.1 and 3600, got {text!r}")
-    return seconds
+    return seconds_setting("COOP_ELECTIONS_TICK_SECONDS", 15.0, value=value)
 
 
 TICK_SECONDS = tick_seconds()

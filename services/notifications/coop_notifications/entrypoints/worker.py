@@ -8,6 +8,7 @@ import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (
 
 # isort: split
 
+import functools  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import socket  # noqa: E402
@@ -25,6 +26,7 @@ from coop_notifications.entrypoints.mail_config import mail_settings  # noqa: E4
 from coop_notifications.service_layer.delivery import MailSettings, deliver_batch, process_bounces  # noqa: E402
 from coop_notifications.service_layer.digests import run_digests  # noqa: E402
 from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
+from coop_platform.config import seconds_setting  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -40,22 +42,10 @@ rolls = ProjectionRolls()
 log = logging.getLogger(__name__)
 
 
-def seconds_setting(variable: str, default: float, value: str | None = None) -> float:
-    """A timer interval from the environment, between 0.05 and 600 seconds."""
-    text = os.environ.get(variable) if value is None else value
-    try:
-        seconds = float(text) if text else default
-    except ValueError:
-        seconds = -1.0
-    if not 0.05 <= seconds <= 600:
-        raise ValueError(f"{variable} must be a number of seconds between 0.05 and 600, got {text!r}")
-    return seconds
-
-
 def tick_seconds(value: str | None = None) -> float:
     """How often the delivery timer runs (COOP_NOTIFICATIONS_TICK_SECONDS, default 2 s); each
     tick sends batches until nothing is due."""
-    return seconds_setting("COOP_NOTIFICATIONS_TICK_SECONDS", 2.0, value)
+    return seconds_setting("COOP_NOTIFICATIONS_TICK_SECONDS", 2.0, low=0.05, high=600.0, value=value)
 
 
 class MailAdapters:
@@ -65,8 +55,6 @@ class MailAdapters:
 
     def __init__(self) -> None:
         self._made: tuple[Any, Any, MailSettings] | None = None
-        self._bounce_mailbox: Any = None
-        self._bounce_mailbox_read = False
 
     def get(self) -> tuple[Any, Any, MailSettings]:
         if self._made is None:
@@ -79,18 +67,19 @@ class MailAdapters:
         return self._made
 
     def bounce_mailbox(self) -> Any:
-        if not self._bounce_mailbox_read:
-            from coop_notifications.adapters import bounces
+        return self._bounce_reader
 
-            self._bounce_mailbox = bounces.reader_from_env()
-            self._bounce_mailbox_read = True
-        return self._bounce_mailbox
+    @functools.cached_property
+    def _bounce_reader(self) -> Any:
+        from coop_notifications.adapters import bounces
+
+        return bounces.reader_from_env()
 
 
 mail = MailAdapters()
 WORKER_ID = f"{socket.gethostname()}:{os.getpid()}"
 TICK_SECONDS = tick_seconds()
-BOUNCE_POLL_SECONDS = seconds_setting("COOP_BOUNCE_POLL_SECONDS", default=60.0)
+BOUNCE_POLL_SECONDS = seconds_setting("COOP_BOUNCE_POLL_SECONDS", 60.0, low=0.05, high=600.0)
 
 
 def handler_name(event: str) -> str:
