@@ -57,6 +57,7 @@ BILLING_EVENTS = {
     "share_fee.billed": "ShareFeeBilled",
     "share_fee.paid": "SharePaid",
     "distribution.payout": "DistributionPayout",
+    "year.closed": "YearClosed",
 }
 BILLING_PARTS = {"Employee"}  # a part of several payloads, not an event of its own
 
@@ -91,7 +92,7 @@ def test_every_billing_event_message_is_in_the_proto_and_the_asyncapi_file():
 
 def test_every_billing_event_the_service_emits_is_documented():
     source = (ROOT / "services/billing/coop_billing/adapters/events_out.py").read_text()
-    emitted = set(re.findall(r'"((?:contract|invoice|share_fee|share|distribution)\.[a-z_]+)"', source))
+    emitted = set(re.findall(r'"((?:contract|invoice|share_fee|share|distribution|year)\.[a-z_]+)"', source))
     assert emitted == set(BILLING_EVENTS)
 
 

@@ -8,6 +8,7 @@ Event names are unique across the platform: billing's payment of the annual shar
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from coop.billing.v1 import events_pb2
@@ -57,6 +58,11 @@ def _payout(event: events.DistributionPayout) -> Translated:
         member_id=event.member_id, amount_cents=event.amount_cents), event.member_id)
 
 
+def _year_closed(event: events.YearClosed) -> Translated:
+    closed_at = event.closed_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return ("year.closed", events_pb2.YearClosed(year=event.year, closed_at=closed_at), None)
+
+
 _TRANSLATORS: dict[type, Callable[[Any], Translated]] = {
     events.InvoiceIssued: _invoice_issued,
     events.InvoiceCancelled: _invoice_cancelled,
@@ -78,6 +84,7 @@ _TRANSLATORS: dict[type, Callable[[Any], Translated]] = {
     events.ShareFeeBilled: _share_fee_billed,
     events.ShareFeePaid: _share_fee_paid,
     events.DistributionPayout: _payout,
+    events.YearClosed: _year_closed,
 }
 
 

@@ -8,7 +8,7 @@ member) travel as those records: the translator reads their attributes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from .contract import ContractTerms, StoredContract
@@ -97,3 +97,11 @@ class DistributionPayout:
     scenario: str
     member_id: str
     amount_cents: int
+
+
+@dataclass(frozen=True)
+class YearClosed:
+    """A fiscal year was closed: its statements are final and available to every member."""
+
+    year: int
+    closed_at: datetime

@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any
 
 from coop_billing.domain.contribution import RateChange, RateKind
+from coop_billing.domain.events import YearClosed
 from coop_billing.service_layer.common import READERS, check_year, open_for, today
 from coop_billing.service_layer.ports import BillingUnitOfWork
 from coop_domain.clock import utcnow
@@ -47,7 +48,8 @@ def list_rates(uow: BillingUnitOfWork, caller: Principal) -> list[RateChange]:
 
 def close_year(uow: BillingUnitOfWork, caller: Principal, year: int) -> tuple[Any, bool]:
     """Close a year that has ended: (its fiscal_years record, closed before). From then on nothing
-    is dated inside it, so its statements never change; waits for the writes still dated in it."""
+    is dated inside it, so its statements never change; waits for the writes still dated in it.
+    The first closing publishes year.closed (the statements are available)."""
     caller.require("admin")
     check_year(year)
     if year >= today().year:
@@ -55,6 +57,8 @@ def close_year(uow: BillingUnitOfWork, caller: Principal, year: int) -> tuple[An
                                  reason="YEAR_NOT_OVER")
     with uow:
         row, already = uow.years.close_year(year, caller.subject, utcnow())
+        if not already:  # the statements are final: every member may be told (once)
+            uow.publish(YearClosed(row.year, row.closed_at))
         uow.commit()
     return row, already
 

@@ -90,6 +90,10 @@ def test_a_closed_year_takes_nothing_dated_inside_it_and_its_statement_never_cha
     assert (closed.year, closed.closed_by, closed.already_closed) == (Y, "admin-1", False)
     again = svc.stub.CloseYear(pb.CloseYearRequest(year=Y), metadata=h.ADMIN)
     assert again.already_closed and again.closed_at == closed.closed_at
+    # the statements are final: year.closed once (not again on the second closing), no member data
+    announced = [e for e in svc.outbox(name="year.closed") if e["data"]["year"] == Y]
+    assert [e["data"] for e in announced] == [
+        {"year": Y, "closedAt": closed.closed_at.ToDatetime().isoformat() + "Z"}]
     last_day = date(Y, 12, 31).isoformat()  # within the 31 days an invoice may be backdated: only closing refuses it
     before = svc.counts()
     refusals = [

@@ -132,6 +132,9 @@ def _localized(value: Any) -> Data:
     return texts(value if isinstance(value, dict) else {})
 
 
+# A closed year's statement concerns whoever was a member in it: not only the active ones.
+STATEMENT_HOLDERS = ("active", "suspended", "resigned", "excluded")
+
 ROUTES: tuple[Route, ...] = (
     # --- membership ----------------------------------------------------------------------------
     Route("membership", "member.admitted", "member_welcome", _member("member"),
@@ -168,6 +171,8 @@ ROUTES: tuple[Route, ...] = (
           lambda d: {**_pick("envelope_id", "envelope_name")(d), "amount_cents": int(d.get("amount_cents", 0)),
                      "currency": "EUR"},
           billing_events.DistributionPayout),
+    Route("billing", "year.closed", "statement_available", lambda d: AllMembers(STATEMENT_HOLDERS),
+          lambda d: {"year": int(d.get("year") or 0)}, billing_events.YearClosed),
     # --- elections ------------------------------------------------------------------------------
     Route("elections", "election.opened", "election_invitation", _roll,
           lambda d: {"election_id": d["election_id"], "title": _localized(d.get("titles")),

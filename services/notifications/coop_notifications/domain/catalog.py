@@ -117,6 +117,11 @@ _SPECS: tuple[NotificationSpec, ...] = (
         ("envelope_id", "envelope_name", "amount_cents", "currency"),
         "distribution.payout, to the member: their amount of an adopted redistribution envelope.",
     ),
+    NotificationSpec(
+        "statement_available", Priority.TRANSACTIONAL, Category.BILLING,
+        ("year",),
+        "year.closed, to every member: the year's statement is final and can be read in the portal.",
+    ),
     # --- elections -------------------------------------------------------------------------
     NotificationSpec(
         "election_invitation", Priority.TRANSACTIONAL, Category.ELECTIONS,

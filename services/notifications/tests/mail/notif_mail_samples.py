@@ -25,6 +25,7 @@ SPECIFIC: dict[str, dict] = {
                          "currency": "EUR", "payroll_reference": "PR-2027-04-17"},
     "distribution_payout": {"envelope_id": "env-1", "envelope_name": "Surplus 2026", "amount_cents": 4210,
                             "currency": "EUR"},
+    "statement_available": {"year": 2026},
     "election_invitation": {"election_id": "e-1", "title": "Board 2027",
                             "opens_at": "2027-03-14T08:00:00+00:00",
                             "closes_at": "2027-03-21T17:00:00+00:00",

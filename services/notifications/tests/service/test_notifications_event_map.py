@@ -84,6 +84,24 @@ def test_contract_payroll_and_payout_events_of_billing_reach_the_member_they_con
                            "currency": "EUR"}
 
 
+def test_a_closed_year_tells_every_member_of_it_but_applicants_that_their_statement_is_ready(env) -> None:
+    from coop_domain.membership import MemberChanged
+    from coop_notifications.service_layer.recipients import apply_member_fact
+
+    active, resigned, applicant = seed_member(env), seed_member(env, language="fr"), seed_member(env)
+    with env.uow_factory() as uow:
+        apply_member_fact(uow, MemberChanged(resigned, env.clock(), status="resigned"))
+        apply_member_fact(uow, MemberChanged(applicant, env.clock(), status="applicant"))
+        uow.commit()
+    event_id = _deliver(env, "billing", "year.closed", {"year": 2026, "closedAt": "2027-01-10T09:00:00Z"})
+    rows = _rows(env, event_id)
+    assert {m for m, channel in rows if channel == Channel.EMAIL} >= {active, resigned}
+    assert not any(m == applicant for m, _ in rows)
+    row = rows[(resigned, Channel.EMAIL)]
+    assert (row.notification, row.priority, row.context) == ("statement_available", Priority.TRANSACTIONAL,
+                                                             {"year": 2026})
+
+
 def test_a_contract_event_without_its_member_is_refused_as_malformed(env) -> None:
     envelope = make_envelope("billing", "contract.created", {"contract": {"contractId": "c-0"}})
     with pytest.raises(MalformedEvent, match="employee"):
