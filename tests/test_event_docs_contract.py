@@ -272,3 +272,38 @@ def test_every_board_event_is_listed_for_subscribers():
     text = (ROOT / "docs/events.md").read_text()
     for routing_key, message in BOARD_EVENTS.items():
         assert f"| {routing_key} | {message} |" in text
+
+
+ELECTIONS_EVENTS = {
+    "election.opened": "ElectionOpened",
+    "election.closing_soon": "ElectionClosingSoon",
+    "election.voted": "VoterVoted",
+    "election.results_published": "ResultsPublished",
+}
+ELECTIONS_PARTS = {"ElectedSeat"}  # a part of ResultsPublished, not an event of its own
+
+
+def test_every_elections_event_message_is_in_the_proto_and_the_asyncapi_file():
+    from coop.elections.v1 import events_pb2 as elections_events_pb2
+
+    spec = yaml.load((ROOT / "docs/asyncapi-elections.yaml").read_text(), Loader=_StrictLoader)
+    declared = set(elections_events_pb2.DESCRIPTOR.message_types_by_name) - ELECTIONS_PARTS
+    assert declared == set(ELECTIONS_EVENTS.values())
+    assert set(spec["channels"]) == set(ELECTIONS_EVENTS)
+    for routing_key, message in ELECTIONS_EVENTS.items():
+        assert spec["channels"][routing_key]["subscribe"]["message"]["$ref"].rsplit("/", 1)[-1] == message
+        documented = spec["components"]["messages"][message]
+        assert documented["name"] == f"coop.elections.{routing_key}.v1"
+        fields = elections_events_pb2.DESCRIPTOR.message_types_by_name[message].fields
+        assert set(documented["payload"]["properties"]) == {f.json_name for f in fields}, message
+
+
+def test_every_elections_event_the_service_emits_is_documented():
+    source = (ROOT / "services/elections/coop_elections/adapters/events_out.py").read_text()
+    assert set(re.findall(r'"(election\.[a-z_]+)"', source)) == set(ELECTIONS_EVENTS)
+
+
+def test_every_elections_event_is_listed_for_subscribers():
+    text = (ROOT / "docs/events.md").read_text()
+    for routing_key, message in ELECTIONS_EVENTS.items():
+        assert f"| {routing_key} | {message} |" in text

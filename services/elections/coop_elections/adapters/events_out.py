@@ -4,12 +4,18 @@ field names other services and partners read: they do not change (docs/events.md
 
 from __future__ import annotations
 
+from datetime import UTC
 from functools import singledispatch
 from typing import Any
 
 from coop.elections.v1 import events_pb2
 from coop_elections.adapters.messages import iso
-from coop_elections.domain.events import ElectionClosingSoon, ElectionOpened, ResultsPublished
+from coop_elections.domain.events import (
+    ElectionClosingSoon,
+    ElectionOpened,
+    ResultsPublished,
+    VoterVoted,
+)
 from coop_elections.domain.verification import seed_commitment
 
 
@@ -35,6 +41,15 @@ def _closing_soon(event: ElectionClosingSoon) -> tuple[str, Any, str | None]:
     return "election.closing_soon", events_pb2.ElectionClosingSoon(
         election_id=e.election_id, tenant=e.tenant, closes_at=iso(e.closes_at),
         non_voters=list(event.non_voters)), e.election_id
+
+
+@translate.register
+def _voted(event: VoterVoted) -> tuple[str, Any, str | None]:
+    """Who voted and when, to the second: no ballot, tracker or channel (docs/elections.md)."""
+    e = event.election
+    return "election.voted", events_pb2.VoterVoted(
+        election_id=e.election_id, tenant=e.tenant, voter_id=event.voter_id,
+        voted_at=iso(event.voted_at.astimezone(UTC).replace(microsecond=0))), e.election_id
 
 
 @translate.register

@@ -5,6 +5,7 @@ protobuf (coop.elections.v1 events, docs/events.md)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .stored import RollSummary, StoredElection
@@ -24,6 +25,17 @@ class ElectionClosingSoon:
 
     election: StoredElection
     non_voters: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VoterVoted:
+    """A voter entered the register of who voted (own ballot, proxy ballot for the giver, sign-in
+    at the Assembly), so the notifications service reminds them no more. Holds nothing of the
+    ballot: the register row it mirrors is not a ballot link either (docs/elections.md, Secrecy)."""
+
+    election: StoredElection
+    voter_id: str
+    voted_at: datetime
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,13 @@ class VotingWindow:
         """The closing instant in UTC."""
         return local_to_utc(self.assembly_day, self.closes_local, self.tz)
 
+    def reminder_at(self, lead: timedelta) -> datetime:
+        """When the reminder to those who have not voted (election.closing_soon) is due: `lead`
+        before the close, but never in the first half of the window. An election open for less
+        than twice the lead (a vote held during the Assembly itself) reminds its voters halfway
+        through, not in the same instant as it invites them, when nobody could have voted yet."""
+        return max(self.closes_at - lead, self.opens_at + (self.closes_at - self.opens_at) / 2)
+
     def is_open(self, now_utc: datetime) -> bool:
         """Whether a ballot cast at ``now_utc`` (aware) is on time."""
         now = _require_aware(now_utc, "now")

@@ -13,7 +13,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -30,6 +30,7 @@ from coop_elections.domain.ballot_box import receipt_hash
 from coop_elections.domain.canonical import canonical_json
 from coop_elections.domain.election import check_id
 from coop_elections.domain.errors import AlreadyVoted
+from coop_elections.domain.events import VoterVoted
 from coop_elections.domain.model import ElectionDefinition
 from coop_elections.domain.proxies import ProxyStatus
 from coop_elections.domain.stored import StoredElection
@@ -43,6 +44,7 @@ from coop_elections.domain.validation import validate_ballot
 from coop_elections.service_layer.common import VOTERS, check_open, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
 from coop_platform.batching import run_alone
+from coop_platform.logs import get_correlation_id
 
 Content = dict[str, Any] | Callable[[StoredElection], dict[str, Any]]
 
@@ -61,7 +63,8 @@ class Cast:
     counted ballot (`previous_tracker` and `previous_code`). `content` may be a function of the
     election (the api reads the answers against its questions: one election read). `ballot_key`,
     when given, is the client's secret the tracker and re-vote code derive from (a retry gets the
-    first receipt)."""
+    first receipt). `correlation_id` is the request's, kept for its election.voted when another
+    thread commits the batch."""
 
     caller: Principal
     election_id: str
@@ -71,6 +74,7 @@ class Cast:
     previous_code: str = ""
     on_behalf_of: str = ""
     ballot_key: str = ""
+    correlation_id: str | None = field(default_factory=get_correlation_id, compare=False)
 
     @property
     def voter_id(self) -> str:
@@ -153,9 +157,11 @@ def _unusable_proxy(uow: ElectionsUnitOfWork, e: StoredElection, cast: Cast) -> 
 
 def _cast_round(uow: ElectionsUnitOfWork, e: StoredElection, items: list[_Valid],
                 results: list[Receipt | Exception | None]) -> None:
-    """Casts of one election for distinct voters: register rows, proxies, replaced ballots and new
-    ballots (shuffled). A refused cast writes nothing; a refused cast with a ballot key whose
-    ballot already stands with the same content is a retry and gets its first receipt."""
+    """Casts of one election for distinct voters: register rows (each new one publishes
+    election.voted, for the voter or the proxy's giver; a re-vote publishes nothing), proxies,
+    replaced ballots and new ballots (shuffled). A refused cast writes nothing; a refused cast
+    with a ballot key whose ballot already stands with the same content is a retry and gets its
+    first receipt."""
     eid = e.election_id
     weights = uow.elections.roll_weights(eid, (c.for_whom for _, c, _, _ in items))
     live: list[_Valid] = []
@@ -189,6 +195,8 @@ def _cast_round(uow: ElectionsUnitOfWork, e: StoredElection, items: list[_Valid]
                     refused_keyed += [item] if cast.ballot_key else []
                     continue
                 superseding.add(n)
+            else:  # newly in the register: election.voted, in this commit's one outbox insert
+                uow.publish(VoterVoted(e, cast.for_whom, cast.now), correlation_id=cast.correlation_id)
             if cast.on_behalf_of:
                 uow.elections.set_proxy_status(eid, cast.on_behalf_of, "active", "used", holder=cast.voter_id)
             elif e.spec.max_proxies_held:  # voting oneself voids an unused proxy one gave

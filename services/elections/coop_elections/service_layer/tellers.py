@@ -12,6 +12,7 @@ from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 from coop_elections.domain.canonical import canonical_json
 from coop_elections.domain.election import check_id
+from coop_elections.domain.events import VoterVoted
 from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.validation import validate_ballot
 from coop_elections.service_layer.casting import Content, store_ballot
@@ -44,7 +45,9 @@ def _signed_in_by(uow: ElectionsUnitOfWork, election_id: str, voter_id: str) -> 
 def sign_in_person(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, voter_id: str,
                    now: datetime) -> tuple[bool, int, bool]:
     """A teller signs a voter into the in-person register; the audit records the teller. Nothing
-    here touches a ballot: the paper ballot the voter then drops carries no voter."""
+    here touches a ballot: the paper ballot the voter then drops carries no voter. Signed in is
+    voted (the register says so, and so does election.voted): the paper ballots are not tied to
+    anyone, and a voter signed in can no longer vote online."""
     caller.require(*TELLERS)
     teller = caller.subject
     check_id(voter_id, "voter_id")
@@ -64,6 +67,7 @@ def sign_in_person(uow: ElectionsUnitOfWork, caller: Principal, election_id: str
                                 reason="ALREADY_VOTED" if by is None else "ALREADY_SIGNED_IN")
         uow.elections.set_proxy_status(e.election_id, voter_id, "active", "voided")
         uow.elections.add_sign_in_audit(e.election_id, voter_id, teller, SIGNED_IN, "", now)
+        uow.publish(VoterVoted(e, voter_id, now))
         uow.commit()
         return True, int(entry.weight), True
 

@@ -60,14 +60,15 @@ def run_timers(uow: ElectionsUnitOfWork, now: datetime, closing_soon_lead: timed
 
 
 def send_closing_soon(uow: ElectionsUnitOfWork, now: datetime, lead: timedelta) -> int:
-    """election.closing_soon with the non-voters, once per election, `lead` before the close."""
+    """election.closing_soon with the non-voters, once per election, `lead` before the close (or
+    halfway through a window shorter than twice the lead: VotingWindow.reminder_at)."""
     sent = 0
     with uow:
         due = uow.read_only().elections.closing_soon_due(now, now + lead)
     for tenant, election_id in due:
         with uow:
             e = load(uow, system_principal(SERVICE, tenant), election_id, lock="update")
-            if e.closing_soon_sent:
+            if e.closing_soon_sent or now < e.spec.window.reminder_at(lead):
                 continue
             uow.publish(ElectionClosingSoon(e, tuple(uow.elections.non_voters(e.election_id))))
             uow.elections.update_election(e.election_id, closing_soon_sent=True)

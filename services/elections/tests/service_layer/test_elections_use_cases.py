@@ -21,7 +21,8 @@ from fakes import FakeUnitOfWork
 
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.principal import Principal
-from coop_elections.domain.events import ElectionOpened, ResultsPublished
+from coop_elections.domain.errors import AlreadyVoted
+from coop_elections.domain.events import ElectionOpened, ResultsPublished, VoterVoted
 from coop_elections.domain.members import MemberChanged
 from coop_elections.domain.published import roll_hash
 from coop_elections.service_layer import casting, elections, handlers, proxies, results, roll
@@ -131,6 +132,23 @@ def test_a_used_and_a_voided_proxy_are_refused_for_different_reasons() -> None:
     assert used.value.field == voided.value.field == "on_behalf_of"
 
 
+def test_a_cast_publishes_who_voted_for_the_voter_or_the_proxys_giver_and_a_refusal_nothing() -> None:
+    uow = FakeUnitOfWork()
+    e = _election(uow, voters=("g1", "h", "v1"), proxies=1)
+    proxies.give_proxy(uow, member("g1"), e.election_id, "h", BEFORE)
+    answers = {"accounts": "yes"}
+    casting.cast_ballot(uow, member("h"), e.election_id, answers, DURING, on_behalf_of="g1")
+    casting.cast_ballot(uow, member("v1"), e.election_id, answers, DURING)
+    for refused in (lambda: casting.cast_ballot(uow, member("v1"), e.election_id, answers, DURING),
+                    lambda: casting.cast_ballot(uow, member("nobody"), e.election_id, answers, DURING),
+                    lambda: casting.cast_ballot(uow, member("h"), e.election_id, answers, DURING, on_behalf_of="g1")):
+        with pytest.raises((FailedPrecondition, PermissionDenied, AlreadyVoted)):
+            refused()
+    voted = [x for x in uow.published if isinstance(x, VoterVoted)]
+    assert [(x.election.election_id, x.voter_id, x.voted_at) for x in voted] == [
+        (e.election_id, "g1", DURING), (e.election_id, "v1", DURING)]
+
+
 def test_casting_and_closing_publish_the_counted_results() -> None:
     uow = FakeUnitOfWork()
     e = _election(uow)
@@ -167,3 +185,21 @@ def test_an_older_event_does_not_undo_a_newer_one() -> None:
         handlers.apply_member_fact(uow, MemberChanged("m1", BEFORE - timedelta(hours=1), status="active",
                                                       in_good_standing=True))
     assert uow.elections.members_in_good_standing() == []
+
+
+def test_a_vote_held_on_the_assembly_day_is_reminded_halfway_not_with_its_invitation() -> None:
+    from datetime import UTC, datetime
+
+    from coop_elections.service_layer import timers
+
+    uow = FakeUnitOfWork()
+    opens = datetime(2027, 5, 15, 9, tzinfo=UTC)  # 11:00 to 17:00 in Brussels: six hours, less than the lead
+    e = _election(uow, opens=opens)
+    lead, roll_lead = timedelta(hours=24), timedelta(seconds=45)
+    timers.run_timers(uow, opens, lead, roll_lead=roll_lead)
+    timers.run_timers(uow, opens + timedelta(hours=2, minutes=59), lead, roll_lead=roll_lead)
+    assert [type(x).__name__ for x in uow.published] == ["ElectionOpened"]  # nobody reminded yet
+    casting.cast_ballot(uow, member("v2"), e.election_id, {"board": ["bob"]}, opens + timedelta(hours=1))
+    timers.run_timers(uow, opens + timedelta(hours=3), lead, roll_lead=roll_lead)  # halfway
+    [soon] = [x for x in uow.published if type(x).__name__ == "ElectionClosingSoon"]
+    assert list(soon.non_voters) == ["v1", "v3"]

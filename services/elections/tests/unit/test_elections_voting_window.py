@@ -120,3 +120,15 @@ def test_unknown_time_zone_is_rejected() -> None:
 def test_other_zone_can_be_configured_for_partners() -> None:
     w = VotingWindow(utc(2026, 3, 20), date(2026, 3, 29), time(17, 0), tz="America/Montreal")
     assert w.closes_at == utc(2026, 3, 29, 21, 0)  # EDT, UTC-4
+
+
+def test_the_reminder_is_due_a_day_before_the_close_of_a_window_of_several_days() -> None:
+    w = VotingWindow(utc(2026, 3, 20, 8), date(2026, 3, 29), time(17, 0))
+    assert w.reminder_at(timedelta(hours=24)) == utc(2026, 3, 28, 15, 0)
+
+
+def test_a_vote_shorter_than_two_days_is_reminded_halfway_never_with_its_invitation() -> None:
+    # a vote held during the Assembly: open 13:00-17:00 Brussels time (summer: 11:00-15:00 UTC)
+    w = VotingWindow(utc(2026, 6, 13, 11), date(2026, 6, 13), time(17, 0))
+    assert w.reminder_at(timedelta(hours=24)) == utc(2026, 6, 13, 13, 0)
+    assert w.reminder_at(timedelta(hours=24)) > w.opens_at

@@ -2,9 +2,11 @@
 
 Membership's events update the recipients projection, parsed by the platform
 (`coop_platform.membership_facts`, shared with the elections and board projections; it reads the
-contact data of member.admitted and member.updated too). Every event of adapters/event_map.py
-becomes a Notice and its delivery rows, in the same transaction (the projection first, so a
-welcome finds the new member's address).
+contact data of member.admitted and member.updated too). Elections' election.voted updates the
+projection of who voted (the reminder's re-check), which election.results_published empties for
+its election: neither is a notification of its own. Every event of adapters/event_map.py becomes
+a Notice and its delivery rows, in the same transaction (the projection first, so a welcome
+finds the new member's address).
 """
 
 from __future__ import annotations
@@ -13,11 +15,18 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from google.protobuf import json_format
+
+from coop.elections.v1 import events_pb2 as election_events
+from coop_domain.clock import as_utc
+from coop_domain.principal import DEFAULT_TENANT
 from coop_notifications.adapters.event_map import BY_EVENT, Route, notice_of, read_data
+from coop_notifications.domain.turnout import Voted
 from coop_notifications.service_layer.handlers import apply_notice
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 from coop_notifications.service_layer.recipients import apply_member_fact
-from coop_platform.envelope import source_service_of
+from coop_notifications.service_layer.turnout import forget_election, record_voted
+from coop_platform.envelope import event_time, parse_data, source_service_of
 from coop_platform.membership_facts import (
     MEMBERSHIP_EVENTS,
     MalformedEvent,
@@ -25,11 +34,9 @@ from coop_platform.membership_facts import (
     member_fact,
 )
 
-__all__ = ["CONSUMED", "MalformedEvent", "apply_member_event", "effect_for", "event_name"]
+__all__ = ["CONSUMED", "MalformedEvent", "apply_member_event", "effect_for", "event_name", "voted_fact"]
 
-#: (source service, routing key) of every event the worker consumes
-CONSUMED: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(
-    [("membership", name) for name in MEMBERSHIP_EVENTS] + list(BY_EVENT)))
+Effect = Callable[[NotificationsUnitOfWork, dict[str, Any]], None]
 
 
 def apply_member_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
@@ -37,17 +44,55 @@ def apply_member_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -
     apply_member_fact(uow, member_fact(envelope))
 
 
-def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[], datetime]
-               ) -> Callable[[NotificationsUnitOfWork, dict[str, Any]], None]:
+def voted_fact(envelope: dict[str, Any]) -> Voted:
+    """election.voted as a typed fact; MalformedEvent when it names no election or voter. The
+    time is the event's `votedAt`, or its CloudEvents time when that is missing."""
+    try:
+        data = parse_data(envelope, election_events.VoterVoted)
+        at = as_utc(datetime.fromisoformat(data.voted_at)) if data.voted_at else event_time(envelope)
+    except (json_format.ParseError, ValueError, TypeError) as exc:
+        raise MalformedEvent(f"election.voted: {exc}") from exc
+    if not data.election_id or not data.voter_id:
+        raise MalformedEvent("election.voted without election_id or voter_id")
+    return Voted(data.tenant or DEFAULT_TENANT, data.election_id, data.voter_id, at)
+
+
+def apply_voted_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+    record_voted(uow, voted_fact(envelope))
+
+
+def forget_voted_at_results(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+    """election.results_published: the election's rows of who voted go (its notice is the route's)."""
+    try:
+        data = parse_data(envelope, election_events.ResultsPublished)
+    except (json_format.ParseError, ValueError, TypeError) as exc:
+        raise MalformedEvent(f"election.results_published: {exc}") from exc
+    if not data.election_id:
+        raise MalformedEvent("election.results_published without election_id")
+    forget_election(uow, data.tenant or DEFAULT_TENANT, data.election_id)
+
+
+#: the projections' effects, per (source service, routing key): applied before the event's notice
+PROJECTIONS: dict[tuple[str, str], Effect] = {
+    **{("membership", name): apply_member_event for name in MEMBERSHIP_EVENTS},
+    ("elections", "election.voted"): apply_voted_event,
+    ("elections", "election.results_published"): forget_voted_at_results,
+}
+
+#: (source service, routing key) of every event the worker consumes
+CONSUMED: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(list(PROJECTIONS) + list(BY_EVENT)))
+
+
+def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[], datetime]) -> Effect:
     """The inbox effect (coop_platform.inbox.process_once) of one consumed event."""
     route: Route | None = BY_EVENT.get((source, event))
-    projects = source == "membership" and event in MEMBERSHIP_EVENTS
+    project: Effect | None = PROJECTIONS.get((source, event))
 
     def effect(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
         if source_service_of(envelope) != source or event_name(envelope) != event:
             raise MalformedEvent(f"expected {source} {event}, got {envelope.get('type')}")
-        if projects:
-            apply_member_event(uow, envelope)
+        if project is not None:
+            project(uow, envelope)
         if route is not None:
             apply_notice(uow, notice_of(route, read_data(route, envelope)), str(envelope["id"]), rolls, clock())
     return effect

@@ -6,6 +6,8 @@
   contact data (the address and name are read from recipients when the mail is rendered).
 - preferences: opt-outs per member and category.
 - suppressions: addresses that bounced or were refused for good, by SHA-256 (no address kept).
+- voted_members: who voted per election (elections' election.voted), for the reminder's
+  re-check; an election's rows go when its results are published.
 """
 
 from __future__ import annotations
@@ -102,6 +104,14 @@ digest_frequencies = Table(  # daily (default) or weekly
     Column("member_id", String(64), primary_key=True),
     Column("frequency", String(8), nullable=False),
     Column("updated_at", TS, nullable=False),
+)
+
+voted_members = Table(  # who voted, per election (election.voted): the reminder's re-check
+    "voted_members", metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("election_id", String(64), primary_key=True),
+    Column("member_id", String(64), primary_key=True),
+    Column("voted_at", TS, nullable=False),  # the first election.voted's
 )
 
 suppressions = Table(

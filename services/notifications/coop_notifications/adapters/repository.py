@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, tuple_, update
+from sqlalchemy import and_, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from coop_domain.clock import as_utc
@@ -19,6 +19,7 @@ from coop_notifications.adapters.orm import (
     preferences,
     recipients,
     suppressions,
+    voted_members,
 )
 from coop_notifications.domain.catalog import Priority
 from coop_notifications.domain.ledger import (
@@ -332,3 +333,31 @@ class SqlElectionTitleRepository:
         found = self.session.scalar(select(election_titles.c.titles).where(
             election_titles.c.tenant == tenant, election_titles.c.election_id == election_id))
         return dict(found) if isinstance(found, dict) else None  # a title of another shape: none
+
+
+class SqlVotedRepository:
+    """Who voted per election (election.voted), keyed by tenant, election and member."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, tenant: str, election_id: str, member_id: str, voted_at: datetime) -> None:
+        """Once per voter: a later election.voted for them (published again) keeps the first."""
+        insert = dialect_of(self.session).insert(voted_members).values(
+            tenant=tenant, election_id=election_id, member_id=member_id, voted_at=voted_at)
+        self.session.execute(insert.on_conflict_do_nothing(index_elements=["tenant", "election_id", "member_id"]))
+
+    def among(self, tenant: str, election_id: str, member_ids: Sequence[str]) -> set[str]:
+        """Those of `member_ids` who voted: one query per 1,000 ids (a delivery batch is 200)."""
+        ids = sorted(set(member_ids))
+        found: set[str] = set()
+        c = voted_members.c
+        for start in range(0, len(ids), 1000):
+            found.update(self.session.scalars(select(c.member_id).where(
+                c.tenant == tenant, c.election_id == election_id, c.member_id.in_(ids[start:start + 1000]))))
+        return found
+
+    def forget_election(self, tenant: str, election_id: str) -> int:
+        c = voted_members.c
+        result = self.session.execute(delete(voted_members).where(c.tenant == tenant, c.election_id == election_id))
+        return int(result.rowcount or 0)

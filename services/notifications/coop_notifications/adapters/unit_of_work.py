@@ -13,6 +13,7 @@ from coop_notifications.adapters.repository import (
     SqlPreferenceRepository,
     SqlRecipientRepository,
     SqlSuppressionRepository,
+    SqlVotedRepository,
 )
 from coop_platform.unit_of_work import UnitOfWork
 
@@ -28,6 +29,7 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
     suppressions: SqlSuppressionRepository
     election_titles: SqlElectionTitleRepository
     digest_frequencies: SqlDigestFrequencyRepository
+    voted: SqlVotedRepository
 
     def __init__(self, database: Any) -> None:
         super().__init__(database, source=SERVICE_NAME, translate=_no_events)
@@ -39,3 +41,4 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
         self.suppressions = SqlSuppressionRepository(self.session)
         self.election_titles = SqlElectionTitleRepository(self.session)
         self.digest_frequencies = SqlDigestFrequencyRepository(self.session)
+        self.voted = SqlVotedRepository(self.session)

@@ -1,7 +1,8 @@
 """The notifications worker process: nameko (eventlet) for the bus and the clock; the only
-module that imports it. Consumes membership's events into the recipients projection, every
-event of adapters/event_map.py into delivery rows (one handler each, made from the table), and
-relays the outbox. Its delivery timer claims due e-mail rows and sends them (service_layer/
+module that imports it. Consumes membership's events into the recipients projection, elections'
+election.voted into the projection of who voted (the reminder's re-check), every event of
+adapters/event_map.py into delivery rows (one handler each, made from adapters/events_in.CONSUMED),
+and relays the outbox. Its delivery timer claims due e-mail rows and sends them (service_layer/
 delivery.py); its bounce timer reads the bounce mailbox; its gauge timer reads the queue depth and the oldest pending legal notice."""
 
 import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)

@@ -6,7 +6,9 @@ record every outcome in one transaction. A worker killed in between leaves its r
 lease runs out and another worker sends them again with the same Message-ID (derived from the
 row's key), so a duplicate, if any, is the same message.
 
-Reminders are re-checked just before rendering: whoever voted meanwhile is suppressed.
+Reminders are re-checked just before rendering, in the batch's read of the recipients: whoever
+voted since the event (the projection of elections' election.voted) is suppressed, and so is
+every reminder once voting has closed.
 A template error or a row that cannot be built suppresses that row only (a log line and a
 metric), never the batch.
 """
@@ -26,6 +28,7 @@ from coop_notifications.domain.links import portal_links, unsubscribe_headers, u
 from coop_notifications.domain.mail import OutgoingMail, RenderedMessage, Sender
 from coop_notifications.domain.mapping import localize
 from coop_notifications.domain.recipients import Recipient, plausible_address
+from coop_notifications.domain.turnout import voting_closed
 from coop_notifications.service_layer.ports import (
     BounceMailbox,
     ElectionRolls,
@@ -93,17 +96,24 @@ def build_mail(d: Delivery, r: Recipient, rendered: RenderedMessage, context: di
         language=r.writing_language, rendered=rendered, headers=headers)
 
 
-def _voted_meanwhile(rows: list[Delivery], rolls: ElectionRolls) -> set[str]:
-    """Keys of reminder rows whose member voted since the event (asked once per election)."""
+def _reminders_to_drop(uow: NotificationsUnitOfWork, rows: list[Delivery], rolls: ElectionRolls,
+                       now: datetime) -> dict[str, str]:
+    """Keys of the reminder rows not to send, with why: voting has closed (the results may have
+    emptied the projection of who voted), or the member voted since the event (asked once per
+    election and batch)."""
     by_election: dict[tuple[str, str], list[Delivery]] = {}
+    drop: dict[str, str] = {}
     for d in rows:
-        if d.notification == "election_reminder":
+        if d.notification != "election_reminder":
+            continue
+        if voting_closed(d.context.get("closes_at"), now):
+            drop[d.delivery_key] = "voting closed"
+        else:
             by_election.setdefault((d.tenant, str(d.context.get("election_id", ""))), []).append(d)
-    keys: set[str] = set()
     for (tenant, election_id), group in by_election.items():
-        voted = rolls.voted(tenant, election_id, [d.recipient_id for d in group])
-        keys |= {d.delivery_key for d in group if d.recipient_id in voted}
-    return keys
+        voted = rolls.voted(uow, tenant, election_id, [d.recipient_id for d in group])
+        drop.update((d.delivery_key, "voted meanwhile") for d in group if d.recipient_id in voted)
+    return drop
 
 
 def deliver_batch(uow_factory: Callable[[], NotificationsUnitOfWork], sender: Sender, render: Render,
@@ -116,9 +126,9 @@ def deliver_batch(uow_factory: Callable[[], NotificationsUnitOfWork], sender: Se
     result.claimed = len(rows)
     if not rows:
         return result
-    voted = _voted_meanwhile(rows, rolls)
     with uow_factory() as uow:
         uow.read_only()
+        dropped = _reminders_to_drop(uow, rows, rolls, now())
         tenants = {d.tenant for d in rows}
         recipients = {(t, m): r for t in tenants
                       for m, r in uow.recipients.get_many(t, [d.recipient_id for d in rows if d.tenant == t]).items()}
@@ -127,8 +137,8 @@ def deliver_batch(uow_factory: Callable[[], NotificationsUnitOfWork], sender: Se
     rejected: list[tuple[str, str]] = []
     for d in rows:
         r = recipients.get((d.tenant, d.recipient_id))
-        if d.delivery_key in voted:
-            done.append(ledger.suppressed(d, now(), "voted meanwhile"))
+        if d.delivery_key in dropped:
+            done.append(ledger.suppressed(d, now(), dropped[d.delivery_key]))
             continue
         if r is None or not r.reachable_by_email:
             done.append(ledger.suppressed(d, now(), "no e-mail address" if r is None or not r.erased else "erased"))

@@ -16,14 +16,16 @@ class ProjectionRolls:
     """Rolls as our cooperative builds them (elections' BuildVoterRollFromMembers): the active
     members in good standing of the recipients projection. election.opened carries the roll's
     size and hash, not its voters; the exact roll comes from elections' api once this service
-    holds a credential for it (docs/notifications.md, Elections). Who voted is not known here:
-    election.closing_soon's non_voters are the reminder's audience."""
+    holds a credential for it (docs/notifications.md, Elections). Who voted comes from elections'
+    election.voted (service_layer/turnout.py): election.closing_soon's non_voters are the
+    reminder's audience, and whoever of them voted since is left out before each batch."""
 
     def voters(self, uow: NotificationsUnitOfWork, tenant: str, election_id: str) -> list[str]:
         return uow.recipients.all_ids(tenant, in_good_standing=True)
 
-    def voted(self, tenant: str, election_id: str, voter_ids: Sequence[str]) -> set[str]:
-        return set()
+    def voted(self, uow: NotificationsUnitOfWork, tenant: str, election_id: str,
+              voter_ids: Sequence[str]) -> set[str]:
+        return uow.voted.among(tenant, election_id, voter_ids)
 
 
 def audience_of(uow: NotificationsUnitOfWork, notice: Notice, rolls: ElectionRolls) -> list[str]:

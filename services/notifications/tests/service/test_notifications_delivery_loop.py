@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from coop_domain.clock import FixedClock
 from coop_domain.membership import MemberChanged, MemberContact, MemberErased
+from coop_notifications.adapters.events_in import effect_for
 from coop_notifications.domain.catalog import NOTIFICATIONS
 from coop_notifications.domain.ledger import Channel, State
 from coop_notifications.domain.mail import OutgoingMail, RenderedMessage, SendOutcome
@@ -16,6 +17,8 @@ from coop_notifications.service_layer.delivery import MailSettings, deliver_batc
 from coop_notifications.service_layer.handlers import ProjectionRolls
 from coop_notifications.service_layer.notify import notify
 from coop_notifications.service_layer.recipients import apply_member_fact
+from coop_platform.envelope import make_envelope
+from coop_platform.inbox import process_once
 
 NOW = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)
 SETTINGS = MailSettings(domain="coop.test", batch_size=50)
@@ -41,7 +44,7 @@ class ScriptedSender:
 class Voted(ProjectionRolls):
     who: set[str] = field(default_factory=set)
 
-    def voted(self, tenant, election_id, voter_ids):
+    def voted(self, uow, tenant, election_id, voter_ids):
         return self.who & set(voter_ids)
 
 
@@ -149,6 +152,45 @@ def test_the_reminder_is_rechecked_so_who_voted_meanwhile_gets_nothing(uowf) -> 
     _run(uowf, sender, rolls=Voted(who={"v2"}))
     assert sorted(m.to_address for m in sender.sent) == ["v1@example.org", "v3@example.org"]
     assert _email_rows(uowf, "ev-rem")["v2"].last_detail == "voted meanwhile"
+
+
+def _consume(uowf, name: str, data: dict) -> str:
+    """One elections event through the worker's own effect and the inbox, as the worker takes it."""
+    envelope = make_envelope("elections", name, data)
+    effect = effect_for("elections", name, ProjectionRolls(), lambda: NOW)
+    assert process_once(uowf, f"notifications.on_{name.replace('.', '_')}", envelope, effect)
+    return envelope["id"]
+
+
+def test_a_reminder_is_not_sent_to_a_member_who_voted_after_the_closing_soon_event(uowf) -> None:
+    """The whole path: election.closing_soon names three non-voters; one of them votes before the
+    batch (election.voted into the projection); the real re-check leaves that one out."""
+    ids = [_member(uowf, n) for n in ("r1", "r2", "r3")]
+    closes = (NOW + timedelta(days=1)).isoformat()
+    soon = _consume(uowf, "election.closing_soon", {
+        "electionId": "el-9", "tenant": "coop", "closesAt": closes, "nonVoters": ids})
+    _consume(uowf, "election.voted", {"electionId": "el-9", "tenant": "coop", "voterId": "r2",
+                                      "votedAt": (NOW + timedelta(minutes=1)).isoformat()})
+    _consume(uowf, "election.voted", {"electionId": "el-other", "tenant": "coop", "voterId": "r3",
+                                      "votedAt": NOW.isoformat()})  # another election's vote: not this one
+    sender = ScriptedSender()
+    assert _run(uowf, sender).outcomes == {"submitted": 2, "suppressed": 1}
+    assert sorted(m.to_address for m in sender.sent) == ["r1@example.org", "r3@example.org"]
+    rows = _email_rows(uowf, soon)
+    assert (rows["r2"].state, rows["r2"].last_detail) == (State.SUPPRESSED, "voted meanwhile")
+
+
+def test_a_reminder_still_due_after_the_close_is_not_sent(uowf) -> None:
+    """The results empty the projection of who voted (events_in.forget_voted_at_results): a late
+    reminder (deferred past the close, say) goes to nobody rather than to voters."""
+    ids = [_member(uowf, n) for n in ("late1", "late2")]
+    _notify(uowf, "election_reminder", "ev-late", ids, {"election_id": "el-8", "closes_at": NOW.isoformat()})
+    _notify(uowf, "election_reminder", "ev-due", ids, {"election_id": "el-7",
+                                                        "closes_at": (NOW + timedelta(seconds=1)).isoformat()})
+    sender = ScriptedSender()
+    assert _run(uowf, sender).outcomes == {"submitted": 2, "suppressed": 2}
+    assert {d.last_detail for d in _email_rows(uowf, "ev-late").values()} == {"voting closed"}
+    assert {d.state for d in _email_rows(uowf, "ev-due").values()} == {State.SUBMITTED}
 
 
 def test_an_erased_or_addressless_member_gets_no_mail_and_legal_notices_go_to_the_postal_list(uowf) -> None:

@@ -10,7 +10,8 @@ from coop_notifications.entrypoints.grpc_api import SERVICERS
 from coop_platform.migrations import downgrade, upgrade
 
 SERVICES = {f"coop.notifications.v1.{s}Service" for s in ("Inbox", "Preference", "Delivery")}
-TABLES = {"recipients", "deliveries", "preferences", "suppressions", "election_titles", "digest_frequencies", "outbox", "processed_events"}
+TABLES = {"recipients", "deliveries", "preferences", "suppressions", "election_titles", "digest_frequencies",
+          "voted_members", "outbox", "processed_events"}
 
 
 def test_health_reports_every_notifications_service_serving(env) -> None:

@@ -1,0 +1,19 @@
+"""The projection of who voted (elections' election.voted), in the inbox's transaction: what the
+reminder's re-check reads (handlers.ProjectionRolls.voted). Not a notification: nobody is told."""
+
+from __future__ import annotations
+
+from coop_notifications.domain.turnout import Voted
+from coop_notifications.service_layer.ports import NotificationsUnitOfWork
+
+
+def record_voted(uow: NotificationsUnitOfWork, fact: Voted) -> None:
+    """One voter voted. Idempotent: the inbox skips a redelivery, and a second event for the same
+    voter (elections publishes one again after an undone Assembly sign-in) keeps the first row."""
+    uow.voted.add(fact.tenant, fact.election_id, fact.member_id, fact.voted_at)
+
+
+def forget_election(uow: NotificationsUnitOfWork, tenant: str, election_id: str) -> int:
+    """The results are published, so voting is over: no reminder of the election is re-checked
+    any more (a late one is dropped by its close, delivery.py), and its rows go."""
+    return uow.voted.forget_election(tenant, election_id)
