@@ -72,6 +72,11 @@ ELECTIONS_MEMBER_ADMITTED_QUEUE = "evt-membership-member.admitted--elections.on_
 # The board worker's queue for election.results_published (BoardWorker.on_election_results_published).
 BOARD_ELECTION_RESULTS_QUEUE = "evt-elections-election.results_published--board.on_election_results_published"
 COMPOSE_PROFILE = "full"
+# The elections worker's timer interval in test_notifications_flow.py: long enough that a member
+# votes between an election's opening instant and the tick that announces it (with
+# election.closing_soon, at once for an election closing within 24 h), since the test plans the
+# opening on the timer's phase; short enough that the election opens and closes in two minutes.
+NOTIFICATIONS_ELECTIONS_TICK_SECONDS = 10.0
 # The elections worker's timer interval: 1 s for the local processes; docker-compose.yml passes
 # the same variable to the elections-worker container (default 15 s, the production value).
 LOCAL_ELECTIONS_TICK_SECONDS = 1.0
@@ -401,6 +406,25 @@ def board_platform(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
             yield from _local_platform(tmp_path_factory, services, amqp_url=amqp_url,
                                        extra_env={"COOP_ELECTIONS_TICK_SECONDS": str(LOCAL_ELECTIONS_TICK_SECONDS),
                                                   **BOARD_PARTICIPATION_ENV})
+
+
+@pytest.fixture(scope="module")
+def notifications_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Membership, elections, the board and notifications (api and worker each) as `make run`
+    starts them, local only (test_notifications_flow.py says why), on a vhost of their own: the
+    notifications worker sends through the test Postfix and reads bounces from Dovecot
+    (scripts/ensure_mail.sh, notification_helpers.mail_env); the notifications api answers
+    one-click unsubscribes; the elections worker ticks every NOTIFICATIONS_ELECTIONS_TICK_SECONDS."""
+    from notification_helpers import mail_env  # the templates' catalogs: only where this runs
+
+    from coop_testkit.mailbox import mail_path
+
+    path = mail_path()
+    services = ("membership", "elections", "board", "notifications")
+    with scratch_vhost("coop-e2e-notif") as amqp_url:
+        yield from _local_platform(tmp_path_factory, services, amqp_url=amqp_url, extra_env={
+            "COOP_ELECTIONS_TICK_SECONDS": str(NOTIFICATIONS_ELECTIONS_TICK_SECONDS),
+            **mail_env(path, free_port())})
 
 
 @pytest.fixture(scope="module")

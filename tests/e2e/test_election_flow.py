@@ -157,7 +157,10 @@ def test_members_in_good_standing_elect_the_board_through_rabbitmq_and_the_publi
     # in a Compose stack the projection also holds earlier tests' members: ours are a subset
     assert roll.size >= len(voters)
 
-    soon = elections_events.wait_for(event_of(CLOSING_SOON, eid), timeout=tick + 30)  # closes within 24 h
+    # a window shorter than two days is reminded halfway through (VotingWindow.reminder_at)
+    halfway = plan.opens + (plan.closes - plan.opens) / 2
+    soon = elections_events.wait_for(event_of(CLOSING_SOON, eid), timeout=seconds_until(halfway) + tick + 30)
+    assert parse_instant(soon["time"]) >= halfway
     non_voters = set(soon["data"]["nonVoters"])
     assert set(voters) <= non_voters and len(non_voters) == roll.size
     assert fien not in non_voters and gust not in non_voters
