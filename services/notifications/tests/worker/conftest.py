@@ -34,6 +34,8 @@ if WORKER_RUN:
 
     from coop_testkit import ensure_vhost
 
+    sys.path.insert(0, str(_HERE))  # the sibling helper module (notif_worker_process)
+
     _DATA_DIR = Path(tempfile.mkdtemp(prefix="notifications-worker-tests-"))
     os.environ["COOP_DATABASE_URL"] = f"sqlite:///{_DATA_DIR / 'notifications.db'}"
     os.environ["COOP_METRICS_PORT"] = "0"
