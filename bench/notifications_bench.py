@@ -63,6 +63,8 @@ def add_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--notif-non-voters", type=int, help="non-voters the reminder names (20,000)")
     g.add_argument("--notif-inbox-seconds", type=float, help="measured seconds of inbox reads (15)")
     g.add_argument("--notif-inbox-clients", type=int, default=16, help="concurrent inbox readers (16)")
+    g.add_argument("--notif-api-processes", type=int, default=2,
+                   help="notifications api processes, COOP_API_PROCESSES (2, one per core)")
     g.add_argument("--notif-target-store-s", type=float, default=60.0)
     g.add_argument("--notif-target-send-rate", type=float, default=100.0)
     g.add_argument("--notif-target-reminders-s", type=float, default=180.0)
@@ -77,12 +79,13 @@ def member_id(i: int) -> str:
 Notifications = ApiAndWorker
 
 
-def notifications_processes(database_url: str, amqp_url: str, log_dir: Path, smtp_url: str, domain: str
-                            ) -> contextlib.AbstractContextManager[Notifications]:
-    """The api and the worker, sending to `smtp_url` with the pace unlimited."""
+def notifications_processes(database_url: str, amqp_url: str, log_dir: Path, smtp_url: str, domain: str,
+                            api_processes: int = 2) -> contextlib.AbstractContextManager[Notifications]:
+    """The api (`api_processes` of them on one port) and the worker, sending to `smtp_url` with
+    the pace unlimited."""
     env = service_env(database_url, amqp_url, free_port()) | {
         "COOP_SMTP_URL": smtp_url, "COOP_SMTP_RATE": "0", "COOP_MAIL_DOMAIN": domain,
-        "COOP_NOTIFICATIONS_TICK_SECONDS": "0.5"}
+        "COOP_NOTIFICATIONS_TICK_SECONDS": "0.5", "COOP_API_PROCESSES": str(api_processes)}
     return api_and_worker("coop_notifications", env, log_dir, "notifications")
 
 
@@ -258,7 +261,8 @@ def run(args: argparse.Namespace, amqp_url: str, log_dir: Path) -> tuple[dict, l
     result: dict[str, Any] = {}
     try:
         with (postgres_database("coopbench_notifications") as url,
-              notifications_processes(url, amqp_url, log_dir, path.smtp_url, path.domain) as n):
+              notifications_processes(url, amqp_url, log_dir, path.smtp_url, path.domain,
+                                      args.notif_api_processes) as n):
             dsn = psycopg_dsn(url)
             result["recipients_copy_s"] = load_recipients(dsn, args.notif_members, mailbox, path.domain)
             print(f"[notifications] {args.notif_members} recipients loaded", flush=True)
@@ -285,7 +289,8 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
               "reported", None),
         Check("notifications", f"reminders: {r['non_voters']:,} non-voters handed over", r["handed_over_s"], "s",
               f"< {args.notif_target_reminders_s:.0f} s", r["handed_over_s"] < args.notif_target_reminders_s),
-        Check("notifications", f"inbox reads, {i['clients']} clients", i["reads_per_s"], "/s",
+        Check("notifications", f"inbox reads, {i['clients']} clients, {args.notif_api_processes} api processes",
+              i["reads_per_s"], "/s",
               f">= {args.notif_target_inbox:.0f}/s", i["reads_per_s"] >= args.notif_target_inbox and not i["errors"]),
         Check("notifications", "inbox reads p99", i["latency_ms"].get("p99_ms", float("nan")), "ms",
               f"< {args.notif_target_inbox_p99:.0f} ms", i["latency_ms"].get("p99_ms", 1e9) < args.notif_target_inbox_p99),
