@@ -397,7 +397,8 @@ def open_assembly(target: str, registrants: int) -> tuple[str, list[tuple[str, i
 
     admin = bearer("bench-admin", "admin")
     now = datetime.now(UTC).replace(microsecond=0)
-    starts = now + timedelta(days=30)
+    # 08:00 UTC in 30 days: the workshops (4-6 h later) fall on the Assembly's day at any hour of a run
+    starts = (now + timedelta(days=30)).replace(hour=8, minute=0, second=0)
     with grpc.insecure_channel(target) as channel:
         stub = pb_grpc.AssemblyServiceStub(channel)
         a = stub.ScheduleAssembly(pb.ScheduleAssemblyRequest(

@@ -256,7 +256,9 @@ def test_initiatives_force_the_agenda_and_owe_an_outcome_and_the_assembly_conven
     assert owed.forced_item.meeting_id == m2.meeting_id and not owed.overdue
 
     # -- 8. Meanwhile, the General Assembly: scheduled, convened, one convocation per member. --
-    starts = utcnow() + timedelta(days=30)  # the board election's id: the elections service's, not checked here
+    # at 08:00 UTC in 30 days, so that its workshop (5 h later) is on the same day whatever the
+    # hour this runs; the board election's id: the elections service's, not checked here
+    starts = (utcnow() + timedelta(days=30)).replace(hour=8, minute=0, second=0, microsecond=0)
     assembly = p.assemblies.ScheduleAssembly(apb.ScheduleAssemblyRequest(
         title=lt("General Assembly"), starts_at=to_timestamp(starts), place="Tour & Taxis, Bruxelles",
         registration_deadline=to_timestamp(starts - timedelta(days=3)), election_id=rid(), request_id=rid()),
