@@ -87,9 +87,13 @@ def test_make_run_serves_every_service_then_stops_cleanly_leaving_no_process(sto
         wait_until(lambda: set(services) <= set(rabbitmqctl("list_connections", "-p", vhost, "user",
                                                             "--no-table-headers").split()),
                    timeout=30, message="every service connected to RabbitMQ as its own user")
+        # a worker serves /metrics before its consumers start, and says so only once they have:
+        # wait for every process's line rather than racing the last one to print
+        announced = [f"{s} api: gRPC on 127.0.0.1:{ports[s][0]}" for s in services] + [
+            f"{s} worker: consuming from" for s in services]
+        wait_until(lambda: all(line in log_path.read_text() for line in announced), timeout=30,
+                   message="every api and worker announced itself")
         text = log_path.read_text()
-        for s in services:
-            assert f"gRPC on 127.0.0.1:{ports[s][0]}" in text, f"{s} api must say where it listens"
         # quiet: no third-party deprecation warning, and one plain line per process; the rest are
         # JSON logs of warnings and errors (here: the test vhost's leftover events of other tests)
         assert "DeprecationWarning" not in text, text[:3000]
