@@ -338,16 +338,17 @@ def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
     return {"AMQP_URI": settings.amqp_url, "max_workers": max_workers, "serializer": "json"}
 
 
-def run_worker(service_cls: type, settings: Settings) -> None:
+def run_worker(service_cls: type, settings: Settings, max_workers: int = 10) -> None:
     """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully. Refuses to start
-    (exit 2, one line) on delivery settings that contradict each other."""
+    (exit 2, one line) on delivery settings that contradict each other. `max_workers` bounds the
+    entrypoints running at once, and so the unacknowledged messages of each queue (prefetch)."""
     try:
         delivery.DeliverySettings.from_env()
     except ValueError as exc:
         print(f"{settings.service_name} worker: refusing to start: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from exc
     serve_metrics(settings.metrics_port, settings.metrics_host)
-    runner = ServiceRunner(nameko_config(settings))
+    runner = ServiceRunner(nameko_config(settings, max_workers))
     runner.add_service(service_cls)
     stop = eventlet.event.Event()
 
@@ -401,7 +402,7 @@ class WorkerResources:
         self.engine()
         return self.uow_class(self._database)
 
-    def run(self, service_cls: type) -> None:
+    def run(self, service_cls: type, max_workers: int = 10) -> None:
         """Body of every worker entrypoint: JSON logs, migrations, then the nameko service."""
         from coop_platform.logs import configure_logging
         from coop_platform.migrations import upgrade
@@ -409,4 +410,4 @@ class WorkerResources:
         settings = self.settings()
         configure_logging(self.service_name, settings.log_level)
         upgrade(self.service_name, settings.database_url)
-        run_worker(service_cls, settings)
+        run_worker(service_cls, settings, max_workers)

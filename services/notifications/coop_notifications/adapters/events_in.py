@@ -22,7 +22,7 @@ from coop_domain.clock import as_utc
 from coop_domain.principal import DEFAULT_TENANT
 from coop_notifications.adapters.event_map import BY_EVENT, Route, notice_of, read_data
 from coop_notifications.domain.turnout import Voted
-from coop_notifications.service_layer.handlers import apply_notice
+from coop_notifications.service_layer.handlers import apply_notice, apply_notices
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 from coop_notifications.service_layer.recipients import apply_member_fact
 from coop_notifications.service_layer.turnout import forget_election, record_voted
@@ -88,11 +88,24 @@ def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[]
     route: Route | None = BY_EVENT.get((source, event))
     project: Effect | None = PROJECTIONS.get((source, event))
 
-    def effect(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+    def checked(envelope: dict[str, Any]) -> dict[str, Any]:
         if source_service_of(envelope) != source or event_name(envelope) != event:
             raise MalformedEvent(f"expected {source} {event}, got {envelope.get('type')}")
+        return envelope
+
+    def effect(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+        checked(envelope)
         if project is not None:
             project(uow, envelope)
         if route is not None:
             apply_notice(uow, notice_of(route, read_data(route, envelope)), str(envelope["id"]), rolls, clock())
+
+    def many(uow: NotificationsUnitOfWork, envelopes: list[dict[str, Any]]) -> None:
+        """The notices of several such events (a convocation's 41,702, say) stored in one go."""
+        assert route is not None
+        apply_notices(uow, [(notice_of(route, read_data(route, checked(e))), str(e["id"])) for e in envelopes],
+                      rolls, clock())
+
+    if project is None and route is not None:  # a projection's events stay one by one, in order
+        effect.many = many  # type: ignore[attr-defined]
     return effect

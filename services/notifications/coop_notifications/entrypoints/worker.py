@@ -28,7 +28,7 @@ from coop_notifications.service_layer.delivery import MailSettings, deliver_batc
 from coop_notifications.service_layer.digests import run_digests  # noqa: E402
 from coop_notifications.service_layer.handlers import ProjectionRolls  # noqa: E402
 from coop_platform.config import seconds_setting  # noqa: E402
-from coop_platform.inbox import process_once  # noqa: E402
+from coop_platform.inbox import InboxItem, inbox_coalescer  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
     OutboxRelayRunner,
@@ -40,6 +40,9 @@ resources = WorkerResources(SERVICE_NAME, SqlNotificationsUnitOfWork)
 settings, engine, uow_factory = resources.settings, resources.engine, resources.uow_factory
 now = utcnow  # the worker's clock (tests move it)
 rolls = ProjectionRolls()
+#: the handlers' events, group-committed: up to MAX_WORKERS of them in flight share a transaction
+inbox = inbox_coalescer(uow_factory)
+MAX_WORKERS = 64
 log = logging.getLogger(__name__)
 
 
@@ -95,7 +98,7 @@ class NotificationsWorker:
     relay = OutboxRelayRunner(engine, settings)
 
     def _apply(self, consumer: str, envelope: dict[str, Any], effect: Any) -> None:
-        process_once(uow_factory, f"{SERVICE_NAME}.{consumer}", envelope, effect)
+        inbox.submit(InboxItem(f"{SERVICE_NAME}.{consumer}", envelope, effect))
 
     @timer(interval=TICK_SECONDS)
     def deliver(self) -> int:
@@ -152,7 +155,7 @@ for _source, _event in CONSUMED:
 
 def main() -> None:
     mail_settings()  # refuse to start without what the links need (COOP_UNSUBSCRIBE_SECRET)
-    resources.run(NotificationsWorker)
+    resources.run(NotificationsWorker, max_workers=MAX_WORKERS)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from coop_notifications.domain.catalog import spec
 from coop_notifications.domain.mapping import AllMembers, Members, Notice, Roll
-from coop_notifications.service_layer.notify import notify
+from coop_notifications.service_layer.notify import Notification, notify_many
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 
 
@@ -68,9 +68,19 @@ def with_remembered_title(uow: NotificationsUnitOfWork, notice: Notice) -> Notic
     return replace(notice, context={**notice.context, "title": title}) if title else notice
 
 
+def apply_notices(uow: NotificationsUnitOfWork, notices: Sequence[tuple[Notice, str]], rolls: ElectionRolls,
+                  now: datetime) -> int:
+    """Store the rows of several events' notices, (notice, event id) each, in one go; returns how
+    many were new (0 for replays)."""
+    batch: list[Notification] = []
+    for notice, event_id in notices:
+        notice = with_remembered_title(uow, notice)
+        batch.append(Notification(spec(notice.notification), notice.tenant, event_id,
+                                  audience_of(uow, notice, rolls), notice.context))
+    return notify_many(uow, batch, now)
+
+
 def apply_notice(uow: NotificationsUnitOfWork, notice: Notice, event_id: str, rolls: ElectionRolls,
                  now: datetime) -> int:
     """Store the rows of one event's notice; returns how many were new (0 for a replay)."""
-    notice = with_remembered_title(uow, notice)
-    return notify(uow, spec(notice.notification), tenant=notice.tenant, event_id=event_id,
-                  members=audience_of(uow, notice, rolls), context=notice.context, now=now)
+    return apply_notices(uow, [(notice, event_id)], rolls, now)

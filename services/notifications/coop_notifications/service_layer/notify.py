@@ -10,8 +10,8 @@ left out for an opt-out.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -42,15 +42,41 @@ def plan_rows(spec: NotificationSpec, *, tenant: str, event_id: str, members: It
     return rows
 
 
+@dataclass(frozen=True)
+class Notification:
+    """One notification to store: its spec, for some members of a tenant, from one event."""
+
+    spec: NotificationSpec
+    tenant: str
+    event_id: str
+    members: Sequence[str]
+    context: dict[str, Any]
+
+
+def notify_many(uow: NotificationsUnitOfWork, notifications: Sequence[Notification], now: datetime) -> int:
+    """Store the rows of several notifications in the caller's transaction, with one read of the
+    recipients, one of their preferences (per tenant) and one insert for all; returns how many
+    rows were new."""
+    wanted_ids: dict[str, dict[str, None]] = {}
+    for n in notifications:
+        wanted_ids.setdefault(n.tenant, {}).update(dict.fromkeys(n.members))
+    reachable: dict[str, set[str]] = {}
+    opted_out: dict[str, dict[str, set[str]]] = {}
+    for tenant, ids in wanted_ids.items():
+        if not ids:
+            continue
+        known = uow.recipients.get_many(tenant, ids)
+        reachable[tenant] = {m for m, r in known.items() if r.reachable_by_email}
+        opted_out[tenant] = uow.preferences.opted_out(tenant, ids)
+    rows: list[Delivery] = []
+    for n in notifications:
+        if n.members:
+            rows += plan_rows(n.spec, tenant=n.tenant, event_id=n.event_id, members=n.members, context=n.context,
+                              reachable=reachable[n.tenant], opted_out=opted_out[n.tenant], now=now)
+    return uow.ledger.add_many(rows) if rows else 0
+
+
 def notify(uow: NotificationsUnitOfWork, spec: NotificationSpec, *, tenant: str, event_id: str,
            members: Iterable[str], context: dict[str, Any], now: datetime) -> int:
     """Store the rows of one notification in the caller's transaction; returns how many were new."""
-    ids = list(dict.fromkeys(members))
-    if not ids:
-        return 0
-    known = uow.recipients.get_many(tenant, ids)
-    reachable = {m for m, r in known.items() if r.reachable_by_email}
-    opted_out = uow.preferences.opted_out(tenant, ids)
-    rows = plan_rows(spec, tenant=tenant, event_id=event_id, members=ids, context=context, reachable=reachable,
-                     opted_out=opted_out, now=now)
-    return uow.ledger.add_many(rows)
+    return notify_many(uow, [Notification(spec, tenant, event_id, list(members), context)], now)
