@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import base64
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, tuple_, update
+from sqlalchemy import Integer, and_, bindparam, delete, func, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 
 from coop_domain.clock import as_utc
@@ -36,6 +37,28 @@ from coop_platform.sqlkit import dialect_of
 
 def _utc(value: datetime | None) -> datetime | None:
     return as_utc(value) if value is not None else None
+
+
+# The inbox's reads are the portal's hottest calls: their statements are built once, with bound
+# parameters, so that a read spends no time constructing and hashing a statement (a quarter of
+# the api's CPU when built per call).
+_IN_INBOX = and_(deliveries.c.tenant == bindparam("tenant"), deliveries.c.recipient_id == bindparam("member"),
+                 deliveries.c.channel == Channel.INAPP.value)
+_UNREAD = select(func.count()).select_from(deliveries).where(
+    _IN_INBOX, deliveries.c.read_at.is_(None), deliveries.c.archived_at.is_(None))
+
+
+@functools.cache
+def _inbox_page_statement(include_archived: bool, after_cursor: bool) -> Any:
+    """Newest first, `limit` rows; after the cursor's (created_at, key) when there is one."""
+    c = deliveries.c
+    query = select(deliveries).where(_IN_INBOX)
+    if not include_archived:
+        query = query.where(c.archived_at.is_(None))
+    if after_cursor:
+        query = query.where(tuple_(c.created_at, c.delivery_key) < tuple_(bindparam("at", type_=c.created_at.type),
+                                                                         bindparam("key", type_=c.delivery_key.type)))
+    return query.order_by(c.created_at.desc(), c.delivery_key.desc()).limit(bindparam("limit", type_=Integer))
 
 
 class SqlRecipientRepository:
@@ -195,24 +218,18 @@ class SqlLedgerRepository:
 
     def inbox_page(self, tenant: str, member_id: str, page_size: int, token: str,
                    include_archived: bool) -> tuple[list[Delivery], str]:
-        c = deliveries.c
-        query = select(deliveries).where(self._inbox(tenant, member_id))
-        if not include_archived:
-            query = query.where(c.archived_at.is_(None))
+        params: dict[str, Any] = {"tenant": tenant, "member": member_id, "limit": page_size + 1}
         if token:
-            at, key = decode_cursor(token)
-            query = query.where(tuple_(c.created_at, c.delivery_key) < (at, key))
+            params["at"], params["key"] = decode_cursor(token)
         rows = [_delivery_from_row(r) for r in self.session.execute(
-            query.order_by(c.created_at.desc(), c.delivery_key.desc()).limit(page_size + 1))]
+            _inbox_page_statement(include_archived, bool(token)), params)]
         if len(rows) > page_size:
             last = rows[page_size - 1]
             return rows[:page_size], encode_cursor(last.created_at, last.delivery_key)
         return rows, ""
 
     def unread_count(self, tenant: str, member_id: str) -> int:
-        c = deliveries.c
-        return int(self.session.scalar(select(func.count()).select_from(deliveries).where(
-            self._inbox(tenant, member_id), c.read_at.is_(None), c.archived_at.is_(None))) or 0)
+        return int(self.session.scalar(_UNREAD, {"tenant": tenant, "member": member_id}) or 0)
 
     def inbox_keys(self, tenant: str, member_id: str, keys: Sequence[str]) -> set[str]:
         return set(self.session.scalars(select(deliveries.c.delivery_key).where(

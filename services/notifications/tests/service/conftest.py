@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -62,3 +63,18 @@ def uowf() -> Iterator:
             yield lambda: SqlNotificationsUnitOfWork(database)
         finally:
             database.engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_uowf(request, tmp_path) -> Iterator:
+    """`uowf` on each backend: `make run`'s SQLite and production's PostgreSQL."""
+    from coop_notifications.adapters.unit_of_work import SqlNotificationsUnitOfWork
+    from coop_platform.db import Database
+
+    with contextlib.ExitStack() as stack:
+        url = (f"sqlite:///{tmp_path / 'notifications.db'}" if request.param == "sqlite"
+               else stack.enter_context(postgres_database("coop_notif_any")))
+        upgrade("notifications", url)
+        database = Database.open(url)
+        stack.callback(database.engine.dispose)
+        yield lambda: SqlNotificationsUnitOfWork(database)

@@ -101,3 +101,30 @@ def test_deferred_rows_wait_for_their_backoff(uowf) -> None:
         assert uow.ledger.claim_due(NOW + timedelta(seconds=29), "w1", LEASE, 10) == []
         (again,) = uow.ledger.claim_due(NOW + timedelta(seconds=30), "w1", LEASE, 10)
         assert again.attempts == 1 and again.last_code == 451
+
+
+def test_the_inbox_pages_newest_first_with_an_unread_count_on_each_backend(any_uowf) -> None:
+    members = _members(any_uowf, 2)
+    for k in range(7):  # seven notices to m0000 (and m0001), a minute apart
+        with any_uowf() as uow:
+            notify(uow, NOTIFICATIONS["member_welcome"], tenant="coop", event_id=f"ev-{k}", members=members,
+                   context={"k": k}, now=NOW + timedelta(minutes=k))
+            uow.commit()
+    seen, token = [], ""
+    while True:
+        with any_uowf() as uow:
+            page, token = uow.ledger.inbox_page("coop", "m0000", 3, token, include_archived=False)
+        seen += [d.event_id for d in page]
+        if not token:
+            break
+    assert seen == [f"ev-{k}" for k in reversed(range(7))]
+    with any_uowf() as uow:
+        newest = uow.ledger.inbox_page("coop", "m0000", 1, "", include_archived=False)[0][0]
+        uow.ledger.archive("coop", "m0000", [newest.delivery_key], NOW)
+        uow.commit()
+    with any_uowf() as uow:
+        assert uow.ledger.unread_count("coop", "m0000") == 6
+        assert uow.ledger.unread_count("coop", "other") == 0
+        assert len(uow.ledger.inbox_page("coop", "m0000", 50, "", include_archived=False)[0]) == 6
+        assert len(uow.ledger.inbox_page("coop", "m0000", 50, "", include_archived=True)[0]) == 7
+        assert uow.ledger.inbox_page("other-coop", "m0000", 50, "", include_archived=True)[0] == []
