@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
+
+#: The cooperative's own time zone: where "the Assembly's day" or "a voting day" is a date
+#: (a partner in another zone sets its elections' window.time_zone; the board keeps this one).
+COOPERATIVE_TIME_ZONE = "Europe/Brussels"
 
 
 def utcnow() -> datetime:
@@ -15,6 +20,11 @@ def utcnow() -> datetime:
 def as_utc(value: datetime) -> datetime:
     """An aware datetime in UTC; a naive one (SQLite hands those back) is taken as UTC."""
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def local_date(value: datetime, zone: str = COOPERATIVE_TIME_ZONE) -> date:
+    """The calendar day `value` falls on in `zone` (23:30 UTC in June is the next day in Brussels)."""
+    return as_utc(value).astimezone(ZoneInfo(zone)).date()
 
 
 class Clock(Protocol):

@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 from coop_board.domain.dossiers import require_complete
 from coop_board.domain.texts import LANGUAGES, LocalizedText
+from coop_domain.clock import local_date
 from coop_domain.errors import FailedPrecondition, InvalidArgument
 
 SCHEDULED, CONVENING, CONVENED, HELD, CANCELLED = "scheduled", "convening", "convened", "held", "cancelled"
@@ -235,7 +236,7 @@ def check_workshop(assembly: Assembly, title: LocalizedText, capacity: int, lang
     if starts_at is None or ends_at is None:
         raise InvalidArgument("starts_at and ends_at are required", field="starts_at" if starts_at is None else "ends_at",
                               reason="FIELD_REQUIRED")
-    if starts_at < assembly.starts_at or starts_at.date() != assembly.starts_at.date():
+    if starts_at < assembly.starts_at or local_date(starts_at) != local_date(assembly.starts_at):
         raise InvalidArgument("a workshop takes place on the Assembly's day, after it starts", field="starts_at",
                               reason="WORKSHOP_OUTSIDE_ASSEMBLY")
     if ends_at <= starts_at:

@@ -16,6 +16,7 @@ from coop_board.domain.assembly import (
     Referral,
     Workshop,
     check_registration,
+    check_workshop,
     convocation,
     member_language,
 )
@@ -96,3 +97,23 @@ def test_the_choices_of_a_registration_are_checked() -> None:
         with pytest.raises(InvalidArgument) as exc:
             check_registration(*args, w)
         assert exc.value.reason == reason
+
+
+@pytest.mark.parametrize(("assembly_utc", "workshop_utc", "allowed"), [
+    # 10:00 in Brussels; 00:30 the next day in Brussels, though still the same day in UTC
+    (datetime(2027, 6, 12, 8, 0, tzinfo=UTC), datetime(2027, 6, 12, 22, 30, tzinfo=UTC), False),
+    # 01:00 on the 13th in Brussels (the 12th in UTC); 03:00 the same Brussels day (the 13th in UTC)
+    (datetime(2027, 6, 12, 23, 0, tzinfo=UTC), datetime(2027, 6, 13, 1, 0, tzinfo=UTC), True),
+    (datetime(2027, 6, 12, 8, 0, tzinfo=UTC), datetime(2027, 6, 12, 14, 0, tzinfo=UTC), True),
+])
+def test_a_workshop_is_on_the_assemblys_day_in_the_cooperatives_time_zone(assembly_utc, workshop_utc,
+                                                                             allowed) -> None:
+    ga = assembly()
+    ga.starts_at = assembly_utc
+    hold = lambda: check_workshop(ga, T, 30, "fr", workshop_utc, workshop_utc + timedelta(hours=1))  # noqa: E731
+    if allowed:
+        hold()
+    else:
+        with pytest.raises(InvalidArgument) as refused:
+            hold()
+        assert refused.value.reason == "WORKSHOP_OUTSIDE_ASSEMBLY"

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from coop_domain.clock import COOPERATIVE_TIME_ZONE
 from coop_domain.errors import InvalidArgument
 
-DEFAULT_TZ = "Europe/Brussels"
+DEFAULT_TZ = COOPERATIVE_TIME_ZONE
 MAX_EARLY_DAYS = 15
 
 

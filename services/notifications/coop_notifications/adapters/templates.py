@@ -45,6 +45,7 @@ from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import Translations
 from jinja2 import pass_context
 
+from coop_domain.clock import COOPERATIVE_TIME_ZONE
 from coop_notifications.domain.mail import RenderedMessage
 
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -52,7 +53,7 @@ I18N_DIR = TEMPLATE_DIR / "i18n"
 LANGUAGES: tuple[str, ...] = ("fr", "nl", "en")
 # The CLDR locale each language is formatted in: a Belgian cooperative.
 LOCALES: dict[str, str] = {"fr": "fr_BE", "nl": "nl_BE", "en": "en_BE"}
-DEFAULT_TIMEZONE = "Europe/Brussels"
+DEFAULT_TIMEZONE = COOPERATIVE_TIME_ZONE
 FORMATS = ("html", "txt")
 
 
