@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from google.protobuf import json_format
 
@@ -29,6 +29,7 @@ from coop_platform.envelope import parse_data
 from coop_platform.membership_facts import MalformedEvent
 
 Data = dict[str, Any]
+M = TypeVar("M")
 
 
 @dataclass(frozen=True)
@@ -56,18 +57,22 @@ def _snake(value: Any) -> Any:
     return value
 
 
-def read_data(route: Route, envelope: dict[str, Any]) -> Data:
+def parse_event(event: str, envelope: dict[str, Any], message: type[M]) -> M:
+    """The envelope's data as `message`; MalformedEvent (naming `event`) when it does not parse."""
     try:
-        if route.message is not None:
-            return json_format.MessageToDict(parse_data(envelope, route.message), preserving_proto_field_name=True)
-        data = envelope.get("data")
-        if not isinstance(data, dict):
-            raise MalformedEvent(f"{route.event}: data is not an object")
-        return _snake(data)
+        return parse_data(envelope, message)
     except (json_format.ParseError, ValueError, TypeError) as exc:
-        if isinstance(exc, MalformedEvent):
-            raise
-        raise MalformedEvent(f"{route.event}: {exc}") from exc
+        raise MalformedEvent(f"{event}: {exc}") from exc
+
+
+def read_data(route: Route, envelope: dict[str, Any]) -> Data:
+    if route.message is not None:
+        return json_format.MessageToDict(parse_event(route.event, envelope, route.message),
+                                         preserving_proto_field_name=True)
+    data = envelope.get("data")
+    if not isinstance(data, dict):
+        raise MalformedEvent(f"{route.event}: data is not an object")
+    return _snake(data)
 
 
 def notice_of(route: Route, data: Data) -> Notice:

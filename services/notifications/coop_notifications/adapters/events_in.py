@@ -15,18 +15,16 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from google.protobuf import json_format
-
 from coop.elections.v1 import events_pb2 as election_events
 from coop_domain.clock import as_utc
 from coop_domain.principal import DEFAULT_TENANT
-from coop_notifications.adapters.event_map import BY_EVENT, Route, notice_of, read_data
+from coop_notifications.adapters.event_map import BY_EVENT, Route, notice_of, parse_event, read_data
 from coop_notifications.domain.turnout import Voted
 from coop_notifications.service_layer.handlers import apply_notice, apply_notices
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 from coop_notifications.service_layer.recipients import apply_member_fact
 from coop_notifications.service_layer.turnout import forget_election, record_voted
-from coop_platform.envelope import event_time, parse_data, source_service_of
+from coop_platform.envelope import event_time, source_service_of
 from coop_platform.membership_facts import (
     MEMBERSHIP_EVENTS,
     MalformedEvent,
@@ -47,10 +45,10 @@ def apply_member_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -
 def voted_fact(envelope: dict[str, Any]) -> Voted:
     """election.voted as a typed fact; MalformedEvent when it names no election or voter. The
     time is the event's `votedAt`, or its CloudEvents time when that is missing."""
+    data = parse_event("election.voted", envelope, election_events.VoterVoted)
     try:
-        data = parse_data(envelope, election_events.VoterVoted)
         at = as_utc(datetime.fromisoformat(data.voted_at)) if data.voted_at else event_time(envelope)
-    except (json_format.ParseError, ValueError, TypeError) as exc:
+    except (ValueError, TypeError) as exc:
         raise MalformedEvent(f"election.voted: {exc}") from exc
     if not data.election_id or not data.voter_id:
         raise MalformedEvent("election.voted without election_id or voter_id")
@@ -63,10 +61,7 @@ def apply_voted_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) ->
 
 def forget_voted_at_results(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
     """election.results_published: the election's rows of who voted go (its notice is the route's)."""
-    try:
-        data = parse_data(envelope, election_events.ResultsPublished)
-    except (json_format.ParseError, ValueError, TypeError) as exc:
-        raise MalformedEvent(f"election.results_published: {exc}") from exc
+    data = parse_event("election.results_published", envelope, election_events.ResultsPublished)
     if not data.election_id:
         raise MalformedEvent("election.results_published without election_id")
     forget_election(uow, data.tenant or DEFAULT_TENANT, data.election_id)
