@@ -25,6 +25,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import eventlet
+from amqp.exceptions import AccessRefused
 from kombu import Connection
 from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider, SharedExtension
@@ -42,7 +43,7 @@ from coop_platform.amqp import (
     queue_depth,
     unroutable_name,
 )
-from coop_platform.config import Settings
+from coop_platform.config import Settings, seconds_setting
 from coop_platform.envelope import origin_refusal
 from coop_platform.inbox import purge_inbox
 from coop_platform.metrics import (
@@ -338,6 +339,45 @@ def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
     return {"AMQP_URI": settings.amqp_url, "max_workers": max_workers, "serializer": "json"}
 
 
+def broker_wait_seconds(value: str | None = None) -> float:
+    """How long a starting worker waits for RabbitMQ (COOP_BROKER_WAIT_SECONDS, default 120 s)."""
+    return seconds_setting("COOP_BROKER_WAIT_SECONDS", 120.0, low=0.0, high=3600.0, value=value)
+
+
+def wait_for_broker(settings: Settings, wait_seconds: float | None = None) -> None:
+    """Wait until RabbitMQ accepts our connection, saying so once, before the handlers declare
+    their queues: a worker started before the broker (Compose, a node reboot) then starts cleanly
+    instead of dying in each handler's set-up with a traceback apiece. Exit 1 with one line once
+    the wait is over, and at once when the broker refuses our credentials (waiting cannot mend it)."""
+    wait = broker_wait_seconds() if wait_seconds is None else wait_seconds
+    where = settings.amqp_url.rsplit("@", 1)[-1]
+    deadline = time.monotonic() + wait
+    delay, warned = 0.5, False
+    while True:
+        try:
+            with Connection(settings.amqp_url, connect_timeout=3) as conn:
+                conn.ensure_connection(max_retries=1)
+            if warned:
+                log.warning("broker %s reachable: starting", where)
+            return
+        except AccessRefused as exc:
+            print(f"{settings.service_name} worker: the broker at {where} refused our credentials: {exc}",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(1) from exc
+        except Exception as exc:  # noqa: BLE001 - unreachable for now: wait, then say why we gave up
+            if time.monotonic() + delay > deadline:
+                print(f"{settings.service_name} worker: the broker at {where} is unreachable after "
+                      f"{wait:g} s (COOP_BROKER_WAIT_SECONDS): {type(exc).__name__}: {exc}",
+                      file=sys.stderr, flush=True)
+                raise SystemExit(1) from exc
+            if not warned:
+                log.warning("broker %s unreachable (%s: %s); waiting up to %g s", where,
+                            type(exc).__name__, exc, wait)
+                warned = True
+            eventlet.sleep(delay)
+            delay = min(delay * 2, 5.0)
+
+
 def run_worker(service_cls: type, settings: Settings, max_workers: int = 10) -> None:
     """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully. Refuses to start
     (exit 2, one line) on delivery settings that contradict each other. `max_workers` bounds the
@@ -348,6 +388,7 @@ def run_worker(service_cls: type, settings: Settings, max_workers: int = 10) -> 
         print(f"{settings.service_name} worker: refusing to start: {exc}", file=sys.stderr, flush=True)
         raise SystemExit(2) from exc
     serve_metrics(settings.metrics_port, settings.metrics_host)
+    wait_for_broker(settings)
     runner = ServiceRunner(nameko_config(settings, max_workers))
     runner.add_service(service_cls)
     stop = eventlet.event.Event()
