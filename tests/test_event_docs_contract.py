@@ -276,6 +276,7 @@ def test_every_board_event_is_listed_for_subscribers():
 
 ELECTIONS_EVENTS = {
     "election.opened": "ElectionOpened",
+    "election.roll_frozen": "RollFrozen",
     "election.closing_soon": "ElectionClosingSoon",
     "election.voted": "VoterVoted",
     "election.results_published": "ResultsPublished",

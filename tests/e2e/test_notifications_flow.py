@@ -21,9 +21,9 @@ catalogs), its headers (Message-ID and X-Coop-Delivery from the delivery row's k
 Return-Path, Content-Language, List-Unsubscribe signed and on non-legal mail only) and its links
 (the portal's vote, results, register and inbox pages).
 
-Known limit (docs/notifications.md, Elections), which the story is built around:
-`election.opened` does not carry the roll, so invitations go to the active members in good
-standing of the notifications projection; here the roll is exactly those members. The reminder
+The invitations go to the voters of the frozen roll, which elections publishes with the opening
+(`election.roll_frozen`); here the roll is every member (checked against GetVoterRoll), and the
+results go to the same roll. The reminder
 goes to the non-voters `election.closing_soon` names, re-checked against `election.voted` before
 each batch is sent. An election shorter than two days is reminded halfway through its window
 (VotingWindow.reminder_at); the test still plans the opening a few seconds after a tick of the

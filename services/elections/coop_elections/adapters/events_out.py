@@ -14,6 +14,7 @@ from coop_elections.domain.events import (
     ElectionClosingSoon,
     ElectionOpened,
     ResultsPublished,
+    RollFrozen,
     VoterVoted,
 )
 from coop_elections.domain.verification import seed_commitment
@@ -33,6 +34,15 @@ def _opened(event: ElectionOpened) -> tuple[str, Any, str | None]:
         titles={t.language: t.title for t in e.spec.texts},
         tie_break_seed_sha256=seed_commitment(e.tie_break_seed), roll_sha256=roll.sha256,
         roll_total_weight=roll.total_weight), e.election_id
+
+
+@translate.register
+def _roll_frozen(event: RollFrozen) -> tuple[str, Any, str | None]:
+    e = event.election
+    return "election.roll_frozen", events_pb2.RollFrozen(
+        election_id=e.election_id, tenant=e.tenant, opens_at=iso(e.spec.window.opens_at),
+        closes_at=iso(e.closes_at), titles={t.language: t.title for t in e.spec.texts},
+        part=event.part, parts=event.parts, voter_ids=list(event.voter_ids), roll_size=event.roll_size), e.election_id
 
 
 @translate.register

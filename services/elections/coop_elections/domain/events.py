@@ -19,6 +19,29 @@ class ElectionOpened:
     roll: RollSummary
 
 
+#: voter ids per election.roll_frozen part: a part stays well under a megabyte of JSON
+ROLL_PART_SIZE = 5_000
+
+
+@dataclass(frozen=True)
+class RollFrozen:
+    """One part of the frozen roll's voter ids, for the invitations (published with
+    ElectionOpened, `part` of `parts`)."""
+
+    election: StoredElection
+    part: int
+    parts: int
+    voter_ids: tuple[str, ...]
+    roll_size: int
+
+
+def roll_parts(election: StoredElection, voter_ids: list[str], size: int = ROLL_PART_SIZE) -> list[RollFrozen]:
+    """The roll's voters (sorted) in parts of at most `size`; one empty part for an empty roll."""
+    ordered = sorted(voter_ids)
+    chunks = [tuple(ordered[i:i + size]) for i in range(0, len(ordered), size)] or [()]
+    return [RollFrozen(election, k, len(chunks), chunk, len(ordered)) for k, chunk in enumerate(chunks, 1)]
+
+
 @dataclass(frozen=True)
 class ElectionClosingSoon:
     """Sent once, a lead time before the close, with the voters who have not voted yet."""

@@ -11,7 +11,7 @@ from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgumen
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
 from coop_elections.domain.election import ElectionSpec
-from coop_elections.domain.events import ElectionOpened
+from coop_elections.domain.events import ElectionOpened, roll_parts
 from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import MANAGERS, TIMERS, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
@@ -105,5 +105,7 @@ def open_election(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
         uow.elections.update_election(e.election_id, status="open")
         e.status = "open"
         uow.publish(ElectionOpened(e, summary))
+        for part in roll_parts(e, [voter_id for voter_id, _ in uow.elections.roll_entries(e.election_id)]):
+            uow.publish(part)  # the invitations' audience: the frozen roll, not a guess at it
         uow.commit()
         return e

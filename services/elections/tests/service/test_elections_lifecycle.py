@@ -38,6 +38,14 @@ def test_full_election_is_counted_published_and_verifiable(env, tmp_path):
     assert evt["data"]["rollSize"] == "7" and evt["type"] == "coop.elections.election.opened.v1"
     assert (evt["data"]["tieBreakSeedSha256"], evt["data"]["rollSha256"], evt["data"]["rollTotalWeight"]) \
         == (e.tie_break_seed_sha256, roll.sha256, "7")  # the commitments the verifier checks against
+    # the invitations' audience: exactly the frozen roll, voter ids only
+    [part] = [x for x in env.outbox("election.roll_frozen") if x["data"]["electionId"] == eid]
+    assert (part["data"]["part"], part["data"]["parts"], part["data"]["rollSize"]) == (1, 1, "7")
+    assert part["data"]["voterIds"] == voters and part["data"]["titles"]
+    assert set(part["data"]) == {"electionId", "tenant", "opensAt", "closesAt", "titles", "part", "parts",
+                                 "voterIds", "rollSize"}
+    env.stub.OpenElection(pb.ElectionRef(election_id=eid), metadata=admin)  # once open: nothing again
+    assert len([x for x in env.outbox("election.roll_frozen") if x["data"]["electionId"] == eid]) == 1
 
     prefs = [("alice", "bob"), ("alice", "carol"), ("bob", "alice"), ("carol",), ("alice",),
              ("dave", "bob"), ("bob",)]

@@ -71,9 +71,11 @@ def test_opening_freezes_the_roll_and_publishes_its_hash() -> None:
     with pytest.raises(PermissionDenied):
         elections.open_election(uow, member("v1"), e.election_id, OPENS)
     elections.open_election(uow, ADMIN, e.election_id, OPENS)
-    [opened] = uow.published
+    opened, roll_part = uow.published
     assert isinstance(opened, ElectionOpened)
     assert opened.roll.size == 3 and opened.roll.sha256 == roll_hash([("v1", 1), ("v2", 1), ("v3", 1)])
+    # and the roll's voters, for the invitations, in the same unit
+    assert (roll_part.part, roll_part.parts, roll_part.voter_ids, roll_part.roll_size) == (1, 1, ("v1", "v2", "v3"), 3)
 
 
 def test_a_rebuild_from_the_members_before_the_cut_off_replaces_the_roll() -> None:
@@ -198,7 +200,7 @@ def test_a_vote_held_on_the_assembly_day_is_reminded_halfway_not_with_its_invita
     lead, roll_lead = timedelta(hours=24), timedelta(seconds=45)
     timers.run_timers(uow, opens, lead, roll_lead=roll_lead)
     timers.run_timers(uow, opens + timedelta(hours=2, minutes=59), lead, roll_lead=roll_lead)
-    assert [type(x).__name__ for x in uow.published] == ["ElectionOpened"]  # nobody reminded yet
+    assert [type(x).__name__ for x in uow.published] == ["ElectionOpened", "RollFrozen"]  # nobody reminded yet
     casting.cast_ballot(uow, member("v2"), e.election_id, {"board": ["bob"]}, opens + timedelta(hours=1))
     timers.run_timers(uow, opens + timedelta(hours=3), lead, roll_lead=roll_lead)  # halfway
     [soon] = [x for x in uow.published if type(x).__name__ == "ElectionClosingSoon"]

@@ -179,10 +179,10 @@ ROUTES: tuple[Route, ...] = (
     Route("billing", "year.closed", "statement_available", lambda d: AllMembers(STATEMENT_HOLDERS),
           lambda d: {"year": int(d.get("year") or 0)}, billing_events.YearClosed),
     # --- elections ------------------------------------------------------------------------------
-    Route("elections", "election.opened", "election_invitation", _roll,
+    Route("elections", "election.roll_frozen", "election_invitation", _many("voter_ids"),
           lambda d: {"election_id": d["election_id"], "title": _localized(d.get("titles")),
                      "opens_at": d.get("opens_at", ""), "closes_at": d.get("closes_at", "")},
-          election_events.ElectionOpened),
+          election_events.RollFrozen),
     Route("elections", "election.closing_soon", "election_reminder", _many("non_voters"),
           lambda d: {"election_id": d.get("election_id", ""), "closes_at": d.get("closes_at", "")},
           election_events.ElectionClosingSoon),

@@ -23,7 +23,7 @@ from coop_notifications.domain.turnout import Voted
 from coop_notifications.service_layer.handlers import apply_notice, apply_notices
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 from coop_notifications.service_layer.recipients import apply_member_fact
-from coop_notifications.service_layer.turnout import forget_election, record_voted
+from coop_notifications.service_layer.turnout import forget_election, record_roll, record_voted
 from coop_platform.envelope import event_time, source_service_of
 from coop_platform.membership_facts import (
     MEMBERSHIP_EVENTS,
@@ -67,9 +67,21 @@ def forget_voted_at_results(uow: NotificationsUnitOfWork, envelope: dict[str, An
     forget_election(uow, data.tenant or DEFAULT_TENANT, data.election_id)
 
 
+def record_roll_part(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+    """election.roll_frozen: a part of the frozen roll joins the projection of who may vote (the
+    results' audience; the part's own invitations are the route's)."""
+    data = parse_event("election.roll_frozen", envelope, election_events.RollFrozen)
+    if not data.election_id:
+        raise MalformedEvent("election.roll_frozen without election_id")
+    if not all(data.voter_ids):
+        raise MalformedEvent("election.roll_frozen names an empty voter id")
+    record_roll(uow, data.tenant or DEFAULT_TENANT, data.election_id, list(data.voter_ids))
+
+
 #: the projections' effects, per (source service, routing key): applied before the event's notice
 PROJECTIONS: dict[tuple[str, str], Effect] = {
     **{("membership", name): apply_member_event for name in MEMBERSHIP_EVENTS},
+    ("elections", "election.roll_frozen"): record_roll_part,
     ("elections", "election.voted"): apply_voted_event,
     ("elections", "election.results_published"): forget_voted_at_results,
 }

@@ -6,6 +6,8 @@
   contact data (the address and name are read from recipients when the mail is rendered).
 - preferences: opt-outs per member and category.
 - suppressions: addresses that bounced or were refused for good, by SHA-256 (no address kept).
+- election_voters: the frozen roll per election (elections' election.roll_frozen), the results'
+  audience;
 - voted_members: who voted per election (elections' election.voted), for the reminder's
   re-check; an election's rows go when its results are published.
 """
@@ -112,6 +114,13 @@ voted_members = Table(  # who voted, per election (election.voted): the reminder
     Column("election_id", String(64), primary_key=True),
     Column("member_id", String(64), primary_key=True),
     Column("voted_at", TS, nullable=False),  # the first election.voted's
+)
+
+election_voters = Table(  # the frozen roll, per election (election.roll_frozen): the results' audience
+    "election_voters", metadata,
+    Column("tenant", String(100), primary_key=True),
+    Column("election_id", String(64), primary_key=True),
+    Column("voter_id", String(64), primary_key=True),
 )
 
 suppressions = Table(

@@ -17,6 +17,7 @@ from coop_notifications.adapters.orm import (
     deliveries,
     digest_frequencies,
     election_titles,
+    election_voters,
     preferences,
     recipients,
     suppressions,
@@ -350,6 +351,25 @@ class SqlElectionTitleRepository:
         found = self.session.scalar(select(election_titles.c.titles).where(
             election_titles.c.tenant == tenant, election_titles.c.election_id == election_id))
         return dict(found) if isinstance(found, dict) else None  # a title of another shape: none
+
+
+class SqlElectionVotersRepository:
+    """The frozen roll per election (election.roll_frozen), keyed by tenant, election and voter."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_many(self, tenant: str, election_id: str, voter_ids: Sequence[str]) -> None:
+        """Add a part of the roll (a part delivered twice adds nothing)."""
+        rows = [{"tenant": tenant, "election_id": election_id, "voter_id": v} for v in dict.fromkeys(voter_ids)]
+        if rows:
+            self.session.execute(dialect_of(self.session).insert(election_voters).on_conflict_do_nothing(
+                index_elements=["tenant", "election_id", "voter_id"]), rows)
+
+    def of(self, tenant: str, election_id: str) -> list[str]:
+        c = election_voters.c
+        return list(self.session.scalars(select(c.voter_id).where(
+            c.tenant == tenant, c.election_id == election_id).order_by(c.voter_id)))
 
 
 class SqlVotedRepository:

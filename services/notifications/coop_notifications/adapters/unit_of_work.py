@@ -9,6 +9,7 @@ from coop_notifications import SERVICE_NAME
 from coop_notifications.adapters.repository import (
     SqlDigestFrequencyRepository,
     SqlElectionTitleRepository,
+    SqlElectionVotersRepository,
     SqlLedgerRepository,
     SqlPreferenceRepository,
     SqlRecipientRepository,
@@ -30,6 +31,7 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
     election_titles: SqlElectionTitleRepository
     digest_frequencies: SqlDigestFrequencyRepository
     voted: SqlVotedRepository
+    election_voters: SqlElectionVotersRepository
 
     def __init__(self, database: Any) -> None:
         super().__init__(database, source=SERVICE_NAME, translate=_no_events)
@@ -42,3 +44,4 @@ class SqlNotificationsUnitOfWork(UnitOfWork):
         self.election_titles = SqlElectionTitleRepository(self.session)
         self.digest_frequencies = SqlDigestFrequencyRepository(self.session)
         self.voted = SqlVotedRepository(self.session)
+        self.election_voters = SqlElectionVotersRepository(self.session)

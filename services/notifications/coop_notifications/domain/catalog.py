@@ -126,7 +126,7 @@ _SPECS: tuple[NotificationSpec, ...] = (
     NotificationSpec(
         "election_invitation", Priority.TRANSACTIONAL, Category.ELECTIONS,
         ("election_id", "title", "opens_at", "closes_at", "vote_url"),
-        "election.opened, to each voter on the roll. title: in the recipient's language.",
+        "election.roll_frozen, to each voter of its part of the frozen roll. title: in the recipient's language.",
     ),
     NotificationSpec(
         "election_reminder", Priority.REMINDER, Category.ELECTIONS,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -11,16 +12,23 @@ from coop_notifications.domain.mapping import AllMembers, Members, Notice, Roll
 from coop_notifications.service_layer.notify import Notification, notify_many
 from coop_notifications.service_layer.ports import ElectionRolls, NotificationsUnitOfWork
 
+log = logging.getLogger(__name__)
+
 
 class ProjectionRolls:
-    """Rolls as our cooperative builds them (elections' BuildVoterRollFromMembers): the active
-    members in good standing of the recipients projection. election.opened carries the roll's
-    size and hash, not its voters; the exact roll comes from elections' api once this service
-    holds a credential for it (docs/notifications.md, Elections). Who voted comes from elections'
-    election.voted (service_layer/turnout.py): election.closing_soon's non_voters are the
-    reminder's audience, and whoever of them voted since is left out before each batch."""
+    """Rolls as elections froze them: election.roll_frozen's parts, kept per election (the
+    invitations go to each part's voters; the results to the whole roll). An election opened
+    before this service received rolls (an upgrade under way) falls back to the roll as our
+    cooperative builds it (elections' BuildVoterRollFromMembers): the active members in good
+    standing of the recipients projection, and says so in the log. Who voted comes from
+    elections' election.voted (service_layer/turnout.py): election.closing_soon's non_voters are
+    the reminder's audience, and whoever of them voted since is left out before each batch."""
 
     def voters(self, uow: NotificationsUnitOfWork, tenant: str, election_id: str) -> list[str]:
+        frozen = uow.election_voters.of(tenant, election_id)
+        if frozen:
+            return frozen
+        log.warning("no frozen roll received for election %s: its members in good standing stand in", election_id)
         return uow.recipients.all_ids(tenant, in_good_standing=True)
 
     def voted(self, uow: NotificationsUnitOfWork, tenant: str, election_id: str,

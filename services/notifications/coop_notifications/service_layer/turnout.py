@@ -17,3 +17,8 @@ def forget_election(uow: NotificationsUnitOfWork, tenant: str, election_id: str)
     """The results are published, so voting is over: no reminder of the election is re-checked
     any more (a late one is dropped by its close, delivery.py), and its rows go."""
     return uow.voted.forget_election(tenant, election_id)
+
+
+def record_roll(uow: NotificationsUnitOfWork, tenant: str, election_id: str, voter_ids: list[str]) -> None:
+    """A part of an election's frozen roll (election.roll_frozen): who hears the results."""
+    uow.election_voters.add_many(tenant, election_id, voter_ids)

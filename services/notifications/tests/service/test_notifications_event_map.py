@@ -114,9 +114,10 @@ def test_an_assembly_convocation_never_lends_its_title_to_the_election_it_names(
     the election's, it broke that election's reminder (found by the notifications benchmark)."""
     mid = seed_member(env)
     election = f"el-{uuid.uuid4().hex[:6]}"
-    _deliver(env, "elections", "election.opened", {
+    _deliver(env, "elections", "election.roll_frozen", {
         "electionId": election, "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
-        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "1", "titles": {"fr": "Élection du conseil"}})
+        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "1", "titles": {"fr": "Élection du conseil"},
+        "part": 1, "parts": 1, "voterIds": [mid]})
     _deliver(env, "board", "assembly.convened", {
         "assemblyId": "ga-1", "tenant": "coop", "memberId": mid, "language": "fr", "title": "Assemblée générale",
         "startsAt": "2027-06-12T08:00:00Z", "electionId": election})
@@ -135,23 +136,39 @@ def test_the_reminder_goes_only_to_the_non_voters_the_event_names(env) -> None:
     assert rows[(not_yet, Channel.EMAIL)].priority == Priority.REMINDER
 
 
-def test_an_opened_election_invites_the_members_in_good_standing_with_its_titles(env) -> None:
-    mid = seed_member(env)
+def test_the_frozen_roll_is_invited_part_by_part_with_its_titles_and_hears_the_results(env) -> None:
+    on_roll = [seed_member(env) for _ in range(3)]
+    in_good_standing_but_not_on_the_roll = seed_member(env)
     with env.uow_factory() as uow:
         from dataclasses import replace
-        uow.recipients.save(replace(uow.recipients.get("coop", mid), in_good_standing=True))
+        for m in [*on_roll, in_good_standing_but_not_on_the_roll]:
+            uow.recipients.save(replace(uow.recipients.get("coop", m), in_good_standing=True))
         uow.commit()
-    event_id = _deliver(env, "elections", "election.opened", {
-        "electionId": "el-2", "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
-        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "1", "titles": {"fr": "Élection", "nl": "Verkiezing"}})
-    rows = _rows(env, event_id)
-    assert (mid, Channel.EMAIL) in rows
-    ctx = rows[(mid, Channel.EMAIL)].context
+    election = f"el-{uuid.uuid4().hex[:6]}"
+    parts = [on_roll[:2], on_roll[2:]]
+    invitations = [_deliver(env, "elections", "election.roll_frozen", {
+        "electionId": election, "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
+        "closesAt": "2027-03-08T18:00:00Z", "rollSize": "3", "titles": {"fr": "Élection", "nl": "Verkiezing"},
+        "part": k, "parts": 2, "voterIds": voters}) for k, voters in enumerate(parts, 1)]
+    invited = {m for event_id in invitations for m, _ in _rows(env, event_id)}
+    assert invited == set(on_roll)  # exactly the roll: a member in good standing off the roll is not invited
+    ctx = _rows(env, invitations[0])[(on_roll[0], Channel.EMAIL)].context
     assert localize(ctx, "nl")["title"] == "Verkiezing" and localize(ctx, "en")["title"] == "Élection"
-    # the reminder and the results carry no title: the opened election's is added
+    # the reminder and the results carry no title: the invitation's is added
     reminder = _deliver(env, "elections", "election.closing_soon", {
-        "electionId": "el-2", "tenant": "coop", "closesAt": "2027-03-08T18:00:00Z", "nonVoters": [mid]})
-    assert localize(_rows(env, reminder)[(mid, Channel.EMAIL)].context, "nl")["title"] == "Verkiezing"
+        "electionId": election, "tenant": "coop", "closesAt": "2027-03-08T18:00:00Z", "nonVoters": [on_roll[0]]})
+    assert localize(_rows(env, reminder)[(on_roll[0], Channel.EMAIL)].context, "nl")["title"] == "Verkiezing"
+    results = _deliver(env, "elections", "election.results_published", {
+        "electionId": election, "tenant": "coop", "ballots": "2"})
+    assert {m for m, _ in _rows(env, results)} == set(on_roll)
+
+
+def test_a_roll_part_naming_an_empty_voter_is_refused_as_malformed(env) -> None:
+    envelope = make_envelope("elections", "election.roll_frozen", {
+        "electionId": "el-x", "tenant": "coop", "part": 1, "parts": 1, "voterIds": ["m1", ""]})
+    with pytest.raises(MalformedEvent, match="empty voter id"):
+        process_once(env.uow_factory, "notifications.test.roll", envelope,
+                     effect_for("elections", "election.roll_frozen", ProjectionRolls(), env.clock))
 
 
 def test_the_assembly_convocation_is_a_legal_notice_that_ignores_opt_outs(env) -> None:
