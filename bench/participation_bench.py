@@ -237,11 +237,19 @@ def _merge(outs: list[dict]) -> dict[str, Any]:
     ok = sum(o["ok"] for o in outs)
     secs = sorted(per_second)
     steady = [per_second.get(s, 0) for s in range(secs[0] + 1, secs[-1])] if len(secs) > 3 else []
-    windows = [sum(steady[i:i + 5]) / 5 for i in range(0, len(steady) - 4)]
+    # the windows are taken while every client still had members to sign: the last seconds, when
+    # the first clients have run out and fewer sign, measure the load generator's tail, not the
+    # service (their rate is reported apart, as tail_per_s)
+    busy_until = int(min(o.get("all_busy_until", last) for o in outs))
+    busy = steady[:max(0, busy_until - (secs[0] + 1))] if steady else []
+    windows = [sum(busy[i:i + 5]) / 5 for i in range(0, len(busy) - 4)]
+    tail = steady[len(busy):]
     return {"ok": ok, "wall_s": round(wall, 2), "per_s": round(ok / wall, 1) if wall else 0.0, "errors": errors,
-            **summarize_ms(lat), "lowest_second": min(steady) if steady else None,
+            **summarize_ms(lat), "lowest_second": min(busy) if busy else None,
             "lowest_5s_window": round(min(windows), 1) if windows else None,
-            "median_second": sorted(steady)[len(steady) // 2] if steady else None}
+            "median_second": sorted(busy)[len(busy) // 2] if busy else None,
+            "tail_s": len(tail), "tail_per_s": round(sum(tail) / len(tail), 1) if tail else None,
+            "per_second_series": steady}
 
 
 def _sign(opts: Any, board: Board, initiative_id: str, log_dir: Path, name: str) -> dict[str, Any]:
@@ -587,7 +595,9 @@ def _drive(args: argparse.Namespace, open_stub: Callable[[Any], Any],
         per_second[int(x)] = per_second.get(int(x), 0) + 1
     return {"latencies_ms": [round(x, 3) for per in latencies for x in per], "errors": shared["errors"],
             "doubles": shared["doubles"], "records": shared["records"], "ok": len(flat),
-            "first_start": min(began), "last_end": max(flat, default=args.start_at), "per_second": per_second}
+            "first_start": min(began), "last_end": max(flat, default=args.start_at), "per_second": per_second,
+            # when the first of this process's clients ran out of members: from then on fewer clients sign
+            "all_busy_until": min((max(per) for per in ends if per), default=args.start_at)}
 
 
 def _signers_main(args: argparse.Namespace) -> dict[str, Any]:

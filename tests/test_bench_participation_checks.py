@@ -73,6 +73,18 @@ def test_outputs_merge_into_rate_latencies_and_errors() -> None:
     assert (merged["ok"], merged["per_s"], merged["errors"], merged["max_ms"]) == (4, 1.0, {"UNAVAILABLE": 3}, 4.0)
 
 
+def test_the_rate_windows_end_when_the_first_client_runs_out_of_members() -> None:
+    """The last seconds, when fewer clients are left signing, are the load generator's tail: they
+    are reported apart, and a dip while every client was busy still counts."""
+    busy = {str(100 + s): 500 for s in range(12)} | {"105": 350}  # a dip at second 105
+    tail = {"112": 200, "113": 150, "114": 100, "115": 50}
+    outs = [{"latencies_ms": [1.0], "errors": {}, "per_second": busy | tail, "ok": 6500,
+             "first_start": 100.0, "last_end": 115.5, "all_busy_until": 112.3}]
+    merged = _merge(outs)
+    assert merged["lowest_second"] == 350 and merged["lowest_5s_window"] == 470.0
+    assert (merged["tail_s"], merged["tail_per_s"]) == (3, 150.0)  # seconds 112-114 (115 is the last, cut)
+
+
 def test_a_second_signature_counted_fails_its_check() -> None:
     opts = SimpleNamespace(signers=10, target_signatures=500, target_signatures_watched=400,
                            target_signature_p99=100.0, registrants=0)
