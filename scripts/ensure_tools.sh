@@ -3,6 +3,7 @@
 #   kubectl  (renders kustomizations: `kubectl kustomize`)
 #   promtool (Debian package "prometheus": checks config, rules, rule unit tests)
 #   pdftotext (Debian package "poppler-utils": reads billing's statement PDFs back in tests)
+#   libsodium (Debian package "libsodium23": the elections' ristretto255 group, via pysodium)
 # Runs non-interactively; installing needs root. Prints one line per tool.
 # Exit status: 0 when every tool is available afterwards, 1 otherwise.
 set -u
@@ -56,6 +57,17 @@ ensure promtool prometheus \
     "download a Prometheus release from https://prometheus.io/download/ and put promtool on PATH"
 ensure pdftotext poppler-utils \
     "install poppler-utils (the billing tests read the statement PDFs back with pdftotext)"
+
+# libsodium (Debian package "libsodium23"): the elections' ristretto255 group, through pysodium
+if ldconfig -p 2>/dev/null | grep -q 'libsodium\.so'; then
+    echo "libsodium: present"
+elif can_apt && apt_update_once && apt-get install -y -qq --no-install-recommends libsodium23 \
+        >/tmp/ensure_tools.libsodium23.log 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libsodium\.so'; then
+    echo "libsodium: installed via apt package 'libsodium23'"
+else
+    echo "libsodium: MISSING (apt-get install libsodium23; the elections' encrypted-ballot primitives need it)"
+    missing=1
+fi
 
 # buf (protobuf lint and breaking-change checks) from the npm registry, at a pinned version,
 # into .tools/ of this checkout: nothing outside the project is touched.
