@@ -1,8 +1,8 @@
 """Cryptographic primitives of end-to-end verifiable encrypted ballots (issue 14, first step).
 
 Pure and self-contained: the group (ristretto255, RFC 9496, through libsodium), exponential
-ElGamal, the zero-knowledge proofs a Helios/Belenios-style election needs, and the trustees'
-threshold key and decryption. Nothing here knows of ballots, services or storage yet;
+ElGamal, the zero-knowledge proofs a Helios/Belenios-style election needs, the trustees'
+threshold key and decryption, and the encrypted ballot. Nothing here knows of services or storage;
 docs/elections.md, "Encrypted ballots: the primitives", fixes every encoding and every hashed
 byte so other implementations can verify.
 
@@ -12,9 +12,27 @@ Modules:
 * :mod:`.elgamal` - `KeyPair`, `Ciphertext`, `encrypt`, `decrypt`, `discrete_log`;
 * :mod:`.proofs` - `SchnorrProof`, `ChaumPedersenProof`, `DisjunctiveChaumPedersenProof`;
 * :mod:`.trustees` - the trustees' k-of-n key (`Dealing`, `qualify`, `joint_public_key`,
-  `combine_shares`) and its threshold decryption (`partial_decrypt`, `threshold_decrypt`).
+  `combine_shares`) and its threshold decryption (`partial_decrypt`, `threshold_decrypt`);
+* :mod:`.ballots` - the encrypted ballot (`EncryptedBallot`, `encrypt_ballot`, `verify_ballot`):
+  0/1 ciphertexts per option or per (candidate, rank) cell with the proofs of a valid answer.
 """
 
+from .ballots import (
+    BallotContext,
+    BallotFailure,
+    EncryptedBallot,
+    EncryptedRanking,
+    EncryptedSelection,
+    decrypt_answer,
+    decrypt_ballot,
+    encrypt_answer,
+    encrypt_ballot,
+    proof_context,
+    prove_ranking,
+    prove_selection,
+    verify_answer,
+    verify_ballot,
+)
 from .elgamal import (
     NEUTRAL,
     Ciphertext,
@@ -63,6 +81,8 @@ __all__ = [
     "IDENTITY",
     "NEUTRAL",
     "ORDER",
+    "BallotContext",
+    "BallotFailure",
     "ChaumPedersenProof",
     "Ciphertext",
     "Complaint",
@@ -70,6 +90,9 @@ __all__ = [
     "DecryptionShare",
     "DisjunctiveChaumPedersenProof",
     "Element",
+    "EncryptedBallot",
+    "EncryptedRanking",
+    "EncryptedSelection",
     "KeyPair",
     "NotEnoughDecryptionShares",
     "Qualification",
@@ -83,16 +106,25 @@ __all__ = [
     "combine_decryption_shares",
     "combine_shares",
     "decrypt",
+    "decrypt_answer",
+    "decrypt_ballot",
     "decryption_share",
     "discrete_log",
     "encrypt",
+    "encrypt_answer",
+    "encrypt_ballot",
     "hash_to_element",
     "hash_to_scalar",
     "joint_public_key",
     "partial_decrypt",
+    "proof_context",
+    "prove_ranking",
+    "prove_selection",
     "qualify",
     "random_scalar",
     "threshold_decrypt",
+    "verify_answer",
+    "verify_ballot",
     "verify_decryption_share",
     "verify_share",
 ]

@@ -1,0 +1,520 @@
+"""Encrypted ballots: honest ones verify and decrypt back, invalid ones cannot be proved, forged
+ones fail at the exact statement they break, and the canonical bytes are one per ballot.
+
+Forgeries are built by hand from valid pieces: honest proofs for every statement that holds,
+and for the one that does not, the proof made at the same place for an honest ballot.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import time
+
+import pytest
+
+from coop_elections.domain.crypto.ballots import (
+    BALLOT_LABEL,
+    BINARY,
+    CANDIDATE,
+    CELL,
+    CONTIGUITY,
+    CONTIGUOUS,
+    COUNT,
+    ELECTION,
+    OPTION,
+    PROOF_CONTEXT_LABEL,
+    RANK,
+    SHAPE,
+    BallotContext,
+    EncryptedBallot,
+    EncryptedRanking,
+    EncryptedSelection,
+    check_ranking_matrix,
+    decrypt_answer,
+    decrypt_ballot,
+    encrypt_answer,
+    encrypt_ballot,
+    proof_context,
+    prove_ranking,
+    prove_selection,
+    verify_answer,
+    verify_ballot,
+)
+from coop_elections.domain.crypto.elgamal import KeyPair, add_all, decrypt, discrete_log, encrypt
+from coop_elections.domain.crypto.group import random_scalar
+from coop_elections.domain.crypto.proofs import DisjunctiveChaumPedersenProof as Proof
+from coop_elections.domain.model import ElectionDefinition, Method, Question
+
+KEY = KeyPair.generate()
+NAMES = ("ana", "ben", "cat", "dan")
+ELECTION_DEF = ElectionDefinition(
+    "election-2026",
+    (
+        Question("board", Method.PLURALITY, NAMES, seats=2),
+        Question("chair", Method.PLURALITY, NAMES),
+        Question("budget", Method.APPROVAL, NAMES),
+        Question("motion", Method.RESOLUTION),
+        Question("council", Method.STV, NAMES, seats=2),
+        Question("priorities", Method.SCHULZE, NAMES),
+    ),
+    tie_break_seed="seed",
+)
+CONTENT = {
+    "board": ["ana", "cat"],  # a selection decrypts in the question's candidate order
+    "chair": ["ben"],
+    "budget": ["ana", "ben", "dan"],
+    "motion": "abstain",
+    "council": ["dan", "ana", "cat"],
+    "priorities": ["ben"],
+}
+CTX = BallotContext("election-2026", bytes(range(32)))
+
+
+def _q(question_id: str) -> Question:
+    return ELECTION_DEF.question(question_id)
+
+
+def _kinds(failures) -> list[tuple[str | None, str, tuple[int, ...]]]:
+    return [(f.question_id, f.proof, f.where) for f in failures]
+
+
+# --- honest ballots ---------------------------------------------------------------------------
+
+
+def test_an_honest_ballot_answering_every_method_verifies():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    assert verify_ballot(ELECTION_DEF, KEY.public, ballot) == []
+
+
+@pytest.mark.parametrize("question_id, answer", [
+    ("board", []), ("board", ["dan"]), ("chair", ["ana"]), ("budget", []), ("budget", list(NAMES)),
+    ("motion", "yes"), ("motion", "no"), ("council", []), ("council", ["cat"]),
+    ("council", ["dan", "cat", "ben", "ana"]), ("priorities", ["ana", "dan"]),
+])
+def test_each_kind_of_honest_answer_verifies_and_decrypts_to_itself(question_id, answer):
+    question = _q(question_id)
+    encrypted = encrypt_answer(question, answer, KEY.public, CTX)
+    assert verify_answer(question, KEY.public, encrypted, CTX) == []
+    assert decrypt_answer(question, encrypted, KEY.secret) == answer
+
+
+def test_a_decrypted_ballot_is_the_plaintext_content():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    assert decrypt_ballot(ELECTION_DEF, ballot, KEY.secret) == CONTENT
+
+
+def test_unanswered_questions_are_encrypted_as_all_zeros_and_still_proved():
+    ballot = encrypt_ballot(ELECTION_DEF, {"chair": ["cat"]}, KEY.public)
+    assert [a.question_id for a in ballot.answers] == [q.id for q in ELECTION_DEF.questions]
+    assert verify_ballot(ELECTION_DEF, KEY.public, ballot) == []
+    # an unanswered resolution is left out; a candidate question reads as blank
+    assert decrypt_ballot(ELECTION_DEF, ballot, KEY.secret) == {
+        "board": [], "chair": ["cat"], "budget": [], "council": [], "priorities": []}
+
+
+def test_a_resolution_is_three_options_yes_no_abstain_in_this_order():
+    encrypted = encrypt_answer(_q("motion"), "no", KEY.public, CTX)
+    assert isinstance(encrypted, EncryptedSelection)
+    bits = [discrete_log(decrypt(ct, KEY.secret), 1) for ct in encrypted.ciphertexts]
+    assert bits == [0, 1, 0]
+
+
+def test_a_ranking_is_a_candidates_by_ranks_matrix_with_one_at_candidate_and_rank():
+    encrypted = encrypt_answer(_q("council"), ["dan", "ana"], KEY.public, CTX)
+    assert isinstance(encrypted, EncryptedRanking)
+    bits = [[discrete_log(decrypt(ct, KEY.secret), 1) for ct in row] for row in encrypted.cells]
+    assert bits == [[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [1, 0, 0, 0]]
+
+
+def test_every_encryption_is_fresh():
+    one = encrypt_answer(_q("chair"), ["ana"], KEY.public, CTX)
+    two = encrypt_answer(_q("chair"), ["ana"], KEY.public, CTX)
+    assert set(one.ciphertexts).isdisjoint(two.ciphertexts)
+    assert encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public).nonce != \
+        encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public).nonce
+
+
+# --- invalid answers cannot be proved ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("question_id, answer", [
+    ("chair", ["ana", "ben"]),  # a plurality of one seat with two choices
+    ("board", ["ana", "ben", "cat"]),  # three choices for two seats
+    ("budget", ["ana", "ana"]),  # an approval repeated
+    ("budget", ["zed"]),  # an unknown candidate
+    ("motion", "maybe"),
+    ("council", ["ana", "ana"]),  # a candidate ranked twice
+    ("priorities", "ana"),  # not a list
+])
+def test_encrypting_an_answer_the_domain_refuses_raises_value_error(question_id, answer):
+    with pytest.raises(ValueError):
+        encrypt_answer(_q(question_id), answer, KEY.public, CTX)
+
+
+def test_encrypting_a_ballot_for_an_unknown_question_raises_value_error():
+    with pytest.raises(ValueError, match="unknown question"):
+        encrypt_ballot(ELECTION_DEF, {"nope": ["ana"]}, KEY.public)
+
+
+@pytest.mark.parametrize("values, lo, hi, message", [
+    ([0, 2, 0], 0, 3, "not 0 or 1"),  # a cell encrypting 2
+    ([1, 1, 1], 0, 2, "3 selection"),  # too many approvals
+    ([0, 0, 0], 1, 2, "0 selection"),  # too few approvals
+    ([1, 1, 0], 0, 1, "2 selection"),  # a plurality with two choices
+])
+def test_a_selection_breaking_a_rule_cannot_be_proved(values, lo, hi, message):
+    with pytest.raises(ValueError, match=message):
+        prove_selection(values, lo, hi, KEY.public, CTX, "q", Method.APPROVAL)
+
+
+@pytest.mark.parametrize("matrix, message", [
+    ([[2, 0], [0, 1]], "not 0 or 1"),  # a cell encrypting 2
+    ([[1, 1], [0, 0]], "candidate 0 is ranked 2 times"),
+    ([[1, 0], [1, 0]], "rank 1 holds 2 candidates"),
+    ([[0, 0, 0], [0, 0, 1], [1, 0, 0]], "rank 3 is used but rank 2 is not"),  # a gap
+    ([[0, 1], [0, 0]], "rank 2 is used but rank 1 is not"),  # ranks not from the first
+])
+def test_a_ranking_breaking_a_rule_cannot_be_proved(matrix, message):
+    with pytest.raises(ValueError, match=message):
+        prove_ranking(matrix, KEY.public, CTX, "q", Method.STV)
+
+
+def test_the_contiguity_value_two_s_j_plus_s_next_excludes_exactly_a_used_rank_after_an_empty_one():
+    values = {(s, t): 2 * s + t for s in BINARY for t in BINARY}
+    assert {pair for pair, v in values.items() if v in CONTIGUOUS} == {(0, 0), (1, 0), (1, 1)}
+    assert len(set(values.values())) == 4  # the four pairs stay distinguishable
+
+
+# --- forged answers fail at the statement they break ------------------------------------------
+
+
+def _prove_or_borrow(ciphertext, plaintext, nonce, allowed, context, donor):
+    """The honest proof if the statement holds, else the donor's (a valid proof, elsewhere)."""
+    if plaintext in allowed:
+        return Proof.prove(ciphertext, plaintext, nonce, KEY.public, allowed, context)
+    return donor
+
+
+def _forge_selection(question: Question, values, donor: EncryptedSelection) -> EncryptedSelection:
+    qid = question.id
+    nonces = [random_scalar() for _ in values]
+    cts = tuple(encrypt(v, KEY.public, r) for v, r in zip(values, nonces, strict=True))
+    option_proofs = tuple(
+        _prove_or_borrow(ct, v, r, BINARY, CTX.proof(qid, OPTION, i), donor.option_proofs[i])
+        for i, (ct, v, r) in enumerate(zip(cts, values, nonces, strict=True)))
+    total = nonces[0]
+    for r in nonces[1:]:
+        total = total + r
+    lo, hi = 0, question.max_choices if question.method is not Method.RESOLUTION else 1
+    count_proof = _prove_or_borrow(add_all(cts), sum(values), total, range(lo, hi + 1),
+                                   CTX.proof(qid, COUNT), donor.count_proof)
+    return EncryptedSelection(qid, question.method, cts, option_proofs, count_proof)
+
+
+def _forge_ranking(question: Question, matrix, donor: EncryptedRanking) -> EncryptedRanking:
+    qid, c, r = question.id, len(matrix), len(matrix[0])
+    nonces = [[random_scalar() for _ in row] for row in matrix]
+    cells = tuple(tuple(encrypt(v, KEY.public, n) for v, n in zip(row, rn, strict=True))
+                  for row, rn in zip(matrix, nonces, strict=True))
+
+    def total(ns):
+        out = ns[0]
+        for n in ns[1:]:
+            out = out + n
+        return out
+
+    cell_proofs = tuple(tuple(
+        _prove_or_borrow(cells[i][j], matrix[i][j], nonces[i][j], BINARY,
+                         CTX.proof(qid, CELL, i, j), donor.cell_proofs[i][j]) for j in range(r))
+        for i in range(c))
+    candidate_proofs = tuple(
+        _prove_or_borrow(add_all(cells[i]), sum(matrix[i]), total(nonces[i]), BINARY,
+                         CTX.proof(qid, CANDIDATE, i), donor.candidate_proofs[i])
+        for i in range(c))
+    col = [add_all(row[j] for row in cells) for j in range(r)]
+    col_n = [total([rn[j] for rn in nonces]) for j in range(r)]
+    used = [sum(row[j] for row in matrix) for j in range(r)]
+    rank_proofs = tuple(
+        _prove_or_borrow(col[j], used[j], col_n[j], BINARY, CTX.proof(qid, RANK, j),
+                         donor.rank_proofs[j]) for j in range(r))
+    contiguity_proofs = tuple(
+        _prove_or_borrow(2 * col[j] + col[j + 1], 2 * used[j] + used[j + 1],
+                         col_n[j] + col_n[j] + col_n[j + 1], CONTIGUOUS,
+                         CTX.proof(qid, CONTIGUITY, j), donor.contiguity_proofs[j])
+        for j in range(r - 1))
+    return EncryptedRanking(qid, question.method, cells, cell_proofs, candidate_proofs,
+                            rank_proofs, contiguity_proofs)
+
+
+def test_a_forged_plurality_with_two_choices_fails_its_count_proof_only():
+    question = _q("chair")
+    donor = encrypt_answer(question, ["ana"], KEY.public, CTX)
+    forged = _forge_selection(question, [1, 1, 0, 0], donor)
+    failures = verify_answer(question, KEY.public, forged, CTX)
+    assert _kinds(failures) == [("chair", COUNT, ())]
+    assert "count proof" in failures[0].message
+
+
+def test_a_forged_approval_with_a_cell_encrypting_two_fails_at_that_option():
+    question = _q("budget")
+    donor = encrypt_answer(question, ["ana"], KEY.public, CTX)
+    forged = _forge_selection(question, [0, 0, 2, 0], donor)
+    failures = verify_answer(question, KEY.public, forged, CTX)
+    assert _kinds(failures) == [("budget", OPTION, (2,))]
+    assert "option 'cat'" in failures[0].message
+
+
+def test_a_forged_resolution_answering_yes_and_no_fails_its_count_proof():
+    question = _q("motion")
+    donor = encrypt_answer(question, "yes", KEY.public, CTX)
+    forged = _forge_selection(question, [1, 1, 0], donor)
+    assert _kinds(verify_answer(question, KEY.public, forged, CTX)) == [("motion", COUNT, ())]
+
+
+def test_swapping_two_ciphertexts_without_their_proofs_fails_both_option_proofs():
+    question = _q("budget")
+    honest = encrypt_answer(question, ["ana"], KEY.public, CTX)
+    cts = list(honest.ciphertexts)
+    cts[0], cts[1] = cts[1], cts[0]
+    forged = dataclasses.replace(honest, ciphertexts=tuple(cts))
+    assert _kinds(verify_answer(question, KEY.public, forged, CTX)) == [
+        ("budget", OPTION, (0,)), ("budget", OPTION, (1,))]
+
+
+def test_an_encrypted_two_in_place_of_a_one_fails_its_option_and_count_proofs():
+    question = _q("chair")
+    honest = encrypt_answer(question, ["ben"], KEY.public, CTX)
+    cts = list(honest.ciphertexts)
+    cts[1] = cts[1] + cts[1]
+    forged = dataclasses.replace(honest, ciphertexts=tuple(cts))
+    assert _kinds(verify_answer(question, KEY.public, forged, CTX)) == [
+        ("chair", OPTION, (1,)), ("chair", COUNT, ())]
+
+
+@pytest.mark.parametrize("matrix, expected", [
+    # candidate 0 ranked first and second
+    ([[1, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], [(CANDIDATE, (0,))]),
+    # candidates 1 and 2 both at rank 1 (a column sum of 2 also gives 2 * 2 + 0 = 4, not 0, 2, 3)
+    ([[0, 0, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [0, 0, 0, 0]], [(RANK, (0,)), (CONTIGUITY, (0,))]),
+    # ranks 1 and 3 used, rank 2 empty
+    ([[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 1, 0], [0, 0, 0, 0]], [(CONTIGUITY, (1,))]),
+    # only rank 2 used
+    ([[0, 1, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]], [(CONTIGUITY, (0,))]),
+])
+def test_a_forged_ranking_fails_exactly_the_rule_it_breaks(matrix, expected):
+    question = _q("council")
+    donor = encrypt_answer(question, ["ana", "ben", "cat"], KEY.public, CTX)
+    forged = _forge_ranking(question, matrix, donor)
+    failures = verify_answer(question, KEY.public, forged, CTX)
+    assert [(f.proof, f.where) for f in failures] == expected
+    assert all(f.question_id == "council" for f in failures)
+
+
+def test_a_forged_ranking_with_a_cell_encrypting_two_fails_at_that_cell_first():
+    question = _q("priorities")
+    donor = encrypt_answer(question, ["ana"], KEY.public, CTX)
+    matrix = [[0, 0, 0, 0], [0, 0, 0, 0], [0, 2, 0, 0], [0, 0, 0, 0]]
+    failures = verify_answer(question, KEY.public, _forge_ranking(question, matrix, donor), CTX)
+    assert (failures[0].proof, failures[0].where) == (CELL, (2, 1))
+    assert "candidate 'cat', rank 2: the cell proof" in failures[0].message
+
+
+def test_a_cell_moved_with_its_proof_to_another_cell_fails_there():
+    question = _q("council")
+    honest = encrypt_answer(question, ["ana", "ben"], KEY.public, CTX)
+    cells = [list(row) for row in honest.cells]
+    proofs = [list(row) for row in honest.cell_proofs]
+    # candidate 3 (dan, unranked): its rank-1 and rank-2 cells, both encrypting 0, swapped
+    cells[3][0], cells[3][1] = cells[3][1], cells[3][0]
+    proofs[3][0], proofs[3][1] = proofs[3][1], proofs[3][0]
+    forged = dataclasses.replace(honest, cells=tuple(map(tuple, cells)),
+                                 cell_proofs=tuple(map(tuple, proofs)))
+    failures = verify_answer(question, KEY.public, forged, CTX)
+    assert [(f.proof, f.where) for f in failures if f.proof == CELL] == [(CELL, (3, 0)), (CELL, (3, 1))]
+
+
+def test_an_answer_moved_to_another_question_fails_every_proof():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    moved = dataclasses.replace(ballot.answer("chair"), question_id="board")
+    answers = tuple(moved if a.question_id == "board" else a for a in ballot.answers)
+    failures = verify_ballot(ELECTION_DEF, KEY.public, dataclasses.replace(ballot, answers=answers))
+    assert _kinds(failures) == [("board", OPTION, (i,)) for i in range(4)] + [("board", COUNT, ())]
+
+
+def test_a_ballot_of_another_election_fails_every_proof_even_relabelled():
+    twin = dataclasses.replace(ELECTION_DEF, id="election-2027")
+    ballot = encrypt_ballot(twin, CONTENT, KEY.public)
+    relabelled = dataclasses.replace(ballot, election_id=ELECTION_DEF.id)
+    failures = verify_ballot(ELECTION_DEF, KEY.public, relabelled)
+    # every proof: 4 options + count (x3), 3 options + count, 2 x (16 cells, 4 + 4 + 3 sums)
+    counted = 3 * (4 + 1) + (3 + 1) + 2 * (16 + 4 + 4 + 3)
+    assert len(failures) == counted
+    assert {f.question_id for f in failures} == {q.id for q in ELECTION_DEF.questions}
+    unlabelled = verify_ballot(ELECTION_DEF, KEY.public, ballot)
+    assert _kinds(unlabelled)[0] == (None, ELECTION, ())
+    assert len(unlabelled) == counted + 1
+
+
+def test_a_proof_moved_to_another_ballot_fails():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    other_nonce = dataclasses.replace(ballot, nonce=bytes(32))
+    failures = verify_ballot(ELECTION_DEF, KEY.public, other_nonce)
+    assert failures and all(f.proof not in (SHAPE, ELECTION) for f in failures)
+
+
+def test_a_missing_reordered_or_mistyped_answer_is_a_shape_failure():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    missing = dataclasses.replace(ballot, answers=ballot.answers[1:])
+    assert (("board", SHAPE, ()) in _kinds(verify_ballot(ELECTION_DEF, KEY.public, missing)))
+    reordered = dataclasses.replace(ballot, answers=ballot.answers[::-1])
+    assert _kinds(verify_ballot(ELECTION_DEF, KEY.public, reordered)) == [(None, SHAPE, ())]
+    as_approval = dataclasses.replace(ballot.answer("chair"), method=Method.APPROVAL)
+    wrong = dataclasses.replace(ballot, answers=tuple(
+        as_approval if a.question_id == "chair" else a for a in ballot.answers))
+    assert _kinds(verify_ballot(ELECTION_DEF, KEY.public, wrong)) == [("chair", SHAPE, ())]
+    short = dataclasses.replace(ballot.answer("budget"),
+                                ciphertexts=ballot.answer("budget").ciphertexts[:3])
+    assert _kinds(verify_answer(_q("budget"), KEY.public, short, CTX)) == [("budget", SHAPE, ())]
+
+
+def test_a_ballot_under_another_key_fails():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    assert verify_ballot(ELECTION_DEF, KeyPair.generate().public, ballot)
+
+
+# --- the homomorphic tally --------------------------------------------------------------------
+
+
+def test_weighted_sums_of_selection_ballots_decrypt_to_the_per_option_counts():
+    cast = [({"board": ["ana", "cat"], "motion": "yes"}, 1),
+            ({"board": ["cat"], "motion": "no"}, 3),
+            ({"board": [], "motion": "yes"}, 2),
+            ({"board": ["dan", "ana"]}, 1)]
+    ballots = [(encrypt_ballot(ELECTION_DEF, content, KEY.public), w) for content, w in cast]
+    for ballot, _ in ballots:
+        assert verify_ballot(ELECTION_DEF, KEY.public, ballot) == []
+
+    def counts(question_id: str, n: int) -> list[int]:
+        sums = [add_all(b.answer(question_id).ciphertexts[i] * w for b, w in ballots)
+                for i in range(n)]
+        return [discrete_log(decrypt(s, KEY.secret), 100) for s in sums]
+
+    assert counts("board", 4) == [2, 0, 4, 1]  # ana, ben, cat, dan
+    assert counts("motion", 3) == [3, 3, 0]  # yes, no, abstain (the last ballot did not answer)
+
+
+# --- canonical bytes and hash -----------------------------------------------------------------
+
+SMALL = ElectionDefinition("e", (Question("q", Method.PLURALITY, ("a", "b")),), "seed")
+
+
+def _enc(*items: bytes) -> bytes:
+    return b"".join(len(x).to_bytes(8, "big") + x for x in items)
+
+
+def _proof_bytes(proof) -> bytes:
+    return b"".join(t1.to_bytes() + t2.to_bytes() + c.to_bytes() + s.to_bytes()
+                    for (t1, t2), c, s in zip(proof.commitments, proof.challenges,
+                                              proof.responses, strict=True))
+
+
+def test_the_canonical_bytes_round_trip_and_the_hash_is_their_sha256():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    data = ballot.to_bytes()
+    assert EncryptedBallot.from_bytes(data) == ballot
+    assert ballot.hash() == hashlib.sha256(data).hexdigest()
+    assert verify_ballot(ELECTION_DEF, KEY.public, EncryptedBallot.from_bytes(data)) == []
+
+
+def test_the_canonical_bytes_follow_the_documented_layout():
+    ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
+    answers = []
+    for a in ballot.answers:
+        if isinstance(a, EncryptedSelection):
+            body = [x for ct, p in zip(a.ciphertexts, a.option_proofs, strict=True)
+                    for x in (ct.a.to_bytes() + ct.b.to_bytes(), _proof_bytes(p))]
+            body.append(_proof_bytes(a.count_proof))
+        else:
+            body = [len(a.cells).to_bytes(4, "big"), len(a.cells[0]).to_bytes(4, "big")]
+            body += [x for row, prow in zip(a.cells, a.cell_proofs, strict=True)
+                     for ct, p in zip(row, prow, strict=True)
+                     for x in (ct.a.to_bytes() + ct.b.to_bytes(), _proof_bytes(p))]
+            body += [_proof_bytes(p) for p in (*a.candidate_proofs, *a.rank_proofs,
+                                               *a.contiguity_proofs)]
+        answers.append(_enc(a.question_id.encode(), a.method.value.encode(), *body))
+    assert BALLOT_LABEL == b"coopgov/elections/v1/ballot"
+    assert ballot.to_bytes() == _enc(BALLOT_LABEL, b"election-2026", ballot.nonce, *answers)
+
+
+def test_proof_contexts_follow_the_documented_layout():
+    nonce = bytes(range(32))
+    assert PROOF_CONTEXT_LABEL == b"coopgov/elections/v1/ballot/proof"
+    assert proof_context("e", nonce, "q", "cell", 2, 7) == _enc(
+        PROOF_CONTEXT_LABEL, b"e", nonce, b"q", b"cell", (2).to_bytes(4, "big"),
+        (7).to_bytes(4, "big"))
+    assert proof_context("e", nonce, "q", "count") == _enc(PROOF_CONTEXT_LABEL, b"e", nonce, b"q",
+                                                           b"count")
+
+
+def test_any_changed_byte_fails_to_decode_or_decodes_to_a_ballot_with_another_hash():
+    ballot = encrypt_ballot(SMALL, {"q": ["b"]}, KEY.public)
+    data = ballot.to_bytes()
+    decoded = 0
+    for k in range(len(data)):
+        changed = bytearray(data)
+        changed[k] ^= 0x01 if k % 2 else 0x80
+        try:
+            other = EncryptedBallot.from_bytes(bytes(changed))
+        except ValueError:
+            continue
+        decoded += 1
+        assert other.to_bytes() == bytes(changed)  # canonical: the bytes are the ballot
+        assert other.hash() != ballot.hash()
+        assert other != ballot
+    assert decoded > 0  # some flips (in ids, nonce, scalars) still decode, to other ballots
+
+
+@pytest.mark.parametrize("cut", [1, 8, 100])
+def test_truncated_or_extended_bytes_fail_to_decode(cut):
+    data = encrypt_ballot(SMALL, {"q": ["a"]}, KEY.public).to_bytes()
+    with pytest.raises(ValueError):
+        EncryptedBallot.from_bytes(data[:-cut])
+    with pytest.raises(ValueError):
+        EncryptedBallot.from_bytes(data + bytes(cut))
+
+
+def test_a_ranking_whose_sizes_disagree_with_its_items_fails_to_decode():
+    definition = ElectionDefinition("e", (Question("q", Method.STV, ("a", "b")),), "seed")
+    data = bytearray(encrypt_ballot(definition, {"q": ["b"]}, KEY.public).to_bytes())
+    r_at = data.index(_enc(b"stv")) + 11 + 8 + 4 + 8  # the 4-byte r, after enc(c)
+    data[r_at + 3] = 3
+    with pytest.raises(ValueError):
+        EncryptedBallot.from_bytes(bytes(data))
+
+
+def test_check_ranking_matrix_accepts_every_gap_free_partial_permutation():
+    check_ranking_matrix([[0, 0], [0, 0]])
+    check_ranking_matrix([[0, 1], [1, 0]])
+    check_ranking_matrix([[1, 0], [0, 0]])
+
+
+# --- the issue's benchmark size (printed only, no timed assertion) ----------------------------
+
+
+def test_a_nine_candidate_nine_rank_stv_ballot_encrypts_and_verifies(capsys):
+    candidates = tuple(f"c{i}" for i in range(9))
+    definition = ElectionDefinition("bench", (Question("stv", Method.STV, candidates, seats=3),),
+                                    "seed")
+    ranking = list(reversed(candidates))
+    start = time.perf_counter()
+    ballot = encrypt_ballot(definition, {"stv": ranking}, KEY.public)
+    encrypted = time.perf_counter()
+    failures = verify_ballot(definition, KEY.public, ballot)
+    verified = time.perf_counter()
+    assert failures == []
+    assert decrypt_ballot(definition, ballot, KEY.secret) == {"stv": ranking}
+    with capsys.disabled():
+        print(f"\n9x9 STV ballot: encrypt {1000 * (encrypted - start):.0f} ms, verify "
+              f"{1000 * (verified - encrypted):.0f} ms, {len(ballot.to_bytes())} bytes, "
+              f"{81 + 9 + 9 + 8} proofs")
