@@ -14,7 +14,9 @@ Modules:
 * :mod:`.trustees` - the trustees' k-of-n key (`Dealing`, `qualify`, `joint_public_key`,
   `combine_shares`) and its threshold decryption (`partial_decrypt`, `threshold_decrypt`);
 * :mod:`.ballots` - the encrypted ballot (`EncryptedBallot`, `encrypt_ballot`, `verify_ballot`):
-  0/1 ciphertexts per option or per (candidate, rank) cell with the proofs of a valid answer.
+  0/1 ciphertexts per option or per (candidate, rank) cell with the proofs of a valid answer;
+* :mod:`.shuffle` - one verifiable mix-net step (`shuffle`, `prove_shuffle`, `verify_shuffle`,
+  `ShuffleProof`): re-encrypt and permute ballots, with a Terelius-Wikstrom proof of shuffle.
 """
 
 from .ballots import (
@@ -55,6 +57,14 @@ from .group import (
     random_scalar,
 )
 from .proofs import ChaumPedersenProof, DisjunctiveChaumPedersenProof, SchnorrProof
+from .shuffle import (
+    ShuffleProof,
+    ShuffleWitness,
+    prove_shuffle,
+    shuffle,
+    verify_shuffle,
+)
+from .shuffle import generators as shuffle_generators
 from .trustees import (
     Complaint,
     Dealing,
@@ -98,6 +108,8 @@ __all__ = [
     "Qualification",
     "Scalar",
     "SchnorrProof",
+    "ShuffleProof",
+    "ShuffleWitness",
     "Threshold",
     "TrusteeCommitment",
     "TrusteeKeyShare",
@@ -120,11 +132,15 @@ __all__ = [
     "proof_context",
     "prove_ranking",
     "prove_selection",
+    "prove_shuffle",
     "qualify",
     "random_scalar",
+    "shuffle",
+    "shuffle_generators",
     "threshold_decrypt",
     "verify_answer",
     "verify_ballot",
     "verify_decryption_share",
     "verify_share",
+    "verify_shuffle",
 ]

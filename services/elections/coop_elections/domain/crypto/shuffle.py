@@ -1,0 +1,451 @@
+"""Verifiable re-encryption shuffle (one mix-net step) with a Terelius-Wikstrom proof of shuffle.
+
+Source followed: Haenni, Locher, Koenig, Dubuis, "Pseudo-Code Algorithms for Verifiable
+Re-Encryption Mix-Nets" (Voting'17, FC 2017 workshops), as CHVote's specification numbers them
+(GenShuffle, GenPermutation, GenReEncryption, GenShuffleProof, GenPermutationCommitment,
+GenCommitmentChain, CheckShuffleProof), and line by line their public Java implementation in
+republique-et-canton-de-geneve/chvote-protocol-poc,
+src/main/java/ch/ge/ve/protopoc/service/algorithm/MixingAuthorityAlgorithms.java ("Algorithm
+7.41" to "7.47"): 0-based indices, output i = re-encryption of input psi(i), the randomness
+r'_j indexed by the input j, permutation commitment c_j = G^{r_j} h_{psi^-1(j)}, permuted
+challenges u'_i = u_{psi(i)}, commitment chain from c^_{-1} = h.
+
+Adaptation to ristretto255 (written additively: their g^x is our G * x, their products our sums):
+
+* ElGamal's halves are swapped against CHVote (ours: a = G^r, b = G^m pk^r), so their t_4 pair
+  (pk-part, g-part) is our (t4_b, t4_a).
+* Generators: h = group.H; h_i = hash_to_element(GENERATOR_LABEL, i as 4 bytes big-endian) in
+  place of CHVote's GetGenerators (a hash into Z_p*): nobody knows a log of any of them.
+* Challenges: u_i = hash_to_scalar(U_LABEL, d, i) with d one SHA-512 over the statement (context,
+  N, w, G, H, pk, the inputs, the outputs, the permutation commitments), and the main challenge
+  c = hash_to_scalar(C_LABEL, d, c^..., t1, t2, t3, t4..., t^...). CHVote hashes (e, e', c) for u
+  and (e, e', c, c^, pk, t) for c; d adds pk, G, H and the caller's context to both, which only
+  binds the proof more (docs/elections.md, "Verifiable shuffle", lists every byte).
+
+Width w (a ranked ballot's cells shuffled as one unit): each row is w ciphertexts, all moved by
+the same permutation and re-encrypted with independent randomness r'_{j,k}. The permutation
+commitment, the challenges u_i (one per row), the chain and t1..t3 are the width-1 ones; only
+the re-encryption part is per component: t4_k, s4_k for k < w, each the width-1 equation on
+component k. This is the proof over the product group (Verificatum treats wide ciphertexts the
+same way): since u is fixed after c is committed, each component's equation
+prod_i e'_{i,k}^{u'_i} = prod_j e_{j,k}^{u_j} * Enc(0, r'_k) ties every column to the one
+committed permutation, so no column can be moved differently from the others.
+
+A bare Ciphertext and a 1-tuple holding it are the same width-1 row (same hashed bytes).
+
+`verify_shuffle` answers False for any proof that does not hold or is malformed, never raises.
+`prove_shuffle` does not re-check its witness (that would cost a second shuffle): a witness
+that does not fit the outputs yields a proof that fails verification.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .elgamal import Ciphertext
+from .group import (
+    ELEMENT_BYTES,
+    SCALAR_BYTES,
+    Element,
+    G,
+    H,
+    Scalar,
+    hash_to_element,
+    hash_to_scalar,
+    random_scalar,
+)
+
+GENERATOR_LABEL = b"coopgov/elections/v1/shuffle/generator"
+STATEMENT_LABEL = b"coopgov/elections/v1/shuffle/statement"
+U_LABEL = b"coopgov/elections/v1/shuffle/u"
+C_LABEL = b"coopgov/elections/v1/shuffle/challenge"
+PROOF_LABEL = b"coopgov/elections/v1/shuffle/proof"
+
+MAX_ROWS = 2**32 - 1  # N and w travel as 4 bytes big-endian
+
+Row = tuple[Ciphertext, ...]
+Ballots = Sequence[Ciphertext] | Sequence[Row]
+
+_generators: list[Element] = []
+_generators_lock = threading.Lock()
+
+
+def generators(n: int) -> tuple[Element, ...]:
+    """h_0..h_{n-1}, hashed from their index (cached: a mix of 41,702 rows needs them twice)."""
+    if not isinstance(n, int) or isinstance(n, bool) or not 0 <= n <= MAX_ROWS:
+        raise ValueError("n is a row count")
+    with _generators_lock:
+        for i in range(len(_generators), n):
+            _generators.append(hash_to_element(GENERATOR_LABEL, i.to_bytes(4, "big")))
+        return tuple(_generators[:n])
+
+
+def _u32(n: int) -> bytes:
+    return n.to_bytes(4, "big")
+
+
+def _rows(ballots: Ballots) -> tuple[tuple[Row, ...], bool]:
+    """The ballots as rows of equal width, and whether they came as bare Ciphertexts."""
+    if isinstance(ballots, Ciphertext | bytes | str) or not isinstance(ballots, Sequence):
+        raise TypeError("a list of ciphertexts or of tuples of ciphertexts is needed")
+    if not ballots:
+        raise ValueError("nothing to shuffle")
+    bare = all(isinstance(x, Ciphertext) for x in ballots)
+    rows = tuple((x,) if bare else tuple(x) for x in ballots)  # type: ignore[arg-type]
+    width = len(rows[0])
+    if width == 0 or any(len(row) != width for row in rows):
+        raise ValueError("every ballot has the same number (at least one) of ciphertexts")
+    if not all(isinstance(ct, Ciphertext) for row in rows for ct in row):
+        raise TypeError("ballots are made of Ciphertexts")
+    if len(rows) > MAX_ROWS or width > MAX_ROWS:
+        raise ValueError("too many rows or too wide")
+    return rows, bare
+
+
+class _Transcript:
+    """SHA-512(enc(label) || enc(p1) || ...) fed part by part: hash_to_scalar without the big join."""
+
+    def __init__(self, label: bytes) -> None:
+        self._h = hashlib.sha512()
+        self.add(label)
+
+    def add(self, *parts: bytes) -> None:
+        for part in parts:
+            self._h.update(len(part).to_bytes(8, "big"))
+            self._h.update(part)
+
+    def digest(self) -> bytes:
+        return self._h.digest()
+
+
+def _statement_digest(rows_in: Sequence[Row], rows_out: Sequence[Row], public_key: Element,
+                      commitments: Sequence[Element], context: bytes) -> bytes:
+    """d: the whole statement and the permutation commitments, hashed once for u and c."""
+    t = _Transcript(STATEMENT_LABEL)
+    t.add(context, _u32(len(rows_in)), _u32(len(rows_in[0])), G.to_bytes(), H.to_bytes(),
+          public_key.to_bytes())
+    for row in rows_in:
+        for ct in row:
+            t.add(ct.to_bytes())
+    for row in rows_out:
+        for ct in row:
+            t.add(ct.to_bytes())
+    for c in commitments:
+        t.add(c.to_bytes())
+    return t.digest()
+
+
+def _u_challenges(d: bytes, n: int) -> list[Scalar]:
+    return [hash_to_scalar(U_LABEL, d, _u32(i)) for i in range(n)]
+
+
+def _main_challenge(d: bytes, chain: Sequence[Element], t1: Element, t2: Element, t3: Element,
+                    t4: Sequence[tuple[Element, Element]], t_hat: Sequence[Element]) -> Scalar:
+    t = _Transcript(C_LABEL)
+    t.add(d)
+    for x in chain:
+        t.add(x.to_bytes())
+    t.add(t1.to_bytes(), t2.to_bytes(), t3.to_bytes())
+    for ta, tb in t4:
+        t.add(ta.to_bytes(), tb.to_bytes())
+    for x in t_hat:
+        t.add(x.to_bytes())
+    return Scalar.from_hash(t.digest())
+
+
+def _sum(elements: Sequence[Element]) -> Element:
+    total = elements[0]
+    for x in elements[1:]:
+        total = total + x
+    return total
+
+
+def _dot(scalars: Sequence[Scalar], elements: Sequence[Element]) -> Element:
+    """sum_i s_i * P_i (their prod P_i^s_i): the multi-exponentiations of the proof."""
+    return _sum([p * s for s, p in zip(scalars, elements, strict=True)])
+
+
+def _scalar_dot(xs: Sequence[Scalar], ys: Sequence[Scalar]) -> Scalar:
+    total = Scalar.from_int(0)
+    for x, y in zip(xs, ys, strict=True):
+        total = total + x * y
+    return total
+
+
+def _context(context: bytes) -> bytes:
+    if not isinstance(context, bytes):
+        raise TypeError("the context is bytes (e.g. the election id and the mix step)")
+    return context
+
+
+def random_permutation(n: int) -> tuple[int, ...]:
+    """GenPermutation: Knuth's shuffle with the secrets module, psi[i] = the input moved to i."""
+    pool = list(range(n))
+    psi = []
+    for i in range(n):
+        k = i + secrets.randbelow(n - i)
+        psi.append(pool[k])
+        pool[k] = pool[i]
+    return tuple(psi)
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleWitness:
+    """The mixer's secret: output i re-encrypts input permutation[i]; randomness[j][k] is r'_{j,k}.
+
+    Whoever holds it can link outputs to inputs: keep it only until the proof is made.
+    """
+
+    permutation: tuple[int, ...]
+    randomness: tuple[tuple[Scalar, ...], ...] = field(repr=False)
+
+
+def shuffle(ballots: Ballots, public_key: Element) -> tuple[list, ShuffleWitness]:
+    """GenShuffle: re-encrypt every ballot (fresh r' per ciphertext) and permute them uniformly.
+
+    Returns the outputs in the inputs' shape (Ciphertexts, or tuples of w Ciphertexts) and the
+    witness for prove_shuffle.
+    """
+    rows, bare = _rows(ballots)
+    if not isinstance(public_key, Element) or public_key.is_identity():
+        raise ValueError("the identity is not a public key")
+    psi = random_permutation(len(rows))
+    randomness = tuple(tuple(random_scalar() for _ in row) for row in rows)
+    reencrypted = [
+        tuple(Ciphertext(ct.a + G * r, ct.b + public_key * r) for ct, r in zip(row, rs, strict=True))
+        for row, rs in zip(rows, randomness, strict=True)
+    ]
+    outputs = [reencrypted[j] for j in psi]
+    shaped: list = [row[0] for row in outputs] if bare else outputs
+    return shaped, ShuffleWitness(psi, randomness)
+
+
+@dataclass(frozen=True, slots=True)
+class ShuffleProof:
+    """Haenni et al.'s proof pi = (t, s, c, c^): N rows of width w.
+
+    commitments: c_0..c_{N-1}; chain: c^_0..c^_{N-1}; t4 and s4: one per component.
+    """
+
+    commitments: tuple[Element, ...]
+    chain: tuple[Element, ...]
+    t1: Element
+    t2: Element
+    t3: Element
+    t4: tuple[tuple[Element, Element], ...]  # (t4_a, t4_b) per component
+    t_hat: tuple[Element, ...]
+    s1: Scalar
+    s2: Scalar
+    s3: Scalar
+    s4: tuple[Scalar, ...]
+    s_hat: tuple[Scalar, ...]
+    s_prime: tuple[Scalar, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.commitments)
+
+    @property
+    def width(self) -> int:
+        return len(self.s4)
+
+    def to_bytes(self) -> bytes:
+        """enc(PROOF_LABEL) || N || w (4 bytes each) || the fields in declaration order, fixed size."""
+        out = bytearray(len(PROOF_LABEL).to_bytes(8, "big") + PROOF_LABEL)
+        out += _u32(self.size) + _u32(self.width)
+        for x in (*self.commitments, *self.chain, self.t1, self.t2, self.t3):
+            out += x.to_bytes()
+        for ta, tb in self.t4:
+            out += ta.to_bytes() + tb.to_bytes()
+        for x in self.t_hat:
+            out += x.to_bytes()
+        for s in (self.s1, self.s2, self.s3, *self.s4, *self.s_hat, *self.s_prime):
+            out += s.to_bytes()
+        return bytes(out)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ShuffleProof:
+        """Decode to_bytes' output; ValueError on any other bytes (length, label, encodings)."""
+        data = bytes(data)
+        head = len(PROOF_LABEL).to_bytes(8, "big") + PROOF_LABEL
+        if not data.startswith(head) or len(data) < len(head) + 8:
+            raise ValueError("not a shuffle proof")
+        pos = len(head)
+        n = int.from_bytes(data[pos:pos + 4], "big")
+        w = int.from_bytes(data[pos + 4:pos + 8], "big")
+        pos += 8
+        if n == 0 or w == 0:
+            raise ValueError("a shuffle proof has at least one row and one column")
+        expected = pos + (3 * n + 3 + 2 * w) * ELEMENT_BYTES + (3 + w + 2 * n) * SCALAR_BYTES
+        if len(data) != expected:
+            raise ValueError("wrong length for a shuffle proof of this size")
+
+        def elements(count: int) -> tuple[Element, ...]:
+            nonlocal pos
+            out = tuple(Element.from_bytes(data[pos + i * ELEMENT_BYTES:pos + (i + 1) * ELEMENT_BYTES])
+                        for i in range(count))
+            pos += count * ELEMENT_BYTES
+            return out
+
+        def scalars(count: int) -> tuple[Scalar, ...]:
+            nonlocal pos
+            out = tuple(Scalar.from_bytes(data[pos + i * SCALAR_BYTES:pos + (i + 1) * SCALAR_BYTES])
+                        for i in range(count))
+            pos += count * SCALAR_BYTES
+            return out
+
+        commitments, chain = elements(n), elements(n)
+        t1, t2, t3 = elements(3)
+        flat = elements(2 * w)
+        t4 = tuple((flat[2 * k], flat[2 * k + 1]) for k in range(w))
+        t_hat = elements(n)
+        s1, s2, s3 = scalars(3)
+        s4, s_hat, s_prime = scalars(w), scalars(n), scalars(n)
+        return cls(commitments, chain, t1, t2, t3, t4, t_hat, s1, s2, s3, s4, s_hat, s_prime)
+
+
+def prove_shuffle(inputs: Ballots, outputs: Ballots, witness: ShuffleWitness, public_key: Element,
+                  context: bytes) -> ShuffleProof:
+    """GenShuffleProof: Fiat-Shamir proof that outputs are inputs permuted and re-encrypted."""
+    rows_in, _ = _rows(inputs)
+    rows_out, _ = _rows(outputs)
+    n, w = len(rows_in), len(rows_in[0])
+    psi, r_prime = witness.permutation, witness.randomness
+    if len(rows_out) != n or len(rows_out[0]) != w:
+        raise ValueError("inputs and outputs differ in size")
+    if sorted(psi) != list(range(n)) or len(r_prime) != n or any(len(rs) != w for rs in r_prime):
+        raise ValueError("the witness does not fit these ballots")
+    _context(context)
+    hs = generators(n)
+
+    # GenPermutationCommitment: c_j = G^{r_j} h_i for the i with psi(i) = j.
+    inverse = [0] * n
+    for i, j in enumerate(psi):
+        inverse[j] = i
+    r = [random_scalar() for _ in range(n)]
+    commitments = [G * r[j] + hs[inverse[j]] for j in range(n)]
+
+    d = _statement_digest(rows_in, rows_out, public_key, commitments, context)
+    u = _u_challenges(d, n)
+    u_perm = [u[psi[i]] for i in range(n)]
+
+    # GenCommitmentChain from c^_{-1} = h: c^_i = G^{r^_i} c^_{i-1}^{u'_i}.
+    r_hat = [random_scalar() for _ in range(n)]
+    chain: list[Element] = []
+    previous = H
+    for i in range(n):
+        previous = G * r_hat[i] + previous * u_perm[i]
+        chain.append(previous)
+
+    omega1, omega2, omega3 = random_scalar(), random_scalar(), random_scalar()
+    omega4 = [random_scalar() for _ in range(w)]
+    omega_hat = [random_scalar() for _ in range(n)]
+    omega_prime = [random_scalar() for _ in range(n)]
+
+    t1 = G * omega1
+    t2 = G * omega2
+    t3 = G * omega3 + _dot(omega_prime, hs)
+    t4 = tuple(
+        (_dot(omega_prime, [row[k].a for row in rows_out]) - G * omega4[k],
+         _dot(omega_prime, [row[k].b for row in rows_out]) - public_key * omega4[k])
+        for k in range(w))
+    bases = [H, *chain[:-1]]
+    t_hat = [G * omega_hat[i] + bases[i] * omega_prime[i] for i in range(n)]
+
+    c = _main_challenge(d, chain, t1, t2, t3, t4, t_hat)
+
+    # v_i = u'_{i+1} ... u'_{N-1}, so that c^_{N-1} = G^{sum r^_i v_i} h^{prod u'}.
+    v = [Scalar.from_int(1)] * n
+    for i in range(n - 2, -1, -1):
+        v[i] = u_perm[i + 1] * v[i + 1]
+    r_bar = r[0]
+    for x in r[1:]:
+        r_bar = r_bar + x
+    s1 = omega1 + c * r_bar
+    s2 = omega2 + c * _scalar_dot(r_hat, v)
+    s3 = omega3 + c * _scalar_dot(r, u)
+    s4 = tuple(omega4[k] + c * _scalar_dot([rs[k] for rs in r_prime], u) for k in range(w))
+    s_hat = tuple(omega_hat[i] + c * r_hat[i] for i in range(n))
+    s_prime = tuple(omega_prime[i] + c * u_perm[i] for i in range(n))
+    return ShuffleProof(tuple(commitments), tuple(chain), t1, t2, t3, t4, tuple(t_hat),
+                        s1, s2, s3, s4, s_hat, s_prime)
+
+
+def _well_formed(proof: ShuffleProof, n: int, w: int) -> bool:
+    if not isinstance(proof, ShuffleProof):
+        return False
+    element_lists = (proof.commitments, proof.chain, proof.t_hat)
+    scalar_lists = (proof.s_hat, proof.s_prime)
+    if not all(isinstance(x, tuple) and len(x) == n for x in (*element_lists, *scalar_lists)):
+        return False
+    if not (isinstance(proof.t4, tuple) and len(proof.t4) == w
+            and isinstance(proof.s4, tuple) and len(proof.s4) == w):
+        return False
+    if not all(isinstance(pair, tuple) and len(pair) == 2 for pair in proof.t4):
+        return False
+    elements = [proof.t1, proof.t2, proof.t3, *(x for pair in proof.t4 for x in pair)]
+    for group in element_lists:
+        elements.extend(group)
+    scalars = [proof.s1, proof.s2, proof.s3, *proof.s4, *proof.s_hat, *proof.s_prime]
+    return (all(isinstance(x, Element) for x in elements)
+            and all(isinstance(x, Scalar) for x in scalars))
+
+
+def verify_shuffle(proof: ShuffleProof, inputs: Ballots, outputs: Ballots, public_key: Element,
+                   context: bytes) -> bool:
+    """CheckShuffleProof: True iff the proof holds for exactly this statement and context."""
+    try:
+        rows_in, _ = _rows(inputs)
+        rows_out, _ = _rows(outputs)
+    except (TypeError, ValueError):
+        return False
+    n, w = len(rows_in), len(rows_in[0])
+    if len(rows_out) != n or len(rows_out[0]) != w:
+        return False
+    if not (isinstance(public_key, Element) and not public_key.is_identity()
+            and isinstance(context, bytes) and _well_formed(proof, n, w)):
+        return False
+    try:
+        return _check(proof, rows_in, rows_out, public_key, context)
+    except (TypeError, ValueError):  # pragma: no cover - well-formedness is checked above
+        return False
+
+
+def _check(proof: ShuffleProof, rows_in: Sequence[Row], rows_out: Sequence[Row],
+           public_key: Element, context: bytes) -> bool:
+    n, w = len(rows_in), len(rows_in[0])
+    hs = generators(n)
+    d = _statement_digest(rows_in, rows_out, public_key, proof.commitments, context)
+    u = _u_challenges(d, n)
+    c = _main_challenge(d, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4, proof.t_hat)
+
+    c_bar = _sum(proof.commitments) - _sum(hs)
+    u_prod = u[0]
+    for x in u[1:]:
+        u_prod = u_prod * x
+    c_hat = proof.chain[-1] - H * u_prod
+    c_tilde = _dot(u, proof.commitments)
+
+    if G * proof.s1 - c_bar * c != proof.t1:
+        return False
+    if G * proof.s2 - c_hat * c != proof.t2:
+        return False
+    if G * proof.s3 + _dot(proof.s_prime, hs) - c_tilde * c != proof.t3:
+        return False
+    for k in range(w):
+        e_a = _dot(u, [row[k].a for row in rows_in])
+        e_b = _dot(u, [row[k].b for row in rows_in])
+        t4_a = _dot(proof.s_prime, [row[k].a for row in rows_out]) - G * proof.s4[k] - e_a * c
+        t4_b = (_dot(proof.s_prime, [row[k].b for row in rows_out]) - public_key * proof.s4[k]
+                - e_b * c)
+        if (t4_a, t4_b) != proof.t4[k]:
+            return False
+    bases = [H, *proof.chain[:-1]]
+    for i in range(n):
+        if G * proof.s_hat[i] + bases[i] * proof.s_prime[i] - proof.chain[i] * c != proof.t_hat[i]:
+            return False
+    return True
