@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 import eventlet
 import pytest
 
-from coop_testkit import AMQP_URL, free_port
+from coop_testkit import AMQP_URL, free_port, scratch_vhost
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), *[".."] * 4))
 
@@ -25,9 +25,17 @@ def worker_env(tmp_path, amqp_url: str, wait_seconds: float) -> dict[str, str]:
             "COOP_BROKER_WAIT_SECONDS": str(wait_seconds)}
 
 
-def broker_url_on(port: int, password: str | None = None) -> str:
-    """AMQP_URL (its user and vhost) through 127.0.0.1:`port`."""
-    url = urlparse(AMQP_URL)
+@pytest.fixture
+def vhost_url():
+    """A vhost of the test's own: the worker meets no other test's leftover events (their
+    handlers' failures would log tracebacks of their own)."""
+    with scratch_vhost("coop-broker-wait") as url:
+        yield url
+
+
+def broker_url_on(vhost_url: str, port: int, password: str | None = None) -> str:
+    """`vhost_url` (its user and vhost) through 127.0.0.1:`port`."""
+    url = urlparse(vhost_url)
     user = url.username or "guest"
     return f"amqp://{user}:{password or url.password or 'guest'}@127.0.0.1:{port}{url.path or '/'}"
 
@@ -81,9 +89,9 @@ def finish(proc: subprocess.Popen, timeout: float) -> tuple[int, str, str]:
 
 
 @pytest.mark.rabbitmq
-def test_a_worker_started_before_the_broker_waits_then_consumes(tmp_path):
+def test_a_worker_started_before_the_broker_waits_then_consumes(tmp_path, vhost_url):
     port = free_port()
-    proc = start_worker(tmp_path, broker_url_on(port), wait_seconds=120)
+    proc = start_worker(tmp_path, broker_url_on(vhost_url, port), wait_seconds=120)
     proxy = BrokerProxy(port)
     try:
         eventlet.sleep(4)  # the worker has met a refused connection by now
@@ -104,9 +112,9 @@ def test_a_worker_started_before_the_broker_waits_then_consumes(tmp_path):
 
 @pytest.mark.rabbitmq
 @pytest.mark.parametrize("case", ["unreachable", "bad credentials"])
-def test_a_worker_that_cannot_reach_the_broker_exits_1_with_one_line(tmp_path, case):
-    url = broker_url_on(free_port()) if case == "unreachable" else broker_url_on(
-        urlparse(AMQP_URL).port or 5672, password="not-the-password")
+def test_a_worker_that_cannot_reach_the_broker_exits_1_with_one_line(tmp_path, vhost_url, case):
+    url = broker_url_on(vhost_url, free_port()) if case == "unreachable" else broker_url_on(
+        vhost_url, urlparse(AMQP_URL).port or 5672, password="not-the-password")
     code, _, err = finish(start_worker(tmp_path, url, wait_seconds=2), 120)
     assert code == 1, err[-3000:]
     assert "Traceback" not in err, err[-3000:]
