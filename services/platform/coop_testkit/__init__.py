@@ -30,10 +30,22 @@ TEST_VHOST = "coop-test"
 REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port free on 127.0.0.1 now, and never one this process handed out before: the kernel
+    may give a just-closed port again, and two of a Compose stack's host ports picked in a row
+    then collide when Docker binds them ("port is already allocated")."""
+    with _HANDED_OUT_LOCK:
+        while True:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            if port not in _HANDED_OUT:
+                _HANDED_OUT.add(port)
+                return port
 
 
 @contextlib.contextmanager
