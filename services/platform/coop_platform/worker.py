@@ -335,7 +335,11 @@ class OutboxRelayRunner(DependencyProvider):
         self.stop()
 
 
-def nameko_config(settings: Settings, max_workers: int = 10) -> dict[str, Any]:
+#: entrypoints a worker runs at once unless its service asks for more (nameko's own default)
+DEFAULT_MAX_WORKERS = 10
+
+
+def nameko_config(settings: Settings, max_workers: int = DEFAULT_MAX_WORKERS) -> dict[str, Any]:
     return {"AMQP_URI": settings.amqp_url, "max_workers": max_workers, "serializer": "json"}
 
 
@@ -378,7 +382,7 @@ def wait_for_broker(settings: Settings, wait_seconds: float | None = None) -> No
             delay = min(delay * 2, 5.0)
 
 
-def run_worker(service_cls: type, settings: Settings, max_workers: int = 10) -> None:
+def run_worker(service_cls: type, settings: Settings, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
     """Run one nameko service until SIGTERM/SIGINT, then stop it gracefully. Refuses to start
     (exit 2, one line) on delivery settings that contradict each other. `max_workers` bounds the
     entrypoints running at once, and so the unacknowledged messages of each queue (prefetch)."""
@@ -443,7 +447,7 @@ class WorkerResources:
         self.engine()
         return self.uow_class(self._database)
 
-    def run(self, service_cls: type, max_workers: int = 10) -> None:
+    def run(self, service_cls: type, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
         """Body of every worker entrypoint: JSON logs, migrations, then the nameko service."""
         from coop_platform.logs import configure_logging
         from coop_platform.migrations import upgrade

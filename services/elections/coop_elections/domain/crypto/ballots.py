@@ -29,7 +29,7 @@ from coop_domain.errors import InvalidArgument
 from ..model import RANKED_METHODS, RESOLUTION_ANSWERS, ElectionDefinition, Method, Question
 from ..validation import validate_answer
 from .elgamal import Ciphertext, add_all, decrypt, discrete_log, encrypt
-from .group import ELEMENT_BYTES, SCALAR_BYTES, Element, Scalar, length_prefixed, random_scalar
+from .group import ELEMENT_BYTES, SCALAR_BYTES, Element, Scalar, length_prefixed, random_scalar, u32
 from .proofs import DisjunctiveChaumPedersenProof
 
 BALLOT_LABEL = b"coopgov/elections/v1/ballot"
@@ -59,10 +59,6 @@ _BRANCH_BYTES = 2 * ELEMENT_BYTES + 2 * SCALAR_BYTES  # t1, t2, c, s
 
 def _is_int(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _u32(n: int) -> bytes:
-    return n.to_bytes(4, "big")
 
 
 # --- contexts ---------------------------------------------------------------------------------
@@ -102,7 +98,7 @@ def proof_context(election_id: str, nonce: bytes, question_id: str, kind: str,
     Strings are UTF-8, each index 4 bytes big-endian (0-based: option, candidate, rank).
     """
     return length_prefixed(PROOF_CONTEXT_LABEL, election_id.encode(), nonce, question_id.encode(),
-                           kind.encode(), *(_u32(i) for i in indices))
+                           kind.encode(), *(u32(i) for i in indices))
 
 
 # --- encrypted answers ------------------------------------------------------------------------
@@ -451,7 +447,7 @@ def _answer_to_bytes(answer: EncryptedAnswer) -> bytes:
              for x in (ct.to_bytes(), _proof_to_bytes(proof))]
     proofs = [_proof_to_bytes(p) for p in (*answer.candidate_proofs, *answer.rank_proofs,
                                            *answer.contiguity_proofs)]
-    return length_prefixed(*head, _u32(c), _u32(r), *cells, *proofs)
+    return length_prefixed(*head, u32(c), u32(r), *cells, *proofs)
 
 
 def _answer_from_bytes(data: bytes) -> EncryptedAnswer:

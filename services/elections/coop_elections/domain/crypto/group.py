@@ -180,6 +180,11 @@ class Element:
         return f"Element({self.data.hex()})"
 
 
+def u32(n: int) -> bytes:
+    """A small count or index (a trustee, a question's place, a size) as 4 bytes big-endian."""
+    return n.to_bytes(4, "big")
+
+
 def length_prefixed(*items: bytes) -> bytes:
     """Each item as an 8-byte big-endian length then its bytes: an unambiguous concatenation."""
     out = bytearray()

@@ -56,7 +56,9 @@ from .group import (
     Scalar,
     hash_to_element,
     hash_to_scalar,
+    length_prefixed,
     random_scalar,
+    u32,
 )
 
 GENERATOR_LABEL = b"coopgov/elections/v1/shuffle/generator"
@@ -80,12 +82,8 @@ def generators(n: int) -> tuple[Element, ...]:
         raise ValueError("n is a row count")
     with _generators_lock:
         for i in range(len(_generators), n):
-            _generators.append(hash_to_element(GENERATOR_LABEL, i.to_bytes(4, "big")))
+            _generators.append(hash_to_element(GENERATOR_LABEL, u32(i)))
         return tuple(_generators[:n])
-
-
-def _u32(n: int) -> bytes:
-    return n.to_bytes(4, "big")
 
 
 def _rows(ballots: Ballots) -> tuple[tuple[Row, ...], bool]:
@@ -115,8 +113,7 @@ class _Transcript:
 
     def add(self, *parts: bytes) -> None:
         for part in parts:
-            self._h.update(len(part).to_bytes(8, "big"))
-            self._h.update(part)
+            self._h.update(length_prefixed(part))
 
     def digest(self) -> bytes:
         return self._h.digest()
@@ -126,7 +123,7 @@ def _statement_digest(rows_in: Sequence[Row], rows_out: Sequence[Row], public_ke
                       commitments: Sequence[Element], context: bytes) -> bytes:
     """d: the whole statement and the permutation commitments, hashed once for u and c."""
     t = _Transcript(STATEMENT_LABEL)
-    t.add(context, _u32(len(rows_in)), _u32(len(rows_in[0])), G.to_bytes(), H.to_bytes(),
+    t.add(context, u32(len(rows_in)), u32(len(rows_in[0])), G.to_bytes(), H.to_bytes(),
           public_key.to_bytes())
     for row in rows_in:
         for ct in row:
@@ -140,7 +137,7 @@ def _statement_digest(rows_in: Sequence[Row], rows_out: Sequence[Row], public_ke
 
 
 def _u_challenges(d: bytes, n: int) -> list[Scalar]:
-    return [hash_to_scalar(U_LABEL, d, _u32(i)) for i in range(n)]
+    return [hash_to_scalar(U_LABEL, d, u32(i)) for i in range(n)]
 
 
 def _main_challenge(d: bytes, chain: Sequence[Element], t1: Element, t2: Element, t3: Element,
@@ -255,8 +252,8 @@ class ShuffleProof:
 
     def to_bytes(self) -> bytes:
         """enc(PROOF_LABEL) || N || w (4 bytes each) || the fields in declaration order, fixed size."""
-        out = bytearray(len(PROOF_LABEL).to_bytes(8, "big") + PROOF_LABEL)
-        out += _u32(self.size) + _u32(self.width)
+        out = bytearray(length_prefixed(PROOF_LABEL))
+        out += u32(self.size) + u32(self.width)
         for x in (*self.commitments, *self.chain, self.t1, self.t2, self.t3):
             out += x.to_bytes()
         for ta, tb in self.t4:
@@ -271,7 +268,7 @@ class ShuffleProof:
     def from_bytes(cls, data: bytes) -> ShuffleProof:
         """Decode to_bytes' output; ValueError on any other bytes (length, label, encodings)."""
         data = bytes(data)
-        head = len(PROOF_LABEL).to_bytes(8, "big") + PROOF_LABEL
+        head = length_prefixed(PROOF_LABEL)
         if not data.startswith(head) or len(data) < len(head) + 8:
             raise ValueError("not a shuffle proof")
         pos = len(head)

@@ -22,7 +22,7 @@ from functools import cached_property
 from types import MappingProxyType
 
 from .elgamal import Ciphertext, decryption_share, discrete_log
-from .group import Element, G, Scalar, length_prefixed, random_scalar
+from .group import Element, G, Scalar, length_prefixed, random_scalar, u32
 from .proofs import ChaumPedersenProof, SchnorrProof
 
 KEY_CONTEXT_LABEL = b"coopgov/elections/v1/trustee/key"
@@ -67,14 +67,14 @@ def key_context(election_id: bytes, trustee: int) -> bytes:
     """What a trustee's proof of knowledge of a_i0 is bound to: this election, this trustee."""
     if not isinstance(election_id, bytes):
         raise TypeError("the election id is bytes (e.g. its UTF-8)")
-    return length_prefixed(KEY_CONTEXT_LABEL, election_id, trustee.to_bytes(4, "big"))
+    return length_prefixed(KEY_CONTEXT_LABEL, election_id, u32(trustee))
 
 
 def decryption_context(election_id: bytes, trustee: int, ciphertext: Ciphertext) -> bytes:
     """What a decryption share's proof is bound to: election, trustee and the whole ciphertext."""
     if not isinstance(election_id, bytes):
         raise TypeError("the election id is bytes (e.g. its UTF-8)")
-    return length_prefixed(DECRYPTION_CONTEXT_LABEL, election_id, trustee.to_bytes(4, "big"),
+    return length_prefixed(DECRYPTION_CONTEXT_LABEL, election_id, u32(trustee),
                            ciphertext.to_bytes())
 
 
