@@ -13,7 +13,7 @@ from coop_billing.domain.checks import parse_uuid
 from coop_billing.domain.errors import DatedBeforeSeries, MemberNotYetKnown, YearClosed
 from coop_billing.domain.invoice import DocumentNumber
 from coop_billing.service_layer.ports import BillingUnitOfWork, Reply
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import InvalidArgument
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -30,7 +30,8 @@ MEMBER_NOT_YET_KNOWN_RETRY_SECONDS = 1.0
 
 
 def today() -> date:
-    return utcnow().date()
+    """The cooperative's today (Brussels): contribution periods and due dates are its dates."""
+    return local_date(utcnow())
 
 
 def check_year(year: int, field: str = "year") -> int:

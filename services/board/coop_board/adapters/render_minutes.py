@@ -14,6 +14,7 @@ from fpdf import FPDF
 
 from coop_board.domain.minutes_labels import day, label
 from coop_board.domain.minutes_public import PublishedMinutes
+from coop_domain.clock import local_date
 
 _SUBSTITUTES = {"\u20ac": "EUR", "\u202f": " ", "\u2009": " ", "\u2013": "-", "\u2014": "-", "\u2019": "'",
                 "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2026": "..."}
@@ -53,7 +54,7 @@ def render_minutes_pdf(doc: PublishedMinutes) -> bytes:
 
     lines(doc.title, "B", 13, 7)
     lines(f"{label('meeting_date', lang, date=day(doc.meeting_date))} - "
-          f"{label('published_on', lang, date=day(doc.published_at.date()))}", "", 9, 5)
+          f"{label('published_on', lang, date=day(local_date(doc.published_at)))}", "", 9, 5)
     for heading, body in doc.sections:
         pdf.ln(3)
         lines(heading, "B", 11, 6)

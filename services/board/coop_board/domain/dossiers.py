@@ -20,6 +20,7 @@ from datetime import date, datetime
 from coop_board.domain.dossiers_diff import unified_localized
 from coop_board.domain.links import ProposalRef
 from coop_board.domain.texts import LocalizedText
+from coop_domain.clock import local_date
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 
 DRAFT, SUBMITTED, SENT_BACK, DECIDED = "draft", "submitted", "sent_back", "decided"
@@ -373,7 +374,7 @@ class Dossier:
                                      latest_version=self.latest)
         if reasons.empty:
             raise InvalidArgument("a send back says why", field="reasons", reason="SEND_BACK_REASONS_MISSING")
-        if due_on < at.date():
+        if due_on < local_date(at):
             raise InvalidArgument("the due date is in the past", field="due_on", reason="DUE_DATE_PAST")
         for p in self.versions[-1].proposals:
             state = self.states[p.proposal_id]

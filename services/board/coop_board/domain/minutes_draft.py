@@ -20,6 +20,7 @@ from coop_board.domain.minutes import (
 from coop_board.domain.minutes_labels import day, label
 from coop_board.domain.record import ItemRecord, MeetingRecord, VoteRecord
 from coop_board.domain.texts import LANGUAGES, LocalizedText
+from coop_domain.clock import local_date
 from coop_domain.errors import FailedPrecondition, InvalidArgument
 
 
@@ -127,7 +128,7 @@ def _title(key: str, meeting_day: date) -> LocalizedText:
 def draft_minutes(record: MeetingRecord, minutes_id: str, at: datetime, actor: str,
                   translation_days: int = DEFAULT_TRANSLATION_DAYS) -> Minutes:
     """The draft of a meeting's minutes: attendance, then one section per item in agenda order."""
-    meeting_day = record.starts_at.date()
+    meeting_day = local_date(record.starts_at)
     sections = [Section("attendance", 0, "open", LocalizedText.of(
         {lang: label("attendance", lang) for lang in LANGUAGES}), _attendance(record))]
     decisions = []

@@ -16,6 +16,7 @@ from datetime import date, datetime
 from coop_board.domain.minutes import Minutes, MinutesDecision
 from coop_board.domain.minutes_labels import day, label
 from coop_board.domain.texts import LANGUAGES
+from coop_domain.clock import local_date
 
 
 def fold(text: str) -> str:
@@ -102,7 +103,7 @@ def render_text(doc: PublishedMinutes) -> str:
     lang = doc.language
     lines = [doc.title, "=" * min(len(doc.title), 90),
              label("meeting_date", lang, date=day(doc.meeting_date)),
-             label("published_on", lang, date=day(doc.published_at.date())), ""]
+             label("published_on", lang, date=day(local_date(doc.published_at))), ""]
     for heading, body in doc.sections:
         lines += [heading, "-" * min(len(heading), 90), *body.splitlines(), ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -114,7 +115,7 @@ def render_html(doc: PublishedMinutes) -> str:
     parts = [f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8"><title>{esc(doc.title)}</title>'
              "</head><body>", f'<article class="board-minutes" lang="{lang}">', f"<h1>{esc(doc.title)}</h1>",
              f'<p class="meta">{esc(label("meeting_date", lang, date=day(doc.meeting_date)))} &middot; '
-             f'{esc(label("published_on", lang, date=day(doc.published_at.date())))}</p>']
+             f'{esc(label("published_on", lang, date=day(local_date(doc.published_at))))}</p>']
     for heading, body in doc.sections:
         parts.append(f"<section><h2>{esc(heading)}</h2>")
         parts.extend(f"<p>{esc(line)}</p>" for line in body.splitlines() if line.strip())

@@ -29,7 +29,7 @@ from coop_board.adapters.repository_dossiers_files import FileDocumentStore
 from coop_board.domain.dossiers_documents import DEFAULT_MAX_BYTES
 from coop_board.service_layer import dossiers, dossiers_amendments, dossiers_documents
 from coop_board.service_layer.dossiers import Upload
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import InvalidArgument
 from coop_platform.config import default_data_dir
 from coop_platform.grpc_server import current_principal
@@ -63,7 +63,7 @@ class DossierGauges:
             return
         uow_factory, clock = self.source
         try:
-            per_status, overdue = dossiers.gauges(uow_factory(), clock().date())
+            per_status, overdue = dossiers.gauges(uow_factory(), local_date(clock()))
         except Exception:  # a scrape never fails the api; the database's health is reported apart
             log.warning("dossier gauges unavailable", exc_info=True)
             return
@@ -145,7 +145,7 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
 
     def GetDossier(self, request, context):
         view = dossiers.get_dossier(self.uow(), current_principal(), request.dossier_id, request.version,
-                                   today=self.clock().date())
+                                   today=local_date(self.clock()))
         d = view.dossier
         if view.version is None:
             return pb.GetDossierResponse(dossier=msg.dossier_to_pb(d))
@@ -155,18 +155,18 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
 
     def ListDossiers(self, request, context):
         found, token = dossiers.list_dossiers(self.uow(), current_principal(), _status(request.status),
-                                              request.page_size, request.page_token, today=self.clock().date())
+                                              request.page_size, request.page_token, today=local_date(self.clock()))
         return pb.ListDossiersResponse(dossiers=[msg.dossier_to_pb(d) for d in found], next_page_token=token)
 
     def ListDossierVersions(self, request, context):
         views, token = dossiers.list_versions(self.uow(), current_principal(), request.dossier_id, request.page_size,
-                                              request.page_token, today=self.clock().date())
+                                              request.page_token, today=local_date(self.clock()))
         return pb.ListDossierVersionsResponse(
             versions=[msg.version_to_pb(v.dossier, v.version, v.documents) for v in views], next_page_token=token)
 
     def GetVersionChanges(self, request, context):
         found = dossiers.version_changes(self.uow(), current_principal(), request.dossier_id, request.version,
-                                         today=self.clock().date())
+                                         today=local_date(self.clock()))
         return pb.GetVersionChangesResponse(
             dossier_id=found.dossier_id, version=found.version, change_note=msg.text_to_pb(found.change_note),
             answers_send_back=msg.send_back_to_pb(found.answers), changes=[msg.change_to_pb(c) for c in found.changes])
@@ -210,7 +210,7 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
         try:
             doc, content = dossiers_documents.get_document(self.uow(), current_principal(),
                                                            FileDocumentStore(documents_dir()), request.document_id,
-                                                           today=self.clock().date())
+                                                           today=local_date(self.clock()))
         except Exception as exc:
             if getattr(exc, "reason", "") in ("DOCUMENT_HASH_MISMATCH", "DOCUMENT_FILE_MISSING"):
                 DOCUMENTS_REFUSED.inc()
@@ -238,7 +238,7 @@ class DossierServicer(pb_grpc.DossierServiceServicer):
     def ListAmendments(self, request, context):
         found, token = dossiers_amendments.list_amendments(
             self.uow(), current_principal(), request.dossier_id, request.version, request.proposal_id,
-            request.page_size, request.page_token, today=self.clock().date())
+            request.page_size, request.page_token, today=local_date(self.clock()))
         return pb.ListAmendmentsResponse(amendments=[msg.amendment_to_pb(request.dossier_id, a) for a in found],
                                          next_page_token=token)
 

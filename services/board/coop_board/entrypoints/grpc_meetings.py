@@ -16,7 +16,7 @@ from coop_board.entrypoints import metrics_meetings as metrics
 from coop_board.entrypoints.settings_meetings import meeting_rules
 from coop_board.service_layer import decisions, meeting_access, meetings, sessions
 from coop_board.service_layer.decisions import ActionSpec, Decide
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import DomainError, InvalidArgument
 from coop_platform import idempotency
 from coop_platform.batching import Coalescer
@@ -236,11 +236,11 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
         def work(uow, caller, now):
             d = decisions.decide(uow, caller, request.meeting_id, spec, now)
             metrics.DECISIONS.labels(d.kind).inc()
-            return pb.DecideResponse(decision=msg.decision_to_pb(d, now.date()))
+            return pb.DecideResponse(decision=msg.decision_to_pb(d, local_date(now)))
         return self._write("Decide", request, pb.DecideResponse, work)
 
     def ListDecisions(self, request, context):
-        caller, today = current_principal(), self.clock().date()
+        caller, today = current_principal(), local_date(self.clock())
         found, token = decisions.list_decisions(self.uow(), caller, request.meeting_id, request.page_size,
                                                 request.page_token, today=today)
         return pb.ListDecisionsResponse(
@@ -248,7 +248,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
             next_page_token=token)
 
     def ListActions(self, request, context):
-        caller, today = current_principal(), self.clock().date()
+        caller, today = current_principal(), local_date(self.clock())
         found, token = decisions.list_actions(self.uow(), caller, request.overdue_only, request.owner_id,
                                               request.page_size, request.page_token, today)
         return pb.ListActionsResponse(actions=[msg.action_to_pb(a, today) for a in found], next_page_token=token)
@@ -256,7 +256,7 @@ class MeetingServicer(pb_grpc.MeetingServiceServicer):
     def CompleteAction(self, request, context):
         def work(uow, caller, now):
             a = decisions.complete_action(uow, caller, request.action_id, now)
-            return pb.CompleteActionResponse(action=msg.action_to_pb(a, now.date()))
+            return pb.CompleteActionResponse(action=msg.action_to_pb(a, local_date(now)))
         return self._write("CompleteAction", request, pb.CompleteActionResponse, work)
 
 

@@ -18,6 +18,7 @@ from coop_board.adapters.repository_minutes import SqlPublishedReads
 from coop_board.domain.minutes import DEFAULT_TRANSLATION_DAYS
 from coop_board.domain.minutes_public import render_html
 from coop_board.service_layer import minutes, minutes_reads
+from coop_domain.clock import local_date
 from coop_domain.errors import InvalidArgument
 from coop_platform.grpc_server import current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
@@ -58,7 +59,7 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
 
     def GetMinutes(self, request, context):
         found, errata = minutes.get_minutes(self.uow(), current_principal(), request.minutes_id,
-                                            today=self.clock().date())
+                                            today=local_date(self.clock()))
         return pb.GetMinutesResponse(minutes=msg.minutes_to_pb(found, errata))
 
     def UpdateMinutes(self, request, context):
@@ -85,8 +86,8 @@ class MinutesServicer(pb_grpc.MinutesServiceServicer):
     def ListTranslationTasks(self, request, context):
         now = self.clock()
         tasks, token = minutes.list_translation_tasks(self.uow(), current_principal(), request.page_size,
-                                                      request.page_token, today=now.date())
-        return pb.ListTranslationTasksResponse(tasks=[msg.task_to_pb(t, now.date()) for t in tasks],
+                                                      request.page_token, today=local_date(now))
+        return pb.ListTranslationTasksResponse(tasks=[msg.task_to_pb(t, local_date(now)) for t in tasks],
                                                next_page_token=token)
 
     def PublishMinutes(self, request, context):

@@ -11,6 +11,7 @@ from coop.board.v1 import roster_pb2_grpc as pb_grpc
 from coop_board.adapters import messages_roster as msg
 from coop_board.entrypoints.roster_settings import roster_settings
 from coop_board.service_layer import officers, roster
+from coop_domain.clock import local_date
 from coop_platform.grpc_server import RetryableWrites, current_principal
 from coop_platform.pbtypes import from_date
 
@@ -23,13 +24,13 @@ class RosterServicer(pb_grpc.RosterServiceServicer, RetryableWrites):
 
 
     def GetRoster(self, request, context):
-        day = from_date(request.on_date, field="on_date") or self.clock().date()
-        view = roster.get_roster(self.uow(), current_principal(), day, self.settings, today=self.clock().date())
+        day = from_date(request.on_date, field="on_date") or local_date(self.clock())
+        view = roster.get_roster(self.uow(), current_principal(), day, self.settings, today=local_date(self.clock()))
         return msg.roster_to_pb(view.roster, view.officers, view.public, view.seats)
 
     def ListMandates(self, request, context):
         found, token, public = roster.list_mandates(
-            self.uow(), current_principal(), request.page_size, request.page_token, today=self.clock().date(),
+            self.uow(), current_principal(), request.page_size, request.page_token, today=local_date(self.clock()),
             director_id=request.director_id or None, seat_id=request.seat_id or None,
             covering=from_date(request.covering, field="covering"))
         return pb.ListMandatesResponse(mandates=[msg.mandate_to_pb(m, public) for m in found], next_page_token=token)
@@ -58,7 +59,7 @@ class RosterServicer(pb_grpc.RosterServiceServicer, RetryableWrites):
                 uow, current_principal(), office=msg.office_name(request.office), director_id=request.director_id,
                 start=from_date(request.start_date, field="start_date"),
                 end=from_date(request.end_date, field="end_date"), decision_id=request.decision_id,
-                today=self.clock().date())
+                today=local_date(self.clock()))
             return pb.ElectOfficerResponse(term=msg.term_to_pb(term))
         return self._once("ElectOfficer", request, pb.ElectOfficerResponse, work)
 

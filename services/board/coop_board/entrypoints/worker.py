@@ -14,7 +14,7 @@ from coop_board import SERVICE_NAME  # noqa: E402
 from coop_board.adapters.events_in_roster import apply_member_event, apply_results_event  # noqa: E402
 from coop_board.adapters.unit_of_work import SqlBoardUnitOfWork  # noqa: E402
 from coop_board.entrypoints import worker_roster  # noqa: E402
-from coop_domain.clock import utcnow  # noqa: E402
+from coop_domain.clock import local_date, utcnow  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
     HandlerMetrics,
@@ -69,7 +69,7 @@ class BoardWorker:
     @timer(interval=worker_roster.TICK_SECONDS)
     def roster_timer(self) -> int:
         """Completed terms (mandate.ended) and the coop_board_* gauges."""
-        return worker_roster.roster_tick(uow_factory, now().date())
+        return worker_roster.roster_tick(uow_factory, local_date(now()))
 
     # --- meetings --------------------------------------------------------------------------
 
@@ -83,7 +83,7 @@ class BoardWorker:
         from coop_domain.principal import system_principal
 
         system = system_principal(SERVICE_NAME)
-        for tenant, count in overdue_action_counts(uow_factory(), system, now().date()).items():
+        for tenant, count in overdue_action_counts(uow_factory(), system, local_date(now())).items():
             OVERDUE_ACTIONS.labels(tenant=tenant).set(count)
         return announce_frozen_agendas(uow_factory(), system, now())
 
@@ -101,7 +101,7 @@ class BoardWorker:
         from coop_board.adapters.repository_minutes import translation_task_counts
 
         with uow_factory().reading() as conn:
-            open_tasks, overdue = translation_task_counts(conn, now().date())
+            open_tasks, overdue = translation_task_counts(conn, local_date(now()))
         TRANSLATION_TASKS_OPEN.set(open_tasks)
         TRANSLATION_TASKS_OVERDUE.set(overdue)
         return open_tasks, overdue

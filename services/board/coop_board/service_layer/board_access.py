@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from coop_board.domain import roles
 from coop_board.service_layer.ports import BoardUnitOfWork
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import FailedPrecondition, PermissionDenied
 from coop_domain.principal import Principal
 
@@ -20,7 +20,7 @@ def require_secretary(uow: BoardUnitOfWork, caller: Principal, when: date | date
     if caller.has(roles.ADMIN):
         return
     caller.require(roles.SECRETARY, roles.ADMIN)
-    day = when.date() if isinstance(when, datetime) else when
+    day = local_date(when) if isinstance(when, datetime) else when
     if uow.roster.officer_on(caller.tenant, "secretary", day) != caller.subject:
         raise PermissionDenied("only the board's secretary in office (or an admin) does this",
                                reason="NOT_THE_SECRETARY")
@@ -41,7 +41,7 @@ def seated(uow: BoardUnitOfWork, caller: Principal, day: date | None = None) -> 
     board_roles = caller.roles & {roles.DIRECTOR, roles.SECRETARY}
     if not board_roles:
         return caller
-    sitting = {d.director_id for d in uow.roster.sitting_on(caller.tenant, day or utcnow().date())}
+    sitting = {d.director_id for d in uow.roster.sitting_on(caller.tenant, day or local_date(utcnow()))}
     return caller if caller.subject in sitting else replace(caller, roles=caller.roles - board_roles)
 
 

@@ -17,6 +17,7 @@ from coop_board.domain.votes import Vote
 from coop_board.service_layer import dossier_hooks, minutes_hooks
 from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -46,7 +47,7 @@ def _new_decision(m: Meeting, item: AgendaItem, vote: Vote, kind: str, text: Loc
     q = vote.quorum
     return Decision(str(uuid.uuid4()), m.tenant, m.meeting_id, item.item_id, item.kind, kind, item.title, text,
                     item.closed, vote.vote_id, proposal_id, item.ref if item.source == "dossier" else None,
-                    dict(vote.counts), dict(vote.ballots), q.recused if q else (), effective_on or m.starts_at.date(),
+                    dict(vote.counts), dict(vote.ballots), q.recused if q else (), effective_on or local_date(m.starts_at),
                     now)
 
 
@@ -93,7 +94,7 @@ def decide(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, spec: Decid
         if spec.send_back:
             if spec.reasons.empty:
                 raise InvalidArgument("sending back says why", field="reasons", reason="REASONS_MISSING")
-            if spec.due_on is None or spec.due_on <= now.date():
+            if spec.due_on is None or spec.due_on <= local_date(now):
                 raise InvalidArgument("the revised dossier is due at a future date", field="due_date",
                                       reason="DUE_DATE_NOT_IN_FUTURE")
             d = _new_decision(m, item, vote, "sent_back", LocalizedText(), None, spec.effective_on, now)
@@ -171,7 +172,7 @@ def complete_action(uow: BoardUnitOfWork, caller: Principal, action_id: str, now
                 raise PermissionDenied("only the action's owner, the secretary or an admin marks it done",
                                        reason="NOT_THE_OWNER")
             access.require_runner(uow, caller, now)
-        a.mark_done(now.date())
+        a.mark_done(local_date(now))
         uow.meetings.save_action(a)
         uow.commit()
         return a

@@ -12,6 +12,7 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer.board_access import require_sitting_director, seated
 from coop_board.service_layer.dossiers import load, new_id, require_reader
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -30,7 +31,7 @@ def propose_amendment(uow: BoardUnitOfWork, caller: Principal, parent_id: str, t
     a third level is refused)."""
     caller.require(roles.DIRECTOR)
     with uow:
-        sitting = tuple(d.director_id for d in uow.roster.sitting_on(caller.tenant, at.date()))
+        sitting = tuple(d.director_id for d in uow.roster.sitting_on(caller.tenant, local_date(at)))
         require_sitting_director(caller, sitting, field="parent_id")
         dossier = load(uow, caller, _dossier_of(uow, caller, parent_id, "parent_id"), lock=True, field="parent_id")
         amendment = dossier.propose_amendment(new_id(), parent_id, text, caller.subject, at)

@@ -20,6 +20,7 @@ from coop_board.service_layer.board_access import (  # noqa: F401 - the meetings
     seated,
 )
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import NotFound, PermissionDenied
 from coop_domain.principal import Principal
 
@@ -42,7 +43,7 @@ require_runner = require_secretary
 
 
 def sitting_ids(uow: BoardUnitOfWork, m: Meeting) -> tuple[str, ...]:
-    ids = tuple(sorted(d.director_id for d in uow.roster.sitting_on(m.tenant, m.starts_at.date())))
+    ids = tuple(sorted(d.director_id for d in uow.roster.sitting_on(m.tenant, local_date(m.starts_at))))
     m.sitting = ids
     return ids
 

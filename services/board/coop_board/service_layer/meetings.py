@@ -22,6 +22,7 @@ from coop_board.domain.texts import LocalizedText
 from coop_board.service_layer import dossier_hooks, initiative_hooks
 from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import FailedPrecondition, InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -138,7 +139,7 @@ def add_minutes_approval(uow: BoardUnitOfWork, tenant: str, minutes_id: str, tit
 def get(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now: datetime) -> access.MeetingView:
     with uow:
         uow.read_only()
-        caller = access.seated(uow, caller, now.date())
+        caller = access.seated(uow, caller, local_date(now))
         return access.visible(caller, access.load(uow, caller, meeting_id), now)
 
 
@@ -149,7 +150,7 @@ def list_meetings(uow: BoardUnitOfWork, caller: Principal, requested: int, token
     after = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
     with uow:
         uow.read_only()
-        caller = access.seated(uow, caller, now.date())
+        caller = access.seated(uow, caller, local_date(now))
         if not caller.has(roles.MEMBER, *roles.BOARD_READERS):
             caller.require(*roles.BOARD_READERS)
         member_only = not caller.has(*roles.BOARD_READERS)

@@ -26,6 +26,7 @@ from coop_board.service_layer import agenda_hooks
 from coop_board.service_layer.board_access import require_board_reader, require_secretary, seated
 from coop_board.service_layer.meeting_records import full_record
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -59,7 +60,7 @@ def draft_minutes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now:
     if not meeting_id:
         raise InvalidArgument("meeting_id is required", field="meeting_id", reason="MEETING_ID_REQUIRED")
     with uow:
-        require_secretary(uow, caller, now.date())
+        require_secretary(uow, caller, local_date(now))
         record = full_record(uow, caller.tenant, meeting_id)
         if record is None or record.tenant != caller.tenant:
             raise NotFound(f"no meeting {meeting_id}", field="meeting_id", reason="MEETING_NOT_FOUND")
@@ -73,7 +74,7 @@ def draft_minutes(uow: BoardUnitOfWork, caller: Principal, meeting_id: str, now:
                                 reason="MINUTES_ALREADY_DRAFTED")
         minutes = draft_from_record(record, str(uuid.uuid4()), now, caller.subject, translation_days)
         uow.minutes.add(minutes)
-        _track(uow, minutes, now.date())
+        _track(uow, minutes, local_date(now))
         uow.commit()
         return minutes
 
@@ -93,10 +94,10 @@ def update_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, edi
         raise InvalidArgument("minutes.minutes_id is required", field="minutes.minutes_id",
                               reason="MINUTES_ID_REQUIRED")
     with uow:
-        require_secretary(uow, caller, now.date())
+        require_secretary(uow, caller, local_date(now))
         minutes = _load(uow, caller, minutes_id, for_update=True)
         minutes.edit(edits)
-        _track(uow, minutes, now.date())
+        _track(uow, minutes, local_date(now))
         uow.commit()
         return minutes
 
@@ -106,12 +107,12 @@ def submit_for_approval(uow: BoardUnitOfWork, caller: Principal, minutes_id: str
     """The minutes go to the board: an "approve_minutes" item on the next open agenda (or pending
     until a meeting is scheduled). The item's id, or None while pending."""
     with uow:
-        require_secretary(uow, caller, now.date())
+        require_secretary(uow, caller, local_date(now))
         minutes = _load(uow, caller, minutes_id, for_update=True)
         minutes.submit(now)
         item_id = agenda_hooks.add_minutes_approval_item(uow, caller.tenant, minutes.minutes_id, minutes.title, now)
         minutes.approval_item_id = item_id
-        _track(uow, minutes, now.date())
+        _track(uow, minutes, local_date(now))
         uow.commit()
         return minutes, item_id
 
@@ -119,11 +120,11 @@ def submit_for_approval(uow: BoardUnitOfWork, caller: Principal, minutes_id: str
 def create_erratum(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, correction: LocalizedText,
                    visibility: str, now: datetime) -> Minutes:
     with uow:
-        require_secretary(uow, caller, now.date())
+        require_secretary(uow, caller, local_date(now))
         original = _load(uow, caller, minutes_id)
         erratum = draft_erratum(original, str(uuid.uuid4()), correction, visibility or "open", now, caller.subject)
         uow.minutes.add(erratum)
-        _track(uow, erratum, now.date())
+        _track(uow, erratum, local_date(now))
         uow.commit()
         return erratum
 
@@ -135,19 +136,19 @@ def approve(uow: BoardUnitOfWork, tenant: str, minutes_id: str, decision_id: str
     if minutes is None:
         raise NotFound(f"no minutes {minutes_id}", field="minutes_id", reason="MINUTES_NOT_FOUND")
     minutes.approve(decision_id, meeting_id, at)
-    _track(uow, minutes, at.date())
+    _track(uow, minutes, local_date(at))
     return minutes
 
 
 def publish_minutes(uow: BoardUnitOfWork, caller: Principal, minutes_id: str, now: datetime) -> Minutes:
     """The public part in every language, at once; TRANSLATION_MISSING names what is missing."""
     with uow:
-        require_secretary(uow, caller, now.date())
+        require_secretary(uow, caller, local_date(now))
         minutes = _load(uow, caller, minutes_id, for_update=True)
         minutes.publish(now)
         docs, decisions = published_rows(minutes, now)
         uow.minutes.add_published(docs, decisions)
-        _track(uow, minutes, now.date())
+        _track(uow, minutes, local_date(now))
         uow.publish(MinutesPublished(minutes.minutes_id, minutes.tenant, minutes.meeting_id, minutes.meeting_date,
                                      now, minutes.erratum_of))
         uow.commit()

@@ -38,6 +38,7 @@ from coop_board.service_layer import agenda_hooks, assembly_hooks
 from coop_board.service_layer.board_access import require_secretary
 from coop_board.service_layer.observers import check_id
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import AlreadyExists, InvalidArgument, NotFound, PermissionDenied
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -106,7 +107,7 @@ def require_answerer(uow: BoardUnitOfWork, caller: Principal, now: datetime) -> 
     the secretary in office, or an admin. Inside the caller's unit."""
     caller.require(*ANSWERERS)
     if caller.has(roles.MANAGEMENT) and any(
-            a.manager_id == caller.subject and a.covers(now.date()) for a in uow.roster.appointments(caller.tenant)):
+            a.manager_id == caller.subject and a.covers(local_date(now)) for a in uow.roster.appointments(caller.tenant)):
         return
     if caller.has(roles.SECRETARY, roles.ADMIN):
         require_secretary(uow, caller, now)

@@ -20,6 +20,7 @@ from coop_board.service_layer import meeting_access as access
 from coop_board.service_layer.decisions import consent_decisions
 from coop_board.service_layer.meetings import new_id
 from coop_board.service_layer.ports import BoardUnitOfWork
+from coop_domain.clock import local_date
 from coop_domain.errors import DomainError, FailedPrecondition, InvalidArgument
 from coop_domain.principal import Principal
 
@@ -48,8 +49,8 @@ def record_attendance(uow: BoardUnitOfWork, caller: Principal, meeting_id: str,
             raise InvalidArgument("attendance lists at least one director", field="attendance",
                                   reason="ATTENDANCE_EMPTY")
         sitting = set(access.sitting_ids(uow, m))
-        m.chair_id = uow.roster.officer_on(m.tenant, "chair", m.starts_at.date())
-        m.secretary_id = uow.roster.officer_on(m.tenant, "secretary", m.starts_at.date())
+        m.chair_id = uow.roster.officer_on(m.tenant, "chair", local_date(m.starts_at))
+        m.secretary_id = uow.roster.officer_on(m.tenant, "secretary", local_date(m.starts_at))
         for director_id, status, holder in lines:
             m.record_attendance(director_id, status, holder, rules, sitting)
         uow.meetings.save(m)

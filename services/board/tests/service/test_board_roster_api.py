@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import grpc
 import pytest
@@ -245,3 +245,38 @@ def test_a_board_breaking_the_composition_rule_is_answered_and_flagged(env, year
     assert [v.rule for v in answer.composition.violations] == ["USERS_NOT_MAJORITY"]
     roster = stub(env).GetRoster(pb.GetRosterRequest(on_date=d(date(year, 6, 1))), metadata=callers()["director"])
     assert not roster.composition.ok and roster.directors[0].category == pb.DIRECTOR_CATEGORY_PERMANENT_STAFF
+
+
+@pytest.mark.parametrize("first_day, just_before, just_after", [
+    ((5, 15), (5, 14, 21, 30), (5, 14, 22, 30)),   # summer: Brussels is UTC+2
+    ((1, 1), (12, 31, 22, 30), (12, 31, 23, 30)),  # winter, and a new year: UTC+1
+])
+def test_today_is_the_cooperatives_day_so_a_mandate_starts_at_brussels_midnight_not_utc(
+        env, year, decisions, first_day, just_before, just_after) -> None:
+    start = date(year + 1, *first_day)
+    secretary, chair = uid("dir"), uid("dir")
+    for director in (secretary, chair):
+        load(env, director, start, date(year + 5, *first_day))
+    stub(env).ElectOfficer(pb.ElectOfficerRequest(office=pb.OFFICE_SECRETARY, director_id=secretary,
+                                                  start_date=d(start), decision_id=adopted(ELECT_OFFICER)),
+                           metadata=callers()["admin"], timeout=10)
+
+    def at(month: int, day: int, hour: int, minute: int) -> None:
+        eve = start.year - 1 if month == 12 and first_day == (1, 1) else start.year
+        env.clock.set(datetime(eve, month, day, hour, minute, tzinfo=UTC))
+
+    def elect_chair():
+        return pb.ElectOfficerRequest(office=pb.OFFICE_CHAIR, director_id=chair, start_date=d(start),
+                                      decision_id=adopted(ELECT_OFFICER))
+
+    at(*just_before)  # 23:30 in Brussels, the eve: nobody sits yet, the secretary is not in office
+    today = stub(env).GetRoster(pb.GetRosterRequest(), metadata=callers()["member"], timeout=10)
+    assert not {secretary, chair} & {x.director_id for x in today.directors}
+    early = refused(stub(env).ElectOfficer, elect_chair(), metadata=callers(secretary=secretary)["secretary"])
+    assert (early.code, early.reason) == (DENIED, "NOT_THE_SECRETARY")
+
+    at(*just_after)  # 00:30 in Brussels on the first day, still the eve in UTC
+    today = stub(env).GetRoster(pb.GetRosterRequest(), metadata=callers()["member"], timeout=10)
+    assert {secretary, chair} <= {x.director_id for x in today.directors}
+    term = stub(env).ElectOfficer(elect_chair(), metadata=callers(secretary=secretary)["secretary"], timeout=10).term
+    assert term.director_id == chair

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import FailedPrecondition, InvalidArgument
 from coop_membership.domain.reference import DEFAULT_LANGUAGES, ISO_COUNTRIES
 
@@ -159,7 +159,7 @@ class MemberDetails:
         if not isinstance(self.category, Category):
             raise InvalidArgument("category is required (user, permanent_staff, external_partner)",
                                   field=_at("category"), reason="FIELD_REQUIRED")
-        if self.joined_on and self.joined_on > utcnow().date() + timedelta(days=1):
+        if self.joined_on and self.joined_on > local_date(utcnow()) + timedelta(days=1):
             raise InvalidArgument("joined_on cannot be in the future", field=_at("joined_on"),
                                   reason="DATE_IN_FUTURE")
 
@@ -343,7 +343,7 @@ class Member:
                                   reason="FIELD_REQUIRED")
         change = StatusChange(self.status, target, reason, actor, now, member_no=self.member_no)
         if target == Status.ACTIVE and self.joined_on is None:
-            self.joined_on = now.date()
+            self.joined_on = local_date(now)
         self.status = target
         self.updated_at = now
         return change

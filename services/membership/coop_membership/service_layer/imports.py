@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import InvalidArgument
 from coop_domain.principal import Principal
 from coop_membership.domain import events as ev
@@ -86,15 +86,15 @@ def import_members(uow: MembershipUnitOfWork, caller: Principal, rows: list[Impo
             member = Member.apply(details, now, uow.languages)
             member.status = row.status
             if row.status == Status.ACTIVE:
-                member.joined_on = member.joined_on or now.date()
+                member.joined_on = member.joined_on or local_date(now)
             members.append(member)
-        policy = uow.shares.share_year(now.year)
+        policy = uow.shares.share_year(local_date(now).year)
         for start in range(0, len(members), CHUNK):
             chunk = members[start : start + CHUNK]
             uow.members.import_many(chunk, "imported", caller.subject)
             for member in chunk:
                 if member.status == Status.ACTIVE:
-                    uow.publish(ev.MemberAdmitted(member, in_good_standing=member.in_good_standing(now.date(), policy)))
+                    uow.publish(ev.MemberAdmitted(member, in_good_standing=member.in_good_standing(local_date(now), policy)))
             if progress:
                 progress(len(chunk))
         uow.commit()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from coop_domain.clock import utcnow
+from coop_domain.clock import local_date, utcnow
 from coop_domain.errors import AlreadyExists, DomainError, InvalidArgument, NotFound
 from coop_domain.paging import decode_page_token, encode_page_token, page_size
 from coop_domain.principal import Principal
@@ -46,7 +46,8 @@ class MemberView:
 
 
 def today() -> date:
-    return utcnow().date()
+    """The cooperative's today (Brussels), the day good standing and share years are read on."""
+    return local_date(utcnow())
 
 
 def member_key(member_id: str, member_number: str = "") -> int | str:
@@ -184,12 +185,12 @@ def _register(uow: MembershipUnitOfWork, registrations: Sequence[Registration], 
         return  # nothing to commit: claims of refused calls roll back with the transaction
     inserted = uow.members.add_many([member for _, member, _ in accepted],
                                     [(change, member) for _, member, changes in accepted for change in changes])
-    share_year = uow.shares.share_year(now.year)
+    share_year = uow.shares.share_year(local_date(now).year)
     for n, member, changes in accepted:
         if member.member_id not in inserted:
             results[n] = email_taken(member.email)
             continue
-        view = MemberView(member, member.in_good_standing(now.date(), share_year))
+        view = MemberView(member, member.in_good_standing(local_date(now), share_year))
         if member.status == Status.ACTIVE:
             cid = registrations[n].correlation_id
             uow.publish(ev.MemberAdmitted(member, readmission=False, in_good_standing=view.in_good_standing),
@@ -319,7 +320,8 @@ def transition(uow: MembershipUnitOfWork, member: Member, target: Status, reason
     previous = Status(member.status)
     change = member.change_status(target, reason, actor, now)
     uow.members.insert_history([change])
-    good = member.in_good_standing(now.date(), uow.shares.share_year(now.year))
+    on = local_date(now)
+    good = member.in_good_standing(on, uow.shares.share_year(on.year))
     if target == Status.ACTIVE:
         uow.publish(ev.MemberAdmitted(member, readmission=previous in (Status.RESIGNED, Status.EXCLUDED),
                                       in_good_standing=good))

@@ -113,6 +113,12 @@ def test_first_admission_sets_joined_on_and_readmission_keeps_it():
     assert m.joined_on == NOW.date()
 
 
+def test_joined_on_is_the_cooperatives_day_so_an_admission_at_23_30_utc_joins_the_next_day():
+    m = member(Status.APPLICANT)
+    m.change_status(Status.ACTIVE, "", "admin", datetime(2026, 12, 6, 23, 30, tzinfo=UTC))
+    assert m.joined_on == date(2026, 12, 7)  # 00:30 in Brussels
+
+
 def test_erased_member_cannot_change_status():
     m = member(Status.RESIGNED)
     m.erase(NOW)
