@@ -25,7 +25,7 @@ class ChoiceResult:
     tallies: tuple[tuple[str, int], ...]  # every candidate, in definition order
     winners: tuple[str, ...]  # by decreasing tally, draw order inside ties
     ballots: int  # weight of ballots that answered the question
-    blank: int  # of which named no candidate
+    blank: int | None  # of which named no candidate (None: hidden by an encrypted tally)
     tie_breaks: tuple[TieBreak, ...]
 
 
@@ -41,6 +41,13 @@ def count_choices(
             blank += weight
         for c in choices:
             totals[c] += weight
+    return choice_result(question, totals, answered, blank, seed)
+
+
+def choice_result(question: Question, totals: dict[str, int], answered: int, blank: int | None,
+                  seed: str) -> ChoiceResult:
+    """Winners from per-candidate totals: what both the plaintext count and the encrypted
+    (homomorphic) tally end with. ``blank`` is None where the encrypted tally cannot know it."""
     tb = TieBreaker(seed, question.id)
     winners = top_n(totals, question.seats, tb, f"{question.method.value}: last seat")
     return ChoiceResult(

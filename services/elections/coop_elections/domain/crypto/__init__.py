@@ -1,9 +1,9 @@
-"""Cryptographic primitives of end-to-end verifiable encrypted ballots (issue 14, first step).
+"""End-to-end verifiable encrypted ballots (issue 14): primitives, tally and audit.
 
 Pure and self-contained: the group (ristretto255, RFC 9496, through libsodium), exponential
 ElGamal, the zero-knowledge proofs a Helios/Belenios-style election needs, the trustees'
 threshold key and decryption, and the encrypted ballot. Nothing here knows of services or storage;
-docs/elections.md, "Encrypted ballots: the primitives", fixes every encoding and every hashed
+docs/elections.md, "Encrypted ballots", fixes every encoding and every hashed
 byte so other implementations can verify.
 
 Modules:
@@ -16,7 +16,10 @@ Modules:
 * :mod:`.ballots` - the encrypted ballot (`EncryptedBallot`, `encrypt_ballot`, `verify_ballot`):
   0/1 ciphertexts per option or per (candidate, rank) cell with the proofs of a valid answer;
 * :mod:`.shuffle` - one verifiable mix-net step (`shuffle`, `prove_shuffle`, `verify_shuffle`,
-  `ShuffleProof`): re-encrypt and permute ballots, with a Terelius-Wikstrom proof of shuffle.
+  `ShuffleProof`): re-encrypt and permute ballots, with a Terelius-Wikstrom proof of shuffle;
+* :mod:`.tally` - from accepted ballots to the result: homomorphic sums, ranking rows, the
+  chain of mixes, the trustees' decryption of it all, and today's counting over the plaintexts;
+* :mod:`.audit` - the check of a published encrypted election, naming every element that fails.
 """
 
 from .ballots import (

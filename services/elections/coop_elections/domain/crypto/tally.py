@@ -1,0 +1,326 @@
+"""The encrypted tally: from accepted ballots to results, every step a published, checkable fact.
+
+Nobody ever decrypts a single voter's ballot. What is decrypted, by k of the n trustees each
+proving their share, is:
+
+* for a selection question (plurality, approval, resolution): one homomorphic sum per option,
+  each ballot's ciphertexts multiplied by its weight (so weights are exact and public: anyone
+  recomputes the sums from the published ballots and weights);
+* for a ranked question (STV, Schulze): the ballots' *ranking rows* after at least two verifiable
+  shuffles by independent mixers. A ranking row is one ciphertext per rank, derived from the
+  ballot's candidates x ranks matrix by public homomorphic arithmetic: rank j's ciphertext
+  encrypts the 1-based index of the candidate at rank j + 1, or 0 (sum_i (i + 1) * cell[i][j]).
+  Nine ciphertexts per 9-candidate ballot instead of 81: this is what makes shuffling and
+  decrypting 41,702 ballots take minutes. A ballot of weight w enters the first shuffle as w
+  identical rows, so the decrypted rankings are counted with their weight and no ranking is
+  singled out by a weight class of its own.
+
+Then today's counting (:mod:`..plurality`, :mod:`..resolution`, :mod:`..stv`,
+:mod:`..schulze`) runs over the decrypted totals and rankings, with the election's seed.
+
+Everything here is pure and deterministic given its inputs; the heavy loops take a ``mapper``
+(``map`` by default) so an adapter can spread them over processes without changing a result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from ..counting import ElectionResult, QuestionResult
+from ..model import RANKED_METHODS, ElectionDefinition, Method, Question
+from ..plurality import choice_result
+from ..resolution import count_resolution
+from ..schulze import count_schulze
+from ..stv import count_stv
+from .ballots import EncryptedBallot, EncryptedRanking, EncryptedSelection, selection_options
+from .elgamal import NEUTRAL, Ciphertext
+from .group import Element, length_prefixed, u32
+from .shuffle import ShuffleProof, prove_shuffle, shuffle, verify_shuffle
+from .trustees import (
+    DecryptionShare,
+    Qualification,
+    TrusteeKeyShare,
+    combine_decryption_shares,
+    partial_decrypt,
+)
+
+MIX_CONTEXT_LABEL = b"coopgov/elections/v1/mix"
+#: The fewest shuffles a ranked question's rows go through: one honest mixer among them hides
+#: which ranking came from which ballot (the issue's "at least two independent parties").
+MIN_MIXES = 2
+
+Row = tuple[Ciphertext, ...]
+Mapper = Callable[..., Iterable[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class WeightedBallot:
+    """An accepted encrypted ballot with the weight the roll (or a proxy) gives it."""
+
+    ballot: EncryptedBallot
+    weight: int = 1
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.weight, int) or isinstance(self.weight, bool) or self.weight < 1:
+            raise ValueError("a ballot's weight is a positive integer")
+
+
+# --- selection questions: homomorphic sums ------------------------------------------------------
+
+
+def _answers(ballots: Sequence[WeightedBallot], question_id: str) -> list[tuple[Any, int]]:
+    return [(b.ballot.answer(question_id), b.weight) for b in ballots]
+
+
+def _weighted_sum(column: Iterable[tuple[Ciphertext, int]]) -> Ciphertext:
+    """sum of weight * ciphertext, grouping equal weights so that most terms are additions."""
+    by_weight: dict[int, Ciphertext] = {}
+    for ciphertext, weight in column:
+        by_weight[weight] = by_weight.get(weight, NEUTRAL) + ciphertext
+    total = NEUTRAL
+    for weight, subtotal in sorted(by_weight.items()):
+        total = total + (subtotal if weight == 1 else subtotal * weight)
+    return total
+
+
+def selection_totals(question: Question, ballots: Sequence[WeightedBallot]) -> Row:
+    """One ciphertext per option: the weighted sum of every ballot's ciphertext for it."""
+    answers = _answers(ballots, question.id)
+    for answer, _ in answers:
+        if not isinstance(answer, EncryptedSelection):
+            raise ValueError(f"question {question.id!r} takes a selection")
+    width = len(selection_options(question))
+    return tuple(_weighted_sum((a.ciphertexts[i], w) for a, w in answers) for i in range(width))
+
+
+# --- ranked questions: ranking rows and mixes -------------------------------------------------
+
+
+def ranking_row(answer: EncryptedRanking) -> Row:
+    """Rank j's ciphertext: sum_i (i + 1) * cell[i][j], by additions only.
+
+    sum_i (i + 1) c_i = sum_t (sum_{i >= t} c_i): running suffix sums, 2 n additions a rank
+    instead of n scalar multiplications (about 30 times cheaper on ristretto255).
+    """
+    cells = answer.cells
+    row = []
+    for j in range(len(cells[0])):
+        suffix, total = NEUTRAL, NEUTRAL
+        for i in range(len(cells) - 1, -1, -1):
+            suffix = suffix + cells[i][j]
+            total = total + suffix
+        row.append(total)
+    return tuple(row)
+
+
+def _ranking_rows(ballot: WeightedBallot, question_id: str) -> list[Row]:
+    answer = ballot.ballot.answer(question_id)
+    if not isinstance(answer, EncryptedRanking):
+        raise ValueError(f"question {question_id!r} takes a ranking")
+    return [ranking_row(answer)] * ballot.weight
+
+
+def mix_inputs(question: Question, ballots: Sequence[WeightedBallot],
+               mapper: Mapper = map) -> tuple[Row, ...]:
+    """The rows the first mixer shuffles: each ballot's ranking row, weight times, in box order."""
+    rows: list[Row] = []
+    for part in mapper(_ranking_rows, ballots, [question.id] * len(ballots)):
+        rows.extend(part)
+    return tuple(rows)
+
+
+def mix_context(election_id: str, question_id: str, step: int, mixer: str) -> bytes:
+    """Binds a shuffle proof to its election, question, place in the chain and mixer."""
+    return length_prefixed(MIX_CONTEXT_LABEL, election_id.encode(), question_id.encode(), u32(step),
+                           mixer.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class Mix:
+    """One mixer's published step: the shuffled rows and the proof they are the previous rows
+    re-encrypted and permuted. The permutation and randomness stay with the mixer (and should be
+    destroyed: whoever keeps them can link rankings to ballots)."""
+
+    mixer: str
+    outputs: tuple[Row, ...]
+    proof: ShuffleProof
+
+
+def mix(rows: Sequence[Row], public_key: Element, election_id: str, question_id: str, step: int,
+        mixer: str) -> Mix:
+    """Shuffle and prove: what each mixer runs on the previous step's outputs."""
+    if not mixer:
+        raise ValueError("a mixer names itself")
+    outputs, witness = shuffle(list(rows), public_key)
+    proof = prove_shuffle(list(rows), outputs, witness, public_key,
+                          mix_context(election_id, question_id, step, mixer))
+    return Mix(mixer, tuple(tuple(r) for r in outputs), proof)
+
+
+def verify_mix(rows: Sequence[Row], step_mix: Mix, public_key: Element, election_id: str,
+               question_id: str, step: int) -> bool:
+    return verify_shuffle(step_mix.proof, list(rows), list(step_mix.outputs), public_key,
+                          mix_context(election_id, question_id, step, step_mix.mixer))
+
+
+def decode_ranking(question: Question, values: Sequence[int]) -> tuple[str, ...]:
+    """Candidate indices by rank back to candidate ids; ValueError if they are no valid ranking
+    (which the ballots' proofs rule out: only a wrong decryption or a tampered record gets here)."""
+    ranking: list[str] = []
+    ended = False
+    for v in values:
+        if v == 0:
+            ended = True
+            continue
+        if ended or not 1 <= v <= len(question.candidates):
+            raise ValueError(f"question {question.id!r}: {list(values)} is not a ranking")
+        candidate = question.candidates[v - 1]
+        if candidate in ranking:
+            raise ValueError(f"question {question.id!r}: {candidate!r} is ranked twice")
+        ranking.append(candidate)
+    return tuple(ranking)
+
+
+# --- what is decrypted, in which order ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TallyInput:
+    """The ciphertexts the trustees decrypt, in the one order every party uses.
+
+    ``rows[q]`` is, per question in definition order, the option totals (one row) of a selection
+    question or the last mix's outputs of a ranked one.
+    """
+
+    questions: tuple[Question, ...]
+    rows: tuple[tuple[Row, ...], ...]
+
+    @property
+    def ciphertexts(self) -> tuple[Ciphertext, ...]:
+        return tuple(ct for rows in self.rows for row in rows for ct in row)
+
+
+def tally_input(definition: ElectionDefinition, ballots: Sequence[WeightedBallot],
+                mixes: Mapping[str, Sequence[Mix]]) -> TallyInput:
+    """From the published ballots and mixes: recomputed by the service and by every verifier."""
+    rows = []
+    for question in definition.questions:
+        if question.method in RANKED_METHODS:
+            steps = mixes.get(question.id, ())
+            if len(steps) < MIN_MIXES:
+                raise ValueError(f"question {question.id!r}: {len(steps)} mixes, at least "
+                                 f"{MIN_MIXES} needed")
+            rows.append(steps[-1].outputs)
+        else:
+            rows.append((selection_totals(question, ballots),))
+    return TallyInput(definition.questions, tuple(rows))
+
+
+def _decrypt_chunk(key_share: TrusteeKeyShare, ciphertexts: Sequence[Ciphertext],
+                   election_id: bytes) -> list[DecryptionShare]:
+    return [partial_decrypt(key_share, ct, election_id) for ct in ciphertexts]
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i:i + size] for i in range(0, len(items), size)] or [items[:0]]
+
+
+def decrypt_all(key_share: TrusteeKeyShare, ciphertexts: Sequence[Ciphertext], election_id: bytes,
+                mapper: Mapper = map, chunk: int = 2_000) -> tuple[DecryptionShare, ...]:
+    """A trustee's shares, with proofs, of every ciphertext of the tally, in order."""
+    parts = _chunks(list(ciphertexts), chunk)
+    done = mapper(_decrypt_chunk, [key_share] * len(parts), parts, [election_id] * len(parts))
+    return tuple(share for part in done for share in part)
+
+
+def portable(qualification: Qualification) -> tuple[Any, ...]:
+    """A Qualification as plain values a worker process can receive (its mappings are read-only
+    proxies, which do not pickle)."""
+    q = qualification
+    return q.threshold, q.election_id, dict(q.qualified), dict(q.disqualified)
+
+
+def rebuilt(parts: tuple[Any, ...] | Qualification) -> Qualification:
+    if isinstance(parts, Qualification):
+        return parts
+    threshold, election_id, qualified, disqualified = parts
+    return Qualification(threshold, election_id, MappingProxyType(qualified), MappingProxyType(disqualified))
+
+
+def _open_chunk(ciphertexts: Sequence[Ciphertext], shares: Sequence[Sequence[DecryptionShare]],
+                qualification: tuple[Any, ...]) -> list[Element]:
+    q = rebuilt(qualification)
+    return [combine_decryption_shares(ct, share_set, q)
+            for ct, share_set in zip(ciphertexts, shares, strict=True)]
+
+
+def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[DecryptionShare]],
+             qualification: Qualification, mapper: Mapper = map,
+             chunk: int = 2_000) -> tuple[Element, ...]:
+    """G^m of every ciphertext from the trustees' shares (each share's proof checked).
+
+    NotEnoughDecryptionShares, naming the missing and rejected trustees, if fewer than k hold.
+    """
+    ciphertexts = list(ciphertexts)
+    for trustee, given in shares.items():
+        if len(given) != len(ciphertexts):
+            raise ValueError(f"trustee {trustee} sent {len(given)} shares for {len(ciphertexts)} "
+                             "ciphertexts")
+    per_ciphertext = [[given[i] for given in shares.values()] for i in range(len(ciphertexts))]
+    parts, share_parts = _chunks(ciphertexts, chunk), _chunks(per_ciphertext, chunk)
+    done = mapper(_open_chunk, parts, share_parts, [portable(qualification)] * len(parts))
+    return tuple(e for part in done for e in part)
+
+
+# --- the count ------------------------------------------------------------------------------------
+
+
+def _small(plain: Element, bound: int, what: str) -> int:
+    from .elgamal import discrete_log  # noqa: PLC0415 - the table is built on first use
+
+    try:
+        return discrete_log(plain, bound)
+    except ValueError as exc:
+        raise ValueError(f"{what}: the decryption is no number up to {bound}") from exc
+
+
+def count(definition: ElectionDefinition, ballots: Sequence[WeightedBallot], tally: TallyInput,
+          plaintexts: Sequence[Element]) -> ElectionResult:
+    """Today's counting over the decrypted totals and rankings: the published result."""
+    total_weight = sum(b.weight for b in ballots)
+    expected = len(tally.ciphertexts)
+    if len(plaintexts) != expected:
+        raise ValueError(f"{len(plaintexts)} decryptions for {expected} ciphertexts")
+    results: list[QuestionResult] = []
+    position = 0
+    seed = definition.tie_break_seed
+    for question, rows in zip(tally.questions, tally.rows, strict=True):
+        width = len(rows[0]) if rows else 0
+        if question.method in RANKED_METHODS:
+            rankings = []
+            for n in range(len(rows)):
+                values = [_small(plaintexts[position + k], len(question.candidates),
+                                 f"question {question.id!r}, row {n}") for k in range(width)]
+                rankings.append((decode_ranking(question, values), 1))
+                position += width
+            counter = count_stv if question.method is Method.STV else count_schulze
+            results.append(counter(question, rankings, seed))
+            continue
+        options = selection_options(question)
+        totals = [_small(plaintexts[position + k], total_weight, f"question {question.id!r}, "
+                         f"option {options[k]!r}") for k in range(width)]
+        position += width
+        if question.method is Method.RESOLUTION:
+            results.append(count_resolution(question, list(zip(options, totals, strict=True)),
+                                            definition.roll_weight))
+            continue
+        # An unanswered candidate question is a blank one under encryption (all zeros); with one
+        # choice a ballot, blank = the weight that chose nobody. With more, the sums hide it.
+        blank = total_weight - sum(totals) if question.max_choices == 1 else None
+        results.append(choice_result(question, dict(zip(options, totals, strict=True)), total_weight,
+                                     blank, seed))
+    return ElectionResult(election_id=definition.id, tie_break_seed=seed, ballots=len(ballots),
+                          total_weight=total_weight, questions=tuple(results))

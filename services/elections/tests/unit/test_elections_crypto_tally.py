@@ -1,0 +1,356 @@
+"""The encrypted tally and its audit: five trustees make the key, members cast encrypted STV,
+Schulze, plurality, approval and resolution ballots (some weighted), two mixers shuffle, three
+trustees decrypt, and the result equals the plaintext count of the same ballots. The audit
+accepts the honest record and names every single tampered element."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ProcessPoolExecutor
+
+import pytest
+
+from coop_elections.domain.counting import count_election
+from coop_elections.domain.crypto import audit as au
+from coop_elections.domain.crypto.ballots import decrypt_ballot, encrypt_ballot
+from coop_elections.domain.crypto.elgamal import Ciphertext, KeyPair
+from coop_elections.domain.crypto.group import G, Scalar, random_scalar
+from coop_elections.domain.crypto.tally import (
+    Mix,
+    WeightedBallot,
+    count,
+    decode_ranking,
+    decrypt_all,
+    mix,
+    mix_inputs,
+    open_all,
+    ranking_row,
+    selection_totals,
+    tally_input,
+)
+from coop_elections.domain.crypto.trustees import (
+    Dealing,
+    NotEnoughDecryptionShares,
+    Threshold,
+    combine_shares,
+    qualify,
+)
+from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
+
+NAMES = ("ana", "ben", "cat", "dan")
+DEFINITION = ElectionDefinition(
+    "election-tally",
+    (
+        Question("council", Method.STV, NAMES, seats=2),
+        Question("motion", Method.RESOLUTION),
+        Question("chair", Method.PLURALITY, NAMES),
+        Question("budget", Method.APPROVAL, NAMES),
+        Question("priorities", Method.SCHULZE, NAMES),
+    ),
+    tie_break_seed="seed-of-the-tally",
+    roll_weight=12,
+)
+EID = DEFINITION.id.encode()
+VOTES = [
+    ({"council": ["ana", "ben"], "motion": "yes", "chair": ["ana"], "budget": ["ana", "cat"],
+      "priorities": ["ana", "cat", "ben"]}, 1),
+    ({"council": ["ben", "ana", "dan"], "motion": "no", "chair": ["ben"], "budget": [],
+      "priorities": ["ben"]}, 2),
+    ({"council": ["cat"], "motion": "yes", "chair": [], "budget": ["dan"], "priorities": []}, 1),
+    ({"council": [], "chair": ["ana"], "budget": ["ana", "ben", "cat", "dan"],
+      "priorities": ["dan", "cat", "ben", "ana"]}, 1),
+    ({"council": ["ana", "cat", "ben", "dan"], "motion": "abstain", "chair": ["cat"],
+      "budget": ["cat"], "priorities": ["cat", "ana"]}, 3),
+    ({"council": ["dan", "ana"], "motion": "yes", "chair": ["ana"], "budget": ["ben"],
+      "priorities": ["ana"]}, 1),
+]
+
+
+@dataclasses.dataclass
+class Election:
+    threshold: Threshold
+    commitments: tuple
+    qualification: object
+    key_shares: dict
+    ballots: tuple
+    mixes: dict
+    decryptions: dict
+    result: object
+
+    def record(self, **changes) -> au.EncryptedElectionRecord:
+        fields = dict(definition=DEFINITION, threshold=self.threshold, commitments=self.commitments,
+                      public_key=self.qualification.public_key, ballots=self.ballots,
+                      mixes=self.mixes, decryptions=self.decryptions, result=self.result)
+        return au.EncryptedElectionRecord(**{**fields, **changes})
+
+
+def _run(decrypting=(1, 3, 5)) -> Election:
+    threshold = Threshold(3, 5)
+    dealings = {i: Dealing.generate(i, threshold) for i in threshold.trustees}
+    commitments = tuple(d.publish(EID) for d in dealings.values())
+    qualification = qualify(commitments, threshold, EID)
+    key_shares = {j: combine_shares(j, {i: d.share_for(j) for i, d in dealings.items()}, qualification)
+                  for j in threshold.trustees}
+    key = qualification.public_key
+    ballots = tuple(WeightedBallot(encrypt_ballot(DEFINITION, content, key), weight)
+                    for content, weight in VOTES)
+    mixes = {}
+    for question in DEFINITION.questions:
+        if question.method in (Method.STV, Method.SCHULZE):
+            rows, steps = mix_inputs(question, ballots), []
+            for step, mixer in enumerate(("service", "observer-of-the-board")):
+                steps.append(mix(rows, key, DEFINITION.id, question.id, step, mixer))
+                rows = steps[-1].outputs
+            mixes[question.id] = tuple(steps)
+    tally = tally_input(DEFINITION, ballots, mixes)
+    decryptions = {t: decrypt_all(key_shares[t], tally.ciphertexts, EID, chunk=7) for t in decrypting}
+    plaintexts = open_all(tally.ciphertexts, decryptions, qualification, chunk=5)
+    result = count(DEFINITION, ballots, tally, plaintexts)
+    return Election(threshold, commitments, qualification, key_shares, ballots, mixes, decryptions,
+                    result)
+
+
+@pytest.fixture(scope="module")
+def election() -> Election:
+    return _run()
+
+
+def _plaintext_count():
+    return count_election(DEFINITION, [CastBallot(c, w) for c, w in VOTES])
+
+
+def test_the_encrypted_tally_equals_the_plaintext_count_of_the_same_ballots(election):
+    plain = _plaintext_count()
+    assert election.result.ballots == plain.ballots and election.result.total_weight == plain.total_weight
+    for question in DEFINITION.questions:
+        ours, theirs = election.result.question(question.id), plain.question(question.id)
+        if question.method is Method.APPROVAL:  # the sums hide who approved nobody
+            assert ours.blank is None
+            theirs = dataclasses.replace(theirs, blank=None)
+        assert ours == theirs, question.id
+    assert election.result.question("council").winners == plain.question("council").winners
+
+
+def test_each_ballot_holds_what_its_voter_chose_under_the_joint_key(election):
+    contents = [(decrypt_ballot(DEFINITION, b.ballot, _joint_secret(election)), b.weight)
+                for b in election.ballots]
+    assert [c for c, _ in contents] == [_as_decrypted(c) for c, _ in VOTES]
+
+
+def _joint_secret(election: Election) -> Scalar:
+    """The secret no party ever holds, rebuilt here from three key shares to check the test."""
+    from coop_elections.domain.crypto.trustees import lagrange_at_zero
+
+    used = (1, 2, 4)
+    total = Scalar.from_int(0)
+    for t in used:
+        total = total + election.key_shares[t].secret * lagrange_at_zero(t, used)
+    assert G * total == election.qualification.public_key
+    return total
+
+
+def _as_decrypted(content: dict) -> dict:
+    out = {}
+    for q in DEFINITION.questions:
+        value = content.get(q.id)
+        if q.method is Method.RESOLUTION:
+            if value is not None:
+                out[q.id] = value
+        else:
+            out[q.id] = [] if value is None else (sorted(value, key=NAMES.index)
+                                                  if q.method in (Method.PLURALITY, Method.APPROVAL) else value)
+    return out
+
+
+def test_a_ranking_row_encrypts_each_ranks_candidate_number_from_the_matrix():
+    key = KeyPair.generate()
+    ballot = encrypt_ballot(DEFINITION, {"council": ["cat", "ana"]}, key.public)
+    row = ranking_row(ballot.answer("council"))
+    from coop_elections.domain.crypto.elgamal import decrypt, discrete_log
+
+    assert [discrete_log(decrypt(ct, key.secret), 4) for ct in row] == [3, 1, 0, 0]
+    assert decode_ranking(DEFINITION.questions[0], [3, 1, 0, 0]) == ("cat", "ana")
+
+
+@pytest.mark.parametrize("values", [[1, 0, 2, 0], [1, 1, 0, 0], [5, 0, 0, 0]])
+def test_decoding_refuses_what_is_no_ranking(values):
+    with pytest.raises(ValueError, match="council"):
+        decode_ranking(DEFINITION.questions[0], values)
+
+
+def test_weights_multiply_the_selection_sums_and_repeat_the_ranking_rows(election):
+    council = DEFINITION.questions[0]
+    assert len(mix_inputs(council, election.ballots)) == sum(w for _, w in VOTES)
+    assert len(selection_totals(DEFINITION.questions[1], election.ballots)) == 3
+    assert election.result.question("motion").yes == 1 + 1 + 1  # three yes ballots, weight 1 each
+    assert election.result.question("motion").no == 2
+
+
+def test_the_audit_accepts_the_honest_record(election):
+    assert au.audit(election.record()) == []
+
+
+def test_the_audit_gives_the_same_answer_over_two_processes(election):
+    with ProcessPoolExecutor(2) as pool:
+        assert au.audit(election.record(), mapper=pool.map) == []
+
+
+def test_any_three_trustees_decrypt_and_two_do_not_and_are_told_who_is_missing(election):
+    tally = tally_input(DEFINITION, election.ballots, election.mixes)
+    two = {t: decrypt_all(election.key_shares[t], tally.ciphertexts, EID) for t in (2, 4)}
+    with pytest.raises(NotEnoughDecryptionShares) as info:
+        open_all(tally.ciphertexts, two, election.qualification)
+    assert info.value.missing == (1, 3, 5) and info.value.valid == (2, 4)
+    other_three = {**two, 5: election.decryptions[5]}
+    plaintexts = open_all(tally.ciphertexts, other_three, election.qualification)
+    assert count(DEFINITION, election.ballots, tally, plaintexts) == election.result
+
+
+def test_a_tally_needs_two_shuffles_of_each_ranked_question(election):
+    with pytest.raises(ValueError, match="at least 2"):
+        tally_input(DEFINITION, election.ballots, {q: m[:1] for q, m in election.mixes.items()})
+
+
+# --- one tampered element at a time: the audit names it ----------------------------------------
+
+
+def _other_element() -> object:
+    return G * random_scalar()
+
+
+def _flip_ciphertext(ct: Ciphertext) -> Ciphertext:
+    return Ciphertext(ct.a, ct.b + G)  # one more vote in it
+
+
+def _tamper_commitment_coefficient(e: Election):
+    """C_21 is not under the proof of knowledge, but every trustee's verification key is computed
+    from it: each decryption proof then fails against the tampered commitments."""
+    c = e.commitments[1]
+    changed = dataclasses.replace(c, coefficients=(c.coefficients[0], _other_element(), *c.coefficients[2:]))
+    return e.record(commitments=(e.commitments[0], changed, *e.commitments[2:])), au.DECRYPTION, "trustee 1"
+
+
+def _tamper_commitment_proof(e: Election):
+    c = e.commitments[3]
+    other = e.commitments[0].proof
+    return (e.record(commitments=(*e.commitments[:3], dataclasses.replace(c, proof=other), e.commitments[4])),
+            au.KEY, "trustee 4")
+
+
+def _tamper_public_key(e: Election):
+    return e.record(public_key=_other_element()), au.KEY, "election key"
+
+
+def _tamper_ballot_ciphertext(e: Election):
+    b = e.ballots[2]
+    motion = b.ballot.answer("motion")
+    forged = dataclasses.replace(motion, ciphertexts=(_flip_ciphertext(motion.ciphertexts[0]),
+                                                      *motion.ciphertexts[1:]))
+    answers = tuple(forged if a.question_id == "motion" else a for a in b.ballot.answers)
+    ballot = WeightedBallot(dataclasses.replace(b.ballot, answers=answers), b.weight)
+    return e.record(ballots=(*e.ballots[:2], ballot, *e.ballots[3:])), au.BALLOT, "ballot 2"
+
+
+def _tamper_ballot_proof(e: Election):
+    b = e.ballots[4]
+    council = b.ballot.answer("council")
+    forged = dataclasses.replace(council, rank_proofs=(council.rank_proofs[1], council.rank_proofs[0],
+                                                       *council.rank_proofs[2:]))
+    answers = tuple(forged if a.question_id == "council" else a for a in b.ballot.answers)
+    ballot = WeightedBallot(dataclasses.replace(b.ballot, answers=answers), b.weight)
+    return e.record(ballots=(*e.ballots[:4], ballot, e.ballots[5])), au.BALLOT, "ballot 4"
+
+
+def _tamper_ballot_copied(e: Election):
+    return e.record(ballots=(*e.ballots, e.ballots[0])), au.BALLOT, "ballot 6"
+
+
+def _tamper_ballot_weight(e: Election):
+    b = e.ballots[1]
+    return (e.record(ballots=(e.ballots[0], WeightedBallot(b.ballot, 5), *e.ballots[2:])), au.MIX,
+            "question 'council', shuffle 0")
+
+
+def _tamper_ballot_dropped(e: Election):
+    return e.record(ballots=e.ballots[1:]), au.MIX, "question 'council', shuffle 0"
+
+
+def _replace_mix(e: Election, question: str, step: int, changed: Mix):
+    steps = list(e.mixes[question])
+    steps[step] = changed
+    return e.record(mixes={**e.mixes, question: tuple(steps)})
+
+
+def _tamper_mix_output(e: Election):
+    m = e.mixes["council"][1]
+    outputs = list(m.outputs)
+    outputs[0] = (_flip_ciphertext(outputs[0][0]), *outputs[0][1:])
+    return (_replace_mix(e, "council", 1, dataclasses.replace(m, outputs=tuple(outputs))), au.MIX,
+            "question 'council', shuffle 1")
+
+
+def _tamper_mix_proof(e: Election):
+    m = e.mixes["priorities"][0]
+    proof = dataclasses.replace(m.proof, s1=m.proof.s1 + Scalar.from_int(1))
+    return (_replace_mix(e, "priorities", 0, dataclasses.replace(m, proof=proof)), au.MIX,
+            "question 'priorities', shuffle 0")
+
+
+def _tamper_mix_dropped(e: Election):
+    return e.record(mixes={**e.mixes, "council": e.mixes["council"][:1]}), au.MIX, "question 'council'"
+
+
+def _tamper_mix_mixer(e: Election):
+    m = e.mixes["council"][1]
+    return (_replace_mix(e, "council", 1, dataclasses.replace(m, mixer="someone-else")), au.MIX,
+            "question 'council', shuffle 1")
+
+
+def _tamper_decryption_share(e: Election):
+    shares = list(e.decryptions[3])
+    shares[4] = dataclasses.replace(shares[4], share=shares[4].share + G)
+    return e.record(decryptions={**e.decryptions, 3: tuple(shares)}), au.DECRYPTION, "trustee 3, ciphertext 4"
+
+
+def _tamper_decryption_proof(e: Election):
+    shares = list(e.decryptions[5])
+    shares[0] = dataclasses.replace(shares[0], proof=shares[1].proof)
+    return e.record(decryptions={**e.decryptions, 5: tuple(shares)}), au.DECRYPTION, "trustee 5, ciphertext 0"
+
+
+def _tamper_result_number(e: Election):
+    motion = e.result.question("motion")
+    questions = tuple(dataclasses.replace(q, yes=q.yes + 1) if q is motion else q for q in e.result.questions)
+    return e.record(result=dataclasses.replace(e.result, questions=questions)), au.RESULT, "published result"
+
+
+def _tamper_result_winner(e: Election):
+    council = e.result.question("council")
+    questions = tuple(dataclasses.replace(q, winners=tuple(reversed(q.winners))) if q is council else q
+                      for q in e.result.questions)
+    return e.record(result=dataclasses.replace(e.result, questions=questions)), au.RESULT, "published result"
+
+
+TAMPERINGS = [
+    _tamper_commitment_coefficient, _tamper_commitment_proof, _tamper_public_key,
+    _tamper_ballot_ciphertext, _tamper_ballot_proof, _tamper_ballot_copied, _tamper_ballot_weight,
+    _tamper_ballot_dropped, _tamper_mix_output, _tamper_mix_proof, _tamper_mix_dropped,
+    _tamper_mix_mixer, _tamper_decryption_share, _tamper_decryption_proof, _tamper_result_number,
+    _tamper_result_winner,
+]
+
+
+@pytest.mark.parametrize("tamper", TAMPERINGS, ids=lambda f: f.__name__.removeprefix("_tamper_"))
+def test_the_audit_rejects_each_single_tampered_element_and_names_it(election, tamper):
+    record, element, where = tamper(election)
+    findings = au.audit(record)
+    assert findings, "the tampered record passed"
+    assert any(f.element == element and f.where.startswith(where) for f in findings), findings
+
+
+def test_a_decryption_without_enough_valid_trustees_is_named_in_the_audit(election):
+    bad = {t: s for t, s in election.decryptions.items() if t != 1}
+    findings = au.audit(election.record(decryptions=bad))
+    assert [(f.element, f.where) for f in findings] == [(au.DECRYPTION, "tally")]
+    assert "missing: trustees [1, 2, 4]" in findings[0].message
+
