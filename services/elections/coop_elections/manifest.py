@@ -9,5 +9,8 @@ SERVICE = ServiceSpec(
     api_metrics_port=9103,
     worker_metrics_port=9203,
     tenants=("*",),
-    cli_modules=("coop_elections.entrypoints.cli",),  # `coop elections ...` and `coop roll ...`
+    # `coop elections ...` and `coop roll ...`; `coop trustee ...`, run on each trustee's machine;
+    # `coop vote ...`, on each voter's
+    cli_modules=("coop_elections.entrypoints.cli", "coop_elections.entrypoints.trustee_cli",
+                 "coop_elections.entrypoints.vote_cli"),
 )

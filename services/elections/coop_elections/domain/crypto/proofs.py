@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext, encrypt
-from .group import Element, G, Scalar, hash_to_scalar, random_scalar
+from .group import ELEMENT_BYTES, SCALAR_BYTES, Element, G, Scalar, hash_to_scalar, random_scalar
 
 SCHNORR_LABEL = b"coopgov/elections/v1/proof/schnorr"
 CHAUM_PEDERSEN_LABEL = b"coopgov/elections/v1/proof/chaum-pedersen"
@@ -25,6 +25,10 @@ DISJUNCTIVE_LABEL = b"coopgov/elections/v1/proof/disjunctive-chaum-pedersen"
 # selections); the cap says so, and keeps each one's hashed encoding (32-byte little-endian
 # scalar) the integer itself.
 MAX_ALLOWED_VALUE = 2**32
+
+# Published sizes of the proofs a trustee publishes (to_bytes / from_bytes).
+SCHNORR_PROOF_BYTES = ELEMENT_BYTES + SCALAR_BYTES
+CHAUM_PEDERSEN_PROOF_BYTES = 2 * ELEMENT_BYTES + SCALAR_BYTES
 
 
 def _context(context: bytes) -> bytes:
@@ -74,6 +78,18 @@ class SchnorrProof:
         c = self.challenge(public, self.commitment, context)
         return G * self.response == self.commitment + public * c
 
+    def to_bytes(self) -> bytes:
+        """t || s, 64 bytes: how a trustee's proof is published (docs/trustees.md)."""
+        return self.commitment.to_bytes() + self.response.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> SchnorrProof:
+        """Decode 64 published bytes; ValueError unless t is an element and s a canonical scalar."""
+        data = bytes(data)
+        if len(data) != SCHNORR_PROOF_BYTES:
+            raise ValueError(f"a Schnorr proof is {SCHNORR_PROOF_BYTES} bytes")
+        return cls(Element.from_bytes(data[:ELEMENT_BYTES]), Scalar.from_bytes(data[ELEMENT_BYTES:]))
+
 
 @dataclass(frozen=True, slots=True)
 class ChaumPedersenProof:
@@ -114,6 +130,21 @@ class ChaumPedersenProof:
         c = self.challenge(public, base, share, self.commitment_g, self.commitment_base, context)
         return (G * self.response == self.commitment_g + public * c
                 and base * self.response == self.commitment_base + share * c)
+
+    def to_bytes(self) -> bytes:
+        """t1 || t2 || s, 96 bytes: how a decryption share's proof is published."""
+        return (self.commitment_g.to_bytes() + self.commitment_base.to_bytes()
+                + self.response.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ChaumPedersenProof:
+        """Decode 96 published bytes; ValueError unless t1, t2 are elements and s a canonical scalar."""
+        data = bytes(data)
+        if len(data) != CHAUM_PEDERSEN_PROOF_BYTES:
+            raise ValueError(f"a Chaum-Pedersen proof is {CHAUM_PEDERSEN_PROOF_BYTES} bytes")
+        e = ELEMENT_BYTES
+        return cls(Element.from_bytes(data[:e]), Element.from_bytes(data[e:2 * e]),
+                   Scalar.from_bytes(data[2 * e:]))
 
 
 def _allowed(values: Sequence[int]) -> tuple[int, ...]:

@@ -22,8 +22,13 @@ from functools import cached_property
 from types import MappingProxyType
 
 from .elgamal import Ciphertext, decryption_share, discrete_log
-from .group import Element, G, Scalar, length_prefixed, random_scalar, u32
-from .proofs import ChaumPedersenProof, SchnorrProof
+from .group import ELEMENT_BYTES, Element, G, Scalar, length_prefixed, random_scalar, u32
+from .proofs import (
+    CHAUM_PEDERSEN_PROOF_BYTES,
+    SCHNORR_PROOF_BYTES,
+    ChaumPedersenProof,
+    SchnorrProof,
+)
 
 KEY_CONTEXT_LABEL = b"coopgov/elections/v1/trustee/key"
 DECRYPTION_CONTEXT_LABEL = b"coopgov/elections/v1/trustee/decryption-share"
@@ -123,6 +128,26 @@ class TrusteeCommitment:
                 self.public, key_context(election_id, self.trustee)):
             return "bad proof of knowledge of the secret coefficient"
         return None
+
+    def to_bytes(self) -> bytes:
+        """i (4 bytes) || k (4 bytes) || C_i0 .. C_i,k-1 || Schnorr proof: 8 + 32k + 64 bytes."""
+        return (u32(self.trustee) + u32(len(self.coefficients))
+                + b"".join(c.to_bytes() for c in self.coefficients) + self.proof.to_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> TrusteeCommitment:
+        """Decode published bytes (ValueError if malformed); the proof is checked by `problem`."""
+        data = bytes(data)
+        if len(data) < 8:
+            raise ValueError("a trustee commitment starts with its trustee and its count")
+        trustee, count = int.from_bytes(data[:4], "big"), int.from_bytes(data[4:8], "big")
+        if count < 1 or len(data) != 8 + count * ELEMENT_BYTES + SCHNORR_PROOF_BYTES:
+            raise ValueError(f"a trustee commitment of {count} coefficients is "
+                             f"{8 + count * ELEMENT_BYTES + SCHNORR_PROOF_BYTES} bytes")
+        body = data[8:8 + count * ELEMENT_BYTES]
+        coefficients = tuple(Element.from_bytes(body[j:j + ELEMENT_BYTES])
+                             for j in range(0, len(body), ELEMENT_BYTES))
+        return cls(trustee, coefficients, SchnorrProof.from_bytes(data[8 + len(body):]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +340,20 @@ class DecryptionShare:
     trustee: int
     share: Element
     proof: ChaumPedersenProof
+
+    def to_bytes(self) -> bytes:
+        """l (4 bytes) || d_l || Chaum-Pedersen proof: 132 bytes."""
+        return u32(self.trustee) + self.share.to_bytes() + self.proof.to_bytes()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> DecryptionShare:
+        """Decode 132 published bytes; ValueError if malformed (the proof is checked elsewhere)."""
+        data = bytes(data)
+        size = 4 + ELEMENT_BYTES + CHAUM_PEDERSEN_PROOF_BYTES
+        if len(data) != size:
+            raise ValueError(f"a decryption share is {size} bytes")
+        return cls(int.from_bytes(data[:4], "big"), Element.from_bytes(data[4:4 + ELEMENT_BYTES]),
+                   ChaumPedersenProof.from_bytes(data[4 + ELEMENT_BYTES:]))
 
 
 def partial_decrypt(key_share: TrusteeKeyShare, ciphertext: Ciphertext,

@@ -1,0 +1,137 @@
+"""Prepare, check and read encrypted ballots: the voter's side, pure but for reading files."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from coop_domain.errors import DomainError
+from coop_elections.domain.crypto.ballots import (
+    BallotFailure,
+    EncryptedBallot,
+    encrypt_ballot,
+    verify_ballot,
+)
+from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
+from coop_elections.domain.model import ElectionDefinition, Method, Question
+from coop_elections.domain.published import definition_from_json
+
+BALLOT_FORMAT = "coopgov/encrypted-ballot/v1"
+
+
+@dataclass(frozen=True)
+class PublishedElection:
+    """An election as its voters' clients see it: the questions and the key to encrypt under."""
+
+    definition: ElectionDefinition
+    public_key: Element
+
+    def question(self, question_id: str) -> Question:
+        for q in self.definition.questions:
+            if q.id == question_id:
+                return q
+        known = ", ".join(q.id for q in self.definition.questions)
+        raise ValueError(f"this election has no question {question_id!r} (its questions: {known})")
+
+
+def public_key_from_hex(text: Any, where: str = "public key") -> Element:
+    """The election key from its 64 hex characters; ValueError saying what is wrong."""
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: 64 hex characters expected")
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError(f"{where}: not hex") from None
+    if len(raw) != ELEMENT_BYTES:
+        raise ValueError(f"{where}: {ELEMENT_BYTES} bytes expected, {len(raw)} given")
+    key = Element.from_bytes(raw)
+    if key.is_identity():
+        raise ValueError(f"{where}: the identity is no election key")
+    return key
+
+
+def read_json(path: str | Path) -> Any:
+    """A published JSON file; ValueError saying which file cannot be read or parsed, and why."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{path}: cannot read it ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path}: not JSON ({exc.msg}, line {exc.lineno})") from None
+
+
+def load_election(path: str | Path, public_key: str = "") -> PublishedElection:
+    """election.json as published, with its key from ``encryption.public_key`` or ``public_key``
+    (what `coop trustee public-key` prints) when given. ValueError naming the file and field."""
+    data = read_json(path)
+    try:
+        definition = definition_from_json(data)
+    except DomainError as exc:
+        raise ValueError(f"{path}: {exc}") from None
+    if not public_key:
+        encryption = data.get("encryption")
+        if not isinstance(encryption, Mapping) or "public_key" not in encryption:
+            raise ValueError(f"{path}: no encryption.public_key (not an encrypted election?); "
+                             "pass the key the trustees published")
+        public_key = encryption["public_key"]
+        return PublishedElection(definition, public_key_from_hex(public_key, f"{path}: encryption.public_key"))
+    return PublishedElection(definition, public_key_from_hex(public_key))
+
+
+def parse_answer(question: Question, text: str) -> Any:
+    """A command-line answer in the domain's form: yes/no/abstain for a resolution, candidate ids
+    separated by commas otherwise (in rank order for STV and Schulze), empty for a blank one."""
+    text = text.strip()
+    if question.method is Method.RESOLUTION:
+        return text
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+@dataclass(frozen=True)
+class PreparedBallot:
+    """An encrypted ballot ready to cast, and the receipt its voter keeps (its SHA-256)."""
+
+    ballot: EncryptedBallot
+
+    @property
+    def receipt(self) -> str:
+        return self.ballot.hash()
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": BALLOT_FORMAT, "election_id": self.ballot.election_id,
+                "ballot": self.ballot.to_bytes().hex(), "sha256": self.receipt}
+
+
+def prepare_ballot(election: PublishedElection, answers: Mapping[str, Any]) -> PreparedBallot:
+    """Encrypt the answers (question id -> answer; unanswered questions encrypt as all zeros) and
+    check the result before it leaves the device. ValueError naming the question for a bad answer."""
+    for question_id in answers:
+        election.question(question_id)
+    ballot = encrypt_ballot(election.definition, answers, election.public_key)
+    failures = check_ballot(election, ballot)
+    if failures:  # an honest encryption always verifies: this would be a bug, never sent
+        raise RuntimeError(f"the ballot just made does not verify: {failures[0]}")
+    return PreparedBallot(ballot)
+
+
+def check_ballot(election: PublishedElection, ballot: EncryptedBallot) -> list[BallotFailure]:
+    """What the service and every auditor check: each proof, against this election and key."""
+    return verify_ballot(election.definition, election.public_key, ballot)
+
+
+def read_ballot(path: str | Path) -> EncryptedBallot:
+    """A ballot file written from PreparedBallot.to_json; ValueError naming what is wrong."""
+    data = read_json(path)
+    if not isinstance(data, Mapping) or data.get("format") != BALLOT_FORMAT:
+        raise ValueError(f"{path}: not a {BALLOT_FORMAT} file")
+    try:
+        ballot = EncryptedBallot.from_bytes(bytes.fromhex(data.get("ballot", "")))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: ballot: {exc}") from None
+    if data.get("sha256") not in (None, ballot.hash()):
+        raise ValueError(f"{path}: sha256 is not the ballot's hash")
+    return ballot
+
