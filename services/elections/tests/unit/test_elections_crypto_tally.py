@@ -9,6 +9,7 @@ import dataclasses
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
+from encrypted_election import DEFINITION, EID, NAMES, VOTES, Election, run
 
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
@@ -21,7 +22,6 @@ from coop_elections.domain.crypto.tally import (
     count,
     decode_ranking,
     decrypt_all,
-    mix,
     mix_inputs,
     open_all,
     ranking_row,
@@ -29,90 +29,14 @@ from coop_elections.domain.crypto.tally import (
     tally_input,
 )
 from coop_elections.domain.crypto.trustees import (
-    Dealing,
     NotEnoughDecryptionShares,
-    Threshold,
-    combine_shares,
-    qualify,
 )
-from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
-
-NAMES = ("ana", "ben", "cat", "dan")
-DEFINITION = ElectionDefinition(
-    "election-tally",
-    (
-        Question("council", Method.STV, NAMES, seats=2),
-        Question("motion", Method.RESOLUTION),
-        Question("chair", Method.PLURALITY, NAMES),
-        Question("budget", Method.APPROVAL, NAMES),
-        Question("priorities", Method.SCHULZE, NAMES),
-    ),
-    tie_break_seed="seed-of-the-tally",
-    roll_weight=12,
-)
-EID = DEFINITION.id.encode()
-VOTES = [
-    ({"council": ["ana", "ben"], "motion": "yes", "chair": ["ana"], "budget": ["ana", "cat"],
-      "priorities": ["ana", "cat", "ben"]}, 1),
-    ({"council": ["ben", "ana", "dan"], "motion": "no", "chair": ["ben"], "budget": [],
-      "priorities": ["ben"]}, 2),
-    ({"council": ["cat"], "motion": "yes", "chair": [], "budget": ["dan"], "priorities": []}, 1),
-    ({"council": [], "chair": ["ana"], "budget": ["ana", "ben", "cat", "dan"],
-      "priorities": ["dan", "cat", "ben", "ana"]}, 1),
-    ({"council": ["ana", "cat", "ben", "dan"], "motion": "abstain", "chair": ["cat"],
-      "budget": ["cat"], "priorities": ["cat", "ana"]}, 3),
-    ({"council": ["dan", "ana"], "motion": "yes", "chair": ["ana"], "budget": ["ben"],
-      "priorities": ["ana"]}, 1),
-]
-
-
-@dataclasses.dataclass
-class Election:
-    threshold: Threshold
-    commitments: tuple
-    qualification: object
-    key_shares: dict
-    ballots: tuple
-    mixes: dict
-    decryptions: dict
-    result: object
-
-    def record(self, **changes) -> au.EncryptedElectionRecord:
-        fields = dict(definition=DEFINITION, threshold=self.threshold, commitments=self.commitments,
-                      public_key=self.qualification.public_key, ballots=self.ballots,
-                      mixes=self.mixes, decryptions=self.decryptions, result=self.result)
-        return au.EncryptedElectionRecord(**{**fields, **changes})
-
-
-def _run(decrypting=(1, 3, 5)) -> Election:
-    threshold = Threshold(3, 5)
-    dealings = {i: Dealing.generate(i, threshold) for i in threshold.trustees}
-    commitments = tuple(d.publish(EID) for d in dealings.values())
-    qualification = qualify(commitments, threshold, EID)
-    key_shares = {j: combine_shares(j, {i: d.share_for(j) for i, d in dealings.items()}, qualification)
-                  for j in threshold.trustees}
-    key = qualification.public_key
-    ballots = tuple(WeightedBallot(encrypt_ballot(DEFINITION, content, key), weight)
-                    for content, weight in VOTES)
-    mixes = {}
-    for question in DEFINITION.questions:
-        if question.method in (Method.STV, Method.SCHULZE):
-            rows, steps = mix_inputs(question, ballots), []
-            for step, mixer in enumerate(("service", "observer-of-the-board")):
-                steps.append(mix(rows, key, DEFINITION.id, question.id, step, mixer))
-                rows = steps[-1].outputs
-            mixes[question.id] = tuple(steps)
-    tally = tally_input(DEFINITION, ballots, mixes)
-    decryptions = {t: decrypt_all(key_shares[t], tally.ciphertexts, EID, chunk=7) for t in decrypting}
-    plaintexts = open_all(tally.ciphertexts, decryptions, qualification, chunk=5)
-    result = count(DEFINITION, ballots, tally, plaintexts)
-    return Election(threshold, commitments, qualification, key_shares, ballots, mixes, decryptions,
-                    result)
+from coop_elections.domain.model import CastBallot, Method
 
 
 @pytest.fixture(scope="module")
 def election() -> Election:
-    return _run()
+    return run()
 
 
 def _plaintext_count():

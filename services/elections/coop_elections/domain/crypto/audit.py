@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ..canonical import to_jsonable
 from ..counting import ElectionResult
 from ..model import RANKED_METHODS, ElectionDefinition
 from .ballots import verify_ballot
@@ -54,7 +56,7 @@ class EncryptedElectionRecord:
     ballots: tuple[WeightedBallot, ...]  # accepted ballots, in box order
     mixes: Mapping[str, tuple[Mix, ...]]  # ranked question id -> the shuffles, in order
     decryptions: Mapping[int, tuple[DecryptionShare, ...]]  # trustee -> shares, tally order
-    result: ElectionResult
+    result: ElectionResult | Mapping[str, Any]  # the result, or its published JSON
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,8 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
         recount = count(definition, record.ballots, tally, plaintexts)
     except ValueError as exc:
         return [*findings, Finding(RESULT, "recount", str(exc))]
-    if recount != record.result:
+    published = record.result if isinstance(record.result, Mapping) else to_jsonable(record.result)
+    if to_jsonable(recount) != published:
         findings.append(Finding(RESULT, "published result", "the recount from the decrypted tally "
                                                             "differs from the published result"))
     return findings
