@@ -24,6 +24,7 @@ class FakeElectionRepository:
         self.undos: dict[tuple[str, str], SimpleNamespace] = {}
         self.ballot_rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.superseded: dict[str, int] = {}
+        self.trustee_key_rows: dict[str, dict[int, SimpleNamespace]] = {}
         self.papers: dict[tuple[str, str], SimpleNamespace] = {}
         self.candidacy_rows: dict[tuple[str, str, str], SimpleNamespace] = {}
         self.proxy_rows: dict[tuple[str, str], SimpleNamespace] = {}
@@ -72,6 +73,18 @@ class FakeElectionRepository:
         return [(e.tenant, e.election_id) for e, *_ in self._rows()
                 if now < e.closes_at <= lead_until and e.spec.window.opens_at <= now
                 and not e.closing_soon_sent and e.status != "closed"]
+
+    def add_trustee_key(self, election_id: str, trustee: int, commitment: str, transport_key: str,
+                        published_by: str, now: datetime) -> bool:
+        keys = self.trustee_key_rows.setdefault(election_id, {})
+        if trustee in keys:
+            return False
+        keys[trustee] = SimpleNamespace(trustee=trustee, commitment=commitment, transport_key=transport_key,
+                                        published_by=published_by, published_at=now)
+        return True
+
+    def trustee_keys(self, election_id: str) -> list[Any]:
+        return [row for _, row in sorted(self.trustee_key_rows.get(election_id, {}).items())]
 
     def update_election(self, election_id: str, **values: Any) -> None:
         e, *rest = self.elections[election_id]

@@ -37,8 +37,10 @@ from coop_platform.trust import (
 )
 
 #: The board-meetings service's roles (director, secretary, management: coop_board.domain.roles)
-#: are known here too, or a verified token would lose them.
-ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner", "director", "secretary", "management"})
+#: and the elections' trustee and mixer (encrypted elections) are known here too, or a verified
+#: token would lose them.
+ROLES = frozenset({"member", "board", "admin", "teller", "service", "partner", "director", "secretary", "management",
+                   "trustee", "mixer"})
 #: Clock skew tolerated between the issuer and this service.
 LEEWAY_SECONDS = 30
 

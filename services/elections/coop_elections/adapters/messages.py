@@ -11,7 +11,13 @@ from typing import Any
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v2 import elections_pb2 as pb2
 from coop_domain.errors import InvalidArgument
-from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text, make_spec
+from coop_elections.domain.election import (
+    ElectionSpec,
+    EncryptionSpec,
+    QuestionSpec,
+    Text,
+    make_spec,
+)
 from coop_elections.domain.model import Method
 from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.verification import seed_commitment
@@ -25,7 +31,7 @@ METHOD_TO_PB = {
 }
 PB_TO_METHOD = {v: k for k, v in METHOD_TO_PB.items()}
 STATUS_TO_PB = {"scheduled": pb.ELECTION_STATUS_SCHEDULED, "open": pb.ELECTION_STATUS_OPEN,
-                "closed": pb.ELECTION_STATUS_CLOSED}
+                "closed": pb.ELECTION_STATUS_CLOSED, "tallying": pb.ELECTION_STATUS_TALLYING}
 MAX_ANSWER_CHOICES = 200
 
 
@@ -124,7 +130,21 @@ def spec_from_pb(r: pb2.CreateElectionRequest) -> ElectionSpec:
         nominations_open=_instant(r.nominations_open, "nominations_open", required=False),
         nominations_close=_instant(r.nominations_close, "nominations_close", required=False),
         max_permanent_staff_seats=r.max_permanent_staff_seats,
+        encryption=encryption_from_pb(r.encryption) if r.HasField("encryption") else None,
     )
+
+
+def encryption_from_pb(e: pb.EncryptionSettings) -> EncryptionSpec:
+    return EncryptionSpec(e.threshold, tuple(e.trustee_ids), tuple(e.mixer_ids))
+
+
+def encryption_to_pb(e: StoredElection) -> pb.EncryptionSettings | None:
+    settings = e.spec.encryption
+    if settings is None:
+        return None
+    return pb.EncryptionSettings(threshold=settings.threshold, trustee_ids=list(settings.trustees),
+                                 mixer_ids=list(settings.mixers),
+                                 public_key=bytes.fromhex(e.election_key) if e.election_key else b"")
 
 
 def request_fingerprint(request: pb2.CreateElectionRequest) -> str:
@@ -160,7 +180,7 @@ def election_to_pb(e: StoredElection) -> pb.Election:
         max_proxies_held=s.max_proxies_held, status=STATUS_TO_PB[e.status],
         tie_break_seed_sha256=seed_commitment(e.tie_break_seed),
         nominations_open=iso(s.nominations_open), nominations_close=iso(s.nominations_close),
-        max_permanent_staff_seats=s.max_permanent_staff_seats,
+        max_permanent_staff_seats=s.max_permanent_staff_seats, encryption=encryption_to_pb(e),
     )
 
 

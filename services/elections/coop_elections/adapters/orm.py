@@ -67,9 +67,27 @@ elections = Table(
     # CreateElection's idempotency key (unique per tenant) and the request it came with
     Column("creation_request_id", String(100), nullable=True),
     Column("creation_request_sha256", String(64), nullable=True),
+    # An encrypted election's setting (JSON: threshold, trustee and mixer ids; NULL: plaintext
+    # ballots) and, from its opening, the election key the trustees' commitments give (hex)
+    Column("encryption", Text, nullable=True),
+    Column("election_key", String(64), nullable=True),
     Index("ix_elections_tenant", "tenant"),
     Index("ix_elections_status", "status"),
     Index("uq_elections_creation_request", "tenant", "creation_request_id", unique=True),
+)
+
+# What each trustee of an encrypted election published at key generation: its commitments with
+# their proof of knowledge (TrusteeCommitment's canonical bytes) and the X25519 key the other
+# trustees seal its shares to. Public data: the election key is recomputed from these rows.
+trustee_keys = Table(
+    "trustee_keys",
+    metadata,
+    _election_fk(),
+    Column("trustee", Integer, primary_key=True),  # 1..n, the trustee's number in the election
+    Column("commitment", Text, nullable=False),  # hex
+    Column("transport_key", String(64), nullable=False),  # hex
+    Column("published_by", String(100), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
 )
 
 voter_roll = Table(

@@ -12,7 +12,7 @@ from sqlalchemy import and_, insert, or_, select, update
 
 from coop_elections.adapters import orm
 from coop_elections.adapters.rows import Rows, election_by_id, utc_or_none
-from coop_elections.domain.election import ElectionSpec, QuestionSpec, Text
+from coop_elections.domain.election import ElectionSpec, EncryptionSpec, QuestionSpec, Text
 from coop_elections.domain.model import Method
 from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.window import VotingWindow
@@ -44,6 +44,20 @@ def question_from_json(d: dict[str, Any]) -> QuestionSpec:
     )
 
 
+def encryption_to_json(encryption: EncryptionSpec | None) -> str | None:
+    if encryption is None:
+        return None
+    return json.dumps({"threshold": encryption.threshold, "trustees": list(encryption.trustees),
+                       "mixers": list(encryption.mixers)})
+
+
+def encryption_from_json(text: str | None) -> EncryptionSpec | None:
+    if not text:
+        return None
+    d = json.loads(text)
+    return EncryptionSpec(d["threshold"], tuple(d["trustees"]), tuple(d["mixers"]))
+
+
 def _row_to_election(row: Any) -> StoredElection:
     h, m = (int(x) for x in row.closes_local.split(":"))
     window = VotingWindow.__new__(VotingWindow)  # stored windows were validated at creation
@@ -58,11 +72,13 @@ def _row_to_election(row: Any) -> StoredElection:
         max_proxies_held=row.max_proxies_held, nominations_open=utc_or_none(row.nominations_open),
         nominations_close=utc_or_none(row.nominations_close),
         max_permanent_staff_seats=row.max_permanent_staff_seats,
+        encryption=encryption_from_json(row.encryption),
     )
     return StoredElection(
         election_id=row.election_id, tenant=row.tenant, spec=spec, tie_break_seed=row.tie_break_seed,
         status=row.status, roll_frozen=row.roll_frozen, roll_size=row.roll_size,
         roll_weight=row.roll_weight, roll_hash=row.roll_hash, closing_soon_sent=row.closing_soon_sent,
+        election_key=row.election_key,
     )
 
 
@@ -82,6 +98,7 @@ class ElectionRows(Rows):
             max_permanent_staff_seats=spec.max_permanent_staff_seats, tie_break_seed=seed,
             status="scheduled", roll_frozen=False, closing_soon_sent=False,
             created_at=now, creation_request_id=request_id, creation_request_sha256=request_sha256,
+            encryption=encryption_to_json(spec.encryption),
         )
         if request_id is None:
             self.session.execute(stmt)
@@ -139,6 +156,23 @@ class ElectionRows(Rows):
     def update_election(self, election_id: str, **values: Any) -> None:
         self.session.execute(update(orm.elections).where(
             orm.elections.c.election_id == election_id).values(**values))
+
+    # -- trustees of encrypted elections
+    def add_trustee_key(self, election_id: str, trustee: int, commitment: str, transport_key: str,
+                        published_by: str, now: datetime) -> bool:
+        """Store what trustee `trustee` published; False (nothing written) if it published already."""
+        stmt = self.dialect.insert(orm.trustee_keys).values(
+            election_id=election_id, trustee=trustee, commitment=commitment, transport_key=transport_key,
+            published_by=published_by, published_at=now)
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["election_id", "trustee"])).rowcount == 1
+
+    def trustee_keys(self, election_id: str) -> list[Any]:
+        """The published rows (trustee, commitment, transport_key, published_by, published_at), by trustee."""
+        t = orm.trustee_keys.c
+        return list(self.session.execute(select(t.trustee, t.commitment, t.transport_key, t.published_by,
+                                                t.published_at).where(t.election_id == election_id)
+                                         .order_by(t.trustee)))
 
     # -- published results
     def save_results(self, election_id: str, results_json: str, box_json: str, election_json: str,

@@ -85,6 +85,52 @@ class QuestionSpec:
         )
 
 
+#: Trustees of one election: few enough to run a key ceremony by hand.
+MAX_TRUSTEES = 20
+#: The fewest shuffles of an encrypted election's ranked ballots (coop_elections.domain.crypto.tally).
+MIN_MIXERS = 2
+MAX_MIXERS = 10
+
+
+@dataclass(frozen=True)
+class EncryptionSpec:
+    """An encrypted election's setting: k of these n trustees decrypt; these mixers shuffle the
+    ranked ballots, in this order. Ids are the principals' subjects (who may publish a trustee's
+    key or a mix). Partners choose per election; without one, ballots are stored in the clear."""
+
+    threshold: int
+    trustees: tuple[str, ...]
+    mixers: tuple[str, ...]
+
+    def trustee_number(self, subject: str) -> int | None:
+        """1-based trustee number of `subject` in this election, or None."""
+        return self.trustees.index(subject) + 1 if subject in self.trustees else None
+
+
+def check_encryption(encryption: EncryptionSpec) -> EncryptionSpec:
+    """InvalidArgument naming the field of the first problem of an encrypted election's setting."""
+    n = len(encryption.trustees)
+    if not 1 <= n <= MAX_TRUSTEES:
+        raise InvalidArgument(f"an encrypted election has 1 to {MAX_TRUSTEES} trustees",
+                              field="encryption.trustee_ids", reason="TRUSTEE_COUNT")
+    for trustee in encryption.trustees:
+        check_id(trustee, "trustee id", field="encryption.trustee_ids")
+    if len(set(encryption.trustees)) != n:
+        raise InvalidArgument("a trustee is named twice", field="encryption.trustee_ids", reason="TRUSTEE_TWICE")
+    if not 1 <= encryption.threshold <= n:
+        raise InvalidArgument(f"the threshold is 1 to the number of trustees ({n})", field="encryption.threshold",
+                              reason="THRESHOLD_OUT_OF_RANGE")
+    if not MIN_MIXERS <= len(encryption.mixers) <= MAX_MIXERS:
+        raise InvalidArgument(f"{MIN_MIXERS} to {MAX_MIXERS} mixers shuffle the ranked ballots, each "
+                              "independent of the others", field="encryption.mixer_ids", reason="MIXER_COUNT")
+    for mixer in encryption.mixers:
+        check_id(mixer, "mixer id", field="encryption.mixer_ids")
+    if len(set(encryption.mixers)) != len(encryption.mixers):
+        raise InvalidArgument("a mixer is named twice: each shuffle is by another party",
+                              field="encryption.mixer_ids", reason="MIXER_TWICE")
+    return encryption
+
+
 @dataclass(frozen=True)
 class ElectionSpec:
     texts: tuple[Text, ...]
@@ -97,6 +143,7 @@ class ElectionSpec:
     nominations_close: datetime | None = None
     max_permanent_staff_seats: int = 0
     extra: dict[str, str] = field(default_factory=dict)
+    encryption: EncryptionSpec | None = None  # None: plaintext ballots
 
     @property
     def has_nominations(self) -> bool:
@@ -108,6 +155,7 @@ def make_spec(
     assembly_day: date, closes_local: time, tz: str, roll_cutoff: datetime | None,
     allow_revote: bool, max_proxies_held: int, nominations_open: datetime | None,
     nominations_close: datetime | None, max_permanent_staff_seats: int,
+    encryption: EncryptionSpec | None = None,
 ) -> ElectionSpec:
     """Validate everything about a new election; InvalidArgument names the first problem."""
     texts = check_texts(texts, "election", field="texts")
@@ -181,6 +229,7 @@ def make_spec(
         allow_revote=allow_revote, max_proxies_held=max_proxies_held,
         nominations_open=nominations_open, nominations_close=nominations_close,
         max_permanent_staff_seats=max_permanent_staff_seats,
+        encryption=None if encryption is None else check_encryption(encryption),
     )
     return spec
 
@@ -206,5 +255,5 @@ def mandate_dates(assembly_day: date, years: int) -> tuple[date, date]:
     return assembly_day, end
 
 
-__all__ = ["ElectionSpec", "QuestionSpec", "Text", "check_id", "definition", "make_spec",
+__all__ = ["ElectionSpec", "EncryptionSpec", "QuestionSpec", "check_encryption", "Text", "check_id", "definition", "make_spec",
            "mandate_dates"]

@@ -23,6 +23,11 @@ class StoredElection:
     roll_weight: int | None
     roll_hash: str | None
     closing_soon_sent: bool
+    election_key: str | None = None  # hex, once an encrypted election is opened
+
+    @property
+    def encrypted(self) -> bool:
+        return self.spec.encryption is not None
 
     @property
     def closes_at(self) -> datetime:

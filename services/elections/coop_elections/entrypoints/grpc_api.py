@@ -32,6 +32,7 @@ from coop_elections.service_layer import (
     results,
     roll,
     tellers,
+    trustees,
 )
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
 from coop_platform.batching import Coalescer
@@ -180,6 +181,12 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         def content(election):  # read inside the cast's own transaction (one election read)
             return msg.content_from_answers(request.answers, election)
 
+        if request.encrypted_ballot:  # its proofs are checked here, in this thread, not in the batch
+            if request.answers:
+                raise InvalidArgument("give answers or encrypted_ballot, not both", field="answers",
+                                      reason="ANSWERS_AND_ENCRYPTED_BALLOT")
+            content = trustees.prepare_encrypted_ballot(self.uow(), current_principal(), request.election_id,
+                                                        request.encrypted_ballot)
         receipt = self.casts.submit(casting.Cast(
             current_principal(), request.election_id, content, self.clock(), request.previous_tracker,
             request.previous_revote_code, request.on_behalf_of, request.ballot_key))
@@ -222,8 +229,11 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     # -- results
     def CloseElection(self, request, context):
         published = results.close_election(self.uow(), current_principal(), request.election_id, self.clock())
+        if published.get("status") == "tallying":
+            return pb.CloseElectionResponse(results=pb1.Results(election_id=published["election_id"]),
+                                            status=pb1.ELECTION_STATUS_TALLYING)
         return pb.CloseElectionResponse(results=msg.results_to_pb(published),
-                                        stv_counts=msg.stv_counts_to_pb(published))
+                                        stv_counts=msg.stv_counts_to_pb(published), status=pb1.ELECTION_STATUS_CLOSED)
 
     def GetResults(self, request, context):
         published = results.get_results(self.uow(), current_principal(), request.election_id)
@@ -233,6 +243,26 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         box, election, published = results.published_box(self.uow(), current_principal(), request.election_id)
         return pb.GetPublishedBoxResponse(box=pb1.PublishedBox(
             election_id=request.election_id, box_json=box, election_json=election, results_json=published))
+
+
+    # -- encrypted elections
+    def PublishTrusteeKey(self, request, context):
+        state = trustees.publish_trustee_key(self.uow(), current_principal(), request.election_id, request.trustee,
+                                             request.commitment, request.transport_public_key, self.clock())
+        return pb.PublishTrusteeKeyResponse(key=_key(state))
+
+    def GetElectionKey(self, request, context):
+        return pb.GetElectionKeyResponse(key=_key(trustees.election_key_state(self.uow(), current_principal(),
+                                                                                request.election_id)))
+
+
+def _key(state: trustees.KeyState) -> pb.ElectionKey:
+    return pb.ElectionKey(
+        election_id=state.election_id, threshold=state.threshold, missing=list(state.missing),
+        public_key=state.public_key,
+        trustees=[pb.PublishedTrusteeKey(trustee=p.trustee, trustee_id=p.trustee_id, commitment=p.commitment,
+                                         transport_public_key=p.transport_key,
+                                         published_at=to_timestamp(p.published_at)) for p in state.published])
 
 
 def build(settings: Settings, clock: Clock = utcnow):

@@ -43,10 +43,11 @@ from coop_elections.domain.trackers import (
 from coop_elections.domain.validation import validate_ballot
 from coop_elections.service_layer.common import VOTERS, check_open, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
+from coop_elections.service_layer.trustees import CheckedBallot
 from coop_platform.batching import run_alone
 from coop_platform.logs import get_correlation_id
 
-Content = dict[str, Any] | Callable[[StoredElection], dict[str, Any]]
+Content = dict[str, Any] | CheckedBallot | Callable[[StoredElection], dict[str, Any]]
 
 
 @dataclass
@@ -119,11 +120,29 @@ def _already_voted(e: StoredElection) -> AlreadyVoted:
 _Valid = tuple[int, Cast, dict[str, Any], str]  # (position, cast, content, tracker from the key or "")
 
 
+def _content(e: StoredElection, definition_: ElectionDefinition, content: Any) -> dict[str, Any]:
+    """The content to store: plaintext answers validated, or an encrypted ballot the api checked
+    (CheckedBallot: its proofs held against this election's key, outside the transaction)."""
+    if e.spec.encryption is None:
+        if isinstance(content, CheckedBallot):
+            raise FailedPrecondition("this election's ballots are not encrypted: send answers",
+                                     field="encrypted_ballot", reason="NOT_ENCRYPTED")
+        return validate_ballot(definition_, content)
+    if not isinstance(content, CheckedBallot):
+        raise FailedPrecondition("this election's ballots are encrypted: send encrypted_ballot, made by the "
+                                 "voter's client under the election key, not answers",
+                                 field="answers", reason="ENCRYPTED_BALLOT_REQUIRED")
+    if (content.election_id, content.election_key) != (e.election_id, e.election_key):
+        raise FailedPrecondition("the ballot was checked against another election or key",
+                                 field="encrypted_ballot", reason="ELECTION_KEY_CHANGED")
+    return content.content
+
+
 def _prepare(e: StoredElection, definition_: ElectionDefinition, cast: Cast,
-             content: dict[str, Any]) -> tuple[dict[str, Any], str]:
+             content: Any) -> tuple[dict[str, Any], str]:
     """Check one cast without writing: its content and fields; its keyed tracker or ""."""
     check_open(e, cast.now)
-    normalised = validate_ballot(definition_, content)
+    normalised = _content(e, definition_, content)
     if bool(cast.previous_tracker) != bool(cast.previous_code):
         raise InvalidArgument("give both previous_tracker and previous_revote_code, or neither",
                               field="previous_revote_code" if cast.previous_tracker else "previous_tracker",

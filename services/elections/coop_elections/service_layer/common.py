@@ -65,7 +65,7 @@ def counting_definition(uow: ElectionsUnitOfWork, e: StoredElection, roll_weight
 
 
 def check_open(e: StoredElection, now: datetime) -> StoredElection:
-    if e.status == "closed" or not e.spec.window.is_open(now):
+    if e.status in ("closed", "tallying") or not e.spec.window.is_open(now):
         raise FailedPrecondition("voting is not open", reason="VOTING_NOT_OPEN",
                                  opens_at=e.spec.window.opens_at.isoformat(), closes_at=e.closes_at.isoformat())
     return e

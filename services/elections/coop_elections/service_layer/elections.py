@@ -95,11 +95,16 @@ def open_election(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
         e = load(uow, caller, election_id, lock="update")
         if e.status == "open":
             return e
-        if e.status == "closed":
+        if e.status in ("closed", "tallying"):
             raise FailedPrecondition("the election is closed", reason="ELECTION_CLOSED")
         if now < e.spec.window.opens_at:
             raise FailedPrecondition(f"voting opens at {e.spec.window.opens_at.isoformat()}",
                                      reason="NOT_YET_OPEN", opens_at=e.spec.window.opens_at.isoformat())
+        if e.spec.encryption is not None and not e.election_key:
+            missing = [i for i in range(1, len(e.spec.encryption.trustees) + 1)
+                       if i not in {row.trustee for row in uow.elections.trustee_keys(e.election_id)}]
+            raise FailedPrecondition(f"trustees {missing} have not published their keys: the election has no key",
+                                     reason="ELECTION_KEY_INCOMPLETE", missing=",".join(map(str, missing)))
         counting_definition(uow, e)  # candidate lists are complete
         summary = freeze(uow, e)
         uow.elections.update_election(e.election_id, status="open")

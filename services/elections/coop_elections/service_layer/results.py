@@ -18,6 +18,7 @@ from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.election import mandate_dates
 from coop_elections.domain.events import ResultsPublished
 from coop_elections.domain.published import definition_to_json
+from coop_elections.domain.stored import StoredElection
 from coop_elections.domain.verification import seed_commitment
 from coop_elections.service_layer.common import TIMERS, counting_definition, load, roll_summary_of
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
@@ -44,10 +45,19 @@ def close_election(uow: ElectionsUnitOfWork, caller: Principal, election_id: str
         e = load(uow, caller, election_id, lock="update")
         if e.status == "closed":
             return json.loads(uow.elections.results(e.election_id).results_json)
+        if e.status == "tallying":
+            return tallying(e)
         if now < e.closes_at:
             raise FailedPrecondition(f"voting closes at {e.closes_at.isoformat()}", reason="NOT_YET_CLOSED",
                                      closes_at=e.closes_at.isoformat())
         summary = freeze(uow, e)
+        if e.spec.encryption is not None:
+            # nothing to count in the clear: the ballots stay (pairing a voter with a ciphertext
+            # reveals nothing) for the mixes and the trustees' decryption (docs/elections.md)
+            uow.elections.update_election(e.election_id, status="tallying")
+            uow.commit()
+            e.status = "tallying"
+            return tallying(e)
         definition_ = counting_definition(uow, e, summary.total_weight)
         superseded = uow.elections.superseded_count(e.election_id)
         box = publish_box(e.election_id, ((t, w, json.loads(c)) for t, w, c in uow.elections.ballots(e.election_id)),
@@ -81,8 +91,16 @@ def close_election(uow: ElectionsUnitOfWork, caller: Principal, election_id: str
         return results
 
 
+def tallying(e: StoredElection) -> dict[str, Any]:
+    """What a close of an encrypted election answers: voting is over, results follow the tally."""
+    return {"election_id": e.election_id, "status": "tallying"}
+
+
 def _closed_results(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> Any:
     e = load(uow, caller, election_id)
+    if e.status == "tallying":
+        raise FailedPrecondition("voting is closed; the encrypted ballots are being mixed and decrypted by the "
+                                 "trustees: results follow", reason="TALLY_PENDING")
     if e.status != "closed":
         raise FailedPrecondition("results are sealed until the election is closed", reason="RESULTS_SEALED",
                                  closes_at=e.closes_at.isoformat())

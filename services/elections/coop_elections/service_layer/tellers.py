@@ -155,6 +155,9 @@ def enter_paper_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id:
             content = content(e)
         check_id(paper_id, "paper_id")
         check_open(e, now)
+        if e.spec.encryption is not None:
+            raise FailedPrecondition("this election's ballots are encrypted: a paper ballot cannot be entered in the "
+                                     "clear (scan it with the voter's client instead)", reason="PAPER_BALLOT_IN_ENCRYPTED_ELECTION")
         normalised = validate_ballot(counting_definition(uow, e), content)
         content_json = canonical_json(normalised).decode()
         row = uow.elections.paper(e.election_id, paper_id)
