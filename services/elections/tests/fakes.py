@@ -25,6 +25,8 @@ class FakeElectionRepository:
         self.ballot_rows: dict[str, dict[str, dict[str, Any]]] = {}
         self.superseded: dict[str, int] = {}
         self.trustee_key_rows: dict[str, dict[int, SimpleNamespace]] = {}
+        self.mix_rows: dict[tuple[str, str], dict[int, SimpleNamespace]] = {}
+        self.share_rows: dict[str, dict[int, bytes]] = {}
         self.papers: dict[tuple[str, str], SimpleNamespace] = {}
         self.candidacy_rows: dict[tuple[str, str, str], SimpleNamespace] = {}
         self.proxy_rows: dict[tuple[str, str], SimpleNamespace] = {}
@@ -85,6 +87,35 @@ class FakeElectionRepository:
 
     def trustee_keys(self, election_id: str) -> list[Any]:
         return [row for _, row in sorted(self.trustee_key_rows.get(election_id, {}).items())]
+
+    def add_mix(self, election_id: str, question_id: str, step: int, mixer: str, width: int, outputs: bytes,
+                proof: bytes, now: datetime) -> bool:
+        steps = self.mix_rows.setdefault((election_id, question_id), {})
+        if step in steps:
+            return False
+        steps[step] = SimpleNamespace(step=step, mixer=mixer, width=width, outputs=outputs, proof=proof)
+        return True
+
+    def mixes(self, election_id: str, question_id: str) -> list[Any]:
+        return [row for _, row in sorted(self.mix_rows.get((election_id, question_id), {}).items())]
+
+    def mix_steps(self, election_id: str) -> dict[str, list[str]]:
+        return {q: [row.mixer for _, row in sorted(steps.items())]
+                for (e, q), steps in sorted(self.mix_rows.items()) if e == election_id and steps}
+
+    def add_decryption_shares(self, election_id: str, trustee: int, shares: bytes, now: datetime) -> bool:
+        stored = self.share_rows.setdefault(election_id, {})
+        if trustee in stored:
+            return False
+        stored[trustee] = shares
+        return True
+
+    def decryption_shares(self, election_id: str, trustees: Iterable[int] | None = None) -> dict[int, bytes]:
+        stored = self.share_rows.get(election_id, {})
+        return {t: b for t, b in stored.items() if trustees is None or t in set(trustees)}
+
+    def decrypted_by(self, election_id: str) -> list[int]:
+        return sorted(self.share_rows.get(election_id, {}))
 
     def update_election(self, election_id: str, **values: Any) -> None:
         e, *rest = self.elections[election_id]

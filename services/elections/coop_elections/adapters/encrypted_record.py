@@ -16,16 +16,16 @@ is the audit's business (:mod:`coop_elections.domain.crypto.audit`).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from coop_domain.errors import DomainError
 from coop_elections.adapters.trustee_files import (
     TrusteePublic,
     _load,
+    decryption_shares_document,
     read_decryption_shares,
     read_public,
-    write_decryption_shares,
     write_json,
-    write_public,
 )
 from coop_elections.client.ballots import read_json
 from coop_elections.domain.canonical import to_jsonable
@@ -43,29 +43,35 @@ MIXES_FORMAT = "coopgov/mixes/v1"
 REQUIRED = ("election.json", "ballots.json", "mixes.json", "results.json")
 
 
+def record_documents(record: EncryptedElectionRecord, transport_keys: dict[int, bytes]) -> dict[str, Any]:
+    """Every file of the published record, as JSON documents by file name."""
+    eid = record.definition.id
+    threshold = {"k": record.threshold.k, "n": record.threshold.n}
+    documents: dict[str, Any] = {"election.json": definition_to_json(
+        record.definition, encryption={"public_key": record.public_key.to_bytes().hex(), "threshold": threshold})}
+    for commitment in record.commitments:
+        documents[f"trustee-{commitment.trustee}.public.json"] = TrusteePublic(
+            eid, record.threshold, commitment, transport_keys[commitment.trustee]).to_json()
+    documents["ballots.json"] = {
+        "format": BALLOTS_FORMAT, "election_id": eid,
+        "ballots": [{"ballot": b.ballot.to_bytes().hex(), "weight": b.weight} for b in record.ballots]}
+    documents["mixes.json"] = {
+        "format": MIXES_FORMAT, "election_id": eid,
+        "questions": {qid: [{"mixer": m.mixer, "outputs": [[ct.to_bytes().hex() for ct in row] for row in m.outputs],
+                             "proof": m.proof.to_bytes().hex()} for m in steps]
+                      for qid, steps in record.mixes.items()}}
+    for trustee, shares in record.decryptions.items():
+        documents[f"decryption-shares-{trustee}.json"] = decryption_shares_document(eid, trustee, shares)
+    documents["results.json"] = record.result if isinstance(record.result, dict) else to_jsonable(record.result)
+    return documents
+
+
 def write_record(folder: str | Path, record: EncryptedElectionRecord, transport_keys: dict[int, bytes]) -> None:
     """Publish a record: every file above, each written whole or not at all."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    eid = record.definition.id
-    threshold = {"k": record.threshold.k, "n": record.threshold.n}
-    write_json(folder / "election.json", definition_to_json(
-        record.definition, encryption={"public_key": record.public_key.to_bytes().hex(), "threshold": threshold}))
-    for commitment in record.commitments:
-        write_public(folder / f"trustee-{commitment.trustee}.public.json",
-                     TrusteePublic(eid, record.threshold, commitment, transport_keys[commitment.trustee]))
-    write_json(folder / "ballots.json", {
-        "format": BALLOTS_FORMAT, "election_id": eid,
-        "ballots": [{"ballot": b.ballot.to_bytes().hex(), "weight": b.weight} for b in record.ballots]})
-    write_json(folder / "mixes.json", {
-        "format": MIXES_FORMAT, "election_id": eid,
-        "questions": {qid: [{"mixer": m.mixer, "outputs": [[ct.to_bytes().hex() for ct in row] for row in m.outputs],
-                             "proof": m.proof.to_bytes().hex()} for m in steps]
-                      for qid, steps in record.mixes.items()}})
-    for trustee, shares in record.decryptions.items():
-        write_decryption_shares(folder / f"decryption-shares-{trustee}.json", eid, trustee, shares)
-    result = record.result if isinstance(record.result, dict) else to_jsonable(record.result)
-    write_json(folder / "results.json", result)
+    for name, document in record_documents(record, transport_keys).items():
+        write_json(folder / name, document)
 
 
 def _trustee_number(path: Path, prefix: str, suffix: str) -> int:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -88,6 +89,32 @@ trustee_keys = Table(
     Column("transport_key", String(64), nullable=False),  # hex
     Column("published_by", String(100), nullable=False),
     Column("published_at", DateTime(timezone=True), nullable=False),
+)
+
+# An encrypted election's tally: each mixer's shuffle of a ranked question (the output rows as
+# concatenated 64-byte ciphertexts, `width` a row, and the proof's canonical bytes), and each
+# trustee's decryption shares (132 bytes each, in the tally's order). Public data, all checked
+# on arrival.
+mixes = Table(
+    "mixes",
+    metadata,
+    _election_fk(),
+    Column("question_id", String(64), primary_key=True),
+    Column("step", Integer, primary_key=True),
+    Column("mixer", String(100), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("outputs", LargeBinary, nullable=False),
+    Column("proof", LargeBinary, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
+)
+
+decryption_shares = Table(
+    "decryption_shares",
+    metadata,
+    _election_fk(),
+    Column("trustee", Integer, primary_key=True),
+    Column("shares", LargeBinary, nullable=False),
+    Column("submitted_at", DateTime(timezone=True), nullable=False),
 )
 
 voter_roll = Table(

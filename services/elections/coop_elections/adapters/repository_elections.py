@@ -174,6 +174,48 @@ class ElectionRows(Rows):
                                                 t.published_at).where(t.election_id == election_id)
                                          .order_by(t.trustee)))
 
+    # -- the tally of encrypted elections
+    def add_mix(self, election_id: str, question_id: str, step: int, mixer: str, width: int, outputs: bytes,
+                proof: bytes, now: datetime) -> bool:
+        stmt = self.dialect.insert(orm.mixes).values(
+            election_id=election_id, question_id=question_id, step=step, mixer=mixer, width=width, outputs=outputs,
+            proof=proof, submitted_at=now)
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["election_id", "question_id", "step"])).rowcount == 1
+
+    def mixes(self, election_id: str, question_id: str) -> list[Any]:
+        """(step, mixer, width, outputs, proof) of a question's mixes, in step order."""
+        m = orm.mixes.c
+        return list(self.session.execute(select(m.step, m.mixer, m.width, m.outputs, m.proof).where(
+            m.election_id == election_id, m.question_id == question_id).order_by(m.step)))
+
+    def mix_steps(self, election_id: str) -> dict[str, list[str]]:
+        """Question id -> the mixers who shuffled it, in step order (no blobs read)."""
+        m = orm.mixes.c
+        out: dict[str, list[str]] = {}
+        for row in self.session.execute(select(m.question_id, m.mixer).where(m.election_id == election_id)
+                                        .order_by(m.question_id, m.step)):
+            out.setdefault(row.question_id, []).append(row.mixer)
+        return out
+
+    def add_decryption_shares(self, election_id: str, trustee: int, shares: bytes, now: datetime) -> bool:
+        stmt = self.dialect.insert(orm.decryption_shares).values(
+            election_id=election_id, trustee=trustee, shares=shares, submitted_at=now)
+        return self.session.execute(stmt.on_conflict_do_nothing(
+            index_elements=["election_id", "trustee"])).rowcount == 1
+
+    def decryption_shares(self, election_id: str, trustees: Iterable[int] | None = None) -> dict[int, bytes]:
+        d = orm.decryption_shares.c
+        query = select(d.trustee, d.shares).where(d.election_id == election_id)
+        if trustees is not None:
+            query = query.where(d.trustee.in_(list(trustees)))
+        return {row.trustee: bytes(row.shares) for row in self.session.execute(query)}
+
+    def decrypted_by(self, election_id: str) -> list[int]:
+        d = orm.decryption_shares.c
+        return [row.trustee for row in self.session.execute(
+            select(d.trustee).where(d.election_id == election_id).order_by(d.trustee))]
+
     # -- published results
     def save_results(self, election_id: str, results_json: str, box_json: str, election_json: str,
                      head_hash: str, now: datetime) -> None:

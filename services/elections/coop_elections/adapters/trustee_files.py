@@ -532,12 +532,17 @@ def read_decryption_shares(path: str | Path) -> tuple[str, int, list[DecryptionS
 def write_decryption_shares(path: str | Path, election_id: str, trustee: int,
                             shares: Sequence[DecryptionShare]) -> None:
     """The shares of one trustee, in the same order as the ciphertexts they decrypt."""
+    write_json(path, decryption_shares_document(election_id, trustee, shares))
+
+
+def decryption_shares_document(election_id: str, trustee: int, shares: Sequence[DecryptionShare]) -> dict[str, Any]:
+    """The coopgov/decryption-shares/v1 document of one trustee's shares."""
     if any(share.trustee != trustee for share in shares):
         raise ValueError(f"every share written for trustee {trustee} must be trustee {trustee}'s")
-    write_json(path, {
+    return {
         "format": DECRYPTION_SHARES_FORMAT,
         "election_id": election_id,
         "trustee": trustee,
         "shares": [{"share": s.share.to_bytes().hex(), "proof": s.proof.to_bytes().hex()}
                    for s in shares],
-    })
+    }

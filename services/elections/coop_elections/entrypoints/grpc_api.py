@@ -9,6 +9,7 @@ translates the answer back.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -21,12 +22,14 @@ from coop_domain.clock import utcnow
 from coop_domain.errors import InvalidArgument
 from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
+from coop_elections.adapters.encrypted_record import record_documents
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
 from coop_elections.domain.stored import RollSummary
 from coop_elections.service_layer import (
     candidacies,
     casting,
     elections,
+    encrypted_tally,
     handlers,
     proxies,
     results,
@@ -44,6 +47,8 @@ Clock = Callable[[], datetime]
 V1 = pb1.DESCRIPTOR.services_by_name["ElectionsService"]
 V2 = pb.DESCRIPTOR.services_by_name["ElectionsService"]
 ROLL_ENTRIES_PER_MESSAGE = 1000
+ROWS_PER_MESSAGE = 1000  # ranking rows of 9 ciphertexts: about 600 kB a message
+RECORD_CHUNK_BYTES = 1 << 20
 
 
 def _roll(s: RollSummary) -> pb1.VoterRollSummary:
@@ -254,6 +259,82 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def GetElectionKey(self, request, context):
         return pb.GetElectionKeyResponse(key=_key(trustees.election_key_state(self.uow(), current_principal(),
                                                                                 request.election_id)))
+
+    def GetTallyState(self, request, context):
+        state = encrypted_tally.tally_state(self.uow(), current_principal(), request.election_id)
+        return pb.GetTallyStateResponse(tally=_tally(state))
+
+    def StreamMixInput(self, request, context) -> Iterator[pb.StreamMixInputResponse]:
+        step, mixer, rows = encrypted_tally.mix_input(self.uow(), current_principal(), request.election_id,
+                                                      request.question_id)
+        for start in range(0, max(len(rows), 1), ROWS_PER_MESSAGE):
+            yield pb.StreamMixInputResponse(step=step, mixer=mixer, total_rows=len(rows), rows=[
+                pb.CiphertextRow(ciphertexts=[ct.to_bytes() for ct in row]) for row in rows[start:start + ROWS_PER_MESSAGE]])
+
+    def SubmitMix(self, request_iterator, context):
+        header, rows, proof = None, [], bytearray()
+        for part in request_iterator:
+            header = _header(header, part)
+            if part.WhichOneof("part") == "rows":
+                rows.extend(list(row.ciphertexts) for row in part.rows.rows)
+            elif part.WhichOneof("part") == "proof_chunk":
+                proof += part.proof_chunk
+        if header is None:
+            raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+        state = encrypted_tally.submit_mix(self.uow(), current_principal(), header.election_id, header.question_id,
+                                           header.step, rows, bytes(proof), self.clock())
+        return pb.SubmitMixResponse(tally=_tally(state))
+
+    def StreamTallyCiphertexts(self, request, context) -> Iterator[pb.StreamTallyCiphertextsResponse]:
+        ciphertexts = encrypted_tally.tally_ciphertexts(self.uow(), current_principal(), request.election_id)
+        chunk = ROWS_PER_MESSAGE * 9
+        for start in range(0, max(len(ciphertexts), 1), chunk):
+            yield pb.StreamTallyCiphertextsResponse(total=len(ciphertexts), ciphertexts=[
+                ct.to_bytes() for ct in ciphertexts[start:start + chunk]])
+
+    def SubmitDecryptionShares(self, request_iterator, context):
+        header, shares = None, []
+        for part in request_iterator:
+            header = _header(header, part)
+            if part.WhichOneof("part") == "shares":
+                shares.extend(part.shares.shares)
+        if header is None:
+            raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+        state = encrypted_tally.submit_decryption_shares(self.uow(), current_principal(), header.election_id,
+                                                         header.trustee, shares, self.clock())
+        return pb.SubmitDecryptionSharesResponse(tally=_tally(state))
+
+    def FinishTally(self, request, context):
+        published = encrypted_tally.finish_tally(self.uow(), current_principal(), request.election_id, self.clock())
+        return pb.FinishTallyResponse(results=msg.results_to_pb(published), stv_counts=msg.stv_counts_to_pb(published))
+
+    def StreamEncryptedRecord(self, request, context) -> Iterator[pb.StreamEncryptedRecordResponse]:
+        record, transport = encrypted_tally.published_record(self.uow(), current_principal(), request.election_id)
+        for name, document in record_documents(record, transport).items():
+            data = json.dumps(document, indent=1).encode()
+            for start in range(0, len(data), RECORD_CHUNK_BYTES):
+                yield pb.StreamEncryptedRecordResponse(file_name=name, chunk=data[start:start + RECORD_CHUNK_BYTES])
+
+
+def _header(header, part):
+    """The stream's header: its first message, and only that one."""
+    kind = part.WhichOneof("part")
+    if kind == "header":
+        if header is not None:
+            raise InvalidArgument("one header per stream", field="header", reason="HEADER_TWICE")
+        return part.header
+    if header is None:
+        raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+    return header
+
+
+def _tally(state: encrypted_tally.TallyState) -> pb.TallyState:
+    return pb.TallyState(
+        election_id=state.election_id, threshold=state.threshold, mixes_complete=state.mixes_complete,
+        decrypted_by=list(state.decrypted_by), missing_trustees=list(state.missing_trustees),
+        ready_to_finish=state.ready_to_finish,
+        mixes=[pb.QuestionMixes(question_id=q.question_id, done_by=list(q.done_by), next_mixer=q.next_mixer,
+                                rows=q.rows) for q in state.mixes])
 
 
 def _key(state: trustees.KeyState) -> pb.ElectionKey:

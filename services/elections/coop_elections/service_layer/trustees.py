@@ -56,6 +56,19 @@ def encryption_of(e: StoredElection) -> EncryptionSpec:
     return e.spec.encryption
 
 
+def require_trustee(caller: Principal, e: StoredElection, trustee: int) -> EncryptionSpec:
+    """The election's setting, if the caller is its trustee number `trustee`."""
+    encryption = encryption_of(e)
+    n = len(encryption.trustees)
+    if not 1 <= trustee <= n:
+        raise InvalidArgument(f"trustee is 1 to {n} in this election", field="trustee",
+                              reason="TRUSTEE_OUT_OF_RANGE")
+    if encryption.trustees[trustee - 1] != caller.subject:
+        raise PermissionDenied(f"you are not trustee {trustee} of this election", field="trustee",
+                               reason="NOT_THIS_TRUSTEE")
+    return encryption
+
+
 def _state(uow: ElectionsUnitOfWork, e: StoredElection) -> KeyState:
     encryption = encryption_of(e)
     rows = uow.elections.trustee_keys(e.election_id)
@@ -87,14 +100,8 @@ def publish_trustee_key(uow: ElectionsUnitOfWork, caller: Principal, election_id
     caller.require(*TRUSTEES)
     with uow:
         e = load(uow, caller, election_id, lock="update")
-        encryption = encryption_of(e)
+        encryption = require_trustee(caller, e, trustee)
         n = len(encryption.trustees)
-        if not 1 <= trustee <= n:
-            raise InvalidArgument(f"trustee is 1 to {n} in this election", field="trustee",
-                                  reason="TRUSTEE_OUT_OF_RANGE")
-        if encryption.trustees[trustee - 1] != caller.subject:
-            raise PermissionDenied(f"you are not trustee {trustee} of this election", field="trustee",
-                                   reason="NOT_THIS_TRUSTEE")
         try:
             parsed = TrusteeCommitment.from_bytes(commitment)
         except ValueError as exc:

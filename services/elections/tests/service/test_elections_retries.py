@@ -33,7 +33,12 @@ def _database_text(env) -> str:
     """Every row of every table, as someone with a dump would search it."""
     with env.engine.connect() as conn:
         tables = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars().all()
-        return json.dumps({t: [list(map(str, r)) for r in conn.execute(text(f'SELECT * FROM "{t}"'))] for t in tables})
+        return json.dumps({t: [list(map(_text, r)) for r in conn.execute(text(f'SELECT * FROM "{t}"'))] for t in tables})
+
+
+def _text(value: object) -> str:
+    """A column's value as a dump shows it: bytea (mixes, decryption shares) as hex."""
+    return bytes(value).hex() if isinstance(value, memoryview | bytes) else str(value)
 
 
 def test_a_cast_retried_with_its_ballot_key_gets_the_first_receipt_and_stores_nothing(env):

@@ -1,5 +1,5 @@
-"""encrypted elections: the per-election setting, the election key and the trustees' published
-commitments
+"""encrypted elections: the per-election setting, the election key, the trustees' published
+commitments, the mixes and the decryption shares
 
 Revision ID: 0007
 Revises: 0006_outbox_v2
@@ -27,9 +27,29 @@ def upgrade() -> None:
         sa.Column("published_by", sa.String(100), nullable=False),
         sa.Column("published_at", sa.DateTime(timezone=True), nullable=False),
     )
+    op.create_table(
+        "mixes",
+        sa.Column("election_id", sa.String(36), sa.ForeignKey("elections.election_id"), primary_key=True),
+        sa.Column("question_id", sa.String(64), primary_key=True),
+        sa.Column("step", sa.Integer, primary_key=True),
+        sa.Column("mixer", sa.String(100), nullable=False),
+        sa.Column("width", sa.Integer, nullable=False),
+        sa.Column("outputs", sa.LargeBinary, nullable=False),
+        sa.Column("proof", sa.LargeBinary, nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_table(
+        "decryption_shares",
+        sa.Column("election_id", sa.String(36), sa.ForeignKey("elections.election_id"), primary_key=True),
+        sa.Column("trustee", sa.Integer, primary_key=True),
+        sa.Column("shares", sa.LargeBinary, nullable=False),
+        sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("decryption_shares")
+    op.drop_table("mixes")
     op.drop_table("trustee_keys")
     with op.batch_alter_table("elections") as batch:
         batch.drop_column("election_key")

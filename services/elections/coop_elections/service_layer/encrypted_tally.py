@@ -1,0 +1,370 @@
+"""Use cases of an encrypted election's tally, after its close (status "tallying").
+
+The service is the bulletin board of the tally, never a party to it: the mixers shuffle on
+their own machines and submit their outputs with a proof, the trustees decrypt on theirs and
+submit their shares with proofs; the service checks every proof on arrival (nothing that fails
+is stored), then combines k trustees' shares, counts with today's methods and publishes. The
+pure steps are coop_elections.domain.crypto.tally; the published record is what its audit checks.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
+from coop_domain.principal import Principal
+from coop_elections.domain.ballot_box import publish_box
+from coop_elections.domain.canonical import to_jsonable
+from coop_elections.domain.crypto.audit import EncryptedElectionRecord
+from coop_elections.domain.crypto.ballots import EncryptedBallot
+from coop_elections.domain.crypto.elgamal import Ciphertext
+from coop_elections.domain.crypto.shuffle import ShuffleProof
+from coop_elections.domain.crypto.tally import (
+    Mix,
+    Row,
+    WeightedBallot,
+    count,
+    mix_inputs,
+    open_all,
+    tally_input,
+    verify_mix,
+)
+from coop_elections.domain.crypto.trustees import (
+    DecryptionShare,
+    Qualification,
+    Threshold,
+    TrusteeCommitment,
+    qualify,
+    verify_decryption_share,
+)
+from coop_elections.domain.election import mandate_dates
+from coop_elections.domain.events import ResultsPublished
+from coop_elections.domain.model import RANKED_METHODS, ElectionDefinition, Question
+from coop_elections.domain.stored import StoredElection
+from coop_elections.service_layer.common import TIMERS, counting_definition, load, roll_summary_of
+from coop_elections.service_layer.ports import ElectionsUnitOfWork
+from coop_elections.service_layer.trustees import (
+    ENCRYPTED_BALLOT,
+    TRUSTEES,
+    encryption_of,
+    require_key,
+    require_trustee,
+)
+
+MIXERS = ("mixer",)
+CIPHERTEXT_BYTES = 64
+SHARE_BYTES = 132
+Mapper = Callable[..., Iterable[Any]]
+
+
+@dataclass(frozen=True)
+class QuestionMixes:
+    question_id: str
+    done_by: tuple[str, ...]
+    next_mixer: str
+    rows: int
+
+
+@dataclass(frozen=True)
+class TallyState:
+    election_id: str
+    threshold: int
+    mixes: tuple[QuestionMixes, ...]
+    decrypted_by: tuple[int, ...]
+    missing_trustees: tuple[int, ...]
+
+    @property
+    def mixes_complete(self) -> bool:
+        return all(not q.next_mixer for q in self.mixes)
+
+    @property
+    def ready_to_finish(self) -> bool:
+        return self.mixes_complete and len(self.decrypted_by) >= self.threshold
+
+
+def _ranked(definition: ElectionDefinition) -> list[Question]:
+    return [q for q in definition.questions if q.method in RANKED_METHODS]
+
+
+def _tallying(e: StoredElection) -> None:
+    encryption_of(e)
+    if e.status != "tallying":
+        raise FailedPrecondition("the tally starts when voting is closed" if e.status != "closed"
+                                 else "the tally is done: the results are published",
+                                 reason="NOT_TALLYING", status=e.status)
+
+
+def ballots_of(uow: ElectionsUnitOfWork, e: StoredElection) -> list[WeightedBallot]:
+    """The accepted ballots in box order (by tracker), with their weights."""
+    rows = sorted(uow.elections.ballots(e.election_id))
+    return [WeightedBallot(EncryptedBallot.from_bytes(bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])), weight)
+            for _, weight, content in rows]
+
+
+def _rows_from(blob: bytes, width: int) -> tuple[Row, ...]:
+    size = width * CIPHERTEXT_BYTES
+    return tuple(tuple(Ciphertext.from_bytes(blob[r + k * CIPHERTEXT_BYTES:r + (k + 1) * CIPHERTEXT_BYTES])
+                       for k in range(width)) for r in range(0, len(blob), size))
+
+
+def _blob(rows: Sequence[Row]) -> bytes:
+    return b"".join(ct.to_bytes() for row in rows for ct in row)
+
+
+def stored_mixes(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str) -> tuple[Mix, ...]:
+    return tuple(Mix(row.mixer, _rows_from(bytes(row.outputs), row.width), ShuffleProof.from_bytes(bytes(row.proof)))
+                 for row in uow.elections.mixes(e.election_id, question_id))
+
+
+def _state(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyState:
+    encryption = encryption_of(e)
+    done = uow.elections.mix_steps(e.election_id)
+    _, total_weight = uow.elections.ballot_totals(e.election_id)
+    mixes = []
+    for q in _ranked(definition):
+        by = tuple(done.get(q.id, ()))
+        mixes.append(QuestionMixes(q.id, by, encryption.mixers[len(by)] if len(by) < len(encryption.mixers) else "",
+                                   total_weight))
+    decrypted = tuple(uow.elections.decrypted_by(e.election_id))
+    missing = tuple(i for i in range(1, len(encryption.trustees) + 1) if i not in decrypted)
+    return TallyState(e.election_id, encryption.threshold, tuple(mixes), decrypted, missing)
+
+
+def tally_state(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> TallyState:
+    """Any role of the tenant: where the tally stands."""
+    with uow:
+        uow.read_only()
+        e = load(uow, caller, election_id)
+        encryption_of(e)
+        return _state(uow, e, counting_definition(uow, e))
+
+
+def _question(definition: ElectionDefinition, question_id: str) -> Question:
+    for q in _ranked(definition):
+        if q.id == question_id:
+            return q
+    raise InvalidArgument(f"no ranked question {question_id!r} in this election: only STV and Schulze "
+                          "questions are mixed", field="question_id", reason="NOT_A_RANKED_QUESTION")
+
+
+def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, question: Question,
+                  mapper: Mapper = map) -> tuple[int, tuple[Row, ...]]:
+    steps = uow.elections.mixes(e.election_id, question.id)
+    if steps:
+        last = steps[-1]
+        return len(steps), _rows_from(bytes(last.outputs), last.width)
+    return 0, mix_inputs(question, ballots_of(uow, e), mapper)
+
+
+def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
+              question_id: str) -> tuple[int, str, tuple[Row, ...]]:
+    """(step, who mixes it, the rows to shuffle) of one ranked question."""
+    with uow:
+        uow.read_only()
+        e = load(uow, caller, election_id)
+        _tallying(e)
+        question = _question(counting_definition(uow, e), question_id)
+        step, rows = _current_rows(uow, e, question)
+        mixers = encryption_of(e).mixers
+        return step, mixers[step] if step < len(mixers) else "", rows
+
+
+def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, question_id: str, step: int,
+               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime, mapper: Mapper = map) -> TallyState:
+    """A mixer's shuffle of one question at `step`, its proof checked against the current rows."""
+    caller.require(*MIXERS)
+    with uow:
+        e = load(uow, caller, election_id, lock="update")  # one mix at a time per election
+        _tallying(e)
+        encryption = encryption_of(e)
+        definition = counting_definition(uow, e)
+        question = _question(definition, question_id)
+        if not 0 <= step < len(encryption.mixers):
+            raise InvalidArgument(f"step is 0 to {len(encryption.mixers) - 1}", field="step", reason="STEP_OUT_OF_RANGE")
+        if encryption.mixers[step] != caller.subject:
+            raise PermissionDenied(f"step {step} is {encryption.mixers[step]!r}'s to shuffle, not yours", field="step",
+                                   reason="NOT_THIS_MIXER")
+        existing = uow.elections.mixes(e.election_id, question.id)
+        blob = b"".join(bytes(ct) for row in outputs for ct in row)
+        if step < len(existing):
+            first = existing[step]
+            if (bytes(first.outputs), bytes(first.proof)) == (blob, proof):
+                return _state(uow, e, definition)  # a retry
+            raise AlreadyExists(f"step {step} of {question.id!r} is shuffled already", field="step",
+                                reason="MIX_SUBMITTED")
+        if step != len(existing):
+            raise FailedPrecondition(f"step {len(existing)} of {question.id!r} comes first", field="step",
+                                     reason="MIX_OUT_OF_ORDER", expected=len(existing))
+        _, rows = _current_rows(uow, e, question, mapper)
+        width = len(rows[0]) if rows else 0
+        if len(outputs) != len(rows) or any(len(row) != width for row in outputs):
+            raise InvalidArgument(f"a shuffle of {len(rows)} rows of {width} ciphertexts is expected", field="rows",
+                                  reason="MIX_SHAPE")
+        try:
+            parsed = tuple(tuple(Ciphertext.from_bytes(bytes(ct)) for ct in row) for row in outputs)
+        except ValueError as exc:
+            raise InvalidArgument(f"rows: {exc}", field="rows", reason="MALFORMED_CIPHERTEXT") from None
+        try:
+            shuffle_proof = ShuffleProof.from_bytes(proof)
+        except ValueError as exc:
+            raise InvalidArgument(f"proof: {exc}", field="proof", reason="MALFORMED_PROOF") from None
+        submitted = Mix(caller.subject, parsed, shuffle_proof)
+        if not verify_mix(rows, submitted, require_key(e), e.election_id, question.id, step):
+            raise InvalidArgument(f"the proof of shuffle of step {step} of {question.id!r} fails", field="proof",
+                                  reason="SHUFFLE_PROOF_FAILED")
+        uow.elections.add_mix(e.election_id, question.id, step, caller.subject, width, blob, proof, now)
+        state = _state(uow, e, definition)
+        uow.commit()
+        return state
+
+
+def _mixes(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> dict[str, tuple[Mix, ...]]:
+    return {q.id: stored_mixes(uow, e, q.id) for q in _ranked(definition)}
+
+
+def _require_mixes(state: TallyState) -> TallyState:
+    if not state.mixes_complete:
+        pending = [q.question_id for q in state.mixes if q.next_mixer]
+        raise FailedPrecondition(f"questions {pending} still wait for their mixes", reason="MIXES_INCOMPLETE",
+                                 pending=",".join(pending))
+    return state
+
+
+def _tally_ciphertexts(uow: ElectionsUnitOfWork, e: StoredElection,
+                       definition: ElectionDefinition) -> tuple[list[WeightedBallot], Any, dict[str, tuple[Mix, ...]]]:
+    _require_mixes(_state(uow, e, definition))
+    ballots = ballots_of(uow, e)
+    mixes = _mixes(uow, e, definition)
+    return ballots, tally_input(definition, ballots, mixes), mixes
+
+
+def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[Ciphertext, ...]:
+    """What every trustee decrypts, in the documented order."""
+    with uow:
+        uow.read_only()
+        e = load(uow, caller, election_id)
+        _tallying(e)
+        _, tally, _ = _tally_ciphertexts(uow, e, counting_definition(uow, e))
+        return tally.ciphertexts
+
+
+def _qualification(uow: ElectionsUnitOfWork, e: StoredElection) -> Qualification:
+    encryption = encryption_of(e)
+    commitments = [TrusteeCommitment.from_bytes(bytes.fromhex(r.commitment))
+                   for r in uow.elections.trustee_keys(e.election_id)]
+    return qualify(commitments, Threshold(encryption.threshold, len(encryption.trustees)), e.election_id.encode())
+
+
+def _shares_from(blob: bytes) -> list[DecryptionShare]:
+    return [DecryptionShare.from_bytes(blob[i:i + SHARE_BYTES]) for i in range(0, len(blob), SHARE_BYTES)]
+
+
+def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, trustee: int,
+                             shares: Sequence[bytes], now: datetime) -> TallyState:
+    """A trustee's shares of every tally ciphertext, each proof checked before any is stored."""
+    caller.require(*TRUSTEES)
+    with uow:
+        e = load(uow, caller, election_id, lock="share")
+        _tallying(e)
+        require_trustee(caller, e, trustee)
+        definition = counting_definition(uow, e)
+        blob = b"".join(bytes(s) for s in shares)
+        stored = uow.elections.decryption_shares(e.election_id, [trustee])
+        if trustee in stored:
+            if stored[trustee] == blob:
+                return _state(uow, e, definition)  # a retry
+            raise AlreadyExists(f"trustee {trustee} has submitted its shares already", field="shares",
+                                reason="SHARES_SUBMITTED")
+        _, tally, _ = _tally_ciphertexts(uow, e, definition)
+        ciphertexts = tally.ciphertexts
+        if len(shares) != len(ciphertexts):
+            raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
+                                  field="shares", reason="SHARE_COUNT")
+        qualification = _qualification(uow, e)
+        for position, (raw, ciphertext) in enumerate(zip(shares, ciphertexts, strict=True)):
+            try:
+                share = DecryptionShare.from_bytes(bytes(raw))
+            except ValueError as exc:
+                raise InvalidArgument(f"share {position}: {exc}", field="shares", reason="MALFORMED_SHARE",
+                                      position=position) from None
+            if share.trustee != trustee or not verify_decryption_share(share, ciphertext, qualification):
+                raise InvalidArgument(f"share {position}: the proof of correct decryption fails", field="shares",
+                                      reason="DECRYPTION_PROOF_FAILED", position=position)
+        uow.elections.add_decryption_shares(e.election_id, trustee, blob, now)
+        state = _state(uow, e, definition)
+        uow.commit()
+        return state
+
+
+def _results(e: StoredElection, result: Any, head: str, now: datetime) -> dict[str, Any]:
+    mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
+                for q in e.spec.questions if q.mandate_years}
+    return {"election_id": e.election_id, "head_hash": head, "superseded_count": 0, "published_at": now.isoformat(),
+            "mandates": mandates, "count": to_jsonable(result), "encrypted": True}
+
+
+def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, now: datetime,
+                 mapper: Mapper = map) -> dict[str, Any]:
+    """Decrypt with the k lowest-numbered trustees' shares, count, publish; idempotent."""
+    caller.require(*TIMERS)
+    with uow:
+        e = load(uow, caller, election_id, lock="update")
+        encryption_of(e)
+        if e.status == "closed":
+            return json.loads(uow.elections.results(e.election_id).results_json)
+        _tallying(e)
+        summary = roll_summary_of(uow, e)
+        definition = counting_definition(uow, e, summary.total_weight)
+        state = _require_mixes(_state(uow, e, definition))
+        if len(state.decrypted_by) < state.threshold:
+            raise FailedPrecondition(
+                f"{state.threshold} trustees must decrypt; {len(state.decrypted_by)} have "
+                f"(missing: trustees {list(state.missing_trustees)})", reason="DECRYPTION_INCOMPLETE",
+                missing=",".join(map(str, state.missing_trustees)))
+        ballots, tally, _ = _tally_ciphertexts(uow, e, definition)
+        used = state.decrypted_by[:state.threshold]
+        shares = {t: _shares_from(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
+        plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper)
+        result = count(definition, ballots, tally, plaintexts)
+        head = record_head(e.election_id, uow.elections.ballots(e.election_id))
+        results = _results(e, result, head, now)
+        uow.elections.save_results(e.election_id, json.dumps(results, sort_keys=True),
+                                   json.dumps({"format": "encrypted", "stream": "StreamEncryptedRecord"}),
+                                   "{}", head, now)
+        uow.elections.update_election(e.election_id, status="closed")
+        uow.publish(ResultsPublished(e, results))
+        uow.commit()
+        return results
+
+
+def record_head(election_id: str, rows: Iterable[tuple[str, int, str]]) -> str:
+    """The head of the box's hash chain over its entries in tracker order, as for plaintext boxes."""
+    box = publish_box(election_id, ((t, w, json.loads(c)) for t, w, c in rows), 0)
+    return box.head_hash
+
+
+def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[
+        EncryptedElectionRecord, dict[int, bytes]]:
+    """Everything the audit checks, and the trustees' transport keys (their public files carry
+    them). After the tally is published."""
+    with uow:
+        uow.read_only()
+        e = load(uow, caller, election_id)
+        encryption = encryption_of(e)
+        if e.status != "closed":
+            raise FailedPrecondition("the record is published with the results", reason="TALLY_PENDING")
+        summary = roll_summary_of(uow, e)
+        definition = counting_definition(uow, e, summary.total_weight)
+        keys = uow.elections.trustee_keys(e.election_id)
+        commitments = tuple(TrusteeCommitment.from_bytes(bytes.fromhex(r.commitment)) for r in keys)
+        transport = {r.trustee: bytes.fromhex(r.transport_key) for r in keys}
+        decryptions = {t: tuple(_shares_from(blob)) for t, blob in uow.elections.decryption_shares(e.election_id).items()}
+        result = json.loads(uow.elections.results(e.election_id).results_json)["count"]
+        record = EncryptedElectionRecord(
+            definition, Threshold(encryption.threshold, len(encryption.trustees)), commitments, require_key(e),
+            tuple(ballots_of(uow, e)), _mixes(uow, e, definition), decryptions, result)
+        return record, transport
