@@ -340,7 +340,7 @@ def _tally(state: encrypted_tally.TallyState) -> pb.TallyState:
 def _key(state: trustees.KeyState) -> pb.ElectionKey:
     return pb.ElectionKey(
         election_id=state.election_id, threshold=state.threshold, missing=list(state.missing),
-        public_key=state.public_key,
+        public_key=state.public_key, election_json=state.election_json,
         trustees=[pb.PublishedTrusteeKey(trustee=p.trustee, trustee_id=p.trustee_id, commitment=p.commitment,
                                          transport_public_key=p.transport_key,
                                          published_at=to_timestamp(p.published_at)) for p in state.published])

@@ -9,7 +9,8 @@ the trustees' own machines (`coop trustee`, docs/trustees.md) and never reach it
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
@@ -19,6 +20,7 @@ from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
 from coop_elections.domain.crypto.trustees import Threshold, TrusteeCommitment, qualify
 from coop_elections.domain.election import EncryptionSpec
 from coop_elections.domain.model import ElectionDefinition
+from coop_elections.domain.published import definition_to_json
 from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
@@ -47,6 +49,7 @@ class KeyState:
     published: tuple[PublishedKey, ...]
     missing: tuple[int, ...]
     public_key: bytes  # b"" until complete
+    election_json: str = ""  # once complete: the definition clients encrypt against
 
 
 def encryption_of(e: StoredElection) -> EncryptionSpec:
@@ -81,10 +84,19 @@ def _state(uow: ElectionsUnitOfWork, e: StoredElection) -> KeyState:
 
 
 def election_key_state(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> KeyState:
-    """Any role of the tenant: voters' clients need the key, auditors the commitments."""
+    """Any role of the tenant: voters' clients need the key and the definition, auditors the
+    commitments."""
     with uow:
         uow.read_only()
-        return _state(uow, load(uow, caller, election_id))
+        e = load(uow, caller, election_id)
+        state = _state(uow, e)
+        if not state.public_key:
+            return state
+        encryption = encryption_of(e)
+        document = definition_to_json(counting_definition(uow, e), encryption={
+            "public_key": state.public_key.hex(),
+            "threshold": {"k": encryption.threshold, "n": len(encryption.trustees)}})
+        return replace(state, election_json=json.dumps(document, sort_keys=True))
 
 
 def _joint_key(encryption: EncryptionSpec, election_id: str, published: tuple[PublishedKey, ...]) -> str:

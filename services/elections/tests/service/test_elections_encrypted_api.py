@@ -6,6 +6,8 @@ leaves the election tallying."""
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import pytest
 from elections_svc_helpers import (
@@ -108,6 +110,10 @@ def test_the_key_is_complete_when_every_trustee_has_published_and_only_then_the_
     answer = _publish(env, eid, 2, dealings[2]).key
     expected = joint_public_key([d.publish(eid.encode()) for d in dealings.values()], Threshold(2, 3), eid.encode())
     assert answer.public_key == expected.to_bytes() and list(answer.missing) == []
+    document = json.loads(env.v2.GetElectionKey(pb.GetElectionKeyRequest(election_id=eid), metadata=member).key.election_json)
+    assert document["encryption"] == {"public_key": expected.to_bytes().hex(), "threshold": {"k": 2, "n": 3}}
+    assert [q["candidates"] for q in document["questions"]] == [list(CANDIDATES), []]
+    assert state.election_json == ""  # not before the key is complete
     assert [(t.trustee, t.trustee_id) for t in answer.trustees] == [(1, "tr-ana"), (2, "tr-ben"), (3, "tr-cas")]
     opened = env.v2.OpenElection(pb.OpenElectionRequest(election_id=eid), metadata=admin).election
     assert opened.encryption.public_key == expected.to_bytes()
