@@ -8,7 +8,7 @@
 #       on the host (build/docker/deps: `pip wheel` of pyproject.toml's pinned dependencies;
 #       build/docker/app: the project's wheel, gen/ stubs included), so no network for Python.
 #   BASE_IMAGE  python:3.11-slim when it is present or can be pulled; otherwise
-#       coopgov-base:bookworm, made here with debootstrap (bookworm minbase, Debian's
+#       coopgov-base:bookworm-sodium, made here with debootstrap (bookworm minbase, Debian's
 #       python3.11, venv support, ca-certificates) and `docker import`, only when missing.
 #   PostgreSQL, RabbitMQ, Prometheus: the official images (postgres:16,
 #       rabbitmq:3.13-management, prom/prometheus:v2.53.2) when present or pullable; otherwise
@@ -19,7 +19,7 @@
 # (COOP_<SERVICE>_IMAGE, COOP_POSTGRES_IMAGE, COOP_RABBITMQ_IMAGE, COOP_PROMETHEUS_IMAGE):
 # append it to your env file, or pass it with a second --env-file.
 #
-# Settings (environment): COOP_BASE_IMAGE (force a base image, e.g. coopgov-base:bookworm),
+# Settings (environment): COOP_BASE_IMAGE (force a base image, e.g. coopgov-base:bookworm-sodium),
 # COOP_IMAGE_TAG (default dev), COOP_IMAGES_OFFLINE=1 (never try to pull),
 # COOP_DEBIAN_MIRROR (default http://deb.debian.org/debian). Prints one line per step, with
 # the seconds it took.
@@ -30,7 +30,8 @@ PY=${PY:-$ROOT/.venv/bin/python}
 TAG=${COOP_IMAGE_TAG:-dev}
 OUT=$ROOT/build/docker
 MIRROR=${COOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-LOCAL_BASE=coopgov-base:bookworm
+# the tag names what is in it: a base built before libsodium was added is not reused
+LOCAL_BASE=coopgov-base:bookworm-sodium
 SERVICES=(membership billing elections board notifications)
 export DOCKER_BUILDKIT=0  # the engine's classic builder: no buildx plugin needed
 mkdir -p "$OUT"
@@ -61,7 +62,7 @@ local_base() {
     command -v debootstrap >/dev/null || { echo "images: debootstrap is missing (bash scripts/ensure_docker.sh)" >&2; exit 1; }
     local dir
     dir=$(mktemp -d /tmp/coop-rootfs.XXXXXX)
-    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates \
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libsodium23 \
         bookworm "$dir" "$MIRROR" >"$OUT/debootstrap.log" 2>&1 \
         || { echo "images: debootstrap failed, see $OUT/debootstrap.log" >&2; rm -rf "$dir"; exit 1; }
     # no service starts while packages install in a build; no apt caches in the image

@@ -278,3 +278,19 @@ def test_a_decryption_without_enough_valid_trustees_is_named_in_the_audit(electi
     assert [(f.element, f.where) for f in findings] == [(au.DECRYPTION, "tally")]
     assert "missing: trustees [1, 2, 4]" in findings[0].message
 
+
+
+def test_too_few_trustees_are_named_before_any_work_even_over_two_processes(election):
+    tally = tally_input(DEFINITION, election.ballots, election.mixes)
+    two = {t: election.decryptions[t] for t in (1, 5)}
+    with ProcessPoolExecutor(2) as pool, pytest.raises(NotEnoughDecryptionShares) as info:
+        open_all(tally.ciphertexts, two, election.qualification, pool.map)
+    assert (info.value.missing, info.value.valid) == ((2, 3, 4), (1, 5))
+
+
+def test_the_refusal_for_too_few_shares_survives_a_trip_between_processes():
+    import pickle
+
+    error = pickle.loads(pickle.dumps(NotEnoughDecryptionShares(3, (1,), (2, 4, 5), (3,))))
+    assert (error.needed, error.valid, error.missing, error.rejected) == (3, (1,), (2, 4, 5), (3,))
+    assert "missing: trustees [2, 4, 5]" in str(error)

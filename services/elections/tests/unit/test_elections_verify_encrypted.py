@@ -130,3 +130,10 @@ def test_a_missing_or_malformed_file_is_refused_by_name(folder, capsys, damage, 
     damage(folder)
     assert main([str(folder), "--processes", "1"]) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_tampered_decryption_share_is_named_over_two_processes_too(folder, capsys):
+    _tamper_decryption_share(folder)
+    assert main([str(folder), "--processes", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL decryption (trustee 3, ciphertext 7)" in out and "FAIL decryption (tally)" in out

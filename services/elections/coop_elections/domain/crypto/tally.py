@@ -41,6 +41,7 @@ from .group import Element, length_prefixed, u32
 from .shuffle import ShuffleProof, prove_shuffle, shuffle, verify_shuffle
 from .trustees import (
     DecryptionShare,
+    NotEnoughDecryptionShares,
     Qualification,
     TrusteeKeyShare,
     combine_decryption_shares,
@@ -265,6 +266,10 @@ def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[De
     NotEnoughDecryptionShares, naming the missing and rejected trustees, if fewer than k hold.
     """
     ciphertexts = list(ciphertexts)
+    threshold = qualification.threshold
+    if len(shares) < threshold.k:  # say it here, before any work is spread over processes
+        given = tuple(sorted(shares))
+        raise NotEnoughDecryptionShares(threshold.k, given, tuple(i for i in threshold.trustees if i not in given), ())
     for trustee, given in shares.items():
         if len(given) != len(ciphertexts):
             raise ValueError(f"trustee {trustee} sent {len(given)} shares for {len(ciphertexts)} "

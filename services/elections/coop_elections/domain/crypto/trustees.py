@@ -388,6 +388,10 @@ class NotEnoughDecryptionShares(ValueError):
             f"(valid: {list(valid)}; missing: trustees {list(missing)}; "
             f"rejected, proof failed: trustees {list(rejected)})")
 
+    def __reduce__(self) -> tuple:
+        """Pickled with its own fields: a worker process raising it reaches the parent intact."""
+        return type(self), (self.needed, self.valid, self.missing, self.rejected)
+
 
 def lagrange_at_zero(index: int, indices: Iterable[int]) -> Scalar:
     """lambda_l = prod_{j in S, j != l} j / (j - l): the weight of f(l) in f(0) over the set S."""
