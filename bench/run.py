@@ -2,12 +2,14 @@
 
     python -m bench.run                 # everything, full sizes (about 15 minutes here)
     python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing, board, participation,
-                                        # notifications (comma separated)
+                                        # notifications, crypto (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
 Every benchmark gets a fresh PostgreSQL database and a fresh RabbitMQ vhost (coopbench-<id>,
 deleted after it), so that neither test runs nor the other benchmarks' queues meet its events;
-the membership api and worker run as separate processes as in production.
+the membership api and worker run as separate processes as in production. The crypto benchmark
+(encrypted ballots, shuffles, threshold decryption, verification: about 30 minutes at full size)
+needs neither: it runs the pure domain on a pool of worker processes.
 """
 
 from __future__ import annotations
@@ -21,10 +23,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import notifications_bench, participation_bench
+from bench import crypto_bench, notifications_bench, participation_bench
 from bench.common import Check, bench_broker, machine_info, render_table, write_json
 
-BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board", "participation", "notifications")
+BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board", "participation", "notifications",
+              "crypto")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -88,6 +91,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     g.add_argument("--target-simulate-s", type=float, default=2.0)
     participation_bench.add_options(p)
     notifications_bench.add_options(p)
+    crypto_bench.add_options(p)
     p.add_argument("--amqp-url", help="broker URL (default: a new vhost coopbench-<id> on the local broker for each benchmark, deleted after it)")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
@@ -101,8 +105,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
              "event_seconds": 3.0, "import_rows": 2_000, "voters": 2_000, "open_delay": 8.0,
              "billing_members": 2_000, "invoices": 4_000, "invoice_seconds": 8.0, "invoice_warmup": 1.0,
              "seed_events": 200}
-    full |= participation_bench.defaults(quick=False) | notifications_bench.defaults(quick=False)
-    quick |= participation_bench.defaults(quick=True) | notifications_bench.defaults(quick=True)
+    full |= (participation_bench.defaults(quick=False) | notifications_bench.defaults(quick=False)
+             | crypto_bench.defaults(quick=False))
+    quick |= (participation_bench.defaults(quick=True) | notifications_bench.defaults(quick=True)
+              | crypto_bench.defaults(quick=True))
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -118,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import (
         billing_bench,
         board_bench,
+        crypto_bench,
         elections_bench,
         events_bench,
         grpc_bench,
@@ -128,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
 
     modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
                "billing": billing_bench, "board": board_bench,
-               "participation": participation_bench, "notifications": notifications_bench}
+               "participation": participation_bench, "notifications": notifications_bench,
+               "crypto": crypto_bench}
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
     print(f"coopgov bench ({mode}): {', '.join(args.only)}; logs in {log_dir}", flush=True)
@@ -145,10 +153,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{name}] running (load average {os.getloadavg()[0]:.2f}) ...", flush=True)
         started = time.perf_counter()
         try:
-            with bench_broker(args.amqp_url) as (amqp_url, amqp_note):
-                print(f"[{name}] broker: {amqp_note}", flush=True)
-                combined["amqp"][name] = amqp_note
-                result, found = modules[name].run(args, amqp_url, log_dir)
+            if not getattr(modules[name], "NEEDS_BROKER", True):
+                result, found = modules[name].run(args, None, log_dir)
+            else:
+                with bench_broker(args.amqp_url) as (amqp_url, amqp_note):
+                    print(f"[{name}] broker: {amqp_note}", flush=True)
+                    combined["amqp"][name] = amqp_note
+                    result, found = modules[name].run(args, amqp_url, log_dir)
         except Exception as exc:  # noqa: BLE001 - report it, keep the other benchmarks
             import traceback
 

@@ -36,6 +36,18 @@ A bare Ciphertext and a 1-tuple holding it are the same width-1 row (same hashed
 `verify_shuffle` answers False for any proof that does not hold or is malformed, never raises.
 `prove_shuffle` does not re-check its witness (that would cost a second shuffle): a witness
 that does not fit the outputs yields a proof that fails verification.
+
+Both cores: `shuffle`, `prove_shuffle` and `verify_shuffle` take a ``mapper`` (``map`` by default,
+e.g. ``ProcessPoolExecutor(2).map``) for their per-row work, cut into spans of SPAN_ROWS rows: the
+re-encryptions; the permutation commitments; the commitment chain, t^, t3, t4 and the s4 sums;
+the verifier's sums and t^ checks. A span travels as the raw encodings of values already checked
+here and comes back as partial results that the caller adds up. Group and scalar arithmetic is
+exact, so the outputs, the proof's bytes and the verdict are the same for any mapper and any
+span size; only the order of the additions changes. The chain is computed in closed form,
+c^_i = G^{R_i} h^{U_i} with U_i = u'_0 ... u'_i and R_i = R_{i-1} u'_i + r^_i (the same element as
+the recursion, and as many exponentiations), so that no span waits for the one before it. The
+prover's spans carry its witness and nonces: give `shuffle` and `prove_shuffle` only a mapper
+that runs in the mixer's own processes.
 """
 
 from __future__ import annotations
@@ -43,8 +55,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .elgamal import Ciphertext
 from .group import (
@@ -68,9 +81,12 @@ C_LABEL = b"coopgov/elections/v1/shuffle/challenge"
 PROOF_LABEL = b"coopgov/elections/v1/shuffle/proof"
 
 MAX_ROWS = 2**32 - 1  # N and w travel as 4 bytes big-endian
+#: Rows per task handed to a mapper (about 0.5 to 2 s of work each at width 9).
+SPAN_ROWS = 500
 
 Row = tuple[Ciphertext, ...]
 Ballots = Sequence[Ciphertext] | Sequence[Row]
+Mapper = Callable[..., Iterable[Any]]
 
 _generators: list[Element] = []
 _generators_lock = threading.Lock()
@@ -179,6 +195,113 @@ def _context(context: bytes) -> bytes:
     return context
 
 
+# --- spans: the per-row work, in pieces a mapper can run anywhere -------------------------------
+#
+# A span's arguments are the raw encodings of Elements and Scalars this module already holds
+# (decoded and checked, or computed by libsodium), so the span wraps them back without decoding
+# them again; its results come back the same way.
+
+
+def _spans(n: int) -> list[tuple[int, int]]:
+    return [(a, min(a + SPAN_ROWS, n)) for a in range(0, n, SPAN_ROWS)]
+
+
+def _pack(values: Iterable[Element | Scalar]) -> bytes:
+    return b"".join([x.data for x in values])
+
+
+def _elements_of(data: bytes) -> list[Element]:
+    return [Element._of(data[i:i + ELEMENT_BYTES]) for i in range(0, len(data), ELEMENT_BYTES)]
+
+
+def _scalars_of(data: bytes) -> list[Scalar]:
+    return [Scalar._of(data[i:i + SCALAR_BYTES]) for i in range(0, len(data), SCALAR_BYTES)]
+
+
+def _pack_rows(rows: Sequence[Row]) -> bytes:
+    """Row-major a || b of every ciphertext (each 64 bytes, as Ciphertext.to_bytes)."""
+    return b"".join([ct.a.data + ct.b.data for row in rows for ct in row])
+
+
+def _rows_of(data: bytes, width: int) -> list[Row]:
+    e = ELEMENT_BYTES
+    cts = [Ciphertext(Element._of(data[i:i + e]), Element._of(data[i + e:i + 2 * e]))
+           for i in range(0, len(data), 2 * e)]
+    return [tuple(cts[i:i + width]) for i in range(0, len(cts), width)]
+
+
+def _columns(data: bytes, width: int) -> tuple[list[list[Element]], list[list[Element]]]:
+    """The a halves and the b halves of packed rows, one list per component k."""
+    halves = _elements_of(data)  # a, b of row 0 component 0, a, b of row 0 component 1, ...
+    step = 2 * width
+    return ([halves[2 * k::step] for k in range(width)], [halves[2 * k + 1::step] for k in range(width)])
+
+
+def _scalar_sum(values: Sequence[Scalar]) -> Scalar:
+    total = values[0]
+    for x in values[1:]:
+        total = total + x
+    return total
+
+
+def _reencrypt_span(rows: bytes, randomness: bytes, public_key: bytes) -> bytes:
+    """(a + G^r', b + pk^r') for each packed ciphertext and its r', packed the same way."""
+    pk = Element._of(public_key)
+    halves = _elements_of(rows)
+    out = []
+    for i, r in enumerate(_scalars_of(randomness)):
+        out.append((halves[2 * i] + G * r).data)
+        out.append((halves[2 * i + 1] + pk * r).data)
+    return b"".join(out)
+
+
+def _commit_span(r: bytes, hs: bytes) -> bytes:
+    """c_j = G^{r_j} h_{psi^-1(j)} for the span's j (hs already permuted)."""
+    return _pack([G * rj + h for rj, h in zip(_scalars_of(r), _elements_of(hs), strict=True)])
+
+
+def _prove_span(rows_out: bytes, width: int, hs: bytes, omega_prime: bytes, omega_hat: bytes,
+                big_r: bytes, big_u: bytes, r_prime: bytes, u: bytes) -> bytes:
+    """Rows a..b-1 of the proof: c^_i and t^_i, and the span's parts of t3, t4 and s4's sums.
+
+    big_r, big_u: R_{a-1}..R_{b-1} and U_{a-1}..U_{b-1} (R_{-1} = 0, U_{-1} = 1, c^_{-1} = h), so
+    c^_i = G^{R_i} h^{U_i} and t^_i = G^{w^_i} c^_{i-1}^{w'_i} = G^{w^_i + w'_i R_{i-1}} h^{w'_i U_{i-1}}.
+    r_prime, u: the span's inputs j (r'_{j,k} row-major, u_j). Returns chain || t^ || t3 part ||
+    (t4_a, t4_b parts) per k || s4 sums per k.
+    """
+    a_cols, b_cols = _columns(rows_out, width)
+    op, oh = _scalars_of(omega_prime), _scalars_of(omega_hat)
+    rs, us = _scalars_of(big_r), _scalars_of(big_u)
+    m = len(op)
+    chain = [G * rs[i + 1] + H * us[i + 1] for i in range(m)]
+    t_hat = [G * (oh[i] + op[i] * rs[i]) + H * (op[i] * us[i]) for i in range(m)]
+    t3 = _dot(op, _elements_of(hs))
+    t4 = [x for k in range(width) for x in (_dot(op, a_cols[k]), _dot(op, b_cols[k]))]
+    rp, uj = _scalars_of(r_prime), _scalars_of(u)
+    s4 = [_scalar_dot(rp[k::width], uj) for k in range(width)]
+    return _pack(chain) + _pack(t_hat) + t3.data + _pack(t4) + _pack(s4)
+
+
+def _check_span(rows_in: bytes, rows_out: bytes, width: int, commitments: bytes, hs: bytes,
+                u: bytes, s_prime: bytes, s_hat: bytes, chain: bytes, t_hat: bytes,
+                c: bytes) -> bytes:
+    """The verifier's rows a..b-1: their parts of the sums, and whether each t^_i holds.
+
+    chain: c^_{a-1} (h for a = 0) then c^_a..c^_{b-1}. Returns sum c_i || sum h_i ||
+    sum c_i^{u_i} || sum h_i^{s'_i} || (e_a, e_b, e'_a, e'_b) per k || 1 byte, 1 iff every t^_i holds.
+    """
+    in_a, in_b = _columns(rows_in, width)
+    out_a, out_b = _columns(rows_out, width)
+    cs, hs_ = _elements_of(commitments), _elements_of(hs)
+    us, sp, sh = _scalars_of(u), _scalars_of(s_prime), _scalars_of(s_hat)
+    ch, th, cc = _elements_of(chain), _elements_of(t_hat), Scalar._of(c)
+    sums = [_sum(cs), _sum(hs_), _dot(us, cs), _dot(sp, hs_)]
+    for k in range(width):
+        sums += [_dot(us, in_a[k]), _dot(us, in_b[k]), _dot(sp, out_a[k]), _dot(sp, out_b[k])]
+    holds = all(G * sh[i] + ch[i] * sp[i] - ch[i + 1] * cc == th[i] for i in range(len(th)))
+    return _pack(sums) + (b"\x01" if holds else b"\x00")
+
+
 def random_permutation(n: int) -> tuple[int, ...]:
     """GenPermutation: Knuth's shuffle with the secrets module, psi[i] = the input moved to i."""
     pool = list(range(n))
@@ -201,21 +324,24 @@ class ShuffleWitness:
     randomness: tuple[tuple[Scalar, ...], ...] = field(repr=False)
 
 
-def shuffle(ballots: Ballots, public_key: Element) -> tuple[list, ShuffleWitness]:
+def shuffle(ballots: Ballots, public_key: Element,
+            mapper: Mapper = map) -> tuple[list, ShuffleWitness]:
     """GenShuffle: re-encrypt every ballot (fresh r' per ciphertext) and permute them uniformly.
 
     Returns the outputs in the inputs' shape (Ciphertexts, or tuples of w Ciphertexts) and the
-    witness for prove_shuffle.
+    witness for prove_shuffle. The re-encryptions run through `mapper`, span by span.
     """
     rows, bare = _rows(ballots)
     if not isinstance(public_key, Element) or public_key.is_identity():
         raise ValueError("the identity is not a public key")
-    psi = random_permutation(len(rows))
+    n, w = len(rows), len(rows[0])
+    psi = random_permutation(n)
     randomness = tuple(tuple(random_scalar() for _ in row) for row in rows)
-    reencrypted = [
-        tuple(Ciphertext(ct.a + G * r, ct.b + public_key * r) for ct, r in zip(row, rs, strict=True))
-        for row, rs in zip(rows, randomness, strict=True)
-    ]
+    spans = _spans(n)
+    done = mapper(_reencrypt_span, [_pack_rows(rows[a:b]) for a, b in spans],
+                  [_pack(r for rs in randomness[a:b] for r in rs) for a, b in spans],
+                  [public_key.data] * len(spans))
+    reencrypted = [row for part in done for row in _rows_of(part, w)]
     outputs = [reencrypted[j] for j in psi]
     shaped: list = [row[0] for row in outputs] if bare else outputs
     return shaped, ShuffleWitness(psi, randomness)
@@ -306,8 +432,11 @@ class ShuffleProof:
 
 
 def prove_shuffle(inputs: Ballots, outputs: Ballots, witness: ShuffleWitness, public_key: Element,
-                  context: bytes) -> ShuffleProof:
-    """GenShuffleProof: Fiat-Shamir proof that outputs are inputs permuted and re-encrypted."""
+                  context: bytes, mapper: Mapper = map) -> ShuffleProof:
+    """GenShuffleProof: Fiat-Shamir proof that outputs are inputs permuted and re-encrypted.
+
+    The per-row work runs through `mapper`, span by span (see the module's notes).
+    """
     rows_in, _ = _rows(inputs)
     rows_out, _ = _rows(outputs)
     n, w = len(rows_in), len(rows_in[0])
@@ -316,42 +445,67 @@ def prove_shuffle(inputs: Ballots, outputs: Ballots, witness: ShuffleWitness, pu
         raise ValueError("inputs and outputs differ in size")
     if sorted(psi) != list(range(n)) or len(r_prime) != n or any(len(rs) != w for rs in r_prime):
         raise ValueError("the witness does not fit these ballots")
+    if not all(isinstance(x, Scalar) for rs in r_prime for x in rs):
+        raise TypeError("the witness's randomness is Scalars")
     _context(context)
     hs = generators(n)
+    spans = _spans(n)
 
     # GenPermutationCommitment: c_j = G^{r_j} h_i for the i with psi(i) = j.
     inverse = [0] * n
     for i, j in enumerate(psi):
         inverse[j] = i
     r = [random_scalar() for _ in range(n)]
-    commitments = [G * r[j] + hs[inverse[j]] for j in range(n)]
+    done = mapper(_commit_span, [_pack(r[a:b]) for a, b in spans],
+                  [_pack(hs[inverse[j]] for j in range(a, b)) for a, b in spans])
+    commitments = [x for part in done for x in _elements_of(part)]
 
     d = _statement_digest(rows_in, rows_out, public_key, commitments, context)
     u = _u_challenges(d, n)
     u_perm = [u[psi[i]] for i in range(n)]
 
-    # GenCommitmentChain from c^_{-1} = h: c^_i = G^{r^_i} c^_{i-1}^{u'_i}.
+    # GenCommitmentChain from c^_{-1} = h: c^_i = G^{r^_i} c^_{i-1}^{u'_i}, in closed form
+    # c^_i = G^{R_i} h^{U_i}; big_r[i + 1] = R_i and big_u[i + 1] = U_i, from R_{-1} = 0, U_{-1} = 1.
     r_hat = [random_scalar() for _ in range(n)]
-    chain: list[Element] = []
-    previous = H
+    big_r, big_u = [Scalar.from_int(0)], [Scalar.from_int(1)]
     for i in range(n):
-        previous = G * r_hat[i] + previous * u_perm[i]
-        chain.append(previous)
+        big_r.append(big_r[i] * u_perm[i] + r_hat[i])
+        big_u.append(big_u[i] * u_perm[i])
 
     omega1, omega2, omega3 = random_scalar(), random_scalar(), random_scalar()
     omega4 = [random_scalar() for _ in range(w)]
     omega_hat = [random_scalar() for _ in range(n)]
     omega_prime = [random_scalar() for _ in range(n)]
 
+    # Per span: c^_i, t^_i = G^{w^_i} c^_{i-1}^{w'_i}, and the span's parts of
+    # t3's sum h_i^{w'_i}, t4's sums e'_{i,k}^{w'_i} and s4's sums r'_{j,k} u_j.
+    done = mapper(_prove_span, [_pack_rows(rows_out[a:b]) for a, b in spans], [w] * len(spans),
+                  [_pack(hs[a:b]) for a, b in spans], [_pack(omega_prime[a:b]) for a, b in spans],
+                  [_pack(omega_hat[a:b]) for a, b in spans], [_pack(big_r[a:b + 1]) for a, b in spans],
+                  [_pack(big_u[a:b + 1]) for a, b in spans],
+                  [_pack(x for rs in r_prime[a:b] for x in rs) for a, b in spans],
+                  [_pack(u[a:b]) for a, b in spans])
+    chain: list[Element] = []
+    t_hat: list[Element] = []
+    t3_parts: list[Element] = []
+    t4_parts: list[list[Element]] = []
+    s4_parts: list[list[Scalar]] = []
+    for (a, b), part in zip(spans, done, strict=True):
+        m = b - a
+        elements = _elements_of(part[:(2 * m + 1 + 2 * w) * ELEMENT_BYTES])
+        chain += elements[:m]
+        t_hat += elements[m:2 * m]
+        t3_parts.append(elements[2 * m])
+        t4_parts.append(elements[2 * m + 1:])
+        s4_parts.append(_scalars_of(part[(2 * m + 1 + 2 * w) * ELEMENT_BYTES:]))
+
     t1 = G * omega1
     t2 = G * omega2
-    t3 = G * omega3 + _dot(omega_prime, hs)
+    t3 = G * omega3 + _sum(t3_parts)
     t4 = tuple(
-        (_dot(omega_prime, [row[k].a for row in rows_out]) - G * omega4[k],
-         _dot(omega_prime, [row[k].b for row in rows_out]) - public_key * omega4[k])
+        (_sum([p[2 * k] for p in t4_parts]) - G * omega4[k],
+         _sum([p[2 * k + 1] for p in t4_parts]) - public_key * omega4[k])
         for k in range(w))
-    bases = [H, *chain[:-1]]
-    t_hat = [G * omega_hat[i] + bases[i] * omega_prime[i] for i in range(n)]
 
     c = _main_challenge(d, chain, t1, t2, t3, t4, t_hat)
 
@@ -365,7 +519,7 @@ def prove_shuffle(inputs: Ballots, outputs: Ballots, witness: ShuffleWitness, pu
     s1 = omega1 + c * r_bar
     s2 = omega2 + c * _scalar_dot(r_hat, v)
     s3 = omega3 + c * _scalar_dot(r, u)
-    s4 = tuple(omega4[k] + c * _scalar_dot([rs[k] for rs in r_prime], u) for k in range(w))
+    s4 = tuple(omega4[k] + c * _scalar_sum([p[k] for p in s4_parts]) for k in range(w))
     s_hat = tuple(omega_hat[i] + c * r_hat[i] for i in range(n))
     s_prime = tuple(omega_prime[i] + c * u_perm[i] for i in range(n))
     return ShuffleProof(tuple(commitments), tuple(chain), t1, t2, t3, t4, tuple(t_hat),
@@ -393,8 +547,12 @@ def _well_formed(proof: ShuffleProof, n: int, w: int) -> bool:
 
 
 def verify_shuffle(proof: ShuffleProof, inputs: Ballots, outputs: Ballots, public_key: Element,
-                   context: bytes) -> bool:
-    """CheckShuffleProof: True iff the proof holds for exactly this statement and context."""
+                   context: bytes, mapper: Mapper = map) -> bool:
+    """CheckShuffleProof: True iff the proof holds for exactly this statement and context.
+
+    The per-row sums and checks run through `mapper`, span by span; the verdict is the same for
+    any mapper (a mapper's own failure, e.g. a broken process pool, is raised, not answered).
+    """
     try:
         rows_in, _ = _rows(inputs)
         rows_out, _ = _rows(outputs)
@@ -407,42 +565,53 @@ def verify_shuffle(proof: ShuffleProof, inputs: Ballots, outputs: Ballots, publi
             and isinstance(context, bytes) and _well_formed(proof, n, w)):
         return False
     try:
-        return _check(proof, rows_in, rows_out, public_key, context)
+        return _check(proof, rows_in, rows_out, public_key, context, mapper)
     except (TypeError, ValueError):  # pragma: no cover - well-formedness is checked above
         return False
 
 
 def _check(proof: ShuffleProof, rows_in: Sequence[Row], rows_out: Sequence[Row],
-           public_key: Element, context: bytes) -> bool:
+           public_key: Element, context: bytes, mapper: Mapper) -> bool:
     n, w = len(rows_in), len(rows_in[0])
     hs = generators(n)
     d = _statement_digest(rows_in, rows_out, public_key, proof.commitments, context)
     u = _u_challenges(d, n)
     c = _main_challenge(d, proof.chain, proof.t1, proof.t2, proof.t3, proof.t4, proof.t_hat)
 
-    c_bar = _sum(proof.commitments) - _sum(hs)
+    spans = _spans(n)
+    bases = [H, *proof.chain]  # c^_{i-1} for row i is bases[i], c^_i is bases[i + 1]
+    done = mapper(_check_span, [_pack_rows(rows_in[a:b]) for a, b in spans],
+                  [_pack_rows(rows_out[a:b]) for a, b in spans], [w] * len(spans),
+                  [_pack(proof.commitments[a:b]) for a, b in spans], [_pack(hs[a:b]) for a, b in spans],
+                  [_pack(u[a:b]) for a, b in spans], [_pack(proof.s_prime[a:b]) for a, b in spans],
+                  [_pack(proof.s_hat[a:b]) for a, b in spans], [_pack(bases[a:b + 1]) for a, b in spans],
+                  [_pack(proof.t_hat[a:b]) for a, b in spans], [c.data] * len(spans))
+    parts = []
+    t_hat_holds = True
+    for part in done:
+        parts.append(_elements_of(part[:-1]))
+        t_hat_holds = t_hat_holds and part[-1:] == b"\x01"
+
+    def total(index: int) -> Element:
+        return _sum([p[index] for p in parts])
+
+    c_bar = total(0) - total(1)
     u_prod = u[0]
     for x in u[1:]:
         u_prod = u_prod * x
     c_hat = proof.chain[-1] - H * u_prod
-    c_tilde = _dot(u, proof.commitments)
+    c_tilde = total(2)
 
     if G * proof.s1 - c_bar * c != proof.t1:
         return False
     if G * proof.s2 - c_hat * c != proof.t2:
         return False
-    if G * proof.s3 + _dot(proof.s_prime, hs) - c_tilde * c != proof.t3:
+    if G * proof.s3 + total(3) - c_tilde * c != proof.t3:
         return False
     for k in range(w):
-        e_a = _dot(u, [row[k].a for row in rows_in])
-        e_b = _dot(u, [row[k].b for row in rows_in])
-        t4_a = _dot(proof.s_prime, [row[k].a for row in rows_out]) - G * proof.s4[k] - e_a * c
-        t4_b = (_dot(proof.s_prime, [row[k].b for row in rows_out]) - public_key * proof.s4[k]
-                - e_b * c)
+        e_a, e_b = total(4 + 4 * k), total(5 + 4 * k)
+        t4_a = total(6 + 4 * k) - G * proof.s4[k] - e_a * c
+        t4_b = total(7 + 4 * k) - public_key * proof.s4[k] - e_b * c
         if (t4_a, t4_b) != proof.t4[k]:
             return False
-    bases = [H, *proof.chain[:-1]]
-    for i in range(n):
-        if G * proof.s_hat[i] + bases[i] * proof.s_prime[i] - proof.chain[i] * c != proof.t_hat[i]:
-            return False
-    return True
+    return t_hat_holds
