@@ -115,7 +115,7 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
 
     seen: dict[str, int] = {}
     for n, ballot in enumerate(record.ballots):
-        digest = ballot.ballot.hash
+        digest = ballot.ballot.hash()
         if digest in seen:
             findings.append(Finding(BALLOT, f"ballot {n}", f"a copy of ballot {seen[digest]}"))
         seen.setdefault(digest, n)
@@ -160,7 +160,7 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
             findings.append(Finding(DECRYPTION, f"trustee {trustee}, ciphertext {bad}",
                                     "the proof of correct decryption fails"))
     try:
-        plaintexts = open_all(ciphertexts, valid, qualification, mapper)
+        plaintexts = open_all(ciphertexts, valid, qualification, mapper, checked=True)  # checked above
     except NotEnoughDecryptionShares as exc:
         return [*findings, Finding(DECRYPTION, "tally", str(exc))]
     try:

@@ -151,20 +151,21 @@ class Mix:
 
 
 def mix(rows: Sequence[Row], public_key: Element, election_id: str, question_id: str, step: int,
-        mixer: str) -> Mix:
-    """Shuffle and prove: what each mixer runs on the previous step's outputs."""
+        mixer: str, mapper: Mapper = map) -> Mix:
+    """Shuffle and prove: what each mixer runs on the previous step's outputs. `mapper` must run
+    in the mixer's own processes: the work it spreads carries the mixer's secret witness."""
     if not mixer:
         raise ValueError("a mixer names itself")
-    outputs, witness = shuffle(list(rows), public_key)
+    outputs, witness = shuffle(list(rows), public_key, mapper=mapper)
     proof = prove_shuffle(list(rows), outputs, witness, public_key,
-                          mix_context(election_id, question_id, step, mixer))
+                          mix_context(election_id, question_id, step, mixer), mapper=mapper)
     return Mix(mixer, tuple(tuple(r) for r in outputs), proof)
 
 
 def verify_mix(rows: Sequence[Row], step_mix: Mix, public_key: Element, election_id: str,
-               question_id: str, step: int) -> bool:
+               question_id: str, step: int, mapper: Mapper = map) -> bool:
     return verify_shuffle(step_mix.proof, list(rows), list(step_mix.outputs), public_key,
-                          mix_context(election_id, question_id, step, step_mix.mixer))
+                          mix_context(election_id, question_id, step, step_mix.mixer), mapper=mapper)
 
 
 def decode_ranking(question: Question, values: Sequence[int]) -> tuple[str, ...]:
@@ -252,16 +253,17 @@ def rebuilt(parts: tuple[Any, ...] | Qualification) -> Qualification:
 
 
 def _open_chunk(ciphertexts: Sequence[Ciphertext], shares: Sequence[Sequence[DecryptionShare]],
-                qualification: tuple[Any, ...]) -> list[Element]:
+                qualification: tuple[Any, ...], checked: bool = False) -> list[Element]:
     q = rebuilt(qualification)
-    return [combine_decryption_shares(ct, share_set, q)
+    return [combine_decryption_shares(ct, share_set, q, checked=checked)
             for ct, share_set in zip(ciphertexts, shares, strict=True)]
 
 
 def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[DecryptionShare]],
              qualification: Qualification, mapper: Mapper = map,
-             chunk: int = 2_000) -> tuple[Element, ...]:
-    """G^m of every ciphertext from the trustees' shares (each share's proof checked).
+             chunk: int = 2_000, *, checked: bool = False) -> tuple[Element, ...]:
+    """G^m of every ciphertext from the trustees' shares (each share's proof checked, unless the
+    caller has just checked every one of them: `checked`).
 
     NotEnoughDecryptionShares, naming the missing and rejected trustees, if fewer than k hold.
     """
@@ -276,7 +278,7 @@ def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[De
                              "ciphertexts")
     per_ciphertext = [[given[i] for given in shares.values()] for i in range(len(ciphertexts))]
     parts, share_parts = _chunks(ciphertexts, chunk), _chunks(per_ciphertext, chunk)
-    done = mapper(_open_chunk, parts, share_parts, [portable(qualification)] * len(parts))
+    done = mapper(_open_chunk, parts, share_parts, [portable(qualification)] * len(parts), [checked] * len(parts))
     return tuple(e for part in done for e in part)
 
 

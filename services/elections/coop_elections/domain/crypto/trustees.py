@@ -234,8 +234,16 @@ class Qualification:
         return self._aggregate[0]
 
     def verification_key(self, trustee: int) -> Element:
-        """X_l = G^x_l = prod_i prod_j C_ij^(l^j): what trustee l's decryption shares must match."""
-        return _evaluate_in_exponent(self._aggregate, self.threshold.check(trustee))
+        """X_l = G^x_l = prod_i prod_j C_ij^(l^j): what trustee l's decryption shares must match
+        (computed once per trustee: a tally checks hundreds of thousands of shares against it)."""
+        keys = self._verification_keys
+        if trustee not in keys:
+            keys[trustee] = _evaluate_in_exponent(self._aggregate, self.threshold.check(trustee))
+        return keys[trustee]
+
+    @cached_property
+    def _verification_keys(self) -> dict[int, Element]:
+        return {}
 
     @cached_property
     def _aggregate(self) -> tuple[Element, ...]:
@@ -405,11 +413,12 @@ def lagrange_at_zero(index: int, indices: Iterable[int]) -> Scalar:
 
 
 def combine_decryption_shares(ciphertext: Ciphertext, shares: Iterable[DecryptionShare],
-                              qualification: Qualification) -> Element:
+                              qualification: Qualification, *, checked: bool = False) -> Element:
     """G^m = b / prod_l d_l^lambda_l over the k valid shares of the lowest-numbered trustees.
 
-    Every share is checked first; NotEnoughDecryptionShares if fewer than k hold. A trustee
-    who sent several shares is counted once, by its first valid one.
+    Every share is checked first (unless `checked`: the caller has just checked each one);
+    NotEnoughDecryptionShares if fewer than k hold. A trustee who sent several shares is counted
+    once, by its first valid one.
     """
     threshold = qualification.threshold
     valid: dict[int, Element] = {}
@@ -422,7 +431,7 @@ def combine_decryption_shares(ciphertext: Ciphertext, shares: Iterable[Decryptio
         seen.add(trustee)
         if trustee in valid:
             continue
-        if verify_decryption_share(share, ciphertext, qualification):
+        if checked or verify_decryption_share(share, ciphertext, qualification):
             valid[trustee] = share.share
             rejected.discard(trustee)
         else:
