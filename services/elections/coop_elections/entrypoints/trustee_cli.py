@@ -20,8 +20,23 @@ Decryption:
         SHARE_FILES...                      anyone: checks every share, prints the plaintexts
 
 Every trustee passes the same PUBLIC_FILES, the set the board agreed on: they make the
-election key. Exit status 0 on success; 1 for a complaint, too few valid decryption shares or
-a plaintext beyond --bound; 2 for a bad file, a wrong election or trustee, or bad usage.
+election key.
+
+Online, against the elections api (--target, COOP_ELECTIONS_ADDR; COOP_TOKEN, or else a
+development token for --as SUBJECT, the trustee's id in the election, with the trustee role):
+
+    coop trustee publish --election E --public DIR/trustee-I.public.json --as ID
+        publishes this trustee's public file on the service; prints who is still missing and
+        the election key once every trustee has published
+    coop trustee fetch-public --election E --dir D
+        writes D/trustee-J.public.json for every trustee who published (the files `deal`,
+        `combine` and `decrypt` read) and prints their fingerprints
+    coop trustee decrypt-online --election E --key KEYFILE --trustee I --as ID [--processes P]
+        after the mixes: this trustee's decryption shares of the tally, sent to the service
+
+Exit status 0 on success; 1 for a complaint, too few valid decryption shares, a plaintext
+beyond --bound, or a refusal by the service; 2 for a bad file, a wrong election or trustee, or
+bad usage.
 """
 
 from __future__ import annotations
@@ -39,6 +54,7 @@ from pathlib import Path
 
 import pysodium
 
+from coop.elections.v2 import elections_pb2 as pb
 from coop_elections.adapters.trustee_files import (
     ComplaintsFile,
     SealedShares,
@@ -68,6 +84,7 @@ from coop_elections.domain.crypto.trustees import (
     NotEnoughDecryptionShares,
     Qualification,
     Threshold,
+    TrusteeCommitment,
     TrusteeKeyShare,
     combine_decryption_shares,
     combine_shares,
@@ -75,6 +92,14 @@ from coop_elections.domain.crypto.trustees import (
     qualify,
     verify_decryption_share,
     verify_share,
+)
+from coop_elections.entrypoints.cli import (
+    Stub,
+    connection_options,
+    progress,
+    run_as,
+    show_key_state,
+    show_tally_state,
 )
 
 DEFAULT_BOUND = 1000
@@ -506,13 +531,148 @@ def _combine_decryption(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- online: publish, fetch-public, decrypt-online --------------------------------------------
+
+#: Decryption shares per message of SubmitDecryptionShares (132 bytes each: about 660 kB).
+SHARES_PER_MESSAGE = 5000
+Metadata = list[tuple[str, str]]
+
+
+def _publics_of(key: pb.ElectionKey) -> dict[int, TrusteePublic]:
+    """The public files of every trustee who published, as `keygen` wrote them: k from the
+    service's answer, n = published + missing."""
+    threshold = Threshold(key.threshold, len(key.trustees) + len(key.missing))
+    publics: dict[int, TrusteePublic] = {}
+    for published in key.trustees:
+        try:
+            commitment = TrusteeCommitment.from_bytes(published.commitment)
+        except ValueError as exc:
+            raise TrusteeError(f"the service's copy of trustee {published.trustee}'s commitment: {exc}") from None
+        publics[published.trustee] = TrusteePublic(key.election_id, threshold, commitment,
+                                                   bytes(published.transport_public_key))
+    return publics
+
+
+def _election_key(stub: Stub, md: Metadata, election_id: str) -> pb.ElectionKey:
+    return stub.GetElectionKey(pb.GetElectionKeyRequest(election_id=election_id), metadata=md, timeout=60).key
+
+
+def _publish(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
+    public = read_public(args.public)
+    if public.election_id != args.election:
+        raise TrusteeError(f"{args.public}: trustee {public.trustee}'s public file is for election "
+                           f"{public.election_id!r}, not {args.election!r}")
+    answer = stub.PublishTrusteeKey(pb.PublishTrusteeKeyRequest(
+        election_id=args.election, trustee=public.trustee, commitment=public.commitment.to_bytes(),
+        transport_public_key=public.transport_key), metadata=md, timeout=60)
+    print(f"trustee {public.trustee}'s public file published; fingerprint {public.fingerprint()}")
+    show_key_state(answer.key)
+    return 0
+
+
+def _fetch_public(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
+    key = _election_key(stub, md, args.election)
+    publics = _publics_of(key)
+    folder = Path(args.dir)
+    ids = {t.trustee: t.trustee_id for t in key.trustees}
+    # Check every file first: a trustee's own public file that differs from the service's copy
+    # is a substitution (or a second keygen) to settle before anything is written.
+    for trustee, public in sorted(publics.items()):
+        path = folder / f"trustee-{trustee}.public.json"
+        if path.exists() and read_public(path) != public:
+            raise TrusteeError(f"{path} exists and is not what trustee {trustee} published on the service "
+                               f"(fingerprints: the file's {read_public(path).fingerprint()}, the service's "
+                               f"{public.fingerprint()}); not overwritten")
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    for trustee, public in sorted(publics.items()):
+        path = folder / f"trustee-{trustee}.public.json"
+        if not path.exists():
+            write_public(path, public, overwrite=False)
+        print(f"trustee {trustee} ({ids[trustee]}): fingerprint {public.fingerprint()}  {path}")
+    if key.missing:
+        print(f"warning: not published yet: {_plural(key.missing)}; fetch again once they have",
+              file=sys.stderr)
+    else:
+        print(f"every trustee has published; election key {key.public_key.hex()}")
+    return 0
+
+
+def _receive_ciphertexts(stub: Stub, md: Metadata, election_id: str) -> list[Ciphertext]:
+    ciphertexts: list[Ciphertext] = []
+    bar = None
+    try:
+        for part in stub.StreamTallyCiphertexts(pb.StreamTallyCiphertextsRequest(election_id=election_id),
+                                                metadata=md, timeout=3600):
+            if bar is None:
+                bar = progress(part.total, "receiving", "ciphertext")
+            ciphertexts.extend(Ciphertext.from_bytes(ct) for ct in part.ciphertexts)
+            bar.update(len(part.ciphertexts))
+    finally:
+        if bar is not None:
+            bar.close()
+    return ciphertexts
+
+
+def _submit_shares(stub: Stub, md: Metadata, election_id: str, trustee: int,
+                   shares: Sequence[DecryptionShare]) -> pb.TallyState:
+    raw = [share.to_bytes() for share in shares]
+    bar = progress(len(raw), "sending", "share")
+
+    def parts():
+        yield pb.SubmitDecryptionSharesRequest(header=pb.DecryptionHeader(election_id=election_id,
+                                                                          trustee=trustee))
+        for start in range(0, len(raw), SHARES_PER_MESSAGE):
+            chunk = raw[start:start + SHARES_PER_MESSAGE]
+            yield pb.SubmitDecryptionSharesRequest(shares=pb.DecryptionShareChunk(shares=chunk))
+            bar.update(len(chunk))
+
+    try:
+        return stub.SubmitDecryptionShares(parts(), metadata=md, timeout=3600).tally
+    finally:
+        bar.close()
+
+
+def _decrypt_online(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
+    processes = args.processes if args.processes is not None else (os.cpu_count() or 1)
+    if processes < 1:
+        raise TrusteeError(f"--processes: at least 1, not {processes}")
+    key = read_key(args.key)
+    if key.trustee != args.trustee:
+        raise TrusteeError(f"{args.key}: trustee {key.trustee}'s key file, not trustee {args.trustee}'s")
+    if key.election_id != args.election:
+        raise TrusteeError(f"{args.key}: a key for election {key.election_id!r}, not {args.election!r}")
+    state = stub.GetTallyState(pb.GetTallyStateRequest(election_id=args.election), metadata=md, timeout=60).tally
+    if args.trustee in state.decrypted_by:
+        print(f"trustee {args.trustee}'s decryption shares are stored already")
+        show_tally_state(state)
+        return 0
+    # The key file must be the one combined from what the trustees published on the service.
+    publics = _publics_of(_election_key(stub, md, args.election))
+    where = {i: f"the service's trustee-{i}.public.json" for i in publics}
+    _check_key_against(key, _qualification(publics, where, key.election_id, key.threshold))
+    ciphertexts = _receive_ciphertexts(stub, md, args.election)
+    print(f"trustee {key.trustee}: decrypting {len(ciphertexts)} ciphertexts", file=sys.stderr)
+    shares = decrypt_all(key.key_share, key.election_id, ciphertexts, processes)
+    state = _submit_shares(stub, md, args.election, key.trustee, shares)
+    print(f"trustee {key.trustee}'s decryption shares of {len(shares)} ciphertexts accepted")
+    show_tally_state(state)
+    return 0
+
+
+def _online(run: Callable[[Stub, Metadata, argparse.Namespace], int],
+            role: str = "trustee", default_subject: str = "") -> Callable[[argparse.Namespace], int]:
+    """An online command: the trustee's token, refusals as exit 1, bad files as exit 2."""
+    return _guarded(lambda args: run_as(args, role, run, default_subject))
+
+
 # --- the parser ------------------------------------------------------------------------------
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     text = (__doc__ or "").split("\n\n", 1)[1]
     trustee = sub.add_parser("trustee", help="election trustees: threshold key generation and "
-                                             "decryption, over files, on the trustee's machine",
+                                             "decryption on the trustee's machine, over files or "
+                                             "through the elections api",
                              description=text, formatter_class=argparse.RawDescriptionHelpFormatter)
     tsub = trustee.add_subparsers(dest="action", required=True)
 
@@ -568,3 +728,29 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help=f"largest plaintext searched for (default {DEFAULT_BOUND})")
     p.add_argument("share_files", nargs="+", metavar="SHARE_FILE",
                    help="the trustees' decryption shares files")
+
+    def online(name: str, helptext: str, run: Callable[[argparse.Namespace], int]
+               ) -> argparse.ArgumentParser:
+        p = tsub.add_parser(name, help=helptext, description=helptext,
+                            parents=[connection_options("trustee")])
+        p.set_defaults(func=run)
+        p.add_argument("--election", required=True, help="election id")
+        return p
+
+    p = online("publish", "publish this trustee's public file (commitments and transport key) on the "
+                          "service; prints who is missing, and the election key once complete",
+               _online(_publish))
+    p.add_argument("--public", required=True, help="this trustee's trustee-I.public.json (from keygen)")
+
+    p = online("fetch-public", "every published trustee's public file from the service into DIR "
+                               "(trustee-J.public.json, as keygen writes them), with its fingerprint",
+               _online(_fetch_public, default_subject="cli-trustee"))
+    p.add_argument("--dir", required=True, help="the folder to write them into (a trustee's own file "
+                                                "there must match the service's copy)")
+
+    p = online("decrypt-online", "after the mixes: this trustee's decryption shares of the tally, with "
+                                 "proofs, sent to the service", _online(_decrypt_online))
+    p.add_argument("--key", required=True, help="this trustee's key file (trustee-I.key.json)")
+    p.add_argument("--trustee", required=True, type=int, help="this trustee's number")
+    p.add_argument("--processes", type=int, default=None,
+                   help="worker processes (default: one per CPU)")

@@ -9,10 +9,20 @@
     coop vote check ELECTION_JSON BALLOT_FILE [--public-key HEX]
         checks every proof of a ballot file as the service and the auditors will
 
-ELECTION_JSON is the election as published (election.json); its key is encryption.public_key,
-or the one --public-key gives (what `coop trustee public-key` prints). Exit status 0 when the
-ballot is made or holds, 1 when a checked ballot fails, 2 for a bad file or answer.
-Casting through the api is not built yet (issue 14).
+Online, against the elections api (--target, COOP_ELECTIONS_ADDR; COOP_TOKEN, or else a
+development token with the member role for --as SUBJECT, the voter's id):
+
+    coop vote fetch --election E --out election.json
+        the election as its voters encrypt against it (questions, candidates, key), once every
+        trustee has published
+    coop vote cast --election E BALLOT_FILE --as VOTER [--previous-tracker T --revote-code C]
+        casts the ballot file; prints the tracker, the ballot hash (and a re-vote code where
+        re-voting is allowed) and the receipt (the ballot's SHA-256)
+
+ELECTION_JSON is the election as published (election.json, what `fetch` writes); its key is
+encryption.public_key, or the one --public-key gives (what `coop trustee public-key` prints).
+Exit status 0 when the ballot is made, holds or is cast, 1 when a checked ballot fails or the
+service refuses, 2 for a bad file or answer.
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from coop.elections.v2 import elections_pb2 as pb
 from coop_elections.client import (
     check_ballot,
     load_election,
@@ -30,6 +41,9 @@ from coop_elections.client import (
     prepare_ballot,
     read_ballot,
 )
+from coop_elections.entrypoints.cli import Stub, UsageError, connection_options, run_as
+
+Metadata = list[tuple[str, str]]
 
 
 def _answers(election, args: argparse.Namespace) -> dict[str, Any]:
@@ -73,6 +87,59 @@ def _check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fetch(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
+    key = stub.GetElectionKey(pb.GetElectionKeyRequest(election_id=args.election), metadata=md, timeout=60).key
+    if key.missing:
+        election = stub.GetElection(pb.GetElectionRequest(election_id=args.election), metadata=md,
+                                    timeout=60).election
+        ids = list(election.encryption.trustee_ids)
+        names = ", ".join(f"{i} ({ids[i - 1]})" if 0 < i <= len(ids) else str(i) for i in key.missing)
+        who = f"trustee {names} has" if len(key.missing) == 1 else f"trustees {names} have"
+        print(f"coop vote: election {args.election}'s key is not complete: {who} not published yet; "
+              "nothing written", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    text = key.election_json if key.election_json.endswith("\n") else key.election_json + "\n"
+    if out.exists() and out.read_text(encoding="utf-8") != text:
+        raise ValueError(f"{out} exists with other content: not overwritten (remove it or choose another --out)")
+    out.write_text(text, encoding="utf-8")
+    print(f"{out}: election {args.election}, {key.threshold} of {len(key.trustees)} trustees, "
+          f"election key {key.public_key.hex()}")
+    return 0
+
+
+def _cast(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
+    ballot = read_ballot(args.ballot)
+    if ballot.election_id != args.election:
+        raise ValueError(f"{args.ballot}: a ballot for election {ballot.election_id!r}, not {args.election!r}")
+    answer = stub.CastBallot(pb.CastBallotRequest(
+        election_id=args.election, encrypted_ballot=ballot.to_bytes(), previous_tracker=args.previous_tracker,
+        previous_revote_code=args.revote_code), metadata=md, timeout=120)
+    print(f"tracker {answer.tracker}")
+    print(f"ballot hash {answer.ballot_hash}")
+    if answer.revote_code:
+        print(f"re-vote code {answer.revote_code} (secret: whoever holds it can vote again in your place)")
+    if answer.superseded_previous:
+        print("your previous ballot is replaced")
+    print(f"receipt {ballot.hash()} (the SHA-256 of your ballot: find it in the published record)")
+    return 0
+
+
+def _online(command, default_subject: str = ""):
+    """Through the api as the voter (or as `default_subject` for what any member may read):
+    refusals exit 1 (run_as), bad files and usage 2."""
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return run_as(args, "member", command, default_subject)
+        except (ValueError, UsageError) as exc:
+            print(f"coop vote: {exc}", file=sys.stderr)
+            return 2
+        except OSError as exc:
+            print(f"coop vote: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+    return run
+
+
 def _guarded(command):
     def run(args: argparse.Namespace) -> int:
         try:
@@ -84,7 +151,8 @@ def _guarded(command):
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    vote = sub.add_parser("vote", help="encrypted ballots: make and check one on your own machine",
+    vote = sub.add_parser("vote", help="encrypted ballots: fetch the election, make and check a ballot on your own "
+                                       "machine, cast it",
                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = vote.add_subparsers(dest="vote_command", required=True)
     p = commands.add_parser("encrypt", help="encrypt answers with their proofs into a ballot file")
@@ -99,3 +167,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ballot", help="the ballot file")
     p.add_argument("--public-key", default="", help="the election key (hex), if not in election.json")
     p.set_defaults(func=_guarded(_check))
+    p = commands.add_parser("fetch", parents=[connection_options("voter")],
+                            help="the election.json to encrypt against, from the service (once its key is complete)")
+    p.add_argument("--election", required=True, help="election id")
+    p.add_argument("--out", required=True, help="the file to write (election.json)")
+    p.set_defaults(func=_online(_fetch, default_subject="cli-voter"))
+    p = commands.add_parser("cast", parents=[connection_options("voter")],
+                            help="cast a ballot file; prints the tracker, the ballot hash and the receipt")
+    p.add_argument("--election", required=True, help="election id")
+    p.add_argument("ballot", help="the ballot file (from `coop vote encrypt`)")
+    p.add_argument("--previous-tracker", default="", help="re-voting: the tracker of your previous ballot")
+    p.add_argument("--revote-code", default="", help="re-voting: the re-vote code of your previous ballot")
+    p.set_defaults(func=_online(_cast))

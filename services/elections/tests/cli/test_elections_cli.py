@@ -10,17 +10,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import grpc
-import pytest
 
 from coop.elections.v1 import elections_pb2 as pb1
 from coop.elections.v2 import elections_pb2 as pb
 from coop.elections.v2 import elections_pb2_grpc as pb_grpc
-from coop_domain.clock import FixedClock
-from coop_elections.entrypoints.grpc_api import build
 from coop_platform.auth import issue_token
-from coop_platform.config import Settings
-from coop_platform.grpc_server import start_server
-from coop_platform.migrations import upgrade
 
 BEFORE = datetime(2027, 4, 20, tzinfo=UTC)
 DURING = datetime(2027, 5, 10, 12, tzinfo=UTC)
@@ -39,20 +33,6 @@ window: {opens_at: "2027-05-01T08:00:00+00:00", assembly_day: 2027-05-15, closes
          time_zone: Europe/Brussels}
 roll_cutoff: "2027-04-30T08:00:00+00:00"
 """
-
-
-@pytest.fixture()
-def api(tmp_path):
-    url = f"sqlite:///{tmp_path / 'elections.db'}"
-    upgrade("elections", url)
-    clock = FixedClock(BEFORE)
-    settings = Settings(service_name="elections", database_url=url, dev_mode=True, served_tenants=("*",),
-                        grpc_port=0)
-    engine, register, _ = build(settings, clock)
-    running = start_server(settings, register, engine, port=0)
-    yield f"127.0.0.1:{running.port}", clock
-    running.stop(0)
-    engine.dispose()
 
 
 def coop(target: str, *args: str) -> subprocess.CompletedProcess:
