@@ -251,15 +251,20 @@ class TrusteePublic:
         return " ".join(digest[i:i + 4] for i in range(0, 32, 4))
 
 
+def _coefficients(f: _Fields, threshold: Threshold, what: str, decode: Any) -> tuple[Any, ...]:
+    """The file's k `coefficients`, each decoded (an element or a scalar), named on error."""
+    raw = f.items("coefficients")
+    if len(raw) != threshold.k:
+        raise f.error("coefficients", f"{threshold.k} {what} are expected, not {len(raw)}")
+    return tuple(decode(f"coefficients[{j}]", v) for j, v in enumerate(raw))
+
+
 def read_public(path: str | Path) -> TrusteePublic:
     """A trustee's public file, decoded; its proof is not checked here (qualify does it)."""
     f = _load(path, PUBLIC_FORMAT)
     threshold = f.threshold()
     trustee = f.trustee("trustee", threshold)
-    raw = f.items("coefficients")
-    if len(raw) != threshold.k:
-        raise f.error("coefficients", f"{threshold.k} commitments are expected, not {len(raw)}")
-    coefficients = tuple(f.element(f"coefficients[{j}]", v) for j, v in enumerate(raw))
+    coefficients = _coefficients(f, threshold, "commitments", f.element)
     proof = f.decoded("proof", f.get("proof"), SCHNORR_PROOF_BYTES, SchnorrProof.from_bytes)
     return TrusteePublic(f.text("election_id"), threshold,
                          TrusteeCommitment(trustee, coefficients, proof),
@@ -295,10 +300,7 @@ def read_private(path: str | Path) -> TrusteePrivate:
     f = _load(path, PRIVATE_FORMAT)
     threshold = f.threshold()
     trustee = f.trustee("trustee", threshold)
-    raw = f.items("coefficients")
-    if len(raw) != threshold.k:
-        raise f.error("coefficients", f"{threshold.k} coefficients are expected, not {len(raw)}")
-    coefficients = tuple(f.scalar(f"coefficients[{j}]", v) for j, v in enumerate(raw))
+    coefficients = _coefficients(f, threshold, "coefficients", f.scalar)
     try:
         dealing = Dealing(trustee, threshold, coefficients)
     except ValueError as exc:

@@ -146,6 +146,17 @@ def _read_own_private(folder: str, trustee: int) -> TrusteePrivate:
     return private
 
 
+def _same_ceremony(path: str, what: str, election_id: str, threshold: Threshold, expected_election: str,
+                   expected_threshold: Threshold) -> None:
+    """TrusteeError unless a file is of this election and this k of n."""
+    verb = "are" if what.endswith("shares") else "is"
+    if election_id != expected_election:
+        raise TrusteeError(f"{path}: {what} {verb} for election {election_id!r}, not {expected_election!r}")
+    if threshold != expected_threshold:
+        raise TrusteeError(f"{path}: {what} {verb} for {threshold.k} of {threshold.n} trustees, "
+                           f"not {expected_threshold.k} of {expected_threshold.n}")
+
+
 def _load_publics(paths: Sequence[str], election_id: str | None = None,
                   threshold: Threshold | None = None) -> tuple[dict[int, TrusteePublic], dict[int, str]]:
     """The public files by trustee, all of one election and one k-of-n (the first file's,
@@ -156,14 +167,9 @@ def _load_publics(paths: Sequence[str], election_id: str | None = None,
         public = read_public(path)
         if election_id is None:
             election_id, threshold = public.election_id, public.threshold
-        if public.election_id != election_id:
-            raise TrusteeError(f"{path}: trustee {public.trustee}'s public file is for election "
-                               f"{public.election_id!r}, not {election_id!r}")
-        if public.threshold != threshold:
-            assert threshold is not None
-            raise TrusteeError(f"{path}: trustee {public.trustee}'s public file is for "
-                               f"{public.threshold.k} of {public.threshold.n} trustees, "
-                               f"not {threshold.k} of {threshold.n}")
+        assert threshold is not None
+        _same_ceremony(path, f"trustee {public.trustee}'s public file", public.election_id, public.threshold,
+                       election_id, threshold)
         if public.trustee in publics and publics[public.trustee] != public:
             raise TrusteeError(f"{path}: a second, different public file for trustee "
                                f"{public.trustee} (the first: {where[public.trustee]})")
@@ -302,13 +308,8 @@ def _combine(args: argparse.Namespace) -> int:
     sealed: dict[int, SealedShares] = {}
     for path in args.shares:
         shares = read_sealed_shares(path)
-        if shares.election_id != election_id:
-            raise TrusteeError(f"{path}: trustee {shares.sender}'s shares are for election "
-                               f"{shares.election_id!r}, not {election_id!r}")
-        if shares.threshold != threshold:
-            raise TrusteeError(f"{path}: trustee {shares.sender}'s shares are for "
-                               f"{shares.threshold.k} of {shares.threshold.n} trustees, "
-                               f"not {threshold.k} of {threshold.n}")
+        _same_ceremony(path, f"trustee {shares.sender}'s shares", shares.election_id, shares.threshold,
+                       election_id, threshold)
         if shares.sender in sealed and sealed[shares.sender] != shares:
             raise TrusteeError(f"{path}: a second, different shares file from trustee "
                                f"{shares.sender}")

@@ -16,6 +16,7 @@ from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import MANAGERS, TIMERS, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
 from coop_elections.service_layer.roll import freeze
+from coop_elections.service_layer.trustees import missing_trustees
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{8,100}$")
 MAX_ELECTIONS_PAGE = 200
@@ -101,8 +102,7 @@ def open_election(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
             raise FailedPrecondition(f"voting opens at {e.spec.window.opens_at.isoformat()}",
                                      reason="NOT_YET_OPEN", opens_at=e.spec.window.opens_at.isoformat())
         if e.spec.encryption is not None and not e.election_key:
-            missing = [i for i in range(1, len(e.spec.encryption.trustees) + 1)
-                       if i not in {row.trustee for row in uow.elections.trustee_keys(e.election_id)}]
+            missing = list(missing_trustees(uow, e))
             raise FailedPrecondition(f"trustees {missing} have not published their keys: the election has no key",
                                      reason="ELECTION_KEY_INCOMPLETE", missing=",".join(map(str, missing)))
         counting_definition(uow, e)  # candidate lists are complete

@@ -26,6 +26,7 @@ from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import (
     Mix,
     Row,
+    TallyInput,
     WeightedBallot,
     count,
     mix_inputs,
@@ -100,9 +101,13 @@ def _tallying(e: StoredElection) -> None:
 
 def ballots_of(uow: ElectionsUnitOfWork, e: StoredElection) -> list[WeightedBallot]:
     """The accepted ballots in box order (by tracker), with their weights."""
-    rows = sorted(uow.elections.ballots(e.election_id))
+    return ballots_from(uow.elections.ballots(e.election_id))
+
+
+def ballots_from(rows: Iterable[tuple[str, int, str]]) -> list[WeightedBallot]:
+    """Stored (tracker, weight, content) rows as ballots, in box order (by tracker)."""
     return [WeightedBallot(EncryptedBallot.from_bytes(bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])), weight)
-            for _, weight, content in rows]
+            for _, weight, content in sorted(rows)]
 
 
 def _rows_from(blob: bytes, width: int) -> tuple[Row, ...]:
@@ -234,12 +239,10 @@ def _require_mixes(state: TallyState) -> TallyState:
     return state
 
 
-def _tally_ciphertexts(uow: ElectionsUnitOfWork, e: StoredElection,
-                       definition: ElectionDefinition) -> tuple[list[WeightedBallot], Any, dict[str, tuple[Mix, ...]]]:
-    _require_mixes(_state(uow, e, definition))
-    ballots = ballots_of(uow, e)
-    mixes = _mixes(uow, e, definition)
-    return ballots, tally_input(definition, ballots, mixes), mixes
+def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
+              ballots: list[WeightedBallot]) -> TallyInput:
+    """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes)."""
+    return tally_input(definition, ballots, _mixes(uow, e, definition))
 
 
 def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[Ciphertext, ...]:
@@ -248,8 +251,9 @@ def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: 
         uow.read_only()
         e = load(uow, caller, election_id)
         _tallying(e)
-        _, tally, _ = _tally_ciphertexts(uow, e, counting_definition(uow, e))
-        return tally.ciphertexts
+        definition = counting_definition(uow, e)
+        _require_mixes(_state(uow, e, definition))
+        return _tally_of(uow, e, definition, ballots_of(uow, e)).ciphertexts
 
 
 def _qualification(uow: ElectionsUnitOfWork, e: StoredElection) -> Qualification:
@@ -279,8 +283,8 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
                 return _state(uow, e, definition)  # a retry
             raise AlreadyExists(f"trustee {trustee} has submitted its shares already", field="shares",
                                 reason="SHARES_SUBMITTED")
-        _, tally, _ = _tally_ciphertexts(uow, e, definition)
-        ciphertexts = tally.ciphertexts
+        _require_mixes(_state(uow, e, definition))
+        ciphertexts = _tally_of(uow, e, definition, ballots_of(uow, e)).ciphertexts
         if len(shares) != len(ciphertexts):
             raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
                                   field="shares", reason="SHARE_COUNT")
@@ -325,13 +329,15 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
                 f"{state.threshold} trustees must decrypt; {len(state.decrypted_by)} have "
                 f"(missing: trustees {list(state.missing_trustees)})", reason="DECRYPTION_INCOMPLETE",
                 missing=",".join(map(str, state.missing_trustees)))
-        ballots, tally, _ = _tally_ciphertexts(uow, e, definition)
+        rows = uow.elections.ballots(e.election_id)  # read once: the tally and the chain's head
+        ballots = ballots_from(rows)
+        tally = _tally_of(uow, e, definition, ballots)
         used = state.decrypted_by[:state.threshold]
         shares = {t: _shares_from(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
         # every share's proof was checked when it was submitted
         plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper, checked=True)
         result = count(definition, ballots, tally, plaintexts)
-        head = record_head(e.election_id, uow.elections.ballots(e.election_id))
+        head = record_head(e.election_id, rows)
         results = _results(e, result, head, now)
         uow.elections.save_results(e.election_id, json.dumps(results, sort_keys=True),
                                    json.dumps({"format": "encrypted", "stream": "StreamEncryptedRecord"}),

@@ -10,6 +10,7 @@ the trustees' own machines (`coop trustee`, docs/trustees.md) and never reach it
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -72,13 +73,22 @@ def require_trustee(caller: Principal, e: StoredElection, trustee: int) -> Encry
     return encryption
 
 
+def _missing(encryption: EncryptionSpec, published: Iterable[int]) -> tuple[int, ...]:
+    have = set(published)
+    return tuple(i for i in range(1, len(encryption.trustees) + 1) if i not in have)
+
+
+def missing_trustees(uow: ElectionsUnitOfWork, e: StoredElection) -> tuple[int, ...]:
+    """The trustee numbers that have not published their commitments yet."""
+    return _missing(encryption_of(e), (row.trustee for row in uow.elections.trustee_keys(e.election_id)))
+
+
 def _state(uow: ElectionsUnitOfWork, e: StoredElection) -> KeyState:
     encryption = encryption_of(e)
     rows = uow.elections.trustee_keys(e.election_id)
     published = tuple(PublishedKey(r.trustee, encryption.trustees[r.trustee - 1], bytes.fromhex(r.commitment),
                                    bytes.fromhex(r.transport_key), r.published_at) for r in rows)
-    have = {p.trustee for p in published}
-    missing = tuple(i for i in range(1, len(encryption.trustees) + 1) if i not in have)
+    missing = _missing(encryption, (p.trustee for p in published))
     key = bytes.fromhex(e.election_key) if e.election_key else b""
     return KeyState(e.election_id, encryption.threshold, published, missing, key)
 
