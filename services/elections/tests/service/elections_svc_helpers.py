@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from coop.elections.v1 import elections_pb2 as pb
 from coop.elections.v1 import elections_pb2_grpc as pb_grpc
@@ -98,3 +100,23 @@ def ballot(board=("alice", "bob"), accounts="yes") -> list[pb.Answer]:
     if accounts is not None:
         answers.append(pb.Answer(question_id="accounts", resolution=accounts))
     return answers
+
+
+def pg_dump_rows(url: str, *tables: str) -> dict[str, list[list[str]]]:
+    """`pg_dump --data-only` as an attacker with a backup reads it: rows per table, in file order
+    (every table of the database when none is named)."""
+    u = make_url(url)
+    args = ["pg_dump", "--data-only", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U",
+            u.username or "postgres", *(f"--table={t}" for t in tables), u.database]
+    dump = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
+    rows: dict[str, list[list[str]]] = {t: [] for t in tables}
+    current = None
+    for line in dump.splitlines():
+        if line.startswith("COPY public."):
+            current = line.split()[1].removeprefix("public.")
+            rows.setdefault(current, [])
+        elif line == "\\.":
+            current = None
+        elif current is not None:
+            rows[current].append(line.split("\t"))
+    return rows

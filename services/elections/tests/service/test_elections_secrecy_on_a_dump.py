@@ -11,35 +11,15 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import subprocess
 from datetime import timedelta
 
 import pytest
-from elections_svc_helpers import AFTER, BEFORE, DURING, ballot, make_election
+from elections_svc_helpers import AFTER, BEFORE, DURING, ballot, make_election, pg_dump_rows
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from coop.elections.v1 import elections_pb2 as pb
 
 pytestmark = pytest.mark.postgres
-
-
-def _pg_dump(url: str, *tables: str) -> dict[str, list[list[str]]]:
-    """`pg_dump --data-only` as an attacker with a backup reads it: rows per table, in file order."""
-    u = make_url(url)
-    args = ["pg_dump", "--data-only", "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U",
-            u.username or "postgres", *(f"--table={t}" for t in tables), u.database]
-    dump = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
-    rows: dict[str, list[list[str]]] = {t: [] for t in tables}
-    current = None
-    for line in dump.splitlines():
-        if line.startswith("COPY public."):
-            current = line.split()[1].removeprefix("public.")
-        elif line == "\\.":
-            current = None
-        elif current is not None:
-            rows[current].append(line.split("\t"))
-    return rows
 
 
 def _rank_pairs(dump: dict[str, list[list[str]]], election_id: str) -> dict[str, str]:
@@ -82,7 +62,7 @@ def test_a_dump_after_the_close_pairs_no_voter_with_a_ballot(env):
                        metadata=env.token("dump-giver", "member"))
     tables = ("voters_who_voted", "ballots", "superseded_ballots", "election_results")
     receipts = _cast_one_by_one(env, eid, voters[:4])
-    during = _pg_dump(env.url, *tables)  # cast one by one: file order is cast order
+    during = pg_dump_rows(env.url, *tables)  # cast one by one: file order is cast order
     assert _rank_pairs(during, eid) == {v: r.tracker for v, r in receipts.items()}, "the attack works before the close"
     receipts |= _cast_one_by_one(env, eid, ["dump-holder"])
     receipts["dump-giver"] = env.stub.CastBallot(pb.CastBallotRequest(
@@ -96,7 +76,7 @@ def test_a_dump_after_the_close_pairs_no_voter_with_a_ballot(env):
 
     env.clock.set(AFTER)
     env.stub.CloseElection(pb.ElectionRef(election_id=eid), metadata=env.token("a", "admin"))
-    after = _pg_dump(env.url, *tables)
+    after = pg_dump_rows(env.url, *tables)
     assert _rank_pairs(after, eid) == {}
     assert [r for r in after["ballots"] + after["superseded_ballots"] if r[0] == eid] == []
     assert sorted(r[1] for r in after["voters_who_voted"] if r[0] == eid) == sorted(voters)  # who voted stays
