@@ -67,6 +67,9 @@ class FakeElectionRepository:
         at = (lambda e: e.spec.window.opens_at) if column == "opens_at" else (lambda e: e.closes_at)
         return [(e.tenant, e.election_id) for e, *_ in self._rows() if at(e) <= now and e.status in statuses]
 
+    def in_status(self, status: str) -> list[tuple[str, str]]:
+        return [(e.tenant, e.election_id) for e, *_ in self._rows() if e.status == status]
+
     def member_rolls_due(self, tenant: str, now: datetime, until: datetime) -> list[str]:
         return [e.election_id for e, *_ in self._rows() if e.tenant == tenant and not e.roll_frozen
                 and now < e.spec.roll_cutoff <= until and e.status == "scheduled" and not self.roll.get(e.election_id)]

@@ -136,6 +136,12 @@ class ElectionRows(Rows):
             getattr(c, column) <= now, c.status.in_(statuses)))
         return [(r.tenant, r.election_id) for r in rows]
 
+    def in_status(self, status: str) -> list[tuple[str, str]]:
+        """(tenant, election id) of every election in `status` (e.g. the tallies under way)."""
+        c = orm.elections.c
+        return [(r.tenant, r.election_id) for r in self.session.execute(
+            select(c.tenant, c.election_id).where(c.status == status))]
+
     def member_rolls_due(self, tenant: str, now: datetime, until: datetime) -> list[str]:
         """Elections of `tenant` whose roll cut-off falls in [now, until) and whose roll is still
         empty and open: the worker builds them from the members projection just before the cut-off."""

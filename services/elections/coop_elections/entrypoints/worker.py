@@ -2,12 +2,16 @@
 that imports it. Consumes membership events (member.admitted, member.updated,
 member.status_changed, share.paid, member.erased) into the local projection of members in good
 standing (an erasure also empties the member's candidacy statements),
-runs the timers that open, remind and close elections, and relays the outbox."""
+runs the timers that open, remind and close elections, starts the finishing of encrypted
+tallies k trustees have decrypted (entrypoints/finish_tallies.py, a process of its own), and
+relays the outbox."""
 
 import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (DESIGN D1/D2)
 
 # isort: split
 
+import subprocess  # noqa: E402
+import sys  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -17,7 +21,7 @@ from coop_domain.clock import utcnow  # noqa: E402
 from coop_elections import SERVICE_NAME  # noqa: E402
 from coop_elections.adapters.events_in import apply_member_event  # noqa: E402
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork  # noqa: E402
-from coop_elections.service_layer.timers import run_timers  # noqa: E402
+from coop_elections.service_layer.timers import ready_tallies, run_timers  # noqa: E402
 from coop_platform.config import seconds_setting  # noqa: E402
 from coop_platform.inbox import process_once  # noqa: E402
 from coop_platform.worker import (  # noqa: E402
@@ -49,6 +53,28 @@ def tick_seconds(value: str | None = None) -> float:
 TICK_SECONDS = tick_seconds()
 CLOSING_SOON_LEAD = timedelta(hours=24)
 now = utcnow  # the worker's clock (tests move it)
+
+
+class TallyFinisher:
+    """Starts `python -m coop_elections.entrypoints.finish_tallies` when a tally is ready and no
+    such process is running: its minutes of CPU stay out of this eventlet process. A process
+    that dies leaves the tally ready, and a later tick starts another."""
+
+    command = (sys.executable, "-m", "coop_elections.entrypoints.finish_tallies")
+
+    def __init__(self) -> None:
+        self.process: subprocess.Popen | None = None
+
+    def start_if_ready(self, uow: Any) -> int:
+        if self.process is not None and self.process.poll() is None:
+            return 0  # still finishing
+        if not ready_tallies(uow):
+            return 0
+        self.process = subprocess.Popen(self.command)  # inherits the COOP_* settings and stderr
+        return 1
+
+
+finisher = TallyFinisher()
 
 
 class ElectionsWorker:
@@ -83,8 +109,11 @@ class ElectionsWorker:
 
     @timer(interval=TICK_SECONDS)
     def tick(self) -> dict[str, int]:
-        """Open, remind (election.closing_soon) and close/publish whatever is due."""
-        return run_timers(uow_factory(), now(), CLOSING_SOON_LEAD, roll_lead=timedelta(seconds=3 * TICK_SECONDS))
+        """Open, remind (election.closing_soon) and close/publish whatever is due; start
+        finishing the ready encrypted tallies."""
+        done = run_timers(uow_factory(), now(), CLOSING_SOON_LEAD, roll_lead=timedelta(seconds=3 * TICK_SECONDS))
+        done["tally_finishers_started"] = finisher.start_if_ready(uow_factory())
+        return done
 
 
 def main() -> None:

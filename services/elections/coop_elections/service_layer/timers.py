@@ -1,16 +1,20 @@
 """The worker's clock: build our cooperative's rolls just before their cut-off, open, remind
-(election.closing_soon) and close whatever is due. Each election in its own transaction, as the
-system principal of its tenant; one failing does not stop the others."""
+(election.closing_soon) and close whatever is due, and finish the encrypted tallies k trustees
+have decrypted. Each election in its own transaction, as the system principal of its tenant; one
+failing does not stop the others."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from coop_domain.errors import FailedPrecondition, InvalidArgument
 from coop_domain.principal import system_principal
 from coop_elections.domain.events import ElectionClosingSoon
 from coop_elections.service_layer.common import MEMBER_ROLL_TENANT, load
 from coop_elections.service_layer.elections import open_election
+from coop_elections.service_layer.encrypted_tally import finish_tally, tally_state
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
 from coop_elections.service_layer.results import close_election
 from coop_elections.service_layer.roll import build_roll_from_members
@@ -75,3 +79,27 @@ def send_closing_soon(uow: ElectionsUnitOfWork, now: datetime, lead: timedelta) 
             uow.commit()
             sent += 1
     return sent
+
+
+def ready_tallies(uow: ElectionsUnitOfWork) -> list[tuple[str, str]]:
+    """(tenant, election id) of the encrypted elections whose mixes are all in and whose shares
+    k trustees have submitted: what FinishTally would now publish."""
+    with uow:
+        tallying = uow.read_only().elections.in_status("tallying")
+    return [(tenant, election_id) for tenant, election_id in tallying
+            if tally_state(uow, system_principal(SERVICE, tenant), election_id).ready_to_finish]
+
+
+def finish_ready_tallies(uow: ElectionsUnitOfWork, now: datetime,
+                         mapper: Callable[..., Iterable[Any]] = map) -> int:
+    """Finish every ready tally (combine k trustees' shares, count, publish), so that nobody has
+    to run FinishTally by hand; idempotent like it. CPU for minutes at the cooperative's scale:
+    the worker runs this in a process of its own (entrypoints/finish_tallies.py)."""
+    finished = 0
+    for tenant, election_id in ready_tallies(uow):
+        try:
+            finish_tally(uow, system_principal(SERVICE, tenant), election_id, now, mapper)
+            finished += 1
+        except (FailedPrecondition, InvalidArgument):
+            continue
+    return finished

@@ -226,3 +226,32 @@ def test_member_erased_leaves_a_tombstone_that_older_events_do_not_overwrite():
     worker.on_share_paid(_member_event("share.paid", {"share": {"memberId": member_id}, "inGoodStanding": True},
                                        member_id, "2026-05-01T09:00:00Z"))  # older, delivered late
     assert tuple(_projected(member_id)) == ("erased", "user", False)
+
+
+def test_the_tick_starts_one_tally_finisher_at_a_time_and_only_for_a_ready_tally(monkeypatch):
+    """The finishing job runs as a process of its own (its CPU stays out of the eventlet hub);
+    here a stand-in command that lasts half a second, with the ready tallies set by the test."""
+    import sys
+
+    finisher = worker_module.TallyFinisher()
+    monkeypatch.setattr(finisher, "command", (sys.executable, "-c", "import time; time.sleep(0.5)"))
+    ready: list[tuple[str, str]] = []
+    monkeypatch.setattr(worker_module, "ready_tallies", lambda uow: list(ready))
+    uow = worker_module.uow_factory()
+    assert finisher.start_if_ready(uow) == 0 and finisher.process is None  # nothing ready
+    ready.append(("coop", "e-1"))
+    assert finisher.start_if_ready(uow) == 1
+    first = finisher.process
+    assert finisher.start_if_ready(uow) == 0 and finisher.process is first  # still finishing
+    assert first.wait(timeout=10) == 0
+    assert finisher.start_if_ready(uow) == 1 and finisher.process is not first  # ready again: a new one
+    finisher.process.wait(timeout=10)
+    ready.clear()
+    assert finisher.start_if_ready(uow) == 0
+
+
+def test_the_tick_reports_the_tally_finishers_it_started(monkeypatch):
+    monkeypatch.setattr(worker_module.finisher, "start_if_ready", lambda uow: 1)
+    worker = worker_factory(worker_module.ElectionsWorker)
+    monkeypatch.setattr(worker_module, "now", lambda: OPENS - timedelta(days=30))
+    assert worker.tick()["tally_finishers_started"] == 1
