@@ -74,9 +74,9 @@ def _token(subject: str, role: str) -> list[tuple[str, str]]:
     return bearer(subject, role, tenant=TENANT)
 
 
-def _verify(folder: Path) -> tuple[int, str]:
+def _verify(folder: Path, *receipt: str) -> tuple[int, str]:
     done = subprocess.run([sys.executable, "-m", "coop_elections.entrypoints.verify_encrypted", str(folder),
-                           "--processes", "2"], capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
+                           "--processes", "2", *receipt], capture_output=True, text=True, timeout=600, cwd=REPO_ROOT)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -229,6 +229,11 @@ def test_an_encrypted_election_is_keyed_voted_mixed_decrypted_and_verified_throu
             handle.write(part.chunk)
     code, output = _verify(folder)
     assert code == 0, output
+    mine, other = receipts["voter-3"], receipts["voter-5"]  # a voter checks their receipt
+    code, output = _verify(folder, "--tracker", mine.tracker, "--ballot-hash", mine.ballot_hash)
+    assert code == 0 and "your receipt too" in output, output
+    code, output = _verify(folder, "--tracker", mine.tracker, "--ballot-hash", other.ballot_hash)
+    assert code == 1 and "FAIL receipt" in output, output
     for name, change in TAMPERINGS.items():
         copy = tmp_path / f"tampered-{name}"
         shutil.copytree(folder, copy)

@@ -4,7 +4,8 @@ One folder:
 
     election.json                  the definition, with "encryption": {"public_key", "threshold"}
     trustee-I.public.json          each trustee's commitments (coopgov/trustee-public/v1)
-    ballots.json                   accepted ballots in box order, with weights (coopgov/encrypted-ballots/v1)
+    ballots.json                   accepted ballots in box (tracker) order, with trackers, weights and
+                                   the box's head hash (coopgov/encrypted-ballots/v1)
     mixes.json                     per ranked question, the shuffles in order (coopgov/mixes/v1)
     decryption-shares-I.json       each decrypting trustee's shares (coopgov/decryption-shares/v1)
     results.json                   the published result
@@ -53,8 +54,9 @@ def record_documents(record: EncryptedElectionRecord, transport_keys: dict[int, 
         documents[f"trustee-{commitment.trustee}.public.json"] = TrusteePublic(
             eid, record.threshold, commitment, transport_keys[commitment.trustee]).to_json()
     documents["ballots.json"] = {
-        "format": BALLOTS_FORMAT, "election_id": eid,
-        "ballots": [{"ballot": b.ballot.to_bytes().hex(), "weight": b.weight} for b in record.ballots]}
+        "format": BALLOTS_FORMAT, "election_id": eid, "head_hash": record.head_hash,
+        "ballots": [{"tracker": t, "ballot": b.ballot.to_bytes().hex(), "weight": b.weight}
+                    for t, b in zip(record.trackers, record.ballots, strict=True)]}
     documents["mixes.json"] = {
         "format": MIXES_FORMAT, "election_id": eid,
         "questions": {qid: [{"mixer": m.mixer, "outputs": [[ct.to_bytes().hex() for ct in row] for row in m.outputs],
@@ -112,10 +114,12 @@ def read_record(folder: str | Path) -> EncryptedElectionRecord:
         commitments.append(public.commitment)
 
     ballots_file = _load(folder / "ballots.json", BALLOTS_FORMAT)
-    ballots = []
+    head_hash = ballots_file.text("head_hash")
+    ballots, trackers = [], []
     for n in range(len(ballots_file.items("ballots"))):
         entry = ballots_file.nested("ballots", n)
         raw = entry.hex("ballot")
+        trackers.append(entry.text("tracker"))
         try:
             ballots.append(WeightedBallot(EncryptedBallot.from_bytes(raw), entry.integer("weight")))
         except ValueError as exc:
@@ -151,4 +155,4 @@ def read_record(folder: str | Path) -> EncryptedElectionRecord:
 
     result = read_json(folder / "results.json")
     return EncryptedElectionRecord(definition, threshold, tuple(commitments), public_key, tuple(ballots), mixes,
-                                   decryptions, result)
+                                   decryptions, result, tuple(trackers), head_hash)

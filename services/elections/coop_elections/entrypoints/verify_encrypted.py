@@ -1,13 +1,16 @@
 """Independent verifier of an encrypted election: every proof, from its published folder alone.
 
     python -m coop_elections.entrypoints.verify_encrypted FOLDER [--processes P] [--json]
+        [--tracker T --ballot-hash H]
 
 FOLDER holds the published record (coop_elections.adapters.encrypted_record: election.json,
 trustee-I.public.json, ballots.json, mixes.json, decryption-shares-I.json, results.json). The
 check (coop_elections.domain.crypto.audit) recomputes the election key from the trustees'
-commitments, checks every ballot's proofs, every shuffle, every decryption share, decrypts the
+commitments, the box's hash chain over trackers, ballots and weights, checks every ballot's proofs, every shuffle, every decryption share, decrypts the
 tally and recounts it, and names every element that fails. Exit status 0 when everything holds,
-1 when something fails, 2 for a missing or malformed file. P processes (default: every core)
+1 when something fails, 2 for a missing or malformed file. With a voter's receipt (--tracker and
+--ballot-hash, as CastBallot gave them), it also checks that their ballot is in the box under that
+tracker and still hashes to the receipt. P processes (default: every core)
 share the work; the answer is the same with one.
 """
 
@@ -20,7 +23,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from coop_elections.adapters.encrypted_record import read_record
-from coop_elections.domain.crypto.audit import audit
+from coop_elections.domain.crypto.audit import RECEIPT, Finding, audit, check_receipt
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +32,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folder", help="the published record's folder")
     parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
+    parser.add_argument("--tracker", default="", help="your receipt's tracker")
+    parser.add_argument("--ballot-hash", default="", help="your receipt's ballot hash (with --tracker)")
     args = parser.parse_args(argv)
+    if bool(args.tracker) != bool(args.ballot_hash):
+        parser.error("a receipt is checked whole: give --tracker and --ballot-hash together")
     try:
         record = read_record(args.folder)
     except ValueError as exc:
@@ -40,6 +47,10 @@ def main(argv: list[str] | None = None) -> int:
             findings = audit(record, mapper=pool.map)
     else:
         findings = audit(record)
+    if args.tracker:
+        wrong = check_receipt(record, args.tracker, args.ballot_hash)
+        if wrong:
+            findings.append(Finding(RECEIPT, args.tracker, wrong))
     if args.json:
         print(json.dumps({"verified": not findings, "election_id": record.definition.id,
                           "ballots": len(record.ballots),
@@ -48,8 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         for finding in findings:
             print(f"FAIL {finding}")
         if not findings:
-            print(f"OK: election {record.definition.id}: {len(record.ballots)} ballots, the key, every "
-                  "proof and the recount hold")
+            print(f"OK: election {record.definition.id}: {len(record.ballots)} ballots, the key, the box's "
+                  "chain, every proof and the recount hold" + ("; your receipt too" if args.tracker else ""))
     return 1 if findings else 0
 
 

@@ -122,6 +122,8 @@ def _cast(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
     if answer.superseded_previous:
         print("your previous ballot is replaced")
     print(f"receipt {ballot.hash()} (the SHA-256 of your ballot: find it in the published record)")
+    print("once the record is published, check your ballot is in it: python -m coop_elections.entrypoints."
+          f"verify_encrypted RECORD --tracker {answer.tracker} --ballot-hash {answer.ballot_hash}")
     return 0
 
 

@@ -17,10 +17,10 @@ from typing import Any
 
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from coop_domain.principal import Principal
-from coop_elections.domain.ballot_box import publish_box
 from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.crypto.audit import EncryptedElectionRecord
 from coop_elections.domain.crypto.ballots import EncryptedBallot
+from coop_elections.domain.crypto.box import box_head
 from coop_elections.domain.crypto.elgamal import Ciphertext
 from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import (
@@ -104,9 +104,13 @@ def ballots_of(uow: ElectionsUnitOfWork, e: StoredElection) -> list[WeightedBall
     return ballots_from(uow.elections.ballots(e.election_id))
 
 
+def _ballot_bytes(content: str) -> bytes:
+    return bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])
+
+
 def ballots_from(rows: Iterable[tuple[str, int, str]]) -> list[WeightedBallot]:
     """Stored (tracker, weight, content) rows as ballots, in box order (by tracker)."""
-    return [WeightedBallot(EncryptedBallot.from_bytes(bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])), weight)
+    return [WeightedBallot(EncryptedBallot.from_bytes(_ballot_bytes(content)), weight)
             for _, weight, content in sorted(rows)]
 
 
@@ -349,9 +353,8 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
 
 
 def record_head(election_id: str, rows: Iterable[tuple[str, int, str]]) -> str:
-    """The head of the box's hash chain over its entries in tracker order, as for plaintext boxes."""
-    box = publish_box(election_id, ((t, w, json.loads(c)) for t, w, c in rows), 0)
-    return box.head_hash
+    """The head of the box's hash chain over its entries in tracker order (domain/crypto/box.py)."""
+    return box_head(election_id, ((t, w, _ballot_bytes(c)) for t, w, c in sorted(rows)))
 
 
 def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[
@@ -370,8 +373,10 @@ def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: s
         commitments = tuple(TrusteeCommitment.from_bytes(bytes.fromhex(r.commitment)) for r in keys)
         transport = {r.trustee: bytes.fromhex(r.transport_key) for r in keys}
         decryptions = {t: tuple(_shares_from(blob)) for t, blob in uow.elections.decryption_shares(e.election_id).items()}
-        result = json.loads(uow.elections.results(e.election_id).results_json)["count"]
+        published = uow.elections.results(e.election_id)
+        rows = uow.elections.ballots(e.election_id)
         record = EncryptedElectionRecord(
             definition, Threshold(encryption.threshold, len(encryption.trustees)), commitments, require_key(e),
-            tuple(ballots_of(uow, e)), _mixes(uow, e, definition), decryptions, result)
+            tuple(ballots_from(rows)), _mixes(uow, e, definition), decryptions,
+            json.loads(published.results_json)["count"], tuple(sorted(t for t, _, _ in rows)), published.head_hash)
         return record, transport

@@ -17,6 +17,7 @@ from datetime import datetime
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from coop_domain.principal import Principal
 from coop_elections.domain.crypto.ballots import EncryptedBallot, verify_ballot
+from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
 from coop_elections.domain.crypto.trustees import Threshold, TrusteeCommitment, qualify
 from coop_elections.domain.election import EncryptionSpec
@@ -29,7 +30,7 @@ from coop_elections.service_layer.ports import ElectionsUnitOfWork
 TRUSTEES = ("trustee",)
 TRANSPORT_KEY_BYTES = 32
 #: The content key under which a cast encrypted ballot is stored (hex of its canonical bytes).
-ENCRYPTED_BALLOT = "encrypted_ballot"
+ENCRYPTED_BALLOT = STORED_KEY
 
 
 @dataclass(frozen=True)
@@ -189,7 +190,7 @@ def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: by
             f"the ballot does not hold: {first} ({len(failures)} failure{'s' if len(failures) > 1 else ''})",
             field="encrypted_ballot", reason="BALLOT_PROOF_FAILED", question=first.question_id or "",
             proof=first.proof, position=",".join(str(i) for i in first.where), failures=len(failures))
-    return {ENCRYPTED_BALLOT: ballot.to_bytes().hex()}
+    return stored_content(ballot.to_bytes())
 
 
 def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,

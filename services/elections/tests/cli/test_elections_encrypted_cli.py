@@ -137,7 +137,7 @@ def test_a_whole_encrypted_election_runs_with_the_commands_alone(api, tmp_path, 
     assert "open" in ok("elections", "open", eid)
     voters = tmp_path / "voters"
     voters.mkdir()
-    receipts = {}
+    receipts, check_commands = {}, {}
     for voter, (accounts, board_ranking) in VOTES.items():
         election_json = voters / f"{voter}-election.json"
         assert service_key in ok("vote", "fetch", "--election", eid, "--out", str(election_json), "--as", voter)
@@ -147,6 +147,7 @@ def test_a_whole_encrypted_election_runs_with_the_commands_alone(api, tmp_path, 
         cast = ok("vote", "cast", "--election", eid, str(ballot), "--as", voter)
         receipts[voter] = json.loads(ballot.read_text())["sha256"]
         assert f"receipt {receipts[voter]}" in cast and "tracker " in cast and "ballot hash " in cast
+        check_commands[voter] = cast.split("python -m coop_elections.entrypoints.verify_encrypted RECORD ")[1].split()
     again = coop("vote", "cast", "--election", eid, str(voters / "v1-ballot.json"), "--as", "v1")
     assert again[0] == 1 and "ALREADY_VOTED" in again[2] and "Traceback" not in again[2]
 
@@ -184,6 +185,7 @@ def test_a_whole_encrypted_election_runs_with_the_commands_alone(api, tmp_path, 
         "ballots.json", "decryption-shares-1.json", "decryption-shares-3.json", "election.json", "mixes.json",
         "results.json", "trustee-1.public.json", "trustee-2.public.json", "trustee-3.public.json"]
     assert verify([str(record), "--processes", "1"]) == 0
+    assert verify([str(record), "--processes", "1", *check_commands["v1"]]) == 0  # the command cast printed
     again = coop("elections", "export-record", eid, "--dir", str(record))
     assert again[0] == 2 and "not an empty folder" in again[2]
 

@@ -54,6 +54,7 @@ class Tally:
         self.env = env
         self.sent: dict[str, bytes] = {}  # voter -> the encrypted ballot they cast
         self.trackers: dict[str, str] = {}  # voter -> their receipt's tracker
+        self.receipts: dict[str, pb.CastBallotResponse] = {}
         admin = self.admin = env.token("admin-1", "admin")
         env.clock.set(BEFORE)
         request = pb.CreateElectionRequest(
@@ -79,8 +80,9 @@ class Tally:
         election = PublishedElection(definition(eid), self.key)
         for voter, answers in VOTES.items():
             raw = self.sent[voter] = prepare_ballot(election, answers).ballot.to_bytes()
-            self.trackers[voter] = env.v2.CastBallot(pb.CastBallotRequest(election_id=eid, encrypted_ballot=raw),
-                                                     metadata=env.token(voter, "member")).tracker
+            receipt = self.receipts[voter] = env.v2.CastBallot(pb.CastBallotRequest(
+                election_id=eid, encrypted_ballot=raw), metadata=env.token(voter, "member"))
+            self.trackers[voter] = receipt.tracker
         if close:
             self.close()
 

@@ -94,6 +94,10 @@ def test_a_whole_encrypted_tally_publishes_the_plaintext_count_and_a_record_the_
         "ballots.json", "decryption-shares-1.json", "decryption-shares-3.json", "election.json", "mixes.json",
         "results.json", "trustee-1.public.json", "trustee-2.public.json", "trustee-3.public.json"]
     assert verify([str(folder), "--processes", "1"]) == 0
+    for voter, receipt in tally.receipts.items():  # each voter's receipt from CastBallot holds
+        assert verify([str(folder), "--processes", "1", "--tracker", receipt.tracker,
+                       "--ballot-hash", receipt.ballot_hash]) == 0, voter
+    assert json.loads((folder / "ballots.json").read_text())["head_hash"] == finished.results.box_head_hash
     results = json.loads((folder / "results.json").read_text())
     results["questions"][1]["yes"] += 1
     (folder / "results.json").write_text(json.dumps(results))

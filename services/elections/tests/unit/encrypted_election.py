@@ -7,6 +7,7 @@ import dataclasses
 
 from coop_elections.domain.crypto import audit as au
 from coop_elections.domain.crypto.ballots import encrypt_ballot
+from coop_elections.domain.crypto.box import box_head
 from coop_elections.domain.crypto.tally import (
     WeightedBallot,
     count,
@@ -18,6 +19,7 @@ from coop_elections.domain.crypto.tally import (
 )
 from coop_elections.domain.crypto.trustees import Dealing, Threshold, combine_shares, qualify
 from coop_elections.domain.model import ElectionDefinition, Method, Question
+from coop_elections.domain.trackers import new_tracker
 
 NAMES = ("ana", "ben", "cat", "dan")
 DEFINITION = ElectionDefinition(
@@ -58,11 +60,14 @@ class Election:
     mixes: dict
     decryptions: dict
     result: object
+    trackers: tuple = ()  # each ballot's tracker, in box order
+    head_hash: str = ""
 
     def record(self, **changes) -> au.EncryptedElectionRecord:
         fields = dict(definition=DEFINITION, threshold=self.threshold, commitments=self.commitments,
                       public_key=self.qualification.public_key, ballots=self.ballots,
-                      mixes=self.mixes, decryptions=self.decryptions, result=self.result)
+                      mixes=self.mixes, decryptions=self.decryptions, result=self.result,
+                      trackers=self.trackers, head_hash=self.head_hash)
         return au.EncryptedElectionRecord(**{**fields, **changes})
 
 
@@ -88,7 +93,9 @@ def run(decrypting=(1, 3, 5)) -> Election:
     decryptions = {t: decrypt_all(key_shares[t], tally.ciphertexts, EID, chunk=7) for t in decrypting}
     plaintexts = open_all(tally.ciphertexts, decryptions, qualification, chunk=5)
     result = count(DEFINITION, ballots, tally, plaintexts)
+    trackers = tuple(sorted(new_tracker() for _ in ballots))
+    head = box_head(DEFINITION.id, ((t, b.weight, b.ballot.to_bytes()) for t, b in zip(trackers, ballots, strict=True)))
     return Election(threshold, commitments, qualification, key_shares, ballots, mixes, decryptions,
-                    result)
+                    result, trackers, head)
 
 

@@ -14,6 +14,7 @@ from encrypted_election import DEFINITION, EID, NAMES, VOTES, Election, run
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
 from coop_elections.domain.crypto.ballots import EncryptedBallot, decrypt_ballot, encrypt_ballot
+from coop_elections.domain.crypto.box import receipt_of
 from coop_elections.domain.crypto.elgamal import Ciphertext, KeyPair
 from coop_elections.domain.crypto.group import G, Scalar, random_scalar
 from coop_elections.domain.crypto.tally import (
@@ -259,7 +260,26 @@ def _tamper_result_winner(e: Election):
     return e.record(result=dataclasses.replace(e.result, questions=questions)), au.RESULT, "published result"
 
 
+def _tamper_tracker_order(e: Election):
+    trackers = (e.trackers[1], e.trackers[0], *e.trackers[2:])
+    return e.record(trackers=trackers), au.BOX, "ballot 1"
+
+
+def _tamper_tracker_replaced(e: Election):
+    """Another well-formed tracker, still last in order: only the chain tells."""
+    return e.record(trackers=(*e.trackers[:-1], "ZZZZ-ZZZZ-ZZZ7")), au.BOX, "head"
+
+
+def _tamper_tracker_malformed(e: Election):
+    return e.record(trackers=("not-a-tracker", *e.trackers[1:])), au.BOX, "ballot 0"
+
+
+def _tamper_head(e: Election):
+    return e.record(head_hash="0" * 64), au.BOX, "head"
+
+
 TAMPERINGS = [
+    _tamper_tracker_order, _tamper_tracker_replaced, _tamper_tracker_malformed, _tamper_head,
     _tamper_commitment_coefficient, _tamper_commitment_proof, _tamper_public_key,
     _tamper_ballot_ciphertext, _tamper_ballot_proof, _tamper_ballot_copied, _tamper_ballot_weight,
     _tamper_ballot_dropped, _tamper_mix_output, _tamper_mix_proof, _tamper_mix_dropped,
@@ -298,3 +318,29 @@ def test_the_refusal_for_too_few_shares_survives_a_trip_between_processes():
     error = pickle.loads(pickle.dumps(NotEnoughDecryptionShares(3, (1,), (2, 4, 5), (3,))))
     assert (error.needed, error.valid, error.missing, error.rejected) == (3, (1,), (2, 4, 5), (3,))
     assert "missing: trustees [2, 4, 5]" in str(error)
+
+
+def test_a_voters_receipt_holds_against_the_record_under_any_spelling_of_its_tracker(election):
+    record = election.record()
+    tracker, ballot = record.trackers[2], record.ballots[2].ballot
+    receipt = receipt_of(DEFINITION.id, tracker, ballot.to_bytes())
+    assert au.check_receipt(record, tracker, receipt) is None
+    assert au.check_receipt(record, tracker.replace("-", "").lower(), receipt.upper()) is None
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda t, h: (t, "0" * 64), "does not hash to the receipt"),
+    (lambda t, h: ("ZZZZ-ZZZZ-ZZZ7", h), "no ballot under tracker ZZZZ-ZZZZ-ZZZ7"),
+    (lambda t, h: ("not a tracker", h), "a tracker is 12 characters"),
+])
+def test_a_receipt_that_does_not_match_the_record_is_refused_saying_why(election, change, message):
+    record = election.record()
+    tracker = record.trackers[0]
+    receipt = receipt_of(DEFINITION.id, tracker, record.ballots[0].ballot.to_bytes())
+    assert message in au.check_receipt(record, *change(tracker, receipt))
+
+
+def test_another_ballots_receipt_does_not_hold_for_this_tracker(election):
+    record = election.record()
+    other = receipt_of(DEFINITION.id, record.trackers[0], record.ballots[1].ballot.to_bytes())
+    assert "does not hash" in au.check_receipt(record, record.trackers[0], other)

@@ -11,6 +11,7 @@ import pytest
 from encrypted_election import run
 
 from coop_elections.adapters.encrypted_record import read_record, write_record
+from coop_elections.domain.crypto.box import receipt_of
 from coop_elections.domain.crypto.group import G
 from coop_elections.entrypoints.verify_encrypted import main
 
@@ -103,6 +104,16 @@ def _tamper_decryption_share(folder):
     return "decryption (trustee 3, ciphertext 7)"
 
 
+def _tamper_tracker(folder):
+    _edit(folder / "ballots.json", lambda d: d["ballots"][5].update(tracker="ZZZZ-ZZZZ-ZZZ7"))
+    return "box (head)"
+
+
+def _tamper_head(folder):
+    _edit(folder / "ballots.json", lambda d: d.update(head_hash="ab" * 32))
+    return "box (head)"
+
+
 def _tamper_result(folder):
     def more_yes(d):
         motion = next(q for q in d["questions"] if q["question_id"] == "motion")
@@ -113,7 +124,7 @@ def _tamper_result(folder):
 
 @pytest.mark.parametrize("tamper", [_tamper_key, _tamper_commitment, _tamper_ballot_weight, _tamper_ballot_dropped,
                                     _tamper_mix_output, _tamper_mix_proof, _tamper_decryption_share,
-                                    _tamper_result], ids=lambda f: f.__name__.removeprefix("_tamper_"))
+                                    _tamper_tracker, _tamper_head, _tamper_result], ids=lambda f: f.__name__.removeprefix("_tamper_"))
 def test_each_tampered_file_fails_the_verifier_naming_the_element(folder, capsys, tamper):
     expected = tamper(folder)
     assert main([str(folder), "--processes", "1"]) == 1
@@ -137,3 +148,16 @@ def test_a_tampered_decryption_share_is_named_over_two_processes_too(folder, cap
     assert main([str(folder), "--processes", "2"]) == 1
     out = capsys.readouterr().out
     assert "FAIL decryption (trustee 3, ciphertext 7)" in out and "FAIL decryption (tally)" in out
+
+
+def test_a_voter_checks_their_receipt_with_the_record(folder, capsys):
+    record = read_record(folder)
+    tracker = record.trackers[3]
+    receipt = receipt_of(record.definition.id, tracker, record.ballots[3].ballot.to_bytes())
+    assert main([str(folder), "--processes", "1", "--tracker", tracker, "--ballot-hash", receipt]) == 0
+    assert "your receipt too" in capsys.readouterr().out
+    assert main([str(folder), "--processes", "1", "--tracker", record.trackers[2], "--ballot-hash", receipt]) == 1
+    assert f"FAIL receipt ({record.trackers[2]}): the ballot under tracker" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as usage:
+        main([str(folder), "--tracker", tracker])
+    assert usage.value.code == 2

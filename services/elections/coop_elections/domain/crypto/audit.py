@@ -1,8 +1,9 @@
 """The independent check of an encrypted election: from its published record alone.
 
 Anyone (a member, a partner, a court's expert) recomputes every step and names each element that
-does not hold, rather than stopping at the first: the key from the trustees' commitments, every
-ballot's proofs, every shuffle in the chain, every decryption share, and the count itself. The
+does not hold, rather than stopping at the first: the key from the trustees' commitments, the
+box's hash chain (trackers in order, the head), every ballot's proofs, every shuffle in the
+chain, every decryption share, and the count itself; and a voter checks their receipt. The
 record holds no secret; the same code serves the service's own self-check before it publishes.
 """
 
@@ -12,10 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from coop_domain.errors import DomainError
+
 from ..canonical import to_jsonable
 from ..counting import ElectionResult
 from ..model import RANKED_METHODS, ElectionDefinition
+from ..trackers import normalise_tracker
 from .ballots import verify_ballot
+from .box import box_head, receipt_of
 from .elgamal import Ciphertext
 from .group import Element
 from .tally import (
@@ -42,7 +47,8 @@ from .trustees import (
 )
 
 # What a finding is about: one per kind of published element.
-KEY, BALLOT, MIX, DECRYPTION, RESULT = "key", "ballot", "mix", "decryption", "result"
+KEY, BOX, BALLOT, MIX, DECRYPTION, RESULT = "key", "box", "ballot", "mix", "decryption", "result"
+RECEIPT = "receipt"  # a voter's receipt against the record (check_receipt)
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,8 @@ class EncryptedElectionRecord:
     mixes: Mapping[str, tuple[Mix, ...]]  # ranked question id -> the shuffles, in order
     decryptions: Mapping[int, tuple[DecryptionShare, ...]]  # trustee -> shares, tally order
     result: ElectionResult | Mapping[str, Any]  # the result, or its published JSON
+    trackers: tuple[str, ...]  # each ballot's tracker: box order is tracker order
+    head_hash: str  # the box's chain head, as published with the results (box.py)
 
 
 @dataclass(frozen=True)
@@ -96,6 +104,45 @@ def _check_trustee(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciph
     return next((i for i in bad if i is not None), None)
 
 
+def _check_box(record: EncryptedElectionRecord) -> list[Finding]:
+    """The trackers (well formed, strictly increasing: the publication order, so no ballot
+    twice) and the head recomputed over the ballots and their weights."""
+    if len(record.trackers) != len(record.ballots):
+        return [Finding(BOX, "trackers", f"{len(record.trackers)} trackers for {len(record.ballots)} ballots")]
+    findings, previous = [], ""
+    for n, tracker in enumerate(record.trackers):
+        try:
+            well_formed = normalise_tracker(tracker) == tracker
+        except DomainError:
+            well_formed = False
+        if not well_formed:
+            findings.append(Finding(BOX, f"ballot {n}", f"{tracker!r} is not a tracker"))
+        elif tracker <= previous:
+            findings.append(Finding(BOX, f"ballot {n}", f"tracker {tracker} out of order or repeated"))
+        previous = max(previous, tracker)
+    head = box_head(record.definition.id, ((t, b.weight, b.ballot.to_bytes())
+                                           for t, b in zip(record.trackers, record.ballots, strict=True)))
+    if head != record.head_hash:
+        findings.append(Finding(BOX, "head", "the chain over the ballots, their trackers and weights does not "
+                                             "end in the published head"))
+    return findings
+
+
+def check_receipt(record: EncryptedElectionRecord, tracker: str, ballot_hash: str) -> str | None:
+    """What is wrong with a voter's receipt against the record, or None when their ballot is in
+    the box under its tracker and still hashes to the receipt."""
+    try:
+        tracker = normalise_tracker(tracker)
+    except DomainError as exc:
+        return str(exc)
+    if tracker not in record.trackers:
+        return f"no ballot under tracker {tracker} in the published box"
+    ballot = record.ballots[record.trackers.index(tracker)]
+    if receipt_of(record.definition.id, tracker, ballot.ballot.to_bytes()) != ballot_hash.strip().lower():
+        return f"the ballot under tracker {tracker} does not hash to the receipt's ballot hash"
+    return None
+
+
 def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
           min_mixes: int = MIN_MIXES) -> list[Finding]:
     """Every element of the record that fails, named; an empty list means the election holds."""
@@ -113,6 +160,7 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
         findings.append(Finding(KEY, "election key", "the ballots' key is not the one the trustees' "
                                                      "commitments give"))
 
+    findings += _check_box(record)
     seen: dict[str, int] = {}
     for n, ballot in enumerate(record.ballots):
         digest = ballot.ballot.hash()
