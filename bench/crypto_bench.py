@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import json
 import os
 import pstats
 import random
@@ -54,6 +55,7 @@ from bench.common import Check, process_cpu_seconds, summarize_ms
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
 from coop_elections.domain.crypto.ballots import EncryptedBallot, encrypt_ballot, verify_ballot
+from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.elgamal import Ciphertext, add_all, encrypt
 from coop_elections.domain.crypto.group import Element, random_scalar
 from coop_elections.domain.crypto.shuffle import prove_shuffle, shuffle, verify_shuffle
@@ -61,6 +63,7 @@ from coop_elections.domain.crypto.tally import (
     Mix,
     TallyInput,
     WeightedBallot,
+    box_totals,
     count,
     decrypt_all,
     mix_context,
@@ -69,6 +72,7 @@ from coop_elections.domain.crypto.tally import (
 )
 from coop_elections.domain.crypto.trustees import Dealing, Threshold, combine_shares, qualify
 from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
+from coop_elections.domain.trackers import new_tracker
 
 NEEDS_BROKER = False  # bench.run: no RabbitMQ vhost, no database
 NAME = "crypto"
@@ -207,10 +211,12 @@ def step(timer: Timer, **extra: Any) -> dict[str, Any]:
             "cpu_s": round(timer.wall_s * timer.cores, 1), **extra}
 
 
-class _Voter:
-    """count() reads only each ballot's weight (and their number): a stand-in for 41,702 ballots."""
+class _Counted:
+    """count() reads only the number of ballots and their weight of the box's BoxTotals: a
+    stand-in for 41,702 ballots of weight 1."""
 
-    weight = 1
+    def __init__(self, voters: int) -> None:
+        self.ballots = self.total_weight = voters
 
 
 # -- the parts -----------------------------------------------------------------------------------
@@ -228,6 +234,49 @@ def run_client(args: argparse.Namespace, defn: ElectionDefinition, key: Element,
         ballots.append(ballot.to_bytes())
     return {"ballots": len(times), "latency_ms": summarize_ms(times),
             "ballot_bytes": len(ballots[0])}, ballots
+
+
+def _copy(text: str) -> str:
+    """A string of its own, as each row the database returns is."""
+    return text[:-1] + text[-1:]
+
+
+def run_box_memory(defn: ElectionDefinition, sample: list[bytes], ballots: int = 1_000, page: int = 200) -> dict:
+    """Peak Python memory of reading a stored box for the tally (tracemalloc), two ways: every
+    row fetched and every ballot decoded at once (the service before it streamed), and rows read
+    `page` at a time and decoded one at a time into BoxTotals (the service now). The rows are
+    the sample's ballots stored as the service stores them ({"encrypted_ballot": hex}) under
+    distinct trackers; the whole-box figure scales with the box, the streamed one does not."""
+    import tracemalloc
+
+    contents = [json.dumps(stored_content(raw)) for raw in sample]
+    trackers = sorted(new_tracker() for _ in range(ballots))
+
+    def fetch(start: int, stop: int) -> list[tuple[str, int, str]]:  # as the repository returns rows
+        return [(trackers[n], 1, _copy(contents[n % len(contents)])) for n in range(start, stop)]
+
+    def decode(content: str) -> WeightedBallot:
+        return WeightedBallot(EncryptedBallot.from_bytes(bytes.fromhex(json.loads(content)[STORED_KEY])))
+
+    def streamed() -> Iterator[WeightedBallot]:
+        for start in range(0, ballots, page):
+            for _, _, content in fetch(start, min(start + page, ballots)):
+                yield decode(content)
+
+    out: dict[str, Any] = {"ballots": ballots, "page": page}
+    for name, read in (("whole", lambda: [decode(c) for _, _, c in fetch(0, ballots)]),
+                       ("streamed", lambda: box_totals(defn, streamed()))):
+        tracemalloc.start()
+        with timed() as t:
+            kept = read()
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        del kept
+        out[name] = {"peak_mib": round(peak / 2**20, 1), "s": round(t.wall_s, 2)}
+    per_ballot = out["whole"]["peak_mib"] * 2**20 / ballots
+    out["whole_kib_per_ballot"] = round(per_ballot / 1024, 1)
+    out["whole_at_41702_gib"] = round(per_ballot * 41_702 / 2**30, 1)
+    return out
 
 
 def run_cast(args: argparse.Namespace, pool: ProcessPoolExecutor, ballots: list[bytes]) -> dict:
@@ -432,6 +481,8 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
     log(f"client: encrypting {args.crypto_sample} ballots one after the other ...")
     result["client"], sample = run_client(args, defn, key, rng)
     log(f"client: {result['client']}")
+    result["box_memory"] = run_box_memory(defn, sample)
+    log(f"box memory for the tally: {result['box_memory']}")
 
     with ProcessPoolExecutor(args.crypto_processes, initializer=_init_worker,
                              initargs=(voters, key.to_bytes())) as pool:
@@ -481,7 +532,7 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
             plaintexts = open_all(ciphertexts, shares, qualification, mapper=pool.map)
         log(f"decryption: open_all {step(o)}")
         with timed() as c:
-            encrypted_result = count(defn, [_Voter()] * voters, tally, plaintexts)
+            encrypted_result = count(defn, _Counted(voters), tally, plaintexts)
         plain_result = count_election(defn, [CastBallot(x) for x in contents])
         same = all(encrypted_result.question(q.id) == plain_result.question(q.id) for q in defn.questions)
         result["decryption"] = {

@@ -5,7 +5,7 @@ read by attribute like SQL rows. Locks are no-ops: one test, one thread."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 from types import SimpleNamespace
@@ -249,6 +249,9 @@ class FakeElectionRepository:
 
     def ballots(self, election_id: str) -> list[tuple[str, int, str]]:
         return [(t, r["weight"], r["content"]) for t, r in self.ballot_rows.get(election_id, {}).items()]
+
+    def ballots_in_order(self, election_id: str, page: int = 200) -> Iterator[tuple[str, int, str]]:
+        return iter(sorted(self.ballots(election_id)))
 
     def ballot_totals(self, election_id: str) -> tuple[int, int]:
         rows = self.ballots(election_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +56,19 @@ class BallotRows(Rows):
         c = orm.ballots.c
         return [(r.tracker, r.weight, r.content) for r in self.session.execute(
             select(c.tracker, c.weight, c.content).where(c.election_id == election_id))]
+
+    def ballots_in_order(self, election_id: str, page: int = 200) -> Iterator[tuple[str, int, str]]:
+        """The ballots in tracker (box) order, read `page` rows at a time (keyset on the primary
+        key): an encrypted box is gigabytes, and the caller holds one row at a time."""
+        c = orm.ballots.c
+        after = ""
+        while True:
+            rows = self.session.execute(select(c.tracker, c.weight, c.content).where(
+                c.election_id == election_id, c.tracker > after).order_by(c.tracker).limit(page)).all()
+            yield from ((r.tracker, r.weight, r.content) for r in rows)
+            if len(rows) < page:
+                return
+            after = rows[-1].tracker
 
     def ballot_totals(self, election_id: str) -> tuple[int, int]:
         c = orm.ballots.c

@@ -210,15 +210,6 @@ def build_chain(
     return tuple(entries), prev
 
 
-def chain_head(election_id: str, items: Iterable[tuple[str, int | None, bytes]]) -> str:
-    """The head :func:`build_chain` gives over ``(tracker, weight, content's canonical bytes)``
-    items, holding one item at a time (a box of 41,702 encrypted ballots is gigabytes)."""
-    head = genesis_hash(election_id)
-    for tracker, weight, key in items:
-        head = entry_hash_of_key(tracker, weight, key, head)
-    return head
-
-
 #: The published box's format since weights went into classes; a box without "format" is format 1
 #: (a weight on every entry), which the verifier still reads.
 BOX_FORMAT = "coopgov-box/2"

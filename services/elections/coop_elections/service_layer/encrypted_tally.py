@@ -10,7 +10,7 @@ pure steps are coop_elections.domain.crypto.tally; the published record is what 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -20,16 +20,17 @@ from coop_domain.principal import Principal
 from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.crypto.audit import EncryptedElectionRecord
 from coop_elections.domain.crypto.ballots import EncryptedBallot
-from coop_elections.domain.crypto.box import box_head
+from coop_elections.domain.crypto.box import BoxChain
 from coop_elections.domain.crypto.elgamal import Ciphertext
 from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import (
+    BoxTotals,
     Mix,
     Row,
     TallyInput,
     WeightedBallot,
+    box_totals,
     count,
-    mix_inputs,
     open_all,
     tally_input,
     verify_mix,
@@ -99,9 +100,15 @@ def _tallying(e: StoredElection) -> None:
                                  reason="NOT_TALLYING", status=e.status)
 
 
-def ballots_of(uow: ElectionsUnitOfWork, e: StoredElection) -> list[WeightedBallot]:
-    """The accepted ballots in box order (by tracker), with their weights."""
-    return ballots_from(uow.elections.ballots(e.election_id))
+def _stored_ballots(uow: ElectionsUnitOfWork, e: StoredElection,
+                    chain: BoxChain | None = None) -> Iterator[WeightedBallot]:
+    """The accepted ballots in box (tracker) order, decoded one at a time (about 155 KiB each:
+    a box of 41,702 is never held whole); `chain` follows them to the box's head."""
+    for tracker, weight, content in uow.elections.ballots_in_order(e.election_id):
+        raw = _ballot_bytes(content)
+        if chain is not None:
+            chain.add(tracker, weight, raw)
+        yield WeightedBallot(EncryptedBallot.from_bytes(raw), weight)
 
 
 def _ballot_bytes(content: str) -> bytes:
@@ -160,13 +167,13 @@ def _question(definition: ElectionDefinition, question_id: str) -> Question:
                           "questions are mixed", field="question_id", reason="NOT_A_RANKED_QUESTION")
 
 
-def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, question: Question,
-                  mapper: Mapper = map) -> tuple[int, tuple[Row, ...]]:
+def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
+                  question: Question) -> tuple[int, tuple[Row, ...]]:
     steps = uow.elections.mixes(e.election_id, question.id)
     if steps:
         last = steps[-1]
         return len(steps), _rows_from(bytes(last.outputs), last.width)
-    return 0, mix_inputs(question, ballots_of(uow, e), mapper)
+    return 0, box_totals(definition, _stored_ballots(uow, e), mix_inputs_of=(question.id,)).mix_inputs(question.id)
 
 
 def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
@@ -176,14 +183,14 @@ def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
         uow.read_only()
         e = load(uow, caller, election_id)
         _tallying(e)
-        question = _question(counting_definition(uow, e), question_id)
-        step, rows = _current_rows(uow, e, question)
+        definition = counting_definition(uow, e)
+        step, rows = _current_rows(uow, e, definition, _question(definition, question_id))
         mixers = encryption_of(e).mixers
         return step, mixers[step] if step < len(mixers) else "", rows
 
 
 def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, question_id: str, step: int,
-               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime, mapper: Mapper = map) -> TallyState:
+               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime) -> TallyState:
     """A mixer's shuffle of one question at `step`, its proof checked against the current rows."""
     caller.require(*MIXERS)
     with uow:
@@ -208,7 +215,7 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         if step != len(existing):
             raise FailedPrecondition(f"step {len(existing)} of {question.id!r} comes first", field="step",
                                      reason="MIX_OUT_OF_ORDER", expected=len(existing))
-        _, rows = _current_rows(uow, e, question, mapper)
+        _, rows = _current_rows(uow, e, definition, question)
         width = len(rows[0]) if rows else 0
         if len(outputs) != len(rows) or any(len(row) != width for row in outputs):
             raise InvalidArgument(f"a shuffle of {len(rows)} rows of {width} ciphertexts is expected", field="rows",
@@ -244,9 +251,10 @@ def _require_mixes(state: TallyState) -> TallyState:
 
 
 def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
-              ballots: list[WeightedBallot]) -> TallyInput:
+              totals: BoxTotals | None = None) -> TallyInput:
     """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes)."""
-    return tally_input(definition, ballots, _mixes(uow, e, definition))
+    totals = totals or box_totals(definition, _stored_ballots(uow, e))
+    return tally_input(definition, totals, _mixes(uow, e, definition))
 
 
 def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[Ciphertext, ...]:
@@ -257,7 +265,7 @@ def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: 
         _tallying(e)
         definition = counting_definition(uow, e)
         _require_mixes(_state(uow, e, definition))
-        return _tally_of(uow, e, definition, ballots_of(uow, e)).ciphertexts
+        return _tally_of(uow, e, definition).ciphertexts
 
 
 def _qualification(uow: ElectionsUnitOfWork, e: StoredElection) -> Qualification:
@@ -288,7 +296,7 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
             raise AlreadyExists(f"trustee {trustee} has submitted its shares already", field="shares",
                                 reason="SHARES_SUBMITTED")
         _require_mixes(_state(uow, e, definition))
-        ciphertexts = _tally_of(uow, e, definition, ballots_of(uow, e)).ciphertexts
+        ciphertexts = _tally_of(uow, e, definition).ciphertexts
         if len(shares) != len(ciphertexts):
             raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
                                   field="shares", reason="SHARE_COUNT")
@@ -333,28 +341,22 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
                 f"{state.threshold} trustees must decrypt; {len(state.decrypted_by)} have "
                 f"(missing: trustees {list(state.missing_trustees)})", reason="DECRYPTION_INCOMPLETE",
                 missing=",".join(map(str, state.missing_trustees)))
-        rows = uow.elections.ballots(e.election_id)  # read once: the tally and the chain's head
-        ballots = ballots_from(rows)
-        tally = _tally_of(uow, e, definition, ballots)
+        chain = BoxChain(e.election_id)  # one pass over the ballots: the totals and the chain's head
+        totals = box_totals(definition, _stored_ballots(uow, e, chain))
+        tally = _tally_of(uow, e, definition, totals)
         used = state.decrypted_by[:state.threshold]
         shares = {t: _shares_from(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
         # every share's proof was checked when it was submitted
         plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper, checked=True)
-        result = count(definition, ballots, tally, plaintexts)
-        head = record_head(e.election_id, rows)
-        results = _results(e, result, head, now)
+        result = count(definition, totals, tally, plaintexts)
+        results = _results(e, result, chain.head, now)
         uow.elections.save_results(e.election_id, json.dumps(results, sort_keys=True),
                                    json.dumps({"format": "encrypted", "stream": "StreamEncryptedRecord"}),
-                                   "{}", head, now)
+                                   "{}", chain.head, now)
         uow.elections.update_election(e.election_id, status="closed")
         uow.publish(ResultsPublished(e, results))
         uow.commit()
         return results
-
-
-def record_head(election_id: str, rows: Iterable[tuple[str, int, str]]) -> str:
-    """The head of the box's hash chain over its entries in tracker order (domain/crypto/box.py)."""
-    return box_head(election_id, ((t, w, _ballot_bytes(c)) for t, w, c in sorted(rows)))
 
 
 def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[

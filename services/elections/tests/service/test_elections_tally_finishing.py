@@ -1,7 +1,7 @@
 """Nobody has to run FinishTally by hand: once every mix is in and k trustees have submitted
 their shares, the worker's tick starts `python -m coop_elections.entrypoints.finish_tallies`,
 which publishes the results as FinishTally would (tested here on PostgreSQL: the use case, and
-the job as the separate process the worker starts)."""
+the job as the separate process the worker starts). The tally reads the box a page at a time."""
 
 from __future__ import annotations
 
@@ -66,3 +66,13 @@ def test_the_finishing_job_is_a_process_of_its_own_that_publishes_the_results(en
     again = subprocess.run([sys.executable, "-m", "coop_elections.entrypoints.finish_tallies"], env=environment,
                            capture_output=True, text=True, timeout=120)
     assert again.returncode == 0 and "encrypted tallies finished" not in again.stderr  # nothing left to do
+
+
+def test_the_box_is_read_in_tracker_order_a_page_at_a_time_whatever_the_page(env):
+    tally = Tally(env, close=False)
+    uow = env.uow_factory()
+    with uow:
+        whole = sorted(uow.elections.ballots(tally.eid))
+        for page in (1, 2, 5, 200):
+            assert list(uow.elections.ballots_in_order(tally.eid, page=page)) == whole
+    assert [t for t, _, _ in whole] == sorted(tally.trackers.values())

@@ -10,6 +10,7 @@ from coop_elections.domain.crypto.ballots import encrypt_ballot
 from coop_elections.domain.crypto.box import box_head
 from coop_elections.domain.crypto.tally import (
     WeightedBallot,
+    box_totals,
     count,
     decrypt_all,
     mix,
@@ -89,10 +90,11 @@ def run(decrypting=(1, 3, 5)) -> Election:
                 steps.append(mix(rows, key, DEFINITION.id, question.id, step, mixer))
                 rows = steps[-1].outputs
             mixes[question.id] = tuple(steps)
-    tally = tally_input(DEFINITION, ballots, mixes)
+    totals = box_totals(DEFINITION, ballots)
+    tally = tally_input(DEFINITION, totals, mixes)
     decryptions = {t: decrypt_all(key_shares[t], tally.ciphertexts, EID, chunk=7) for t in decrypting}
     plaintexts = open_all(tally.ciphertexts, decryptions, qualification, chunk=5)
-    result = count(DEFINITION, ballots, tally, plaintexts)
+    result = count(DEFINITION, totals, tally, plaintexts)
     trackers = tuple(sorted(new_tracker() for _ in ballots))
     head = box_head(DEFINITION.id, ((t, b.weight, b.ballot.to_bytes()) for t, b in zip(trackers, ballots, strict=True)))
     return Election(threshold, commitments, qualification, key_shares, ballots, mixes, decryptions,

@@ -20,6 +20,7 @@ from coop_elections.domain.crypto.group import G, Scalar, random_scalar
 from coop_elections.domain.crypto.tally import (
     Mix,
     WeightedBallot,
+    box_totals,
     count,
     decode_ranking,
     decrypt_all,
@@ -121,19 +122,19 @@ def test_the_audit_gives_the_same_answer_over_two_processes(election):
 
 
 def test_any_three_trustees_decrypt_and_two_do_not_and_are_told_who_is_missing(election):
-    tally = tally_input(DEFINITION, election.ballots, election.mixes)
+    tally = tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes)
     two = {t: decrypt_all(election.key_shares[t], tally.ciphertexts, EID) for t in (2, 4)}
     with pytest.raises(NotEnoughDecryptionShares) as info:
         open_all(tally.ciphertexts, two, election.qualification)
     assert info.value.missing == (1, 3, 5) and info.value.valid == (2, 4)
     other_three = {**two, 5: election.decryptions[5]}
     plaintexts = open_all(tally.ciphertexts, other_three, election.qualification)
-    assert count(DEFINITION, election.ballots, tally, plaintexts) == election.result
+    assert count(DEFINITION, box_totals(DEFINITION, election.ballots), tally, plaintexts) == election.result
 
 
 def test_a_tally_needs_two_shuffles_of_each_ranked_question(election):
     with pytest.raises(ValueError, match="at least 2"):
-        tally_input(DEFINITION, election.ballots, {q: m[:1] for q, m in election.mixes.items()})
+        tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), {q: m[:1] for q, m in election.mixes.items()})
 
 
 # --- one tampered element at a time: the audit names it ----------------------------------------
@@ -305,7 +306,7 @@ def test_a_decryption_without_enough_valid_trustees_is_named_in_the_audit(electi
 
 
 def test_too_few_trustees_are_named_before_any_work_even_over_two_processes(election):
-    tally = tally_input(DEFINITION, election.ballots, election.mixes)
+    tally = tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes)
     two = {t: election.decryptions[t] for t in (1, 5)}
     with ProcessPoolExecutor(2) as pool, pytest.raises(NotEnoughDecryptionShares) as info:
         open_all(tally.ciphertexts, two, election.qualification, pool.map)
@@ -344,3 +345,33 @@ def test_another_ballots_receipt_does_not_hold_for_this_tracker(election):
     record = election.record()
     other = receipt_of(DEFINITION.id, record.trackers[0], record.ballots[1].ballot.to_bytes())
     assert "does not hash" in au.check_receipt(record, record.trackers[0], other)
+
+
+def test_the_box_totals_read_each_ballot_once_and_hold_none_of_them(election):
+    """The service reads 41,702 stored ballots one at a time: the totals keep sums and rows only."""
+    import gc
+    import weakref
+
+    class Tracked(EncryptedBallot):
+        __slots__ = ("__weakref__",)
+
+    decoded = []
+
+    def one_at_a_time():
+        for b in election.ballots:
+            read = EncryptedBallot.from_bytes(b.ballot.to_bytes())
+            ballot = Tracked(read.election_id, read.nonce, read.answers)
+            decoded.append(weakref.ref(ballot))
+            yield WeightedBallot(ballot, b.weight)
+
+    totals = box_totals(DEFINITION, one_at_a_time(), mix_inputs_of=("council", "priorities"))
+    gc.collect()
+    assert len(decoded) == len(election.ballots) and all(ref() is None for ref in decoded)
+    assert (totals.ballots, totals.total_weight) == (len(VOTES), sum(w for _, w in VOTES))
+    for question in DEFINITION.questions:
+        if question.method in (Method.STV, Method.SCHULZE):
+            assert totals.mix_inputs(question.id) == mix_inputs(question, election.ballots)
+        else:
+            assert totals.selection_totals(question.id) == selection_totals(question, election.ballots)
+    assert tally_input(DEFINITION, totals, election.mixes) == tally_input(
+        DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes)

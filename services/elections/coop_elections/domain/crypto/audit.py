@@ -28,6 +28,7 @@ from .tally import (
     Mapper,
     Mix,
     WeightedBallot,
+    box_totals,
     count,
     mix_inputs,
     open_all,
@@ -193,7 +194,8 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
     if findings:
         return findings  # decrypting what does not hold would only add noise
 
-    tally = tally_input(definition, record.ballots, record.mixes)
+    totals = box_totals(definition, record.ballots)
+    tally = tally_input(definition, totals, record.mixes)
     ciphertexts = tally.ciphertexts
     valid: dict[int, tuple[DecryptionShare, ...]] = {}
     for trustee, shares in sorted(record.decryptions.items()):
@@ -212,7 +214,7 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
     except NotEnoughDecryptionShares as exc:
         return [*findings, Finding(DECRYPTION, "tally", str(exc))]
     try:
-        recount = count(definition, record.ballots, tally, plaintexts)
+        recount = count(definition, totals, tally, plaintexts)
     except ValueError as exc:
         return [*findings, Finding(RESULT, "recount", str(exc))]
     published = record.result if isinstance(record.result, Mapping) else to_jsonable(record.result)
