@@ -52,12 +52,14 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Check, process_cpu_seconds, summarize_ms
+from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
 from coop_elections.domain.crypto.ballots import EncryptedBallot, encrypt_ballot, verify_ballot
 from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.elgamal import Ciphertext, add_all, encrypt
 from coop_elections.domain.crypto.group import Element, random_scalar
+from coop_elections.domain.crypto.record import RecordSource
 from coop_elections.domain.crypto.shuffle import prove_shuffle, shuffle, verify_shuffle
 from coop_elections.domain.crypto.tally import (
     Mix,
@@ -241,7 +243,8 @@ def _copy(text: str) -> str:
     return text[:-1] + text[-1:]
 
 
-def run_box_memory(defn: ElectionDefinition, sample: list[bytes], ballots: int = 1_000, page: int = 200) -> dict:
+def run_box_memory(defn: ElectionDefinition, key: Element, sample: list[bytes], ballots: int = 1_000,
+                   page: int = 200) -> dict:
     """Peak Python memory of reading a stored box for the tally (tracemalloc), two ways: every
     row fetched and every ballot decoded at once (the service before it streamed), and rows read
     `page` at a time and decoded one at a time into BoxTotals (the service now). The rows are
@@ -263,9 +266,16 @@ def run_box_memory(defn: ElectionDefinition, sample: list[bytes], ballots: int =
             for _, _, content in fetch(start, min(start + page, ballots)):
                 yield decode(content)
 
+    def record_ballots() -> int:  # ballots.json as StreamEncryptedRecord sends it, chunk by chunk
+        rows = ((t, w, json.loads(c)[STORED_KEY]) for start in range(0, ballots, page)
+                for t, w, c in fetch(start, min(start + page, ballots)))
+        source = RecordSource(defn, Threshold(3, 5), key, (), {}, {}, "", lambda: rows, lambda: (), {})
+        return sum(len(chunk) for name, chunks in record_files(source) for chunk in chunks)
+
     out: dict[str, Any] = {"ballots": ballots, "page": page}
     for name, read in (("whole", lambda: [decode(c) for _, _, c in fetch(0, ballots)]),
-                       ("streamed", lambda: box_totals(defn, streamed()))):
+                       ("streamed", lambda: box_totals(defn, streamed())),
+                       ("record_ballots_streamed", record_ballots)):
         tracemalloc.start()
         with timed() as t:
             kept = read()
@@ -481,7 +491,7 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
     log(f"client: encrypting {args.crypto_sample} ballots one after the other ...")
     result["client"], sample = run_client(args, defn, key, rng)
     log(f"client: {result['client']}")
-    result["box_memory"] = run_box_memory(defn, sample)
+    result["box_memory"] = run_box_memory(defn, key, sample)
     log(f"box memory for the tally: {result['box_memory']}")
 
     with ProcessPoolExecutor(args.crypto_processes, initializer=_init_worker,

@@ -16,23 +16,27 @@ is the audit's business (:mod:`coop_elections.domain.crypto.audit`).
 
 from __future__ import annotations
 
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from coop_domain.errors import DomainError
 from coop_elections.adapters.trustee_files import (
+    DECRYPTION_SHARES_FORMAT,
     TrusteePublic,
     _load,
-    decryption_shares_document,
     read_decryption_shares,
     read_public,
-    write_json,
+    share_entry,
 )
 from coop_elections.client.ballots import read_json
-from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.crypto.audit import EncryptedElectionRecord
 from coop_elections.domain.crypto.ballots import EncryptedBallot
 from coop_elections.domain.crypto.elgamal import Ciphertext
+from coop_elections.domain.crypto.record import RecordSource, source_of
 from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import Mix, WeightedBallot
 from coop_elections.domain.crypto.trustees import Threshold
@@ -44,36 +48,92 @@ MIXES_FORMAT = "coopgov/mixes/v1"
 REQUIRED = ("election.json", "ballots.json", "mixes.json", "results.json")
 
 
-def record_documents(record: EncryptedElectionRecord, transport_keys: dict[int, bytes]) -> dict[str, Any]:
-    """Every file of the published record, as JSON documents by file name."""
-    eid = record.definition.id
-    threshold = {"k": record.threshold.k, "n": record.threshold.n}
-    documents: dict[str, Any] = {"election.json": definition_to_json(
-        record.definition, encryption={"public_key": record.public_key.to_bytes().hex(), "threshold": threshold})}
-    for commitment in record.commitments:
-        documents[f"trustee-{commitment.trustee}.public.json"] = TrusteePublic(
-            eid, record.threshold, commitment, transport_keys[commitment.trustee]).to_json()
-    documents["ballots.json"] = {
-        "format": BALLOTS_FORMAT, "election_id": eid, "head_hash": record.head_hash,
-        "ballots": [{"tracker": t, "ballot": b.ballot.to_bytes().hex(), "weight": b.weight}
-                    for t, b in zip(record.trackers, record.ballots, strict=True)]}
-    documents["mixes.json"] = {
-        "format": MIXES_FORMAT, "election_id": eid,
-        "questions": {qid: [{"mixer": m.mixer, "outputs": [[ct.to_bytes().hex() for ct in row] for row in m.outputs],
-                             "proof": m.proof.to_bytes().hex()} for m in steps]
-                      for qid, steps in record.mixes.items()}}
-    for trustee, shares in record.decryptions.items():
-        documents[f"decryption-shares-{trustee}.json"] = decryption_shares_document(eid, trustee, shares)
-    documents["results.json"] = record.result if isinstance(record.result, dict) else to_jsonable(record.result)
-    return documents
+CHUNK_BYTES = 1 << 20
 
 
-def write_record(folder: str | Path, record: EncryptedElectionRecord, transport_keys: dict[int, bytes]) -> None:
+def _items(items: Iterable[Any]) -> Iterator[str]:
+    for n, item in enumerate(items):
+        yield ("," if n else "") + "\n" + json.dumps(item)
+
+
+def _opening(header: Mapping[str, Any], field: str) -> str:
+    """A document's text up to the opening bracket of its last member, `field`."""
+    return json.dumps(header)[:-1] + ", " + json.dumps(field) + ": "
+
+
+def _ballots_text(source: RecordSource) -> Iterator[str]:
+    yield _opening({"format": BALLOTS_FORMAT, "election_id": source.definition.id,
+                    "head_hash": source.head_hash}, "ballots") + "["
+    yield from _items({"tracker": t, "ballot": ballot_hex, "weight": w} for t, w, ballot_hex in source.ballots())
+    yield "\n]}\n"
+
+
+def _mixes_text(source: RecordSource) -> Iterator[str]:
+    yield _opening({"format": MIXES_FORMAT, "election_id": source.definition.id}, "questions") + "{"
+    for q, (question_id, steps) in enumerate(source.mixes()):
+        yield ("," if q else "") + "\n" + json.dumps(question_id) + ": ["
+        for s, (mixer, rows, proof) in enumerate(steps):
+            yield ("," if s else "") + "\n" + _opening({"mixer": mixer, "proof": proof.hex()}, "outputs") + "["
+            yield from _items([ct.to_bytes().hex() for ct in row] for row in rows)
+            yield "]}"
+        yield "]"
+    yield "\n}}\n"
+
+
+def _shares_text(source: RecordSource, trustee: int) -> Iterator[str]:
+    yield _opening({"format": DECRYPTION_SHARES_FORMAT, "election_id": source.definition.id,
+                    "trustee": trustee}, "shares") + "["
+    yield from _items(share_entry(s, trustee) for s in source.decryptions[trustee]())
+    yield "\n]}\n"
+
+
+def _chunks(pieces: Iterable[str]) -> Iterator[bytes]:
+    """Text pieces gathered into chunks of about CHUNK_BYTES."""
+    size = CHUNK_BYTES
+    buffer: list[str] = []
+    held = 0
+    for piece in pieces:
+        buffer.append(piece)
+        held += len(piece)
+        if held >= size:
+            yield "".join(buffer).encode()
+            buffer, held = [], 0
+    if buffer:
+        yield "".join(buffer).encode()
+
+
+def record_files(source: RecordSource) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """Every file of the published record: its name and its bytes in chunks, each produced when
+    the previous one is consumed (nothing big is held)."""
+    eid = source.definition.id
+    threshold = {"k": source.threshold.k, "n": source.threshold.n}
+    yield "election.json", _chunks([json.dumps(definition_to_json(
+        source.definition, encryption={"public_key": source.public_key.to_bytes().hex(), "threshold": threshold}),
+        indent=1)])
+    for commitment in source.commitments:
+        yield f"trustee-{commitment.trustee}.public.json", _chunks([json.dumps(TrusteePublic(
+            eid, source.threshold, commitment, source.transport_keys[commitment.trustee]).to_json(), indent=1)])
+    yield "ballots.json", _chunks(_ballots_text(source))
+    yield "mixes.json", _chunks(_mixes_text(source))
+    for trustee in source.decryptions:
+        yield f"decryption-shares-{trustee}.json", _chunks(_shares_text(source, trustee))
+    yield "results.json", _chunks([json.dumps(source.result, indent=1)])
+
+
+def write_record(folder: str | Path, record: EncryptedElectionRecord, transport_keys: Mapping[int, bytes]) -> None:
     """Publish a record: every file above, each written whole or not at all."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    for name, document in record_documents(record, transport_keys).items():
-        write_json(folder / name, document)
+    for name, chunks in record_files(source_of(record, transport_keys)):
+        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            os.replace(tmp, folder / name)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def _trustee_number(path: Path, prefix: str, suffix: str) -> int:

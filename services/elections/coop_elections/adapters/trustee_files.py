@@ -537,14 +537,18 @@ def write_decryption_shares(path: str | Path, election_id: str, trustee: int,
     write_json(path, decryption_shares_document(election_id, trustee, shares))
 
 
+def share_entry(share: DecryptionShare, trustee: int) -> dict[str, str]:
+    """One share of a coopgov/decryption-shares/v1 document (of `trustee`'s, or ValueError)."""
+    if share.trustee != trustee:
+        raise ValueError(f"every share written for trustee {trustee} must be trustee {trustee}'s")
+    return {"share": share.share.to_bytes().hex(), "proof": share.proof.to_bytes().hex()}
+
+
 def decryption_shares_document(election_id: str, trustee: int, shares: Sequence[DecryptionShare]) -> dict[str, Any]:
     """The coopgov/decryption-shares/v1 document of one trustee's shares."""
-    if any(share.trustee != trustee for share in shares):
-        raise ValueError(f"every share written for trustee {trustee} must be trustee {trustee}'s")
     return {
         "format": DECRYPTION_SHARES_FORMAT,
         "election_id": election_id,
         "trustee": trustee,
-        "shares": [{"share": s.share.to_bytes().hex(), "proof": s.proof.to_bytes().hex()}
-                   for s in shares],
+        "shares": [share_entry(s, trustee) for s in shares],
     }

@@ -9,7 +9,6 @@ translates the answer back.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from datetime import datetime
 
@@ -22,7 +21,7 @@ from coop_domain.clock import utcnow
 from coop_domain.errors import InvalidArgument
 from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
-from coop_elections.adapters.encrypted_record import record_documents
+from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
 from coop_elections.domain.stored import RollSummary
 from coop_elections.service_layer import (
@@ -48,7 +47,6 @@ V1 = pb1.DESCRIPTOR.services_by_name["ElectionsService"]
 V2 = pb.DESCRIPTOR.services_by_name["ElectionsService"]
 ROLL_ENTRIES_PER_MESSAGE = 1000
 ROWS_PER_MESSAGE = 1000  # ranking rows of 9 ciphertexts: about 600 kB a message
-RECORD_CHUNK_BYTES = 1 << 20
 
 
 def _roll(s: RollSummary) -> pb1.VoterRollSummary:
@@ -309,11 +307,10 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         return pb.FinishTallyResponse(results=msg.results_to_pb(published), stv_counts=msg.stv_counts_to_pb(published))
 
     def StreamEncryptedRecord(self, request, context) -> Iterator[pb.StreamEncryptedRecordResponse]:
-        record, transport = encrypted_tally.published_record(self.uow(), current_principal(), request.election_id)
-        for name, document in record_documents(record, transport).items():
-            data = json.dumps(document, indent=1).encode()
-            for start in range(0, len(data), RECORD_CHUNK_BYTES):
-                yield pb.StreamEncryptedRecordResponse(file_name=name, chunk=data[start:start + RECORD_CHUNK_BYTES])
+        with encrypted_tally.published_record(self.uow(), current_principal(), request.election_id) as source:
+            for name, chunks in record_files(source):  # about a megabyte a message, read as sent
+                for chunk in chunks:
+                    yield pb.StreamEncryptedRecordResponse(file_name=name, chunk=chunk)
 
 
 def _header(header, part):

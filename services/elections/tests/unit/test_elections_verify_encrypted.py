@@ -161,3 +161,26 @@ def test_a_voter_checks_their_receipt_with_the_record(folder, capsys):
     with pytest.raises(SystemExit) as usage:
         main([str(folder), "--tracker", tracker])
     assert usage.value.code == 2
+
+
+def test_the_record_is_written_in_small_chunks_that_join_into_the_same_files(monkeypatch, tmp_path):
+    """The api sends the record as it reads it, a chunk at a time: every file is the sum of its
+    chunks, whatever their size, and reads back as the record it was written from."""
+    from coop_elections.adapters import encrypted_record
+    from coop_elections.domain.canonical import to_jsonable
+    from coop_elections.domain.crypto.record import source_of
+
+    election = run()
+    keys = {c.trustee: bytes([c.trustee]) * 32 for c in election.commitments}
+    monkeypatch.setattr(encrypted_record, "CHUNK_BYTES", 1_000)
+    folder = tmp_path / "chunked"
+    folder.mkdir()
+    sizes = {}
+    for name, chunks in encrypted_record.record_files(source_of(election.record(), keys)):
+        parts = list(chunks)
+        sizes[name] = len(parts)
+        (folder / name).write_bytes(b"".join(parts))
+        json.loads((folder / name).read_bytes())
+    assert sizes["ballots.json"] > len(election.ballots) and sizes["mixes.json"] > 10  # a chunk a ballot or more
+    assert read_record(folder) == election.record(result=to_jsonable(election.result))
+    assert main([str(folder), "--processes", "1"]) == 0
