@@ -107,6 +107,19 @@ def test_chaum_pedersen_honest_partial_decryption_verifies():
     assert proof.verify(KEY.public, ciphertext.a, share, CONTEXT)
 
 
+def test_chaum_pedersen_with_the_public_key_and_share_given_verifies_and_binds_them():
+    """The trustee passes G^x and the share it has computed (two multiplications spared): the
+    proof is the same kind of proof, and a wrong share passed in gives one that fails."""
+    ciphertext = encrypt(1, KEY.public, random_scalar())
+    share = decryption_share(ciphertext, KEY.secret)
+    given_both = ChaumPedersenProof.prove(KEY.secret, ciphertext.a, CONTEXT, public=KEY.public, share=share)
+    assert given_both.verify(KEY.public, ciphertext.a, share, CONTEXT)
+    wrong = share + G
+    forged = ChaumPedersenProof.prove(KEY.secret, ciphertext.a, CONTEXT, public=KEY.public, share=wrong)
+    assert not forged.verify(KEY.public, ciphertext.a, wrong, CONTEXT)
+    assert not forged.verify(KEY.public, ciphertext.a, share, CONTEXT)
+
+
 def test_chaum_pedersen_rejects_a_share_that_is_not_a_to_the_secret():
     ciphertext = encrypt(1, KEY.public, random_scalar())
     share, proof = _share_and_proof(ciphertext)

@@ -112,13 +112,17 @@ class ChaumPedersenProof:
             base.to_bytes(), share.to_bytes(), commitment_g.to_bytes(), commitment_base.to_bytes())
 
     @classmethod
-    def prove(cls, secret: Scalar, base: Element, context: bytes) -> ChaumPedersenProof:
-        """Prove log_G(G^secret) = log_base(share), share = base^secret (elgamal.decryption_share)."""
+    def prove(cls, secret: Scalar, base: Element, context: bytes, public: Element | None = None,
+              share: Element | None = None) -> ChaumPedersenProof:
+        """Prove log_G(G^secret) = log_base(share), share = base^secret (elgamal.decryption_share).
+        A caller that has G^secret (`public`) or the share already passes them: each is a scalar
+        multiplication spared (a trustee's 375,321 shares at the cooperative's scale)."""
         if secret.is_zero():
             raise ValueError("a zero secret has the identity as its public key")
         w = random_scalar()
         commitment_g, commitment_base = G * w, base * w
-        c = cls.challenge(G * secret, base, base * secret, commitment_g, commitment_base, context)
+        c = cls.challenge(public if public is not None else G * secret, base,
+                          share if share is not None else base * secret, commitment_g, commitment_base, context)
         return cls(commitment_g, commitment_base, w + c * secret)
 
     def verify(self, public: Element, base: Element, share: Element, context: bytes) -> bool:
