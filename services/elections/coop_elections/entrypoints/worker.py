@@ -12,6 +12,8 @@ import coop_platform.green  # noqa: F401 - first: eventlet's patching, quietly (
 
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from datetime import timedelta  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -58,17 +60,29 @@ now = utcnow  # the worker's clock (tests move it)
 class TallyFinisher:
     """Starts `python -m coop_elections.entrypoints.finish_tallies` when a tally is ready and no
     such process is running: its minutes of CPU stay out of this eventlet process. A process
-    that dies leaves the tally ready, and a later tick starts another."""
+    that fails leaves the tally ready; the next one starts after a pause that doubles with each
+    failure in a row (FIRST_PAUSE to MAX_PAUSE seconds), so a tally that cannot be finished does
+    not restart minutes of work every tick. Its log says why."""
 
     command = (sys.executable, "-m", "coop_elections.entrypoints.finish_tallies")
+    FIRST_PAUSE, MAX_PAUSE = 60.0, 1800.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self.process: subprocess.Popen | None = None
+        self.clock = clock
+        self.failures = 0
+        self.not_before = 0.0
 
     def start_if_ready(self, uow: Any) -> int:
-        if self.process is not None and self.process.poll() is None:
-            return 0  # still finishing
-        if not ready_tallies(uow):
+        if self.process is not None:
+            code = self.process.poll()
+            if code is None:
+                return 0  # still finishing
+            self.process = None
+            self.failures = self.failures + 1 if code else 0
+            if code:
+                self.not_before = self.clock() + min(self.MAX_PAUSE, self.FIRST_PAUSE * 2 ** (self.failures - 1))
+        if self.clock() < self.not_before or not ready_tallies(uow):
             return 0
         self.process = subprocess.Popen(self.command)  # inherits the COOP_* settings and stderr
         return 1

@@ -250,6 +250,31 @@ def test_the_tick_starts_one_tally_finisher_at_a_time_and_only_for_a_ready_tally
     assert finisher.start_if_ready(uow) == 0
 
 
+def test_a_failing_tally_finisher_is_started_again_only_after_a_growing_pause(monkeypatch):
+    import sys
+
+    now = [1000.0]
+    finisher = worker_module.TallyFinisher(clock=lambda: now[0])
+    monkeypatch.setattr(finisher, "command", (sys.executable, "-c", "raise SystemExit(3)"))
+    monkeypatch.setattr(worker_module, "ready_tallies", lambda uow: [("coop", "e-1")])
+    uow = worker_module.uow_factory()
+    assert finisher.start_if_ready(uow) == 1
+    assert finisher.process.wait(timeout=10) == 3
+    assert finisher.start_if_ready(uow) == 0  # failed: a pause of FIRST_PAUSE first
+    now[0] += finisher.FIRST_PAUSE - 1
+    assert finisher.start_if_ready(uow) == 0
+    now[0] += 1
+    assert finisher.start_if_ready(uow) == 1
+    finisher.process.wait(timeout=10)
+    assert finisher.start_if_ready(uow) == 0 and finisher.failures == 2
+    now[0] += 2 * finisher.FIRST_PAUSE  # the pause doubles
+    monkeypatch.setattr(finisher, "command", (sys.executable, "-c", "pass"))
+    assert finisher.start_if_ready(uow) == 1
+    finisher.process.wait(timeout=10)
+    assert finisher.start_if_ready(uow) == 1 and finisher.failures == 0  # a success ends the pauses
+    finisher.process.wait(timeout=10)
+
+
 def test_the_tick_reports_the_tally_finishers_it_started(monkeypatch):
     monkeypatch.setattr(worker_module.finisher, "start_if_ready", lambda uow: 1)
     worker = worker_factory(worker_module.ElectionsWorker)
