@@ -7,10 +7,10 @@ download checks its SHA-256 against the database's (service_layer/dossiers_docum
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 from coop_board.domain.dossiers_documents import is_sha256
+from coop_platform.files import write_atomically
 
 
 class FileDocumentStore:
@@ -27,16 +27,7 @@ class FileDocumentStore:
         if target.exists():
             return
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(content)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_atomically(target, [content], private=True)
 
     def read(self, sha256: str) -> bytes | None:
         try:

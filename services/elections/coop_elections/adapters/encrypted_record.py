@@ -17,8 +17,6 @@ is the audit's business (:mod:`coop_elections.domain.crypto.audit`).
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +40,7 @@ from coop_elections.domain.crypto.tally import Mix, WeightedBallot
 from coop_elections.domain.crypto.trustees import Threshold
 from coop_elections.domain.published import FORMAT as ELECTION_FORMAT
 from coop_elections.domain.published import definition_from_json, definition_to_json
+from coop_platform.files import write_atomically
 
 BALLOTS_FORMAT = "coopgov/encrypted-ballots/v1"
 MIXES_FORMAT = "coopgov/mixes/v1"
@@ -125,15 +124,7 @@ def write_record(folder: str | Path, record: EncryptedElectionRecord, transport_
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     for name, chunks in record_files(source_of(record, transport_keys)):
-        fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-            os.replace(tmp, folder / name)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomically(folder / name, chunks)
 
 
 def _trustee_number(path: Path, prefix: str, suffix: str) -> int:

@@ -14,12 +14,9 @@ open them, and the recipient checks each one against its sender's public commitm
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +47,7 @@ from coop_elections.domain.crypto.trustees import (
     TrusteeCommitment,
     TrusteeKeyShare,
 )
+from coop_platform.files import write_atomically
 
 PUBLIC_FORMAT = "coopgov/trustee-public/v1"
 PRIVATE_FORMAT = "coopgov/trustee-private/v1"
@@ -177,36 +175,9 @@ def _load(path: str | Path, expected_format: str) -> _Fields:
 
 def write_json(path: str | Path, data: Mapping[str, Any], *, private: bool = False,
                overwrite: bool = True) -> None:
-    """Write `data` whole or not at all: a temporary file in the same folder, then renamed.
-
-    A private file is created 0600 from its first byte (never readable by others, not even
-    while being written). Without `overwrite`, an existing file is kept and FileExistsError
-    raised, atomically too (link, which never replaces).
-    """
-    target = Path(path)
-    folder = target.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(data, handle, indent=2)
-            handle.write("\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        if not private:
-            os.chmod(tmp, 0o644)  # mkstemp made it 0600; a public file is for everyone
-        if overwrite:
-            os.replace(tmp, target)
-        else:
-            os.link(tmp, target)  # FileExistsError if the target exists
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-    with contextlib.suppress(OSError):  # the rename itself made durable, where supported
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+    """Write `data` whole or not at all (coop_platform.files.write_atomically): a private file is
+    0600 from its first byte; without `overwrite` an existing file is kept (FileExistsError)."""
+    write_atomically(path, [(json.dumps(data, indent=2) + "\n").encode()], private=private, overwrite=overwrite)
 
 
 def _threshold_json(threshold: Threshold) -> dict[str, int]:

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         log.info("finishing encrypted tallies", extra={"elections": [e for _, e in ready]})
         with ProcessPoolExecutor(max(1, args.processes)) as pool:
-            finished = finish_ready_tallies(uow, utcnow(), mapper=pool.map)
+            finished = finish_ready_tallies(uow, utcnow(), mapper=pool.map, ready=ready)
         log.info("encrypted tallies finished", extra={"finished": finished, "ready": len(ready)})
         return 0 if finished == len(ready) else 1
     finally:

@@ -6,12 +6,13 @@
 FOLDER holds the published record (coop_elections.adapters.encrypted_record: election.json,
 trustee-I.public.json, ballots.json, mixes.json, decryption-shares-I.json, results.json). The
 check (coop_elections.domain.crypto.audit) recomputes the election key from the trustees'
-commitments, the box's hash chain over trackers, ballots and weights, checks every ballot's proofs, every shuffle, every decryption share, decrypts the
-tally and recounts it, and names every element that fails. Exit status 0 when everything holds,
-1 when something fails, 2 for a missing or malformed file. With a voter's receipt (--tracker and
---ballot-hash, as CastBallot gave them), it also checks that their ballot is in the box under that
-tracker and still hashes to the receipt. P processes (default: every core)
-share the work; the answer is the same with one.
+commitments and the box's hash chain over trackers, ballots and weights, checks every ballot's
+proofs, every shuffle, every decryption share, decrypts the tally and recounts it, and names
+every element that fails. Exit status 0 when everything holds, 1 when something fails, 2 for a
+missing or malformed file. With a voter's receipt (--tracker and --ballot-hash, as CastBallot
+gave them), it also checks that their ballot is in the box under that tracker and still hashes
+to the receipt. P processes (default: every core) share the work; the answer is the same with
+one.
 """
 
 from __future__ import annotations

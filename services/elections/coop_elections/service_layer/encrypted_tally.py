@@ -287,15 +287,19 @@ def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionD
     return tally_input(definition, totals, _mixes(uow, e, definition))
 
 
+def _mixed_tally(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyInput:
+    """What the trustees decrypt; MIXES_INCOMPLETE until every mix is in."""
+    _require_mixes(_state(uow, e, definition))
+    return _tally_of(uow, e, definition)
+
+
 def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[Ciphertext, ...]:
     """What every trustee decrypts, in the documented order."""
     with uow:
         uow.read_only()
         e = load(uow, caller, election_id)
         _tallying(e)
-        definition = counting_definition(uow, e)
-        _require_mixes(_state(uow, e, definition))
-        return _tally_of(uow, e, definition).ciphertexts
+        return _mixed_tally(uow, e, counting_definition(uow, e)).ciphertexts
 
 
 def _qualification(uow: ElectionsUnitOfWork, e: StoredElection) -> Qualification:
@@ -329,8 +333,7 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
                 return _state(uow, e, definition)  # a retry
             raise AlreadyExists(f"trustee {trustee} has submitted its shares already", field="shares",
                                 reason="SHARES_SUBMITTED")
-        _require_mixes(_state(uow, e, definition))
-        ciphertexts = _tally_of(uow, e, definition).ciphertexts
+        ciphertexts = _mixed_tally(uow, e, definition).ciphertexts
         if len(shares) != len(ciphertexts):
             raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
                                   field="shares", reason="SHARE_COUNT")

@@ -90,13 +90,14 @@ def ready_tallies(uow: ElectionsUnitOfWork) -> list[tuple[str, str]]:
             if tally_state(uow, system_principal(SERVICE, tenant), election_id).ready_to_finish]
 
 
-def finish_ready_tallies(uow: ElectionsUnitOfWork, now: datetime,
-                         mapper: Callable[..., Iterable[Any]] = map) -> int:
+def finish_ready_tallies(uow: ElectionsUnitOfWork, now: datetime, mapper: Callable[..., Iterable[Any]] = map,
+                         ready: Iterable[tuple[str, str]] | None = None) -> int:
     """Finish every ready tally (combine k trustees' shares, count, publish), so that nobody has
     to run FinishTally by hand; idempotent like it. CPU for minutes at the cooperative's scale:
-    the worker runs this in a process of its own (entrypoints/finish_tallies.py)."""
+    the worker runs this in a process of its own (entrypoints/finish_tallies.py). `ready`: the
+    ready_tallies the caller has just listed."""
     finished = 0
-    for tenant, election_id in ready_tallies(uow):
+    for tenant, election_id in ready_tallies(uow) if ready is None else ready:
         try:
             finish_tally(uow, system_principal(SERVICE, tenant), election_id, now, mapper)
             finished += 1

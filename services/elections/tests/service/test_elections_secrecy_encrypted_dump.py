@@ -160,8 +160,6 @@ def test_the_nth_register_row_of_a_dump_pairs_with_the_nth_ciphertext_only(run, 
     paired = dict(zip(voters, contents, strict=True))
     # cast one by one, file order is cast order: the attack works, and yields ciphertexts
     assert paired == {v: {"encrypted_ballot": raw.hex()} for v, raw in run.tally.sent.items()}
-    for raw in run.tally.sent.values():
-        assert len(_ballot_ciphertexts(raw)) > 0
 
 
 @pytest.mark.parametrize("moment", ["voting", "closed", "tallied"])

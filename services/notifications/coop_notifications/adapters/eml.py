@@ -28,7 +28,6 @@ import email.charset
 import email.policy
 import os
 import re
-import tempfile
 from email.header import Header
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
@@ -37,6 +36,7 @@ from email.utils import formataddr, formatdate, parseaddr
 from pathlib import Path
 
 from coop_notifications.domain.mail import OutgoingMail, SendOutcome
+from coop_platform.files import write_atomically
 
 DEFAULT_FROM = "Coopgov <notifications@localhost>"
 # Headers the sender writes itself: a row's extra headers may not replace them.
@@ -176,10 +176,7 @@ class EmlSender:
         path = self.path_for(mail)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
+            write_atomically(path, [data], private=True)
         except OSError as exc:
             return SendOutcome("deferred", None, f"cannot write {path}: {exc}")
         return SendOutcome("submitted", None, str(path))
