@@ -13,8 +13,8 @@ one resolution on the ballot.
     mixes       two shuffles with proofs (`shuffle`, `prove_shuffle`, each over the pool through
                 its `mapper`) of the 41,702 ranking rows of width 9, the second shuffling the
                 first's outputs. The rows are encrypted directly (9 ElGamal encryptions per voter
-                of a random valid ranking's candidate numbers, 1-based, 0 for unranked), not
-                derived from 41,702 whole ballots, which would take 35 minutes of encryption.
+                of a random valid ranking's candidate positions, as a ballot's are), not taken
+                from 41,702 whole ballots, which would take minutes of encryption.
     decryption  3 of 5 trustees: `decrypt_all` of the last shuffle's outputs plus the resolution's
                 3 totals, per trustee over the pool, then `open_all` (every share's proof checked)
                 and `count` (discrete logs, STV, resolution). The result must equal the plaintext
@@ -55,7 +55,12 @@ from bench.common import Check, process_cpu_seconds, summarize_ms
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
-from coop_elections.domain.crypto.ballots import EncryptedBallot, encrypt_ballot, verify_ballot
+from coop_elections.domain.crypto.ballots import (
+    EncryptedBallot,
+    encrypt_ballot,
+    ranking_positions,
+    verify_ballot,
+)
 from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.elgamal import Ciphertext, add_all, encrypt
 from coop_elections.domain.crypto.group import Element, random_scalar
@@ -141,10 +146,9 @@ def voter_content(rng: random.Random) -> dict[str, Any]:
 
 
 def ranking_values(content: dict[str, Any]) -> tuple[int, ...]:
-    """Rank j's plaintext in a ranking row: the 1-based number of the candidate at rank j + 1, or 0."""
-    ranking = content[STV_ID]
-    return tuple(CANDIDATES.index(ranking[j]) + 1 if j < len(ranking) else 0
-                 for j in range(len(CANDIDATES)))
+    """A ranking row's plaintexts: each candidate's position (ranked 1..m, the cut m + 1, then
+    the unranked), as the ballot encrypts them."""
+    return ranking_positions(CANDIDATES, content[STV_ID])
 
 
 def motion_values(content: dict[str, Any]) -> tuple[int, ...]:

@@ -249,8 +249,8 @@ def test_a_ballot_whose_proofs_fail_is_refused_naming_the_proof_and_nothing_is_s
     wrong_key = KeyPair.generate().public.to_bytes()
     refused = _refused_cast(env, eid, _ballot(eid, wrong_key, {"board": ["bob"]}))
     assert (refused.code, refused.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "BALLOT_PROOF_FAILED")
-    assert refused.metadata["question"] == "board" and refused.metadata["proof"] == "cell"
-    assert refused.metadata["position"] == "0,0" and "encrypted_ballot" in refused.field_violations
+    assert refused.metadata["question"] == "board" and refused.metadata["proof"] == "permutation"
+    assert refused.metadata["position"] == "" and "encrypted_ballot" in refused.field_violations
     key = env.v2.GetElection(pb.GetElectionRequest(election_id=eid), metadata=env.token("v-3", "member"))
     other_election = _refused_cast(env, eid, _ballot("another-election", key.election.encryption.public_key,
                                                      {"accounts": "yes"}))

@@ -128,7 +128,7 @@ def _ballot_ciphertexts(raw: bytes) -> list[Ciphertext]:
         if isinstance(answer, EncryptedSelection):
             out += answer.ciphertexts
         elif isinstance(answer, EncryptedRanking):
-            out += [ct for row in answer.cells for ct in row]
+            out += list(answer.positions)
     return out
 
 

@@ -88,17 +88,19 @@ def _as_decrypted(content: dict) -> dict:
     return out
 
 
-def test_a_ranking_row_encrypts_each_ranks_candidate_number_from_the_matrix():
+def test_a_ranking_row_is_the_ballots_positions_which_decode_to_its_ranking():
     key = KeyPair.generate()
     ballot = encrypt_ballot(DEFINITION, {"council": ["cat", "ana"]}, key.public)
     row = ranking_row(ballot.answer("council"))
     from coop_elections.domain.crypto.elgamal import decrypt, discrete_log
 
-    assert [discrete_log(decrypt(ct, key.secret), 4) for ct in row] == [3, 1, 0, 0]
-    assert decode_ranking(DEFINITION.questions[0], [3, 1, 0, 0]) == ("cat", "ana")
+    assert row == ballot.answer("council").positions
+    assert [discrete_log(decrypt(ct, key.secret), 5) for ct in row] == [2, 4, 1, 5]
+    assert decode_ranking(DEFINITION.questions[0], [2, 4, 1, 5]) == ("cat", "ana")
+    assert decode_ranking(DEFINITION.questions[0], [2, 3, 4, 5]) == ()  # the cut first: blank
 
 
-@pytest.mark.parametrize("values", [[1, 0, 2, 0], [1, 1, 0, 0], [5, 0, 0, 0]])
+@pytest.mark.parametrize("values", [[1, 0, 2, 3], [1, 1, 2, 3], [6, 1, 2, 3], [1, 2, 3]])
 def test_decoding_refuses_what_is_no_ranking(values):
     with pytest.raises(ValueError, match="council"):
         decode_ranking(DEFINITION.questions[0], values)
@@ -180,8 +182,8 @@ def _tamper_ballot_ciphertext(e: Election):
 def _tamper_ballot_proof(e: Election):
     b = e.ballots[4]
     council = b.ballot.answer("council")
-    forged = dataclasses.replace(council, rank_proofs=(council.rank_proofs[1], council.rank_proofs[0],
-                                                       *council.rank_proofs[2:]))
+    # the ranking proof of another ballot (valid there, bound to that ballot's nonce)
+    forged = dataclasses.replace(council, proof=e.ballots[3].ballot.answer("council").proof)
     answers = tuple(forged if a.question_id == "council" else a for a in b.ballot.answers)
     ballot = WeightedBallot(dataclasses.replace(b.ballot, answers=answers), b.weight)
     return e.record(ballots=(*e.ballots[:4], ballot, e.ballots[5])), au.BALLOT, "ballot 4"

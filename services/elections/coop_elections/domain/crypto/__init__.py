@@ -14,7 +14,8 @@ Modules:
 * :mod:`.trustees` - the trustees' k-of-n key (`Dealing`, `qualify`, `joint_public_key`,
   `combine_shares`) and its threshold decryption (`partial_decrypt`, `threshold_decrypt`);
 * :mod:`.ballots` - the encrypted ballot (`EncryptedBallot`, `encrypt_ballot`, `verify_ballot`):
-  0/1 ciphertexts per option or per (candidate, rank) cell with the proofs of a valid answer;
+  0/1 ciphertexts per option, or a ranking's positions with a proof of shuffle, proving a valid
+  answer;
 * :mod:`.shuffle` - one verifiable mix-net step (`shuffle`, `prove_shuffle`, `verify_shuffle`,
   `ShuffleProof`): re-encrypt and permute ballots, with a Terelius-Wikstrom proof of shuffle;
 * :mod:`.tally` - from accepted ballots to the result: homomorphic sums, ranking rows, the

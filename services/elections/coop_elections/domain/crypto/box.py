@@ -26,7 +26,7 @@ def stored_content(ballot_bytes: bytes) -> dict[str, str]:
 
 
 def _content_key(ballot_bytes: bytes) -> bytes:
-    """canonical_json(stored_content(b)), without building the 73 kB string twice."""
+    """canonical_json(stored_content(b)), without building the string twice."""
     return b'{"' + STORED_KEY.encode() + b'":"' + ballot_bytes.hex().encode() + b'"}'
 
 

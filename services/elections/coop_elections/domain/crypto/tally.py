@@ -7,11 +7,11 @@ proving their share, is:
   each ballot's ciphertexts multiplied by its weight (so weights are exact and public: anyone
   recomputes the sums from the published ballots and weights);
 * for a ranked question (STV, Schulze): the ballots' *ranking rows* after at least two verifiable
-  shuffles by independent mixers. A ranking row is one ciphertext per rank, derived from the
-  ballot's candidates x ranks matrix by public homomorphic arithmetic: rank j's ciphertext
-  encrypts the 1-based index of the candidate at rank j + 1, or 0 (sum_i (i + 1) * cell[i][j]).
-  Nine ciphertexts per 9-candidate ballot instead of 81: this is what makes shuffling and
-  decrypting 41,702 ballots take minutes. A ballot of weight w enters the first shuffle as w
+  shuffles by independent mixers. A ranking row is the ballot's position ciphertexts as cast,
+  one per candidate (:class:`.ballots.EncryptedRanking`): the decrypted positions say the
+  ranking (the candidates before the missing value, the cut, in position order). Nine
+  ciphertexts per 9-candidate ballot: this is what makes shuffling and decrypting 41,702
+  ballots take minutes. A ballot of weight w enters the first shuffle as w
   identical rows, so the decrypted rankings are counted with their weight and no ranking is
   singled out by a weight class of its own.
 
@@ -35,7 +35,13 @@ from ..plurality import choice_result
 from ..resolution import count_resolution
 from ..schulze import count_schulze
 from ..stv import count_stv
-from .ballots import EncryptedBallot, EncryptedRanking, EncryptedSelection, selection_options
+from .ballots import (
+    EncryptedBallot,
+    EncryptedRanking,
+    EncryptedSelection,
+    ranking_from_positions,
+    selection_options,
+)
 from .elgamal import NEUTRAL, Ciphertext
 from .group import Element, length_prefixed, u32
 from .shuffle import ShuffleProof, prove_shuffle, shuffle, verify_shuffle
@@ -111,20 +117,8 @@ def selection_totals(question: Question, ballots: Iterable[WeightedBallot]) -> R
 
 
 def ranking_row(answer: EncryptedRanking) -> Row:
-    """Rank j's ciphertext: sum_i (i + 1) * cell[i][j], by additions only.
-
-    sum_i (i + 1) c_i = sum_t (sum_{i >= t} c_i): running suffix sums, 2 n additions a rank
-    instead of n scalar multiplications (about 30 times cheaper on ristretto255).
-    """
-    cells = answer.cells
-    row = []
-    for j in range(len(cells[0])):
-        suffix, total = NEUTRAL, NEUTRAL
-        for i in range(len(cells) - 1, -1, -1):
-            suffix = suffix + cells[i][j]
-            total = total + suffix
-        row.append(total)
-    return tuple(row)
+    """The ciphertexts a ranked answer enters the first shuffle with: its positions, as cast."""
+    return answer.positions
 
 
 def _ranking_rows(ballot: WeightedBallot, question_id: str) -> list[Row]:
@@ -217,21 +211,13 @@ def verify_mix(rows: Sequence[Row], step_mix: Mix, public_key: Element, election
 
 
 def decode_ranking(question: Question, values: Sequence[int]) -> tuple[str, ...]:
-    """Candidate indices by rank back to candidate ids; ValueError if they are no valid ranking
-    (which the ballots' proofs rule out: only a wrong decryption or a tampered record gets here)."""
-    ranking: list[str] = []
-    ended = False
-    for v in values:
-        if v == 0:
-            ended = True
-            continue
-        if ended or not 1 <= v <= len(question.candidates):
-            raise ValueError(f"question {question.id!r}: {list(values)} is not a ranking")
-        candidate = question.candidates[v - 1]
-        if candidate in ranking:
-            raise ValueError(f"question {question.id!r}: {candidate!r} is ranked twice")
-        ranking.append(candidate)
-    return tuple(ranking)
+    """A decrypted row's positions back to the ranking (candidate ids before the cut, in order);
+    ValueError if they are no valid positions (which the ballots' proofs rule out: only a wrong
+    decryption or a tampered record gets here)."""
+    try:
+        return ranking_from_positions(question.candidates, values)
+    except ValueError as exc:
+        raise ValueError(f"question {question.id!r}: {list(values)} is not a ranking: {exc}") from exc
 
 
 # --- what is decrypted, in which order ----------------------------------------------------------
@@ -359,7 +345,7 @@ def count(definition: ElectionDefinition, box: BoxTotals, tally: TallyInput,
         if question.method in RANKED_METHODS:
             rankings = []
             for n in range(len(rows)):
-                values = [_small(plaintexts[position + k], len(question.candidates),
+                values = [_small(plaintexts[position + k], len(question.candidates) + 1,
                                  f"question {question.id!r}, row {n}") for k in range(width)]
                 rankings.append((decode_ranking(question, values), 1))
                 position += width
