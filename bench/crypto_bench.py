@@ -8,8 +8,8 @@ one resolution on the ballot.
                 bytes and verify every proof (`EncryptedBallot.from_bytes`, `verify_ballot`), in a
                 pool of 2 processes; once as a batch (the ceiling in ballots/s), once with 32
                 concurrent voters each waiting for their answer before sending the next (the
-                latency they would see). No gRPC, no database: there is no CastBallot RPC for
-                encrypted ballots yet, so this is the verification's ceiling, not the RPC's.
+                latency they would see). No gRPC, no database: the verification's ceiling;
+                bench/encrypted_cast_bench.py measures the RPC itself.
     mixes       two shuffles with proofs (`shuffle`, `prove_shuffle`, each over the pool through
                 its `mapper`) of the 41,702 ranking rows of width 9, the second shuffling the
                 first's outputs. The rows are encrypted directly (9 ElGamal encryptions per voter

@@ -53,6 +53,7 @@ CANDIDATES = tuple(f"cand-{i}" for i in range(1, 10))
 POPULARITY = (30, 24, 19, 15, 12, 9, 7, 5, 4)  # a skewed field: surpluses and eliminations both happen
 SEATS = 5
 QUESTION = "board"
+MOTION = "accounts"  # the resolution on the encrypted bench's ballot
 ZONE = "Europe/Brussels"
 
 
@@ -134,7 +135,8 @@ def _db_counts(dsn: str, election_id: str) -> dict[str, int]:
         conn.close()
 
 
-def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, worker_pid: int) -> dict:
+def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, worker_pid: int,
+          *, encrypted: bool = False) -> dict:
     procs = max(1, opts.voter_procs)
     every = max(1, round(1 / opts.double_fraction)) if opts.double_fraction > 0 else 0
     files = []
@@ -143,11 +145,12 @@ def _cast(opts, target: str, election_id: str, log_dir: Path, api_pid: int, work
         path.write_text("".join(f"{voter_id(i)}\t{1 if every and i % every == 0 else 0}\n"
                                 for i in range(p, opts.voters, procs)))
         files.append(path)
-    # every process makes its voters' tokens (RS256: about 0.3 ms each, both processes at once), connects
-    start_at = time.time() + 3.0 + opts.voters / 3_000
+    # every process makes its voters' tokens (RS256: about 0.3 ms each, both processes at once),
+    # encrypts their ballots beforehand if the election is encrypted (8-10 ms each), connects
+    start_at = time.time() + 3.0 + opts.voters / 3_000 + (opts.voters / procs * 0.015 if encrypted else 0)
     argv = lambda i: ["-m", "bench.elections_bench", "voters", "--target", target, "--election", election_id,  # noqa: E731
                       "--voters", str(files[i]), "--threads", str(opts.voter_threads),
-                      "--start-at", str(start_at), "--seed", str(i + 1)]
+                      "--start-at", str(start_at), "--seed", str(i + 1), *(["--encrypted"] if encrypted else [])]
     loadavg = os.getloadavg()[0]
     outs, cpu = run_load([argv(i) for i in range(procs)], [log_dir / f"elections-voters-{i}.log" for i in range(procs)],
                          timeout=1800, measure_from=start_at, meter=CpuMeter(api=api_pid, worker=worker_pid),
@@ -304,11 +307,14 @@ def _voters_main(args: argparse.Namespace) -> int:
 
     from coop.elections.v1 import elections_pb2 as pb
     from coop.elections.v1 import elections_pb2_grpc as pb_grpc
+    from coop.elections.v2 import elections_pb2 as v2
+    from coop.elections.v2 import elections_pb2_grpc as v2_grpc
     from coop_testkit import bearer
 
     rows = [line.split("\t") for line in Path(args.voters).read_text().splitlines() if line]
     mine = [rows[n::args.threads] for n in range(args.threads)]
     tokens = {v: bearer(v, "member", ttl=3 * 3600) for v, _ in rows}
+    sealed = _encrypted_ballots(args, rows, tokens) if args.encrypted else {}
     latencies: list[list[float]] = [[] for _ in range(args.threads)]
     ends: list[list[float]] = [[] for _ in range(args.threads)]
     errors: dict[str, int] = {}
@@ -320,13 +326,16 @@ def _voters_main(args: argparse.Namespace) -> int:
     def client(n: int) -> None:
         rnd = random.Random(args.seed * 1000 + n)
         channel = grpc.insecure_channel(args.target, options=[("grpc.use_local_subchannel_pool", 1)])
-        cast = pb_grpc.ElectionsServiceStub(channel).CastBallot
+        cast = (v2_grpc.ElectionsServiceStub(channel) if args.encrypted
+                else pb_grpc.ElectionsServiceStub(channel)).CastBallot
         grpc.channel_ready_future(channel).result(timeout=30)
         ready.wait()
         while time.time() < args.start_at:
             time.sleep(0.001)
         for voter, twice in mine[n]:
-            def request() -> pb.CastBallotRequest:
+            def request(voter: str = voter) -> pb.CastBallotRequest:
+                if args.encrypted:  # both of a double vote's calls send the voter's one ballot
+                    return v2.CastBallotRequest(election_id=args.election, encrypted_ballot=sealed[voter])
                 return pb.CastBallotRequest(election_id=args.election, answers=[
                     pb.Answer(question_id=QUESTION, choices=ranking(rnd))])
             md = tokens[voter]
@@ -384,6 +393,28 @@ def _voters_main(args: argparse.Namespace) -> int:
     return 0
 
 
+def _encrypted_ballots(args: argparse.Namespace, rows: list[list[str]], tokens: dict) -> dict[str, bytes]:
+    """Each voter's encrypted ballot, made by the client library as `coop vote` makes it, under the
+    key GetElectionKey hands out: a random ranking and a random resolution answer."""
+    import grpc
+
+    from coop.elections.v2 import elections_pb2 as v2
+    from coop.elections.v2 import elections_pb2_grpc as v2_grpc
+    from coop_elections.client.ballots import PublishedElection, prepare_ballot
+    from coop_elections.domain.crypto.group import Element
+    from coop_elections.domain.published import definition_from_json
+
+    with grpc.insecure_channel(args.target) as channel:
+        key = v2_grpc.ElectionsServiceStub(channel).GetElectionKey(
+            v2.GetElectionKeyRequest(election_id=args.election), metadata=tokens[rows[0][0]], timeout=30).key
+    election = PublishedElection(definition_from_json(json.loads(key.election_json)),
+                                 Element.from_bytes(key.public_key))
+    rnd = random.Random(args.seed)
+    return {voter: prepare_ballot(election, {QUESTION: ranking(rnd),
+                                             MOTION: rnd.choice(("yes", "no", "abstain"))}).ballot.to_bytes()
+            for voter, _ in rows}
+
+
 def _serve_main() -> None:
     """The api entrypoint's main(), with a clock moved by BENCH_CLOCK_OFFSET_S seconds."""
     from coop_elections import SERVICE_NAME
@@ -438,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--threads", type=int, default=16)
     v.add_argument("--start-at", type=float, default=0.0)
     v.add_argument("--seed", type=int, default=1)
+    v.add_argument("--encrypted", action="store_true", help="cast encrypted ballots (v2 CastBallot)")
     c = sub.add_parser("count", help="time the pure count over published files")
     c.add_argument("box")
     c.add_argument("election")

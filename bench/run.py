@@ -2,7 +2,7 @@
 
     python -m bench.run                 # everything, full sizes (about 15 minutes here)
     python -m bench.run --only grpc     # a subset: grpc, events, import, elections, billing, board, participation,
-                                        # notifications, crypto (comma separated)
+                                        # notifications, crypto, cast-encrypted (comma separated)
     python -m bench.run --quick         # small sizes: a smoke test in about four minutes
 
 Every benchmark gets a fresh PostgreSQL database and a fresh RabbitMQ vhost (coopbench-<id>,
@@ -23,11 +23,11 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import crypto_bench, notifications_bench, participation_bench
+from bench import crypto_bench, encrypted_cast_bench, notifications_bench, participation_bench
 from bench.common import Check, bench_broker, machine_info, render_table, write_json
 
 BENCHMARKS = ("grpc", "events", "import", "elections", "billing", "board", "participation", "notifications",
-              "crypto")
+              "crypto", "cast-encrypted")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -92,6 +92,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     participation_bench.add_options(p)
     notifications_bench.add_options(p)
     crypto_bench.add_options(p)
+    encrypted_cast_bench.add_options(p)
     p.add_argument("--amqp-url", help="broker URL (default: a new vhost coopbench-<id> on the local broker for each benchmark, deleted after it)")
     p.add_argument("--settle", type=float, default=5.0,
                    help="idle seconds before each benchmark (PostgreSQL/RabbitMQ settle after the previous)")
@@ -106,9 +107,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
              "billing_members": 2_000, "invoices": 4_000, "invoice_seconds": 8.0, "invoice_warmup": 1.0,
              "seed_events": 200}
     full |= (participation_bench.defaults(quick=False) | notifications_bench.defaults(quick=False)
-             | crypto_bench.defaults(quick=False))
+             | crypto_bench.defaults(quick=False) | encrypted_cast_bench.defaults(quick=False))
     quick |= (participation_bench.defaults(quick=True) | notifications_bench.defaults(quick=True)
-              | crypto_bench.defaults(quick=True))
+              | crypto_bench.defaults(quick=True) | encrypted_cast_bench.defaults(quick=True))
     for key, value in (quick if args.quick else full).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
@@ -126,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         board_bench,
         crypto_bench,
         elections_bench,
+        encrypted_cast_bench,
         events_bench,
         grpc_bench,
         import_bench,
@@ -136,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     modules = {"grpc": grpc_bench, "events": events_bench, "import": import_bench, "elections": elections_bench,
                "billing": billing_bench, "board": board_bench,
                "participation": participation_bench, "notifications": notifications_bench,
-               "crypto": crypto_bench}
+               "crypto": crypto_bench, "cast-encrypted": encrypted_cast_bench}
     log_dir = Path(tempfile.mkdtemp(prefix="coop-bench-"))
     mode = "quick" if args.quick else "full"
     print(f"coopgov bench ({mode}): {', '.join(args.only)}; logs in {log_dir}", flush=True)
