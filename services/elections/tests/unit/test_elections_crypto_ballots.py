@@ -38,13 +38,14 @@ from coop_elections.domain.crypto.ballots import (
     ranking_from_positions,
     ranking_positions,
     ranking_slots,
+    slot_sums,
     verify_answer,
     verify_ballot,
 )
 from coop_elections.domain.crypto.elgamal import KeyPair, add_all, decrypt, discrete_log, encrypt
 from coop_elections.domain.crypto.group import Scalar, random_scalar
 from coop_elections.domain.crypto.proofs import DisjunctiveChaumPedersenProof as Proof
-from coop_elections.domain.crypto.shuffle import ShuffleWitness, prove_shuffle
+from coop_elections.domain.crypto.shuffle import ShuffleWitness, prove_shuffle, verify_shuffle
 from coop_elections.domain.model import ElectionDefinition, Method, Question
 
 KEY = KeyPair.generate()
@@ -541,3 +542,20 @@ def test_a_nine_candidate_stv_ballot_encrypts_and_verifies(capsys):
         print(f"\n9-candidate STV ballot: encrypt {1000 * (encrypted - start):.0f} ms, verify "
               f"{1000 * (verified - encrypted):.0f} ms, {len(ballot.to_bytes())} bytes, "
               "one proof of shuffle of 10 rows")
+
+
+def test_the_slots_closed_form_sums_give_the_generic_verdict_and_are_what_is_checked():
+    question = _q("council")
+    honest = encrypt_answer(question, ["cat", "ana"], KEY.public, CTX)
+    outputs = [*honest.positions, cut_ciphertext(honest.positions)]
+    slots = ranking_slots(KEY.public, 5)
+    context = CTX.proof("council", PERMUTATION)
+    assert verify_shuffle(honest.proof, slots, outputs, KEY.public, context)
+    assert verify_shuffle(honest.proof, slots, outputs, KEY.public, context,
+                          input_sums=slot_sums(KEY.public))
+    other_key = KeyPair.generate().public  # sums of other slots: the check must use them, and fail
+    assert not verify_shuffle(honest.proof, slots, outputs, KEY.public, context,
+                              input_sums=slot_sums(other_key))
+    swapped = [outputs[1], outputs[0], *outputs[2:]]
+    assert not verify_shuffle(honest.proof, slots, swapped, KEY.public, context,
+                              input_sums=slot_sums(KEY.public))

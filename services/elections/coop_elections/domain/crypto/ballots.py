@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -201,6 +201,20 @@ def ranking_slots(public_key: Element, n: int) -> tuple[Ciphertext, ...]:
             _slots.clear()
         _slots[key] = slots
     return slots
+
+
+def slot_sums(public_key: Element) -> Callable[[Sequence[Scalar]], list[tuple[Element, Element]]]:
+    """sum_k u_k S_k for the slots S_k = (G, pk + (k + 1) G), in closed form: (U G, U pk + V G)
+    with U = sum u_k and V = sum (k + 1) u_k. Three multiplications instead of two per slot."""
+
+    def sums(u: Sequence[Scalar]) -> list[tuple[Element, Element]]:
+        total, weighted = Scalar.from_int(0), Scalar.from_int(0)
+        for k, u_k in enumerate(u):
+            total = total + u_k
+            weighted = weighted + u_k * Scalar.from_int(k + 1)
+        return [(G * total, public_key * total + G * weighted)]
+
+    return sums
 
 
 def cut_ciphertext(positions: Sequence[Ciphertext]) -> Ciphertext:
@@ -391,7 +405,7 @@ def _verify_ranking(question: Question, public_key: Element, answer: EncryptedRa
                                               f"ciphertexts and a proof of {c + 1} rows")]
     outputs = [*answer.positions, cut_ciphertext(answer.positions)]
     if verify_shuffle(answer.proof, ranking_slots(public_key, c + 1), outputs, public_key,
-                      context.proof(qid, PERMUTATION)):
+                      context.proof(qid, PERMUTATION), input_sums=slot_sums(public_key)):
         return []
     return [BallotFailure(qid, PERMUTATION, (), f"question {qid!r}: the ranking proof (the "
                                                 f"positions and the cut are 1 to {c + 1}, each "
