@@ -55,7 +55,7 @@ def test_a_ballot_checked_against_another_key_fails_at_every_proof(election, tmp
     other = KeyPair.generate().public.to_bytes().hex()
     assert main(["vote", "check", str(election), str(out), "--public-key", other]) == 1
     printed = capsys.readouterr().out
-    assert "FAIL option" in printed and "FAIL cell" in printed
+    assert "FAIL option" in printed and "FAIL permutation" in printed
 
 
 def test_a_tampered_proof_in_a_ballot_file_is_named(election, tmp_path, capsys):

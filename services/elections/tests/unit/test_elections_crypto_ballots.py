@@ -161,7 +161,7 @@ def test_encrypting_a_ballot_for_an_unknown_question_raises_value_error():
 
 
 @pytest.mark.parametrize("values, lo, hi, message", [
-    ([0, 2, 0], 0, 3, "not 0 or 1"),  # a cell encrypting 2
+    ([0, 2, 0], 0, 3, "not 0 or 1"),  # an option encrypting 2
     ([1, 1, 1], 0, 2, "3 selection"),  # too many approvals
     ([0, 0, 0], 1, 2, "0 selection"),  # too few approvals
     ([1, 1, 0], 0, 1, "2 selection"),  # a plurality with two choices

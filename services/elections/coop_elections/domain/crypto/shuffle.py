@@ -22,7 +22,7 @@ Adaptation to ristretto255 (written additively: their g^x is our G * x, their pr
   and (e, e', c, c^, pk, t) for c; d adds pk, G, H and the caller's context to both, which only
   binds the proof more (docs/elections.md, "Verifiable shuffle", lists every byte).
 
-Width w (a ranked ballot's cells shuffled as one unit): each row is w ciphertexts, all moved by
+Width w (a ranked ballot's positions shuffled as one unit): each row is w ciphertexts, all moved by
 the same permutation and re-encrypted with independent randomness r'_{j,k}. The permutation
 commitment, the challenges u_i (one per row), the chain and t1..t3 are the width-1 ones; only
 the re-encryption part is per component: t4_k, s4_k for k < w, each the width-1 equation on
