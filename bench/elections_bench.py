@@ -101,6 +101,23 @@ def elections_worker(env: dict[str, str], log_path: Path) -> Iterator[ServicePro
         wrk.stop()
 
 
+@contextlib.contextmanager
+def database_and_worker(amqp_url: str, log_dir: Path, name: str) -> Iterator[tuple[str, dict[str, str], ServiceProcess]]:
+    """A fresh database coop_bench_<name>, the services' environment on it, and the worker."""
+    with postgres_database(f"coop_bench_{name}") as url:
+        env = service_env(url, amqp_url, 0)
+        # other benchmarks' membership events wait in this worker's queues on the bench vhost:
+        # consuming that backlog would take CPU from the casting measured here
+        delete_queues_matching("--elections.", amqp_url=amqp_url)
+        with elections_worker(env, log_dir / f"{name}-worker.log") as wrk:
+            yield url, env, wrk
+
+
+def casting_api(opts, env: dict[str, str], log_dir: Path, name: str):
+    """The api with --elections-api-processes processes (one per core), as casting runs it."""
+    return elections_api({**env, "COOP_API_PROCESSES": str(opts.elections_api_processes)}, log_dir / f"{name}-api.log")
+
+
 # -- orchestration ---------------------------------------------------------------------------------
 
 def _create_request(pb, opens_at: datetime):
@@ -190,60 +207,54 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
 
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     result: dict = {"voters": opts.voters, "candidates": len(CANDIDATES), "seats": SEATS, "method": "stv"}
-    with postgres_database("coop_bench_elections") as url:
+    with database_and_worker(amqp_url, log_dir, "elections") as (url, env, wrk):
         dsn = psycopg_dsn(url)
-        env = service_env(url, amqp_url, 0)
-        # other benchmarks' membership events wait in this worker's queues on the bench vhost:
-        # consuming that backlog would take CPU from the casting measured here
-        delete_queues_matching("--elections.", amqp_url=amqp_url)
-        with elections_worker(env, log_dir / "elections-worker.log") as wrk:
-            casting_env = {**env, "COOP_API_PROCESSES": str(opts.elections_api_processes)}
-            with elections_api(casting_env, log_dir / "elections-api.log") as (port, api):
-                channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-                stub = pb_grpc.ElectionsServiceStub(channel)
-                # 1. the election opens in a few seconds; the roll (cut-off = opening) goes in first
-                opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=opts.open_delay)
-                election = stub.CreateElection(_create_request(pb, opens_at), metadata=admin, timeout=30)
-                eid = election.election_id
-                t0 = time.perf_counter()
-                for start in range(0, opts.voters, opts.roll_chunk):
-                    chunk = [pb.VoterEntry(voter_id=voter_id(i)) for i in range(start, min(opts.voters, start + opts.roll_chunk))]
-                    stub.ImportVoterRoll(pb.ImportVoterRollRequest(election_id=eid, voters=chunk),
-                                         metadata=admin, timeout=120)
-                result["roll_import_s"] = round(time.perf_counter() - t0, 2)
-                result["roll_chunk"] = opts.roll_chunk
-                result["api_processes"] = opts.elections_api_processes
-                if datetime.now(UTC) >= opens_at:
-                    raise RuntimeError(f"the roll import outlasted --open-delay {opts.open_delay}s")
-                time.sleep(max(0.0, (opens_at - datetime.now(UTC)).total_seconds()) + 0.2)
-                t0 = time.perf_counter()
-                opened = stub.OpenElection(pb.ElectionRef(election_id=eid), metadata=admin, timeout=60)
-                result["open_election_s"] = round(time.perf_counter() - t0, 3)
-                roll = stub.GetVoterRoll(pb.ElectionRef(election_id=eid), metadata=admin, timeout=30)
-                result["roll"] = {"size": roll.size, "frozen": roll.frozen, "sha256": roll.sha256}
-                closes_at = datetime.fromisoformat(opened.closes_at.replace("Z", "+00:00"))
-                # 2. every voter casts a ballot
-                print(f"  casting {opts.voters:,} ballots at {opts.voter_procs}x{opts.voter_threads} voters ...",
-                      flush=True)
-                result["cast"] = _cast(opts, f"127.0.0.1:{port}", eid, log_dir, api.proc.pid, wrk.proc.pid)
-                turnout = stub.GetTurnout(pb.ElectionRef(election_id=eid), metadata=admin, timeout=30)
-                result["turnout"] = {"voted": turnout.voted, "roll_size": turnout.roll_size}
-                channel.close()
-            result["stored"] = _db_counts(dsn, eid)
-            # 3. the close, on an api whose clock is past the closing instant
-            offset = (closes_at - datetime.now(UTC)).total_seconds() + 5
-            with elections_api(env, log_dir / "elections-api-close.log", clock_offset=offset) as (port, _api):
-                channel = grpc.insecure_channel(f"127.0.0.1:{port}",
-                                                options=[("grpc.max_receive_message_length", 256 << 20)])
-                stub = pb_grpc.ElectionsServiceStub(channel)
-                ref = pb.ElectionRef(election_id=eid)
-                t0 = time.perf_counter()
-                results = stub.CloseElection(ref, metadata=admin, timeout=300)
-                result["close_rpc_s"] = round(time.perf_counter() - t0, 3)
-                t0 = time.perf_counter()
-                box = stub.GetPublishedBox(ref, metadata=admin, timeout=300)
-                result["get_published_box_s"] = round(time.perf_counter() - t0, 3)
-                channel.close()
+        with casting_api(opts, env, log_dir, "elections") as (port, api):
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            stub = pb_grpc.ElectionsServiceStub(channel)
+            # 1. the election opens in a few seconds; the roll (cut-off = opening) goes in first
+            opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=opts.open_delay)
+            election = stub.CreateElection(_create_request(pb, opens_at), metadata=admin, timeout=30)
+            eid = election.election_id
+            t0 = time.perf_counter()
+            for start in range(0, opts.voters, opts.roll_chunk):
+                chunk = [pb.VoterEntry(voter_id=voter_id(i)) for i in range(start, min(opts.voters, start + opts.roll_chunk))]
+                stub.ImportVoterRoll(pb.ImportVoterRollRequest(election_id=eid, voters=chunk),
+                                     metadata=admin, timeout=120)
+            result["roll_import_s"] = round(time.perf_counter() - t0, 2)
+            result["roll_chunk"] = opts.roll_chunk
+            result["api_processes"] = opts.elections_api_processes
+            if datetime.now(UTC) >= opens_at:
+                raise RuntimeError(f"the roll import outlasted --open-delay {opts.open_delay}s")
+            time.sleep(max(0.0, (opens_at - datetime.now(UTC)).total_seconds()) + 0.2)
+            t0 = time.perf_counter()
+            opened = stub.OpenElection(pb.ElectionRef(election_id=eid), metadata=admin, timeout=60)
+            result["open_election_s"] = round(time.perf_counter() - t0, 3)
+            roll = stub.GetVoterRoll(pb.ElectionRef(election_id=eid), metadata=admin, timeout=30)
+            result["roll"] = {"size": roll.size, "frozen": roll.frozen, "sha256": roll.sha256}
+            closes_at = datetime.fromisoformat(opened.closes_at.replace("Z", "+00:00"))
+            # 2. every voter casts a ballot
+            print(f"  casting {opts.voters:,} ballots at {opts.voter_procs}x{opts.voter_threads} voters ...",
+                  flush=True)
+            result["cast"] = _cast(opts, f"127.0.0.1:{port}", eid, log_dir, api.proc.pid, wrk.proc.pid)
+            turnout = stub.GetTurnout(pb.ElectionRef(election_id=eid), metadata=admin, timeout=30)
+            result["turnout"] = {"voted": turnout.voted, "roll_size": turnout.roll_size}
+            channel.close()
+        result["stored"] = _db_counts(dsn, eid)
+        # 3. the close, on an api whose clock is past the closing instant
+        offset = (closes_at - datetime.now(UTC)).total_seconds() + 5
+        with elections_api(env, log_dir / "elections-api-close.log", clock_offset=offset) as (port, _api):
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}",
+                                            options=[("grpc.max_receive_message_length", 256 << 20)])
+            stub = pb_grpc.ElectionsServiceStub(channel)
+            ref = pb.ElectionRef(election_id=eid)
+            t0 = time.perf_counter()
+            results = stub.CloseElection(ref, metadata=admin, timeout=300)
+            result["close_rpc_s"] = round(time.perf_counter() - t0, 3)
+            t0 = time.perf_counter()
+            box = stub.GetPublishedBox(ref, metadata=admin, timeout=300)
+            result["get_published_box_s"] = round(time.perf_counter() - t0, 3)
+            channel.close()
     box_path, election_path, results_path = (log_dir / "box.json", log_dir / "election.json", log_dir / "results.json")
     box_path.write_text(box.box_json)
     election_path.write_text(box.election_json)

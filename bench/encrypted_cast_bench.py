@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import Check, psycopg_dsn, service_env
+from bench.common import Check, psycopg_dsn
 from bench.elections_bench import (
     CANDIDATES,
     MOTION,
@@ -30,11 +30,10 @@ from bench.elections_bench import (
     SEATS,
     _cast,
     _db_counts,
-    elections_api,
-    elections_worker,
+    casting_api,
+    database_and_worker,
     voter_id,
 )
-from coop_testkit import delete_queues_matching, postgres_database
 
 TRUSTEES = tuple(f"trustee-{i}" for i in range(1, 6))
 THRESHOLD = 3
@@ -90,38 +89,34 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     admin = bearer("bench-admin", "admin", ttl=3 * 3600)
     result: dict = {"voters": voters, "candidates": len(CANDIDATES), "seats": SEATS,
                     "questions": ["stv", "resolution"], "trustees": f"{THRESHOLD} of {len(TRUSTEES)}"}
-    with postgres_database("coop_bench_encrypted_cast") as url:
-        env = service_env(url, amqp_url, 0)
-        delete_queues_matching("--elections.", amqp_url=amqp_url)
-        with elections_worker(env, log_dir / "encrypted-worker.log") as wrk:
-            casting_env = {**env, "COOP_API_PROCESSES": str(opts.elections_api_processes)}
-            with elections_api(casting_env, log_dir / "encrypted-api.log") as (port, api):
-                channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-                stub = pb2_grpc.ElectionsServiceStub(channel)
-                opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=opts.open_delay)
-                election = stub.CreateElection(_create_request(pb1, pb2, opens_at), metadata=admin,
-                                               timeout=30).election
-                eid = election.election_id
-                for start in range(0, voters, opts.roll_chunk):
-                    chunk = [pb1.VoterEntry(voter_id=voter_id(i))
-                             for i in range(start, min(voters, start + opts.roll_chunk))]
-                    stub.ImportVoterRoll(pb2.ImportVoterRollRequest(election_id=eid, voters=chunk),
-                                         metadata=admin, timeout=120)
-                t0 = time.perf_counter()
-                _publish_keys(stub, pb2, eid)
-                result["key_published_s"] = round(time.perf_counter() - t0, 2)
-                if datetime.now(UTC) >= opens_at:
-                    raise RuntimeError(f"the set-up outlasted --open-delay {opts.open_delay}s")
-                time.sleep(max(0.0, (opens_at - datetime.now(UTC)).total_seconds()) + 0.2)
-                stub.OpenElection(pb2.OpenElectionRequest(election_id=eid), metadata=admin, timeout=60)
-                result["api_processes"] = opts.elections_api_processes
-                print(f"  casting {voters:,} encrypted ballots at {opts.voter_procs}x{opts.voter_threads} "
-                      "voters ...", flush=True)
-                cast_opts = argparse.Namespace(**{**vars(opts), "voters": voters})
-                result["cast"] = _cast(cast_opts, f"127.0.0.1:{port}", eid, log_dir, api.proc.pid,
-                                       wrk.proc.pid, encrypted=True)
-                channel.close()
-            result["stored"] = _db_counts(psycopg_dsn(url), eid)
+    with database_and_worker(amqp_url, log_dir, "encrypted_cast") as (url, env, wrk):
+        with casting_api(opts, env, log_dir, "encrypted_cast") as (port, api):
+            channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+            stub = pb2_grpc.ElectionsServiceStub(channel)
+            opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=opts.open_delay)
+            election = stub.CreateElection(_create_request(pb1, pb2, opens_at), metadata=admin,
+                                           timeout=30).election
+            eid = election.election_id
+            for start in range(0, voters, opts.roll_chunk):
+                chunk = [pb1.VoterEntry(voter_id=voter_id(i))
+                         for i in range(start, min(voters, start + opts.roll_chunk))]
+                stub.ImportVoterRoll(pb2.ImportVoterRollRequest(election_id=eid, voters=chunk),
+                                     metadata=admin, timeout=120)
+            t0 = time.perf_counter()
+            _publish_keys(stub, pb2, eid)
+            result["key_published_s"] = round(time.perf_counter() - t0, 2)
+            if datetime.now(UTC) >= opens_at:
+                raise RuntimeError(f"the set-up outlasted --open-delay {opts.open_delay}s")
+            time.sleep(max(0.0, (opens_at - datetime.now(UTC)).total_seconds()) + 0.2)
+            stub.OpenElection(pb2.OpenElectionRequest(election_id=eid), metadata=admin, timeout=60)
+            result["api_processes"] = opts.elections_api_processes
+            print(f"  casting {voters:,} encrypted ballots at {opts.voter_procs}x{opts.voter_threads} "
+                  "voters ...", flush=True)
+            cast_opts = argparse.Namespace(**{**vars(opts), "voters": voters})
+            result["cast"] = _cast(cast_opts, f"127.0.0.1:{port}", eid, log_dir, api.proc.pid,
+                                   wrk.proc.pid, encrypted=True)
+            channel.close()
+        result["stored"] = _db_counts(psycopg_dsn(url), eid)
     return result, _checks(opts, result)
 
 
