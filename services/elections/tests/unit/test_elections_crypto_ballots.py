@@ -439,13 +439,13 @@ def test_the_canonical_bytes_follow_the_documented_layout():
             body = [ct.a.to_bytes() + ct.b.to_bytes() for ct in a.positions]
             body.append(a.proof.to_bytes())
         answers.append(_enc(a.question_id.encode(), a.method.value.encode(), *body))
-    assert BALLOT_LABEL == b"coopgov/elections/v1/ballot"
+    assert BALLOT_LABEL == b"coopgov/elections/v2/ballot"
     assert ballot.to_bytes() == _enc(BALLOT_LABEL, b"election-2026", ballot.nonce, *answers)
 
 
 def test_proof_contexts_follow_the_documented_layout():
     nonce = bytes(range(32))
-    assert PROOF_CONTEXT_LABEL == b"coopgov/elections/v1/ballot/proof"
+    assert PROOF_CONTEXT_LABEL == b"coopgov/elections/v2/ballot/proof"
     assert proof_context("e", nonce, "q", "option", 2) == _enc(
         PROOF_CONTEXT_LABEL, b"e", nonce, b"q", b"option", (2).to_bytes(4, "big"))
     assert proof_context("e", nonce, "q", "permutation") == _enc(
@@ -559,3 +559,10 @@ def test_the_slots_closed_form_sums_give_the_generic_verdict_and_are_what_is_che
     swapped = [outputs[1], outputs[0], *outputs[2:]]
     assert not verify_shuffle(honest.proof, slots, swapped, KEY.public, context,
                               input_sums=slot_sums(KEY.public))
+
+
+def test_a_ballot_labelled_v1_the_matrix_encoding_fails_to_decode():
+    data = encrypt_ballot(SMALL, {"q": ["a"]}, KEY.public).to_bytes()
+    old = _enc(b"coopgov/elections/v1/ballot") + data[len(_enc(BALLOT_LABEL)):]
+    with pytest.raises(ValueError, match="not an encrypted ballot"):
+        EncryptedBallot.from_bytes(old)

@@ -47,8 +47,8 @@ from .group import (
 from .proofs import DisjunctiveChaumPedersenProof
 from .shuffle import ShuffleProof, ShuffleWitness, prove_shuffle, verify_shuffle
 
-BALLOT_LABEL = b"coopgov/elections/v1/ballot"
-PROOF_CONTEXT_LABEL = b"coopgov/elections/v1/ballot/proof"
+BALLOT_LABEL = b"coopgov/elections/v2/ballot"
+PROOF_CONTEXT_LABEL = b"coopgov/elections/v2/ballot/proof"
 NONCE_BYTES = 32
 
 # Proof kinds: the statement's name in its context and in a verification failure.
