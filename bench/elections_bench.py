@@ -120,18 +120,21 @@ def casting_api(opts, env: dict[str, str], log_dir: Path, name: str):
 
 # -- orchestration ---------------------------------------------------------------------------------
 
-def _create_request(pb, opens_at: datetime):
+def election_fields(pb, opens_at: datetime, title: str, *, motion: bool = False) -> dict:
+    """CreateElectionRequest's texts, questions and window (v1 and v2 share these messages): the
+    STV question, and the resolution MOTION when asked for."""
     day = (datetime.now(ZoneInfo(ZONE)) + timedelta(days=2)).date()
 
-    def texts(title: str):
-        return [pb.LocalizedText(language=lang, title=f"{title} ({lang})") for lang in ("fr", "nl", "en")]
+    def texts(name: str):
+        return [pb.LocalizedText(language=lang, title=f"{name} ({lang})") for lang in ("fr", "nl", "en")]
 
-    question = pb.QuestionSpec(question_id=QUESTION, method=pb.METHOD_STV, texts=texts("Board"),
-                               candidates=list(CANDIDATES), seats=SEATS, mandate_years=4)
-    return pb.CreateElectionRequest(
-        texts=texts("General Assembly (bench)"), questions=[question],
-        window=pb.VotingWindowSpec(opens_at=opens_at.isoformat(timespec="seconds"), assembly_day=day.isoformat(),
-                                   closes_local="17:00", time_zone=ZONE))
+    questions = [pb.QuestionSpec(question_id=QUESTION, method=pb.METHOD_STV, texts=texts("Board"),
+                                 candidates=list(CANDIDATES), seats=SEATS, mandate_years=4)]
+    if motion:
+        questions.append(pb.QuestionSpec(question_id=MOTION, method=pb.METHOD_RESOLUTION, texts=texts("Accounts")))
+    return {"texts": texts(title), "questions": questions,
+            "window": pb.VotingWindowSpec(opens_at=opens_at.isoformat(timespec="seconds"),
+                                          assembly_day=day.isoformat(), closes_local="17:00", time_zone=ZONE)}
 
 
 def _db_counts(dsn: str, election_id: str) -> dict[str, int]:
@@ -214,7 +217,8 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
             stub = pb_grpc.ElectionsServiceStub(channel)
             # 1. the election opens in a few seconds; the roll (cut-off = opening) goes in first
             opens_at = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=opts.open_delay)
-            election = stub.CreateElection(_create_request(pb, opens_at), metadata=admin, timeout=30)
+            request = pb.CreateElectionRequest(**election_fields(pb, opens_at, "General Assembly (bench)"))
+            election = stub.CreateElection(request, metadata=admin, timeout=30)
             eid = election.election_id
             t0 = time.perf_counter()
             for start in range(0, opts.voters, opts.roll_chunk):

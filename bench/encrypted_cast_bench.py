@@ -25,13 +25,12 @@ from pathlib import Path
 from bench.common import Check, psycopg_dsn
 from bench.elections_bench import (
     CANDIDATES,
-    MOTION,
-    QUESTION,
     SEATS,
     _cast,
     _db_counts,
     casting_api,
     database_and_worker,
+    election_fields,
     voter_id,
 )
 
@@ -40,27 +39,14 @@ THRESHOLD = 3
 
 
 def _create_request(pb1, pb2, opens_at: datetime):
-    day = (datetime.now(UTC) + timedelta(days=2)).date()
-
-    def texts(title: str):
-        return [pb1.LocalizedText(language=lang, title=f"{title} ({lang})") for lang in ("fr", "nl", "en")]
-
-    questions = [
-        pb1.QuestionSpec(question_id=QUESTION, method=pb1.METHOD_STV, texts=texts("Board"),
-                         candidates=list(CANDIDATES), seats=SEATS, mandate_years=4),
-        pb1.QuestionSpec(question_id=MOTION, method=pb1.METHOD_RESOLUTION, texts=texts("Accounts")),
-    ]
     return pb2.CreateElectionRequest(
-        texts=texts("General Assembly (encrypted bench)"), questions=questions,
-        window=pb1.VotingWindowSpec(opens_at=opens_at.isoformat(timespec="seconds"),
-                                    assembly_day=day.isoformat(), closes_local="17:00",
-                                    time_zone="Europe/Brussels"),
+        **election_fields(pb1, opens_at, "General Assembly (encrypted bench)", motion=True),
         encryption=pb1.EncryptionSettings(threshold=THRESHOLD, trustee_ids=list(TRUSTEES),
                                           mixer_ids=["service", "observers"]))
 
 
-def _publish_keys(stub, pb2, election_id: str) -> bytes:
-    """Every trustee's dealing published as `coop trustee publish` does; the election key."""
+def _publish_keys(stub, pb2, election_id: str) -> None:
+    """Every trustee's dealing published as `coop trustee publish` does, until the key is whole."""
     from coop_elections.domain.crypto.trustees import Dealing, Threshold
     from coop_testkit import bearer
 
@@ -74,7 +60,6 @@ def _publish_keys(stub, pb2, election_id: str) -> bytes:
             transport_public_key=bytes([index]) * 32), metadata=bearer(trustee, "trustee"), timeout=30).key
     if key is None or key.missing or not key.public_key:
         raise RuntimeError("the election key is not complete after every trustee published")
-    return key.public_key
 
 
 def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:

@@ -23,9 +23,10 @@ docs/elections.md, "Encrypted ballots and their proofs", fixes every byte.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,7 +46,7 @@ from .group import (
     u32,
 )
 from .proofs import DisjunctiveChaumPedersenProof
-from .shuffle import ShuffleProof, ShuffleWitness, prove_shuffle, verify_shuffle
+from .shuffle import InputSums, ShuffleProof, ShuffleWitness, prove_shuffle, verify_shuffle
 
 BALLOT_LABEL = b"coopgov/elections/v2/ballot"
 PROOF_CONTEXT_LABEL = b"coopgov/elections/v2/ballot/proof"
@@ -184,7 +185,6 @@ def _slot_total(n: int) -> int:
 
 
 _ONE = Scalar.from_int(1)
-_slots: dict[tuple[bytes, int], tuple[Ciphertext, ...]] = {}
 
 
 def ranking_slots(public_key: Element, n: int) -> tuple[Ciphertext, ...]:
@@ -193,17 +193,16 @@ def ranking_slots(public_key: Element, n: int) -> tuple[Ciphertext, ...]:
     Anyone computes them; the randomness 1 is public, so they hide nothing. Kept per key and
     size (a verifier checks thousands of ballots against the same ones).
     """
-    key = (public_key.to_bytes(), n)
-    slots = _slots.get(key)
-    if slots is None:
-        slots = tuple(encrypt(k, public_key, _ONE) for k in range(1, n + 1))
-        if len(_slots) > 64:
-            _slots.clear()
-        _slots[key] = slots
-    return slots
+    return _slots_of(public_key.to_bytes(), n)
 
 
-def slot_sums(public_key: Element) -> Callable[[Sequence[Scalar]], list[tuple[Element, Element]]]:
+@functools.lru_cache(maxsize=64)
+def _slots_of(public_key: bytes, n: int) -> tuple[Ciphertext, ...]:
+    key = Element.from_bytes(public_key)
+    return tuple(encrypt(k, key, _ONE) for k in range(1, n + 1))
+
+
+def slot_sums(public_key: Element) -> InputSums:
     """sum_k u_k S_k for the slots S_k = (G, pk + (k + 1) G), in closed form: (U G, U pk + V G)
     with U = sum u_k and V = sum (k + 1) u_k. Three multiplications instead of two per slot."""
 
