@@ -39,7 +39,7 @@ from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import Mix, WeightedBallot
 from coop_elections.domain.crypto.trustees import Threshold
 from coop_elections.domain.published import FORMAT as ELECTION_FORMAT
-from coop_elections.domain.published import definition_from_json, definition_to_json
+from coop_elections.domain.published import definition_from_json, encrypted_election_to_json
 from coop_platform.files import write_atomically
 
 BALLOTS_FORMAT = "coopgov/encrypted-ballots/v1"
@@ -105,10 +105,8 @@ def record_files(source: RecordSource) -> Iterator[tuple[str, Iterator[bytes]]]:
     """Every file of the published record: its name and its bytes in chunks, each produced when
     the previous one is consumed (nothing big is held)."""
     eid = source.definition.id
-    threshold = {"k": source.threshold.k, "n": source.threshold.n}
-    yield "election.json", _chunks([json.dumps(definition_to_json(
-        source.definition, encryption={"public_key": source.public_key.to_bytes().hex(), "threshold": threshold}),
-        indent=1)])
+    yield "election.json", _chunks([json.dumps(encrypted_election_to_json(
+        source.definition, source.public_key.to_bytes(), source.threshold.k, source.threshold.n), indent=1)])
     for commitment in source.commitments:
         yield f"trustee-{commitment.trustee}.public.json", _chunks([json.dumps(TrusteePublic(
             eid, source.threshold, commitment, source.transport_keys[commitment.trustee]).to_json(), indent=1)])

@@ -78,6 +78,14 @@ def definition_to_json(definition: ElectionDefinition, **extra: Any) -> dict[str
     }
 
 
+def encrypted_election_to_json(definition: ElectionDefinition, public_key: bytes, k: int, n: int,
+                               **extra: Any) -> dict[str, Any]:
+    """``election.json`` of an encrypted election: the definition clients encrypt against, with
+    the election key and the trustees' threshold (the same document wherever it is handed out)."""
+    return definition_to_json(definition, encryption={"public_key": public_key.hex(),
+                                                      "threshold": {"k": k, "n": n}}, **extra)
+
+
 def definition_from_json(data: Mapping[str, Any]) -> ElectionDefinition:
     if not isinstance(data, Mapping):
         raise InvalidArgument("election.json must hold a JSON object")

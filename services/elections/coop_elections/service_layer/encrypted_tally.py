@@ -49,6 +49,7 @@ from coop_elections.domain.crypto.trustees import (
 from coop_elections.domain.election import mandate_dates
 from coop_elections.domain.events import ResultsPublished
 from coop_elections.domain.model import RANKED_METHODS, ElectionDefinition, Question
+from coop_elections.domain.published import encrypted_election_to_json
 from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import TIMERS, counting_definition, load, roll_summary_of
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
@@ -353,6 +354,18 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
         return state
 
 
+ENCRYPTED_BOX_FORMAT = "coopgov-encrypted-box/1"
+
+
+def _box_summary(election_id: str, totals: BoxTotals, head: str) -> dict[str, Any]:
+    """GetPublishedBox's box.json for an encrypted election: the ballots themselves (gigabytes at
+    the cooperative's size) are in the record's ballots.json, which StreamEncryptedRecord streams;
+    this says how many there are and which chain head they must end on."""
+    return {"format": ENCRYPTED_BOX_FORMAT, "election_id": election_id, "ballots": totals.ballots,
+            "total_weight": totals.total_weight, "head_hash": head,
+            "ballots_in": "StreamEncryptedRecord: ballots.json"}
+
+
 def _results(e: StoredElection, result: Any, head: str, now: datetime) -> dict[str, Any]:
     mandates = {q.question_id: [d.isoformat() for d in mandate_dates(e.spec.window.assembly_day, q.mandate_years)]
                 for q in e.spec.questions if q.mandate_years}
@@ -386,9 +399,12 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
         plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper, checked=True)
         result = count(definition, totals, tally, plaintexts)
         results = _results(e, result, head, now)
+        encryption = encryption_of(e)
+        election_doc = encrypted_election_to_json(definition, require_key(e).to_bytes(), encryption.threshold,
+                                                  len(encryption.trustees))
         uow.elections.save_results(e.election_id, json.dumps(results, sort_keys=True),
-                                   json.dumps({"format": "encrypted", "stream": "StreamEncryptedRecord"}),
-                                   "{}", head, now)
+                                   json.dumps(_box_summary(e.election_id, totals, head), sort_keys=True),
+                                   json.dumps(election_doc, ensure_ascii=False, sort_keys=True), head, now)
         uow.elections.update_election(e.election_id, status="closed")
         uow.publish(ResultsPublished(e, results))
         uow.commit()

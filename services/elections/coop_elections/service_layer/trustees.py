@@ -22,7 +22,7 @@ from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
 from coop_elections.domain.crypto.trustees import Threshold, TrusteeCommitment, qualify
 from coop_elections.domain.election import EncryptionSpec
 from coop_elections.domain.model import ElectionDefinition
-from coop_elections.domain.published import definition_to_json
+from coop_elections.domain.published import encrypted_election_to_json
 from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
@@ -104,9 +104,8 @@ def election_key_state(uow: ElectionsUnitOfWork, caller: Principal, election_id:
         if not state.public_key:
             return state
         encryption = encryption_of(e)
-        document = definition_to_json(counting_definition(uow, e), encryption={
-            "public_key": state.public_key.hex(),
-            "threshold": {"k": encryption.threshold, "n": len(encryption.trustees)}})
+        document = encrypted_election_to_json(counting_definition(uow, e), state.public_key,
+                                              encryption.threshold, len(encryption.trustees))
         return replace(state, election_json=json.dumps(document, sort_keys=True))
 
 

@@ -98,6 +98,14 @@ def test_a_whole_encrypted_tally_publishes_the_plaintext_count_and_a_record_the_
         assert verify([str(folder), "--processes", "1", "--tracker", receipt.tracker,
                        "--ballot-hash", receipt.ballot_hash]) == 0, voter
     assert json.loads((folder / "ballots.json").read_text())["head_hash"] == finished.results.box_head_hash
+    published_box = tally.env.v2.GetPublishedBox(pb.GetPublishedBoxRequest(election_id=tally.eid),
+                                                 metadata=tally.env.token("v-2", "member")).box
+    assert json.loads(published_box.election_json) == json.loads((folder / "election.json").read_text())
+    assert json.loads(published_box.box_json) == {
+        "format": "coopgov-encrypted-box/1", "election_id": tally.eid, "ballots": len(VOTES),
+        "total_weight": finished.results.total_weight, "head_hash": finished.results.box_head_hash,
+        "ballots_in": "StreamEncryptedRecord: ballots.json"}
+    assert json.loads(published_box.results_json)["head_hash"] == finished.results.box_head_hash
     results = json.loads((folder / "results.json").read_text())
     results["questions"][1]["yes"] += 1
     (folder / "results.json").write_text(json.dumps(results))

@@ -139,8 +139,8 @@ def mix_inputs(question: Question, ballots: Sequence[WeightedBallot],
 
 class BoxTotals:
     """What the tally needs of the accepted ballots, gathered one ballot at a time: a box of
-    41,702 encrypted 9-candidate ballots is about 6 GB decoded (155 KiB each), so nothing holds
-    it whole. The option totals of every selection question, the number of ballots and their
+    41,702 encrypted 9-candidate ballots is about 600 MiB decoded (14.8 KiB each), so nothing
+    holds it whole. The option totals of every selection question, the number of ballots and their
     weight, and the first mix input (:func:`mix_inputs`) of the ranked questions asked for."""
 
     def __init__(self, definition: ElectionDefinition, mix_inputs_of: Collection[str] = ()) -> None:
