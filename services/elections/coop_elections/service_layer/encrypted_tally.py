@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,12 +28,14 @@ from coop_elections.domain.crypto.record import MixesSource, RecordSource
 from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import (
     BoxTotals,
+    Mapper,
     Mix,
     Row,
     TallyInput,
     WeightedBallot,
     box_totals,
     count,
+    first_bad_share,
     open_all,
     tally_input,
     verify_mix,
@@ -44,7 +46,6 @@ from coop_elections.domain.crypto.trustees import (
     Threshold,
     TrusteeCommitment,
     qualify,
-    verify_decryption_share,
 )
 from coop_elections.domain.election import mandate_dates
 from coop_elections.domain.events import ResultsPublished
@@ -64,7 +65,6 @@ from coop_elections.service_layer.trustees import (
 MIXERS = ("mixer",)
 CIPHERTEXT_BYTES = 64
 SHARE_BYTES = 132
-Mapper = Callable[..., Iterable[Any]]
 
 
 @dataclass(frozen=True)
@@ -193,8 +193,9 @@ def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
 
 
 def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, question_id: str, step: int,
-               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime) -> TallyState:
-    """A mixer's shuffle of one question at `step`, its proof checked against the current rows."""
+               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime, mapper: Mapper = map) -> TallyState:
+    """A mixer's shuffle of one question at `step`, its proof checked against the current rows
+    (over `mapper`: the api's process pool spreads a 41,702-row check over the cores)."""
     caller.require(*MIXERS)
     with uow:
         e = load(uow, caller, election_id, lock="update")  # one mix at a time per election
@@ -232,7 +233,7 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         except ValueError as exc:
             raise InvalidArgument(f"proof: {exc}", field="proof", reason="MALFORMED_PROOF") from None
         submitted = Mix(caller.subject, parsed, shuffle_proof)
-        if not verify_mix(rows, submitted, require_key(e), e.election_id, question.id, step):
+        if not verify_mix(rows, submitted, require_key(e), e.election_id, question.id, step, mapper):
             raise InvalidArgument(f"the proof of shuffle of step {step} of {question.id!r} fails", field="proof",
                                   reason="SHUFFLE_PROOF_FAILED")
         uow.elections.add_mix(e.election_id, question.id, step, caller.subject, width, blob, proof, now)
@@ -319,8 +320,9 @@ def _shares_from(blob: bytes) -> list[DecryptionShare]:
 
 
 def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, trustee: int,
-                             shares: Sequence[bytes], now: datetime) -> TallyState:
-    """A trustee's shares of every tally ciphertext, each proof checked before any is stored."""
+                             shares: Sequence[bytes], now: datetime, mapper: Mapper = map) -> TallyState:
+    """A trustee's shares of every tally ciphertext, each proof checked before any is stored
+    (over `mapper`, as submit_mix)."""
     caller.require(*TRUSTEES)
     with uow:
         e = load(uow, caller, election_id, lock="share")
@@ -339,15 +341,17 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
             raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
                                   field="shares", reason="SHARE_COUNT")
         qualification = _qualification(uow, e)
-        for position, (raw, ciphertext) in enumerate(zip(shares, ciphertexts, strict=True)):
+        decoded = []
+        for position, raw in enumerate(shares):
             try:
-                share = DecryptionShare.from_bytes(bytes(raw))
+                decoded.append(DecryptionShare.from_bytes(bytes(raw)))
             except ValueError as exc:
                 raise InvalidArgument(f"share {position}: {exc}", field="shares", reason="MALFORMED_SHARE",
                                       position=position) from None
-            if share.trustee != trustee or not verify_decryption_share(share, ciphertext, qualification):
-                raise InvalidArgument(f"share {position}: the proof of correct decryption fails", field="shares",
-                                      reason="DECRYPTION_PROOF_FAILED", position=position)
+        position = first_bad_share(decoded, ciphertexts, qualification, trustee, mapper)
+        if position is not None:
+            raise InvalidArgument(f"share {position}: the proof of correct decryption fails", field="shares",
+                                  reason="DECRYPTION_PROOF_FAILED", position=position)
         uow.elections.add_decryption_shares(e.election_id, trustee, blob, now)
         state = _state(uow, e, definition)
         uow.commit()

@@ -24,6 +24,7 @@ from coop_elections.domain.crypto.tally import (
     count,
     decode_ranking,
     decrypt_all,
+    first_bad_share,
     mix_inputs,
     open_all,
     ranking_row,
@@ -132,6 +133,23 @@ def test_any_three_trustees_decrypt_and_two_do_not_and_are_told_who_is_missing(e
     other_three = {**two, 5: election.decryptions[5]}
     plaintexts = open_all(tally.ciphertexts, other_three, election.qualification)
     assert count(DEFINITION, box_totals(DEFINITION, election.ballots), tally, plaintexts) == election.result
+
+
+def test_the_first_bad_share_is_named_by_its_position_across_chunks_and_processes(election):
+    ciphertexts = tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes).ciphertexts
+    own, other = sorted(election.decryptions)[:2]
+    shares = list(election.decryptions[own])
+    assert len(shares) > 8
+    assert first_bad_share(shares, ciphertexts, election.qualification, own, chunk=3) is None
+    assert first_bad_share(shares, ciphertexts, election.qualification, other, chunk=3) == 0  # not theirs
+    shares[7] = election.decryptions[other][7]  # another trustee's share, its proof valid for them
+    shares[4] = shares[3]  # a share of another ciphertext: its proof fails here
+    with ProcessPoolExecutor(2) as pool:
+        assert first_bad_share(shares, ciphertexts, election.qualification, own, pool.map, chunk=2) == 4
+    shares[4] = election.decryptions[own][4]
+    assert first_bad_share(shares, ciphertexts, election.qualification, own, chunk=3) == 7
+    with pytest.raises(ValueError, match="shares for"):
+        first_bad_share(shares[:-1], ciphertexts, election.qualification, own)
 
 
 def test_a_tally_needs_two_shuffles_of_each_ranked_question(election):

@@ -9,7 +9,7 @@ record holds no secret; the same code serves the service's own self-check before
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +21,6 @@ from ..model import RANKED_METHODS, ElectionDefinition
 from ..trackers import normalise_tracker
 from .ballots import verify_ballot
 from .box import box_head, receipt_of
-from .elgamal import Ciphertext
 from .group import Element
 from .tally import (
     MIN_MIXES,
@@ -30,21 +29,18 @@ from .tally import (
     WeightedBallot,
     box_totals,
     count,
+    first_bad_share,
     mix_inputs,
     open_all,
-    portable,
-    rebuilt,
     tally_input,
     verify_mix,
 )
 from .trustees import (
     DecryptionShare,
     NotEnoughDecryptionShares,
-    Qualification,
     Threshold,
     TrusteeCommitment,
     qualify,
-    verify_decryption_share,
 )
 
 # What a finding is about: one per kind of published element.
@@ -83,26 +79,6 @@ class Finding:
 def _ballot_failures(record_definition: ElectionDefinition, public_key: Element,
                      ballot: WeightedBallot) -> list[str]:
     return [str(f) for f in verify_ballot(record_definition, public_key, ballot.ballot)]
-
-
-def _first_bad_share(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
-                     qualification: tuple, trustee: int, offset: int) -> int | None:
-    """The index of the first of these shares of `trustee` that fails, or None if all hold."""
-    q = rebuilt(qualification)
-    for i, (share, ct) in enumerate(zip(shares, ciphertexts, strict=True)):
-        if share.trustee != trustee or not verify_decryption_share(share, ct, q):
-            return offset + i
-    return None
-
-
-def _check_trustee(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
-                   qualification: Qualification, trustee: int, mapper: Mapper,
-                   chunk: int = 2_000) -> int | None:
-    starts = range(0, len(ciphertexts), chunk)
-    bad = mapper(_first_bad_share, [shares[i:i + chunk] for i in starts],
-                 [ciphertexts[i:i + chunk] for i in starts], [portable(qualification)] * len(starts),
-                 [trustee] * len(starts), list(starts))
-    return next((i for i in bad if i is not None), None)
 
 
 def _check_box(record: EncryptedElectionRecord) -> list[Finding]:
@@ -203,7 +179,7 @@ def audit(record: EncryptedElectionRecord, mapper: Mapper = map,
             findings.append(Finding(DECRYPTION, f"trustee {trustee}",
                                     f"{len(shares)} shares for {len(ciphertexts)} ciphertexts"))
             continue
-        bad = _check_trustee(shares, ciphertexts, qualification, trustee, mapper)
+        bad = first_bad_share(shares, ciphertexts, qualification, trustee, mapper)
         if bad is None:
             valid[trustee] = shares
         else:

@@ -24,7 +24,7 @@ Everything here is pure and deterministic given its inputs; the heavy loops take
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -44,7 +44,7 @@ from .ballots import (
 )
 from .elgamal import NEUTRAL, Ciphertext
 from .group import Element, length_prefixed, u32
-from .shuffle import ShuffleProof, prove_shuffle, shuffle, verify_shuffle
+from .shuffle import Mapper, ShuffleProof, prove_shuffle, shuffle, verify_shuffle
 from .trustees import (
     DecryptionShare,
     NotEnoughDecryptionShares,
@@ -52,6 +52,7 @@ from .trustees import (
     TrusteeKeyShare,
     combine_decryption_shares,
     partial_decrypt,
+    verify_decryption_share,
 )
 
 MIX_CONTEXT_LABEL = b"coopgov/elections/v1/mix"
@@ -60,7 +61,6 @@ MIX_CONTEXT_LABEL = b"coopgov/elections/v1/mix"
 MIN_MIXES = 2
 
 Row = tuple[Ciphertext, ...]
-Mapper = Callable[..., Iterable[Any]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +285,30 @@ def rebuilt(parts: tuple[Any, ...] | Qualification) -> Qualification:
         return parts
     threshold, election_id, qualified, disqualified = parts
     return Qualification(threshold, election_id, MappingProxyType(qualified), MappingProxyType(disqualified))
+
+
+def _first_bad_in_chunk(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
+                        qualification: tuple[Any, ...], trustee: int, offset: int) -> int | None:
+    q = rebuilt(qualification)
+    for i, (share, ct) in enumerate(zip(shares, ciphertexts, strict=True)):
+        if share.trustee != trustee or not verify_decryption_share(share, ct, q):
+            return offset + i
+    return None
+
+
+def first_bad_share(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
+                    qualification: Qualification, trustee: int, mapper: Mapper = map,
+                    chunk: int = 2_000) -> int | None:
+    """The position of the first of `trustee`'s shares (one per ciphertext, in order) that is not
+    its own or whose proof fails, or None if every one holds; checked chunk by chunk over
+    `mapper` (the api's and the verifier's process pools)."""
+    if len(shares) != len(ciphertexts):
+        raise ValueError(f"{len(shares)} shares for {len(ciphertexts)} ciphertexts")
+    starts = range(0, len(ciphertexts), chunk)
+    bad = mapper(_first_bad_in_chunk, [shares[i:i + chunk] for i in starts],
+                 [ciphertexts[i:i + chunk] for i in starts], [portable(qualification)] * len(starts),
+                 [trustee] * len(starts), list(starts))
+    return next((i for i in bad if i is not None), None)
 
 
 def _open_chunk(ciphertexts: Sequence[Ciphertext], shares: Sequence[Sequence[DecryptionShare]],
