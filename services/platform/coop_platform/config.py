@@ -85,6 +85,8 @@ class Settings:
     max_deliveries: int = 5
     grpc_workers: int = 32
     api_processes: int = 1
+    # spawned workers an api may use for a request's CPU-bound checks (0: one per core)
+    cpu_processes: int = 0
     # Python's cyclic-GC thresholds for the api (gen0 allocations, gen1, gen2); empty: Python's
     gc_thresholds: str = "20000,50,100"
     extra: dict[str, str] = field(default_factory=dict)
@@ -140,5 +142,6 @@ def load_settings(service_name: str, role: str = "api", *, tenants: tuple[str, .
         max_deliveries=int(_env("COOP_MAX_DELIVERIES", "5")),
         grpc_workers=int(_env("COOP_GRPC_WORKERS", "32")),
         api_processes=max(1, int(_env("COOP_API_PROCESSES", "1"))),
+        cpu_processes=max(0, int(_env("COOP_CPU_PROCESSES", "0"))),
         gc_thresholds=_env("COOP_GC_THRESHOLDS", "20000,50,100") or "",
     )

@@ -23,6 +23,7 @@ from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
+from coop_elections.domain.crypto.tally import Mapper
 from coop_elections.domain.stored import RollSummary
 from coop_elections.service_layer import (
     candidacies,
@@ -41,6 +42,7 @@ from coop_platform.batching import Coalescer
 from coop_platform.config import Settings
 from coop_platform.grpc_server import build_service, current_principal, run_api
 from coop_platform.pbtypes import to_timestamp
+from coop_platform.processes import LazyProcessPool
 
 Clock = Callable[[], datetime]
 V1 = pb1.DESCRIPTOR.services_by_name["ElectionsService"]
@@ -60,9 +62,12 @@ def _proxy(election_id: str, view: proxies.ProxyView) -> pb1.Proxy:
 
 
 class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
-    def __init__(self, uow_factory: Callable[[], ElectionsUnitOfWork], clock: Clock = utcnow) -> None:
+    def __init__(self, uow_factory: Callable[[], ElectionsUnitOfWork], clock: Clock = utcnow,
+                 proof_mapper: Mapper = map) -> None:
         self.uow = uow_factory
         self.clock = clock
+        # SubmitMix's and SubmitDecryptionShares' proof checks, spread over the cores
+        self.proof_mapper = proof_mapper
         # Ballots arriving together (own, proxy, re-votes) share one transaction: one commit, and
         # none is alone in its transaction when others arrive with it (docs/elections.md, Secrecy).
         self.casts = Coalescer("elections_cast_ballot", lambda batch: casting.cast_ballots(uow_factory(), batch))
@@ -280,7 +285,7 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         if header is None:
             raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
         state = encrypted_tally.submit_mix(self.uow(), current_principal(), header.election_id, header.question_id,
-                                           header.step, rows, bytes(proof), self.clock())
+                                           header.step, rows, bytes(proof), self.clock(), self.proof_mapper)
         return pb.SubmitMixResponse(tally=_tally(state))
 
     def StreamTallyCiphertexts(self, request, context) -> Iterator[pb.StreamTallyCiphertextsResponse]:
@@ -299,7 +304,7 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         if header is None:
             raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
         state = encrypted_tally.submit_decryption_shares(self.uow(), current_principal(), header.election_id,
-                                                         header.trustee, shares, self.clock())
+                                                         header.trustee, shares, self.clock(), self.proof_mapper)
         return pb.SubmitDecryptionSharesResponse(tally=_tally(state))
 
     def FinishTally(self, request, context):
@@ -346,8 +351,10 @@ def _key(state: trustees.KeyState) -> pb.ElectionKey:
 def build(settings: Settings, clock: Clock = utcnow):
     """The engine, the registration callback (v2 and the v1 bridge; both names for health) and
     the unit-of-work factory (main() and tests)."""
+    proofs = LazyProcessPool(settings.cpu_processes)
+
     def make(uow_factory: Callable[[], ElectionsUnitOfWork]) -> ElectionsServicer:
-        return ElectionsServicer(uow_factory, clock)
+        return ElectionsServicer(uow_factory, clock, proofs.map)
 
     return build_service(settings, SqlElectionsUnitOfWork, make, pb_grpc.add_ElectionsServiceServicer_to_server,
                          V2.full_name, older_versions=[(V1, V2)])

@@ -6,6 +6,7 @@ and the streamed record passes the independent verifier and fails it when tamper
 from __future__ import annotations
 
 import json
+import multiprocessing
 from datetime import timedelta
 
 import grpc
@@ -161,6 +162,7 @@ def test_a_trustees_shares_are_checked_one_by_one_and_a_bad_one_is_named_with_no
     bad = refusal(lambda: fresh.submit_shares(2, forged))
     assert (bad.code, bad.reason, bad.metadata["position"]) == (grpc.StatusCode.INVALID_ARGUMENT,
                                                                  "DECRYPTION_PROOF_FAILED", "5")
+    assert multiprocessing.active_children(), "the api checks the proofs in its spawned pool"
     short = refusal(lambda: fresh.submit_shares(2, shares[:-1]))
     assert short.reason == "SHARE_COUNT"
     others = refusal(lambda: fresh.submit_shares(2, fresh.decrypt(3)))
