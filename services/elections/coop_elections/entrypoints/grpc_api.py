@@ -63,11 +63,11 @@ def _proxy(election_id: str, view: proxies.ProxyView) -> pb1.Proxy:
 
 class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
     def __init__(self, uow_factory: Callable[[], ElectionsUnitOfWork], clock: Clock = utcnow,
-                 proof_mapper: Mapper = map) -> None:
+                 cpu_mapper: Mapper = map) -> None:
         self.uow = uow_factory
         self.clock = clock
-        # SubmitMix's and SubmitDecryptionShares' proof checks, spread over the cores
-        self.proof_mapper = proof_mapper
+        # the CPU-bound checks and combining of SubmitMix, SubmitDecryptionShares and FinishTally
+        self.cpu_mapper = cpu_mapper
         # Ballots arriving together (own, proxy, re-votes) share one transaction: one commit, and
         # none is alone in its transaction when others arrive with it (docs/elections.md, Secrecy).
         self.casts = Coalescer("elections_cast_ballot", lambda batch: casting.cast_ballots(uow_factory(), batch))
@@ -285,7 +285,7 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         if header is None:
             raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
         state = encrypted_tally.submit_mix(self.uow(), current_principal(), header.election_id, header.question_id,
-                                           header.step, rows, bytes(proof), self.clock(), self.proof_mapper)
+                                           header.step, rows, bytes(proof), self.clock(), self.cpu_mapper)
         return pb.SubmitMixResponse(tally=_tally(state))
 
     def StreamTallyCiphertexts(self, request, context) -> Iterator[pb.StreamTallyCiphertextsResponse]:
@@ -304,11 +304,12 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         if header is None:
             raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
         state = encrypted_tally.submit_decryption_shares(self.uow(), current_principal(), header.election_id,
-                                                         header.trustee, shares, self.clock(), self.proof_mapper)
+                                                         header.trustee, shares, self.clock(), self.cpu_mapper)
         return pb.SubmitDecryptionSharesResponse(tally=_tally(state))
 
     def FinishTally(self, request, context):
-        published = encrypted_tally.finish_tally(self.uow(), current_principal(), request.election_id, self.clock())
+        published = encrypted_tally.finish_tally(self.uow(), current_principal(), request.election_id, self.clock(),
+                                                 self.cpu_mapper)
         return pb.FinishTallyResponse(results=msg.results_to_pb(published), stv_counts=msg.stv_counts_to_pb(published))
 
     def StreamEncryptedRecord(self, request, context) -> Iterator[pb.StreamEncryptedRecordResponse]:
