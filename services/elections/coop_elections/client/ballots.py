@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from coop_domain.errors import DomainError
 from coop_elections.domain.crypto.ballots import (
     BallotFailure,
+    BallotOpening,
     EncryptedBallot,
-    encrypt_ballot,
+    encrypt_ballot_opened,
+    open_ballot,
     verify_ballot,
 )
-from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
+from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element, Scalar
 from coop_elections.domain.model import ElectionDefinition, Method, Question
 from coop_elections.domain.published import definition_from_json
 
 BALLOT_FORMAT = "coopgov/encrypted-ballot/v1"
+OPENING_FORMAT = "coopgov/ballot-opening/v1"  # kept on the voter's device, never sent
+SPOILED_FORMAT = "coopgov/spoiled-ballot/v1"  # a challenged ballot with its opening: public
 
 
 @dataclass(frozen=True)
@@ -92,9 +96,12 @@ def parse_answer(question: Question, text: str) -> Any:
 
 @dataclass(frozen=True)
 class PreparedBallot:
-    """An encrypted ballot ready to cast, and the receipt its voter keeps (its SHA-256)."""
+    """An encrypted ballot ready to cast, the receipt its voter keeps (its SHA-256), and its
+    opening (every ciphertext's nonce): destroyed once the ballot is cast, or published with it
+    when the voter challenges the ballot instead (spoiled_json)."""
 
     ballot: EncryptedBallot
+    opening: BallotOpening = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def receipt(self) -> str:
@@ -104,17 +111,26 @@ class PreparedBallot:
         return {"format": BALLOT_FORMAT, "election_id": self.ballot.election_id,
                 "ballot": self.ballot.to_bytes().hex(), "sha256": self.receipt}
 
+    def opening_json(self) -> dict[str, Any]:
+        """The opening as the device keeps it until the voter casts or challenges the ballot."""
+        return {"format": OPENING_FORMAT, "sha256": self.receipt, "opening": _opening_to_json(self.opening)}
+
+    def spoiled_json(self) -> dict[str, Any]:
+        """The challenged ballot and its opening, for any other device to check (audit_spoiled).
+        A spoiled ballot is never cast: its opening tells what it holds."""
+        return {**self.to_json(), "format": SPOILED_FORMAT, "opening": _opening_to_json(self.opening)}
+
 
 def prepare_ballot(election: PublishedElection, answers: Mapping[str, Any]) -> PreparedBallot:
     """Encrypt the answers (question id -> answer; unanswered questions encrypt as all zeros) and
     check the result before it leaves the device. ValueError naming the question for a bad answer."""
     for question_id in answers:
         election.question(question_id)
-    ballot = encrypt_ballot(election.definition, answers, election.public_key)
+    ballot, opening = encrypt_ballot_opened(election.definition, answers, election.public_key)
     failures = check_ballot(election, ballot)
     if failures:  # an honest encryption always verifies: this would be a bug, never sent
         raise RuntimeError(f"the ballot just made does not verify: {failures[0]}")
-    return PreparedBallot(ballot)
+    return PreparedBallot(ballot, opening)
 
 
 def check_ballot(election: PublishedElection, ballot: EncryptedBallot) -> list[BallotFailure]:
@@ -122,16 +138,56 @@ def check_ballot(election: PublishedElection, ballot: EncryptedBallot) -> list[B
     return verify_ballot(election.definition, election.public_key, ballot)
 
 
-def read_ballot(path: str | Path) -> EncryptedBallot:
-    """A ballot file written from PreparedBallot.to_json; ValueError naming what is wrong."""
+def _ballot_file(path: str | Path, file_format: str) -> tuple[Mapping[str, Any], EncryptedBallot]:
     data = read_json(path)
-    if not isinstance(data, Mapping) or data.get("format") != BALLOT_FORMAT:
-        raise ValueError(f"{path}: not a {BALLOT_FORMAT} file")
+    if not isinstance(data, Mapping) or data.get("format") != file_format:
+        raise ValueError(f"{path}: not a {file_format} file")
     try:
         ballot = EncryptedBallot.from_bytes(bytes.fromhex(data.get("ballot", "")))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: ballot: {exc}") from None
     if data.get("sha256") not in (None, ballot.hash()):
         raise ValueError(f"{path}: sha256 is not the ballot's hash")
-    return ballot
+    return data, ballot
 
+
+def read_ballot(path: str | Path) -> EncryptedBallot:
+    """A ballot file written from PreparedBallot.to_json; ValueError naming what is wrong."""
+    return _ballot_file(path, BALLOT_FORMAT)[1]
+
+
+
+def _opening_to_json(opening: BallotOpening) -> dict[str, list[str]]:
+    return {qid: [r.to_bytes().hex() for r in nonces] for qid, nonces in opening.items()}
+
+
+def _opening_from_json(data: Any, where: str) -> dict[str, tuple[Scalar, ...]]:
+    if not isinstance(data, Mapping):
+        raise ValueError(f"{where}: opening: question id -> nonces (hex) expected")
+    try:
+        return {str(qid): tuple(Scalar.from_bytes(bytes.fromhex(h)) for h in nonces) for qid, nonces in data.items()}
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{where}: opening: {exc}") from None
+
+
+def read_opening(path: str | Path, ballot: EncryptedBallot) -> dict[str, tuple[Scalar, ...]]:
+    """The opening file `coop vote encrypt` kept for this ballot; ValueError if it is another's."""
+    data = read_json(path)
+    if not isinstance(data, Mapping) or data.get("format") != OPENING_FORMAT:
+        raise ValueError(f"{path}: not a {OPENING_FORMAT} file")
+    if data.get("sha256") != ballot.hash():
+        raise ValueError(f"{path}: the opening of another ballot (sha256 {data.get('sha256')!r})")
+    return _opening_from_json(data.get("opening"), str(path))
+
+
+def read_spoiled(path: str | Path) -> tuple[EncryptedBallot, dict[str, tuple[Scalar, ...]]]:
+    """A spoiled ballot file (PreparedBallot.spoiled_json): the ballot and its opening."""
+    data, ballot = _ballot_file(path, SPOILED_FORMAT)
+    return ballot, _opening_from_json(data.get("opening"), str(path))
+
+
+def audit_spoiled(election: PublishedElection, ballot: EncryptedBallot, opening: BallotOpening) -> dict[str, Any]:
+    """What a challenged ballot holds, checked on a device other than the one that made it:
+    the content (question id -> answer, as decrypt_ballot gives it), or ValueError naming the
+    proof or the ciphertext that does not hold."""
+    return open_ballot(election.definition, election.public_key, ballot, opening)

@@ -6,8 +6,17 @@
         SHA-256). ANSWER: yes, no or abstain for a resolution; candidate ids separated by commas
         otherwise, in rank order for STV and Schulze; empty for a blank answer. A question not
         answered is encrypted as all zeros, like a blank one.
+        The ballot's opening (every ciphertext's nonce) is kept beside it, in BALLOT_FILE.opening
+        (--opening F; readable by you only): `cast` deletes it, `challenge` publishes it.
     coop vote check ELECTION_JSON BALLOT_FILE [--public-key HEX]
         checks every proof of a ballot file as the service and the auditors will
+    coop vote challenge BALLOT_FILE [--opening F] --out SPOILED_FILE
+        instead of casting the ballot, spoil it (Benaloh challenge): writes the ballot with its
+        opening, then deletes the ballot file and its opening file. The spoiled ballot is never
+        cast; check it on another device with `audit`, then encrypt your answers again.
+    coop vote audit ELECTION_JSON SPOILED_FILE [--public-key HEX]
+        checks a spoiled ballot's proofs and opens it: prints the answers it holds, which must be
+        the ones you gave (else the device that made it lied)
 
 Online, against the elections api (--target, COOP_ELECTIONS_ADDR; COOP_TOKEN, or else a
 development token with the member role for --as SUBJECT, the voter's id):
@@ -17,7 +26,8 @@ development token with the member role for --as SUBJECT, the voter's id):
         trustee has published
     coop vote cast --election E BALLOT_FILE --as VOTER [--previous-tracker T --revote-code C]
         casts the ballot file; prints the tracker, the ballot hash (and a re-vote code where
-        re-voting is allowed) and the receipt (the ballot's SHA-256)
+        re-voting is allowed) and the receipt (the ballot's SHA-256); deletes the ballot's opening
+        file (--opening F), which would tell how you voted
 
 ELECTION_JSON is the election as published (election.json, what `fetch` writes); its key is
 encryption.public_key, or the one --public-key gives (what `coop trustee public-key` prints).
@@ -29,17 +39,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from coop.elections.v2 import elections_pb2 as pb
 from coop_elections.client import (
+    PreparedBallot,
+    audit_spoiled,
     check_ballot,
     load_election,
     parse_answer,
     prepare_ballot,
     read_ballot,
+    read_opening,
+    read_spoiled,
 )
 from coop_elections.entrypoints.cli import Stub, UsageError, connection_options, run_as
 
@@ -68,10 +83,61 @@ def _encrypt(args: argparse.Namespace) -> int:
     election = load_election(args.election, args.public_key)
     prepared = prepare_ballot(election, _answers(election, args))
     out = Path(args.out)
-    if out.exists():
-        raise ValueError(f"{out} exists: a ballot file is never overwritten")
+    opening = _opening_path(args)
+    for path in (out, opening):
+        if path.exists():
+            raise ValueError(f"{path} exists: a ballot or opening file is never overwritten")
+    _write_private(opening, prepared.opening_json())
     out.write_text(json.dumps(prepared.to_json()) + "\n", encoding="utf-8")
+    print(f"its opening is kept in {opening}: `coop vote cast` deletes it; `coop vote challenge` spoils "
+          "the ballot and publishes it, to check what the ballot holds on another device")
     print(f"ballot written to {out}; your receipt: {prepared.receipt}")
+    return 0
+
+
+def _opening_path(args: argparse.Namespace) -> Path:
+    return Path(args.opening) if args.opening else Path(str(args.out if args.vote_command == "encrypt"
+                                                            else args.ballot) + ".opening")
+
+
+def _write_private(path: Path, document: dict[str, Any]) -> None:
+    """Created, never overwritten, readable by the owner only: an opening tells the vote."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(json.dumps(document) + "\n")
+
+
+def _challenge(args: argparse.Namespace) -> int:
+    ballot_path, opening_path, out = Path(args.ballot), _opening_path(args), Path(args.out)
+    ballot = read_ballot(ballot_path)
+    if not opening_path.exists():
+        raise ValueError(f"{opening_path}: no opening for this ballot (cast already, or made elsewhere): "
+                         "it cannot be challenged")
+    spoiled = PreparedBallot(ballot, read_opening(opening_path, ballot))
+    if out.exists():
+        raise ValueError(f"{out} exists: not overwritten")
+    out.write_text(json.dumps(spoiled.spoiled_json()) + "\n", encoding="utf-8")
+    ballot_path.unlink()
+    opening_path.unlink()
+    print(f"ballot {spoiled.receipt} spoiled: written with its opening to {out}; {ballot_path} and "
+          f"{opening_path} deleted (never cast it)")
+    print(f"check it on another device: coop vote audit ELECTION_JSON {out}; then encrypt your answers again")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    election = load_election(args.election, args.public_key)
+    ballot, opening = read_spoiled(args.spoiled)
+    try:
+        content = audit_spoiled(election, ballot, opening)
+    except ValueError as exc:
+        print(f"FAIL: {exc}")
+        return 1
+    print(f"OK: spoiled ballot {ballot.hash()} holds, and opens to:")
+    for question in election.definition.questions:
+        answer = content.get(question.id)
+        shown = answer if isinstance(answer, str) else ", ".join(answer or []) or "(blank)"
+        print(f"  {question.id}: {shown if answer is not None else '(not answered)'}")
     return 0
 
 
@@ -122,6 +188,10 @@ def _cast(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
     if answer.superseded_previous:
         print("your previous ballot is replaced")
     print(f"receipt {ballot.hash()} (the SHA-256 of your ballot: find it in the published record)")
+    opening = _opening_path(args)
+    if opening.exists():
+        opening.unlink()
+        print(f"{opening} deleted: it would tell how you voted")
     print("once the record is published, check your ballot is in it: python -m coop_elections.entrypoints."
           f"verify_encrypted RECORD --tracker {answer.tracker} --ballot-hash {answer.ballot_hash}")
     return 0
@@ -152,23 +222,36 @@ def _guarded(command):
     return run
 
 
+def _election_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("election", help="the published election.json")
+    p.add_argument("--public-key", default="", help="the election key (hex), if not in election.json")
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     vote = sub.add_parser("vote", help="encrypted ballots: fetch the election, make and check a ballot on your own "
                                        "machine, cast it",
                           description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = vote.add_subparsers(dest="vote_command", required=True)
     p = commands.add_parser("encrypt", help="encrypt answers with their proofs into a ballot file")
-    p.add_argument("election", help="the published election.json")
+    _election_args(p)
     p.add_argument("--answer", action="append", default=[], metavar="QUESTION=ANSWER")
     p.add_argument("--answers-file", default="", help="JSON object: question id -> answer")
-    p.add_argument("--public-key", default="", help="the election key (hex), if not in election.json")
     p.add_argument("--out", required=True, help="the ballot file to write")
+    p.add_argument("--opening", default="", help="where to keep the ballot's opening (default: OUT.opening)")
     p.set_defaults(func=_guarded(_encrypt))
     p = commands.add_parser("check", help="check every proof of a ballot file")
-    p.add_argument("election", help="the published election.json")
+    _election_args(p)
     p.add_argument("ballot", help="the ballot file")
-    p.add_argument("--public-key", default="", help="the election key (hex), if not in election.json")
     p.set_defaults(func=_guarded(_check))
+    p = commands.add_parser("challenge", help="spoil a ballot instead of casting it: publish it with its opening")
+    p.add_argument("ballot", help="the ballot file (from `coop vote encrypt`)")
+    p.add_argument("--opening", default="", help="its opening file (default: BALLOT.opening)")
+    p.add_argument("--out", required=True, help="the spoiled ballot file to write")
+    p.set_defaults(func=_guarded(_challenge))
+    p = commands.add_parser("audit", help="open a spoiled ballot: its proofs and the answers it holds")
+    _election_args(p)
+    p.add_argument("spoiled", help="the spoiled ballot file (from `coop vote challenge`)")
+    p.set_defaults(func=_guarded(_audit))
     p = commands.add_parser("fetch", parents=[connection_options("voter")],
                             help="the election.json to encrypt against, from the service (once its key is complete)")
     p.add_argument("--election", required=True, help="election id")
@@ -180,4 +263,5 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("ballot", help="the ballot file (from `coop vote encrypt`)")
     p.add_argument("--previous-tracker", default="", help="re-voting: the tracker of your previous ballot")
     p.add_argument("--revote-code", default="", help="re-voting: the re-vote code of your previous ballot")
+    p.add_argument("--opening", default="", help="the ballot's opening file, deleted once cast (default: BALLOT.opening)")
     p.set_defaults(func=_online(_cast))

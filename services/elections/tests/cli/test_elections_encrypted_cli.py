@@ -144,7 +144,9 @@ def test_a_whole_encrypted_election_runs_with_the_commands_alone(api, tmp_path, 
         ballot = voters / f"{voter}-ballot.json"
         ok("vote", "encrypt", str(election_json), "--answer", f"accounts={accounts}", "--answer",
            f"board={board_ranking}", "--out", str(ballot))
+        assert (voters / f"{voter}-ballot.json.opening").exists()
         cast = ok("vote", "cast", "--election", eid, str(ballot), "--as", voter)
+        assert not (voters / f"{voter}-ballot.json.opening").exists()  # it would tell the vote
         receipts[voter] = json.loads(ballot.read_text())["sha256"]
         assert f"receipt {receipts[voter]}" in cast and "tracker " in cast and "ballot hash " in cast
         check_commands[voter] = cast.split("python -m coop_elections.entrypoints.verify_encrypted RECORD ")[1].split()

@@ -1,9 +1,11 @@
 """`coop vote`: a voter encrypts a ballot on their machine, checks it as the service will, and
-keeps its hash as the receipt; bad answers and tampered ballots are refused by name."""
+keeps its hash as the receipt; bad answers and tampered ballots are refused by name. A ballot may
+be challenged instead of cast (Benaloh): spoiled with its opening, and opened on another device."""
 
 from __future__ import annotations
 
 import json
+import stat
 
 import pytest
 
@@ -116,3 +118,63 @@ def test_an_existing_ballot_file_is_never_overwritten(election, tmp_path, capsys
     out.write_text("mine")
     assert main(["vote", "encrypt", str(election), "--answer", "motion=no", "--out", str(out)]) == 2
     assert "never overwritten" in capsys.readouterr().err and out.read_text() == "mine"
+
+
+def _encrypt(election, tmp_path, *answers: str):
+    out = tmp_path / "ballot.json"
+    args = [a for answer in answers for a in ("--answer", answer)]
+    assert main(["vote", "encrypt", str(election), *args, "--out", str(out)]) == 0
+    return out
+
+
+def test_a_challenged_ballot_is_spoiled_with_its_opening_and_another_device_sees_the_answers(
+        election, tmp_path, capsys):
+    out = _encrypt(election, tmp_path, "council=cat,ana", "motion=no", "budget=solar")
+    opening = tmp_path / "ballot.json.opening"
+    assert stat.S_IMODE(opening.stat().st_mode) == 0o600  # it tells the vote: the voter's eyes only
+    receipt = read_ballot(out).hash()
+    capsys.readouterr()
+    spoiled = tmp_path / "spoiled.json"
+    assert main(["vote", "challenge", str(out), "--out", str(spoiled)]) == 0
+    assert f"ballot {receipt} spoiled" in capsys.readouterr().out
+    assert not out.exists() and not opening.exists()  # a spoiled ballot cannot be cast by mistake
+    assert json.loads(spoiled.read_text())["sha256"] == receipt
+    assert main(["vote", "audit", str(election), str(spoiled)]) == 0
+    printed = capsys.readouterr().out
+    assert f"OK: spoiled ballot {receipt} holds" in printed
+    assert "  council: cat, ana\n  motion: no\n  budget: solar\n" in printed
+
+
+def test_a_spoiled_ballot_whose_opening_does_not_match_fails_the_audit(election, tmp_path, capsys):
+    out = _encrypt(election, tmp_path, "council=ben", "motion=yes")
+    spoiled = tmp_path / "spoiled.json"
+    assert main(["vote", "challenge", str(out), "--out", str(spoiled)]) == 0
+    data = json.loads(spoiled.read_text())
+    nonces = data["opening"]["motion"]
+    data["opening"]["motion"] = [nonces[1], nonces[0], nonces[2]]  # a device covering up its yes/no swap
+    spoiled.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["vote", "audit", str(election), str(spoiled)]) == 1
+    assert "FAIL: question 'motion', ciphertext 0: not encrypted with the opening's nonce" in capsys.readouterr().out
+
+
+def test_a_ballot_without_its_opening_or_with_anothers_cannot_be_challenged(election, tmp_path, capsys):
+    out = _encrypt(election, tmp_path, "motion=abstain")
+    opening = tmp_path / "ballot.json.opening"
+    other = tmp_path / "other"
+    other.mkdir()
+    _encrypt(election, other, "motion=yes")
+    spoiled = tmp_path / "spoiled.json"
+    assert main(["vote", "challenge", str(out), "--opening", str(other / "ballot.json.opening"),
+                 "--out", str(spoiled)]) == 2
+    assert "the opening of another ballot" in capsys.readouterr().err
+    opening.unlink()
+    assert main(["vote", "challenge", str(out), "--out", str(spoiled)]) == 2
+    assert "no opening for this ballot" in capsys.readouterr().err
+    assert out.exists() and not spoiled.exists()
+
+
+def test_the_opening_file_is_never_overwritten_either(election, tmp_path, capsys):
+    (tmp_path / "ballot.json.opening").write_text("mine")
+    assert main(["vote", "encrypt", str(election), "--answer", "motion=no", "--out", str(tmp_path / "ballot.json")]) == 2
+    assert "never overwritten" in capsys.readouterr().err and not (tmp_path / "ballot.json").exists()

@@ -32,6 +32,8 @@ from coop_elections.domain.crypto.ballots import (
     decrypt_ballot,
     encrypt_answer,
     encrypt_ballot,
+    encrypt_ballot_opened,
+    open_ballot,
     proof_context,
     prove_ranking,
     prove_selection,
@@ -104,6 +106,44 @@ def test_each_kind_of_honest_answer_verifies_and_decrypts_to_itself(question_id,
 def test_a_decrypted_ballot_is_the_plaintext_content():
     ballot = encrypt_ballot(ELECTION_DEF, CONTENT, KEY.public)
     assert decrypt_ballot(ELECTION_DEF, ballot, KEY.secret) == CONTENT
+
+
+# --- Benaloh challenge: a spoiled ballot opened with its nonces ------------------------------------
+
+
+def test_a_challenged_ballot_opens_with_its_nonces_to_the_content_the_voter_chose():
+    ballot, opening = encrypt_ballot_opened(ELECTION_DEF, CONTENT, KEY.public)
+    assert verify_ballot(ELECTION_DEF, KEY.public, ballot) == []
+    assert open_ballot(ELECTION_DEF, KEY.public, ballot, opening) == CONTENT
+    assert [len(opening[q.id]) for q in ELECTION_DEF.questions] == [4, 4, 4, 3, 4, 4]
+
+
+def test_a_device_that_encrypted_other_answers_is_caught_by_the_opening():
+    lie = {**CONTENT, "council": ["ben"], "motion": "yes"}
+    ballot, opening = encrypt_ballot_opened(ELECTION_DEF, lie, KEY.public)
+    opened = open_ballot(ELECTION_DEF, KEY.public, ballot, opening)
+    assert opened != CONTENT and (opened["council"], opened["motion"]) == (["ben"], "yes")
+    # nor can it pass off the nonces of an honest ballot as this one's
+    _, honest_opening = encrypt_ballot_opened(ELECTION_DEF, CONTENT, KEY.public)
+    with pytest.raises(ValueError, match="question 'council', ciphertext 0: not encrypted with the opening's nonce"):
+        open_ballot(ELECTION_DEF, KEY.public, ballot, {**opening, "council": honest_opening["council"]})
+
+
+def test_an_opening_missing_nonces_or_a_ballot_whose_proofs_fail_is_refused():
+    ballot, opening = encrypt_ballot_opened(ELECTION_DEF, CONTENT, KEY.public)
+    with pytest.raises(ValueError, match="question 'motion': the opening has no nonce for each of its 3"):
+        open_ballot(ELECTION_DEF, KEY.public, ballot, {**opening, "motion": opening["motion"][:2]})
+    relabelled = dataclasses.replace(ballot, election_id="another-election")
+    with pytest.raises(ValueError, match="the ballot's proofs fail"):
+        open_ballot(ELECTION_DEF, KEY.public, relabelled, opening)
+
+
+def test_given_nonces_must_be_one_non_zero_scalar_per_ciphertext():
+    with pytest.raises(ValueError, match="2 non-zero nonces are needed"):
+        prove_selection([0, 1], 0, 1, KEY.public, CTX, "chair", Method.PLURALITY, nonces=[random_scalar()])
+    with pytest.raises(ValueError, match="3 non-zero nonces are needed"):
+        prove_ranking([1, 2, 3], KEY.public, CTX, "council", Method.STV,
+                      nonces=[random_scalar(), random_scalar(), Scalar.from_int(0)])
 
 
 def test_unanswered_questions_are_encrypted_as_all_zeros_and_still_proved():

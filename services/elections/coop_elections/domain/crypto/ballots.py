@@ -153,8 +153,10 @@ def _sum_nonce(nonces: Sequence[Scalar]) -> Scalar:
 
 
 def prove_selection(values: Sequence[int], lo: int, hi: int, public_key: Element,
-                    context: BallotContext, question_id: str, method: Method) -> EncryptedSelection:
-    """Encrypt a 0/1 vector with fresh nonces and prove each entry and the sum in lo..hi.
+                    context: BallotContext, question_id: str, method: Method,
+                    nonces: Sequence[Scalar] | None = None) -> EncryptedSelection:
+    """Encrypt a 0/1 vector (with fresh nonces unless given) and prove each entry and the sum
+    in lo..hi.
 
     ValueError (before anything is encrypted) if the vector breaks a rule: such a vector has no
     honest proof, and the error says which rule.
@@ -170,7 +172,7 @@ def prove_selection(values: Sequence[int], lo: int, hi: int, public_key: Element
     count = sum(values)
     if not lo <= count <= hi:
         raise ValueError(f"{count} selection(s), the question allows {lo} to {hi}")
-    nonces = [random_scalar() for _ in values]
+    nonces = _nonces(nonces, len(values))
     ciphertexts = tuple(encrypt(v, public_key, r) for v, r in zip(values, nonces, strict=True))
     option_proofs = tuple(
         Proof.prove(ct, v, r, public_key, BINARY, context.proof(question_id, OPTION, i))
@@ -178,6 +180,14 @@ def prove_selection(values: Sequence[int], lo: int, hi: int, public_key: Element
     count_proof = Proof.prove(add_all(ciphertexts), count, _sum_nonce(nonces), public_key,
                               range(lo, hi + 1), context.proof(question_id, COUNT))
     return EncryptedSelection(question_id, method, ciphertexts, option_proofs, count_proof)
+
+
+def _nonces(given: Sequence[Scalar] | None, n: int) -> list[Scalar]:
+    if given is None:
+        return [random_scalar() for _ in range(n)]
+    if len(given) != n or not all(isinstance(r, Scalar) and not r.is_zero() for r in given):
+        raise ValueError(f"{n} non-zero nonces are needed")
+    return list(given)
 
 
 def _slot_total(n: int) -> int:
@@ -267,14 +277,15 @@ def ranking_from_positions(candidates: Sequence[str], values: Sequence[int]) -> 
 
 
 def prove_ranking(positions: Sequence[int], public_key: Element, context: BallotContext,
-                  question_id: str, method: Method) -> EncryptedRanking:
-    """Encrypt the candidates' positions and prove them, with their cut, a permutation of 1..c+1.
+                  question_id: str, method: Method, nonces: Sequence[Scalar] | None = None) -> EncryptedRanking:
+    """Encrypt the candidates' positions (with fresh nonces unless given) and prove them, with
+    their cut, a permutation of 1..c+1.
 
     ValueError (before anything is encrypted) if the positions are not distinct in 1..c+1.
     """
     values = tuple(positions)
     cut = check_positions(values)
-    nonces = [random_scalar() for _ in values]
+    nonces = _nonces(nonces, len(values))
     cts = tuple(encrypt(v, public_key, r) for v, r in zip(values, nonces, strict=True))
     # Output i re-encrypts slot (value - 1) with r' = r_i - 1 (a slot already has randomness 1).
     everything = (*values, cut)
@@ -315,7 +326,7 @@ def _validated(question: Question, answer: Any) -> Any:
 
 
 def encrypt_answer(question: Question, answer: Any, public_key: Element,
-                   context: BallotContext) -> EncryptedAnswer:
+                   context: BallotContext, nonces: Sequence[Scalar] | None = None) -> EncryptedAnswer:
     """Encrypt an answer in the plaintext domain's form; None (unanswered) is all zeros.
 
     ValueError for any answer validate_answer refuses (unknown or repeated candidate, too many
@@ -325,7 +336,7 @@ def encrypt_answer(question: Question, answer: Any, public_key: Element,
     if question.method in RANKED_METHODS:
         ranking = [] if answer is None else _validated(question, answer)
         return prove_ranking(ranking_positions(question.candidates, ranking), public_key, context,
-                             qid, question.method)
+                             qid, question.method, nonces)
     if answer is None:
         chosen: set[str] = set()
     elif question.method is Method.RESOLUTION:
@@ -334,7 +345,7 @@ def encrypt_answer(question: Question, answer: Any, public_key: Element,
         chosen = set(_validated(question, answer))
     values = [int(option in chosen) for option in selection_options(question)]
     lo, hi = selection_limits(question)
-    return prove_selection(values, lo, hi, public_key, context, qid, question.method)
+    return prove_selection(values, lo, hi, public_key, context, qid, question.method, nonces)
 
 
 # --- verification -----------------------------------------------------------------------------
@@ -535,12 +546,26 @@ class EncryptedBallot:
         return hashlib.sha256(self.to_bytes()).hexdigest()
 
 
+BallotOpening = Mapping[str, tuple[Scalar, ...]]  # question id -> its ciphertexts' nonces
+
+
 def encrypt_ballot(definition: ElectionDefinition, content: Mapping[str, Any],
                    public_key: Element, nonce: bytes | None = None) -> EncryptedBallot:
     """Encrypt a plaintext ballot (content keyed by question id); every question gets an answer.
 
     An unanswered question is encrypted as all zeros, so the ballot's shape never says which
     questions the voter skipped. ValueError for an unknown question or an invalid answer.
+    """
+    return encrypt_ballot_opened(definition, content, public_key, nonce)[0]
+
+
+def encrypt_ballot_opened(definition: ElectionDefinition, content: Mapping[str, Any], public_key: Element,
+                          nonce: bytes | None = None) -> tuple[EncryptedBallot, dict[str, tuple[Scalar, ...]]]:
+    """encrypt_ballot, and the opening that proves what it holds: every ciphertext's nonce.
+
+    The voter's device keeps the opening until the voter either casts the ballot (the opening is
+    then destroyed: it would reveal the vote) or challenges it (Benaloh): the opening is published
+    with the ballot, which is spoiled, never cast, and any other device checks it (open_ballot).
     """
     if not isinstance(content, Mapping):
         raise ValueError("ballot content is keyed by question id")
@@ -550,9 +575,44 @@ def encrypt_ballot(definition: ElectionDefinition, content: Mapping[str, Any],
         raise ValueError(f"ballot answers unknown question {unknown[0]!r}")
     context = (BallotContext.fresh(definition.id) if nonce is None
                else BallotContext(definition.id, nonce))
-    answers = tuple(encrypt_answer(q, content.get(q.id), public_key, context)
+    opening = {q.id: tuple(random_scalar() for _ in range(_width(q))) for q in definition.questions}
+    answers = tuple(encrypt_answer(q, content.get(q.id), public_key, context, opening[q.id])
                     for q in definition.questions)
-    return EncryptedBallot(definition.id, context.nonce, answers)
+    return EncryptedBallot(definition.id, context.nonce, answers), opening
+
+
+def _width(question: Question) -> int:
+    """How many ciphertexts a question's answer has: a position per candidate, or a bit per option."""
+    return len(question.candidates) if question.method in RANKED_METHODS else len(selection_options(question))
+
+
+def open_ballot(definition: ElectionDefinition, public_key: Element, ballot: EncryptedBallot,
+                opening: BallotOpening) -> dict[str, Any]:
+    """What a challenged (spoiled) ballot holds, read with its opening instead of a key: the
+    content in decrypt_ballot's form. ValueError naming the first thing wrong: a proof that
+    fails, a nonce missing, or a ciphertext that is no encryption of an allowed value with its
+    nonce (a device that lied about what it encrypted is caught here)."""
+    failures = verify_ballot(definition, public_key, ballot)
+    if failures:
+        raise ValueError(f"the ballot's proofs fail: {failures[0]}")
+    content = {}
+    for question in definition.questions:
+        answer = ballot.answer(question.id)
+        nonces = opening.get(question.id)
+        ciphertexts = _ciphertexts_of(answer)
+        if nonces is None or len(nonces) != len(ciphertexts):
+            raise ValueError(f"question {question.id!r}: the opening has no nonce for each of its "
+                             f"{len(ciphertexts)} ciphertexts")
+        plains = []
+        for i, (ct, r) in enumerate(zip(ciphertexts, nonces, strict=True)):
+            if not isinstance(r, Scalar) or ct.a != G * r:
+                raise ValueError(f"question {question.id!r}, ciphertext {i}: not encrypted with "
+                                 "the opening's nonce")
+            plains.append(ct.b - public_key * r)
+        value = _answer_from(question, answer, plains)
+        if value is not None:
+            content[question.id] = value
+    return content
 
 
 def verify_ballot(definition: ElectionDefinition, public_key: Element,
@@ -590,8 +650,23 @@ def verify_ballot(definition: ElectionDefinition, public_key: Element,
 # --- decryption (tests, and a trustee-less demo; real tallies decrypt only sums) ----------------
 
 
-def _bit(ciphertext: Ciphertext, secret: Scalar) -> int:
-    return discrete_log(decrypt(ciphertext, secret), 1)
+def _ciphertexts_of(answer: EncryptedAnswer) -> tuple[Ciphertext, ...]:
+    return answer.positions if isinstance(answer, EncryptedRanking) else answer.ciphertexts
+
+
+def _answer_from(question: Question, answer: EncryptedAnswer, plains: Sequence[Element]) -> Any:
+    """The answer in the domain's form from G^m of each of its ciphertexts."""
+    if isinstance(answer, EncryptedRanking):
+        n = len(answer.positions) + 1
+        values = [discrete_log(plain, n) for plain in plains]
+        return _validated(question, list(ranking_from_positions(question.candidates, values)))
+    options = selection_options(question)
+    chosen = [o for o, plain in zip(options, plains, strict=True) if discrete_log(plain, 1)]
+    if question.method is Method.RESOLUTION:
+        if len(chosen) > 1:
+            raise ValueError("a resolution answer has at most one option")
+        return chosen[0] if chosen else None
+    return _validated(question, chosen)
 
 
 def decrypt_answer(question: Question, answer: EncryptedAnswer, secret: Scalar) -> Any:
@@ -603,17 +678,7 @@ def decrypt_answer(question: Question, answer: EncryptedAnswer, secret: Scalar) 
     ValueError if a selection is not 0 or 1, a ranking's positions are not distinct in 1..c+1,
     or the result is not a valid answer.
     """
-    if isinstance(answer, EncryptedRanking):
-        n = len(answer.positions) + 1
-        values = [discrete_log(decrypt(ct, secret), n) for ct in answer.positions]
-        return _validated(question, list(ranking_from_positions(question.candidates, values)))
-    options = selection_options(question)
-    chosen = [o for o, ct in zip(options, answer.ciphertexts, strict=True) if _bit(ct, secret)]
-    if question.method is Method.RESOLUTION:
-        if len(chosen) > 1:
-            raise ValueError("a resolution answer has at most one option")
-        return chosen[0] if chosen else None
-    return _validated(question, chosen)
+    return _answer_from(question, answer, [decrypt(ct, secret) for ct in _ciphertexts_of(answer)])
 
 
 def decrypt_ballot(definition: ElectionDefinition, ballot: EncryptedBallot,
