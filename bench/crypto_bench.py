@@ -20,7 +20,7 @@ one resolution on the ballot.
                 and `count` (discrete logs, STV, resolution). The result must equal the plaintext
                 count of the same rankings and answers.
     verify      what `audit` does over the published record: the key, both shuffle proofs, every
-                decryption share's proof (`audit._check_trustee`, per trustee), `open_all` and
+                decryption share's proof (`tally.first_bad_share`, per trustee, as the audit does), `open_all` and
                 `count` again (the same calls as above: their measured times are counted again),
                 the resolution sums, and the ballots' part (proofs, `mix_inputs`' ranking rows,
                 the ballot hashes) EXTRAPOLATED from a sample's two-core rate times the voters.
@@ -73,6 +73,7 @@ from coop_elections.domain.crypto.tally import (
     box_totals,
     count,
     decrypt_all,
+    first_bad_share,
     mix_context,
     mix_inputs,
     open_all,
@@ -444,7 +445,7 @@ def run_profile(args: argparse.Namespace, defn: ElectionDefinition, key: Element
         open_all(cts, state["shares"], qualification)
 
     def do_check() -> None:
-        assert au._check_trustee(state["shares"][1], cts, qualification, 1, map) is None
+        assert first_bad_share(state["shares"][1], cts, qualification, 1, map) is None
 
     few = contents[:20]
 
@@ -570,7 +571,7 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
         verification["decryption_proofs"] = {}
         for trustee in DECRYPTING:
             with timed() as t:
-                bad = au._check_trustee(shares[trustee], ciphertexts, qualification, trustee, pool.map)
+                bad = first_bad_share(shares[trustee], ciphertexts, qualification, trustee, pool.map)
             verification["decryption_proofs"][trustee] = step(t, ok=bad is None)
             log(f"verification: trustee {trustee}'s shares: {verification['decryption_proofs'][trustee]}")
         result["verification"] = verification

@@ -1,0 +1,21 @@
+"""The crypto benchmark runs its whole pipeline end to end at a tiny size: the bench calls the
+domain's functions directly, so a renamed one breaks `make bench` where no other test looks
+(it happened: `audit._check_trustee` became `tally.first_bad_share`). Calls the bench's `run`,
+so nothing is written to bench/results."""
+
+from __future__ import annotations
+
+from bench import crypto_bench
+from bench.run import parse_args
+
+
+def test_the_crypto_bench_runs_every_stage_and_its_tally_equals_the_plaintext_count(tmp_path):
+    args = parse_args(["--only", "crypto", "--quick", "--crypto-voters", "40", "--crypto-sample", "4",
+                       "--crypto-verify-ballots", "8", "--crypto-clients", "4", "--crypto-profile-rows", "20"])
+    result, checks = crypto_bench.run(args, None, tmp_path)
+    assert "error" not in result
+    by_metric = {c.metric: c for c in checks}
+    count = next(c for metric, c in by_metric.items() if metric.startswith("count ("))
+    assert count.ok is True  # the decrypted tally equals the plaintext count of the same ballots
+    assert any(metric.startswith("threshold decryption") for metric in by_metric)
+    assert any(metric.startswith("full verification") for metric in by_metric)
