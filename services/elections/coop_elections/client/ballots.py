@@ -138,10 +138,16 @@ def check_ballot(election: PublishedElection, ballot: EncryptedBallot) -> list[B
     return verify_ballot(election.definition, election.public_key, ballot)
 
 
-def _ballot_file(path: str | Path, file_format: str) -> tuple[Mapping[str, Any], EncryptedBallot]:
+def _document(path: str | Path, file_format: str) -> Mapping[str, Any]:
+    """A JSON file of this format; ValueError otherwise."""
     data = read_json(path)
     if not isinstance(data, Mapping) or data.get("format") != file_format:
         raise ValueError(f"{path}: not a {file_format} file")
+    return data
+
+
+def _ballot_file(path: str | Path, file_format: str) -> tuple[Mapping[str, Any], EncryptedBallot]:
+    data = _document(path, file_format)
     try:
         ballot = EncryptedBallot.from_bytes(bytes.fromhex(data.get("ballot", "")))
     except (TypeError, ValueError) as exc:
@@ -156,12 +162,11 @@ def read_ballot(path: str | Path) -> EncryptedBallot:
     return _ballot_file(path, BALLOT_FORMAT)[1]
 
 
-
 def _opening_to_json(opening: BallotOpening) -> dict[str, list[str]]:
     return {qid: [r.to_bytes().hex() for r in nonces] for qid, nonces in opening.items()}
 
 
-def _opening_from_json(data: Any, where: str) -> dict[str, tuple[Scalar, ...]]:
+def _opening_from_json(data: Any, where: str) -> BallotOpening:
     if not isinstance(data, Mapping):
         raise ValueError(f"{where}: opening: question id -> nonces (hex) expected")
     try:
@@ -170,17 +175,15 @@ def _opening_from_json(data: Any, where: str) -> dict[str, tuple[Scalar, ...]]:
         raise ValueError(f"{where}: opening: {exc}") from None
 
 
-def read_opening(path: str | Path, ballot: EncryptedBallot) -> dict[str, tuple[Scalar, ...]]:
+def read_opening(path: str | Path, ballot: EncryptedBallot) -> BallotOpening:
     """The opening file `coop vote encrypt` kept for this ballot; ValueError if it is another's."""
-    data = read_json(path)
-    if not isinstance(data, Mapping) or data.get("format") != OPENING_FORMAT:
-        raise ValueError(f"{path}: not a {OPENING_FORMAT} file")
+    data = _document(path, OPENING_FORMAT)
     if data.get("sha256") != ballot.hash():
         raise ValueError(f"{path}: the opening of another ballot (sha256 {data.get('sha256')!r})")
     return _opening_from_json(data.get("opening"), str(path))
 
 
-def read_spoiled(path: str | Path) -> tuple[EncryptedBallot, dict[str, tuple[Scalar, ...]]]:
+def read_spoiled(path: str | Path) -> tuple[EncryptedBallot, BallotOpening]:
     """A spoiled ballot file (PreparedBallot.spoiled_json): the ballot and its opening."""
     data, ballot = _ballot_file(path, SPOILED_FORMAT)
     return ballot, _opening_from_json(data.get("opening"), str(path))

@@ -352,10 +352,10 @@ def _key(state: trustees.KeyState) -> pb.ElectionKey:
 def build(settings: Settings, clock: Clock = utcnow):
     """The engine, the registration callback (v2 and the v1 bridge; both names for health) and
     the unit-of-work factory (main() and tests)."""
-    proofs = LazyProcessPool(settings.cpu_processes)
+    cpu_pool = LazyProcessPool(settings.cpu_processes)
 
     def make(uow_factory: Callable[[], ElectionsUnitOfWork]) -> ElectionsServicer:
-        return ElectionsServicer(uow_factory, clock, proofs.map)
+        return ElectionsServicer(uow_factory, clock, cpu_pool.map)
 
     return build_service(settings, SqlElectionsUnitOfWork, make, pb_grpc.add_ElectionsServiceServicer_to_server,
                          V2.full_name, older_versions=[(V1, V2)])

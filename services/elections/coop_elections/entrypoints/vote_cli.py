@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from coop_elections.client import (
     read_spoiled,
 )
 from coop_elections.entrypoints.cli import Stub, UsageError, connection_options, run_as
+from coop_platform.files import write_atomically
 
 Metadata = list[tuple[str, str]]
 
@@ -83,11 +83,12 @@ def _encrypt(args: argparse.Namespace) -> int:
     election = load_election(args.election, args.public_key)
     prepared = prepare_ballot(election, _answers(election, args))
     out = Path(args.out)
-    opening = _opening_path(args)
+    opening = _opening_path(args.opening, out)
     for path in (out, opening):
         if path.exists():
             raise ValueError(f"{path} exists: a ballot or opening file is never overwritten")
-    _write_private(opening, prepared.opening_json())
+    # the opening tells the vote: readable by its owner only, from its first byte
+    write_atomically(opening, [_json_line(prepared.opening_json())], private=True, overwrite=False)
     out.write_text(json.dumps(prepared.to_json()) + "\n", encoding="utf-8")
     print(f"its opening is kept in {opening}: `coop vote cast` deletes it; `coop vote challenge` spoils "
           "the ballot and publishes it, to check what the ballot holds on another device")
@@ -95,20 +96,17 @@ def _encrypt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _opening_path(args: argparse.Namespace) -> Path:
-    return Path(args.opening) if args.opening else Path(str(args.out if args.vote_command == "encrypt"
-                                                            else args.ballot) + ".opening")
+def _opening_path(given: str, ballot: str | Path) -> Path:
+    """--opening, or the file beside the ballot."""
+    return Path(given) if given else Path(f"{ballot}.opening")
 
 
-def _write_private(path: Path, document: dict[str, Any]) -> None:
-    """Created, never overwritten, readable by the owner only: an opening tells the vote."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(document) + "\n")
+def _json_line(document: dict[str, Any]) -> bytes:
+    return (json.dumps(document) + "\n").encode()
 
 
 def _challenge(args: argparse.Namespace) -> int:
-    ballot_path, opening_path, out = Path(args.ballot), _opening_path(args), Path(args.out)
+    ballot_path, opening_path, out = Path(args.ballot), _opening_path(args.opening, args.ballot), Path(args.out)
     ballot = read_ballot(ballot_path)
     if not opening_path.exists():
         raise ValueError(f"{opening_path}: no opening for this ballot (cast already, or made elsewhere): "
@@ -116,7 +114,7 @@ def _challenge(args: argparse.Namespace) -> int:
     spoiled = PreparedBallot(ballot, read_opening(opening_path, ballot))
     if out.exists():
         raise ValueError(f"{out} exists: not overwritten")
-    out.write_text(json.dumps(spoiled.spoiled_json()) + "\n", encoding="utf-8")
+    write_atomically(out, [_json_line(spoiled.spoiled_json())], overwrite=False)
     ballot_path.unlink()
     opening_path.unlink()
     print(f"ballot {spoiled.receipt} spoiled: written with its opening to {out}; {ballot_path} and "
@@ -188,7 +186,7 @@ def _cast(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
     if answer.superseded_previous:
         print("your previous ballot is replaced")
     print(f"receipt {ballot.hash()} (the SHA-256 of your ballot: find it in the published record)")
-    opening = _opening_path(args)
+    opening = _opening_path(args.opening, args.ballot)
     if opening.exists():
         opening.unlink()
         print(f"{opening} deleted: it would tell how you voted")

@@ -383,7 +383,7 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
     caller.require(*TIMERS)
     with uow:
         e = load(uow, caller, election_id, lock="update")
-        encryption_of(e)
+        encryption = encryption_of(e)
         if e.status == "closed":
             return json.loads(uow.elections.results(e.election_id).results_json)
         _tallying(e)
@@ -403,7 +403,6 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
         plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper, checked=True)
         result = count(definition, totals, tally, plaintexts)
         results = _results(e, result, head, now)
-        encryption = encryption_of(e)
         election_doc = encrypted_election_to_json(definition, require_key(e).to_bytes(), encryption.threshold,
                                                   len(encryption.trustees))
         uow.elections.save_results(e.election_id, json.dumps(results, sort_keys=True),

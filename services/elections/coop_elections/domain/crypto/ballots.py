@@ -26,7 +26,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -560,7 +560,7 @@ def encrypt_ballot(definition: ElectionDefinition, content: Mapping[str, Any],
 
 
 def encrypt_ballot_opened(definition: ElectionDefinition, content: Mapping[str, Any], public_key: Element,
-                          nonce: bytes | None = None) -> tuple[EncryptedBallot, dict[str, tuple[Scalar, ...]]]:
+                          nonce: bytes | None = None) -> tuple[EncryptedBallot, BallotOpening]:
     """encrypt_ballot, and the opening that proves what it holds: every ciphertext's nonce.
 
     The voter's device keeps the opening until the voter either casts the ballot (the opening is
@@ -595,11 +595,9 @@ def open_ballot(definition: ElectionDefinition, public_key: Element, ballot: Enc
     failures = verify_ballot(definition, public_key, ballot)
     if failures:
         raise ValueError(f"the ballot's proofs fail: {failures[0]}")
-    content = {}
-    for question in definition.questions:
-        answer = ballot.answer(question.id)
+
+    def opened(question: Question, ciphertexts: tuple[Ciphertext, ...]) -> list[Element]:
         nonces = opening.get(question.id)
-        ciphertexts = _ciphertexts_of(answer)
         if nonces is None or len(nonces) != len(ciphertexts):
             raise ValueError(f"question {question.id!r}: the opening has no nonce for each of its "
                              f"{len(ciphertexts)} ciphertexts")
@@ -609,10 +607,9 @@ def open_ballot(definition: ElectionDefinition, public_key: Element, ballot: Enc
                 raise ValueError(f"question {question.id!r}, ciphertext {i}: not encrypted with "
                                  "the opening's nonce")
             plains.append(ct.b - public_key * r)
-        value = _answer_from(question, answer, plains)
-        if value is not None:
-            content[question.id] = value
-    return content
+        return plains
+
+    return _content(definition, ballot, opened)
 
 
 def verify_ballot(definition: ElectionDefinition, public_key: Element,
@@ -654,6 +651,19 @@ def _ciphertexts_of(answer: EncryptedAnswer) -> tuple[Ciphertext, ...]:
     return answer.positions if isinstance(answer, EncryptedRanking) else answer.ciphertexts
 
 
+def _content(definition: ElectionDefinition, ballot: EncryptedBallot,
+             plains_of: Callable[[Question, tuple[Ciphertext, ...]], Sequence[Element]]) -> dict[str, Any]:
+    """The ballot's content from G^m of each answer's ciphertexts (by key or by opening);
+    unanswered resolutions are left out, candidate questions give []."""
+    content = {}
+    for question in definition.questions:
+        answer = ballot.answer(question.id)
+        value = _answer_from(question, answer, plains_of(question, _ciphertexts_of(answer)))
+        if value is not None:
+            content[question.id] = value
+    return content
+
+
 def _answer_from(question: Question, answer: EncryptedAnswer, plains: Sequence[Element]) -> Any:
     """The answer in the domain's form from G^m of each of its ciphertexts."""
     if isinstance(answer, EncryptedRanking):
@@ -684,9 +694,4 @@ def decrypt_answer(question: Question, answer: EncryptedAnswer, secret: Scalar) 
 def decrypt_ballot(definition: ElectionDefinition, ballot: EncryptedBallot,
                    secret: Scalar) -> dict[str, Any]:
     """The plaintext content; unanswered resolutions are left out, candidate questions give []."""
-    content = {}
-    for question in definition.questions:
-        value = decrypt_answer(question, ballot.answer(question.id), secret)
-        if value is not None:
-            content[question.id] = value
-    return content
+    return _content(definition, ballot, lambda _, ciphertexts: [decrypt(ct, secret) for ct in ciphertexts])
