@@ -395,3 +395,19 @@ def test_the_box_totals_read_each_ballot_once_and_hold_none_of_them(election):
             assert totals.selection_totals(question.id) == selection_totals(question, election.ballots)
     assert tally_input(DEFINITION, totals, election.mixes) == tally_input(
         DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes)
+
+
+def test_ciphertexts_and_shares_cross_to_a_pool_as_their_published_bytes(election):
+    """A pool's pickles carry each value's published bytes (the class named once a pickle), and
+    the value comes back equal, of its own type: what keeps the tally's process pools cheap."""
+    import pickle
+
+    share = election.decryptions[1][0]
+    ciphertext = election.mixes["council"][-1].outputs[0][0]
+    for value in (share, share.proof, share.share, share.proof.response, ciphertext):
+        data = pickle.dumps(value)
+        assert value.to_bytes() in data
+        back = pickle.loads(data)
+        assert back == value and type(back) is type(value)
+    many = pickle.dumps(election.decryptions[1])
+    assert len(many) < 200 + len(election.decryptions[1]) * (len(share.to_bytes()) + 12)

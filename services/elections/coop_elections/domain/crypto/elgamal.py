@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import isqrt
 
-from .group import ELEMENT_BYTES, IDENTITY, Element, G, Scalar, random_scalar
+from .group import ELEMENT_BYTES, IDENTITY, Element, G, PickledAsBytes, Scalar, random_scalar
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ class KeyPair:
 
 
 @dataclass(frozen=True, slots=True)
-class Ciphertext:
+class Ciphertext(PickledAsBytes):
     """(a, b) = (G^r, G^m * pk^r); published as a || b, 64 bytes."""
 
     a: Element
@@ -74,12 +74,14 @@ class Ciphertext:
         return self.a.to_bytes() + self.b.to_bytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Ciphertext:
-        """Decode 64 published bytes; ValueError unless both halves are valid elements."""
+    def from_bytes(cls, data: bytes, *, trusted: bool = False) -> Ciphertext:
+        """Decode 64 published bytes; ValueError unless both halves are valid elements
+        (`trusted`: see Element.from_bytes)."""
         data = bytes(data)
         if len(data) != 2 * ELEMENT_BYTES:
             raise ValueError(f"a ciphertext is {2 * ELEMENT_BYTES} bytes")
-        return cls(Element.from_bytes(data[:ELEMENT_BYTES]), Element.from_bytes(data[ELEMENT_BYTES:]))
+        return cls(Element.from_bytes(data[:ELEMENT_BYTES], trusted=trusted),
+                   Element.from_bytes(data[ELEMENT_BYTES:], trusted=trusted))
 
 
 # The neutral ciphertext (identity, identity): the start of a homomorphic sum.

@@ -32,8 +32,31 @@ def _as_bytes(data: bytes | bytearray | memoryview) -> bytes:
     return bytes(data)
 
 
+class PickledAsBytes:
+    """Mixin: a value pickles as its published bytes and unpickles without checking them again.
+
+    The tally's heavy steps send hundreds of thousands of ciphertexts and shares to a process
+    pool and back; the default pickle of these nested dataclasses took 25 us a decryption share
+    (198 bytes), this takes 6 us (141 bytes). Pickles travel only between this platform's own
+    processes (a pool's parent and workers); published values from anyone else are decoded by
+    ``from_bytes``, which checks them.
+    """
+
+    __slots__ = ()
+
+    def to_bytes(self) -> bytes:
+        raise NotImplementedError
+
+    def __reduce__(self) -> tuple:
+        return _unpickled, (type(self), self.to_bytes())
+
+
+def _unpickled(cls: type, data: bytes) -> object:
+    return cls.from_bytes(data, trusted=True)  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True, repr=False)
-class Scalar:
+class Scalar(PickledAsBytes):
     """An integer modulo L, kept as its canonical 32-byte little-endian encoding (< L)."""
 
     data: bytes
@@ -53,9 +76,10 @@ class Scalar:
         return scalar
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Scalar:
-        """Decode a published scalar; ValueError unless it is 32 canonical bytes."""
-        return cls(_as_bytes(data))
+    def from_bytes(cls, data: bytes, *, trusted: bool = False) -> Scalar:
+        """Decode a published scalar; ValueError unless it is 32 canonical bytes. `trusted` skips
+        the check, for bytes a Scalar of this platform's own process just gave (a pickle)."""
+        return cls._of(data) if trusted else cls(_as_bytes(data))
 
     @classmethod
     def from_int(cls, n: int) -> Scalar:
@@ -110,7 +134,7 @@ class Scalar:
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Element:
+class Element(PickledAsBytes):
     """A ristretto255 element, kept as its canonical 32-byte encoding (equal bytes = equal elements)."""
 
     data: bytes
@@ -130,9 +154,10 @@ class Element:
         return element
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Element:
-        """Decode a published element; ValueError on anything RFC 9496 section 4.3.1 rejects."""
-        return cls(_as_bytes(data))
+    def from_bytes(cls, data: bytes, *, trusted: bool = False) -> Element:
+        """Decode a published element; ValueError on anything RFC 9496 section 4.3.1 rejects.
+        `trusted` skips the decode, for bytes an Element of this platform's own process gave."""
+        return cls._of(data) if trusted else cls(_as_bytes(data))
 
     @classmethod
     def from_hash(cls, digest: bytes) -> Element:

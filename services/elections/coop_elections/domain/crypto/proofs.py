@@ -15,7 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .elgamal import Ciphertext, encrypt
-from .group import ELEMENT_BYTES, SCALAR_BYTES, Element, G, Scalar, hash_to_scalar, random_scalar
+from .group import (
+    ELEMENT_BYTES,
+    SCALAR_BYTES,
+    Element,
+    G,
+    PickledAsBytes,
+    Scalar,
+    hash_to_scalar,
+    random_scalar,
+)
 
 SCHNORR_LABEL = b"coopgov/elections/v1/proof/schnorr"
 CHAUM_PEDERSEN_LABEL = b"coopgov/elections/v1/proof/chaum-pedersen"
@@ -92,7 +101,7 @@ class SchnorrProof:
 
 
 @dataclass(frozen=True, slots=True)
-class ChaumPedersenProof:
+class ChaumPedersenProof(PickledAsBytes):
     """One x with public = G^x and share = base^x: a correct partial decryption.
 
     With base the ciphertext's a, share = a^x is the key holder's decryption share. Commitments
@@ -141,14 +150,16 @@ class ChaumPedersenProof:
                 + self.response.to_bytes())
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> ChaumPedersenProof:
-        """Decode 96 published bytes; ValueError unless t1, t2 are elements and s a canonical scalar."""
+    def from_bytes(cls, data: bytes, *, trusted: bool = False) -> ChaumPedersenProof:
+        """Decode 96 published bytes; ValueError unless t1, t2 are elements and s a canonical scalar
+        (`trusted`: see Element.from_bytes)."""
         data = bytes(data)
         if len(data) != CHAUM_PEDERSEN_PROOF_BYTES:
             raise ValueError(f"a Chaum-Pedersen proof is {CHAUM_PEDERSEN_PROOF_BYTES} bytes")
         e = ELEMENT_BYTES
-        return cls(Element.from_bytes(data[:e]), Element.from_bytes(data[e:2 * e]),
-                   Scalar.from_bytes(data[2 * e:]))
+        return cls(Element.from_bytes(data[:e], trusted=trusted),
+                   Element.from_bytes(data[e:2 * e], trusted=trusted),
+                   Scalar.from_bytes(data[2 * e:], trusted=trusted))
 
 
 def _allowed(values: Sequence[int]) -> tuple[int, ...]:

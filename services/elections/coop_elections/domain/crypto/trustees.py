@@ -22,7 +22,16 @@ from functools import cached_property, lru_cache
 from types import MappingProxyType
 
 from .elgamal import Ciphertext, decryption_share, discrete_log
-from .group import ELEMENT_BYTES, Element, G, Scalar, length_prefixed, random_scalar, u32
+from .group import (
+    ELEMENT_BYTES,
+    Element,
+    G,
+    PickledAsBytes,
+    Scalar,
+    length_prefixed,
+    random_scalar,
+    u32,
+)
 from .proofs import (
     CHAUM_PEDERSEN_PROOF_BYTES,
     SCHNORR_PROOF_BYTES,
@@ -342,7 +351,7 @@ def combine_shares(recipient: int, received: Mapping[int, Scalar],
 
 
 @dataclass(frozen=True, slots=True)
-class DecryptionShare:
+class DecryptionShare(PickledAsBytes):
     """d_l = a^x_l with a Chaum-Pedersen proof that log_G X_l = log_a d_l; published by trustee l."""
 
     trustee: int
@@ -354,14 +363,16 @@ class DecryptionShare:
         return u32(self.trustee) + self.share.to_bytes() + self.proof.to_bytes()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> DecryptionShare:
-        """Decode 132 published bytes; ValueError if malformed (the proof is checked elsewhere)."""
+    def from_bytes(cls, data: bytes, *, trusted: bool = False) -> DecryptionShare:
+        """Decode 132 published bytes; ValueError if malformed (the proof is checked elsewhere;
+        `trusted`: see Element.from_bytes)."""
         data = bytes(data)
         size = 4 + ELEMENT_BYTES + CHAUM_PEDERSEN_PROOF_BYTES
         if len(data) != size:
             raise ValueError(f"a decryption share is {size} bytes")
-        return cls(int.from_bytes(data[:4], "big"), Element.from_bytes(data[4:4 + ELEMENT_BYTES]),
-                   ChaumPedersenProof.from_bytes(data[4 + ELEMENT_BYTES:]))
+        return cls(int.from_bytes(data[:4], "big"),
+                   Element.from_bytes(data[4:4 + ELEMENT_BYTES], trusted=trusted),
+                   ChaumPedersenProof.from_bytes(data[4 + ELEMENT_BYTES:], trusted=trusted))
 
 
 def partial_decrypt(key_share: TrusteeKeyShare, ciphertext: Ciphertext,
