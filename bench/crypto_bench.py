@@ -24,6 +24,10 @@ one resolution on the ballot.
                 `count` again (the same calls as above: their measured times are counted again),
                 the resolution sums, and the ballots' part (proofs, `mix_inputs`' ranking rows,
                 the ballot hashes) EXTRAPOLATED from a sample's two-core rate times the voters.
+    finish      the peak memory of a tally's finish at this size, in a spawned process of its own:
+                `open_all` over the ciphertexts and 3 trustees' shares kept as their stored bytes
+                (`Packed`, as FinishTally's job reads them), then the same inputs decoded whole (as
+                the finish held them before). Target: the elections worker's 512 MiB limit.
     profile     cProfile of each step on a smaller run (`--crypto-profile-rows` rows, one
                 process): the hot functions and their share of the step.
 
@@ -37,14 +41,16 @@ from __future__ import annotations
 import argparse
 import cProfile
 import json
+import multiprocessing
 import os
 import pstats
 import random
 import statistics
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -62,8 +68,9 @@ from coop_elections.domain.crypto.ballots import (
     verify_ballot,
 )
 from coop_elections.domain.crypto.box import STORED_KEY, stored_content
-from coop_elections.domain.crypto.elgamal import Ciphertext, add_all, encrypt
+from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, add_all, encrypt
 from coop_elections.domain.crypto.group import Element, random_scalar
+from coop_elections.domain.crypto.packed import Packed
 from coop_elections.domain.crypto.record import RecordSource
 from coop_elections.domain.crypto.shuffle import prove_shuffle, shuffle, verify_shuffle
 from coop_elections.domain.crypto.tally import (
@@ -77,8 +84,17 @@ from coop_elections.domain.crypto.tally import (
     mix_context,
     mix_inputs,
     open_all,
+    portable,
+    rebuilt,
 )
-from coop_elections.domain.crypto.trustees import Dealing, Threshold, combine_shares, qualify
+from coop_elections.domain.crypto.trustees import (
+    DECRYPTION_SHARE_BYTES,
+    Dealing,
+    DecryptionShare,
+    Threshold,
+    combine_shares,
+    qualify,
+)
 from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
 from coop_elections.domain.trackers import new_tracker
 
@@ -94,6 +110,7 @@ MIXERS = ("service", "observer-of-the-board")
 DECRYPTING = (1, 3, 5)
 ROWS_PER_TASK = 1_000  # voters per encryption task while building the inputs
 PROFILE_CIPHERTEXTS = 3_000  # the profile's decryption steps take at most these
+FINISH_MEMORY_LIMIT_MIB = 512  # docker-compose.yml's and deploy/k8s's limit of the elections worker
 
 
 def defaults(*, quick: bool) -> dict[str, Any]:
@@ -575,10 +592,53 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
             verification["decryption_proofs"][trustee] = step(t, ok=bad is None)
             log(f"verification: trustee {trustee}'s shares: {verification['decryption_proofs'][trustee]}")
         result["verification"] = verification
+    log("finish memory: open_all of the stored bytes in a process of its own ...")
+    result["finish_memory"] = run_finish_memory(ciphertexts, shares, qualification)
+    log(f"finish memory: {result['finish_memory']}")
     result["loadavg"]["before_profile"] = os.getloadavg()
     totals_and_profile(args, result, defn, key, key_shares, qualification, rng)
     result["loadavg"]["end"] = os.getloadavg()
     return result, checks(args, result)
+
+
+def _peak_mib() -> float:
+    """This process's peak resident memory (VmHWM: ru_maxrss would keep the forking parent's)."""
+    with open("/proc/self/status") as status:
+        kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    return round(kib / 1024, 1)
+
+
+def _finish_memory(folder: str, trustees: tuple[int, ...], qualification: tuple) -> dict[str, Any]:
+    """In a fresh process: the peak memory of what FinishTally's job does with the stored bytes
+    (read here from files, as the job reads them from the database; open_all over Packed
+    sequences in one process, as with COOP_CPU_PROCESSES=1), then of the same inputs decoded
+    whole, as the finish held them before."""
+    start = _peak_mib()
+    ciphertexts = Path(folder, "ciphertexts").read_bytes()
+    shares = {i: Path(folder, f"shares-{i}").read_bytes() for i in trustees}
+    stored = _peak_mib()
+    with timed() as t:
+        opened = open_all(Packed(ciphertexts, CIPHERTEXT_BYTES, Ciphertext.from_bytes),
+                          {i: Packed(blob, DECRYPTION_SHARE_BYTES, DecryptionShare.from_bytes)
+                           for i, blob in shares.items()}, rebuilt(qualification), checked=True)
+    packed_peak = _peak_mib()
+    decoded = ([Ciphertext.from_bytes(ciphertexts[i:i + CIPHERTEXT_BYTES])
+                for i in range(0, len(ciphertexts), CIPHERTEXT_BYTES)],
+               {i: [DecryptionShare.from_bytes(blob[k:k + DECRYPTION_SHARE_BYTES])
+                    for k in range(0, len(blob), DECRYPTION_SHARE_BYTES)] for i, blob in shares.items()})
+    return {"opened": len(opened), "s": round(t.wall_s, 1), "start_mib": start, "stored_bytes_mib": stored,
+            "packed_peak_mib": packed_peak, "decoded_peak_mib": _peak_mib(), "decoded_values": len(decoded[0])}
+
+
+def run_finish_memory(ciphertexts: Sequence[Ciphertext], shares: dict[int, Sequence[DecryptionShare]],
+                      qualification: Any) -> dict[str, Any]:
+    """The finish's memory at this size, measured in a spawned process (its peak is its own)."""
+    with tempfile.TemporaryDirectory(prefix="coop-finish-") as folder:
+        Path(folder, "ciphertexts").write_bytes(b"".join(ct.to_bytes() for ct in ciphertexts))
+        for i, given in shares.items():
+            Path(folder, f"shares-{i}").write_bytes(b"".join(s.to_bytes() for s in given))
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
+            return one.submit(_finish_memory, folder, tuple(shares), portable(qualification)).result()
 
 
 def totals_and_profile(args: argparse.Namespace, result: dict, defn: ElectionDefinition, key: Element,
@@ -666,8 +726,13 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
     mixes_target, mixes_text = _scaled(args.crypto_target_mixes_s, voters, "s")
     decrypt_target, decrypt_text = _scaled(args.crypto_target_decrypt_s, voters, "s")
     verify_target, verify_text = _scaled(args.crypto_target_verify_s, voters, "s")
-    d, v = result["decryption"], result["verification"]
+    d, v, m = result["decryption"], result["verification"], result["finish_memory"]
     rows = f"{voters:,} rows"
+    # The container limit (Compose, Kubernetes) of the worker whose job finishes a tally; the
+    # interpreter's own ~60 MiB does not grow with the voters, the rest does.
+    memory_target = 60 + (FINISH_MEMORY_LIMIT_MIB - 60) * voters / FULL_VOTERS
+    memory_text = (f"< {FINISH_MEMORY_LIMIT_MIB} MiB" if voters == FULL_VOTERS else
+                   f"< {FINISH_MEMORY_LIMIT_MIB} MiB at {FULL_VOTERS:,} (x{voters:,}/{FULL_VOTERS:,}: {memory_target:.0f})")
     return [
         Check(NAME, "client: encrypt + prove one ballot (STV 9 + resolution), median", client["p50_ms"],
               "ms", "reported", None),
@@ -693,6 +758,10 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
         Check(NAME, "  of which ballots' proofs, rows, hashes (extrapolated)", v["ballots_extrapolated"]["s"],
               "s", "reported", None),
         Check(NAME, "  of which measured: key, shuffles, decryption, count", v["measured_s"], "s",
+              "reported", None),
+        Check(NAME, "tally finish (open_all of the stored bytes, one process): peak memory",
+              m["packed_peak_mib"], "MiB", memory_text, m["packed_peak_mib"] < memory_target),
+        Check(NAME, "  the same inputs decoded whole, as the finish held them before", m["decoded_peak_mib"], "MiB",
               "reported", None),
     ]
 

@@ -19,3 +19,7 @@ def test_the_crypto_bench_runs_every_stage_and_its_tally_equals_the_plaintext_co
     assert count.ok is True  # the decrypted tally equals the plaintext count of the same ballots
     assert any(metric.startswith("threshold decryption") for metric in by_metric)
     assert any(metric.startswith("full verification") for metric in by_metric)
+    memory = result["finish_memory"]
+    assert memory["opened"] == memory["decoded_values"] > 0  # the finish opened every ciphertext
+    assert 0 < memory["start_mib"] <= memory["stored_bytes_mib"] <= memory["packed_peak_mib"] <= memory["decoded_peak_mib"]
+    assert any(metric.startswith("tally finish") for metric in by_metric)

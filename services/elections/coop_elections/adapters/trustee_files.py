@@ -24,7 +24,7 @@ from typing import Any
 
 import pysodium
 
-from coop_elections.domain.crypto.elgamal import Ciphertext
+from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext
 from coop_elections.domain.crypto.group import (
     ELEMENT_BYTES,
     SCALAR_BYTES,
@@ -61,7 +61,6 @@ TRANSPORT_KEY_BYTES = pysodium.crypto_box_PUBLICKEYBYTES
 # What a sealed share's plaintext starts with: the label, then election, sender and recipient,
 # so a box copied to another election or sender is refused even before the commitment check.
 SEALED_SHARE_LABEL = b"coopgov/trustee-share/v1"
-CIPHERTEXT_BYTES = 2 * ELEMENT_BYTES
 
 _HEX = re.compile(r"[0-9a-f]*")
 

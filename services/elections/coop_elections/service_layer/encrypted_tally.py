@@ -24,6 +24,7 @@ from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.crypto.ballots import EncryptedBallot
 from coop_elections.domain.crypto.box import BoxChain
 from coop_elections.domain.crypto.elgamal import Ciphertext
+from coop_elections.domain.crypto.packed import Packed
 from coop_elections.domain.crypto.record import MixesSource, RecordSource
 from coop_elections.domain.crypto.shuffle import ShuffleProof
 from coop_elections.domain.crypto.tally import (
@@ -37,10 +38,12 @@ from coop_elections.domain.crypto.tally import (
     count,
     first_bad_share,
     open_all,
+    packed_rows,
     tally_input,
     verify_mix,
 )
 from coop_elections.domain.crypto.trustees import (
+    DECRYPTION_SHARE_BYTES,
     DecryptionShare,
     Qualification,
     Threshold,
@@ -63,8 +66,6 @@ from coop_elections.service_layer.trustees import (
 )
 
 MIXERS = ("mixer",)
-CIPHERTEXT_BYTES = 64
-SHARE_BYTES = 132
 
 
 @dataclass(frozen=True)
@@ -119,23 +120,15 @@ def _ballot_bytes(content: str) -> bytes:
     return bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])
 
 
-def _iter_rows(blob: bytes, width: int) -> Iterator[Row]:
-    size = width * CIPHERTEXT_BYTES
-    for r in range(0, len(blob), size):
-        yield tuple(Ciphertext.from_bytes(blob[r + k * CIPHERTEXT_BYTES:r + (k + 1) * CIPHERTEXT_BYTES])
-                    for k in range(width))
+@dataclass(frozen=True)
+class _StoredStep:
+    """A stored mix as the tally reads it: its outputs, packed (its proof was checked on arrival)."""
+
+    outputs: Sequence[Row]
 
 
-def _rows_from(blob: bytes, width: int) -> tuple[Row, ...]:
-    return tuple(_iter_rows(blob, width))
-
-
-def _blob(rows: Sequence[Row]) -> bytes:
-    return b"".join(ct.to_bytes() for row in rows for ct in row)
-
-
-def stored_mixes(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str) -> tuple[Mix, ...]:
-    return tuple(Mix(row.mixer, _rows_from(bytes(row.outputs), row.width), ShuffleProof.from_bytes(bytes(row.proof)))
+def _mix_outputs(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str) -> tuple[_StoredStep, ...]:
+    return tuple(_StoredStep(packed_rows(bytes(row.outputs), row.width))
                  for row in uow.elections.mixes(e.election_id, question_id))
 
 
@@ -171,16 +164,16 @@ def _question(definition: ElectionDefinition, question_id: str) -> Question:
 
 
 def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
-                  question: Question) -> tuple[int, tuple[Row, ...]]:
+                  question: Question) -> tuple[int, Sequence[Row]]:
     steps = uow.elections.mixes(e.election_id, question.id)
     if steps:
         last = steps[-1]
-        return len(steps), _rows_from(bytes(last.outputs), last.width)
+        return len(steps), packed_rows(bytes(last.outputs), last.width)
     return 0, box_totals(definition, _stored_ballots(uow, e), mix_inputs_of=(question.id,)).mix_inputs(question.id)
 
 
 def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
-              question_id: str) -> tuple[int, str, tuple[Row, ...]]:
+              question_id: str) -> tuple[int, str, Sequence[Row]]:
     """(step, who mixes it, the rows to shuffle) of one ranked question."""
     with uow:
         uow.read_only()
@@ -242,8 +235,9 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         return state
 
 
-def _mixes(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> dict[str, tuple[Mix, ...]]:
-    return {q.id: stored_mixes(uow, e, q.id) for q in _ranked(definition)}
+def _mixes(uow: ElectionsUnitOfWork, e: StoredElection,
+           definition: ElectionDefinition) -> dict[str, tuple[_StoredStep, ...]]:
+    return {q.id: _mix_outputs(uow, e, q.id) for q in _ranked(definition)}
 
 
 def _require_mixes(state: TallyState) -> TallyState:
@@ -284,7 +278,8 @@ counted_boxes = _CountedBoxes()
 
 
 def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyInput:
-    """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes)."""
+    """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes); its
+    ciphertexts packed, decoded a chunk at a time where they are used (docs/elections.md, Memory)."""
     totals, _ = counted_boxes.of(uow, e, definition)
     return tally_input(definition, totals, _mixes(uow, e, definition))
 
@@ -295,7 +290,7 @@ def _mixed_tally(uow: ElectionsUnitOfWork, e: StoredElection, definition: Electi
     return _tally_of(uow, e, definition)
 
 
-def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> tuple[Ciphertext, ...]:
+def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> Sequence[Ciphertext]:
     """What every trustee decrypts, in the documented order."""
     with uow:
         uow.read_only()
@@ -311,12 +306,9 @@ def _qualification(uow: ElectionsUnitOfWork, e: StoredElection) -> Qualification
     return qualify(commitments, Threshold(encryption.threshold, len(encryption.trustees)), e.election_id.encode())
 
 
-def _iter_shares(blob: bytes) -> Iterator[DecryptionShare]:
-    return (DecryptionShare.from_bytes(blob[i:i + SHARE_BYTES]) for i in range(0, len(blob), SHARE_BYTES))
-
-
-def _shares_from(blob: bytes) -> list[DecryptionShare]:
-    return list(_iter_shares(blob))
+def _packed_shares(blob: bytes) -> Packed[DecryptionShare]:
+    """A trustee's shares as stored (48 MiB at the cooperative's scale; 200 MiB decoded)."""
+    return Packed(blob, DECRYPTION_SHARE_BYTES, DecryptionShare.from_bytes)
 
 
 def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, trustee: int,
@@ -340,22 +332,30 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
         if len(shares) != len(ciphertexts):
             raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
                                   field="shares", reason="SHARE_COUNT")
-        qualification = _qualification(uow, e)
-        decoded = []
         for position, raw in enumerate(shares):
-            try:
-                decoded.append(DecryptionShare.from_bytes(bytes(raw)))
-            except ValueError as exc:
-                raise InvalidArgument(f"share {position}: {exc}", field="shares", reason="MALFORMED_SHARE",
-                                      position=position) from None
-        position = first_bad_share(decoded, ciphertexts, qualification, trustee, mapper)
+            if len(raw) != DECRYPTION_SHARE_BYTES:
+                raise InvalidArgument(f"share {position}: a decryption share is {DECRYPTION_SHARE_BYTES} bytes",
+                                      field="shares",
+                                      reason="MALFORMED_SHARE", position=position)
+        del shares  # from here on the blob alone: it is decoded a chunk at a time, where checked
+        position = first_bad_share(_packed_shares(blob), ciphertexts, _qualification(uow, e), trustee, mapper)
         if position is not None:
-            raise InvalidArgument(f"share {position}: the proof of correct decryption fails", field="shares",
-                                  reason="DECRYPTION_PROOF_FAILED", position=position)
+            _reject_share(blob, position)
         uow.elections.add_decryption_shares(e.election_id, trustee, blob, now)
         state = _state(uow, e, definition)
         uow.commit()
         return state
+
+
+def _reject_share(blob: bytes, position: int) -> None:
+    """The refusal of the first bad share: malformed, or its proof fails."""
+    try:
+        _packed_shares(blob)[position]
+    except ValueError as exc:
+        raise InvalidArgument(f"share {position}: {exc}", field="shares", reason="MALFORMED_SHARE",
+                              position=position) from None
+    raise InvalidArgument(f"share {position}: the proof of correct decryption fails", field="shares",
+                          reason="DECRYPTION_PROOF_FAILED", position=position)
 
 
 ENCRYPTED_BOX_FORMAT = "coopgov-encrypted-box/1"
@@ -398,7 +398,7 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
         totals, head = counted_boxes.of(uow, e, definition)
         tally = _tally_of(uow, e, definition)
         used = state.decrypted_by[:state.threshold]
-        shares = {t: _shares_from(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
+        shares = {t: _packed_shares(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
         # every share's proof was checked when it was submitted
         plaintexts = open_all(tally.ciphertexts, shares, _qualification(uow, e), mapper, checked=True)
         result = count(definition, totals, tally, plaintexts)
@@ -433,11 +433,11 @@ def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: s
         published = uow.elections.results(eid)
 
         def mixes() -> MixesSource:
-            return ((q.id, ((row.mixer, _iter_rows(bytes(row.outputs), row.width), bytes(row.proof))
+            return ((q.id, ((row.mixer, iter(packed_rows(bytes(row.outputs), row.width)), bytes(row.proof))
                             for row in uow.elections.mixes(eid, q.id))) for q in _ranked(definition))
 
         def shares(trustee: int) -> Iterator[DecryptionShare]:
-            return _iter_shares(uow.elections.decryption_shares(eid, [trustee])[trustee])
+            return iter(_packed_shares(uow.elections.decryption_shares(eid, [trustee])[trustee]))
 
         yield RecordSource(
             definition, Threshold(encryption.threshold, len(encryption.trustees)),

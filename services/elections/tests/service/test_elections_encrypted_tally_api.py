@@ -164,6 +164,13 @@ def test_a_trustees_shares_are_checked_one_by_one_and_a_bad_one_is_named_with_no
                                                                  "DECRYPTION_PROOF_FAILED", "5")
     spawned = [p for p in multiprocessing.active_children() if p.name.startswith("SpawnProcess")]
     assert spawned, "the api checks the proofs in its spawned pool"
+    for position, garbled in ((7, b"\xff" * 32), (9, b"")):  # a share that is no element, one cut short
+        raw = bytearray(shares[position])
+        raw[4:36] = garbled
+        malformed = refusal(lambda position=position, raw=raw: fresh.submit_shares(
+            2, [*shares[:position], bytes(raw), *shares[position + 1:]]))
+        assert (malformed.code, malformed.reason, malformed.metadata["position"]) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_SHARE", str(position))
     short = refusal(lambda: fresh.submit_shares(2, shares[:-1]))
     assert short.reason == "SHARE_COUNT"
     others = refusal(lambda: fresh.submit_shares(2, fresh.decrypt(3)))

@@ -411,3 +411,46 @@ def test_ciphertexts_and_shares_cross_to_a_pool_as_their_published_bytes(electio
         assert back == value and type(back) is type(value)
     many = pickle.dumps(election.decryptions[1])
     assert len(many) < 200 + len(election.decryptions[1]) * (len(share.to_bytes()) + 12)
+
+
+def _packed_tally(election):
+    """The same tally with every mix's outputs and every trustee's shares packed, as the service
+    reads them from its database."""
+    from coop_elections.domain.crypto.packed import Packed
+    from coop_elections.domain.crypto.tally import packed_rows
+    from coop_elections.domain.crypto.trustees import DECRYPTION_SHARE_BYTES, DecryptionShare
+
+    @dataclasses.dataclass(frozen=True)
+    class Step:
+        outputs: object
+
+    mixes = {q: tuple(Step(packed_rows(b"".join(ct.to_bytes() for row in m.outputs for ct in row), len(m.outputs[0])))
+                      for m in steps) for q, steps in election.mixes.items()}
+    shares = {t: Packed(b"".join(s.to_bytes() for s in given), DECRYPTION_SHARE_BYTES, DecryptionShare.from_bytes)
+              for t, given in election.decryptions.items()}
+    return tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), mixes), shares
+
+
+def test_a_packed_tally_decrypts_to_the_same_plaintexts_over_a_pool(election):
+    from coop_elections.domain.crypto.packed import Packed
+
+    tally, shares = _packed_tally(election)
+    objects = tally_input(DEFINITION, box_totals(DEFINITION, election.ballots), election.mixes)
+    assert isinstance(tally.ciphertexts, Packed) and list(tally.ciphertexts) == list(objects.ciphertexts)
+    expected = open_all(objects.ciphertexts, election.decryptions, election.qualification)
+    with ProcessPoolExecutor(2) as pool:
+        assert open_all(tally.ciphertexts, shares, election.qualification, pool.map, chunk=4) == expected
+        assert open_all(tally.ciphertexts, shares, election.qualification, pool.map, chunk=4,
+                        checked=True) == expected
+        assert first_bad_share(shares[3], tally.ciphertexts, election.qualification, 3, pool.map, chunk=4) is None
+    assert count(DEFINITION, box_totals(DEFINITION, election.ballots), tally, expected) == election.result
+
+
+def test_a_packed_share_that_does_not_decode_is_the_first_bad_one(election):
+    from coop_elections.domain.crypto.packed import Packed
+
+    tally, shares = _packed_tally(election)
+    blob = bytearray(shares[1].blob)
+    blob[6 * shares[1].size + 4:6 * shares[1].size + 36] = b"\xff" * 32
+    torn = Packed(bytes(blob), shares[1].size, shares[1].decode)
+    assert first_bad_share(torn, tally.ciphertexts, election.qualification, 1, chunk=4) == 6

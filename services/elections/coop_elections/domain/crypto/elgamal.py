@@ -41,6 +41,9 @@ class KeyPair:
         return cls(G * secret, secret)
 
 
+CIPHERTEXT_BYTES = 2 * ELEMENT_BYTES
+
+
 @dataclass(frozen=True, slots=True)
 class Ciphertext(PickledAsBytes):
     """(a, b) = (G^r, G^m * pk^r); published as a || b, 64 bytes."""
@@ -78,8 +81,8 @@ class Ciphertext(PickledAsBytes):
         """Decode 64 published bytes; ValueError unless both halves are valid elements
         (`trusted`: see Element.from_bytes)."""
         data = bytes(data)
-        if len(data) != 2 * ELEMENT_BYTES:
-            raise ValueError(f"a ciphertext is {2 * ELEMENT_BYTES} bytes")
+        if len(data) != CIPHERTEXT_BYTES:
+            raise ValueError(f"a ciphertext is {CIPHERTEXT_BYTES} bytes")
         return cls(Element.from_bytes(data[:ELEMENT_BYTES], trusted=trusted),
                    Element.from_bytes(data[ELEMENT_BYTES:], trusted=trusted))
 

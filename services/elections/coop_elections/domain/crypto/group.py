@@ -79,7 +79,7 @@ class Scalar(PickledAsBytes):
     def from_bytes(cls, data: bytes, *, trusted: bool = False) -> Scalar:
         """Decode a published scalar; ValueError unless it is 32 canonical bytes. `trusted` skips
         the check, for bytes a Scalar of this platform's own process just gave (a pickle)."""
-        return cls._of(data) if trusted else cls(_as_bytes(data))
+        return cls._of(bytes(data)) if trusted else cls(_as_bytes(data))
 
     @classmethod
     def from_int(cls, n: int) -> Scalar:
@@ -157,7 +157,7 @@ class Element(PickledAsBytes):
     def from_bytes(cls, data: bytes, *, trusted: bool = False) -> Element:
         """Decode a published element; ValueError on anything RFC 9496 section 4.3.1 rejects.
         `trusted` skips the decode, for bytes an Element of this platform's own process gave."""
-        return cls._of(data) if trusted else cls(_as_bytes(data))
+        return cls._of(bytes(data)) if trusted else cls(_as_bytes(data))
 
     @classmethod
     def from_hash(cls, digest: bytes) -> Element:

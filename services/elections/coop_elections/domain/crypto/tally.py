@@ -26,8 +26,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, partial
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from ..counting import ElectionResult, QuestionResult
 from ..model import RANKED_METHODS, ElectionDefinition, Method, Question
@@ -42,8 +43,9 @@ from .ballots import (
     ranking_from_positions,
     selection_options,
 )
-from .elgamal import NEUTRAL, Ciphertext
+from .elgamal import CIPHERTEXT_BYTES, NEUTRAL, Ciphertext
 from .group import Element, length_prefixed, u32
+from .packed import Packed
 from .shuffle import Mapper, ShuffleProof, prove_shuffle, shuffle, verify_shuffle
 from .trustees import (
     DecryptionShare,
@@ -61,6 +63,20 @@ MIX_CONTEXT_LABEL = b"coopgov/elections/v1/mix"
 MIN_MIXES = 2
 
 Row = tuple[Ciphertext, ...]
+
+
+def _decode_row(width: int, data: bytes) -> Row:
+    return tuple(Ciphertext.from_bytes(data[k * CIPHERTEXT_BYTES:(k + 1) * CIPHERTEXT_BYTES]) for k in range(width))
+
+
+def packed_rows(blob: bytes, width: int) -> Sequence[Row]:
+    """Rows of `width` ciphertexts kept as their published bytes (a mix's outputs as stored),
+    each decoded when read: a mix of 41,702 rows of 9 is 23 MiB so, about 100 MiB decoded."""
+    if width == 0:
+        if blob:
+            raise ValueError("rows of no ciphertext have no bytes")
+        return ()
+    return Packed(blob, width * CIPHERTEXT_BYTES, partial(_decode_row, width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,15 +248,28 @@ class TallyInput:
     """
 
     questions: tuple[Question, ...]
-    rows: tuple[tuple[Row, ...], ...]
+    rows: tuple[Sequence[Row], ...]
+
+    @cached_property
+    def ciphertexts(self) -> Sequence[Ciphertext]:
+        """Every ciphertext, rows in order. Packed (bytes, decoded on access) when a mix's outputs
+        are (packed_rows): then nothing here decodes the 375,321 ciphertexts of a full tally."""
+        if not any(isinstance(rows, Packed) for rows in self.rows):
+            return tuple(ct for rows in self.rows for row in rows for ct in row)
+        blob = b"".join(rows.blob if isinstance(rows, Packed) else
+                        b"".join(ct.to_bytes() for row in rows for ct in row) for rows in self.rows)
+        return Packed(blob, CIPHERTEXT_BYTES, Ciphertext.from_bytes)
+
+
+class MixStep(Protocol):
+    """What the tally needs of a mix: its outputs (a Mix, or a stored step's packed rows)."""
 
     @property
-    def ciphertexts(self) -> tuple[Ciphertext, ...]:
-        return tuple(ct for rows in self.rows for row in rows for ct in row)
+    def outputs(self) -> Sequence[Row]: ...
 
 
 def tally_input(definition: ElectionDefinition, totals: BoxTotals,
-                mixes: Mapping[str, Sequence[Mix]]) -> TallyInput:
+                mixes: Mapping[str, Sequence[MixStep]]) -> TallyInput:
     """From the published ballots (their totals) and mixes: recomputed by the service and by
     every verifier."""
     rows = []
@@ -262,13 +291,14 @@ def _decrypt_chunk(key_share: TrusteeKeyShare, ciphertexts: Sequence[Ciphertext]
 
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """Slices of `items` (a Packed one's slices stay packed: a worker decodes only its own)."""
     return [items[i:i + size] for i in range(0, len(items), size)] or [items[:0]]
 
 
 def decrypt_all(key_share: TrusteeKeyShare, ciphertexts: Sequence[Ciphertext], election_id: bytes,
                 mapper: Mapper = map, chunk: int = 2_000) -> tuple[DecryptionShare, ...]:
     """A trustee's shares, with proofs, of every ciphertext of the tally, in order."""
-    parts = _chunks(list(ciphertexts), chunk)
+    parts = _chunks(ciphertexts, chunk)
     done = mapper(_decrypt_chunk, [key_share] * len(parts), parts, [election_id] * len(parts))
     return tuple(share for part in done for share in part)
 
@@ -290,7 +320,13 @@ def rebuilt(parts: tuple[Any, ...] | Qualification) -> Qualification:
 def _first_bad_in_chunk(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
                         qualification: tuple[Any, ...], trustee: int, offset: int) -> int | None:
     q = rebuilt(qualification)
-    for i, (share, ct) in enumerate(zip(shares, ciphertexts, strict=True)):
+    if len(shares) != len(ciphertexts):
+        raise ValueError(f"{len(shares)} shares for {len(ciphertexts)} ciphertexts")
+    for i, ct in enumerate(ciphertexts):
+        try:
+            share = shares[i]
+        except ValueError:  # a packed share that does not decode
+            return offset + i
         if share.trustee != trustee or not verify_decryption_share(share, ct, q):
             return offset + i
     return None
@@ -300,8 +336,8 @@ def first_bad_share(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Cip
                     qualification: Qualification, trustee: int, mapper: Mapper = map,
                     chunk: int = 2_000) -> int | None:
     """The position of the first of `trustee`'s shares (one per ciphertext, in order) that is not
-    its own or whose proof fails, or None if every one holds; checked chunk by chunk over
-    `mapper` (the api's and the verifier's process pools)."""
+    its own, does not decode (Packed shares) or whose proof fails, or None if every one holds;
+    checked chunk by chunk over `mapper` (the api's and the verifier's process pools)."""
     if len(shares) != len(ciphertexts):
         raise ValueError(f"{len(shares)} shares for {len(ciphertexts)} ciphertexts")
     starts = range(0, len(ciphertexts), chunk)
@@ -313,9 +349,10 @@ def first_bad_share(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Cip
 
 def _open_chunk(ciphertexts: Sequence[Ciphertext], shares: Sequence[Sequence[DecryptionShare]],
                 qualification: tuple[Any, ...], checked: bool = False) -> list[Element]:
+    """`shares`: each trustee's shares of these ciphertexts, one sequence a trustee."""
     q = rebuilt(qualification)
     return [combine_decryption_shares(ct, share_set, q, checked=checked)
-            for ct, share_set in zip(ciphertexts, shares, strict=True)]
+            for ct, share_set in zip(ciphertexts, zip(*shares, strict=True), strict=True)]
 
 
 def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[DecryptionShare]],
@@ -326,7 +363,6 @@ def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[De
 
     NotEnoughDecryptionShares, naming the missing and rejected trustees, if fewer than k hold.
     """
-    ciphertexts = list(ciphertexts)
     threshold = qualification.threshold
     if len(shares) < threshold.k:  # say it here, before any work is spread over processes
         given = tuple(sorted(shares))
@@ -335,8 +371,8 @@ def open_all(ciphertexts: Sequence[Ciphertext], shares: Mapping[int, Sequence[De
         if len(given) != len(ciphertexts):
             raise ValueError(f"trustee {trustee} sent {len(given)} shares for {len(ciphertexts)} "
                              "ciphertexts")
-    per_ciphertext = [[given[i] for given in shares.values()] for i in range(len(ciphertexts))]
-    parts, share_parts = _chunks(ciphertexts, chunk), _chunks(per_ciphertext, chunk)
+    parts = _chunks(ciphertexts, chunk)
+    share_parts = list(zip(*(_chunks(given, chunk) for given in shares.values()), strict=True))
     done = mapper(_open_chunk, parts, share_parts, [portable(qualification)] * len(parts), [checked] * len(parts))
     return tuple(e for part in done for e in part)
 

@@ -350,6 +350,9 @@ def combine_shares(recipient: int, received: Mapping[int, Scalar],
     return TrusteeKeyShare(recipient, total, public)
 
 
+DECRYPTION_SHARE_BYTES = 4 + ELEMENT_BYTES + CHAUM_PEDERSEN_PROOF_BYTES
+
+
 @dataclass(frozen=True, slots=True)
 class DecryptionShare(PickledAsBytes):
     """d_l = a^x_l with a Chaum-Pedersen proof that log_G X_l = log_a d_l; published by trustee l."""
@@ -367,9 +370,8 @@ class DecryptionShare(PickledAsBytes):
         """Decode 132 published bytes; ValueError if malformed (the proof is checked elsewhere;
         `trusted`: see Element.from_bytes)."""
         data = bytes(data)
-        size = 4 + ELEMENT_BYTES + CHAUM_PEDERSEN_PROOF_BYTES
-        if len(data) != size:
-            raise ValueError(f"a decryption share is {size} bytes")
+        if len(data) != DECRYPTION_SHARE_BYTES:
+            raise ValueError(f"a decryption share is {DECRYPTION_SHARE_BYTES} bytes")
         return cls(int.from_bytes(data[:4], "big"),
                    Element.from_bytes(data[4:4 + ELEMENT_BYTES], trusted=trusted),
                    ChaumPedersenProof.from_bytes(data[4 + ELEMENT_BYTES:], trusted=trusted))

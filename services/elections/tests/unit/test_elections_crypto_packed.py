@@ -1,0 +1,68 @@
+"""Packed sequences: published values kept as bytes, decoded one at a time where they are read."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+
+from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, encrypt
+from coop_elections.domain.crypto.group import G, random_scalar
+from coop_elections.domain.crypto.packed import Packed, packed
+
+KEY = G * random_scalar()
+CIPHERTEXTS = tuple(encrypt(m, KEY, random_scalar()) for m in range(7))
+
+
+def _packed() -> Packed[Ciphertext]:
+    return packed(CIPHERTEXTS, CIPHERTEXT_BYTES, Ciphertext.from_bytes)
+
+
+def test_a_packed_sequence_reads_like_the_values_it_holds():
+    values = _packed()
+    assert len(values) == 7 and list(values) == list(CIPHERTEXTS)
+    assert values[0] == CIPHERTEXTS[0] and values[-1] == CIPHERTEXTS[-1]
+    assert list(values.raw()) == [ct.to_bytes() for ct in CIPHERTEXTS]
+    assert CIPHERTEXTS[3] in values and values.index(CIPHERTEXTS[4]) == 4
+    with pytest.raises(IndexError):
+        values[7]
+    with pytest.raises(IndexError):
+        values[-8]
+
+
+def test_a_slice_of_a_packed_sequence_stays_packed_views_its_bytes_and_pickles_only_them():
+    values = _packed()
+    part = values[2:5]
+    assert isinstance(part, Packed) and list(part) == list(CIPHERTEXTS[2:5])
+    assert len(part.blob) == 3 * CIPHERTEXT_BYTES
+    assert isinstance(part.blob, memoryview) and part.blob.obj is values.blob  # a view, no copy
+    assert list(part[1:]) == list(CIPHERTEXTS[3:5]) and list(part.raw()) == [ct.to_bytes() for ct in CIPHERTEXTS[2:5]]
+    assert len(pickle.dumps(part)) < 3 * CIPHERTEXT_BYTES + 200
+    assert list(pickle.loads(pickle.dumps(part))) == list(CIPHERTEXTS[2:5])
+    assert list(_packed()[5:100]) == list(CIPHERTEXTS[5:]) and len(_packed()[6:2]) == 0
+    with pytest.raises(ValueError, match="step 1"):
+        _packed()[::2]
+
+
+def test_a_packed_sequence_pickles_as_its_bytes():
+    data = pickle.dumps(_packed())
+    assert len(data) < 7 * CIPHERTEXT_BYTES + 200
+    assert list(pickle.loads(data)) == list(CIPHERTEXTS)
+
+
+def test_a_malformed_item_fails_where_it_is_read_and_a_torn_blob_at_once():
+    blob = bytearray(_packed().blob)
+    blob[CIPHERTEXT_BYTES:CIPHERTEXT_BYTES + 32] = b"\xff" * 32
+    values = Packed(bytes(blob), CIPHERTEXT_BYTES, Ciphertext.from_bytes)
+    assert values[0] == CIPHERTEXTS[0]
+    with pytest.raises(ValueError, match="canonical encoding"):
+        values[1]
+    with pytest.raises(ValueError, match="no whole number"):
+        Packed(bytes(blob[:-1]), CIPHERTEXT_BYTES, Ciphertext.from_bytes)
+    with pytest.raises(ValueError, match="no whole number"):
+        Packed(b"", 0, Ciphertext.from_bytes)
+
+
+def test_packing_a_packed_sequence_returns_it_unchanged():
+    values = _packed()
+    assert packed(values, CIPHERTEXT_BYTES, Ciphertext.from_bytes) is values
