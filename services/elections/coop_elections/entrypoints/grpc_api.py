@@ -23,6 +23,7 @@ from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
+from coop_elections.domain.crypto.packed import published
 from coop_elections.domain.crypto.tally import Mapper
 from coop_elections.domain.stored import RollSummary
 from coop_elections.service_layer import (
@@ -292,8 +293,8 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         ciphertexts = encrypted_tally.tally_ciphertexts(self.uow(), current_principal(), request.election_id)
         chunk = ROWS_PER_MESSAGE * 9
         for start in range(0, max(len(ciphertexts), 1), chunk):
-            yield pb.StreamTallyCiphertextsResponse(total=len(ciphertexts), ciphertexts=[
-                ct.to_bytes() for ct in ciphertexts[start:start + chunk]])
+            yield pb.StreamTallyCiphertextsResponse(total=len(ciphertexts),
+                                                    ciphertexts=list(published(ciphertexts[start:start + chunk])))
 
     def SubmitDecryptionShares(self, request_iterator, context):
         header, shares = None, []

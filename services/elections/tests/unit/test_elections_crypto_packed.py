@@ -8,7 +8,7 @@ import pytest
 
 from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, encrypt
 from coop_elections.domain.crypto.group import G, random_scalar
-from coop_elections.domain.crypto.packed import Packed, packed
+from coop_elections.domain.crypto.packed import Packed, packed, published
 
 KEY = G * random_scalar()
 CIPHERTEXTS = tuple(encrypt(m, KEY, random_scalar()) for m in range(7))
@@ -66,3 +66,9 @@ def test_a_malformed_item_fails_where_it_is_read_and_a_torn_blob_at_once():
 def test_packing_a_packed_sequence_returns_it_unchanged():
     values = _packed()
     assert packed(values, CIPHERTEXT_BYTES, Ciphertext.from_bytes) is values
+
+
+def test_published_bytes_come_as_stored_from_a_packed_sequence_and_encoded_from_values():
+    values = _packed()
+    assert list(published(values)) == list(published(CIPHERTEXTS)) == [ct.to_bytes() for ct in CIPHERTEXTS]
+    assert list(published(values[1:3])) == [ct.to_bytes() for ct in CIPHERTEXTS[1:3]]

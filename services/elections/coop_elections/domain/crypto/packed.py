@@ -74,3 +74,10 @@ def packed(values: Sequence[T] | Packed[T], size: int, decode: Callable[[bytes],
     if isinstance(values, Packed):
         return values
     return Packed(b"".join(v.to_bytes() for v in values), size, decode)  # type: ignore[attr-defined]
+
+
+def published(values: Sequence[T] | Packed[T]) -> Iterator[bytes]:
+    """Each value's published bytes: a Packed sequence's as they are, without decoding them."""
+    if isinstance(values, Packed):
+        return values.raw()
+    return (v.to_bytes() for v in values)  # type: ignore[attr-defined]
