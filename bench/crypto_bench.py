@@ -28,6 +28,7 @@ one resolution on the ballot.
                 `open_all` over the ciphertexts and 3 trustees' shares kept as their stored bytes
                 (`Packed`, as FinishTally's job reads them), then the same inputs decoded whole (as
                 the finish held them before). Target: the elections worker's 512 MiB limit.
+                The same for SubmitMix's check of the second mix (the api, 512 MiB too).
     profile     cProfile of each step on a smaller run (`--crypto-profile-rows` rows, one
                 process): the hot functions and their share of the step.
 
@@ -72,9 +73,16 @@ from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, a
 from coop_elections.domain.crypto.group import Element, random_scalar
 from coop_elections.domain.crypto.packed import Packed
 from coop_elections.domain.crypto.record import RecordSource
-from coop_elections.domain.crypto.shuffle import prove_shuffle, shuffle, verify_shuffle
+from coop_elections.domain.crypto.shuffle import (
+    ShuffleProof,
+    packed_rows,
+    prove_shuffle,
+    shuffle,
+    verify_shuffle,
+)
 from coop_elections.domain.crypto.tally import (
     Mix,
+    Row,
     TallyInput,
     WeightedBallot,
     box_totals,
@@ -87,6 +95,7 @@ from coop_elections.domain.crypto.tally import (
     portable,
     rebuilt,
 )
+from coop_elections.domain.crypto.tally import verify_mix as check_mix
 from coop_elections.domain.crypto.trustees import (
     DECRYPTION_SHARE_BYTES,
     Dealing,
@@ -110,7 +119,7 @@ MIXERS = ("service", "observer-of-the-board")
 DECRYPTING = (1, 3, 5)
 ROWS_PER_TASK = 1_000  # voters per encryption task while building the inputs
 PROFILE_CIPHERTEXTS = 3_000  # the profile's decryption steps take at most these
-FINISH_MEMORY_LIMIT_MIB = 512  # docker-compose.yml's and deploy/k8s's limit of the elections worker
+FINISH_MEMORY_LIMIT_MIB = 512  # docker-compose.yml's and deploy/k8s's limit of the elections worker and api
 
 
 def defaults(*, quick: bool) -> dict[str, Any]:
@@ -595,6 +604,9 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
     log("finish memory: open_all of the stored bytes in a process of its own ...")
     result["finish_memory"] = run_finish_memory(ciphertexts, shares, qualification)
     log(f"finish memory: {result['finish_memory']}")
+    log("mix check memory: SubmitMix's check of the second mix in a process of its own ...")
+    result["mix_memory"] = run_mix_memory(mixes[0].outputs, mixes[1], key)
+    log(f"mix check memory: {result['mix_memory']}")
     result["loadavg"]["before_profile"] = os.getloadavg()
     totals_and_profile(args, result, defn, key, key_shares, qualification, rng)
     result["loadavg"]["end"] = os.getloadavg()
@@ -639,6 +651,35 @@ def run_finish_memory(ciphertexts: Sequence[Ciphertext], shares: dict[int, Seque
             Path(folder, f"shares-{i}").write_bytes(b"".join(s.to_bytes() for s in given))
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
             return one.submit(_finish_memory, folder, tuple(shares), portable(qualification)).result()
+
+
+def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[str, Any]:
+    """In a fresh process: the peak memory of SubmitMix's check of step 1 (its inputs as stored,
+    the mixer's outputs as received, each decoded once to refuse a malformed one, then checked
+    packed, in one process as with COOP_CPU_PROCESSES=1), then of the same rows decoded whole."""
+    start = _peak_mib()
+    inputs, outputs = Path(folder, "inputs").read_bytes(), Path(folder, "outputs").read_bytes()
+    proof, key = Path(folder, "proof").read_bytes(), Element.from_bytes(public_key)
+    stored = _peak_mib()
+    with timed() as t:
+        for i in range(0, len(outputs), CIPHERTEXT_BYTES):
+            Ciphertext.from_bytes(outputs[i:i + CIPHERTEXT_BYTES])
+        submitted = Mix(mixer, packed_rows(outputs, width), ShuffleProof.from_bytes(proof))
+        ok = check_mix(packed_rows(inputs, width), submitted, key, ELECTION_ID, STV_ID, 1, map)
+    packed_peak = _peak_mib()
+    decoded = (tuple(packed_rows(inputs, width)), tuple(packed_rows(outputs, width)))
+    return {"ok": ok, "rows": len(decoded[0]), "s": round(t.wall_s, 1), "start_mib": start,
+            "stored_bytes_mib": stored, "packed_peak_mib": packed_peak, "decoded_peak_mib": _peak_mib()}
+
+
+def run_mix_memory(inputs: Sequence[Row], step: Mix, key: Element) -> dict[str, Any]:
+    """SubmitMix's memory at this size, measured in a spawned process (its peak is its own)."""
+    with tempfile.TemporaryDirectory(prefix="coop-mix-") as folder:
+        Path(folder, "inputs").write_bytes(b"".join(ct.to_bytes() for row in inputs for ct in row))
+        Path(folder, "outputs").write_bytes(b"".join(ct.to_bytes() for row in step.outputs for ct in row))
+        Path(folder, "proof").write_bytes(step.proof.to_bytes())
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
+            return one.submit(_mix_memory, folder, len(inputs[0]), step.mixer, key.to_bytes()).result()
 
 
 def totals_and_profile(args: argparse.Namespace, result: dict, defn: ElectionDefinition, key: Element,
@@ -726,7 +767,7 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
     mixes_target, mixes_text = _scaled(args.crypto_target_mixes_s, voters, "s")
     decrypt_target, decrypt_text = _scaled(args.crypto_target_decrypt_s, voters, "s")
     verify_target, verify_text = _scaled(args.crypto_target_verify_s, voters, "s")
-    d, v, m = result["decryption"], result["verification"], result["finish_memory"]
+    d, v, m, x = result["decryption"], result["verification"], result["finish_memory"], result["mix_memory"]
     rows = f"{voters:,} rows"
     # The container limit (Compose, Kubernetes) of the worker whose job finishes a tally; the
     # interpreter's own ~60 MiB does not grow with the voters, the rest does.
@@ -762,6 +803,10 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
         Check(NAME, "tally finish (open_all of the stored bytes, one process): peak memory",
               m["packed_peak_mib"], "MiB", memory_text, m["packed_peak_mib"] < memory_target),
         Check(NAME, "  the same inputs decoded whole, as the finish held them before", m["decoded_peak_mib"], "MiB",
+              "reported", None),
+        Check(NAME, "SubmitMix's check of a mix (packed rows, one process): peak memory",
+              x["packed_peak_mib"], "MiB", memory_text, x["packed_peak_mib"] < memory_target and x["ok"]),
+        Check(NAME, "  the same rows decoded whole, as the check held them before", x["decoded_peak_mib"], "MiB",
               "reported", None),
     ]
 

@@ -23,3 +23,7 @@ def test_the_crypto_bench_runs_every_stage_and_its_tally_equals_the_plaintext_co
     assert memory["opened"] == memory["decoded_values"] > 0  # the finish opened every ciphertext
     assert 0 < memory["start_mib"] <= memory["stored_bytes_mib"] <= memory["packed_peak_mib"] <= memory["decoded_peak_mib"]
     assert any(metric.startswith("tally finish") for metric in by_metric)
+    mix = result["mix_memory"]
+    assert mix["ok"] is True and mix["rows"] > 0  # the packed check accepts the honest mix
+    assert 0 < mix["start_mib"] <= mix["stored_bytes_mib"] <= mix["packed_peak_mib"] <= mix["decoded_peak_mib"]
+    assert any(metric.startswith("SubmitMix's check") for metric in by_metric)

@@ -26,7 +26,7 @@ from coop_elections.domain.crypto.box import BoxChain
 from coop_elections.domain.crypto.elgamal import Ciphertext
 from coop_elections.domain.crypto.packed import Packed
 from coop_elections.domain.crypto.record import MixesSource, RecordSource
-from coop_elections.domain.crypto.shuffle import ShuffleProof
+from coop_elections.domain.crypto.shuffle import ShuffleProof, packed_rows
 from coop_elections.domain.crypto.tally import (
     BoxTotals,
     Mapper,
@@ -38,7 +38,6 @@ from coop_elections.domain.crypto.tally import (
     count,
     first_bad_share,
     open_all,
-    packed_rows,
     tally_input,
     verify_mix,
 )
@@ -107,7 +106,7 @@ def _tallying(e: StoredElection) -> None:
 
 def _stored_ballots(uow: ElectionsUnitOfWork, e: StoredElection,
                     chain: BoxChain | None = None) -> Iterator[WeightedBallot]:
-    """The accepted ballots in box (tracker) order, decoded one at a time (about 155 KiB each:
+    """The accepted ballots in box (tracker) order, decoded one at a time (about 15 KiB each:
     a box of 41,702 is never held whole); `chain` follows them to the box's head."""
     for tracker, weight, content in uow.elections.ballots_in_order(e.election_id):
         raw = _ballot_bytes(content)
@@ -217,15 +216,17 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         if len(outputs) != len(rows) or any(len(row) != width for row in outputs):
             raise InvalidArgument(f"a shuffle of {len(rows)} rows of {width} ciphertexts is expected", field="rows",
                                   reason="MIX_SHAPE")
-        try:
-            parsed = tuple(tuple(Ciphertext.from_bytes(bytes(ct)) for ct in row) for row in outputs)
+        try:  # every ciphertext decodes; kept as the blob (41,702 decoded rows are about 100 MiB)
+            for row in outputs:
+                for ct in row:
+                    Ciphertext.from_bytes(bytes(ct))
         except ValueError as exc:
             raise InvalidArgument(f"rows: {exc}", field="rows", reason="MALFORMED_CIPHERTEXT") from None
         try:
             shuffle_proof = ShuffleProof.from_bytes(proof)
         except ValueError as exc:
             raise InvalidArgument(f"proof: {exc}", field="proof", reason="MALFORMED_PROOF") from None
-        submitted = Mix(caller.subject, parsed, shuffle_proof)
+        submitted = Mix(caller.subject, packed_rows(blob, width), shuffle_proof)
         if not verify_mix(rows, submitted, require_key(e), e.election_id, question.id, step, mapper):
             raise InvalidArgument(f"the proof of shuffle of step {step} of {question.id!r} fails", field="proof",
                                   reason="SHUFFLE_PROOF_FAILED")
@@ -279,7 +280,8 @@ counted_boxes = _CountedBoxes()
 
 def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyInput:
     """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes); its
-    ciphertexts packed, decoded a chunk at a time where they are used (docs/elections.md, Memory)."""
+    ciphertexts packed, decoded a chunk at a time where they are used (a full tally's decoded
+    mixes and shares would not fit the worker's 512 MiB: bench/README.md)."""
     totals, _ = counted_boxes.of(uow, e, definition)
     return tally_input(definition, totals, _mixes(uow, e, definition))
 
@@ -337,7 +339,7 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
                 raise InvalidArgument(f"share {position}: a decryption share is {DECRYPTION_SHARE_BYTES} bytes",
                                       field="shares",
                                       reason="MALFORMED_SHARE", position=position)
-        del shares  # from here on the blob alone: it is decoded a chunk at a time, where checked
+        # the blob, not 375,321 decoded shares: each chunk is decoded where it is checked
         position = first_bad_share(_packed_shares(blob), ciphertexts, _qualification(uow, e), trustee, mapper)
         if position is not None:
             _reject_share(blob, position)

@@ -395,3 +395,35 @@ def test_prover_refuses_a_witness_of_another_size():
     with pytest.raises(ValueError):
         prove_shuffle(INPUTS, OUTPUTS, ShuffleWitness((0,) * len(VALUES), WITNESS.randomness),
                       KEY.public, CONTEXT)
+
+
+def _packed(rows) -> object:
+    from coop_elections.domain.crypto.shuffle import packed_rows
+
+    return packed_rows(b"".join(ct.to_bytes() for row in rows for ct in row), len(rows[0]))
+
+
+def test_packed_rows_are_shuffled_proved_and_checked_like_decoded_ones():
+    inputs = _rows([(1, 2, 3), (4, 5, 6), (7, 8, 9), (0, 0, 1)])
+    out, w = shuffle(_packed(inputs), KEY.public)
+    proof = prove_shuffle(_packed(inputs), out, w, KEY.public, CONTEXT)
+    assert verify_shuffle(proof, inputs, out, KEY.public, CONTEXT)  # the same statement, decoded
+    assert verify_shuffle(proof, _packed(inputs), _packed(out), KEY.public, CONTEXT)
+    swapped = [out[1], out[0], *out[2:]]
+    assert not verify_shuffle(proof, _packed(inputs), _packed(swapped), KEY.public, CONTEXT)
+    assert not verify_shuffle(proof, _packed(inputs[::-1]), _packed(out), KEY.public, CONTEXT)
+
+
+def test_a_packed_output_that_is_no_element_fails_the_check_without_raising():
+    from coop_elections.domain.crypto.shuffle import packed_rows
+
+    inputs = _rows([(1, 2), (3, 4), (5, 6)])
+    out, w = shuffle(inputs, KEY.public)
+    proof = prove_shuffle(inputs, out, w, KEY.public, CONTEXT)
+    assert verify_shuffle(proof, inputs, _packed(out), KEY.public, CONTEXT)
+    for offset in (64, 2 * 128 + 32):  # row 0's second a; row 2's first b (read in a span)
+        blob = bytearray(b"".join(ct.to_bytes() for row in out for ct in row))
+        blob[offset:offset + 32] = b"\xff" * 32  # not a canonical encoding
+        assert not verify_shuffle(proof, inputs, packed_rows(bytes(blob), 2), KEY.public, CONTEXT)
+    with pytest.raises(ValueError):
+        packed_rows(b"\x00" * 10, 2)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cached_property
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -46,7 +46,7 @@ from .ballots import (
 from .elgamal import CIPHERTEXT_BYTES, NEUTRAL, Ciphertext
 from .group import Element, length_prefixed, u32
 from .packed import Packed
-from .shuffle import Mapper, ShuffleProof, prove_shuffle, shuffle, verify_shuffle
+from .shuffle import Mapper, ShuffleProof, packed_rows, prove_shuffle, shuffle, verify_shuffle
 from .trustees import (
     DecryptionShare,
     NotEnoughDecryptionShares,
@@ -63,20 +63,6 @@ MIX_CONTEXT_LABEL = b"coopgov/elections/v1/mix"
 MIN_MIXES = 2
 
 Row = tuple[Ciphertext, ...]
-
-
-def _decode_row(width: int, data: bytes) -> Row:
-    return tuple(Ciphertext.from_bytes(data[k * CIPHERTEXT_BYTES:(k + 1) * CIPHERTEXT_BYTES]) for k in range(width))
-
-
-def packed_rows(blob: bytes, width: int) -> Sequence[Row]:
-    """Rows of `width` ciphertexts kept as their published bytes (a mix's outputs as stored),
-    each decoded when read: a mix of 41,702 rows of 9 is 23 MiB so, about 100 MiB decoded."""
-    if width == 0:
-        if blob:
-            raise ValueError("rows of no ciphertext have no bytes")
-        return ()
-    return Packed(blob, width * CIPHERTEXT_BYTES, partial(_decode_row, width))
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,29 +143,34 @@ class BoxTotals:
     """What the tally needs of the accepted ballots, gathered one ballot at a time: a box of
     41,702 encrypted 9-candidate ballots is about 600 MiB decoded (14.8 KiB each), so nothing
     holds it whole. The option totals of every selection question, the number of ballots and their
-    weight, and the first mix input (:func:`mix_inputs`) of the ranked questions asked for."""
+    weight, and the first mix input (:func:`mix_inputs`) of the ranked questions asked for, kept
+    as packed rows (23 MiB for 41,702 rows of 9 ciphertexts, about 100 MiB decoded)."""
 
     def __init__(self, definition: ElectionDefinition, mix_inputs_of: Collection[str] = ()) -> None:
         self.ballots = 0
         self.total_weight = 0
         self._sums = {q.id: [_WeightedSum() for _ in selection_options(q)]
                       for q in definition.questions if q.method not in RANKED_METHODS}
-        self._rows: dict[str, list[Row]] = {q.id: [] for q in definition.questions
-                                             if q.id in mix_inputs_of and q.method in RANKED_METHODS}
+        self._rows: dict[str, bytearray] = {q.id: bytearray() for q in definition.questions
+                                            if q.id in mix_inputs_of and q.method in RANKED_METHODS}
+        self._widths: dict[str, int] = {}
 
     def add(self, ballot: WeightedBallot) -> None:
         for question_id, sums in self._sums.items():
             _add_selection(sums, ballot, question_id)
         for question_id, rows in self._rows.items():
-            rows.extend(_ranking_rows(ballot, question_id))
+            for row in _ranking_rows(ballot, question_id):
+                if self._widths.setdefault(question_id, len(row)) != len(row):
+                    raise ValueError(f"question {question_id!r}: ranking rows of different widths")
+                rows += b"".join(ct.to_bytes() for ct in row)
         self.ballots += 1
         self.total_weight += ballot.weight
 
     def selection_totals(self, question_id: str) -> Row:
         return tuple(s.total() for s in self._sums[question_id])
 
-    def mix_inputs(self, question_id: str) -> tuple[Row, ...]:
-        return tuple(self._rows[question_id])
+    def mix_inputs(self, question_id: str) -> Sequence[Row]:
+        return packed_rows(bytes(self._rows[question_id]), self._widths.get(question_id, 0))
 
 
 def box_totals(definition: ElectionDefinition, ballots: Iterable[WeightedBallot],
@@ -204,7 +195,7 @@ class Mix:
     destroyed: whoever keeps them can link rankings to ballots)."""
 
     mixer: str
-    outputs: tuple[Row, ...]
+    outputs: Sequence[Row]  # a tuple of rows, or packed_rows of their bytes as stored
     proof: ShuffleProof
 
 
@@ -222,7 +213,8 @@ def mix(rows: Sequence[Row], public_key: Element, election_id: str, question_id:
 
 def verify_mix(rows: Sequence[Row], step_mix: Mix, public_key: Element, election_id: str,
                question_id: str, step: int, mapper: Mapper = map) -> bool:
-    return verify_shuffle(step_mix.proof, list(rows), list(step_mix.outputs), public_key,
+    """Packed rows (packed_rows) stay packed: the check reads them a span at a time."""
+    return verify_shuffle(step_mix.proof, rows, step_mix.outputs, public_key,
                           mix_context(election_id, question_id, step, step_mix.mixer), mapper=mapper)
 
 
