@@ -644,13 +644,20 @@ def _finish_memory(folder: str, trustees: tuple[int, ...], qualification: tuple)
 
 def run_finish_memory(ciphertexts: Sequence[Ciphertext], shares: dict[int, Sequence[DecryptionShare]],
                       qualification: Any) -> dict[str, Any]:
-    """The finish's memory at this size, measured in a spawned process (its peak is its own)."""
-    with tempfile.TemporaryDirectory(prefix="coop-finish-") as folder:
-        Path(folder, "ciphertexts").write_bytes(b"".join(ct.to_bytes() for ct in ciphertexts))
-        for i, given in shares.items():
-            Path(folder, f"shares-{i}").write_bytes(b"".join(s.to_bytes() for s in given))
+    """The finish's memory at this size."""
+    files = {"ciphertexts": b"".join(ct.to_bytes() for ct in ciphertexts),
+             **{f"shares-{i}": b"".join(s.to_bytes() for s in given) for i, given in shares.items()}}
+    return _in_fresh_process(_finish_memory, files, tuple(shares), portable(qualification))
+
+
+def _in_fresh_process(measure: Callable[..., dict[str, Any]], files: dict[str, bytes], *args: Any) -> dict[str, Any]:
+    """measure(folder, *args) in a spawned process (its peak memory is its own), `files` written
+    to that folder first: it reads its inputs as the service reads them from the database."""
+    with tempfile.TemporaryDirectory(prefix="coop-memory-") as folder:
+        for name, data in files.items():
+            Path(folder, name).write_bytes(data)
         with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
-            return one.submit(_finish_memory, folder, tuple(shares), portable(qualification)).result()
+            return one.submit(measure, folder, *args).result()
 
 
 def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[str, Any]:
@@ -673,13 +680,11 @@ def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[
 
 
 def run_mix_memory(inputs: Sequence[Row], step: Mix, key: Element) -> dict[str, Any]:
-    """SubmitMix's memory at this size, measured in a spawned process (its peak is its own)."""
-    with tempfile.TemporaryDirectory(prefix="coop-mix-") as folder:
-        Path(folder, "inputs").write_bytes(b"".join(ct.to_bytes() for row in inputs for ct in row))
-        Path(folder, "outputs").write_bytes(b"".join(ct.to_bytes() for row in step.outputs for ct in row))
-        Path(folder, "proof").write_bytes(step.proof.to_bytes())
-        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as one:
-            return one.submit(_mix_memory, folder, len(inputs[0]), step.mixer, key.to_bytes()).result()
+    """SubmitMix's memory at this size."""
+    files = {"inputs": b"".join(ct.to_bytes() for row in inputs for ct in row),
+             "outputs": b"".join(ct.to_bytes() for row in step.outputs for ct in row),
+             "proof": step.proof.to_bytes()}
+    return _in_fresh_process(_mix_memory, files, len(inputs[0]), step.mixer, key.to_bytes())
 
 
 def totals_and_profile(args: argparse.Namespace, result: dict, defn: ElectionDefinition, key: Element,

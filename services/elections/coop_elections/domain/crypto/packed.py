@@ -69,13 +69,6 @@ class Packed(Sequence[T], Generic[T]):
         return f"Packed({len(self)} items of {self.size} bytes)"
 
 
-def packed(values: Sequence[T] | Packed[T], size: int, decode: Callable[[bytes], T]) -> Packed[T]:
-    """`values` (objects with to_bytes) as a Packed sequence; a Packed one is returned as is."""
-    if isinstance(values, Packed):
-        return values
-    return Packed(b"".join(v.to_bytes() for v in values), size, decode)  # type: ignore[attr-defined]
-
-
 def published(values: Sequence[T] | Packed[T]) -> Iterator[bytes]:
     """Each value's published bytes: a Packed sequence's as they are, without decoding them."""
     if isinstance(values, Packed):

@@ -312,9 +312,7 @@ def rebuilt(parts: tuple[Any, ...] | Qualification) -> Qualification:
 def _first_bad_in_chunk(shares: Sequence[DecryptionShare], ciphertexts: Sequence[Ciphertext],
                         qualification: tuple[Any, ...], trustee: int, offset: int) -> int | None:
     q = rebuilt(qualification)
-    if len(shares) != len(ciphertexts):
-        raise ValueError(f"{len(shares)} shares for {len(ciphertexts)} ciphertexts")
-    for i, ct in enumerate(ciphertexts):
+    for i, ct in enumerate(ciphertexts):  # first_bad_share slices both alike
         try:
             share = shares[i]
         except ValueError:  # a packed share that does not decode
