@@ -59,6 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Check, process_cpu_seconds, summarize_ms
+from coop.elections.v2 import elections_pb2 as pb
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
@@ -71,7 +72,7 @@ from coop_elections.domain.crypto.ballots import (
 from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, add_all, encrypt
 from coop_elections.domain.crypto.group import Element, random_scalar
-from coop_elections.domain.crypto.packed import Packed
+from coop_elections.domain.crypto.packed import Packed, published
 from coop_elections.domain.crypto.record import RecordSource
 from coop_elections.domain.crypto.shuffle import (
     ShuffleProof,
@@ -106,6 +107,10 @@ from coop_elections.domain.crypto.trustees import (
 )
 from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
 from coop_elections.domain.trackers import new_tracker
+from coop_elections.entrypoints.grpc_api import receive_mix, receive_shares
+from coop_elections.entrypoints.mix_cli import PROOF_CHUNK_BYTES
+from coop_elections.entrypoints.mix_cli import ROWS_PER_MESSAGE as MIX_ROWS_PER_MESSAGE
+from coop_elections.entrypoints.trustee_cli import SHARES_PER_MESSAGE
 
 NEEDS_BROKER = False  # bench.run: no RabbitMQ vhost, no database
 NAME = "crypto"
@@ -607,6 +612,9 @@ def run(args: argparse.Namespace, amqp_url: str | None = None, log_dir: Path | N
     log("mix check memory: SubmitMix's check of the second mix in a process of its own ...")
     result["mix_memory"] = run_mix_memory(mixes[0].outputs, mixes[1], key)
     log(f"mix check memory: {result['mix_memory']}")
+    log(f"shares check memory: SubmitDecryptionShares of trustee {DECRYPTING[0]} in a process of its own ...")
+    result["shares_memory"] = run_shares_memory(ciphertexts, DECRYPTING[0], shares[DECRYPTING[0]], qualification)
+    log(f"shares check memory: {result['shares_memory']}")
     result["loadavg"]["before_profile"] = os.getloadavg()
     totals_and_profile(args, result, defn, key, key_shares, qualification, rng)
     result["loadavg"]["end"] = os.getloadavg()
@@ -660,13 +668,42 @@ def _in_fresh_process(measure: Callable[..., dict[str, Any]], files: dict[str, b
             return one.submit(measure, folder, *args).result()
 
 
+def _file_chunks(path: Path, size: int) -> Iterator[bytes]:
+    """A file `size` bytes at a time: a client's stream arrives a message at a time."""
+    with open(path, "rb") as f:
+        while chunk := f.read(size):
+            yield chunk
+
+
+def _mix_messages(folder: str, width: int) -> Iterator[pb.SubmitMixRequest]:
+    """mix_cli's SubmitMix stream of the outputs file: rows ROWS_PER_MESSAGE a message, then the proof."""
+    yield pb.SubmitMixRequest(header=pb.MixHeader(election_id=ELECTION_ID, question_id=STV_ID, step=1))
+    row_bytes = width * CIPHERTEXT_BYTES
+    for chunk in _file_chunks(Path(folder, "outputs"), MIX_ROWS_PER_MESSAGE * row_bytes):
+        yield pb.SubmitMixRequest(rows=pb.MixRows(rows=[
+            pb.CiphertextRow(ciphertexts=[chunk[i + k:i + k + CIPHERTEXT_BYTES] for k in range(0, row_bytes, CIPHERTEXT_BYTES)])
+            for i in range(0, len(chunk), row_bytes)]))
+    yield from (pb.SubmitMixRequest(proof_chunk=c) for c in _file_chunks(Path(folder, "proof"), PROOF_CHUNK_BYTES))
+
+
+def _share_messages(folder: str, trustee: int) -> Iterator[pb.SubmitDecryptionSharesRequest]:
+    """The trustee CLI's SubmitDecryptionShares stream of a shares file, SHARES_PER_MESSAGE a message."""
+    yield pb.SubmitDecryptionSharesRequest(header=pb.DecryptionHeader(election_id=ELECTION_ID, trustee=trustee))
+    size = DECRYPTION_SHARE_BYTES
+    for chunk in _file_chunks(Path(folder, f"shares-{trustee}"), SHARES_PER_MESSAGE * size):
+        yield pb.SubmitDecryptionSharesRequest(shares=pb.DecryptionShareChunk(
+            shares=[chunk[i:i + size] for i in range(0, len(chunk), size)]))
+
+
 def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[str, Any]:
-    """In a fresh process: the peak memory of SubmitMix's check of step 1 (its inputs as stored,
-    the mixer's outputs as received, each decoded once to refuse a malformed one, then checked
-    packed, in one process as with COOP_CPU_PROCESSES=1), then of the same rows decoded whole."""
+    """In a fresh process: the peak memory of SubmitMix on step 1 (its inputs as stored, the
+    mixer's stream received as the api receives it, each ciphertext decoded once to refuse a
+    malformed one, then checked packed, in one process as with COOP_CPU_PROCESSES=1), then of the
+    same rows decoded whole."""
     start = _peak_mib()
-    inputs, outputs = Path(folder, "inputs").read_bytes(), Path(folder, "outputs").read_bytes()
-    proof, key = Path(folder, "proof").read_bytes(), Element.from_bytes(public_key)
+    inputs, key = Path(folder, "inputs").read_bytes(), Element.from_bytes(public_key)
+    _, received, proof = receive_mix(_mix_messages(folder, width))
+    outputs = received.blob()
     stored = _peak_mib()
     with timed() as t:
         for i in range(0, len(outputs), CIPHERTEXT_BYTES):
@@ -677,6 +714,35 @@ def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[
     decoded = (tuple(packed_rows(inputs, width)), tuple(packed_rows(outputs, width)))
     return {"ok": ok, "rows": len(decoded[0]), "s": round(t.wall_s, 1), "start_mib": start,
             "stored_bytes_mib": stored, "packed_peak_mib": packed_peak, "decoded_peak_mib": _peak_mib()}
+
+
+def _shares_memory(folder: str, trustee: int, qualification: tuple) -> dict[str, Any]:
+    """In a fresh process: the peak memory of SubmitDecryptionShares (the tally's ciphertexts as
+    stored, the trustee's stream received as the api receives it, every share's proof checked
+    packed, in one process), then of the same stream gathered as a list, as the api held it before."""
+    start = _peak_mib()
+    ciphertexts = Packed(Path(folder, "ciphertexts").read_bytes(), CIPHERTEXT_BYTES, Ciphertext.from_bytes)
+    _, received = receive_shares(_share_messages(folder, trustee))
+    shares = Packed(received.blob(), DECRYPTION_SHARE_BYTES, DecryptionShare.from_bytes)
+    stored = _peak_mib()
+    with timed() as t:
+        bad = first_bad_share(shares, ciphertexts, rebuilt(qualification), trustee, map)
+    packed_peak = _peak_mib()
+    listed: list[bytes] = []
+    for part in _share_messages(folder, trustee):
+        if part.WhichOneof("part") == "shares":
+            listed.extend(part.shares.shares)
+    joined = b"".join(listed)
+    return {"ok": bad is None and joined == shares.blob, "shares": len(shares), "s": round(t.wall_s, 1),
+            "start_mib": start, "received_mib": stored, "packed_peak_mib": packed_peak,
+            "listed_peak_mib": _peak_mib()}
+
+
+def run_shares_memory(ciphertexts: Sequence[Ciphertext], trustee: int, shares: Sequence[DecryptionShare],
+                      qualification: Any) -> dict[str, Any]:
+    """SubmitDecryptionShares' memory at this size."""
+    files = {"ciphertexts": b"".join(published(ciphertexts)), f"shares-{trustee}": b"".join(published(shares))}
+    return _in_fresh_process(_shares_memory, files, trustee, portable(qualification))
 
 
 def run_mix_memory(inputs: Sequence[Row], step: Mix, key: Element) -> dict[str, Any]:
@@ -773,6 +839,7 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
     decrypt_target, decrypt_text = _scaled(args.crypto_target_decrypt_s, voters, "s")
     verify_target, verify_text = _scaled(args.crypto_target_verify_s, voters, "s")
     d, v, m, x = result["decryption"], result["verification"], result["finish_memory"], result["mix_memory"]
+    y = result["shares_memory"]
     rows = f"{voters:,} rows"
     # The container limit (Compose, Kubernetes) of the worker whose job finishes a tally; the
     # interpreter's own ~60 MiB does not grow with the voters, the rest does.
@@ -813,6 +880,11 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
               x["packed_peak_mib"], "MiB", memory_text, x["packed_peak_mib"] < memory_target and x["ok"]),
         Check(NAME, "  the same rows decoded whole, as the check held them before", x["decoded_peak_mib"], "MiB",
               "reported", None),
+        Check(NAME, "SubmitDecryptionShares: a trustee's stream joined, every proof checked (one process): "
+                    "peak memory", y["packed_peak_mib"], "MiB", memory_text,
+              y["packed_peak_mib"] < memory_target and y["ok"]),
+        Check(NAME, "  the same stream gathered as a list too, as the api held it before", y["listed_peak_mib"],
+              "MiB", "reported", None),
     ]
 
 

@@ -27,3 +27,7 @@ def test_the_crypto_bench_runs_every_stage_and_its_tally_equals_the_plaintext_co
     assert mix["ok"] is True and mix["rows"] > 0  # the packed check accepts the honest mix
     assert 0 < mix["start_mib"] <= mix["stored_bytes_mib"] <= mix["packed_peak_mib"] <= mix["decoded_peak_mib"]
     assert any(metric.startswith("SubmitMix's check") for metric in by_metric)
+    shares = result["shares_memory"]
+    assert shares["ok"] is True and shares["shares"] == memory["opened"]  # every received share's proof holds
+    assert 0 < shares["start_mib"] <= shares["received_mib"] <= shares["packed_peak_mib"] <= shares["listed_peak_mib"]
+    assert any(metric.startswith("SubmitDecryptionShares") for metric in by_metric)

@@ -23,8 +23,10 @@ from coop_elections import SERVICE_NAME
 from coop_elections.adapters import messages as msg
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.adapters.unit_of_work import SqlElectionsUnitOfWork
-from coop_elections.domain.crypto.packed import published
+from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES
+from coop_elections.domain.crypto.packed import Joined, published
 from coop_elections.domain.crypto.tally import Mapper
+from coop_elections.domain.crypto.trustees import DECRYPTION_SHARE_BYTES
 from coop_elections.domain.stored import RollSummary
 from coop_elections.service_layer import (
     candidacies,
@@ -276,17 +278,9 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                 pb.CiphertextRow(ciphertexts=[ct.to_bytes() for ct in row]) for row in rows[start:start + ROWS_PER_MESSAGE]])
 
     def SubmitMix(self, request_iterator, context):
-        header, rows, proof = None, [], bytearray()
-        for part in request_iterator:
-            header = _header(header, part)
-            if part.WhichOneof("part") == "rows":
-                rows.extend(list(row.ciphertexts) for row in part.rows.rows)
-            elif part.WhichOneof("part") == "proof_chunk":
-                proof += part.proof_chunk
-        if header is None:
-            raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+        header, rows, proof = receive_mix(request_iterator)
         state = encrypted_tally.submit_mix(self.uow(), current_principal(), header.election_id, header.question_id,
-                                           header.step, rows, bytes(proof), self.clock(), self.cpu_mapper)
+                                           header.step, rows, proof, self.clock(), self.cpu_mapper)
         return pb.SubmitMixResponse(tally=_tally(state))
 
     def StreamTallyCiphertexts(self, request, context) -> Iterator[pb.StreamTallyCiphertextsResponse]:
@@ -297,13 +291,7 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                                                     ciphertexts=list(published(ciphertexts[start:start + chunk])))
 
     def SubmitDecryptionShares(self, request_iterator, context):
-        header, shares = None, []
-        for part in request_iterator:
-            header = _header(header, part)
-            if part.WhichOneof("part") == "shares":
-                shares.extend(part.shares.shares)
-        if header is None:
-            raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+        header, shares = receive_shares(request_iterator)
         state = encrypted_tally.submit_decryption_shares(self.uow(), current_principal(), header.election_id,
                                                          header.trustee, shares, self.clock(), self.cpu_mapper)
         return pb.SubmitDecryptionSharesResponse(tally=_tally(state))
@@ -320,6 +308,36 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                     yield pb.StreamEncryptedRecordResponse(file_name=name, chunk=chunk)
 
 
+def receive_mix(request_iterator) -> tuple[pb.MixHeader, Joined, bytes]:
+    """SubmitMix's stream: its header, the rows joined as they come (a full mix's 24 MiB, not
+    also 375,318 bytes objects in lists) and the proof."""
+    header, rows, proof = None, Joined(CIPHERTEXT_BYTES), bytearray()
+    for part in request_iterator:
+        header = _header(header, part)
+        if part.WhichOneof("part") == "rows":
+            rows.extend_rows(row.ciphertexts for row in part.rows.rows)
+        elif part.WhichOneof("part") == "proof_chunk":
+            proof += part.proof_chunk
+    return _required(header), rows, bytes(proof)
+
+
+def receive_shares(request_iterator) -> tuple[pb.DecryptionHeader, Joined]:
+    """SubmitDecryptionShares' stream: its header and the shares joined as they come (a full
+    tally's 48 MiB, not also 375,321 bytes objects in a list)."""
+    header, shares = None, Joined(DECRYPTION_SHARE_BYTES)
+    for part in request_iterator:
+        header = _header(header, part)
+        if part.WhichOneof("part") == "shares":
+            shares.extend(part.shares.shares)
+    return _required(header), shares
+
+
+def _required(header):
+    if header is None:
+        raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
+    return header
+
+
 def _header(header, part):
     """The stream's header: its first message, and only that one."""
     kind = part.WhichOneof("part")
@@ -327,9 +345,7 @@ def _header(header, part):
         if header is not None:
             raise InvalidArgument("one header per stream", field="header", reason="HEADER_TWICE")
         return part.header
-    if header is None:
-        raise InvalidArgument("the stream starts with a header", field="header", reason="HEADER_MISSING")
-    return header
+    return _required(header)
 
 
 def _tally(state: encrypted_tally.TallyState) -> pb.TallyState:

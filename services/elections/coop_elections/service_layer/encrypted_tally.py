@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,8 +23,8 @@ from coop_domain.principal import Principal
 from coop_elections.domain.canonical import to_jsonable
 from coop_elections.domain.crypto.ballots import EncryptedBallot
 from coop_elections.domain.crypto.box import BoxChain
-from coop_elections.domain.crypto.elgamal import Ciphertext
-from coop_elections.domain.crypto.packed import Packed
+from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext
+from coop_elections.domain.crypto.packed import SIZE, Joined, Packed
 from coop_elections.domain.crypto.record import MixesSource, RecordSource
 from coop_elections.domain.crypto.shuffle import ShuffleProof, packed_rows
 from coop_elections.domain.crypto.tally import (
@@ -185,10 +185,13 @@ def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
 
 
 def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, question_id: str, step: int,
-               outputs: Sequence[Sequence[bytes]], proof: bytes, now: datetime, mapper: Mapper = map) -> TallyState:
+               outputs: Iterable[Sequence[bytes]] | Joined, proof: bytes, now: datetime,
+               mapper: Mapper = map) -> TallyState:
     """A mixer's shuffle of one question at `step`, its proof checked against the current rows
-    (over `mapper`: the api's process pool spreads a 41,702-row check over the cores)."""
+    (over `mapper`: the api's process pool spreads a 41,702-row check over the cores).
+    `outputs`: rows of ciphertext bytes, or rows Joined as the api's stream brought them."""
     caller.require(*MIXERS)
+    received = outputs if isinstance(outputs, Joined) else Joined.of_rows(outputs, CIPHERTEXT_BYTES)
     with uow:
         e = load(uow, caller, election_id, lock="update")  # one mix at a time per election
         _tallying(e)
@@ -201,7 +204,7 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
             raise PermissionDenied(f"step {step} is {encryption.mixers[step]!r}'s to shuffle, not yours", field="step",
                                    reason="NOT_THIS_MIXER")
         existing = uow.elections.mixes(e.election_id, question.id)
-        blob = b"".join(bytes(ct) for row in outputs for ct in row)
+        blob = received.blob()
         if step < len(existing):
             first = existing[step]
             if (bytes(first.outputs), bytes(first.proof)) == (blob, proof):
@@ -213,13 +216,16 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
                                      reason="MIX_OUT_OF_ORDER", expected=len(existing))
         _, rows = _current_rows(uow, e, definition, question)
         width = len(rows[0]) if rows else 0
-        if len(outputs) != len(rows) or any(len(row) != width for row in outputs):
+        if received.problem is not None and received.problem.kind == SIZE:
+            raise InvalidArgument(f"rows: ciphertext {received.problem.position} (row-major) is not "
+                                  f"{CIPHERTEXT_BYTES} bytes", field="rows", reason="MALFORMED_CIPHERTEXT",
+                                  position=received.problem.position)
+        if received.problem is not None or received.rows != len(rows) or received.width not in (width, None):
             raise InvalidArgument(f"a shuffle of {len(rows)} rows of {width} ciphertexts is expected", field="rows",
                                   reason="MIX_SHAPE")
         try:  # every ciphertext decodes; kept as the blob (41,702 decoded rows are about 100 MiB)
-            for row in outputs:
-                for ct in row:
-                    Ciphertext.from_bytes(bytes(ct))
+            for start in range(0, len(blob), CIPHERTEXT_BYTES):
+                Ciphertext.from_bytes(blob[start:start + CIPHERTEXT_BYTES])
         except ValueError as exc:
             raise InvalidArgument(f"rows: {exc}", field="rows", reason="MALFORMED_CIPHERTEXT") from None
         try:
@@ -314,16 +320,17 @@ def _packed_shares(blob: bytes) -> Packed[DecryptionShare]:
 
 
 def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, trustee: int,
-                             shares: Sequence[bytes], now: datetime, mapper: Mapper = map) -> TallyState:
+                             shares: Iterable[bytes] | Joined, now: datetime, mapper: Mapper = map) -> TallyState:
     """A trustee's shares of every tally ciphertext, each proof checked before any is stored
-    (over `mapper`, as submit_mix)."""
+    (over `mapper`, as submit_mix). `shares`: their bytes, or Joined as the api's stream brought them."""
     caller.require(*TRUSTEES)
+    received = shares if isinstance(shares, Joined) else Joined.of(shares, DECRYPTION_SHARE_BYTES)
     with uow:
         e = load(uow, caller, election_id, lock="share")
         _tallying(e)
         require_trustee(caller, e, trustee)
         definition = counting_definition(uow, e)
-        blob = b"".join(bytes(s) for s in shares)
+        blob = received.blob()
         stored = uow.elections.decryption_shares(e.election_id, [trustee])
         if trustee in stored:
             if stored[trustee] == blob:
@@ -331,14 +338,13 @@ def submit_decryption_shares(uow: ElectionsUnitOfWork, caller: Principal, electi
             raise AlreadyExists(f"trustee {trustee} has submitted its shares already", field="shares",
                                 reason="SHARES_SUBMITTED")
         ciphertexts = _mixed_tally(uow, e, definition).ciphertexts
-        if len(shares) != len(ciphertexts):
-            raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {len(shares)} given",
+        if received.problem is not None:
+            position = received.problem.position
+            raise InvalidArgument(f"share {position}: a decryption share is {DECRYPTION_SHARE_BYTES} bytes",
+                                  field="shares", reason="MALFORMED_SHARE", position=position)
+        if received.count != len(ciphertexts):
+            raise InvalidArgument(f"{len(ciphertexts)} shares expected, one per ciphertext; {received.count} given",
                                   field="shares", reason="SHARE_COUNT")
-        for position, raw in enumerate(shares):
-            if len(raw) != DECRYPTION_SHARE_BYTES:
-                raise InvalidArgument(f"share {position}: a decryption share is {DECRYPTION_SHARE_BYTES} bytes",
-                                      field="shares",
-                                      reason="MALFORMED_SHARE", position=position)
         # the blob, not 375,321 decoded shares: each chunk is decoded where it is checked
         position = first_bad_share(_packed_shares(blob), ciphertexts, _qualification(uow, e), trustee, mapper)
         if position is not None:

@@ -110,7 +110,8 @@ class Tally:
     def submit_mix(self, question_id: str, step: int, outputs, proof: bytes, metadata=None) -> pb.SubmitMixResponse:
         def parts():
             yield pb.SubmitMixRequest(header=pb.MixHeader(election_id=self.eid, question_id=question_id, step=step))
-            yield pb.SubmitMixRequest(rows=pb.MixRows(rows=[pb.CiphertextRow(ciphertexts=[ct.to_bytes() for ct in row])
+            yield pb.SubmitMixRequest(rows=pb.MixRows(rows=[pb.CiphertextRow(ciphertexts=[ct if isinstance(ct, bytes) else ct.to_bytes()
+                                                                                 for ct in row])
                                                             for row in outputs]))
             for start in range(0, len(proof), 1000):
                 yield pb.SubmitMixRequest(proof_chunk=proof[start:start + 1000])

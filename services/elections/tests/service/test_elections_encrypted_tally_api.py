@@ -138,6 +138,13 @@ def test_only_the_named_mixer_shuffles_each_step_in_order_with_a_proof_that_hold
     assert (bad.code, bad.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "SHUFFLE_PROOF_FAILED")
     short = refusal(lambda: fresh.submit_mix("board", 0, good.outputs[:-1], proof))
     assert (short.code, short.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MIX_SHAPE")
+    ragged = refusal(lambda: fresh.submit_mix("board", 0, [*good.outputs[:-1], good.outputs[-1][:-1]], proof))
+    assert (ragged.code, ragged.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MIX_SHAPE")
+    cut = [list(row) for row in good.outputs]
+    cut[1][2] = cut[1][2].to_bytes()[:-1]  # the 7th ciphertext, row-major, one byte short
+    torn = refusal(lambda: fresh.submit_mix("board", 0, cut, proof))
+    assert (torn.code, torn.reason, torn.metadata["position"]) == (
+        grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_CIPHERTEXT", str(len(good.outputs[0]) + 2))
     garbled = refusal(lambda: fresh.submit_mix("board", 0, good.outputs, proof[:-5]))
     assert (garbled.code, garbled.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "MALFORMED_PROOF")
     not_ranked = refusal(lambda: fresh.submit_mix("accounts", 0, good.outputs, proof))

@@ -8,7 +8,7 @@ import pytest
 
 from coop_elections.domain.crypto.elgamal import CIPHERTEXT_BYTES, Ciphertext, encrypt
 from coop_elections.domain.crypto.group import G, random_scalar
-from coop_elections.domain.crypto.packed import Packed, published
+from coop_elections.domain.crypto.packed import SIZE, WIDTH, Joined, Packed, published
 
 KEY = G * random_scalar()
 CIPHERTEXTS = tuple(encrypt(m, KEY, random_scalar()) for m in range(7))
@@ -67,3 +67,37 @@ def test_published_bytes_come_as_stored_from_a_packed_sequence_and_encoded_from_
     values = _packed()
     assert list(published(values)) == list(published(CIPHERTEXTS)) == [ct.to_bytes() for ct in CIPHERTEXTS]
     assert list(published(values[1:3])) == [ct.to_bytes() for ct in CIPHERTEXTS[1:3]]
+
+
+def test_joined_items_hold_their_bytes_in_order_across_chunks():
+    raw = [ct.to_bytes() for ct in CIPHERTEXTS]
+    joined = Joined(CIPHERTEXT_BYTES)
+    joined.extend(raw[:3])
+    joined.extend(iter(raw[3:]))
+    assert (joined.count, joined.problem) == (7, None)
+    assert joined.blob() == b"".join(raw) == Joined.of(raw, CIPHERTEXT_BYTES).blob()
+
+
+def test_joined_rows_keep_their_width_and_count():
+    raw = [ct.to_bytes() for ct in CIPHERTEXTS[:6]]
+    rows = Joined.of_rows([raw[0:3], raw[3:6]], CIPHERTEXT_BYTES)
+    assert (rows.rows, rows.width, rows.count, rows.problem) == (2, 3, 6, None)
+    assert rows.blob() == b"".join(raw)
+    assert (Joined.of_rows([], CIPHERTEXT_BYTES).rows, Joined.of_rows([], CIPHERTEXT_BYTES).width) == (0, None)
+
+
+def test_a_wrong_sized_item_is_recorded_with_its_position_and_ends_the_join():
+    raw = [ct.to_bytes() for ct in CIPHERTEXTS]
+    joined = Joined.of([*raw[:4], raw[4][:-1], *raw[5:]], CIPHERTEXT_BYTES)
+    assert (joined.problem.kind, joined.problem.position) == (SIZE, 4)
+    assert joined.count == 4 and joined.blob() == b"".join(raw[:4])  # nothing joined after it
+    joined.extend(raw)
+    assert joined.count == 4
+
+
+def test_a_row_of_another_width_is_recorded_with_its_row():
+    raw = [ct.to_bytes() for ct in CIPHERTEXTS]
+    rows = Joined.of_rows([raw[0:2], raw[2:4], raw[4:7]], CIPHERTEXT_BYTES)
+    assert (rows.problem.kind, rows.problem.position, rows.rows) == (WIDTH, 2, 2)
+    torn = Joined.of_rows([raw[0:2], [raw[2], raw[3][:10]]], CIPHERTEXT_BYTES)
+    assert (torn.problem.kind, torn.problem.position) == (SIZE, 3)
