@@ -99,8 +99,8 @@ class FakeElectionRepository:
         steps[step] = SimpleNamespace(step=step, mixer=mixer, width=width, outputs=outputs, proof=proof)
         return True
 
-    def mixes(self, election_id: str, question_id: str) -> list[Any]:
-        return [row for _, row in sorted(self.mix_rows.get((election_id, question_id), {}).items())]
+    def mix(self, election_id: str, question_id: str, step: int) -> Any | None:
+        return self.mix_rows.get((election_id, question_id), {}).get(step)
 
     def mix_steps(self, election_id: str) -> dict[str, list[str]]:
         return {q: [row.mixer for _, row in sorted(steps.items())]

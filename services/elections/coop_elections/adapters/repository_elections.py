@@ -189,11 +189,12 @@ class ElectionRows(Rows):
         return self.session.execute(stmt.on_conflict_do_nothing(
             index_elements=["election_id", "question_id", "step"])).rowcount == 1
 
-    def mixes(self, election_id: str, question_id: str) -> list[Any]:
-        """(step, mixer, width, outputs, proof) of a question's mixes, in step order."""
+    def mix(self, election_id: str, question_id: str, step: int) -> Any | None:
+        """(step, mixer, width, outputs, proof) of one step: a tally reads only the last one's
+        outputs (24 MiB at the cooperative's scale, per step)."""
         m = orm.mixes.c
-        return list(self.session.execute(select(m.step, m.mixer, m.width, m.outputs, m.proof).where(
-            m.election_id == election_id, m.question_id == question_id).order_by(m.step)))
+        return self.session.execute(select(m.step, m.mixer, m.width, m.outputs, m.proof).where(
+            m.election_id == election_id, m.question_id == question_id, m.step == step)).first()
 
     def mix_steps(self, election_id: str) -> dict[str, list[str]]:
         """Question id -> the mixers who shuffled it, in step order (no blobs read)."""

@@ -12,10 +12,11 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
@@ -119,16 +120,33 @@ def _ballot_bytes(content: str) -> bytes:
     return bytes.fromhex(json.loads(content)[ENCRYPTED_BALLOT])
 
 
-@dataclass(frozen=True)
 class _StoredStep:
-    """A stored mix as the tally reads it: its outputs, packed (its proof was checked on arrival)."""
+    """A stored mix as the tally reads it: its outputs, packed, read from the database when first
+    asked for (the tally asks only the last step's: each step is 24 MiB at the cooperative's
+    scale). Its proof was checked on arrival."""
 
-    outputs: Sequence[Row]
+    def __init__(self, uow: ElectionsUnitOfWork, election_id: str, question_id: str, step: int) -> None:
+        self._where = (uow, election_id, question_id, step)
+
+    @cached_property
+    def outputs(self) -> Sequence[Row]:
+        uow, election_id, question_id, step = self._where
+        return _outputs(uow.elections.mix(election_id, question_id, step))
 
 
-def _mix_outputs(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str) -> tuple[_StoredStep, ...]:
-    return tuple(_StoredStep(packed_rows(bytes(row.outputs), row.width))
-                 for row in uow.elections.mixes(e.election_id, question_id))
+def _outputs(row: Any) -> Sequence[Row]:
+    return packed_rows(bytes(row.outputs), row.width)
+
+
+def _published_step(row: Any) -> tuple[str, Iterator[Row], bytes]:
+    """A stored step as the record writes it: mixer, outputs, proof."""
+    return row.mixer, iter(_outputs(row)), bytes(row.proof)
+
+
+def _mix_outputs(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str,
+                 done: Mapping[str, Sequence[str]]) -> tuple[_StoredStep, ...]:
+    """The question's stored steps (`done`: mix_steps), none read yet."""
+    return tuple(_StoredStep(uow, e.election_id, question_id, step) for step in range(len(done.get(question_id, ()))))
 
 
 def _state(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyState:
@@ -164,10 +182,9 @@ def _question(definition: ElectionDefinition, question_id: str) -> Question:
 
 def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
                   question: Question) -> tuple[int, Sequence[Row]]:
-    steps = uow.elections.mixes(e.election_id, question.id)
+    steps = len(uow.elections.mix_steps(e.election_id).get(question.id, ()))
     if steps:
-        last = steps[-1]
-        return len(steps), packed_rows(bytes(last.outputs), last.width)
+        return steps, _outputs(uow.elections.mix(e.election_id, question.id, steps - 1))
     return 0, box_totals(definition, _stored_ballots(uow, e), mix_inputs_of=(question.id,)).mix_inputs(question.id)
 
 
@@ -203,10 +220,10 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         if encryption.mixers[step] != caller.subject:
             raise PermissionDenied(f"step {step} is {encryption.mixers[step]!r}'s to shuffle, not yours", field="step",
                                    reason="NOT_THIS_MIXER")
-        existing = uow.elections.mixes(e.election_id, question.id)
+        existing = uow.elections.mix_steps(e.election_id).get(question.id, ())
         blob = received.blob()
         if step < len(existing):
-            first = existing[step]
+            first = uow.elections.mix(e.election_id, question.id, step)
             if (bytes(first.outputs), bytes(first.proof)) == (blob, proof):
                 return _state(uow, e, definition)  # a retry
             raise AlreadyExists(f"step {step} of {question.id!r} is shuffled already", field="step",
@@ -244,7 +261,8 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
 
 def _mixes(uow: ElectionsUnitOfWork, e: StoredElection,
            definition: ElectionDefinition) -> dict[str, tuple[_StoredStep, ...]]:
-    return {q.id: _mix_outputs(uow, e, q.id) for q in _ranked(definition)}
+    done = uow.elections.mix_steps(e.election_id)
+    return {q.id: _mix_outputs(uow, e, q.id, done) for q in _ranked(definition)}
 
 
 def _require_mixes(state: TallyState) -> TallyState:
@@ -441,8 +459,9 @@ def published_record(uow: ElectionsUnitOfWork, caller: Principal, election_id: s
         published = uow.elections.results(eid)
 
         def mixes() -> MixesSource:
-            return ((q.id, ((row.mixer, iter(packed_rows(bytes(row.outputs), row.width)), bytes(row.proof))
-                            for row in uow.elections.mixes(eid, q.id))) for q in _ranked(definition))
+            done = uow.elections.mix_steps(eid)
+            return ((q.id, (_published_step(uow.elections.mix(eid, q.id, step))
+                            for step in range(len(done.get(q.id, ()))))) for q in _ranked(definition))
 
         def shares(trustee: int) -> Iterator[DecryptionShare]:
             return iter(_packed_shares(uow.elections.decryption_shares(eid, [trustee])[trustee]))
