@@ -10,20 +10,54 @@ one spends no memory on it.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
+
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def available_cores(cgroup: Path = CGROUP) -> int:
+    """The cores this process may use: its CPU affinity, capped by its container's CPU limit
+    (a cgroup quota, rounded up), at least 1. os.cpu_count() counts the machine's: in a container
+    limited to one CPU on a 16-core host it would start 16 workers that share one core."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        cores = os.cpu_count() or 1
+    quota = _cgroup_quota(cgroup)
+    if quota is not None:
+        cores = min(cores, max(1, math.ceil(quota)))
+    return max(1, cores)
+
+
+def _cgroup_quota(cgroup: Path) -> float | None:
+    """CPUs of the cgroup's quota: v2 cpu.max ("max 100000" or "150000 100000"), else v1
+    cpu.cfs_quota_us / cpu.cfs_period_us (-1: none). None without a quota or where unreadable."""
+    try:
+        quota, period = (cgroup / "cpu.max").read_text().split()
+        return None if quota == "max" else int(quota) / int(period)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota_us = int((cgroup / "cpu" / "cpu.cfs_quota_us").read_text())
+        period_us = int((cgroup / "cpu" / "cpu.cfs_period_us").read_text())
+    except (OSError, ValueError):
+        return None
+    return quota_us / period_us if quota_us > 0 and period_us > 0 else None
 
 
 class LazyProcessPool:
-    """`map` over `processes` spawned workers (0: one per core; 1: in the calling thread)."""
+    """`map` over `processes` spawned workers (0: one per available core; 1: in the calling thread)."""
 
     def __init__(self, processes: int = 0) -> None:
-        self.processes = processes if processes > 0 else (os.cpu_count() or 1)
+        self.processes = processes if processes > 0 else available_cores()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 

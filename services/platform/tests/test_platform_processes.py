@@ -12,7 +12,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from coop_platform.processes import LazyProcessPool
+from coop_platform.processes import LazyProcessPool, available_cores
 
 
 @pytest.fixture
@@ -35,8 +35,36 @@ def test_one_process_checks_in_the_calling_thread_without_a_pool():
     assert pool._pool is None
 
 
-def test_zero_processes_means_one_per_core():
-    assert LazyProcessPool(0).processes == (os.cpu_count() or 1)
+def test_zero_processes_means_one_per_available_core():
+    assert LazyProcessPool(0).processes == available_cores() == len(os.sched_getaffinity(0))  # no quota here
+
+
+def _cgroup(tmp_path, **files: str):
+    for name, text in files.items():
+        path = tmp_path / name.replace("__", "/")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return tmp_path
+
+
+@pytest.mark.parametrize(("files", "limit"), [
+    ({"cpu.max": "100000 100000\n"}, 1),  # docker run --cpus 1 (cgroup v2)
+    ({"cpu.max": "150000 100000\n"}, 2),  # 1.5 CPUs: rounded up
+    ({"cpu.max": "10000 100000\n"}, 1),  # a tenth of a CPU: still one worker
+    ({"cpu__cpu.cfs_quota_us": "100000\n", "cpu__cpu.cfs_period_us": "100000\n"}, 1),  # cgroup v1
+])
+def test_a_containers_cpu_quota_caps_the_cores(tmp_path, files, limit):
+    assert available_cores(_cgroup(tmp_path, **files)) == min(limit, len(os.sched_getaffinity(0)))
+
+
+@pytest.mark.parametrize("files", [
+    {"cpu.max": "max 100000\n"},  # no limit (cgroup v2)
+    {"cpu__cpu.cfs_quota_us": "-1\n", "cpu__cpu.cfs_period_us": "100000\n"},  # no limit (cgroup v1)
+    {"cpu.max": "garbled\n"},
+    {},  # no cgroup files at all
+])
+def test_without_a_readable_quota_the_affinity_decides(tmp_path, files):
+    assert available_cores(_cgroup(tmp_path, **files)) == len(os.sched_getaffinity(0))
 
 
 def test_a_workers_exception_reaches_the_caller_and_the_pool_keeps_serving(pool):

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 from coop_domain.clock import utcnow
@@ -24,6 +23,7 @@ from coop_elections.service_layer.timers import finish_ready_tallies, ready_tall
 from coop_platform.config import load_settings
 from coop_platform.db import Database
 from coop_platform.logs import configure_logging
+from coop_platform.processes import available_cores
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="finish_tallies", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--processes", type=int, default=available_cores())
     args = parser.parse_args(argv)
     settings = load_settings(SERVICE_NAME, "worker")
     configure_logging(SERVICE_NAME, settings.log_level)

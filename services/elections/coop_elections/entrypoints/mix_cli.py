@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -44,6 +43,7 @@ from coop_elections.entrypoints.cli import (
     show_tally_state,
     token_subject,
 )
+from coop_platform.processes import available_cores
 
 #: Rows per SubmitMix message (a ranking row of 9 ciphertexts: about 600 kB a message).
 ROWS_PER_MESSAGE = 1000
@@ -118,7 +118,7 @@ def _not_yours(stub: Stub, md: Metadata, args: argparse.Namespace, step: int, mi
 
 
 def _mix(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
-    processes = args.processes if args.processes is not None else (os.cpu_count() or 1)
+    processes = args.processes if args.processes is not None else available_cores()
     if processes < 1:
         raise UsageError(f"--processes: at least 1, not {processes}")
     caller = token_subject(md)

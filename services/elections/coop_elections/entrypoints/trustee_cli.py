@@ -46,7 +46,6 @@ import contextlib
 import functools
 import json
 import math
-import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -101,6 +100,7 @@ from coop_elections.entrypoints.cli import (
     show_key_state,
     show_tally_state,
 )
+from coop_platform.processes import available_cores
 
 DEFAULT_BOUND = 1000
 # Ciphertexts per task of the process pool: fewer and the pool costs more than it saves.
@@ -453,7 +453,7 @@ def _decrypt(args: argparse.Namespace) -> int:
     if election_id != key.election_id:
         raise TrusteeError(f"{args.ciphertexts}: ciphertexts of election {election_id!r}, "
                            f"the key is for {key.election_id!r}")
-    processes = args.processes if args.processes is not None else (os.cpu_count() or 1)
+    processes = args.processes if args.processes is not None else available_cores()
     if processes < 1:
         raise TrusteeError(f"--processes: at least 1, not {processes}")
     shares = decrypt_all(key.key_share, election_id, ciphertexts, processes)
@@ -634,7 +634,7 @@ def _submit_shares(stub: Stub, md: Metadata, election_id: str, trustee: int,
 
 
 def _decrypt_online(stub: Stub, md: Metadata, args: argparse.Namespace) -> int:
-    processes = args.processes if args.processes is not None else (os.cpu_count() or 1)
+    processes = args.processes if args.processes is not None else available_cores()
     if processes < 1:
         raise TrusteeError(f"--processes: at least 1, not {processes}")
     key = read_key(args.key)

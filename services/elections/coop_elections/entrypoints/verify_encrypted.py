@@ -19,19 +19,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 
 from coop_elections.adapters.encrypted_record import read_record
 from coop_elections.domain.crypto.audit import RECEIPT, Finding, audit, check_receipt
+from coop_platform.processes import available_cores
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="verify_encrypted", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("folder", help="the published record's folder")
-    parser.add_argument("--processes", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--processes", type=int, default=available_cores())
     parser.add_argument("--json", action="store_true", help="print the findings as JSON")
     parser.add_argument("--tracker", default="", help="your receipt's tracker")
     parser.add_argument("--ballot-hash", default="", help="your receipt's ballot hash (with --tracker)")
