@@ -29,6 +29,7 @@ from coop_platform.db import database_reachable
 from coop_platform.grpc_interceptor import PlatformInterceptor, current_principal
 from coop_platform.idempotency import answer_once, idempotent_request
 from coop_platform.metrics import serve_metrics
+from coop_platform.processes import terminate_pools
 from coop_platform.supervisor import (
     API_CHILD_ENV,
     stop_signals,
@@ -205,6 +206,7 @@ def serve_forever(
     )
     wait_for_signal(stop)
     running.stop(grace=10)
+    terminate_pools()  # a check still running in a pool belongs to a call the stop has cancelled
 
 
 def build_service(

@@ -14,6 +14,7 @@ import math
 import multiprocessing
 import os
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -60,6 +61,7 @@ class LazyProcessPool:
         self.processes = processes if processes > 0 else available_cores()
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
+        _POOLS.add(self)
 
     def map(self, fn: Callable[..., Any], *iterables: Iterable[Any]) -> list[Any]:
         """fn over the items, in order, the results gathered (a worker's exception is raised)."""
@@ -78,6 +80,21 @@ class LazyProcessPool:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
+    def terminate(self) -> None:
+        """Stop now: cancel what waits and end the workers mid-check, whose callers get
+        BrokenProcessPool. For a stopping api whose calls are over: without it the interpreter's
+        exit would wait for a running check (minutes) before the process could end."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        workers = list((pool._processes or {}).values())  # no public way before Python 3.14's terminate_workers
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(timeout=5)
+
     def _started(self) -> ProcessPoolExecutor:
         with self._lock:
             if self._pool is None:
@@ -89,3 +106,12 @@ class LazyProcessPool:
             if self._pool is pool:
                 self._pool = None
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+_POOLS: weakref.WeakSet[LazyProcessPool] = weakref.WeakSet()
+
+
+def terminate_pools() -> None:
+    """Terminate every pool of this process (serve_forever, once the server has stopped)."""
+    for pool in list(_POOLS):
+        pool.terminate()

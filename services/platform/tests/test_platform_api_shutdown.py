@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 
-from coop_testkit import REPO_ROOT
+from coop_testkit import REPO_ROOT, free_port
 
 PROGRAM = """
 import os, signal, sys, time
@@ -59,3 +59,42 @@ def test_a_shutdown_that_hangs_ends_at_the_deadline_with_a_clear_line():
 def test_a_shutdown_within_the_deadline_ends_normally():
     done = _run("late", 0.2, "10")
     assert (done.returncode, done.stdout.split()) == (0, ["stopping", "stopped"]), done.stderr
+
+
+CHECKING_API = """
+import threading, time
+from coop_platform.config import load_settings
+from coop_platform.grpc_server import serve_forever
+from coop_platform.processes import LazyProcessPool
+
+pool = LazyProcessPool(2)
+
+def register(server):
+    def check():  # a request's check of minutes, still running when the stop comes
+        try:
+            pool.map(time.sleep, [600])
+        except Exception as exc:
+            print("check ended:", type(exc).__name__, flush=True)
+    threading.Thread(target=check, daemon=True).start()
+    return []
+
+serve_forever(load_settings("membership", "api"), register, None)
+print("exited", flush=True)
+"""
+
+
+def test_a_stop_ends_a_check_running_in_the_apis_pool_instead_of_waiting_for_it(tmp_path):
+    env = {**os.environ, "COOP_DATA_DIR": str(tmp_path), "COOP_DEV_MODE": "1", "COOP_GRPC_PORT": str(free_port()),
+           "COOP_METRICS_PORT": str(free_port()), "COOP_SHUTDOWN_DEADLINE_SECONDS": "600"}
+    proc = subprocess.Popen([sys.executable, "-c", CHECKING_API], cwd=REPO_ROOT, env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        assert "gRPC on" in proc.stdout.readline()
+        time.sleep(3)  # the pool's workers are spawned and sleeping
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=120)  # without terminate_pools: the 600 s sleep, then the deadline
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)  # the api and its pool's workers
+    assert proc.returncode == 0, out
+    assert out.split("\n")[:2] == ["check ended: BrokenProcessPool", "exited"], out

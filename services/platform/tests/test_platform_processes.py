@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import operator
 import os
+import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
-from coop_platform.processes import LazyProcessPool, available_cores
+from coop_platform.processes import LazyProcessPool, available_cores, terminate_pools
 
 
 @pytest.fixture
@@ -78,3 +80,29 @@ def test_a_dead_worker_fails_that_call_and_the_next_call_gets_a_fresh_pool(pool)
         pool.map(os._exit, [3, 3])  # a worker killed mid-check (out of memory, a signal)
     assert pool._pool is None
     assert pool.map(pow, [5, 6], [2, 2]) == [25, 36]
+
+
+def test_terminating_ends_a_running_check_at_once_and_its_caller_gets_broken_pool():
+    pool = LazyProcessPool(2)
+    assert pool.map(pow, [2], [3]) == [8]  # started
+    workers = list(pool._pool._processes.values())
+    outcome: list[BaseException | list] = []
+
+    def caller() -> None:
+        try:
+            outcome.append(pool.map(time.sleep, [600, 600]))  # a check of minutes
+        except BaseException as exc:  # noqa: BLE001 - the test looks at what reached the caller
+            outcome.append(exc)
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    while not any(w.is_alive() for w in workers):
+        time.sleep(0.05)
+    time.sleep(0.5)  # the sleeps are running in the workers
+    terminate_pools()
+    thread.join(timeout=60)
+    assert not thread.is_alive(), "the caller still waits for the check"
+    assert isinstance(outcome[0], BrokenProcessPool)
+    assert not any(w.is_alive() for w in workers) and pool._pool is None
+    assert pool.map(pow, [3], [2]) == [9]  # a later call would start a fresh pool
+    pool.shutdown()
