@@ -59,8 +59,9 @@ def apply_voted_event(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) ->
     record_voted(uow, voted_fact(envelope))
 
 
-def forget_voted_at_results(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
-    """election.results_published: the election's rows of who voted go (its notice is the route's)."""
+def forget_election_at_results(uow: NotificationsUnitOfWork, envelope: dict[str, Any]) -> None:
+    """election.results_published, once its notice has found the roll: the election's rows of who
+    voted and its roll go (41,702 voter ids a year, needed by nothing after the results)."""
     data = parse_event("election.results_published", envelope, election_events.ResultsPublished)
     if not data.election_id:
         raise MalformedEvent("election.results_published without election_id")
@@ -83,17 +84,22 @@ PROJECTIONS: dict[tuple[str, str], Effect] = {
     **{("membership", name): apply_member_event for name in MEMBERSHIP_EVENTS},
     ("elections", "election.roll_frozen"): record_roll_part,
     ("elections", "election.voted"): apply_voted_event,
-    ("elections", "election.results_published"): forget_voted_at_results,
+}
+
+#: effects applied after the event's notice, in its transaction: what the notice still needed
+AFTER_NOTICE: dict[tuple[str, str], Effect] = {
+    ("elections", "election.results_published"): forget_election_at_results,
 }
 
 #: (source service, routing key) of every event the worker consumes
-CONSUMED: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(list(PROJECTIONS) + list(BY_EVENT)))
+CONSUMED: tuple[tuple[str, str], ...] = tuple(dict.fromkeys(list(PROJECTIONS) + list(BY_EVENT) + list(AFTER_NOTICE)))
 
 
 def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[], datetime]) -> Effect:
     """The inbox effect (coop_platform.inbox.process_once) of one consumed event."""
     route: Route | None = BY_EVENT.get((source, event))
     project: Effect | None = PROJECTIONS.get((source, event))
+    after: Effect | None = AFTER_NOTICE.get((source, event))
 
     def checked(envelope: dict[str, Any]) -> dict[str, Any]:
         if source_service_of(envelope) != source or event_name(envelope) != event:
@@ -106,6 +112,8 @@ def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[]
             project(uow, envelope)
         if route is not None:
             apply_notice(uow, notice_of(route, read_data(route, envelope)), str(envelope["id"]), rolls, clock())
+        if after is not None:
+            after(uow, envelope)
 
     def many(uow: NotificationsUnitOfWork, envelopes: list[dict[str, Any]]) -> None:
         """The notices of several such events (a convocation's 41,702, say) stored in one go."""
@@ -113,6 +121,6 @@ def effect_for(source: str, event: str, rolls: ElectionRolls, clock: Callable[[]
         apply_notices(uow, [(notice_of(route, read_data(route, checked(e))), str(e["id"])) for e in envelopes],
                       rolls, clock())
 
-    if project is None and route is not None:  # a projection's events stay one by one, in order
+    if project is None and after is None and route is not None:  # a projection's events stay one by one, in order
         effect.many = many  # type: ignore[attr-defined]
     return effect

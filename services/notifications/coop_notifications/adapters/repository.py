@@ -372,6 +372,11 @@ class SqlElectionVotersRepository:
         return list(self.session.scalars(select(c.voter_id).where(
             c.tenant == tenant, c.election_id == election_id).order_by(c.voter_id)))
 
+    def forget_election(self, tenant: str, election_id: str) -> int:
+        c = election_voters.c
+        result = self.session.execute(delete(election_voters).where(c.tenant == tenant, c.election_id == election_id))
+        return int(result.rowcount or 0)
+
 
 class SqlVotedRepository:
     """Who voted per election (election.voted), keyed by tenant, election and member."""

@@ -14,9 +14,11 @@ def record_voted(uow: NotificationsUnitOfWork, fact: Voted) -> None:
 
 
 def forget_election(uow: NotificationsUnitOfWork, tenant: str, election_id: str) -> int:
-    """The results are published, so voting is over: no reminder of the election is re-checked
-    any more (a late one is dropped by its close, delivery.py), and its rows go."""
-    return uow.voted.forget_election(tenant, election_id)
+    """The results are published and their notice has its audience, so voting is over: no
+    reminder of the election is re-checked any more (a late one is dropped by its close,
+    delivery.py), and nothing reads its roll again. Its rows of who voted and its roll go;
+    how many rows went."""
+    return uow.voted.forget_election(tenant, election_id) + uow.election_voters.forget_election(tenant, election_id)
 
 
 def record_roll(uow: NotificationsUnitOfWork, tenant: str, election_id: str, voter_ids: list[str]) -> None:

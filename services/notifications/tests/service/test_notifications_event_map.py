@@ -161,6 +161,8 @@ def test_the_frozen_roll_is_invited_part_by_part_with_its_titles_and_hears_the_r
     results = _deliver(env, "elections", "election.results_published", {
         "electionId": election, "tenant": "coop", "ballots": "2"})
     assert {m for m, _ in _rows(env, results)} == set(on_roll)
+    with env.uow_factory() as uow:  # the results had their audience: the roll is forgotten
+        assert uow.election_voters.of("coop", election) == []
 
 
 def test_a_roll_part_naming_an_empty_voter_is_refused_as_malformed(env) -> None:

@@ -1,5 +1,6 @@
 """The projection of who voted (elections' election.voted, for the reminder's re-check): stored
-once whatever arrives twice, read in one query per batch, emptied with the election's results,
+once whatever arrives twice, read in one query per batch, emptied with the election's results
+(its frozen roll too),
 and its table created and dropped by migration 0005 on PostgreSQL and SQLite."""
 
 from __future__ import annotations
@@ -67,13 +68,26 @@ def test_an_election_voted_without_a_voter_or_an_election_is_malformed(uowf) -> 
     assert _stored(uowf) == []
 
 
-def test_the_results_of_an_election_empty_its_rows_and_no_other(uowf) -> None:
+def _roll(election_id: str, voter_ids: list[str]) -> dict:
+    return make_envelope("elections", "election.roll_frozen", {
+        "electionId": election_id, "tenant": "coop", "opensAt": "2027-03-01T09:00:00Z",
+        "closesAt": "2027-03-08T18:00:00Z", "rollSize": str(len(voter_ids)), "part": 1, "parts": 1,
+        "voterIds": voter_ids})
+
+
+def test_the_results_of_an_election_empty_its_rows_and_its_roll_and_no_others(uowf) -> None:
+    for election_id in ("el-1", "el-2"):
+        assert _apply(uowf, _roll(election_id, ["ann", "bob"]), "notifications.on_election_roll_frozen")
     for election_id, voter in (("el-1", "ann"), ("el-1", "bob"), ("el-2", "ann")):
         _apply(uowf, _voted(election_id, voter))
     results = make_envelope("elections", "election.results_published", {
         "electionId": "el-1", "tenant": "coop", "ballots": "2", "boxHeadHash": "ab" * 32})
     assert _apply(uowf, results, "notifications.on_election_results_published")
     assert [(e, m) for e, m, _ in _stored(uowf)] == [("el-2", "ann")]
+    with uowf() as uow:
+        uow.read_only()
+        assert uow.election_voters.of("coop", "el-1") == []
+        assert uow.election_voters.of("coop", "el-2") == ["ann", "bob"]
 
 
 def test_a_batch_is_checked_in_one_query(uowf) -> None:
