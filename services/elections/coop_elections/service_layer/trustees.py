@@ -189,7 +189,7 @@ def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: by
             f"the ballot does not hold: {first} ({len(failures)} failure{'s' if len(failures) > 1 else ''})",
             field="encrypted_ballot", reason="BALLOT_PROOF_FAILED", question=first.question_id or "",
             proof=first.proof, position=",".join(str(i) for i in first.where), failures=len(failures))
-    return stored_content(ballot.to_bytes())
+    return stored_content(bytes(raw))  # from_bytes accepted only the canonical bytes: no re-encoding
 
 
 def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
