@@ -56,10 +56,10 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from bench.common import Check, process_cpu_seconds, summarize_ms
-from coop.elections.v2 import elections_pb2 as pb
 from coop_elections.adapters.encrypted_record import record_files
 from coop_elections.domain.counting import count_election
 from coop_elections.domain.crypto import audit as au
@@ -107,10 +107,6 @@ from coop_elections.domain.crypto.trustees import (
 )
 from coop_elections.domain.model import CastBallot, ElectionDefinition, Method, Question
 from coop_elections.domain.trackers import new_tracker
-from coop_elections.entrypoints.grpc_api import receive_mix, receive_shares
-from coop_elections.entrypoints.mix_cli import PROOF_CHUNK_BYTES
-from coop_elections.entrypoints.mix_cli import ROWS_PER_MESSAGE as MIX_ROWS_PER_MESSAGE
-from coop_elections.entrypoints.trustee_cli import SHARES_PER_MESSAGE
 
 NEEDS_BROKER = False  # bench.run: no RabbitMQ vhost, no database
 NAME = "crypto"
@@ -675,22 +671,38 @@ def _file_chunks(path: Path, size: int) -> Iterator[bytes]:
             yield chunk
 
 
-def _mix_messages(folder: str, width: int) -> Iterator[pb.SubmitMixRequest]:
+def _api() -> Any:
+    """The api's and the CLIs' modules, imported by the memory steps that receive as the api does
+    (before their start is measured: an api process holds them too), not by the bench's other
+    processes (the finish's step runs in the worker, which does not)."""
+    from coop.elections.v2 import elections_pb2  # noqa: PLC0415
+    from coop_elections.entrypoints import grpc_api, mix_cli, trustee_cli  # noqa: PLC0415
+
+    return SimpleNamespace(pb=elections_pb2, receive_mix=grpc_api.receive_mix, receive_shares=grpc_api.receive_shares,
+                           mix_rows=mix_cli.ROWS_PER_MESSAGE, proof_chunk=mix_cli.PROOF_CHUNK_BYTES,
+                           shares=trustee_cli.SHARES_PER_MESSAGE)
+
+
+def _mix_messages(folder: str, width: int) -> Iterator[Any]:
     """mix_cli's SubmitMix stream of the outputs file: rows ROWS_PER_MESSAGE a message, then the proof."""
+    api = _api()
+    pb = api.pb
     yield pb.SubmitMixRequest(header=pb.MixHeader(election_id=ELECTION_ID, question_id=STV_ID, step=1))
     row_bytes = width * CIPHERTEXT_BYTES
-    for chunk in _file_chunks(Path(folder, "outputs"), MIX_ROWS_PER_MESSAGE * row_bytes):
+    for chunk in _file_chunks(Path(folder, "outputs"), api.mix_rows * row_bytes):
         yield pb.SubmitMixRequest(rows=pb.MixRows(rows=[
             pb.CiphertextRow(ciphertexts=[chunk[i + k:i + k + CIPHERTEXT_BYTES] for k in range(0, row_bytes, CIPHERTEXT_BYTES)])
             for i in range(0, len(chunk), row_bytes)]))
-    yield from (pb.SubmitMixRequest(proof_chunk=c) for c in _file_chunks(Path(folder, "proof"), PROOF_CHUNK_BYTES))
+    yield from (pb.SubmitMixRequest(proof_chunk=c) for c in _file_chunks(Path(folder, "proof"), api.proof_chunk))
 
 
-def _share_messages(folder: str, trustee: int) -> Iterator[pb.SubmitDecryptionSharesRequest]:
+def _share_messages(folder: str, trustee: int) -> Iterator[Any]:
     """The trustee CLI's SubmitDecryptionShares stream of a shares file, SHARES_PER_MESSAGE a message."""
+    api = _api()
+    pb = api.pb
     yield pb.SubmitDecryptionSharesRequest(header=pb.DecryptionHeader(election_id=ELECTION_ID, trustee=trustee))
     size = DECRYPTION_SHARE_BYTES
-    for chunk in _file_chunks(Path(folder, f"shares-{trustee}"), SHARES_PER_MESSAGE * size):
+    for chunk in _file_chunks(Path(folder, f"shares-{trustee}"), api.shares * size):
         yield pb.SubmitDecryptionSharesRequest(shares=pb.DecryptionShareChunk(
             shares=[chunk[i:i + size] for i in range(0, len(chunk), size)]))
 
@@ -700,9 +712,10 @@ def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[
     mixer's stream received as the api receives it, each ciphertext decoded once to refuse a
     malformed one, then checked packed, in one process as with COOP_CPU_PROCESSES=1), then of the
     same rows decoded whole."""
+    api = _api()
     start = _peak_mib()
     inputs, key = Path(folder, "inputs").read_bytes(), Element.from_bytes(public_key)
-    _, received, proof = receive_mix(_mix_messages(folder, width))
+    _, received, proof = api.receive_mix(_mix_messages(folder, width))
     outputs = received.blob()
     stored = _peak_mib()
     with timed() as t:
@@ -719,30 +732,42 @@ def _mix_memory(folder: str, width: int, mixer: str, public_key: bytes) -> dict[
 def _shares_memory(folder: str, trustee: int, qualification: tuple) -> dict[str, Any]:
     """In a fresh process: the peak memory of SubmitDecryptionShares (the tally's ciphertexts as
     stored, the trustee's stream received as the api receives it, every share's proof checked
-    packed, in one process), then of the same stream gathered as a list, as the api held it before."""
+    packed, in one process)."""
+    api = _api()
     start = _peak_mib()
     ciphertexts = Packed(Path(folder, "ciphertexts").read_bytes(), CIPHERTEXT_BYTES, Ciphertext.from_bytes)
-    _, received = receive_shares(_share_messages(folder, trustee))
+    _, received = api.receive_shares(_share_messages(folder, trustee))
     shares = Packed(received.blob(), DECRYPTION_SHARE_BYTES, DecryptionShare.from_bytes)
     stored = _peak_mib()
     with timed() as t:
         bad = first_bad_share(shares, ciphertexts, rebuilt(qualification), trustee, map)
-    packed_peak = _peak_mib()
+    return {"ok": bad is None, "shares": len(shares), "s": round(t.wall_s, 1), "start_mib": start,
+            "received_mib": stored, "packed_peak_mib": _peak_mib()}
+
+
+def _listed_shares_memory(folder: str, trustee: int) -> dict[str, Any]:
+    """In a fresh process: the same stream received as the api received it before (a list of its
+    shares, then joined), without the check (which adds the same to both ways)."""
+    _api()
+    start = _peak_mib()
+    ciphertexts = Path(folder, "ciphertexts").read_bytes()
     listed: list[bytes] = []
     for part in _share_messages(folder, trustee):
         if part.WhichOneof("part") == "shares":
             listed.extend(part.shares.shares)
     joined = b"".join(listed)
-    return {"ok": bad is None and joined == shares.blob, "shares": len(shares), "s": round(t.wall_s, 1),
-            "start_mib": start, "received_mib": stored, "packed_peak_mib": packed_peak,
-            "listed_peak_mib": _peak_mib()}
+    return {"shares": len(joined) // DECRYPTION_SHARE_BYTES, "ciphertexts": len(ciphertexts) // CIPHERTEXT_BYTES,
+            "start_mib": start, "listed_peak_mib": _peak_mib()}
 
 
 def run_shares_memory(ciphertexts: Sequence[Ciphertext], trustee: int, shares: Sequence[DecryptionShare],
                       qualification: Any) -> dict[str, Any]:
-    """SubmitDecryptionShares' memory at this size."""
+    """SubmitDecryptionShares' memory at this size, then as the api received a stream before."""
     files = {"ciphertexts": b"".join(published(ciphertexts)), f"shares-{trustee}": b"".join(published(shares))}
-    return _in_fresh_process(_shares_memory, files, trustee, portable(qualification))
+    measured = _in_fresh_process(_shares_memory, files, trustee, portable(qualification))
+    before = _in_fresh_process(_listed_shares_memory, files, trustee)
+    return {**measured, "listed_start_mib": before["start_mib"], "listed_peak_mib": before["listed_peak_mib"],
+            "ok": measured["ok"] and before["shares"] == measured["shares"]}
 
 
 def run_mix_memory(inputs: Sequence[Row], step: Mix, key: Element) -> dict[str, Any]:
@@ -843,9 +868,14 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
     rows = f"{voters:,} rows"
     # The container limit (Compose, Kubernetes) of the worker whose job finishes a tally; the
     # interpreter's own ~60 MiB does not grow with the voters, the rest does.
-    memory_target = 60 + (FINISH_MEMORY_LIMIT_MIB - 60) * voters / FULL_VOTERS
     memory_text = (f"< {FINISH_MEMORY_LIMIT_MIB} MiB" if voters == FULL_VOTERS else
-                   f"< {FINISH_MEMORY_LIMIT_MIB} MiB at {FULL_VOTERS:,} (x{voters:,}/{FULL_VOTERS:,}: {memory_target:.0f})")
+                   f"< {FINISH_MEMORY_LIMIT_MIB} MiB at {FULL_VOTERS:,} (its growth x{FULL_VOTERS:,}/{voters:,})")
+
+    def fits(step: dict[str, Any]) -> bool:
+        """The step's peak at the cooperative's size: its own start (the interpreter and the modules
+        its code path imports do not grow with the voters), plus its growth scaled to 41,702."""
+        start = step["start_mib"]
+        return start + (step["packed_peak_mib"] - start) * FULL_VOTERS / voters < FINISH_MEMORY_LIMIT_MIB
     return [
         Check(NAME, "client: encrypt + prove one ballot (STV 9 + resolution), median", client["p50_ms"],
               "ms", "reported", None),
@@ -873,17 +903,17 @@ def checks(args: argparse.Namespace, result: dict) -> list[Check]:
         Check(NAME, "  of which measured: key, shuffles, decryption, count", v["measured_s"], "s",
               "reported", None),
         Check(NAME, "tally finish (open_all of the stored bytes, one process): peak memory",
-              m["packed_peak_mib"], "MiB", memory_text, m["packed_peak_mib"] < memory_target),
+              m["packed_peak_mib"], "MiB", memory_text, fits(m)),
         Check(NAME, "  the same inputs decoded whole, as the finish held them before", m["decoded_peak_mib"], "MiB",
               "reported", None),
         Check(NAME, "SubmitMix's check of a mix (packed rows, one process): peak memory",
-              x["packed_peak_mib"], "MiB", memory_text, x["packed_peak_mib"] < memory_target and x["ok"]),
+              x["packed_peak_mib"], "MiB", memory_text, fits(x) and x["ok"]),
         Check(NAME, "  the same rows decoded whole, as the check held them before", x["decoded_peak_mib"], "MiB",
               "reported", None),
         Check(NAME, "SubmitDecryptionShares: a trustee's stream joined, every proof checked (one process): "
                     "peak memory", y["packed_peak_mib"], "MiB", memory_text,
-              y["packed_peak_mib"] < memory_target and y["ok"]),
-        Check(NAME, "  the same stream gathered as a list too, as the api held it before", y["listed_peak_mib"],
+              fits(y) and y["ok"]),
+        Check(NAME, "  the same stream gathered as a list, then joined, as the api did before", y["listed_peak_mib"],
               "MiB", "reported", None),
     ]
 
