@@ -181,7 +181,7 @@ def test_a_reminder_is_not_sent_to_a_member_who_voted_after_the_closing_soon_eve
 
 
 def test_a_reminder_still_due_after_the_close_is_not_sent(uowf) -> None:
-    """The results empty the projection of who voted (events_in.forget_voted_at_results): a late
+    """The results empty the projection of who voted (events_in.forget_election_at_results): a late
     reminder (deferred past the close, say) goes to nobody rather than to voters."""
     ids = [_member(uowf, n) for n in ("late1", "late2")]
     _notify(uowf, "election_reminder", "ev-late", ids, {"election_id": "el-8", "closes_at": NOW.isoformat()})
