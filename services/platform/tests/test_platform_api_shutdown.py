@@ -68,17 +68,20 @@ from coop_platform.grpc_server import serve_forever
 from coop_platform.processes import LazyProcessPool
 
 pool = LazyProcessPool(2)
+checks = []
 
 def register(server):
     def check():  # a request's check of minutes, still running when the stop comes
         try:
             pool.map(time.sleep, [600])
         except Exception as exc:
-            print("check ended:", type(exc).__name__, flush=True)
-    threading.Thread(target=check, daemon=True).start()
+            print(f"check ended: {type(exc).__name__}", flush=True)
+    checks.append(threading.Thread(target=check, daemon=True))
+    checks[0].start()
     return []
 
 serve_forever(load_settings("membership", "api"), register, None)
+checks[0].join(timeout=30)  # its line first: the two threads' prints must not interleave
 print("exited", flush=True)
 """
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -143,10 +143,8 @@ def _published_step(row: Any) -> tuple[str, Iterator[Row], bytes]:
     return row.mixer, iter(_outputs(row)), bytes(row.proof)
 
 
-def _mix_outputs(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str,
-                 done: Mapping[str, Sequence[str]]) -> tuple[_StoredStep, ...]:
-    """The question's stored steps (`done`: mix_steps), none read yet."""
-    return tuple(_StoredStep(uow, e.election_id, question_id, step) for step in range(len(done.get(question_id, ()))))
+def _steps_done(uow: ElectionsUnitOfWork, e: StoredElection, question_id: str) -> int:
+    return len(uow.elections.mix_steps(e.election_id).get(question_id, ()))
 
 
 def _state(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyState:
@@ -181,11 +179,11 @@ def _question(definition: ElectionDefinition, question_id: str) -> Question:
 
 
 def _current_rows(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition,
-                  question: Question) -> tuple[int, Sequence[Row]]:
-    steps = len(uow.elections.mix_steps(e.election_id).get(question.id, ()))
+                  question: Question, steps: int) -> Sequence[Row]:
+    """What step `steps` shuffles: the last stored step's outputs, or the box's rows."""
     if steps:
-        return steps, _outputs(uow.elections.mix(e.election_id, question.id, steps - 1))
-    return 0, box_totals(definition, _stored_ballots(uow, e), mix_inputs_of=(question.id,)).mix_inputs(question.id)
+        return _outputs(uow.elections.mix(e.election_id, question.id, steps - 1))
+    return box_totals(definition, _stored_ballots(uow, e), mix_inputs_of=(question.id,)).mix_inputs(question.id)
 
 
 def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
@@ -196,7 +194,9 @@ def mix_input(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
         e = load(uow, caller, election_id)
         _tallying(e)
         definition = counting_definition(uow, e)
-        step, rows = _current_rows(uow, e, definition, _question(definition, question_id))
+        question = _question(definition, question_id)
+        step = _steps_done(uow, e, question.id)
+        rows = _current_rows(uow, e, definition, question, step)
         mixers = encryption_of(e).mixers
         return step, mixers[step] if step < len(mixers) else "", rows
 
@@ -220,18 +220,18 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         if encryption.mixers[step] != caller.subject:
             raise PermissionDenied(f"step {step} is {encryption.mixers[step]!r}'s to shuffle, not yours", field="step",
                                    reason="NOT_THIS_MIXER")
-        existing = uow.elections.mix_steps(e.election_id).get(question.id, ())
+        done = _steps_done(uow, e, question.id)
         blob = received.blob()
-        if step < len(existing):
+        if step < done:
             first = uow.elections.mix(e.election_id, question.id, step)
             if (bytes(first.outputs), bytes(first.proof)) == (blob, proof):
                 return _state(uow, e, definition)  # a retry
             raise AlreadyExists(f"step {step} of {question.id!r} is shuffled already", field="step",
                                 reason="MIX_SUBMITTED")
-        if step != len(existing):
-            raise FailedPrecondition(f"step {len(existing)} of {question.id!r} comes first", field="step",
-                                     reason="MIX_OUT_OF_ORDER", expected=len(existing))
-        _, rows = _current_rows(uow, e, definition, question)
+        if step != done:
+            raise FailedPrecondition(f"step {done} of {question.id!r} comes first", field="step",
+                                     reason="MIX_OUT_OF_ORDER", expected=done)
+        rows = _current_rows(uow, e, definition, question, step)
         width = len(rows[0]) if rows else 0
         if received.problem is not None and received.problem.kind == SIZE:
             raise InvalidArgument(f"rows: ciphertext {received.problem.position} (row-major) is not "
@@ -259,10 +259,10 @@ def submit_mix(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, qu
         return state
 
 
-def _mixes(uow: ElectionsUnitOfWork, e: StoredElection,
-           definition: ElectionDefinition) -> dict[str, tuple[_StoredStep, ...]]:
-    done = uow.elections.mix_steps(e.election_id)
-    return {q.id: _mix_outputs(uow, e, q.id, done) for q in _ranked(definition)}
+def _mixes(uow: ElectionsUnitOfWork, e: StoredElection, state: TallyState) -> dict[str, tuple[_StoredStep, ...]]:
+    """Every ranked question's stored steps (the state says who shuffled each), none read yet."""
+    return {q.question_id: tuple(_StoredStep(uow, e.election_id, q.question_id, step) for step in range(len(q.done_by)))
+            for q in state.mixes}
 
 
 def _require_mixes(state: TallyState) -> TallyState:
@@ -302,18 +302,19 @@ class _CountedBoxes:
 counted_boxes = _CountedBoxes()
 
 
-def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyInput:
+def _tally_of(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition, state: TallyState,
+              totals: BoxTotals) -> TallyInput:
     """What the trustees decrypt, once every mix is in (the caller checks: _require_mixes); its
     ciphertexts packed, decoded a chunk at a time where they are used (a full tally's decoded
     mixes and shares would not fit the worker's 512 MiB: bench/README.md)."""
-    totals, _ = counted_boxes.of(uow, e, definition)
-    return tally_input(definition, totals, _mixes(uow, e, definition))
+    return tally_input(definition, totals, _mixes(uow, e, state))
 
 
 def _mixed_tally(uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> TallyInput:
     """What the trustees decrypt; MIXES_INCOMPLETE until every mix is in."""
-    _require_mixes(_state(uow, e, definition))
-    return _tally_of(uow, e, definition)
+    state = _require_mixes(_state(uow, e, definition))
+    totals, _ = counted_boxes.of(uow, e, definition)
+    return _tally_of(uow, e, definition, state, totals)
 
 
 def tally_ciphertexts(uow: ElectionsUnitOfWork, caller: Principal, election_id: str) -> Sequence[Ciphertext]:
@@ -422,7 +423,7 @@ def finish_tally(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, 
                 f"(missing: trustees {list(state.missing_trustees)})", reason="DECRYPTION_INCOMPLETE",
                 missing=",".join(map(str, state.missing_trustees)))
         totals, head = counted_boxes.of(uow, e, definition)
-        tally = _tally_of(uow, e, definition)
+        tally = _tally_of(uow, e, definition, state, totals)
         used = state.decrypted_by[:state.threshold]
         shares = {t: _packed_shares(blob) for t, blob in uow.elections.decryption_shares(e.election_id, used).items()}
         # every share's proof was checked when it was submitted

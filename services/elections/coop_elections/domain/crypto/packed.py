@@ -114,8 +114,7 @@ class Joined:
             if self.problem is not None:
                 return
             if len(item) != self.item_bytes:
-                self.problem = Problem(SIZE, self.count, f"item {self.count} is {len(item)} bytes, "
-                                                         f"not {self.item_bytes}")
+                self.problem = Problem(SIZE, self.count)
                 return
             self._buffer.write(item)
             self.count += 1
@@ -127,8 +126,7 @@ class Joined:
             if self.width is None:
                 self.width = len(row)
             elif len(row) != self.width:
-                self.problem = Problem(WIDTH, self.rows, f"row {self.rows} has {len(row)} items, "
-                                                          f"the first row {self.width}")
+                self.problem = Problem(WIDTH, self.rows)
                 return
             self.extend(row)
             self.rows += 1
@@ -144,8 +142,8 @@ WIDTH = "width"  # a row of another width than the first
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """Why a Joined upload stopped: its kind (SIZE, WIDTH), where (item or row) and a message."""
+    """Why a Joined upload stopped: its kind (SIZE, WIDTH) and where (the item or the row); the
+    service that refuses it words the error."""
 
     kind: str
     position: int
-    message: str
