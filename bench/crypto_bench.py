@@ -421,6 +421,8 @@ _SHORT = {
     "crypto_core_ristretto255_scalar_mul": "libsodium scalar mul",
     "crypto_core_ristretto255_scalar_add": "libsodium scalar add",
     "crypto_core_ristretto255_scalar_reduce": "libsodium scalar reduce",
+    # ctypes calls count in their caller: this is the time of libdecaf's sums (group.linear_combination)
+    "_decaf.combine": "libdecaf sums of multiples",
 }
 
 
@@ -436,11 +438,13 @@ def _profiled(fn: Callable[[], Any], units: int) -> dict[str, Any]:
     rows = []
     for (path, _line, name), (_cc, ncalls, tottime, _ct, _callers) in stats.items():
         label = _SHORT.get(name, f"{Path(path).stem}.{name}" if path != "~" else name)
-        rows.append((tottime, label, ncalls))
+        rows.append((tottime, _SHORT.get(label, label), ncalls))
     rows.sort(reverse=True)
     sodium = sum(t for t, label, _ in rows if label.startswith("libsodium"))
+    decaf = sum(t for t, label, _ in rows if label.startswith("libdecaf"))
     return {"wall_s_profiled": round(wall, 3), "units": units,
             "libsodium_share": round(sodium / total, 3) if total else None,
+            "libdecaf_share": round(decaf / total, 3) if total else None,
             "top": [{"function": label, "share": round(t / total, 3),
                      "calls_per_unit": round(n / units, 1)} for t, label, n in rows[:5]]}
 
@@ -811,7 +815,8 @@ def totals_and_profile(args: argparse.Namespace, result: dict, defn: ElectionDef
             if isinstance(prof, dict):
                 top = "; ".join(f"{x['function']} {100 * x['share']:.0f}% ({x['calls_per_unit']}/unit)"
                                 for x in prof["top"][:3])
-                log(f"profile: {name}: libsodium {100 * (prof['libsodium_share'] or 0):.0f}%: {top}")
+                log(f"profile: {name}: libsodium {100 * (prof['libsodium_share'] or 0):.0f}%, libdecaf "
+                    f"{100 * (prof['libdecaf_share'] or 0):.0f}%: {top}")
     log(where_the_time_goes(result))
 
 

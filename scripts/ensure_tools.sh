@@ -4,6 +4,7 @@
 #   promtool (Debian package "prometheus": checks config, rules, rule unit tests)
 #   pdftotext (Debian package "poppler-utils": reads billing's statement PDFs back in tests)
 #   libsodium (Debian package "libsodium23": the elections' ristretto255 group, via pysodium)
+#   libdecaf (Debian package "libdecaf0": the elections' proof checks, sums of multiples)
 # Runs non-interactively; installing needs root. Prints one line per tool.
 # Exit status: 0 when every tool is available afterwards, 1 otherwise.
 set -u
@@ -58,16 +59,25 @@ ensure promtool prometheus \
 ensure pdftotext poppler-utils \
     "install poppler-utils (the billing tests read the statement PDFs back with pdftotext)"
 
-# libsodium (Debian package "libsodium23"): the elections' ristretto255 group, through pysodium
-if ldconfig -p 2>/dev/null | grep -q 'libsodium\.so'; then
-    echo "libsodium: present"
-elif can_apt && apt_update_once && apt-get install -y -qq --no-install-recommends libsodium23 \
-        >/tmp/ensure_tools.libsodium23.log 2>&1 && ldconfig -p 2>/dev/null | grep -q 'libsodium\.so'; then
-    echo "libsodium: installed via apt package 'libsodium23'"
-else
-    echo "libsodium: MISSING (apt-get install libsodium23; the elections' encrypted-ballot primitives need it)"
-    missing=1
-fi
+# ensure_library <name> <apt package> <why>: a shared library lib<name>.so the linker cache lists
+ensure_library() {
+    local name="$1" pkg="$2" why="$3"
+    if ldconfig -p 2>/dev/null | grep -q "lib$name\.so"; then
+        echo "lib$name: present"
+    elif can_apt && apt_update_once && apt-get install -y -qq --no-install-recommends "$pkg" \
+            >"/tmp/ensure_tools.$pkg.log" 2>&1 && ldconfig -p 2>/dev/null | grep -q "lib$name\.so"; then
+        echo "lib$name: installed via apt package '$pkg'"
+    else
+        echo "lib$name: MISSING (apt-get install $pkg; $why)"
+        missing=1
+    fi
+}
+
+# the elections' ristretto255 group, through pysodium
+ensure_library sodium libsodium23 "the elections' encrypted-ballot primitives need it"
+# the elections' sums of multiples (group.linear_combination, _decaf.py); without it they come
+# from libsodium, right but 1.3-2x slower, and a test says so
+ensure_library decaf libdecaf0 "the elections' proof checks are 1.3-2x slower without it"
 
 # buf (protobuf lint and breaking-change checks) from the npm registry, at a pinned version,
 # into .tools/ of this checkout: nothing outside the project is touched.

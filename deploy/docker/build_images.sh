@@ -30,8 +30,8 @@ PY=${PY:-$ROOT/.venv/bin/python}
 TAG=${COOP_IMAGE_TAG:-dev}
 OUT=$ROOT/build/docker
 MIRROR=${COOP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# the tag names what is in it: a base built before libsodium was added is not reused
-LOCAL_BASE=coopgov-base:bookworm-sodium
+# the tag names what is in it: a base built before libsodium and libdecaf were added is not reused
+LOCAL_BASE=coopgov-base:bookworm-sodium-decaf
 SERVICES=(membership billing elections board notifications)
 export DOCKER_BUILDKIT=0  # the engine's classic builder: no buildx plugin needed
 mkdir -p "$OUT"
@@ -62,7 +62,7 @@ local_base() {
     command -v debootstrap >/dev/null || { echo "images: debootstrap is missing (bash scripts/ensure_docker.sh)" >&2; exit 1; }
     local dir
     dir=$(mktemp -d /tmp/coop-rootfs.XXXXXX)
-    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libsodium23 \
+    debootstrap --variant=minbase --include=python3,python3-venv,ca-certificates,libsodium23,libdecaf0 \
         bookworm "$dir" "$MIRROR" >"$OUT/debootstrap.log" 2>&1 \
         || { echo "images: debootstrap failed, see $OUT/debootstrap.log" >&2; rm -rf "$dir"; exit 1; }
     # no service starts while packages install in a build; no apt caches in the image

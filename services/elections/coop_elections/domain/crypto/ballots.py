@@ -37,11 +37,13 @@ from ..validation import validate_answer
 from .elgamal import Ciphertext, add_all, decrypt, discrete_log, encrypt
 from .group import (
     ELEMENT_BYTES,
+    ONE,
     SCALAR_BYTES,
     Element,
     G,
     Scalar,
     length_prefixed,
+    linear_combination,
     random_scalar,
     u32,
 )
@@ -194,7 +196,6 @@ def _slot_total(n: int) -> int:
     return n * (n + 1) // 2
 
 
-_ONE = Scalar.from_int(1)
 
 
 def ranking_slots(public_key: Element, n: int) -> tuple[Ciphertext, ...]:
@@ -209,7 +210,7 @@ def ranking_slots(public_key: Element, n: int) -> tuple[Ciphertext, ...]:
 @functools.lru_cache(maxsize=64)
 def _slots_of(public_key: bytes, n: int) -> tuple[Ciphertext, ...]:
     key = Element.from_bytes(public_key)
-    return tuple(encrypt(k, key, _ONE) for k in range(1, n + 1))
+    return tuple(encrypt(k, key, ONE) for k in range(1, n + 1))
 
 
 def slot_sums(public_key: Element) -> InputSums:
@@ -221,7 +222,7 @@ def slot_sums(public_key: Element) -> InputSums:
         for k, u_k in enumerate(u):
             total = total + u_k
             weighted = weighted + u_k * Scalar.from_int(k + 1)
-        return [(G * total, public_key * total + G * weighted)]
+        return [(G * total, linear_combination([(total, public_key), (weighted, G)], reused=(public_key,)))]
 
     return sums
 
@@ -292,7 +293,7 @@ def prove_ranking(positions: Sequence[int], public_key: Element, context: Ballot
     randomness = [*nonces, -_sum_nonce(nonces)]
     by_slot: list[tuple[Scalar, ...]] = [()] * len(everything)
     for v, r in zip(everything, randomness, strict=True):
-        by_slot[v - 1] = (r - _ONE,)
+        by_slot[v - 1] = (r - ONE,)
     witness = ShuffleWitness(tuple(v - 1 for v in everything), tuple(by_slot))
     proof = prove_shuffle(ranking_slots(public_key, len(everything)), [*cts, cut_ciphertext(cts)],
                           witness, public_key, context.proof(question_id, PERMUTATION))

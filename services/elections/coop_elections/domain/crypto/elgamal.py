@@ -15,7 +15,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from math import isqrt
 
-from .group import ELEMENT_BYTES, IDENTITY, Element, G, PickledAsBytes, Scalar, random_scalar
+from .group import (
+    ELEMENT_BYTES,
+    IDENTITY,
+    Element,
+    G,
+    PickledAsBytes,
+    Scalar,
+    element_sum,
+    linear_combination,
+    random_scalar,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +109,8 @@ def encrypt(m: int, public_key: Element, r: Scalar) -> Ciphertext:
         raise ValueError("the identity is not a public key: b would be G^m in the clear")
     if r.is_zero():
         raise ValueError("a zero nonce would publish G^m in the clear")
-    return Ciphertext(G * r, G * Scalar.from_int(m) + public_key * r)
+    # the key encrypts every answer of the election: a kept table makes its term cheap
+    return Ciphertext(G * r, linear_combination([(Scalar.from_int(m), G), (r, public_key)], reused=(public_key,)))
 
 
 def decryption_share(ciphertext: Ciphertext, secret: Scalar) -> Element:
@@ -114,10 +125,8 @@ def decrypt(ciphertext: Ciphertext, secret: Scalar) -> Element:
 
 def add_all(ciphertexts: Iterable[Ciphertext]) -> Ciphertext:
     """The homomorphic sum of many ciphertexts (NEUTRAL for none)."""
-    total = NEUTRAL
-    for ciphertext in ciphertexts:
-        total = total + ciphertext
-    return total
+    listed = list(ciphertexts)
+    return Ciphertext(element_sum(c.a for c in listed), element_sum(c.b for c in listed))
 
 
 @lru_cache(maxsize=4)

@@ -23,6 +23,7 @@ from .group import (
     PickledAsBytes,
     Scalar,
     hash_to_scalar,
+    linear_combination,
     random_scalar,
 )
 
@@ -85,7 +86,7 @@ class SchnorrProof:
         if not isinstance(context, bytes) or public.is_identity():
             return False
         c = self.challenge(public, self.commitment, context)
-        return G * self.response == self.commitment + public * c
+        return linear_combination([(self.response, G), (-c, public)]) == self.commitment
 
     def to_bytes(self) -> bytes:
         """t || s, 64 bytes: how a trustee's proof is published (docs/trustees.md)."""
@@ -141,8 +142,9 @@ class ChaumPedersenProof(PickledAsBytes):
         if not isinstance(context, bytes) or public.is_identity():
             return False
         c = self.challenge(public, base, share, self.commitment_g, self.commitment_base, context)
-        return (G * self.response == self.commitment_g + public * c
-                and base * self.response == self.commitment_base + share * c)
+        # a trustee's key checks all of its shares: a kept table makes its term cheap
+        return (linear_combination([(self.response, G), (-c, public)], reused=(public,)) == self.commitment_g
+                and linear_combination([(self.response, base), (-c, share)]) == self.commitment_base)
 
     def to_bytes(self) -> bytes:
         """t1 || t2 || s, 96 bytes: how a decryption share's proof is published."""
@@ -219,11 +221,10 @@ class DisjunctiveChaumPedersenProof:
         commitments: list[tuple[Element, Element]] = []
         for j, v in enumerate(values):
             if j == real:
-                commitments.append((G * w, public_key * w))
+                commitments.append((G * w, linear_combination([(w, public_key)], reused=(public_key,))))
             else:
                 c_j, s_j = simulated[j]
-                shifted = b - G * Scalar.from_int(v)
-                commitments.append((G * s_j - a * c_j, public_key * s_j - shifted * c_j))
+                commitments.append(_branch(a, b, public_key, v, c_j, s_j))
         c_real = cls.challenge(ciphertext, public_key, values, commitments, context)
         for c_j, _ in simulated.values():
             c_real = c_real - c_j
@@ -257,9 +258,14 @@ class DisjunctiveChaumPedersenProof:
         if total != c:
             return False
         a, b = ciphertext.a, ciphertext.b
-        for v, (t1, t2), c_j, s_j in zip(values, self.commitments, self.challenges, self.responses,
-                                         strict=True):
-            shifted = b - G * Scalar.from_int(v)
-            if G * s_j != t1 + a * c_j or public_key * s_j != t2 + shifted * c_j:
-                return False
-        return True
+        return all(_branch(a, b, public_key, v, c_j, s_j) == t
+                   for v, t, c_j, s_j in zip(values, self.commitments, self.challenges, self.responses,
+                                             strict=True))
+
+
+def _branch(a: Element, b: Element, public_key: Element, v: int, c: Scalar,
+            s: Scalar) -> tuple[Element, Element]:
+    """The commitments (G^s / a^c, pk^s / (b / G^v)^c) that branch v's challenge c and response s
+    answer: a simulated branch's, or the ones a verifier expects."""
+    return (linear_combination([(s, G), (-c, a)]),
+            linear_combination([(s, public_key), (-c, b), (c * Scalar.from_int(v), G)], reused=(public_key,)))

@@ -64,14 +64,17 @@ from .elgamal import CIPHERTEXT_BYTES, Ciphertext
 from .group import (
     ELEMENT_BYTES,
     IDENTITY,
+    ONE,
     SCALAR_BYTES,
     Element,
     G,
     H,
     Scalar,
+    element_sum,
     hash_to_element,
     hash_to_scalar,
     length_prefixed,
+    linear_combination,
     random_scalar,
     u32,
 )
@@ -193,16 +196,14 @@ def _main_challenge(d: bytes, chain: Sequence[Element], t1: Element, t2: Element
     return Scalar.from_hash(t.digest())
 
 
-def _sum(elements: Sequence[Element]) -> Element:
-    total = elements[0]
-    for x in elements[1:]:
-        total = total + x
-    return total
+# A proof of at most this many rows (a ballot's ranking: candidates + 1) keeps tables of its
+# generators' multiples, which every ballot of the election uses again.
+KEPT_GENERATORS = 32
 
 
 def _dot(scalars: Sequence[Scalar], elements: Sequence[Element]) -> Element:
     """sum_i s_i * P_i (their prod P_i^s_i): the multi-exponentiations of the proof."""
-    return _sum([p * s for s, p in zip(scalars, elements, strict=True)])
+    return linear_combination(zip(scalars, elements, strict=True))
 
 
 def _scalar_dot(xs: Sequence[Scalar], ys: Sequence[Scalar]) -> Scalar:
@@ -283,14 +284,15 @@ def _reencrypt_span(rows: bytes, randomness: bytes, public_key: bytes) -> bytes:
     halves = _elements_of(rows)
     out = []
     for i, r in enumerate(_scalars_of(randomness)):
-        out.append((halves[2 * i] + G * r).data)
-        out.append((halves[2 * i + 1] + pk * r).data)
+        out.append(linear_combination([(ONE, halves[2 * i]), (r, G)]).data)
+        out.append(linear_combination([(ONE, halves[2 * i + 1]), (r, pk)], reused=(pk,)).data)
     return b"".join(out)
 
 
 def _commit_span(r: bytes, hs: bytes) -> bytes:
     """c_j = G^{r_j} h_{psi^-1(j)} for the span's j (hs already permuted)."""
-    return _pack([G * rj + h for rj, h in zip(_scalars_of(r), _elements_of(hs), strict=True)])
+    return _pack([linear_combination([(rj, G), (ONE, h)])
+                  for rj, h in zip(_scalars_of(r), _elements_of(hs), strict=True)])
 
 
 def _prove_span(rows_out: bytes, width: int, hs: bytes, omega_prime: bytes, omega_hat: bytes,
@@ -306,8 +308,8 @@ def _prove_span(rows_out: bytes, width: int, hs: bytes, omega_prime: bytes, omeg
     op, oh = _scalars_of(omega_prime), _scalars_of(omega_hat)
     rs, us = _scalars_of(big_r), _scalars_of(big_u)
     m = len(op)
-    chain = [G * rs[i + 1] + H * us[i + 1] for i in range(m)]
-    t_hat = [G * (oh[i] + op[i] * rs[i]) + H * (op[i] * us[i]) for i in range(m)]
+    chain = [linear_combination([(rs[i + 1], G), (us[i + 1], H)]) for i in range(m)]
+    t_hat = [linear_combination([(oh[i] + op[i] * rs[i], G), (op[i] * us[i], H)]) for i in range(m)]
     t3 = _dot(op, _elements_of(hs))
     t4 = [x for k in range(width) for x in (_dot(op, a_cols[k]), _dot(op, b_cols[k]))]
     rp, uj = _scalars_of(r_prime), _scalars_of(u)
@@ -329,11 +331,14 @@ def _check_span(rows_in: bytes, rows_out: bytes, width: int, commitments: bytes,
     cs, hs_ = _elements_of(commitments), _elements_of(hs)
     us, sp, sh = _scalars_of(u), _scalars_of(s_prime), _scalars_of(s_hat)
     ch, th, cc = _elements_of(chain), _elements_of(t_hat), Scalar._of(c)
-    sums = [_sum(cs), _sum(hs_), _dot(us, cs), _dot(sp, hs_)]
+    # a ballot's ranking proof has a few rows and the same generators every time: kept tables
+    kept = hs_ if len(hs_) <= KEPT_GENERATORS else ()
+    sums = [element_sum(cs), element_sum(hs_), _dot(us, cs), linear_combination(zip(sp, hs_, strict=True), reused=kept)]
     for k in range(width):
         inputs = [_dot(us, in_a[k]), _dot(us, in_b[k])] if rows_in else [IDENTITY, IDENTITY]
         sums += [*inputs, _dot(sp, out_a[k]), _dot(sp, out_b[k])]
-    holds = all(G * sh[i] + ch[i] * sp[i] - ch[i + 1] * cc == th[i] for i in range(len(th)))
+    holds = all(linear_combination([(sh[i], G), (sp[i], ch[i]), (-cc, ch[i + 1])]) == th[i]
+                for i in range(len(th)))
     return _pack(sums) + (b"\x01" if holds else b"\x00")
 
 
@@ -536,10 +541,10 @@ def prove_shuffle(inputs: Ballots, outputs: Ballots, witness: ShuffleWitness, pu
 
     t1 = G * omega1
     t2 = G * omega2
-    t3 = G * omega3 + _sum(t3_parts)
+    t3 = G * omega3 + element_sum(t3_parts)
     t4 = tuple(
-        (_sum([p[2 * k] for p in t4_parts]) - G * omega4[k],
-         _sum([p[2 * k + 1] for p in t4_parts]) - public_key * omega4[k])
+        (element_sum([p[2 * k] for p in t4_parts]) - G * omega4[k],
+         element_sum([p[2 * k + 1] for p in t4_parts]) - public_key * omega4[k])
         for k in range(w))
 
     c = _main_challenge(d, chain, t1, t2, t3, t4, t_hat)
@@ -638,7 +643,7 @@ def _check(proof: ShuffleProof, rows_in: Sequence[Row], rows_out: Sequence[Row],
         t_hat_holds = t_hat_holds and part[-1:] == b"\x01"
 
     def total(index: int) -> Element:
-        return _sum([p[index] for p in parts])
+        return element_sum([p[index] for p in parts])
 
     c_bar = total(0) - total(1)
     u_prod = u[0]
@@ -647,17 +652,17 @@ def _check(proof: ShuffleProof, rows_in: Sequence[Row], rows_out: Sequence[Row],
     c_hat = proof.chain[-1] - H * u_prod
     c_tilde = total(2)
 
-    if G * proof.s1 - c_bar * c != proof.t1:
+    if linear_combination([(proof.s1, G), (-c, c_bar)]) != proof.t1:
         return False
-    if G * proof.s2 - c_hat * c != proof.t2:
+    if linear_combination([(proof.s2, G), (-c, c_hat)]) != proof.t2:
         return False
-    if G * proof.s3 + total(3) - c_tilde * c != proof.t3:
+    if linear_combination([(proof.s3, G), (ONE, total(3)), (-c, c_tilde)]) != proof.t3:
         return False
     given = input_sums(u) if input_sums else None
     for k in range(w):
         e_a, e_b = given[k] if given else (total(4 + 4 * k), total(5 + 4 * k))
-        t4_a = total(6 + 4 * k) - G * proof.s4[k] - e_a * c
-        t4_b = total(7 + 4 * k) - public_key * proof.s4[k] - e_b * c
+        t4_a = linear_combination([(ONE, total(6 + 4 * k)), (-proof.s4[k], G), (-c, e_a)])
+        t4_b = linear_combination([(ONE, total(7 + 4 * k)), (-proof.s4[k], public_key), (-c, e_b)])
         if (t4_a, t4_b) != proof.t4[k]:
             return False
     return t_hat_holds

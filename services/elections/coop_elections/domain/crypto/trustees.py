@@ -24,11 +24,13 @@ from types import MappingProxyType
 from .elgamal import Ciphertext, decryption_share, discrete_log
 from .group import (
     ELEMENT_BYTES,
+    ONE,
     Element,
     G,
     PickledAsBytes,
     Scalar,
     length_prefixed,
+    linear_combination,
     random_scalar,
     u32,
 )
@@ -461,10 +463,8 @@ def combine_decryption_shares(ciphertext: Ciphertext, shares: Iterable[Decryptio
         raise NotEnoughDecryptionShares(threshold.k, tuple(sorted(valid)), missing,
                                         tuple(sorted(rejected)))
     used = sorted(valid)[: threshold.k]
-    result = ciphertext.b
-    for trustee in used:
-        result = result - valid[trustee] * lagrange_at_zero(trustee, used)
-    return result
+    return linear_combination([(ONE, ciphertext.b),
+                               *((-lagrange_at_zero(trustee, used), valid[trustee]) for trustee in used)])
 
 
 def threshold_decrypt(ciphertext: Ciphertext, shares: Iterable[DecryptionShare],
