@@ -98,21 +98,23 @@ class Decaf:
         self._precompute(table[0], slot[0])
         return table
 
-    def _table(self, point: bytes) -> int:
+    def _table(self, point: bytes) -> _Aligned:
+        """The point's table; the caller holds it while it multiplies (another thread may evict
+        it from the cache meanwhile, and only the caller's reference keeps its memory)."""
         pinned = self._pinned.get(point)
         if pinned is not None:
-            return pinned[0]
+            return pinned
         with self._lock:
             table = self._tables.get(point)
             if table is not None:
                 self._tables.move_to_end(point)
-                return table[0]
+                return table
         table = self._new_table(point)
         with self._lock:
             self._tables[point] = table
             while len(self._tables) > _TABLES_KEPT:
                 self._tables.popitem(last=False)
-        return table[0]
+        return table
 
     def _decode_into(self, address: int, point: bytes) -> None:
         if self._decode(address, point, 1) != _SUCCESS:
@@ -136,7 +138,8 @@ class Decaf:
             if self._scalar(keys[i], k) != _SUCCESS:
                 raise ValueError("non-canonical scalar")
             if p in self._pinned or p in reused:
-                self._table_mul(tmp, self._table(p), keys[i])
+                table = self._table(p)
+                self._table_mul(tmp, table[0], keys[i])
                 self._add(acc, acc, tmp)
             else:
                 self._decode_into(slots[i], p)
