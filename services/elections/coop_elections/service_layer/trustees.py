@@ -24,7 +24,7 @@ from coop_elections.domain.election import EncryptionSpec
 from coop_elections.domain.model import ElectionDefinition
 from coop_elections.domain.published import encrypted_election_to_json
 from coop_elections.domain.stored import StoredElection
-from coop_elections.service_layer.common import counting_definition, load
+from coop_elections.service_layer.common import VOTERS, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
 
 TRUSTEES = ("trustee",)
@@ -194,7 +194,10 @@ def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: by
 
 def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
                              raw: bytes) -> CheckedBallot:
-    """Read the election, check the ballot's proofs outside any write transaction."""
+    """Read the election, check the ballot's proofs outside any write transaction. Only a voter of
+    the election's tenant gets that far: nobody else spends the api's CPU on proofs, or learns
+    from the answer what the batch would refuse anyway."""
+    caller.require(*VOTERS)
     with uow:
         uow.read_only()
         e = load(uow, caller, election_id)

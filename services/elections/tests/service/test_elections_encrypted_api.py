@@ -261,6 +261,31 @@ def test_a_ballot_whose_proofs_fail_is_refused_naming_the_proof_and_nothing_is_s
     assert (both.code, both.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "ANSWERS_AND_ENCRYPTED_BALLOT")
 
 
+@pytest.mark.parametrize("role, subject, tenant, code, reason", [
+    ("admin", "admin-1", "coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("teller", "t-1", "coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("director", "d-1", "coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("trustee", "tr-ana", "coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("partner", "admin-1", "coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("admin", "admin-9", "partner-coop", grpc.StatusCode.PERMISSION_DENIED, "ROLE_REQUIRED"),
+    ("member", "v-3", "partner-coop", grpc.StatusCode.NOT_FOUND, "ELECTION_NOT_FOUND"),
+])
+@pytest.mark.parametrize("ballot", ["valid", "malformed"])
+def test_only_a_voter_of_the_tenant_gets_a_ballot_checked_anyone_else_is_refused_first(
+        env, role, subject, tenant, code, reason, ballot):
+    election, _ = _keyed(env)
+    eid = election.election_id
+    env.clock.set(DURING)
+    key = env.v2.GetElection(pb.GetElectionRequest(election_id=eid), metadata=env.token("v-3", "member"))
+    raw = (_ballot(eid, key.election.encryption.public_key, {"accounts": "yes"}) if ballot == "valid"
+           else b"\x00\x01not a ballot")
+    before = (_count(env, orm.ballots), _count(env, orm.voters_who_voted))
+    refused = _refusal(lambda: env.v2.CastBallot(pb.CastBallotRequest(election_id=eid, encrypted_ballot=raw),
+                                                 metadata=env.token(subject, role, tenant=tenant)))
+    assert (refused.code, refused.reason) == (code, reason)
+    assert (_count(env, orm.ballots), _count(env, orm.voters_who_voted)) == before
+
+
 def test_answers_in_the_clear_are_refused_by_an_encrypted_election_and_the_reverse(env):
     election, _ = _keyed(env)
     eid = election.election_id
