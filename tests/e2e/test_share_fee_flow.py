@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from datetime import date
 
 import grpc
 import pytest
@@ -21,6 +20,7 @@ from coop_testkit import (
     AMQP_URL,
     ServiceProcess,
     bearer,
+    cooperative_today,
     delete_queues_matching,
     free_port,
     wait_for_health,
@@ -63,7 +63,7 @@ def services(request: pytest.FixtureRequest, tmp_path_factory) -> Iterator[dict[
 def test_share_fee_billed_by_billing_and_paid_there_puts_the_member_in_good_standing(services):
     ports = services["ports"]
     admin = bearer("e2e-admin", "admin")
-    year = date.today().year
+    year = cooperative_today().year
     with grpc.insecure_channel(f"127.0.0.1:{ports['membership']}") as mch, \
             grpc.insecure_channel(f"127.0.0.1:{ports['billing']}") as bch:
         membership, billing = mgrpc.MembershipServiceStub(mch), bgrpc.BillingServiceStub(bch)

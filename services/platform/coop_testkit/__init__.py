@@ -15,10 +15,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from kombu import Connection, Queue
 
+from coop_domain.clock import local_date, utcnow
 from coop_platform.amqp import event_exchange
 
 PG_ADMIN_URL = os.environ.get("COOP_TEST_PG_ADMIN_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -370,3 +372,9 @@ def delete_queues_matching(*fragments: str, amqp_url: str = AMQP_URL) -> list[st
             with contextlib.suppress(Exception):
                 conn.default_channel.queue_delete(name)
     return doomed
+
+
+def cooperative_today() -> date:
+    """Today where the services count days (the cooperative's time zone, Brussels), not on the test
+    machine's clock: from 23:00 to midnight UTC in winter the two differ, and a test would too."""
+    return local_date(utcnow())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import grpc
 import pytest
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
 METHODS = pb.DESCRIPTOR.services_by_name["BillingService"].methods
 
@@ -93,14 +94,14 @@ def world(svc, h):
         member_id=member.member_id, activity_id=act.activity_id, terms=h.terms(gross=50_000)), metadata=member.md)
     with svc.engine.begin() as conn:
         conn.execute(text("UPDATE contracts SET start_date = :s, end_date = :e WHERE contract_id = :c"),
-                     {"s": date.today() - timedelta(days=30), "e": date.today() - timedelta(days=1),
+                     {"s": cooperative_today() - timedelta(days=30), "e": cooperative_today() - timedelta(days=1),
                       "c": started.contract_id})
     return [member.member_id, act.activity_id, cl.client_id, draft.invoice_id, issued.invoice_id,
             contract.contract_id, started.contract_id, str(uuid.uuid4())]
 
 
 TRICKY = ["", " ", "0", "-1", "1e400", "NaN", "Infinity", "1.0001", "2026-02-30", "2026-13-01", "9999-12-31",
-          date.today().isoformat(), "2031-03-01", "21", "reverse_charge", "revenue", "BE0403170701",
+          cooperative_today().isoformat(), "2031-03-01", "21", "reverse_charge", "revenue", "BE0403170701",
           "BE0403170702", "NL004495445B01", "90.01", "304", "124.01", "fr", "xx", "pro_rata_revenue",
           "sector_head", "a\x00b", "é" * 600, "'; DROP TABLE invoices; --", "zz"]
 

@@ -17,7 +17,7 @@ from coop_billing.adapters import messages as msg
 from coop_billing.adapters.messages import INVOICE_REPLY
 from coop_billing.service_layer import invoice_issuing
 from coop_domain.errors import DomainError
-from coop_testkit import wait_until
+from coop_testkit import cooperative_today, wait_until
 
 Y = 2030  # the year the scenario closes
 
@@ -159,7 +159,7 @@ def test_invoice_numbers_follow_dates_within_a_series(own_svc, h, travel):
 def test_an_issue_date_far_back_is_refused_at_the_edge_and_a_batch_never_fails_for_one_caller(own_svc, h):
     svc = own_svc
     member, act, cl = _invoicing(svc, h)
-    today = date.today()
+    today = cooperative_today()
     for day in (date(1995, 6, 1), today - timedelta(days=32)):
         err = h.code_of(_issue, svc, h, member, act, cl, day, 1000)
         assert err.code() == grpc.StatusCode.INVALID_ARGUMENT and "31 days back" in err.details(), day

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import threading
-from datetime import date
 
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
 # gross 200,000 -> social 27 % = 54,000 -> employer cost 254,000 -> employment 7.5 % = 19,050
 COST = 254_000 + 19_050
@@ -102,7 +102,7 @@ def test_contracts_cannot_change_on_or_after_their_start(svc, h):
     act = h.funded_activity(svc, member, 1_000_000)
     err = h.code_of(svc.stub.RequestContract, pb.RequestContractRequest(
         member_id=member.member_id, activity_id=act.activity_id,
-        terms=h.terms(start=date.today(), end=date.today(), days=1)), metadata=member.md)
+        terms=h.terms(start=cooperative_today(), end=cooperative_today(), days=1)), metadata=member.md)
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import date
 
 from coop_billing.entrypoints.cli_documents import run
 from coop_cli.main import build_parser
+from coop_testkit import cooperative_today
 
 
 def _coop(svc, metadata, *argv: str) -> tuple[int, str, str]:
@@ -26,7 +26,7 @@ def test_invoices_are_created_issued_paid_listed_and_shown_from_the_command_line
                          "--line", "Travel;2;5000", "--issue", "--json")
     assert code == 0
     created = json.loads(out)
-    assert created["number"].startswith(f"{date.today().year}-") and created["totalCents"] == str(121_000 + 12_100)
+    assert created["number"].startswith(f"{cooperative_today().year}-") and created["totalCents"] == str(121_000 + 12_100)
     code, out, _ = _coop(svc, h.TELLER, "invoices", "pay", created["invoiceId"], "--bank-reference", "BANK-cli",
                          "--amount-cents", "133100")
     assert code == 0 and " paid " in out

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date
 
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def _at_once(call, times: int = 8) -> list:

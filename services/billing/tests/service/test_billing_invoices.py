@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
 
 def test_clients_are_deduplicated_by_vat_number(svc, h):
@@ -53,7 +54,7 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     assert draft.net_cents == 200_000 + 5000 and draft.vat_cents == 42_000 + 300
     issued = svc.stub.IssueInvoice(pb.IssueInvoiceRequest(invoice_id=draft.invoice_id), metadata=member.md)
     assert issued.state == pb.INVOICE_STATE_ISSUED
-    assert issued.number.startswith(f"{date.today().year}-")
+    assert issued.number.startswith(f"{cooperative_today().year}-")
     assert issued.contribution_cents == 13_325 and issued.contribution_rate_bp == 650  # 6.5 % of 205,000
     # issued is not paid: nothing reaches the budget yet (a client who never pays inflates nothing)
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
@@ -81,8 +82,8 @@ def test_invoice_lifecycle_contribution_and_ledger(svc, h):
     budget = svc.stub.GetBudget(pb.GetBudgetRequest(activity_id=act.activity_id), metadata=member.md)
     assert budget.balance_cents == 205_000 - 13_325 and budget.available_cents == budget.balance_cents
     assert [(e.kind, e.reference, e.on) for e in budget.entries][2:] == [
-        ("invoice", issued.number, date.today().isoformat()),
-        ("revenue_contribution", issued.number, date.today().isoformat())]
+        ("invoice", issued.number, cooperative_today().isoformat()),
+        ("revenue_contribution", issued.number, cooperative_today().isoformat())]
     assert h.code_of(svc.stub.RecordPayment, pb.RecordPaymentRequest(
         invoice_id=issued.invoice_id, payment_id="bank-3", amount_cents=1), metadata=h.TELLER
     ).code() == grpc.StatusCode.FAILED_PRECONDITION
@@ -148,7 +149,7 @@ def _assert_one_gapless_sequence(svc, numbers: list[str], count: int) -> None:
     assert len(set(sequences)) == count and sequences == list(range(sequences[0], sequences[0] + count))
     every = sorted(int(n.rsplit("-", 1)[1]) for n in svc.engine.connect().execute(
         __import__("sqlalchemy").text("SELECT number FROM invoices WHERE year = :y"),
-        {"y": date.today().year}).scalars())
+        {"y": cooperative_today().year}).scalars())
     assert every == list(range(1, len(every) + 1))
 
 
@@ -166,7 +167,7 @@ def test_thirty_concurrent_issues_get_gapless_unique_numbers(svc, h):
 def test_create_with_issue_gives_the_complete_invoice_in_one_call(svc, h):
     member = h.admit(svc)
     act = h.activity(svc, member)
-    today = date.today()  # (an earlier date would come before the year's latest invoice: refused)
+    today = cooperative_today()  # (an earlier date would come before the year's latest invoice: refused)
     issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=h.client(svc).client_id,
         lines=[h.line(price=100_000, qty="2"), h.line(price=3333, qty="1.5", vat="6", text_="Travel")],
@@ -195,8 +196,8 @@ def test_create_with_issue_refused_writes_nothing_and_takes_no_number(svc, h):
     refusals = [
         (late, dict(issue=True), grpc.StatusCode.FAILED_PRECONDITION, "good standing"),
         (late, dict(issue=True, lines=[h.line(price=0)]), grpc.StatusCode.FAILED_PRECONDITION, "good standing"),
-        (late, dict(issued_on=date.today().isoformat()), grpc.StatusCode.INVALID_ARGUMENT, "when issuing"),
-        (late, dict(issue=True, issued_on=(date.today() + timedelta(days=1)).isoformat()),
+        (late, dict(issued_on=cooperative_today().isoformat()), grpc.StatusCode.INVALID_ARGUMENT, "when issuing"),
+        (late, dict(issue=True, issued_on=(cooperative_today() + timedelta(days=1)).isoformat()),
          grpc.StatusCode.INVALID_ARGUMENT, "future"),
     ]
     for who, extra, code, words in refusals:
@@ -207,7 +208,7 @@ def test_create_with_issue_refused_writes_nothing_and_takes_no_number(svc, h):
     h.set_standing(svc, late.member_id, True)
     for extra, code, words in (
             (dict(lines=[]), grpc.StatusCode.FAILED_PRECONDITION, "without lines"),
-            (dict(due_on=(date.today() - timedelta(days=400)).isoformat()),
+            (dict(due_on=(cooperative_today() - timedelta(days=400)).isoformat()),
              grpc.StatusCode.INVALID_ARGUMENT, "due date")):
         request = pb.CreateInvoiceRequest(member_id=late.member_id, activity_id=act.activity_id,
                                           client_id=cl.client_id, lines=extra.pop("lines", [h.line()]),
@@ -215,7 +216,7 @@ def test_create_with_issue_refused_writes_nothing_and_takes_no_number(svc, h):
         err = h.code_of(svc.stub.CreateInvoice, request, metadata=late.md)
         assert (err.code(), words in err.details()) == (code, True), err.details()
     assert svc.counts() == before
-    year = date.today().year
+    year = cooperative_today().year
     taken = svc.scalar("SELECT coalesce(max(last_value), 0) FROM number_counters WHERE year = :y", y=year)
     issued = svc.stub.CreateInvoice(pb.CreateInvoiceRequest(
         member_id=late.member_id, activity_id=act.activity_id, client_id=cl.client_id, lines=[h.line()],
@@ -238,7 +239,7 @@ def test_concurrent_one_call_and_two_step_issues_share_one_gapless_sequence(svc,
 
 def test_rate_change_applies_from_its_effective_date_and_is_never_retroactive(own_svc, h, travel):
     svc = own_svc  # it issues an invoice dated tomorrow: the shared series would refuse today's after it
-    today = date.today()
+    today = cooperative_today()
     tomorrow = today + timedelta(days=1)
     before = svc.counts()
     for day in (today - timedelta(days=1), date(today.year, 1, 1)):  # the past: refused, nothing written

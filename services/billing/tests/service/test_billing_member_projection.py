@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, text
@@ -16,6 +16,7 @@ from coop_billing.entrypoints import grpc_api, membership_events
 from coop_platform.config import Settings
 from coop_platform.envelope import make_envelope
 from coop_platform.migrations import upgrade
+from coop_testkit import cooperative_today
 
 T0 = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -100,7 +101,7 @@ def test_after_member_erased_no_billing_table_holds_the_members_name(svc, h):
     act = h.funded_activity(svc, member, 1_000_000)
     svc.stub.RequestContract(pb.RequestContractRequest(
         member_id=member.member_id, activity_id=act.activity_id, terms=h.terms()), metadata=member.md)
-    year = date.today().year
+    year = cooperative_today().year
     named = svc.stub.GetStatement(pb.GetStatementRequest(member_id=member.member_id, year=year), metadata=h.ADMIN)
     assert f"{given} {family}" in named.text
     with svc.engine.begin() as conn:  # the relay published the member's share_fee.billed

@@ -10,8 +10,9 @@ from sqlalchemy import text
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop_billing.entrypoints.cli import write_statements
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 INT64_MAX = 2**63 - 1
 
 

@@ -10,6 +10,7 @@ import grpc
 import pytest
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def test_invoicing_paying_retrying_verifying_and_closing_a_year_work_on_sqlite(l
     real = svc.stub.CreateClient(pb.CreateClientRequest(
         name="Studio SA", country="BE", address="Rue 2", vat_number="BE0403170701"), metadata=h.ADMIN).client
     assert not claimed.verified and real.verified and claimed.client_id != real.client_id
-    y = date.today().year + 3
+    y = cooperative_today().year + 3
     travel(date(y, 12, 1))
     request = pb.CreateInvoiceRequest(member_id=member.member_id, activity_id=act.activity_id,
                                       client_id=claimed.client_id, lines=[h.line(price=100_000, vat="0")],

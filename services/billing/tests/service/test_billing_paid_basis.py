@@ -3,14 +3,13 @@ never pays inflates nothing. Statements show the contribution rates actually app
 
 from __future__ import annotations
 
-from datetime import date
-
 import grpc
 from sqlalchemy import text
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
-TODAY = date.today()
+TODAY = cooperative_today()
 
 
 def _eligible(svc, h) -> int:

@@ -11,6 +11,7 @@ import grpc
 import pytest
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
 # h.terms(): gross 200,000 from 2031-03-01 to 2031-03-31 -> social 54,000, employment 19,050
 COST = 273_050
@@ -228,7 +229,7 @@ def test_one_payroll_run_may_pay_two_contracts_and_the_statement_shows_what_was_
     first, second = (svc.stub.RequestContract(pb.RequestContractRequest(
         member_id=member.member_id, activity_id=act.activity_id, terms=h.terms(gross=100_000)),
         metadata=member.md) for _ in range(2))
-    this_year = date.today().year
+    this_year = cooperative_today().year
     st = svc.stub.GetStatement(pb.GetStatementRequest(member_id=member.member_id, year=this_year),
                                metadata=member.md)
     assert (st.contracts_paid, st.gross_salaries_cents, st.employer_social_charges_cents) == (0, 0, 0)  # reserved only

@@ -11,6 +11,7 @@ import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop_platform.rich_status import details_of
+from coop_testkit import cooperative_today
 
 
 def test_a_budget_too_small_for_a_contract_says_the_shortfall_in_cents(svc, h):
@@ -52,7 +53,7 @@ def test_a_share_fee_payment_for_a_member_not_yet_known_asks_to_retry(svc, h):
     member_id = str(uuid.uuid4())
     before = svc.counts()
     err = h.code_of(svc.stub.RecordShareFeePayment, pb.RecordShareFeePaymentRequest(
-        member_id=member_id, year=date.today().year, amount_cents=3_000, bank_reference="BANK-early"),
+        member_id=member_id, year=cooperative_today().year, amount_cents=3_000, bank_reference="BANK-early"),
         metadata=h.TELLER)
     found = details_of(err)
     assert found.code == grpc.StatusCode.UNAVAILABLE

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import threading
 import uuid
-from datetime import date
 
 import grpc
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def _pay(svc, h, member, amount, reference, year=YEAR):

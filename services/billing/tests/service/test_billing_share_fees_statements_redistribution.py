@@ -10,9 +10,9 @@ import yaml
 
 from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v1 import events_pb2
-from coop_testkit import REPO_ROOT
+from coop_testkit import REPO_ROOT, cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def test_share_fee_billed_on_admission_and_its_payment_publishes_share_paid(svc, h):
@@ -70,7 +70,7 @@ def test_statement_in_three_languages(svc, h):
     svc.stub.RequestContract(pb.RequestContractRequest(
         member_id=member.member_id, activity_id=act.activity_id,
         terms=h.terms(start=date(YEAR, 12, 30), end=date(YEAR, 12, 31), days=1)), metadata=member.md) \
-        if date.today() < date(YEAR, 12, 30) else None
+        if cooperative_today() < date(YEAR, 12, 30) else None
     st = svc.stub.GetStatement(pb.GetStatementRequest(member_id=member.member_id, year=YEAR), metadata=member.md)
     assert st.language == "nl" and "Uw jaaroverzicht" in st.html and "Jan Janssens" in st.html
     assert st.revenue_excl_vat_cents == 1_000_000 and st.revenue_contribution_cents == 65_000
@@ -158,7 +158,7 @@ def _scenarios() -> list[pb.ScenarioSpec]:
 
 
 def test_simulate_several_keys_side_by_side_and_adopt_one(svc, h):
-    today = date.today().isoformat()
+    today = cooperative_today().isoformat()
     for price in (1_000_001, 2_000_003, 333_337):
         member = h.admit(svc)
         h.funded_activity(svc, member, price)

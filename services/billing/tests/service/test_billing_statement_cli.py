@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from coop.billing.v1 import billing_pb2 as pb
 from coop_billing.entrypoints.cli import write_statements
 from coop_cli.main import build_parser
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def test_statements_command_writes_one_file_per_member_and_resumes_after_an_interruption(svc, h, tmp_path):

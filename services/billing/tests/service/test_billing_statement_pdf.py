@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import subprocess
-from datetime import date
 
 from coop.billing.v1 import billing_pb2 as pb
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def test_statement_pdf_is_a_pdf_that_spells_out_revenue_and_deductions(svc, h, tmp_path):

@@ -4,8 +4,6 @@ update mask of AmendContract, bad input as rich status, and v1 served beside it.
 
 from __future__ import annotations
 
-from datetime import date
-
 import grpc
 import pytest
 from google.protobuf.field_mask_pb2 import FieldMask
@@ -16,7 +14,7 @@ from coop.billing.v1 import billing_pb2 as pb
 from coop.billing.v2 import billing_pb2 as pb2
 from coop.billing.v2 import billing_pb2_grpc as pb2_grpc
 from coop_platform.rich_status import details_of
-from coop_testkit import bearer
+from coop_testkit import bearer, cooperative_today
 
 PARTNER_ADMIN = bearer("partner-admin", "admin", tenant="partner-a")
 DENIED = {"PERMISSION_DENIED", "UNAUTHENTICATED"}
@@ -40,7 +38,7 @@ def world(svc, h):
 def _calls(v2, world):
     """A representative read of each aggregate: name -> call(metadata)."""
     member, _other, act, invoice, contract = world
-    year = date.today().year
+    year = cooperative_today().year
     return {
         "budget": lambda md: v2.GetBudget(pb2.GetBudgetRequest(activity_id=act.activity_id), metadata=md).budget,
         "invoice": lambda md: v2.GetInvoice(pb2.GetInvoiceRequest(invoice_id=invoice.invoice_id), metadata=md).invoice,
@@ -68,7 +66,7 @@ def test_v2_reads_are_the_members_own_or_staffs_and_nobody_elses(svc, h, v2, wor
 def test_v2_writes_take_dates_as_google_type_date(svc, h, v2):
     member = h.admit(svc)
     act, cl = h.activity(svc, member), h.client(svc)
-    today = date.today()
+    today = cooperative_today()
     answer = v2.CreateInvoice(pb2.CreateInvoiceRequest(
         member_id=member.member_id, activity_id=act.activity_id, client_id=cl.client_id, lines=[h.line()],
         issue=True, issued_on_date=Date(year=today.year, month=today.month, day=today.day)), metadata=member.md)

@@ -3,8 +3,6 @@ with request_ids, credit notes, pages."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from coop_billing.domain import events
@@ -13,6 +11,7 @@ from coop_billing.domain.invoice import InvoiceLine
 from coop_billing.service_layer import invoice_issuing, invoices
 from coop_domain.errors import NotFound, PermissionDenied
 from coop_platform.idempotency import IdempotencyKey, IdempotentRequest
+from coop_testkit import cooperative_today
 
 
 def _line(price: int = 100_000) -> InvoiceLine:
@@ -29,7 +28,7 @@ def test_a_member_creates_and_issues_an_invoice_numbered_in_its_year_and_publish
     member = f.admit(uow)
     activity_id, client_id = f.activity_and_client(uow, member)
     stored = _issue(uow, f, member, activity_id, client_id)
-    assert str(stored.invoice.number) == f"{date.today().year}-000001"
+    assert str(stored.invoice.number) == f"{cooperative_today().year}-000001"
     assert stored.contribution_cents == 6_500  # 6.5 % of the net amount
     assert [e.stored.invoice.invoice_id for e in uow.published(events.InvoiceIssued)] == [stored.invoice.invoice_id]
 

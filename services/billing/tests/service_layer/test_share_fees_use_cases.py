@@ -4,7 +4,6 @@ over-payments refused with what is due, and a member not yet known asked to retr
 from __future__ import annotations
 
 import uuid
-from datetime import date
 
 import pytest
 
@@ -12,8 +11,9 @@ from coop_billing.domain import events
 from coop_billing.domain.errors import MemberNotYetKnown
 from coop_billing.service_layer import share_fees
 from coop_domain.errors import FailedPrecondition, PermissionDenied
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def _pay(uow, f, member_id, amount, reference, caller=None):

@@ -3,14 +3,13 @@ which goes on past a member whose statement cannot be produced."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from coop_billing.service_layer import statements
 from coop_domain.errors import PermissionDenied
+from coop_testkit import cooperative_today
 
-YEAR = date.today().year
+YEAR = cooperative_today().year
 
 
 def test_a_member_reads_their_statement_in_their_language_and_nobody_else_does(uow, f):

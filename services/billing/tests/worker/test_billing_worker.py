@@ -3,13 +3,12 @@ the outbox relay publishes billing's events."""
 
 import time
 import uuid
-from datetime import date
 
 from sqlalchemy import text
 
 from coop_platform.amqp import ConfirmingPublisher
 from coop_platform.envelope import dumps, make_envelope
-from coop_testkit import AMQP_URL, bound_queue, drain
+from coop_testkit import AMQP_URL, bound_queue, cooperative_today, drain
 
 
 def _wait(predicate, timeout=20.0):
@@ -62,7 +61,7 @@ def test_member_admitted_from_the_bus_bills_the_share_once_and_relays_share_fee_
         got = _drain_subject(queue, member_id)
     time.sleep(0.5)  # give the duplicate time to be (not) applied
     fees = _query("SELECT year, amount_cents, state FROM share_fees WHERE member_id = :m", m=member_id)
-    assert [tuple(f) for f in fees] == [(date.today().year, 3000, "billed")]
+    assert [tuple(f) for f in fees] == [(cooperative_today().year, 3000, "billed")]
     member = _query("SELECT member_number, given_name, status FROM members WHERE member_id = :m", m=member_id)
     assert [tuple(r) for r in member] == [("M000123", "Lou", "active")]
     assert len(got) == 1 and got[0]["data"]["fee"]["amountCents"] == "3000"

@@ -18,7 +18,7 @@ from coop.membership.v1 import membership_pb2 as v1
 from coop.membership.v2 import membership_pb2 as pb
 from coop.membership.v2 import membership_pb2_grpc as pb_grpc
 from coop_platform.rich_status import details_of
-from coop_testkit import bearer
+from coop_testkit import bearer, cooperative_today
 
 THIS_YEAR = datetime.now(UTC).year
 SERVICE = pb.DESCRIPTOR.services_by_name["MembershipService"]
@@ -206,7 +206,7 @@ def test_a_v1_string_date_still_works_through_v2(svc, h, stub):
 def test_members_admitted_today_carry_todays_date(svc, h, stub):
     member = _register(stub, h)
     today = date.fromisoformat(member.joined_on)
-    assert today in (datetime.now(UTC).date(), date.today())
+    assert today == cooperative_today()
     assert member.joined_on_date == Date(year=today.year, month=today.month, day=today.day)
 
 

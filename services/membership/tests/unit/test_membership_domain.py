@@ -35,6 +35,7 @@ from coop_membership.domain.model import (
     languages_with,
     parse_member_number,
 )
+from coop_testkit import cooperative_today
 
 NOW = datetime(2026, 3, 15, 12, 0, tzinfo=UTC)
 
@@ -232,7 +233,7 @@ def test_bad_phone_is_refused(phone):
 
 def test_joined_on_in_the_future_is_refused():
     with pytest.raises(InvalidArgument) as err:
-        details(joined_on=date.today() + timedelta(days=10)).normalised()
+        details(joined_on=cooperative_today() + timedelta(days=10)).normalised()
     assert err.value.field == "member.joined_on"
 
 
