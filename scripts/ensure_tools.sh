@@ -5,6 +5,8 @@
 #   pdftotext (Debian package "poppler-utils": reads billing's statement PDFs back in tests)
 #   libsodium (Debian package "libsodium23": the elections' ristretto255 group, via pysodium)
 #   libdecaf (Debian package "libdecaf0": the elections' proof checks, sums of multiples)
+# `--libraries` ensures only the two native libraries the services load at run time
+# (`make run` and `make bench` need them; the validation tools are the tests' alone).
 # Runs non-interactively; installing needs root. Prints one line per tool.
 # Exit status: 0 when every tool is available afterwards, 1 otherwise.
 set -u
@@ -52,12 +54,17 @@ ensure() {
     return 1
 }
 
+libraries_only=0
+[ "${1:-}" = "--libraries" ] && libraries_only=1
+
+if [ "$libraries_only" -eq 0 ]; then
 ensure kubectl kubectl \
     "add the Kubernetes apt repository (https://pkgs.k8s.io) or install the kubectl binary from https://kubernetes.io/docs/tasks/tools/"
 ensure promtool prometheus \
     "download a Prometheus release from https://prometheus.io/download/ and put promtool on PATH"
 ensure pdftotext poppler-utils \
     "install poppler-utils (the billing tests read the statement PDFs back with pdftotext)"
+fi
 
 # ensure_library <name> <apt package> <why>: a shared library lib<name>.so the linker cache lists
 ensure_library() {
@@ -78,6 +85,7 @@ ensure_library sodium libsodium23 "the elections' encrypted-ballot primitives ne
 # the elections' sums of multiples (group.linear_combination, _decaf.py); without it they come
 # from libsodium, right but 1.3-2x slower, and a test says so
 ensure_library decaf libdecaf0 "the elections' proof checks are 1.3-2x slower without it"
+[ "$libraries_only" -eq 1 ] && exit "$missing"
 
 # buf (protobuf lint and breaking-change checks) from the npm registry, at a pinned version,
 # into .tools/ of this checkout: nothing outside the project is touched.

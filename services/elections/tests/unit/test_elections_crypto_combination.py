@@ -9,6 +9,7 @@ the way and evicted beyond the cache), odd and even term counts, many threads at
 
 from __future__ import annotations
 
+import logging
 import threading
 
 import pytest
@@ -173,3 +174,23 @@ def test_libdecaf_refuses_every_rfc9496_a2_invalid_encoding_instead_of_answering
 def test_any_small_combination_agrees_with_libsodium(parts):
     terms = [(Scalar.from_int(k), G * Scalar.from_int(e) if fresh else H) for k, e, fresh in parts]
     assert linear_combination(terms) == _reference(terms)
+
+
+def test_the_api_says_at_start_that_proof_checks_use_libdecaf(caplog, monkeypatch):
+    from coop_elections.entrypoints import grpc_api
+
+    monkeypatch.setattr(group, "ACCELERATED", True)
+    with caplog.at_level(logging.INFO, logger=grpc_api.__name__):
+        grpc_api.log_crypto_backend()
+    assert [r.levelno for r in caplog.records] == [logging.INFO]
+    assert "libdecaf" in caplog.text
+
+
+def test_the_api_warns_at_start_when_libdecaf_is_missing_and_says_how_to_install_it(caplog, monkeypatch):
+    from coop_elections.entrypoints import grpc_api
+
+    monkeypatch.setattr(group, "ACCELERATED", False)
+    with caplog.at_level(logging.INFO, logger=grpc_api.__name__):
+        grpc_api.log_crypto_backend()
+    assert [r.levelno for r in caplog.records] == [logging.WARNING]
+    assert "apt-get install libdecaf0" in caplog.text and "make native" in caplog.text
