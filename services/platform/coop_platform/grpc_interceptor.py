@@ -10,6 +10,7 @@ import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 import grpc
@@ -133,9 +134,11 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                     raise
                 if code in ("INTERNAL", "UNKNOWN"):
                     log.exception("bug: %s/%s failed", service, method)
+                elif isinstance(exc, BrokenProcessPool):
+                    log.warning("%s/%s: a worker of the api's process pool died mid-check", service, method)
                 context.abort_with_status(build_status(
                     code, _clip(message), domain=domain, exc=exc,
-                    reason="DATABASE_UNAVAILABLE" if code == "UNAVAILABLE" and not isinstance(exc, DomainError) else None,
+                    reason=transient_reason(exc) if code == "UNAVAILABLE" and not isinstance(exc, DomainError) else None,
                     retry_after_seconds=DATABASE_RETRY_SECONDS if code == "UNAVAILABLE" else None))
             finally:
                 counter = handled.get(code)
@@ -235,12 +238,19 @@ def _clip(message: str, limit: int = 500) -> str:
     return message if len(message) <= limit else message[: limit - 1] + "…"
 
 
+def transient_reason(exc: BaseException) -> str:
+    """The reason sent with an UNAVAILABLE that no domain rule raised: what to wait for."""
+    return "CHECK_PROCESS_LOST" if isinstance(exc, BrokenProcessPool) else "DATABASE_UNAVAILABLE"
+
+
 def _status_for(exc: BaseException, context: grpc.ServicerContext) -> tuple[str, str]:
     name = status_name_for(exc)
     if name:
         return name, getattr(exc, "message", None) or str(exc)
     if isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated):
         return "UNAVAILABLE", "the database is unreachable; retry later"
+    if isinstance(exc, BrokenProcessPool):  # a worker of the api's pool died mid-check (memory, signal)
+        return "UNAVAILABLE", "the process checking this request was lost; retry later"
     code = context.code() if hasattr(context, "code") else None
     if code is not None and code != grpc.StatusCode.OK:
         return code.name, ""

@@ -106,3 +106,16 @@ def test_terminating_ends_a_running_check_at_once_and_its_caller_gets_broken_poo
     assert not any(w.is_alive() for w in workers) and pool._pool is None
     assert pool.map(pow, [3], [2]) == [9]  # a later call would start a fresh pool
     pool.shutdown()
+
+
+def test_a_call_whose_checking_worker_died_gets_unavailable_with_a_reason_not_internal():
+    from coop_platform.grpc_interceptor import _status_for, transient_reason
+
+    class Context:
+        def code(self):
+            return None
+
+    code, message = _status_for(BrokenProcessPool("A child process terminated abruptly"), Context())
+    assert (code, message) == ("UNAVAILABLE", "the process checking this request was lost; retry later")
+    assert transient_reason(BrokenProcessPool()) == "CHECK_PROCESS_LOST"
+    assert transient_reason(RuntimeError()) == "DATABASE_UNAVAILABLE"
