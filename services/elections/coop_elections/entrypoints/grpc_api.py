@@ -71,7 +71,8 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                  cpu_mapper: Mapper = map) -> None:
         self.uow = uow_factory
         self.clock = clock
-        # the CPU-bound checks and combining of SubmitMix, SubmitDecryptionShares and FinishTally
+        # the CPU-bound checks of CastBallot (encrypted), SubmitMix, SubmitDecryptionShares and
+        # FinishTally, and FinishTally's combining
         self.cpu_mapper = cpu_mapper
         # Ballots arriving together (own, proxy, re-votes) share one transaction: one commit, and
         # none is alone in its transaction when others arrive with it (docs/elections.md, Secrecy).
@@ -194,12 +195,12 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
         def content(election):  # read inside the cast's own transaction (one election read)
             return msg.content_from_answers(request.answers, election)
 
-        if request.encrypted_ballot:  # its proofs are checked here, in this thread, not in the batch
+        if request.encrypted_ballot:  # its proofs are checked in the api's pool, before the batch
             if request.answers:
                 raise InvalidArgument("give answers or encrypted_ballot, not both", field="answers",
                                       reason="ANSWERS_AND_ENCRYPTED_BALLOT")
             content = trustees.prepare_encrypted_ballot(self.uow(), current_principal(), request.election_id,
-                                                        request.encrypted_ballot)
+                                                        request.encrypted_ballot, self.cpu_mapper)
         receipt = self.casts.submit(casting.Cast(
             current_principal(), request.election_id, content, self.clock(), request.previous_tracker,
             request.previous_revote_code, request.on_behalf_of, request.ballot_key))

@@ -16,9 +16,10 @@ from datetime import datetime
 
 from coop_domain.errors import AlreadyExists, FailedPrecondition, InvalidArgument, PermissionDenied
 from coop_domain.principal import Principal
-from coop_elections.domain.crypto.ballots import EncryptedBallot, verify_ballot
+from coop_elections.domain.crypto.ballots import ballot_verdict
 from coop_elections.domain.crypto.box import STORED_KEY, stored_content
 from coop_elections.domain.crypto.group import ELEMENT_BYTES, Element
+from coop_elections.domain.crypto.shuffle import Mapper
 from coop_elections.domain.crypto.trustees import Threshold, TrusteeCommitment, qualify
 from coop_elections.domain.election import EncryptionSpec
 from coop_elections.domain.model import ElectionDefinition
@@ -175,14 +176,15 @@ class CheckedBallot:
     content: dict[str, str]
 
 
-def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: bytes) -> dict[str, str]:
+def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: bytes,
+                           mapper: Mapper = map) -> dict[str, str]:
     """The stored content of a valid encrypted ballot; INVALID_ARGUMENT naming the first failing
-    proof (question, kind, position) or the malformed part."""
-    try:
-        ballot = EncryptedBallot.from_bytes(raw)
-    except ValueError as exc:
-        raise InvalidArgument(f"encrypted_ballot: {exc}", field="encrypted_ballot", reason="MALFORMED_BALLOT") from None
-    failures = verify_ballot(definition, key, ballot)
+    proof (question, kind, position) or the malformed part. `mapper` runs the check (the api's
+    process pool: a request thread only waits, and every core checks whichever api process
+    the voter's connection reached)."""
+    malformed, failures = list(mapper(ballot_verdict, [definition], [key], [bytes(raw)]))[0]
+    if malformed is not None:
+        raise InvalidArgument(f"encrypted_ballot: {malformed}", field="encrypted_ballot", reason="MALFORMED_BALLOT")
     if failures:
         first = failures[0]
         raise InvalidArgument(
@@ -193,7 +195,7 @@ def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: by
 
 
 def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
-                             raw: bytes) -> CheckedBallot:
+                             raw: bytes, mapper: Mapper = map) -> CheckedBallot:
     """Read the election, check the ballot's proofs outside any write transaction. Only a voter of
     the election's tenant gets that far: nobody else spends the api's CPU on proofs, or learns
     from the answer what the batch would refuse anyway."""
@@ -204,4 +206,4 @@ def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, electi
         encryption_of(e)
         key = require_key(e)
         definition = counting_definition(uow, e)
-    return CheckedBallot(e.election_id, e.election_key or "", check_encrypted_ballot(definition, key, raw))
+    return CheckedBallot(e.election_id, e.election_key or "", check_encrypted_ballot(definition, key, raw, mapper))

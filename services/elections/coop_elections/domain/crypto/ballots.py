@@ -645,6 +645,18 @@ def verify_ballot(definition: ElectionDefinition, public_key: Element,
     return failures
 
 
+def ballot_verdict(definition: ElectionDefinition, public_key: Element,
+                   data: bytes) -> tuple[str | None, list[BallotFailure]]:
+    """A cast ballot's bytes judged in one call that a worker process can run (its arguments and
+    answer pickle small): (why the bytes are not a ballot, or None; the failures of its proofs,
+    as verify_ballot gives them)."""
+    try:
+        ballot = EncryptedBallot.from_bytes(data)
+    except ValueError as exc:
+        return str(exc), []
+    return None, verify_ballot(definition, public_key, ballot)
+
+
 # --- decryption (tests, and a trustee-less demo; real tallies decrypt only sums) ----------------
 
 
