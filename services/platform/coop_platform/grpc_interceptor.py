@@ -129,6 +129,9 @@ class PlatformInterceptor(grpc.ServerInterceptor):
                 code = "CANCELLED"
                 raise
             except Exception as exc:  # noqa: BLE001 - every failure becomes a status code
+                if isinstance(exc, grpc.RpcError) and not context.is_active():
+                    code = "CANCELLED"  # the next read of a request stream the client cancelled
+                    raise
                 code, message = _status_for(exc, context)
                 if not message:  # the servicer aborted itself with this code; keep its abort
                     raise

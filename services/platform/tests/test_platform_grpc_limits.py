@@ -6,7 +6,9 @@ and a caller's correlation id cannot break the outbox."""
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from dataclasses import replace
 
 import grpc
@@ -167,3 +169,36 @@ def test_a_callers_correlation_id_reaches_the_events_only_when_it_is_a_safe_shor
     (used,) = ids
     assert (used == sent) is kept
     assert len(used.encode()) <= 128
+
+
+def _handled(code: str) -> float:
+    from prometheus_client import REGISTRY
+
+    return REGISTRY.get_sample_value("grpc_server_handled_total", {
+        "grpc_type": "bidi_stream", "grpc_service": "grpc.reflection.v1alpha.ServerReflection",
+        "grpc_method": "ServerReflectionInfo", "grpc_code": code}) or 0.0
+
+
+def test_a_client_that_cancels_its_request_stream_is_counted_cancelled_and_not_logged_as_a_bug(serve, caplog):
+    """The server's next read of a cancelled client's stream raises grpc.RpcError; the interceptor
+    took it for a bug (INTERNAL, logged "bug: ... failed" with a traceback)."""
+    channel, _ = serve(grpc_reflection=True)
+    cancelled_before, internal_before = _handled("CANCELLED"), _handled("INTERNAL")
+    hold = threading.Event()
+
+    def requests():
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+        hold.wait(30)  # the server waits for the next request
+        yield reflection_pb2.ServerReflectionRequest(list_services="")
+
+    with caplog.at_level(logging.INFO):
+        stream = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(requests(), timeout=30)
+        assert next(stream).list_services_response.service
+        stream.cancel()
+        deadline = time.monotonic() + 10
+        while _handled("CANCELLED") == cancelled_before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hold.set()
+    assert _handled("CANCELLED") == cancelled_before + 1
+    assert _handled("INTERNAL") == internal_before
+    assert not [r for r in caplog.records if r.getMessage().startswith("bug:")]
