@@ -47,7 +47,7 @@ from coop.board.v1 import questions_pb2_grpc as qgrpc
 from coop.board.v1 import roster_pb2 as rpb
 from coop_platform.pbtypes import to_timestamp
 from coop_platform.rich_status import details_of
-from coop_testkit import bearer, wait_until
+from coop_testkit import bearer, cooperative_today, wait_until
 
 pytestmark = [pytest.mark.rabbitmq]
 
@@ -160,7 +160,7 @@ def test_initiatives_force_the_agenda_and_owe_an_outcome_and_the_assembly_conven
     # -- 1. Members in good standing; a board seated for a window of days of its own. ---------
     author, promoters = coop.admit("Ines", pay=True), [coop.admit(n, pay=True) for n in ("Jan", "Karim", "Lore")]
     signer_a, signer_b = coop.admit("Mona", pay=True), coop.admit("Noah", pay=True)
-    today = utcnow().date()
+    today = cooperative_today()
     first_day = today + timedelta(days=MANDATE_OFFSET_DAYS)
     directors = seat_a_board(board, coop, first_day, first_day + timedelta(days=10))
     sitting = [x.director_id for x in board.roster.GetRoster(rpb.GetRosterRequest(on_date=d(first_day)),

@@ -391,7 +391,7 @@ def test_get_member_sees_a_new_grace_period_at_once(svc, h):
 
     from coop_membership.domain.model import DEFAULT_GRACE_DAYS
 
-    joined = (datetime.now(UTC).date() - timedelta(days=20)).isoformat()
+    joined = (cooperative_today() - timedelta(days=20)).isoformat()
     m = h.register(svc, admit=True, joined_on=joined)  # active, share unpaid: good only within the grace
 
     def standing() -> bool:
