@@ -105,6 +105,15 @@ def run(opts, amqp_url: str, log_dir: Path) -> tuple[dict, list[Check]]:
     return result, _checks(opts, result)
 
 
+def api_cpu_ms_per_ballot(cast: dict) -> float:
+    """The api's CPU milliseconds per accepted ballot: on a shared machine the rate swings with
+    the neighbours' load (78-126/s for the same code, minutes apart), the CPU a ballot costs less."""
+    accepted = cast.get("ballots_accepted") or 0
+    if not accepted:
+        return 0.0
+    return round(cast.get("api_cpu_cores", 0.0) * cast.get("wall_s", 0.0) * 1000.0 / accepted, 2)
+
+
 def _checks(opts, r: dict) -> list[Check]:
     c, s, d = r["cast"], r["stored"], r["cast"]["doubles"]
     errs = sum(c["errors"].values())
@@ -120,6 +129,8 @@ def _checks(opts, r: dict) -> list[Check]:
         Check("cast-encrypted", "encrypted CastBallot errors", errs, "", "0", errs == 0),
         Check("cast-encrypted", "api / worker CPU while casting",
               f"{c.get('api_cpu_cores', 0):.2f} / {c.get('worker_cpu_cores', 0):.2f}", "cores"),
+        Check("cast-encrypted", "api CPU a ballot (its processes and their pool; steadier than the rate)",
+              api_cpu_ms_per_ballot(c), "ms"),
         Check("cast-encrypted", "ballots stored / register / roll",
               f"{s['ballots']:,} / {s['voters_who_voted']:,} / {s['voter_roll']:,}", "",
               f"all {r['voters']:,}", complete),
