@@ -200,7 +200,7 @@ class ElectionsServicer(pb_grpc.ElectionsServiceServicer):
                 raise InvalidArgument("give answers or encrypted_ballot, not both", field="answers",
                                       reason="ANSWERS_AND_ENCRYPTED_BALLOT")
             content = trustees.prepare_encrypted_ballot(self.uow(), current_principal(), request.election_id,
-                                                        request.encrypted_ballot, self.cpu_mapper)
+                                                        request.encrypted_ballot, self.clock(), self.cpu_mapper)
         receipt = self.casts.submit(casting.Cast(
             current_principal(), request.election_id, content, self.clock(), request.previous_tracker,
             request.previous_revote_code, request.on_behalf_of, request.ballot_key))

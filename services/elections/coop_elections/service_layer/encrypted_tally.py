@@ -10,8 +10,6 @@ pure steps are coop_elections.domain.crypto.tally; the published record is what 
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,6 +62,7 @@ from coop_elections.service_layer.trustees import (
     require_key,
     require_trustee,
 )
+from coop_platform.caching import LastUsed
 
 MIXERS = ("mixer",)
 
@@ -282,20 +281,15 @@ class _CountedBoxes:
     KEPT = 16
 
     def __init__(self) -> None:
-        self._boxes: OrderedDict[str, tuple[BoxTotals, str]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._boxes: LastUsed[str, tuple[BoxTotals, str]] = LastUsed(self.KEPT)
 
     def of(self, uow: ElectionsUnitOfWork, e: StoredElection, definition: ElectionDefinition) -> tuple[BoxTotals, str]:
-        with self._lock:
-            if e.election_id in self._boxes:
-                self._boxes.move_to_end(e.election_id)
-                return self._boxes[e.election_id]
+        kept = self._boxes.get(e.election_id)
+        if kept is not None:
+            return kept
         chain = BoxChain(e.election_id)  # one pass over the ballots: the totals and the chain's head
         box = box_totals(definition, _stored_ballots(uow, e, chain)), chain.head
-        with self._lock:
-            self._boxes[e.election_id] = box
-            while len(self._boxes) > self.KEPT:
-                self._boxes.popitem(last=False)
+        self._boxes.put(e.election_id, box)
         return box
 
 

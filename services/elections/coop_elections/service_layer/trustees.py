@@ -27,6 +27,7 @@ from coop_elections.domain.published import encrypted_election_to_json
 from coop_elections.domain.stored import StoredElection
 from coop_elections.service_layer.common import VOTERS, counting_definition, load
 from coop_elections.service_layer.ports import ElectionsUnitOfWork
+from coop_platform.caching import LastUsed
 
 TRUSTEES = ("trustee",)
 TRANSPORT_KEY_BYTES = 32
@@ -194,16 +195,48 @@ def check_encrypted_ballot(definition: ElectionDefinition, key: Element, raw: by
     return stored_content(bytes(raw))  # from_bytes accepted only the canonical bytes: no re-encoding
 
 
-def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
-                             raw: bytes, mapper: Mapper = map) -> CheckedBallot:
-    """Read the election, check the ballot's proofs outside any write transaction. Only a voter of
-    the election's tenant gets that far: nobody else spends the api's CPU on proofs, or learns
-    from the answer what the batch would refuse anyway."""
-    caller.require(*VOTERS)
+@dataclass(frozen=True)
+class _CheckInputs:
+    election_id: str
+    election_key: str
+    definition: ElectionDefinition
+    key: Element
+
+
+#: (tenant, election id) -> what a ballot of that election is checked against, kept once it can
+#: no longer change (_frozen); each cast read the election and its candidacies again before.
+_frozen_inputs: LastUsed[tuple[str, str], _CheckInputs] = LastUsed(64)
+
+
+def _frozen(e: StoredElection, now: datetime) -> bool:
+    """The election's key is complete (it is published once, whole) and its definition final:
+    the spec and tie-break seed never change, and candidacies change only while nominations
+    are open (submit and withdraw both require it), which ends before voting opens."""
+    return bool(e.election_key) and (not e.spec.has_nominations
+                                     or now >= e.spec.nominations_close)  # type: ignore[operator]
+
+
+def _check_inputs(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, now: datetime) -> _CheckInputs:
+    kept = _frozen_inputs.get((caller.tenant, election_id))
+    if kept is not None:  # the tenant's own election: another tenant's key never matches
+        return kept
     with uow:
         uow.read_only()
         e = load(uow, caller, election_id)
         encryption_of(e)
-        key = require_key(e)
-        definition = counting_definition(uow, e)
-    return CheckedBallot(e.election_id, e.election_key or "", check_encrypted_ballot(definition, key, raw, mapper))
+        inputs = _CheckInputs(e.election_id, e.election_key or "", counting_definition(uow, e), require_key(e))
+    if _frozen(e, now):
+        _frozen_inputs.put((caller.tenant, election_id), inputs)
+    return inputs
+
+
+def prepare_encrypted_ballot(uow: ElectionsUnitOfWork, caller: Principal, election_id: str,
+                             raw: bytes, now: datetime, mapper: Mapper = map) -> CheckedBallot:
+    """Check the ballot's proofs against its election outside any write transaction. Only a
+    voter of the election's tenant gets that far: nobody else spends the api's CPU on proofs, or
+    learns from the answer what the batch would refuse anyway. The batch checks again, in its
+    own transaction, that the election is open and that its key is the one checked against."""
+    caller.require(*VOTERS)
+    inputs = _check_inputs(uow, caller, election_id, now)
+    return CheckedBallot(inputs.election_id, inputs.election_key,
+                         check_encrypted_ballot(inputs.definition, inputs.key, raw, mapper))

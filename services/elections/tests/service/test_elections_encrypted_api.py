@@ -7,6 +7,7 @@ leaves the election tallying."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import grpc
 import pytest
@@ -20,7 +21,8 @@ from elections_svc_helpers import (
     board_question,
     texts,
 )
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.engine import Engine
 
 from coop.elections.v1 import elections_pb2 as pb1
 from coop.elections.v2 import elections_pb2 as pb
@@ -30,6 +32,7 @@ from coop_elections.domain.crypto.elgamal import KeyPair
 from coop_elections.domain.crypto.group import Element
 from coop_elections.domain.crypto.trustees import Dealing, Threshold, joint_public_key
 from coop_elections.domain.model import ElectionDefinition, Method, Question
+from coop_elections.domain.published import definition_from_json
 from coop_platform.rich_status import details_of
 
 pytestmark = pytest.mark.postgres
@@ -340,3 +343,72 @@ def test_the_close_leaves_an_encrypted_election_tallying_with_its_ballots_and_re
     late = _refusal(lambda: env.v2.CastBallot(pb.CastBallotRequest(
         election_id=eid, encrypted_ballot=_ballot(eid, key, {"accounts": "no"})), metadata=env.token("v-2", "member")))
     assert late.reason == "VOTING_NOT_OPEN"
+
+
+def _election_reads(env, cast) -> int:
+    """How many statements read the elections table while `cast` runs (on any engine: the api
+    reads through its read engine and writes through the other)."""
+    seen: list[str] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("SELECT") and "FROM elections" in statement:
+            seen.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", note)
+    try:
+        cast()
+    finally:
+        event.remove(Engine, "before_cursor_execute", note)
+    return len(seen)
+
+
+def test_an_open_elections_check_inputs_are_read_once_then_only_the_batch_reads_it(env):
+    election, _ = _keyed(env)
+    eid = election.election_id
+    env.clock.set(DURING)
+    key = env.v2.GetElectionKey(pb.GetElectionKeyRequest(election_id=eid), metadata=env.token("v-1", "member")).key
+
+    def cast(voter: str):
+        raw = _ballot(eid, key.public_key, {"board": ["bob"], "accounts": "yes"})
+        return lambda: env.v2.CastBallot(pb.CastBallotRequest(election_id=eid, encrypted_ballot=raw),
+                                         metadata=env.token(voter, "member"))
+
+    first, second, third = (_election_reads(env, cast(v)) for v in ("v-1", "v-2", "v-3"))
+    assert first == second + 1 == third + 1  # the check's read, then the batch's alone
+    assert _refused_cast(env, eid, b"\x00not a ballot", voter="v-4").reason == "MALFORMED_BALLOT"
+
+
+def test_a_cast_tried_during_nominations_does_not_freeze_the_candidates_its_ballot_was_checked_against(env):
+    admin = env.token("admin-1", "admin")
+    env.clock.set(datetime(2027, 4, 12, tzinfo=UTC))
+    election = env.v2.CreateElection(pb.CreateElectionRequest(
+        texts=texts(), questions=[board_question(candidates=(), seats=1, method=pb1.METHOD_PLURALITY)],
+        window=pb1.VotingWindowSpec(opens_at=OPENS, assembly_day=ASSEMBLY, closes_local="17:00"),
+        nominations_open="2027-04-10T00:00:00+00:00", nominations_close="2027-04-25T00:00:00+00:00",
+        encryption=pb1.EncryptionSettings(threshold=2, trustee_ids=list(TRUSTEES), mixer_ids=["service", "observers"])),
+        metadata=admin).election
+    eid = election.election_id
+    env.v2.ImportVoterRoll(pb.ImportVoterRollRequest(
+        election_id=eid, voters=[pb1.VoterEntry(voter_id=v) for v in (*VOTERS, "c1", "c2")]), metadata=admin)
+    for i, dealing in _dealings(eid).items():
+        _publish(env, eid, i, dealing)
+
+    def submit(candidate: str) -> None:
+        env.stub.SubmitCandidacy(pb1.SubmitCandidacyRequest(
+            election_id=eid, question_id="board", statement=[pb1.LocalizedText(language="en", description="hi")]),
+            metadata=env.token(candidate, "member"))
+
+    def ballot(choice: str) -> bytes:
+        key = env.v2.GetElectionKey(pb.GetElectionKeyRequest(election_id=eid), metadata=env.token("v-1", "member")).key
+        published = PublishedElection(definition_from_json(json.loads(key.election_json)),
+                                      Element.from_bytes(key.public_key))
+        return prepare_ballot(published, {"board": [choice]}).ballot.to_bytes()
+
+    submit("c1")
+    early = _refused_cast(env, eid, ballot("c1"), voter="v-1")  # checked against [c1], then too early
+    assert early.reason == "VOTING_NOT_OPEN"
+    submit("c2")
+    env.clock.set(DURING)
+    receipt = env.v2.CastBallot(pb.CastBallotRequest(election_id=eid, encrypted_ballot=ballot("c2")),
+                                metadata=env.token("v-1", "member"))
+    assert receipt.tracker  # checked against [c1, c2], the definition voting opened with
