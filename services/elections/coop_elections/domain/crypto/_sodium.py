@@ -52,7 +52,7 @@ def _checked(status: int, what: str) -> None:
 
 
 def is_valid_point(p: bytes) -> bool:
-    return len(p) == POINT_BYTES and _is_valid_point(p) == 1
+    return isinstance(p, bytes) and len(p) == POINT_BYTES and _is_valid_point(p) == 1
 
 
 def point_add(p: bytes, q: bytes) -> bytes:
