@@ -218,7 +218,7 @@ def _frozen(e: StoredElection, now: datetime) -> bool:
 
 def _check_inputs(uow: ElectionsUnitOfWork, caller: Principal, election_id: str, now: datetime) -> _CheckInputs:
     kept = _frozen_inputs.get((caller.tenant, election_id))
-    if kept is not None:  # the tenant's own election: another tenant's key never matches
+    if kept is not None:  # keyed by the caller's tenant: another tenant never finds it here
         return kept
     with uow:
         uow.read_only()
