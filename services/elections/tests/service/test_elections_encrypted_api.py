@@ -274,12 +274,16 @@ def test_a_ballot_whose_proofs_fail_is_refused_naming_the_proof_and_nothing_is_s
     ("member", "v-3", "partner-coop", grpc.StatusCode.NOT_FOUND, "ELECTION_NOT_FOUND"),
 ])
 @pytest.mark.parametrize("ballot", ["valid", "malformed"])
+@pytest.mark.parametrize("voter_cast_first", [False, True], ids=["cold", "check-inputs-kept"])
 def test_only_a_voter_of_the_tenant_gets_a_ballot_checked_anyone_else_is_refused_first(
-        env, role, subject, tenant, code, reason, ballot):
+        env, role, subject, tenant, code, reason, ballot, voter_cast_first):
     election, _ = _keyed(env)
     eid = election.election_id
     env.clock.set(DURING)
     key = env.v2.GetElection(pb.GetElectionRequest(election_id=eid), metadata=env.token("v-3", "member"))
+    if voter_cast_first:  # the api now keeps this election's check inputs: the refusals stay the same
+        env.v2.CastBallot(pb.CastBallotRequest(election_id=eid, encrypted_ballot=_ballot(
+            eid, key.election.encryption.public_key, {"accounts": "no"})), metadata=env.token("v-1", "member"))
     raw = (_ballot(eid, key.election.encryption.public_key, {"accounts": "yes"}) if ballot == "valid"
            else b"\x00\x01not a ballot")
     before = (_count(env, orm.ballots), _count(env, orm.voters_who_voted))
